@@ -1,0 +1,176 @@
+//! Tokens: HS256 JWTs carrying `sub`, `role`, `department`, `iat`, `exp`, `iss` and `aud`, all
+//! checked on every request, and the `Authenticated` extractor that turns one into an `Actor`.
+
+use anyhow::Context;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use lots_cases::UserView;
+use lots_core::{Actor, Role, Secret};
+use lots_store::Db;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const SECRET_SETTING: &str = "jwt_secret";
+
+/// The claims of a Lots access token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Claims {
+    /// The user's id.
+    pub sub: String,
+    pub role: Role,
+    /// The user's department code; null for an admin without one.
+    pub department: Option<String>,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+}
+
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    ttl_seconds: i64,
+}
+
+impl std::fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKeys")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtKeys {
+    pub fn new(secret: &Secret, config: &Config) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[&config.token_audience]);
+        validation.set_issuer(&[&config.token_issuer]);
+        validation.set_required_spec_claims(&["sub", "iat", "exp", "iss", "aud"]);
+        validation.leeway = 5;
+        Self {
+            encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
+            decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
+            validation,
+            issuer: config.token_issuer.clone(),
+            audience: config.token_audience.clone(),
+            ttl_seconds: i64::try_from(config.token_ttl_seconds).unwrap_or(3600),
+        }
+    }
+
+    pub fn ttl_seconds(&self) -> i64 {
+        self.ttl_seconds
+    }
+
+    pub fn issue(&self, user: &UserView, now: DateTime<Utc>) -> Result<String, ApiError> {
+        let claims = Claims {
+            sub: user.id.to_string(),
+            role: user.role,
+            department: user.department.clone(),
+            iat: now.timestamp(),
+            exp: now.timestamp() + self.ttl_seconds,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| {
+            tracing::error!(error = %e, "cannot sign a token");
+            ApiError::internal()
+        })
+    }
+
+    /// Checks signature, algorithm, `exp`, `iss`, `aud` and that `iat` is not in the future.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, ApiError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                ApiError::unauthorized(match e.kind() {
+                    ErrorKind::ExpiredSignature => "the token has expired; ask for a new one",
+                    ErrorKind::InvalidAudience | ErrorKind::InvalidIssuer => {
+                        "the token was not issued for this service"
+                    }
+                    _ => "the token is not valid",
+                })
+            })?;
+        if data.claims.iat > now.timestamp() + self.validation.leeway as i64 {
+            return Err(ApiError::unauthorized("the token is not valid"));
+        }
+        Ok(data.claims)
+    }
+}
+
+/// The token-signing secret: the configured one, or else one generated once and kept in the
+/// database, so that every process sharing the database accepts the others' tokens.
+pub async fn signing_secret(
+    config: &Config,
+    db: &Db,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Secret> {
+    if let Some(s) = &config.jwt_secret {
+        return Ok(s.clone());
+    }
+    let candidate = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 48]>());
+    let (value, created) =
+        lots_store::settings::get_or_insert(db.writer(), SECRET_SETTING, &candidate, now)
+            .await
+            .context("cannot read or store the token-signing secret")?;
+    if created {
+        tracing::warn!(
+            "LOTS_JWT_SECRET is not set: generated a random token-signing secret and stored it in the database"
+        );
+    } else {
+        tracing::warn!(
+            "LOTS_JWT_SECRET is not set: using the token-signing secret stored in the database"
+        );
+    }
+    Ok(Secret::new(value))
+}
+
+/// The verified caller. Rejects a request without a valid bearer token, and a token whose user
+/// has since been deactivated or has changed role or department.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Actor);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthorized("log in: send `Authorization: Bearer <token>`")
+        })?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+            })?;
+        let claims = state.jwt.verify(token, state.directory.now())?;
+        let user_id: i64 = claims
+            .sub
+            .parse()
+            .map_err(|_| ApiError::unauthorized("the token is not valid"))?;
+        let actor = state
+            .directory
+            .actor_for(user_id, claims.role, claims.department.as_deref())
+            .await?
+            .ok_or_else(|| {
+                ApiError::unauthorized("the token's user no longer has this access; log in again")
+            })?;
+        Ok(Authenticated(actor))
+    }
+}

@@ -1,0 +1,179 @@
+//! Configuration: defaults, then an optional TOML file (`LOTS_CONFIG`), then `LOTS_*`
+//! environment variables (and `DATABASE_URL`), then command-line flags (applied by the caller).
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::Context;
+use lots_core::Secret;
+use serde::Deserialize;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://lots.db?mode=rwc";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the HTTP server listens.
+    pub addr: SocketAddr,
+    pub database_url: String,
+    /// The HS256 signing secret, at least 32 bytes. Without it, one is generated and kept in
+    /// the database.
+    pub jwt_secret: Option<Secret>,
+    /// How long an access token lives.
+    pub token_ttl_seconds: u64,
+    /// The largest request body accepted.
+    pub body_limit_bytes: usize,
+    /// A request that takes longer is answered 503.
+    pub request_timeout_seconds: u64,
+    /// `iss` and `aud` of the tokens Lots issues and accepts.
+    pub token_issuer: String,
+    pub token_audience: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: DEFAULT_DATABASE_URL.to_string(),
+            jwt_secret: None,
+            token_ttl_seconds: 3600,
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_seconds: 30,
+            token_issuer: "lots".to_string(),
+            token_audience: "lots-api".to_string(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the configuration from the file named by `LOTS_CONFIG` and the environment.
+    pub fn load() -> anyhow::Result<Self> {
+        Self::load_from(|k| std::env::var(k).ok())
+    }
+
+    /// As `load`, with the environment given as a lookup (for tests).
+    pub fn load_from(env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let mut config = match env("LOTS_CONFIG") {
+            Some(path) => Self::from_file(Path::new(&path))?,
+            None => Self::default(),
+        };
+        if let Some(v) = env("DATABASE_URL") {
+            config.database_url = v;
+        }
+        if let Some(v) = env("LOTS_DATABASE_URL") {
+            config.database_url = v;
+        }
+        if let Some(v) = env("LOTS_ADDR") {
+            config.addr = v.parse().with_context(|| {
+                format!("LOTS_ADDR `{v}` is not an address like 127.0.0.1:8080")
+            })?;
+        }
+        if let Some(v) = env("LOTS_JWT_SECRET") {
+            config.jwt_secret = Some(Secret::new(v));
+        }
+        let number = |name: &str| -> anyhow::Result<Option<u64>> {
+            env(name)
+                .map(|v| {
+                    v.parse::<u64>()
+                        .with_context(|| format!("{name} `{v}` is not a whole number"))
+                })
+                .transpose()
+        };
+        if let Some(v) = number("LOTS_TOKEN_TTL_SECONDS")? {
+            config.token_ttl_seconds = v;
+        }
+        if let Some(v) = number("LOTS_BODY_LIMIT_BYTES")? {
+            config.body_limit_bytes = usize::try_from(v)?;
+        }
+        if let Some(v) = number("LOTS_REQUEST_TIMEOUT_SECONDS")? {
+            config.request_timeout_seconds = v;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read LOTS_CONFIG {}", path.display()))?;
+        toml::from_str(&text)
+            .with_context(|| format!("invalid configuration in {}", path.display()))
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(s) = &self.jwt_secret {
+            anyhow::ensure!(
+                s.expose().len() >= 32,
+                "the JWT secret must be at least 32 bytes long"
+            );
+        }
+        anyhow::ensure!(
+            self.token_ttl_seconds >= 60,
+            "token_ttl_seconds must be at least 60"
+        );
+        anyhow::ensure!(
+            self.body_limit_bytes >= 1024,
+            "body_limit_bytes must be at least 1024"
+        );
+        anyhow::ensure!(
+            self.request_timeout_seconds >= 1,
+            "request_timeout_seconds must be at least 1"
+        );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_then_file_then_environment() {
+        let dir = std::env::temp_dir().join(format!("lots-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("lots.toml");
+        std::fs::write(&file, "addr = \"0.0.0.0:9000\"\ntoken_ttl_seconds = 600\ndatabase_url = \"sqlite://file.db\"\n").unwrap();
+        let c = Config::load_from(env(&[
+            ("LOTS_CONFIG", file.to_str().unwrap()),
+            ("DATABASE_URL", "postgres://a/b"),
+            ("LOTS_TOKEN_TTL_SECONDS", "900"),
+        ]))
+        .unwrap();
+        assert_eq!(c.addr.to_string(), "0.0.0.0:9000");
+        assert_eq!(c.token_ttl_seconds, 900);
+        assert_eq!(c.database_url, "postgres://a/b");
+        assert_eq!(c.body_limit_bytes, Config::default().body_limit_bytes);
+        let c = Config::load_from(env(&[
+            ("DATABASE_URL", "postgres://a/b"),
+            ("LOTS_DATABASE_URL", "sqlite://x.db"),
+        ]))
+        .unwrap();
+        assert_eq!(c.database_url, "sqlite://x.db");
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_their_name() {
+        let e = Config::load_from(env(&[("LOTS_ADDR", "nowhere")])).unwrap_err();
+        assert!(e.to_string().contains("LOTS_ADDR"), "{e}");
+        let e = Config::load_from(env(&[("LOTS_JWT_SECRET", "short")])).unwrap_err();
+        assert!(e.to_string().contains("32 bytes"), "{e}");
+    }
+
+    #[test]
+    fn the_secret_never_shows_in_debug_output() {
+        let c = Config::load_from(env(&[(
+            "LOTS_JWT_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        )]))
+        .unwrap();
+        assert!(!format!("{c:?}").contains("0123456789abcdef"));
+    }
+}

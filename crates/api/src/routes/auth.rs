@@ -1,0 +1,93 @@
+//! Logging in and who am I.
+
+use axum::Json;
+use axum::extract::State;
+use lots_cases::{ServiceError, UserView};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "anna", "password": "the password printed by lots demo"}))]
+pub struct TokenRequest {
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiJ9...", "token_type": "Bearer", "expires_in": 3600}))]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+}
+
+/// Log in: exchange a username and password for an access token.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", security(()),
+    request_body = TokenRequest,
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong username or password (the answer does not say which)", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing", body = Problem, content_type = "application/problem+json")))]
+pub async fn token(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let mut missing = Vec::new();
+    for (field, value) in [("username", &req.username), ("password", &req.password)] {
+        if value.as_deref().is_none_or(str::is_empty) {
+            missing.push(lots_cases::FieldError {
+                field: field.into(),
+                message: "is required".into(),
+            });
+        }
+    }
+    if !missing.is_empty() {
+        return Err(ApiError::validation(missing));
+    }
+    let user = state
+        .directory
+        .authenticate(
+            req.username.as_deref().unwrap_or_default(),
+            req.password.as_deref().unwrap_or_default(),
+        )
+        .await;
+    let user = match user {
+        Ok(u) => u,
+        Err(ServiceError::BadCredentials) => {
+            tracing::info!("failed login");
+            return Err(ServiceError::BadCredentials.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let access_token = state.jwt.issue(&user, state.directory.now())?;
+    Ok(Json(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: state.jwt.ttl_seconds(),
+    }))
+}
+
+/// The logged-in user.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses(
+        (status = 200, description = "The caller", body = UserView),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json")))]
+pub async fn me(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+) -> ApiResult<Json<UserView>> {
+    let user = state
+        .directory
+        .user(actor.user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("log in again"))?;
+    Ok(Json(user))
+}

@@ -1,0 +1,16 @@
+//! The `/api/v1` handlers. Each extracts, calls one service function and maps the result.
+
+pub mod auth;
+pub mod cases;
+pub mod directory;
+
+use axum::http::{HeaderMap, HeaderValue, header};
+
+/// The `ETag` of a resource at `version`.
+pub fn etag(version: i64) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        h.insert(header::ETAG, v);
+    }
+    h
+}

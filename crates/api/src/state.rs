@@ -1,0 +1,20 @@
+//! What every handler can reach: the configuration, the services and the token keys.
+
+use std::sync::Arc;
+
+use lots_cases::{Cases, Directory};
+use lots_store::Db;
+
+use crate::auth::JwtKeys;
+use crate::config::Config;
+use crate::ops::HttpMetrics;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub directory: Directory,
+    pub cases: Cases,
+    pub jwt: Arc<JwtKeys>,
+    pub metrics: Arc<HttpMetrics>,
+}

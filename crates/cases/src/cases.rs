@@ -1,0 +1,886 @@
+//! The case service: registration with a gap-free diarienummer, reading within the caller's
+//! scope, editing with optimistic concurrency, the lifecycle, notes and the history. Every change
+//! appends its event in the same transaction as the change.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use lots_core::{Actor, Area, CaseStatus, Clock, Decision, OrgNumber, Reference, Role, TIME_ZONE};
+use lots_store::Db;
+use lots_store::entity::{app_user, case_event, case_note, case_record, company, department};
+use lots_store::events::{NewEvent, append};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Deserializer};
+use serde_json::json;
+
+use crate::error::{Problems, ServiceError, ServiceResult, text_len};
+use crate::view::{CaseView, EventView, Lookups, NoteView, Page};
+
+pub const DEFAULT_PAGE: u64 = 50;
+pub const MAX_PAGE: u64 = 500;
+
+/// `POST /api/v1/cases`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"org_number": "556012-5790", "company_name": "Exempel AB", "area": "building_permit",
+    "case_type": "permit", "title": "Nybyggnad av restaurang", "description": "Ansökan om bygglov",
+    "assignee": "anna", "received_at": "2026-11-02T09:00:00Z"}))]
+pub struct NewCase {
+    pub org_number: Option<String>,
+    pub company_name: Option<String>,
+    /// building_permit, environment_health, food_control, serving_licence, fire_safety, land_use, other
+    pub area: Option<String>,
+    /// building_permit: `permit` (default) or `notification`; other areas have none.
+    pub case_type: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// A department code; defaults to the caller's.
+    pub department: Option<String>,
+    /// A username in the case's department.
+    pub assignee: Option<String>,
+    /// RFC 3339; defaults to now; never in the future.
+    pub received_at: Option<String>,
+}
+
+/// `PATCH /api/v1/cases/{id}`: only the fields present change; `assignee: null` unassigns.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Nybyggnad av restaurang och uteservering", "assignee": "omar"}))]
+pub struct CasePatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub assignee: Option<Option<String>>,
+}
+
+/// `POST /api/v1/cases/{id}/transitions`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"to": "decided", "decision": "approved", "reason": "Uppfyller kraven"}))]
+pub struct TransitionInput {
+    /// The status to move to.
+    pub to: Option<String>,
+    pub reason: Option<String>,
+    /// Required when `to` is `decided`: approved, rejected, dismissed, written_off.
+    pub decision: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"text": "Ringde sökanden om ritningarna."}))]
+pub struct NewNote {
+    pub text: Option<String>,
+}
+
+/// The list filters of `GET /api/v1/cases`, as given in the query string.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseFilter {
+    /// One status or several, comma-separated.
+    pub status: Option<String>,
+    pub area: Option<String>,
+    /// A department code.
+    pub department: Option<String>,
+    /// A username, or `me`.
+    pub assignee: Option<String>,
+    pub org_number: Option<String>,
+    /// Free text: matches title, diarienummer and company name.
+    pub q: Option<String>,
+    /// 1–500, default 50.
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Distinguishes a field that is absent (`None`) from one that is `null` (`Some(None)`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
+}
+
+#[derive(Debug, Clone)]
+pub struct Cases {
+    db: Db,
+    clock: Arc<dyn Clock>,
+}
+
+impl Cases {
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
+    }
+
+    pub async fn create(&self, actor: &Actor, input: NewCase) -> ServiceResult<CaseView> {
+        let now = self.clock.now();
+        let mut p = Problems::default();
+        let org_number = match input.org_number.as_deref() {
+            None => {
+                p.add("org_number", "is required");
+                None
+            }
+            Some(s) => p.check("org_number", OrgNumber::parse(s)),
+        };
+        let company_name = p.text("company_name", input.company_name.as_deref(), 1, 200);
+        let area = match input.area.as_deref() {
+            None => {
+                p.add("area", "is required");
+                None
+            }
+            Some(a) => p.check("area", a.parse::<Area>()),
+        };
+        let case_type = area.and_then(|a| match (a.case_types(), input.case_type.as_deref()) {
+            ([], None) => Some(None),
+            ([], Some(_)) => {
+                p.add("case_type", format!("the area {a} has no case types"));
+                None
+            }
+            (types, None) => Some(Some(types[0].to_string())),
+            (types, Some(t)) if types.contains(&t) => Some(Some(t.to_string())),
+            (types, Some(_)) => {
+                p.add("case_type", format!("must be one of: {}", types.join(", ")));
+                None
+            }
+        });
+        let title = p.text("title", input.title.as_deref(), 1, 200);
+        let description = p.text("description", input.description.as_deref(), 0, 20_000);
+        let received_at = match input.received_at.as_deref() {
+            None => Some(now),
+            Some(s) => parse_instant(s, now)
+                .map_err(|m| p.add("received_at", m))
+                .ok(),
+        };
+        let department = match input.department.as_deref() {
+            Some(code) => {
+                let d = department::Entity::find()
+                    .filter(department::Column::Code.eq(code.trim()))
+                    .one(self.db.reader())
+                    .await?;
+                if d.is_none() {
+                    p.add("department", "no such department");
+                }
+                d
+            }
+            None => match actor.department_id {
+                Some(id) => {
+                    department::Entity::find_by_id(id)
+                        .one(self.db.reader())
+                        .await?
+                }
+                None => {
+                    p.add(
+                        "department",
+                        "is required when the caller belongs to no department",
+                    );
+                    None
+                }
+            },
+        };
+        let assignee = match (input.assignee.as_deref(), &department) {
+            (Some(name), Some(dep)) => self.assignable(&mut p, name, dep.id).await?,
+            _ => None,
+        };
+        p.finish()?;
+        let (
+            Some(org_number),
+            Some(company_name),
+            Some(area),
+            Some(case_type),
+            Some(title),
+            Some(description),
+        ) = (
+            org_number,
+            company_name,
+            area,
+            case_type,
+            title,
+            description,
+        )
+        else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+        let (Some(department), Some(received_at)) = (department, received_at) else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+        if !actor.may_handle_department(department.id) {
+            return Err(ServiceError::Forbidden(
+                "you may register cases only in your own department".into(),
+            ));
+        }
+        if let Some(a) = &assignee {
+            check_may_assign(actor, department.id, None, Some(a.id))?;
+        }
+
+        let tx = self.db.begin().await?;
+        let company_id = upsert_company(&tx, &org_number, &company_name, now).await?;
+        let year = TIME_ZONE.from_utc_datetime(&now.naive_utc()).year();
+        let serial = next_serial(&tx, department.id, year).await?;
+        let reference = Reference::new(&department.diary_prefix, year, serial)
+            .map_err(|e| ServiceError::Internal(format!("diary prefix: {e}")))?
+            .to_string();
+        let case = case_record::ActiveModel {
+            reference: Set(reference.clone()),
+            department_id: Set(department.id),
+            company_id: Set(company_id),
+            area: Set(area.as_str().to_string()),
+            case_type: Set(case_type.clone()),
+            title: Set(title.clone()),
+            description: Set(description),
+            assignee_id: Set(assignee.as_ref().map(|a| a.id)),
+            status: Set(CaseStatus::Received.as_str().to_string()),
+            decision: Set(None),
+            received_at: Set(received_at),
+            complete_at: Set(None),
+            decided_at: Set(None),
+            closed_at: Set(None),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        let data = json!({
+            "reference": reference,
+            "org_number": org_number.as_str(),
+            "company_name": company_name,
+            "area": area,
+            "case_type": case_type,
+            "title": title,
+            "department": department.code,
+            "assignee": assignee.as_ref().map(|a| &a.username),
+            "received_at": received_at,
+        });
+        append(&tx, self.event(actor, &case, "created", now, data)).await?;
+        tx.commit().await?;
+        self.view(case).await
+    }
+
+    pub async fn get(&self, actor: &Actor, id: i64) -> ServiceResult<CaseView> {
+        let case = self.visible(self.db.reader(), actor, id).await?;
+        self.view(case).await
+    }
+
+    pub async fn list(&self, actor: &Actor, filter: CaseFilter) -> ServiceResult<Page<CaseView>> {
+        let mut p = Problems::default();
+        let mut cond = Condition::all();
+        if let Some(dep) = actor.department_scope() {
+            cond = cond.add(case_record::Column::DepartmentId.eq(dep));
+        }
+        if let Some(s) = non_empty(&filter.status) {
+            let statuses: Vec<String> = s
+                .split(',')
+                .filter_map(|x| p.check("status", x.trim().parse::<CaseStatus>()))
+                .map(|x| x.as_str().to_string())
+                .collect();
+            cond = cond.add(case_record::Column::Status.is_in(statuses));
+        }
+        if let Some(a) = non_empty(&filter.area) {
+            if let Some(area) = p.check("area", a.parse::<Area>()) {
+                cond = cond.add(case_record::Column::Area.eq(area.as_str()));
+            }
+        }
+        if let Some(code) = non_empty(&filter.department) {
+            match department::Entity::find()
+                .filter(department::Column::Code.eq(code))
+                .one(self.db.reader())
+                .await?
+            {
+                Some(d) => cond = cond.add(case_record::Column::DepartmentId.eq(d.id)),
+                None => p.add("department", "no such department"),
+            }
+        }
+        if let Some(name) = non_empty(&filter.assignee) {
+            let user_id = if name == "me" {
+                Some(actor.user_id)
+            } else {
+                app_user::Entity::find()
+                    .filter(app_user::Column::Username.eq(name))
+                    .one(self.db.reader())
+                    .await?
+                    .map(|u| u.id)
+            };
+            match user_id {
+                Some(id) => cond = cond.add(case_record::Column::AssigneeId.eq(id)),
+                None => p.add("assignee", "no such user"),
+            }
+        }
+        if let Some(o) = non_empty(&filter.org_number) {
+            if let Some(org) = p.check("org_number", OrgNumber::parse(o)) {
+                cond = cond.add(
+                    case_record::Column::CompanyId.in_subquery(
+                        Query::select()
+                            .column(company::Column::Id)
+                            .from(company::Entity)
+                            .and_where(company::Column::OrgNumber.eq(org.as_str()))
+                            .to_owned(),
+                    ),
+                );
+            }
+        }
+        if let Some(q) = non_empty(&filter.q) {
+            if let Some(q) = p.check("q", text_len(q, 1, 200)) {
+                let pattern = format!(
+                    "%{}%",
+                    q.to_lowercase()
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                );
+                let like = |col: case_record::Column| {
+                    Expr::expr(Func::lower(Expr::col(col)))
+                        .like(LikeExpr::new(pattern.clone()).escape('\\'))
+                };
+                cond = cond.add(
+                    Condition::any()
+                        .add(like(case_record::Column::Title))
+                        .add(like(case_record::Column::Reference))
+                        .add(
+                            case_record::Column::CompanyId.in_subquery(
+                                Query::select()
+                                    .column(company::Column::Id)
+                                    .from(company::Entity)
+                                    .and_where(
+                                        Expr::expr(Func::lower(Expr::col(company::Column::Name)))
+                                            .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                                    )
+                                    .to_owned(),
+                            ),
+                        ),
+                );
+            }
+        }
+        let limit = match non_empty(&filter.limit) {
+            None => DEFAULT_PAGE,
+            Some(l) => match l.parse::<u64>() {
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+                _ => {
+                    p.add(
+                        "limit",
+                        format!("must be a whole number from 1 to {MAX_PAGE}"),
+                    );
+                    DEFAULT_PAGE
+                }
+            },
+        };
+        if let Some(c) = non_empty(&filter.cursor) {
+            match decode_cursor(c) {
+                Some(after) => cond = cond.add(case_record::Column::Id.lt(after)),
+                None => p.add("cursor", "is not a cursor this API gave out"),
+            }
+        }
+        p.finish()?;
+        // Newest first, by id: a stable key, so pages never repeat or skip a case.
+        let mut rows = case_record::Entity::find()
+            .filter(cond)
+            .order_by_desc(case_record::Column::Id)
+            .limit(limit + 1)
+            .all(self.db.reader())
+            .await?;
+        let next_cursor = if rows.len() as u64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|c| encode_cursor(c.id))
+        } else {
+            None
+        };
+        let lookups = Lookups::for_cases(self.db.reader(), &rows).await?;
+        Ok(Page {
+            items: rows.into_iter().map(|c| lookups.case(c)).collect(),
+            next_cursor,
+        })
+    }
+
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: i64,
+        patch: CasePatch,
+        if_match: Option<i64>,
+    ) -> ServiceResult<CaseView> {
+        let now = self.clock.now();
+        let mut p = Problems::default();
+        let title = patch
+            .title
+            .as_deref()
+            .and_then(|t| p.text("title", Some(t), 1, 200));
+        let description = patch
+            .description
+            .as_deref()
+            .and_then(|d| p.text("description", Some(d), 0, 20_000));
+        if patch.title.is_none() && patch.description.is_none() && patch.assignee.is_none() {
+            p.add(
+                "body",
+                "names no field to change (title, description, assignee)",
+            );
+        }
+        p.finish()?;
+
+        let tx = self.db.begin().await?;
+        let case = self.visible(&tx, actor, id).await?;
+        check_version(&case, if_match)?;
+        let status: CaseStatus = case.status.parse().unwrap_or(CaseStatus::Received);
+        if matches!(status, CaseStatus::Closed | CaseStatus::Withdrawn) {
+            return Err(ServiceError::Conflict(format!(
+                "the case is {status}; it can no longer be changed"
+            )));
+        }
+        let mut changes = serde_json::Map::new();
+        let mut model: case_record::ActiveModel = case.clone().into();
+        if let Some(t) = title.filter(|t| *t != case.title) {
+            changes.insert("title".into(), json!({"from": case.title, "to": t}));
+            model.title = Set(t);
+        }
+        if let Some(d) = description.filter(|d| *d != case.description) {
+            changes.insert(
+                "description".into(),
+                json!({"from": case.description, "to": d}),
+            );
+            model.description = Set(d);
+        }
+        if let Some(new_assignee) = &patch.assignee {
+            let mut p = Problems::default();
+            let user = match new_assignee.as_deref() {
+                Some(name) => self.assignable(&mut p, name, case.department_id).await?,
+                None => None,
+            };
+            p.finish()?;
+            let new_id = user.as_ref().map(|u| u.id);
+            if new_id != case.assignee_id {
+                check_may_assign(actor, case.department_id, case.assignee_id, new_id)?;
+                let old = match case.assignee_id {
+                    Some(uid) => app_user::Entity::find_by_id(uid)
+                        .one(&tx)
+                        .await?
+                        .map(|u| u.username),
+                    None => None,
+                };
+                changes.insert(
+                    "assignee".into(),
+                    json!({"from": old, "to": user.as_ref().map(|u| &u.username)}),
+                );
+                model.assignee_id = Set(new_id);
+            }
+        }
+        if changes.is_empty() {
+            tx.commit().await?;
+            return self.view(case).await;
+        }
+        let updated = save(&tx, model, &case, now).await?;
+        append(
+            &tx,
+            self.event(
+                actor,
+                &updated,
+                "updated",
+                now,
+                json!({ "changes": changes }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.view(updated).await
+    }
+
+    pub async fn transition(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: TransitionInput,
+        if_match: Option<i64>,
+    ) -> ServiceResult<CaseView> {
+        let now = self.clock.now();
+        let mut p = Problems::default();
+        let to = match input.to.as_deref() {
+            None => {
+                p.add("to", "is required");
+                None
+            }
+            Some(t) => p.check("to", t.parse::<CaseStatus>()),
+        };
+        let decision = input
+            .decision
+            .as_deref()
+            .and_then(|d| p.check("decision", d.parse::<Decision>()));
+        match (to, input.decision.is_some()) {
+            (Some(CaseStatus::Decided), false) => {
+                p.add("decision", "is required when `to` is `decided`")
+            }
+            (Some(t), true) if t != CaseStatus::Decided => {
+                p.add("decision", "is only given when `to` is `decided`")
+            }
+            _ => {}
+        }
+        let reason = input
+            .reason
+            .as_deref()
+            .and_then(|r| p.text("reason", Some(r), 0, 2000))
+            .filter(|r| !r.is_empty());
+        p.finish()?;
+        let Some(to) = to else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+
+        let tx = self.db.begin().await?;
+        let case = self.visible(&tx, actor, id).await?;
+        check_version(&case, if_match)?;
+        let from: CaseStatus = case.status.parse().unwrap_or(CaseStatus::Received);
+        if !from.can_become(to) {
+            let allowed: Vec<&str> = from.successors().iter().map(|s| s.as_str()).collect();
+            return Err(ServiceError::Conflict(if allowed.is_empty() {
+                format!("a {from} case cannot change status")
+            } else {
+                format!(
+                    "a {from} case cannot become {to}; it may become: {}",
+                    allowed.join(", ")
+                )
+            }));
+        }
+        let mut model: case_record::ActiveModel = case.clone().into();
+        model.status = Set(to.as_str().to_string());
+        if to == CaseStatus::Decided {
+            model.decision = Set(decision.map(|d| d.as_str().to_string()));
+            model.decided_at = Set(Some(now));
+        }
+        if matches!(to, CaseStatus::Closed | CaseStatus::Withdrawn) {
+            model.closed_at = Set(Some(now));
+        }
+        let updated = save(&tx, model, &case, now).await?;
+        let data = json!({"from": from, "to": to, "reason": reason, "decision": decision});
+        append(
+            &tx,
+            self.event(actor, &updated, "status_changed", now, data),
+        )
+        .await?;
+        tx.commit().await?;
+        self.view(updated).await
+    }
+
+    pub async fn add_note(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: NewNote,
+    ) -> ServiceResult<NoteView> {
+        let now = self.clock.now();
+        let mut p = Problems::default();
+        let text = p.text("text", input.text.as_deref(), 1, 20_000);
+        p.finish()?;
+        let text = text.unwrap_or_default();
+        let tx = self.db.begin().await?;
+        let case = self.visible(&tx, actor, id).await?;
+        let note = case_note::ActiveModel {
+            case_id: Set(case.id),
+            author_id: Set(actor.user_id),
+            text: Set(text.clone()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        append(
+            &tx,
+            self.event(
+                actor,
+                &case,
+                "note_added",
+                now,
+                json!({"note_id": note.id, "text": text}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        let lookups = Lookups::load(self.db.reader(), [], [note.author_id]).await?;
+        Ok(lookups.note(note))
+    }
+
+    pub async fn notes(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<NoteView>> {
+        let case = self.visible(self.db.reader(), actor, id).await?;
+        let notes = case_note::Entity::find()
+            .filter(case_note::Column::CaseId.eq(case.id))
+            .order_by_asc(case_note::Column::Id)
+            .all(self.db.reader())
+            .await?;
+        let lookups =
+            Lookups::load(self.db.reader(), [], notes.iter().map(|n| n.author_id)).await?;
+        Ok(notes.into_iter().map(|n| lookups.note(n)).collect())
+    }
+
+    /// The case's history, oldest first.
+    pub async fn events(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<EventView>> {
+        let case = self.visible(self.db.reader(), actor, id).await?;
+        let events = case_event::Entity::find()
+            .filter(case_event::Column::CaseId.eq(case.id))
+            .order_by_asc(case_event::Column::Id)
+            .all(self.db.reader())
+            .await?;
+        let lookups = Lookups::load(
+            self.db.reader(),
+            [],
+            events.iter().filter_map(|e| e.actor_id),
+        )
+        .await?;
+        Ok(events.into_iter().map(|e| lookups.event(e)).collect())
+    }
+
+    /// The case if the caller may see it; otherwise `NotFound`, as if it did not exist.
+    async fn visible<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        id: i64,
+    ) -> ServiceResult<case_record::Model> {
+        match case_record::Entity::find_by_id(id).one(conn).await? {
+            Some(c) if actor.may_handle_department(c.department_id) => Ok(c),
+            _ => Err(ServiceError::NotFound("case")),
+        }
+    }
+
+    /// The user named `username` if a case of `department_id` may be assigned to them.
+    async fn assignable(
+        &self,
+        p: &mut Problems,
+        username: &str,
+        department_id: i64,
+    ) -> ServiceResult<Option<app_user::Model>> {
+        let user = app_user::Entity::find()
+            .filter(app_user::Column::Username.eq(username.trim()))
+            .one(self.db.reader())
+            .await?;
+        Ok(match user {
+            None => {
+                p.add("assignee", "no such user");
+                None
+            }
+            Some(u) if !u.active => {
+                p.add("assignee", "the user is deactivated");
+                None
+            }
+            Some(u) if u.department_id != Some(department_id) || u.role == Role::Admin.as_str() => {
+                p.add(
+                    "assignee",
+                    "must be an officer or manager of the case's department",
+                );
+                None
+            }
+            Some(u) => Some(u),
+        })
+    }
+
+    fn event(
+        &self,
+        actor: &Actor,
+        case: &case_record::Model,
+        kind: &'static str,
+        at: DateTime<Utc>,
+        data: serde_json::Value,
+    ) -> NewEvent {
+        NewEvent {
+            case_id: case.id,
+            at,
+            kind,
+            actor_id: Some(actor.user_id),
+            // The department the actor acted for: their own, or (admins) the case's.
+            department_id: actor.department_id.or(Some(case.department_id)),
+            data,
+        }
+    }
+
+    async fn view(&self, case: case_record::Model) -> ServiceResult<CaseView> {
+        let lookups = Lookups::for_cases(self.db.reader(), std::slice::from_ref(&case)).await?;
+        Ok(lookups.case(case))
+    }
+}
+
+/// Officers may take an unassigned case or give up their own; any other (re)assignment is for
+/// managers and admins.
+fn check_may_assign(
+    actor: &Actor,
+    department_id: i64,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> ServiceResult<()> {
+    let me = Some(actor.user_id);
+    let officer_ok = (from.is_none() && to == me) || (from == me && to.is_none());
+    if actor.may_reassign_in(department_id) || officer_ok {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            "only a manager may assign a case to someone else".into(),
+        ))
+    }
+}
+
+fn check_version(case: &case_record::Model, if_match: Option<i64>) -> ServiceResult<()> {
+    match if_match {
+        Some(v) if v != case.version => Err(ServiceError::PreconditionFailed {
+            current: case.version,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Writes `model` with the next version, only if nobody else changed the row since `before`
+/// was read; a concurrent change makes this a conflict instead of a lost update.
+async fn save(
+    tx: &DatabaseTransaction,
+    mut model: case_record::ActiveModel,
+    before: &case_record::Model,
+    now: DateTime<Utc>,
+) -> ServiceResult<case_record::Model> {
+    model.version = Set(before.version + 1);
+    model.updated_at = Set(now);
+    let result = case_record::Entity::update_many()
+        .set(model)
+        .filter(case_record::Column::Id.eq(before.id))
+        .filter(case_record::Column::Version.eq(before.version))
+        .exec(tx)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(ServiceError::Conflict(
+            "the case was changed at the same time; try again".into(),
+        ));
+    }
+    case_record::Entity::find_by_id(before.id)
+        .one(tx)
+        .await?
+        .ok_or(ServiceError::NotFound("case"))
+}
+
+/// Inserts the company or renames it to the latest name given, atomically on both backends.
+async fn upsert_company(
+    tx: &DatabaseTransaction,
+    org: &OrgNumber,
+    name: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<i64> {
+    let stmt = Query::insert()
+        .into_table(company::Entity)
+        .columns([
+            company::Column::OrgNumber,
+            company::Column::Name,
+            company::Column::CreatedAt,
+            company::Column::UpdatedAt,
+        ])
+        .values_panic([org.as_str().into(), name.into(), now.into(), now.into()])
+        .on_conflict(
+            OnConflict::column(company::Column::OrgNumber)
+                .update_columns([company::Column::Name, company::Column::UpdatedAt])
+                .to_owned(),
+        )
+        .returning_col(company::Column::Id)
+        .to_owned();
+    let row = tx
+        .query_one(&stmt)
+        .await?
+        .ok_or_else(|| ServiceError::Internal("upsert returned no row".into()))?;
+    Ok(row.try_get_by_index::<i64>(0)?)
+}
+
+/// Takes the next serial of a department's diary for `year`. The row lock taken by the upsert
+/// (or SQLite's single writer) serialises concurrent registrations until commit, and a rollback
+/// returns the serial, so the series has neither gaps nor duplicates.
+async fn next_serial(
+    tx: &DatabaseTransaction,
+    department_id: i64,
+    year: i32,
+) -> ServiceResult<u32> {
+    use lots_store::entity::reference_series::{Column, Entity};
+    let stmt = Query::insert()
+        .into_table(Entity)
+        .columns([Column::DepartmentId, Column::Year, Column::LastSerial])
+        .values_panic([department_id.into(), year.into(), 1i64.into()])
+        .on_conflict(
+            OnConflict::columns([Column::DepartmentId, Column::Year])
+                .value(
+                    Column::LastSerial,
+                    Expr::col((Entity, Column::LastSerial)).add(1),
+                )
+                .to_owned(),
+        )
+        .returning_col(Column::LastSerial)
+        .to_owned();
+    let row = tx
+        .query_one(&stmt)
+        .await?
+        .ok_or_else(|| ServiceError::Internal("serial upsert returned no row".into()))?;
+    let serial: i64 = row.try_get_by_index(0)?;
+    u32::try_from(serial).map_err(|_| ServiceError::Internal("diary series exhausted".into()))
+}
+
+/// Parses an RFC 3339 instant that must not lie in the future nor before 1990.
+pub fn parse_instant(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let at = DateTime::parse_from_rfc3339(s.trim())
+        .map_err(|_| "must be an RFC 3339 instant, e.g. 2026-11-02T09:00:00Z".to_string())?
+        .with_timezone(&Utc);
+    let at = chrono::SubsecRound::trunc_subsecs(at, 6);
+    if at > now {
+        return Err("must not lie in the future".into());
+    }
+    if at.year() < 1990 {
+        return Err("must not lie before 1990".into());
+    }
+    Ok(at)
+}
+
+fn non_empty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn encode_cursor(id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("c1:{id}"))
+}
+
+fn decode_cursor(s: &str) -> Option<i64> {
+    let bytes = URL_SAFE_NO_PAD.decode(s).ok()?;
+    std::str::from_utf8(&bytes)
+        .ok()?
+        .strip_prefix("c1:")?
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_forgeries() {
+        assert_eq!(decode_cursor(&encode_cursor(12345)), Some(12345));
+        assert_eq!(decode_cursor("12345"), None);
+        assert_eq!(decode_cursor("!!"), None);
+    }
+
+    #[test]
+    fn instants_in_the_future_or_malformed_are_refused() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0).unwrap();
+        assert!(parse_instant("2026-11-27T12:00:01Z", now).is_err());
+        assert!(parse_instant("2026-11-27", now).is_err());
+        assert!(parse_instant("1989-12-31T23:00:00Z", now).is_err());
+        assert_eq!(parse_instant("2026-11-27T13:00:00+01:00", now), Ok(now));
+    }
+
+    #[test]
+    fn officers_may_take_or_leave_but_not_give_cases() {
+        let officer = Actor {
+            user_id: 7,
+            username: "o".into(),
+            role: Role::Officer,
+            department_id: Some(1),
+        };
+        assert!(check_may_assign(&officer, 1, None, Some(7)).is_ok());
+        assert!(check_may_assign(&officer, 1, Some(7), None).is_ok());
+        assert!(check_may_assign(&officer, 1, None, Some(8)).is_err());
+        assert!(check_may_assign(&officer, 1, Some(8), Some(7)).is_err());
+        let manager = Actor {
+            role: Role::Manager,
+            ..officer
+        };
+        assert!(check_may_assign(&manager, 1, Some(8), Some(9)).is_ok());
+    }
+}

@@ -1,0 +1,426 @@
+//! Departments and users: who works where, in what role, and checking their passwords.
+//! Passwords are hashed with argon2id on the blocking pool, never on the async runtime.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::{DateTime, Utc};
+use lots_core::reference::validate_prefix;
+use lots_core::{Actor, Clock, Role};
+use lots_store::Db;
+use lots_store::entity::{app_user, department};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Problems, ServiceError, ServiceResult, is_unique_violation};
+
+/// A department as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": 1, "code": "SBF", "name": "Samhällsbyggnadsförvaltningen", "diary_prefix": "BN"}))]
+pub struct DepartmentView {
+    pub id: i64,
+    /// Short code used in the API (`SBF`).
+    pub code: String,
+    pub name: String,
+    /// The prefix of its diarienummer (`BN` in `BN 2026/0042`).
+    pub diary_prefix: String,
+}
+
+impl From<department::Model> for DepartmentView {
+    fn from(d: department::Model) -> Self {
+        Self {
+            id: d.id,
+            code: d.code,
+            name: d.name,
+            diary_prefix: d.diary_prefix,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "SBF", "name": "Samhällsbyggnadsförvaltningen", "diary_prefix": "BN"}))]
+pub struct NewDepartment {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub diary_prefix: Option<String>,
+}
+
+/// A user as the API shows it; never the password hash.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": 2, "username": "anna", "display_name": "Anna Lindqvist", "role": "officer", "department": "SBF"}))]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The department's code; null for an admin without one.
+    pub department: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "anna", "display_name": "Anna Lindqvist", "password": "a long passphrase", "role": "officer", "department": "SBF"}))]
+pub struct NewUser {
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    /// At least 10 characters.
+    pub password: Option<String>,
+    pub role: Option<String>,
+    /// Required for officers and managers.
+    pub department: Option<String>,
+}
+
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+#[derive(Debug, Clone)]
+pub struct Directory {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    /// A hash verified when the username is unknown, so that an unknown user and a wrong
+    /// password take the same time to answer.
+    dummy_hash: Arc<String>,
+}
+
+impl Directory {
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        let dummy_hash =
+            hash_password_now("not a real password, only for timing").unwrap_or_default();
+        Self {
+            db,
+            clock,
+            dummy_hash: Arc::new(dummy_hash),
+        }
+    }
+
+    pub async fn list_departments(&self, _actor: &Actor) -> ServiceResult<Vec<DepartmentView>> {
+        Ok(self
+            .departments()
+            .await?
+            .into_values()
+            .map(Into::into)
+            .collect::<Vec<DepartmentView>>())
+        .map(|mut v| {
+            v.sort_by(|a, b| a.code.cmp(&b.code));
+            v
+        })
+    }
+
+    /// All departments by id; a small table, read whole.
+    pub async fn departments(&self) -> ServiceResult<HashMap<i64, department::Model>> {
+        Ok(department::Entity::find()
+            .all(self.db.reader())
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d))
+            .collect())
+    }
+
+    pub async fn department_by_code(&self, code: &str) -> ServiceResult<Option<department::Model>> {
+        Ok(department::Entity::find()
+            .filter(department::Column::Code.eq(code))
+            .one(self.db.reader())
+            .await?)
+    }
+
+    pub async fn create_department(
+        &self,
+        actor: &Actor,
+        input: NewDepartment,
+    ) -> ServiceResult<DepartmentView> {
+        if !actor.is_admin() {
+            return Err(ServiceError::Forbidden(
+                "only an admin may create departments".into(),
+            ));
+        }
+        self.add_department(input).await
+    }
+
+    /// Creates a department without an access check: for the CLI and the demo loader.
+    pub async fn add_department(&self, input: NewDepartment) -> ServiceResult<DepartmentView> {
+        let mut p = Problems::default();
+        let code = p.text("code", input.code.as_deref(), 1, 16);
+        if let Some(c) = &code {
+            if !c
+                .chars()
+                .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '-' || ch == '_')
+            {
+                p.add("code", "use capital letters A–Z, digits, `-` or `_`");
+            }
+        }
+        let name = p.text("name", input.name.as_deref(), 1, 200);
+        let prefix = p.text("diary_prefix", input.diary_prefix.as_deref(), 1, 8);
+        if let Some(pre) = &prefix {
+            p.check("diary_prefix", validate_prefix(pre));
+        }
+        p.finish()?;
+        let (Some(code), Some(name), Some(prefix)) = (code, name, prefix) else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+        let model = department::ActiveModel {
+            code: Set(code),
+            name: Set(name),
+            diary_prefix: Set(prefix),
+            created_at: Set(self.clock.now()),
+            ..Default::default()
+        }
+        .insert(self.db.writer())
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                ServiceError::Conflict("a department with this code or diary prefix exists".into())
+            } else {
+                e.into()
+            }
+        })?;
+        Ok(model.into())
+    }
+
+    pub async fn list_users(&self, actor: &Actor) -> ServiceResult<Vec<UserView>> {
+        if !actor.is_admin() {
+            return Err(ServiceError::Forbidden(
+                "only an admin may list users".into(),
+            ));
+        }
+        let deps = self.departments().await?;
+        let users = app_user::Entity::find()
+            .order_by_asc(app_user::Column::Id)
+            .all(self.db.reader())
+            .await?;
+        Ok(users.into_iter().map(|u| user_view(u, &deps)).collect())
+    }
+
+    pub async fn create_user(&self, actor: &Actor, input: NewUser) -> ServiceResult<UserView> {
+        if !actor.is_admin() {
+            return Err(ServiceError::Forbidden(
+                "only an admin may create users".into(),
+            ));
+        }
+        self.add_user(input).await
+    }
+
+    /// Creates a user without an access check: for `lots user add` and the demo loader.
+    pub async fn add_user(&self, input: NewUser) -> ServiceResult<UserView> {
+        let mut p = Problems::default();
+        let username = p.text("username", input.username.as_deref(), 2, 64);
+        if let Some(u) = &username {
+            if !u
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c))
+            {
+                p.add(
+                    "username",
+                    "use lower-case letters a–z, digits, `.`, `-` or `_`",
+                );
+            }
+        }
+        let display_name = p.text(
+            "display_name",
+            input.display_name.as_deref().or(username.as_deref()),
+            1,
+            200,
+        );
+        let password = match input.password.as_deref() {
+            None => {
+                p.add("password", "is required");
+                None
+            }
+            Some(pw) if pw.chars().count() < MIN_PASSWORD_LEN => {
+                p.add(
+                    "password",
+                    format!("must be at least {MIN_PASSWORD_LEN} characters"),
+                );
+                None
+            }
+            Some(pw) if pw.len() > 1024 => {
+                p.add("password", "must be at most 1024 bytes");
+                None
+            }
+            Some(pw) => Some(pw.to_string()),
+        };
+        let role = match input.role.as_deref() {
+            None => {
+                p.add("role", "is required");
+                None
+            }
+            Some(r) => p.check("role", r.parse::<Role>()),
+        };
+        let department = match input
+            .department
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(code) => match self.department_by_code(code).await? {
+                Some(d) => Some(d),
+                None => {
+                    p.add(
+                        "department",
+                        format!(
+                            "no department has the code `{}`",
+                            code.chars().take(32).collect::<String>()
+                        ),
+                    );
+                    None
+                }
+            },
+            None => {
+                if matches!(role, Some(Role::Officer | Role::Manager)) {
+                    p.add("department", "is required for officers and managers");
+                }
+                None
+            }
+        };
+        p.finish()?;
+        let (Some(username), Some(display_name), Some(password), Some(role)) =
+            (username, display_name, password, role)
+        else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+        let hash = hash_password(password).await?;
+        let model = app_user::ActiveModel {
+            username: Set(username),
+            display_name: Set(display_name),
+            password_hash: Set(hash),
+            role: Set(role.as_str().to_string()),
+            department_id: Set(department.as_ref().map(|d| d.id)),
+            active: Set(true),
+            created_at: Set(self.clock.now()),
+            ..Default::default()
+        }
+        .insert(self.db.writer())
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                ServiceError::Conflict("the username is taken".into())
+            } else {
+                e.into()
+            }
+        })?;
+        let deps = self.departments().await?;
+        Ok(user_view(model, &deps))
+    }
+
+    /// Checks a username and password. An unknown user, an inactive one and a wrong password
+    /// all answer `BadCredentials`, after the same amount of hashing work.
+    pub async fn authenticate(&self, username: &str, password: &str) -> ServiceResult<UserView> {
+        let user = if username.len() <= 64 {
+            app_user::Entity::find()
+                .filter(app_user::Column::Username.eq(username.trim()))
+                .one(self.db.reader())
+                .await?
+        } else {
+            None
+        };
+        let hash = user.as_ref().map_or_else(
+            || self.dummy_hash.as_str().to_string(),
+            |u| u.password_hash.clone(),
+        );
+        let ok = verify_password(password.to_string(), hash).await?;
+        match user {
+            Some(u) if ok && u.active => {
+                let deps = self.departments().await?;
+                Ok(user_view(u, &deps))
+            }
+            _ => Err(ServiceError::BadCredentials),
+        }
+    }
+
+    /// The actor for a verified token's subject, if the user still exists, is active and still
+    /// has the role and department the token was issued for.
+    pub async fn actor_for(
+        &self,
+        user_id: i64,
+        role: Role,
+        department: Option<&str>,
+    ) -> ServiceResult<Option<Actor>> {
+        let Some(u) = app_user::Entity::find_by_id(user_id)
+            .one(self.db.reader())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let dep_code = match u.department_id {
+            Some(id) => department::Entity::find_by_id(id)
+                .one(self.db.reader())
+                .await?
+                .map(|d| d.code),
+            None => None,
+        };
+        if !u.active || u.role != role.as_str() || dep_code.as_deref() != department {
+            return Ok(None);
+        }
+        Ok(Some(Actor {
+            user_id: u.id,
+            username: u.username,
+            role,
+            department_id: u.department_id,
+        }))
+    }
+
+    pub async fn user(&self, user_id: i64) -> ServiceResult<Option<UserView>> {
+        let deps = self.departments().await?;
+        Ok(app_user::Entity::find_by_id(user_id)
+            .one(self.db.reader())
+            .await?
+            .map(|u| user_view(u, &deps)))
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+fn user_view(u: app_user::Model, deps: &HashMap<i64, department::Model>) -> UserView {
+    UserView {
+        id: u.id,
+        role: u.role.parse().unwrap_or(Role::Officer),
+        department: u
+            .department_id
+            .and_then(|id| deps.get(&id))
+            .map(|d| d.code.clone()),
+        username: u.username,
+        display_name: u.display_name,
+    }
+}
+
+fn hash_password_now(password: &str) -> Result<String, ServiceError> {
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
+        .map_err(|e| ServiceError::Internal(format!("salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ServiceError::Internal(format!("hashing failed: {e}")))
+}
+
+/// Hashes with argon2id (the crate's default algorithm and parameters) off the async runtime.
+pub async fn hash_password(password: String) -> ServiceResult<String> {
+    tokio::task::spawn_blocking(move || hash_password_now(&password))
+        .await
+        .map_err(|e| ServiceError::Internal(format!("hashing task failed: {e}")))?
+}
+
+async fn verify_password(password: String, hash: String) -> ServiceResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(format!("verify task failed: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hashes_are_argon2id_and_salted() {
+        let a = super::hash_password_now("correct horse").unwrap();
+        let b = super::hash_password_now("correct horse").unwrap();
+        assert!(a.starts_with("$argon2id$"), "{a}");
+        assert_ne!(a, b);
+    }
+}

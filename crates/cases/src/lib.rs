@@ -1,0 +1,12 @@
+//! lots-cases: the case service. Departments and users, registration with a gap-free
+//! diarienummer, the lifecycle, notes and the history.
+
+pub mod cases;
+pub mod directory;
+pub mod error;
+pub mod view;
+
+pub use cases::{CaseFilter, CasePatch, Cases, NewCase, NewNote, TransitionInput};
+pub use directory::{DepartmentView, Directory, NewDepartment, NewUser, UserView};
+pub use error::{FieldError, ServiceError, ServiceResult};
+pub use view::{CaseView, EventView, NoteView, Page};

@@ -1,0 +1,207 @@
+//! What the API shows of a case, its events and notes, and how those views are assembled from
+//! rows with batched lookups (never one query per row).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use lots_core::{Area, CaseStatus, Decision};
+use lots_store::entity::{app_user, case_event, case_note, case_record, company, department};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+
+use crate::error::ServiceResult;
+
+/// A case (ärende).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": 42, "reference": "BN 2026/0042", "org_number": "556012-5790", "company_name": "Exempel AB",
+    "area": "building_permit", "case_type": "permit", "title": "Nybyggnad av restaurang",
+    "description": "", "department": "SBF", "assignee": "anna", "status": "in_progress",
+    "decision": null, "received_at": "2026-11-02T09:00:00Z", "complete_at": null,
+    "decided_at": null, "closed_at": null, "deadline": null, "version": 3,
+    "created_at": "2026-11-02T09:05:00Z", "updated_at": "2026-11-03T10:00:00Z"}))]
+pub struct CaseView {
+    pub id: i64,
+    /// The diarienummer, `{prefix} {year}/{serial:04}`.
+    pub reference: String,
+    pub org_number: String,
+    pub company_name: String,
+    pub area: Area,
+    /// Refines the area where the law does (building: `permit` or `notification`).
+    pub case_type: Option<String>,
+    pub title: String,
+    pub description: String,
+    /// The owning department's code.
+    pub department: String,
+    /// The assigned officer's username.
+    pub assignee: Option<String>,
+    pub status: CaseStatus,
+    pub decision: Option<Decision>,
+    pub received_at: DateTime<Utc>,
+    pub complete_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The statutory deadline or service target; null until the deadline rules are in place
+    /// for the case's area.
+    #[schema(value_type = Option<Object>)]
+    pub deadline: Option<serde_json::Value>,
+    /// Incremented by every change; send it back in `If-Match`.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One entry of a case's history.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": 7, "at": "2026-11-03T10:00:00Z", "kind": "status_changed",
+    "actor": "anna", "department": "SBF", "data": {"from": "received", "to": "in_progress", "reason": null}}))]
+pub struct EventView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// `created`, `updated`, `status_changed`, `note_added`, ...
+    pub kind: String,
+    /// The username of who did it; null for the system.
+    pub actor: Option<String>,
+    /// The code of the department the actor acted for.
+    pub department: Option<String>,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NoteView {
+    pub id: i64,
+    pub text: String,
+    /// The author's username.
+    pub author: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of a list, with the cursor to the next page (null on the last page).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Everything beyond the case rows that their views need, loaded in one query per table.
+#[derive(Debug, Default)]
+pub struct Lookups {
+    pub departments: HashMap<i64, department::Model>,
+    pub companies: HashMap<i64, company::Model>,
+    pub users: HashMap<i64, app_user::Model>,
+}
+
+impl Lookups {
+    pub async fn load<C: ConnectionTrait>(
+        conn: &C,
+        company_ids: impl IntoIterator<Item = i64>,
+        user_ids: impl IntoIterator<Item = i64>,
+    ) -> ServiceResult<Self> {
+        let company_ids: HashSet<i64> = company_ids.into_iter().collect();
+        let user_ids: HashSet<i64> = user_ids.into_iter().collect();
+        let departments = department::Entity::find()
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d))
+            .collect();
+        let companies = if company_ids.is_empty() {
+            HashMap::new()
+        } else {
+            company::Entity::find()
+                .filter(company::Column::Id.is_in(company_ids))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c))
+                .collect()
+        };
+        let users = if user_ids.is_empty() {
+            HashMap::new()
+        } else {
+            app_user::Entity::find()
+                .filter(app_user::Column::Id.is_in(user_ids))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u))
+                .collect()
+        };
+        Ok(Self {
+            departments,
+            companies,
+            users,
+        })
+    }
+
+    pub async fn for_cases<C: ConnectionTrait>(
+        conn: &C,
+        cases: &[case_record::Model],
+    ) -> ServiceResult<Self> {
+        Self::load(
+            conn,
+            cases.iter().map(|c| c.company_id),
+            cases.iter().filter_map(|c| c.assignee_id),
+        )
+        .await
+    }
+
+    fn username(&self, id: Option<i64>) -> Option<String> {
+        id.and_then(|id| self.users.get(&id))
+            .map(|u| u.username.clone())
+    }
+
+    fn department_code(&self, id: Option<i64>) -> Option<String> {
+        id.and_then(|id| self.departments.get(&id))
+            .map(|d| d.code.clone())
+    }
+
+    pub fn case(&self, c: case_record::Model) -> CaseView {
+        let company = self.companies.get(&c.company_id);
+        CaseView {
+            id: c.id,
+            reference: c.reference,
+            org_number: company.map(|co| co.org_number.clone()).unwrap_or_default(),
+            company_name: company.map(|co| co.name.clone()).unwrap_or_default(),
+            area: c.area.parse().unwrap_or(Area::Other),
+            case_type: c.case_type,
+            title: c.title,
+            description: c.description,
+            department: self
+                .department_code(Some(c.department_id))
+                .unwrap_or_default(),
+            assignee: self.username(c.assignee_id),
+            status: c.status.parse().unwrap_or(CaseStatus::Received),
+            decision: c.decision.and_then(|d| d.parse().ok()),
+            received_at: c.received_at,
+            complete_at: c.complete_at,
+            decided_at: c.decided_at,
+            closed_at: c.closed_at,
+            deadline: None,
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+
+    pub fn event(&self, e: case_event::Model) -> EventView {
+        EventView {
+            id: e.id,
+            at: e.at,
+            kind: e.kind,
+            actor: self.username(e.actor_id),
+            department: self.department_code(e.department_id),
+            data: e.data,
+        }
+    }
+
+    pub fn note(&self, n: case_note::Model) -> NoteView {
+        NoteView {
+            id: n.id,
+            text: n.text,
+            author: self.username(Some(n.author_id)),
+            created_at: n.created_at,
+        }
+    }
+}

@@ -1,0 +1,527 @@
+//! The demo municipality: four departments with their officers and managers, an admin, and a
+//! few hundred cases over the past two years with believable histories. Every case is made
+//! through the case service with a clock set to each step's time, so the demo's histories obey
+//! the same rules, and write the same events, as real use.
+
+use std::fmt;
+use std::sync::Arc;
+
+use anyhow::bail;
+use chrono::{DateTime, Duration, Timelike, Utc};
+use lots_cases::{
+    Cases, Directory, NewCase, NewDepartment, NewNote, NewUser, ServiceError, TransitionInput,
+};
+use lots_core::org_number::luhn_check_digit;
+use lots_core::{Actor, Area, Clock, ManualClock, Role, SystemClock};
+use lots_store::Db;
+use lots_store::entity::{app_user, department};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+struct DepartmentSpec {
+    code: &'static str,
+    name: &'static str,
+    prefix: &'static str,
+    areas: &'static [Area],
+    /// (username, display name) of the officers, then the manager.
+    officers: &'static [(&'static str, &'static str)],
+    manager: (&'static str, &'static str),
+    /// Typical days from in progress to decision.
+    handling_days: (i64, i64),
+    titles: &'static [&'static str],
+}
+
+const DEPARTMENTS: &[DepartmentSpec] = &[
+    DepartmentSpec {
+        code: "SBF",
+        name: "Samhällsbyggnadsförvaltningen",
+        prefix: "BN",
+        areas: &[
+            Area::BuildingPermit,
+            Area::BuildingPermit,
+            Area::BuildingPermit,
+            Area::LandUse,
+        ],
+        officers: &[("anna", "Anna Lindqvist"), ("erik", "Erik Johansson")],
+        manager: ("maria", "Maria Berg"),
+        handling_days: (20, 75),
+        titles: &[
+            "Nybyggnad av restaurang",
+            "Tillbyggnad av butikslokal",
+            "Fasadskylt",
+            "Ändrad användning till kafé",
+            "Rivning av förrådsbyggnad",
+            "Uteservering på allmän platsmark",
+            "Förhandsbesked för verksamhetslokal",
+        ],
+    },
+    DepartmentSpec {
+        code: "MHF",
+        name: "Miljö- och hälsoskyddsförvaltningen",
+        prefix: "MHN",
+        areas: &[
+            Area::FoodControl,
+            Area::FoodControl,
+            Area::EnvironmentHealth,
+        ],
+        officers: &[("omar", "Omar Haddad"), ("sara", "Sara Nilsson")],
+        manager: ("lars", "Lars Eriksson"),
+        handling_days: (5, 30),
+        titles: &[
+            "Registrering av livsmedelsanläggning",
+            "Ändring av livsmedelsverksamhet",
+            "Anmälan om miljöfarlig verksamhet",
+            "Anmälan om hygienisk verksamhet",
+            "Klagomål på ventilation",
+        ],
+    },
+    DepartmentSpec {
+        code: "SOC",
+        name: "Socialförvaltningen, tillståndsenheten",
+        prefix: "SN",
+        areas: &[Area::ServingLicence],
+        officers: &[("fatima", "Fatima Ali"), ("johan", "Johan Andersson")],
+        manager: ("karin", "Karin Svensson"),
+        handling_days: (25, 65),
+        titles: &[
+            "Stadigvarande serveringstillstånd till allmänheten",
+            "Tillfälligt serveringstillstånd, sommarservering",
+            "Tillfälligt serveringstillstånd, slutet sällskap",
+            "Utökad serveringstid",
+        ],
+    },
+    DepartmentSpec {
+        code: "RTJ",
+        name: "Räddningstjänsten",
+        prefix: "RTN",
+        areas: &[Area::FireSafety],
+        officers: &[("nils", "Nils Holm"), ("elin", "Elin Lund")],
+        manager: ("peter", "Peter Ek"),
+        handling_days: (8, 35),
+        titles: &[
+            "Tillstånd för brandfarlig vara",
+            "Brandskyddskontroll",
+            "Tillstånd för explosiv vara",
+        ],
+    },
+];
+
+const COMPANY_FIRST: &[&str] = &[
+    "Söderby",
+    "Haninge",
+    "Norrmalms",
+    "Sjöstadens",
+    "Ekbackens",
+    "Tallkrogens",
+    "Björkhagens",
+    "Lindens",
+    "Strandvägens",
+    "Kvarnens",
+    "Ängsvikens",
+    "Hamnens",
+    "Torgets",
+    "Stationens",
+    "Bergets",
+];
+const COMPANY_SECOND: &[&str] = &[
+    "Pizzeria",
+    "Bageri",
+    "Bistro",
+    "Livs",
+    "Bygg",
+    "Café",
+    "Sushi",
+    "Fastigheter",
+    "Kök & Bar",
+    "Konditori",
+    "Grill",
+    "Vinbar",
+];
+const COMPANY_FORM: &[&str] = &["AB", "AB", "AB", "HB", "Ekonomisk förening"];
+
+/// What `load` created.
+#[derive(Debug)]
+pub struct DemoReport {
+    pub password: String,
+    pub password_generated: bool,
+    /// (username, display name, role, department code)
+    pub logins: Vec<(String, String, Role, Option<String>)>,
+    pub cases: usize,
+    pub companies: usize,
+}
+
+impl fmt::Display for DemoReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Loaded the demo municipality: {} departments, {} companies, {} cases.",
+            DEPARTMENTS.len(),
+            self.companies,
+            self.cases
+        )?;
+        writeln!(f, "Logins (every demo user has the same password):")?;
+        for (username, name, role, dep) in &self.logins {
+            writeln!(
+                f,
+                "  {username:<8} {:<8} {:<5} {name}",
+                role.as_str(),
+                dep.as_deref().unwrap_or("-")
+            )?;
+        }
+        if self.password_generated {
+            writeln!(
+                f,
+                "Password: {}   (generated now; set LOTS_DEMO_PASSWORD to choose it)",
+                self.password
+            )
+        } else {
+            writeln!(f, "Password: the one given in LOTS_DEMO_PASSWORD")
+        }
+    }
+}
+
+/// Whether the database holds no departments and no users yet.
+pub async fn is_empty(db: &Db) -> anyhow::Result<bool> {
+    let deps = department::Entity::find().count(db.reader()).await?;
+    let users = app_user::Entity::find().count(db.reader()).await?;
+    Ok(deps == 0 && users == 0)
+}
+
+/// Loads the demo municipality into an empty database.
+pub async fn load(db: &Db, password: Option<String>) -> anyhow::Result<DemoReport> {
+    if !is_empty(db).await? {
+        bail!(
+            "the database already holds departments or users; the demo loads only into an empty database"
+        );
+    }
+    let (password, password_generated) = match password {
+        Some(p) => (p, false),
+        None => {
+            let p: String = rand::rng()
+                .sample_iter(&rand::distr::Alphanumeric)
+                .take(16)
+                .map(char::from)
+                .collect();
+            (p, true)
+        }
+    };
+    let now = SystemClock.now();
+    let clock = ManualClock::new(now - Duration::days(800));
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let directory = Directory::new(db.clone(), shared.clone());
+    let cases = Cases::new(db.clone(), shared);
+    let mut logins = Vec::new();
+
+    let admin = directory
+        .add_user(user(
+            "admin",
+            "Systemadministratör",
+            &password,
+            Role::Admin,
+            None,
+        ))
+        .await
+        .map_err(explain)?;
+    logins.push((
+        admin.username.clone(),
+        admin.display_name.clone(),
+        Role::Admin,
+        None,
+    ));
+
+    // Officers per department, as actors.
+    let mut staff: Vec<(i64, Vec<Actor>, Actor)> = Vec::new();
+    for spec in DEPARTMENTS {
+        let dep = directory
+            .add_department(NewDepartment {
+                code: Some(spec.code.into()),
+                name: Some(spec.name.into()),
+                diary_prefix: Some(spec.prefix.into()),
+            })
+            .await
+            .map_err(explain)?;
+        let mut officers = Vec::new();
+        for (username, name) in spec.officers {
+            let u = directory
+                .add_user(user(
+                    username,
+                    name,
+                    &password,
+                    Role::Officer,
+                    Some(spec.code),
+                ))
+                .await
+                .map_err(explain)?;
+            logins.push((
+                u.username.clone(),
+                u.display_name.clone(),
+                Role::Officer,
+                Some(spec.code.to_string()),
+            ));
+            officers.push(Actor {
+                user_id: u.id,
+                username: u.username,
+                role: Role::Officer,
+                department_id: Some(dep.id),
+            });
+        }
+        let (username, name) = spec.manager;
+        let m = directory
+            .add_user(user(
+                username,
+                name,
+                &password,
+                Role::Manager,
+                Some(spec.code),
+            ))
+            .await
+            .map_err(explain)?;
+        logins.push((
+            m.username.clone(),
+            m.display_name.clone(),
+            Role::Manager,
+            Some(spec.code.to_string()),
+        ));
+        staff.push((
+            dep.id,
+            officers,
+            Actor {
+                user_id: m.id,
+                username: m.username,
+                role: Role::Manager,
+                department_id: Some(dep.id),
+            },
+        ));
+    }
+
+    let mut rng = StdRng::seed_from_u64(20261127);
+    let companies: Vec<(String, String)> = (0..60).map(|i| company(&mut rng, i)).collect();
+
+    // Receipt times over the past two years, in office hours, oldest first so that diary serials
+    // follow the order cases came in.
+    let mut plans: Vec<(DateTime<Utc>, usize)> = (0..320)
+        .map(|_| {
+            // More recent cases than old ones, as in a growing e-service, so that open work shows.
+            let days = (730.0 * rng.random::<f64>().powf(1.8)).max(1.0) as i64;
+            let at = now - Duration::days(days);
+            let at = at
+                .with_hour(rng.random_range(7..15))
+                .unwrap_or(at)
+                .with_minute(rng.random_range(0..60))
+                .unwrap_or(at);
+            (at, rng.random_range(0..DEPARTMENTS.len()))
+        })
+        .collect();
+    plans.sort();
+
+    for (received_at, d) in &plans {
+        let spec = &DEPARTMENTS[*d];
+        let (_, officers, _) = &staff[*d];
+        let officer = &officers[rng.random_range(0..officers.len())];
+        let (org, name) = &companies[rng.random_range(0..companies.len())];
+        let area = spec.areas[rng.random_range(0..spec.areas.len())];
+        let case_type = (area == Area::BuildingPermit).then(|| {
+            if rng.random_bool(0.25) {
+                "notification"
+            } else {
+                "permit"
+            }
+        });
+        let mut t = *received_at + Duration::hours(rng.random_range(1..48));
+        if t > now {
+            t = now;
+        }
+        clock.set(t);
+        let unassigned = rng.random_bool(0.1);
+        let case = cases
+            .create(
+                officer,
+                NewCase {
+                    org_number: Some(org.clone()),
+                    company_name: Some(name.clone()),
+                    area: Some(area.as_str().into()),
+                    case_type: case_type.map(Into::into),
+                    title: Some(spec.titles[rng.random_range(0..spec.titles.len())].into()),
+                    description: Some(format!("Inkom via e-tjänst från {name}.")),
+                    department: None,
+                    assignee: (!unassigned).then(|| officer.username.clone()),
+                    received_at: Some(received_at.to_rfc3339()),
+                },
+            )
+            .await
+            .map_err(explain)?;
+
+        // The rest of the history; each step happens only if its time has come.
+        let mut steps: Vec<(i64, &str, Option<&str>, Option<&str>)> = Vec::new();
+        // Some recent cases still wait to be picked up.
+        let untouched = now - *received_at < Duration::days(14) && rng.random_bool(0.4);
+        steps.push((
+            if untouched {
+                24 * 365
+            } else {
+                rng.random_range(4..96)
+            },
+            "in_progress",
+            None,
+            None,
+        ));
+        if rng.random_bool(0.35) {
+            steps.push((
+                rng.random_range(24..240),
+                "awaiting_supplement",
+                Some("Ritningar och situationsplan saknas"),
+                None,
+            ));
+            steps.push((
+                rng.random_range(72..600),
+                "in_progress",
+                Some("Kompletteringen har kommit in"),
+                None,
+            ));
+        }
+        if rng.random_bool(0.05) {
+            steps.push((
+                rng.random_range(24..400),
+                "withdrawn",
+                Some("Sökanden har återkallat ansökan"),
+                None,
+            ));
+        } else {
+            let (lo, hi) = spec.handling_days;
+            let decision = match rng.random_range(0..100) {
+                0..80 => "approved",
+                80..90 => "rejected",
+                90..95 => "dismissed",
+                _ => "written_off",
+            };
+            steps.push((
+                rng.random_range(lo * 24..hi * 24),
+                "decided",
+                None,
+                Some(decision),
+            ));
+            steps.push((rng.random_range(24..480), "closed", None, None));
+        }
+        for (hours, to, reason, decision) in steps {
+            t += Duration::hours(hours);
+            if t > now {
+                break;
+            }
+            clock.set(t);
+            if to == "in_progress" && rng.random_bool(0.3) {
+                let note = NewNote {
+                    text: Some("Ringde sökanden och stämde av underlaget.".into()),
+                };
+                cases
+                    .add_note(officer, case.id, note)
+                    .await
+                    .map_err(explain)?;
+            }
+            let input = TransitionInput {
+                to: Some(to.into()),
+                reason: reason.map(Into::into),
+                decision: decision.map(Into::into),
+            };
+            cases
+                .transition(officer, case.id, input, None)
+                .await
+                .map_err(explain)?;
+        }
+    }
+
+    Ok(DemoReport {
+        password,
+        password_generated,
+        logins,
+        cases: plans.len(),
+        companies: companies.len(),
+    })
+}
+
+fn user(
+    username: &str,
+    name: &str,
+    password: &str,
+    role: Role,
+    department: Option<&str>,
+) -> NewUser {
+    NewUser {
+        username: Some(username.into()),
+        display_name: Some(name.into()),
+        password: Some(password.into()),
+        role: Some(role.as_str().into()),
+        department: department.map(Into::into),
+    }
+}
+
+/// A company with a valid organisation number (a few sole traders with a personnummer).
+fn company(rng: &mut StdRng, i: usize) -> (String, String) {
+    let first = COMPANY_FIRST[i % COMPANY_FIRST.len()];
+    let second = COMPANY_SECOND[(i / COMPANY_FIRST.len() + i) % COMPANY_SECOND.len()];
+    if i % 12 == 11 {
+        // A sole trader: YYMMDD + three digits, Luhn.
+        let mut d = vec![
+            rng.random_range(5..9),
+            rng.random_range(0..10),
+            0,
+            rng.random_range(1..10),
+            rng.random_range(1..3),
+            rng.random_range(0..9),
+        ];
+        d.extend((0..3).map(|_| rng.random_range(0..10)));
+        return (
+            digits_with_check(&d),
+            format!("{first} {second} (enskild firma)"),
+        );
+    }
+    let form = COMPANY_FORM[i % COMPANY_FORM.len()];
+    let mut d: Vec<u32> = match form {
+        "HB" => vec![9, 6, 9],
+        "Ekonomisk förening" => vec![7, 6, 9],
+        _ => vec![5, 5, 9],
+    };
+    d.extend((0..6).map(|_| rng.random_range(0..10)));
+    (digits_with_check(&d), format!("{first} {second} {form}"))
+}
+
+fn digits_with_check(nine: &[u32]) -> String {
+    let check = luhn_check_digit(nine);
+    let s: String = nine
+        .iter()
+        .chain(std::iter::once(&check))
+        .filter_map(|d| char::from_digit(*d, 10))
+        .collect();
+    format!("{}-{}", &s[..6], &s[6..])
+}
+
+fn explain(e: ServiceError) -> anyhow::Error {
+    match e {
+        ServiceError::Validation(errors) => {
+            anyhow::anyhow!(
+                "demo data invalid: {}",
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        }
+        other => anyhow::Error::new(other).context("loading the demo"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lots_core::OrgNumber;
+
+    #[test]
+    fn demo_companies_have_valid_org_numbers() {
+        let mut rng = StdRng::seed_from_u64(1);
+        for i in 0..200 {
+            let (org, name) = company(&mut rng, i);
+            OrgNumber::parse(&org).unwrap_or_else(|e| panic!("{org} ({name}): {e}"));
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! The `case_record` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "case_record")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub reference: String,
+    pub department_id: i64,
+    pub company_id: i64,
+    pub area: String,
+    pub case_type: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub assignee_id: Option<i64>,
+    pub status: String,
+    pub decision: Option<String>,
+    pub received_at: DateTimeUtc,
+    pub complete_at: Option<DateTimeUtc>,
+    pub decided_at: Option<DateTimeUtc>,
+    pub closed_at: Option<DateTimeUtc>,
+    pub version: i64,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

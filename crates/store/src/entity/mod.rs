@@ -1,0 +1,11 @@
+//! sea-orm entities, one module per table. Relations are left out on purpose: services join
+//! by explicit, batched lookups so that every query a request makes is visible where it is made.
+
+pub mod app_user;
+pub mod case_event;
+pub mod case_note;
+pub mod case_record;
+pub mod company;
+pub mod department;
+pub mod reference_series;
+pub mod setting;

@@ -1,0 +1,107 @@
+//! lots-store: the database. Entities, connecting (SQLite pragmas, one writer; a Postgres pool),
+//! transactions, and appending to the event log.
+
+pub mod entity;
+pub mod events;
+pub mod settings;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+};
+
+pub use sea_orm;
+
+/// The database: a writer and readers. On SQLite the writer is a single connection, so writes
+/// queue in the pool instead of failing with SQLITE_BUSY, while readers run in parallel (WAL).
+/// On PostgreSQL both are the same pool.
+#[derive(Debug, Clone)]
+pub struct Db {
+    write: DatabaseConnection,
+    read: DatabaseConnection,
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> Result<Self, DbErr> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| {
+                    DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
+                        "bad SQLite URL: {e}"
+                    )))
+                })?
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let connect = |max: u32, opts: SqliteConnectOptions| async move {
+                SqlitePoolOptions::new()
+                    .max_connections(max)
+                    .min_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(opts)
+                    .await
+                    .map_err(|e| {
+                        DbErr::Conn(sea_orm::RuntimeErr::Internal(format!(
+                            "cannot open SQLite database: {e}"
+                        )))
+                    })
+            };
+            // The writer first: it creates the file (mode=rwc) and switches it to WAL.
+            let write = connect(1, options.clone()).await?;
+            let read = connect(4, options.read_only(true)).await?;
+            Ok(Self {
+                write: SqlxSqliteConnector::from_sqlx_sqlite_pool(write),
+                read: SqlxSqliteConnector::from_sqlx_sqlite_pool(read),
+            })
+        } else {
+            let mut opts = ConnectOptions::new(url);
+            opts.max_connections(16)
+                .min_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .sqlx_logging(false);
+            let pool = Database::connect(opts).await?;
+            Ok(Self {
+                write: pool.clone(),
+                read: pool,
+            })
+        }
+    }
+
+    /// The connection for reads outside a transaction.
+    pub fn reader(&self) -> &DatabaseConnection {
+        &self.read
+    }
+
+    /// The connection for schema changes and one-off writes (migrations).
+    pub fn writer(&self) -> &DatabaseConnection {
+        &self.write
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.write.get_database_backend()
+    }
+
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so that the write lock is
+    /// taken up front and a read-then-write can never be upgraded into a deadlock.
+    pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: (self.backend() == DbBackend::Sqlite)
+                .then_some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        self.write.begin_with_options(options).await
+    }
+
+    /// Answers whether the database is reachable (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.read.ping().await?;
+        self.write.ping().await
+    }
+}

@@ -1,0 +1,15 @@
+//! lots-migrations: the schema, one file per change, written with sea-query so that each
+//! migration runs on SQLite and PostgreSQL alike. A landed migration is never edited.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_foundation::Migration)]
+    }
+}

@@ -1,0 +1,228 @@
+//! The `lots` command line: parse arguments, load the configuration, call into the crates.
+
+use std::io::Read as _;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use lots_api::{AppState, Config};
+use lots_cases::{Directory, NewUser};
+use lots_core::SystemClock;
+use lots_migrations::{Migrator, MigratorTrait};
+use lots_store::Db;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lots",
+    version,
+    about = "Lots: case handling across a Swedish municipality's departments"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Migrate the database, then serve the API (the default command).
+    Serve(ServeArgs),
+    /// Bring the database schema up to date.
+    Migrate(DbArgs),
+    /// Load the demo municipality and print its logins.
+    Demo(DbArgs),
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Print the OpenAPI document.
+    #[command(hide = true)]
+    Openapi,
+}
+
+#[derive(Debug, Args, Default)]
+struct DbArgs {
+    /// The database URL (overrides LOTS_DATABASE_URL and DATABASE_URL).
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, Args, Default)]
+struct ServeArgs {
+    /// Where to listen (overrides LOTS_ADDR).
+    #[arg(long)]
+    addr: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Load the demo municipality first if the database is empty.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = ["officer", "manager", "admin"])]
+        role: String,
+        /// Required for officers and managers.
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from standard input (the only way to give it).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LOTS_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn")
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(args) => {
+            let (_, db) = open(&args).await?;
+            println!("the database is up to date");
+            drop(db);
+            Ok(())
+        }
+        Command::Demo(args) => {
+            let (_, db) = open(&args).await?;
+            load_demo(&db).await
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    department,
+                    display_name,
+                    password_stdin: _,
+                    db,
+                },
+        } => {
+            let (_, db) = open(&db).await?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']).to_string();
+            let directory = Directory::new(db, Arc::new(SystemClock));
+            let user = directory
+                .add_user(NewUser {
+                    username: Some(username),
+                    display_name,
+                    password: Some(password),
+                    role: Some(role),
+                    department,
+                })
+                .await
+                .map_err(describe)?;
+            println!(
+                "added {} ({}{})",
+                user.username,
+                user.role.as_str(),
+                user.department
+                    .map(|d| format!(", {d}"))
+                    .unwrap_or_default()
+            );
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", lots_api::openapi_json());
+            Ok(())
+        }
+    }
+}
+
+/// Loads the configuration, applies `--database-url`, connects and migrates.
+async fn open(args: &DbArgs) -> anyhow::Result<(Config, Db)> {
+    let mut config = Config::load()?;
+    if let Some(url) = &args.database_url {
+        config.database_url = url.clone();
+    }
+    let db = Db::connect(&config.database_url)
+        .await
+        .context("cannot connect to the database")?;
+    Migrator::up(db.writer(), None)
+        .await
+        .context("cannot migrate the database")?;
+    Ok((config, db))
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (mut config, db) = open(&args.db).await?;
+    if let Some(addr) = args.addr {
+        config.addr = addr;
+    }
+    if args.demo {
+        if lots_demo::is_empty(&db).await? {
+            load_demo(&db).await?;
+        } else {
+            println!(
+                "the database already holds data: not loading the demo (its logins were printed when it was loaded)"
+            );
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.addr))?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(config, db, Arc::new(SystemClock)).await?;
+    tracing::info!(%addr, "Lots is serving; API docs at http://{addr}/api/docs");
+    println!("Lots is listening on http://{addr}  (API docs: http://{addr}/api/docs)");
+    lots_api::serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn load_demo(db: &Db) -> anyhow::Result<()> {
+    let report = lots_demo::load(db, std::env::var("LOTS_DEMO_PASSWORD").ok()).await?;
+    println!("{report}");
+    Ok(())
+}
+
+fn describe(e: lots_cases::ServiceError) -> anyhow::Error {
+    match e {
+        lots_cases::ServiceError::Validation(errors) => anyhow::anyhow!(
+            "invalid input: {}",
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}
