@@ -1,1 +1,11 @@
+//! End-to-end tests: the real server on port 0, a fresh database per test. SQLite by default;
+//! PostgreSQL when `TEST_DATABASE_URL` is set (each test in its own database).
 
+#![allow(clippy::unwrap_used)]
+
+mod auth;
+mod cases;
+mod errors;
+mod helpers;
+mod lifecycle;
+mod ops;

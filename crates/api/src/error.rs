@@ -32,7 +32,7 @@ pub struct ApiError {
     detail: String,
     errors: Vec<FieldError>,
     /// Extra header, e.g. `WWW-Authenticate` or `ETag`.
-    header: Option<(header::HeaderName, HeaderValue)>,
+    header: Option<Box<(header::HeaderName, HeaderValue)>>,
 }
 
 impl ApiError {
@@ -68,10 +68,10 @@ impl ApiError {
             "Unauthorized",
             detail,
         );
-        e.header = Some((
+        e.header = Some(Box::new((
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Bearer realm=\"lots\""),
-        ));
+        )));
         e
     }
 
@@ -171,7 +171,7 @@ impl From<ServiceError> for ApiError {
                 );
                 err.header = HeaderValue::from_str(&format!("\"{current}\""))
                     .ok()
-                    .map(|v| (header::ETAG, v));
+                    .map(|v| Box::new((header::ETAG, v)));
                 err
             }
             ServiceError::Forbidden(detail) => {
@@ -203,7 +203,7 @@ impl IntoResponse for ApiError {
             (self.status, serde_json::to_vec(&body).unwrap_or_default()).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if let Some((name, value)) = self.header {
+        if let Some((name, value)) = self.header.map(|b| *b) {
             headers.insert(name, value);
         }
         response

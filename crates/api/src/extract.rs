@@ -76,10 +76,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                         .strip_prefix("unknown field `")
                         .and_then(|m| m.split('`').next())
                     {
-                        Some(name) if path == "." => name.to_string(),
-                        Some(name) => format!("{path}.{name}"),
-                        None if path == "." => "body".to_string(),
-                        None => path,
+                        // The path names the offending field, except at the root, where an
+                        // unknown field is named only in the message.
+                        _ if path != "." && !path.starts_with('[') => path,
+                        Some(name) => name.to_string(),
+                        None => "body".to_string(),
                     };
                     ApiError::invalid(field, message)
                 }

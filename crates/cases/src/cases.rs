@@ -281,10 +281,10 @@ impl Cases {
                 .collect();
             cond = cond.add(case_record::Column::Status.is_in(statuses));
         }
-        if let Some(a) = non_empty(&filter.area) {
-            if let Some(area) = p.check("area", a.parse::<Area>()) {
-                cond = cond.add(case_record::Column::Area.eq(area.as_str()));
-            }
+        if let Some(a) = non_empty(&filter.area)
+            && let Some(area) = p.check("area", a.parse::<Area>())
+        {
+            cond = cond.add(case_record::Column::Area.eq(area.as_str()));
         }
         if let Some(code) = non_empty(&filter.department) {
             match department::Entity::find()
@@ -311,50 +311,50 @@ impl Cases {
                 None => p.add("assignee", "no such user"),
             }
         }
-        if let Some(o) = non_empty(&filter.org_number) {
-            if let Some(org) = p.check("org_number", OrgNumber::parse(o)) {
-                cond = cond.add(
-                    case_record::Column::CompanyId.in_subquery(
-                        Query::select()
-                            .column(company::Column::Id)
-                            .from(company::Entity)
-                            .and_where(company::Column::OrgNumber.eq(org.as_str()))
-                            .to_owned(),
-                    ),
-                );
-            }
+        if let Some(o) = non_empty(&filter.org_number)
+            && let Some(org) = p.check("org_number", OrgNumber::parse(o))
+        {
+            cond = cond.add(
+                case_record::Column::CompanyId.in_subquery(
+                    Query::select()
+                        .column(company::Column::Id)
+                        .from(company::Entity)
+                        .and_where(company::Column::OrgNumber.eq(org.as_str()))
+                        .to_owned(),
+                ),
+            );
         }
-        if let Some(q) = non_empty(&filter.q) {
-            if let Some(q) = p.check("q", text_len(q, 1, 200)) {
-                let pattern = format!(
-                    "%{}%",
-                    q.to_lowercase()
-                        .replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_")
-                );
-                let like = |col: case_record::Column| {
-                    Expr::expr(Func::lower(Expr::col(col)))
-                        .like(LikeExpr::new(pattern.clone()).escape('\\'))
-                };
-                cond = cond.add(
-                    Condition::any()
-                        .add(like(case_record::Column::Title))
-                        .add(like(case_record::Column::Reference))
-                        .add(
-                            case_record::Column::CompanyId.in_subquery(
-                                Query::select()
-                                    .column(company::Column::Id)
-                                    .from(company::Entity)
-                                    .and_where(
-                                        Expr::expr(Func::lower(Expr::col(company::Column::Name)))
-                                            .like(LikeExpr::new(pattern.clone()).escape('\\')),
-                                    )
-                                    .to_owned(),
-                            ),
+        if let Some(q) = non_empty(&filter.q)
+            && let Some(q) = p.check("q", text_len(q, 1, 200))
+        {
+            let pattern = format!(
+                "%{}%",
+                q.to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            let like = |col: case_record::Column| {
+                Expr::expr(Func::lower(Expr::col(col)))
+                    .like(LikeExpr::new(pattern.clone()).escape('\\'))
+            };
+            cond = cond.add(
+                Condition::any()
+                    .add(like(case_record::Column::Title))
+                    .add(like(case_record::Column::Reference))
+                    .add(
+                        case_record::Column::CompanyId.in_subquery(
+                            Query::select()
+                                .column(company::Column::Id)
+                                .from(company::Entity)
+                                .and_where(
+                                    Expr::expr(Func::lower(Expr::col(company::Column::Name)))
+                                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                                )
+                                .to_owned(),
                         ),
-                );
-            }
+                    ),
+            );
         }
         let limit = match non_empty(&filter.limit) {
             None => DEFAULT_PAGE,

@@ -142,13 +142,12 @@ impl Directory {
     pub async fn add_department(&self, input: NewDepartment) -> ServiceResult<DepartmentView> {
         let mut p = Problems::default();
         let code = p.text("code", input.code.as_deref(), 1, 16);
-        if let Some(c) = &code {
-            if !c
+        if let Some(c) = &code
+            && !c
                 .chars()
                 .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '-' || ch == '_')
-            {
-                p.add("code", "use capital letters A–Z, digits, `-` or `_`");
-            }
+        {
+            p.add("code", "use capital letters A–Z, digits, `-` or `_`");
         }
         let name = p.text("name", input.name.as_deref(), 1, 200);
         let prefix = p.text("diary_prefix", input.diary_prefix.as_deref(), 1, 8);
@@ -205,23 +204,20 @@ impl Directory {
     pub async fn add_user(&self, input: NewUser) -> ServiceResult<UserView> {
         let mut p = Problems::default();
         let username = p.text("username", input.username.as_deref(), 2, 64);
-        if let Some(u) = &username {
-            if !u
+        if let Some(u) = &username
+            && !u
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c))
-            {
-                p.add(
-                    "username",
-                    "use lower-case letters a–z, digits, `.`, `-` or `_`",
-                );
-            }
+        {
+            p.add(
+                "username",
+                "use lower-case letters a–z, digits, `.`, `-` or `_`",
+            );
         }
-        let display_name = p.text(
-            "display_name",
-            input.display_name.as_deref().or(username.as_deref()),
-            1,
-            200,
-        );
+        let display_name = match input.display_name.as_deref() {
+            Some(name) => p.text("display_name", Some(name), 1, 200),
+            None => username.clone(),
+        };
         let password = match input.password.as_deref() {
             None => {
                 p.add("password", "is required");

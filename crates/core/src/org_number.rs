@@ -191,7 +191,7 @@ mod tests {
             let s: String = body.iter().chain(std::iter::once(&check)).map(|d| char::from_digit(*d, 10).unwrap()).collect();
             let parsed = OrgNumber::parse(&s);
             if body[2] >= 2 {
-                prop_assert_eq!(parsed.unwrap().as_str(), format!("{}-{}", &s[..6], &s[6..]));
+                prop_assert_eq!(parsed.unwrap().to_string(), format!("{}-{}", &s[..6], &s[6..]));
             } else {
                 prop_assert!(parsed.is_ok() == is_birth_date(&body));
             }

@@ -1,0 +1,492 @@
+//! Registering, reading, listing and editing cases, within the caller's scope.
+
+use std::collections::HashSet;
+
+use chrono::{Datelike, Utc};
+use lots_store::entity::{case_event, case_record, company};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn registering_a_case_assigns_a_reference_and_writes_its_event() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let r = app
+        .post(
+            "/api/v1/cases",
+            Some(&anna),
+            &json!({"org_number": "5560125790", "company_name": "Exempel AB", "area": "building_permit",
+                    "title": "  Nybyggnad av restaurang ", "assignee": "anna", "received_at": "2026-01-05T08:30:00+01:00"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["id"].as_i64().unwrap();
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/api/v1/cases/{id}").as_str())
+    );
+    assert_eq!(r.header("etag"), Some("\"1\""));
+    let year = Utc::now().with_timezone(&lots_core::TIME_ZONE).year();
+    assert_eq!(r.body["reference"], format!("BN {year}/0001"));
+    assert_eq!(r.body["org_number"], "556012-5790");
+    assert_eq!(r.body["title"], "Nybyggnad av restaurang");
+    assert_eq!(r.body["case_type"], "permit");
+    assert_eq!(r.body["department"], "SBF");
+    assert_eq!(r.body["assignee"], "anna");
+    assert_eq!(r.body["status"], "received");
+    assert_eq!(r.body["received_at"], "2026-01-05T07:30:00Z");
+    assert_eq!(r.body["version"], 1);
+    assert!(r.body["deadline"].is_null() && r.body["decision"].is_null());
+
+    // The stored rows: the case, the company (normalised), and the event.
+    let stored = case_record::Entity::find_by_id(id)
+        .one(app.db.reader())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, "received");
+    let co = company::Entity::find()
+        .filter(company::Column::OrgNumber.eq("556012-5790"))
+        .one(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(co.unwrap().id, stored.company_id);
+    let events = case_event::Entity::find()
+        .filter(case_event::Column::CaseId.eq(id))
+        .all(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, "created");
+    assert_eq!(events[0].data["reference"], format!("BN {year}/0001"));
+
+    let got = app.get(&format!("/api/v1/cases/{id}"), Some(&anna)).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.header("etag"), Some("\"1\""));
+    assert_eq!(got.body, r.body);
+
+    // The next case of the department takes the next serial; another department has its own.
+    let second = app.create_case(&anna, json!({})).await;
+    assert_eq!(second["reference"], format!("BN {year}/0002"));
+    let omar = app.token("omar").await;
+    let mhf = app
+        .create_case(
+            &omar,
+            json!({"area": "food_control", "title": "Registrering av livsmedelsanläggning"}),
+        )
+        .await;
+    assert_eq!(mhf["reference"], format!("MHN {year}/0001"));
+    assert!(mhf["case_type"].is_null());
+}
+
+#[tokio::test]
+async fn invalid_registrations_name_every_bad_field_and_write_nothing() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let r = app
+        .post(
+            "/api/v1/cases",
+            Some(&anna),
+            &json!({"org_number": "556012-5791", "area": "bygglov", "title": "", "received_at": "2999-01-01T00:00:00Z",
+                    "assignee": "nobody", "description": "x".repeat(20_001)}),
+        )
+        .await;
+    let fields = r.invalid_fields();
+    for f in [
+        "org_number",
+        "company_name",
+        "area",
+        "title",
+        "description",
+        "received_at",
+        "assignee",
+    ] {
+        assert!(
+            fields.contains(&f.to_string()),
+            "{f} missing from {fields:?}"
+        );
+    }
+    let r = app.post("/api/v1/cases", Some(&anna), &json!({"org_number": "556012-5790", "company_name": "A", "area": "food_control", "case_type": "permit", "title": "t"})).await;
+    assert_eq!(r.invalid_fields(), ["case_type"]);
+    let r = app.post("/api/v1/cases", Some(&anna), &json!({"org_number": "556012-5790", "company_name": "A", "area": "building_permit", "case_type": "demolition", "title": "t"})).await;
+    assert_eq!(r.invalid_fields(), ["case_type"]);
+    let r = app.post("/api/v1/cases", Some(&anna), &json!({"org_number": "556012-5790", "company_name": "A", "area": "other", "title": "t", "assignee": "omar"})).await;
+    assert_eq!(
+        r.invalid_fields(),
+        ["assignee"],
+        "an assignee from another department"
+    );
+    let r = app.post("/api/v1/cases", Some(&anna), &json!({"org_number": "556012-5790", "company_name": "A", "area": "other", "title": "t", "status": "decided"})).await;
+    assert_eq!(
+        r.invalid_fields(),
+        ["status"],
+        "unknown fields are refused, not ignored"
+    );
+    for table in ["case_record", "case_event", "company", "reference_series"] {
+        assert_eq!(app.count(table).await, 0, "{table}");
+    }
+}
+
+#[tokio::test]
+async fn cases_outside_the_callers_department_do_not_exist_for_them() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let omar = app.token("omar").await;
+    let lars = app.token("lars").await;
+    let root = app.token("root").await;
+    let case = app.create_case(&anna, json!({})).await;
+    let id = case["id"].as_i64().unwrap();
+    let path = format!("/api/v1/cases/{id}");
+    for token in [&omar, &lars] {
+        let nf = app.get(&path, Some(token)).await;
+        nf.problem(404);
+        // The same answer as for a case that does not exist at all.
+        let none = app.get("/api/v1/cases/999999", Some(token)).await;
+        assert_eq!(nf.body, none.body);
+        app.get(&format!("{path}/events"), Some(token))
+            .await
+            .problem(404);
+        app.get(&format!("{path}/notes"), Some(token))
+            .await
+            .problem(404);
+        app.post(
+            &format!("{path}/notes"),
+            Some(token),
+            &json!({"text": "hej"}),
+        )
+        .await
+        .problem(404);
+        app.patch(&path, Some(token), &json!({"title": "Kapad"}), None)
+            .await
+            .problem(404);
+        app.transition(token, id, json!({"to": "in_progress"}))
+            .await
+            .problem(404);
+        let list = app.get("/api/v1/cases", Some(token)).await;
+        assert_eq!(list.body["items"].as_array().unwrap().len(), 0);
+        let list = app.get("/api/v1/cases?department=SBF", Some(token)).await;
+        assert_eq!(list.body["items"].as_array().unwrap().len(), 0);
+    }
+    // Registering in another department is refused and writes nothing.
+    let r = app.post("/api/v1/cases", Some(&omar), &json!({"org_number": "556012-5790", "company_name": "A", "area": "other", "title": "t", "department": "SBF"})).await;
+    r.problem(403);
+    assert_eq!(app.count("case_record").await, 1);
+    // Nothing changed for the owner; the admin sees everything.
+    let own = app.get(&path, Some(&anna)).await;
+    assert_eq!(own.body["version"], 1);
+    assert_eq!(app.count("case_event").await, 1);
+    assert_eq!(app.get(&path, Some(&root)).await.status, 200);
+    let all = app.get("/api/v1/cases", Some(&root)).await;
+    assert_eq!(all.body["items"].as_array().unwrap().len(), 1);
+    // An admin registers in any department, naming it.
+    let by_admin = app
+        .create_case(&root, json!({"department": "RTJ", "area": "fire_safety"}))
+        .await;
+    assert!(by_admin["reference"].as_str().unwrap().starts_with("RTN "));
+    let r = app.post("/api/v1/cases", Some(&root), &json!({"org_number": "556012-5790", "company_name": "A", "area": "other", "title": "t"})).await;
+    assert_eq!(r.invalid_fields(), ["department"]);
+}
+
+#[tokio::test]
+async fn editing_honours_if_match_and_records_old_and_new_values() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let case = app.create_case(&anna, json!({"assignee": "anna"})).await;
+    let path = format!("/api/v1/cases/{}", case["id"]);
+    let r = app
+        .patch(
+            &path,
+            Some(&anna),
+            &json!({"title": "Nytt namn"}),
+            Some("\"1\""),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["title"], "Nytt namn");
+    assert_eq!(r.header("etag"), Some("\"2\""));
+    // A stale version: 412, nothing changes, no event.
+    let stale = app
+        .patch(
+            &path,
+            Some(&anna),
+            &json!({"title": "Förlorad ändring"}),
+            Some("\"1\""),
+        )
+        .await;
+    stale.problem(412);
+    assert_eq!(stale.header("etag"), Some("\"2\""));
+    let now = app.get(&path, Some(&anna)).await;
+    assert_eq!(now.body["title"], "Nytt namn");
+    assert_eq!(now.body["version"], 2);
+    let events = app.get(&format!("{path}/events"), Some(&anna)).await;
+    let items = events.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[1]["kind"], "updated");
+    assert_eq!(items[1]["actor"], "anna");
+    assert_eq!(items[1]["department"], "SBF");
+    assert_eq!(
+        items[1]["data"]["changes"]["title"],
+        json!({"from": "Nybyggnad av restaurang", "to": "Nytt namn"})
+    );
+    // Bad input.
+    assert_eq!(
+        app.patch(&path, Some(&anna), &json!({}), None)
+            .await
+            .invalid_fields(),
+        ["body"]
+    );
+    assert_eq!(
+        app.patch(&path, Some(&anna), &json!({"title": ""}), None)
+            .await
+            .invalid_fields(),
+        ["title"]
+    );
+    assert_eq!(
+        app.patch(&path, Some(&anna), &json!({"status": "closed"}), None)
+            .await
+            .invalid_fields(),
+        ["status"]
+    );
+    app.patch(
+        &path,
+        Some(&anna),
+        &json!({"title": "x"}),
+        Some("yesterday"),
+    )
+    .await
+    .problem(400);
+    // A change to the same value is no change: no new version, no event.
+    let same = app
+        .patch(&path, Some(&anna), &json!({"title": "Nytt namn"}), None)
+        .await;
+    assert_eq!(same.body["version"], 2);
+    assert_eq!(app.count("case_event").await, 2);
+}
+
+#[tokio::test]
+async fn officers_take_cases_and_managers_reassign_them() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let erik = app.token("erik").await;
+    let maria = app.token("maria").await;
+    let case = app.create_case(&anna, json!({})).await;
+    let path = format!("/api/v1/cases/{}", case["id"]);
+    assert!(case["assignee"].is_null());
+    // An officer may not give a case to someone else...
+    app.patch(&path, Some(&anna), &json!({"assignee": "erik"}), None)
+        .await
+        .problem(403);
+    // ...but may take an unassigned one.
+    let taken = app
+        .patch(&path, Some(&erik), &json!({"assignee": "erik"}), None)
+        .await;
+    assert_eq!(taken.body["assignee"], "erik");
+    // Nor take one that is someone else's.
+    app.patch(&path, Some(&anna), &json!({"assignee": "anna"}), None)
+        .await
+        .problem(403);
+    // A manager reassigns; the event shows from and to.
+    let moved = app
+        .patch(&path, Some(&maria), &json!({"assignee": "anna"}), None)
+        .await;
+    assert_eq!(moved.body["assignee"], "anna");
+    let events = app.get(&format!("{path}/events"), Some(&maria)).await;
+    let last = events.body["items"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        last["data"]["changes"]["assignee"],
+        json!({"from": "erik", "to": "anna"})
+    );
+    assert_eq!(last["actor"], "maria");
+    // Not to someone outside the department; and anyone may let go of their own case.
+    assert_eq!(
+        app.patch(&path, Some(&maria), &json!({"assignee": "omar"}), None)
+            .await
+            .invalid_fields(),
+        ["assignee"]
+    );
+    let released = app
+        .patch(&path, Some(&anna), &json!({"assignee": null}), None)
+        .await;
+    assert!(released.body["assignee"].is_null(), "{}", released.text);
+    // Officers may not register a case for a colleague either.
+    let r = app.post("/api/v1/cases", Some(&anna), &json!({"org_number": "556012-5790", "company_name": "A", "area": "other", "title": "t", "assignee": "erik"})).await;
+    r.problem(403);
+}
+
+async fn ids(app: &crate::helpers::TestApp, token: &str, query: &str) -> Vec<i64> {
+    let r = app
+        .get(&format!("/api/v1/cases?{query}"), Some(token))
+        .await;
+    assert_eq!(r.status, 200, "{query}: {}", r.text);
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_list_filters_by_every_field() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let erik = app.token("erik").await;
+    let root = app.token("root").await;
+    let a = app
+        .create_case(
+            &anna,
+            json!({"assignee": "anna", "title": "Fasadskylt för Pizzeria Roma"}),
+        )
+        .await;
+    let b = app.create_case(&erik, json!({"assignee": "erik", "area": "land_use", "org_number": "556074-7569", "company_name": "Söderby Bageri AB"})).await;
+    let c = app
+        .create_case(&anna, json!({"title": "100% ombyggnad_av kök"}))
+        .await;
+    let id = |v: &Value| v["id"].as_i64().unwrap();
+    app.transition(&anna, id(&a), json!({"to": "in_progress"}))
+        .await;
+    assert_eq!(
+        ids(&app, &anna, "").await,
+        [id(&c), id(&b), id(&a)],
+        "newest first"
+    );
+    assert_eq!(ids(&app, &anna, "status=in_progress").await, [id(&a)]);
+    assert_eq!(
+        ids(&app, &anna, "status=received,in_progress").await.len(),
+        3
+    );
+    assert_eq!(ids(&app, &anna, "area=land_use").await, [id(&b)]);
+    assert_eq!(ids(&app, &anna, "assignee=me").await, [id(&a)]);
+    assert_eq!(ids(&app, &anna, "assignee=erik").await, [id(&b)]);
+    assert_eq!(ids(&app, &anna, "org_number=5560747569").await, [id(&b)]);
+    assert_eq!(ids(&app, &anna, "q=pizzeria").await, [id(&a)]);
+    assert_eq!(
+        ids(&app, &anna, "q=BAGERI").await,
+        [id(&b)],
+        "company name, any case"
+    );
+    assert_eq!(
+        ids(&app, &anna, "q=100%25").await,
+        [id(&c)],
+        "% is matched literally"
+    );
+    assert_eq!(
+        ids(&app, &anna, "q=_av").await,
+        [id(&c)],
+        "_ is matched literally"
+    );
+    let reference = a["reference"].as_str().unwrap().to_string();
+    assert_eq!(
+        ids(
+            &app,
+            &anna,
+            &format!("q={}", reference.replace(' ', "%20").replace('/', "%2F"))
+        )
+        .await,
+        [id(&a)]
+    );
+    assert_eq!(ids(&app, &root, "department=SBF").await.len(), 3);
+    assert_eq!(ids(&app, &root, "department=MHF").await.len(), 0);
+    for (query, field) in [
+        ("status=open", "status"),
+        ("area=x", "area"),
+        ("department=NOPE", "department"),
+        ("assignee=ghost", "assignee"),
+        ("org_number=123", "org_number"),
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("limit=ten", "limit"),
+        ("cursor=garbage", "cursor"),
+    ] {
+        let r = app
+            .get(&format!("/api/v1/cases?{query}"), Some(&anna))
+            .await;
+        assert_eq!(r.invalid_fields(), [field], "{query}");
+    }
+}
+
+#[tokio::test]
+async fn paging_never_repeats_or_skips_a_case_while_cases_are_added() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let mut created = Vec::new();
+    for i in 0..7 {
+        created.push(
+            app.create_case(&anna, json!({"title": format!("Ärende {i}")}))
+                .await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let q = match &cursor {
+            Some(c) => format!("/api/v1/cases?limit=3&cursor={c}"),
+            None => "/api/v1/cases?limit=3".to_string(),
+        };
+        let r = app.get(&q, Some(&anna)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let items = r.body["items"].as_array().unwrap();
+        assert!(items.len() <= 3);
+        seen.extend(items.iter().map(|c| c["id"].as_i64().unwrap()));
+        pages += 1;
+        // Someone registers a case while we page.
+        app.create_case(&anna, json!({"title": "Nytt under tiden"}))
+            .await;
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let unique: HashSet<i64> = seen.iter().copied().collect();
+    assert_eq!(unique.len(), seen.len(), "no case twice: {seen:?}");
+    created.reverse();
+    assert_eq!(
+        seen, created,
+        "every case that existed, newest first, exactly once"
+    );
+}
+
+#[tokio::test]
+async fn fifty_concurrent_registrations_get_serials_one_to_fifty() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let client = app.client.clone();
+            let url = app.url("/api/v1/cases");
+            let token = anna.clone();
+            tokio::spawn(async move {
+                let body = json!({"org_number": format!("{}", ["556012-5790", "556074-7569", "212000-0142"][i % 3]),
+                                  "company_name": "Samtidigt AB", "area": "building_permit", "title": format!("Samtidigt {i}")});
+                client.post(url).bearer_auth(token).json(&body).send().await.unwrap().status().as_u16()
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 201);
+    }
+    let rows = case_record::Entity::find()
+        .order_by_asc(case_record::Column::Id)
+        .all(app.db.reader())
+        .await
+        .unwrap();
+    let mut serials: Vec<u32> = rows
+        .iter()
+        .map(|c| lots_core::Reference::parse(&c.reference).unwrap().serial())
+        .collect();
+    serials.sort_unstable();
+    assert_eq!(serials, (1..=50).collect::<Vec<u32>>());
+    assert_eq!(app.count("company").await, 3);
+    assert_eq!(app.count("case_event").await, 50);
+}

@@ -1,0 +1,384 @@
+//! `spawn_app()`: a fresh database, migrated and seeded with three departments and their
+//! people, and the real server listening on 127.0.0.1:0.
+
+use std::sync::Arc;
+
+use lots_api::{AppState, Config};
+use lots_cases::{Directory, NewDepartment, NewUser};
+use lots_core::{Secret, SystemClock};
+use lots_migrations::{Migrator, MigratorTrait};
+use lots_store::Db;
+use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
+
+pub const PASSWORD: &str = "test-password-1";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub config: Config,
+    store: TestDatabase,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+enum TestDatabase {
+    Sqlite(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts that this is a problem+json answer with `status`, and returns its body.
+    #[track_caller]
+    pub fn problem(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "body: {}",
+            self.text
+        );
+        assert_eq!(self.body["status"], status);
+        assert!(
+            self.body["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("/problems/")),
+            "{}",
+            self.text
+        );
+        assert!(
+            self.body["title"].is_string() && self.body["detail"].is_string(),
+            "{}",
+            self.text
+        );
+        &self.body
+    }
+
+    /// The fields a 422 names.
+    #[track_caller]
+    pub fn invalid_fields(&self) -> Vec<String> {
+        let body = self.problem(422);
+        body["errors"]
+            .as_array()
+            .expect("errors[]")
+            .iter()
+            .map(|e| e["field"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let (url, store) = fresh_database().await;
+    let db = Db::connect(&url).await.expect("connect");
+    Migrator::up(db.writer(), None).await.expect("migrate");
+    seed(&db).await;
+    let mut config = Config {
+        database_url: url,
+        ..Config::default()
+    };
+    configure(&mut config);
+    start(config, db, store, axum::Router::new()).await
+}
+
+/// Starts a server on an existing app's database (as a second process would).
+pub async fn spawn_second(app: &TestApp, config: Config) -> TestApp {
+    let db = Db::connect(&app.config.database_url)
+        .await
+        .expect("connect");
+    start(
+        config,
+        db,
+        TestDatabase::Sqlite(std::path::PathBuf::new()),
+        axum::Router::new(),
+    )
+    .await
+}
+
+pub async fn spawn_app_with_routes(extra: axum::Router<AppState>) -> TestApp {
+    let (url, store) = fresh_database().await;
+    let db = Db::connect(&url).await.expect("connect");
+    Migrator::up(db.writer(), None).await.expect("migrate");
+    seed(&db).await;
+    let config = Config {
+        database_url: url,
+        ..Config::default()
+    };
+    start(config, db, store, extra).await
+}
+
+async fn start(
+    config: Config,
+    db: Db,
+    store: TestDatabase,
+    extra: axum::Router<AppState>,
+) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let state = AppState::new(config.clone(), db.clone(), Arc::new(SystemClock))
+        .await
+        .expect("state");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let app = lots_api::app_with(state, extra);
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+    });
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        db,
+        config,
+        store,
+        shutdown: Some(tx),
+    }
+}
+
+async fn fresh_database() -> (String, TestDatabase) {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            let name = format!("lots_test_{}", &id[..16]);
+            let admin = Database::connect(&admin_url)
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let base = admin_url.split('?').next().unwrap_or(&admin_url);
+            let url = format!(
+                "{}/{name}",
+                &base[..base.rfind('/').expect("a database in TEST_DATABASE_URL")]
+            );
+            (url, TestDatabase::Postgres { admin_url, name })
+        }
+        _ => {
+            let path = std::env::temp_dir().join(format!("lots-test-{id}.db"));
+            (
+                format!("sqlite://{}?mode=rwc", path.display()),
+                TestDatabase::Sqlite(path),
+            )
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match &self.store {
+            TestDatabase::Sqlite(path) if !path.as_os_str().is_empty() => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            TestDatabase::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime; use a thread with a runtime of its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
+                    rt.block_on(async {
+                        let admin = Database::connect(&admin_url).await.ok()?;
+                        admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await
+                            .ok()?;
+                        admin.close().await.ok()
+                    })
+                })
+                .join();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Three departments; in SBF officers anna and erik and manager maria, in MHF officer omar and
+/// manager lars, in RTJ officer nils; and admin root.
+async fn seed(db: &Db) {
+    let dir = Directory::new(db.clone(), Arc::new(SystemClock));
+    for (code, name, prefix) in [
+        ("SBF", "Samhällsbyggnadsförvaltningen", "BN"),
+        ("MHF", "Miljö- och hälsoskyddsförvaltningen", "MHN"),
+        ("RTJ", "Räddningstjänsten", "RTN"),
+    ] {
+        dir.add_department(NewDepartment {
+            code: Some(code.into()),
+            name: Some(name.into()),
+            diary_prefix: Some(prefix.into()),
+        })
+        .await
+        .expect("department");
+    }
+    for (username, role, dep) in [
+        ("root", "admin", None),
+        ("anna", "officer", Some("SBF")),
+        ("erik", "officer", Some("SBF")),
+        ("maria", "manager", Some("SBF")),
+        ("omar", "officer", Some("MHF")),
+        ("lars", "manager", Some("MHF")),
+        ("nils", "officer", Some("RTJ")),
+    ] {
+        dir.add_user(NewUser {
+            username: Some(username.into()),
+            display_name: Some(format!("{username} test")),
+            password: Some(PASSWORD.into()),
+            role: Some(role.into()),
+            department: dep.map(Into::into),
+        })
+        .await
+        .expect("user");
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn token(&self, username: &str) -> String {
+        let r = self
+            .post(
+                "/api/v1/auth/token",
+                None,
+                &serde_json::json!({"username": username, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "login {username}: {}", r.text);
+        r.body["access_token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        read(req.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send(Method::GET, path, token, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.send(Method::POST, path, token, Some(body), &[]).await
+    }
+
+    pub async fn patch(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Reply {
+        let headers: Vec<(&str, &str)> =
+            if_match.map(|v| vec![("if-match", v)]).unwrap_or_default();
+        self.send(Method::PATCH, path, token, Some(body), &headers)
+            .await
+    }
+
+    /// Registers a case as `token`'s user with sensible defaults overridden by `fields`.
+    pub async fn create_case(&self, token: &str, fields: Value) -> Value {
+        let mut body = serde_json::json!({
+            "org_number": "556012-5790",
+            "company_name": "Exempel AB",
+            "area": "building_permit",
+            "title": "Nybyggnad av restaurang",
+        });
+        if let (Some(b), Some(f)) = (body.as_object_mut(), fields.as_object()) {
+            for (k, v) in f {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        let r = self.post("/api/v1/cases", Some(token), &body).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.body
+    }
+
+    /// Counts the rows of a table, straight from the database.
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .reader()
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.backend(),
+                format!("SELECT COUNT(*) FROM {table}"),
+            ))
+            .await
+            .expect("count")
+            .expect("row");
+        row.try_get_by_index::<i64>(0).expect("count value")
+    }
+
+    pub async fn transition(&self, token: &str, id: i64, body: Value) -> Reply {
+        self.post(
+            &format!("/api/v1/cases/{id}/transitions"),
+            Some(token),
+            &body,
+        )
+        .await
+    }
+
+    pub fn with_secret(config: &mut Config) {
+        config.jwt_secret = Some(Secret::new(TEST_SECRET));
+    }
+}
+
+pub const TEST_SECRET: &str = "a-test-secret-that-is-long-enough-0123456789";
+
+pub async fn read(resp: reqwest::Response) -> Reply {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+        text,
+    }
+}

@@ -1,0 +1,175 @@
+//! Health, readiness, request ids, metrics, compression, the OpenAPI document and Swagger UI,
+//! and time comparisons that agree on both backends.
+
+use chrono::{DateTime, Utc};
+use lots_store::entity::case_event;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn health_readiness_and_request_ids() {
+    let app = spawn_app().await;
+    let h = app.get("/healthz", None).await;
+    assert_eq!(
+        (h.status.as_u16(), h.body["status"].as_str()),
+        (200, Some("ok"))
+    );
+    let r = app.get("/readyz", None).await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["status"].as_str()),
+        (200, Some("ready"))
+    );
+    // A request id is made when none is sent, and echoed when one is.
+    let made = h.header("x-request-id").expect("x-request-id");
+    assert_eq!(made.len(), 36, "a UUID: {made}");
+    let echoed = app
+        .send(
+            reqwest::Method::GET,
+            "/healthz",
+            None,
+            None,
+            &[("x-request-id", "abc-123")],
+        )
+        .await;
+    assert_eq!(echoed.header("x-request-id"), Some("abc-123"));
+    // Errors carry it too.
+    let nf = app.get("/nowhere", None).await;
+    assert!(nf.header("x-request-id").is_some());
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    app.get("/api/v1/cases/1", Some(&anna)).await;
+    app.get("/api/v1/cases/2", Some(&anna)).await;
+    let m = app.get("/metrics", None).await;
+    assert_eq!(m.status, 200);
+    assert!(
+        m.header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    assert!(
+        m.text.contains(
+            "lots_http_requests_total{method=\"GET\",route=\"/api/v1/cases/{id}\",status=\"404\"} 2"
+        ),
+        "{}",
+        m.text
+    );
+    assert!(m.text.contains(
+        "lots_http_requests_total{method=\"POST\",route=\"/api/v1/auth/token\",status=\"200\"} 1"
+    ));
+    assert!(m.text.contains("lots_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/cases/{id}\",status=\"404\",le=\"+Inf\"} 2"));
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_asked() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap()),
+        Some("gzip")
+    );
+}
+
+#[tokio::test]
+async fn the_checked_in_openapi_document_is_the_one_the_code_generates() {
+    let generated = lots_api::openapi_json();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    if std::env::var("UPDATE_OPENAPI").is_ok() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        checked_in == generated,
+        "openapi/openapi.json is out of date: run `UPDATE_OPENAPI=1 cargo test --test api openapi` and commit it"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&generated).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/api/v1/auth/token",
+        "/api/v1/cases",
+        "/api/v1/cases/{id}",
+        "/api/v1/cases/{id}/transitions",
+        "/api/v1/cases/{id}/events",
+        "/healthz",
+        "/metrics",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    // And the server serves that same document, and Swagger UI without any CDN.
+    let app = spawn_app().await;
+    let served = app.get("/api/openapi.json", None).await;
+    assert_eq!(served.body, doc);
+    let ui = app.client.get(app.url("/api/docs/")).send().await.unwrap();
+    assert_eq!(ui.status(), 200);
+    let html = ui.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(!html.contains("https://"), "no external assets");
+}
+
+#[tokio::test]
+async fn instants_compare_and_order_the_same_on_every_backend() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let case = app.create_case(&anna, json!({})).await;
+    let case_id = case["id"].as_i64().unwrap();
+    // Instants with and without fractions, across a day and a year boundary, inserted out of order.
+    let instants = [
+        "2025-12-31T23:59:59.999999Z",
+        "2026-01-01T00:00:00Z",
+        "2025-12-31T23:59:59Z",
+        "2025-12-31T23:59:59.5Z",
+        "2026-01-01T00:00:00.000001Z",
+        "2025-12-31T22:00:00Z",
+    ];
+    for at in instants {
+        case_event::ActiveModel {
+            case_id: Set(case_id),
+            at: Set(at.parse::<DateTime<Utc>>().unwrap()),
+            kind: Set("probe".into()),
+            actor_id: Set(None),
+            department_id: Set(None),
+            data: Set(json!({})),
+            ..Default::default()
+        }
+        .insert(app.db.writer())
+        .await
+        .unwrap();
+    }
+    let mut expected: Vec<DateTime<Utc>> = instants.iter().map(|s| s.parse().unwrap()).collect();
+    expected.sort();
+    let ordered: Vec<DateTime<Utc>> = case_event::Entity::find()
+        .filter(case_event::Column::Kind.eq("probe"))
+        .order_by_asc(case_event::Column::At)
+        .all(app.db.reader())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.at)
+        .collect();
+    assert_eq!(ordered, expected);
+    let pivot: DateTime<Utc> = "2025-12-31T23:59:59.5Z".parse().unwrap();
+    let later = case_event::Entity::find()
+        .filter(case_event::Column::Kind.eq("probe"))
+        .filter(case_event::Column::At.gt(pivot))
+        .all(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(later.len(), expected.iter().filter(|t| **t > pivot).count());
+    assert_eq!(later.len(), 3);
+}
