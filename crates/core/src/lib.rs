@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod area;
+pub mod calendar;
 pub mod clock;
 pub mod org_number;
 pub mod reference;
