@@ -38,7 +38,11 @@ async fn registering_a_case_assigns_a_reference_and_writes_its_event() {
     assert_eq!(r.body["status"], "received");
     assert_eq!(r.body["received_at"], "2026-01-05T07:30:00Z");
     assert_eq!(r.body["version"], 1);
-    assert!(r.body["deadline"].is_null() && r.body["decision"].is_null());
+    assert!(r.body["decision"].is_null());
+    assert_eq!(
+        r.body["deadline"]["due_date"], "2026-03-16",
+        "ten weeks from Monday 5 January 2026"
+    );
 
     // The stored rows: the case, the company (normalised), and the event.
     let stored = case_record::Entity::find_by_id(id)

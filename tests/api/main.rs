@@ -5,6 +5,7 @@
 
 mod auth;
 mod cases;
+mod deadlines;
 mod errors;
 mod helpers;
 mod lifecycle;

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use lots_core::Secret;
+use lots_core::deadline::DeadlineRule;
 use serde::Deserialize;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://lots.db?mode=rwc";
@@ -28,6 +29,8 @@ pub struct Config {
     /// `iss` and `aud` of the tokens Lots issues and accepts.
     pub token_issuer: String,
     pub token_audience: String,
+    /// Deadline rules that replace the defaults for the same area and case type.
+    pub deadlines: Vec<DeadlineRule>,
 }
 
 impl Default for Config {
@@ -41,6 +44,7 @@ impl Default for Config {
             request_timeout_seconds: 30,
             token_issuer: "lots".to_string(),
             token_audience: "lots-api".to_string(),
+            deadlines: Vec::new(),
         }
     }
 }
@@ -157,6 +161,20 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.database_url, "sqlite://x.db");
+    }
+
+    #[test]
+    fn deadline_rules_can_be_overridden_in_the_file() {
+        let dir = std::env::temp_dir().join(format!("lots-config-dl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("lots.toml");
+        std::fs::write(&file, "[[deadlines]]\narea = \"serving_licence\"\nkind = \"target\"\nweeks = 6\nsource = \"Vårt löfte\"\n").unwrap();
+        let c = Config::load_from(env(&[("LOTS_CONFIG", file.to_str().unwrap())])).unwrap();
+        let rules = lots_core::deadline::DeadlineRules::with_overrides(&c.deadlines);
+        let rule = rules
+            .for_case(lots_core::Area::ServingLicence, None)
+            .unwrap();
+        assert_eq!((rule.weeks, rule.source.as_str()), (6, "Vårt löfte"));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use axum::http::{HeaderName, Request, header};
 use axum::response::{IntoResponse, Response};
 use lots_cases::{Cases, Directory};
 use lots_core::Clock;
+use lots_core::deadline::DeadlineRules;
 use lots_store::Db;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -45,6 +46,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "auth", description = "Logging in"),
         (name = "directory", description = "Departments and users"),
         (name = "cases", description = "Cases (ärenden), their lifecycle, notes and history"),
+        (name = "deadlines", description = "Statutory deadlines: supplement requests, the one extension, requests for a decision"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
@@ -68,7 +70,7 @@ impl utoipa::Modify for BearerAuth {
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
-    use routes::{auth, cases, directory};
+    use routes::{auth, cases, deadlines, directory};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::token))
         .routes(routes!(auth::me))
@@ -82,6 +84,13 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::transition_case))
         .routes(routes!(cases::add_note, cases::list_notes))
         .routes(routes!(cases::list_events))
+        .routes(routes!(
+            deadlines::request_supplement,
+            deadlines::list_supplements
+        ))
+        .routes(routes!(deadlines::receive_supplement))
+        .routes(routes!(deadlines::extend_deadline))
+        .routes(routes!(deadlines::request_decision))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
@@ -108,7 +117,11 @@ impl AppState {
         let jwt = Arc::new(auth::JwtKeys::new(&secret, &config));
         Ok(Self {
             directory: Directory::new(db.clone(), clock.clone()),
-            cases: Cases::new(db.clone(), clock),
+            cases: Cases::new(
+                db.clone(),
+                clock,
+                Arc::new(DeadlineRules::with_overrides(&config.deadlines)),
+            ),
             config: Arc::new(config),
             db,
             jwt,

@@ -6,10 +6,13 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Datelike, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use lots_core::deadline::DeadlineRules;
 use lots_core::{Actor, Area, CaseStatus, Clock, Decision, OrgNumber, Reference, Role, TIME_ZONE};
 use lots_store::Db;
-use lots_store::entity::{app_user, case_event, case_note, case_record, company, department};
+use lots_store::entity::{
+    app_user, case_event, case_note, case_record, company, department, supplement_request,
+};
 use lots_store::events::{NewEvent, append};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
 use sea_orm::{
@@ -95,6 +98,12 @@ pub struct CaseFilter {
     pub q: Option<String>,
     /// 1–500, default 50.
     pub limit: Option<String>,
+    /// `true`: open cases past their due date; `false`: the rest.
+    pub overdue: Option<String>,
+    /// Cases due before this date (YYYY-MM-DD).
+    pub due_before: Option<String>,
+    /// `newest` (default) or `due_date` (soonest first; cases without a due date last).
+    pub sort: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
@@ -108,13 +117,14 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 
 #[derive(Debug, Clone)]
 pub struct Cases {
-    db: Db,
-    clock: Arc<dyn Clock>,
+    pub(crate) db: Db,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) rules: Arc<DeadlineRules>,
 }
 
 impl Cases {
-    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
-        Self { db, clock }
+    pub fn new(db: Db, clock: Arc<dyn Clock>, rules: Arc<DeadlineRules>) -> Self {
+        Self { db, clock, rules }
     }
 
     pub async fn create(&self, actor: &Actor, input: NewCase) -> ServiceResult<CaseView> {
@@ -224,7 +234,7 @@ impl Cases {
         let reference = Reference::new(&department.diary_prefix, year, serial)
             .map_err(|e| ServiceError::Internal(format!("diary prefix: {e}")))?
             .to_string();
-        let case = case_record::ActiveModel {
+        let mut case = case_record::ActiveModel {
             reference: Set(reference.clone()),
             department_id: Set(department.id),
             company_id: Set(company_id),
@@ -243,9 +253,10 @@ impl Cases {
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
-        }
-        .insert(&tx)
-        .await?;
+        };
+        let rule = self.rules.for_case(area, case_type.as_deref());
+        crate::deadlines::apply_clock(&mut case, rule, received_at, &[]);
+        let case = case.insert(&tx).await?;
         let data = json!({
             "reference": reference,
             "org_number": org_number.as_str(),
@@ -369,29 +380,100 @@ impl Cases {
                 }
             },
         };
+        let today = crate::deadlines::stockholm_date(self.clock.now());
+        let open: Vec<&str> = CaseStatus::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| s.as_str())
+            .collect();
+        let overdue_cond = Condition::all()
+            .add(case_record::Column::Status.is_in(open))
+            .add(case_record::Column::DueDate.is_not_null())
+            .add(case_record::Column::DueDate.lt(today));
+        match non_empty(&filter.overdue) {
+            None => {}
+            Some("true") => cond = cond.add(overdue_cond),
+            Some("false") => cond = cond.add(overdue_cond.not()),
+            Some(_) => p.add("overdue", "must be true or false"),
+        }
+        if let Some(d) = non_empty(&filter.due_before) {
+            match d.parse::<NaiveDate>() {
+                Ok(day) => cond = cond.add(case_record::Column::DueDate.lt(day)),
+                Err(_) => p.add("due_before", "must be a date, YYYY-MM-DD"),
+            }
+        }
+        let by_due = match non_empty(&filter.sort) {
+            None | Some("newest") => false,
+            Some("due_date") => true,
+            Some(_) => {
+                p.add("sort", "must be newest or due_date");
+                false
+            }
+        };
         if let Some(c) = non_empty(&filter.cursor) {
-            match decode_cursor(c) {
-                Some(after) => cond = cond.add(case_record::Column::Id.lt(after)),
-                None => p.add("cursor", "is not a cursor this API gave out"),
+            match (decode_cursor(c), by_due) {
+                (Some(Cursor::Newest(after)), false) => {
+                    cond = cond.add(case_record::Column::Id.lt(after))
+                }
+                (Some(Cursor::Due(Some(due), id)), true) => {
+                    cond = cond.add(
+                        Condition::any()
+                            .add(case_record::Column::DueDate.gt(due))
+                            .add(
+                                Condition::all()
+                                    .add(case_record::Column::DueDate.eq(due))
+                                    .add(case_record::Column::Id.gt(id)),
+                            )
+                            .add(case_record::Column::DueDate.is_null()),
+                    )
+                }
+                (Some(Cursor::Due(None, id)), true) => {
+                    cond = cond
+                        .add(case_record::Column::DueDate.is_null())
+                        .add(case_record::Column::Id.gt(id))
+                }
+                _ => p.add(
+                    "cursor",
+                    "is not a cursor this API gave out for this sort order",
+                ),
             }
         }
         p.finish()?;
-        // Newest first, by id: a stable key, so pages never repeat or skip a case.
-        let mut rows = case_record::Entity::find()
-            .filter(cond)
-            .order_by_desc(case_record::Column::Id)
-            .limit(limit + 1)
-            .all(self.db.reader())
-            .await?;
+        let mut query = case_record::Entity::find().filter(cond);
+        query = if by_due {
+            // Soonest due first, cases without a due date last, then by id: a total order, so
+            // keyset pages never repeat or skip a case.
+            query
+                .order_by_asc(Expr::col(case_record::Column::DueDate).is_null())
+                .order_by_asc(case_record::Column::DueDate)
+                .order_by_asc(case_record::Column::Id)
+        } else {
+            // Newest first, by id.
+            query.order_by_desc(case_record::Column::Id)
+        };
+        let mut rows = query.limit(limit + 1).all(self.db.reader()).await?;
         let next_cursor = if rows.len() as u64 > limit {
             rows.truncate(limit as usize);
-            rows.last().map(|c| encode_cursor(c.id))
+            rows.last().map(|c| {
+                if by_due {
+                    Cursor::Due(c.due_date, c.id)
+                } else {
+                    Cursor::Newest(c.id)
+                }
+                .encode()
+            })
         } else {
             None
         };
         let lookups = Lookups::for_cases(self.db.reader(), &rows).await?;
         Ok(Page {
-            items: rows.into_iter().map(|c| lookups.case(c)).collect(),
+            items: rows
+                .into_iter()
+                .map(|c| {
+                    let deadline = self.deadline_view(&c);
+                    lookups.case(c, deadline)
+                })
+                .collect(),
             next_cursor,
         })
     }
@@ -494,7 +576,6 @@ impl Cases {
         input: TransitionInput,
         if_match: Option<i64>,
     ) -> ServiceResult<CaseView> {
-        let now = self.clock.now();
         let mut p = Problems::default();
         let to = match input.to.as_deref() {
             None => {
@@ -529,6 +610,25 @@ impl Cases {
         let tx = self.db.begin().await?;
         let case = self.visible(&tx, actor, id).await?;
         check_version(&case, if_match)?;
+        let (updated, _) = self
+            .change_status(&tx, actor, case, to, reason, decision)
+            .await?;
+        tx.commit().await?;
+        self.view(updated).await
+    }
+
+    /// Moves `case` to `to` inside `tx`: checks the lifecycle, writes what the change means for
+    /// supplements, the `status_changed` event and the recomputed clock.
+    pub(crate) async fn change_status(
+        &self,
+        tx: &DatabaseTransaction,
+        actor: &Actor,
+        case: case_record::Model,
+        to: CaseStatus,
+        reason: Option<String>,
+        decision: Option<Decision>,
+    ) -> ServiceResult<(case_record::Model, Option<supplement_request::Model>)> {
+        let now = self.clock.now();
         let from: CaseStatus = case.status.parse().unwrap_or(CaseStatus::Received);
         if !from.can_become(to) {
             let allowed: Vec<&str> = from.successors().iter().map(|s| s.as_str()).collect();
@@ -550,15 +650,18 @@ impl Cases {
         if matches!(to, CaseStatus::Closed | CaseStatus::Withdrawn) {
             model.closed_at = Set(Some(now));
         }
-        let updated = save(&tx, model, &case, now).await?;
+        let updated = save(tx, model, &case, now).await?;
+        let request = self
+            .supplement_side_effects(tx, actor, &updated, (from, to), reason.as_deref(), now)
+            .await?;
         let data = json!({"from": from, "to": to, "reason": reason, "decision": decision});
-        append(
-            &tx,
-            self.event(actor, &updated, "status_changed", now, data),
-        )
-        .await?;
-        tx.commit().await?;
-        self.view(updated).await
+        append(tx, self.event(actor, &updated, "status_changed", now, data)).await?;
+        let updated = if request.is_some() {
+            self.refresh_deadline(tx, updated).await?
+        } else {
+            updated
+        };
+        Ok((updated, request))
     }
 
     pub async fn add_note(
@@ -629,7 +732,7 @@ impl Cases {
     }
 
     /// The case if the caller may see it; otherwise `NotFound`, as if it did not exist.
-    async fn visible<C: ConnectionTrait>(
+    pub(crate) async fn visible<C: ConnectionTrait>(
         &self,
         conn: &C,
         actor: &Actor,
@@ -672,7 +775,7 @@ impl Cases {
         })
     }
 
-    fn event(
+    pub(crate) fn event(
         &self,
         actor: &Actor,
         case: &case_record::Model,
@@ -691,9 +794,10 @@ impl Cases {
         }
     }
 
-    async fn view(&self, case: case_record::Model) -> ServiceResult<CaseView> {
+    pub(crate) async fn view(&self, case: case_record::Model) -> ServiceResult<CaseView> {
         let lookups = Lookups::for_cases(self.db.reader(), std::slice::from_ref(&case)).await?;
-        Ok(lookups.case(case))
+        let deadline = self.deadline_view(&case);
+        Ok(lookups.case(case, deadline))
     }
 }
 
@@ -716,7 +820,7 @@ fn check_may_assign(
     }
 }
 
-fn check_version(case: &case_record::Model, if_match: Option<i64>) -> ServiceResult<()> {
+pub(crate) fn check_version(case: &case_record::Model, if_match: Option<i64>) -> ServiceResult<()> {
     match if_match {
         Some(v) if v != case.version => Err(ServiceError::PreconditionFailed {
             current: case.version,
@@ -727,7 +831,7 @@ fn check_version(case: &case_record::Model, if_match: Option<i64>) -> ServiceRes
 
 /// Writes `model` with the next version, only if nobody else changed the row since `before`
 /// was read; a concurrent change makes this a conflict instead of a lost update.
-async fn save(
+pub(crate) async fn save(
     tx: &DatabaseTransaction,
     mut model: case_record::ActiveModel,
     before: &case_record::Model,
@@ -832,17 +936,36 @@ fn non_empty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn encode_cursor(id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("c1:{id}"))
+/// Where the previous page ended, in the list's sort order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cursor {
+    Newest(i64),
+    Due(Option<NaiveDate>, i64),
 }
 
-fn decode_cursor(s: &str) -> Option<i64> {
+impl Cursor {
+    fn encode(self) -> String {
+        URL_SAFE_NO_PAD.encode(match self {
+            Cursor::Newest(id) => format!("c1:{id}"),
+            Cursor::Due(Some(d), id) => format!("d1:{d}:{id}"),
+            Cursor::Due(None, id) => format!("d1:-:{id}"),
+        })
+    }
+}
+
+fn decode_cursor(s: &str) -> Option<Cursor> {
     let bytes = URL_SAFE_NO_PAD.decode(s).ok()?;
-    std::str::from_utf8(&bytes)
-        .ok()?
-        .strip_prefix("c1:")?
-        .parse()
-        .ok()
+    let text = std::str::from_utf8(&bytes).ok()?;
+    if let Some(id) = text.strip_prefix("c1:") {
+        return id.parse().ok().map(Cursor::Newest);
+    }
+    let (due, id) = text.strip_prefix("d1:")?.split_once(':')?;
+    let due = if due == "-" {
+        None
+    } else {
+        Some(due.parse().ok()?)
+    };
+    Some(Cursor::Due(due, id.parse().ok()?))
 }
 
 #[cfg(test)]
@@ -851,7 +974,13 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_forgeries() {
-        assert_eq!(decode_cursor(&encode_cursor(12345)), Some(12345));
+        for c in [
+            Cursor::Newest(12345),
+            Cursor::Due(None, 7),
+            Cursor::Due(Some(NaiveDate::MIN), 9),
+        ] {
+            assert_eq!(decode_cursor(&c.encode()), Some(c));
+        }
         assert_eq!(decode_cursor("12345"), None);
         assert_eq!(decode_cursor("!!"), None);
     }

@@ -2,11 +2,13 @@
 //! diarienummer, the lifecycle, notes and the history.
 
 pub mod cases;
+pub mod deadlines;
 pub mod directory;
 pub mod error;
 pub mod view;
 
 pub use cases::{CaseFilter, CasePatch, Cases, NewCase, NewNote, TransitionInput};
+pub use deadlines::{NewDecisionRequest, NewExtension, NewSupplementRequest, SupplementView};
 pub use directory::{DepartmentView, Directory, NewDepartment, NewUser, UserView};
 pub use error::{FieldError, ServiceError, ServiceResult};
 pub use view::{CaseView, EventView, NoteView, Page};

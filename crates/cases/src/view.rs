@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use lots_core::deadline::DeadlineView;
 use lots_core::{Area, CaseStatus, Decision};
 use lots_store::entity::{app_user, case_event, case_note, case_record, company, department};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -41,10 +42,8 @@ pub struct CaseView {
     pub complete_at: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
-    /// The statutory deadline or service target; null until the deadline rules are in place
-    /// for the case's area.
-    #[schema(value_type = Option<Object>)]
-    pub deadline: Option<serde_json::Value>,
+    /// The statutory deadline or service target; null where the area has none.
+    pub deadline: Option<DeadlineView>,
     /// Incremented by every change; send it back in `If-Match`.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -147,7 +146,7 @@ impl Lookups {
         .await
     }
 
-    fn username(&self, id: Option<i64>) -> Option<String> {
+    pub(crate) fn username(&self, id: Option<i64>) -> Option<String> {
         id.and_then(|id| self.users.get(&id))
             .map(|u| u.username.clone())
     }
@@ -157,7 +156,7 @@ impl Lookups {
             .map(|d| d.code.clone())
     }
 
-    pub fn case(&self, c: case_record::Model) -> CaseView {
+    pub fn case(&self, c: case_record::Model, deadline: Option<DeadlineView>) -> CaseView {
         let company = self.companies.get(&c.company_id);
         CaseView {
             id: c.id,
@@ -178,7 +177,7 @@ impl Lookups {
             complete_at: c.complete_at,
             decided_at: c.decided_at,
             closed_at: c.closed_at,
-            deadline: None,
+            deadline,
             version: c.version,
             created_at: c.created_at,
             updated_at: c.updated_at,

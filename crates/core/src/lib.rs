@@ -5,6 +5,7 @@ pub mod actor;
 pub mod area;
 pub mod calendar;
 pub mod clock;
+pub mod deadline;
 pub mod org_number;
 pub mod reference;
 pub mod secret;

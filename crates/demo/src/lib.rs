@@ -210,7 +210,11 @@ pub async fn load(db: &Db, password: Option<String>) -> anyhow::Result<DemoRepor
     let clock = ManualClock::new(now - Duration::days(800));
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let directory = Directory::new(db.clone(), shared.clone());
-    let cases = Cases::new(db.clone(), shared);
+    let cases = Cases::new(
+        db.clone(),
+        shared,
+        Arc::new(lots_core::deadline::DeadlineRules::default()),
+    );
     let mut logins = Vec::new();
 
     let admin = directory

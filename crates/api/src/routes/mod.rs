@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod cases;
+pub mod deadlines;
 pub mod directory;
 
 use axum::http::{HeaderMap, HeaderValue, header};

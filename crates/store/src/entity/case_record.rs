@@ -25,6 +25,11 @@ pub struct Model {
     pub version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The clock's state, recomputed from the case's events whenever they change it.
+    pub due_date: Option<Date>,
+    pub deadline_paused: bool,
+    pub extension_weeks: Option<i32>,
+    pub decision_due_date: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

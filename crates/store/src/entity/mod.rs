@@ -9,3 +9,4 @@ pub mod company;
 pub mod department;
 pub mod reference_series;
 pub mod setting;
+pub mod supplement_request;

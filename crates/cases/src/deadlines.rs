@@ -1,0 +1,485 @@
+//! The statutory clock on cases: supplement requests, the one extension, a party's request for a
+//! decision (FL 12 §), and keeping each case's stored clock state current from its events.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use lots_core::deadline::{
+    self, DeadlineFacts, DeadlineRule, DeadlineState, DeadlineView, Supplement,
+};
+use lots_core::{Actor, Area, CaseStatus, TIME_ZONE};
+use lots_store::entity::{case_event, case_record, supplement_request};
+use lots_store::events::append;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::cases::{Cases, check_version, save};
+use crate::error::{Problems, ServiceError, ServiceResult};
+use crate::view::{CaseView, Lookups};
+
+/// Event kinds that move the clock.
+pub const SUPPLEMENT_REQUESTED: &str = "supplement_requested";
+pub const SUPPLEMENT_RECEIVED: &str = "supplement_received";
+pub const DEADLINE_EXTENDED: &str = "deadline_extended";
+pub const DECISION_REQUESTED: &str = "decision_requested";
+
+/// `POST /api/v1/cases/{id}/supplement-requests`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"message": "Komplettera med situationsplan och fasadritningar."}))]
+pub struct NewSupplementRequest {
+    /// What the company is asked to send.
+    pub message: Option<String>,
+}
+
+/// A request for a supplement (begäran om komplettering).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SupplementView {
+    pub id: i64,
+    pub case_id: i64,
+    pub message: String,
+    pub requested_at: DateTime<Utc>,
+    pub requested_by: Option<String>,
+    /// When the supplement came in; null while the case waits for it.
+    pub received_at: Option<DateTime<Utc>>,
+    pub received_by: Option<String>,
+}
+
+/// `POST /api/v1/cases/{id}/deadline-extensions`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "Ärendet kräver samråd med länsstyrelsen", "weeks": 10}))]
+pub struct NewExtension {
+    /// Why; the extension is a decision of its own and must be explained.
+    pub reason: Option<String>,
+    /// How many weeks; defaults to the most the law allows (10 for permits, 4 for notifications).
+    pub weeks: Option<u32>,
+}
+
+/// `POST /api/v1/cases/{id}/decision-requests`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"note": "Sökanden begärde skriftligen avgörande den 7 september."}))]
+pub struct NewDecisionRequest {
+    pub note: Option<String>,
+}
+
+/// The Stockholm calendar date of an instant.
+pub fn stockholm_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&TIME_ZONE).date_naive()
+}
+
+impl Cases {
+    pub(crate) fn rule_for(&self, case: &case_record::Model) -> Option<&DeadlineRule> {
+        let area: Area = case.area.parse().ok()?;
+        self.rules.for_case(area, case.case_type.as_deref())
+    }
+
+    /// The `deadline` object of a case as of today.
+    pub(crate) fn deadline_view(&self, case: &case_record::Model) -> Option<DeadlineView> {
+        let rule = self.rule_for(case)?;
+        let state = DeadlineState {
+            started_on: case.complete_at.map(stockholm_date),
+            due_date: case.due_date,
+            paused: case.deadline_paused,
+            extension_weeks: case.extension_weeks.and_then(|w| u32::try_from(w).ok()),
+            decision_due_date: case.decision_due_date,
+        };
+        let status: CaseStatus = case.status.parse().unwrap_or(CaseStatus::Received);
+        let ended_on = if status.is_open() {
+            None
+        } else {
+            case.decided_at.or(case.closed_at).map(stockholm_date)
+        };
+        let dates = deadline::CaseDates {
+            received_on: stockholm_date(case.received_at),
+            ended_on,
+        };
+        Some(deadline::view(
+            rule,
+            &state,
+            dates,
+            stockholm_date(self.clock.now()),
+        ))
+    }
+
+    /// Recomputes the clock of `case` from its events and stores it on the row (same
+    /// transaction as the event that changed it).
+    pub(crate) async fn refresh_deadline(
+        &self,
+        tx: &DatabaseTransaction,
+        case: case_record::Model,
+    ) -> ServiceResult<case_record::Model> {
+        let events = case_event::Entity::find()
+            .filter(case_event::Column::CaseId.eq(case.id))
+            .filter(case_event::Column::Kind.is_in([
+                SUPPLEMENT_REQUESTED,
+                SUPPLEMENT_RECEIVED,
+                DEADLINE_EXTENDED,
+                DECISION_REQUESTED,
+            ]))
+            .order_by_asc(case_event::Column::Id)
+            .all(tx)
+            .await?;
+        let mut model: case_record::ActiveModel = case.clone().into();
+        apply_clock(&mut model, self.rule_for(&case), case.received_at, &events);
+        Ok(model.update(tx).await?)
+    }
+
+    pub async fn request_supplement(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: NewSupplementRequest,
+        if_match: Option<i64>,
+    ) -> ServiceResult<SupplementView> {
+        let mut p = Problems::default();
+        let message = p.text("message", input.message.as_deref(), 1, 5000);
+        p.finish()?;
+        let tx = self.db.begin().await?;
+        let case = self.visible(&tx, actor, id).await?;
+        check_version(&case, if_match)?;
+        match case.status.parse::<CaseStatus>() {
+            Ok(CaseStatus::InProgress) => {}
+            Ok(CaseStatus::AwaitingSupplement) => {
+                return Err(ServiceError::Conflict(
+                    "a supplement request is already open; mark it received first".into(),
+                ));
+            }
+            _ => {
+                return Err(ServiceError::Conflict(format!(
+                    "supplements are requested while a case is in_progress; this one is {}",
+                    case.status
+                )));
+            }
+        }
+        let (_, request) = self
+            .change_status(
+                &tx,
+                actor,
+                case,
+                CaseStatus::AwaitingSupplement,
+                message,
+                None,
+            )
+            .await?;
+        tx.commit().await?;
+        let request = request
+            .ok_or_else(|| ServiceError::Internal("no supplement request written".into()))?;
+        self.supplement_view(request).await
+    }
+
+    pub async fn receive_supplement(
+        &self,
+        actor: &Actor,
+        id: i64,
+        request_id: i64,
+    ) -> ServiceResult<SupplementView> {
+        let tx = self.db.begin().await?;
+        let case = self.visible(&tx, actor, id).await?;
+        let request = supplement_request::Entity::find_by_id(request_id)
+            .one(&tx)
+            .await?
+            .filter(|r| r.case_id == case.id)
+            .ok_or(ServiceError::NotFound("supplement request"))?;
+        if request.received_at.is_some() {
+            return Err(ServiceError::Conflict(
+                "this supplement has already been received".into(),
+            ));
+        }
+        if case.status != CaseStatus::AwaitingSupplement.as_str() {
+            return Err(ServiceError::Conflict(format!(
+                "the case no longer waits for a supplement; it is {}",
+                case.status
+            )));
+        }
+        self.change_status(
+            &tx,
+            actor,
+            case,
+            CaseStatus::InProgress,
+            Some("Kompletteringen har kommit in".into()),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        let request = supplement_request::Entity::find_by_id(request_id)
+            .one(self.db.reader())
+            .await?
+            .ok_or(ServiceError::NotFound("supplement request"))?;
+        self.supplement_view(request).await
+    }
+
+    pub async fn supplements(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<SupplementView>> {
+        let case = self.visible(self.db.reader(), actor, id).await?;
+        let rows = supplement_request::Entity::find()
+            .filter(supplement_request::Column::CaseId.eq(case.id))
+            .order_by_asc(supplement_request::Column::Id)
+            .all(self.db.reader())
+            .await?;
+        let mut users: Vec<i64> = rows.iter().map(|r| r.requested_by).collect();
+        users.extend(rows.iter().filter_map(|r| r.received_by));
+        let lookups = Lookups::load(self.db.reader(), [], users).await?;
+        Ok(rows.into_iter().map(|r| supplement(&lookups, r)).collect())
+    }
+
+    async fn supplement_view(&self, r: supplement_request::Model) -> ServiceResult<SupplementView> {
+        let lookups = Lookups::load(
+            self.db.reader(),
+            [],
+            [Some(r.requested_by), r.received_by].into_iter().flatten(),
+        )
+        .await?;
+        Ok(supplement(&lookups, r))
+    }
+
+    /// Writes what a status change means for supplements: moving to `awaiting_supplement` opens
+    /// a request; leaving it for `in_progress` marks the open request received.
+    pub(crate) async fn supplement_side_effects(
+        &self,
+        tx: &DatabaseTransaction,
+        actor: &Actor,
+        case: &case_record::Model,
+        (from, to): (CaseStatus, CaseStatus),
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<Option<supplement_request::Model>> {
+        if to == CaseStatus::AwaitingSupplement {
+            let request = supplement_request::ActiveModel {
+                case_id: Set(case.id),
+                message: Set(reason.unwrap_or("Begäran om komplettering").to_string()),
+                requested_at: Set(now),
+                requested_by: Set(actor.user_id),
+                received_at: Set(None),
+                received_by: Set(None),
+                ..Default::default()
+            }
+            .insert(tx)
+            .await?;
+            let data = json!({"request_id": request.id, "message": request.message});
+            append(tx, self.event(actor, case, SUPPLEMENT_REQUESTED, now, data)).await?;
+            return Ok(Some(request));
+        }
+        if from == CaseStatus::AwaitingSupplement && to == CaseStatus::InProgress {
+            let open = supplement_request::Entity::find()
+                .filter(supplement_request::Column::CaseId.eq(case.id))
+                .filter(supplement_request::Column::ReceivedAt.is_null())
+                .order_by_desc(supplement_request::Column::Id)
+                .one(tx)
+                .await?;
+            if let Some(open) = open {
+                let mut model: supplement_request::ActiveModel = open.into();
+                model.received_at = Set(Some(now));
+                model.received_by = Set(Some(actor.user_id));
+                let request = model.update(tx).await?;
+                append(
+                    tx,
+                    self.event(
+                        actor,
+                        case,
+                        SUPPLEMENT_RECEIVED,
+                        now,
+                        json!({"request_id": request.id}),
+                    ),
+                )
+                .await?;
+                return Ok(Some(request));
+            }
+        }
+        Ok(None)
+    }
+
+    pub async fn extend_deadline(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: NewExtension,
+        if_match: Option<i64>,
+    ) -> ServiceResult<CaseView> {
+        let now = self.clock.now();
+        let mut p = Problems::default();
+        let reason = p.text("reason", input.reason.as_deref(), 1, 2000);
+        p.finish()?;
+        let tx = self.db.begin().await?;
+        let case = self.visible(&tx, actor, id).await?;
+        check_version(&case, if_match)?;
+        let rule = self
+            .rule_for(&case)
+            .filter(|r| r.max_extension_weeks > 0)
+            .cloned()
+            .ok_or_else(|| {
+                ServiceError::Conflict(
+                    "cases of this area and type have no statutory deadline to extend".into(),
+                )
+            })?;
+        let weeks = input.weeks.unwrap_or(rule.max_extension_weeks);
+        if weeks == 0 || weeks > rule.max_extension_weeks {
+            return Err(ServiceError::invalid(
+                "weeks",
+                format!("must be from 1 to {}", rule.max_extension_weeks),
+            ));
+        }
+        if !case
+            .status
+            .parse::<CaseStatus>()
+            .is_ok_and(CaseStatus::is_open)
+        {
+            return Err(ServiceError::Conflict(format!(
+                "the case is {}; only an open case's deadline can be extended",
+                case.status
+            )));
+        }
+        if case.extension_weeks.is_some() {
+            return Err(ServiceError::Conflict(
+                "the deadline has already been extended once; the law allows one extension".into(),
+            ));
+        }
+        let Some(due) = case.due_date else {
+            return Err(ServiceError::Conflict(
+                "the clock has not started: the case waits for a supplement".into(),
+            ));
+        };
+        if stockholm_date(now) > due {
+            return Err(ServiceError::Conflict(format!(
+                "the deadline passed on {due}; it can no longer be extended"
+            )));
+        }
+        let data = json!({"weeks": weeks, "reason": reason, "previous_due_date": due});
+        append(&tx, self.event(actor, &case, DEADLINE_EXTENDED, now, data)).await?;
+        let refreshed = self.refresh_deadline(&tx, case.clone()).await?;
+        let saved = save(&tx, refreshed.into(), &case, now).await?;
+        tx.commit().await?;
+        self.view(saved).await
+    }
+
+    pub async fn request_decision(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: NewDecisionRequest,
+    ) -> ServiceResult<CaseView> {
+        let now = self.clock.now();
+        let mut p = Problems::default();
+        let note = input
+            .note
+            .as_deref()
+            .and_then(|n| p.text("note", Some(n), 0, 2000));
+        p.finish()?;
+        let tx = self.db.begin().await?;
+        let case = self.visible(&tx, actor, id).await?;
+        if !case
+            .status
+            .parse::<CaseStatus>()
+            .is_ok_and(CaseStatus::is_open)
+        {
+            return Err(ServiceError::Conflict(format!(
+                "the case is {}; there is nothing left to decide",
+                case.status
+            )));
+        }
+        let received_on = stockholm_date(case.received_at);
+        if !deadline::is_six_months_old(received_on, stockholm_date(now)) {
+            return Err(ServiceError::Conflict(
+                "a party may ask for a decision once the case is six months old (förvaltningslagen 12 §)".into(),
+            ));
+        }
+        if case.decision_due_date.is_some() {
+            return Err(ServiceError::Conflict(
+                "a request for a decision is already registered".into(),
+            ));
+        }
+        append(
+            &tx,
+            self.event(actor, &case, DECISION_REQUESTED, now, json!({"note": note})),
+        )
+        .await?;
+        let refreshed = self.refresh_deadline(&tx, case.clone()).await?;
+        let saved = save(&tx, refreshed.into(), &case, now).await?;
+        tx.commit().await?;
+        self.view(saved).await
+    }
+}
+
+fn supplement(lookups: &Lookups, r: supplement_request::Model) -> SupplementView {
+    SupplementView {
+        id: r.id,
+        case_id: r.case_id,
+        message: r.message,
+        requested_at: r.requested_at,
+        requested_by: lookups.username(Some(r.requested_by)),
+        received_at: r.received_at,
+        received_by: lookups.username(r.received_by),
+    }
+}
+
+/// Sets the stored clock of a case from its received time and clock events.
+pub(crate) fn apply_clock(
+    model: &mut case_record::ActiveModel,
+    rule: Option<&DeadlineRule>,
+    received_at: DateTime<Utc>,
+    events: &[case_event::Model],
+) {
+    let Some(rule) = rule else {
+        model.due_date = Set(None);
+        model.deadline_paused = Set(false);
+        model.complete_at = Set(None);
+        return;
+    };
+    let mut facts = DeadlineFacts {
+        received_on: stockholm_date(received_at),
+        ..Default::default()
+    };
+    let mut requests: BTreeMap<i64, Supplement> = BTreeMap::new();
+    let mut received_instants: BTreeMap<NaiveDate, DateTime<Utc>> = BTreeMap::new();
+    for e in events {
+        let day = stockholm_date(e.at);
+        let request_id = e
+            .data
+            .get("request_id")
+            .and_then(|v| v.as_i64())
+            .unwrap_or(e.id);
+        match e.kind.as_str() {
+            SUPPLEMENT_REQUESTED => {
+                requests.insert(
+                    request_id,
+                    Supplement {
+                        requested_on: day,
+                        received_on: None,
+                    },
+                );
+            }
+            SUPPLEMENT_RECEIVED => {
+                if let Some(s) = requests.get_mut(&request_id) {
+                    s.received_on = Some(day);
+                    received_instants.entry(day).or_insert(e.at);
+                }
+            }
+            DEADLINE_EXTENDED => {
+                facts.extension_weeks = e
+                    .data
+                    .get("weeks")
+                    .and_then(|w| w.as_u64())
+                    .and_then(|w| u32::try_from(w).ok());
+            }
+            DECISION_REQUESTED => facts.decision_requested_on = Some(day),
+            _ => {}
+        }
+    }
+    facts.supplements = requests.into_values().collect();
+    let state = deadline::compute(rule, &facts);
+    model.due_date = Set(state.due_date);
+    model.deadline_paused = Set(state.paused);
+    model.extension_weeks = Set(state.extension_weeks.and_then(|w| i32::try_from(w).ok()));
+    model.decision_due_date = Set(state.decision_due_date);
+    // The application counts as complete from the instant the clock started.
+    model.complete_at = Set(state.started_on.map(|day| {
+        if day == facts.received_on {
+            received_at
+        } else {
+            received_instants.get(&day).copied().unwrap_or(received_at)
+        }
+    }));
+}
