@@ -9,7 +9,8 @@ use std::sync::Arc;
 use anyhow::bail;
 use chrono::{DateTime, Duration, Timelike, Utc};
 use lots_cases::{
-    Cases, Directory, NewCase, NewDepartment, NewNote, NewUser, ServiceError, TransitionInput,
+    Cases, Directory, NewCase, NewDecisionRequest, NewDepartment, NewExtension, NewNote,
+    NewSupplementRequest, NewUser, ServiceError, TransitionInput,
 };
 use lots_core::org_number::luhn_check_digit;
 use lots_core::{Actor, Area, Clock, ManualClock, Role, SystemClock};
@@ -434,13 +435,120 @@ pub async fn load(db: &Db, password: Option<String>) -> anyhow::Result<DemoRepor
         }
     }
 
+    // Building cases that show the statutory clock at work.
+    let (_, sbf_officers, _) = &staff[0];
+    let showcase: [(&str, i64, &[(i64, Step)]); 6] = [
+        (
+            "Nybyggnad av hotell, beslut inom kort",
+            67,
+            &[(2, Step::Start)],
+        ),
+        (
+            "Tillbyggnad av restaurang, sista dagen idag",
+            70,
+            &[(1, Step::Start)],
+        ),
+        (
+            "Ändrad användning till pizzeria, försenat",
+            86,
+            &[(3, Step::Start)],
+        ),
+        (
+            "Nybyggnad av livsmedelsbutik, förlängd handläggningstid",
+            80,
+            &[(2, Step::Start), (40, Step::Extend)],
+        ),
+        (
+            "Fasadändring, väntar på komplettering",
+            12,
+            &[(1, Step::Start), (4, Step::Supplement)],
+        ),
+        (
+            "Förhandsbesked för hotell, äldre än sex månader",
+            200,
+            &[(5, Step::Start), (190, Step::DecisionRequest)],
+        ),
+    ];
+    for (i, (title, days_ago, steps)) in showcase.iter().enumerate() {
+        let officer = &sbf_officers[i % sbf_officers.len()];
+        let (org, name) = &companies[i];
+        let received_at = (now - Duration::days(*days_ago))
+            .with_hour(8)
+            .unwrap_or(now);
+        clock.set(received_at + Duration::hours(1));
+        let input = NewCase {
+            org_number: Some(org.clone()),
+            company_name: Some(name.clone()),
+            area: Some(Area::BuildingPermit.as_str().into()),
+            case_type: Some("permit".into()),
+            title: Some((*title).into()),
+            description: Some("Ansökan om lov enligt plan- och bygglagen.".into()),
+            department: None,
+            assignee: Some(officer.username.clone()),
+            received_at: Some(received_at.to_rfc3339()),
+        };
+        let case = cases.create(officer, input).await.map_err(explain)?;
+        for (day, step) in *steps {
+            clock.set(received_at + Duration::days(*day) + Duration::hours(2));
+            match step {
+                Step::Start => {
+                    let input = TransitionInput {
+                        to: Some("in_progress".into()),
+                        ..Default::default()
+                    };
+                    cases
+                        .transition(officer, case.id, input, None)
+                        .await
+                        .map_err(explain)?;
+                }
+                Step::Supplement => {
+                    let input = NewSupplementRequest {
+                        message: Some("Komplettera med fasadritningar i skala 1:100.".into()),
+                    };
+                    cases
+                        .request_supplement(officer, case.id, input, None)
+                        .await
+                        .map_err(explain)?;
+                }
+                Step::Extend => {
+                    let input = NewExtension {
+                        reason: Some("Ärendet kräver samråd med länsstyrelsen.".into()),
+                        weeks: None,
+                    };
+                    cases
+                        .extend_deadline(officer, case.id, input, None)
+                        .await
+                        .map_err(explain)?;
+                }
+                Step::DecisionRequest => {
+                    let input = NewDecisionRequest {
+                        note: Some("Sökanden begärde skriftligen att ärendet avgörs.".into()),
+                    };
+                    cases
+                        .request_decision(officer, case.id, input)
+                        .await
+                        .map_err(explain)?;
+                }
+            }
+        }
+    }
+
     Ok(DemoReport {
         password,
         password_generated,
         logins,
-        cases: plans.len(),
+        cases: plans.len() + 6,
         companies: companies.len(),
     })
+}
+
+/// A step in the life of a showcase case.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Start,
+    Supplement,
+    Extend,
+    DecisionRequest,
 }
 
 fn user(
