@@ -437,7 +437,7 @@ pub async fn load(db: &Db, password: Option<String>) -> anyhow::Result<DemoRepor
 
     // Building cases that show the statutory clock at work.
     let (_, sbf_officers, _) = &staff[0];
-    let showcase: [(&str, i64, &[(i64, Step)]); 6] = [
+    let showcase: [Showcase; 6] = [
         (
             "Nybyggnad av hotell, beslut inom kort",
             67,
@@ -541,6 +541,9 @@ pub async fn load(db: &Db, password: Option<String>) -> anyhow::Result<DemoRepor
         companies: companies.len(),
     })
 }
+
+/// A showcase case: its title, how many days ago it came in, and its steps (day, step).
+type Showcase = (&'static str, i64, &'static [(i64, Step)]);
 
 /// A step in the life of a showcase case.
 #[derive(Debug, Clone, Copy)]
