@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_foundation;
 mod m20261127_000002_deadlines;
+mod m20261127_000003_append_only_events;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_foundation::Migration),
             Box::new(m20261127_000002_deadlines::Migration),
+            Box::new(m20261127_000003_append_only_events::Migration),
         ]
     }
 }

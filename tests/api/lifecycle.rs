@@ -237,3 +237,24 @@ async fn notes_need_text() {
     );
     assert_eq!(app.count("case_note").await, 0);
 }
+
+#[tokio::test]
+async fn the_database_refuses_to_change_or_delete_an_event() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    app.create_case(&anna, json!({})).await;
+    let update = app
+        .db
+        .writer()
+        .execute_unprepared("UPDATE case_event SET kind = 'forged'")
+        .await;
+    assert!(update.unwrap_err().to_string().contains("append-only"));
+    let delete = app
+        .db
+        .writer()
+        .execute_unprepared("DELETE FROM case_event")
+        .await;
+    assert!(delete.unwrap_err().to_string().contains("append-only"));
+    assert_eq!(app.count("case_event").await, 1);
+}
