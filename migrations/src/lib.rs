@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_foundation;
 mod m20261127_000002_deadlines;
 mod m20261127_000003_append_only_events;
+mod m20261127_000004_handoffs_and_bundles;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_foundation::Migration),
             Box::new(m20261127_000002_deadlines::Migration),
             Box::new(m20261127_000003_append_only_events::Migration),
+            Box::new(m20261127_000004_handoffs_and_bundles::Migration),
         ]
     }
 }

@@ -86,10 +86,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_seeded(configure, true).await
+}
+
+/// As `spawn_app_with`, on an empty database when `seeded` is false.
+pub async fn spawn_app_seeded(configure: impl FnOnce(&mut Config), seeded: bool) -> TestApp {
     let (url, store) = fresh_database().await;
     let db = Db::connect(&url).await.expect("connect");
     Migrator::up(db.writer(), None).await.expect("migrate");
-    seed(&db).await;
+    if seeded {
+        seed(&db).await;
+    }
     let mut config = Config {
         database_url: url,
         ..Config::default()

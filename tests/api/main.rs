@@ -6,7 +6,9 @@
 mod auth;
 mod cases;
 mod deadlines;
+mod demo;
 mod errors;
+mod handoffs;
 mod helpers;
 mod lifecycle;
 mod ops;

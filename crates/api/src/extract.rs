@@ -35,6 +35,34 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
+/// A JSON body that may also be left out entirely (then `T::default()`).
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| body_rejection(e, state.config.body_limit_bytes))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        if !is_json(content_type.as_deref()) {
+            return Err(ApiError::unsupported_media_type(
+                "send the body as application/json",
+            ));
+        }
+        parse_json(&bytes).map(OptionalJson)
+    }
+}
+
 pub(crate) fn body_rejection(e: BytesRejection, limit: usize) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::payload_too_large(limit)

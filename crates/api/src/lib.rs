@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use lots_cases::{Cases, Directory};
 use lots_core::Clock;
 use lots_core::deadline::DeadlineRules;
+use lots_handoff::Handoffs;
 use lots_store::Db;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -47,6 +48,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "directory", description = "Departments and users"),
         (name = "cases", description = "Cases (ärenden), their lifecycle, notes and history"),
         (name = "deadlines", description = "Statutory deadlines: supplement requests, the one extension, requests for a decision"),
+        (name = "handoffs", description = "Contacts across departments: transfers, consultations, contacts"),
+        (name = "companies", description = "A company's cases across departments, and bundles with a coordinator"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
@@ -70,7 +73,7 @@ impl utoipa::Modify for BearerAuth {
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
-    use routes::{auth, cases, deadlines, directory};
+    use routes::{auth, cases, companies, deadlines, directory, handoffs};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::token))
         .routes(routes!(auth::me))
@@ -91,6 +94,18 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(deadlines::receive_supplement))
         .routes(routes!(deadlines::extend_deadline))
         .routes(routes!(deadlines::request_decision))
+        .routes(routes!(handoffs::request_handoff, handoffs::case_handoffs))
+        .routes(routes!(handoffs::list_handoffs))
+        .routes(routes!(handoffs::get_handoff))
+        .routes(routes!(handoffs::accept_handoff))
+        .routes(routes!(handoffs::complete_handoff))
+        .routes(routes!(handoffs::decline_handoff))
+        .routes(routes!(handoffs::cancel_handoff))
+        .routes(routes!(companies::get_company))
+        .routes(routes!(companies::create_bundle, companies::list_bundles))
+        .routes(routes!(companies::get_bundle))
+        .routes(routes!(companies::add_bundle_case))
+        .routes(routes!(companies::remove_bundle_case))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
@@ -115,13 +130,15 @@ impl AppState {
     pub async fn new(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let secret = auth::signing_secret(&config, &db, clock.now()).await?;
         let jwt = Arc::new(auth::JwtKeys::new(&secret, &config));
+        let cases = Cases::new(
+            db.clone(),
+            clock.clone(),
+            Arc::new(DeadlineRules::with_overrides(&config.deadlines)),
+        );
         Ok(Self {
             directory: Directory::new(db.clone(), clock.clone()),
-            cases: Cases::new(
-                db.clone(),
-                clock,
-                Arc::new(DeadlineRules::with_overrides(&config.deadlines)),
-            ),
+            cases: cases.clone(),
+            handoffs: Handoffs::new(db.clone(), clock, cases),
             config: Arc::new(config),
             db,
             jwt,

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use lots_cases::{Cases, Directory};
+use lots_handoff::Handoffs;
 use lots_store::Db;
 
 use crate::auth::JwtKeys;
@@ -15,6 +16,7 @@ pub struct AppState {
     pub db: Db,
     pub directory: Directory,
     pub cases: Cases,
+    pub handoffs: Handoffs,
     pub jwt: Arc<JwtKeys>,
     pub metrics: Arc<HttpMetrics>,
 }

@@ -274,7 +274,7 @@ impl Cases {
     }
 
     pub async fn get(&self, actor: &Actor, id: i64) -> ServiceResult<CaseView> {
-        let case = self.visible(self.db.reader(), actor, id).await?;
+        let case = self.readable(self.db.reader(), actor, id).await?;
         self.view(case).await
     }
 
@@ -504,7 +504,7 @@ impl Cases {
         p.finish()?;
 
         let tx = self.db.begin().await?;
-        let case = self.visible(&tx, actor, id).await?;
+        let case = self.owned(&tx, actor, id).await?;
         check_version(&case, if_match)?;
         let status: CaseStatus = case.status.parse().unwrap_or(CaseStatus::Received);
         if matches!(status, CaseStatus::Closed | CaseStatus::Withdrawn) {
@@ -608,7 +608,7 @@ impl Cases {
         };
 
         let tx = self.db.begin().await?;
-        let case = self.visible(&tx, actor, id).await?;
+        let case = self.owned(&tx, actor, id).await?;
         check_version(&case, if_match)?;
         let (updated, _) = self
             .change_status(&tx, actor, case, to, reason, decision)
@@ -676,7 +676,7 @@ impl Cases {
         p.finish()?;
         let text = text.unwrap_or_default();
         let tx = self.db.begin().await?;
-        let case = self.visible(&tx, actor, id).await?;
+        let case = self.owned(&tx, actor, id).await?;
         let note = case_note::ActiveModel {
             case_id: Set(case.id),
             author_id: Set(actor.user_id),
@@ -703,7 +703,7 @@ impl Cases {
     }
 
     pub async fn notes(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<NoteView>> {
-        let case = self.visible(self.db.reader(), actor, id).await?;
+        let case = self.readable(self.db.reader(), actor, id).await?;
         let notes = case_note::Entity::find()
             .filter(case_note::Column::CaseId.eq(case.id))
             .order_by_asc(case_note::Column::Id)
@@ -716,7 +716,7 @@ impl Cases {
 
     /// The case's history, oldest first.
     pub async fn events(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<EventView>> {
-        let case = self.visible(self.db.reader(), actor, id).await?;
+        let case = self.readable(self.db.reader(), actor, id).await?;
         let events = case_event::Entity::find()
             .filter(case_event::Column::CaseId.eq(case.id))
             .order_by_asc(case_event::Column::Id)
@@ -731,17 +731,99 @@ impl Cases {
         Ok(events.into_iter().map(|e| lookups.event(e)).collect())
     }
 
-    /// The case if the caller may see it; otherwise `NotFound`, as if it did not exist.
-    pub(crate) async fn visible<C: ConnectionTrait>(
+    /// The case if the caller may read it; otherwise `NotFound`, as if it did not exist.
+    pub async fn readable<C: ConnectionTrait>(
         &self,
         conn: &C,
         actor: &Actor,
         id: i64,
     ) -> ServiceResult<case_record::Model> {
         match case_record::Entity::find_by_id(id).one(conn).await? {
-            Some(c) if actor.may_handle_department(c.department_id) => Ok(c),
+            Some(c) if self.may_read(conn, actor, &c).await? => Ok(c),
             _ => Err(ServiceError::NotFound("case")),
         }
+    }
+
+    /// The case if the caller's department owns it (or the caller is an admin). A case the
+    /// caller may only read (through a handoff or a bundle) is `Forbidden`; any other `NotFound`.
+    pub async fn owned<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        id: i64,
+    ) -> ServiceResult<case_record::Model> {
+        let case = self.readable(conn, actor, id).await?;
+        if actor.may_handle_department(case.department_id) {
+            Ok(case)
+        } else {
+            Err(ServiceError::Forbidden(
+                "you may read this case through a handoff or a bundle, but only its department changes it".into(),
+            ))
+        }
+    }
+
+    /// Whether the caller may read `case`: their department owns it, sent or received a
+    /// handoff about it, or they coordinate a bundle that holds it.
+    pub async fn may_read<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        case: &case_record::Model,
+    ) -> ServiceResult<bool> {
+        Ok(!self
+            .readable_ids(conn, actor, std::slice::from_ref(case))
+            .await?
+            .is_empty())
+    }
+
+    /// Of `cases`, the ids the caller may read (one query per relation, whatever their number).
+    pub async fn readable_ids<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        cases: &[case_record::Model],
+    ) -> ServiceResult<std::collections::HashSet<i64>> {
+        use lots_store::entity::{bundle, bundle_case, handoff};
+        let mut ids: std::collections::HashSet<i64> = cases
+            .iter()
+            .filter(|c| actor.may_handle_department(c.department_id))
+            .map(|c| c.id)
+            .collect();
+        let rest: Vec<i64> = cases
+            .iter()
+            .map(|c| c.id)
+            .filter(|id| !ids.contains(id))
+            .collect();
+        if rest.is_empty() {
+            return Ok(ids);
+        }
+        if let Some(dep) = actor.department_id {
+            let related = handoff::Entity::find()
+                .filter(handoff::Column::CaseId.is_in(rest.clone()))
+                .filter(
+                    Condition::any()
+                        .add(handoff::Column::FromDepartmentId.eq(dep))
+                        .add(handoff::Column::ToDepartmentId.eq(dep)),
+                )
+                .all(conn)
+                .await?;
+            ids.extend(related.into_iter().map(|h| h.case_id));
+        }
+        let coordinated = bundle_case::Entity::find()
+            .filter(bundle_case::Column::CaseId.is_in(rest))
+            .filter(
+                bundle_case::Column::BundleId.in_subquery(
+                    Query::select()
+                        .column(bundle::Column::Id)
+                        .from(bundle::Entity)
+                        .and_where(bundle::Column::CoordinatorId.eq(actor.user_id))
+                        .to_owned(),
+                ),
+            )
+            .all(conn)
+            .await?;
+        ids.extend(coordinated.into_iter().map(|b| b.case_id));
+        Ok(ids)
     }
 
     /// The user named `username` if a case of `department_id` may be assigned to them.
@@ -775,7 +857,7 @@ impl Cases {
         })
     }
 
-    pub(crate) fn event(
+    pub fn event(
         &self,
         actor: &Actor,
         case: &case_record::Model,
@@ -794,7 +876,7 @@ impl Cases {
         }
     }
 
-    pub(crate) async fn view(&self, case: case_record::Model) -> ServiceResult<CaseView> {
+    pub async fn view(&self, case: case_record::Model) -> ServiceResult<CaseView> {
         let lookups = Lookups::for_cases(self.db.reader(), std::slice::from_ref(&case)).await?;
         let deadline = self.deadline_view(&case);
         Ok(lookups.case(case, deadline))
@@ -831,7 +913,7 @@ pub(crate) fn check_version(case: &case_record::Model, if_match: Option<i64>) ->
 
 /// Writes `model` with the next version, only if nobody else changed the row since `before`
 /// was read; a concurrent change makes this a conflict instead of a lost update.
-pub(crate) async fn save(
+pub async fn save(
     tx: &DatabaseTransaction,
     mut model: case_record::ActiveModel,
     before: &case_record::Model,

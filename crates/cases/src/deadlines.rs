@@ -140,7 +140,7 @@ impl Cases {
         let message = p.text("message", input.message.as_deref(), 1, 5000);
         p.finish()?;
         let tx = self.db.begin().await?;
-        let case = self.visible(&tx, actor, id).await?;
+        let case = self.owned(&tx, actor, id).await?;
         check_version(&case, if_match)?;
         match case.status.parse::<CaseStatus>() {
             Ok(CaseStatus::InProgress) => {}
@@ -179,7 +179,7 @@ impl Cases {
         request_id: i64,
     ) -> ServiceResult<SupplementView> {
         let tx = self.db.begin().await?;
-        let case = self.visible(&tx, actor, id).await?;
+        let case = self.owned(&tx, actor, id).await?;
         let request = supplement_request::Entity::find_by_id(request_id)
             .one(&tx)
             .await?
@@ -214,7 +214,7 @@ impl Cases {
     }
 
     pub async fn supplements(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<SupplementView>> {
-        let case = self.visible(self.db.reader(), actor, id).await?;
+        let case = self.readable(self.db.reader(), actor, id).await?;
         let rows = supplement_request::Entity::find()
             .filter(supplement_request::Column::CaseId.eq(case.id))
             .order_by_asc(supplement_request::Column::Id)
@@ -304,7 +304,7 @@ impl Cases {
         let reason = p.text("reason", input.reason.as_deref(), 1, 2000);
         p.finish()?;
         let tx = self.db.begin().await?;
-        let case = self.visible(&tx, actor, id).await?;
+        let case = self.owned(&tx, actor, id).await?;
         check_version(&case, if_match)?;
         let rule = self
             .rule_for(&case)
@@ -369,7 +369,7 @@ impl Cases {
             .and_then(|n| p.text("note", Some(n), 0, 2000));
         p.finish()?;
         let tx = self.db.begin().await?;
-        let case = self.visible(&tx, actor, id).await?;
+        let case = self.owned(&tx, actor, id).await?;
         if !case
             .status
             .parse::<CaseStatus>()

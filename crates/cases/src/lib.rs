@@ -2,12 +2,15 @@
 //! diarienummer, the lifecycle, notes and the history.
 
 pub mod cases;
+pub use cases::save;
+pub mod companies;
 pub mod deadlines;
 pub mod directory;
 pub mod error;
 pub mod view;
 
 pub use cases::{CaseFilter, CasePatch, Cases, NewCase, NewNote, TransitionInput};
+pub use companies::{BundleCaseInput, BundleView, CompanyView, NewBundle};
 pub use deadlines::{NewDecisionRequest, NewExtension, NewSupplementRequest, SupplementView};
 pub use directory::{DepartmentView, Directory, NewDepartment, NewUser, UserView};
 pub use error::{FieldError, ServiceError, ServiceResult};

@@ -146,7 +146,7 @@ impl Lookups {
         .await
     }
 
-    pub(crate) fn username(&self, id: Option<i64>) -> Option<String> {
+    pub fn username(&self, id: Option<i64>) -> Option<String> {
         id.and_then(|id| self.users.get(&id))
             .map(|u| u.username.clone())
     }

@@ -9,11 +9,12 @@ use std::sync::Arc;
 use anyhow::bail;
 use chrono::{DateTime, Duration, Timelike, Utc};
 use lots_cases::{
-    Cases, Directory, NewCase, NewDecisionRequest, NewDepartment, NewExtension, NewNote,
-    NewSupplementRequest, NewUser, ServiceError, TransitionInput,
+    BundleCaseInput, Cases, Directory, NewBundle, NewCase, NewDecisionRequest, NewDepartment,
+    NewExtension, NewNote, NewSupplementRequest, NewUser, ServiceError, TransitionInput,
 };
 use lots_core::org_number::luhn_check_digit;
 use lots_core::{Actor, Area, Clock, ManualClock, Role, SystemClock};
+use lots_handoff::{HandoffReply, Handoffs, NewHandoff};
 use lots_store::Db;
 use lots_store::entity::{app_user, department};
 use rand::rngs::StdRng;
@@ -213,9 +214,10 @@ pub async fn load(db: &Db, password: Option<String>) -> anyhow::Result<DemoRepor
     let directory = Directory::new(db.clone(), shared.clone());
     let cases = Cases::new(
         db.clone(),
-        shared,
+        shared.clone(),
         Arc::new(lots_core::deadline::DeadlineRules::default()),
     );
+    let handoffs = Handoffs::new(db.clone(), shared, cases.clone());
     let mut logins = Vec::new();
 
     let admin = directory
@@ -228,6 +230,12 @@ pub async fn load(db: &Db, password: Option<String>) -> anyhow::Result<DemoRepor
         ))
         .await
         .map_err(explain)?;
+    let admin_actor = Actor {
+        user_id: admin.id,
+        username: admin.username.clone(),
+        role: Role::Admin,
+        department_id: None,
+    };
     logins.push((
         admin.username.clone(),
         admin.display_name.clone(),
@@ -358,39 +366,58 @@ pub async fn load(db: &Db, password: Option<String>) -> anyhow::Result<DemoRepor
             .map_err(explain)?;
 
         // The rest of the history; each step happens only if its time has come.
-        let mut steps: Vec<(i64, &str, Option<&str>, Option<&str>)> = Vec::new();
+        let mut steps: Vec<(i64, Act)> = Vec::new();
         // Some recent cases still wait to be picked up.
         let untouched = now - *received_at < Duration::days(14) && rng.random_bool(0.4);
-        steps.push((
-            if untouched {
-                24 * 365
-            } else {
-                rng.random_range(4..96)
-            },
-            "in_progress",
-            None,
-            None,
-        ));
+        let first = if untouched {
+            24 * 365
+        } else {
+            rng.random_range(4..96)
+        };
+        steps.push((first, Act::Status("in_progress", None, None)));
         if rng.random_bool(0.35) {
             steps.push((
                 rng.random_range(24..240),
-                "awaiting_supplement",
-                Some("Ritningar och situationsplan saknas"),
-                None,
+                Act::Status(
+                    "awaiting_supplement",
+                    Some("Ritningar och situationsplan saknas"),
+                    None,
+                ),
             ));
             steps.push((
                 rng.random_range(72..600),
-                "in_progress",
-                Some("Kompletteringen har kommit in"),
-                None,
+                Act::Status("in_progress", Some("Kompletteringen har kommit in"), None),
             ));
+        }
+        // Consultations: environment and health answers building cases slowly (the demo's
+        // bottleneck); fire safety answers quickly.
+        let consults: &[(&str, f64, (i64, i64))] = match (spec.code, area) {
+            ("SBF", Area::BuildingPermit) => &[("MHF", 0.4, (4, 15)), ("RTJ", 0.25, (1, 3))],
+            ("SOC", _) => &[("RTJ", 0.5, (1, 4)), ("MHF", 0.2, (2, 8))],
+            ("MHF", Area::FoodControl) => &[("SOC", 0.1, (1, 2))],
+            _ => &[],
+        };
+        for (to, p, (lo, hi)) in consults {
+            if rng.random_bool(*p) {
+                let to_index = DEPARTMENTS.iter().position(|x| x.code == *to).unwrap_or(0);
+                steps.push((
+                    rng.random_range(2..24),
+                    Act::Consult(to_index, Phase::Request),
+                ));
+                steps.push((
+                    rng.random_range(lo * 24..hi * 24),
+                    Act::Consult(to_index, Phase::Accept),
+                ));
+                steps.push((
+                    rng.random_range(24..144),
+                    Act::Consult(to_index, Phase::Complete),
+                ));
+            }
         }
         if rng.random_bool(0.05) {
             steps.push((
                 rng.random_range(24..400),
-                "withdrawn",
-                Some("Sökanden har återkallat ansökan"),
-                None,
+                Act::Status("withdrawn", Some("Sökanden har återkallat ansökan"), None),
             ));
         } else {
             let (lo, hi) = spec.handling_days;
@@ -402,36 +429,205 @@ pub async fn load(db: &Db, password: Option<String>) -> anyhow::Result<DemoRepor
             };
             steps.push((
                 rng.random_range(lo * 24..hi * 24),
-                "decided",
-                None,
-                Some(decision),
+                Act::Status("decided", None, Some(decision)),
             ));
-            steps.push((rng.random_range(24..480), "closed", None, None));
+            steps.push((rng.random_range(24..480), Act::Status("closed", None, None)));
         }
-        for (hours, to, reason, decision) in steps {
+        let mut open_handoff = None;
+        for (hours, act) in steps {
             t += Duration::hours(hours);
             if t > now {
                 break;
             }
             clock.set(t);
-            if to == "in_progress" && rng.random_bool(0.3) {
-                let note = NewNote {
-                    text: Some("Ringde sökanden och stämde av underlaget.".into()),
+            match act {
+                Act::Status(to, reason, decision) => {
+                    if to == "in_progress" && rng.random_bool(0.3) {
+                        let note = NewNote {
+                            text: Some("Ringde sökanden och stämde av underlaget.".into()),
+                        };
+                        cases
+                            .add_note(officer, case.id, note)
+                            .await
+                            .map_err(explain)?;
+                    }
+                    let input = TransitionInput {
+                        to: Some(to.into()),
+                        reason: reason.map(Into::into),
+                        decision: decision.map(Into::into),
+                    };
+                    cases
+                        .transition(officer, case.id, input, None)
+                        .await
+                        .map_err(explain)?;
+                }
+                Act::Consult(to, Phase::Request) => {
+                    let input = NewHandoff {
+                        to_department: Some(DEPARTMENTS[to].code.into()),
+                        kind: Some("consultation".into()),
+                        message: Some(format!(
+                            "Remiss: yttrande önskas från {}.",
+                            DEPARTMENTS[to].name
+                        )),
+                        due_date: None,
+                    };
+                    open_handoff = Some(
+                        handoffs
+                            .request(officer, case.id, input)
+                            .await
+                            .map_err(explain)?
+                            .id,
+                    );
+                }
+                Act::Consult(to, Phase::Accept) => {
+                    if let Some(h) = open_handoff {
+                        handoffs.accept(&staff[to].1[0], h).await.map_err(explain)?;
+                    }
+                }
+                Act::Consult(to, Phase::Complete) => {
+                    if let Some(h) = open_handoff.take() {
+                        let reply = HandoffReply {
+                            response: Some(
+                                "Inga invändningar med de villkor som framgår av yttrandet.".into(),
+                            ),
+                            reason: None,
+                        };
+                        handoffs
+                            .complete(&staff[to].1[0], h, reply)
+                            .await
+                            .map_err(explain)?;
+                    }
+                }
+            }
+        }
+    }
+
+    // Transfers between departments: two done, one waiting, one declined.
+    let transfers: [(usize, usize, i64, Option<bool>); 4] = [
+        (1, 3, 120, Some(true)),
+        (0, 1, 60, Some(true)),
+        (2, 0, 3, None),
+        (3, 1, 20, Some(false)),
+    ];
+    for (i, (from, to, days_ago, outcome)) in transfers.iter().enumerate() {
+        let officer = &staff[*from].1[0];
+        let (org, name) = &companies[10 + i];
+        let received_at = (now - Duration::days(*days_ago))
+            .with_hour(9)
+            .unwrap_or(now);
+        clock.set(received_at + Duration::hours(1));
+        let spec = &DEPARTMENTS[*from];
+        let input = NewCase {
+            org_number: Some(org.clone()),
+            company_name: Some(name.clone()),
+            area: Some(spec.areas[0].as_str().into()),
+            case_type: (spec.areas[0] == Area::BuildingPermit).then(|| "permit".into()),
+            title: Some(format!(
+                "{} (hör till {})",
+                spec.titles[0], DEPARTMENTS[*to].name
+            )),
+            description: Some("Ärendet kom in till fel förvaltning.".into()),
+            department: None,
+            assignee: Some(officer.username.clone()),
+            received_at: Some(received_at.to_rfc3339()),
+        };
+        let case = cases.create(officer, input).await.map_err(explain)?;
+        clock.set(received_at + Duration::hours(3));
+        let request = NewHandoff {
+            to_department: Some(DEPARTMENTS[*to].code.into()),
+            kind: Some("transfer".into()),
+            message: Some(format!(
+                "Överlämnas till {} som är rätt förvaltning.",
+                DEPARTMENTS[*to].name
+            )),
+            due_date: None,
+        };
+        let h = handoffs
+            .request(officer, case.id, request)
+            .await
+            .map_err(explain)?;
+        clock.set(received_at + Duration::days(2));
+        let receiver = &staff[*to].1[0];
+        match outcome {
+            Some(true) => {
+                handoffs.accept(receiver, h.id).await.map_err(explain)?;
+            }
+            Some(false) => {
+                let reply = HandoffReply {
+                    response: None,
+                    reason: Some("Ärendet hör inte till oss; kontakta miljöförvaltningen.".into()),
                 };
-                cases
-                    .add_note(officer, case.id, note)
+                handoffs
+                    .decline(receiver, h.id, reply)
                     .await
                     .map_err(explain)?;
             }
-            let input = TransitionInput {
-                to: Some(to.into()),
-                reason: reason.map(Into::into),
-                decision: decision.map(Into::into),
-            };
-            cases
-                .transition(officer, case.id, input, None)
-                .await
-                .map_err(explain)?;
+            None => {}
+        }
+    }
+
+    // A bundle (samordnat ärende): the company with cases in the most departments, kept
+    // together by a coordinator from the licensing unit.
+    let coordinator = &staff[2].1[1];
+    let mut best: Option<(usize, &(String, String))> = None;
+    for co in &companies {
+        let view = cases.company(&admin_actor, &co.0).await;
+        if let Ok(view) = view {
+            let mut deps: Vec<String> = view
+                .cases
+                .iter()
+                .map(|c| match c {
+                    lots_cases::companies::CompanyCase::Full { case } => case.department.clone(),
+                    lots_cases::companies::CompanyCase::Summary { summary } => {
+                        summary.department.clone()
+                    }
+                })
+                .collect();
+            deps.sort();
+            deps.dedup();
+            if best.is_none_or(|(n, _)| deps.len() > n) {
+                best = Some((deps.len(), co));
+            }
+        }
+    }
+    if let Some((_, (org, name))) = best {
+        clock.set(now - Duration::days(20));
+        let bundle = cases
+            .create_bundle(
+                coordinator,
+                NewBundle {
+                    org_number: Some(org.clone()),
+                    title: Some(format!("{name}: etablering av restaurang")),
+                    coordinator: Some(coordinator.username.clone()),
+                },
+            )
+            .await
+            .map_err(explain)?;
+        let view = cases.company(&admin_actor, org).await.map_err(explain)?;
+        let mut seen = Vec::new();
+        for c in view.cases {
+            if let lots_cases::companies::CompanyCase::Full { case } = c {
+                if seen.contains(&case.department) {
+                    continue;
+                }
+                seen.push(case.department.clone());
+                let owner = DEPARTMENTS
+                    .iter()
+                    .position(|d| d.code == case.department)
+                    .map(|i| &staff[i].2);
+                if let Some(manager) = owner {
+                    cases
+                        .add_to_bundle(
+                            manager,
+                            bundle.id,
+                            BundleCaseInput {
+                                case_id: Some(case.id),
+                            },
+                        )
+                        .await
+                        .map_err(explain)?;
+                }
+            }
         }
     }
 
@@ -537,9 +733,25 @@ pub async fn load(db: &Db, password: Option<String>) -> anyhow::Result<DemoRepor
         password,
         password_generated,
         logins,
-        cases: plans.len() + 6,
+        cases: plans.len() + 6 + 4,
         companies: companies.len(),
     })
+}
+
+/// One step of a generated history.
+#[derive(Debug, Clone, Copy)]
+enum Act {
+    /// A lifecycle transition: to, reason, decision.
+    Status(&'static str, Option<&'static str>, Option<&'static str>),
+    /// A consultation to the department at this index of `DEPARTMENTS`.
+    Consult(usize, Phase),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    Request,
+    Accept,
+    Complete,
 }
 
 /// A showcase case: its title, how many days ago it came in, and its steps (day, step).

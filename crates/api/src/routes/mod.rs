@@ -2,8 +2,10 @@
 
 pub mod auth;
 pub mod cases;
+pub mod companies;
 pub mod deadlines;
 pub mod directory;
+pub mod handoffs;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 

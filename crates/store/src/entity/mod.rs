@@ -2,11 +2,14 @@
 //! by explicit, batched lookups so that every query a request makes is visible where it is made.
 
 pub mod app_user;
+pub mod bundle;
+pub mod bundle_case;
 pub mod case_event;
 pub mod case_note;
 pub mod case_record;
 pub mod company;
 pub mod department;
+pub mod handoff;
 pub mod reference_series;
 pub mod setting;
 pub mod supplement_request;

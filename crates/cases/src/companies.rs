@@ -1,0 +1,438 @@
+//! The company view (all of a company's cases across departments, in full where the caller may
+//! open them and as a coordinator's summary otherwise) and bundles (samordnade ärenden).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use lots_core::{Actor, Area, CaseStatus, OrgNumber, OrgNumberKind, Role};
+use lots_store::entity::{app_user, bundle, bundle_case, case_record, company, handoff};
+use lots_store::events::append;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::cases::Cases;
+use crate::error::{Problems, ServiceError, ServiceResult, is_unique_violation};
+use crate::view::{CaseView, Lookups};
+
+/// What a caller who may not open a case sees of it: enough to coordinate, nothing more.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseSummary {
+    pub reference: String,
+    pub area: Area,
+    pub department: String,
+    pub status: CaseStatus,
+    pub received_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The assigned officer's name.
+    pub assignee_name: Option<String>,
+}
+
+/// One of a company's cases: `full` with the whole case, or `summary`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(tag = "access", rename_all = "snake_case")]
+pub enum CompanyCase {
+    Full { case: Box<CaseView> },
+    Summary { summary: CaseSummary },
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CompanyView {
+    pub org_number: String,
+    pub name: String,
+    /// `organisation`, or `personal` for a sole trader.
+    #[schema(value_type = String)]
+    pub kind: OrgNumberKind,
+    /// Newest first, across every department.
+    pub cases: Vec<CompanyCase>,
+}
+
+/// `POST /api/v1/bundles`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"org_number": "556012-5790", "title": "Restaurang Söderby: nyetablering", "coordinator": "karin"}))]
+pub struct NewBundle {
+    pub org_number: Option<String>,
+    pub title: Option<String>,
+    /// The coordinator's (företagslots) username.
+    pub coordinator: Option<String>,
+}
+
+/// `POST /api/v1/bundles/{id}/cases`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BundleCaseInput {
+    pub case_id: Option<i64>,
+}
+
+/// An open handoff, as shown beside a bundle's case.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HandoffBrief {
+    pub id: i64,
+    pub kind: String,
+    pub status: String,
+    pub from_department: String,
+    pub to_department: String,
+    pub requested_at: DateTime<Utc>,
+    pub due_date: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BundleCase {
+    #[serde(flatten)]
+    pub case: CompanyCase,
+    pub open_handoffs: Vec<HandoffBrief>,
+}
+
+/// A bundle (samordnat ärende): a company's cases side by side, with one coordinator.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BundleView {
+    pub id: i64,
+    pub title: String,
+    pub org_number: String,
+    pub company_name: String,
+    pub coordinator: String,
+    pub coordinator_name: String,
+    pub created_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub cases: Vec<BundleCase>,
+}
+
+impl Cases {
+    pub async fn company(&self, actor: &Actor, org_number: &str) -> ServiceResult<CompanyView> {
+        let org = OrgNumber::parse(org_number)
+            .map_err(|e| ServiceError::invalid("org_number", e.to_string()))?;
+        let co = company::Entity::find()
+            .filter(company::Column::OrgNumber.eq(org.as_str()))
+            .one(self.db.reader())
+            .await?
+            .ok_or(ServiceError::NotFound("company"))?;
+        let rows = case_record::Entity::find()
+            .filter(case_record::Column::CompanyId.eq(co.id))
+            .order_by_desc(case_record::Column::Id)
+            .all(self.db.reader())
+            .await?;
+        let cases = self.company_cases(actor, rows).await?;
+        Ok(CompanyView {
+            org_number: co.org_number,
+            name: co.name,
+            kind: org.kind(),
+            cases: cases.into_iter().map(|(_, c)| c).collect(),
+        })
+    }
+
+    /// Each case in full if the caller may read it, else summarised; with the case ids.
+    async fn company_cases(
+        &self,
+        actor: &Actor,
+        rows: Vec<case_record::Model>,
+    ) -> ServiceResult<Vec<(i64, CompanyCase)>> {
+        let readable = self.readable_ids(self.db.reader(), actor, &rows).await?;
+        let lookups = Lookups::for_cases(self.db.reader(), &rows).await?;
+        Ok(rows
+            .into_iter()
+            .map(|c| {
+                let id = c.id;
+                if readable.contains(&id) {
+                    let deadline = self.deadline_view(&c);
+                    (
+                        id,
+                        CompanyCase::Full {
+                            case: Box::new(lookups.case(c, deadline)),
+                        },
+                    )
+                } else {
+                    (
+                        id,
+                        CompanyCase::Summary {
+                            summary: summary(&lookups, c),
+                        },
+                    )
+                }
+            })
+            .collect())
+    }
+
+    pub async fn create_bundle(
+        &self,
+        actor: &Actor,
+        input: NewBundle,
+    ) -> ServiceResult<BundleView> {
+        let now = self.clock.now();
+        let mut p = Problems::default();
+        let org = match input.org_number.as_deref() {
+            None => {
+                p.add("org_number", "is required");
+                None
+            }
+            Some(o) => p.check("org_number", OrgNumber::parse(o)),
+        };
+        let title = p.text("title", input.title.as_deref(), 1, 200);
+        let company = match &org {
+            Some(o) => {
+                let c = company::Entity::find()
+                    .filter(company::Column::OrgNumber.eq(o.as_str()))
+                    .one(self.db.reader())
+                    .await?;
+                if c.is_none() {
+                    p.add("org_number", "no case has been registered for this company");
+                }
+                c
+            }
+            None => None,
+        };
+        let coordinator = match input.coordinator.as_deref() {
+            None => {
+                p.add("coordinator", "is required");
+                None
+            }
+            Some(name) => {
+                let u = app_user::Entity::find()
+                    .filter(app_user::Column::Username.eq(name.trim()))
+                    .one(self.db.reader())
+                    .await?;
+                match u {
+                    Some(u) if u.active && u.role != Role::Admin.as_str() => Some(u),
+                    Some(_) => {
+                        p.add("coordinator", "must be an active officer or manager");
+                        None
+                    }
+                    None => {
+                        p.add("coordinator", "no such user");
+                        None
+                    }
+                }
+            }
+        };
+        p.finish()?;
+        let (Some(company), Some(title), Some(coordinator)) = (company, title, coordinator) else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+        let b = bundle::ActiveModel {
+            company_id: Set(company.id),
+            title: Set(title),
+            coordinator_id: Set(coordinator.id),
+            created_by: Set(actor.user_id),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(self.db.writer())
+        .await?;
+        self.bundle(actor, b.id).await
+    }
+
+    pub async fn bundle(&self, actor: &Actor, id: i64) -> ServiceResult<BundleView> {
+        let b = bundle::Entity::find_by_id(id)
+            .one(self.db.reader())
+            .await?
+            .ok_or(ServiceError::NotFound("bundle"))?;
+        let members = bundle_case::Entity::find()
+            .filter(bundle_case::Column::BundleId.eq(b.id))
+            .all(self.db.reader())
+            .await?;
+        let case_ids: Vec<i64> = members.iter().map(|m| m.case_id).collect();
+        let rows = if case_ids.is_empty() {
+            Vec::new()
+        } else {
+            case_record::Entity::find()
+                .filter(case_record::Column::Id.is_in(case_ids.clone()))
+                .order_by_asc(case_record::Column::Id)
+                .all(self.db.reader())
+                .await?
+        };
+        let open = if case_ids.is_empty() {
+            Vec::new()
+        } else {
+            handoff::Entity::find()
+                .filter(handoff::Column::CaseId.is_in(case_ids))
+                .filter(handoff::Column::Status.is_in(["requested", "accepted"]))
+                .order_by_asc(handoff::Column::Id)
+                .all(self.db.reader())
+                .await?
+        };
+        let cases = self.company_cases(actor, rows).await?;
+        let lookups = Lookups::load(
+            self.db.reader(),
+            [b.company_id],
+            [b.coordinator_id, b.created_by],
+        )
+        .await?;
+        let dep = |id: i64| {
+            lookups
+                .departments
+                .get(&id)
+                .map(|d| d.code.clone())
+                .unwrap_or_default()
+        };
+        let mut by_case: HashMap<i64, Vec<HandoffBrief>> = HashMap::new();
+        for h in open {
+            by_case.entry(h.case_id).or_default().push(HandoffBrief {
+                id: h.id,
+                kind: h.kind,
+                status: h.status,
+                from_department: dep(h.from_department_id),
+                to_department: dep(h.to_department_id),
+                requested_at: h.requested_at,
+                due_date: h.due_date,
+            });
+        }
+        let company = lookups.companies.get(&b.company_id);
+        let coordinator = lookups.users.get(&b.coordinator_id);
+        Ok(BundleView {
+            id: b.id,
+            title: b.title,
+            org_number: company.map(|c| c.org_number.clone()).unwrap_or_default(),
+            company_name: company.map(|c| c.name.clone()).unwrap_or_default(),
+            coordinator: coordinator.map(|u| u.username.clone()).unwrap_or_default(),
+            coordinator_name: coordinator
+                .map(|u| u.display_name.clone())
+                .unwrap_or_default(),
+            created_by: lookups.username(Some(b.created_by)),
+            created_at: b.created_at,
+            cases: cases
+                .into_iter()
+                .map(|(id, case)| BundleCase {
+                    case,
+                    open_handoffs: by_case.remove(&id).unwrap_or_default(),
+                })
+                .collect(),
+        })
+    }
+
+    pub async fn bundles(
+        &self,
+        _actor: &Actor,
+        org_number: Option<&str>,
+    ) -> ServiceResult<Vec<BundleView>> {
+        let mut query = bundle::Entity::find().order_by_desc(bundle::Column::Id);
+        if let Some(o) = org_number.map(str::trim).filter(|o| !o.is_empty()) {
+            let org = OrgNumber::parse(o)
+                .map_err(|e| ServiceError::invalid("org_number", e.to_string()))?;
+            let co = company::Entity::find()
+                .filter(company::Column::OrgNumber.eq(org.as_str()))
+                .one(self.db.reader())
+                .await?;
+            query = query.filter(bundle::Column::CompanyId.eq(co.map_or(-1, |c| c.id)));
+        }
+        let mut out = Vec::new();
+        for b in query.all(self.db.reader()).await? {
+            out.push(self.bundle(_actor, b.id).await?);
+        }
+        Ok(out)
+    }
+
+    /// Adds a case to a bundle. Only the case's own department (or an admin) may, since it lets
+    /// the coordinator read the case.
+    pub async fn add_to_bundle(
+        &self,
+        actor: &Actor,
+        bundle_id: i64,
+        input: BundleCaseInput,
+    ) -> ServiceResult<BundleView> {
+        let now = self.clock.now();
+        let case_id = input
+            .case_id
+            .ok_or_else(|| ServiceError::invalid("case_id", "is required"))?;
+        let tx = self.db.begin().await?;
+        let b = bundle::Entity::find_by_id(bundle_id)
+            .one(&tx)
+            .await?
+            .ok_or(ServiceError::NotFound("bundle"))?;
+        let case = match self.owned(&tx, actor, case_id).await {
+            Err(ServiceError::NotFound(_)) => {
+                return Err(ServiceError::invalid("case_id", "no such case"));
+            }
+            other => other?,
+        };
+        if case.company_id != b.company_id {
+            return Err(ServiceError::invalid(
+                "case_id",
+                "the case belongs to another company than the bundle",
+            ));
+        }
+        bundle_case::ActiveModel {
+            bundle_id: Set(b.id),
+            case_id: Set(case.id),
+            added_by: Set(actor.user_id),
+            added_at: Set(now),
+        }
+        .insert(&tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                ServiceError::Conflict("the case is already in the bundle".into())
+            } else {
+                e.into()
+            }
+        })?;
+        let data = json!({"bundle_id": b.id, "title": b.title});
+        append(&tx, self.event(actor, &case, "bundle_added", now, data)).await?;
+        tx.commit().await?;
+        self.bundle(actor, bundle_id).await
+    }
+
+    /// Removes a case from a bundle: its department, the coordinator or an admin may.
+    pub async fn remove_from_bundle(
+        &self,
+        actor: &Actor,
+        bundle_id: i64,
+        case_id: i64,
+    ) -> ServiceResult<BundleView> {
+        let now = self.clock.now();
+        let tx = self.db.begin().await?;
+        let b = bundle::Entity::find_by_id(bundle_id)
+            .one(&tx)
+            .await?
+            .ok_or(ServiceError::NotFound("bundle"))?;
+        let member = bundle_case::Entity::find_by_id((b.id, case_id))
+            .one(&tx)
+            .await?
+            .ok_or(ServiceError::NotFound("case in the bundle"))?;
+        let case = case_record::Entity::find_by_id(member.case_id)
+            .one(&tx)
+            .await?
+            .ok_or(ServiceError::NotFound("case"))?;
+        if !(actor.may_handle_department(case.department_id) || actor.user_id == b.coordinator_id) {
+            return Err(ServiceError::Forbidden(
+                "only the case's department or the bundle's coordinator may remove it".into(),
+            ));
+        }
+        bundle_case::Entity::delete_by_id((b.id, case_id))
+            .exec(&tx)
+            .await?;
+        append(
+            &tx,
+            self.event(
+                actor,
+                &case,
+                "bundle_removed",
+                now,
+                json!({"bundle_id": b.id, "title": b.title}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.bundle(actor, bundle_id).await
+    }
+}
+
+fn summary(lookups: &Lookups, c: case_record::Model) -> CaseSummary {
+    CaseSummary {
+        reference: c.reference,
+        area: c.area.parse().unwrap_or(Area::Other),
+        department: lookups
+            .departments
+            .get(&c.department_id)
+            .map(|d| d.code.clone())
+            .unwrap_or_default(),
+        status: c.status.parse().unwrap_or(CaseStatus::Received),
+        received_at: c.received_at,
+        decided_at: c.decided_at,
+        closed_at: c.closed_at,
+        assignee_name: c
+            .assignee_id
+            .and_then(|id| lookups.users.get(&id))
+            .map(|u| u.display_name.clone()),
+    }
+}

@@ -1,0 +1,878 @@
+//! lots-handoff: contacts across departments about a case. A `transfer` (överlämning) moves
+//! responsibility once the receiving department accepts; a `consultation` (remiss, samråd) asks
+//! another department for an opinion, perhaps by a date; a `contact` only informs. Each goes
+//! requested → accepted → completed, or declined / cancelled, and every step is an event on the
+//! case, written in the same transaction as the step.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDate, Utc};
+use lots_cases::view::Lookups;
+use lots_cases::{Cases, FieldError, ServiceError, ServiceResult, save};
+use lots_core::calendar::working_days_between;
+use lots_core::{Actor, CaseStatus, Clock, TIME_ZONE};
+use lots_store::Db;
+use lots_store::entity::{case_record, department, handoff};
+use lots_store::events::append;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The kinds of handoff.
+pub const KINDS: [&str; 3] = ["transfer", "consultation", "contact"];
+/// The statuses of a handoff; the first two are open.
+pub const STATUSES: [&str; 5] = [
+    "requested",
+    "accepted",
+    "completed",
+    "declined",
+    "cancelled",
+];
+
+/// `POST /api/v1/cases/{id}/handoffs`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"to_department": "MHF", "kind": "consultation", "message": "Yttrande om ventilation och fettavskiljare önskas.", "due_date": "2026-12-11"}))]
+pub struct NewHandoff {
+    /// The receiving department's code.
+    pub to_department: Option<String>,
+    /// transfer, consultation or contact.
+    pub kind: Option<String>,
+    pub message: Option<String>,
+    /// Consultations only: when the answer is needed (YYYY-MM-DD).
+    pub due_date: Option<String>,
+}
+
+/// The body of complete, decline and cancel.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"response": "Inga synpunkter under förutsättning att fettavskiljare installeras."}))]
+pub struct HandoffReply {
+    /// `complete`: the answer (required for a consultation).
+    pub response: Option<String>,
+    /// `decline` (required) and `cancel` (optional): why.
+    pub reason: Option<String>,
+}
+
+/// The list filters of `GET /api/v1/handoffs`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HandoffFilter {
+    pub to_department: Option<String>,
+    pub from_department: Option<String>,
+    /// One status or several, comma-separated: requested, accepted, completed, declined, cancelled.
+    pub status: Option<String>,
+    /// A case id.
+    pub case: Option<String>,
+    pub kind: Option<String>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// A span of time, in hours, calendar days and Swedish working days.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Span {
+    pub hours: f64,
+    pub calendar_days: f64,
+    /// Working days between the two Stockholm dates (the later one counted, the earlier not).
+    pub working_days: i64,
+    /// Still running: measured up to now.
+    pub running: bool,
+}
+
+impl Span {
+    pub fn between(from: DateTime<Utc>, to: DateTime<Utc>, running: bool) -> Self {
+        let seconds = (to - from).num_seconds().max(0) as f64;
+        let day = |t: DateTime<Utc>| t.with_timezone(&TIME_ZONE).date_naive();
+        Span {
+            hours: (seconds / 3600.0 * 100.0).round() / 100.0,
+            calendar_days: (seconds / 86400.0 * 100.0).round() / 100.0,
+            working_days: working_days_between(day(from), day(to)).max(0),
+            running,
+        }
+    }
+}
+
+/// The case a handoff is about.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HandoffCase {
+    pub id: i64,
+    pub reference: String,
+    pub title: String,
+    pub area: String,
+    /// The department that owns the case now.
+    pub department: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HandoffView {
+    pub id: i64,
+    pub case: HandoffCase,
+    pub kind: String,
+    pub status: String,
+    pub from_department: String,
+    pub to_department: String,
+    pub message: String,
+    pub response: Option<String>,
+    pub decline_reason: Option<String>,
+    pub due_date: Option<NaiveDate>,
+    /// A consultation not answered by its due date.
+    pub overdue: bool,
+    pub requested_by: Option<String>,
+    pub requested_at: DateTime<Utc>,
+    pub accepted_by: Option<String>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub completed_by: Option<String>,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Who declined or cancelled it, and when.
+    pub closed_by: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Requested → accepted (or declined, cancelled, now).
+    pub queue_time: Span,
+    /// Accepted → completed (or cancelled, now); null before acceptance.
+    pub work_time: Option<Span>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HandoffPage {
+    /// Oldest request first.
+    pub items: Vec<HandoffView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Handoffs {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    cases: Cases,
+}
+
+/// Which side of a handoff the caller is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Receiving,
+    Requesting,
+}
+
+impl Handoffs {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, cases: Cases) -> Self {
+        Self { db, clock, cases }
+    }
+
+    pub async fn request(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        input: NewHandoff,
+    ) -> ServiceResult<HandoffView> {
+        let now = self.clock.now();
+        let today = now.with_timezone(&TIME_ZONE).date_naive();
+        let mut errors = Vec::new();
+        let mut bad = |field: &str, message: String| {
+            errors.push(FieldError {
+                field: field.into(),
+                message,
+            })
+        };
+        let kind = match input.kind.as_deref() {
+            Some(k) if KINDS.contains(&k) => Some(k.to_string()),
+            Some(_) => {
+                bad("kind", format!("must be one of: {}", KINDS.join(", ")));
+                None
+            }
+            None => {
+                bad("kind", "is required".into());
+                None
+            }
+        };
+        let message = match input.message.as_deref().map(str::trim) {
+            Some(m) if !m.is_empty() && m.chars().count() <= 5000 => Some(m.to_string()),
+            Some(m) if !m.is_empty() => {
+                bad("message", "must be at most 5000 characters".into());
+                None
+            }
+            _ => {
+                bad("message", "is required".into());
+                None
+            }
+        };
+        let due_date = match input.due_date.as_deref() {
+            None => None,
+            Some(d) => match d.parse::<NaiveDate>() {
+                Ok(_) if kind.as_deref() != Some("consultation") => {
+                    bad("due_date", "only a consultation has a due date".into());
+                    None
+                }
+                Ok(day) if day < today => {
+                    bad("due_date", "must not lie in the past".into());
+                    None
+                }
+                Ok(day) => Some(day),
+                Err(_) => {
+                    bad("due_date", "must be a date, YYYY-MM-DD".into());
+                    None
+                }
+            },
+        };
+        let to = match input.to_department.as_deref() {
+            None => {
+                bad("to_department", "is required".into());
+                None
+            }
+            Some(code) => {
+                let d = department::Entity::find()
+                    .filter(department::Column::Code.eq(code.trim()))
+                    .one(self.db.reader())
+                    .await?;
+                if d.is_none() {
+                    bad("to_department", "no such department".into());
+                }
+                d
+            }
+        };
+        let tx = self.db.begin().await?;
+        let case = self.cases.owned(&tx, actor, case_id).await?;
+        if let Some(to) = &to
+            && to.id == case.department_id
+        {
+            errors.push(FieldError {
+                field: "to_department".into(),
+                message: "is the case's own department".into(),
+            });
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        let (Some(kind), Some(message), Some(to)) = (kind, message, to) else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+        let status: CaseStatus = case.status.parse().unwrap_or(CaseStatus::Received);
+        if matches!(status, CaseStatus::Closed | CaseStatus::Withdrawn)
+            || (kind != "contact" && !status.is_open())
+        {
+            return Err(ServiceError::Conflict(format!(
+                "the case is {status}; a {kind} is no longer possible"
+            )));
+        }
+        if kind == "transfer" {
+            let open = handoff::Entity::find()
+                .filter(handoff::Column::CaseId.eq(case.id))
+                .filter(handoff::Column::Kind.eq("transfer"))
+                .filter(handoff::Column::Status.eq("requested"))
+                .one(&tx)
+                .await?;
+            if open.is_some() {
+                return Err(ServiceError::Conflict(
+                    "a transfer of this case is already waiting for an answer".into(),
+                ));
+            }
+        }
+        let h = handoff::ActiveModel {
+            case_id: Set(case.id),
+            kind: Set(kind),
+            status: Set("requested".into()),
+            from_department_id: Set(case.department_id),
+            to_department_id: Set(to.id),
+            message: Set(message),
+            response: Set(None),
+            decline_reason: Set(None),
+            due_date: Set(due_date),
+            requested_by: Set(actor.user_id),
+            requested_at: Set(now),
+            accepted_by: Set(None),
+            accepted_at: Set(None),
+            completed_by: Set(None),
+            completed_at: Set(None),
+            closed_by: Set(None),
+            closed_at: Set(None),
+            version: Set(1),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        self.record(
+            &tx,
+            actor,
+            &case,
+            &h,
+            "handoff_requested",
+            json!({"message": h.message, "due_date": h.due_date}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.view(h).await
+    }
+
+    pub async fn accept(&self, actor: &Actor, id: i64) -> ServiceResult<HandoffView> {
+        let now = self.clock.now();
+        let tx = self.db.begin().await?;
+        let h = self
+            .acting(&tx, actor, id, Side::Receiving, "accept")
+            .await?;
+        expect_status(&h, &["requested"], "accepted")?;
+        let mut m: handoff::ActiveModel = h.clone().into();
+        m.status = Set("accepted".into());
+        m.accepted_by = Set(Some(actor.user_id));
+        m.accepted_at = Set(Some(now));
+        let case = case_record::Entity::find_by_id(h.case_id)
+            .one(&tx)
+            .await?
+            .ok_or(ServiceError::NotFound("case"))?;
+        let mut h = update(&tx, m, &h).await?;
+        self.record(&tx, actor, &case, &h, "handoff_accepted", json!({}))
+            .await?;
+        if h.kind == "transfer" {
+            // The receiving department owns the case from now on; the reference stays, and the
+            // case waits for one of the new department's officers to take it.
+            let mut c: case_record::ActiveModel = case.clone().into();
+            c.department_id = Set(h.to_department_id);
+            c.assignee_id = Set(None);
+            let moved = save(&tx, c, &case, now).await?;
+            let mut m: handoff::ActiveModel = h.clone().into();
+            m.status = Set("completed".into());
+            m.completed_by = Set(Some(actor.user_id));
+            m.completed_at = Set(Some(now));
+            h = update(&tx, m, &h).await?;
+            self.record(
+                &tx,
+                actor,
+                &moved,
+                &h,
+                "handoff_completed",
+                json!({"response": null, "ownership_moved": true}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.view(h).await
+    }
+
+    pub async fn complete(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: HandoffReply,
+    ) -> ServiceResult<HandoffView> {
+        let now = self.clock.now();
+        let tx = self.db.begin().await?;
+        let h = self
+            .acting(&tx, actor, id, Side::Receiving, "complete")
+            .await?;
+        let response = input
+            .response
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string);
+        if h.kind == "consultation" && response.is_none() {
+            return Err(ServiceError::invalid(
+                "response",
+                "a consultation is completed with its answer",
+            ));
+        }
+        if response
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > 20_000)
+        {
+            return Err(ServiceError::invalid(
+                "response",
+                "must be at most 20000 characters",
+            ));
+        }
+        expect_status(&h, &["accepted"], "completed")?;
+        let mut m: handoff::ActiveModel = h.clone().into();
+        m.status = Set("completed".into());
+        m.response = Set(response.clone());
+        m.completed_by = Set(Some(actor.user_id));
+        m.completed_at = Set(Some(now));
+        let h = update(&tx, m, &h).await?;
+        let case = case_record::Entity::find_by_id(h.case_id)
+            .one(&tx)
+            .await?
+            .ok_or(ServiceError::NotFound("case"))?;
+        self.record(
+            &tx,
+            actor,
+            &case,
+            &h,
+            "handoff_completed",
+            json!({"response": response}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.view(h).await
+    }
+
+    pub async fn decline(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: HandoffReply,
+    ) -> ServiceResult<HandoffView> {
+        self.close(actor, id, input, Side::Receiving).await
+    }
+
+    pub async fn cancel(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: HandoffReply,
+    ) -> ServiceResult<HandoffView> {
+        self.close(actor, id, input, Side::Requesting).await
+    }
+
+    async fn close(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: HandoffReply,
+        side: Side,
+    ) -> ServiceResult<HandoffView> {
+        let now = self.clock.now();
+        let (verb, status, allowed): (&str, &str, &[&str]) = match side {
+            Side::Receiving => ("decline", "declined", &["requested"]),
+            Side::Requesting => ("cancel", "cancelled", &["requested", "accepted"]),
+        };
+        let reason = input
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string);
+        if side == Side::Receiving && reason.is_none() {
+            return Err(ServiceError::invalid(
+                "reason",
+                "say why the handoff is declined",
+            ));
+        }
+        if reason.as_ref().is_some_and(|r| r.chars().count() > 2000) {
+            return Err(ServiceError::invalid(
+                "reason",
+                "must be at most 2000 characters",
+            ));
+        }
+        let tx = self.db.begin().await?;
+        let h = self.acting(&tx, actor, id, side, verb).await?;
+        expect_status(&h, allowed, status)?;
+        let mut m: handoff::ActiveModel = h.clone().into();
+        m.status = Set(status.into());
+        m.closed_by = Set(Some(actor.user_id));
+        m.closed_at = Set(Some(now));
+        if side == Side::Receiving {
+            m.decline_reason = Set(reason.clone());
+        }
+        let h = update(&tx, m, &h).await?;
+        let case = case_record::Entity::find_by_id(h.case_id)
+            .one(&tx)
+            .await?
+            .ok_or(ServiceError::NotFound("case"))?;
+        self.record(
+            &tx,
+            actor,
+            &case,
+            &h,
+            if side == Side::Receiving {
+                "handoff_declined"
+            } else {
+                "handoff_cancelled"
+            },
+            json!({"reason": reason}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.view(h).await
+    }
+
+    /// Every handoff of a case the caller may read, oldest first: the owner sees each one's state.
+    pub async fn of_case(&self, actor: &Actor, case_id: i64) -> ServiceResult<Vec<HandoffView>> {
+        let case = self
+            .cases
+            .readable(self.db.reader(), actor, case_id)
+            .await?;
+        let rows = handoff::Entity::find()
+            .filter(handoff::Column::CaseId.eq(case.id))
+            .order_by_asc(handoff::Column::Id)
+            .all(self.db.reader())
+            .await?;
+        self.views(rows).await
+    }
+
+    pub async fn get(&self, actor: &Actor, id: i64) -> ServiceResult<HandoffView> {
+        let h = handoff::Entity::find_by_id(id)
+            .one(self.db.reader())
+            .await?
+            .filter(|h| sees(actor, h))
+            .ok_or(ServiceError::NotFound("handoff"))?;
+        self.view(h).await
+    }
+
+    /// The handoffs the caller's department sent or received (admins: all), oldest request
+    /// first, so a department sees what others have waited on it for longest.
+    pub async fn list(&self, actor: &Actor, filter: HandoffFilter) -> ServiceResult<HandoffPage> {
+        let mut errors = Vec::new();
+        let mut cond = Condition::all();
+        if let (false, Some(dep)) = (actor.is_admin(), actor.department_scope()) {
+            cond = cond.add(
+                Condition::any()
+                    .add(handoff::Column::FromDepartmentId.eq(dep))
+                    .add(handoff::Column::ToDepartmentId.eq(dep)),
+            );
+        }
+        let deps = department::Entity::find().all(self.db.reader()).await?;
+        let dep_id = |code: &str| deps.iter().find(|d| d.code == code).map(|d| d.id);
+        for (field, value, column) in [
+            (
+                "to_department",
+                &filter.to_department,
+                handoff::Column::ToDepartmentId,
+            ),
+            (
+                "from_department",
+                &filter.from_department,
+                handoff::Column::FromDepartmentId,
+            ),
+        ] {
+            if let Some(code) = non_empty(value) {
+                match dep_id(code) {
+                    Some(id) => cond = cond.add(column.eq(id)),
+                    None => errors.push(FieldError {
+                        field: field.into(),
+                        message: "no such department".into(),
+                    }),
+                }
+            }
+        }
+        if let Some(s) = non_empty(&filter.status) {
+            let wanted: Vec<&str> = s.split(',').map(str::trim).collect();
+            if let Some(bad) = wanted.iter().find(|w| !STATUSES.contains(w)) {
+                errors.push(FieldError {
+                    field: "status".into(),
+                    message: format!(
+                        "unknown status `{bad}`; expected one of: {}",
+                        STATUSES.join(", ")
+                    ),
+                });
+            } else {
+                cond = cond.add(handoff::Column::Status.is_in(wanted));
+            }
+        }
+        if let Some(k) = non_empty(&filter.kind) {
+            if KINDS.contains(&k) {
+                cond = cond.add(handoff::Column::Kind.eq(k));
+            } else {
+                errors.push(FieldError {
+                    field: "kind".into(),
+                    message: format!("must be one of: {}", KINDS.join(", ")),
+                });
+            }
+        }
+        if let Some(c) = non_empty(&filter.case) {
+            match c.parse::<i64>() {
+                Ok(id) => cond = cond.add(handoff::Column::CaseId.eq(id)),
+                Err(_) => errors.push(FieldError {
+                    field: "case".into(),
+                    message: "must be a case id".into(),
+                }),
+            }
+        }
+        let limit = match non_empty(&filter.limit).map(str::parse::<u64>) {
+            None => 50,
+            Some(Ok(n)) if (1..=500).contains(&n) => n,
+            Some(_) => {
+                errors.push(FieldError {
+                    field: "limit".into(),
+                    message: "must be a whole number from 1 to 500".into(),
+                });
+                50
+            }
+        };
+        if let Some(c) = non_empty(&filter.cursor) {
+            match decode_cursor(c) {
+                Some((at, id)) => {
+                    cond = cond.add(
+                        Condition::any()
+                            .add(handoff::Column::RequestedAt.gt(at))
+                            .add(
+                                Condition::all()
+                                    .add(handoff::Column::RequestedAt.eq(at))
+                                    .add(handoff::Column::Id.gt(id)),
+                            ),
+                    )
+                }
+                None => errors.push(FieldError {
+                    field: "cursor".into(),
+                    message: "is not a cursor this API gave out".into(),
+                }),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        let mut rows = handoff::Entity::find()
+            .filter(cond)
+            .order_by_asc(handoff::Column::RequestedAt)
+            .order_by_asc(handoff::Column::Id)
+            .limit(limit + 1)
+            .all(self.db.reader())
+            .await?;
+        let next_cursor = if rows.len() as u64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|h| encode_cursor(h.requested_at, h.id))
+        } else {
+            None
+        };
+        Ok(HandoffPage {
+            items: self.views(rows).await?,
+            next_cursor,
+        })
+    }
+
+    /// The handoff if the caller may take `verb` on it from `side`; `Forbidden` for the other
+    /// side (who may see it), `NotFound` for anyone else.
+    async fn acting(
+        &self,
+        tx: &DatabaseTransaction,
+        actor: &Actor,
+        id: i64,
+        side: Side,
+        verb: &str,
+    ) -> ServiceResult<handoff::Model> {
+        let h = handoff::Entity::find_by_id(id)
+            .one(tx)
+            .await?
+            .filter(|h| sees(actor, h))
+            .ok_or(ServiceError::NotFound("handoff"))?;
+        let ours = match side {
+            Side::Receiving => h.to_department_id,
+            Side::Requesting => h.from_department_id,
+        };
+        if actor.is_admin() || actor.department_id == Some(ours) {
+            Ok(h)
+        } else {
+            let who = if side == Side::Receiving {
+                "receiving"
+            } else {
+                "requesting"
+            };
+            Err(ServiceError::Forbidden(format!(
+                "only the {who} department may {verb} this handoff"
+            )))
+        }
+    }
+
+    /// Appends a handoff step to the case's history, with both departments.
+    async fn record(
+        &self,
+        tx: &DatabaseTransaction,
+        actor: &Actor,
+        case: &case_record::Model,
+        h: &handoff::Model,
+        kind: &'static str,
+        extra: serde_json::Value,
+    ) -> ServiceResult<()> {
+        let deps = department::Entity::find()
+            .filter(department::Column::Id.is_in([h.from_department_id, h.to_department_id]))
+            .all(tx)
+            .await?;
+        let code = |id: i64| deps.iter().find(|d| d.id == id).map(|d| d.code.clone());
+        let mut data = json!({
+            "handoff_id": h.id,
+            "handoff_kind": h.kind,
+            "from_department": code(h.from_department_id),
+            "to_department": code(h.to_department_id),
+        });
+        if let (Some(obj), Some(more)) = (data.as_object_mut(), extra.as_object()) {
+            obj.extend(more.clone());
+        }
+        let mut event = self.cases.event(actor, case, kind, self.clock.now(), data);
+        // The step is taken for the department on its side of the handoff.
+        if !actor.is_admin() {
+            event.department_id = actor.department_id;
+        }
+        append(tx, event).await?;
+        Ok(())
+    }
+
+    async fn view(&self, h: handoff::Model) -> ServiceResult<HandoffView> {
+        Ok(self.views(vec![h]).await?.remove(0))
+    }
+
+    async fn views(&self, rows: Vec<handoff::Model>) -> ServiceResult<Vec<HandoffView>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let case_ids: HashSet<i64> = rows.iter().map(|h| h.case_id).collect();
+        let cases = case_record::Entity::find()
+            .filter(case_record::Column::Id.is_in(case_ids))
+            .all(self.db.reader())
+            .await?;
+        let users: Vec<i64> = rows
+            .iter()
+            .flat_map(|h| {
+                [
+                    Some(h.requested_by),
+                    h.accepted_by,
+                    h.completed_by,
+                    h.closed_by,
+                ]
+            })
+            .flatten()
+            .collect();
+        let lookups = Lookups::load(self.db.reader(), [], users).await?;
+        let dep = |id: i64| {
+            lookups
+                .departments
+                .get(&id)
+                .map(|d| d.code.clone())
+                .unwrap_or_default()
+        };
+        let now = self.clock.now();
+        let today = now.with_timezone(&TIME_ZONE).date_naive();
+        Ok(rows
+            .into_iter()
+            .map(|h| {
+                let case = cases.iter().find(|c| c.id == h.case_id);
+                let queue_end = h.accepted_at.or(h.closed_at);
+                let work_time = h.accepted_at.map(|a| {
+                    let end = h.completed_at.or(h.closed_at);
+                    Span::between(a, end.unwrap_or(now), end.is_none())
+                });
+                let open = matches!(h.status.as_str(), "requested" | "accepted");
+                HandoffView {
+                    id: h.id,
+                    case: HandoffCase {
+                        id: h.case_id,
+                        reference: case.map(|c| c.reference.clone()).unwrap_or_default(),
+                        title: case.map(|c| c.title.clone()).unwrap_or_default(),
+                        area: case.map(|c| c.area.clone()).unwrap_or_default(),
+                        department: case.map(|c| dep(c.department_id)).unwrap_or_default(),
+                        status: case.map(|c| c.status.clone()).unwrap_or_default(),
+                    },
+                    overdue: open && h.due_date.is_some_and(|d| today > d),
+                    queue_time: Span::between(
+                        h.requested_at,
+                        queue_end.unwrap_or(now),
+                        queue_end.is_none(),
+                    ),
+                    work_time,
+                    from_department: dep(h.from_department_id),
+                    to_department: dep(h.to_department_id),
+                    requested_by: lookups.username(Some(h.requested_by)),
+                    accepted_by: lookups.username(h.accepted_by),
+                    completed_by: lookups.username(h.completed_by),
+                    closed_by: lookups.username(h.closed_by),
+                    kind: h.kind,
+                    status: h.status,
+                    message: h.message,
+                    response: h.response,
+                    decline_reason: h.decline_reason,
+                    due_date: h.due_date,
+                    requested_at: h.requested_at,
+                    accepted_at: h.accepted_at,
+                    completed_at: h.completed_at,
+                    closed_at: h.closed_at,
+                    version: h.version,
+                }
+            })
+            .collect())
+    }
+}
+
+/// Whether the caller may see a handoff: an admin, or someone of either department.
+fn sees(actor: &Actor, h: &handoff::Model) -> bool {
+    actor.is_admin()
+        || actor
+            .department_id
+            .is_some_and(|d| d == h.from_department_id || d == h.to_department_id)
+}
+
+fn expect_status(h: &handoff::Model, allowed: &[&str], to: &str) -> ServiceResult<()> {
+    if allowed.contains(&h.status.as_str()) {
+        Ok(())
+    } else {
+        Err(ServiceError::Conflict(format!(
+            "a {} handoff cannot become {to}",
+            h.status
+        )))
+    }
+}
+
+/// Saves a handoff's next version unless someone changed it meanwhile.
+async fn update<C: ConnectionTrait>(
+    conn: &C,
+    mut m: handoff::ActiveModel,
+    before: &handoff::Model,
+) -> ServiceResult<handoff::Model> {
+    m.version = Set(before.version + 1);
+    let result = handoff::Entity::update_many()
+        .set(m)
+        .filter(handoff::Column::Id.eq(before.id))
+        .filter(handoff::Column::Version.eq(before.version))
+        .exec(conn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(ServiceError::Conflict(
+            "the handoff was changed at the same time; try again".into(),
+        ));
+    }
+    handoff::Entity::find_by_id(before.id)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound("handoff"))
+}
+
+fn non_empty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn encode_cursor(at: DateTime<Utc>, id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("h1:{}:{id}", at.to_rfc3339()))
+}
+
+fn decode_cursor(s: &str) -> Option<(DateTime<Utc>, i64)> {
+    let bytes = URL_SAFE_NO_PAD.decode(s).ok()?;
+    let text = std::str::from_utf8(&bytes).ok()?.strip_prefix("h1:")?;
+    let (at, id) = text.rsplit_once(':')?;
+    Some((
+        DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
+        id.parse().ok()?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_count_calendar_and_working_days() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        // Thursday 24 Dec 2026 09:00 to Monday 28 Dec 09:00 Stockholm: 4 calendar days, and the
+        // only working day counted is the 28th.
+        let s = Span::between(t("2026-12-24T08:00:00Z"), t("2026-12-28T08:00:00Z"), false);
+        assert_eq!((s.hours, s.calendar_days, s.working_days), (96.0, 4.0, 1));
+        let same_day = Span::between(t("2026-11-27T08:00:00Z"), t("2026-11-27T14:00:00Z"), true);
+        assert_eq!(
+            (
+                same_day.hours,
+                same_day.calendar_days,
+                same_day.working_days
+            ),
+            (6.0, 0.25, 0)
+        );
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        let at: DateTime<Utc> = "2026-11-27T08:00:00.123456Z".parse().unwrap();
+        assert_eq!(decode_cursor(&encode_cursor(at, 42)), Some((at, 42)));
+        assert_eq!(decode_cursor("garbage"), None);
+    }
+}

@@ -1,0 +1,106 @@
+//! Handoffs between departments (transfer, consultation, contact) and bundles (samordnade
+//! ärenden) of one company's cases with a coordinator.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+fn fk(table: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{table}_{col}"))
+        .from(table, col)
+        .to(to, "id")
+        .to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("handoff")
+                .col(big_pk_auto("id"))
+                .col(big_integer("case_id"))
+                .col(string_len("kind", 16))
+                .col(string_len("status", 16))
+                .col(big_integer("from_department_id"))
+                .col(big_integer("to_department_id"))
+                .col(text("message"))
+                .col(text_null("response"))
+                .col(text_null("decline_reason"))
+                .col(date_null("due_date"))
+                .col(big_integer("requested_by"))
+                .col(timestamp_with_time_zone("requested_at"))
+                .col(big_integer_null("accepted_by"))
+                .col(timestamp_with_time_zone_null("accepted_at"))
+                .col(big_integer_null("completed_by"))
+                .col(timestamp_with_time_zone_null("completed_at"))
+                .col(big_integer_null("closed_by"))
+                .col(timestamp_with_time_zone_null("closed_at"))
+                .col(big_integer("version"))
+                .foreign_key(&mut fk("handoff", "case_id", "case_record"))
+                .foreign_key(&mut fk("handoff", "from_department_id", "department"))
+                .foreign_key(&mut fk("handoff", "to_department_id", "department"))
+                .foreign_key(&mut fk("handoff", "requested_by", "app_user"))
+                .to_owned(),
+        )
+        .await?;
+        for (name, cols) in [
+            ("ix_handoff_case_id", &["case_id"][..]),
+            ("ix_handoff_to_status", &["to_department_id", "status"]),
+            ("ix_handoff_from_status", &["from_department_id", "status"]),
+        ] {
+            let mut idx = Index::create();
+            idx.name(name).table("handoff");
+            for c in cols {
+                idx.col(*c);
+            }
+            m.create_index(idx.to_owned()).await?;
+        }
+
+        m.create_table(
+            Table::create()
+                .table("bundle")
+                .col(big_pk_auto("id"))
+                .col(big_integer("company_id"))
+                .col(string_len("title", 200))
+                .col(big_integer("coordinator_id"))
+                .col(big_integer("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .foreign_key(&mut fk("bundle", "company_id", "company"))
+                .foreign_key(&mut fk("bundle", "coordinator_id", "app_user"))
+                .foreign_key(&mut fk("bundle", "created_by", "app_user"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("bundle_case")
+                .col(big_integer("bundle_id"))
+                .col(big_integer("case_id"))
+                .col(big_integer("added_by"))
+                .col(timestamp_with_time_zone("added_at"))
+                .primary_key(Index::create().col("bundle_id").col("case_id"))
+                .foreign_key(&mut fk("bundle_case", "bundle_id", "bundle"))
+                .foreign_key(&mut fk("bundle_case", "case_id", "case_record"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_bundle_case_case_id")
+                .table("bundle_case")
+                .col("case_id")
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["bundle_case", "bundle", "handoff"] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,103 @@
+//! The demo municipality loads through the real services and gives a newcomer something to see.
+
+use serde_json::json;
+
+use crate::helpers::spawn_app_seeded;
+
+#[tokio::test]
+async fn the_demo_loads_once_and_its_logins_work() {
+    let app = spawn_app_seeded(|_| {}, false).await;
+    assert!(lots_demo::is_empty(&app.db).await.unwrap());
+    let report = lots_demo::load(&app.db, Some("demo-password-1".into()))
+        .await
+        .unwrap();
+    assert!(!lots_demo::is_empty(&app.db).await.unwrap());
+    assert!(
+        lots_demo::load(&app.db, Some("demo-password-1".into()))
+            .await
+            .is_err(),
+        "only into an empty database"
+    );
+    assert!(report.to_string().contains("anna"));
+    assert!(report.logins.len() >= 13);
+
+    let login = app
+        .post(
+            "/api/v1/auth/token",
+            None,
+            &json!({"username": "admin", "password": "demo-password-1"}),
+        )
+        .await;
+    let admin = login.body["access_token"].as_str().unwrap().to_string();
+    let deps = app.get("/api/v1/departments", Some(&admin)).await;
+    assert_eq!(deps.body.as_array().unwrap().len(), 4);
+    assert!(app.count("case_record").await >= 300);
+
+    // Every state appears, and building cases show the clock at work.
+    for status in [
+        "received",
+        "in_progress",
+        "awaiting_supplement",
+        "decided",
+        "closed",
+        "withdrawn",
+    ] {
+        let r = app
+            .get(
+                &format!("/api/v1/cases?status={status}&limit=1"),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(
+            r.body["items"].as_array().unwrap().len(),
+            1,
+            "a {status} case"
+        );
+    }
+    let overdue = app
+        .get(
+            "/api/v1/cases?overdue=true&area=building_permit",
+            Some(&admin),
+        )
+        .await;
+    assert!(!overdue.body["items"].as_array().unwrap().is_empty());
+    let all = app.get("/api/v1/cases?sort=due_date&area=building_permit&status=in_progress,awaiting_supplement&limit=500", Some(&admin)).await;
+    let items = all.body["items"].as_array().unwrap();
+    assert!(items.iter().any(|c| c["deadline"]["extended"] == true));
+    assert!(items.iter().any(|c| c["deadline"]["paused"] == true));
+    assert!(
+        items
+            .iter()
+            .any(|c| c["deadline"]["older_than_six_months"] == true
+                && !c["deadline"]["decision_request"].is_null())
+    );
+    assert!(
+        items.iter().any(|c| c["deadline"]["days_left"] == 0),
+        "one due today"
+    );
+
+    // Consultations and transfers, open and done, and a bundle with a coordinator.
+    let handoffs = app.get("/api/v1/handoffs?limit=500", Some(&admin)).await;
+    let hs = handoffs.body["items"].as_array().unwrap();
+    for (kind, status) in [
+        ("consultation", "completed"),
+        ("consultation", "requested"),
+        ("transfer", "completed"),
+        ("transfer", "requested"),
+        ("transfer", "declined"),
+    ] {
+        assert!(
+            hs.iter()
+                .any(|h| h["kind"] == kind && h["status"] == status),
+            "a {status} {kind}"
+        );
+    }
+    let bundles = app.get("/api/v1/bundles", Some(&admin)).await;
+    let b = &bundles.body["items"][0];
+    assert!(
+        b["cases"].as_array().unwrap().len() >= 2,
+        "{}",
+        bundles.text
+    );
+    assert!(b["coordinator"].is_string());
+}
