@@ -30,6 +30,8 @@ enum Command {
     Migrate(DbArgs),
     /// Load the demo municipality and print its logins.
     Demo(DbArgs),
+    /// Run the background worker alone (outbox, survey invitations, webhooks, deadline notices).
+    Worker(DbArgs),
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -57,6 +59,9 @@ struct ServeArgs {
     /// Load the demo municipality first if the database is empty.
     #[arg(long)]
     demo: bool,
+    /// Serve the API only; run the worker elsewhere (`lots worker`).
+    #[arg(long)]
+    no_worker: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +95,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    lots_hooks::install_tls_provider();
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(args).await,
@@ -102,6 +108,17 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo(args) => {
             let (_, db) = open(&args).await?;
             load_demo(&db).await
+        }
+        Command::Worker(args) => {
+            let (config, db) = open(&args).await?;
+            let state = AppState::new(config, db, Arc::new(SystemClock)).await?;
+            let (stop, stopped) = stop_signal();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                let _ = stop.send(true);
+            });
+            state.worker()?.run(wait(stopped)).await;
+            Ok(())
         }
         Command::User {
             command:
@@ -182,10 +199,37 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
     let state = AppState::new(config, db, Arc::new(SystemClock)).await?;
+    let (stop, stopped) = stop_signal();
+    let worker = if args.no_worker {
+        None
+    } else {
+        let worker = state.worker()?;
+        let stopped = stopped.clone();
+        Some(tokio::spawn(async move { worker.run(wait(stopped)).await }))
+    };
     tracing::info!(%addr, "Lots is serving; API docs at http://{addr}/api/docs");
     println!("Lots is listening on http://{addr}  (API docs: http://{addr}/api/docs)");
-    lots_api::serve(listener, state, shutdown_signal()).await?;
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    lots_api::serve(listener, state, wait(stopped)).await?;
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
     Ok(())
+}
+
+fn stop_signal() -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::sync::watch::Receiver<bool>,
+) {
+    tokio::sync::watch::channel(false)
+}
+
+/// Resolves once the stop signal has been sent.
+async fn wait(mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|s| *s).await;
 }
 
 async fn load_demo(db: &Db) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@ mod m20261127_000001_foundation;
 mod m20261127_000002_deadlines;
 mod m20261127_000003_append_only_events;
 mod m20261127_000004_handoffs_and_bundles;
+mod m20261127_000005_hooks;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_deadlines::Migration),
             Box::new(m20261127_000003_append_only_events::Migration),
             Box::new(m20261127_000004_handoffs_and_bundles::Migration),
+            Box::new(m20261127_000005_hooks::Migration),
         ]
     }
 }

@@ -19,6 +19,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub config: Config,
+    /// The server's state, for driving its worker by hand.
+    pub state: AppState,
     store: TestDatabase,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -131,6 +133,11 @@ pub async fn spawn_app_with_routes(extra: axum::Router<AppState>) -> TestApp {
     start(config, db, store, extra).await
 }
 
+async fn start_client() -> reqwest::Client {
+    lots_hooks::install_tls_provider();
+    reqwest::Client::new()
+}
+
 async fn start(
     config: Config,
     db: Db,
@@ -145,7 +152,7 @@ async fn start(
         .await
         .expect("state");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let app = lots_api::app_with(state, extra);
+    let app = lots_api::app_with(state.clone(), extra);
     tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -156,9 +163,10 @@ async fn start(
     });
     TestApp {
         base,
-        client: reqwest::Client::new(),
+        client: start_client().await,
         db,
         config,
+        state,
         store,
         shutdown: Some(tx),
     }
@@ -354,6 +362,21 @@ impl TestApp {
             .query_one_raw(sea_orm::Statement::from_string(
                 self.db.backend(),
                 format!("SELECT COUNT(*) FROM {table}"),
+            ))
+            .await
+            .expect("count")
+            .expect("row");
+        row.try_get_by_index::<i64>(0).expect("count value")
+    }
+
+    /// Counts the rows of a table that match a SQL condition.
+    pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
+        let row = self
+            .db
+            .reader()
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.backend(),
+                format!("SELECT COUNT(*) FROM {table} WHERE {condition}"),
             ))
             .await
             .expect("count")

@@ -10,5 +10,6 @@ mod demo;
 mod errors;
 mod handoffs;
 mod helpers;
+mod hooks;
 mod lifecycle;
 mod ops;

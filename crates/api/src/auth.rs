@@ -116,22 +116,39 @@ pub async fn signing_secret(
     db: &Db,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Secret> {
-    if let Some(s) = &config.jwt_secret {
+    stored_secret(
+        config.jwt_secret.as_ref(),
+        db,
+        SECRET_SETTING,
+        "LOTS_JWT_SECRET",
+        "token-signing",
+        now,
+    )
+    .await
+}
+
+/// A configured secret, or one generated once and kept in the database (with a warning).
+pub async fn stored_secret(
+    configured: Option<&Secret>,
+    db: &Db,
+    key: &str,
+    variable: &str,
+    what: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Secret> {
+    if let Some(s) = configured {
         return Ok(s.clone());
     }
     let candidate = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 48]>());
-    let (value, created) =
-        lots_store::settings::get_or_insert(db.writer(), SECRET_SETTING, &candidate, now)
-            .await
-            .context("cannot read or store the token-signing secret")?;
+    let (value, created) = lots_store::settings::get_or_insert(db.writer(), key, &candidate, now)
+        .await
+        .with_context(|| format!("cannot read or store the {what} secret"))?;
     if created {
         tracing::warn!(
-            "LOTS_JWT_SECRET is not set: generated a random token-signing secret and stored it in the database"
+            "{variable} is not set: generated a random {what} secret and stored it in the database"
         );
     } else {
-        tracing::warn!(
-            "LOTS_JWT_SECRET is not set: using the token-signing secret stored in the database"
-        );
+        tracing::warn!("{variable} is not set: using the {what} secret stored in the database");
     }
     Ok(Secret::new(value))
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 use lots_core::Secret;
 use lots_core::deadline::DeadlineRule;
+use lots_core::nki::Instrument;
 use serde::Deserialize;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://lots.db?mode=rwc";
@@ -31,6 +32,27 @@ pub struct Config {
     pub token_audience: String,
     /// Deadline rules that replace the defaults for the same area and case type.
     pub deadlines: Vec<DeadlineRule>,
+    /// The address companies reach Lots at, for survey links; defaults to `http://{addr}`.
+    pub public_base_url: Option<String>,
+    /// The key survey tokens are derived with, at least 32 bytes. Without it, one is generated
+    /// and kept in the database.
+    pub survey_secret: Option<Secret>,
+    /// How long a survey invitation stays open.
+    pub survey_token_days: i64,
+    /// The NKI instrument: scales and the weights of the three index questions.
+    pub nki: Instrument,
+    /// How often the worker looks for work, in milliseconds.
+    pub worker_tick_ms: u64,
+    /// A webhook receiver that has not answered by then has failed the attempt.
+    pub webhook_timeout_seconds: u64,
+    /// A delivery that keeps failing is dead-lettered this long after the event.
+    pub webhook_dead_letter_hours: i64,
+    /// Deliveries in flight at once to one subscription, per worker.
+    pub webhook_concurrency: usize,
+    /// The first retry waits this long; each next one twice as long (with jitter), up to an hour.
+    pub webhook_backoff_seconds: u64,
+    /// `deadline.approaching` is sent this many working days before the due date.
+    pub deadline_approaching_days: i64,
 }
 
 impl Default for Config {
@@ -45,6 +67,16 @@ impl Default for Config {
             token_issuer: "lots".to_string(),
             token_audience: "lots-api".to_string(),
             deadlines: Vec::new(),
+            public_base_url: None,
+            survey_secret: None,
+            survey_token_days: 60,
+            nki: Instrument::default(),
+            worker_tick_ms: 1000,
+            webhook_timeout_seconds: 10,
+            webhook_dead_letter_hours: 24,
+            webhook_concurrency: 4,
+            webhook_backoff_seconds: 5,
+            deadline_approaching_days: 5,
         }
     }
 }
@@ -75,6 +107,12 @@ impl Config {
         if let Some(v) = env("LOTS_JWT_SECRET") {
             config.jwt_secret = Some(Secret::new(v));
         }
+        if let Some(v) = env("LOTS_SURVEY_SECRET") {
+            config.survey_secret = Some(Secret::new(v));
+        }
+        if let Some(v) = env("LOTS_PUBLIC_BASE_URL") {
+            config.public_base_url = Some(v);
+        }
         let number = |name: &str| -> anyhow::Result<Option<u64>> {
             env(name)
                 .map(|v| {
@@ -91,6 +129,18 @@ impl Config {
         }
         if let Some(v) = number("LOTS_REQUEST_TIMEOUT_SECONDS")? {
             config.request_timeout_seconds = v;
+        }
+        if let Some(v) = number("LOTS_WORKER_TICK_MS")? {
+            config.worker_tick_ms = v;
+        }
+        if let Some(v) = number("LOTS_WEBHOOK_TIMEOUT_SECONDS")? {
+            config.webhook_timeout_seconds = v;
+        }
+        if let Some(v) = number("LOTS_WEBHOOK_DEAD_LETTER_HOURS")? {
+            config.webhook_dead_letter_hours = i64::try_from(v)?;
+        }
+        if let Some(v) = number("LOTS_SURVEY_TOKEN_DAYS")? {
+            config.survey_token_days = i64::try_from(v)?;
         }
         config.validate()?;
         Ok(config)
@@ -123,6 +173,15 @@ impl Config {
             "request_timeout_seconds must be at least 1"
         );
         Ok(())
+    }
+}
+
+impl Config {
+    /// Where companies reach Lots.
+    pub fn base_url(&self) -> String {
+        self.public_base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.addr))
     }
 }
 

@@ -19,6 +19,7 @@ use lots_cases::{Cases, Directory};
 use lots_core::Clock;
 use lots_core::deadline::DeadlineRules;
 use lots_handoff::Handoffs;
+use lots_hooks::{SurveySettings, Surveys, Webhooks, Worker, WorkerSettings};
 use lots_store::Db;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -50,6 +51,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "deadlines", description = "Statutory deadlines: supplement requests, the one extension, requests for a decision"),
         (name = "handoffs", description = "Contacts across departments: transfers, consultations, contacts"),
         (name = "companies", description = "A company's cases across departments, and bundles with a coordinator"),
+        (name = "webhooks", description = "Signed webhooks (Standard Webhooks) and their delivery log"),
+        (name = "surveys", description = "The NKI survey: the page companies answer, imports and the invitation export"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
@@ -73,7 +76,9 @@ impl utoipa::Modify for BearerAuth {
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
-    use routes::{auth, cases, companies, deadlines, directory, handoffs};
+    use routes::{
+        auth, cases, companies, deadlines, directory, handoffs, survey_page, surveys, webhooks,
+    };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::token))
         .routes(routes!(auth::me))
@@ -106,6 +111,13 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(companies::get_bundle))
         .routes(routes!(companies::add_bundle_case))
         .routes(routes!(companies::remove_bundle_case))
+        .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
+        .routes(routes!(webhooks::delete_webhook))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::retry_delivery))
+        .routes(routes!(surveys::import_responses))
+        .routes(routes!(surveys::pending_invitations))
+        .routes(routes!(survey_page::show, survey_page::answer))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
@@ -130,6 +142,29 @@ impl AppState {
     pub async fn new(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let secret = auth::signing_secret(&config, &db, clock.now()).await?;
         let jwt = Arc::new(auth::JwtKeys::new(&secret, &config));
+        let survey_key = auth::stored_secret(
+            config.survey_secret.as_ref(),
+            &db,
+            "survey_secret",
+            "LOTS_SURVEY_SECRET",
+            "survey-token",
+            clock.now(),
+        )
+        .await?;
+        let surveys = Surveys::new(
+            db.clone(),
+            SurveySettings {
+                key: survey_key,
+                instrument: config.nki.clone(),
+                token_days: config.survey_token_days,
+                public_base_url: config.base_url(),
+            },
+        );
+        let webhooks = Webhooks::new(
+            db.clone(),
+            clock.clone(),
+            chrono::Duration::hours(config.webhook_dead_letter_hours),
+        );
         let cases = Cases::new(
             db.clone(),
             clock.clone(),
@@ -138,12 +173,38 @@ impl AppState {
         Ok(Self {
             directory: Directory::new(db.clone(), clock.clone()),
             cases: cases.clone(),
-            handoffs: Handoffs::new(db.clone(), clock, cases),
+            handoffs: Handoffs::new(db.clone(), clock.clone(), cases),
+            surveys,
+            webhooks,
+            clock,
             config: Arc::new(config),
             db,
             jwt,
             metrics: Arc::default(),
         })
+    }
+}
+
+impl AppState {
+    /// The background worker for this configuration and database.
+    pub fn worker(&self) -> anyhow::Result<Worker> {
+        let c = &self.config;
+        let settings = WorkerSettings {
+            tick: std::time::Duration::from_millis(c.worker_tick_ms),
+            delivery_timeout: std::time::Duration::from_secs(c.webhook_timeout_seconds),
+            dead_letter_after: chrono::Duration::hours(c.webhook_dead_letter_hours),
+            per_subscription: c.webhook_concurrency,
+            base_backoff: std::time::Duration::from_secs(c.webhook_backoff_seconds),
+            approaching_days: c.deadline_approaching_days,
+            ..WorkerSettings::default()
+        };
+        Worker::new(
+            self.db.clone(),
+            self.clock.clone(),
+            settings,
+            self.surveys.clone(),
+        )
+        .map_err(anyhow::Error::msg)
     }
 }
 
@@ -172,7 +233,10 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                     let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+                    // A survey link's token is a secret: it never reaches the logs.
+                    let path = req.uri().path();
+                    let path = if path.starts_with("/survey/") { "/survey/{token}" } else { path };
+                    tracing::info_span!("request", method = %req.method(), uri = %path, request_id = %id)
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(CompressionLayer::new())

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use lots_cases::{Cases, Directory};
 use lots_handoff::Handoffs;
+use lots_hooks::{Surveys, Webhooks};
 use lots_store::Db;
 
 use crate::auth::JwtKeys;
@@ -17,6 +18,9 @@ pub struct AppState {
     pub directory: Directory,
     pub cases: Cases,
     pub handoffs: Handoffs,
+    pub surveys: Surveys,
+    pub webhooks: Webhooks,
+    pub clock: Arc<dyn lots_core::Clock>,
     pub jwt: Arc<JwtKeys>,
     pub metrics: Arc<HttpMetrics>,
 }

@@ -6,6 +6,7 @@ pub mod area;
 pub mod calendar;
 pub mod clock;
 pub mod deadline;
+pub mod nki;
 pub mod org_number;
 pub mod reference;
 pub mod secret;

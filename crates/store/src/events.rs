@@ -17,12 +17,35 @@ pub struct NewEvent {
     pub data: serde_json::Value,
 }
 
-/// Appends `event` on `conn`, which must be the transaction that makes the change it records.
+/// The webhook event types a case event announces.
+pub fn announced_types(kind: &str, data: &serde_json::Value) -> Vec<&'static str> {
+    let to = data.get("to").and_then(|v| v.as_str());
+    match kind {
+        "created" => vec!["case.created"],
+        "status_changed" => {
+            let mut types = vec!["case.status_changed"];
+            match to {
+                Some("decided") => types.push("case.decided"),
+                Some("closed") => types.push("case.closed"),
+                _ => {}
+            }
+            types
+        }
+        "handoff_requested" => vec!["handoff.requested"],
+        "handoff_completed" => vec!["handoff.completed"],
+        _ => Vec::new(),
+    }
+}
+
+/// Appends `event` on `conn`, which must be the transaction that makes the change it records,
+/// and puts what it announces into the outbox in that same transaction: an event is announced
+/// if and only if it happened.
 pub async fn append<C: ConnectionTrait>(
     conn: &C,
     event: NewEvent,
 ) -> Result<case_event::Model, DbErr> {
-    case_event::ActiveModel {
+    let types = announced_types(event.kind, &event.data);
+    let stored = case_event::ActiveModel {
         case_id: Set(event.case_id),
         at: Set(event.at),
         kind: Set(event.kind.to_string()),
@@ -32,5 +55,17 @@ pub async fn append<C: ConnectionTrait>(
         ..Default::default()
     }
     .insert(conn)
-    .await
+    .await?;
+    for event_type in types {
+        crate::outbox::enqueue(
+            conn,
+            event_type,
+            Some(stored.case_id),
+            Some(stored.id),
+            serde_json::json!({}),
+            stored.at,
+        )
+        .await?;
+    }
+    Ok(stored)
 }

@@ -3,6 +3,7 @@
 
 pub mod entity;
 pub mod events;
+pub mod outbox;
 pub mod settings;
 
 use std::str::FromStr;

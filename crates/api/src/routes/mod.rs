@@ -6,6 +6,9 @@ pub mod companies;
 pub mod deadlines;
 pub mod directory;
 pub mod handoffs;
+pub mod survey_page;
+pub mod surveys;
+pub mod webhooks;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
