@@ -106,8 +106,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo(args) => {
-            let (_, db) = open(&args).await?;
-            load_demo(&db).await
+            let (config, db) = open(&args).await?;
+            let state = AppState::new(config, db, Arc::new(SystemClock)).await?;
+            load_demo(&state).await
         }
         Command::Worker(args) => {
             let (config, db) = open(&args).await?;
@@ -185,20 +186,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(addr) = args.addr {
         config.addr = addr;
     }
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.addr))?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(config, db, Arc::new(SystemClock)).await?;
     if args.demo {
-        if lots_demo::is_empty(&db).await? {
-            load_demo(&db).await?;
+        if lots_demo::is_empty(&state.db).await? {
+            load_demo(&state).await?;
         } else {
             println!(
                 "the database already holds data: not loading the demo (its logins were printed when it was loaded)"
             );
         }
     }
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.addr))?;
-    let addr = listener.local_addr()?;
-    let state = AppState::new(config, db, Arc::new(SystemClock)).await?;
     let (stop, stopped) = stop_signal();
     let worker = if args.no_worker {
         None
@@ -232,8 +233,13 @@ async fn wait(mut stopped: tokio::sync::watch::Receiver<bool>) {
     let _ = stopped.wait_for(|s| *s).await;
 }
 
-async fn load_demo(db: &Db) -> anyhow::Result<()> {
-    let report = lots_demo::load(db, std::env::var("LOTS_DEMO_PASSWORD").ok()).await?;
+async fn load_demo(state: &AppState) -> anyhow::Result<()> {
+    let report = lots_demo::load(
+        &state.db,
+        std::env::var("LOTS_DEMO_PASSWORD").ok(),
+        &state.surveys,
+    )
+    .await?;
     println!("{report}");
     Ok(())
 }

@@ -8,12 +8,12 @@ use crate::helpers::spawn_app_seeded;
 async fn the_demo_loads_once_and_its_logins_work() {
     let app = spawn_app_seeded(|_| {}, false).await;
     assert!(lots_demo::is_empty(&app.db).await.unwrap());
-    let report = lots_demo::load(&app.db, Some("demo-password-1".into()))
+    let report = lots_demo::load(&app.db, Some("demo-password-1".into()), &app.state.surveys)
         .await
         .unwrap();
     assert!(!lots_demo::is_empty(&app.db).await.unwrap());
     assert!(
-        lots_demo::load(&app.db, Some("demo-password-1".into()))
+        lots_demo::load(&app.db, Some("demo-password-1".into()), &app.state.surveys)
             .await
             .is_err(),
         "only into an empty database"
@@ -100,4 +100,38 @@ async fn the_demo_loads_once_and_its_logins_work() {
         bundles.text
     );
     assert!(b["coordinator"].is_string());
+
+    // Survey answers: enough in every NKI area to pass the reporting threshold (10).
+    use sea_orm::ConnectionTrait;
+    let rows = app
+        .db
+        .reader()
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.db.backend(),
+            "SELECT c.area, COUNT(*) FROM survey_response r JOIN case_record c ON c.id = r.case_id GROUP BY c.area".to_string(),
+        ))
+        .await
+        .unwrap();
+    let per_area: std::collections::BTreeMap<String, i64> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get_by_index::<String>(0).unwrap(),
+                r.try_get_by_index::<i64>(1).unwrap(),
+            )
+        })
+        .collect();
+    for area in [
+        "building_permit",
+        "environment_health",
+        "food_control",
+        "serving_licence",
+        "fire_safety",
+    ] {
+        assert!(
+            per_area.get(area).copied().unwrap_or(0) >= 10,
+            "{area}: {per_area:?}"
+        );
+    }
+    assert_eq!(report.answers as i64, per_area.values().sum::<i64>());
 }

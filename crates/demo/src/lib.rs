@@ -15,6 +15,7 @@ use lots_cases::{
 use lots_core::org_number::luhn_check_digit;
 use lots_core::{Actor, Area, Clock, ManualClock, Role, SystemClock};
 use lots_handoff::{HandoffReply, Handoffs, NewHandoff};
+use lots_hooks::Surveys;
 use lots_store::Db;
 use lots_store::entity::{app_user, department};
 use rand::rngs::StdRng;
@@ -151,16 +152,19 @@ pub struct DemoReport {
     pub logins: Vec<(String, String, Role, Option<String>)>,
     pub cases: usize,
     pub companies: usize,
+    /// Survey answers for decided cases.
+    pub answers: usize,
 }
 
 impl fmt::Display for DemoReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "Loaded the demo municipality: {} departments, {} companies, {} cases.",
+            "Loaded the demo municipality: {} departments, {} companies, {} cases, {} survey answers.",
             DEPARTMENTS.len(),
             self.companies,
-            self.cases
+            self.cases,
+            self.answers
         )?;
         writeln!(f, "Logins (every demo user has the same password):")?;
         for (username, name, role, dep) in &self.logins {
@@ -191,7 +195,11 @@ pub async fn is_empty(db: &Db) -> anyhow::Result<bool> {
 }
 
 /// Loads the demo municipality into an empty database.
-pub async fn load(db: &Db, password: Option<String>) -> anyhow::Result<DemoReport> {
+pub async fn load(
+    db: &Db,
+    password: Option<String>,
+    surveys: &Surveys,
+) -> anyhow::Result<DemoReport> {
     if !is_empty(db).await? {
         bail!(
             "the database already holds departments or users; the demo loads only into an empty database"
@@ -729,16 +737,101 @@ pub async fn load(db: &Db, password: Option<String>) -> anyhow::Result<DemoRepor
         }
     }
 
+    let answered = answer_surveys(db, surveys, &admin_actor, &mut rng, now).await?;
+
     Ok(DemoReport {
         password,
         password_generated,
         logins,
         cases: plans.len() + 6 + 4,
         companies: companies.len(),
+        answers: answered,
     })
 }
 
 /// One step of a generated history.
+/// Survey answers for about two thirds of the decided cases, as a survey provider would return
+/// them. Satisfaction falls with lead time and with each consultation the case waited for, and
+/// differs by area, so that the metrics have something to find.
+async fn answer_surveys(
+    db: &Db,
+    surveys: &Surveys,
+    admin: &Actor,
+    rng: &mut StdRng,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    use lots_store::entity::{case_record, handoff};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let decided = case_record::Entity::find()
+        .filter(case_record::Column::DecidedAt.is_not_null())
+        .all(db.reader())
+        .await?;
+    let consulted = handoff::Entity::find()
+        .filter(handoff::Column::Kind.eq("consultation"))
+        .all(db.reader())
+        .await?;
+    let mut lines = String::new();
+    let mut n = 0;
+    for c in &decided {
+        let Some(decided_at) = c.decided_at else {
+            continue;
+        };
+        if !rng.random_bool(0.7) {
+            continue;
+        }
+        let answered_at = decided_at + Duration::days(rng.random_range(3..25));
+        if answered_at > now {
+            continue;
+        }
+        let base = match c.area.parse::<Area>() {
+            Ok(Area::BuildingPermit) => 70.0,
+            Ok(Area::FoodControl) => 80.0,
+            Ok(Area::EnvironmentHealth) => 74.0,
+            Ok(Area::ServingLicence) => 76.0,
+            Ok(Area::FireSafety) => 82.0,
+            _ => 72.0,
+        };
+        let lead_weeks = (decided_at - c.received_at).num_days() as f64 / 7.0;
+        let waits = consulted.iter().filter(|h| h.case_id == c.id).count() as f64;
+        let noise: f64 = (0..4).map(|_| rng.random_range(-6.0..6.0)).sum::<f64>() / 2.0;
+        let target = (base - 1.2 * lead_weeks - 3.0 * waits + noise).clamp(0.0, 100.0);
+        let mut scale = |hi: f64| {
+            ((1.0 + target / 100.0 * (hi - 1.0)) + rng.random_range(-0.7..0.7))
+                .round()
+                .clamp(1.0, hi) as i64
+        };
+        let row = serde_json::json!({
+            "reference": c.reference,
+            "q_overall": scale(10.0),
+            "q_expectations": scale(10.0),
+            "q_ideal": scale(10.0),
+            "factors": {
+                "information": scale(6.0),
+                "accessibility": scale(6.0),
+                "treatment": scale(6.0),
+                "competence": scale(6.0),
+                "legal_certainty": scale(6.0),
+                "efficiency": scale(6.0),
+            },
+            "answered_at": answered_at.to_rfc3339(),
+        });
+        lines.push_str(&row.to_string());
+        lines.push('\n');
+        n += 1;
+    }
+    let report = surveys
+        .import(admin, "application/x-ndjson", lines.as_bytes(), now)
+        .await
+        .map_err(explain)?;
+    if !report.errors.is_empty() {
+        bail!(
+            "demo survey answers were refused: {:?}",
+            report.errors.first()
+        );
+    }
+    Ok(n)
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Act {
     /// A lifecycle transition: to, reason, decision.

@@ -355,3 +355,43 @@ mod tests {
         assert!(super::check_url("https://a b").is_err());
     }
 }
+
+/// The body of every webhook delivery: `{type, timestamp, data}` (Standard Webhooks). Only the
+/// parts that fit the event type are present in `data`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"type": "case.decided", "timestamp": "2026-11-27T10:00:00Z", "data": {
+    "case": {"id": 42, "reference": "BN 2026/0042", "org_number": "556012-5790", "company_name": "Exempel AB",
+             "area": "building_permit", "case_type": "permit", "department": "SBF", "status": "decided",
+             "decision": "approved", "received_at": "2026-09-01T08:00:00Z", "due_date": "2026-11-10"},
+    "event": {"id": 7, "kind": "status_changed", "at": "2026-11-27T10:00:00Z", "actor": "anna", "department": "SBF",
+              "data": {"from": "in_progress", "to": "decided", "decision": "approved", "reason": null}}}}))]
+pub struct WebhookPayload {
+    /// One of the event types of `POST /api/v1/webhooks`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When the event happened.
+    pub timestamp: DateTime<Utc>,
+    pub data: WebhookData,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WebhookData {
+    /// Every event: the case it concerns (id, reference, org_number, company_name, area,
+    /// case_type, department, status, decision, received_at, due_date).
+    #[schema(value_type = Option<Object>)]
+    pub case: Option<serde_json::Value>,
+    /// case.* and handoff.*: the history entry (id, kind, at, actor, department, data); for a
+    /// handoff its data holds handoff_id, handoff_kind, from_department, to_department.
+    #[schema(value_type = Option<Object>)]
+    pub event: Option<serde_json::Value>,
+    /// survey.invited: `{id, expires_at, token, url}`; the only place the token is sent.
+    #[schema(value_type = Option<Object>)]
+    pub invitation: Option<serde_json::Value>,
+    /// deadline.approaching and deadline.passed: `{due_date, working_days_left}`.
+    #[schema(value_type = Option<Object>)]
+    pub deadline: Option<serde_json::Value>,
+    /// survey.answered: `web` or `import` (never the answers themselves).
+    pub source: Option<String>,
+    /// survey.answered.
+    pub answered_at: Option<DateTime<Utc>>,
+}
