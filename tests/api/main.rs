@@ -12,4 +12,5 @@ mod handoffs;
 mod helpers;
 mod hooks;
 mod lifecycle;
+mod metrics;
 mod ops;

@@ -53,6 +53,10 @@ pub struct Config {
     pub webhook_backoff_seconds: u64,
     /// `deadline.approaching` is sent this many working days before the due date.
     pub deadline_approaching_days: i64,
+    /// NKI groups with fewer answers are suppressed.
+    pub nki_threshold: usize,
+    /// The same, when areas are compared.
+    pub nki_area_threshold: usize,
 }
 
 impl Default for Config {
@@ -77,6 +81,8 @@ impl Default for Config {
             webhook_concurrency: 4,
             webhook_backoff_seconds: 5,
             deadline_approaching_days: 5,
+            nki_threshold: 7,
+            nki_area_threshold: 10,
         }
     }
 }

@@ -54,6 +54,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "companies", description = "A company's cases across departments, and bundles with a coordinator"),
         (name = "webhooks", description = "Signed webhooks (Standard Webhooks) and their delivery log"),
         (name = "surveys", description = "The NKI survey: the page companies answer, imports and the invitation export"),
+        (name = "metrics", description = "Handling times, NKI, their linkage, bottlenecks, deadline compliance, exports (managers and admins)"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
@@ -78,7 +79,8 @@ impl utoipa::Modify for BearerAuth {
 
 fn api_router() -> OpenApiRouter<AppState> {
     use routes::{
-        auth, cases, companies, deadlines, directory, handoffs, survey_page, surveys, webhooks,
+        auth, cases, companies, deadlines, directory, handoffs, metrics, survey_page, surveys,
+        webhooks,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::token))
@@ -119,6 +121,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(surveys::import_responses))
         .routes(routes!(surveys::pending_invitations))
         .routes(routes!(survey_page::show, survey_page::answer))
+        .routes(routes!(metrics::handling_times))
+        .routes(routes!(metrics::nki))
+        .routes(routes!(metrics::linkage))
+        .routes(routes!(metrics::bottlenecks))
+        .routes(routes!(metrics::deadlines))
+        .routes(routes!(metrics::cases_csv))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

@@ -1,0 +1,837 @@
+//! The metrics, as pure functions of records and "now". Definitions: docs/metrics.md.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use lots_core::TIME_ZONE;
+use lots_core::calendar::working_days_between;
+use lots_core::deadline::fee_reduction_fifths;
+use lots_core::nki::{Band, FACTORS, band};
+use serde::Serialize;
+
+use crate::records::{CaseRecord, SurveyRecord};
+use crate::stats::{
+    Correlation, Regression, mean, ols, quantile, spearman, t_interval, within_slope,
+};
+
+const DAY: f64 = 86_400.0;
+
+fn date(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&TIME_ZONE).date_naive()
+}
+
+fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    (to - from).num_seconds() as f64 / DAY
+}
+
+fn working(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    working_days_between(date(from), date(to)).max(0) as f64
+}
+
+/// How to group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Department,
+    Area,
+    Month,
+}
+
+impl GroupBy {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "department" => Some(Self::Department),
+            "area" => Some(Self::Area),
+            "month" => Some(Self::Month),
+            _ => None,
+        }
+    }
+
+    /// The group of a case decided at `decided`.
+    fn key(self, c: &CaseRecord, decided: DateTime<Utc>) -> String {
+        match self {
+            GroupBy::Department => c.department.clone(),
+            GroupBy::Area => c.area.clone(),
+            GroupBy::Month => {
+                let d = date(decided);
+                format!("{:04}-{:02}", d.year(), d.month())
+            }
+        }
+    }
+}
+
+/// n, mean, median and 90th percentile of durations, in calendar and working days.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Summary {
+    pub n: usize,
+    pub mean_days: Option<f64>,
+    pub p50_days: Option<f64>,
+    pub p90_days: Option<f64>,
+    pub mean_working_days: Option<f64>,
+    pub p50_working_days: Option<f64>,
+    pub p90_working_days: Option<f64>,
+}
+
+fn summary(calendar: &[f64], working: &[f64]) -> Summary {
+    Summary {
+        n: calendar.len(),
+        mean_days: mean(calendar),
+        p50_days: quantile(calendar, 0.5),
+        p90_days: quantile(calendar, 0.9),
+        mean_working_days: mean(working),
+        p50_working_days: quantile(working, 0.5),
+        p90_working_days: quantile(working, 0.9),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct HandlingTimes {
+    pub group: String,
+    /// Received → decided.
+    pub lead_time: Summary,
+    /// The statutory clock: complete application → decided (supplement waits excluded).
+    pub statutory_handling_time: Summary,
+}
+
+/// Lead time and statutory handling time of decided cases, per group.
+pub fn handling_times(records: &[CaseRecord], by: GroupBy) -> Vec<HandlingTimes> {
+    let mut groups: BTreeMap<String, [Vec<f64>; 4]> = BTreeMap::new();
+    for c in records {
+        let Some(decided) = c.decided_at else {
+            continue;
+        };
+        let g = groups.entry(by.key(c, decided)).or_default();
+        g[0].push(days(c.received_at, decided));
+        g[1].push(working(c.received_at, decided));
+        if let Some(start) = c.complete_at {
+            g[2].push(days(start, decided).max(0.0));
+            g[3].push(working(start, decided));
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(group, v)| HandlingTimes {
+            group,
+            lead_time: summary(&v[0], &v[1]),
+            statutory_handling_time: summary(&v[2], &v[3]),
+        })
+        .collect()
+}
+
+/// NKI of a group; below the reporting threshold only `n` and `suppressed` are given.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct NkiGroup {
+    pub group: String,
+    pub n: usize,
+    pub suppressed: bool,
+    pub nki: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub band: Option<Band>,
+    /// The six factor indices (mean of the answers that rated the factor).
+    pub factors: Option<BTreeMap<String, Option<f64>>>,
+}
+
+pub fn nki_group(group: String, answers: &[&SurveyRecord], threshold: usize) -> NkiGroup {
+    let n = answers.len();
+    if n < threshold {
+        return NkiGroup {
+            group,
+            n,
+            suppressed: true,
+            nki: None,
+            ci_low: None,
+            ci_high: None,
+            band: None,
+            factors: None,
+        };
+    }
+    let nki: Vec<f64> = answers.iter().map(|a| a.nki).collect();
+    let m = mean(&nki);
+    let ci = t_interval(&nki);
+    let factors = FACTORS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let v: Vec<f64> = answers.iter().filter_map(|a| a.factors[i]).collect();
+            (name.to_string(), mean(&v))
+        })
+        .collect();
+    NkiGroup {
+        group,
+        n,
+        suppressed: false,
+        nki: m,
+        ci_low: ci.map(|c| c.0),
+        ci_high: ci.map(|c| c.1),
+        band: m.map(band),
+        factors: Some(factors),
+    }
+}
+
+/// NKI per group of answered cases.
+pub fn nki(records: &[CaseRecord], by: GroupBy, threshold: usize) -> Vec<NkiGroup> {
+    let mut groups: BTreeMap<String, Vec<&SurveyRecord>> = BTreeMap::new();
+    for c in records {
+        if let (Some(s), Some(decided)) = (&c.survey, c.decided_at) {
+            groups.entry(by.key(c, decided)).or_default().push(s);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(g, a)| nki_group(g, &a, threshold))
+        .collect()
+}
+
+/// NKI in a bucket (a lead-time quartile, a number of departments or handoffs).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Bucket {
+    pub label: String,
+    /// Lead time in weeks, lowest and highest in the bucket.
+    pub weeks_from: Option<f64>,
+    pub weeks_to: Option<f64>,
+    #[serde(flatten)]
+    pub nki: NkiGroup,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AreaLinkage {
+    pub area: String,
+    pub n: usize,
+    pub spearman: Option<Correlation>,
+    /// NKI points per week of lead time.
+    pub slope: Option<Regression>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Attribution {
+    pub department: String,
+    /// NKI of the answered cases that passed through the department.
+    #[serde(flatten)]
+    pub nki: NkiGroup,
+    /// Of those cases' lead time, the share spent there (owning the case, or with a
+    /// consultation or contact open).
+    pub share_of_lead_time: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Linkage {
+    /// Answered, decided cases.
+    pub n: usize,
+    /// Pooled: Spearman's ρ between lead time and NKI.
+    pub spearman: Option<Correlation>,
+    /// Pooled OLS slope: NKI points per week of lead time.
+    pub slope: Option<Regression>,
+    /// Within areas (each area centred on its own means): the slope that is not an area effect.
+    pub slope_within_areas: Option<Regression>,
+    pub by_area: Vec<AreaLinkage>,
+    pub by_lead_time_quartile: Vec<Bucket>,
+    pub by_departments_involved: Vec<Bucket>,
+    pub by_handoffs: Vec<Bucket>,
+    pub attribution: Vec<Attribution>,
+}
+
+fn lead_weeks(c: &CaseRecord) -> Option<f64> {
+    c.decided_at.map(|d| days(c.received_at, d) / 7.0)
+}
+
+/// How lead time, departments and handoffs relate to NKI. `threshold` suppresses small groups.
+pub fn linkage(records: &[CaseRecord], threshold: usize) -> Linkage {
+    let answered: Vec<(&CaseRecord, f64, f64)> = records
+        .iter()
+        .filter_map(|c| Some((c, lead_weeks(c)?, c.survey.as_ref()?.nki)))
+        .collect();
+    let x: Vec<f64> = answered.iter().map(|a| a.1).collect();
+    let y: Vec<f64> = answered.iter().map(|a| a.2).collect();
+    let mut by_area: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for (c, w, n) in &answered {
+        let e = by_area.entry(c.area.clone()).or_default();
+        e.0.push(*w);
+        e.1.push(*n);
+    }
+    let groups: Vec<(Vec<f64>, Vec<f64>)> = by_area.values().cloned().collect();
+    let area_rows = by_area
+        .iter()
+        .map(|(area, (ax, ay))| {
+            let small = ax.len() < threshold;
+            AreaLinkage {
+                area: area.clone(),
+                n: ax.len(),
+                spearman: if small { None } else { spearman(ax, ay) },
+                slope: if small { None } else { ols(ax, ay) },
+            }
+        })
+        .collect();
+    // Quartiles of lead time (numpy's linear quantiles as cut points; upper bounds inclusive).
+    let cuts = [quantile(&x, 0.25), quantile(&x, 0.5), quantile(&x, 0.75)];
+    let mut quartiles: Vec<Vec<(f64, &SurveyRecord)>> = vec![Vec::new(); 4];
+    for (c, w, _) in &answered {
+        let q = cuts
+            .iter()
+            .take_while(|cut| cut.is_some_and(|cut| *w > cut))
+            .count();
+        if let Some(s) = &c.survey {
+            quartiles[q].push((*w, s));
+        }
+    }
+    let by_lead_time_quartile = quartiles
+        .iter()
+        .enumerate()
+        .map(|(i, items)| {
+            let weeks: Vec<f64> = items.iter().map(|(w, _)| *w).collect();
+            let answers: Vec<&SurveyRecord> = items.iter().map(|(_, s)| *s).collect();
+            Bucket {
+                label: format!("Q{}", i + 1),
+                weeks_from: weeks.iter().copied().reduce(f64::min),
+                weeks_to: weeks.iter().copied().reduce(f64::max),
+                nki: nki_group(format!("Q{}", i + 1), &answers, threshold),
+            }
+        })
+        .collect();
+    let bucketed = |key: &dyn Fn(&CaseRecord) -> usize| {
+        let mut m: BTreeMap<usize, Vec<&SurveyRecord>> = BTreeMap::new();
+        for (c, _, _) in &answered {
+            if let Some(s) = &c.survey {
+                m.entry(key(c)).or_default().push(s);
+            }
+        }
+        m.into_iter()
+            .map(|(k, a)| Bucket {
+                label: k.to_string(),
+                weeks_from: None,
+                weeks_to: None,
+                nki: nki_group(k.to_string(), &a, threshold),
+            })
+            .collect::<Vec<_>>()
+    };
+    let by_departments_involved = bucketed(&|c| c.departments().len());
+    let by_handoffs = bucketed(&|c| c.handoffs.len());
+
+    // Attribution: the cases through each department, and the share of their lead time there.
+    let mut through: BTreeMap<String, (Vec<&SurveyRecord>, f64, f64)> = BTreeMap::new();
+    for (c, _, _) in &answered {
+        let Some(decided) = c.decided_at else {
+            continue;
+        };
+        let lead = days(c.received_at, decided);
+        for d in c.departments() {
+            let spent = time_in_department(c, &d, decided);
+            let e = through.entry(d).or_default();
+            if let Some(s) = &c.survey {
+                e.0.push(s);
+            }
+            e.1 += spent;
+            e.2 += lead;
+        }
+    }
+    let attribution = through
+        .into_iter()
+        .map(|(department, (answers, spent, lead))| {
+            let nki = nki_group(department.clone(), &answers, threshold);
+            let share = (!nki.suppressed && lead > 0.0).then(|| (spent / lead).min(1.0));
+            Attribution {
+                department,
+                nki,
+                share_of_lead_time: share,
+            }
+        })
+        .collect();
+    let suppressed = answered.len() < threshold;
+    Linkage {
+        n: answered.len(),
+        spearman: if suppressed { None } else { spearman(&x, &y) },
+        slope: if suppressed { None } else { ols(&x, &y) },
+        slope_within_areas: if suppressed {
+            None
+        } else {
+            within_slope(&groups)
+        },
+        by_area: area_rows,
+        by_lead_time_quartile,
+        by_departments_involved,
+        by_handoffs,
+        attribution,
+    }
+}
+
+/// Calendar days of a case's life (up to `until`) that department `d` held it or had one of its
+/// handoffs open.
+fn time_in_department(c: &CaseRecord, d: &str, until: DateTime<Utc>) -> f64 {
+    let mut total = 0.0;
+    for (i, (owner, from)) in c.owners.iter().enumerate() {
+        if owner == d {
+            let to = c.owners.get(i + 1).map_or(until, |(_, t)| *t).min(until);
+            total += days(*from, to).max(0.0);
+        }
+    }
+    for h in c
+        .handoffs
+        .iter()
+        .filter(|h| h.to == d && h.kind != "transfer")
+    {
+        let end = h.completed_at.or(h.closed_at).unwrap_or(until).min(until);
+        total += days(h.requested_at, end).max(0.0);
+    }
+    total
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct DepartmentLoad {
+    pub department: String,
+    pub open_cases: usize,
+    /// How long the department has held its open cases so far, in days.
+    pub holding_p50_days: Option<f64>,
+    pub holding_p90_days: Option<f64>,
+    pub holding_p50_working_days: Option<f64>,
+    pub holding_p90_working_days: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Edge {
+    pub from: String,
+    pub to: String,
+    pub kind: String,
+    pub count: usize,
+    /// Requested → accepted (or until now), days.
+    pub queue_p50_days: Option<f64>,
+    pub queue_p90_days: Option<f64>,
+    /// Accepted → completed (or until now), days.
+    pub work_p50_days: Option<f64>,
+    pub work_p90_days: Option<f64>,
+    /// The sum of queue and work time over the edge's handoffs, days.
+    pub total_delay_days: f64,
+    /// What the linkage slope (within areas) says one handoff's mean delay costs in NKI points.
+    pub nki_cost_per_case: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct AgeBand {
+    pub band: String,
+    pub open_cases: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Bottlenecks {
+    /// Ranked by p90 holding time.
+    pub departments: Vec<DepartmentLoad>,
+    /// Ranked by total delay.
+    pub edges: Vec<Edge>,
+    pub open_cases_by_age: Vec<AgeBand>,
+    /// The slope used for the costs, NKI points per week of lead time.
+    pub nki_points_per_week: Option<f64>,
+}
+
+pub fn bottlenecks(
+    records: &[CaseRecord],
+    slope_per_week: Option<f64>,
+    now: DateTime<Utc>,
+) -> Bottlenecks {
+    let mut deps: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut ages = [0usize; 5];
+    for c in records.iter().filter(|c| c.is_open()) {
+        let since = c.owners.last().map_or(c.received_at, |(_, t)| *t);
+        let e = deps.entry(c.department.clone()).or_default();
+        e.0.push(days(since, now).max(0.0));
+        e.1.push(working(since, now));
+        let age = days(c.received_at, now);
+        let band = match age {
+            a if a < 14.0 => 0,
+            a if a < 42.0 => 1,
+            a if a < 91.0 => 2,
+            a if a < 182.0 => 3,
+            _ => 4,
+        };
+        ages[band] += 1;
+    }
+    let mut departments: Vec<DepartmentLoad> = deps
+        .into_iter()
+        .map(|(department, (cal, wd))| DepartmentLoad {
+            department,
+            open_cases: cal.len(),
+            holding_p50_days: quantile(&cal, 0.5),
+            holding_p90_days: quantile(&cal, 0.9),
+            holding_p50_working_days: quantile(&wd, 0.5),
+            holding_p90_working_days: quantile(&wd, 0.9),
+        })
+        .collect();
+    departments.sort_by(|a, b| {
+        b.holding_p90_days
+            .unwrap_or(0.0)
+            .total_cmp(&a.holding_p90_days.unwrap_or(0.0))
+    });
+
+    // (from, to, kind) → (queue times, work times), in days.
+    type EdgeKey = (String, String, String);
+    let mut edges: BTreeMap<EdgeKey, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for h in records.iter().flat_map(|c| &c.handoffs) {
+        let e = edges
+            .entry((h.from.clone(), h.to.clone(), h.kind.clone()))
+            .or_default();
+        let queue_end = h.accepted_at.or(h.closed_at).unwrap_or(now);
+        e.0.push(days(h.requested_at, queue_end).max(0.0));
+        if let Some(a) = h.accepted_at {
+            let end = h.completed_at.or(h.closed_at).unwrap_or(now);
+            e.1.push(days(a, end).max(0.0));
+        }
+    }
+    let mut edges: Vec<Edge> = edges
+        .into_iter()
+        .map(|((from, to, kind), (queue, work))| {
+            let total = queue.iter().sum::<f64>() + work.iter().sum::<f64>();
+            let mean_delay_weeks = total / queue.len().max(1) as f64 / 7.0;
+            Edge {
+                count: queue.len(),
+                queue_p50_days: quantile(&queue, 0.5),
+                queue_p90_days: quantile(&queue, 0.9),
+                work_p50_days: quantile(&work, 0.5),
+                work_p90_days: quantile(&work, 0.9),
+                total_delay_days: total,
+                nki_cost_per_case: slope_per_week.map(|s| -s * mean_delay_weeks),
+                from,
+                to,
+                kind,
+            }
+        })
+        .collect();
+    edges.sort_by(|a, b| b.total_delay_days.total_cmp(&a.total_delay_days));
+    let labels = [
+        "0–2 veckor",
+        "2–6 veckor",
+        "6–13 veckor",
+        "3–6 månader",
+        "över 6 månader",
+    ];
+    Bottlenecks {
+        departments,
+        edges,
+        open_cases_by_age: labels
+            .iter()
+            .zip(ages)
+            .map(|(b, n)| AgeBand {
+                band: b.to_string(),
+                open_cases: n,
+            })
+            .collect(),
+        nki_points_per_week: slope_per_week,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Compliance {
+    pub area: String,
+    /// The month of the decision, YYYY-MM.
+    pub month: String,
+    pub decided: usize,
+    pub on_time: usize,
+    pub share_on_time: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct DeadlineCase {
+    pub id: i64,
+    pub reference: String,
+    pub area: String,
+    pub department: String,
+    pub due_date: NaiveDate,
+    /// Working days from today (negative when past).
+    pub days_left: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct FeeReduction {
+    pub id: i64,
+    pub reference: String,
+    pub due_date: NaiveDate,
+    pub decided_on: NaiveDate,
+    /// Fifths of the fee to reduce (PBL 12 kap. 8 a §).
+    pub fifths: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Deadlines {
+    pub compliance: Vec<Compliance>,
+    /// Open cases past their due date, most overdue first.
+    pub overdue: Vec<DeadlineCase>,
+    /// Open cases due within `near_days` working days.
+    pub due_soon: Vec<DeadlineCase>,
+    pub fee_reductions: Vec<FeeReduction>,
+}
+
+pub fn deadlines(records: &[CaseRecord], now: DateTime<Utc>, near_days: i64) -> Deadlines {
+    let today = date(now);
+    let mut compliance: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+    let mut overdue = Vec::new();
+    let mut due_soon = Vec::new();
+    let mut fee_reductions = Vec::new();
+    for c in records {
+        let Some(due) = c.due_date else { continue };
+        if let Some(decided) = c.decided_at {
+            let d = date(decided);
+            let e = compliance
+                .entry((c.area.clone(), format!("{:04}-{:02}", d.year(), d.month())))
+                .or_default();
+            e.0 += 1;
+            if d <= due {
+                e.1 += 1;
+            }
+            if c.area == "building_permit" && d > due {
+                fee_reductions.push(FeeReduction {
+                    id: c.id,
+                    reference: c.reference.clone(),
+                    due_date: due,
+                    decided_on: d,
+                    fifths: fee_reduction_fifths(due, d),
+                });
+            }
+        } else if c.is_open() {
+            let item = DeadlineCase {
+                id: c.id,
+                reference: c.reference.clone(),
+                area: c.area.clone(),
+                department: c.department.clone(),
+                due_date: due,
+                days_left: working_days_between(today, due),
+            };
+            if today > due {
+                overdue.push(item);
+            } else if item.days_left <= near_days {
+                due_soon.push(item);
+            }
+        }
+    }
+    overdue.sort_by_key(|c| (c.due_date, c.id));
+    due_soon.sort_by_key(|c| (c.due_date, c.id));
+    Deadlines {
+        compliance: compliance
+            .into_iter()
+            .map(|((area, month), (decided, on_time))| Compliance {
+                area,
+                month,
+                decided,
+                on_time,
+                share_on_time: on_time as f64 / decided as f64,
+            })
+            .collect(),
+        overdue,
+        due_soon,
+        fee_reductions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::HandoffRecord;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn case(
+        id: i64,
+        area: &str,
+        dep: &str,
+        received: &str,
+        decided: Option<&str>,
+        nki: Option<f64>,
+    ) -> CaseRecord {
+        CaseRecord {
+            id,
+            reference: format!("BN 2026/{id:04}"),
+            area: area.into(),
+            case_type: None,
+            department: dep.into(),
+            status: if decided.is_some() {
+                "decided".into()
+            } else {
+                "in_progress".into()
+            },
+            received_at: t(received),
+            complete_at: Some(t(received)),
+            decided_at: decided.map(t),
+            due_date: None,
+            owners: vec![(dep.into(), t(received))],
+            handoffs: Vec::new(),
+            survey: nki.map(|n| SurveyRecord {
+                nki: n,
+                factors: [Some(60.0), None, None, None, None, Some(40.0)],
+            }),
+        }
+    }
+
+    #[test]
+    fn handling_times_in_calendar_and_working_days() {
+        // Monday 2 Nov 08:00 → Monday 16 Nov 08:00: 14 days, 10 working days.
+        let a = case(
+            1,
+            "food_control",
+            "MHF",
+            "2026-11-02T07:00:00Z",
+            Some("2026-11-16T07:00:00Z"),
+            None,
+        );
+        // Monday 2 Nov → Friday 6 Nov: 4 days, 4 working days.
+        let b = case(
+            2,
+            "food_control",
+            "MHF",
+            "2026-11-02T07:00:00Z",
+            Some("2026-11-06T07:00:00Z"),
+            None,
+        );
+        let open = case(3, "food_control", "MHF", "2026-11-02T07:00:00Z", None, None);
+        let out = handling_times(&[a, b, open], GroupBy::Department);
+        assert_eq!(out.len(), 1);
+        let lead = &out[0].lead_time;
+        assert_eq!(
+            (lead.n, lead.mean_days, lead.p50_days),
+            (2, Some(9.0), Some(9.0))
+        );
+        assert_eq!(
+            (lead.mean_working_days, lead.p90_working_days),
+            (Some(7.0), Some(9.4))
+        );
+        let by_month = handling_times(
+            &[case(
+                4,
+                "x",
+                "D",
+                "2026-10-30T07:00:00Z",
+                Some("2026-10-31T23:30:00Z"),
+                None,
+            )],
+            GroupBy::Month,
+        );
+        assert_eq!(
+            by_month[0].group, "2026-11",
+            "decided on 1 November in Stockholm"
+        );
+    }
+
+    #[test]
+    fn small_groups_are_suppressed_without_numbers() {
+        let records: Vec<CaseRecord> = (0..8)
+            .map(|i| {
+                case(
+                    i,
+                    if i < 6 { "food_control" } else { "fire_safety" },
+                    "MHF",
+                    "2026-11-02T07:00:00Z",
+                    Some("2026-11-06T07:00:00Z"),
+                    Some(50.0 + i as f64),
+                )
+            })
+            .collect();
+        let out = nki(&records, GroupBy::Area, 3);
+        let fire = out.iter().find(|g| g.group == "fire_safety").unwrap();
+        assert!(
+            fire.suppressed
+                && fire.nki.is_none()
+                && fire.ci_low.is_none()
+                && fire.factors.is_none()
+                && fire.band.is_none()
+        );
+        assert_eq!(fire.n, 2);
+        let food = out.iter().find(|g| g.group == "food_control").unwrap();
+        assert_eq!(food.nki, Some(52.5));
+        assert_eq!(food.band, Some(Band::Low));
+        assert_eq!(food.factors.as_ref().unwrap()["information"], Some(60.0));
+        assert_eq!(food.factors.as_ref().unwrap()["accessibility"], None);
+    }
+
+    #[test]
+    fn edges_are_ranked_by_delay_and_priced_with_the_slope() {
+        let mut a = case(
+            1,
+            "building_permit",
+            "SBF",
+            "2026-10-01T07:00:00Z",
+            None,
+            None,
+        );
+        a.handoffs.push(HandoffRecord {
+            kind: "consultation".into(),
+            from: "SBF".into(),
+            to: "MHF".into(),
+            status: "completed".into(),
+            requested_at: t("2026-10-02T07:00:00Z"),
+            accepted_at: Some(t("2026-10-16T07:00:00Z")),
+            completed_at: Some(t("2026-10-23T07:00:00Z")),
+            closed_at: None,
+        });
+        a.handoffs.push(HandoffRecord {
+            kind: "consultation".into(),
+            from: "SBF".into(),
+            to: "RTJ".into(),
+            status: "completed".into(),
+            requested_at: t("2026-10-02T07:00:00Z"),
+            accepted_at: Some(t("2026-10-03T07:00:00Z")),
+            completed_at: Some(t("2026-10-04T07:00:00Z")),
+            closed_at: None,
+        });
+        let b = bottlenecks(&[a], Some(-2.0), t("2026-11-01T07:00:00Z"));
+        assert_eq!(b.edges[0].to, "MHF");
+        assert_eq!(
+            (
+                b.edges[0].queue_p50_days,
+                b.edges[0].work_p50_days,
+                b.edges[0].total_delay_days
+            ),
+            (Some(14.0), Some(7.0), 21.0)
+        );
+        assert_eq!(
+            b.edges[0].nki_cost_per_case,
+            Some(6.0),
+            "three weeks at two points a week"
+        );
+        assert_eq!(b.departments[0].open_cases, 1);
+        assert_eq!(
+            b.open_cases_by_age[1].open_cases, 1,
+            "31 days old: 2–6 weeks"
+        );
+    }
+
+    #[test]
+    fn compliance_and_fee_reductions() {
+        let mut on_time = case(
+            1,
+            "building_permit",
+            "SBF",
+            "2026-03-02T07:00:00Z",
+            Some("2026-05-11T07:00:00Z"),
+            None,
+        );
+        on_time.due_date = Some("2026-05-11".parse().unwrap());
+        let mut late = case(
+            2,
+            "building_permit",
+            "SBF",
+            "2026-03-02T07:00:00Z",
+            Some("2026-05-19T07:00:00Z"),
+            None,
+        );
+        late.due_date = Some("2026-05-11".parse().unwrap());
+        let mut open = case(
+            3,
+            "building_permit",
+            "SBF",
+            "2026-09-01T07:00:00Z",
+            None,
+            None,
+        );
+        open.due_date = Some("2026-11-30".parse().unwrap());
+        let d = deadlines(&[on_time, late, open], t("2026-11-27T10:00:00Z"), 5);
+        assert_eq!(d.compliance.len(), 1);
+        assert_eq!(
+            (
+                d.compliance[0].decided,
+                d.compliance[0].on_time,
+                d.compliance[0].share_on_time
+            ),
+            (2, 1, 0.5)
+        );
+        assert_eq!(d.fee_reductions.len(), 1);
+        assert_eq!(d.fee_reductions[0].fifths, 2);
+        assert_eq!(d.due_soon[0].days_left, 1);
+        assert!(d.overdue.is_empty());
+    }
+}

@@ -1,0 +1,12 @@
+//! lots-metrics: handling times, NKI aggregates, the link between them, bottlenecks and
+//! deadline compliance. Pure functions over plain records (`compute`, `stats`), and one module
+//! that loads those records from the store (`load`). Definitions: docs/metrics.md.
+
+pub mod compute;
+pub mod load;
+pub mod records;
+pub mod stats;
+
+pub use compute::GroupBy;
+pub use load::MetricFilter;
+pub use records::{CaseRecord, HandoffRecord, SurveyRecord};

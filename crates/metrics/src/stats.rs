@@ -1,0 +1,265 @@
+//! Statistics on plain numbers: means, quantiles, t-intervals, Spearman's rank correlation with
+//! a Fisher-z interval, and the least-squares slope with its standard error. Conventions follow
+//! numpy/scipy so that an independent computation gives the same figures.
+
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+
+pub fn mean(xs: &[f64]) -> Option<f64> {
+    (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+}
+
+/// The sample standard deviation (n − 1).
+pub fn std_dev(xs: &[f64]) -> Option<f64> {
+    let m = mean(xs)?;
+    (xs.len() > 1)
+        .then(|| (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64).sqrt())
+}
+
+/// The `p` quantile (0–1) with linear interpolation between order statistics (numpy's default).
+pub fn quantile(xs: &[f64], p: f64) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let h = (v.len() - 1) as f64 * p.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let hi = h.ceil() as usize;
+    Some(v[lo] + (h - lo as f64) * (v[hi] - v[lo]))
+}
+
+/// The 95 % t-interval of the mean.
+pub fn t_interval(xs: &[f64]) -> Option<(f64, f64)> {
+    let n = xs.len();
+    if n < 2 {
+        return None;
+    }
+    let m = mean(xs)?;
+    let se = std_dev(xs)? / (n as f64).sqrt();
+    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+        .ok()?
+        .inverse_cdf(0.975);
+    Some((m - t * se, m + t * se))
+}
+
+/// Ranks from 1, ties given their average rank.
+pub fn ranks(xs: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..xs.len()).collect();
+    idx.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
+    let mut r = vec![0.0; xs.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && xs[idx[j + 1]] == xs[idx[i]] {
+            j += 1;
+        }
+        let avg = (i + j) as f64 / 2.0 + 1.0;
+        for k in i..=j {
+            r[idx[k]] = avg;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+    let (mx, my) = (mean(x)?, mean(y)?);
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+    let syy: f64 = y.iter().map(|b| (b - my).powi(2)).sum();
+    (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+}
+
+/// Spearman's ρ (Pearson on average ranks, as scipy.stats.spearmanr) with a 95 % interval by the
+/// Fisher transformation, `tanh(atanh(ρ) ± 1.96 / √(n − 3))`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct Correlation {
+    pub n: usize,
+    pub rho: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+pub fn spearman(x: &[f64], y: &[f64]) -> Option<Correlation> {
+    let n = x.len();
+    if n != y.len() || n < 4 {
+        return None;
+    }
+    let rho = pearson(&ranks(x), &ranks(y))?;
+    let z = rho.clamp(-0.999_999_999, 0.999_999_999).atanh();
+    let q = Normal::new(0.0, 1.0).ok()?.inverse_cdf(0.975);
+    let half = q / ((n - 3) as f64).sqrt();
+    Some(Correlation {
+        n,
+        rho,
+        ci_low: (z - half).tanh(),
+        ci_high: (z + half).tanh(),
+    })
+}
+
+/// The ordinary least-squares line `y = intercept + slope · x`, with the slope's standard error
+/// and 95 % t-interval (n − 2 degrees of freedom), as statsmodels' OLS reports them.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct Regression {
+    pub n: usize,
+    pub slope: f64,
+    pub intercept: f64,
+    pub std_error: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+pub fn ols(x: &[f64], y: &[f64]) -> Option<Regression> {
+    let n = x.len();
+    if n != y.len() || n < 3 {
+        return None;
+    }
+    let (mx, my) = (mean(x)?, mean(y)?);
+    let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
+    if sxx <= 0.0 {
+        return None;
+    }
+    let slope = x
+        .iter()
+        .zip(y)
+        .map(|(a, b)| (a - mx) * (b - my))
+        .sum::<f64>()
+        / sxx;
+    let intercept = my - slope * mx;
+    let sse: f64 = x
+        .iter()
+        .zip(y)
+        .map(|(a, b)| (b - intercept - slope * a).powi(2))
+        .sum();
+    let std_error = (sse / (n - 2) as f64 / sxx).sqrt();
+    let t = StudentsT::new(0.0, 1.0, (n - 2) as f64)
+        .ok()?
+        .inverse_cdf(0.975);
+    Some(Regression {
+        n,
+        slope,
+        intercept,
+        std_error,
+        ci_low: slope - t * std_error,
+        ci_high: slope + t * std_error,
+    })
+}
+
+/// The OLS slope of `y` on `x` within groups: each group's values centred on its own means
+/// before fitting (the fixed-effects "within" estimator), so that a group that is both slow and
+/// unpopular does not pass for an effect of time. Degrees of freedom n − groups − 1.
+pub fn within_slope(groups: &[(Vec<f64>, Vec<f64>)]) -> Option<Regression> {
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    let mut k = 0;
+    for (gx, gy) in groups {
+        if gx.len() < 2 {
+            continue;
+        }
+        let (mx, my) = (mean(gx)?, mean(gy)?);
+        x.extend(gx.iter().map(|v| v - mx));
+        y.extend(gy.iter().map(|v| v - my));
+        k += 1;
+    }
+    let n = x.len();
+    if k == 0 || n < k + 2 {
+        return None;
+    }
+    let sxx: f64 = x.iter().map(|a| a * a).sum();
+    if sxx <= 0.0 {
+        return None;
+    }
+    let slope = x.iter().zip(&y).map(|(a, b)| a * b).sum::<f64>() / sxx;
+    let sse: f64 = x.iter().zip(&y).map(|(a, b)| (b - slope * a).powi(2)).sum();
+    let df = (n - k - 1) as f64;
+    let std_error = (sse / df / sxx).sqrt();
+    let t = StudentsT::new(0.0, 1.0, df).ok()?.inverse_cdf(0.975);
+    Some(Regression {
+        n,
+        slope,
+        intercept: 0.0,
+        std_error,
+        ci_low: slope - t * std_error,
+        ci_high: slope + t * std_error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const X: [f64; 12] = [1.0, 2.5, 2.5, 4.0, 7.0, 3.0, 9.5, 11.0, 6.0, 8.0, 12.5, 5.0];
+    const Y: [f64; 12] = [
+        88.9, 81.5, 77.8, 74.1, 70.4, 85.2, 59.3, 55.6, 66.7, 62.9, 51.9, 77.8,
+    ];
+
+    fn close(a: f64, b: f64) {
+        assert!((a - b).abs() < 1e-6, "{a} ≠ {b}");
+    }
+
+    /// Expected values computed with numpy 1.x / scipy 1.x / statsmodels (see the note in
+    /// docs/metrics.md): np.quantile, scipy.stats.t.interval, scipy.stats.spearmanr, sm.OLS.
+    #[test]
+    fn agree_with_numpy_scipy_and_statsmodels() {
+        close(mean(&Y).unwrap(), 71.00833333333334);
+        close(quantile(&X, 0.5).unwrap(), 5.5);
+        close(quantile(&X, 0.9).unwrap(), 10.85);
+        close(quantile(&X, 0.25).unwrap(), 2.875);
+        let (lo, hi) = t_interval(&Y).unwrap();
+        close(lo, ORACLE.t_low);
+        close(hi, ORACLE.t_high);
+        let c = spearman(&X, &Y).unwrap();
+        close(c.rho, ORACLE.rho);
+        close(c.ci_low, ORACLE.rho_low);
+        close(c.ci_high, ORACLE.rho_high);
+        let r = ols(&X, &Y).unwrap();
+        close(r.slope, ORACLE.slope);
+        close(r.intercept, ORACLE.intercept);
+        close(r.std_error, ORACLE.se);
+        close(r.ci_low, ORACLE.slope_low);
+        close(r.ci_high, ORACLE.slope_high);
+    }
+
+    struct Oracle {
+        t_low: f64,
+        t_high: f64,
+        rho: f64,
+        rho_low: f64,
+        rho_high: f64,
+        slope: f64,
+        intercept: f64,
+        se: f64,
+        slope_low: f64,
+        slope_high: f64,
+    }
+
+    const ORACLE: Oracle = include!("../oracle/stats.rs.in");
+
+    #[test]
+    fn ranks_average_ties() {
+        assert_eq!(ranks(&[10.0, 20.0, 20.0, 5.0]), [2.0, 3.5, 3.5, 1.0]);
+    }
+
+    #[test]
+    fn the_within_slope_ignores_differences_between_groups() {
+        // Two groups with the same slope −2 but far apart: pooled OLS would see a rising line.
+        let a = (vec![1.0, 2.0, 3.0, 4.0], vec![50.0, 48.0, 46.0, 44.0]);
+        let b = (vec![11.0, 12.0, 13.0, 14.0], vec![90.0, 88.0, 86.0, 84.1]);
+        let pooled = ols(
+            &[a.0.clone(), b.0.clone()].concat(),
+            &[a.1.clone(), b.1.clone()].concat(),
+        )
+        .unwrap();
+        assert!(pooled.slope > 0.0);
+        let within = within_slope(&[a, b]).unwrap();
+        assert!((within.slope + 2.0).abs() < 0.02, "{}", within.slope);
+    }
+
+    #[test]
+    fn too_little_data_gives_nothing() {
+        assert_eq!(mean(&[]), None);
+        assert_eq!(t_interval(&[1.0]), None);
+        assert_eq!(spearman(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]), None);
+        assert_eq!(ols(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]), None);
+    }
+}

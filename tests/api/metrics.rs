@@ -1,0 +1,201 @@
+//! Metrics over the demo municipality: scoped to the caller, suppressed below the threshold,
+//! and finding the effects the demo plants (a slow edge, NKI falling with lead time).
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app_seeded};
+
+async fn demo() -> (TestApp, String, String, String) {
+    let app = spawn_app_seeded(|_| {}, false).await;
+    lots_demo::load(&app.db, Some("demo-password-1".into()), &app.state.surveys)
+        .await
+        .unwrap();
+    let login = |u: &'static str| {
+        let app = &app;
+        async move {
+            app.post(
+                "/api/v1/auth/token",
+                None,
+                &json!({"username": u, "password": "demo-password-1"}),
+            )
+            .await
+            .body["access_token"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let admin = login("admin").await;
+    let maria = login("maria").await;
+    let anna = login("anna").await;
+    (app, admin, maria, anna)
+}
+
+#[tokio::test]
+async fn managers_see_their_department_and_officers_see_no_metrics() {
+    let (app, admin, maria, anna) = demo().await;
+    for path in [
+        "handling-times",
+        "nki",
+        "linkage",
+        "bottlenecks",
+        "deadlines",
+    ] {
+        app.get(&format!("/api/v1/metrics/{path}"), Some(&anna))
+            .await
+            .problem(403);
+        assert_eq!(
+            app.get(&format!("/api/v1/metrics/{path}"), Some(&admin))
+                .await
+                .status,
+            200,
+            "{path}"
+        );
+    }
+    let mine = app
+        .get(
+            "/api/v1/metrics/handling-times?group_by=department",
+            Some(&maria),
+        )
+        .await;
+    let groups: Vec<&str> = mine.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["SBF"]);
+    let all = app
+        .get(
+            "/api/v1/metrics/handling-times?group_by=department",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(all.body["items"].as_array().unwrap().len(), 4);
+    let sbf = &all.body["items"][2];
+    assert_eq!(sbf["group"], "SBF");
+    assert!(
+        sbf["lead_time"]["p90_days"].as_f64().unwrap()
+            >= sbf["lead_time"]["p50_days"].as_f64().unwrap()
+    );
+    for (q, field) in [
+        ("group_by=week", "group_by"),
+        ("from=yesterday", "from"),
+        ("department=X", "department"),
+        ("area=bygg", "area"),
+    ] {
+        assert_eq!(
+            app.get(&format!("/api/v1/metrics/nki?{q}"), Some(&admin))
+                .await
+                .invalid_fields(),
+            [field],
+            "{q}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn nki_is_suppressed_below_the_threshold_and_the_demo_effects_show() {
+    let (app, admin, _, _) = demo().await;
+    let by_area = app
+        .get("/api/v1/metrics/nki?group_by=area", Some(&admin))
+        .await;
+    assert_eq!(by_area.body["threshold"], 10);
+    for g in by_area.body["items"].as_array().unwrap() {
+        if g["n"].as_u64().unwrap() < 10 {
+            assert_eq!(g["suppressed"], true);
+            assert!(
+                g["nki"].is_null() && g["ci_low"].is_null() && g["factors"].is_null(),
+                "{g}"
+            );
+        } else {
+            let (lo, nki, hi) = (
+                g["ci_low"].as_f64().unwrap(),
+                g["nki"].as_f64().unwrap(),
+                g["ci_high"].as_f64().unwrap(),
+            );
+            assert!(lo < nki && nki < hi, "{g}");
+        }
+    }
+    let by_month = app
+        .get("/api/v1/metrics/nki?group_by=month", Some(&admin))
+        .await;
+    assert_eq!(by_month.body["threshold"], 7);
+    assert!(
+        by_month.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["suppressed"] == true)
+    );
+
+    // The demo plants NKI falling with lead time: the within-area slope is negative.
+    let linkage = app.get("/api/v1/metrics/linkage", Some(&admin)).await.body;
+    assert!(
+        linkage["slope_within_areas"]["slope"].as_f64().unwrap() < 0.0,
+        "{}",
+        linkage["slope_within_areas"]
+    );
+    assert!(linkage["spearman"]["rho"].as_f64().unwrap() < 0.0);
+    let quartiles = linkage["by_lead_time_quartile"].as_array().unwrap();
+    assert_eq!(quartiles.len(), 4);
+    let first = quartiles[0]["nki"].as_f64().unwrap();
+    let last = quartiles[3]["nki"].as_f64().unwrap();
+    assert!(first > last, "faster cases are happier: {first} vs {last}");
+    // …and a slow edge: building cases waiting on environment and health.
+    let b = app
+        .get("/api/v1/metrics/bottlenecks", Some(&admin))
+        .await
+        .body;
+    let top: &Value = &b["edges"][0];
+    assert_eq!(
+        (
+            top["from"].as_str(),
+            top["to"].as_str(),
+            top["kind"].as_str()
+        ),
+        (Some("SBF"), Some("MHF"), Some("consultation")),
+        "{top}"
+    );
+    assert!(top["nki_cost_per_case"].as_f64().unwrap() > 0.0);
+    let d = app
+        .get("/api/v1/metrics/deadlines", Some(&admin))
+        .await
+        .body;
+    assert!(!d["overdue"].as_array().unwrap().is_empty());
+    assert!(!d["compliance"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_case_export_is_for_swedish_excel_and_carries_no_answers() {
+    let (app, admin, maria, anna) = demo().await;
+    let csv = app
+        .client
+        .get(app.url("/api/v1/export/cases.csv"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = csv.text().await.unwrap();
+    assert!(text.starts_with("\u{feff}diarienummer;område;"));
+    assert!(!text.contains("nki"));
+    assert!(text.lines().count() > 300);
+    let mine = app
+        .client
+        .get(app.url("/api/v1/export/cases.csv"))
+        .bearer_auth(&maria)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        mine.lines().skip(1).all(|l| l.contains(";SBF;")),
+        "a manager exports their department"
+    );
+    app.get("/api/v1/export/cases.csv", Some(&anna))
+        .await
+        .problem(403);
+}
