@@ -30,6 +30,19 @@ enum Command {
     Migrate(DbArgs),
     /// Load the demo municipality and print its logins.
     Demo(DbArgs),
+    /// Import case histories (NDJSON, one case a line) from an older system.
+    Import {
+        /// The NDJSON file.
+        file: std::path::PathBuf,
+        /// Import the good lines and report the bad ones.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Create departments and actors that do not exist.
+        #[arg(long)]
+        create_missing: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Run the background worker alone (outbox, survey invitations, webhooks, deadline notices).
     Worker(DbArgs),
     /// Manage users.
@@ -109,6 +122,76 @@ async fn main() -> anyhow::Result<()> {
             let (config, db) = open(&args).await?;
             let state = AppState::new(config, db, Arc::new(SystemClock)).await?;
             load_demo(&state).await
+        }
+        Command::Import {
+            file,
+            skip_invalid,
+            create_missing,
+            db,
+        } => {
+            let (config, db) = open(&db).await?;
+            let instrument = config.nki.clone();
+            let state = AppState::new(config, db, Arc::new(SystemClock)).await?;
+            let body =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let lines = body
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+                .count() as u64;
+            let bar = indicatif::ProgressBar::new(lines);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} cases ({per_sec})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_message("checking");
+            let system = lots_core::Actor {
+                user_id: 0,
+                username: "import".into(),
+                role: lots_core::Role::Admin,
+                department_id: None,
+            };
+            let options = lots_cases::ImportOptions {
+                skip_invalid,
+                create_missing,
+                instrument,
+            };
+            let started = std::time::Instant::now();
+            let report = state
+                .cases
+                .import_cases(&system, &body, &options, &|n| bar.set_position(n as u64))
+                .await
+                .map_err(describe)?;
+            bar.finish_and_clear();
+            for e in &report.errors {
+                eprintln!(
+                    "line {}{}: {}",
+                    e.line,
+                    e.reference
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default(),
+                    e.message
+                );
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "{} of {} cases imported in {:.1} s ({:.0} cases/s){}",
+                report.imported,
+                report.lines,
+                seconds,
+                report.imported as f64 / seconds.max(1e-9),
+                if report.errors.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} bad lines", report.errors.len())
+                }
+            );
+            if !report.errors.is_empty() && !skip_invalid {
+                anyhow::bail!("nothing was imported: fix the lines above, or pass --skip-invalid");
+            }
+            Ok(())
         }
         Command::Worker(args) => {
             let (config, db) = open(&args).await?;

@@ -11,6 +11,7 @@ mod errors;
 mod handoffs;
 mod helpers;
 mod hooks;
+mod import;
 mod lifecycle;
 mod metrics;
 mod ops;

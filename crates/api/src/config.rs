@@ -53,6 +53,8 @@ pub struct Config {
     pub webhook_backoff_seconds: u64,
     /// `deadline.approaching` is sent this many working days before the due date.
     pub deadline_approaching_days: i64,
+    /// The largest bulk import accepted over HTTP (`lots import` has no limit).
+    pub import_limit_bytes: usize,
     /// NKI groups with fewer answers are suppressed.
     pub nki_threshold: usize,
     /// The same, when areas are compared.
@@ -81,6 +83,7 @@ impl Default for Config {
             webhook_concurrency: 4,
             webhook_backoff_seconds: 5,
             deadline_approaching_days: 5,
+            import_limit_bytes: 256 * 1024 * 1024,
             nki_threshold: 7,
             nki_area_threshold: 10,
         }

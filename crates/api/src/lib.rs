@@ -79,8 +79,8 @@ impl utoipa::Modify for BearerAuth {
 
 fn api_router() -> OpenApiRouter<AppState> {
     use routes::{
-        auth, cases, companies, deadlines, directory, handoffs, metrics, survey_page, surveys,
-        webhooks,
+        auth, cases, companies, deadlines, directory, handoffs, import, metrics, survey_page,
+        surveys, webhooks,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::token))
@@ -127,6 +127,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics::bottlenecks))
         .routes(routes!(metrics::deadlines))
         .routes(routes!(metrics::cases_csv))
+        .routes(routes!(import::import_cases))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

@@ -939,7 +939,7 @@ pub async fn save(
 }
 
 /// Inserts the company or renames it to the latest name given, atomically on both backends.
-async fn upsert_company(
+pub(crate) async fn upsert_company(
     tx: &DatabaseTransaction,
     org: &OrgNumber,
     name: &str,

@@ -7,6 +7,7 @@ pub mod companies;
 pub mod deadlines;
 pub mod directory;
 pub mod error;
+pub mod import;
 pub mod view;
 
 pub use cases::{CaseFilter, CasePatch, Cases, NewCase, NewNote, TransitionInput};
@@ -14,4 +15,5 @@ pub use companies::{BundleCaseInput, BundleView, CompanyView, NewBundle};
 pub use deadlines::{NewDecisionRequest, NewExtension, NewSupplementRequest, SupplementView};
 pub use directory::{DepartmentView, Directory, NewDepartment, NewUser, UserView};
 pub use error::{FieldError, ServiceError, ServiceResult};
+pub use import::{CaseImportReport, ImportOptions};
 pub use view::{CaseView, EventView, NoteView, Page};

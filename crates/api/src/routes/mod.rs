@@ -6,6 +6,7 @@ pub mod companies;
 pub mod deadlines;
 pub mod directory;
 pub mod handoffs;
+pub mod import;
 pub mod metrics;
 pub mod survey_page;
 pub mod surveys;

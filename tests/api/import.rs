@@ -1,0 +1,191 @@
+//! Bulk import of case histories: checked whole before anything is written, never duplicated.
+
+use lots_store::entity::{case_record, handoff, survey_response};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+
+use crate::helpers::{Reply, TestApp, spawn_app};
+
+const FIXTURE: &str = include_str!("../fixtures/history.ndjson");
+
+async fn import(app: &TestApp, token: &str, body: &str, query: &str) -> Reply {
+    let req = app
+        .client
+        .post(app.url(&format!("/api/v1/import/cases{query}")))
+        .bearer_auth(token)
+        .header("content-type", "application/x-ndjson")
+        .body(body.to_string());
+    crate::helpers::read(req.send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn a_history_imports_with_its_events_handoffs_and_answer() {
+    let app = spawn_app().await;
+    let root = app.token("root").await;
+    let r = import(&app, &root, FIXTURE, "").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        (r.body["lines"].as_i64(), r.body["imported"].as_i64()),
+        (Some(2), Some(2))
+    );
+    let c = case_record::Entity::find()
+        .filter(case_record::Column::Reference.eq("BN 2024/0001"))
+        .one(app.db.reader())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (c.status.as_str(), c.decision.as_deref()),
+        ("closed", Some("approved"))
+    );
+    // The clock: the supplement was requested within three weeks, so it runs from 1 February:
+    // ten weeks → 11 April 2024.
+    assert_eq!(c.due_date.unwrap().to_string(), "2024-04-11");
+    let anna = app.token("anna").await;
+    let events = app
+        .get(&format!("/api/v1/cases/{}/events", c.id), Some(&anna))
+        .await;
+    let kinds: Vec<&str> = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "created",
+            "status_changed",
+            "supplement_requested",
+            "status_changed",
+            "supplement_received",
+            "status_changed",
+            "handoff_requested",
+            "handoff_accepted",
+            "handoff_completed",
+            "status_changed",
+            "status_changed"
+        ]
+    );
+    assert_eq!(events.body["items"][7]["actor"], "omar");
+    assert_eq!(events.body["items"][7]["department"], "MHF");
+    let h = handoff::Entity::find()
+        .filter(handoff::Column::CaseId.eq(c.id))
+        .one(app.db.reader())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (h.kind.as_str(), h.status.as_str()),
+        ("consultation", "completed")
+    );
+    let s = survey_response::Entity::find()
+        .filter(survey_response::Column::CaseId.eq(c.id))
+        .one(app.db.reader())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!((s.nki - (7.0 + 6.0 + 6.0) / 27.0 * 100.0).abs() < 1e-9);
+    // The transfer moved the second case to SBF; its reference stays.
+    let t = case_record::Entity::find()
+        .filter(case_record::Column::Reference.eq("MHN 2024/0007"))
+        .one(app.db.reader())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        app.get(&format!("/api/v1/cases/{}", t.id), Some(&anna))
+            .await
+            .body["department"],
+        "SBF"
+    );
+    // Imported history announces nothing.
+    assert_eq!(app.count("outbox").await, 0);
+    // The diary series continues after imported serials.
+    let mhf = app.token("omar").await;
+    let next = app.create_case(&mhf, json!({"area": "food_control"})).await;
+    assert!(next["reference"].as_str().unwrap().starts_with("MHN "));
+    // Re-importing is refused, never duplicated.
+    let again = import(&app, &root, FIXTURE, "").await;
+    assert_eq!(again.status, 422);
+    assert_eq!(again.body["errors"].as_array().unwrap().len(), 2);
+    assert_eq!(app.count("case_record").await, 3);
+}
+
+#[tokio::test]
+async fn a_bad_line_imports_nothing_and_every_bad_line_is_listed() {
+    let app = spawn_app().await;
+    let root = app.token("root").await;
+    let good = FIXTURE.lines().next().unwrap();
+    let bad_order = good
+        .replace("\"to\": \"in_progress\"", "\"to\": \"decided\"")
+        .replace("BN 2024/0001", "BN 2024/0002");
+    let unknown_actor = FIXTURE
+        .lines()
+        .nth(1)
+        .unwrap()
+        .replace("\"omar\"", "\"ghost\"");
+    let body = format!("{good}\nnot json\n{bad_order}\n{unknown_actor}\n");
+    let r = import(&app, &root, &body, "").await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    let lines: Vec<i64> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_i64().unwrap())
+        .collect();
+    assert_eq!(lines, [2, 3, 4]);
+    assert!(
+        r.body["errors"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot become decided"),
+        "{}",
+        r.text
+    );
+    assert_eq!(app.count("case_record").await, 0);
+    // --skip-invalid imports the good line; --create-missing creates the unknown actor.
+    let r = import(&app, &root, &body, "?skip_invalid=true").await;
+    assert_eq!(r.body["imported"], 1);
+    let r = import(&app, &root, &unknown_actor, "?create_missing=true").await;
+    assert_eq!(r.body["imported"], 1, "{}", r.text);
+    let officer = app.token("anna").await;
+    import(&app, &officer, FIXTURE, "").await.problem(403);
+}
+
+#[tokio::test]
+async fn the_cli_imports_a_file_with_a_progress_bar() {
+    let app = spawn_app().await;
+    let path = std::env::temp_dir().join(format!("lots-import-{}.ndjson", uuid::Uuid::new_v4()));
+    std::fs::write(&path, FIXTURE).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lots"))
+        .args([
+            "import",
+            path.to_str().unwrap(),
+            "--database-url",
+            &app.config.database_url,
+        ])
+        .env("LOTS_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 of 2 cases imported"));
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_lots"))
+        .args([
+            "import",
+            path.to_str().unwrap(),
+            "--database-url",
+            &app.config.database_url,
+        ])
+        .env("LOTS_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("line 1 (BN 2024/0001)"));
+    assert_eq!(app.count("case_record").await, 2);
+    let _ = std::fs::remove_file(path);
+}
