@@ -43,6 +43,16 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Export every case: the event log as OCEL 2.0 or XES, or the cases as CSV.
+    Export {
+        #[arg(long, value_parser = ["ocel", "xes", "csv"])]
+        format: String,
+        /// Write here instead of to standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Run the background worker alone (outbox, survey invitations, webhooks, deadline notices).
     Worker(DbArgs),
     /// Manage users.
@@ -190,6 +200,40 @@ async fn main() -> anyhow::Result<()> {
             );
             if !report.errors.is_empty() && !skip_invalid {
                 anyhow::bail!("nothing was imported: fix the lines above, or pass --skip-invalid");
+            }
+            Ok(())
+        }
+        Command::Export { format, out, db } => {
+            let (_, db) = open(&db).await?;
+            let system = lots_core::Actor {
+                user_id: 0,
+                username: "export".into(),
+                role: lots_core::Role::Admin,
+                department_id: None,
+            };
+            let filter = lots_metrics::MetricFilter::default();
+            let text = match format.as_str() {
+                "csv" => lots_metrics::export::cases_csv(
+                    &lots_metrics::load::load(&db, &system, &filter)
+                        .await
+                        .map_err(describe)?,
+                ),
+                "xes" => lots_metrics::export::xes(
+                    &lots_metrics::export::load_log(&db, &system, &filter)
+                        .await
+                        .map_err(describe)?,
+                ),
+                _ => lots_metrics::export::ocel(
+                    &lots_metrics::export::load_log(&db, &system, &filter)
+                        .await
+                        .map_err(describe)?,
+                )
+                .to_string(),
+            };
+            match out {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{text}"),
             }
             Ok(())
         }

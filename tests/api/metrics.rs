@@ -199,3 +199,97 @@ async fn the_case_export_is_for_swedish_excel_and_carries_no_answers() {
         .await
         .problem(403);
 }
+
+#[tokio::test]
+async fn the_event_log_exports_as_xes_and_ocel() {
+    let (app, admin, maria, anna) = demo().await;
+    let xes = app
+        .client
+        .get(app.url("/api/v1/export/xes"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        xes.starts_with("<?xml") && xes.contains("<trace>") && xes.contains("key=\"org:group\"")
+    );
+    assert_eq!(
+        xes.matches("<trace>").count(),
+        app.count("case_record").await as usize
+    );
+    assert_eq!(
+        xes.matches("<event>").count(),
+        app.count("case_event").await as usize
+    );
+    let ocel = app.get("/api/v1/export/ocel", Some(&admin)).await.body;
+    let types: Vec<&str> = ocel["objectTypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["case", "company", "department", "officer"]);
+    let handoff = ocel["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "handoff_requested")
+        .unwrap();
+    let qualifiers: Vec<&str> = handoff["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["qualifier"].as_str().unwrap())
+        .collect();
+    assert!(
+        qualifiers.contains(&"from") && qualifiers.contains(&"to") && qualifiers.contains(&"case"),
+        "{qualifiers:?}"
+    );
+    // Every related object exists.
+    let ids: std::collections::HashSet<&str> = ocel["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    for e in ocel["events"].as_array().unwrap() {
+        for r in e["relationships"].as_array().unwrap() {
+            assert!(ids.contains(r["objectId"].as_str().unwrap()), "{r}");
+        }
+    }
+    let mine = app.get("/api/v1/export/ocel", Some(&maria)).await.body;
+    assert!(
+        mine["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["type"] == "case")
+            .count()
+            < ocel["objects"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|o| o["type"] == "case")
+                .count()
+    );
+    app.get("/api/v1/export/xes", Some(&anna))
+        .await
+        .problem(403);
+    // And from the command line.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lots"))
+        .args([
+            "export",
+            "--format",
+            "csv",
+            "--database-url",
+            &app.config.database_url,
+        ])
+        .env("LOTS_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("\u{feff}diarienummer;"));
+}

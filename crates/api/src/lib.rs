@@ -127,6 +127,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics::bottlenecks))
         .routes(routes!(metrics::deadlines))
         .routes(routes!(metrics::cases_csv))
+        .routes(routes!(metrics::xes))
+        .routes(routes!(metrics::ocel))
         .routes(routes!(import::import_cases))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

@@ -3,6 +3,7 @@
 //! that loads those records from the store (`load`). Definitions: docs/metrics.md.
 
 pub mod compute;
+pub mod export;
 pub mod load;
 pub mod records;
 pub mod stats;

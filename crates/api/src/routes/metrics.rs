@@ -175,53 +175,7 @@ pub async fn cases_csv(
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Response> {
     let records = records(&state, &actor, &filter).await?;
-    let mut out = String::from(
-        "\u{feff}diarienummer;område;ärendetyp;förvaltning;status;inkom;komplett;beslutad;förfallodag;ledtid_dagar;ledtid_arbetsdagar;överlämningar;förvaltningar\r\n",
-    );
-    let comma = |v: f64| format!("{v:.2}").replace('.', ",");
-    for c in &records {
-        let lead = c
-            .decided_at
-            .map(|d| (d - c.received_at).num_seconds() as f64 / 86_400.0);
-        let lead_wd = c.decided_at.map(|d| {
-            lots_core::calendar::working_days_between(
-                c.received_at
-                    .with_timezone(&lots_core::TIME_ZONE)
-                    .date_naive(),
-                d.with_timezone(&lots_core::TIME_ZONE).date_naive(),
-            )
-        });
-        let fields = [
-            c.reference.clone(),
-            c.area.clone(),
-            c.case_type.clone().unwrap_or_default(),
-            c.department.clone(),
-            c.status.clone(),
-            c.received_at.to_rfc3339(),
-            c.complete_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            c.decided_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            c.due_date.map(|d| d.to_string()).unwrap_or_default(),
-            lead.map(comma).unwrap_or_default(),
-            lead_wd.map(|n| n.to_string()).unwrap_or_default(),
-            c.handoffs.len().to_string(),
-            // Individual survey answers never leave Lots: no NKI per case here.
-            c.departments().len().to_string(),
-        ];
-        out.push_str(
-            &fields
-                .iter()
-                .map(|f| {
-                    if f.contains([';', '"', '\n']) {
-                        format!("\"{}\"", f.replace('"', "\"\""))
-                    } else {
-                        f.clone()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(";"),
-        );
-        out.push_str("\r\n");
-    }
+    let out = lots_metrics::export::cases_csv(&records);
     let mut r = out.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -232,4 +186,53 @@ pub async fn cases_csv(
         HeaderValue::from_static("attachment; filename=\"arenden.csv\""),
     );
     Ok(r)
+}
+
+fn download(body: String, content_type: &'static str, filename: &'static str) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static(filename),
+    );
+    r
+}
+
+/// The event log as XES for process mining: a trace per case, events with `concept:name`,
+/// `time:timestamp`, `org:resource`, `org:group`, `lifecycle:transition`.
+#[utoipa::path(get, path = "/api/v1/export/xes", tag = "metrics", params(MetricFilter),
+    responses(
+        (status = 200, description = "XES", body = String, content_type = "application/xml"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Officers have no exports", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+pub async fn xes(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiQuery(filter): ApiQuery<MetricFilter>,
+) -> ApiResult<Response> {
+    let log = lots_metrics::export::load_log(&state.db, &actor, &filter).await?;
+    Ok(download(
+        lots_metrics::export::xes(&log),
+        "application/xml; charset=utf-8",
+        "attachment; filename=\"lots.xes\"",
+    ))
+}
+
+/// The event log as OCEL 2.0 JSON: objects case, company, department and officer; events
+/// related to them with qualifiers (a handoff's `from` and `to` department among them).
+#[utoipa::path(get, path = "/api/v1/export/ocel", tag = "metrics", params(MetricFilter),
+    responses(
+        (status = 200, description = "OCEL 2.0 JSON", body = Object),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Officers have no exports", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+pub async fn ocel(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiQuery(filter): ApiQuery<MetricFilter>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let log = lots_metrics::export::load_log(&state.db, &actor, &filter).await?;
+    Ok(Json(lots_metrics::export::ocel(&log)))
 }
