@@ -7,7 +7,7 @@ use lots_store::entity::{case_event, case_record, company};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{ids, spawn_app};
 
 #[tokio::test]
 async fn registering_a_case_assigns_a_reference_and_writes_its_event() {
@@ -322,19 +322,6 @@ async fn officers_take_cases_and_managers_reassign_them() {
     // Officers may not register a case for a colleague either.
     let r = app.post("/api/v1/cases", Some(&anna), &json!({"org_number": "556012-5790", "company_name": "A", "area": "other", "title": "t", "assignee": "erik"})).await;
     r.problem(403);
-}
-
-async fn ids(app: &crate::helpers::TestApp, token: &str, query: &str) -> Vec<i64> {
-    let r = app
-        .get(&format!("/api/v1/cases?{query}"), Some(token))
-        .await;
-    assert_eq!(r.status, 200, "{query}: {}", r.text);
-    r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_i64().unwrap())
-        .collect()
 }
 
 #[tokio::test]

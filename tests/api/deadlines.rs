@@ -5,7 +5,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use lots_core::calendar::{next_working_day, working_days_between};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, ids, spawn_app};
 
 fn today() -> NaiveDate {
     Utc::now().with_timezone(&lots_core::TIME_ZONE).date_naive()
@@ -380,19 +380,6 @@ async fn a_decision_freezes_the_fee_reduction_and_ends_the_count() {
     assert_eq!(decided["deadline"]["overdue"], late_days > 0);
     assert!(decided["deadline"]["days_left"].is_null());
     assert_eq!(decided["deadline"]["older_than_six_months"], false);
-}
-
-async fn ids(app: &TestApp, token: &str, query: &str) -> Vec<i64> {
-    let r = app
-        .get(&format!("/api/v1/cases?{query}"), Some(token))
-        .await;
-    assert_eq!(r.status, 200, "{query}: {}", r.text);
-    r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_i64().unwrap())
-        .collect()
 }
 
 #[tokio::test]

@@ -412,3 +412,17 @@ pub async fn read(resp: reqwest::Response) -> Reply {
         text,
     }
 }
+
+/// The ids of the cases a list query returns, in order.
+pub async fn ids(app: &TestApp, token: &str, query: &str) -> Vec<i64> {
+    let r = app
+        .get(&format!("/api/v1/cases?{query}"), Some(token))
+        .await;
+    assert_eq!(r.status, 200, "{query}: {}", r.text);
+    r.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| c["id"].as_i64().expect("id"))
+        .collect()
+}

@@ -94,6 +94,18 @@ struct Survey {
     comment: Option<String>,
 }
 
+impl Survey {
+    fn answers(&self) -> Answers {
+        let f = |k: &str| self.factors.get(k).copied();
+        Answers {
+            q_overall: self.q_overall,
+            q_expectations: self.q_expectations,
+            q_ideal: self.q_ideal,
+            factors: lots_core::nki::FACTORS.map(f),
+        }
+    }
+}
+
 /// A line that passed every check, with what writing it needs.
 struct Checked {
     line: Line,
@@ -561,20 +573,7 @@ impl Cases {
         }
         case_event::Entity::insert_many(events).exec(tx).await?;
         if let Some(s) = &l.survey {
-            let f = |k: &str| s.factors.get(k).copied();
-            let answers = Answers {
-                q_overall: s.q_overall,
-                q_expectations: s.q_expectations,
-                q_ideal: s.q_ideal,
-                factors: [
-                    f("information"),
-                    f("accessibility"),
-                    f("treatment"),
-                    f("competence"),
-                    f("legal_certainty"),
-                    f("efficiency"),
-                ],
-            };
+            let answers = s.answers();
             let scores = options.instrument.score(&answers);
             let small = |v: Option<i64>| v.and_then(|v| i16::try_from(v).ok());
             survey_response::ActiveModel {
@@ -787,7 +786,6 @@ fn check(
         if s.answered_at < decided || s.answered_at > now {
             return Err("survey: answered_at must lie between the decision and now".into());
         }
-        let f = |k: &str| s.factors.get(k).copied();
         if let Some(k) = s
             .factors
             .keys()
@@ -795,19 +793,7 @@ fn check(
         {
             return Err(format!("survey: unknown factor `{k}`"));
         }
-        let answers = Answers {
-            q_overall: s.q_overall,
-            q_expectations: s.q_expectations,
-            q_ideal: s.q_ideal,
-            factors: [
-                f("information"),
-                f("accessibility"),
-                f("treatment"),
-                f("competence"),
-                f("legal_certainty"),
-                f("efficiency"),
-            ],
-        };
+        let answers = s.answers();
         if let Some((field, message)) = instrument.check(&answers).into_iter().next() {
             return Err(format!("survey.{field}: {message}"));
         }
