@@ -127,6 +127,7 @@ async fn the_demo_loads_once_and_its_logins_work() {
         "food_control",
         "serving_licence",
         "fire_safety",
+        "land_use",
     ] {
         assert!(
             per_area.get(area).copied().unwrap_or(0) >= 10,

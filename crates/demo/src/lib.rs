@@ -776,7 +776,7 @@ async fn answer_surveys(
         let Some(decided_at) = c.decided_at else {
             continue;
         };
-        if !rng.random_bool(0.7) {
+        if !rng.random_bool(0.85) {
             continue;
         }
         let answered_at = decided_at + Duration::days(rng.random_range(3..25));
