@@ -311,3 +311,60 @@ async fn only_admins_create_departments_and_users() {
             .all(|u| u.get("password_hash").is_none())
     );
 }
+
+#[tokio::test]
+async fn repeated_failed_logins_lock_the_username_for_a_while() {
+    let app = spawn_app().await;
+    for _ in 0..10 {
+        app.post(
+            "/api/v1/auth/token",
+            None,
+            &json!({"username": "erik", "password": "guess-guess"}),
+        )
+        .await
+        .problem(401);
+    }
+    // Locked: even the right password is refused now, with the time to wait.
+    let locked = app
+        .post(
+            "/api/v1/auth/token",
+            None,
+            &json!({"username": "erik", "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    locked.problem(429);
+    assert!(
+        locked
+            .header("retry-after")
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+    // An unknown name locks the same way, so the lock reveals nothing; other users log in.
+    for _ in 0..10 {
+        app.post(
+            "/api/v1/auth/token",
+            None,
+            &json!({"username": "nobody", "password": "guess-guess"}),
+        )
+        .await;
+    }
+    app.post(
+        "/api/v1/auth/token",
+        None,
+        &json!({"username": "nobody", "password": "x"}),
+    )
+    .await
+    .problem(429);
+    assert_eq!(
+        app.post(
+            "/api/v1/auth/token",
+            None,
+            &json!({"username": "anna", "password": crate::helpers::PASSWORD})
+        )
+        .await
+        .status,
+        200
+    );
+}

@@ -191,3 +191,49 @@ impl FromRequestParts<AppState> for Authenticated {
         Ok(Authenticated(actor))
     }
 }
+
+/// Slows password guessing: after `LIMIT` failed logins for a username within `WINDOW`, further
+/// attempts for it answer 429 until the window has passed, whether the password is right or not
+/// (and whether the user exists or not, so that it reveals nothing). Kept per process: with N
+/// processes an attacker gets at most N × LIMIT guesses per window.
+#[derive(Debug, Default)]
+pub struct LoginThrottle {
+    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+}
+
+impl LoginThrottle {
+    pub const LIMIT: u32 = 10;
+    pub const WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+    /// `Err(seconds to wait)` while the username is locked out.
+    pub fn check(&self, username: &str) -> Result<(), u64> {
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get(&username.to_lowercase()) {
+            Some((n, since)) if *n >= Self::LIMIT && since.elapsed() < Self::WINDOW => {
+                Err((Self::WINDOW - since.elapsed()).as_secs().max(1))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn failed(&self, username: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
+        }
+        let entry = map
+            .entry(username.to_lowercase())
+            .or_insert((0, std::time::Instant::now()));
+        if entry.1.elapsed() >= Self::WINDOW {
+            *entry = (0, std::time::Instant::now());
+        }
+        entry.0 += 1;
+    }
+
+    pub fn succeeded(&self, username: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&username.to_lowercase());
+    }
+}

@@ -88,6 +88,21 @@ impl ApiError {
         )
     }
 
+    pub fn too_many_requests(retry_after_seconds: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-requests",
+            "Too many requests",
+            format!(
+                "too many failed logins for this user; try again in {retry_after_seconds} seconds"
+            ),
+        );
+        e.header = HeaderValue::from_str(&retry_after_seconds.to_string())
+            .ok()
+            .map(|v| Box::new((header::RETRY_AFTER, v)));
+        e
+    }
+
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
     }

@@ -193,6 +193,7 @@ impl AppState {
             db,
             jwt,
             metrics: Arc::default(),
+            logins: Arc::default(),
         })
     }
 }

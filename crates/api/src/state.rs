@@ -23,4 +23,5 @@ pub struct AppState {
     pub clock: Arc<dyn lots_core::Clock>,
     pub jwt: Arc<JwtKeys>,
     pub metrics: Arc<HttpMetrics>,
+    pub logins: Arc<crate::auth::LoginThrottle>,
 }

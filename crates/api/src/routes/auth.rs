@@ -34,6 +34,7 @@ pub struct TokenResponse {
         (status = 200, description = "Logged in", body = TokenResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong username or password (the answer does not say which)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins for this user; wait (Retry-After)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is missing", body = Problem, content_type = "application/problem+json")))]
 pub async fn token(
@@ -52,6 +53,10 @@ pub async fn token(
     if !missing.is_empty() {
         return Err(ApiError::validation(missing));
     }
+    let username = req.username.as_deref().unwrap_or_default();
+    if let Err(wait) = state.logins.check(username) {
+        return Err(ApiError::too_many_requests(wait));
+    }
     let user = state
         .directory
         .authenticate(
@@ -62,11 +67,13 @@ pub async fn token(
     let user = match user {
         Ok(u) => u,
         Err(ServiceError::BadCredentials) => {
+            state.logins.failed(username);
             tracing::info!("failed login");
             return Err(ServiceError::BadCredentials.into());
         }
         Err(e) => return Err(e.into()),
     };
+    state.logins.succeeded(username);
     let access_token = state.jwt.issue(&user, state.directory.now())?;
     Ok(Json(TokenResponse {
         access_token,
