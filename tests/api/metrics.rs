@@ -293,3 +293,47 @@ async fn the_event_log_exports_as_xes_and_ocel() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("\u{feff}diarienummer;"));
 }
+
+#[tokio::test]
+async fn time_in_each_state_comes_from_the_history() {
+    let app = crate::helpers::spawn_app().await;
+    let anna = app.token("anna").await;
+    let root = app.token("root").await;
+    let case = app.create_case(&anna, json!({})).await;
+    let id = case["id"].as_i64().unwrap();
+    for to in [
+        "in_progress",
+        "awaiting_supplement",
+        "in_progress",
+        "withdrawn",
+    ] {
+        assert_eq!(
+            app.transition(&anna, id, json!({"to": to})).await.status,
+            200
+        );
+    }
+    let r = app
+        .get("/api/v1/metrics/time-in-state?group_by=area", Some(&root))
+        .await;
+    let items = r.body["items"].as_array().unwrap();
+    let count = |status: &str| {
+        items
+            .iter()
+            .find(|i| i["status"] == status)
+            .map(|i| i["n"].as_i64().unwrap())
+    };
+    assert_eq!(
+        (
+            count("received"),
+            count("in_progress"),
+            count("awaiting_supplement"),
+            count("withdrawn")
+        ),
+        (Some(1), Some(2), Some(1), None)
+    );
+    assert!(
+        items
+            .iter()
+            .all(|i| i["group"] == "building_permit" && i["mean_days"].as_f64().unwrap() >= 0.0)
+    );
+}

@@ -123,6 +123,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(survey_page::show, survey_page::answer))
         .routes(routes!(metrics::handling_times))
         .routes(routes!(metrics::nki))
+        .routes(routes!(metrics::time_in_state))
         .routes(routes!(metrics::linkage))
         .routes(routes!(metrics::bottlenecks))
         .routes(routes!(metrics::deadlines))

@@ -617,6 +617,56 @@ pub fn deadlines(records: &[CaseRecord], now: DateTime<Utc>, near_days: i64) -> 
     }
 }
 
+/// Time spent in one status, over the stays that have ended.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StateTime {
+    pub group: String,
+    pub status: String,
+    #[serde(flatten)]
+    pub summary: Summary,
+}
+
+/// Time in each status, from the history: every stay in a status that has ended (the case moved
+/// on), per group of the case and status.
+pub fn time_in_state(
+    records: &[CaseRecord],
+    events: &[crate::export::LogEvent],
+    by: GroupBy,
+) -> Vec<StateTime> {
+    let mut by_case: BTreeMap<i64, Vec<&crate::export::LogEvent>> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.kind == "status_changed") {
+        by_case.entry(e.case_id).or_default().push(e);
+    }
+    let mut groups: BTreeMap<(String, String), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for c in records {
+        let Some(changes) = by_case.get(&c.id) else {
+            continue;
+        };
+        let key = by.key(c, c.decided_at.unwrap_or(c.received_at));
+        let (mut status, mut since) = ("received".to_string(), c.received_at);
+        for e in changes {
+            let g = groups.entry((key.clone(), status.clone())).or_default();
+            g.0.push(days(since, e.at).max(0.0));
+            g.1.push(working(since, e.at));
+            status = e
+                .data
+                .get("to")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            since = e.at;
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((group, status), (cal, wd))| StateTime {
+            group,
+            status,
+            summary: summary(&cal, &wd),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -71,6 +71,33 @@ pub async fn handling_times(
     }))
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TimeInStateReport {
+    pub group_by: String,
+    pub items: Vec<compute::StateTime>,
+}
+
+/// Time in each status (received, in_progress, awaiting_supplement, decided …) over the stays
+/// that have ended, from the event log: n, mean, p50, p90 in calendar and working days.
+#[utoipa::path(get, path = "/api/v1/metrics/time-in-state", tag = "metrics", params(MetricFilter),
+    responses(
+        (status = 200, description = "Per group and status", body = TimeInStateReport),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+pub async fn time_in_state(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiQuery(filter): ApiQuery<MetricFilter>,
+) -> ApiResult<Json<TimeInStateReport>> {
+    let (by, name) = group_by(&filter, GroupBy::Department)?;
+    let log = lots_metrics::export::load_log(&state.db, &actor, &filter).await?;
+    Ok(Json(TimeInStateReport {
+        group_by: name,
+        items: compute::time_in_state(&log.cases, &log.events, by),
+    }))
+}
+
 /// NKI per group with its 95 % t-interval, band and factor indices; groups under the reporting
 /// threshold (7; 10 when comparing areas) are suppressed, without numbers.
 #[utoipa::path(get, path = "/api/v1/metrics/nki", tag = "metrics", params(MetricFilter),
