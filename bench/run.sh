@@ -1,36 +1,75 @@
 #!/usr/bin/env bash
-# Measures bulk import and the metrics endpoints on SQLite (and PostgreSQL when PG_URL is set).
-# Usage: bench/run.sh [N]   (N cases, default 20000; needs `cargo build --release` first)
+# Measures bulk import and the metrics endpoints on SQLite (and PostgreSQL when PG_URL is set),
+# and runs DuckDB and pm4py side by side on Lots' own exports (bench/compare.py).
+# Usage: bench/run.sh [N]   (N cases, default 20000; builds the release binary first)
+# Environment: PG_URL=postgres://postgres@127.0.0.1:5432/postgres to measure PostgreSQL too;
+# PM4PY=0 to skip pm4py (its XES reader needs minutes and many GiB at a million cases).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20000}
+cargo build --release --quiet
 LOTS=./target/release/lots
-WORK=$(mktemp -d)
+WORK=${BENCH_DIR:-$(mktemp -d)}
+mkdir -p "$WORK"
+echo "== generating $N cases in $WORK"
 python3 bench/gen_history.py "$N" > "$WORK/cases.ndjson"
+python3 -c "import sys; n=e=0
+for l in open(sys.argv[1]): n+=1; e+=l.count('\"type\"')+1
+print(f'   {n} cases, {e} events ({e/n:.1f} a case), {__import__(\"os\").path.getsize(sys.argv[1])/1e6:.0f} MB')" "$WORK/cases.ndjson"
+
+ms() { python3 -c 'import time; print(int(time.time()*1000))'; }
 
 measure() { # name database-url
   local name=$1 url=$2
   echo "== $name, $N cases"
+  local t0 t1
+  t0=$(ms)
   LOTS_LOG=error $LOTS import "$WORK/cases.ndjson" --create-missing --database-url "$url" | tail -1
+  t1=$(ms)
+  python3 -c "print(f'   import: {($t1-$t0)/1000:.1f} s = {$N/(($t1-$t0)/1000):.0f} cases/s')"
   echo 'bench-password-1' | LOTS_LOG=error $LOTS user add --username bench --role admin --password-stdin --database-url "$url" > /dev/null
-  LOTS_LOG=error LOTS_JWT_SECRET=bench-secret-bench-secret-bench-secret-00 $LOTS serve --no-worker --addr 127.0.0.1:18181 --database-url "$url" > /dev/null &
+  t0=$(ms)
+  LOTS_LOG=info LOTS_JWT_SECRET=bench-secret-bench-secret-bench-secret-00 $LOTS serve --no-worker --addr 127.0.0.1:18181 --database-url "$url" > "$WORK/serve.log" 2>&1 &
   local pid=$!
-  for _ in $(seq 1 50); do curl -sf localhost:18181/healthz > /dev/null && break; sleep 0.2; done
+  for _ in $(seq 1 600); do grep -q "metric records" "$WORK/serve.log" && break; sleep 0.5; done
+  t1=$(ms)
+  python3 -c "print(f'   start-up until the metric records are in memory: {($t1-$t0)/1000:.1f} s')"
   local token
   token=$(curl -s localhost:18181/api/v1/auth/token -H 'content-type: application/json' \
     -d '{"username": "bench", "password": "bench-password-1"}' | python3 -c 'import sys, json; print(json.load(sys.stdin)["access_token"])')
-  for path in metrics/handling-times metrics/nki metrics/linkage metrics/bottlenecks metrics/deadlines export/cases.csv; do
-    curl -s -o /dev/null -H "authorization: Bearer $token" localhost:18181/api/v1/$path  # warm
-    local t
-    t=$(curl -s -o /dev/null -w '%{time_total}' -H "authorization: Bearer $token" localhost:18181/api/v1/$path)
-    printf '  %-24s %6.3f s\n' "$path" "$t"
+  for path in metrics/handling-times metrics/nki metrics/linkage metrics/bottlenecks metrics/deadlines \
+      metrics/time-in-state "metrics/handling-times?group_by=month" "metrics/nki?department=SBF" \
+      "metrics/linkage?from=2024-01-01&to=2024-12-31" export/cases.csv; do
+    local times=()
+    for _ in 1 2 3 4 5; do
+      times+=("$(curl -s -o /dev/null -w '%{time_total}' -H "authorization: Bearer $token" "localhost:18181/api/v1/$path")")
+    done
+    python3 -c "import sys, statistics as s; v=sorted(map(float, sys.argv[2:])); print(f'   {sys.argv[1]:<44} median {s.median(v):6.3f} s  max {v[-1]:6.3f} s')" "$path" "${times[@]}"
   done
+  # A write, then the next dashboard: the cache re-reads only the touched case.
+  curl -s -o /dev/null -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    localhost:18181/api/v1/cases -d '{"org_number": "556036-0793", "company_name": "Exempel AB", "area": "fire_safety", "department": "RTJ", "title": "Brandskydd"}'
+  printf '   %-44s %6.3f s\n' "metrics/nki right after a write" \
+    "$(curl -s -o /dev/null -w '%{time_total}' -H "authorization: Bearer $token" localhost:18181/api/v1/metrics/nki)"
+  curl -s -H "authorization: Bearer $token" localhost:18181/api/v1/metrics/handling-times > "$WORK/handling-times.json"
+  curl -s -H "authorization: Bearer $token" localhost:18181/api/v1/export/cases.csv > "$WORK/cases.csv"
   kill $pid; wait $pid 2>/dev/null || true
 }
 
 measure SQLite "sqlite://$WORK/bench.db?mode=rwc"
+if [ "${PM4PY:-1}" != 0 ]; then
+  t0=$(ms)
+  LOTS_LOG=error $LOTS export --format xes --out "$WORK/log.xes" --database-url "sqlite://$WORK/bench.db"
+  t1=$(ms)
+  python3 -c "print(f'   lots export --format xes: {($t1-$t0)/1000:.1f} s')"
+  echo "== side by side (SQLite's exports)"
+  python3 bench/compare.py "$WORK/cases.csv" "$WORK/handling-times.json" "$WORK/log.xes"
+else
+  echo "== side by side (SQLite's exports)"
+  python3 bench/compare.py "$WORK/cases.csv" "$WORK/handling-times.json"
+fi
 if [ -n "${PG_URL:-}" ]; then
   psql "$PG_URL" -qc 'drop database if exists lots_bench with (force)' -c 'create database lots_bench'
   measure PostgreSQL "${PG_URL%/*}/lots_bench"
 fi
-rm -rf "$WORK"
+[ -n "${BENCH_DIR:-}" ] || rm -rf "$WORK"

@@ -216,7 +216,9 @@ async fn main() -> anyhow::Result<()> {
                 "csv" => lots_metrics::export::cases_csv(
                     &lots_metrics::load::load(&db, &system, &filter)
                         .await
-                        .map_err(describe)?,
+                        .map_err(describe)?
+                        .iter()
+                        .collect::<Vec<_>>(),
                 ),
                 "xes" => lots_metrics::export::xes(
                     &lots_metrics::export::load_log(&db, &system, &filter)
@@ -335,6 +337,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let stopped = stopped.clone();
         Some(tokio::spawn(async move { worker.run(wait(stopped)).await }))
     };
+    // Read every case's metric record once now, so that the first dashboard does not wait.
+    let warm = state.clone();
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        match warm.records.snapshot(&warm.db).await {
+            Ok(s) => tracing::info!(
+                cases = s.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "metric records loaded"
+            ),
+            Err(e) => tracing::warn!(error = %e, "metric records not loaded"),
+        }
+    });
     tracing::info!(%addr, "Lots is serving; API docs at http://{addr}/api/docs");
     println!("Lots is listening on http://{addr}  (API docs: http://{addr}/api/docs)");
     tokio::spawn(async move {

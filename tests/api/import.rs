@@ -105,10 +105,15 @@ async fn a_history_imports_with_its_events_handoffs_and_answer() {
     let mhf = app.token("omar").await;
     let next = app.create_case(&mhf, json!({"area": "food_control"})).await;
     assert!(next["reference"].as_str().unwrap().starts_with("MHN "));
-    // Re-importing is refused, never duplicated.
+    // Re-importing is refused, never duplicated, however the serial is zero-padded.
     let again = import(&app, &root, FIXTURE, "").await;
     assert_eq!(again.status, 422);
     assert_eq!(again.body["errors"].as_array().unwrap().len(), 2);
+    let padded = FIXTURE.replace("BN 2024/0001", "BN 2024/00001");
+    let again = import(&app, &root, &padded, "").await;
+    assert_eq!(again.status, 422);
+    assert_eq!(again.body["errors"].as_array().unwrap().len(), 2);
+    assert!(again.text.contains("diarienummer exists"), "{}", again.text);
     assert_eq!(app.count("case_record").await, 3);
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app_seeded};
+use crate::helpers::{TestApp, spawn_app, spawn_app_seeded, spawn_second};
 
 async fn demo() -> (TestApp, String, String, String) {
     let app = spawn_app_seeded(|_| {}, false).await;
@@ -336,4 +336,69 @@ async fn time_in_each_state_comes_from_the_history() {
             .iter()
             .all(|i| i["group"] == "building_permit" && i["mean_days"].as_f64().unwrap() >= 0.0)
     );
+}
+
+/// Metrics come from records kept in memory per process; every write, in this process or in
+/// another on the same database, shows in the next answer.
+#[tokio::test]
+async fn metrics_follow_every_write_at_once_in_every_process() {
+    let app = spawn_app().await;
+    let other = spawn_second(&app, app.config.clone()).await;
+    let (root, anna) = (app.token("root").await, app.token("anna").await);
+    let decided = |r: &crate::helpers::Reply| -> i64 {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["lead_time"]["n"].as_i64().unwrap())
+            .sum()
+    };
+    let before = app.get("/api/v1/metrics/handling-times", Some(&root)).await;
+    assert_eq!(before.status, 200, "{}", before.text);
+    assert_eq!(decided(&before), 0);
+    // A case registered and decided through the other process.
+    let anna_other = other.token("anna").await;
+    let case = other
+        .create_case(&anna_other, json!({"area": "building_permit"}))
+        .await;
+    let id = case["id"].as_i64().unwrap();
+    for body in [
+        json!({"to": "in_progress"}),
+        json!({"to": "decided", "decision": "approved"}),
+    ] {
+        assert_eq!(other.transition(&anna_other, id, body).await.status, 200);
+    }
+    let after = app.get("/api/v1/metrics/handling-times", Some(&root)).await;
+    assert_eq!(decided(&after), 1, "{}", after.text);
+    let states = app.get("/api/v1/metrics/time-in-state", Some(&root)).await;
+    let stays: Vec<(&str, i64)> = states.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["status"].as_str().unwrap(), s["n"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(stays, [("in_progress", 1), ("received", 1)]);
+    // And one in this process: the case list and the metrics agree at once.
+    let mine = app
+        .create_case(&anna, json!({"area": "building_permit"}))
+        .await;
+    let id = mine["id"].as_i64().unwrap();
+    assert_eq!(
+        app.transition(&anna, id, json!({"to": "in_progress"}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.transition(&anna, id, json!({"to": "decided", "decision": "rejected"}))
+            .await
+            .status,
+        200
+    );
+    let again = app.get("/api/v1/metrics/handling-times", Some(&root)).await;
+    assert_eq!(decided(&again), 2, "{}", again.text);
+    let elsewhere = other
+        .get("/api/v1/metrics/handling-times", Some(&root))
+        .await;
+    assert_eq!(decided(&elsewhere), 2, "{}", elsewhere.text);
 }

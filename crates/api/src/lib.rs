@@ -195,6 +195,7 @@ impl AppState {
             jwt,
             metrics: Arc::default(),
             logins: Arc::default(),
+            records: Arc::default(),
         })
     }
 }

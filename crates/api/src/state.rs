@@ -24,4 +24,6 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub metrics: Arc<HttpMetrics>,
     pub logins: Arc<crate::auth::LoginThrottle>,
+    /// Every case's metric record, kept current from the store.
+    pub records: Arc<lots_metrics::MetricsCache>,
 }

@@ -4,20 +4,25 @@
 //! exists is refused, so re-importing never duplicates. Imported history is not announced: it
 //! writes no outbox rows and sends no webhooks.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Utc};
 use lots_core::nki::{Answers, Instrument};
 use lots_core::{Actor, Area, CaseStatus, Decision, OrgNumber, Reference, Role};
+use lots_store::bulk::{insert_all, reserve_ids};
 use lots_store::entity::{
-    app_user, case_event, case_note, case_record, department, handoff, reference_series,
+    app_user, case_event, case_note, case_record, company, department, handoff, reference_series,
     supplement_request, survey_response,
 };
 use sea_orm::sea_query::{Expr, OnConflict, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    Set,
+};
 use serde::{Deserialize, Serialize};
 
-use crate::cases::{Cases, upsert_company};
+use crate::cases::Cases;
+use crate::deadlines::apply_clock;
 use crate::error::{ServiceError, ServiceResult};
 
 #[derive(Debug, Clone, Default)]
@@ -157,9 +162,12 @@ impl Cases {
             ));
         }
         report.lines = parsed.len();
+        // As stored: `BN 2026/00042` and `BN 2026/0042` are the same diarienummer.
         let references: Vec<String> = parsed
             .iter()
-            .filter_map(|(_, l)| l.as_ref().ok().map(|l| l.reference.clone()))
+            .filter_map(|(_, l)| l.as_ref().ok())
+            .filter_map(|l| Reference::parse(&l.reference).ok())
+            .map(|r| r.to_string())
             .collect();
         let mut existing: HashSet<String> = HashSet::new();
         for chunk in references.chunks(5000) {
@@ -256,11 +264,10 @@ impl Cases {
             users.insert(username, u);
         }
         let mut done = 0;
-        for batch in good.chunks(500) {
+        for batch in good.chunks(BATCH) {
             let tx = self.db.begin().await?;
-            for c in batch {
-                self.write(&tx, c, &deps, &users, options, now).await?;
-            }
+            self.write_batch(&tx, batch, &deps, &users, options, now)
+                .await?;
             tx.commit().await?;
             done += batch.len();
             progress(done);
@@ -269,102 +276,81 @@ impl Cases {
         Ok(report)
     }
 
-    async fn write(
+    /// Writes a batch of checked lines with one multi-row insert per table: ids are reserved
+    /// first, so that events, handoffs, supplements, notes and answers can point at their case
+    /// before anything is sent.
+    async fn write_batch(
         &self,
-        tx: &sea_orm::DatabaseTransaction,
-        c: &Checked,
+        tx: &DatabaseTransaction,
+        batch: &[Checked],
         deps: &HashMap<String, department::Model>,
         users: &HashMap<String, app_user::Model>,
         options: &ImportOptions,
         now: DateTime<Utc>,
     ) -> ServiceResult<()> {
-        let l = &c.line;
-        let dep = |code: &str| {
-            deps.get(code)
-                .map(|d| d.id)
-                .ok_or_else(|| ServiceError::Internal(format!("department {code}")))
-        };
-        let user = |name: &Option<String>| name.as_ref().and_then(|n| users.get(n)).map(|u| u.id);
-        let company_id = upsert_company(tx, &c.org, &l.company_name, now).await?;
-        let first_dep = dep(&l.department)?;
-        // Replay the events to find the final state.
-        let mut status = CaseStatus::Received;
-        let mut owner = first_dep;
-        let mut decision = None;
-        let (mut decided_at, mut closed_at) = (None, None);
-        for e in &l.events {
-            match e.event_type.as_str() {
-                "status_changed"
-                | "decided"
-                | "closed"
-                | "withdrawn"
-                | "supplement_requested"
-                | "supplement_received" => {
-                    let to = target(e).unwrap_or(status);
-                    if to == CaseStatus::Decided {
-                        decision = e.decision.clone();
-                        decided_at = Some(e.at);
-                    }
-                    if matches!(to, CaseStatus::Closed | CaseStatus::Withdrawn) {
-                        closed_at = Some(e.at);
-                    }
-                    status = to;
-                }
-                "handoff_accepted" => {
-                    let h = l
+        let companies = upsert_companies(tx, batch, now).await?;
+        let case_ids = reserve_ids(tx, "case_record", batch.len()).await?;
+        let count = |kind: &str| {
+            batch
+                .iter()
+                .map(|c| {
+                    c.line
                         .events
                         .iter()
-                        .find(|r| r.event_type == "handoff_requested" && r.handoff == e.handoff);
-                    if let Some(h) = h.filter(|h| h.kind.as_deref() == Some("transfer")) {
-                        owner = dep(h.to_department.as_deref().unwrap_or_default())?;
-                    }
-                }
-                _ => {}
+                        .filter(|e| e.event_type == kind)
+                        .count()
+                })
+                .sum::<usize>()
+        };
+        let mut supplement_ids =
+            reserve_ids(tx, "supplement_request", count("supplement_requested"))
+                .await?
+                .into_iter();
+        let mut note_ids = reserve_ids(tx, "case_note", count("note"))
+            .await?
+            .into_iter();
+        lots_store::touch::touch(tx, &case_ids).await?;
+        let mut rows = Rows::default();
+        let mut serials: HashMap<(i64, i32), u32> = HashMap::new();
+        let codes: HashMap<i64, &str> = deps.values().map(|d| (d.id, d.code.as_str())).collect();
+        for (c, case_id) in batch.iter().zip(case_ids.iter().copied()) {
+            let company_id = *companies
+                .get(c.org.as_str())
+                .ok_or_else(|| ServiceError::Internal(format!("company {}", c.org.as_str())))?;
+            let ids = Ids {
+                case: case_id,
+                company: company_id,
+                supplements: &mut supplement_ids,
+                notes: &mut note_ids,
+            };
+            self.build(c, ids, deps, users, &codes, options, now, &mut rows)?;
+            // Keep the department's diary series ahead of every imported serial.
+            if let Some(d) = deps
+                .values()
+                .find(|d| d.diary_prefix == c.reference.prefix())
+            {
+                let top = serials.entry((d.id, c.reference.year())).or_default();
+                *top = (*top).max(c.reference.serial());
             }
         }
-        let last_at = l.events.last().map_or(l.received_at, |e| e.at);
-        let case = case_record::ActiveModel {
-            reference: Set(c.reference.to_string()),
-            department_id: Set(owner),
-            company_id: Set(company_id),
-            area: Set(c.area.as_str().into()),
-            case_type: Set(c.case_type.clone()),
-            title: Set(l.title.trim().into()),
-            description: Set(l.description.clone().unwrap_or_default()),
-            assignee_id: Set(user(&l.assignee)),
-            status: Set(status.as_str().into()),
-            decision: Set(decision),
-            received_at: Set(l.received_at),
-            complete_at: Set(None),
-            decided_at: Set(decided_at),
-            closed_at: Set(closed_at),
-            version: Set(1 + l.events.len() as i64),
-            created_at: Set(l.received_at),
-            updated_at: Set(last_at),
-            due_date: Set(None),
-            deadline_paused: Set(false),
-            extension_weeks: Set(None),
-            decision_due_date: Set(None),
-            ..Default::default()
-        }
-        .insert(tx)
-        .await?;
-        // Keep the department's diary series ahead of every imported serial.
-        if let Some(d) = deps
-            .values()
-            .find(|d| d.diary_prefix == c.reference.prefix())
-        {
+        insert_all(tx, rows.cases).await?;
+        insert_all(tx, rows.supplements).await?;
+        insert_all(tx, rows.notes).await?;
+        insert_all(tx, rows.handoffs).await?;
+        insert_all(tx, rows.events).await?;
+        insert_all(tx, rows.surveys).await?;
+        for ((department_id, year), serial) in serials {
             let stmt = Query::insert()
                 .into_table(reference_series::Entity)
                 .columns([reference_series::Column::DepartmentId, reference_series::Column::Year, reference_series::Column::LastSerial])
-                .values_panic([d.id.into(), c.reference.year().into(), i64::from(c.reference.serial()).into()])
+                .values_panic([department_id.into(), year.into(), i64::from(serial).into()])
                 .on_conflict(
                     OnConflict::columns([reference_series::Column::DepartmentId, reference_series::Column::Year])
                         .value(
                             reference_series::Column::LastSerial,
                             Expr::cust_with_values(
                                 "CASE WHEN reference_series.last_serial > $1 THEN reference_series.last_serial ELSE $1 END",
-                                [i64::from(c.reference.serial())],
+                                [i64::from(serial)],
                             ),
                         )
                         .to_owned(),
@@ -372,23 +358,51 @@ impl Cases {
                 .to_owned();
             tx.execute(&stmt).await?;
         }
+        Ok(())
+    }
+
+    /// The rows of one case: the case with its final state and statutory clock, its events in
+    /// order, and what they created.
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        &self,
+        c: &Checked,
+        ids: Ids<'_>,
+        deps: &HashMap<String, department::Model>,
+        users: &HashMap<String, app_user::Model>,
+        codes: &HashMap<i64, &str>,
+        options: &ImportOptions,
+        now: DateTime<Utc>,
+        rows: &mut Rows,
+    ) -> ServiceResult<()> {
+        let l = &c.line;
+        let case_id = ids.case;
+        let dep = |code: &str| {
+            deps.get(code)
+                .map(|d| d.id)
+                .ok_or_else(|| ServiceError::Internal(format!("department {code}")))
+        };
+        let user = |name: &Option<String>| name.as_ref().and_then(|n| users.get(n)).map(|u| u.id);
+        let code = |id: i64| codes.get(&id).map(|c| (*c).to_string());
+        let first_dep = dep(&l.department)?;
         let first_actor = l
             .events
             .first()
             .and_then(|e| user(&e.actor))
             .or(user(&l.assignee));
-        let mut events = vec![case_event::ActiveModel {
-            case_id: Set(case.id),
-            at: Set(l.received_at),
-            kind: Set("created".into()),
-            actor_id: Set(first_actor),
-            department_id: Set(Some(first_dep)),
-            data: Set(serde_json::json!({"reference": c.reference.to_string(), "imported": true})),
-            ..Default::default()
-        }];
+        // The events in order; a clock-relevant copy of each feeds the statutory deadline.
+        let mut events: Vec<EventRow> = vec![(
+            l.received_at,
+            "created",
+            first_actor,
+            Some(first_dep),
+            serde_json::json!({"reference": c.reference.to_string(), "imported": true}),
+        )];
         let mut status = CaseStatus::Received;
-        let mut owner_code = l.department.clone();
-        let mut handoffs: HashMap<String, handoff::ActiveModel> = HashMap::new();
+        let mut owner = first_dep;
+        let mut decision = None;
+        let (mut decided_at, mut closed_at) = (None, None);
+        let mut handoffs: Vec<(String, handoff::ActiveModel)> = Vec::new();
         let mut open_supplement: Option<i64> = None;
         for e in &l.events {
             let actor_id = user(&e.actor);
@@ -397,39 +411,35 @@ impl Cases {
                 .as_ref()
                 .and_then(|a| users.get(a))
                 .and_then(|u| u.department_id)
-                .or(Some(dep(&owner_code)?));
-            let mut push = |kind: &str, data: serde_json::Value| {
-                events.push(case_event::ActiveModel {
-                    case_id: Set(case.id),
-                    at: Set(e.at),
-                    kind: Set(kind.into()),
-                    actor_id: Set(actor_id),
-                    department_id: Set(actor_dep),
-                    data: Set(data),
-                    ..Default::default()
-                })
+                .or(Some(owner));
+            let mut push = |kind: &'static str, data: serde_json::Value| {
+                events.push((e.at, kind, actor_id, actor_dep, data));
             };
             match e.event_type.as_str() {
                 "supplement_requested" => {
-                    let r = supplement_request::ActiveModel {
-                        case_id: Set(case.id),
-                        message: Set(e
-                            .message
-                            .clone()
-                            .or(e.reason.clone())
-                            .unwrap_or_else(|| "Begäran om komplettering".into())),
-                        requested_at: Set(e.at),
-                        requested_by: Set(actor_id.or(first_actor).unwrap_or_default()),
-                        received_at: Set(None),
-                        received_by: Set(None),
-                        ..Default::default()
+                    let requested_by = actor_id.or(first_actor);
+                    let id = match requested_by {
+                        Some(by) => {
+                            let id = ids.supplements.next().ok_or_else(|| {
+                                ServiceError::Internal("too few supplement ids".into())
+                            })?;
+                            rows.supplements.push(supplement_request::ActiveModel {
+                                id: Set(id),
+                                case_id: Set(case_id),
+                                message: Set(e
+                                    .message
+                                    .clone()
+                                    .or(e.reason.clone())
+                                    .unwrap_or_else(|| "Begäran om komplettering".into())),
+                                requested_at: Set(e.at),
+                                requested_by: Set(by),
+                                received_at: Set(None),
+                                received_by: Set(None),
+                            });
+                            Some(id)
+                        }
+                        None => None,
                     };
-                    let r = if actor_id.or(first_actor).is_some() {
-                        Some(r.insert(tx).await?)
-                    } else {
-                        None
-                    };
-                    let id = r.as_ref().map(|r| r.id);
                     open_supplement = id;
                     push(
                         "supplement_requested",
@@ -443,15 +453,15 @@ impl Cases {
                 }
                 "supplement_received" => {
                     if let Some(id) = open_supplement.take() {
-                        supplement_request::Entity::update_many()
-                            .col_expr(supplement_request::Column::ReceivedAt, Expr::value(e.at))
-                            .col_expr(
-                                supplement_request::Column::ReceivedBy,
-                                Expr::value(actor_id),
-                            )
-                            .filter(supplement_request::Column::Id.eq(id))
-                            .exec(tx)
-                            .await?;
+                        if let Some(r) = rows
+                            .supplements
+                            .iter_mut()
+                            .rev()
+                            .find(|r| r.id.as_ref() == &id)
+                        {
+                            r.received_at = Set(Some(e.at));
+                            r.received_by = Set(actor_id);
+                        }
                         push("supplement_received", serde_json::json!({"request_id": id}));
                     }
                     push(
@@ -462,6 +472,13 @@ impl Cases {
                 }
                 "status_changed" | "decided" | "closed" | "withdrawn" => {
                     let to = target(e).unwrap_or(status);
+                    if to == CaseStatus::Decided {
+                        decision = e.decision.clone();
+                        decided_at = Some(e.at);
+                    }
+                    if matches!(to, CaseStatus::Closed | CaseStatus::Withdrawn) {
+                        closed_at = Some(e.at);
+                    }
                     push(
                         "status_changed",
                         serde_json::json!({"from": status, "to": to, "reason": e.reason, "decision": e.decision}),
@@ -470,18 +487,20 @@ impl Cases {
                 }
                 "note" => {
                     if let Some(author) = actor_id {
-                        let n = case_note::ActiveModel {
-                            case_id: Set(case.id),
+                        let id = ids
+                            .notes
+                            .next()
+                            .ok_or_else(|| ServiceError::Internal("too few note ids".into()))?;
+                        rows.notes.push(case_note::ActiveModel {
+                            id: Set(id),
+                            case_id: Set(case_id),
                             author_id: Set(author),
                             text: Set(e.text.clone().unwrap_or_default()),
                             created_at: Set(e.at),
-                            ..Default::default()
-                        }
-                        .insert(tx)
-                        .await?;
+                        });
                         push(
                             "note_added",
-                            serde_json::json!({"note_id": n.id, "text": e.text}),
+                            serde_json::json!({"note_id": id, "text": e.text}),
                         );
                     }
                 }
@@ -495,13 +514,13 @@ impl Cases {
                 t if t.starts_with("handoff_") => {
                     let key = e.handoff.clone().unwrap_or_default();
                     if t == "handoff_requested" {
-                        handoffs.insert(
+                        handoffs.push((
                             key.clone(),
                             handoff::ActiveModel {
-                                case_id: Set(case.id),
+                                case_id: Set(case_id),
                                 kind: Set(e.kind.clone().unwrap_or_default()),
                                 status: Set("requested".into()),
-                                from_department_id: Set(dep(&owner_code)?),
+                                from_department_id: Set(owner),
                                 to_department_id: Set(dep(e
                                     .to_department
                                     .as_deref()
@@ -521,45 +540,44 @@ impl Cases {
                                 version: Set(1),
                                 ..Default::default()
                             },
-                        );
+                        ));
                     }
-                    let Some(h) = handoffs.get_mut(&key) else {
+                    let Some((_, h)) = handoffs.iter_mut().rev().find(|(k, _)| *k == key) else {
                         continue;
                     };
-                    let (from, to) = (
-                        h.from_department_id.clone().unwrap(),
-                        h.to_department_id.clone().unwrap(),
-                    );
-                    let code = |id: i64| deps.values().find(|d| d.id == id).map(|d| d.code.clone());
-                    match t {
+                    let (from, to) = (*h.from_department_id.as_ref(), *h.to_department_id.as_ref());
+                    let kind = h.kind.as_ref().clone();
+                    let t: &'static str = match t {
                         "handoff_accepted" => {
                             h.status = Set("accepted".into());
                             h.accepted_at = Set(Some(e.at));
                             h.accepted_by = Set(actor_id);
+                            if kind == "transfer" {
+                                owner = to;
+                            }
+                            "handoff_accepted"
                         }
                         "handoff_completed" => {
                             h.status = Set("completed".into());
                             h.completed_at = Set(Some(e.at));
                             h.completed_by = Set(actor_id);
                             h.response = Set(e.response.clone());
+                            "handoff_completed"
                         }
                         "handoff_declined" | "handoff_cancelled" => {
-                            h.status = Set(if t == "handoff_declined" {
-                                "declined"
-                            } else {
-                                "cancelled"
-                            }
-                            .into());
+                            let declined = t == "handoff_declined";
+                            h.status = Set(if declined { "declined" } else { "cancelled" }.into());
                             h.closed_at = Set(Some(e.at));
                             h.closed_by = Set(actor_id);
                             h.decline_reason = Set(e.reason.clone());
+                            if declined {
+                                "handoff_declined"
+                            } else {
+                                "handoff_cancelled"
+                            }
                         }
-                        _ => {}
-                    }
-                    let kind = h.kind.clone().unwrap();
-                    if t == "handoff_accepted" && kind == "transfer" {
-                        owner_code = code(to).unwrap_or(owner_code);
-                    }
+                        _ => "handoff_requested",
+                    };
                     push(
                         t,
                         serde_json::json!({"handoff_key": key, "handoff_kind": kind, "from_department": code(from), "to_department": code(to)}),
@@ -568,16 +586,85 @@ impl Cases {
                 _ => {}
             }
         }
-        for (_, h) in handoffs {
-            h.insert(tx).await?;
-        }
-        case_event::Entity::insert_many(events).exec(tx).await?;
+        let last_at = l.events.last().map_or(l.received_at, |e| e.at);
+        let mut case = case_record::ActiveModel {
+            id: Set(case_id),
+            reference: Set(c.reference.to_string()),
+            department_id: Set(owner),
+            company_id: Set(ids.company),
+            area: Set(c.area.as_str().into()),
+            case_type: Set(c.case_type.clone()),
+            title: Set(l.title.trim().into()),
+            description: Set(l.description.clone().unwrap_or_default()),
+            assignee_id: Set(user(&l.assignee)),
+            status: Set(status.as_str().into()),
+            decision: Set(decision),
+            received_at: Set(l.received_at),
+            complete_at: Set(None),
+            decided_at: Set(decided_at),
+            closed_at: Set(closed_at),
+            version: Set(1 + l.events.len() as i64),
+            created_at: Set(l.received_at),
+            updated_at: Set(last_at),
+            due_date: Set(None),
+            deadline_paused: Set(false),
+            extension_weeks: Set(None),
+            decision_due_date: Set(None),
+        };
+        // The statutory clock from the imported events, as for live cases.
+        let clock_events: Vec<case_event::Model> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, kind, ..))| {
+                matches!(
+                    *kind,
+                    "supplement_requested"
+                        | "supplement_received"
+                        | "deadline_extended"
+                        | "decision_requested"
+                )
+            })
+            .map(
+                |(i, (at, kind, actor_id, department_id, data))| case_event::Model {
+                    id: i as i64,
+                    case_id,
+                    at: *at,
+                    kind: (*kind).to_string(),
+                    actor_id: *actor_id,
+                    department_id: *department_id,
+                    data: data.clone(),
+                },
+            )
+            .collect();
+        apply_clock(
+            &mut case,
+            self.rules.for_case(c.area, c.case_type.as_deref()),
+            l.received_at,
+            &clock_events,
+        );
+        rows.cases.push(case);
+        rows.handoffs.extend(handoffs.into_iter().map(|(_, h)| h));
+        rows.events.extend(
+            events
+                .into_iter()
+                .map(
+                    |(at, kind, actor_id, department_id, data)| case_event::ActiveModel {
+                        case_id: Set(case_id),
+                        at: Set(at),
+                        kind: Set(kind.into()),
+                        actor_id: Set(actor_id),
+                        department_id: Set(department_id),
+                        data: Set(data),
+                        ..Default::default()
+                    },
+                ),
+        );
         if let Some(s) = &l.survey {
             let answers = s.answers();
             let scores = options.instrument.score(&answers);
             let small = |v: Option<i64>| v.and_then(|v| i16::try_from(v).ok());
-            survey_response::ActiveModel {
-                case_id: Set(case.id),
+            rows.surveys.push(survey_response::ActiveModel {
+                case_id: Set(case_id),
                 invitation_id: Set(None),
                 source: Set("import".into()),
                 q_overall: Set(small(Some(s.q_overall)).unwrap_or_default()),
@@ -600,14 +687,83 @@ impl Cases {
                 answered_at: Set(s.answered_at),
                 created_at: Set(now),
                 ..Default::default()
-            }
-            .insert(tx)
-            .await?;
+            });
         }
-        // The statutory clock from the imported events, as for live cases.
-        self.refresh_deadline(tx, case).await?;
         Ok(())
     }
+}
+
+/// An event about to be written: when, kind, actor, department, data.
+type EventRow = (
+    DateTime<Utc>,
+    &'static str,
+    Option<i64>,
+    Option<i64>,
+    serde_json::Value,
+);
+
+/// Cases per transaction.
+const BATCH: usize = 2000;
+
+/// The ids a case's rows take.
+struct Ids<'a> {
+    case: i64,
+    company: i64,
+    supplements: &'a mut std::vec::IntoIter<i64>,
+    notes: &'a mut std::vec::IntoIter<i64>,
+}
+
+/// A batch's rows, table by table.
+#[derive(Default)]
+struct Rows {
+    cases: Vec<case_record::ActiveModel>,
+    events: Vec<case_event::ActiveModel>,
+    supplements: Vec<supplement_request::ActiveModel>,
+    notes: Vec<case_note::ActiveModel>,
+    handoffs: Vec<handoff::ActiveModel>,
+    surveys: Vec<survey_response::ActiveModel>,
+}
+
+/// Creates or renames the batch's companies (the last name in the file wins) and answers each
+/// org number's id.
+async fn upsert_companies(
+    tx: &DatabaseTransaction,
+    batch: &[Checked],
+    now: DateTime<Utc>,
+) -> ServiceResult<HashMap<String, i64>> {
+    let names: BTreeMap<&str, &str> = batch
+        .iter()
+        .map(|c| (c.org.as_str(), c.line.company_name.trim()))
+        .collect();
+    let names: Vec<(&str, &str)> = names.into_iter().collect();
+    let mut ids = HashMap::with_capacity(names.len());
+    for chunk in names.chunks(1000) {
+        let mut stmt = Query::insert();
+        stmt.into_table(company::Entity).columns([
+            company::Column::OrgNumber,
+            company::Column::Name,
+            company::Column::CreatedAt,
+            company::Column::UpdatedAt,
+        ]);
+        for (org, name) in chunk {
+            stmt.values_panic([(*org).into(), (*name).into(), now.into(), now.into()]);
+        }
+        stmt.on_conflict(
+            OnConflict::column(company::Column::OrgNumber)
+                .update_columns([company::Column::Name, company::Column::UpdatedAt])
+                .to_owned(),
+        );
+        tx.execute(&stmt).await?;
+        let orgs: Vec<&str> = chunk.iter().map(|(org, _)| *org).collect();
+        for m in company::Entity::find()
+            .filter(company::Column::OrgNumber.is_in(orgs))
+            .all(tx)
+            .await?
+        {
+            ids.insert(m.org_number, m.id);
+        }
+    }
+    Ok(ids)
 }
 
 fn target(e: &Event) -> Option<CaseStatus> {
@@ -636,12 +792,12 @@ fn check(
     instrument: &Instrument,
 ) -> Result<Checked, String> {
     let reference = Reference::parse(&l.reference).map_err(|e| format!("reference: {e}"))?;
-    if existing.contains(&l.reference) {
+    if existing.contains(&reference.to_string()) {
         return Err(
             "reference: a case with this diarienummer exists; re-importing is refused".into(),
         );
     }
-    if !seen.insert(l.reference.clone()) {
+    if !seen.insert(reference.to_string()) {
         return Err("reference: appears twice in the file".into());
     }
     let org = OrgNumber::parse(&l.org_number).map_err(|e| format!("org_number: {e}"))?;

@@ -357,6 +357,7 @@ impl Surveys {
         }
         .insert(tx)
         .await?;
+        lots_store::touch::touch(tx, &[case_id]).await?;
         let payload = serde_json::json!({"source": source, "answered_at": answered_at});
         lots_store::outbox::enqueue(tx, "survey.answered", Some(case_id), None, payload, now)
             .await?;

@@ -93,7 +93,7 @@ pub struct HandlingTimes {
 }
 
 /// Lead time and statutory handling time of decided cases, per group.
-pub fn handling_times(records: &[CaseRecord], by: GroupBy) -> Vec<HandlingTimes> {
+pub fn handling_times(records: &[&CaseRecord], by: GroupBy) -> Vec<HandlingTimes> {
     let mut groups: BTreeMap<String, [Vec<f64>; 4]> = BTreeMap::new();
     for c in records {
         let Some(decided) = c.decided_at else {
@@ -169,7 +169,7 @@ pub fn nki_group(group: String, answers: &[&SurveyRecord], threshold: usize) -> 
 }
 
 /// NKI per group of answered cases.
-pub fn nki(records: &[CaseRecord], by: GroupBy, threshold: usize) -> Vec<NkiGroup> {
+pub fn nki(records: &[&CaseRecord], by: GroupBy, threshold: usize) -> Vec<NkiGroup> {
     let mut groups: BTreeMap<String, Vec<&SurveyRecord>> = BTreeMap::new();
     for c in records {
         if let (Some(s), Some(decided)) = (&c.survey, c.decided_at) {
@@ -235,10 +235,10 @@ fn lead_weeks(c: &CaseRecord) -> Option<f64> {
 }
 
 /// How lead time, departments and handoffs relate to NKI. `threshold` suppresses small groups.
-pub fn linkage(records: &[CaseRecord], threshold: usize) -> Linkage {
+pub fn linkage(records: &[&CaseRecord], threshold: usize) -> Linkage {
     let answered: Vec<(&CaseRecord, f64, f64)> = records
         .iter()
-        .filter_map(|c| Some((c, lead_weeks(c)?, c.survey.as_ref()?.nki)))
+        .filter_map(|c| Some((*c, lead_weeks(c)?, c.survey.as_ref()?.nki)))
         .collect();
     let x: Vec<f64> = answered.iter().map(|a| a.1).collect();
     let y: Vec<f64> = answered.iter().map(|a| a.2).collect();
@@ -421,7 +421,7 @@ pub struct Bottlenecks {
 }
 
 pub fn bottlenecks(
-    records: &[CaseRecord],
+    records: &[&CaseRecord],
     slope_per_week: Option<f64>,
     now: DateTime<Utc>,
 ) -> Bottlenecks {
@@ -556,7 +556,7 @@ pub struct Deadlines {
     pub fee_reductions: Vec<FeeReduction>,
 }
 
-pub fn deadlines(records: &[CaseRecord], now: DateTime<Utc>, near_days: i64) -> Deadlines {
+pub fn deadlines(records: &[&CaseRecord], now: DateTime<Utc>, near_days: i64) -> Deadlines {
     let today = date(now);
     let mut compliance: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
     let mut overdue = Vec::new();
@@ -628,33 +628,17 @@ pub struct StateTime {
 
 /// Time in each status, from the history: every stay in a status that has ended (the case moved
 /// on), per group of the case and status.
-pub fn time_in_state(
-    records: &[CaseRecord],
-    events: &[crate::export::LogEvent],
-    by: GroupBy,
-) -> Vec<StateTime> {
-    let mut by_case: BTreeMap<i64, Vec<&crate::export::LogEvent>> = BTreeMap::new();
-    for e in events.iter().filter(|e| e.kind == "status_changed") {
-        by_case.entry(e.case_id).or_default().push(e);
-    }
+pub fn time_in_state(records: &[&CaseRecord], by: GroupBy) -> Vec<StateTime> {
     let mut groups: BTreeMap<(String, String), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-    for c in records {
-        let Some(changes) = by_case.get(&c.id) else {
-            continue;
-        };
+    for c in records.iter().filter(|c| !c.status_changes.is_empty()) {
         let key = by.key(c, c.decided_at.unwrap_or(c.received_at));
-        let (mut status, mut since) = ("received".to_string(), c.received_at);
-        for e in changes {
-            let g = groups.entry((key.clone(), status.clone())).or_default();
-            g.0.push(days(since, e.at).max(0.0));
-            g.1.push(working(since, e.at));
-            status = e
-                .data
-                .get("to")
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            since = e.at;
+        let (mut status, mut since) = ("received", c.received_at);
+        for (at, to) in &c.status_changes {
+            let g = groups.entry((key.clone(), status.to_string())).or_default();
+            g.0.push(days(since, *at).max(0.0));
+            g.1.push(working(since, *at));
+            status = to;
+            since = *at;
         }
     }
     groups
@@ -701,6 +685,7 @@ mod tests {
             due_date: None,
             owners: vec![(dep.into(), t(received))],
             handoffs: Vec::new(),
+            status_changes: Vec::new(),
             survey: nki.map(|n| SurveyRecord {
                 nki: n,
                 factors: [Some(60.0), None, None, None, None, Some(40.0)],
@@ -729,7 +714,7 @@ mod tests {
             None,
         );
         let open = case(3, "food_control", "MHF", "2026-11-02T07:00:00Z", None, None);
-        let out = handling_times(&[a, b, open], GroupBy::Department);
+        let out = handling_times(&[&a, &b, &open], GroupBy::Department);
         assert_eq!(out.len(), 1);
         let lead = &out[0].lead_time;
         assert_eq!(
@@ -741,7 +726,7 @@ mod tests {
             (Some(7.0), Some(9.4))
         );
         let by_month = handling_times(
-            &[case(
+            &[&case(
                 4,
                 "x",
                 "D",
@@ -771,7 +756,7 @@ mod tests {
                 )
             })
             .collect();
-        let out = nki(&records, GroupBy::Area, 3);
+        let out = nki(&records.iter().collect::<Vec<_>>(), GroupBy::Area, 3);
         let fire = out.iter().find(|g| g.group == "fire_safety").unwrap();
         assert!(
             fire.suppressed
@@ -818,7 +803,7 @@ mod tests {
             completed_at: Some(t("2026-10-04T07:00:00Z")),
             closed_at: None,
         });
-        let b = bottlenecks(&[a], Some(-2.0), t("2026-11-01T07:00:00Z"));
+        let b = bottlenecks(&[&a], Some(-2.0), t("2026-11-01T07:00:00Z"));
         assert_eq!(b.edges[0].to, "MHF");
         assert_eq!(
             (
@@ -869,7 +854,7 @@ mod tests {
             None,
         );
         open.due_date = Some("2026-11-30".parse().unwrap());
-        let d = deadlines(&[on_time, late, open], t("2026-11-27T10:00:00Z"), 5);
+        let d = deadlines(&[&on_time, &late, &open], t("2026-11-27T10:00:00Z"), 5);
         assert_eq!(d.compliance.len(), 1);
         assert_eq!(
             (

@@ -235,7 +235,7 @@ pub fn ocel(log: &Log) -> Value {
 }
 
 /// The cases for Swedish Excel: `;`-separated, UTF-8 with a BOM, decimal commas.
-pub fn cases_csv(records: &[CaseRecord]) -> String {
+pub fn cases_csv(records: &[&CaseRecord]) -> String {
     let mut out = String::from(
         "\u{feff}diarienummer;område;ärendetyp;förvaltning;status;inkom;komplett;beslutad;förfallodag;ledtid_dagar;ledtid_arbetsdagar;överlämningar;förvaltningar\r\n",
     );

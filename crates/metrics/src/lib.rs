@@ -2,12 +2,14 @@
 //! deadline compliance. Pure functions over plain records (`compute`, `stats`), and one module
 //! that loads those records from the store (`load`). Definitions: docs/metrics.md.
 
+pub mod cache;
 pub mod compute;
 pub mod export;
 pub mod load;
 pub mod records;
 pub mod stats;
 
+pub use cache::MetricsCache;
 pub use compute::GroupBy;
 pub use load::MetricFilter;
 pub use records::{CaseRecord, HandoffRecord, SurveyRecord};

@@ -1,5 +1,6 @@
 //! Loads metric records from the store: cases in the caller's scope matching the filters, with
-//! their handoffs and survey answers, in one query per table.
+//! their handoffs and survey answers, in one query per table; and the checked filters
+//! (`Criteria`) that the metrics cache applies in memory.
 
 use std::collections::HashMap;
 
@@ -7,8 +8,11 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use lots_cases::{FieldError, ServiceError, ServiceResult};
 use lots_core::{Actor, Area, Role, TIME_ZONE};
 use lots_store::Db;
-use lots_store::entity::{case_record, department, handoff, survey_response};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use lots_store::entity::{case_event, case_record, department, handoff, survey_response};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::Deserialize;
 
 use crate::records::{CaseRecord, HandoffRecord, SurveyRecord};
@@ -28,8 +32,30 @@ pub struct MetricFilter {
     pub group_by: Option<String>,
 }
 
-/// Managers and admins only; a manager sees their own department's cases.
-pub async fn load(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceResult<Vec<CaseRecord>> {
+/// What a metric request selects, checked: the caller's scope and the filters.
+#[derive(Debug, Clone, Default)]
+pub struct Criteria {
+    /// Received at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Received before.
+    pub before: Option<DateTime<Utc>>,
+    /// Department codes the case's current owner must have (the scope and the filter).
+    pub departments: Vec<String>,
+    pub area: Option<String>,
+}
+
+impl Criteria {
+    pub fn matches(&self, c: &CaseRecord) -> bool {
+        self.from.is_none_or(|t| c.received_at >= t)
+            && self.before.is_none_or(|t| c.received_at < t)
+            && self.departments.iter().all(|d| *d == c.department)
+            && self.area.as_ref().is_none_or(|a| *a == c.area)
+    }
+}
+
+/// Checks the caller and the filters: managers and admins only; a manager sees their own
+/// department's cases.
+pub async fn criteria(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceResult<Criteria> {
     if actor.role == Role::Officer {
         return Err(ServiceError::Forbidden(
             "metrics are for managers and admins".into(),
@@ -42,9 +68,11 @@ pub async fn load(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceResul
         .into_iter()
         .map(|d| (d.id, d.code))
         .collect();
-    let mut cond = Condition::all();
+    let mut criteria = Criteria::default();
     if let Some(scope) = actor.department_scope() {
-        cond = cond.add(case_record::Column::DepartmentId.eq(scope));
+        criteria
+            .departments
+            .push(deps.get(&scope).cloned().unwrap_or_default());
     }
     let day =
         |field: &str, v: &Option<String>, errors: &mut Vec<FieldError>| -> Option<NaiveDate> {
@@ -66,27 +94,23 @@ pub async fn load(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceResul
             .earliest()
             .map(|t| t.with_timezone(&Utc))
     };
-    if let Some(from) = day("from", &filter.from, &mut errors).and_then(start) {
-        cond = cond.add(case_record::Column::ReceivedAt.gte(from));
-    }
-    if let Some(to) = day("to", &filter.to, &mut errors)
+    criteria.from = day("from", &filter.from, &mut errors).and_then(start);
+    criteria.before = day("to", &filter.to, &mut errors)
         .and_then(|d| d.succ_opt())
-        .and_then(start)
-    {
-        cond = cond.add(case_record::Column::ReceivedAt.lt(to));
-    }
+        .and_then(start);
     if let Some(code) = filter
         .department
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty())
     {
-        match deps.iter().find(|(_, c)| c.as_str() == code) {
-            Some((id, _)) => cond = cond.add(case_record::Column::DepartmentId.eq(*id)),
-            None => errors.push(FieldError {
+        if deps.values().any(|c| c == code) {
+            criteria.departments.push(code.to_string());
+        } else {
+            errors.push(FieldError {
                 field: "department".into(),
                 message: "no such department".into(),
-            }),
+            });
         }
     }
     if let Some(a) = filter
@@ -96,7 +120,7 @@ pub async fn load(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceResul
         .filter(|a| !a.is_empty())
     {
         match a.parse::<Area>() {
-            Ok(area) => cond = cond.add(case_record::Column::Area.eq(area.as_str())),
+            Ok(area) => criteria.area = Some(area.as_str().to_string()),
             Err(e) => errors.push(FieldError {
                 field: "area".into(),
                 message: e.to_string(),
@@ -106,32 +130,84 @@ pub async fn load(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceResul
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));
     }
-    let cases = case_record::Entity::find()
-        .filter(cond)
-        .order_by_asc(case_record::Column::Id)
+    Ok(criteria)
+}
+
+/// The cases the caller may see that match the filters, read from the store.
+pub async fn load(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceResult<Vec<CaseRecord>> {
+    let criteria = criteria(db, actor, filter).await?;
+    let mut cond = Condition::all();
+    if let Some(from) = criteria.from {
+        cond = cond.add(case_record::Column::ReceivedAt.gte(from));
+    }
+    if let Some(before) = criteria.before {
+        cond = cond.add(case_record::Column::ReceivedAt.lt(before));
+    }
+    let mut records = read(db, cond, None).await?;
+    records.retain(|c| criteria.matches(c));
+    Ok(records)
+}
+
+/// Reads the records of the cases that meet `cond`, or of the cases `ids` when given, in one
+/// query per table (IN lists in chunks, within the backends' limits).
+pub async fn read(db: &Db, cond: Condition, ids: Option<&[i64]>) -> Result<Vec<CaseRecord>, DbErr> {
+    let deps: HashMap<i64, String> = department::Entity::find()
         .all(db.reader())
-        .await?;
-    let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.code))
+        .collect();
+    let mut cases = Vec::new();
     let mut handoffs: HashMap<i64, Vec<handoff::Model>> = HashMap::new();
     let mut surveys: HashMap<i64, survey_response::Model> = HashMap::new();
-    // IN lists in chunks, so that any number of cases stays within the backends' limits.
-    for chunk in ids.chunks(10_000) {
-        for h in handoff::Entity::find()
-            .filter(handoff::Column::CaseId.is_in(chunk.to_vec()))
-            .order_by_asc(handoff::Column::Id)
-            .all(db.reader())
-            .await?
-        {
-            handoffs.entry(h.case_id).or_default().push(h);
+    match ids {
+        Some(ids) => {
+            for chunk in ids.chunks(10_000) {
+                cases.extend(
+                    case_record::Entity::find()
+                        .filter(cond.clone())
+                        .filter(case_record::Column::Id.is_in(chunk.to_vec()))
+                        .all(db.reader())
+                        .await?,
+                );
+                for h in handoff::Entity::find()
+                    .filter(handoff::Column::CaseId.is_in(chunk.to_vec()))
+                    .order_by_asc(handoff::Column::Id)
+                    .all(db.reader())
+                    .await?
+                {
+                    handoffs.entry(h.case_id).or_default().push(h);
+                }
+                for s in survey_response::Entity::find()
+                    .filter(survey_response::Column::CaseId.is_in(chunk.to_vec()))
+                    .all(db.reader())
+                    .await?
+                {
+                    surveys.insert(s.case_id, s);
+                }
+            }
         }
-        for s in survey_response::Entity::find()
-            .filter(survey_response::Column::CaseId.is_in(chunk.to_vec()))
-            .all(db.reader())
-            .await?
-        {
-            surveys.insert(s.case_id, s);
+        None => {
+            cases = case_record::Entity::find()
+                .filter(cond)
+                .order_by_asc(case_record::Column::Id)
+                .all(db.reader())
+                .await?;
+            // Handoffs and answers of every case: cheaper than IN lists when most are wanted.
+            for h in handoff::Entity::find()
+                .order_by_asc(handoff::Column::Id)
+                .all(db.reader())
+                .await?
+            {
+                handoffs.entry(h.case_id).or_default().push(h);
+            }
+            for s in survey_response::Entity::find().all(db.reader()).await? {
+                surveys.insert(s.case_id, s);
+            }
         }
     }
+    cases.sort_by_key(|c| c.id);
+    let mut changes = status_changes(db, ids).await?;
     let code = |id: i64| deps.get(&id).cloned().unwrap_or_default();
     Ok(cases
         .into_iter()
@@ -177,6 +253,7 @@ pub async fn load(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceResul
                         closed_at: h.closed_at,
                     })
                     .collect(),
+                status_changes: changes.remove(&c.id).unwrap_or_default(),
                 survey: surveys.remove(&c.id).map(|s| SurveyRecord {
                     nki: s.nki,
                     factors: [
@@ -191,4 +268,47 @@ pub async fn load(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceResul
             }
         })
         .collect())
+}
+
+/// Each case's status changes from the event log, in order: when, and to which status.
+async fn status_changes(
+    db: &Db,
+    ids: Option<&[i64]>,
+) -> Result<HashMap<i64, Vec<(DateTime<Utc>, String)>>, DbErr> {
+    let to = match db.backend() {
+        DbBackend::Postgres => "data->>'to'",
+        _ => "json_extract(data, '$.to')",
+    };
+    let query = || {
+        case_event::Entity::find()
+            .select_only()
+            .column(case_event::Column::CaseId)
+            .column(case_event::Column::At)
+            .column_as(Expr::cust(to), "to")
+            .filter(case_event::Column::Kind.eq("status_changed"))
+            .order_by_asc(case_event::Column::CaseId)
+            .order_by_asc(case_event::Column::Id)
+    };
+    let mut rows: Vec<(i64, DateTime<Utc>, Option<String>)> = Vec::new();
+    match ids {
+        Some(ids) => {
+            for chunk in ids.chunks(10_000) {
+                rows.extend(
+                    query()
+                        .filter(case_event::Column::CaseId.is_in(chunk.to_vec()))
+                        .into_tuple()
+                        .all(db.reader())
+                        .await?,
+                );
+            }
+        }
+        None => rows = query().into_tuple().all(db.reader()).await?,
+    }
+    let mut out: HashMap<i64, Vec<(DateTime<Utc>, String)>> = HashMap::new();
+    for (case_id, at, to) in rows {
+        out.entry(case_id)
+            .or_default()
+            .push((at, to.unwrap_or_default()));
+    }
+    Ok(out)
 }

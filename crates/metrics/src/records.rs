@@ -40,6 +40,8 @@ pub struct CaseRecord {
     pub owners: Vec<(String, DateTime<Utc>)>,
     pub handoffs: Vec<HandoffRecord>,
     pub survey: Option<SurveyRecord>,
+    /// The status changes of its history, in order: when, and to which status.
+    pub status_changes: Vec<(DateTime<Utc>, String)>,
 }
 
 impl CaseRecord {

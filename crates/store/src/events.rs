@@ -56,6 +56,7 @@ pub async fn append<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
+    crate::touch::touch(conn, &[stored.case_id]).await?;
     for event_type in types {
         crate::outbox::enqueue(
             conn,

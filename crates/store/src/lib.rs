@@ -1,10 +1,12 @@
 //! lots-store: the database. Entities, connecting (SQLite pragmas, one writer; a Postgres pool),
 //! transactions, and appending to the event log.
 
+pub mod bulk;
 pub mod entity;
 pub mod events;
 pub mod outbox;
 pub mod settings;
+pub mod touch;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -42,12 +42,30 @@ fn group_by(filter: &MetricFilter, default: GroupBy) -> ApiResult<(GroupBy, Stri
     }
 }
 
+/// The records in scope, from the metrics cache (brought up to date first).
 async fn records(
     state: &AppState,
     actor: &lots_core::Actor,
     filter: &MetricFilter,
-) -> ApiResult<Vec<CaseRecord>> {
-    Ok(lots_metrics::load::load(&state.db, actor, filter).await?)
+) -> ApiResult<Selection> {
+    let criteria = lots_metrics::load::criteria(&state.db, actor, filter).await?;
+    let snapshot = state
+        .records
+        .snapshot(&state.db)
+        .await
+        .map_err(lots_cases::ServiceError::from)?;
+    Ok(Selection { snapshot, criteria })
+}
+
+struct Selection {
+    snapshot: std::sync::Arc<lots_metrics::cache::Snapshot>,
+    criteria: lots_metrics::load::Criteria,
+}
+
+impl Selection {
+    fn records(&self) -> Vec<&CaseRecord> {
+        self.snapshot.select(&self.criteria)
+    }
 }
 
 /// Lead time (received → decided) and statutory handling time (complete → decided), in calendar
@@ -64,7 +82,8 @@ pub async fn handling_times(
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<HandlingTimesReport>> {
     let (by, name) = group_by(&filter, GroupBy::Department)?;
-    let records = records(&state, &actor, &filter).await?;
+    let selection = records(&state, &actor, &filter).await?;
+    let records = selection.records();
     Ok(Json(HandlingTimesReport {
         group_by: name,
         items: compute::handling_times(&records, by),
@@ -91,10 +110,10 @@ pub async fn time_in_state(
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<TimeInStateReport>> {
     let (by, name) = group_by(&filter, GroupBy::Department)?;
-    let log = lots_metrics::export::load_log(&state.db, &actor, &filter).await?;
+    let selection = records(&state, &actor, &filter).await?;
     Ok(Json(TimeInStateReport {
         group_by: name,
-        items: compute::time_in_state(&log.cases, &log.events, by),
+        items: compute::time_in_state(&selection.records(), by),
     }))
 }
 
@@ -117,7 +136,8 @@ pub async fn nki(
     } else {
         state.config.nki_threshold
     };
-    let records = records(&state, &actor, &filter).await?;
+    let selection = records(&state, &actor, &filter).await?;
+    let records = selection.records();
     Ok(Json(NkiReport {
         group_by: name,
         threshold,
@@ -139,7 +159,8 @@ pub async fn linkage(
     Authenticated(actor): Authenticated,
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<Linkage>> {
-    let records = records(&state, &actor, &filter).await?;
+    let selection = records(&state, &actor, &filter).await?;
+    let records = selection.records();
     Ok(Json(compute::linkage(&records, state.config.nki_threshold)))
 }
 
@@ -157,7 +178,8 @@ pub async fn bottlenecks(
     Authenticated(actor): Authenticated,
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<Bottlenecks>> {
-    let records = records(&state, &actor, &filter).await?;
+    let selection = records(&state, &actor, &filter).await?;
+    let records = selection.records();
     let slope = compute::linkage(&records, state.config.nki_threshold)
         .slope_within_areas
         .map(|r| r.slope);
@@ -181,7 +203,8 @@ pub async fn deadlines(
     Authenticated(actor): Authenticated,
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<Deadlines>> {
-    let records = records(&state, &actor, &filter).await?;
+    let selection = records(&state, &actor, &filter).await?;
+    let records = selection.records();
     Ok(Json(compute::deadlines(
         &records,
         state.clock.now(),
@@ -201,7 +224,8 @@ pub async fn cases_csv(
     Authenticated(actor): Authenticated,
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Response> {
-    let records = records(&state, &actor, &filter).await?;
+    let selection = records(&state, &actor, &filter).await?;
+    let records = selection.records();
     let out = lots_metrics::export::cases_csv(&records);
     let mut r = out.into_response();
     r.headers_mut().insert(

@@ -1,0 +1,81 @@
+//! Which cases changed when, by the database's clock (`case_touch`). Every write that changes
+//! what a metric sees touches its case in the same transaction: `events::append` does it for
+//! every event, the survey answer and the bulk import for theirs. Readers ask for the cases
+//! touched since an instant they took from the same clock, minus a margin that covers
+//! transactions still open at that instant (a bare highest-id cursor would skip late commits).
+
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
+
+/// How far back a reader looks before its last instant: longer than any write transaction.
+pub const MARGIN_MS: i64 = 60_000;
+
+fn now_sql(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => "(extract(epoch from clock_timestamp()) * 1000)::bigint",
+        _ => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+    }
+}
+
+/// The database's clock, in milliseconds since the Unix epoch.
+pub async fn now_ms<C: ConnectionTrait>(conn: &C) -> Result<i64, DbErr> {
+    let backend = conn.get_database_backend();
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            backend,
+            format!("SELECT {}", now_sql(backend)),
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("the database has no clock".into()))?;
+    row.try_get_by_index(0)
+}
+
+/// Marks the cases as changed now.
+pub async fn touch<C: ConnectionTrait>(conn: &C, case_ids: &[i64]) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    for chunk in case_ids.chunks(10_000) {
+        let mut sql = String::from("INSERT INTO case_touch (case_id, touched_ms) VALUES ");
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len());
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                DbBackend::Postgres => sql.push_str(&format!("(${}, ", i + 1)),
+                _ => sql.push_str("(?, "),
+            }
+            sql.push_str(now_sql(backend));
+            sql.push(')');
+            values.push((*id).into());
+        }
+        // Every touch changes the value, even within the same millisecond.
+        sql.push_str(
+            " ON CONFLICT (case_id) DO UPDATE SET touched_ms = CASE \
+             WHEN excluded.touched_ms > case_touch.touched_ms THEN excluded.touched_ms \
+             ELSE case_touch.touched_ms + 1 END",
+        );
+        conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    }
+    Ok(())
+}
+
+/// The cases touched at or after `since_ms`, with their touch (which every touch changes).
+pub async fn touched_since<C: ConnectionTrait>(
+    conn: &C,
+    since_ms: i64,
+) -> Result<Vec<(i64, i64)>, DbErr> {
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "SELECT case_id, touched_ms FROM case_touch WHERE touched_ms >= $1",
+        _ => "SELECT case_id, touched_ms FROM case_touch WHERE touched_ms >= ?",
+    };
+    conn.query_all_raw(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [since_ms.into()],
+    ))
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get_by_index::<i64>(0)?, r.try_get_by_index::<i64>(1)?)))
+    .collect()
+}
