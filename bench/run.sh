@@ -11,8 +11,10 @@ cargo build --release --quiet
 LOTS=./target/release/lots
 WORK=${BENCH_DIR:-$(mktemp -d)}
 mkdir -p "$WORK"
-echo "== generating $N cases in $WORK"
-python3 bench/gen_history.py "$N" > "$WORK/cases.ndjson"
+if [ ! -s "$WORK/cases.ndjson" ]; then
+  echo "== generating $N cases in $WORK"
+  python3 bench/gen_history.py "$N" > "$WORK/cases.ndjson"
+fi
 python3 -c "import sys; n=e=0
 for l in open(sys.argv[1]): n+=1; e+=l.count('\"type\"')+1
 print(f'   {n} cases, {e} events ({e/n:.1f} a case), {__import__(\"os\").path.getsize(sys.argv[1])/1e6:.0f} MB')" "$WORK/cases.ndjson"
@@ -56,6 +58,7 @@ measure() { # name database-url
   kill $pid; wait $pid 2>/dev/null || true
 }
 
+rm -f "$WORK"/bench.db*
 measure SQLite "sqlite://$WORK/bench.db?mode=rwc"
 if [ "${PM4PY:-1}" != 0 ]; then
   t0=$(ms)
