@@ -140,7 +140,11 @@ pub async fn linkage(
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<Linkage>> {
     let records = records(&state, &actor, &filter).await?;
-    Ok(Json(compute::linkage(&records, state.config.nki_threshold)))
+    Ok(Json(compute::linkage(
+        &records,
+        state.config.nki_threshold,
+        state.config.nki_area_threshold,
+    )))
 }
 
 /// Where cases wait: per department open cases and holding time; per handoff edge the queue and
@@ -158,9 +162,13 @@ pub async fn bottlenecks(
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<Bottlenecks>> {
     let records = records(&state, &actor, &filter).await?;
-    let slope = compute::linkage(&records, state.config.nki_threshold)
-        .slope_within_areas
-        .map(|r| r.slope);
+    let slope = compute::linkage(
+        &records,
+        state.config.nki_threshold,
+        state.config.nki_area_threshold,
+    )
+    .slope_within_areas
+    .map(|r| r.slope);
     Ok(Json(compute::bottlenecks(
         &records,
         slope,
