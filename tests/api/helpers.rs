@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use lots_api::{AppState, Config};
 use lots_cases::{Directory, NewDepartment, NewUser};
-use lots_core::{Secret, SystemClock};
+use lots_core::{Clock, ManualClock, Secret, SystemClock};
 use lots_migrations::{Migrator, MigratorTrait};
 use lots_store::Db;
 use reqwest::{Method, StatusCode};
@@ -107,6 +107,30 @@ pub async fn spawn_app_seeded(configure: impl FnOnce(&mut Config), seeded: bool)
     start(config, db, store, axum::Router::new()).await
 }
 
+/// As `spawn_app`, with the server's clock standing still at `now` (a `ManualClock`).
+pub async fn spawn_app_at(now: chrono::DateTime<chrono::Utc>) -> TestApp {
+    let (url, store) = fresh_database().await;
+    let db = Db::connect(&url).await.expect("connect");
+    Migrator::up(db.writer(), None).await.expect("migrate");
+    seed(&db).await;
+    // jsonwebtoken checks `exp` against the system clock, not the app's: a token issued at a
+    // `now` in the past must live until the real present.
+    let lag = u64::try_from((chrono::Utc::now() - now).num_seconds()).unwrap_or(0);
+    let config = Config {
+        database_url: url,
+        token_ttl_seconds: 3600 + lag,
+        ..Config::default()
+    };
+    start_with_clock(
+        config,
+        db,
+        store,
+        axum::Router::new(),
+        Arc::new(ManualClock::new(now)),
+    )
+    .await
+}
+
 /// Starts a server on an existing app's database (as a second process would).
 pub async fn spawn_second(app: &TestApp, config: Config) -> TestApp {
     let db = Db::connect(&app.config.database_url)
@@ -144,11 +168,21 @@ async fn start(
     store: TestDatabase,
     extra: axum::Router<AppState>,
 ) -> TestApp {
+    start_with_clock(config, db, store, extra, Arc::new(SystemClock)).await
+}
+
+async fn start_with_clock(
+    config: Config,
+    db: Db,
+    store: TestDatabase,
+    extra: axum::Router<AppState>,
+    clock: Arc<dyn Clock>,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = AppState::new(config.clone(), db.clone(), Arc::new(SystemClock))
+    let state = AppState::new(config.clone(), db.clone(), clock)
         .await
         .expect("state");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

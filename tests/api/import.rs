@@ -99,6 +99,37 @@ async fn a_history_imports_with_its_events_handoffs_and_answer() {
             .body["department"],
         "SBF"
     );
+    // As live: an accepted transfer is completed at once, not left open to run up delay.
+    let transfer = handoff::Entity::find()
+        .filter(handoff::Column::CaseId.eq(t.id))
+        .one(app.db.reader())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (transfer.status.as_str(), transfer.completed_at),
+        ("completed", transfer.accepted_at)
+    );
+    let events = app
+        .get(&format!("/api/v1/cases/{}/events", t.id), Some(&anna))
+        .await;
+    let kinds: Vec<&str> = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "created",
+            "status_changed",
+            "handoff_requested",
+            "handoff_accepted",
+            "handoff_completed",
+            "status_changed"
+        ]
+    );
     // Imported history announces nothing.
     assert_eq!(app.count("outbox").await, 0);
     // The diary series continues after imported serials.

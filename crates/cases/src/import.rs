@@ -554,6 +554,26 @@ impl Cases {
                             h.accepted_by = Set(actor_id);
                             if kind == "transfer" {
                                 owner = to;
+                                // As in the live service, an accepted transfer is done: the
+                                // new department owns the case. A completion the file gives
+                                // later is taken instead.
+                                let completed_later = l.events.iter().any(|x| {
+                                    x.event_type == "handoff_completed" && x.handoff == e.handoff
+                                });
+                                if !completed_later {
+                                    h.status = Set("completed".into());
+                                    h.completed_at = Set(Some(e.at));
+                                    h.completed_by = Set(actor_id);
+                                    push(
+                                        "handoff_accepted",
+                                        serde_json::json!({"handoff_key": key, "handoff_kind": kind, "from_department": code(from), "to_department": code(to)}),
+                                    );
+                                    push(
+                                        "handoff_completed",
+                                        serde_json::json!({"handoff_key": key, "handoff_kind": kind, "from_department": code(from), "to_department": code(to), "ownership_moved": true}),
+                                    );
+                                    continue;
+                                }
                             }
                             "handoff_accepted"
                         }

@@ -234,8 +234,9 @@ fn lead_weeks(c: &CaseRecord) -> Option<f64> {
     c.decided_at.map(|d| days(c.received_at, d) / 7.0)
 }
 
-/// How lead time, departments and handoffs relate to NKI. `threshold` suppresses small groups.
-pub fn linkage(records: &[&CaseRecord], threshold: usize) -> Linkage {
+/// How lead time, departments and handoffs relate to NKI. `threshold` suppresses small groups;
+/// `area_threshold` the rows of `by_area`, which compare areas (docs/metrics.md, suppression).
+pub fn linkage(records: &[&CaseRecord], threshold: usize, area_threshold: usize) -> Linkage {
     let answered: Vec<(&CaseRecord, f64, f64)> = records
         .iter()
         .filter_map(|c| Some((*c, lead_weeks(c)?, c.survey.as_ref()?.nki)))
@@ -252,7 +253,7 @@ pub fn linkage(records: &[&CaseRecord], threshold: usize) -> Linkage {
     let area_rows = by_area
         .iter()
         .map(|(area, (ax, ay))| {
-            let small = ax.len() < threshold;
+            let small = ax.len() < area_threshold;
             AreaLinkage {
                 area: area.clone(),
                 n: ax.len(),

@@ -147,13 +147,15 @@ pub fn ols(x: &[f64], y: &[f64]) -> Option<Regression> {
 
 /// The OLS slope of `y` on `x` within groups: each group's values centred on its own means
 /// before fitting (the fixed-effects "within" estimator), so that a group that is both slow and
-/// unpopular does not pass for an effect of time. Degrees of freedom n − groups − 1.
+/// unpopular does not pass for an effect of time. Degrees of freedom n − groups − 1, as
+/// statsmodels' `y ~ x + C(group)`: a group of one counts in n and in the groups (its centred
+/// point is 0, 0), and so adds nothing but is not dropped from n.
 pub fn within_slope(groups: &[(Vec<f64>, Vec<f64>)]) -> Option<Regression> {
     let mut x = Vec::new();
     let mut y = Vec::new();
     let mut k = 0;
     for (gx, gy) in groups {
-        if gx.len() < 2 {
+        if gx.is_empty() {
             continue;
         }
         let (mx, my) = (mean(gx)?, mean(gy)?);
@@ -251,8 +253,15 @@ mod tests {
         )
         .unwrap();
         assert!(pooled.slope > 0.0);
-        let within = within_slope(&[a, b]).unwrap();
+        let within = within_slope(&[a.clone(), b.clone()]).unwrap();
         assert!((within.slope + 2.0).abs() < 0.02, "{}", within.slope);
+        // A group of one answer changes nothing but n (statsmodels' nobs): the same slope,
+        // standard error and interval, since it adds one observation and one group.
+        let with_one = within_slope(&[a, b, (vec![7.0], vec![60.0])]).unwrap();
+        assert_eq!(with_one.n, within.n + 1);
+        assert!((with_one.slope - within.slope).abs() < 1e-12);
+        assert!((with_one.std_error - within.std_error).abs() < 1e-12);
+        assert!((with_one.ci_low - within.ci_low).abs() < 1e-12);
     }
 
     #[test]

@@ -161,7 +161,11 @@ pub async fn linkage(
 ) -> ApiResult<Json<Linkage>> {
     let selection = records(&state, &actor, &filter).await?;
     let records = selection.records();
-    Ok(Json(compute::linkage(&records, state.config.nki_threshold)))
+    Ok(Json(compute::linkage(
+        &records,
+        state.config.nki_threshold,
+        state.config.nki_area_threshold,
+    )))
 }
 
 /// Where cases wait: per department open cases and holding time; per handoff edge the queue and
@@ -180,9 +184,13 @@ pub async fn bottlenecks(
 ) -> ApiResult<Json<Bottlenecks>> {
     let selection = records(&state, &actor, &filter).await?;
     let records = selection.records();
-    let slope = compute::linkage(&records, state.config.nki_threshold)
-        .slope_within_areas
-        .map(|r| r.slope);
+    let slope = compute::linkage(
+        &records,
+        state.config.nki_threshold,
+        state.config.nki_area_threshold,
+    )
+    .slope_within_areas
+    .map(|r| r.slope);
     Ok(Json(compute::bottlenecks(
         &records,
         slope,
