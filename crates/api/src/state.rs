@@ -24,4 +24,6 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub metrics: Arc<HttpMetrics>,
     pub logins: Arc<crate::auth::LoginThrottle>,
+    /// Signs the web pages' session cookies.
+    pub session: Arc<crate::web::session::SessionKey>,
 }
