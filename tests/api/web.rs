@@ -394,3 +394,92 @@ async fn the_session_cookie_opens_exports_but_no_api_change() {
     assert_eq!(r.status(), 401);
     assert_eq!(app.count("case_record").await, 0);
 }
+
+#[tokio::test]
+async fn the_other_department_accepts_and_completes_a_consultation_from_its_inbox() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let case = app
+        .create_case(&anna, json!({"title": "Ny restaurang"}))
+        .await;
+    let id = case["id"].as_i64().unwrap();
+    let h = app
+        .post(
+            &format!("/api/v1/cases/{id}/handoffs"),
+            Some(&anna),
+            &json!({"to_department": "MHF", "kind": "consultation", "message": "Yttrande om ventilation önskas."}),
+        )
+        .await;
+    assert_eq!(h.status, 201, "{}", h.text);
+    let hid = h.body["id"].as_i64().unwrap();
+    let omar_token = app.token("omar").await;
+
+    let mut b = Browser::new(&app);
+    let csrf = b.login("omar").await;
+    let inbox = b.get("/overlamningar").await;
+    assert_eq!(inbox.status, 200);
+    assert!(inbox.body.contains("Yttrande om ventilation önskas."));
+    assert!(inbox.body.contains(case["reference"].as_str().unwrap()));
+
+    let r = b
+        .post(
+            &format!("/overlamningar/{hid}/acceptera"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(handoff(&app, &omar_token, hid).await["status"], "accepted");
+
+    // A consultation is completed with an answer: without one, the inbox says so and nothing changes.
+    let r = b
+        .post(
+            &format!("/overlamningar/{hid}/slutfor"),
+            &[("csrf", &csrf), ("response", " ")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("Inget har ändrats."));
+    assert_eq!(handoff(&app, &omar_token, hid).await["status"], "accepted");
+
+    let r = b
+        .post(
+            &format!("/overlamningar/{hid}/slutfor"),
+            &[("csrf", &csrf), ("response", "Inga synpunkter.")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let done = handoff(&app, &omar_token, hid).await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["response"], "Inga synpunkter.");
+    // The receiving officer still sees the case, with the whole history.
+    let page = b.get(&format!("/arenden/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Överlämning slutförd"));
+    // Accepting twice is refused without a change.
+    let again = b
+        .post(
+            &format!("/overlamningar/{hid}/acceptera"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_when_the_public_base_url_is_https() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.public_base_url = Some("https://lots.example.se".into());
+    })
+    .await;
+    let mut b = Browser::new(&app);
+    let form = b.get("/logga-in").await;
+    let cookie = form.set_cookie.first().expect("the login form's session");
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+}
+
+async fn handoff(app: &TestApp, token: &str, id: i64) -> serde_json::Value {
+    app.get(&format!("/api/v1/handoffs/{id}"), Some(token))
+        .await
+        .body
+}
