@@ -483,3 +483,70 @@ async fn handoff(app: &TestApp, token: &str, id: i64) -> serde_json::Value {
         .await
         .body
 }
+
+#[tokio::test]
+async fn a_manager_reassigns_a_case_from_its_page_and_an_officer_may_not() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let case = app.create_case(&anna, json!({"assignee": "anna"})).await;
+    let id = case["id"].as_i64().unwrap();
+    let path = format!("/arenden/{id}/uppgifter");
+    let assignee = |app: &TestApp| {
+        let url = format!("/api/v1/cases/{id}");
+        let token = anna.clone();
+        let app = app.base.clone();
+        async move {
+            reqwest::Client::new()
+                .get(format!("{app}{url}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()["assignee"]
+                .clone()
+        }
+    };
+
+    let mut officer = Browser::new(&app);
+    let csrf = officer.login("anna").await;
+    let title = case["title"].as_str().unwrap();
+    let r = officer
+        .post(
+            &path,
+            &[("csrf", &csrf), ("title", title), ("assignee", "erik")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("Du har inte behörighet"));
+    assert_eq!(assignee(&app).await, "anna");
+
+    let mut manager = Browser::new(&app);
+    let csrf = manager.login("maria").await;
+    let r = manager
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("title", title),
+                ("assignee", "ingen-alls"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("Det finns ingen sådan användare."));
+    assert!(
+        r.body.contains("value=\"ingen-alls\""),
+        "the typed value is kept"
+    );
+    assert_eq!(assignee(&app).await, "anna");
+    let r = manager
+        .post(
+            &path,
+            &[("csrf", &csrf), ("title", title), ("assignee", "erik")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(assignee(&app).await, "erik");
+}

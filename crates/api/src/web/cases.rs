@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{NaiveDate, TimeZone};
 use lots_cases::{
-    CaseFilter, CaseView, FieldError, NewCase, NewExtension, NewNote, NewSupplementRequest,
-    ServiceError, TransitionInput,
+    CaseFilter, CasePatch, CaseView, FieldError, NewCase, NewDecisionRequest, NewExtension,
+    NewNote, NewSupplementRequest, ServiceError, TransitionInput,
 };
 use lots_core::deadline::{DeadlineKind, DeadlineView};
 use lots_core::{Area, CaseStatus, Decision, Role, TIME_ZONE};
@@ -418,6 +418,8 @@ fn done_message(code: &str) -> Option<&'static str> {
         "forlangning" => "Fristen är förlängd.",
         "anteckning" => "Anteckningen är sparad.",
         "overlamning" => "Överlämningen är skickad.",
+        "uppgifter" => "Uppgifterna är ändrade.",
+        "avgorande" => "Begäran om avgörande är registrerad; beslut ska fattas inom fyra veckor.",
         _ => return None,
     })
 }
@@ -743,6 +745,43 @@ async fn case_page(
                 esc(vals.get("due_date").map(String::as_str).unwrap_or("")),
             ));
         }
+        if is_open {
+            let (errs, vals) = failed_for("edit");
+            let val =
+                |k: &str, current: &str| esc(vals.get(k).map(String::as_str).unwrap_or(current));
+            let (te, ta) = field_error(&errs, "edit-", "title");
+            let (de, da) = field_error(&errs, "edit-", "description");
+            let (ae, aa) = field_error(&errs, "edit-", "assignee");
+            m.push_str(&format!(
+                "<form method=\"post\" action=\"/arenden/{id}/uppgifter\" class=\"panel\"><h3>Ändra uppgifter eller handläggare</h3>{csrf}\
+<label for=\"edit-title\">Rubrik</label><input type=\"text\" id=\"edit-title\" name=\"title\" value=\"{}\"{ta}>{te}\
+<label for=\"edit-description\">Beskrivning</label><textarea id=\"edit-description\" name=\"description\" rows=\"3\"{da}>{}</textarea>{de}\
+<label for=\"edit-assignee\">Handläggare (användarnamn)</label><span class=\"hint\" id=\"edit-assignee-hint\">Tomt: ingen. Bara en chef fördelar ärendet till någon annan.</span><input type=\"text\" id=\"edit-assignee\" name=\"assignee\" value=\"{}\"{}>{ae}\
+<button type=\"submit\">Spara ändringar</button></form>",
+                val("title", &case.title),
+                val("description", &case.description),
+                val("assignee", case.assignee.as_deref().unwrap_or("")),
+                if aa.is_empty() {
+                    " aria-describedby=\"edit-assignee-hint\"".to_string()
+                } else {
+                    aa.replace("aria-describedby=\"", "aria-describedby=\"edit-assignee-hint ")
+                },
+            ));
+            if case
+                .deadline
+                .as_ref()
+                .is_some_and(|d| d.older_than_six_months && d.decision_request.is_none())
+            {
+                let (errs, vals) = failed_for("fl12");
+                let (ne, na) = field_error(&errs, "fl12-", "note");
+                m.push_str(&format!(
+                    "<form method=\"post\" action=\"/arenden/{id}/avgorande\" class=\"panel\"><h3>Begäran om avgörande (FL 12 §)</h3>{csrf}<p class=\"hint\">Ärendet är äldre än sex månader. Har parten begärt att det avgörs, ska beslut fattas inom fyra veckor.</p>\
+<label for=\"fl12-note\">Anteckning om begäran</label><input type=\"text\" id=\"fl12-note\" name=\"note\" value=\"{}\"{na}>{ne}\
+<button type=\"submit\">Registrera begäran</button></form>",
+                    esc(vals.get("note").map(String::as_str).unwrap_or(""))
+                ));
+            }
+        }
         m.push_str("</div></section>");
     }
     if owner
@@ -930,4 +969,29 @@ pub async fn hand_off(
     };
     let r = state.handoffs.request(&form.user.actor, id, input).await;
     after(&state, &form, id, "ho", "overlamning", r).await
+}
+
+pub async fn edit(State(state): State<AppState>, Path(id): Path<i64>, form: WebForm) -> Response {
+    let patch = CasePatch {
+        title: Some(form.raw("title")),
+        description: Some(form.raw("description")),
+        assignee: Some(form.get("assignee")),
+    };
+    let r = state.cases.update(&form.user.actor, id, patch, None).await;
+    after(&state, &form, id, "edit", "uppgifter", r).await
+}
+
+pub async fn request_decision(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: WebForm,
+) -> Response {
+    let input = NewDecisionRequest {
+        note: form.get("note"),
+    };
+    let r = state
+        .cases
+        .request_decision(&form.user.actor, id, input)
+        .await;
+    after(&state, &form, id, "fl12", "avgorande", r).await
 }

@@ -270,6 +270,15 @@ pub fn message_sv(m: &str) -> String {
     if let Some(rest) = m.strip_prefix("must be one of: ") {
         return format!("Välj ett av: {rest}.");
     }
+    if m == "no such user" {
+        return "Det finns ingen sådan användare.".into();
+    }
+    if m == "the user is deactivated" {
+        return "Användaren är inaktiverad.".into();
+    }
+    if m.starts_with("must be an officer or manager of the case") {
+        return "Måste vara handläggare eller chef i ärendets förvaltning.".into();
+    }
     if m == "no such department" {
         return "Det finns ingen sådan förvaltning.".into();
     }

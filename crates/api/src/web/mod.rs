@@ -47,6 +47,8 @@ pub fn router() -> Router<AppState> {
         .route("/arenden/{id}/forlangning", post(cases::extend))
         .route("/arenden/{id}/anteckning", post(cases::note))
         .route("/arenden/{id}/overlamning", post(cases::hand_off))
+        .route("/arenden/{id}/uppgifter", post(cases::edit))
+        .route("/arenden/{id}/avgorande", post(cases::request_decision))
         .route("/overlamningar", get(coordination::inbox))
         .route(
             "/overlamningar/{id}/{action}",
