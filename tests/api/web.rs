@@ -284,6 +284,9 @@ async fn an_officer_cannot_open_or_change_another_departments_case() {
     assert_eq!(app.count("case_event").await, events);
     let search = b.get("/arenden/sok?q=Hemligt").await;
     assert!(!search.body.contains("Hemligt för MHF"));
+    let junk = b.get("/arenden/inte-ett-id").await;
+    assert_eq!(junk.status, StatusCode::NOT_FOUND);
+    assert!(junk.body.contains("Hittades inte"));
     // Officers have no dashboard.
     assert_eq!(b.get("/oversikt").await.status, StatusCode::FORBIDDEN);
 }
@@ -439,6 +442,7 @@ async fn the_other_department_accepts_and_completes_a_consultation_from_its_inbo
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("Inget har ändrats."));
+    assert!(r.body.contains("En remiss slutförs med ett svar."));
     assert_eq!(handoff(&app, &omar_token, hid).await["status"], "accepted");
 
     let r = b

@@ -19,7 +19,7 @@ use super::html::{
     self, date_html, decision_sv, error_summary, esc, field_error, handoff_kind_sv,
     handoff_status_sv, message_sv, status_sv, time_html,
 };
-use super::{WebForm, WebUser, see_other, service_error_page};
+use super::{WebForm, WebId, WebUser, see_other, service_error_page};
 use crate::state::AppState;
 
 /// The deadline badge of a case.
@@ -434,7 +434,7 @@ struct Failed<'a> {
 pub async fn show(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<i64>,
+    WebId(id): WebId,
     Query(q): Query<ShowQuery>,
 ) -> Response {
     let done = q.klart.as_deref().and_then(done_message);
@@ -894,7 +894,7 @@ async fn after<T>(
 
 pub async fn change_status(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    WebId(id): WebId,
     form: WebForm,
 ) -> Response {
     let input = TransitionInput {
@@ -911,7 +911,7 @@ pub async fn change_status(
 
 pub async fn request_supplement(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    WebId(id): WebId,
     form: WebForm,
 ) -> Response {
     let input = NewSupplementRequest {
@@ -936,7 +936,7 @@ pub async fn receive_supplement(
     after(&state, &form, id, "supp", "inkommen", r).await
 }
 
-pub async fn extend(State(state): State<AppState>, Path(id): Path<i64>, form: WebForm) -> Response {
+pub async fn extend(State(state): State<AppState>, WebId(id): WebId, form: WebForm) -> Response {
     let input = NewExtension {
         reason: form.get("reason"),
         weeks: None,
@@ -948,7 +948,7 @@ pub async fn extend(State(state): State<AppState>, Path(id): Path<i64>, form: We
     after(&state, &form, id, "ext", "forlangning", r).await
 }
 
-pub async fn note(State(state): State<AppState>, Path(id): Path<i64>, form: WebForm) -> Response {
+pub async fn note(State(state): State<AppState>, WebId(id): WebId, form: WebForm) -> Response {
     let input = NewNote {
         text: form.get("text"),
     };
@@ -956,11 +956,7 @@ pub async fn note(State(state): State<AppState>, Path(id): Path<i64>, form: WebF
     after(&state, &form, id, "note", "anteckning", r).await
 }
 
-pub async fn hand_off(
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-    form: WebForm,
-) -> Response {
+pub async fn hand_off(State(state): State<AppState>, WebId(id): WebId, form: WebForm) -> Response {
     let input = NewHandoff {
         to_department: form.get("to_department"),
         kind: form.get("kind"),
@@ -971,7 +967,7 @@ pub async fn hand_off(
     after(&state, &form, id, "ho", "overlamning", r).await
 }
 
-pub async fn edit(State(state): State<AppState>, Path(id): Path<i64>, form: WebForm) -> Response {
+pub async fn edit(State(state): State<AppState>, WebId(id): WebId, form: WebForm) -> Response {
     let patch = CasePatch {
         title: Some(form.raw("title")),
         description: Some(form.raw("description")),
@@ -983,7 +979,7 @@ pub async fn edit(State(state): State<AppState>, Path(id): Path<i64>, form: WebF
 
 pub async fn request_decision(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    WebId(id): WebId,
     form: WebForm,
 ) -> Response {
     let input = NewDecisionRequest {

@@ -13,7 +13,7 @@ use super::html::{
     self, error_summary, esc, field_error, handoff_kind_sv, handoff_status_sv, message_sv,
     status_sv, time_html,
 };
-use super::{WebForm, WebUser, see_other, service_error_page};
+use super::{WebForm, WebId, WebUser, see_other, service_error_page};
 use crate::state::AppState;
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -427,7 +427,7 @@ pub async fn create_bundle(State(state): State<AppState>, form: WebForm) -> Resp
     }
 }
 
-pub async fn bundle(State(state): State<AppState>, user: WebUser, Path(id): Path<i64>) -> Response {
+pub async fn bundle(State(state): State<AppState>, user: WebUser, WebId(id): WebId) -> Response {
     bundle_page(&state, &user, id, &[], StatusCode::OK).await
 }
 
@@ -539,7 +539,7 @@ async fn bundle_page(
 
 pub async fn add_to_bundle(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    WebId(id): WebId,
     form: WebForm,
 ) -> Response {
     let case_id = form.get("case_id").and_then(|v| v.parse::<i64>().ok());

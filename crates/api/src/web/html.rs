@@ -270,6 +270,42 @@ pub fn message_sv(m: &str) -> String {
     if let Some(rest) = m.strip_prefix("must be one of: ") {
         return format!("Välj ett av: {rest}.");
     }
+    let known: &[(&str, &str)] = &[
+        (
+            "a consultation is completed with its answer",
+            "En remiss slutförs med ett svar.",
+        ),
+        (
+            "say why the handoff is declined",
+            "Skriv varför överlämningen avböjs.",
+        ),
+        (
+            "only a consultation has a due date",
+            "Bara en remiss har ett svarsdatum.",
+        ),
+        ("must not lie in the past", "Får inte ligga bakåt i tiden."),
+        (
+            "is the case's own department",
+            "Är ärendets egen förvaltning.",
+        ),
+        (
+            "must be an active officer or manager",
+            "Måste vara en aktiv handläggare eller chef.",
+        ),
+        ("no such case", "Det finns inget sådant ärende."),
+        (
+            "no case has been registered for this company",
+            "Företaget har inga registrerade ärenden.",
+        ),
+        ("must be true or false", "Välj ja eller nej."),
+        (
+            "is only given when `to` is `decided`",
+            "Välj bara ett beslut när ärendet beslutas.",
+        ),
+    ];
+    if let Some((_, sv)) = known.iter().find(|(en, _)| *en == m) {
+        return (*sv).to_string();
+    }
     if m == "no such user" {
         return "Det finns ingen sådan användare.".into();
     }

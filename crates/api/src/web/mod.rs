@@ -116,6 +116,26 @@ pub async fn resolve(headers: &HeaderMap, state: &AppState) -> Option<WebUser> {
     })
 }
 
+/// The numeric id in a page's path; anything else is the Swedish "not found" page, not a 400.
+#[derive(Debug, Clone, Copy)]
+pub struct WebId(pub i64);
+
+impl FromRequestParts<AppState> for WebId {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) => Ok(WebId(id)),
+            Err(_) => Err(html::message(
+                StatusCode::NOT_FOUND,
+                "Hittades inte",
+                "Adressen pekar inte på något ärende eller samordnat ärende.",
+                None,
+            )),
+        }
+    }
+}
+
 /// A posted form from a logged-in user whose CSRF token matched; anything else is refused with
 /// 403 before a handler runs, so nothing changes.
 #[derive(Debug)]
