@@ -116,6 +116,28 @@ async fn logging_in_sets_an_http_only_strict_cookie_and_the_pages_are_swedish() 
             .contains("<label for=\"username\">Användarnamn</label>")
     );
     let csrf = csrf_of(&form.body);
+    // The stylesheet is embedded, fingerprinted and cached for long.
+    let href = form
+        .body
+        .split("rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .unwrap();
+    let href = href.split('"').next().unwrap();
+    assert!(href.starts_with("/assets/lots.css?v="), "{href}");
+    let css = reqwest::get(format!("{}{href}", app.base)).await.unwrap();
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
 
     // A wrong password: refused, in Swedish, and no logged-in session.
     let wrong = b

@@ -9,7 +9,19 @@ use lots_core::{Area, CaseStatus, Decision, Role, TIME_ZONE};
 
 pub use crate::routes::survey_page::esc;
 
-pub const CSS_PATH: &str = concat!("/assets/lots.css?v=", env!("CARGO_PKG_VERSION"));
+/// A fingerprint of the stylesheet (FNV-1a), so that its URL changes whenever it does and it
+/// can be cached for a year.
+pub const CSS_HASH: u64 = {
+    let bytes = CSS.as_bytes();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    hash
+};
 
 /// Who is logged in, as the page header shows them.
 #[derive(Debug, Clone)]
@@ -74,7 +86,7 @@ pub fn page(
         ));
     }
     let body = format!(
-        "<!doctype html>\n<html lang=\"sv\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{} – Lots</title>\n<link rel=\"stylesheet\" href=\"{CSS_PATH}\">\n</head>\n<body>\n<a class=\"skip\" href=\"#innehall\">Hoppa till innehållet</a>\n<header class=\"top\"><div class=\"brand\"><a href=\"/\">Lots</a> <span>ärenden för företag</span></div>{nav}</header>\n<main id=\"innehall\" tabindex=\"-1\">\n{main}\n</main>\n<footer><p>Lots – handläggning av företagsärenden. Tider visas i svensk tid.</p></footer>\n</body>\n</html>\n",
+        "<!doctype html>\n<html lang=\"sv\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{} – Lots</title>\n<link rel=\"stylesheet\" href=\"/assets/lots.css?v={CSS_HASH:016x}\">\n</head>\n<body>\n<a class=\"skip\" href=\"#innehall\">Hoppa till innehållet</a>\n<header class=\"top\"><div class=\"brand\"><a href=\"/\">Lots</a> <span>ärenden för företag</span></div>{nav}</header>\n<main id=\"innehall\" tabindex=\"-1\">\n{main}\n</main>\n<footer><p>Lots – handläggning av företagsärenden. Tider visas i svensk tid.</p></footer>\n</body>\n</html>\n",
         esc(title)
     );
     let mut r = (status, Html(body)).into_response();
