@@ -16,3 +16,4 @@ mod lifecycle;
 mod metrics;
 mod ops;
 mod oracle;
+mod web;

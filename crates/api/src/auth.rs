@@ -153,7 +153,8 @@ pub async fn stored_secret(
     Ok(Secret::new(value))
 }
 
-/// The verified caller. Rejects a request without a valid bearer token, and a token whose user
+/// The verified caller. Rejects a request without a valid bearer token (or, for a GET, the web
+/// pages' session cookie), and a token whose user
 /// has since been deactivated or has changed role or department.
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Actor);
@@ -162,9 +163,19 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized("log in: send `Authorization: Bearer <token>`")
-        })?;
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            // The web pages' session cookie opens reads (the export buttons) but never a change:
+            // a change through the API needs the bearer token, so no cross-site form can make one.
+            if (parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD)
+                && let Some(session) = crate::web::session::session(&parts.headers, state)
+                && let Some(actor) = crate::web::session::actor(&session, state).await
+            {
+                return Ok(Authenticated(actor));
+            }
+            return Err(ApiError::unauthorized(
+                "log in: send `Authorization: Bearer <token>`",
+            ));
+        };
         let token = value
             .to_str()
             .ok()

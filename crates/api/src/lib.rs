@@ -8,6 +8,7 @@ pub mod extract;
 pub mod ops;
 pub mod routes;
 pub mod state;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -155,6 +156,10 @@ impl AppState {
     pub async fn new(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let secret = auth::signing_secret(&config, &db, clock.now()).await?;
         let jwt = Arc::new(auth::JwtKeys::new(&secret, &config));
+        let session = Arc::new(web::session::SessionKey::derive(
+            &secret,
+            config.base_url().starts_with("https://"),
+        ));
         let survey_key = auth::stored_secret(
             config.survey_secret.as_ref(),
             &db,
@@ -196,6 +201,7 @@ impl AppState {
             metrics: Arc::default(),
             logins: Arc::default(),
             records: Arc::default(),
+            session,
         })
     }
 }
@@ -232,7 +238,7 @@ pub fn app(state: AppState) -> Router {
 /// handler of their own, e.g. one that panics).
 pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let (router, _) = api_router().split_for_parts();
-    let router = router.merge(extra);
+    let router = router.merge(extra).merge(web::router());
     let doc = openapi();
     let body_limit = state.config.body_limit_bytes;
     router

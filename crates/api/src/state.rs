@@ -26,4 +26,6 @@ pub struct AppState {
     pub logins: Arc<crate::auth::LoginThrottle>,
     /// Every case's metric record, kept current from the store.
     pub records: Arc<lots_metrics::MetricsCache>,
+    /// Signs the web pages' session cookies.
+    pub session: Arc<crate::web::session::SessionKey>,
 }

@@ -111,6 +111,32 @@ impl MetricsCache {
     }
 }
 
+/// The records a metric request selects: the snapshot and the checked filters.
+pub struct Selection {
+    snapshot: Arc<Snapshot>,
+    criteria: Criteria,
+}
+
+impl Selection {
+    pub fn records(&self) -> Vec<&CaseRecord> {
+        self.snapshot.select(&self.criteria)
+    }
+}
+
+impl MetricsCache {
+    /// Checks the caller and the filters, brings the records up to date and selects.
+    pub async fn selection(
+        &self,
+        db: &Db,
+        actor: &lots_core::Actor,
+        filter: &crate::MetricFilter,
+    ) -> lots_cases::ServiceResult<Selection> {
+        let criteria = crate::load::criteria(db, actor, filter).await?;
+        let snapshot = self.snapshot(db).await?;
+        Ok(Selection { snapshot, criteria })
+    }
+}
+
 /// `old` with each of `fresh` in place of its earlier record (or added), in id order.
 fn merge(old: &[Arc<CaseRecord>], fresh: Vec<CaseRecord>) -> Vec<Arc<CaseRecord>> {
     let mut fresh: HashMap<i64, CaseRecord> = fresh.into_iter().map(|c| (c.id, c)).collect();

@@ -1,5 +1,6 @@
 //! The metrics, as pure functions of records and "now". Definitions: docs/metrics.md.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -18,6 +19,12 @@ const DAY: f64 = 86_400.0;
 
 fn date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&TIME_ZONE).date_naive()
+}
+
+/// The Stockholm month of an instant, `YYYY-MM`.
+fn month(t: DateTime<Utc>) -> String {
+    let d = date(t);
+    format!("{:04}-{:02}", d.year(), d.month())
 }
 
 fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
@@ -46,15 +53,13 @@ impl GroupBy {
         }
     }
 
-    /// The group of a case decided at `decided`.
-    fn key(self, c: &CaseRecord, decided: DateTime<Utc>) -> String {
+    /// The group of a case decided at `decided` (borrowed where it can be: metrics group a
+    /// million records per request).
+    fn key(self, c: &CaseRecord, decided: DateTime<Utc>) -> Cow<'_, str> {
         match self {
-            GroupBy::Department => c.department.clone(),
-            GroupBy::Area => c.area.clone(),
-            GroupBy::Month => {
-                let d = date(decided);
-                format!("{:04}-{:02}", d.year(), d.month())
-            }
+            GroupBy::Department => Cow::Borrowed(&c.department),
+            GroupBy::Area => Cow::Borrowed(&c.area),
+            GroupBy::Month => Cow::Owned(month(decided)),
         }
     }
 }
@@ -94,7 +99,7 @@ pub struct HandlingTimes {
 
 /// Lead time and statutory handling time of decided cases, per group.
 pub fn handling_times(records: &[&CaseRecord], by: GroupBy) -> Vec<HandlingTimes> {
-    let mut groups: BTreeMap<String, [Vec<f64>; 4]> = BTreeMap::new();
+    let mut groups: BTreeMap<Cow<str>, [Vec<f64>; 4]> = BTreeMap::new();
     for c in records {
         let Some(decided) = c.decided_at else {
             continue;
@@ -110,7 +115,7 @@ pub fn handling_times(records: &[&CaseRecord], by: GroupBy) -> Vec<HandlingTimes
     groups
         .into_iter()
         .map(|(group, v)| HandlingTimes {
-            group,
+            group: group.into_owned(),
             lead_time: summary(&v[0], &v[1]),
             statutory_handling_time: summary(&v[2], &v[3]),
         })
@@ -170,7 +175,7 @@ pub fn nki_group(group: String, answers: &[&SurveyRecord], threshold: usize) -> 
 
 /// NKI per group of answered cases.
 pub fn nki(records: &[&CaseRecord], by: GroupBy, threshold: usize) -> Vec<NkiGroup> {
-    let mut groups: BTreeMap<String, Vec<&SurveyRecord>> = BTreeMap::new();
+    let mut groups: BTreeMap<Cow<str>, Vec<&SurveyRecord>> = BTreeMap::new();
     for c in records {
         if let (Some(s), Some(decided)) = (&c.survey, c.decided_at) {
             groups.entry(by.key(c, decided)).or_default().push(s);
@@ -178,7 +183,7 @@ pub fn nki(records: &[&CaseRecord], by: GroupBy, threshold: usize) -> Vec<NkiGro
     }
     groups
         .into_iter()
-        .map(|(g, a)| nki_group(g, &a, threshold))
+        .map(|(g, a)| nki_group(g.into_owned(), &a, threshold))
         .collect()
 }
 
@@ -243,9 +248,9 @@ pub fn linkage(records: &[&CaseRecord], threshold: usize, area_threshold: usize)
         .collect();
     let x: Vec<f64> = answered.iter().map(|a| a.1).collect();
     let y: Vec<f64> = answered.iter().map(|a| a.2).collect();
-    let mut by_area: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut by_area: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for (c, w, n) in &answered {
-        let e = by_area.entry(c.area.clone()).or_default();
+        let e = by_area.entry(c.area.as_str()).or_default();
         e.0.push(*w);
         e.1.push(*n);
     }
@@ -255,7 +260,7 @@ pub fn linkage(records: &[&CaseRecord], threshold: usize, area_threshold: usize)
         .map(|(area, (ax, ay))| {
             let small = ax.len() < area_threshold;
             AreaLinkage {
-                area: area.clone(),
+                area: area.to_string(),
                 n: ax.len(),
                 spearman: if small { None } else { spearman(ax, ay) },
                 slope: if small { None } else { ols(ax, ay) },
@@ -304,18 +309,18 @@ pub fn linkage(records: &[&CaseRecord], threshold: usize, area_threshold: usize)
             })
             .collect::<Vec<_>>()
     };
-    let by_departments_involved = bucketed(&|c| c.departments().len());
+    let by_departments_involved = bucketed(&|c| c.department_codes().len());
     let by_handoffs = bucketed(&|c| c.handoffs.len());
 
     // Attribution: the cases through each department, and the share of their lead time there.
-    let mut through: BTreeMap<String, (Vec<&SurveyRecord>, f64, f64)> = BTreeMap::new();
+    let mut through: BTreeMap<&str, (Vec<&SurveyRecord>, f64, f64)> = BTreeMap::new();
     for (c, _, _) in &answered {
         let Some(decided) = c.decided_at else {
             continue;
         };
         let lead = days(c.received_at, decided);
-        for d in c.departments() {
-            let spent = time_in_department(c, &d, decided);
+        for d in c.department_codes() {
+            let spent = time_in_department(c, d, decided);
             let e = through.entry(d).or_default();
             if let Some(s) = &c.survey {
                 e.0.push(s);
@@ -327,6 +332,7 @@ pub fn linkage(records: &[&CaseRecord], threshold: usize, area_threshold: usize)
     let attribution = through
         .into_iter()
         .map(|(department, (answers, spent, lead))| {
+            let department = department.to_string();
             let nki = nki_group(department.clone(), &answers, threshold);
             let share = (!nki.suppressed && lead > 0.0).then(|| (spent / lead).min(1.0));
             Attribution {
@@ -426,11 +432,11 @@ pub fn bottlenecks(
     slope_per_week: Option<f64>,
     now: DateTime<Utc>,
 ) -> Bottlenecks {
-    let mut deps: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut deps: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     let mut ages = [0usize; 5];
     for c in records.iter().filter(|c| c.is_open()) {
         let since = c.owners.last().map_or(c.received_at, |(_, t)| *t);
-        let e = deps.entry(c.department.clone()).or_default();
+        let e = deps.entry(c.department.as_str()).or_default();
         e.0.push(days(since, now).max(0.0));
         e.1.push(working(since, now));
         let age = days(c.received_at, now);
@@ -446,7 +452,7 @@ pub fn bottlenecks(
     let mut departments: Vec<DepartmentLoad> = deps
         .into_iter()
         .map(|(department, (cal, wd))| DepartmentLoad {
-            department,
+            department: department.to_string(),
             open_cases: cal.len(),
             holding_p50_days: quantile(&cal, 0.5),
             holding_p90_days: quantile(&cal, 0.9),
@@ -461,11 +467,11 @@ pub fn bottlenecks(
     });
 
     // (from, to, kind) → (queue times, work times), in days.
-    type EdgeKey = (String, String, String);
+    type EdgeKey<'a> = (&'a str, &'a str, &'a str);
     let mut edges: BTreeMap<EdgeKey, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for h in records.iter().flat_map(|c| &c.handoffs) {
         let e = edges
-            .entry((h.from.clone(), h.to.clone(), h.kind.clone()))
+            .entry((h.from.as_str(), h.to.as_str(), h.kind.as_str()))
             .or_default();
         let queue_end = h.accepted_at.or(h.closed_at).unwrap_or(now);
         e.0.push(days(h.requested_at, queue_end).max(0.0));
@@ -487,9 +493,9 @@ pub fn bottlenecks(
                 work_p90_days: quantile(&work, 0.9),
                 total_delay_days: total,
                 nki_cost_per_case: slope_per_week.map(|s| -s * mean_delay_weeks),
-                from,
-                to,
-                kind,
+                from: from.to_string(),
+                to: to.to_string(),
+                kind: kind.to_string(),
             }
         })
         .collect();
@@ -559,7 +565,9 @@ pub struct Deadlines {
 
 pub fn deadlines(records: &[&CaseRecord], now: DateTime<Utc>, near_days: i64) -> Deadlines {
     let today = date(now);
-    let mut compliance: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+    // (area, (year, month)) → (decided, on time).
+    type Month<'a> = (&'a str, (i32, u32));
+    let mut compliance: BTreeMap<Month, (usize, usize)> = BTreeMap::new();
     let mut overdue = Vec::new();
     let mut due_soon = Vec::new();
     let mut fee_reductions = Vec::new();
@@ -568,7 +576,7 @@ pub fn deadlines(records: &[&CaseRecord], now: DateTime<Utc>, near_days: i64) ->
         if let Some(decided) = c.decided_at {
             let d = date(decided);
             let e = compliance
-                .entry((c.area.clone(), format!("{:04}-{:02}", d.year(), d.month())))
+                .entry((c.area.as_str(), (d.year(), d.month())))
                 .or_default();
             e.0 += 1;
             if d <= due {
@@ -604,9 +612,9 @@ pub fn deadlines(records: &[&CaseRecord], now: DateTime<Utc>, near_days: i64) ->
     Deadlines {
         compliance: compliance
             .into_iter()
-            .map(|((area, month), (decided, on_time))| Compliance {
-                area,
-                month,
+            .map(|((area, (year, month)), (decided, on_time))| Compliance {
+                area: area.to_string(),
+                month: format!("{year:04}-{month:02}"),
                 decided,
                 on_time,
                 share_on_time: on_time as f64 / decided as f64,
@@ -630,12 +638,14 @@ pub struct StateTime {
 /// Time in each status, from the history: every stay in a status that has ended (the case moved
 /// on), per group of the case and status.
 pub fn time_in_state(records: &[&CaseRecord], by: GroupBy) -> Vec<StateTime> {
-    let mut groups: BTreeMap<(String, String), (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    // (group, status) → (calendar days, working days) of each stay.
+    type Stay<'a> = (Cow<'a, str>, &'a str);
+    let mut groups: BTreeMap<Stay, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for c in records.iter().filter(|c| !c.status_changes.is_empty()) {
         let key = by.key(c, c.decided_at.unwrap_or(c.received_at));
         let (mut status, mut since) = ("received", c.received_at);
         for (at, to) in &c.status_changes {
-            let g = groups.entry((key.clone(), status.to_string())).or_default();
+            let g = groups.entry((key.clone(), status)).or_default();
             g.0.push(days(since, *at).max(0.0));
             g.1.push(working(since, *at));
             status = to;
@@ -645,8 +655,8 @@ pub fn time_in_state(records: &[&CaseRecord], by: GroupBy) -> Vec<StateTime> {
     groups
         .into_iter()
         .map(|((group, status), (cal, wd))| StateTime {
-            group,
-            status,
+            group: group.into_owned(),
+            status: status.to_string(),
             summary: summary(&cal, &wd),
         })
         .collect()

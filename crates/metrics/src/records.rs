@@ -52,6 +52,22 @@ impl CaseRecord {
         )
     }
 
+    /// The departments the case passed through, borrowed: its owners and every department
+    /// that accepted a handoff about it.
+    pub fn department_codes(&self) -> Vec<&str> {
+        let mut d: Vec<&str> = self.owners.iter().map(|(o, _)| o.as_str()).collect();
+        d.extend(
+            self.handoffs
+                .iter()
+                .filter(|h| h.accepted_at.is_some())
+                .map(|h| h.to.as_str()),
+        );
+        d.push(&self.department);
+        d.sort_unstable();
+        d.dedup();
+        d
+    }
+
     /// The departments the case passed through: its owners and every department it consulted
     /// or contacted.
     pub fn departments(&self) -> Vec<String> {

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use lots_metrics::compute::{self, Bottlenecks, Deadlines, HandlingTimes, Linkage, NkiGroup};
-use lots_metrics::{CaseRecord, GroupBy, MetricFilter};
+use lots_metrics::{GroupBy, MetricFilter};
 use serde::Serialize;
 
 use crate::auth::Authenticated;
@@ -47,25 +47,8 @@ async fn records(
     state: &AppState,
     actor: &lots_core::Actor,
     filter: &MetricFilter,
-) -> ApiResult<Selection> {
-    let criteria = lots_metrics::load::criteria(&state.db, actor, filter).await?;
-    let snapshot = state
-        .records
-        .snapshot(&state.db)
-        .await
-        .map_err(lots_cases::ServiceError::from)?;
-    Ok(Selection { snapshot, criteria })
-}
-
-struct Selection {
-    snapshot: std::sync::Arc<lots_metrics::cache::Snapshot>,
-    criteria: lots_metrics::load::Criteria,
-}
-
-impl Selection {
-    fn records(&self) -> Vec<&CaseRecord> {
-        self.snapshot.select(&self.criteria)
-    }
+) -> ApiResult<lots_metrics::cache::Selection> {
+    Ok(state.records.selection(&state.db, actor, filter).await?)
 }
 
 /// Lead time (received → decided) and statutory handling time (complete → decided), in calendar

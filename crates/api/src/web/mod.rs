@@ -1,0 +1,423 @@
+//! The web pages: server-rendered Swedish HTML for officers and managers, on the same service
+//! functions and `Actor` as the JSON API. A signed session cookie logs in; every form carries the
+//! session's CSRF token. Not part of the OpenAPI document.
+
+pub mod cases;
+pub mod coordination;
+pub mod dashboard;
+pub mod html;
+pub mod session;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use lots_cases::{FieldError, ServiceError};
+use lots_core::{Actor, Role};
+
+use crate::state::AppState;
+use html::{Viewer, esc};
+use session::Session;
+
+/// The pages, merged into the application beside the API.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/assets/lots.css", get(css))
+        .route("/logga-in", get(login_form).post(login))
+        .route("/logga-ut", post(logout))
+        .route("/arenden", get(cases::mine))
+        .route("/arenden/sok", get(cases::search))
+        .route("/arenden/nytt", get(cases::new_form).post(cases::register))
+        .route("/arenden/{id}", get(cases::show))
+        .route("/arenden/{id}/status", post(cases::change_status))
+        .route(
+            "/arenden/{id}/komplettering",
+            post(cases::request_supplement),
+        )
+        .route(
+            "/arenden/{id}/komplettering/{rid}/inkommen",
+            post(cases::receive_supplement),
+        )
+        .route("/arenden/{id}/forlangning", post(cases::extend))
+        .route("/arenden/{id}/anteckning", post(cases::note))
+        .route("/arenden/{id}/overlamning", post(cases::hand_off))
+        .route("/arenden/{id}/uppgifter", post(cases::edit))
+        .route("/arenden/{id}/avgorande", post(cases::request_decision))
+        .route("/overlamningar", get(coordination::inbox))
+        .route(
+            "/overlamningar/{id}/{action}",
+            post(coordination::handoff_action),
+        )
+        .route("/foretag", get(coordination::company))
+        .route(
+            "/samordnade",
+            get(coordination::bundles).post(coordination::create_bundle),
+        )
+        .route("/samordnade/{id}", get(coordination::bundle))
+        .route(
+            "/samordnade/{id}/arenden",
+            post(coordination::add_to_bundle),
+        )
+        .route("/oversikt", get(dashboard::dashboard))
+}
+
+/// A logged-in user of the pages. A request without a valid session is sent to the login page.
+#[derive(Debug, Clone)]
+pub struct WebUser {
+    pub actor: Actor,
+    pub viewer: Viewer,
+    pub session: Session,
+}
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let refuse = || -> Response {
+            if parts.method == Method::GET || parts.method == Method::HEAD {
+                Redirect::to("/logga-in").into_response()
+            } else {
+                html::message(
+                    StatusCode::FORBIDDEN,
+                    "Du är inte inloggad",
+                    "Logga in igen och försök på nytt. Inget har ändrats.",
+                    None,
+                )
+            }
+        };
+        resolve(&parts.headers, state).await.ok_or_else(refuse)
+    }
+}
+
+/// The logged-in user behind the session cookie in `headers`, if any.
+pub async fn resolve(headers: &HeaderMap, state: &AppState) -> Option<WebUser> {
+    let session = session::session(headers, state)?;
+    let actor = session::actor(&session, state).await?;
+    let user = state.directory.user(actor.user_id).await.ok().flatten();
+    let viewer = Viewer {
+        username: actor.username.clone(),
+        display_name: user
+            .as_ref()
+            .map_or_else(|| actor.username.clone(), |u| u.display_name.clone()),
+        role: actor.role,
+        department: session.department.clone(),
+        csrf: session.csrf.clone(),
+    };
+    Some(WebUser {
+        actor,
+        viewer,
+        session,
+    })
+}
+
+/// The numeric id in a page's path; anything else is the Swedish "not found" page, not a 400.
+#[derive(Debug, Clone, Copy)]
+pub struct WebId(pub i64);
+
+impl FromRequestParts<AppState> for WebId {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) => Ok(WebId(id)),
+            Err(_) => Err(html::message(
+                StatusCode::NOT_FOUND,
+                "Hittades inte",
+                "Adressen pekar inte på något ärende eller samordnat ärende.",
+                None,
+            )),
+        }
+    }
+}
+
+/// A posted form from a logged-in user whose CSRF token matched; anything else is refused with
+/// 403 before a handler runs, so nothing changes.
+#[derive(Debug)]
+pub struct WebForm {
+    pub user: WebUser,
+    pub fields: HashMap<String, String>,
+}
+
+impl WebForm {
+    /// The trimmed value of `name`, `None` when empty or absent.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.fields
+            .get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn raw(&self, name: &str) -> String {
+        self.fields.get(name).cloned().unwrap_or_default()
+    }
+}
+
+impl FromRequest<AppState> for WebForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let user = WebUser::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let fields = read_form(req, state).await?;
+        if !csrf_matches(fields.get("csrf").map(String::as_str), &user.session) {
+            return Err(csrf_refused(Some(&user.viewer)));
+        }
+        Ok(WebForm { user, fields })
+    }
+}
+
+async fn read_form(req: Request, state: &AppState) -> Result<HashMap<String, String>, Response> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(html::message(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Formuläret kunde inte läsas",
+            "Skicka formuläret från sidan. Inget har ändrats.",
+            None,
+        ));
+    }
+    let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+        html::message(
+            StatusCode::BAD_REQUEST,
+            "Formuläret kunde inte läsas",
+            "Formuläret var för stort eller trasigt. Inget har ändrats.",
+            None,
+        )
+    })?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+        html::message(
+            StatusCode::BAD_REQUEST,
+            "Formuläret kunde inte läsas",
+            "Formuläret var trasigt. Inget har ändrats.",
+            None,
+        )
+    })?;
+    Ok(pairs.into_iter().collect())
+}
+
+/// Compares in constant time, so the token cannot be guessed byte by byte.
+fn csrf_matches(posted: Option<&str>, session: &Session) -> bool {
+    let Some(posted) = posted else { return false };
+    let (a, b) = (posted.as_bytes(), session.csrf.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn csrf_refused(viewer: Option<&Viewer>) -> Response {
+    html::message(
+        StatusCode::FORBIDDEN,
+        "Formuläret har gått ut",
+        "Formuläret kom inte från den här inloggningen (säkerhetskoden saknas eller stämmer inte). Ladda om sidan och försök igen. Inget har ändrats.",
+        viewer,
+    )
+}
+
+/// The page for a service error that is not about a form's fields.
+pub fn service_error_page(e: ServiceError, viewer: &Viewer) -> Response {
+    match e {
+        ServiceError::NotFound(_) => html::message(
+            StatusCode::NOT_FOUND,
+            "Hittades inte",
+            "Det finns inget sådant, eller så har du inte behörighet att se det.",
+            Some(viewer),
+        ),
+        ServiceError::Forbidden(_) => html::message(
+            StatusCode::FORBIDDEN,
+            "Ingen behörighet",
+            "Du har inte behörighet till det här. Inget har ändrats.",
+            Some(viewer),
+        ),
+        ServiceError::Validation(errors) => html::message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Uppgifterna behöver rättas",
+            &errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, html::message_sv(&e.message)))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Some(viewer),
+        ),
+        ServiceError::Conflict(_) | ServiceError::PreconditionFailed { .. } => html::message(
+            StatusCode::CONFLICT,
+            "Det gick inte",
+            "Ärendet har ändrats eller tillåter inte det här just nu. Ladda om sidan. Inget har ändrats.",
+            Some(viewer),
+        ),
+        other => {
+            tracing::error!(error = %other, "web page error");
+            html::message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Något gick fel",
+                "Något gick fel hos oss; felet är loggat. Försök igen om en stund.",
+                Some(viewer),
+            )
+        }
+    }
+}
+
+/// 303 See Other to `to` (after a successful form).
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+async fn css() -> Response {
+    let mut r = html::CSS.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    r
+}
+
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match resolve(&headers, &state).await {
+        Some(u) if u.actor.role == Role::Manager => see_other("/oversikt"),
+        Some(_) => see_other("/arenden"),
+        None => see_other("/logga-in"),
+    }
+}
+
+fn login_page(status: StatusCode, csrf: &str, username: &str, error: Option<&str>) -> Response {
+    let (err, attrs) = match error {
+        Some(e) => (
+            format!(
+                "<div class=\"errors\" role=\"alert\" id=\"login-error\"><p>{}</p></div>",
+                esc(e)
+            ),
+            " aria-describedby=\"login-error\" aria-invalid=\"true\"",
+        ),
+        None => (String::new(), ""),
+    };
+    html::page(
+        status,
+        "Logga in",
+        None,
+        "",
+        &format!(
+            "<h1>Logga in</h1>\n{err}<form method=\"post\" action=\"/logga-in\">\
+<input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+<label for=\"username\">Användarnamn</label><input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required value=\"{}\"{attrs}>\
+<label for=\"password\">Lösenord</label><input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required{attrs}>\
+<p><button type=\"submit\">Logga in</button></p></form>",
+            esc(csrf),
+            esc(username)
+        ),
+    )
+}
+
+fn with_cookie(mut r: Response, cookie: HeaderValue) -> Response {
+    r.headers_mut().append(header::SET_COOKIE, cookie);
+    r
+}
+
+async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if resolve(&headers, &state).await.is_some() {
+        return see_other("/");
+    }
+    let now = state.clock.now();
+    match session::session(&headers, &state).filter(|s| s.user_id == 0) {
+        Some(s) => login_page(StatusCode::OK, &s.csrf, "", None),
+        None => {
+            let s = state.session.new_session(None, now);
+            with_cookie(
+                login_page(StatusCode::OK, &s.csrf, "", None),
+                state.session.set_cookie(&s, now),
+            )
+        }
+    }
+}
+
+async fn login(State(state): State<AppState>, req: Request) -> Response {
+    let now = state.clock.now();
+    let current = session::session(req.headers(), &state);
+    let fields = match read_form(req, &state).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let Some(current) = current else {
+        return csrf_refused(None);
+    };
+    if !csrf_matches(fields.get("csrf").map(String::as_str), &current) {
+        return csrf_refused(None);
+    }
+    let username = fields
+        .get("username")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    let password = fields.get("password").cloned().unwrap_or_default();
+    if username.is_empty() || password.is_empty() {
+        return login_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &current.csrf,
+            &username,
+            Some("Fyll i både användarnamn och lösenord."),
+        );
+    }
+    if state.logins.check(&username).is_err() {
+        return login_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            &current.csrf,
+            &username,
+            Some("För många misslyckade inloggningar. Vänta en stund och försök igen."),
+        );
+    }
+    match state.directory.authenticate(&username, &password).await {
+        Ok(user) => {
+            state.logins.succeeded(&username);
+            let s = state
+                .session
+                .new_session(Some((user.id, user.role, user.department.clone())), now);
+            with_cookie(see_other("/"), state.session.set_cookie(&s, now))
+        }
+        Err(ServiceError::BadCredentials) => {
+            state.logins.failed(&username);
+            login_page(
+                StatusCode::UNAUTHORIZED,
+                &current.csrf,
+                &username,
+                Some("Fel användarnamn eller lösenord."),
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "login failed");
+            html::message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Något gick fel",
+                "Inloggningen gick inte att genomföra just nu. Försök igen om en stund.",
+                None,
+            )
+        }
+    }
+}
+
+/// Logs out: the cookie is cleared (the form's CSRF token proves the user meant it).
+async fn logout(State(state): State<AppState>, form: WebForm) -> Response {
+    let _ = form.user;
+    with_cookie(see_other("/logga-in"), state.session.clear_cookie())
+}
+
+/// Field errors keyed by field name, for the forms.
+pub fn errors_of(e: &ServiceError) -> Option<Vec<FieldError>> {
+    match e {
+        ServiceError::Validation(v) => Some(v.clone()),
+        _ => None,
+    }
+}

@@ -1,0 +1,578 @@
+//! The web pages over HTTP, without a browser: the session cookie, CSRF, access, Swedish pages
+//! and the register form's validation. (The browser test is in tests/browser.)
+
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
+
+/// A browser-like client of the pages: no redirects followed, cookies handled by hand.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    set_cookie: Vec<String>,
+    body: String,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: app.base.clone(),
+            cookie: None,
+        }
+    }
+
+    async fn read(&mut self, r: reqwest::Response) -> Page {
+        let set_cookie: Vec<String> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        for c in &set_cookie {
+            let pair = c.split(';').next().unwrap();
+            self.cookie = Some(pair.to_string()).filter(|p| p.as_str() != "lots_session=");
+        }
+        Page {
+            status: r.status(),
+            location: r
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_string()),
+            set_cookie,
+            body: r.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        let r = req.send().await.unwrap();
+        self.read(r).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let mut req = self.client.post(format!("{}{path}", self.base)).form(form);
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        let r = req.send().await.unwrap();
+        self.read(r).await
+    }
+
+    /// Logs in through the login form; returns the session's CSRF token.
+    async fn login(&mut self, username: &str) -> String {
+        let form = self.get("/logga-in").await;
+        assert_eq!(form.status, 200);
+        let csrf = csrf_of(&form.body);
+        let r = self
+            .post(
+                "/logga-in",
+                &[
+                    ("csrf", &csrf),
+                    ("username", username),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let page = self.get("/arenden/sok").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        csrf_of(&page.body)
+    }
+}
+
+fn csrf_of(body: &str) -> String {
+    let start = body.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    body[start..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn logging_in_sets_an_http_only_strict_cookie_and_the_pages_are_swedish() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    // Not logged in: every page sends to the login page.
+    let r = b.get("/arenden").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location.as_deref(), Some("/logga-in"));
+
+    let form = b.get("/logga-in").await;
+    assert!(form.body.contains("<html lang=\"sv\">"));
+    assert!(
+        form.body
+            .contains("<label for=\"username\">Användarnamn</label>")
+    );
+    let csrf = csrf_of(&form.body);
+    // The stylesheet is embedded, fingerprinted and cached for long.
+    let href = form
+        .body
+        .split("rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .unwrap();
+    let href = href.split('"').next().unwrap();
+    assert!(href.starts_with("/assets/lots.css?v="), "{href}");
+    let css = reqwest::get(format!("{}{href}", app.base)).await.unwrap();
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+
+    // A wrong password: refused, in Swedish, and no logged-in session.
+    let wrong = b
+        .post(
+            "/logga-in",
+            &[("csrf", &csrf), ("username", "anna"), ("password", "fel")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Fel användarnamn eller lösenord."));
+    assert!(wrong.set_cookie.is_empty());
+    assert_eq!(b.get("/arenden").await.status, StatusCode::SEE_OTHER);
+
+    let ok = b
+        .post(
+            "/logga-in",
+            &[
+                ("csrf", &csrf),
+                ("username", "anna"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let cookie = ok.set_cookie.first().expect("a session cookie");
+    assert!(cookie.starts_with("lots_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http: {cookie}");
+
+    let anna = app.token("anna").await;
+    let case = app
+        .create_case(
+            &anna,
+            json!({"assignee": "anna", "title": "Tillbyggnad av kafé"}),
+        )
+        .await;
+    let mine = b.get("/arenden").await;
+    assert_eq!(mine.status, 200);
+    assert!(mine.body.contains("<h1>Mina ärenden</h1>"));
+    assert!(mine.body.contains("Tillbyggnad av kafé"));
+    assert!(mine.body.contains(case["reference"].as_str().unwrap()));
+    assert!(mine.body.contains("arbetsdagar kvar"), "a deadline badge");
+    assert!(mine.body.contains("Hoppa till innehållet"));
+    let page = b.get(&format!("/arenden/{}", case["id"])).await;
+    assert_eq!(page.status, 200);
+    for text in [
+        "Händelser",
+        "Registrerat",
+        "Lagstadgad frist",
+        "Ändra status",
+    ] {
+        assert!(page.body.contains(text), "{text} missing");
+    }
+
+    // Logging out ends the session.
+    let csrf = csrf_of(&page.body);
+    let out = b.post("/logga-ut", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(out.set_cookie[0].contains("Max-Age=0"));
+    assert_eq!(b.get("/arenden").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_post_without_the_right_csrf_token_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let case = app.create_case(&anna, json!({})).await;
+    let id = case["id"].as_i64().unwrap();
+    let mut b = Browser::new(&app);
+    let csrf = b.login("anna").await;
+    let notes_before = app.count("case_note").await;
+    let cases_before = app.count("case_record").await;
+    let events_before = app.count("case_event").await;
+
+    let path = format!("/arenden/{id}/anteckning");
+    let none = b.post(&path, &[("text", "utan token")]).await;
+    assert_eq!(none.status, StatusCode::FORBIDDEN);
+    assert!(none.body.contains("Formuläret har gått ut"));
+    let wrong = b
+        .post(&path, &[("csrf", "not-the-token"), ("text", "fel token")])
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let reg = b
+        .post(
+            "/arenden/nytt",
+            &[
+                ("org_number", "556012-5790"),
+                ("company_name", "Exempel AB"),
+                ("area", "food_control"),
+                ("title", "Utan token"),
+            ],
+        )
+        .await;
+    assert_eq!(reg.status, StatusCode::FORBIDDEN);
+    let status = b
+        .post(
+            &format!("/arenden/{id}/status"),
+            &[("csrf", ""), ("to", "in_progress")],
+        )
+        .await;
+    assert_eq!(status.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("case_note").await, notes_before);
+    assert_eq!(app.count("case_record").await, cases_before);
+    assert_eq!(app.count("case_event").await, events_before);
+
+    // Another user's token is no good either.
+    let mut other = Browser::new(&app);
+    let erik_csrf = other.login("erik").await;
+    assert_ne!(erik_csrf, csrf);
+    let cross = b
+        .post(&path, &[("csrf", &erik_csrf), ("text", "eriks token")])
+        .await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("case_note").await, notes_before);
+
+    // The right token works.
+    let ok = b
+        .post(&path, &[("csrf", &csrf), ("text", "Ringde sökanden.")])
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(app.count("case_note").await, notes_before + 1);
+    let page = b.get(&format!("/arenden/{id}")).await;
+    assert!(page.body.contains("Ringde sökanden."));
+
+    // A form login without the login page's token is refused too.
+    let mut fresh = Browser::new(&app);
+    let r = fresh
+        .post("/logga-in", &[("username", "anna"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.set_cookie.is_empty());
+}
+
+#[tokio::test]
+async fn an_officer_cannot_open_or_change_another_departments_case() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let case = app
+        .create_case(&anna, json!({"title": "Hemligt för MHF"}))
+        .await;
+    let id = case["id"].as_i64().unwrap();
+    let mut b = Browser::new(&app);
+    let csrf = b.login("omar").await;
+    // The API says 404 for a case the caller may not see; so do the pages.
+    let api = app
+        .get(
+            &format!("/api/v1/cases/{id}"),
+            Some(&app.token("omar").await),
+        )
+        .await;
+    assert_eq!(api.status, 404);
+    let page = b.get(&format!("/arenden/{id}")).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(!page.body.contains("Hemligt för MHF"));
+    assert!(page.body.contains("Hittades inte"));
+    let events = app.count("case_event").await;
+    let r = b
+        .post(
+            &format!("/arenden/{id}/status"),
+            &[("csrf", &csrf), ("to", "in_progress")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("case_event").await, events);
+    let search = b.get("/arenden/sok?q=Hemligt").await;
+    assert!(!search.body.contains("Hemligt för MHF"));
+    let junk = b.get("/arenden/inte-ett-id").await;
+    assert_eq!(junk.status, StatusCode::NOT_FOUND);
+    assert!(junk.body.contains("Hittades inte"));
+    // Officers have no dashboard.
+    assert_eq!(b.get("/oversikt").await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_register_form_with_bad_input_keeps_the_values_names_the_field_and_creates_nothing() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    let csrf = b.login("anna").await;
+    let before = app.count("case_record").await;
+    let r = b
+        .post(
+            "/arenden/nytt",
+            &[
+                ("csrf", &csrf),
+                ("org_number", "556012-5791"),
+                ("company_name", "Söderby <Pizzeria> AB"),
+                ("area", "building_permit"),
+                ("title", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("case_record").await, before);
+    assert!(r.body.contains("value=\"Söderby &lt;Pizzeria&gt; AB\""));
+    assert!(r.body.contains("value=\"556012-5791\""));
+    assert!(r.body.contains("id=\"f-org_number-error\""));
+    assert!(
+        r.body
+            .contains("aria-describedby=\"f-org_number-hint f-org_number-error\"")
+    );
+    assert!(r.body.contains("Organisationsnumret stämmer inte"));
+    assert!(r.body.contains("id=\"f-title-error\""));
+    assert!(r.body.contains("Fältet måste fyllas i."));
+    assert!(r.body.contains("role=\"alert\""));
+    // The chosen area stays chosen.
+    assert!(
+        r.body
+            .contains("<option value=\"building_permit\" selected>")
+    );
+
+    let bad_date = b
+        .post(
+            "/arenden/nytt",
+            &[
+                ("csrf", &csrf),
+                ("org_number", "556012-5790"),
+                ("company_name", "Exempel AB"),
+                ("area", "food_control"),
+                ("title", "Registrering av livsmedelsanläggning"),
+                ("received_at", "igår"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_date.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_date.body.contains("id=\"f-received_at-error\""));
+    assert_eq!(app.count("case_record").await, before);
+
+    let ok = b
+        .post(
+            "/arenden/nytt",
+            &[
+                ("csrf", &csrf),
+                ("org_number", "5560125790"),
+                ("company_name", "Exempel AB"),
+                ("area", "food_control"),
+                ("title", "Registrering av livsmedelsanläggning"),
+                ("received_at", "2026-01-12"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(app.count("case_record").await, before + 1);
+    let location = ok.location.unwrap();
+    let page = b.get(&location).await;
+    assert!(page.body.contains("Ärendet är registrerat."));
+    assert!(page.body.contains("12 jan. 2026"), "Swedish date");
+    assert!(page.body.contains("Livsmedelskontroll"));
+}
+
+#[tokio::test]
+async fn the_session_cookie_opens_exports_but_no_api_change() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    b.login("maria").await;
+    let dash = b.get("/oversikt").await;
+    assert_eq!(dash.status, 200, "{}", dash.body);
+    for text in [
+        "Översikt",
+        "Flaskhalsar",
+        "NKI per myndighetsområde",
+        "Fristefterlevnad",
+        "Öppna ärenden efter ålder",
+    ] {
+        assert!(dash.body.contains(text), "{text} missing");
+    }
+    let csv = b.get("/api/v1/export/cases.csv").await;
+    assert_eq!(csv.status, 200);
+    let ocel = b.get("/api/v1/export/ocel").await;
+    assert_eq!(ocel.status, 200);
+    assert!(ocel.body.contains("objectTypes") || ocel.body.contains("object"));
+    // The cookie never authorises a change through the API.
+    let mut req = b.client.post(format!("{}/api/v1/cases", b.base)).json(
+        &json!({"org_number": "556012-5790", "company_name": "X AB", "area": "other", "title": "Via kaka"}),
+    );
+    req = req.header("cookie", b.cookie.clone().unwrap());
+    let r = req.send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(app.count("case_record").await, 0);
+}
+
+#[tokio::test]
+async fn the_other_department_accepts_and_completes_a_consultation_from_its_inbox() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let case = app
+        .create_case(&anna, json!({"title": "Ny restaurang"}))
+        .await;
+    let id = case["id"].as_i64().unwrap();
+    let h = app
+        .post(
+            &format!("/api/v1/cases/{id}/handoffs"),
+            Some(&anna),
+            &json!({"to_department": "MHF", "kind": "consultation", "message": "Yttrande om ventilation önskas."}),
+        )
+        .await;
+    assert_eq!(h.status, 201, "{}", h.text);
+    let hid = h.body["id"].as_i64().unwrap();
+    let omar_token = app.token("omar").await;
+
+    let mut b = Browser::new(&app);
+    let csrf = b.login("omar").await;
+    let inbox = b.get("/overlamningar").await;
+    assert_eq!(inbox.status, 200);
+    assert!(inbox.body.contains("Yttrande om ventilation önskas."));
+    assert!(inbox.body.contains(case["reference"].as_str().unwrap()));
+
+    let r = b
+        .post(
+            &format!("/overlamningar/{hid}/acceptera"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(handoff(&app, &omar_token, hid).await["status"], "accepted");
+
+    // A consultation is completed with an answer: without one, the inbox says so and nothing changes.
+    let r = b
+        .post(
+            &format!("/overlamningar/{hid}/slutfor"),
+            &[("csrf", &csrf), ("response", " ")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("Inget har ändrats."));
+    assert!(r.body.contains("En remiss slutförs med ett svar."));
+    assert_eq!(handoff(&app, &omar_token, hid).await["status"], "accepted");
+
+    let r = b
+        .post(
+            &format!("/overlamningar/{hid}/slutfor"),
+            &[("csrf", &csrf), ("response", "Inga synpunkter.")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let done = handoff(&app, &omar_token, hid).await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["response"], "Inga synpunkter.");
+    // The receiving officer still sees the case, with the whole history.
+    let page = b.get(&format!("/arenden/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Överlämning slutförd"));
+    // Accepting twice is refused without a change.
+    let again = b
+        .post(
+            &format!("/overlamningar/{hid}/acceptera"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_when_the_public_base_url_is_https() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.public_base_url = Some("https://lots.example.se".into());
+    })
+    .await;
+    let mut b = Browser::new(&app);
+    let form = b.get("/logga-in").await;
+    let cookie = form.set_cookie.first().expect("the login form's session");
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+}
+
+async fn handoff(app: &TestApp, token: &str, id: i64) -> serde_json::Value {
+    app.get(&format!("/api/v1/handoffs/{id}"), Some(token))
+        .await
+        .body
+}
+
+#[tokio::test]
+async fn a_manager_reassigns_a_case_from_its_page_and_an_officer_may_not() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let case = app.create_case(&anna, json!({"assignee": "anna"})).await;
+    let id = case["id"].as_i64().unwrap();
+    let path = format!("/arenden/{id}/uppgifter");
+    let assignee = |app: &TestApp| {
+        let url = format!("/api/v1/cases/{id}");
+        let token = anna.clone();
+        let app = app.base.clone();
+        async move {
+            reqwest::Client::new()
+                .get(format!("{app}{url}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()["assignee"]
+                .clone()
+        }
+    };
+
+    let mut officer = Browser::new(&app);
+    let csrf = officer.login("anna").await;
+    let title = case["title"].as_str().unwrap();
+    let r = officer
+        .post(
+            &path,
+            &[("csrf", &csrf), ("title", title), ("assignee", "erik")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("Du har inte behörighet"));
+    assert_eq!(assignee(&app).await, "anna");
+
+    let mut manager = Browser::new(&app);
+    let csrf = manager.login("maria").await;
+    let r = manager
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("title", title),
+                ("assignee", "ingen-alls"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("Det finns ingen sådan användare."));
+    assert!(
+        r.body.contains("value=\"ingen-alls\""),
+        "the typed value is kept"
+    );
+    assert_eq!(assignee(&app).await, "anna");
+    let r = manager
+        .post(
+            &path,
+            &[("csrf", &csrf), ("title", title), ("assignee", "erik")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(assignee(&app).await, "erik");
+}

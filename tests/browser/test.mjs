@@ -1,0 +1,222 @@
+// The web pages in a real browser: an officer registers a case, moves it and sends a
+// consultation; an officer of the other department accepts and completes it; the case is
+// decided, the company answers the survey, and the manager's dashboard shows the result.
+// axe-core runs on every page visited; serious or critical violations fail the test.
+// Screenshots go to tests/browser/screenshots/. Run through ./run.sh. The contexts bypass the
+// pages' Content-Security-Policy only so that axe-core can be injected.
+
+import { chromium } from 'playwright-core';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import assert from 'node:assert/strict';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const BASE = process.env.LOTS_BASE_URL;
+const PASSWORD = process.env.LOTS_DEMO_PASSWORD;
+const SHOTS = new URL('./screenshots/', import.meta.url).pathname;
+assert.ok(BASE && PASSWORD, 'LOTS_BASE_URL and LOTS_DEMO_PASSWORD must be set (run.sh sets them)');
+mkdirSync(SHOTS, { recursive: true });
+
+let shot = 0;
+const violations = [];
+
+/** Runs axe-core on the page and saves a screenshot. */
+async function check(page, name) {
+  await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of bad) {
+    violations.push(`${name} (${page.url()}): ${v.id} [${v.impact}] ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
+  }
+  const lang = await page.getAttribute('html', 'lang');
+  assert.equal(lang, 'sv', `${name}: lang="sv"`);
+  shot += 1;
+  await page.screenshot({ path: `${SHOTS}${String(shot).padStart(2, '0')}-${name}.png`, fullPage: true });
+  console.log(`  ✓ ${name}: ${result.violations.length} axe findings, ${bad.length} serious/critical`);
+}
+
+async function login(browser, username) {
+  const context = await browser.newContext({ locale: 'sv-SE', timezoneId: 'Europe/Stockholm', bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(`${BASE}/logga-in`);
+  await page.fill('#username', username);
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/logga-in')), page.click('button[type=submit]')]);
+  return { context, page };
+}
+
+async function submit(page, formSelector) {
+  await Promise.all([page.waitForLoadState('load'), page.locator(`${formSelector} button[type=submit]`).click()]);
+  await page.waitForLoadState('load');
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+});
+
+try {
+  // The login page itself.
+  {
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${BASE}/`);
+    assert.match(new URL(page.url()).pathname, /^\/logga-in/);
+    await check(page, 'logga-in');
+    await context.close();
+  }
+
+  console.log('anna (SBF) registers a case, moves it and sends a consultation to MHF');
+  const anna = await login(browser, 'anna');
+  let page = anna.page;
+  assert.equal(new URL(page.url()).pathname, '/arenden');
+  assert.ok(await page.getByRole('heading', { name: 'Mina ärenden' }).isVisible());
+  await check(page, 'mina-arenden');
+
+  await page.goto(`${BASE}/arenden/nytt`);
+  await check(page, 'registrera');
+  // Bad input first: the form comes back with the field's error and keeps the typed values.
+  await page.fill('#f-org_number', '556036-0794');
+  await page.fill('#f-company_name', 'Webbtest Restaurang AB');
+  await page.selectOption('#f-area', 'building_permit');
+  await page.click('form[action="/arenden/nytt"] button[type=submit]');
+  await page.waitForSelector('#f-org_number-error');
+  assert.equal(await page.inputValue('#f-company_name'), 'Webbtest Restaurang AB');
+  assert.ok(await page.isVisible('#f-title-error'));
+  assert.equal(await page.getAttribute('#f-title', 'aria-invalid'), 'true');
+  await check(page, 'registrera-fel');
+  await page.fill('#f-org_number', '556036-0793');
+  await page.fill('#f-title', 'Nybyggnad av restaurang (webbtest)');
+  await page.fill('#f-description', 'Ansökan om bygglov för restaurang med uteservering.');
+  await page.click('form[action="/arenden/nytt"] button[type=submit]');
+  await page.waitForSelector('text=Ärendet är registrerat.');
+  const caseUrl = page.url().split('?')[0];
+  const reference = (await page.locator('h1').innerText()).split(' ').slice(0, 2).join(' ');
+  assert.match(reference, /^BN \d{4}\/\d{4}$/);
+  console.log(`  registered ${reference} at ${caseUrl}`);
+  await check(page, 'arende-registrerat');
+
+  await page.selectOption('#status-to', 'in_progress');
+  await page.fill('#status-reason', 'Ansökan är komplett');
+  await submit(page, 'form[action$="/status"]');
+  await page.waitForSelector('text=Statusen är ändrad.');
+  assert.ok((await page.locator('dl.facts').first().innerText()).includes('Under handläggning'));
+
+  await page.fill('#note-text', 'Ringde sökanden om ritningarna.');
+  await submit(page, 'form[action$="/anteckning"]');
+  await page.waitForSelector('text=Anteckningen är sparad.');
+
+  await page.selectOption('#ho-to_department', 'MHF');
+  await page.selectOption('#ho-kind', 'consultation');
+  await page.fill('#ho-message', 'Yttrande om ventilation och fettavskiljare önskas.');
+  await submit(page, 'form[action$="/overlamning"]');
+  await page.waitForSelector('text=Överlämningen är skickad.');
+  await check(page, 'arende-remiss-skickad');
+
+  await page.goto(`${BASE}/arenden/sok?q=${encodeURIComponent('webbtest')}`);
+  assert.ok((await page.content()).includes(reference));
+  await check(page, 'sok');
+
+  console.log('omar (MHF) accepts and completes the consultation');
+  const omar = await login(browser, 'omar');
+  page = omar.page;
+  await page.goto(`${BASE}/overlamningar`);
+  await check(page, 'overlamningar-inkorg');
+  const row = page.locator('tr', { hasText: reference });
+  await Promise.all([page.waitForLoadState('load'), row.getByRole('button', { name: 'Acceptera' }).click()]);
+  await page.waitForSelector('text=Överlämningen är accepterad.');
+  const row2 = page.locator('tr', { hasText: reference });
+  await row2.locator('textarea[name=response]').fill('Inga synpunkter om fettavskiljare installeras.');
+  await Promise.all([page.waitForLoadState('load'), row2.getByRole('button', { name: 'Slutför' }).click()]);
+  await page.waitForSelector('text=Överlämningen är slutförd.');
+  await check(page, 'overlamningar-slutford');
+  await page.goto(caseUrl);
+  await check(page, 'arende-mottagare');
+  await omar.context.close();
+
+  console.log('anna decides the case');
+  page = anna.page;
+  await page.goto(caseUrl);
+  assert.ok((await page.content()).includes('Inga synpunkter om fettavskiljare installeras.'));
+  await page.selectOption('#status-to', 'decided');
+  await page.selectOption('#status-decision', 'approved');
+  await page.fill('#status-reason', 'Uppfyller kraven i PBL');
+  await submit(page, 'form[action$="/status"]');
+  await page.waitForSelector('text=Statusen är ändrad.');
+  const timeline = await page.locator('ol.timeline').innerText();
+  for (const text of ['Registrerat', 'Status ändrad', 'Anteckning', 'Överlämning begärd', 'Överlämning accepterad', 'Överlämning slutförd', 'Beslut: Bifall']) {
+    assert.ok(timeline.includes(text), `the timeline shows ${text}`);
+  }
+  await check(page, 'arende-beslutat');
+  await page.goto(`${BASE}/foretag?org=556036-0793`);
+  assert.ok((await page.content()).includes(reference));
+  await check(page, 'foretag');
+  await page.goto(`${BASE}/samordnade`);
+  await check(page, 'samordnade');
+  await anna.context.close();
+
+  console.log('the company answers the survey (its link from the admin invitation export)');
+  const api = await (await browser.newContext({ bypassCSP: true })).request;
+  const tokenResponse = await api.post(`${BASE}/api/v1/auth/token`, { data: { username: 'admin', password: PASSWORD } });
+  assert.equal(tokenResponse.status(), 200);
+  const { access_token: adminToken } = await tokenResponse.json();
+  let surveyUrl;
+  for (let i = 0; i < 60 && !surveyUrl; i += 1) {
+    const csv = await (await api.get(`${BASE}/api/v1/survey-invitations/pending.csv`, { headers: { authorization: `Bearer ${adminToken}` } })).text();
+    const line = csv.split(/\r?\n/).find((l) => l.startsWith(`${reference};`));
+    if (line) surveyUrl = line.split(';').at(-1);
+    else await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.ok(surveyUrl, 'the worker created the survey invitation');
+  {
+    const context = await browser.newContext({ bypassCSP: true });
+    const survey = await context.newPage();
+    await survey.goto(surveyUrl);
+    await check(survey, 'enkat');
+    for (const [name, value] of [['q_overall', 9], ['q_expectations', 8], ['q_ideal', 8], ['information', 5], ['accessibility', 5], ['treatment', 6], ['competence', 5], ['legal_certainty', 5], ['efficiency', 4]]) {
+      await survey.check(`#${name}-${value}`);
+    }
+    await Promise.all([survey.waitForLoadState('load'), survey.click('button[type=submit]')]);
+    await survey.waitForSelector('text=Tack för ditt svar!');
+    await check(survey, 'enkat-tack');
+    await context.close();
+  }
+
+  console.log('maria (SBF manager) sees the result on the dashboard');
+  const maria = await login(browser, 'maria');
+  page = maria.page;
+  assert.equal(new URL(page.url()).pathname, '/oversikt');
+  await check(page, 'oversikt');
+  const today = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm' }).format(new Date());
+  await page.fill('#d-from', today);
+  await page.fill('#d-to', today);
+  await page.selectOption('#d-area', 'building_permit');
+  await Promise.all([page.waitForURL((u) => u.search.includes('from=')), page.click('form.filters button[type=submit]')]);
+  const summary = await page.locator('main p', { hasText: 'Urvalet har' }).innerText();
+  const answered = Number(summary.match(/(\d+) med enkätsvar/)[1]);
+  assert.ok(answered >= 1, `the answered case is counted: ${summary}`);
+  assert.ok((await page.content()).includes('Fristefterlevnad'));
+  await check(page, 'oversikt-i-dag');
+  // The export buttons work with the session cookie.
+  const csvHref = await page.locator('a', { hasText: 'Ärenden som CSV' }).getAttribute('href');
+  const csv = await page.request.get(`${BASE}${csvHref.replaceAll('&amp;', '&')}`);
+  assert.equal(csv.status(), 200);
+  assert.ok((await csv.text()).includes(reference), 'the CSV export holds the case');
+  const ocelHref = await page.locator('a', { hasText: 'OCEL' }).getAttribute('href');
+  const ocel = await page.request.get(`${BASE}${ocelHref.replaceAll('&amp;', '&')}`);
+  assert.equal(ocel.status(), 200);
+  await page.goto(`${BASE}/arenden/sok`);
+  await check(page, 'chef-arenden');
+  await maria.context.close();
+} finally {
+  await browser.close();
+}
+
+if (violations.length) {
+  console.error(`axe-core: ${violations.length} serious or critical violations:\n${violations.join('\n')}`);
+  process.exit(1);
+}
+console.log('browser test passed');
