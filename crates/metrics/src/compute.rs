@@ -644,12 +644,15 @@ pub fn time_in_state(records: &[&CaseRecord], by: GroupBy) -> Vec<StateTime> {
     for c in records.iter().filter(|c| !c.status_changes.is_empty()) {
         let key = by.key(c, c.decided_at.unwrap_or(c.received_at));
         let (mut status, mut since) = ("received", c.received_at);
+        let mut since_day = date(since);
         for (at, to) in &c.status_changes {
+            let day = date(*at);
             let g = groups.entry((key.clone(), status)).or_default();
             g.0.push(days(since, *at).max(0.0));
-            g.1.push(working(since, *at));
+            g.1.push(working_days_between(since_day, day).max(0) as f64);
             status = to;
             since = *at;
+            since_day = day;
         }
     }
     groups

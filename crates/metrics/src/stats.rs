@@ -20,12 +20,19 @@ pub fn quantile(xs: &[f64], p: f64) -> Option<f64> {
     if xs.is_empty() {
         return None;
     }
+    // The two order statistics by selection, not a sort: linear in n, the same values.
     let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
     let h = (v.len() - 1) as f64 * p.clamp(0.0, 1.0);
     let lo = h.floor() as usize;
     let hi = h.ceil() as usize;
-    Some(v[lo] + (h - lo as f64) * (v[hi] - v[lo]))
+    let (_, at_lo, above) = v.select_nth_unstable_by(lo, f64::total_cmp);
+    let at_lo = *at_lo;
+    let at_hi = if hi == lo {
+        at_lo
+    } else {
+        above.iter().copied().min_by(f64::total_cmp)?
+    };
+    Some(at_lo + (h - lo as f64) * (at_hi - at_lo))
 }
 
 /// The 95 % t-interval of the mean.
@@ -236,6 +243,30 @@ mod tests {
     }
 
     const ORACLE: Oracle = include!("../oracle/stats.rs.in");
+
+    #[test]
+    fn quantiles_by_selection_equal_those_of_the_sorted_values() {
+        // A fixed pseudo-random sample with ties.
+        let mut x = 7u64;
+        let xs: Vec<f64> = (0..1001)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((x >> 33) % 97) as f64 / 4.0
+            })
+            .collect();
+        for n in [1, 2, 3, 10, 1001] {
+            let mut s = xs[..n].to_vec();
+            s.sort_by(f64::total_cmp);
+            for p in [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0] {
+                let h = (n - 1) as f64 * p;
+                let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+                let expected = s[lo] + (h - lo as f64) * (s[hi] - s[lo]);
+                assert_eq!(quantile(&xs[..n], p), Some(expected), "n {n}, p {p}");
+            }
+        }
+    }
 
     #[test]
     fn ranks_average_ties() {
