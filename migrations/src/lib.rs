@@ -8,6 +8,7 @@ mod m20261127_000002_deadlines;
 mod m20261127_000003_append_only_events;
 mod m20261127_000004_handoffs_and_bundles;
 mod m20261127_000005_hooks;
+mod m20261127_000007_case_record;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_append_only_events::Migration),
             Box::new(m20261127_000004_handoffs_and_bundles::Migration),
             Box::new(m20261127_000005_hooks::Migration),
+            Box::new(m20261127_000007_case_record::Migration),
         ]
     }
 }
