@@ -15,3 +15,4 @@ mod import;
 mod lifecycle;
 mod metrics;
 mod ops;
+mod record;

@@ -352,7 +352,7 @@ impl Cases {
         let refreshed = self.refresh_deadline(&tx, case.clone()).await?;
         let saved = save(&tx, refreshed.into(), &case, now).await?;
         tx.commit().await?;
-        self.view(saved).await
+        self.view_as(actor, saved).await
     }
 
     pub async fn request_decision(
@@ -399,7 +399,7 @@ impl Cases {
         let refreshed = self.refresh_deadline(&tx, case.clone()).await?;
         let saved = save(&tx, refreshed.into(), &case, now).await?;
         tx.commit().await?;
-        self.view(saved).await
+        self.view_as(actor, saved).await
     }
 }
 
