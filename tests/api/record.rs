@@ -932,7 +932,23 @@ async fn confidential_content_never_leaves_the_owning_department() {
         json!({"to": "in_progress", "reason": SECRET_NOTE}),
     )
     .await;
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{id}/supplement-requests"),
+            Some(&anna),
+            &json!({"message": SECRET_NOTE}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
     consult(&app, &anna, id, "MHF").await;
+    let r = app
+        .transition(
+            &anna,
+            id,
+            json!({"to": "decided", "decision": "approved", "legal_basis": ["PBL 9 kap. 31 §"], "text": SECRET_NOTE}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
 
     // A second, public case with one confidential note and one confidential attachment.
     let open = app
@@ -983,7 +999,16 @@ async fn confidential_content_never_leaves_the_owning_department() {
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.body["title"], "[sekretess]");
         leaks(who, &r.text);
-        for path in ["notes", "events", "parties", "premises", "attachments"] {
+        for path in [
+            "notes",
+            "events",
+            "parties",
+            "premises",
+            "attachments",
+            "supplement-requests",
+            "handoffs",
+            "decision",
+        ] {
             let r = app
                 .get(&format!("/api/v1/cases/{id}/{path}"), Some(token))
                 .await;
