@@ -390,6 +390,16 @@ async fn premises_have_one_main_and_cases_list_by_property() {
         .await
         .invalid_fields();
 
+    // A closed case is archived as it was.
+    app.transition(&anna, b, json!({"to": "withdrawn"})).await;
+    app.post(
+        &format!("/api/v1/cases/{b}/premises"),
+        Some(&anna),
+        &json!({"property_designation": "Haninge Söderby 1:24"}),
+    )
+    .await
+    .problem(409);
+
     // Removing the main premises makes the remaining one main.
     assert_eq!(
         delete(&app, &format!("{premises}/{first_id}"), &anna)
@@ -734,6 +744,36 @@ async fn attachments_are_streamed_checked_and_kept_once() {
     assert_eq!(files, 1);
     assert_eq!(app.count("case_attachment").await, 2);
 
+    // An Office document is a zip inside; a photo by its magic number.
+    let docx = b"PK\x03\x04\x14\0\x06\0[Content_Types].xml".to_vec();
+    let r = upload(
+        &app,
+        &anna,
+        id,
+        Some((
+            "yttrande.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            &docx,
+        )),
+        &[("category", "consultation")],
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let jpeg = b"\xFF\xD8\xFF\xE0\0\x10JFIF\0".to_vec();
+    let r = upload(
+        &app,
+        &anna,
+        id,
+        Some(("foto.jpg", "image/jpeg", &jpeg)),
+        &[("category", "photo")],
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let listed = app
+        .get(&format!("/api/v1/cases/{id}/attachments"), Some(&anna))
+        .await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 3);
+
     // Empty, too large, mislabelled, unknown, missing.
     let r = upload(
         &app,
@@ -812,7 +852,7 @@ async fn attachments_are_streamed_checked_and_kept_once() {
     r.problem(415);
     assert_eq!(
         app.count("case_attachment").await,
-        2,
+        4,
         "nothing partial was kept"
     );
     let leftovers = std::fs::read_dir(dir.join("tmp")).unwrap().count();
@@ -858,7 +898,13 @@ async fn attachments_are_streamed_checked_and_kept_once() {
     let list = app
         .get(&format!("/api/v1/cases/{id}/attachments"), Some(&anna))
         .await;
-    assert_eq!(list.body["items"], json!([]));
+    let left: Vec<&str> = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, ["yttrande.docx", "foto.jpg"]);
     app.get(
         &format!("/api/v1/cases/{id}/attachments/{aid}/content"),
         Some(&anna),
@@ -875,10 +921,12 @@ async fn attachments_are_streamed_checked_and_kept_once() {
     );
     let ev = events(&app, &anna, id).await;
     assert_eq!(last_of(&ev, "attachment_deleted")["data"]["sha256"], sha);
-    assert_eq!(
-        last_of(&ev, "attachment_added")["data"]["name"],
-        "fasadritning.pdf"
-    );
+    let added: Vec<&str> = ev
+        .iter()
+        .filter(|e| e["kind"] == "attachment_added")
+        .map(|e| e["data"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(added, ["fasadritning.pdf", "yttrande.docx", "foto.jpg"]);
 }
 
 /// A confidential case, a confidential note and a confidential attachment; then every way out

@@ -437,6 +437,18 @@ fn redact_content(v: &mut Value) {
     }
 }
 
+/// Parties and premises are part of an open or decided case; a closed or withdrawn one is
+/// archived as it was.
+fn check_changeable(case: &case_record::Model) -> ServiceResult<()> {
+    match case.status.as_str() {
+        "closed" | "withdrawn" => Err(ServiceError::Conflict(format!(
+            "the case is {}; its parties and premises can no longer be changed",
+            case.status
+        ))),
+        _ => Ok(()),
+    }
+}
+
 impl Cases {
     pub async fn parties(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<PartyView>> {
         let case = self.readable(self.db.reader(), actor, id).await?;
@@ -511,6 +523,7 @@ impl Cases {
         };
         let tx = self.db.begin().await?;
         let case = self.owned(&tx, actor, id).await?;
+        check_changeable(&case)?;
         let party = case_party::ActiveModel {
             case_id: Set(case.id),
             kind: Set(kind.as_str().to_string()),
@@ -579,6 +592,7 @@ impl Cases {
         p.finish()?;
         let tx = self.db.begin().await?;
         let case = self.owned(&tx, actor, id).await?;
+        check_changeable(&case)?;
         let party = case_party::Entity::find_by_id(party_id)
             .one(&tx)
             .await?
@@ -628,6 +642,7 @@ impl Cases {
         let now = self.clock.now();
         let tx = self.db.begin().await?;
         let case = self.owned(&tx, actor, id).await?;
+        check_changeable(&case)?;
         let party = case_party::Entity::find_by_id(party_id)
             .one(&tx)
             .await?
@@ -685,6 +700,7 @@ impl Cases {
         };
         let tx = self.db.begin().await?;
         let case = self.owned(&tx, actor, id).await?;
+        check_changeable(&case)?;
         let existing = case_premises::Entity::find()
             .filter(case_premises::Column::CaseId.eq(case.id))
             .all(&tx)
@@ -785,6 +801,7 @@ impl Cases {
         p.finish()?;
         let tx = self.db.begin().await?;
         let case = self.owned(&tx, actor, id).await?;
+        check_changeable(&case)?;
         let existing = case_premises::Entity::find()
             .filter(case_premises::Column::CaseId.eq(case.id))
             .all(&tx)
@@ -854,6 +871,7 @@ impl Cases {
         let now = self.clock.now();
         let tx = self.db.begin().await?;
         let case = self.owned(&tx, actor, id).await?;
+        check_changeable(&case)?;
         let existing = case_premises::Entity::find()
             .filter(case_premises::Column::CaseId.eq(case.id))
             .order_by_asc(case_premises::Column::Id)
