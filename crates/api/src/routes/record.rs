@@ -330,7 +330,7 @@ pub struct AttachmentUpload {
 
 fn upload_error(e: UploadError) -> ApiError {
     match e {
-        UploadError::TooLarge(limit) => ApiError::payload_too_large(limit as usize),
+        UploadError::TooLarge(limit) => ApiError::file_too_large(limit),
         UploadError::UnsupportedType(detail) => ApiError::unsupported_media_type(detail),
         UploadError::Service(e) => e.into(),
     }
