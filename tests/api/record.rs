@@ -653,6 +653,8 @@ async fn notes_priority_labels_and_case_types() {
         json!({"from": ["uteservering", "prio"], "to": ["brådskande"]})
     );
     assert_eq!(ids(&app, &anna, "priority=urgent").await, [id]);
+    assert_eq!(ids(&app, &anna, "label=br%C3%A5dskande").await, [id]);
+    assert!(ids(&app, &anna, "label=uteservering").await.is_empty());
 
     // Notes are internal by default, or public.
     let notes = format!("/api/v1/cases/{id}/notes");

@@ -147,6 +147,8 @@ pub struct CaseFilter {
     pub property: Option<String>,
     /// low, normal, high or urgent; several comma-separated.
     pub priority: Option<String>,
+    /// Cases that carry this label.
+    pub label: Option<String>,
 }
 
 /// Distinguishes a field that is absent (`None`) from one that is `null` (`Some(None)`).
@@ -452,6 +454,22 @@ impl Cases {
                 .map(|x| x.as_str().to_string())
                 .collect();
             cond = cond.add(case_record::Column::Priority.is_in(priorities));
+        }
+        if let Some(l) = non_empty(&filter.label)
+            && let Some(l) = p.check("label", text_len(l, 1, 40))
+        {
+            // Labels are a JSON array: each backend looks inside it its own way.
+            let has_label = match self.db.backend() {
+                sea_orm::DbBackend::Postgres => Expr::cust_with_values(
+                    "case_record.labels @> CAST($1 AS jsonb)",
+                    [json!([l]).to_string()],
+                ),
+                _ => Expr::cust_with_values(
+                    "EXISTS (SELECT 1 FROM json_each(case_record.labels) WHERE json_each.value = ?)",
+                    [l.to_string()],
+                ),
+            };
+            cond = cond.add(has_label);
         }
         let limit = match non_empty(&filter.limit) {
             None => DEFAULT_PAGE,
