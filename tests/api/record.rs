@@ -875,6 +875,10 @@ async fn attachments_are_streamed_checked_and_kept_once() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "application/pdf");
+    assert_eq!(
+        resp.headers()["content-length"].to_str().unwrap(),
+        drawing.len().to_string()
+    );
     assert!(
         resp.headers()["content-disposition"]
             .to_str()

@@ -353,21 +353,20 @@ impl Attachments {
         Ok(out)
     }
 
-    /// One attachment the caller may see, and its bytes.
-    pub async fn content(
+    /// One attachment the caller may see, and its file opened for reading.
+    pub async fn open(
         &self,
         actor: &Actor,
         case_id: i64,
         attachment_id: i64,
-    ) -> ServiceResult<(AttachmentView, Vec<u8>)> {
-        let (case, row) = self.visible(actor, case_id, attachment_id).await?;
-        let _ = case;
-        let bytes = tokio::fs::read(blob_path(&self.settings.dir, &row.sha256))
+    ) -> ServiceResult<(AttachmentView, tokio::fs::File)> {
+        let (_, row) = self.visible(actor, case_id, attachment_id).await?;
+        let file = tokio::fs::File::open(blob_path(&self.settings.dir, &row.sha256))
             .await
             .map_err(|e| {
                 ServiceError::Internal(format!("attachment {} unreadable: {e}", row.id))
             })?;
-        Ok((self.view(row).await?, bytes))
+        Ok((self.view(row).await?, file))
     }
 
     async fn visible(

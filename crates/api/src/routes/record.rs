@@ -486,9 +486,11 @@ pub async fn download_attachment(
     Path((id, attachment_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let (id, attachment_id) = ids(&id, &attachment_id)?;
-    let (view, bytes) = state.attachments.content(&actor, id, attachment_id).await?;
-    let mut response = Body::from(bytes).into_response();
+    let (view, file) = state.attachments.open(&actor, id, attachment_id).await?;
+    // Streamed from disk, never read whole into memory.
+    let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
     let headers = response.headers_mut();
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(view.size));
     if let Ok(v) = HeaderValue::from_str(&view.content_type) {
         headers.insert(header::CONTENT_TYPE, v);
     }
