@@ -376,10 +376,14 @@ async fn wait(mut stopped: tokio::sync::watch::Receiver<bool>) {
 }
 
 async fn load_demo(state: &AppState) -> anyhow::Result<()> {
-    let report = lots_demo::load(
+    let report = lots_demo::load_with(
         &state.db,
         std::env::var("LOTS_DEMO_PASSWORD").ok(),
         &state.surveys,
+        Some(lots_cases::AttachmentSettings {
+            dir: state.config.attachments_path(),
+            max_bytes: state.config.attachment_limit_bytes,
+        }),
     )
     .await?;
     println!("{report}");

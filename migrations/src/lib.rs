@@ -9,6 +9,7 @@ mod m20261127_000003_append_only_events;
 mod m20261127_000004_handoffs_and_bundles;
 mod m20261127_000005_hooks;
 mod m20261127_000006_case_touch;
+mod m20261127_000007_case_record;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_handoffs_and_bundles::Migration),
             Box::new(m20261127_000005_hooks::Migration),
             Box::new(m20261127_000006_case_touch::Migration),
+            Box::new(m20261127_000007_case_record::Migration),
         ]
     }
 }

@@ -19,6 +19,20 @@ async fn the_demo_loads_once_and_its_logins_work() {
         "only into an empty database"
     );
     assert!(report.to_string().contains("anna"));
+    // The full record: parties, premises, a decision with its legal basis, a confidential case.
+    assert_eq!(report.showcase.len(), 2, "{report}");
+    assert!(app.count("case_party").await >= 4);
+    assert_eq!(app.count("case_premises").await, 1);
+    assert_eq!(
+        app.count_where("case_record", "confidential_statute IS NOT NULL")
+            .await,
+        1
+    );
+    assert!(
+        app.count_where("case_decision", "outcome = 'approved' AND text <> ''")
+            .await
+            >= 1
+    );
     assert!(report.logins.len() >= 13);
 
     let login = app

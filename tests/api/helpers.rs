@@ -101,6 +101,7 @@ pub async fn spawn_app_seeded(configure: impl FnOnce(&mut Config), seeded: bool)
     }
     let mut config = Config {
         database_url: url,
+        attachments_dir: Some(test_files_dir()),
         ..Config::default()
     };
     configure(&mut config);
@@ -152,6 +153,7 @@ pub async fn spawn_app_with_routes(extra: axum::Router<AppState>) -> TestApp {
     seed(&db).await;
     let config = Config {
         database_url: url,
+        attachments_dir: Some(test_files_dir()),
         ..Config::default()
     };
     start(config, db, store, extra).await
@@ -206,6 +208,11 @@ async fn start_with_clock(
     }
 }
 
+/// A directory of its own for each test's attachments.
+fn test_files_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("lots-test-files-{}", uuid::Uuid::new_v4().simple()))
+}
+
 async fn fresh_database() -> (String, TestDatabase) {
     let id = uuid::Uuid::new_v4().simple().to_string();
     match std::env::var("TEST_DATABASE_URL") {
@@ -240,6 +247,13 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        if let Some(dir) = &self.config.attachments_dir
+            && dir
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("lots-test-files-"))
+        {
+            let _ = std::fs::remove_dir_all(dir);
         }
         match &self.store {
             TestDatabase::Sqlite(path) if !path.as_os_str().is_empty() => {

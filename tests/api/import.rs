@@ -225,3 +225,41 @@ async fn the_cli_imports_a_file_with_a_progress_bar() {
     assert_eq!(app.count("case_record").await, 2);
     let _ = std::fs::remove_file(path);
 }
+
+/// Case types are data: the seeded types of every area import, unknown ones are refused.
+#[tokio::test]
+async fn imported_case_types_are_checked_against_the_case_type_table() {
+    let app = spawn_app().await;
+    let root = app.token("root").await;
+    let line = |reference: &str, area: &str, case_type: &str| {
+        json!({"reference": reference, "org_number": "556012-5790", "company_name": "Exempel AB",
+               "area": area, "case_type": case_type, "department": "SBF", "title": "Ärende",
+               "received_at": "2024-01-10T09:00:00Z", "events": []})
+        .to_string()
+    };
+    let body = [
+        line("BN 2024/0101", "food_control", "registration"),
+        line("BN 2024/0102", "building_permit", "attefall_notification"),
+    ]
+    .join("\n");
+    let r = import(&app, &root, &body, "").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["imported"], 2, "{}", r.text);
+    let c = case_record::Entity::find()
+        .filter(case_record::Column::Reference.eq("BN 2024/0102"))
+        .one(app.db.reader())
+        .await
+        .unwrap()
+        .unwrap();
+    // A notification type runs on the 4-week notification deadline.
+    assert_eq!(c.due_date.unwrap().to_string(), "2024-02-07");
+    let r = import(
+        &app,
+        &root,
+        &line("BN 2024/0103", "building_permit", "skyscraper"),
+        "",
+    )
+    .await;
+    assert!(r.text.contains("case_type"), "{}", r.text);
+    assert_eq!(app.count("case_record").await, 2);
+}

@@ -68,6 +68,7 @@ async fn a_case_goes_through_its_whole_life_and_the_history_tells_it() {
             "supplement_received",
             "status_changed",
             "status_changed",
+            "decision_registered",
             "status_changed",
             "note_added"
         ]

@@ -16,4 +16,5 @@ mod lifecycle;
 mod metrics;
 mod ops;
 mod oracle;
+mod record;
 mod web;

@@ -55,6 +55,11 @@ pub struct Config {
     pub deadline_approaching_days: i64,
     /// The largest bulk import accepted over HTTP (`lots import` has no limit).
     pub import_limit_bytes: usize,
+    /// Where attachments are kept (`LOTS_ATTACHMENTS_DIR`); by default `data/attachments` next
+    /// to the SQLite database, or in the working directory with PostgreSQL.
+    pub attachments_dir: Option<std::path::PathBuf>,
+    /// The largest attachment accepted (`LOTS_ATTACHMENT_LIMIT_BYTES`).
+    pub attachment_limit_bytes: u64,
     /// NKI groups with fewer answers are suppressed.
     pub nki_threshold: usize,
     /// The same, when areas are compared.
@@ -84,6 +89,8 @@ impl Default for Config {
             webhook_backoff_seconds: 5,
             deadline_approaching_days: 5,
             import_limit_bytes: 256 * 1024 * 1024,
+            attachments_dir: None,
+            attachment_limit_bytes: 25 * 1024 * 1024,
             nki_threshold: 7,
             nki_area_threshold: 10,
         }
@@ -130,6 +137,12 @@ impl Config {
                 })
                 .transpose()
         };
+        if let Some(v) = env("LOTS_ATTACHMENTS_DIR") {
+            config.attachments_dir = Some(v.into());
+        }
+        if let Some(v) = number("LOTS_ATTACHMENT_LIMIT_BYTES")? {
+            config.attachment_limit_bytes = v;
+        }
         if let Some(v) = number("LOTS_TOKEN_TTL_SECONDS")? {
             config.token_ttl_seconds = v;
         }
@@ -186,6 +199,24 @@ impl Config {
 }
 
 impl Config {
+    /// Where attachments are kept: the configured directory, else `data/attachments` beside
+    /// a SQLite database file, else `data/attachments` in the working directory.
+    pub fn attachments_path(&self) -> std::path::PathBuf {
+        if let Some(d) = &self.attachments_dir {
+            return d.clone();
+        }
+        let file = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or_default())
+            .filter(|f| !f.is_empty() && !f.contains(":memory:"));
+        let base = file
+            .and_then(|f| Path::new(f).parent().map(Path::to_path_buf))
+            .unwrap_or_default();
+        base.join("data").join("attachments")
+    }
+
     /// Where companies reach Lots.
     pub fn base_url(&self) -> String {
         self.public_base_url
@@ -229,6 +260,29 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.database_url, "sqlite://x.db");
+    }
+
+    #[test]
+    fn attachments_live_next_to_the_sqlite_database_unless_configured() {
+        let c = Config::load_from(env(&[(
+            "LOTS_DATABASE_URL",
+            "sqlite:///var/lib/lots/lots.db?mode=rwc",
+        )]))
+        .unwrap();
+        assert_eq!(
+            c.attachments_path(),
+            Path::new("/var/lib/lots/data/attachments")
+        );
+        let c =
+            Config::load_from(env(&[("LOTS_DATABASE_URL", "sqlite://lots.db?mode=rwc")])).unwrap();
+        assert_eq!(c.attachments_path(), Path::new("data/attachments"));
+        let c = Config::load_from(env(&[
+            ("LOTS_ATTACHMENTS_DIR", "/srv/files"),
+            ("LOTS_ATTACHMENT_LIMIT_BYTES", "1000"),
+        ]))
+        .unwrap();
+        assert_eq!(c.attachments_path(), Path::new("/srv/files"));
+        assert_eq!(c.attachment_limit_bytes, 1000);
     }
 
     #[test]

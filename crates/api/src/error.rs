@@ -120,6 +120,16 @@ impl ApiError {
         )
     }
 
+    /// An uploaded file over the configured limit.
+    pub fn file_too_large(limit: u64) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Payload too large",
+            format!("the file exceeds the limit of {limit} bytes (attachment_limit_bytes)"),
+        )
+    }
+
     pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

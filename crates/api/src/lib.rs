@@ -16,7 +16,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, header};
 use axum::response::{IntoResponse, Response};
-use lots_cases::{Cases, Directory};
+use lots_cases::{AttachmentSettings, Attachments, Cases, Directory};
 use lots_core::Clock;
 use lots_core::deadline::DeadlineRules;
 use lots_handoff::Handoffs;
@@ -50,6 +50,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "auth", description = "Logging in"),
         (name = "directory", description = "Departments and users"),
         (name = "cases", description = "Cases (ärenden), their lifecycle, notes and history"),
+        (name = "record", description = "The full case record: parties, premises, the decision and its legal basis, case types, attachments"),
         (name = "deadlines", description = "Statutory deadlines: supplement requests, the one extension, requests for a decision"),
         (name = "handoffs", description = "Contacts across departments: transfers, consultations, contacts"),
         (name = "companies", description = "A company's cases across departments, and bundles with a coordinator"),
@@ -80,8 +81,8 @@ impl utoipa::Modify for BearerAuth {
 
 fn api_router() -> OpenApiRouter<AppState> {
     use routes::{
-        auth, cases, companies, deadlines, directory, handoffs, import, metrics, survey_page,
-        surveys, webhooks,
+        auth, cases, companies, deadlines, directory, handoffs, import, metrics, record,
+        survey_page, surveys, webhooks,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::token))
@@ -96,6 +97,24 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::transition_case))
         .routes(routes!(cases::add_note, cases::list_notes))
         .routes(routes!(cases::list_events))
+        .routes(routes!(record::list_parties, record::add_party))
+        .routes(routes!(record::update_party, record::remove_party))
+        .routes(routes!(record::list_premises, record::add_premises))
+        .routes(routes!(record::update_premises, record::remove_premises))
+        .routes(routes!(record::get_decision))
+        .routes(routes!(record::correct_decision))
+        .routes(routes!(record::list_case_types, record::add_case_type))
+        .routes(routes!(record::update_case_type))
+        .merge(
+            // Uploads are limited by `attachment_limit_bytes` as they stream, not by the body limit.
+            OpenApiRouter::new()
+                .routes(routes!(record::upload_attachment, record::list_attachments))
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .routes(routes!(
+            record::download_attachment,
+            record::delete_attachment
+        ))
         .routes(routes!(
             deadlines::request_supplement,
             deadlines::list_supplements
@@ -188,8 +207,16 @@ impl AppState {
             clock.clone(),
             Arc::new(DeadlineRules::with_overrides(&config.deadlines)),
         );
+        let attachments = Attachments::new(
+            cases.clone(),
+            AttachmentSettings {
+                dir: config.attachments_path(),
+                max_bytes: config.attachment_limit_bytes,
+            },
+        );
         Ok(Self {
             directory: Directory::new(db.clone(), clock.clone()),
+            attachments,
             cases: cases.clone(),
             handoffs: Handoffs::new(db.clone(), clock.clone(), cases),
             surveys,

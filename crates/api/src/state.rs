@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use lots_cases::{Cases, Directory};
+use lots_cases::{Attachments, Cases, Directory};
 use lots_handoff::Handoffs;
 use lots_hooks::{Surveys, Webhooks};
 use lots_store::Db;
@@ -17,6 +17,7 @@ pub struct AppState {
     pub db: Db,
     pub directory: Directory,
     pub cases: Cases,
+    pub attachments: Attachments,
     pub handoffs: Handoffs,
     pub surveys: Surveys,
     pub webhooks: Webhooks,

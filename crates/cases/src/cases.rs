@@ -8,10 +8,14 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use lots_core::deadline::DeadlineRules;
-use lots_core::{Actor, Area, CaseStatus, Clock, Decision, OrgNumber, Reference, Role, TIME_ZONE};
+use lots_core::{
+    Actor, Area, CaseStatus, Clock, Decision, NoteVisibility, OrgNumber, Priority,
+    PropertyDesignation, Reference, Role, TIME_ZONE,
+};
 use lots_store::Db;
 use lots_store::entity::{
-    app_user, case_event, case_note, case_record, company, department, supplement_request,
+    app_user, case_event, case_note, case_premises, case_record, company, department,
+    supplement_request,
 };
 use lots_store::events::{NewEvent, append};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
@@ -22,7 +26,11 @@ use sea_orm::{
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
 
+use crate::decisions::{DecisionDetails, check_validity, parse_date, parse_legal_basis};
 use crate::error::{Problems, ServiceError, ServiceResult, text_len};
+use crate::record::{
+    CONFIDENTIAL, ConfidentialInput, Sight, parse_confidential, redact_event_data,
+};
 use crate::view::{CaseView, EventView, Lookups, NoteView, Page};
 
 pub const DEFAULT_PAGE: u64 = 50;
@@ -49,6 +57,12 @@ pub struct NewCase {
     pub assignee: Option<String>,
     /// RFC 3339; defaults to now; never in the future.
     pub received_at: Option<String>,
+    /// low, normal (default), high, urgent.
+    pub priority: Option<String>,
+    /// Free labels, each 1–40 characters, at most 20.
+    pub labels: Option<Vec<String>>,
+    /// Marks the case confidential from the start: `{statute: "OSL 26 kap. 1 §"}`.
+    pub confidential: Option<ConfidentialInput>,
 }
 
 /// `PATCH /api/v1/cases/{id}`: only the fields present change; `assignee: null` unassigns.
@@ -61,6 +75,14 @@ pub struct CasePatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub assignee: Option<Option<String>>,
+    /// low, normal, high, urgent.
+    pub priority: Option<String>,
+    /// Replaces the labels.
+    pub labels: Option<Vec<String>>,
+    /// `{statute}` marks the case confidential (OSL); `null` lifts the marking.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<ConfidentialInput>)]
+    pub confidential: Option<Option<ConfidentialInput>>,
 }
 
 /// `POST /api/v1/cases/{id}/transitions`.
@@ -73,13 +95,28 @@ pub struct TransitionInput {
     pub reason: Option<String>,
     /// Required when `to` is `decided`: approved, rejected, dismissed, written_off.
     pub decision: Option<String>,
+    /// With `decided`: the statute references the decision rests on, each written
+    /// (`"SFS 2010:900 9 kap. 31 §"`, `"PBL 9 kap. 31 §"`) or as `{sfs, chapter?, section?}`.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub legal_basis: Option<Vec<serde_json::Value>>,
+    /// With `decided`: the decision's text.
+    pub text: Option<String>,
+    /// With an approval: the first day a time-limited permit is valid (YYYY-MM-DD).
+    pub valid_from: Option<String>,
+    /// With an approval: the last day a time-limited permit is valid (YYYY-MM-DD).
+    pub valid_to: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"text": "Ringde sökanden om ritningarna."}))]
+#[schema(example = json!({"text": "Ringde sökanden om ritningarna.", "visibility": "internal"}))]
 pub struct NewNote {
     pub text: Option<String>,
+    /// internal (default: the department only) or public (the company may see it).
+    pub visibility: Option<String>,
+    /// `{statute}` makes the note confidential: only the owning department's officers and
+    /// managers see it.
+    pub confidential: Option<ConfidentialInput>,
 }
 
 /// The list filters of `GET /api/v1/cases`, as given in the query string.
@@ -106,10 +143,16 @@ pub struct CaseFilter {
     pub sort: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Cases concerning this property (fastighetsbeteckning, e.g. `Haninge Söderby 1:23`).
+    pub property: Option<String>,
+    /// low, normal, high or urgent; several comma-separated.
+    pub priority: Option<String>,
+    /// Cases that carry this label.
+    pub label: Option<String>,
 }
 
 /// Distinguishes a field that is absent (`None`) from one that is `null` (`Some(None)`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Ok(Some(Option::deserialize(d)?))
@@ -145,19 +188,35 @@ impl Cases {
             }
             Some(a) => p.check("area", a.parse::<Area>()),
         };
-        let case_type = area.and_then(|a| match (a.case_types(), input.case_type.as_deref()) {
-            ([], None) => Some(None),
+        let types = match area {
+            Some(a) => crate::case_types::active_types(self.db.reader(), a).await?,
+            None => Vec::new(),
+        };
+        let case_type = area.and_then(|a| match (types.as_slice(), input.case_type.as_deref()) {
             ([], Some(_)) => {
                 p.add("case_type", format!("the area {a} has no case types"));
                 None
             }
-            (types, None) => Some(Some(types[0].to_string())),
-            (types, Some(t)) if types.contains(&t) => Some(Some(t.to_string())),
+            // Building cases default to the first type (a permit); elsewhere a type is optional.
+            (types, None) if a.case_types().is_empty() || types.is_empty() => Some(None),
+            (types, None) => Some(Some(types[0].clone())),
+            (types, Some(t)) if types.iter().any(|x| x == t.trim()) => {
+                Some(Some(t.trim().to_string()))
+            }
             (types, Some(_)) => {
                 p.add("case_type", format!("must be one of: {}", types.join(", ")));
                 None
             }
         });
+        let priority = match input.priority.as_deref() {
+            None => Some(Priority::Normal),
+            Some(x) => p.check("priority", x.trim().parse::<Priority>()),
+        };
+        let labels = check_labels(&mut p, input.labels.as_deref().unwrap_or_default());
+        let confidential = input
+            .confidential
+            .as_ref()
+            .and_then(|c| parse_confidential(&mut p, "confidential", c));
         let title = p.text("title", input.title.as_deref(), 1, 200);
         let description = p.text("description", input.description.as_deref(), 0, 20_000);
         let received_at = match input.received_at.as_deref() {
@@ -215,7 +274,9 @@ impl Cases {
         else {
             return Err(ServiceError::Internal("validated fields missing".into()));
         };
-        let (Some(department), Some(received_at)) = (department, received_at) else {
+        let (Some(department), Some(received_at), Some(priority)) =
+            (department, received_at, priority)
+        else {
             return Err(ServiceError::Internal("validated fields missing".into()));
         };
         if !actor.may_handle_department(department.id) {
@@ -252,6 +313,9 @@ impl Cases {
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
+            priority: Set(priority.as_str().to_string()),
+            labels: Set(json!(labels)),
+            confidential_statute: Set(confidential.clone()),
             ..Default::default()
         };
         let rule = self.rules.for_case(area, case_type.as_deref());
@@ -267,15 +331,18 @@ impl Cases {
             "department": department.code,
             "assignee": assignee.as_ref().map(|a| &a.username),
             "received_at": received_at,
+            "priority": priority,
+            "labels": labels,
+            "confidential": confidential,
         });
         append(&tx, self.event(actor, &case, "created", now, data)).await?;
         tx.commit().await?;
-        self.view(case).await
+        self.view_as(actor, case).await
     }
 
     pub async fn get(&self, actor: &Actor, id: i64) -> ServiceResult<CaseView> {
         let case = self.readable(self.db.reader(), actor, id).await?;
-        self.view(case).await
+        self.view_as(actor, case).await
     }
 
     pub async fn list(&self, actor: &Actor, filter: CaseFilter) -> ServiceResult<Page<CaseView>> {
@@ -366,6 +433,43 @@ impl Cases {
                         ),
                     ),
             );
+        }
+        if let Some(prop) = non_empty(&filter.property)
+            && let Some(d) = p.check("property", PropertyDesignation::parse(prop))
+        {
+            cond = cond.add(
+                case_record::Column::Id.in_subquery(
+                    Query::select()
+                        .column(case_premises::Column::CaseId)
+                        .from(case_premises::Entity)
+                        .and_where(case_premises::Column::PropertyDesignation.eq(d.as_str()))
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(s) = non_empty(&filter.priority) {
+            let priorities: Vec<String> = s
+                .split(',')
+                .filter_map(|x| p.check("priority", x.trim().parse::<Priority>()))
+                .map(|x| x.as_str().to_string())
+                .collect();
+            cond = cond.add(case_record::Column::Priority.is_in(priorities));
+        }
+        if let Some(l) = non_empty(&filter.label)
+            && let Some(l) = p.check("label", text_len(l, 1, 40))
+        {
+            // Labels are a JSON array: each backend looks inside it its own way.
+            let has_label = match self.db.backend() {
+                sea_orm::DbBackend::Postgres => Expr::cust_with_values(
+                    "case_record.labels @> CAST($1 AS jsonb)",
+                    [json!([l]).to_string()],
+                ),
+                _ => Expr::cust_with_values(
+                    "EXISTS (SELECT 1 FROM json_each(case_record.labels) WHERE json_each.value = ?)",
+                    [l.to_string()],
+                ),
+            };
+            cond = cond.add(has_label);
         }
         let limit = match non_empty(&filter.limit) {
             None => DEFAULT_PAGE,
@@ -471,7 +575,12 @@ impl Cases {
                 .into_iter()
                 .map(|c| {
                     let deadline = self.deadline_view(&c);
-                    lookups.case(c, deadline)
+                    let hide = hides_case(actor, &c);
+                    let mut v = lookups.case(c, deadline);
+                    if hide {
+                        redact_case(&mut v);
+                    }
+                    v
                 })
                 .collect(),
             next_cursor,
@@ -495,10 +604,25 @@ impl Cases {
             .description
             .as_deref()
             .and_then(|d| p.text("description", Some(d), 0, 20_000));
-        if patch.title.is_none() && patch.description.is_none() && patch.assignee.is_none() {
+        let priority = patch
+            .priority
+            .as_deref()
+            .and_then(|x| p.check("priority", x.trim().parse::<Priority>()));
+        let labels = patch.labels.as_deref().map(|l| check_labels(&mut p, l));
+        let confidential = patch.confidential.as_ref().map(|c| {
+            c.as_ref()
+                .and_then(|c| parse_confidential(&mut p, "confidential", c))
+        });
+        if patch.title.is_none()
+            && patch.description.is_none()
+            && patch.assignee.is_none()
+            && patch.priority.is_none()
+            && patch.labels.is_none()
+            && patch.confidential.is_none()
+        {
             p.add(
                 "body",
-                "names no field to change (title, description, assignee)",
+                "names no field to change (title, description, assignee, priority, labels, confidential)",
             );
         }
         p.finish()?;
@@ -549,9 +673,31 @@ impl Cases {
                 model.assignee_id = Set(new_id);
             }
         }
+        if let Some(pr) = priority.filter(|pr| pr.as_str() != case.priority) {
+            changes.insert("priority".into(), json!({"from": case.priority, "to": pr}));
+            model.priority = Set(pr.as_str().to_string());
+        }
+        if let Some(l) = labels.map(|l| json!(l)).filter(|l| *l != case.labels) {
+            changes.insert("labels".into(), json!({"from": case.labels, "to": l}));
+            model.labels = Set(l);
+        }
+        if let Some(c) = confidential.filter(|c| *c != case.confidential_statute) {
+            // Marking or lifting secrecy is the owning department's call, not an admin's.
+            if !actor.may_see_confidential(case.department_id) {
+                return Err(ServiceError::Forbidden(
+                    "only the owning department's officers and managers mark a case confidential"
+                        .into(),
+                ));
+            }
+            changes.insert(
+                "confidential".into(),
+                json!({"from": case.confidential_statute, "to": c}),
+            );
+            model.confidential_statute = Set(c);
+        }
         if changes.is_empty() {
             tx.commit().await?;
-            return self.view(case).await;
+            return self.view_as(actor, case).await;
         }
         let updated = save(&tx, model, &case, now).await?;
         append(
@@ -566,7 +712,7 @@ impl Cases {
         )
         .await?;
         tx.commit().await?;
-        self.view(updated).await
+        self.view_as(actor, updated).await
     }
 
     pub async fn transition(
@@ -602,6 +748,25 @@ impl Cases {
             .as_deref()
             .and_then(|r| p.text("reason", Some(r), 0, 2000))
             .filter(|r| !r.is_empty());
+        let deciding = to == Some(CaseStatus::Decided);
+        for (field, given) in [
+            ("legal_basis", input.legal_basis.is_some()),
+            ("text", input.text.is_some()),
+            ("valid_from", input.valid_from.is_some()),
+            ("valid_to", input.valid_to.is_some()),
+        ] {
+            if given && to.is_some() && !deciding {
+                p.add(field, "is only given when `to` is `decided`");
+            }
+        }
+        let legal_basis =
+            parse_legal_basis(&mut p, input.legal_basis.as_deref().unwrap_or_default());
+        let text = p
+            .text("text", input.text.as_deref(), 0, 50_000)
+            .unwrap_or_default();
+        let valid_from = parse_date(&mut p, "valid_from", input.valid_from.as_deref());
+        let valid_to = parse_date(&mut p, "valid_to", input.valid_to.as_deref());
+        check_validity(&mut p, decision, valid_from, valid_to);
         p.finish()?;
         let Some(to) = to else {
             return Err(ServiceError::Internal("validated fields missing".into()));
@@ -613,8 +778,18 @@ impl Cases {
         let (updated, _) = self
             .change_status(&tx, actor, case, to, reason, decision)
             .await?;
+        if let (CaseStatus::Decided, Some(outcome)) = (to, decision) {
+            let details = DecisionDetails {
+                legal_basis,
+                text,
+                valid_from,
+                valid_to,
+            };
+            self.register_decision(&tx, actor, &updated, outcome, details)
+                .await?;
+        }
         tx.commit().await?;
-        self.view(updated).await
+        self.view_as(actor, updated).await
     }
 
     /// Moves `case` to `to` inside `tx`: checks the lifecycle, writes what the change means for
@@ -673,15 +848,35 @@ impl Cases {
         let now = self.clock.now();
         let mut p = Problems::default();
         let text = p.text("text", input.text.as_deref(), 1, 20_000);
+        let visibility = match input.visibility.as_deref() {
+            None => Some(NoteVisibility::Internal),
+            Some(v) => p.check("visibility", v.trim().parse::<NoteVisibility>()),
+        };
+        let confidential = input
+            .confidential
+            .as_ref()
+            .and_then(|c| parse_confidential(&mut p, "confidential", c));
+        if confidential.is_some() && visibility == Some(NoteVisibility::Public) {
+            p.add("visibility", "a confidential note cannot be public");
+        }
         p.finish()?;
         let text = text.unwrap_or_default();
+        let visibility = visibility.unwrap_or(NoteVisibility::Internal);
         let tx = self.db.begin().await?;
         let case = self.owned(&tx, actor, id).await?;
+        if confidential.is_some() && !actor.may_see_confidential(case.department_id) {
+            return Err(ServiceError::Forbidden(
+                "only the owning department's officers and managers write confidential notes"
+                    .into(),
+            ));
+        }
         let note = case_note::ActiveModel {
             case_id: Set(case.id),
             author_id: Set(actor.user_id),
             text: Set(text.clone()),
             created_at: Set(now),
+            visibility: Set(visibility.as_str().to_string()),
+            confidential_statute: Set(confidential.clone()),
             ..Default::default()
         }
         .insert(&tx)
@@ -693,7 +888,7 @@ impl Cases {
                 &case,
                 "note_added",
                 now,
-                json!({"note_id": note.id, "text": text}),
+                json!({"note_id": note.id, "text": text, "visibility": visibility, "confidential": confidential}),
             ),
         )
         .await?;
@@ -704,11 +899,18 @@ impl Cases {
 
     pub async fn notes(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<NoteView>> {
         let case = self.readable(self.db.reader(), actor, id).await?;
-        let notes = case_note::Entity::find()
+        let sight = Sight::of(actor, &case);
+        if case.confidential_statute.is_some() && !sight.confidential {
+            return Ok(Vec::new());
+        }
+        let notes: Vec<case_note::Model> = case_note::Entity::find()
             .filter(case_note::Column::CaseId.eq(case.id))
             .order_by_asc(case_note::Column::Id)
             .all(self.db.reader())
-            .await?;
+            .await?
+            .into_iter()
+            .filter(|n| sight.confidential || n.confidential_statute.is_none())
+            .collect();
         let lookups =
             Lookups::load(self.db.reader(), [], notes.iter().map(|n| n.author_id)).await?;
         Ok(notes.into_iter().map(|n| lookups.note(n)).collect())
@@ -717,6 +919,8 @@ impl Cases {
     /// The case's history, oldest first.
     pub async fn events(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<EventView>> {
         let case = self.readable(self.db.reader(), actor, id).await?;
+        let sight = Sight::of(actor, &case);
+        let confidential = case.confidential_statute.is_some();
         let events = case_event::Entity::find()
             .filter(case_event::Column::CaseId.eq(case.id))
             .order_by_asc(case_event::Column::Id)
@@ -728,7 +932,13 @@ impl Cases {
             events.iter().filter_map(|e| e.actor_id),
         )
         .await?;
-        Ok(events.into_iter().map(|e| lookups.event(e)).collect())
+        Ok(events
+            .into_iter()
+            .map(|mut e| {
+                e.data = redact_event_data(&e.data, confidential, sight);
+                lookups.event(e)
+            })
+            .collect())
     }
 
     /// The case if the caller may read it; otherwise `NotFound`, as if it did not exist.
@@ -876,11 +1086,55 @@ impl Cases {
         }
     }
 
+    /// The case as `actor` may see it: a confidential case's content is hidden from everyone
+    /// but the owning department's officers and managers.
+    pub async fn view_as(
+        &self,
+        actor: &Actor,
+        case: case_record::Model,
+    ) -> ServiceResult<CaseView> {
+        let hide = hides_case(actor, &case);
+        let mut v = self.view(case).await?;
+        if hide {
+            redact_case(&mut v);
+        }
+        Ok(v)
+    }
+
     pub async fn view(&self, case: case_record::Model) -> ServiceResult<CaseView> {
         let lookups = Lookups::for_cases(self.db.reader(), std::slice::from_ref(&case)).await?;
         let deadline = self.deadline_view(&case);
         Ok(lookups.case(case, deadline))
     }
+}
+
+/// Whether `actor` must get a confidential case with its content hidden.
+pub fn hides_case(actor: &Actor, case: &case_record::Model) -> bool {
+    case.confidential_statute.is_some() && !actor.may_see_confidential(case.department_id)
+}
+
+/// Hides a confidential case's content: what remains is what the public diary shows.
+pub fn redact_case(v: &mut CaseView) {
+    v.title = CONFIDENTIAL.to_string();
+    v.description = String::new();
+    v.labels = Vec::new();
+}
+
+/// Checks labels: at most 20, each 1–40 characters, duplicates dropped.
+fn check_labels(p: &mut Problems, labels: &[String]) -> Vec<String> {
+    if labels.len() > 20 {
+        p.add("labels", "at most 20 labels");
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (i, l) in labels.iter().enumerate() {
+        if let Some(l) = p.check(&format!("labels[{i}]"), text_len(l.trim(), 1, 40))
+            && !out.iter().any(|x| x == l)
+        {
+            out.push(l.to_string());
+        }
+    }
+    out
 }
 
 /// Officers may take an unassigned case or give up their own; any other (re)assignment is for

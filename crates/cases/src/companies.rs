@@ -4,10 +4,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use lots_core::{Actor, Area, CaseStatus, OrgNumber, OrgNumberKind, Role};
-use lots_store::entity::{app_user, bundle, bundle_case, case_record, company, handoff};
+use lots_core::{Actor, Area, CaseStatus, OrgNumber, OrgNumberKind, PartyRole, Role};
+use lots_store::entity::{
+    app_user, bundle, bundle_case, case_party, case_record, company, handoff,
+};
 use lots_store::events::append;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -19,6 +23,9 @@ use crate::view::{CaseView, Lookups};
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseSummary {
     pub reference: String,
+    /// Present (`true`) when the case is confidential: its content is never shown here.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confidential: bool,
     pub area: Area,
     pub department: String,
     pub status: CaseStatus,
@@ -44,8 +51,18 @@ pub struct CompanyView {
     /// `organisation`, or `personal` for a sole trader.
     #[schema(value_type = String)]
     pub kind: OrgNumberKind,
-    /// Newest first, across every department.
-    pub cases: Vec<CompanyCase>,
+    /// Newest first, across every department: the cases the company applied for and those
+    /// where it is a party in any role.
+    pub cases: Vec<CompanyCaseRoles>,
+}
+
+/// One of a company's cases, with the roles the company holds on it (the case's own company is
+/// its applicant).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CompanyCaseRoles {
+    #[serde(flatten)]
+    pub case: CompanyCase,
+    pub roles: Vec<PartyRole>,
 }
 
 /// `POST /api/v1/bundles`.
@@ -106,19 +123,55 @@ impl Cases {
         let co = company::Entity::find()
             .filter(company::Column::OrgNumber.eq(org.as_str()))
             .one(self.db.reader())
-            .await?
-            .ok_or(ServiceError::NotFound("company"))?;
+            .await?;
+        // The company is found through the case's own org number or any party role it holds.
+        let parties = case_party::Entity::find()
+            .filter(case_party::Column::OrgNumber.eq(org.as_str()))
+            .order_by_asc(case_party::Column::Id)
+            .all(self.db.reader())
+            .await?;
+        let (name, company_id) = match (&co, parties.first()) {
+            (Some(c), _) => (c.name.clone(), c.id),
+            (None, Some(p)) => (p.name.clone(), -1),
+            (None, None) => return Err(ServiceError::NotFound("company")),
+        };
+        let party_cases: Vec<i64> = parties.iter().map(|p| p.case_id).collect();
         let rows = case_record::Entity::find()
-            .filter(case_record::Column::CompanyId.eq(co.id))
+            .filter(
+                Condition::any()
+                    .add(case_record::Column::CompanyId.eq(company_id))
+                    .add(case_record::Column::Id.is_in(party_cases)),
+            )
             .order_by_desc(case_record::Column::Id)
             .all(self.db.reader())
             .await?;
+        let mut roles: HashMap<i64, Vec<PartyRole>> = HashMap::new();
+        for p in &parties {
+            let r: Vec<PartyRole> = serde_json::from_value(p.roles.clone()).unwrap_or_default();
+            roles.entry(p.case_id).or_default().extend(r);
+        }
+        let applied: std::collections::HashSet<i64> = rows
+            .iter()
+            .filter(|c| c.company_id == company_id)
+            .map(|c| c.id)
+            .collect();
         let cases = self.company_cases(actor, rows).await?;
         Ok(CompanyView {
-            org_number: co.org_number,
-            name: co.name,
+            org_number: org.as_str().to_string(),
+            name,
             kind: org.kind(),
-            cases: cases.into_iter().map(|(_, c)| c).collect(),
+            cases: cases
+                .into_iter()
+                .map(|(id, case)| {
+                    let mut r = roles.remove(&id).unwrap_or_default();
+                    if applied.contains(&id) {
+                        r.insert(0, PartyRole::Applicant);
+                    }
+                    r.sort();
+                    r.dedup();
+                    CompanyCaseRoles { case, roles: r }
+                })
+                .collect(),
         })
     }
 
@@ -134,7 +187,8 @@ impl Cases {
             .into_iter()
             .map(|c| {
                 let id = c.id;
-                if readable.contains(&id) {
+                // A confidential case is always only summarised here, whoever asks.
+                if readable.contains(&id) && c.confidential_statute.is_none() {
                     let deadline = self.deadline_view(&c);
                     (
                         id,
@@ -419,6 +473,7 @@ impl Cases {
 
 fn summary(lookups: &Lookups, c: case_record::Model) -> CaseSummary {
     CaseSummary {
+        confidential: c.confidential_statute.is_some(),
         reference: c.reference,
         area: c.area.parse().unwrap_or(Area::Other),
         department: lookups

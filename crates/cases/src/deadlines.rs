@@ -223,7 +223,17 @@ impl Cases {
         let mut users: Vec<i64> = rows.iter().map(|r| r.requested_by).collect();
         users.extend(rows.iter().filter_map(|r| r.received_by));
         let lookups = Lookups::load(self.db.reader(), [], users).await?;
-        Ok(rows.into_iter().map(|r| supplement(&lookups, r)).collect())
+        let hide = crate::cases::hides_case(actor, &case);
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let mut v = supplement(&lookups, r);
+                if hide {
+                    v.message = crate::record::CONFIDENTIAL.to_string();
+                }
+                v
+            })
+            .collect())
     }
 
     async fn supplement_view(&self, r: supplement_request::Model) -> ServiceResult<SupplementView> {
@@ -352,7 +362,7 @@ impl Cases {
         let refreshed = self.refresh_deadline(&tx, case.clone()).await?;
         let saved = save(&tx, refreshed.into(), &case, now).await?;
         tx.commit().await?;
-        self.view(saved).await
+        self.view_as(actor, saved).await
     }
 
     pub async fn request_decision(
@@ -399,7 +409,7 @@ impl Cases {
         let refreshed = self.refresh_deadline(&tx, case.clone()).await?;
         let saved = save(&tx, refreshed.into(), &case, now).await?;
         tx.commit().await?;
-        self.view(saved).await
+        self.view_as(actor, saved).await
     }
 }
 

@@ -180,6 +180,14 @@ impl Cases {
                     .map(|c| c.reference),
             );
         }
+        // The active case types of each area, as for cases registered live.
+        let mut types: HashMap<Area, Vec<String>> = HashMap::new();
+        for area in Area::ALL {
+            types.insert(
+                *area,
+                crate::case_types::active_types(self.db.reader(), *area).await?,
+            );
+        }
         let mut missing_deps: HashSet<String> = HashSet::new();
         let mut missing_users: HashSet<String> = HashSet::new();
         let mut seen: HashSet<String> = HashSet::new();
@@ -209,6 +217,7 @@ impl Cases {
                 &mut need_users,
                 options.create_missing,
                 &options.instrument,
+                &types,
             );
             match result {
                 Ok(c) => {
@@ -497,6 +506,8 @@ impl Cases {
                             author_id: Set(author),
                             text: Set(e.text.clone().unwrap_or_default()),
                             created_at: Set(e.at),
+                            visibility: Set("internal".into()),
+                            confidential_statute: Set(None),
                         });
                         push(
                             "note_added",
@@ -630,6 +641,9 @@ impl Cases {
             deadline_paused: Set(false),
             extension_weeks: Set(None),
             decision_due_date: Set(None),
+            priority: Set("normal".into()),
+            labels: Set(serde_json::json!([])),
+            confidential_statute: Set(None),
         };
         // The statutory clock from the imported events, as for live cases.
         let clock_events: Vec<case_event::Model> = events
@@ -810,6 +824,7 @@ fn check(
     need_users: &mut Vec<String>,
     create_missing: bool,
     instrument: &Instrument,
+    case_types: &HashMap<Area, Vec<String>>,
 ) -> Result<Checked, String> {
     let reference = Reference::parse(&l.reference).map_err(|e| format!("reference: {e}"))?;
     if existing.contains(&reference.to_string()) {
@@ -825,11 +840,13 @@ fn check(
         return Err("company_name: is required".into());
     }
     let area: Area = l.area.parse().map_err(|e| format!("area: {e}"))?;
-    let case_type = match (area.case_types(), l.case_type.as_deref()) {
-        ([], None) => None,
+    let types = case_types.get(&area).map(Vec::as_slice).unwrap_or_default();
+    let case_type = match (types, l.case_type.as_deref()) {
         ([], Some(_)) => return Err(format!("case_type: the area {area} has no case types")),
-        (types, None) => Some(types[0].to_string()),
-        (types, Some(t)) if types.contains(&t) => Some(t.to_string()),
+        // Building cases default to the first type (a permit); elsewhere a type is optional.
+        (types, None) if area.case_types().is_empty() || types.is_empty() => None,
+        (types, None) => Some(types[0].clone()),
+        (types, Some(t)) if types.iter().any(|x| x == t) => Some(t.to_string()),
         (types, Some(_)) => return Err(format!("case_type: must be one of {}", types.join(", "))),
     };
     let title = l.title.trim();

@@ -1,19 +1,30 @@
 //! lots-cases: the case service. Departments and users, registration with a gap-free
 //! diarienummer, the lifecycle, notes and the history.
 
+pub mod attachments;
+pub mod case_types;
 pub mod cases;
 pub use cases::save;
 pub mod companies;
 pub mod deadlines;
+pub mod decisions;
 pub mod directory;
 pub mod error;
 pub mod import;
+pub mod record;
 pub mod view;
 
+pub use attachments::{AttachmentSettings, AttachmentView, Attachments, NewAttachment};
+pub use case_types::{CaseTypePatch, CaseTypeView, NewCaseType};
 pub use cases::{CaseFilter, CasePatch, Cases, NewCase, NewNote, TransitionInput};
 pub use companies::{BundleCaseInput, BundleView, CompanyView, NewBundle};
 pub use deadlines::{NewDecisionRequest, NewExtension, NewSupplementRequest, SupplementView};
+pub use decisions::{DecisionCorrection, DecisionRecord, DecisionView, LegalBasisView};
 pub use directory::{DepartmentView, Directory, NewDepartment, NewUser, UserView};
 pub use error::{FieldError, ServiceError, ServiceResult};
 pub use import::{CaseImportReport, ImportOptions};
+pub use record::{
+    ConfidentialInput, Confidentiality, NewParty, NewPremises, PartyPatch, PartyView,
+    PremisesPatch, PremisesView,
+};
 pub use view::{CaseView, EventView, NoteView, Page};

@@ -5,12 +5,13 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use lots_core::deadline::DeadlineView;
-use lots_core::{Area, CaseStatus, Decision};
+use lots_core::{Area, CaseStatus, Decision, NoteVisibility, Priority};
 use lots_store::entity::{app_user, case_event, case_note, case_record, company, department};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
 use crate::error::ServiceResult;
+use crate::record::Confidentiality;
 
 /// A case (ärende).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -19,7 +20,8 @@ use crate::error::ServiceResult;
     "area": "building_permit", "case_type": "permit", "title": "Nybyggnad av restaurang",
     "description": "", "department": "SBF", "assignee": "anna", "status": "in_progress",
     "decision": null, "received_at": "2026-11-02T09:00:00Z", "complete_at": null,
-    "decided_at": null, "closed_at": null, "deadline": null, "version": 3,
+    "decided_at": null, "closed_at": null, "deadline": null, "priority": "normal",
+    "labels": ["uteservering"], "confidential": null, "version": 3,
     "created_at": "2026-11-02T09:05:00Z", "updated_at": "2026-11-03T10:00:00Z"}))]
 pub struct CaseView {
     pub id: i64,
@@ -44,6 +46,12 @@ pub struct CaseView {
     pub closed_at: Option<DateTime<Utc>>,
     /// The statutory deadline or service target; null where the area has none.
     pub deadline: Option<DeadlineView>,
+    pub priority: Priority,
+    pub labels: Vec<String>,
+    /// Set when the case is confidential (sekretess): `{statute}`. Then only the owning
+    /// department's officers and managers see its title, description, parties, premises,
+    /// notes, attachments and decision text.
+    pub confidential: Option<Confidentiality>,
     /// Incremented by every change; send it back in `If-Match`.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -71,6 +79,9 @@ pub struct EventView {
 pub struct NoteView {
     pub id: i64,
     pub text: String,
+    /// internal (the department) or public (the company may see it).
+    pub visibility: NoteVisibility,
+    pub confidential: Option<Confidentiality>,
     /// The author's username.
     pub author: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -178,6 +189,11 @@ impl Lookups {
             decided_at: c.decided_at,
             closed_at: c.closed_at,
             deadline,
+            priority: c.priority.parse().unwrap_or(Priority::Normal),
+            labels: serde_json::from_value(c.labels).unwrap_or_default(),
+            confidential: c
+                .confidential_statute
+                .map(|statute| Confidentiality { statute }),
             version: c.version,
             created_at: c.created_at,
             updated_at: c.updated_at,
@@ -199,6 +215,10 @@ impl Lookups {
         NoteView {
             id: n.id,
             text: n.text,
+            visibility: n.visibility.parse().unwrap_or(NoteVisibility::Internal),
+            confidential: n
+                .confidential_statute
+                .map(|statute| Confidentiality { statute }),
             author: self.username(Some(n.author_id)),
             created_at: n.created_at,
         }

@@ -44,6 +44,14 @@ impl Actor {
         }
     }
 
+    /// Whether the caller may see what is confidential (sekretess) on a case owned by
+    /// `department_id`: only that department's officers and managers, never anyone else, and
+    /// not an admin, whose access is technical.
+    pub fn may_see_confidential(&self, department_id: i64) -> bool {
+        matches!(self.role, Role::Officer | Role::Manager)
+            && self.department_id == Some(department_id)
+    }
+
     /// The department the caller's reads are limited to; `None` means every department.
     pub fn department_scope(&self) -> Option<i64> {
         if self.is_admin() {
@@ -75,6 +83,8 @@ mod tests {
         assert!(!a.may_handle_department(4));
         assert!(!a.may_reassign_in(3));
         assert_eq!(a.department_scope(), Some(3));
+        assert!(a.may_see_confidential(3));
+        assert!(!a.may_see_confidential(4));
     }
 
     #[test]
@@ -91,6 +101,7 @@ mod tests {
         assert!(a.may_handle_department(99));
         assert!(a.may_reassign_in(99));
         assert_eq!(a.department_scope(), None);
+        assert!(!a.may_see_confidential(99));
     }
 
     #[test]

@@ -151,17 +151,29 @@ impl DeadlineRules {
     }
 
     /// The rule for a case: one for its exact type first, else one for its whole area.
+    /// The rule for a case of `area` and `case_type`. A case type without a rule of its own
+    /// follows its class: `notification` for the types named `…_notification` (anmälan), and
+    /// for building cases `permit` for every other (lov, förhandsbesked).
     pub fn for_case(&self, area: Area, case_type: Option<&str>) -> Option<&DeadlineRule> {
-        self.0
-            .iter()
-            .find(|r| {
-                r.area == area && r.case_type.is_some() && r.case_type.as_deref() == case_type
-            })
-            .or_else(|| {
-                self.0
-                    .iter()
-                    .find(|r| r.area == area && r.case_type.is_none())
-            })
+        let exact = |t: Option<&str>| {
+            self.0
+                .iter()
+                .find(|r| r.area == area && r.case_type.is_some() && r.case_type.as_deref() == t)
+        };
+        let class = case_type.map(|t| {
+            if t.ends_with("_notification") {
+                "notification"
+            } else if area == Area::BuildingPermit {
+                "permit"
+            } else {
+                t
+            }
+        });
+        exact(case_type).or_else(|| exact(class)).or_else(|| {
+            self.0
+                .iter()
+                .find(|r| r.area == area && r.case_type.is_none())
+        })
     }
 
     pub fn all(&self) -> &[DeadlineRule] {

@@ -8,17 +8,27 @@ pub mod clock;
 pub mod deadline;
 pub mod nki;
 pub mod org_number;
+pub mod personal_number;
+pub mod property;
+pub mod record;
 pub mod reference;
 pub mod secret;
 pub mod status;
+pub mod statute;
 
 pub use actor::{Actor, Role};
 pub use area::Area;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use org_number::{OrgNumber, OrgNumberError, OrgNumberKind};
+pub use personal_number::{PersonalNumber, PersonalNumberError};
+pub use property::{PropertyDesignation, PropertyDesignationError};
+pub use record::{
+    AttachmentCategory, NoteVisibility, PartyKind, PartyRole, PremisesType, Priority,
+};
 pub use reference::{Reference, ReferenceError};
 pub use secret::Secret;
 pub use status::{CaseStatus, Decision};
+pub use statute::{StatuteError, StatuteReference};
 
 /// The time zone every statutory date and every diary year is reckoned in.
 pub const TIME_ZONE: chrono_tz::Tz = chrono_tz::Europe::Stockholm;

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use anyhow::bail;
 use chrono::{DateTime, Duration, Timelike, Utc};
 use lots_cases::{
-    BundleCaseInput, Cases, Directory, NewBundle, NewCase, NewDecisionRequest, NewDepartment,
-    NewExtension, NewNote, NewSupplementRequest, NewUser, ServiceError, TransitionInput,
+    AttachmentSettings, Attachments, BundleCaseInput, Cases, ConfidentialInput, Directory,
+    NewAttachment, NewBundle, NewCase, NewDecisionRequest, NewDepartment, NewExtension, NewNote,
+    NewParty, NewPremises, NewSupplementRequest, NewUser, ServiceError, TransitionInput,
 };
 use lots_core::org_number::luhn_check_digit;
 use lots_core::{Actor, Area, Clock, ManualClock, Role, SystemClock};
@@ -154,6 +155,8 @@ pub struct DemoReport {
     pub companies: usize,
     /// Survey answers for decided cases.
     pub answers: usize,
+    /// The cases that show the full record: (diarienummer, what it shows).
+    pub showcase: Vec<(String, String)>,
 }
 
 impl fmt::Display for DemoReport {
@@ -166,6 +169,9 @@ impl fmt::Display for DemoReport {
             self.cases,
             self.answers
         )?;
+        for (reference, what) in &self.showcase {
+            writeln!(f, "  {reference}: {what}")?;
+        }
         writeln!(f, "Logins (every demo user has the same password):")?;
         for (username, name, role, dep) in &self.logins {
             writeln!(
@@ -199,6 +205,16 @@ pub async fn load(
     db: &Db,
     password: Option<String>,
     surveys: &Surveys,
+) -> anyhow::Result<DemoReport> {
+    load_with(db, password, surveys, None).await
+}
+
+/// As `load`, keeping the demo's documents in `attachments` (without it, the demo has none).
+pub async fn load_with(
+    db: &Db,
+    password: Option<String>,
+    surveys: &Surveys,
+    attachments: Option<AttachmentSettings>,
 ) -> anyhow::Result<DemoReport> {
     if !is_empty(db).await? {
         bail!(
@@ -368,6 +384,7 @@ pub async fn load(
                     department: None,
                     assignee: (!unassigned).then(|| officer.username.clone()),
                     received_at: Some(received_at.to_rfc3339()),
+                    ..Default::default()
                 },
             )
             .await
@@ -453,6 +470,7 @@ pub async fn load(
                     if to == "in_progress" && rng.random_bool(0.3) {
                         let note = NewNote {
                             text: Some("Ringde sökanden och stämde av underlaget.".into()),
+                            ..Default::default()
                         };
                         cases
                             .add_note(officer, case.id, note)
@@ -463,6 +481,7 @@ pub async fn load(
                         to: Some(to.into()),
                         reason: reason.map(Into::into),
                         decision: decision.map(Into::into),
+                        ..Default::default()
                     };
                     cases
                         .transition(officer, case.id, input, None)
@@ -538,6 +557,7 @@ pub async fn load(
             department: None,
             assignee: Some(officer.username.clone()),
             received_at: Some(received_at.to_rfc3339()),
+            ..Default::default()
         };
         let case = cases.create(officer, input).await.map_err(explain)?;
         clock.set(received_at + Duration::hours(3));
@@ -584,7 +604,7 @@ pub async fn load(
             let mut deps: Vec<String> = view
                 .cases
                 .iter()
-                .map(|c| match c {
+                .map(|c| match &c.case {
                     lots_cases::companies::CompanyCase::Full { case } => case.department.clone(),
                     lots_cases::companies::CompanyCase::Summary { summary } => {
                         summary.department.clone()
@@ -614,7 +634,7 @@ pub async fn load(
         let view = cases.company(&admin_actor, org).await.map_err(explain)?;
         let mut seen = Vec::new();
         for c in view.cases {
-            if let lots_cases::companies::CompanyCase::Full { case } = c {
+            if let lots_cases::companies::CompanyCase::Full { case } = c.case {
                 if seen.contains(&case.department) {
                     continue;
                 }
@@ -690,6 +710,7 @@ pub async fn load(
             department: None,
             assignee: Some(officer.username.clone()),
             received_at: Some(received_at.to_rfc3339()),
+            ..Default::default()
         };
         let case = cases.create(officer, input).await.map_err(explain)?;
         for (day, step) in *steps {
@@ -737,16 +758,293 @@ pub async fn load(
         }
     }
 
+    // The full case record: a restaurant's building permit with its parties, property,
+    // drawings, a consultation and a decision with its legal basis; and a confidential case.
+    clock.set(now - Duration::days(30));
+    let files = attachments.map(|a| Attachments::new(cases.clone(), a));
+    let showcase = record_showcase(
+        &cases,
+        &handoffs,
+        files.as_ref(),
+        &clock,
+        (&staff[0].1[0], &staff[0].2),
+        &staff[1].1[0],
+        DEPARTMENTS[1].code,
+        now,
+    )
+    .await?;
+
     let answered = answer_surveys(db, surveys, &admin_actor, &mut rng, now).await?;
 
     Ok(DemoReport {
         password,
         password_generated,
         logins,
-        cases: plans.len() + 6 + 4,
+        cases: plans.len() + 6 + 4 + showcase.len(),
         companies: companies.len(),
         answers: answered,
+        showcase,
     })
+}
+
+/// The showcase of the full case record; returns the cases it registered and what they show.
+#[allow(clippy::too_many_arguments)]
+async fn record_showcase(
+    cases: &Cases,
+    handoffs: &Handoffs,
+    files: Option<&Attachments>,
+    clock: &ManualClock,
+    (officer, manager): (&Actor, &Actor),
+    consulted: &Actor,
+    consulted_department: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let received_at = now - Duration::days(30);
+    let case = cases
+        .create(
+            officer,
+            NewCase {
+                org_number: Some("556074-7569".into()),
+                company_name: Some("Söderby Krog AB".into()),
+                area: Some(Area::BuildingPermit.as_str().into()),
+                case_type: Some("new_build".into()),
+                title: Some("Nybyggnad av restaurang med uteservering, Söderby 1:23".into()),
+                description: Some(
+                    "Ansökan om bygglov för nybyggnad av restaurang (180 m²).".into(),
+                ),
+                assignee: Some(officer.username.clone()),
+                received_at: Some(received_at.to_rfc3339()),
+                priority: Some("high".into()),
+                labels: Some(vec!["restaurang".into(), "företagslots".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(explain)?;
+    let parties = [
+        (
+            "organisation",
+            Some("556074-7569"),
+            None,
+            "Söderby Krog AB",
+            &["applicant", "operator", "invoice_recipient"][..],
+            Some("info@soderbykrog.se"),
+            Some("08-500 123 45"),
+        ),
+        (
+            "organisation",
+            Some("556036-0793"),
+            None,
+            "Fastighets AB Söderby",
+            &["property_owner"][..],
+            Some("forvaltning@fastighetsoderby.se"),
+            None,
+        ),
+        (
+            "person",
+            None,
+            Some("19811218-9876"),
+            "Karin Ombudsson",
+            &["agent", "contact"][..],
+            Some("karin@arkitektkontoret.se"),
+            Some("070-123 45 67"),
+        ),
+        (
+            "person",
+            None,
+            Some("19701063-2391"),
+            "Sam Ordning",
+            &["signatory"][..],
+            None,
+            None,
+        ),
+    ];
+    for (kind, org, personal, name, roles, email, phone) in parties {
+        cases
+            .add_party(
+                officer,
+                case.id,
+                NewParty {
+                    kind: Some(kind.into()),
+                    org_number: org.map(Into::into),
+                    personal_number: personal.map(Into::into),
+                    name: Some(name.into()),
+                    roles: Some(roles.iter().map(|r| r.to_string()).collect()),
+                    email: email.map(Into::into),
+                    phone: phone.map(Into::into),
+                    address: None,
+                },
+            )
+            .await
+            .map_err(explain)?;
+    }
+    cases
+        .add_premises(
+            officer,
+            case.id,
+            NewPremises {
+                property_designation: Some("Haninge Söderby 1:23".into()),
+                address: Some("Söderbyvägen 4, 136 91 Haninge".into()),
+                sign_name: Some("Söderby Krog".into()),
+                premises_type: Some("restaurant".into()),
+                main: Some(true),
+            },
+        )
+        .await
+        .map_err(explain)?;
+    if let Some(files) = files {
+        for (name, category, body) in [
+            ("situationsplan.pdf", "drawing", "Situationsplan 1:400"),
+            (
+                "fasadritningar.pdf",
+                "drawing",
+                "Fasader mot norr, söder, öster, väster 1:100",
+            ),
+            ("planritning.pdf", "drawing", "Planritning entréplan 1:100"),
+        ] {
+            let mut upload = files.begin().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let bytes = format!("%PDF-1.7\n% {body}\n%%EOF\n");
+            upload
+                .write(bytes.as_bytes())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            files
+                .finish(
+                    officer,
+                    case.id,
+                    NewAttachment {
+                        name: Some(name.into()),
+                        declared_type: Some("application/pdf".into()),
+                        category: Some(category.into()),
+                        confidential: None,
+                    },
+                    Some(upload),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    clock.set(received_at + Duration::days(2));
+    let start = TransitionInput {
+        to: Some("in_progress".into()),
+        ..Default::default()
+    };
+    cases
+        .transition(officer, case.id, start, None)
+        .await
+        .map_err(explain)?;
+    let h = handoffs
+        .request(
+            officer,
+            case.id,
+            NewHandoff {
+                to_department: Some(consulted_department.into()),
+                kind: Some("consultation".into()),
+                message: Some("Yttrande om köksventilation och fettavskiljare önskas.".into()),
+                due_date: None,
+            },
+        )
+        .await
+        .map_err(explain)?;
+    clock.set(received_at + Duration::days(5));
+    handoffs.accept(consulted, h.id).await.map_err(explain)?;
+    clock.set(received_at + Duration::days(12));
+    handoffs
+        .complete(
+            consulted,
+            h.id,
+            HandoffReply {
+                response: Some("Inga synpunkter om fettavskiljare installeras.".into()),
+                reason: None,
+            },
+        )
+        .await
+        .map_err(explain)?;
+    clock.set(received_at + Duration::days(14));
+    cases
+        .add_note(
+            officer,
+            case.id,
+            NewNote {
+                text: Some("Sökanden har informerats om att beslut väntas inom två veckor.".into()),
+                visibility: Some("public".into()),
+                confidential: None,
+            },
+        )
+        .await
+        .map_err(explain)?;
+    clock.set(received_at + Duration::days(20));
+    let decide = TransitionInput {
+        to: Some("decided".into()),
+        decision: Some("approved".into()),
+        legal_basis: Some(vec![
+            serde_json::json!("PBL 9 kap. 31 §"),
+            serde_json::json!("PBL 10 kap. 23 §"),
+        ]),
+        text: Some(
+            "Bygglov beviljas för nybyggnad av restaurang. Åtgärden får påbörjas först när startbesked har getts."
+                .into(),
+        ),
+        ..Default::default()
+    };
+    cases
+        .transition(officer, case.id, decide, None)
+        .await
+        .map_err(explain)?;
+
+    // A confidential case: an application that reveals a person's protected address.
+    clock.set(now - Duration::days(10));
+    let secret = cases
+        .create(
+            officer,
+            NewCase {
+                org_number: Some("811218-9876".into()),
+                company_name: Some("Firma Karin Ombudsson".into()),
+                area: Some(Area::BuildingPermit.as_str().into()),
+                case_type: Some("attefall_notification".into()),
+                title: Some("Attefallshus, sökande med skyddade personuppgifter".into()),
+                description: Some("Sökandens adress omfattas av sekretess.".into()),
+                assignee: Some(officer.username.clone()),
+                received_at: Some((now - Duration::days(10)).to_rfc3339()),
+                confidential: Some(ConfidentialInput {
+                    statute: Some("OSL 21 kap. 3 §".into()),
+                }),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(explain)?;
+    cases
+        .add_note(
+            manager,
+            secret.id,
+            NewNote {
+                text: Some("Skyddad adress enligt Skatteverket; post via Skatteverket.".into()),
+                visibility: None,
+                confidential: Some(ConfidentialInput {
+                    statute: Some("OSL 21 kap. 3 §".into()),
+                }),
+            },
+        )
+        .await
+        .map_err(explain)?;
+    let with_files = if files.is_some() {
+        ", drawings attached"
+    } else {
+        ""
+    };
+    Ok(vec![
+        (
+            case.reference,
+            format!(
+                "a restaurant's building permit with owner, operator, agent and signatory, the property Haninge Söderby 1:23{with_files}, a consultation and a decision with its legal basis"
+            ),
+        ),
+        (
+            secret.reference,
+            "a confidential case (OSL 21 kap. 3 §) with a confidential note; log in as another department's officer to see it redacted".into(),
+        ),
+    ])
 }
 
 /// One step of a generated history.

@@ -751,7 +751,16 @@ impl Handoffs {
                     case: HandoffCase {
                         id: h.case_id,
                         reference: case.map(|c| c.reference.clone()).unwrap_or_default(),
-                        title: case.map(|c| c.title.clone()).unwrap_or_default(),
+                        // A handoff summary never carries a confidential case's content.
+                        title: case
+                            .map(|c| {
+                                if c.confidential_statute.is_some() {
+                                    lots_cases::record::CONFIDENTIAL.to_string()
+                                } else {
+                                    c.title.clone()
+                                }
+                            })
+                            .unwrap_or_default(),
                         area: case.map(|c| c.area.clone()).unwrap_or_default(),
                         department: case.map(|c| dep(c.department_id)).unwrap_or_default(),
                         status: case.map(|c| c.status.clone()).unwrap_or_default(),

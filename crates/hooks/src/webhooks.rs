@@ -377,7 +377,9 @@ pub struct WebhookPayload {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WebhookData {
     /// Every event: the case it concerns (id, reference, org_number, company_name, area,
-    /// case_type, department, status, decision, received_at, due_date).
+    /// case_type, department, status, decision, received_at, due_date, confidential). The
+    /// event's data is the redacted form: personal data masked, and for a confidential case its
+    /// content (title, reason, text) replaced by `[sekretess]`.
     #[schema(value_type = Option<Object>)]
     pub case: Option<serde_json::Value>,
     /// case.* and handoff.*: the history entry (id, kind, at, actor, department, data); for a

@@ -242,6 +242,7 @@ impl Worker {
     /// The webhook body of an outbox row: `{type, timestamp, data}` per Standard Webhooks.
     async fn body(&self, tx: &DatabaseTransaction, row: &outbox::Model) -> Result<String, DbErr> {
         let mut data = serde_json::Map::new();
+        let mut confidential = false;
         if let Some(case_id) = row.case_id
             && let Some(c) = case_record::Entity::find_by_id(case_id).one(tx).await?
         {
@@ -249,9 +250,11 @@ impl Worker {
             let dep = department::Entity::find_by_id(c.department_id)
                 .one(tx)
                 .await?;
+            confidential = c.confidential_statute.is_some();
             data.insert(
                 "case".into(),
                 json!({
+                    "confidential": confidential,
                     "id": c.id,
                     "reference": c.reference,
                     "org_number": co.as_ref().map(|x| &x.org_number),
@@ -283,7 +286,14 @@ impl Worker {
                     .map(|d| d.code),
                 None => None,
             };
-            data.insert("event".into(), json!({"id": e.id, "kind": e.kind, "at": e.at, "actor": actor, "department": dep, "data": e.data}));
+            // A receiver outside the municipality gets the redacted form: no personal data, and
+            // nothing of a confidential case's content.
+            let event_data = lots_cases::record::redact_event_data(
+                &e.data,
+                confidential,
+                lots_cases::record::Sight::NONE,
+            );
+            data.insert("event".into(), json!({"id": e.id, "kind": e.kind, "at": e.at, "actor": actor, "department": dep, "data": event_data}));
         }
         if row.event_type == "survey.invited" {
             // The token is filled in when the delivery is sent: it is never stored.

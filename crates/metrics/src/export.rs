@@ -81,6 +81,10 @@ pub async fn load_log(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceR
             .map(|c| (c.id, (c.org_number, c.name)))
             .collect();
         for c in companies {
+            // A confidential case is exported without its company.
+            if c.confidential_statute.is_some() {
+                continue;
+            }
             if let Some(n) = names.get(&c.company_id) {
                 org_numbers.insert(c.id, n.clone());
             }

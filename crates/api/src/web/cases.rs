@@ -391,6 +391,7 @@ pub async fn register(State(state): State<AppState>, form: WebForm) -> Response 
         department: None,
         assignee: (user.actor.role == Role::Officer).then(|| user.actor.username.clone()),
         received_at: received,
+        ..Default::default()
     };
     match state.cases.create(&user.actor, input).await {
         Ok(case) => see_other(&format!("/arenden/{}?klart=registrerat", case.id)),
@@ -901,6 +902,7 @@ pub async fn change_status(
         to: form.get("to"),
         reason: form.get("reason"),
         decision: form.get("decision"),
+        ..Default::default()
     };
     let r = state
         .cases
@@ -951,6 +953,7 @@ pub async fn extend(State(state): State<AppState>, WebId(id): WebId, form: WebFo
 pub async fn note(State(state): State<AppState>, WebId(id): WebId, form: WebForm) -> Response {
     let input = NewNote {
         text: form.get("text"),
+        ..Default::default()
     };
     let r = state.cases.add_note(&form.user.actor, id, input).await;
     after(&state, &form, id, "note", "anteckning", r).await
@@ -972,6 +975,7 @@ pub async fn edit(State(state): State<AppState>, WebId(id): WebId, form: WebForm
         title: Some(form.raw("title")),
         description: Some(form.raw("description")),
         assignee: Some(form.get("assignee")),
+        ..Default::default()
     };
     let r = state.cases.update(&form.user.actor, id, patch, None).await;
     after(&state, &form, id, "edit", "uppgifter", r).await

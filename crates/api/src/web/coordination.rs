@@ -215,7 +215,7 @@ fn company_cases(view: &CompanyView) -> String {
         "<table><caption>Företagets ärenden i alla förvaltningar</caption><thead><tr><th scope=\"col\">Diarienummer</th><th scope=\"col\">Myndighetsområde</th><th scope=\"col\">Förvaltning</th><th scope=\"col\">Status</th><th scope=\"col\">Inkom</th><th scope=\"col\">Frist</th></tr></thead><tbody>",
     );
     for c in &view.cases {
-        match c {
+        match &c.case {
             CompanyCase::Full { case } => s.push_str(&format!(
                 "<tr><td><a href=\"/arenden/{}\">{}</a><br>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 case.id,
@@ -501,7 +501,7 @@ async fn bundle_page(
         .map(|c| {
             c.cases
                 .into_iter()
-                .filter_map(|c| match c {
+                .filter_map(|c| match c.case {
                     CompanyCase::Full { case } if !in_bundle.contains(&case.reference.as_str()) => {
                         Some((
                             case.id.to_string(),

@@ -11,6 +11,9 @@ pub struct Model {
     pub author_id: i64,
     pub text: String,
     pub created_at: DateTimeUtc,
+    /// internal or public.
+    pub visibility: String,
+    pub confidential_statute: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -30,6 +30,12 @@ pub struct Model {
     pub deadline_paused: bool,
     pub extension_weeks: Option<i32>,
     pub decision_due_date: Option<Date>,
+    /// low, normal, high, urgent.
+    pub priority: String,
+    /// A JSON array of strings.
+    pub labels: Json,
+    /// The OSL reference that makes the case confidential; `None` for a public case.
+    pub confidential_statute: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

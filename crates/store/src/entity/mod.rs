@@ -4,9 +4,14 @@
 pub mod app_user;
 pub mod bundle;
 pub mod bundle_case;
+pub mod case_attachment;
+pub mod case_decision;
 pub mod case_event;
 pub mod case_note;
+pub mod case_party;
+pub mod case_premises;
 pub mod case_record;
+pub mod case_type;
 pub mod company;
 pub mod deadline_notice;
 pub mod department;

@@ -1,0 +1,468 @@
+//! Attachments: documents on a case. The bytes are streamed to a temporary file while they are
+//! hashed and counted, checked against what they claim to be, and kept once per content under
+//! their SHA-256 in the configured directory; the database holds only the metadata. Deleting
+//! an attachment keeps its row and its bytes (the audit record) and hides it from the case.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use lots_core::record::{content_matches, normalise_content_type, sniff, type_of_extension};
+use lots_core::{Actor, AttachmentCategory};
+use lots_store::entity::{case_attachment, case_record};
+use lots_store::events::append;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::cases::Cases;
+use crate::error::{Problems, ServiceError, ServiceResult};
+use crate::record::{ConfidentialInput, Confidentiality, Sight, parse_confidential};
+
+/// How many bytes are kept to recognise the content type.
+const HEAD: usize = 512;
+
+#[derive(Debug, Clone)]
+pub struct AttachmentSettings {
+    /// Where the files live, `{dir}/{sha[..2]}/{sha}`.
+    pub dir: PathBuf,
+    /// The largest file accepted.
+    pub max_bytes: u64,
+}
+
+/// An attachment's metadata.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": 5, "name": "fasadritning.pdf", "category": "drawing", "size": 482113,
+    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "content_type": "application/pdf",
+    "confidential": null, "created_by": "anna", "created_at": "2026-11-27T10:00:00Z"}))]
+pub struct AttachmentView {
+    pub id: i64,
+    pub name: String,
+    pub category: AttachmentCategory,
+    /// Bytes.
+    pub size: i64,
+    /// The SHA-256 of the content, in hex.
+    pub sha256: String,
+    /// What the bytes are (checked against their magic number).
+    pub content_type: String,
+    pub confidential: Option<Confidentiality>,
+    pub created_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The form fields that come with an upload.
+#[derive(Debug, Clone, Default)]
+pub struct NewAttachment {
+    /// The file name the client gave.
+    pub name: Option<String>,
+    /// The content type the client declared for the file part.
+    pub declared_type: Option<String>,
+    pub category: Option<String>,
+    /// An OSL provision that makes the attachment confidential.
+    pub confidential: Option<String>,
+}
+
+/// Why an upload cannot be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("the file exceeds the limit of {0} bytes")]
+    TooLarge(u64),
+    #[error("{0}")]
+    UnsupportedType(String),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<std::io::Error> for UploadError {
+    fn from(e: std::io::Error) -> Self {
+        UploadError::Service(ServiceError::Internal(format!("attachment storage: {e}")))
+    }
+}
+
+impl From<sea_orm::DbErr> for UploadError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        UploadError::Service(e.into())
+    }
+}
+
+/// A file being received: written to a temporary file, hashed and counted as it comes.
+#[derive(Debug)]
+pub struct Upload {
+    file: tokio::fs::File,
+    path: PathBuf,
+    hasher: Sha256,
+    size: u64,
+    head: Vec<u8>,
+    max: u64,
+}
+
+impl Upload {
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), UploadError> {
+        self.size += chunk.len() as u64;
+        if self.size > self.max {
+            return Err(UploadError::TooLarge(self.max));
+        }
+        if self.head.len() < HEAD {
+            let take = (HEAD - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+        self.hasher.update(chunk);
+        self.file.write_all(chunk).await?;
+        Ok(())
+    }
+
+    /// Throws the temporary file away.
+    pub async fn discard(self) {
+        drop(self.file);
+        let _ = tokio::fs::remove_file(&self.path).await;
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Attachments {
+    cases: Cases,
+    settings: AttachmentSettings,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn blob_path(dir: &Path, sha: &str) -> PathBuf {
+    dir.join(&sha[..2]).join(sha)
+}
+
+impl Attachments {
+    pub fn new(cases: Cases, settings: AttachmentSettings) -> Self {
+        Self { cases, settings }
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.settings.max_bytes
+    }
+
+    /// Checks that the caller may add documents to the case before a byte is received.
+    pub async fn check_may_upload(&self, actor: &Actor, case_id: i64) -> ServiceResult<()> {
+        self.cases
+            .owned(self.cases.db.reader(), actor, case_id)
+            .await
+            .map(|_| ())
+    }
+
+    /// Starts receiving a file.
+    pub async fn begin(&self) -> Result<Upload, UploadError> {
+        let tmp = self.settings.dir.join("tmp");
+        tokio::fs::create_dir_all(&tmp).await?;
+        let path = tmp.join(format!("{}.part", hex(&rand::random::<[u8; 16]>())));
+        let file = tokio::fs::File::create(&path).await?;
+        Ok(Upload {
+            file,
+            path,
+            hasher: Sha256::new(),
+            size: 0,
+            head: Vec::new(),
+            max: self.settings.max_bytes,
+        })
+    }
+
+    /// Checks a received file and keeps it. `Ok((view, true))` for a new attachment; the same
+    /// content already on the case gives the existing attachment and `false`.
+    pub async fn finish(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        input: NewAttachment,
+        upload: Option<Upload>,
+    ) -> Result<(AttachmentView, bool), UploadError> {
+        let Some(mut upload) = upload else {
+            return Err(ServiceError::invalid(
+                "file",
+                "is required: send the document as the multipart part `file`",
+            )
+            .into());
+        };
+        let result = self.keep(actor, case_id, input, &mut upload).await;
+        let _ = tokio::fs::remove_file(&upload.path).await;
+        result
+    }
+
+    async fn keep(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        input: NewAttachment,
+        upload: &mut Upload,
+    ) -> Result<(AttachmentView, bool), UploadError> {
+        upload.file.flush().await?;
+        upload.file.sync_all().await?;
+        let mut p = Problems::default();
+        let name = sanitise_name(input.name.as_deref().unwrap_or_default());
+        if name.is_empty() {
+            p.add("file", "the file part needs a file name");
+        }
+        let category = match input.category.as_deref() {
+            None => Some(AttachmentCategory::Other),
+            Some(c) => p.check("category", c.trim().parse::<AttachmentCategory>()),
+        };
+        let confidential = input.confidential.as_ref().and_then(|s| {
+            parse_confidential(
+                &mut p,
+                "confidential",
+                &ConfidentialInput {
+                    statute: Some(s.clone()),
+                },
+            )
+        });
+        if upload.size == 0 {
+            p.add("file", "is empty");
+        }
+        p.finish()?;
+        let sniffed = sniff(&upload.head).ok_or_else(|| {
+            UploadError::UnsupportedType(format!(
+                "the content of `{name}` is none of the accepted types (PDF, PNG, JPEG, GIF, TIFF, ZIP, DOCX, XLSX, ODT, DWG, plain text)"
+            ))
+        })?;
+        let declared = input
+            .declared_type
+            .as_deref()
+            .map(normalise_content_type)
+            .filter(|t| t != "application/octet-stream" && !t.is_empty());
+        if let Some(d) = &declared
+            && !content_matches(d, sniffed)
+        {
+            return Err(ServiceError::invalid(
+                "file",
+                format!("is declared as {d} but its content is {sniffed}"),
+            )
+            .into());
+        }
+        if let Some(by_name) = type_of_extension(&name)
+            && !content_matches(by_name, sniffed)
+        {
+            return Err(ServiceError::invalid(
+                "file",
+                format!("is named `{name}` ({by_name}) but its content is {sniffed}"),
+            )
+            .into());
+        }
+        let content_type = declared.unwrap_or_else(|| sniffed.to_string());
+        let sha = hex(&upload.hasher.clone().finalize());
+        let (Some(category), size) = (category, upload.size as i64) else {
+            return Err(ServiceError::Internal("validated fields missing".into()).into());
+        };
+
+        let now = self.cases.clock.now();
+        let tx = self.cases.db.begin().await?;
+        let case = self.cases.owned(&tx, actor, case_id).await?;
+        if confidential.is_some() && !actor.may_see_confidential(case.department_id) {
+            return Err(ServiceError::Forbidden(
+                "only the owning department's officers and managers add confidential documents"
+                    .into(),
+            )
+            .into());
+        }
+        let existing = case_attachment::Entity::find()
+            .filter(case_attachment::Column::CaseId.eq(case.id))
+            .filter(case_attachment::Column::Sha256.eq(sha.clone()))
+            .filter(case_attachment::Column::DeletedAt.is_null())
+            .one(&tx)
+            .await?;
+        if let Some(e) = existing {
+            tx.commit().await?;
+            return Ok((self.view(e).await?, false));
+        }
+        // Keep the bytes once: move the file into place unless the content is already there.
+        let target = blob_path(&self.settings.dir, &sha);
+        if tokio::fs::metadata(&target).await.is_err() {
+            if let Some(parent) = target.parent() {
+                tokio::fs::create_dir_all(parent).await?;
+            }
+            tokio::fs::rename(&upload.path, &target).await?;
+        }
+        let row = case_attachment::ActiveModel {
+            case_id: Set(case.id),
+            name: Set(name.clone()),
+            category: Set(category.as_str().to_string()),
+            content_type: Set(content_type.clone()),
+            size: Set(size),
+            sha256: Set(sha.clone()),
+            confidential_statute: Set(confidential.clone()),
+            created_by: Set(actor.user_id),
+            created_at: Set(now),
+            deleted_by: Set(None),
+            deleted_at: Set(None),
+            delete_reason: Set(None),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        let data = json!({"attachment_id": row.id, "name": name, "category": category, "size": size,
+            "sha256": sha, "content_type": content_type, "confidential": confidential});
+        append(
+            &tx,
+            self.cases
+                .event(actor, &case, "attachment_added", now, data),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((self.view(row).await?, true))
+    }
+
+    async fn view(&self, m: case_attachment::Model) -> ServiceResult<AttachmentView> {
+        let lookups =
+            crate::view::Lookups::load(self.cases.db.reader(), [], [m.created_by]).await?;
+        Ok(AttachmentView {
+            id: m.id,
+            name: m.name,
+            category: m.category.parse().unwrap_or(AttachmentCategory::Other),
+            size: m.size,
+            sha256: m.sha256,
+            content_type: m.content_type,
+            confidential: m
+                .confidential_statute
+                .map(|statute| Confidentiality { statute }),
+            created_by: lookups.username(Some(m.created_by)),
+            created_at: m.created_at,
+        })
+    }
+
+    /// The attachments the caller may see, oldest first.
+    pub async fn list(&self, actor: &Actor, case_id: i64) -> ServiceResult<Vec<AttachmentView>> {
+        let case = self
+            .cases
+            .readable(self.cases.db.reader(), actor, case_id)
+            .await?;
+        let sight = Sight::of(actor, &case);
+        if case.confidential_statute.is_some() && !sight.confidential {
+            return Ok(Vec::new());
+        }
+        let rows = case_attachment::Entity::find()
+            .filter(case_attachment::Column::CaseId.eq(case.id))
+            .filter(case_attachment::Column::DeletedAt.is_null())
+            .order_by_asc(case_attachment::Column::Id)
+            .all(self.cases.db.reader())
+            .await?;
+        let mut out = Vec::new();
+        for r in rows
+            .into_iter()
+            .filter(|r| sight.confidential || r.confidential_statute.is_none())
+        {
+            out.push(self.view(r).await?);
+        }
+        Ok(out)
+    }
+
+    /// One attachment the caller may see, and its file opened for reading.
+    pub async fn open(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        attachment_id: i64,
+    ) -> ServiceResult<(AttachmentView, tokio::fs::File)> {
+        let (_, row) = self.visible(actor, case_id, attachment_id).await?;
+        let file = tokio::fs::File::open(blob_path(&self.settings.dir, &row.sha256))
+            .await
+            .map_err(|e| {
+                ServiceError::Internal(format!("attachment {} unreadable: {e}", row.id))
+            })?;
+        Ok((self.view(row).await?, file))
+    }
+
+    async fn visible(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        attachment_id: i64,
+    ) -> ServiceResult<(case_record::Model, case_attachment::Model)> {
+        let case = self
+            .cases
+            .readable(self.cases.db.reader(), actor, case_id)
+            .await?;
+        let sight = Sight::of(actor, &case);
+        let row = case_attachment::Entity::find_by_id(attachment_id)
+            .one(self.cases.db.reader())
+            .await?
+            .filter(|r| r.case_id == case.id && r.deleted_at.is_none())
+            .filter(|r| {
+                sight.confidential
+                    || (r.confidential_statute.is_none() && case.confidential_statute.is_none())
+            })
+            .ok_or(ServiceError::NotFound("attachment"))?;
+        Ok((case, row))
+    }
+
+    /// Deletes an attachment from the case: the row stays as the audit record, with who, when
+    /// and why; the event records it too.
+    pub async fn delete(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        attachment_id: i64,
+        reason: Option<String>,
+    ) -> ServiceResult<()> {
+        let mut p = Problems::default();
+        let reason = reason
+            .as_deref()
+            .and_then(|r| p.text("reason", Some(r), 0, 2000))
+            .filter(|r| !r.is_empty());
+        p.finish()?;
+        let now = self.cases.clock.now();
+        let tx = self.cases.db.begin().await?;
+        let case = self.cases.owned(&tx, actor, case_id).await?;
+        let sight = Sight::of(actor, &case);
+        let row = case_attachment::Entity::find_by_id(attachment_id)
+            .one(&tx)
+            .await?
+            .filter(|r| r.case_id == case.id && r.deleted_at.is_none())
+            .filter(|r| sight.confidential || r.confidential_statute.is_none())
+            .ok_or(ServiceError::NotFound("attachment"))?;
+        let mut m: case_attachment::ActiveModel = row.clone().into();
+        m.deleted_at = Set(Some(now));
+        m.deleted_by = Set(Some(actor.user_id));
+        m.delete_reason = Set(reason.clone());
+        m.update(&tx).await?;
+        let data = json!({"attachment_id": row.id, "name": row.name, "sha256": row.sha256,
+            "reason": reason, "confidential": row.confidential_statute});
+        append(
+            &tx,
+            self.cases
+                .event(actor, &case, "attachment_deleted", now, data),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A file name without a path, control characters or quotes, at most 255 characters.
+fn sanitise_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    base.chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(255)
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_lose_their_path_and_quotes() {
+        assert_eq!(
+            sanitise_name("C:\\Users\\a\\ritning \"1\".pdf"),
+            "ritning 1.pdf"
+        );
+        assert_eq!(sanitise_name("../../etc/passwd"), "passwd");
+        assert_eq!(sanitise_name(""), "");
+    }
+
+    #[test]
+    fn blobs_are_spread_by_their_first_two_hex_digits() {
+        let p = blob_path(Path::new("/x"), "abcdef");
+        assert_eq!(p, Path::new("/x/ab/abcdef"));
+    }
+}

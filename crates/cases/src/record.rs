@@ -1,0 +1,989 @@
+//! The full case record beyond the case row: parties (intressenter) in their roles, premises
+//! (anläggning/fastighet), and what confidentiality (sekretess) and personal data hide from
+//! whom. Every change is an event with the old and the new value.
+
+use chrono::{DateTime, Utc};
+use lots_core::{
+    Actor, OrgNumber, PartyKind, PartyRole, PersonalNumber, PremisesType, PropertyDesignation,
+    StatuteReference,
+};
+use lots_store::entity::{case_party, case_premises, case_record};
+use lots_store::events::append;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::cases::{Cases, present};
+use crate::error::{Problems, ServiceError, ServiceResult};
+
+/// What replaces personal data for those who may not see it.
+pub const REDACTED: &str = "[personuppgift]";
+/// What replaces confidential content for those who may not see it.
+pub const CONFIDENTIAL: &str = "[sekretess]";
+
+/// `{statute}`: marks a case, note or attachment confidential under OSL.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"statute": "OSL 26 kap. 1 §"}))]
+pub struct ConfidentialInput {
+    /// The OSL provision, e.g. `OSL 26 kap. 1 §` or `SFS 2009:400 26 kap. 1 §`.
+    pub statute: Option<String>,
+}
+
+/// How a confidential record is marked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Confidentiality {
+    /// The provision, written out: `SFS 2009:400 26 kap. 1 §`.
+    pub statute: String,
+}
+
+/// Checks a confidentiality marking: an OSL provision with its chapter and section.
+pub fn parse_confidential(
+    p: &mut Problems,
+    field: &str,
+    input: &ConfidentialInput,
+) -> Option<String> {
+    let Some(s) = input.statute.as_deref() else {
+        p.add(&format!("{field}.statute"), "is required");
+        return None;
+    };
+    let r = p.check(&format!("{field}.statute"), StatuteReference::parse(s))?;
+    if !r.is_osl() {
+        p.add(
+            &format!("{field}.statute"),
+            "confidentiality rests on the Public Access to Information and Secrecy Act: `OSL {chapter} kap. {section} §` (SFS 2009:400)",
+        );
+        return None;
+    }
+    if r.chapter.is_none() || r.section.is_none() {
+        p.add(
+            &format!("{field}.statute"),
+            "name the chapter and section, e.g. `OSL 26 kap. 1 §`",
+        );
+        return None;
+    }
+    Some(r.to_string())
+}
+
+/// What the caller may see of a case's protected content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sight {
+    /// Confidential content (the owning department's officers and managers).
+    pub confidential: bool,
+    /// Personal data: personnummer, people's names and contact details (the owning department
+    /// and admins).
+    pub personal: bool,
+}
+
+impl Sight {
+    pub fn of(actor: &Actor, case: &case_record::Model) -> Self {
+        Self {
+            confidential: actor.may_see_confidential(case.department_id),
+            personal: actor.may_handle_department(case.department_id),
+        }
+    }
+
+    /// What any outside reader (webhooks, exports) gets.
+    pub const NONE: Sight = Sight {
+        confidential: false,
+        personal: false,
+    };
+}
+
+/// `POST /api/v1/cases/{id}/parties`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "organisation", "org_number": "556012-5790", "name": "Söderby Krog AB",
+    "roles": ["applicant", "operator"], "email": "info@soderbykrog.se", "phone": "08-123 456 78",
+    "address": "Söderbyvägen 4, 136 91 Haninge"}))]
+pub struct NewParty {
+    /// organisation or person.
+    pub kind: Option<String>,
+    /// Organisations: the organisationsnummer.
+    pub org_number: Option<String>,
+    /// People: personnummer or samordningsnummer (personal data).
+    pub personal_number: Option<String>,
+    pub name: Option<String>,
+    /// One or more of applicant, operator, property_owner, contact, invoice_recipient, agent, signatory.
+    pub roles: Option<Vec<String>>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+/// `PATCH /api/v1/cases/{id}/parties/{party_id}`: only the fields present change; `null`
+/// clears a contact detail. The identity (kind, number) does not change: remove and add.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"roles": ["applicant", "operator", "invoice_recipient"], "phone": null}))]
+pub struct PartyPatch {
+    pub name: Option<String>,
+    pub roles: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+}
+
+/// A party on a case. For a caller outside the owning department a person's number is
+/// masked (`19811218-****`) and their name and contact details read `[personuppgift]`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PartyView {
+    pub id: i64,
+    pub kind: PartyKind,
+    pub org_number: Option<String>,
+    pub personal_number: Option<String>,
+    pub name: String,
+    pub roles: Vec<PartyRole>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/cases/{id}/premises`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"property_designation": "Haninge Söderby 1:23", "address": "Söderbyvägen 4, 136 91 Haninge",
+    "sign_name": "Söderby Krog", "premises_type": "restaurant", "main": true}))]
+pub struct NewPremises {
+    /// Fastighetsbeteckning: municipality, block, number (`Haninge Söderby 1:23`).
+    pub property_designation: Option<String>,
+    pub address: Option<String>,
+    /// The name on the sign.
+    pub sign_name: Option<String>,
+    /// restaurant, cafe, shop, food_production, industry, office, residential, school, care,
+    /// hotel, warehouse, agriculture, other.
+    pub premises_type: Option<String>,
+    /// The case's main premises; the first premises of a case is main by default.
+    pub main: Option<bool>,
+}
+
+/// `PATCH /api/v1/cases/{id}/premises/{premises_id}`: only the fields present change.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"sign_name": "Söderby Krog & Bar", "main": true}))]
+pub struct PremisesPatch {
+    pub property_designation: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub sign_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub premises_type: Option<Option<String>>,
+    /// `true` makes this the main premises (the others stop being main).
+    pub main: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PremisesView {
+    pub id: i64,
+    pub property_designation: String,
+    pub address: Option<String>,
+    pub sign_name: Option<String>,
+    pub premises_type: Option<PremisesType>,
+    pub main: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn optional_text(p: &mut Problems, field: &str, v: Option<&str>, max: usize) -> Option<String> {
+    v.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .and_then(|s| p.text(field, Some(s), 1, max))
+}
+
+fn check_email(p: &mut Problems, v: Option<&str>) -> Option<String> {
+    let e = optional_text(p, "email", v, 254)?;
+    let ok = match e.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !e.contains(char::is_whitespace)
+                && !domain.contains('@')
+        }
+        None => false,
+    };
+    if ok {
+        Some(e)
+    } else {
+        p.add("email", "must be an email address, e.g. namn@example.se");
+        None
+    }
+}
+
+fn check_phone(p: &mut Problems, v: Option<&str>) -> Option<String> {
+    let ph = optional_text(p, "phone", v, 40)?;
+    let digits = ph.chars().filter(char::is_ascii_digit).count();
+    if digits >= 5
+        && ph
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-()".contains(c))
+    {
+        Some(ph)
+    } else {
+        p.add(
+            "phone",
+            "must be a phone number: at least 5 digits, with spaces, +, - or () only",
+        );
+        None
+    }
+}
+
+fn check_roles(p: &mut Problems, roles: Option<&Vec<String>>) -> Option<Vec<PartyRole>> {
+    let Some(roles) = roles else {
+        p.add("roles", "is required: one or more roles");
+        return None;
+    };
+    if roles.is_empty() {
+        p.add("roles", "must name at least one role");
+        return None;
+    }
+    let mut out = Vec::new();
+    for (i, r) in roles.iter().enumerate() {
+        if let Some(role) = p.check(&format!("roles[{i}]"), r.trim().parse::<PartyRole>()) {
+            out.push(role);
+        }
+    }
+    out.sort();
+    out.dedup();
+    (out.len() == roles.len() || !out.is_empty()).then_some(out)
+}
+
+/// A snapshot of a party, as written into its events.
+fn party_json(m: &case_party::Model) -> Value {
+    json!({
+        "kind": m.kind,
+        "org_number": m.org_number,
+        "personal_number": m.personal_number,
+        "name": m.name,
+        "roles": m.roles,
+        "email": m.email,
+        "phone": m.phone,
+        "address": m.address,
+    })
+}
+
+fn premises_json(m: &case_premises::Model) -> Value {
+    json!({
+        "property_designation": m.property_designation,
+        "address": m.address,
+        "sign_name": m.sign_name,
+        "premises_type": m.premises_type,
+        "main": m.main,
+    })
+}
+
+/// The view of a party as `sight` allows.
+pub fn party_view(m: case_party::Model, sight: Sight) -> PartyView {
+    let person = m.kind == PartyKind::Person.as_str();
+    let hide = |v: Option<String>| {
+        if sight.personal {
+            v
+        } else {
+            v.map(|_| REDACTED.to_string())
+        }
+    };
+    PartyView {
+        id: m.id,
+        kind: m.kind.parse().unwrap_or(PartyKind::Organisation),
+        org_number: m.org_number,
+        personal_number: if sight.personal {
+            m.personal_number
+        } else {
+            m.personal_number.map(|n| mask_personal_number(&n))
+        },
+        name: if person && !sight.personal {
+            REDACTED.to_string()
+        } else {
+            m.name
+        },
+        roles: serde_json::from_value(m.roles).unwrap_or_default(),
+        email: hide(m.email),
+        phone: hide(m.phone),
+        address: hide(m.address),
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+fn mask_personal_number(n: &str) -> String {
+    match n.get(..8) {
+        Some(date) => format!("{date}-****"),
+        None => "****".to_string(),
+    }
+}
+
+pub fn premises_view(m: case_premises::Model) -> PremisesView {
+    PremisesView {
+        id: m.id,
+        property_designation: m.property_designation,
+        address: m.address,
+        sign_name: m.sign_name,
+        premises_type: m.premises_type.and_then(|t| t.parse().ok()),
+        main: m.main,
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+/// The keys of an event's data that hold personal data.
+const PERSONAL_KEYS: [&str; 4] = ["personal_number", "email", "phone", "address"];
+/// The keys of an event's data that hold a case's or record's content.
+const CONTENT_KEYS: [&str; 9] = [
+    "title",
+    "description",
+    "text",
+    "reason",
+    "legal_basis",
+    "name",
+    "message",
+    "response",
+    "labels",
+];
+
+/// An event's data as `sight` allows: personal data masked, and the content of a confidential
+/// case, note or attachment replaced by `[sekretess]`.
+pub fn redact_event_data(data: &Value, case_confidential: bool, sight: Sight) -> Value {
+    let mut data = data.clone();
+    let confidential = case_confidential
+        || data
+            .get("confidential")
+            .is_some_and(|c| !c.is_null() && c != &json!(false));
+    if !sight.personal {
+        redact_personal(&mut data);
+    }
+    if confidential && !sight.confidential {
+        redact_content(&mut data);
+    }
+    data
+}
+
+fn redact_personal(v: &mut Value) {
+    let person = v
+        .get("kind")
+        .or_else(|| v.get("party_kind"))
+        .and_then(Value::as_str)
+        == Some("person");
+    if let Value::Object(map) = v {
+        for (k, val) in map.iter_mut() {
+            if PERSONAL_KEYS.contains(&k.as_str()) || (person && k == "name") {
+                *val = mask_value(k, val);
+            } else if k == "changes" && person {
+                if let Value::Object(changes) = val {
+                    for (field, change) in changes.iter_mut() {
+                        if PERSONAL_KEYS.contains(&field.as_str()) || field == "name" {
+                            *change = json!({"from": mask_value(field, &change["from"]), "to": mask_value(field, &change["to"])});
+                        }
+                    }
+                }
+            } else if k == "changes" {
+                if let Value::Object(changes) = val {
+                    for (field, change) in changes.iter_mut() {
+                        if PERSONAL_KEYS.contains(&field.as_str()) {
+                            *change = json!({"from": mask_value(field, &change["from"]), "to": mask_value(field, &change["to"])});
+                        }
+                    }
+                }
+            } else {
+                redact_personal(val);
+            }
+        }
+    } else if let Value::Array(items) = v {
+        items.iter_mut().for_each(redact_personal);
+    }
+}
+
+fn mask_value(key: &str, v: &Value) -> Value {
+    match v {
+        Value::Null => Value::Null,
+        Value::String(s) if key == "personal_number" => json!(mask_personal_number(s)),
+        _ => json!(REDACTED),
+    }
+}
+
+fn redact_content(v: &mut Value) {
+    if let Value::Object(map) = v {
+        for (k, val) in map.iter_mut() {
+            if CONTENT_KEYS.contains(&k.as_str()) && !val.is_null() {
+                *val = json!(CONFIDENTIAL);
+            } else if k == "changes" {
+                if let Value::Object(changes) = val {
+                    for change in changes.values_mut() {
+                        *change = json!({"from": CONFIDENTIAL, "to": CONFIDENTIAL});
+                    }
+                }
+            } else if matches!(k.as_str(), "party" | "premises" | "attachment") {
+                *val = json!(CONFIDENTIAL);
+            } else {
+                redact_content(val);
+            }
+        }
+    }
+}
+
+/// Parties and premises are part of an open or decided case; a closed or withdrawn one is
+/// archived as it was.
+fn check_changeable(case: &case_record::Model) -> ServiceResult<()> {
+    match case.status.as_str() {
+        "closed" | "withdrawn" => Err(ServiceError::Conflict(format!(
+            "the case is {}; its parties and premises can no longer be changed",
+            case.status
+        ))),
+        _ => Ok(()),
+    }
+}
+
+impl Cases {
+    pub async fn parties(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<PartyView>> {
+        let case = self.readable(self.db.reader(), actor, id).await?;
+        let sight = Sight::of(actor, &case);
+        if case.confidential_statute.is_some() && !sight.confidential {
+            return Ok(Vec::new());
+        }
+        let rows = case_party::Entity::find()
+            .filter(case_party::Column::CaseId.eq(case.id))
+            .order_by_asc(case_party::Column::Id)
+            .all(self.db.reader())
+            .await?;
+        Ok(rows.into_iter().map(|m| party_view(m, sight)).collect())
+    }
+
+    pub async fn add_party(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: NewParty,
+    ) -> ServiceResult<PartyView> {
+        let now = self.clock.now();
+        let today = crate::deadlines::stockholm_date(now);
+        let mut p = Problems::default();
+        let kind = match input.kind.as_deref() {
+            None => {
+                p.add("kind", "is required: organisation or person");
+                None
+            }
+            Some(k) => p.check("kind", k.trim().parse::<PartyKind>()),
+        };
+        let mut org_number = None;
+        let mut personal_number = None;
+        match kind {
+            Some(PartyKind::Organisation) => {
+                if input.personal_number.is_some() {
+                    p.add(
+                        "personal_number",
+                        "is given for people only; an organisation has org_number",
+                    );
+                }
+                match input.org_number.as_deref() {
+                    None => p.add("org_number", "is required for an organisation"),
+                    Some(o) => org_number = p.check("org_number", OrgNumber::parse(o)),
+                }
+            }
+            Some(PartyKind::Person) => {
+                if input.org_number.is_some() {
+                    p.add(
+                        "org_number",
+                        "is given for organisations only; a person has personal_number",
+                    );
+                }
+                match input.personal_number.as_deref() {
+                    None => p.add("personal_number", "is required for a person"),
+                    Some(n) => {
+                        personal_number =
+                            p.check("personal_number", PersonalNumber::parse_on(n, today))
+                    }
+                }
+            }
+            None => {}
+        }
+        let name = p.text("name", input.name.as_deref(), 1, 200);
+        let roles = check_roles(&mut p, input.roles.as_ref());
+        let email = check_email(&mut p, input.email.as_deref());
+        let phone = check_phone(&mut p, input.phone.as_deref());
+        let address = optional_text(&mut p, "address", input.address.as_deref(), 400);
+        p.finish()?;
+        let (Some(kind), Some(name), Some(roles)) = (kind, name, roles) else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+        let tx = self.db.begin().await?;
+        let case = self.owned(&tx, actor, id).await?;
+        check_changeable(&case)?;
+        let party = case_party::ActiveModel {
+            case_id: Set(case.id),
+            kind: Set(kind.as_str().to_string()),
+            org_number: Set(org_number.map(|o| o.as_str().to_string())),
+            personal_number: Set(personal_number.map(|n| n.as_str().to_string())),
+            name: Set(name),
+            roles: Set(json!(roles)),
+            email: Set(email),
+            phone: Set(phone),
+            address: Set(address),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        let data =
+            json!({"party_id": party.id, "party_kind": party.kind, "party": party_json(&party)});
+        append(&tx, self.event(actor, &case, "party_added", now, data)).await?;
+        tx.commit().await?;
+        Ok(party_view(party, Sight::of(actor, &case)))
+    }
+
+    pub async fn update_party(
+        &self,
+        actor: &Actor,
+        id: i64,
+        party_id: i64,
+        patch: PartyPatch,
+        if_match: Option<i64>,
+    ) -> ServiceResult<PartyView> {
+        let now = self.clock.now();
+        let mut p = Problems::default();
+        let name = patch
+            .name
+            .as_deref()
+            .and_then(|n| p.text("name", Some(n), 1, 200));
+        let roles = patch
+            .roles
+            .as_ref()
+            .and_then(|r| check_roles(&mut p, Some(r)));
+        let email = patch
+            .email
+            .as_ref()
+            .map(|e| check_email(&mut p, e.as_deref()));
+        let phone = patch
+            .phone
+            .as_ref()
+            .map(|e| check_phone(&mut p, e.as_deref()));
+        let address = patch
+            .address
+            .as_ref()
+            .map(|a| optional_text(&mut p, "address", a.as_deref(), 400));
+        if patch.name.is_none()
+            && patch.roles.is_none()
+            && patch.email.is_none()
+            && patch.phone.is_none()
+            && patch.address.is_none()
+        {
+            p.add(
+                "body",
+                "names no field to change (name, roles, email, phone, address)",
+            );
+        }
+        p.finish()?;
+        let tx = self.db.begin().await?;
+        let case = self.owned(&tx, actor, id).await?;
+        check_changeable(&case)?;
+        let party = case_party::Entity::find_by_id(party_id)
+            .one(&tx)
+            .await?
+            .filter(|m| m.case_id == case.id)
+            .ok_or(ServiceError::NotFound("party"))?;
+        if let Some(v) = if_match
+            && v != party.version
+        {
+            return Err(ServiceError::PreconditionFailed {
+                current: party.version,
+            });
+        }
+        let mut changes = serde_json::Map::new();
+        let mut model: case_party::ActiveModel = party.clone().into();
+        if let Some(n) = name.filter(|n| *n != party.name) {
+            changes.insert("name".into(), json!({"from": party.name, "to": n}));
+            model.name = Set(n);
+        }
+        if let Some(r) = roles.map(|r| json!(r)).filter(|r| *r != party.roles) {
+            changes.insert("roles".into(), json!({"from": party.roles, "to": r}));
+            model.roles = Set(r);
+        }
+        for (field, new, old, set) in [
+            ("email", email, &party.email, &mut model.email),
+            ("phone", phone, &party.phone, &mut model.phone),
+            ("address", address, &party.address, &mut model.address),
+        ] {
+            if let Some(new) = new.filter(|n| n != old) {
+                changes.insert(field.into(), json!({"from": old, "to": new}));
+                *set = Set(new);
+            }
+        }
+        if changes.is_empty() {
+            tx.commit().await?;
+            return Ok(party_view(party, Sight::of(actor, &case)));
+        }
+        model.version = Set(party.version + 1);
+        model.updated_at = Set(now);
+        let updated = model.update(&tx).await?;
+        let data = json!({"party_id": party.id, "party_kind": party.kind, "changes": changes});
+        append(&tx, self.event(actor, &case, "party_changed", now, data)).await?;
+        tx.commit().await?;
+        Ok(party_view(updated, Sight::of(actor, &case)))
+    }
+
+    pub async fn remove_party(&self, actor: &Actor, id: i64, party_id: i64) -> ServiceResult<()> {
+        let now = self.clock.now();
+        let tx = self.db.begin().await?;
+        let case = self.owned(&tx, actor, id).await?;
+        check_changeable(&case)?;
+        let party = case_party::Entity::find_by_id(party_id)
+            .one(&tx)
+            .await?
+            .filter(|m| m.case_id == case.id)
+            .ok_or(ServiceError::NotFound("party"))?;
+        case_party::Entity::delete_by_id(party.id).exec(&tx).await?;
+        let data =
+            json!({"party_id": party.id, "party_kind": party.kind, "party": party_json(&party)});
+        append(&tx, self.event(actor, &case, "party_removed", now, data)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn premises(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<PremisesView>> {
+        let case = self.readable(self.db.reader(), actor, id).await?;
+        if case.confidential_statute.is_some() && !Sight::of(actor, &case).confidential {
+            return Ok(Vec::new());
+        }
+        let rows = case_premises::Entity::find()
+            .filter(case_premises::Column::CaseId.eq(case.id))
+            .order_by_desc(case_premises::Column::Main)
+            .order_by_asc(case_premises::Column::Id)
+            .all(self.db.reader())
+            .await?;
+        Ok(rows.into_iter().map(premises_view).collect())
+    }
+
+    pub async fn add_premises(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: NewPremises,
+    ) -> ServiceResult<PremisesView> {
+        let now = self.clock.now();
+        let mut p = Problems::default();
+        let designation = match input.property_designation.as_deref() {
+            None => {
+                p.add(
+                    "property_designation",
+                    "is required, e.g. `Haninge Söderby 1:23`",
+                );
+                None
+            }
+            Some(d) => p.check("property_designation", PropertyDesignation::parse(d)),
+        };
+        let address = optional_text(&mut p, "address", input.address.as_deref(), 400);
+        let sign_name = optional_text(&mut p, "sign_name", input.sign_name.as_deref(), 200);
+        let premises_type = input
+            .premises_type
+            .as_deref()
+            .and_then(|t| p.check("premises_type", t.trim().parse::<PremisesType>()));
+        p.finish()?;
+        let Some(designation) = designation else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+        let tx = self.db.begin().await?;
+        let case = self.owned(&tx, actor, id).await?;
+        check_changeable(&case)?;
+        let existing = case_premises::Entity::find()
+            .filter(case_premises::Column::CaseId.eq(case.id))
+            .all(&tx)
+            .await?;
+        let main = input.main.unwrap_or(existing.is_empty()) || existing.is_empty();
+        if main {
+            self.unmark_main(&tx, actor, &case, &existing, None, now)
+                .await?;
+        }
+        let row = case_premises::ActiveModel {
+            case_id: Set(case.id),
+            property_designation: Set(designation.to_string()),
+            address: Set(address),
+            sign_name: Set(sign_name),
+            premises_type: Set(premises_type.map(|t| t.as_str().to_string())),
+            main: Set(main),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        let data = json!({"premises_id": row.id, "premises": premises_json(&row)});
+        append(&tx, self.event(actor, &case, "premises_added", now, data)).await?;
+        tx.commit().await?;
+        Ok(premises_view(row))
+    }
+
+    /// Unmarks the main premises other than `keep`, each with its event.
+    async fn unmark_main(
+        &self,
+        tx: &sea_orm::DatabaseTransaction,
+        actor: &Actor,
+        case: &case_record::Model,
+        existing: &[case_premises::Model],
+        keep: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<()> {
+        for other in existing.iter().filter(|o| o.main && Some(o.id) != keep) {
+            let mut m: case_premises::ActiveModel = other.clone().into();
+            m.main = Set(false);
+            m.version = Set(other.version + 1);
+            m.updated_at = Set(now);
+            m.update(tx).await?;
+            let data =
+                json!({"premises_id": other.id, "changes": {"main": {"from": true, "to": false}}});
+            append(tx, self.event(actor, case, "premises_changed", now, data)).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn update_premises(
+        &self,
+        actor: &Actor,
+        id: i64,
+        premises_id: i64,
+        patch: PremisesPatch,
+        if_match: Option<i64>,
+    ) -> ServiceResult<PremisesView> {
+        let now = self.clock.now();
+        let mut p = Problems::default();
+        let designation = patch
+            .property_designation
+            .as_deref()
+            .and_then(|d| p.check("property_designation", PropertyDesignation::parse(d)))
+            .map(|d| d.to_string());
+        let address = patch
+            .address
+            .as_ref()
+            .map(|a| optional_text(&mut p, "address", a.as_deref(), 400));
+        let sign_name = patch
+            .sign_name
+            .as_ref()
+            .map(|a| optional_text(&mut p, "sign_name", a.as_deref(), 200));
+        let premises_type = patch.premises_type.as_ref().map(|t| {
+            t.as_deref()
+                .and_then(|t| p.check("premises_type", t.trim().parse::<PremisesType>()))
+                .map(|t| t.as_str().to_string())
+        });
+        if patch.main == Some(false) {
+            p.add(
+                "main",
+                "mark another premises main instead; a case with premises keeps one main",
+            );
+        }
+        if patch.property_designation.is_none()
+            && patch.address.is_none()
+            && patch.sign_name.is_none()
+            && patch.premises_type.is_none()
+            && patch.main.is_none()
+        {
+            p.add(
+                "body",
+                "names no field to change (property_designation, address, sign_name, premises_type, main)",
+            );
+        }
+        p.finish()?;
+        let tx = self.db.begin().await?;
+        let case = self.owned(&tx, actor, id).await?;
+        check_changeable(&case)?;
+        let existing = case_premises::Entity::find()
+            .filter(case_premises::Column::CaseId.eq(case.id))
+            .all(&tx)
+            .await?;
+        let row = existing
+            .iter()
+            .find(|m| m.id == premises_id)
+            .cloned()
+            .ok_or(ServiceError::NotFound("premises"))?;
+        if let Some(v) = if_match
+            && v != row.version
+        {
+            return Err(ServiceError::PreconditionFailed {
+                current: row.version,
+            });
+        }
+        let mut changes = serde_json::Map::new();
+        let mut model: case_premises::ActiveModel = row.clone().into();
+        if let Some(d) = designation.filter(|d| *d != row.property_designation) {
+            changes.insert(
+                "property_designation".into(),
+                json!({"from": row.property_designation, "to": d}),
+            );
+            model.property_designation = Set(d);
+        }
+        for (field, new, old, set) in [
+            ("address", address, &row.address, &mut model.address),
+            ("sign_name", sign_name, &row.sign_name, &mut model.sign_name),
+            (
+                "premises_type",
+                premises_type,
+                &row.premises_type,
+                &mut model.premises_type,
+            ),
+        ] {
+            if let Some(new) = new.filter(|n| n != old) {
+                changes.insert(field.into(), json!({"from": old, "to": new}));
+                *set = Set(new);
+            }
+        }
+        if patch.main == Some(true) && !row.main {
+            self.unmark_main(&tx, actor, &case, &existing, Some(row.id), now)
+                .await?;
+            changes.insert("main".into(), json!({"from": false, "to": true}));
+            model.main = Set(true);
+        }
+        if changes.is_empty() {
+            tx.commit().await?;
+            return Ok(premises_view(row));
+        }
+        model.version = Set(row.version + 1);
+        model.updated_at = Set(now);
+        let updated = model.update(&tx).await?;
+        let data = json!({"premises_id": row.id, "changes": changes});
+        append(&tx, self.event(actor, &case, "premises_changed", now, data)).await?;
+        tx.commit().await?;
+        Ok(premises_view(updated))
+    }
+
+    /// Removes premises; if they were the main ones, the oldest remaining become main.
+    pub async fn remove_premises(
+        &self,
+        actor: &Actor,
+        id: i64,
+        premises_id: i64,
+    ) -> ServiceResult<()> {
+        let now = self.clock.now();
+        let tx = self.db.begin().await?;
+        let case = self.owned(&tx, actor, id).await?;
+        check_changeable(&case)?;
+        let existing = case_premises::Entity::find()
+            .filter(case_premises::Column::CaseId.eq(case.id))
+            .order_by_asc(case_premises::Column::Id)
+            .all(&tx)
+            .await?;
+        let row = existing
+            .iter()
+            .find(|m| m.id == premises_id)
+            .cloned()
+            .ok_or(ServiceError::NotFound("premises"))?;
+        case_premises::Entity::delete_by_id(row.id)
+            .exec(&tx)
+            .await?;
+        let data = json!({"premises_id": row.id, "premises": premises_json(&row)});
+        append(&tx, self.event(actor, &case, "premises_removed", now, data)).await?;
+        if row.main
+            && let Some(next) = existing.iter().find(|m| m.id != row.id)
+        {
+            let mut m: case_premises::ActiveModel = next.clone().into();
+            m.main = Set(true);
+            m.version = Set(next.version + 1);
+            m.updated_at = Set(now);
+            m.update(&tx).await?;
+            let data =
+                json!({"premises_id": next.id, "changes": {"main": {"from": false, "to": true}}});
+            append(&tx, self.event(actor, &case, "premises_changed", now, data)).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn personal_data_is_masked_and_confidential_content_replaced() {
+        let data = json!({"party_id": 1, "party_kind": "person", "party": {"kind": "person",
+            "personal_number": "19811218-9876", "name": "Anna Andersson", "email": "anna@example.se",
+            "phone": "070-123 45 67", "address": null, "roles": ["agent"]}});
+        let out = redact_event_data(&data, false, Sight::NONE);
+        let text = out.to_string();
+        assert!(
+            !text.contains("9876") && !text.contains("Anna") && !text.contains("anna@"),
+            "{text}"
+        );
+        assert_eq!(out["party"]["personal_number"], json!("19811218-****"));
+        assert_eq!(out["party"]["roles"], json!(["agent"]));
+        assert_eq!(out["party"]["address"], Value::Null);
+        let owner = Sight {
+            confidential: true,
+            personal: true,
+        };
+        assert_eq!(redact_event_data(&data, false, owner), data);
+
+        let change = json!({"party_id": 1, "party_kind": "person", "changes": {"name": {"from": "A", "to": "B"}, "roles": {"from": [], "to": ["agent"]}}});
+        let out = redact_event_data(&change, false, Sight::NONE);
+        assert_eq!(
+            out["changes"]["name"],
+            json!({"from": REDACTED, "to": REDACTED})
+        );
+        assert_eq!(out["changes"]["roles"]["to"], json!(["agent"]));
+
+        let note =
+            json!({"note_id": 3, "text": "Hemligt", "confidential": "SFS 2009:400 26 kap. 1 §"});
+        let out = redact_event_data(
+            &note,
+            false,
+            Sight {
+                confidential: false,
+                personal: true,
+            },
+        );
+        assert_eq!(out["text"], json!(CONFIDENTIAL));
+        let created = json!({"title": "Skyddat boende", "reference": "BN 2026/0001"});
+        let out = redact_event_data(&created, true, Sight::NONE);
+        assert_eq!(out["title"], json!(CONFIDENTIAL));
+        assert_eq!(out["reference"], json!("BN 2026/0001"));
+    }
+
+    #[test]
+    fn confidentiality_needs_an_osl_provision() {
+        let mut p = Problems::default();
+        let ok = parse_confidential(
+            &mut p,
+            "confidential",
+            &ConfidentialInput {
+                statute: Some("OSL 26 kap. 1 §".into()),
+            },
+        );
+        assert_eq!(ok.as_deref(), Some("SFS 2009:400 26 kap. 1 §"));
+        assert!(
+            parse_confidential(
+                &mut p,
+                "confidential",
+                &ConfidentialInput {
+                    statute: Some("PBL 9 kap. 31 §".into())
+                }
+            )
+            .is_none()
+        );
+        assert!(
+            parse_confidential(
+                &mut p,
+                "confidential",
+                &ConfidentialInput {
+                    statute: Some("OSL".into())
+                }
+            )
+            .is_none()
+        );
+        assert!(p.finish().is_err());
+    }
+}

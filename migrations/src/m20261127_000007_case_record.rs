@@ -1,0 +1,257 @@
+//! The full case record: parties, premises, decisions with their legal basis, case types as
+//! data, priority, labels, note visibility, attachments and confidentiality (sekretess).
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+fn fk(table: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{table}_{col}"))
+        .from(table, col)
+        .to(to, "id")
+        .on_delete(ForeignKeyAction::Restrict)
+        .to_owned()
+}
+
+fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
+    let mut idx = Index::create();
+    idx.name(format!("ix_{table}_{}", cols.join("_")))
+        .table(table);
+    for c in cols {
+        idx.col(*c);
+    }
+    idx.to_owned()
+}
+
+/// The case types seeded per area: (area, code, Swedish label). The first two of building are
+/// the case types that existed before, so that every stored `case_type` stays valid.
+pub const CASE_TYPES: &[(&str, &str, &str)] = &[
+    ("building_permit", "permit", "Bygglov"),
+    ("building_permit", "notification", "Anmälan"),
+    ("building_permit", "new_build", "Nybyggnad"),
+    ("building_permit", "extension", "Tillbyggnad"),
+    ("building_permit", "change_of_use", "Ändrad användning"),
+    ("building_permit", "sign", "Skylt"),
+    ("building_permit", "demolition", "Rivningslov"),
+    ("building_permit", "advance_notice", "Förhandsbesked"),
+    (
+        "building_permit",
+        "attefall_notification",
+        "Attefallsanmälan",
+    ),
+    (
+        "building_permit",
+        "demolition_notification",
+        "Rivningsanmälan",
+    ),
+    (
+        "food_control",
+        "registration",
+        "Registrering av livsmedelsanläggning",
+    ),
+    ("food_control", "change", "Väsentlig ändring"),
+    ("food_control", "closure", "Upphörande"),
+    ("serving_licence", "permanent", "Stadigvarande tillstånd"),
+    (
+        "serving_licence",
+        "temporary_public",
+        "Tillfälligt tillstånd, allmänheten",
+    ),
+    (
+        "serving_licence",
+        "temporary_private",
+        "Tillfälligt tillstånd, slutet sällskap",
+    ),
+    ("environment_health", "notification", "Anmälan"),
+    ("environment_health", "permit", "Tillstånd"),
+    ("environment_health", "complaint", "Klagomål"),
+    (
+        "fire_safety",
+        "flammable_goods",
+        "Tillstånd brandfarlig vara",
+    ),
+    ("fire_safety", "inspection", "Tillsyn"),
+    ("land_use", "outdoor_seating", "Uteservering"),
+    ("land_use", "event", "Evenemang"),
+];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // SQLite adds one column per statement.
+        for col in [
+            string_len("priority", 16).default("normal").take(),
+            json_binary("labels").default(Expr::val("[]")).take(),
+            string_len_null("confidential_statute", 80).take(),
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table("case_record")
+                    .add_column(col)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        for col in [
+            string_len("visibility", 16).default("internal").take(),
+            string_len_null("confidential_statute", 80).take(),
+        ] {
+            m.alter_table(Table::alter().table("case_note").add_column(col).to_owned())
+                .await?;
+        }
+
+        m.create_table(
+            Table::create()
+                .table("case_type")
+                .col(big_pk_auto("id"))
+                .col(string_len("area", 32))
+                .col(string_len("code", 40))
+                .col(string_len("label", 200))
+                .col(boolean("active"))
+                .col(integer("position"))
+                .col(timestamp_with_time_zone("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("case_type", &["area", "code"]).unique().to_owned())
+            .await?;
+        let mut insert = Query::insert();
+        insert.into_table("case_type").columns([
+            "area",
+            "code",
+            "label",
+            "active",
+            "position",
+            "created_at",
+        ]);
+        let epoch = sea_orm_migration::sea_orm::prelude::ChronoDateTimeUtc::UNIX_EPOCH;
+        for (i, (area, code, label)) in CASE_TYPES.iter().enumerate() {
+            insert.values_panic([
+                (*area).into(),
+                (*code).into(),
+                (*label).into(),
+                true.into(),
+                (i as i32).into(),
+                epoch.into(),
+            ]);
+        }
+        m.exec_stmt(insert.to_owned()).await?;
+
+        m.create_table(
+            Table::create()
+                .table("case_party")
+                .col(big_pk_auto("id"))
+                .col(big_integer("case_id"))
+                .col(string_len("kind", 16))
+                .col(string_len_null("org_number", 11))
+                .col(string_len_null("personal_number", 13))
+                .col(string_len("name", 200))
+                .col(json_binary("roles"))
+                .col(string_len_null("email", 254))
+                .col(string_len_null("phone", 40))
+                .col(string_len_null("address", 400))
+                .col(big_integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut fk("case_party", "case_id", "case_record"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("case_party", &["case_id"])).await?;
+        m.create_index(index("case_party", &["org_number"])).await?;
+
+        m.create_table(
+            Table::create()
+                .table("case_premises")
+                .col(big_pk_auto("id"))
+                .col(big_integer("case_id"))
+                .col(string_len("property_designation", 120))
+                .col(string_len_null("address", 400))
+                .col(string_len_null("sign_name", 200))
+                .col(string_len_null("premises_type", 32))
+                .col(boolean("main"))
+                .col(big_integer("version"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("updated_at"))
+                .foreign_key(&mut fk("case_premises", "case_id", "case_record"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("case_premises", &["case_id"])).await?;
+        m.create_index(index("case_premises", &["property_designation"]))
+            .await?;
+
+        m.create_table(
+            Table::create()
+                .table("case_decision")
+                .col(big_pk_auto("id"))
+                .col(big_integer("case_id"))
+                .col(string_len("outcome", 16))
+                .col(json_binary("legal_basis"))
+                .col(text("text"))
+                .col(date_null("valid_from"))
+                .col(date_null("valid_to"))
+                .col(big_integer("decided_by"))
+                .col(timestamp_with_time_zone("decided_at"))
+                .col(big_integer_null("corrects_id"))
+                .col(text_null("correction_reason"))
+                .foreign_key(&mut fk("case_decision", "case_id", "case_record"))
+                .foreign_key(&mut fk("case_decision", "decided_by", "app_user"))
+                .foreign_key(&mut fk("case_decision", "corrects_id", "case_decision"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("case_decision", &["case_id", "id"]))
+            .await?;
+
+        m.create_table(
+            Table::create()
+                .table("case_attachment")
+                .col(big_pk_auto("id"))
+                .col(big_integer("case_id"))
+                .col(string_len("name", 255))
+                .col(string_len("category", 32))
+                .col(string_len("content_type", 128))
+                .col(big_integer("size"))
+                .col(string_len("sha256", 64))
+                .col(string_len_null("confidential_statute", 80))
+                .col(big_integer("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(big_integer_null("deleted_by"))
+                .col(timestamp_with_time_zone_null("deleted_at"))
+                .col(text_null("delete_reason"))
+                .foreign_key(&mut fk("case_attachment", "case_id", "case_record"))
+                .foreign_key(&mut fk("case_attachment", "created_by", "app_user"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("case_attachment", &["case_id", "sha256"]))
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            "case_attachment",
+            "case_decision",
+            "case_premises",
+            "case_party",
+            "case_type",
+        ] {
+            m.drop_table(Table::drop().table(t).to_owned()).await?;
+        }
+        for (t, c) in [
+            ("case_note", "confidential_statute"),
+            ("case_note", "visibility"),
+            ("case_record", "confidential_statute"),
+            ("case_record", "labels"),
+            ("case_record", "priority"),
+        ] {
+            m.alter_table(Table::alter().table(t).drop_column(c).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
