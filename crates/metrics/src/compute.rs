@@ -595,8 +595,8 @@ pub fn deadlines(records: &[&CaseRecord], now: DateTime<Utc>, near_days: i64) ->
             let item = DeadlineCase {
                 id: c.id,
                 reference: c.reference.clone(),
-                area: c.area.clone(),
-                department: c.department.clone(),
+                area: c.area.to_string(),
+                department: c.department.to_string(),
                 due_date: due,
                 days_left: working_days_between(today, due),
             };

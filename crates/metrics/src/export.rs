@@ -217,7 +217,7 @@ pub fn ocel(log: &Log) -> Value {
         events.push(json!({"id": format!("e{}", e.id), "type": kind, "time": time(e.at), "attributes": [], "relationships": rel}));
     }
     let mut departments: BTreeSet<String> =
-        log.cases.iter().map(|c| c.department.clone()).collect();
+        log.cases.iter().map(|c| c.department.to_string()).collect();
     departments.extend(log.events.iter().filter_map(|e| e.department.clone()));
     for d in departments {
         objects.insert(
@@ -256,10 +256,10 @@ pub fn cases_csv(records: &[&CaseRecord]) -> String {
         });
         let fields = [
             c.reference.clone(),
-            c.area.clone(),
-            c.case_type.clone().unwrap_or_default(),
-            c.department.clone(),
-            c.status.clone(),
+            c.area.to_string(),
+            c.case_type.as_deref().unwrap_or_default().to_string(),
+            c.department.to_string(),
+            c.status.to_string(),
             c.received_at.to_rfc3339(),
             c.complete_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
             c.decided_at.map(|t| t.to_rfc3339()).unwrap_or_default(),

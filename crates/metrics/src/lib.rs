@@ -12,4 +12,4 @@ pub mod stats;
 pub use cache::MetricsCache;
 pub use compute::GroupBy;
 pub use load::MetricFilter;
-pub use records::{CaseRecord, HandoffRecord, SurveyRecord};
+pub use records::{CaseRecord, Code, HandoffRecord, SurveyRecord};

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use serde::Deserialize;
 
-use crate::records::{CaseRecord, HandoffRecord, SurveyRecord};
+use crate::records::{CaseRecord, Code, HandoffRecord, Interner, SurveyRecord};
 
 /// The filters every metric takes.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -48,8 +48,8 @@ impl Criteria {
     pub fn matches(&self, c: &CaseRecord) -> bool {
         self.from.is_none_or(|t| c.received_at >= t)
             && self.before.is_none_or(|t| c.received_at < t)
-            && self.departments.iter().all(|d| *d == c.department)
-            && self.area.as_ref().is_none_or(|a| *a == c.area)
+            && self.departments.iter().all(|d| c.department == *d)
+            && self.area.as_ref().is_none_or(|a| c.area == *a)
     }
 }
 
@@ -207,14 +207,19 @@ pub async fn read(db: &Db, cond: Condition, ids: Option<&[i64]>) -> Result<Vec<C
         }
     }
     cases.sort_by_key(|c| c.id);
-    let mut changes = status_changes(db, ids).await?;
+    let mut codes = Interner::default();
+    let mut changes = status_changes(db, ids, &mut codes).await?;
+    let deps: HashMap<i64, Code> = deps
+        .into_iter()
+        .map(|(id, c)| (id, codes.code(&c)))
+        .collect();
     let code = |id: i64| deps.get(&id).cloned().unwrap_or_default();
     Ok(cases
         .into_iter()
         .map(|c| {
             let hs = handoffs.remove(&c.id).unwrap_or_default();
             // Owners: the first department from receipt, then each accepted transfer.
-            let mut owners: Vec<(String, DateTime<Utc>)> = Vec::new();
+            let mut owners: Vec<(Code, DateTime<Utc>)> = Vec::new();
             let transfers: Vec<&handoff::Model> = hs
                 .iter()
                 .filter(|h| h.kind == "transfer" && h.accepted_at.is_some())
@@ -231,10 +236,10 @@ pub async fn read(db: &Db, cond: Condition, ids: Option<&[i64]>) -> Result<Vec<C
             CaseRecord {
                 id: c.id,
                 reference: c.reference,
-                area: c.area,
-                case_type: c.case_type,
+                area: codes.code(&c.area),
+                case_type: c.case_type.as_deref().map(|t| codes.code(t)),
                 department: code(c.department_id),
-                status: c.status,
+                status: codes.code(&c.status),
                 received_at: c.received_at,
                 complete_at: c.complete_at,
                 decided_at: c.decided_at,
@@ -243,10 +248,10 @@ pub async fn read(db: &Db, cond: Condition, ids: Option<&[i64]>) -> Result<Vec<C
                 handoffs: hs
                     .into_iter()
                     .map(|h| HandoffRecord {
-                        kind: h.kind,
+                        kind: codes.code(&h.kind),
                         from: code(h.from_department_id),
                         to: code(h.to_department_id),
-                        status: h.status,
+                        status: codes.code(&h.status),
                         requested_at: h.requested_at,
                         accepted_at: h.accepted_at,
                         completed_at: h.completed_at,
@@ -274,7 +279,8 @@ pub async fn read(db: &Db, cond: Condition, ids: Option<&[i64]>) -> Result<Vec<C
 async fn status_changes(
     db: &Db,
     ids: Option<&[i64]>,
-) -> Result<HashMap<i64, Vec<(DateTime<Utc>, String)>>, DbErr> {
+    codes: &mut Interner,
+) -> Result<HashMap<i64, Vec<(DateTime<Utc>, Code)>>, DbErr> {
     let to = match db.backend() {
         DbBackend::Postgres => "data->>'to'",
         _ => "json_extract(data, '$.to')",
@@ -304,11 +310,11 @@ async fn status_changes(
         }
         None => rows = query().into_tuple().all(db.reader()).await?,
     }
-    let mut out: HashMap<i64, Vec<(DateTime<Utc>, String)>> = HashMap::new();
+    let mut out: HashMap<i64, Vec<(DateTime<Utc>, Code)>> = HashMap::new();
     for (case_id, at, to) in rows {
         out.entry(case_id)
             .or_default()
-            .push((at, to.unwrap_or_default()));
+            .push((at, codes.code(to.as_deref().unwrap_or_default())));
     }
     Ok(out)
 }
