@@ -151,6 +151,36 @@ pub async fn load(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceResul
 /// Reads the records of the cases that meet `cond`, or of the cases `ids` when given, in one
 /// query per table (IN lists in chunks, within the backends' limits).
 pub async fn read(db: &Db, cond: Condition, ids: Option<&[i64]>) -> Result<Vec<CaseRecord>, DbErr> {
+    if ids.is_some() {
+        return read_some(db, cond, ids).await;
+    }
+    // Every case, a page of ids at a time: the rows read to build a page are freed before the
+    // next, so that reading a million cases does not hold them all at once.
+    let mut out = Vec::new();
+    let mut last = 0i64;
+    loop {
+        let page: Vec<i64> = case_record::Entity::find()
+            .select_only()
+            .column(case_record::Column::Id)
+            .filter(cond.clone())
+            .filter(case_record::Column::Id.gt(last))
+            .order_by_asc(case_record::Column::Id)
+            .limit(50_000)
+            .into_tuple()
+            .all(db.reader())
+            .await?;
+        let Some(&end) = page.last() else { break };
+        last = end;
+        out.extend(read_some(db, Condition::all(), Some(&page)).await?);
+    }
+    Ok(out)
+}
+
+async fn read_some(
+    db: &Db,
+    cond: Condition,
+    ids: Option<&[i64]>,
+) -> Result<Vec<CaseRecord>, DbErr> {
     let deps: HashMap<i64, String> = department::Entity::find()
         .all(db.reader())
         .await?
