@@ -239,6 +239,26 @@ fn lead_weeks(c: &CaseRecord) -> Option<f64> {
     c.decided_at.map(|d| days(c.received_at, d) / 7.0)
 }
 
+/// The within-area slope of NKI on lead time alone, as `linkage` gives it (what the bottlenecks
+/// price their delays with), without the rest of the linkage.
+pub fn slope_within_areas(records: &[&CaseRecord], threshold: usize) -> Option<Regression> {
+    let mut by_area: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    let mut n = 0;
+    for c in records {
+        if let (Some(w), Some(s)) = (lead_weeks(c), &c.survey) {
+            let e = by_area.entry(c.area.as_str()).or_default();
+            e.0.push(w);
+            e.1.push(s.nki);
+            n += 1;
+        }
+    }
+    if n < threshold {
+        return None;
+    }
+    let groups: Vec<(Vec<f64>, Vec<f64>)> = by_area.into_values().collect();
+    within_slope(&groups)
+}
+
 /// How lead time, departments and handoffs relate to NKI. `threshold` suppresses small groups;
 /// `area_threshold` the rows of `by_area`, which compare areas (docs/metrics.md, suppression).
 pub fn linkage(records: &[&CaseRecord], threshold: usize, area_threshold: usize) -> Linkage {
@@ -754,6 +774,31 @@ mod tests {
             by_month[0].group, "2026-11",
             "decided on 1 November in Stockholm"
         );
+    }
+
+    #[test]
+    fn the_bottlenecks_slope_is_the_linkages_within_area_slope() {
+        let records: Vec<CaseRecord> = (0..24)
+            .map(|i| {
+                let area = if i % 3 == 0 { "a" } else { "b" };
+                let decided = format!("2026-{:02}-{:02}T10:00:00Z", 3 + i % 6, 1 + i);
+                let nki =
+                    90.0 - f64::from(i as i32 % 6) * 4.0 - if area == "a" { 20.0 } else { 0.0 };
+                case(
+                    i,
+                    area,
+                    "D",
+                    "2026-02-01T08:00:00Z",
+                    Some(&decided),
+                    Some(nki),
+                )
+            })
+            .collect();
+        let refs: Vec<&CaseRecord> = records.iter().collect();
+        let full = linkage(&refs, 7, 10).slope_within_areas;
+        assert!(full.is_some());
+        assert_eq!(slope_within_areas(&refs, 7), full);
+        assert_eq!(slope_within_areas(&refs[..5], 7), None);
     }
 
     #[test]

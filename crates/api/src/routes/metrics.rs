@@ -167,13 +167,7 @@ pub async fn bottlenecks(
 ) -> ApiResult<Json<Bottlenecks>> {
     let selection = records(&state, &actor, &filter).await?;
     let records = selection.records();
-    let slope = compute::linkage(
-        &records,
-        state.config.nki_threshold,
-        state.config.nki_area_threshold,
-    )
-    .slope_within_areas
-    .map(|r| r.slope);
+    let slope = compute::slope_within_areas(&records, state.config.nki_threshold).map(|r| r.slope);
     Ok(Json(compute::bottlenecks(
         &records,
         slope,
