@@ -576,3 +576,76 @@ async fn a_manager_reassigns_a_case_from_its_page_and_an_officer_may_not() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(assignee(&app).await, "erik");
 }
+
+/// The case page shows the case record as the API does: the owning department sees parties in
+/// their roles and the property; another department in a consultation sees the personal number
+/// masked.
+#[tokio::test]
+async fn the_case_page_shows_parties_and_premises_with_personal_data_masked_outside_the_owner() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let case = app
+        .create_case(&anna, json!({"title": "Restaurang Söderby"}))
+        .await;
+    let id = case["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{id}/parties"),
+            Some(&anna),
+            &json!({"kind": "person", "personal_number": "811218-9876", "name": "Per Persson", "roles": ["agent"], "phone": "08-123 45"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{id}/premises"),
+            Some(&anna),
+            &json!({"property_designation": "Haninge Söderby 1:23", "sign_name": "Söderby Krog", "premises_type": "restaurant"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mut b = Browser::new(&app);
+    b.login("anna").await;
+    let page = b.get(&format!("/arenden/{id}")).await;
+    assert_eq!(page.status, 200);
+    for text in [
+        "Ärendeakt",
+        "Per Persson",
+        "19811218-9876",
+        "Ombud",
+        "08-123 45",
+        "Haninge Söderby 1:23",
+        "Söderby Krog",
+    ] {
+        assert!(page.body.contains(text), "{text} missing");
+    }
+    // MHF, consulted about the case, sees it without the personal data.
+    let h = app
+        .post(
+            &format!("/api/v1/cases/{id}/handoffs"),
+            Some(&anna),
+            &json!({"to_department": "MHF", "kind": "consultation", "message": "Yttrande?"}),
+        )
+        .await;
+    assert_eq!(h.status, 201, "{}", h.text);
+    let omar = app.token("omar").await;
+    let hid = h.body["id"].as_i64().unwrap();
+    let accepted = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/handoffs/{hid}/accept"),
+            Some(&omar),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text);
+    let mut other = Browser::new(&app);
+    other.login("omar").await;
+    let page = other.get(&format!("/arenden/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Haninge Söderby 1:23"));
+    assert!(!page.body.contains("19811218-9876"));
+    assert!(!page.body.contains("Per Persson"));
+    assert!(!page.body.contains("08-123 45"));
+}

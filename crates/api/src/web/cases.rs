@@ -800,6 +800,8 @@ async fn case_page(
         ));
     }
 
+    m.push_str(&record_section(state, actor, id).await);
+
     m.push_str("<section aria-labelledby=\"handoffs-h\"><h2 id=\"handoffs-h\">Överlämningar och remisser</h2>");
     if handoffs.is_empty() {
         m.push_str("<p>Inga överlämningar.</p>");
@@ -994,4 +996,103 @@ pub async fn request_decision(
         .request_decision(&form.user.actor, id, input)
         .await;
     after(&state, &form, id, "fl12", "avgorande", r).await
+}
+
+fn role_sv(r: &str) -> &'static str {
+    match r {
+        "applicant" => "Sökande",
+        "operator" => "Verksamhetsutövare",
+        "property_owner" => "Fastighetsägare",
+        "contact" => "Kontaktperson",
+        "invoice_recipient" => "Fakturamottagare",
+        "agent" => "Ombud",
+        "signatory" => "Firmatecknare",
+        _ => "Annan roll",
+    }
+}
+
+/// The case record (parties, premises, decision with its legal basis, documents), read-only, as
+/// the services show it to this user: masked personal data and secrecy apply as in the API.
+async fn record_section(state: &AppState, actor: &lots_core::Actor, id: i64) -> String {
+    let parties = state.cases.parties(actor, id).await.unwrap_or_default();
+    let premises = state.cases.premises(actor, id).await.unwrap_or_default();
+    let documents = state.attachments.list(actor, id).await.unwrap_or_default();
+    let decision = state.cases.decision(actor, id).await.ok();
+    let mut m =
+        String::from("<section aria-labelledby=\"record-h\"><h2 id=\"record-h\">Ärendeakt</h2>");
+    m.push_str("<h3>Parter</h3>");
+    if parties.is_empty() {
+        m.push_str("<p>Inga parter registrerade.</p>");
+    } else {
+        m.push_str("<table><caption class=\"visually-hidden\">Parter</caption><thead><tr><th scope=\"col\">Namn</th><th scope=\"col\">Organisations- eller personnummer</th><th scope=\"col\">Roller</th><th scope=\"col\">Kontakt</th></tr></thead><tbody>");
+        for p in &parties {
+            let roles: Vec<&str> = p.roles.iter().map(|r| role_sv(r.as_str())).collect();
+            let contact: Vec<&str> = [&p.email, &p.phone, &p.address]
+                .into_iter()
+                .filter_map(|v| v.as_deref())
+                .collect();
+            m.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&p.name),
+                esc(p
+                    .org_number
+                    .as_deref()
+                    .or(p.personal_number.as_deref())
+                    .unwrap_or("–")),
+                esc(&roles.join(", ")),
+                esc(&if contact.is_empty() {
+                    "–".to_string()
+                } else {
+                    contact.join(", ")
+                }),
+            ));
+        }
+        m.push_str("</tbody></table>");
+    }
+    m.push_str("<h3>Fastigheter och anläggningar</h3>");
+    if premises.is_empty() {
+        m.push_str("<p>Ingen fastighet registrerad.</p>");
+    } else {
+        m.push_str("<table><caption class=\"visually-hidden\">Fastigheter och anläggningar</caption><thead><tr><th scope=\"col\">Fastighetsbeteckning</th><th scope=\"col\">Adress</th><th scope=\"col\">Namn på skylten</th><th scope=\"col\">Huvudsaklig</th></tr></thead><tbody>");
+        for p in &premises {
+            m.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&p.property_designation),
+                esc(p.address.as_deref().unwrap_or("–")),
+                esc(p.sign_name.as_deref().unwrap_or("–")),
+                if p.main { "Ja" } else { "Nej" },
+            ));
+        }
+        m.push_str("</tbody></table>");
+    }
+    if let Some(d) = decision {
+        let c = &d.current;
+        let basis: Vec<&str> = c.legal_basis.iter().map(|b| b.text.as_str()).collect();
+        m.push_str(&format!(
+            "<h3>Beslut</h3><dl class=\"facts\"><dt>Utfall</dt><dd>{}</dd><dt>Lagrum</dt><dd>{}</dd><dt>Beslutat</dt><dd>{}</dd><dt>Beslutstext</dt><dd>{}</dd></dl>",
+            decision_sv(c.outcome),
+            esc(&if basis.is_empty() { "–".to_string() } else { basis.join("; ") }),
+            c.decided_at.map(time_html).unwrap_or_else(|| "–".into()),
+            esc(if c.text.is_empty() { "–" } else { &c.text }),
+        ));
+    }
+    m.push_str("<h3>Handlingar</h3>");
+    if documents.is_empty() {
+        m.push_str("<p>Inga handlingar.</p>");
+    } else {
+        m.push_str("<table><caption class=\"visually-hidden\">Handlingar</caption><thead><tr><th scope=\"col\">Handling</th><th scope=\"col\">Typ</th><th scope=\"col\">Storlek</th><th scope=\"col\">Inkom</th></tr></thead><tbody>");
+        for a in &documents {
+            m.push_str(&format!(
+                "<tr><td><a href=\"/api/v1/cases/{id}/attachments/{}/content\">{}</a></td><td>{}</td><td>{} kB</td><td>{}</td></tr>",
+                a.id,
+                esc(&a.name),
+                esc(&a.content_type),
+                html::int(usize::try_from(a.size).unwrap_or_default().div_ceil(1024)),
+                time_html(a.created_at),
+            ));
+        }
+        m.push_str("</tbody></table>");
+    }
+    m.push_str("</section>");
+    m
 }
