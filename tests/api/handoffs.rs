@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, TestApp, spawn_app};
+use crate::helpers::{Reply, TestApp, kinds, spawn_app};
 
 async fn handoff(app: &TestApp, token: &str, case: i64, body: Value) -> Reply {
     app.post(
@@ -26,15 +26,6 @@ async fn step(app: &TestApp, token: &str, id: i64, verb: &str, body: Option<Valu
         &[],
     )
     .await
-}
-
-fn kinds(events: &Value) -> Vec<String> {
-    events["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_string())
-        .collect()
 }
 
 #[tokio::test]

@@ -474,3 +474,13 @@ pub async fn ids(app: &TestApp, token: &str, query: &str) -> Vec<i64> {
         .map(|c| c["id"].as_i64().expect("id"))
         .collect()
 }
+
+/// The kinds of the events in a `GET /api/v1/cases/{id}/events` answer, in order.
+pub fn kinds(events: &Value) -> Vec<String> {
+    events["items"]
+        .as_array()
+        .expect("an items array")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("a kind").to_string())
+        .collect()
+}

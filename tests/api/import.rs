@@ -4,7 +4,7 @@ use lots_store::entity::{case_record, handoff, survey_response};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use crate::helpers::{Reply, TestApp, spawn_app};
+use crate::helpers::{Reply, TestApp, kinds, spawn_app};
 
 const FIXTURE: &str = include_str!("../fixtures/history.ndjson");
 
@@ -45,14 +45,8 @@ async fn a_history_imports_with_its_events_handoffs_and_answer() {
     let events = app
         .get(&format!("/api/v1/cases/{}/events", c.id), Some(&anna))
         .await;
-    let kinds: Vec<&str> = events.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        kinds,
+        kinds(&events.body),
         [
             "created",
             "status_changed",
@@ -113,14 +107,8 @@ async fn a_history_imports_with_its_events_handoffs_and_answer() {
     let events = app
         .get(&format!("/api/v1/cases/{}/events", t.id), Some(&anna))
         .await;
-    let kinds: Vec<&str> = events.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        kinds,
+        kinds(&events.body),
         [
             "created",
             "status_changed",

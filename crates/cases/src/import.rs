@@ -558,6 +558,7 @@ impl Cases {
                     };
                     let (from, to) = (*h.from_department_id.as_ref(), *h.to_department_id.as_ref());
                     let kind = h.kind.as_ref().clone();
+                    let data = serde_json::json!({"handoff_key": key, "handoff_kind": kind, "from_department": code(from), "to_department": code(to)});
                     let t: &'static str = match t {
                         "handoff_accepted" => {
                             h.status = Set("accepted".into());
@@ -575,14 +576,10 @@ impl Cases {
                                     h.status = Set("completed".into());
                                     h.completed_at = Set(Some(e.at));
                                     h.completed_by = Set(actor_id);
-                                    push(
-                                        "handoff_accepted",
-                                        serde_json::json!({"handoff_key": key, "handoff_kind": kind, "from_department": code(from), "to_department": code(to)}),
-                                    );
-                                    push(
-                                        "handoff_completed",
-                                        serde_json::json!({"handoff_key": key, "handoff_kind": kind, "from_department": code(from), "to_department": code(to), "ownership_moved": true}),
-                                    );
+                                    let mut completed = data.clone();
+                                    completed["ownership_moved"] = true.into();
+                                    push("handoff_accepted", data);
+                                    push("handoff_completed", completed);
                                     continue;
                                 }
                             }
@@ -609,10 +606,7 @@ impl Cases {
                         }
                         _ => "handoff_requested",
                     };
-                    push(
-                        t,
-                        serde_json::json!({"handoff_key": key, "handoff_kind": kind, "from_department": code(from), "to_department": code(to)}),
-                    );
+                    push(t, data);
                 }
                 _ => {}
             }

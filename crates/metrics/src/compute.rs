@@ -239,20 +239,34 @@ fn lead_weeks(c: &CaseRecord) -> Option<f64> {
     c.decided_at.map(|d| days(c.received_at, d) / 7.0)
 }
 
+/// Answered, decided cases' (lead time in weeks, NKI), per area.
+type AreaPoints<'a> = BTreeMap<&'a str, (Vec<f64>, Vec<f64>)>;
+
+fn points_by_area<'a>(
+    answered: impl Iterator<Item = (&'a CaseRecord, f64, f64)>,
+) -> AreaPoints<'a> {
+    let mut by_area: AreaPoints = BTreeMap::new();
+    for (c, w, n) in answered {
+        let e = by_area.entry(c.area.as_str()).or_default();
+        e.0.push(w);
+        e.1.push(n);
+    }
+    by_area
+}
+
+fn answered<'a>(
+    records: &'a [&'a CaseRecord],
+) -> impl Iterator<Item = (&'a CaseRecord, f64, f64)> + 'a {
+    records
+        .iter()
+        .filter_map(|c| Some((*c, lead_weeks(c)?, c.survey.as_ref()?.nki)))
+}
+
 /// The within-area slope of NKI on lead time alone, as `linkage` gives it (what the bottlenecks
 /// price their delays with), without the rest of the linkage.
 pub fn slope_within_areas(records: &[&CaseRecord], threshold: usize) -> Option<Regression> {
-    let mut by_area: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-    let mut n = 0;
-    for c in records {
-        if let (Some(w), Some(s)) = (lead_weeks(c), &c.survey) {
-            let e = by_area.entry(c.area.as_str()).or_default();
-            e.0.push(w);
-            e.1.push(s.nki);
-            n += 1;
-        }
-    }
-    if n < threshold {
+    let by_area = points_by_area(answered(records));
+    if by_area.values().map(|(x, _)| x.len()).sum::<usize>() < threshold {
         return None;
     }
     let groups: Vec<(Vec<f64>, Vec<f64>)> = by_area.into_values().collect();
@@ -262,18 +276,10 @@ pub fn slope_within_areas(records: &[&CaseRecord], threshold: usize) -> Option<R
 /// How lead time, departments and handoffs relate to NKI. `threshold` suppresses small groups;
 /// `area_threshold` the rows of `by_area`, which compare areas (docs/metrics.md, suppression).
 pub fn linkage(records: &[&CaseRecord], threshold: usize, area_threshold: usize) -> Linkage {
-    let answered: Vec<(&CaseRecord, f64, f64)> = records
-        .iter()
-        .filter_map(|c| Some((*c, lead_weeks(c)?, c.survey.as_ref()?.nki)))
-        .collect();
+    let answered: Vec<(&CaseRecord, f64, f64)> = answered(records).collect();
     let x: Vec<f64> = answered.iter().map(|a| a.1).collect();
     let y: Vec<f64> = answered.iter().map(|a| a.2).collect();
-    let mut by_area: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-    for (c, w, n) in &answered {
-        let e = by_area.entry(c.area.as_str()).or_default();
-        e.0.push(*w);
-        e.1.push(*n);
-    }
+    let by_area = points_by_area(answered.iter().copied());
     let groups: Vec<(Vec<f64>, Vec<f64>)> = by_area.values().cloned().collect();
     let area_rows = by_area
         .iter()

@@ -267,7 +267,7 @@ pub fn cases_csv(records: &[&CaseRecord]) -> String {
             lead.map(comma).unwrap_or_default(),
             lead_wd.map(|n| n.to_string()).unwrap_or_default(),
             c.handoffs.len().to_string(),
-            c.departments().len().to_string(),
+            c.department_codes().len().to_string(),
         ];
         let quoted: Vec<String> = fields
             .iter()

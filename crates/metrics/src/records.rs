@@ -153,20 +153,4 @@ impl CaseRecord {
         d.dedup();
         d
     }
-
-    /// The departments the case passed through: its owners and every department it consulted
-    /// or contacted.
-    pub fn departments(&self) -> Vec<String> {
-        let mut d: Vec<String> = self.owners.iter().map(|(o, _)| o.to_string()).collect();
-        d.extend(
-            self.handoffs
-                .iter()
-                .filter(|h| h.accepted_at.is_some())
-                .map(|h| h.to.to_string()),
-        );
-        d.push(self.department.to_string());
-        d.sort();
-        d.dedup();
-        d
-    }
 }

@@ -998,7 +998,7 @@ pub async fn request_decision(
     after(&state, &form, id, "fl12", "avgorande", r).await
 }
 
-fn role_sv(r: &str) -> &'static str {
+fn party_role_sv(r: &str) -> &'static str {
     match r {
         "applicant" => "Sökande",
         "operator" => "Verksamhetsutövare",
@@ -1026,7 +1026,7 @@ async fn record_section(state: &AppState, actor: &lots_core::Actor, id: i64) -> 
     } else {
         m.push_str("<table><caption class=\"visually-hidden\">Parter</caption><thead><tr><th scope=\"col\">Namn</th><th scope=\"col\">Organisations- eller personnummer</th><th scope=\"col\">Roller</th><th scope=\"col\">Kontakt</th></tr></thead><tbody>");
         for p in &parties {
-            let roles: Vec<&str> = p.roles.iter().map(|r| role_sv(r.as_str())).collect();
+            let roles: Vec<&str> = p.roles.iter().map(|r| party_role_sv(r.as_str())).collect();
             let contact: Vec<&str> = [&p.email, &p.phone, &p.address]
                 .into_iter()
                 .filter_map(|v| v.as_deref())
