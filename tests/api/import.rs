@@ -251,3 +251,141 @@ async fn imported_case_types_are_checked_against_the_case_type_table() {
     assert!(r.text.contains("case_type"), "{}", r.text);
     assert_eq!(app.count("case_record").await, 2);
 }
+
+/// A case line for the large-file test: received, consulted, decided and (every third) answered.
+fn numbered_line(serial: usize) -> String {
+    let day = 1 + serial % 28;
+    let survey = if serial.is_multiple_of(3) {
+        r#", "survey": {"answered_at": "2024-06-20T12:00:00Z", "q_overall": 8, "q_expectations": 7, "q_ideal": 6}"#
+    } else {
+        ""
+    };
+    format!(
+        r#"{{"reference": "BN 2023/{serial}", "org_number": "556036-0793", "company_name": "Exempel AB", "area": "building_permit", "department": "SBF", "title": "Ärende {serial}", "assignee": "anna", "received_at": "2024-01-{day:02}T09:00:00Z", "events": [{{"at": "2024-02-01T08:00:00Z", "type": "status_changed", "to": "in_progress", "actor": "anna"}}, {{"at": "2024-02-02T08:00:00Z", "type": "note", "text": "Anteckning {serial}", "actor": "anna"}}, {{"at": "2024-02-03T08:00:00Z", "type": "supplement_requested", "actor": "anna"}}, {{"at": "2024-02-10T08:00:00Z", "type": "supplement_received", "actor": "anna"}}, {{"at": "2024-02-12T09:00:00Z", "type": "handoff_requested", "handoff": "h", "to_department": "MHF", "kind": "consultation", "actor": "anna"}}, {{"at": "2024-02-13T09:00:00Z", "type": "handoff_accepted", "handoff": "h", "actor": "omar"}}, {{"at": "2024-02-20T15:00:00Z", "type": "handoff_completed", "handoff": "h", "actor": "omar"}}, {{"at": "2024-06-01T11:00:00Z", "type": "decided", "decision": "approved", "actor": "anna"}}]{survey}}}"#
+    )
+}
+
+#[tokio::test]
+async fn a_large_file_is_checked_whole_then_written_in_batches_with_every_reference_intact() {
+    let app = spawn_app().await;
+    let root = app.token("root").await;
+    // More lines than one write batch holds, and than one checking thread gets: a repeat far
+    // from its first occurrence, and a blank line that line numbers must count.
+    const N: usize = 12_500;
+    let mut lines: Vec<String> = (1..=N).map(numbered_line).collect();
+    lines.insert(6_000, String::new());
+    lines.push(numbered_line(2));
+    let body = lines.join("\n");
+    let r = import(&app, &root, &body, "").await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["lines"], N + 1);
+    assert_eq!(
+        r.body["errors"],
+        json!([{"line": N + 2, "reference": "BN 2023/2", "message": "reference: appears twice in the file"}])
+    );
+    assert_eq!(app.count("case_record").await, 0);
+    assert_eq!(
+        app.count("company").await,
+        0,
+        "nothing is written before every line passed"
+    );
+
+    // Without the repeat it all goes in, in batches, each row pointing at what exists.
+    lines.pop();
+    let r = import(&app, &root, &lines.join("\n"), "").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["imported"], N);
+    let n = N as i64;
+    assert_eq!(app.count("case_record").await, n);
+    assert_eq!(app.count("case_event").await, n * 11);
+    assert_eq!(app.count("case_note").await, n);
+    assert_eq!(app.count("supplement_request").await, n);
+    assert_eq!(app.count("handoff").await, n);
+    assert_eq!(app.count("survey_response").await, n / 3);
+    assert_eq!(app.count("case_touch").await, n);
+    for (child, parent) in [
+        ("case_event", "case_record"),
+        ("case_note", "case_record"),
+        ("supplement_request", "case_record"),
+        ("handoff", "case_record"),
+        ("survey_response", "case_record"),
+    ] {
+        assert_eq!(
+            app.count_where(
+                child,
+                &format!("NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = {child}.case_id)")
+            )
+            .await,
+            0,
+            "{child} rows point at missing cases"
+        );
+    }
+    // Each event's data points at its own case's note and request.
+    assert_eq!(
+        app.count_where(
+            "case_note",
+            "NOT EXISTS (SELECT 1 FROM case_event e WHERE e.case_id = case_note.case_id \
+             AND e.kind = 'note_added')"
+        )
+        .await,
+        0
+    );
+    // A case from the second batch reads back whole through the API.
+    let last = case_record::Entity::find()
+        .filter(case_record::Column::Reference.eq(format!("BN 2023/{N}")))
+        .one(app.db.reader())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            last.status.as_str(),
+            last.title.as_str(),
+            last.complete_at.is_some()
+        ),
+        ("decided", format!("Ärende {N}").as_str(), true)
+    );
+    let anna = app.token("anna").await;
+    let events = app
+        .get(&format!("/api/v1/cases/{}/events", last.id), Some(&anna))
+        .await;
+    assert_eq!(
+        kinds(&events.body),
+        [
+            "created",
+            "status_changed",
+            "note_added",
+            "supplement_requested",
+            "status_changed",
+            "supplement_received",
+            "status_changed",
+            "handoff_requested",
+            "handoff_accepted",
+            "handoff_completed",
+            "status_changed"
+        ]
+    );
+    let notes = app
+        .get(&format!("/api/v1/cases/{}/notes", last.id), Some(&anna))
+        .await;
+    assert_eq!(
+        notes.body["items"][0]["text"],
+        format!("Anteckning {N}"),
+        "{}",
+        notes.text
+    );
+    // Live work continues above the imported ids and serials.
+    let next = app
+        .create_case(&anna, json!({"area": "building_permit"}))
+        .await;
+    assert!(next["id"].as_i64().unwrap() > last.id);
+    let note = app
+        .post(
+            &format!("/api/v1/cases/{}/notes", last.id),
+            Some(&anna),
+            &json!({"text": "Efter importen"}),
+        )
+        .await;
+    assert_eq!(note.status, 201, "{}", note.text);
+    assert_eq!(app.count("case_note").await, n + 1);
+}

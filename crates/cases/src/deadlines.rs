@@ -425,18 +425,57 @@ fn supplement(lookups: &Lookups, r: supplement_request::Model) -> SupplementView
     }
 }
 
-/// Sets the stored clock of a case from its received time and clock events.
-pub(crate) fn apply_clock(
-    model: &mut case_record::ActiveModel,
+/// An event that moves a case's statutory clock.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ClockEvent {
+    SupplementRequested { request: i64, at: DateTime<Utc> },
+    SupplementReceived { request: i64, at: DateTime<Utc> },
+    DeadlineExtended { weeks: Option<u32> },
+    DecisionRequested { at: DateTime<Utc> },
+}
+
+impl ClockEvent {
+    /// The clock event a stored event is, if it is one.
+    fn of(e: &case_event::Model) -> Option<Self> {
+        let request = e
+            .data
+            .get("request_id")
+            .and_then(|v| v.as_i64())
+            .unwrap_or(e.id);
+        Some(match e.kind.as_str() {
+            SUPPLEMENT_REQUESTED => Self::SupplementRequested { request, at: e.at },
+            SUPPLEMENT_RECEIVED => Self::SupplementReceived { request, at: e.at },
+            DEADLINE_EXTENDED => Self::DeadlineExtended {
+                weeks: e
+                    .data
+                    .get("weeks")
+                    .and_then(|w| w.as_u64())
+                    .and_then(|w| u32::try_from(w).ok()),
+            },
+            DECISION_REQUESTED => Self::DecisionRequested { at: e.at },
+            _ => return None,
+        })
+    }
+}
+
+/// The stored clock of a case: the columns of `case_record` it sets.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct StoredClock {
+    pub due_date: Option<NaiveDate>,
+    pub paused: bool,
+    pub extension_weeks: Option<i32>,
+    pub decision_due_date: Option<NaiveDate>,
+    pub complete_at: Option<DateTime<Utc>>,
+}
+
+/// A case's clock from its received time and clock events, in order.
+pub(crate) fn clock(
     rule: Option<&DeadlineRule>,
     received_at: DateTime<Utc>,
-    events: &[case_event::Model],
-) {
+    events: impl IntoIterator<Item = ClockEvent>,
+) -> StoredClock {
     let Some(rule) = rule else {
-        model.due_date = Set(None);
-        model.deadline_paused = Set(false);
-        model.complete_at = Set(None);
-        return;
+        return StoredClock::default();
     };
     let mut facts = DeadlineFacts {
         received_on: stockholm_date(received_at),
@@ -445,51 +484,58 @@ pub(crate) fn apply_clock(
     let mut requests: BTreeMap<i64, Supplement> = BTreeMap::new();
     let mut received_instants: BTreeMap<NaiveDate, DateTime<Utc>> = BTreeMap::new();
     for e in events {
-        let day = stockholm_date(e.at);
-        let request_id = e
-            .data
-            .get("request_id")
-            .and_then(|v| v.as_i64())
-            .unwrap_or(e.id);
-        match e.kind.as_str() {
-            SUPPLEMENT_REQUESTED => {
+        match e {
+            ClockEvent::SupplementRequested { request, at } => {
                 requests.insert(
-                    request_id,
+                    request,
                     Supplement {
-                        requested_on: day,
+                        requested_on: stockholm_date(at),
                         received_on: None,
                     },
                 );
             }
-            SUPPLEMENT_RECEIVED => {
-                if let Some(s) = requests.get_mut(&request_id) {
+            ClockEvent::SupplementReceived { request, at } => {
+                if let Some(s) = requests.get_mut(&request) {
+                    let day = stockholm_date(at);
                     s.received_on = Some(day);
-                    received_instants.entry(day).or_insert(e.at);
+                    received_instants.entry(day).or_insert(at);
                 }
             }
-            DEADLINE_EXTENDED => {
-                facts.extension_weeks = e
-                    .data
-                    .get("weeks")
-                    .and_then(|w| w.as_u64())
-                    .and_then(|w| u32::try_from(w).ok());
+            ClockEvent::DeadlineExtended { weeks } => facts.extension_weeks = weeks,
+            ClockEvent::DecisionRequested { at } => {
+                facts.decision_requested_on = Some(stockholm_date(at));
             }
-            DECISION_REQUESTED => facts.decision_requested_on = Some(day),
-            _ => {}
         }
     }
     facts.supplements = requests.into_values().collect();
     let state = deadline::compute(rule, &facts);
-    model.due_date = Set(state.due_date);
-    model.deadline_paused = Set(state.paused);
-    model.extension_weeks = Set(state.extension_weeks.and_then(|w| i32::try_from(w).ok()));
-    model.decision_due_date = Set(state.decision_due_date);
-    // The application counts as complete from the instant the clock started.
-    model.complete_at = Set(state.started_on.map(|day| {
-        if day == facts.received_on {
-            received_at
-        } else {
-            received_instants.get(&day).copied().unwrap_or(received_at)
-        }
-    }));
+    StoredClock {
+        due_date: state.due_date,
+        paused: state.paused,
+        extension_weeks: state.extension_weeks.and_then(|w| i32::try_from(w).ok()),
+        decision_due_date: state.decision_due_date,
+        // The application counts as complete from the instant the clock started.
+        complete_at: state.started_on.map(|day| {
+            if day == facts.received_on {
+                received_at
+            } else {
+                received_instants.get(&day).copied().unwrap_or(received_at)
+            }
+        }),
+    }
+}
+
+/// Sets the stored clock of a case from its received time and stored events.
+pub(crate) fn apply_clock(
+    model: &mut case_record::ActiveModel,
+    rule: Option<&DeadlineRule>,
+    received_at: DateTime<Utc>,
+    events: &[case_event::Model],
+) {
+    let c = clock(rule, received_at, events.iter().filter_map(ClockEvent::of));
+    model.due_date = Set(c.due_date);
+    model.deadline_paused = Set(c.paused);
+    model.extension_weeks = Set(c.extension_weeks);
+    model.decision_due_date = Set(c.decision_due_date);
+    model.complete_at = Set(c.complete_at);
 }

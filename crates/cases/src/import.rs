@@ -4,25 +4,21 @@
 //! exists is refused, so re-importing never duplicates. Imported history is not announced: it
 //! writes no outbox rows and sends no webhooks.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Utc};
+use bytes::Bytes;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use lots_core::deadline::DeadlineRules;
 use lots_core::nki::{Answers, Instrument};
 use lots_core::{Actor, Area, CaseStatus, Decision, OrgNumber, Reference, Role};
-use lots_store::bulk::{insert_all, reserve_ids};
-use lots_store::entity::{
-    app_user, case_event, case_note, case_record, company, department, handoff, reference_series,
-    supplement_request, survey_response,
-};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set,
-};
+use lots_store::bulk::{BulkTx, BulkWriter, Column, Prepared, Table};
+use lots_store::entity::{app_user, case_record, department};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
 use crate::cases::Cases;
-use crate::deadlines::apply_clock;
+use crate::deadlines::{ClockEvent, clock as clock_of};
 use crate::error::{ServiceError, ServiceResult};
 
 #[derive(Debug, Clone, Default)]
@@ -111,22 +107,233 @@ impl Survey {
     }
 }
 
-/// A line that passed every check, with what writing it needs.
-struct Checked {
-    line: Line,
+/// What the checks derived from a line that passed them.
+struct Facts {
     reference: Reference,
     org: OrgNumber,
     area: Area,
     case_type: Option<String>,
 }
 
+/// A line that passed every check, with what writing it needs.
+struct Checked {
+    line: Line,
+    facts: Facts,
+}
+
+/// What the checks look lines up in: the directory as it was when the import began.
+struct Directory {
+    now: DateTime<Utc>,
+    deps: HashMap<String, department::Model>,
+    users: HashMap<String, app_user::Model>,
+    types: HashMap<Area, Vec<String>>,
+    create_missing: bool,
+    instrument: Instrument,
+}
+
+impl Directory {
+    /// Checks a line; `seen` holds the references of the lines before it.
+    fn check(
+        &self,
+        line: &Line,
+        seen: &mut HashSet<String>,
+        needs: &mut Needs,
+    ) -> Result<Facts, String> {
+        check(
+            line,
+            self.now,
+            seen,
+            &self.deps,
+            &self.users,
+            &mut needs.deps,
+            &mut needs.users,
+            self.create_missing,
+            &self.instrument,
+            &self.types,
+        )
+    }
+}
+
+/// Departments and users a line names that do not exist (with `create_missing`).
+#[derive(Default)]
+struct Needs {
+    deps: Vec<String>,
+    users: Vec<String>,
+}
+
+/// The lines of an NDJSON body that are not blank, with their 1-based numbers.
+fn lines(body: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    body.split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
+        .map(|(i, l)| (i + 1, l))
+}
+
+fn parse(raw: &[u8]) -> Result<Line, String> {
+    serde_json::from_slice::<Line>(raw).map_err(|e| format!("not a case line: {e}"))
+}
+
+/// What the first pass over a file found.
+#[derive(Default)]
+struct FirstPass {
+    lines: usize,
+    errors: Vec<LineError>,
+    /// The good lines, in order.
+    good: Vec<Good>,
+    /// The reference prefix of the first good line of each department.
+    prefixes: HashMap<String, String>,
+}
+
+/// What the second pass needs to know of a good line before it starts.
+struct Good {
+    line: usize,
+    /// As stored.
+    reference: String,
+    needs: Needs,
+    org: String,
+    company: String,
+    /// Supplement requests and notes, which take ids of their own.
+    supplements: usize,
+    notes: usize,
+    department: String,
+    /// As the file gives it.
+    raw_reference: String,
+}
+
+/// The first pass: every line parsed and checked, nothing kept but what the second pass and the
+/// report need. References that exist in the database are looked up afterwards.
+fn survey(body: &[u8], dir: &Directory) -> FirstPass {
+    // The file is cut at line ends into a part a core, checked side by side.
+    let parts = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let mut cuts = vec![(0usize, 0usize)]; // (byte offset, lines before it)
+    for k in 1..parts {
+        let (from, before) = *cuts.last().unwrap_or(&(0, 0));
+        let target = (body.len() * k / parts).max(from);
+        let Some(nl) = body[target..].iter().position(|b| *b == b'\n') else {
+            break;
+        };
+        let at = target + nl + 1;
+        let newlines = body[from..at].iter().filter(|b| **b == b'\n').count();
+        cuts.push((at, before + newlines));
+    }
+    cuts.push((body.len(), 0));
+    let results: Vec<(FirstPass, Vec<(usize, String)>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = cuts
+            .windows(2)
+            .map(|w| {
+                let ((from, before), (to, _)) = (w[0], w[1]);
+                scope.spawn(move || survey_part(&body[from..to], before, dir))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    // A reference an earlier part holds makes the line a repeat, as one pass would have found.
+    let mut out = FirstPass::default();
+    let mut earlier: HashSet<String> = HashSet::new();
+    for (part, refs) in results {
+        let repeats: HashSet<usize> = refs
+            .iter()
+            .filter(|(_, r)| earlier.contains(r))
+            .map(|(line, _)| *line)
+            .collect();
+        earlier.extend(refs.into_iter().map(|(_, r)| r));
+        out.lines += part.lines;
+        for mut e in part.errors {
+            if repeats.contains(&e.line) {
+                e.message = REPEATED.into();
+            }
+            out.errors.push(e);
+        }
+        for g in part.good {
+            if repeats.contains(&g.line) {
+                out.errors.push(LineError {
+                    line: g.line,
+                    reference: Some(g.raw_reference),
+                    message: REPEATED.into(),
+                });
+            } else {
+                out.prefixes.entry(g.department.clone()).or_insert_with(|| {
+                    Reference::parse(&g.reference)
+                        .map(|r| r.prefix().to_string())
+                        .unwrap_or_default()
+                });
+                out.good.push(g);
+            }
+        }
+    }
+    out.errors.sort_by_key(|e| e.line);
+    out
+}
+
+const REPEATED: &str = "reference: appears twice in the file";
+
+/// Checks the lines of one part of a file (whose first line follows `before` lines), and
+/// answers each line's reference as stored, for the checks across parts.
+fn survey_part(body: &[u8], before: usize, dir: &Directory) -> (FirstPass, Vec<(usize, String)>) {
+    let mut out = FirstPass::default();
+    let mut refs = Vec::new();
+    let mut seen = HashSet::new();
+    for (line_no, raw) in lines(body) {
+        let line_no = line_no + before;
+        out.lines += 1;
+        let line = match parse(raw) {
+            Ok(l) => l,
+            Err(message) => {
+                out.errors.push(LineError {
+                    line: line_no,
+                    reference: None,
+                    message,
+                });
+                continue;
+            }
+        };
+        let mut needs = Needs::default();
+        let checked = dir.check(&line, &mut seen, &mut needs);
+        if let Ok(r) = Reference::parse(&line.reference) {
+            refs.push((line_no, r.to_string()));
+        }
+        match checked {
+            Ok(facts) => {
+                let count =
+                    |kind: &str| line.events.iter().filter(|e| e.event_type == kind).count();
+                out.good.push(Good {
+                    line: line_no,
+                    reference: facts.reference.to_string(),
+                    needs,
+                    org: facts.org.as_str().to_string(),
+                    company: line.company_name.trim().to_string(),
+                    supplements: count("supplement_requested"),
+                    notes: count("note"),
+                    department: line.department,
+                    raw_reference: line.reference,
+                });
+            }
+            Err(message) => out.errors.push(LineError {
+                line: line_no,
+                reference: Some(line.reference),
+                message,
+            }),
+        }
+    }
+    (out, refs)
+}
+
 const HANDOFF_KINDS: [&str; 3] = ["transfer", "consultation", "contact"];
 
+/// Lines the second pass hands the writer at a time: one transaction each.
+const BATCH: usize = 10_000;
+
 impl Cases {
+    /// Imports case histories (see the module's documentation). The file is read twice: first
+    /// every line is checked and nothing written; then, unless that found a bad line, a thread
+    /// parses the lines again batch by batch while this task writes the batch before.
     pub async fn import_cases(
         &self,
         actor: &Actor,
-        body: &[u8],
+        body: Bytes,
         options: &ImportOptions,
         progress: &(dyn Fn(usize) + Sync),
     ) -> ServiceResult<CaseImportReport> {
@@ -135,51 +342,21 @@ impl Cases {
                 "only an admin imports case histories".into(),
             ));
         }
-        let text = std::str::from_utf8(body)
-            .map_err(|_| ServiceError::invalid("body", "must be UTF-8 NDJSON"))?;
-        let now = self.clock.now();
-        let mut report = CaseImportReport::default();
-        let mut deps: HashMap<String, department::Model> = department::Entity::find()
+        if std::str::from_utf8(&body).is_err() {
+            return Err(ServiceError::invalid("body", "must be UTF-8 NDJSON"));
+        }
+        let deps: HashMap<String, department::Model> = department::Entity::find()
             .all(self.db.reader())
             .await?
             .into_iter()
             .map(|d| (d.code.clone(), d))
             .collect();
-        let mut users: HashMap<String, app_user::Model> = app_user::Entity::find()
+        let users: HashMap<String, app_user::Model> = app_user::Entity::find()
             .all(self.db.reader())
             .await?
             .into_iter()
             .map(|u| (u.username.clone(), u))
             .collect();
-        let mut parsed: Vec<(usize, Result<Line, String>)> = Vec::new();
-        for (i, raw) in text.lines().enumerate() {
-            if raw.trim().is_empty() {
-                continue;
-            }
-            parsed.push((
-                i + 1,
-                serde_json::from_str::<Line>(raw).map_err(|e| format!("not a case line: {e}")),
-            ));
-        }
-        report.lines = parsed.len();
-        // As stored: `BN 2026/00042` and `BN 2026/0042` are the same diarienummer.
-        let references: Vec<String> = parsed
-            .iter()
-            .filter_map(|(_, l)| l.as_ref().ok())
-            .filter_map(|l| Reference::parse(&l.reference).ok())
-            .map(|r| r.to_string())
-            .collect();
-        let mut existing: HashSet<String> = HashSet::new();
-        for chunk in references.chunks(5000) {
-            existing.extend(
-                case_record::Entity::find()
-                    .filter(case_record::Column::Reference.is_in(chunk.to_vec()))
-                    .all(self.db.reader())
-                    .await?
-                    .into_iter()
-                    .map(|c| c.reference),
-            );
-        }
         // The active case types of each area, as for cases registered live.
         let mut types: HashMap<Area, Vec<String>> = HashMap::new();
         for area in Area::ALL {
@@ -188,73 +365,92 @@ impl Cases {
                 crate::case_types::active_types(self.db.reader(), *area).await?,
             );
         }
-        let mut missing_deps: HashSet<String> = HashSet::new();
-        let mut missing_users: HashSet<String> = HashSet::new();
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut good = Vec::new();
-        for (line_no, parsed) in parsed {
-            let line = match parsed {
-                Ok(l) => l,
-                Err(message) => {
-                    report.errors.push(LineError {
-                        line: line_no,
-                        reference: None,
-                        message,
-                    });
-                    continue;
-                }
-            };
-            let mut need_deps = Vec::new();
-            let mut need_users = Vec::new();
-            let result = check(
-                &line,
-                now,
-                &existing,
-                &mut seen,
-                &deps,
-                &users,
-                &mut need_deps,
-                &mut need_users,
-                options.create_missing,
-                &options.instrument,
-                &types,
+        let dir = Arc::new(Directory {
+            now: self.clock.now(),
+            deps,
+            users,
+            types,
+            create_missing: options.create_missing,
+            instrument: options.instrument.clone(),
+        });
+
+        let first = {
+            let (body, dir) = (body.clone(), dir.clone());
+            tokio::task::spawn_blocking(move || survey(&body, &dir))
+                .await
+                .map_err(|e| ServiceError::Internal(format!("the import's check failed: {e}")))?
+        };
+        let mut report = CaseImportReport {
+            lines: first.lines,
+            imported: 0,
+            errors: first.errors,
+        };
+        // A diarienummer that exists is refused (as stored: `BN 2026/00042` is `BN 2026/0042`).
+        let mut existing: HashSet<String> = HashSet::new();
+        for chunk in first.good.chunks(5000) {
+            let refs: Vec<&str> = chunk.iter().map(|g| g.reference.as_str()).collect();
+            existing.extend(
+                case_record::Entity::find()
+                    .filter(case_record::Column::Reference.is_in(refs))
+                    .all(self.db.reader())
+                    .await?
+                    .into_iter()
+                    .map(|c| c.reference),
             );
-            match result {
-                Ok(c) => {
-                    missing_deps.extend(need_deps);
-                    missing_users.extend(need_users);
-                    good.push(c);
-                }
-                Err(message) => report.errors.push(LineError {
-                    line: line_no,
-                    reference: Some(line.reference.clone()),
-                    message,
-                }),
+        }
+        let mut skip: HashSet<usize> = report.errors.iter().map(|e| e.line).collect();
+        let mut missing_deps: BTreeSet<String> = BTreeSet::new();
+        let mut missing_users: BTreeSet<String> = BTreeSet::new();
+        // The companies of the lines to import: the last name in the file wins.
+        let mut companies: BTreeMap<String, String> = BTreeMap::new();
+        let (mut cases, mut supplements, mut notes) = (0, 0, 0);
+        for g in first.good {
+            if existing.contains(&g.reference) {
+                skip.insert(g.line);
+                report.errors.push(LineError {
+                    line: g.line,
+                    reference: Some(g.reference),
+                    message:
+                        "reference: a case with this diarienummer exists; re-importing is refused"
+                            .into(),
+                });
+            } else {
+                missing_deps.extend(g.needs.deps);
+                missing_users.extend(g.needs.users);
+                companies.insert(g.org, g.company);
+                cases += 1;
+                supplements += g.supplements;
+                notes += g.notes;
             }
         }
+        report.errors.sort_by_key(|e| e.line);
         if !report.errors.is_empty() && !options.skip_invalid {
             return Ok(report);
         }
+
         // Create what is missing (only with create_missing; otherwise the checks refused it).
+        let mut dir = Arc::try_unwrap(dir)
+            .map_err(|_| ServiceError::Internal("the import's directory is still shared".into()))?;
         for code in missing_deps {
-            let prefix = good
-                .iter()
-                .find(|c| c.line.department == code)
-                .map_or("IMP".to_string(), |c| c.reference.prefix().to_string());
+            let prefix = first
+                .prefixes
+                .get(&code)
+                .cloned()
+                .unwrap_or_else(|| "IMP".to_string());
             let d = department::ActiveModel {
                 code: Set(code.clone()),
                 name: Set(code.clone()),
-                diary_prefix: Set(if deps.values().any(|d| d.diary_prefix == prefix) {
-                    format!("X{}", deps.len())
+                diary_prefix: Set(if dir.deps.values().any(|d| d.diary_prefix == prefix) {
+                    format!("X{}", dir.deps.len())
                 } else {
                     prefix
                 }),
-                created_at: Set(now),
+                created_at: Set(dir.now),
                 ..Default::default()
             }
             .insert(self.db.writer())
             .await?;
-            deps.insert(code, d);
+            dir.deps.insert(code, d);
         }
         for username in missing_users {
             let u = app_user::ActiveModel {
@@ -265,224 +461,331 @@ impl Cases {
                 role: Set(Role::Officer.as_str().into()),
                 department_id: Set(None),
                 active: Set(false),
-                created_at: Set(now),
+                created_at: Set(dir.now),
                 ..Default::default()
             }
             .insert(self.db.writer())
             .await?;
-            users.insert(username, u);
+            dir.users.insert(username, u);
         }
-        let mut done = 0;
-        for batch in good.chunks(BATCH) {
-            let tx = self.db.begin().await?;
-            self.write_batch(&tx, batch, &deps, &users, options, now)
-                .await?;
+        let dir = Arc::new(dir);
+
+        // Companies first, and the ids of every row that others point at, so that the second
+        // pass can build each batch's statements whole while the batch before is written.
+        let mut bulk = BulkWriter::open(&self.db).await?;
+        let mut tx = bulk.begin().await?;
+        let company_ids = upsert_companies(&mut tx, companies, dir.now).await?;
+        let ids = ReservedIds {
+            cases: tx.reserve_ids("case_record", cases).await?.into_iter(),
+            supplements: tx
+                .reserve_ids("supplement_request", supplements)
+                .await?
+                .into_iter(),
+            notes: tx.reserve_ids("case_note", notes).await?.into_iter(),
+        };
+        tx.commit().await?;
+        let mut builder = Builder {
+            dir: dir.clone(),
+            rules: self.rules.clone(),
+            backend: self.db.backend(),
+            codes: dir.deps.values().map(|d| (d.id, d.code.clone())).collect(),
+            companies: company_ids,
+            ids,
+            shared: Interner::default(),
+        };
+
+        // The second pass: a thread parses and builds the next batch while this task writes
+        // the one before.
+        let (send, mut batches) = tokio::sync::mpsc::channel::<ServiceResult<Batch>>(2);
+        let producer = tokio::task::spawn_blocking(move || {
+            let mut seen = HashSet::new();
+            let mut checked = Vec::with_capacity(BATCH);
+            let mut lines = lines(&body).peekable();
+            while lines.peek().is_some() {
+                checked.clear();
+                for (line_no, raw) in lines.by_ref() {
+                    if skip.contains(&line_no) {
+                        continue;
+                    }
+                    // The first pass took this line: it parses and checks the same way again.
+                    let Ok(line) = parse(raw) else { continue };
+                    let Ok(facts) = builder.dir.check(&line, &mut seen, &mut Needs::default())
+                    else {
+                        continue;
+                    };
+                    checked.push(Checked { line, facts });
+                    if checked.len() == BATCH {
+                        break;
+                    }
+                }
+                if checked.is_empty() {
+                    break;
+                }
+                if send.blocking_send(builder.batch(&checked)).is_err() {
+                    return; // The writer stopped.
+                }
+            }
+        });
+        while let Some(batch) = batches.recv().await {
+            let batch = batch?;
+            let mut tx = bulk.begin().await?;
+            lots_store::touch::touch_bulk(&mut tx, batch.case_ids).await?;
+            for statement in batch.statements {
+                tx.execute(statement).await?;
+            }
             tx.commit().await?;
-            done += batch.len();
-            progress(done);
+            report.imported += batch.cases;
+            progress(report.imported);
         }
-        report.imported = done;
+        bulk.close().await?;
+        producer
+            .await
+            .map_err(|e| ServiceError::Internal(format!("the import's reader failed: {e}")))?;
         Ok(report)
     }
+}
 
-    /// Writes a batch of checked lines with one multi-row insert per table: ids are reserved
-    /// first, so that events, handoffs, supplements, notes and answers can point at their case
-    /// before anything is sent.
-    async fn write_batch(
-        &self,
-        tx: &DatabaseTransaction,
-        batch: &[Checked],
-        deps: &HashMap<String, department::Model>,
-        users: &HashMap<String, app_user::Model>,
-        options: &ImportOptions,
-        now: DateTime<Utc>,
-    ) -> ServiceResult<()> {
-        let companies = upsert_companies(tx, batch, now).await?;
-        let case_ids = reserve_ids(tx, "case_record", batch.len()).await?;
-        let count = |kind: &str| {
-            batch
-                .iter()
-                .map(|c| {
-                    c.line
-                        .events
-                        .iter()
-                        .filter(|e| e.event_type == kind)
-                        .count()
-                })
-                .sum::<usize>()
-        };
-        let mut supplement_ids =
-            reserve_ids(tx, "supplement_request", count("supplement_requested"))
-                .await?
-                .into_iter();
-        let mut note_ids = reserve_ids(tx, "case_note", count("note"))
-            .await?
-            .into_iter();
-        lots_store::touch::touch(tx, &case_ids).await?;
+/// A batch's statements, ready to run.
+struct Batch {
+    cases: usize,
+    case_ids: Vec<i64>,
+    statements: Vec<Prepared>,
+}
+
+/// Builds the rows of batches of checked lines and binds them into statements.
+struct Builder {
+    dir: Arc<Directory>,
+    rules: Arc<DeadlineRules>,
+    backend: DbBackend,
+    /// Each department's code by id.
+    codes: HashMap<i64, String>,
+    /// Each company's id by org number.
+    companies: HashMap<String, i64>,
+    ids: ReservedIds,
+    shared: Interner,
+}
+
+/// One allocation per distinct code (a status, an event kind, an area), shared by every row.
+#[derive(Default)]
+struct Interner(HashMap<String, Arc<str>>);
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.0.insert(s.to_string(), a.clone());
+        a
+    }
+}
+
+impl Builder {
+    /// The statements of a batch, in an order that keeps every reference valid: cases, then
+    /// what points at them.
+    fn batch(&mut self, batch: &[Checked]) -> ServiceResult<Batch> {
         let mut rows = Rows::default();
-        let mut serials: HashMap<(i64, i32), u32> = HashMap::new();
-        let codes: HashMap<i64, &str> = deps.values().map(|d| (d.id, d.code.as_str())).collect();
-        for (c, case_id) in batch.iter().zip(case_ids.iter().copied()) {
-            let company_id = *companies
-                .get(c.org.as_str())
-                .ok_or_else(|| ServiceError::Internal(format!("company {}", c.org.as_str())))?;
-            let ids = Ids {
-                case: case_id,
-                company: company_id,
-                supplements: &mut supplement_ids,
-                notes: &mut note_ids,
-            };
-            self.build(c, ids, deps, users, &codes, options, now, &mut rows)?;
+        let mut serials: BTreeMap<(i64, i32), u32> = BTreeMap::new();
+        let mut case_ids = Vec::with_capacity(batch.len());
+        for c in batch {
+            let case_id = self
+                .ids
+                .cases
+                .next()
+                .ok_or_else(|| ServiceError::Internal("too few case ids".into()))?;
+            case_ids.push(case_id);
+            let company_id = *self.companies.get(c.facts.org.as_str()).ok_or_else(|| {
+                ServiceError::Internal(format!("company {}", c.facts.org.as_str()))
+            })?;
+            self.build(c, case_id, company_id, &mut rows)?;
             // Keep the department's diary series ahead of every imported serial.
-            if let Some(d) = deps
+            if let Some(d) = self
+                .dir
+                .deps
                 .values()
-                .find(|d| d.diary_prefix == c.reference.prefix())
+                .find(|d| d.diary_prefix == c.facts.reference.prefix())
             {
-                let top = serials.entry((d.id, c.reference.year())).or_default();
-                *top = (*top).max(c.reference.serial());
+                let top = serials.entry((d.id, c.facts.reference.year())).or_default();
+                *top = (*top).max(c.facts.reference.serial());
             }
         }
-        insert_all(tx, rows.cases).await?;
-        insert_all(tx, rows.supplements).await?;
-        insert_all(tx, rows.notes).await?;
-        insert_all(tx, rows.handoffs).await?;
-        insert_all(tx, rows.events).await?;
-        insert_all(tx, rows.surveys).await?;
-        for ((department_id, year), serial) in serials {
-            let stmt = Query::insert()
-                .into_table(reference_series::Entity)
-                .columns([reference_series::Column::DepartmentId, reference_series::Column::Year, reference_series::Column::LastSerial])
-                .values_panic([department_id.into(), year.into(), i64::from(serial).into()])
-                .on_conflict(
-                    OnConflict::columns([reference_series::Column::DepartmentId, reference_series::Column::Year])
-                        .value(
-                            reference_series::Column::LastSerial,
-                            Expr::cust_with_values(
-                                "CASE WHEN reference_series.last_serial > $1 THEN reference_series.last_serial ELSE $1 END",
-                                [i64::from(serial)],
-                            ),
-                        )
-                        .to_owned(),
-                )
-                .to_owned();
-            tx.execute(&stmt).await?;
+        let now = self.dir.now;
+        let mut deps = Vec::new();
+        let mut years = Vec::new();
+        let mut tops = Vec::new();
+        for ((d, y), top) in serials {
+            deps.push(d);
+            years.push(i64::from(y));
+            tops.push(i64::from(top));
         }
-        Ok(())
+        let series = Table::new("reference_series")
+            .column("department_id", Column::Int(deps))
+            .column("year", Column::Int(years))
+            .column("last_serial", Column::Int(tops))
+            .on_conflict(
+                "ON CONFLICT (department_id, year) DO UPDATE SET last_serial = CASE \
+                 WHEN excluded.last_serial > reference_series.last_serial \
+                 THEN excluded.last_serial ELSE reference_series.last_serial END",
+            );
+        let mut statements = Vec::new();
+        for table in [
+            rows.cases.table(),
+            supplement_table(rows.supplements),
+            note_table(rows.notes),
+            handoff_table(rows.handoffs),
+            rows.events.table(),
+            survey_table(rows.surveys, now),
+            series,
+        ] {
+            statements.extend(table.prepare(self.backend, None)?);
+        }
+        Ok(Batch {
+            cases: batch.len(),
+            case_ids,
+            statements,
+        })
     }
 
     /// The rows of one case: the case with its final state and statutory clock, its events in
     /// order, and what they created.
-    #[allow(clippy::too_many_arguments)]
     fn build(
-        &self,
+        &mut self,
         c: &Checked,
-        ids: Ids<'_>,
-        deps: &HashMap<String, department::Model>,
-        users: &HashMap<String, app_user::Model>,
-        codes: &HashMap<i64, &str>,
-        options: &ImportOptions,
-        now: DateTime<Utc>,
+        case_id: i64,
+        company_id: i64,
         rows: &mut Rows,
     ) -> ServiceResult<()> {
         let l = &c.line;
-        let case_id = ids.case;
+        let dir = &*self.dir;
         let dep = |code: &str| {
-            deps.get(code)
+            dir.deps
+                .get(code)
                 .map(|d| d.id)
                 .ok_or_else(|| ServiceError::Internal(format!("department {code}")))
         };
-        let user = |name: &Option<String>| name.as_ref().and_then(|n| users.get(n)).map(|u| u.id);
-        let code = |id: i64| codes.get(&id).map(|c| (*c).to_string());
+        let user =
+            |name: &Option<String>| name.as_ref().and_then(|n| dir.users.get(n)).map(|u| u.id);
         let first_dep = dep(&l.department)?;
         let first_actor = l
             .events
             .first()
             .and_then(|e| user(&e.actor))
             .or(user(&l.assignee));
-        // The events in order; a clock-relevant copy of each feeds the statutory deadline.
-        let mut events: Vec<EventRow> = vec![(
+        let codes = &self.codes;
+        let mut events = EventCase {
+            case_id,
+            cols: &mut rows.events,
+            shared: &mut self.shared,
+        };
+        events.push(
             l.received_at,
             "created",
             first_actor,
             Some(first_dep),
-            serde_json::json!({"reference": c.reference.to_string(), "imported": true}),
-        )];
+            json(&data::Created {
+                imported: true,
+                reference: &c.facts.reference.to_string(),
+            }),
+        );
+        let mut clock = Vec::new();
         let mut status = CaseStatus::Received;
         let mut owner = first_dep;
         let mut decision = None;
         let (mut decided_at, mut closed_at) = (None, None);
-        let mut handoffs: Vec<(String, handoff::ActiveModel)> = Vec::new();
+        let mut handoffs: Vec<(&str, HandoffRow)> = Vec::new();
+        let first_supplement = rows.supplements.len();
         let mut open_supplement: Option<i64> = None;
-        for e in &l.events {
+        for (i, e) in l.events.iter().enumerate() {
             let actor_id = user(&e.actor);
             let actor_dep = e
                 .actor
                 .as_ref()
-                .and_then(|a| users.get(a))
+                .and_then(|a| dir.users.get(a))
                 .and_then(|u| u.department_id)
                 .or(Some(owner));
-            let mut push = |kind: &'static str, data: serde_json::Value| {
-                events.push((e.at, kind, actor_id, actor_dep, data));
+            let mut push = |kind: &'static str, data: String| {
+                events.push(e.at, kind, actor_id, actor_dep, data);
+            };
+            let status_changed = |from: CaseStatus, to: CaseStatus, decision: Option<&str>| {
+                json(&data::StatusChanged {
+                    decision,
+                    from,
+                    reason: e.reason.as_deref(),
+                    to,
+                })
             };
             match e.event_type.as_str() {
                 "supplement_requested" => {
-                    let requested_by = actor_id.or(first_actor);
-                    let id = match requested_by {
+                    let id = match actor_id.or(first_actor) {
                         Some(by) => {
-                            let id = ids.supplements.next().ok_or_else(|| {
+                            let id = self.ids.supplements.next().ok_or_else(|| {
                                 ServiceError::Internal("too few supplement ids".into())
                             })?;
-                            rows.supplements.push(supplement_request::ActiveModel {
-                                id: Set(id),
-                                case_id: Set(case_id),
-                                message: Set(e
+                            rows.supplements.push(SupplementRow {
+                                id,
+                                case_id,
+                                message: e
                                     .message
                                     .clone()
                                     .or(e.reason.clone())
-                                    .unwrap_or_else(|| "Begäran om komplettering".into())),
-                                requested_at: Set(e.at),
-                                requested_by: Set(by),
-                                received_at: Set(None),
-                                received_by: Set(None),
+                                    .unwrap_or_else(|| "Begäran om komplettering".into()),
+                                requested_at: e.at,
+                                requested_by: by,
+                                received_at: None,
+                                received_by: None,
                             });
                             Some(id)
                         }
                         None => None,
                     };
                     open_supplement = id;
+                    clock.push(ClockEvent::SupplementRequested {
+                        // Without a request row the clock still pauses, keyed by position.
+                        request: id.unwrap_or(-(i as i64) - 1),
+                        at: e.at,
+                    });
                     push(
                         "supplement_requested",
-                        serde_json::json!({"request_id": id, "message": e.message}),
+                        json(&data::SupplementRequested {
+                            message: e.message.as_deref(),
+                            request_id: id,
+                        }),
                     );
                     push(
                         "status_changed",
-                        serde_json::json!({"from": status, "to": "awaiting_supplement", "reason": e.reason}),
+                        status_changed(status, CaseStatus::AwaitingSupplement, None),
                     );
                     status = CaseStatus::AwaitingSupplement;
                 }
                 "supplement_received" => {
                     if let Some(id) = open_supplement.take() {
-                        if let Some(r) = rows
-                            .supplements
+                        if let Some(r) = rows.supplements[first_supplement..]
                             .iter_mut()
                             .rev()
-                            .find(|r| r.id.as_ref() == &id)
+                            .find(|r| r.id == id)
                         {
-                            r.received_at = Set(Some(e.at));
-                            r.received_by = Set(actor_id);
+                            r.received_at = Some(e.at);
+                            r.received_by = actor_id;
                         }
-                        push("supplement_received", serde_json::json!({"request_id": id}));
+                        clock.push(ClockEvent::SupplementReceived {
+                            request: id,
+                            at: e.at,
+                        });
+                        push(
+                            "supplement_received",
+                            json(&data::SupplementReceived { request_id: id }),
+                        );
                     }
                     push(
                         "status_changed",
-                        serde_json::json!({"from": status, "to": "in_progress", "reason": e.reason}),
+                        status_changed(status, CaseStatus::InProgress, None),
                     );
                     status = CaseStatus::InProgress;
                 }
                 "status_changed" | "decided" | "closed" | "withdrawn" => {
                     let to = target(e).unwrap_or(status);
                     if to == CaseStatus::Decided {
-                        decision = e.decision.clone();
+                        decision = e.decision.as_deref();
                         decided_at = Some(e.at);
                     }
                     if matches!(to, CaseStatus::Closed | CaseStatus::Withdrawn) {
@@ -490,81 +793,102 @@ impl Cases {
                     }
                     push(
                         "status_changed",
-                        serde_json::json!({"from": status, "to": to, "reason": e.reason, "decision": e.decision}),
+                        status_changed(status, to, e.decision.as_deref()),
                     );
                     status = to;
                 }
                 "note" => {
                     if let Some(author) = actor_id {
-                        let id = ids
+                        let id = self
+                            .ids
                             .notes
                             .next()
                             .ok_or_else(|| ServiceError::Internal("too few note ids".into()))?;
-                        rows.notes.push(case_note::ActiveModel {
-                            id: Set(id),
-                            case_id: Set(case_id),
-                            author_id: Set(author),
-                            text: Set(e.text.clone().unwrap_or_default()),
-                            created_at: Set(e.at),
-                            visibility: Set("internal".into()),
-                            confidential_statute: Set(None),
+                        rows.notes.push(NoteRow {
+                            id,
+                            case_id,
+                            author_id: author,
+                            text: e.text.clone().unwrap_or_default(),
+                            created_at: e.at,
                         });
                         push(
                             "note_added",
-                            serde_json::json!({"note_id": id, "text": e.text}),
+                            json(&data::NoteAdded {
+                                note_id: id,
+                                text: e.text.as_deref(),
+                            }),
                         );
                     }
                 }
-                "deadline_extended" => push(
-                    "deadline_extended",
-                    serde_json::json!({"weeks": e.weeks.unwrap_or(10), "reason": e.reason}),
-                ),
+                "deadline_extended" => {
+                    let weeks = e.weeks.unwrap_or(10);
+                    clock.push(ClockEvent::DeadlineExtended { weeks: Some(weeks) });
+                    push(
+                        "deadline_extended",
+                        json(&data::DeadlineExtended {
+                            reason: e.reason.as_deref(),
+                            weeks,
+                        }),
+                    );
+                }
                 "decision_requested" => {
-                    push("decision_requested", serde_json::json!({"note": e.reason}))
+                    clock.push(ClockEvent::DecisionRequested { at: e.at });
+                    push(
+                        "decision_requested",
+                        json(&data::DecisionRequested {
+                            note: e.reason.as_deref(),
+                        }),
+                    );
                 }
                 t if t.starts_with("handoff_") => {
-                    let key = e.handoff.clone().unwrap_or_default();
+                    let key = e.handoff.as_deref().unwrap_or_default();
                     if t == "handoff_requested" {
                         handoffs.push((
-                            key.clone(),
-                            handoff::ActiveModel {
-                                case_id: Set(case_id),
-                                kind: Set(e.kind.clone().unwrap_or_default()),
-                                status: Set("requested".into()),
-                                from_department_id: Set(owner),
-                                to_department_id: Set(dep(e
+                            key,
+                            HandoffRow {
+                                case_id,
+                                kind: e.kind.clone().unwrap_or_default(),
+                                status: "requested",
+                                from_department_id: owner,
+                                to_department_id: dep(e
                                     .to_department
                                     .as_deref()
-                                    .unwrap_or_default())?),
-                                message: Set(e.message.clone().unwrap_or_default()),
-                                response: Set(None),
-                                decline_reason: Set(None),
-                                due_date: Set(None),
-                                requested_by: Set(actor_id.or(first_actor).unwrap_or_default()),
-                                requested_at: Set(e.at),
-                                accepted_by: Set(None),
-                                accepted_at: Set(None),
-                                completed_by: Set(None),
-                                completed_at: Set(None),
-                                closed_by: Set(None),
-                                closed_at: Set(None),
-                                version: Set(1),
-                                ..Default::default()
+                                    .unwrap_or_default())?,
+                                message: e.message.clone().unwrap_or_default(),
+                                response: None,
+                                decline_reason: None,
+                                requested_by: actor_id.or(first_actor).unwrap_or_default(),
+                                requested_at: e.at,
+                                accepted_by: None,
+                                accepted_at: None,
+                                completed_by: None,
+                                completed_at: None,
+                                closed_by: None,
+                                closed_at: None,
                             },
                         ));
                     }
                     let Some((_, h)) = handoffs.iter_mut().rev().find(|(k, _)| *k == key) else {
                         continue;
                     };
-                    let (from, to) = (*h.from_department_id.as_ref(), *h.to_department_id.as_ref());
-                    let kind = h.kind.as_ref().clone();
-                    let data = serde_json::json!({"handoff_key": key, "handoff_kind": kind, "from_department": code(from), "to_department": code(to)});
+                    let (from, to) = (h.from_department_id, h.to_department_id);
+                    let handoff_data = |ownership_moved: Option<bool>| {
+                        json(&data::Handoff {
+                            from_department: codes.get(&from).map(String::as_str),
+                            handoff_key: key,
+                            handoff_kind: &h.kind,
+                            ownership_moved,
+                            to_department: codes.get(&to).map(String::as_str),
+                        })
+                    };
+                    let plain = handoff_data(None);
                     let t: &'static str = match t {
                         "handoff_accepted" => {
-                            h.status = Set("accepted".into());
-                            h.accepted_at = Set(Some(e.at));
-                            h.accepted_by = Set(actor_id);
-                            if kind == "transfer" {
+                            let moved = (h.kind == "transfer").then(|| handoff_data(Some(true)));
+                            h.status = "accepted";
+                            h.accepted_at = Some(e.at);
+                            h.accepted_by = actor_id;
+                            if let Some(completed) = moved {
                                 owner = to;
                                 // As in the live service, an accepted transfer is done: the
                                 // new department owns the case. A completion the file gives
@@ -573,12 +897,10 @@ impl Cases {
                                     x.event_type == "handoff_completed" && x.handoff == e.handoff
                                 });
                                 if !completed_later {
-                                    h.status = Set("completed".into());
-                                    h.completed_at = Set(Some(e.at));
-                                    h.completed_by = Set(actor_id);
-                                    let mut completed = data.clone();
-                                    completed["ownership_moved"] = true.into();
-                                    push("handoff_accepted", data);
+                                    h.status = "completed";
+                                    h.completed_at = Some(e.at);
+                                    h.completed_by = actor_id;
+                                    push("handoff_accepted", plain);
                                     push("handoff_completed", completed);
                                     continue;
                                 }
@@ -586,18 +908,18 @@ impl Cases {
                             "handoff_accepted"
                         }
                         "handoff_completed" => {
-                            h.status = Set("completed".into());
-                            h.completed_at = Set(Some(e.at));
-                            h.completed_by = Set(actor_id);
-                            h.response = Set(e.response.clone());
+                            h.status = "completed";
+                            h.completed_at = Some(e.at);
+                            h.completed_by = actor_id;
+                            h.response = e.response.clone();
                             "handoff_completed"
                         }
                         "handoff_declined" | "handoff_cancelled" => {
                             let declined = t == "handoff_declined";
-                            h.status = Set(if declined { "declined" } else { "cancelled" }.into());
-                            h.closed_at = Set(Some(e.at));
-                            h.closed_by = Set(actor_id);
-                            h.decline_reason = Set(e.reason.clone());
+                            h.status = if declined { "declined" } else { "cancelled" };
+                            h.closed_at = Some(e.at);
+                            h.closed_by = actor_id;
+                            h.decline_reason = e.reason.clone();
                             if declined {
                                 "handoff_declined"
                             } else {
@@ -606,192 +928,495 @@ impl Cases {
                         }
                         _ => "handoff_requested",
                     };
-                    push(t, data);
+                    push(t, plain);
                 }
                 _ => {}
             }
         }
-        let last_at = l.events.last().map_or(l.received_at, |e| e.at);
-        let mut case = case_record::ActiveModel {
-            id: Set(case_id),
-            reference: Set(c.reference.to_string()),
-            department_id: Set(owner),
-            company_id: Set(ids.company),
-            area: Set(c.area.as_str().into()),
-            case_type: Set(c.case_type.clone()),
-            title: Set(l.title.trim().into()),
-            description: Set(l.description.clone().unwrap_or_default()),
-            assignee_id: Set(user(&l.assignee)),
-            status: Set(status.as_str().into()),
-            decision: Set(decision),
-            received_at: Set(l.received_at),
-            complete_at: Set(None),
-            decided_at: Set(decided_at),
-            closed_at: Set(closed_at),
-            version: Set(1 + l.events.len() as i64),
-            created_at: Set(l.received_at),
-            updated_at: Set(last_at),
-            due_date: Set(None),
-            deadline_paused: Set(false),
-            extension_weeks: Set(None),
-            decision_due_date: Set(None),
-            priority: Set("normal".into()),
-            labels: Set(serde_json::json!([])),
-            confidential_statute: Set(None),
-        };
         // The statutory clock from the imported events, as for live cases.
-        let clock_events: Vec<case_event::Model> = events
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, kind, ..))| {
-                matches!(
-                    *kind,
-                    "supplement_requested"
-                        | "supplement_received"
-                        | "deadline_extended"
-                        | "decision_requested"
-                )
-            })
-            .map(
-                |(i, (at, kind, actor_id, department_id, data))| case_event::Model {
-                    id: i as i64,
-                    case_id,
-                    at: *at,
-                    kind: (*kind).to_string(),
-                    actor_id: *actor_id,
-                    department_id: *department_id,
-                    data: data.clone(),
-                },
-            )
-            .collect();
-        apply_clock(
-            &mut case,
-            self.rules.for_case(c.area, c.case_type.as_deref()),
+        let stored = clock_of(
+            self.rules
+                .for_case(c.facts.area, c.facts.case_type.as_deref()),
             l.received_at,
-            &clock_events,
+            clock,
         );
-        rows.cases.push(case);
+        let last_at = l.events.last().map_or(l.received_at, |e| e.at);
+        let shared = &mut self.shared;
+        let r = &mut rows.cases;
+        r.id.push(case_id);
+        r.reference.push(c.facts.reference.to_string());
+        r.department_id.push(owner);
+        r.company_id.push(company_id);
+        r.area.push(shared.get(c.facts.area.as_str()));
+        r.case_type
+            .push(c.facts.case_type.as_deref().map(|t| shared.get(t)));
+        r.title.push(l.title.trim().to_string());
+        r.description
+            .push(l.description.clone().unwrap_or_default());
+        r.assignee_id.push(user(&l.assignee));
+        r.status.push(shared.get(status.as_str()));
+        r.decision.push(decision.map(|d| shared.get(d)));
+        r.received_at.push(l.received_at);
+        r.complete_at.push(stored.complete_at);
+        r.decided_at.push(decided_at);
+        r.closed_at.push(closed_at);
+        r.version.push(1 + l.events.len() as i64);
+        r.updated_at.push(last_at);
+        r.due_date.push(stored.due_date);
+        r.deadline_paused.push(stored.paused);
+        r.extension_weeks
+            .push(stored.extension_weeks.map(i64::from));
+        r.decision_due_date.push(stored.decision_due_date);
+        r.priority.push(shared.get("normal"));
+        r.labels.push("[]".to_string());
         rows.handoffs.extend(handoffs.into_iter().map(|(_, h)| h));
-        rows.events.extend(
-            events
-                .into_iter()
-                .map(
-                    |(at, kind, actor_id, department_id, data)| case_event::ActiveModel {
-                        case_id: Set(case_id),
-                        at: Set(at),
-                        kind: Set(kind.into()),
-                        actor_id: Set(actor_id),
-                        department_id: Set(department_id),
-                        data: Set(data),
-                        ..Default::default()
-                    },
-                ),
-        );
         if let Some(s) = &l.survey {
             let answers = s.answers();
-            let scores = options.instrument.score(&answers);
-            let small = |v: Option<i64>| v.and_then(|v| i16::try_from(v).ok());
-            rows.surveys.push(survey_response::ActiveModel {
-                case_id: Set(case_id),
-                invitation_id: Set(None),
-                source: Set("import".into()),
-                q_overall: Set(small(Some(s.q_overall)).unwrap_or_default()),
-                q_expectations: Set(small(Some(s.q_expectations)).unwrap_or_default()),
-                q_ideal: Set(small(Some(s.q_ideal)).unwrap_or_default()),
-                f_information: Set(small(answers.factors[0])),
-                f_accessibility: Set(small(answers.factors[1])),
-                f_treatment: Set(small(answers.factors[2])),
-                f_competence: Set(small(answers.factors[3])),
-                f_legal_certainty: Set(small(answers.factors[4])),
-                f_efficiency: Set(small(answers.factors[5])),
-                comment: Set(s.comment.clone()),
-                nki: Set(scores.nki),
-                i_information: Set(scores.factors[0]),
-                i_accessibility: Set(scores.factors[1]),
-                i_treatment: Set(scores.factors[2]),
-                i_competence: Set(scores.factors[3]),
-                i_legal_certainty: Set(scores.factors[4]),
-                i_efficiency: Set(scores.factors[5]),
-                answered_at: Set(s.answered_at),
-                created_at: Set(now),
-                ..Default::default()
+            let scores = self.dir.instrument.score(&answers);
+            let small = |v: i64| i16::try_from(v).unwrap_or_default();
+            rows.surveys.push(SurveyRow {
+                case_id,
+                answers: [s.q_overall, s.q_expectations, s.q_ideal].map(small),
+                factors: answers
+                    .factors
+                    .map(|f| f.and_then(|v| i16::try_from(v).ok())),
+                comment: s.comment.clone(),
+                nki: scores.nki,
+                indices: scores.factors,
+                answered_at: s.answered_at,
             });
         }
         Ok(())
     }
 }
 
-/// An event about to be written: when, kind, actor, department, data.
-type EventRow = (
-    DateTime<Utc>,
-    &'static str,
-    Option<i64>,
-    Option<i64>,
-    serde_json::Value,
-);
+fn json<T: Serialize>(value: &T) -> String {
+    // The data types below are plain structs of strings and numbers: they always serialize.
+    serde_json::to_string(value).unwrap_or_else(|_| "{}".to_string())
+}
 
-/// Cases per transaction.
-const BATCH: usize = 2000;
+/// The data of imported events, as the live service writes them (keys in the order a JSON
+/// object would sort them).
+mod data {
+    use lots_core::CaseStatus;
+    use serde::Serialize;
 
-/// The ids a case's rows take.
-struct Ids<'a> {
-    case: i64,
-    company: i64,
-    supplements: &'a mut std::vec::IntoIter<i64>,
-    notes: &'a mut std::vec::IntoIter<i64>,
+    #[derive(Serialize)]
+    pub struct Created<'a> {
+        pub imported: bool,
+        pub reference: &'a str,
+    }
+
+    #[derive(Serialize)]
+    pub struct StatusChanged<'a> {
+        pub decision: Option<&'a str>,
+        pub from: CaseStatus,
+        pub reason: Option<&'a str>,
+        pub to: CaseStatus,
+    }
+
+    #[derive(Serialize)]
+    pub struct SupplementRequested<'a> {
+        pub message: Option<&'a str>,
+        pub request_id: Option<i64>,
+    }
+
+    #[derive(Serialize)]
+    pub struct SupplementReceived {
+        pub request_id: i64,
+    }
+
+    #[derive(Serialize)]
+    pub struct NoteAdded<'a> {
+        pub note_id: i64,
+        pub text: Option<&'a str>,
+    }
+
+    #[derive(Serialize)]
+    pub struct DeadlineExtended<'a> {
+        pub reason: Option<&'a str>,
+        pub weeks: u32,
+    }
+
+    #[derive(Serialize)]
+    pub struct DecisionRequested<'a> {
+        pub note: Option<&'a str>,
+    }
+
+    #[derive(Serialize)]
+    pub struct Handoff<'a> {
+        pub from_department: Option<&'a str>,
+        pub handoff_key: &'a str,
+        pub handoff_kind: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub ownership_moved: Option<bool>,
+        pub to_department: Option<&'a str>,
+    }
 }
 
 /// A batch's rows, table by table.
 #[derive(Default)]
 struct Rows {
-    cases: Vec<case_record::ActiveModel>,
-    events: Vec<case_event::ActiveModel>,
-    supplements: Vec<supplement_request::ActiveModel>,
-    notes: Vec<case_note::ActiveModel>,
-    handoffs: Vec<handoff::ActiveModel>,
-    surveys: Vec<survey_response::ActiveModel>,
+    cases: CaseCols,
+    events: EventCols,
+    supplements: Vec<SupplementRow>,
+    notes: Vec<NoteRow>,
+    handoffs: Vec<HandoffRow>,
+    surveys: Vec<SurveyRow>,
 }
 
-/// Creates or renames the batch's companies (the last name in the file wins) and answers each
-/// org number's id.
+/// Ids reserved for the rows of the whole import.
+struct ReservedIds {
+    cases: std::vec::IntoIter<i64>,
+    supplements: std::vec::IntoIter<i64>,
+    notes: std::vec::IntoIter<i64>,
+}
+
+/// `case_record` rows, column by column.
+#[derive(Default)]
+struct CaseCols {
+    id: Vec<i64>,
+    reference: Vec<String>,
+    department_id: Vec<i64>,
+    company_id: Vec<i64>,
+    area: Vec<Arc<str>>,
+    case_type: Vec<Option<Arc<str>>>,
+    title: Vec<String>,
+    description: Vec<String>,
+    assignee_id: Vec<Option<i64>>,
+    status: Vec<Arc<str>>,
+    decision: Vec<Option<Arc<str>>>,
+    received_at: Vec<DateTime<Utc>>,
+    complete_at: Vec<Option<DateTime<Utc>>>,
+    decided_at: Vec<Option<DateTime<Utc>>>,
+    closed_at: Vec<Option<DateTime<Utc>>>,
+    version: Vec<i64>,
+    updated_at: Vec<DateTime<Utc>>,
+    due_date: Vec<Option<NaiveDate>>,
+    deadline_paused: Vec<bool>,
+    extension_weeks: Vec<Option<i64>>,
+    decision_due_date: Vec<Option<NaiveDate>>,
+    priority: Vec<Arc<str>>,
+    labels: Vec<String>,
+}
+
+impl CaseCols {
+    fn table(self) -> Table {
+        Table::new("case_record")
+            .column("id", Column::Int(self.id))
+            .column("reference", Column::Text(self.reference))
+            .column("department_id", Column::Int(self.department_id))
+            .column("company_id", Column::Int(self.company_id))
+            .column("area", Column::Code(self.area))
+            .column("case_type", Column::OptCode(self.case_type))
+            .column("title", Column::Text(self.title))
+            .column("description", Column::Text(self.description))
+            .column("assignee_id", Column::OptInt(self.assignee_id))
+            .column("status", Column::Code(self.status))
+            .column("decision", Column::OptCode(self.decision))
+            // Imported cases were created when they were received.
+            .column("created_at", Column::Time(self.received_at.clone()))
+            .column("received_at", Column::Time(self.received_at))
+            .column("complete_at", Column::OptTime(self.complete_at))
+            .column("decided_at", Column::OptTime(self.decided_at))
+            .column("closed_at", Column::OptTime(self.closed_at))
+            .column("version", Column::Int(self.version))
+            .column("updated_at", Column::Time(self.updated_at))
+            .column("due_date", Column::OptDate(self.due_date))
+            .column("deadline_paused", Column::Bool(self.deadline_paused))
+            .column("extension_weeks", Column::OptInt(self.extension_weeks))
+            .column("decision_due_date", Column::OptDate(self.decision_due_date))
+            .column("priority", Column::Code(self.priority))
+            .column("labels", Column::Json(self.labels))
+    }
+}
+
+/// `case_event` rows, column by column.
+#[derive(Default)]
+struct EventCols {
+    case_id: Vec<i64>,
+    at: Vec<DateTime<Utc>>,
+    kind: Vec<Arc<str>>,
+    actor_id: Vec<Option<i64>>,
+    department_id: Vec<Option<i64>>,
+    data: Vec<String>,
+}
+
+impl EventCols {
+    fn table(self) -> Table {
+        Table::new("case_event")
+            .column("case_id", Column::Int(self.case_id))
+            .column("at", Column::Time(self.at))
+            .column("kind", Column::Code(self.kind))
+            .column("actor_id", Column::OptInt(self.actor_id))
+            .column("department_id", Column::OptInt(self.department_id))
+            .column("data", Column::Json(self.data))
+    }
+}
+
+/// One case's events, appended in order.
+struct EventCase<'a> {
+    case_id: i64,
+    cols: &'a mut EventCols,
+    shared: &'a mut Interner,
+}
+
+impl EventCase<'_> {
+    fn push(
+        &mut self,
+        at: DateTime<Utc>,
+        kind: &'static str,
+        actor_id: Option<i64>,
+        department_id: Option<i64>,
+        data: String,
+    ) {
+        let c = &mut *self.cols;
+        c.case_id.push(self.case_id);
+        c.at.push(at);
+        c.kind.push(self.shared.get(kind));
+        c.actor_id.push(actor_id);
+        c.department_id.push(department_id);
+        c.data.push(data);
+    }
+}
+
+struct SupplementRow {
+    id: i64,
+    case_id: i64,
+    message: String,
+    requested_at: DateTime<Utc>,
+    requested_by: i64,
+    received_at: Option<DateTime<Utc>>,
+    received_by: Option<i64>,
+}
+
+fn supplement_table(rows: Vec<SupplementRow>) -> Table {
+    let mut t = (
+        Vec::with_capacity(rows.len()),
+        Vec::with_capacity(rows.len()),
+        Vec::with_capacity(rows.len()),
+        Vec::with_capacity(rows.len()),
+        Vec::with_capacity(rows.len()),
+        Vec::with_capacity(rows.len()),
+        Vec::with_capacity(rows.len()),
+    );
+    for r in rows {
+        t.0.push(r.id);
+        t.1.push(r.case_id);
+        t.2.push(r.message);
+        t.3.push(r.requested_at);
+        t.4.push(r.requested_by);
+        t.5.push(r.received_at);
+        t.6.push(r.received_by);
+    }
+    Table::new("supplement_request")
+        .column("id", Column::Int(t.0))
+        .column("case_id", Column::Int(t.1))
+        .column("message", Column::Text(t.2))
+        .column("requested_at", Column::Time(t.3))
+        .column("requested_by", Column::Int(t.4))
+        .column("received_at", Column::OptTime(t.5))
+        .column("received_by", Column::OptInt(t.6))
+}
+
+struct NoteRow {
+    id: i64,
+    case_id: i64,
+    author_id: i64,
+    text: String,
+    created_at: DateTime<Utc>,
+}
+
+fn note_table(rows: Vec<NoteRow>) -> Table {
+    let n = rows.len();
+    let (mut id, mut case_id, mut author, mut text, mut at) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for r in rows {
+        id.push(r.id);
+        case_id.push(r.case_id);
+        author.push(r.author_id);
+        text.push(r.text);
+        at.push(r.created_at);
+    }
+    let internal: Arc<str> = Arc::from("internal");
+    Table::new("case_note")
+        .column("id", Column::Int(id))
+        .column("case_id", Column::Int(case_id))
+        .column("author_id", Column::Int(author))
+        .column("text", Column::Text(text))
+        .column("created_at", Column::Time(at))
+        .column("visibility", Column::Code(vec![internal; n]))
+}
+
+struct HandoffRow {
+    case_id: i64,
+    kind: String,
+    status: &'static str,
+    from_department_id: i64,
+    to_department_id: i64,
+    message: String,
+    response: Option<String>,
+    decline_reason: Option<String>,
+    requested_by: i64,
+    requested_at: DateTime<Utc>,
+    accepted_by: Option<i64>,
+    accepted_at: Option<DateTime<Utc>>,
+    completed_by: Option<i64>,
+    completed_at: Option<DateTime<Utc>>,
+    closed_by: Option<i64>,
+    closed_at: Option<DateTime<Utc>>,
+}
+
+fn handoff_table(rows: Vec<HandoffRow>) -> Table {
+    let n = rows.len();
+    let mut shared = Interner::default();
+    let mut case_id = Vec::with_capacity(n);
+    let mut kind = Vec::with_capacity(n);
+    let mut status = Vec::with_capacity(n);
+    let mut from = Vec::with_capacity(n);
+    let mut to = Vec::with_capacity(n);
+    let mut message = Vec::with_capacity(n);
+    let mut response = Vec::with_capacity(n);
+    let mut decline = Vec::with_capacity(n);
+    let mut requested_by = Vec::with_capacity(n);
+    let mut requested_at = Vec::with_capacity(n);
+    let mut accepted_by = Vec::with_capacity(n);
+    let mut accepted_at = Vec::with_capacity(n);
+    let mut completed_by = Vec::with_capacity(n);
+    let mut completed_at = Vec::with_capacity(n);
+    let mut closed_by = Vec::with_capacity(n);
+    let mut closed_at = Vec::with_capacity(n);
+    for r in rows {
+        case_id.push(r.case_id);
+        kind.push(shared.get(&r.kind));
+        status.push(shared.get(r.status));
+        from.push(r.from_department_id);
+        to.push(r.to_department_id);
+        message.push(r.message);
+        response.push(r.response);
+        decline.push(r.decline_reason);
+        requested_by.push(r.requested_by);
+        requested_at.push(r.requested_at);
+        accepted_by.push(r.accepted_by);
+        accepted_at.push(r.accepted_at);
+        completed_by.push(r.completed_by);
+        completed_at.push(r.completed_at);
+        closed_by.push(r.closed_by);
+        closed_at.push(r.closed_at);
+    }
+    Table::new("handoff")
+        .column("case_id", Column::Int(case_id))
+        .column("kind", Column::Code(kind))
+        .column("status", Column::Code(status))
+        .column("from_department_id", Column::Int(from))
+        .column("to_department_id", Column::Int(to))
+        .column("message", Column::Text(message))
+        .column("response", Column::OptText(response))
+        .column("decline_reason", Column::OptText(decline))
+        .column("requested_by", Column::Int(requested_by))
+        .column("requested_at", Column::Time(requested_at))
+        .column("accepted_by", Column::OptInt(accepted_by))
+        .column("accepted_at", Column::OptTime(accepted_at))
+        .column("completed_by", Column::OptInt(completed_by))
+        .column("completed_at", Column::OptTime(completed_at))
+        .column("closed_by", Column::OptInt(closed_by))
+        .column("closed_at", Column::OptTime(closed_at))
+        .column("version", Column::Int(vec![1; n]))
+}
+
+struct SurveyRow {
+    case_id: i64,
+    /// q_overall, q_expectations, q_ideal.
+    answers: [i16; 3],
+    factors: [Option<i16>; 6],
+    comment: Option<String>,
+    nki: f64,
+    indices: [Option<f64>; 6],
+    answered_at: DateTime<Utc>,
+}
+
+const FACTOR_COLUMNS: [&str; 6] = [
+    "f_information",
+    "f_accessibility",
+    "f_treatment",
+    "f_competence",
+    "f_legal_certainty",
+    "f_efficiency",
+];
+const INDEX_COLUMNS: [&str; 6] = [
+    "i_information",
+    "i_accessibility",
+    "i_treatment",
+    "i_competence",
+    "i_legal_certainty",
+    "i_efficiency",
+];
+
+fn survey_table(rows: Vec<SurveyRow>, now: DateTime<Utc>) -> Table {
+    let n = rows.len();
+    let import: Arc<str> = Arc::from("import");
+    let answers = |k: usize| Column::SmallInt(rows.iter().map(|r| r.answers[k]).collect());
+    let mut t = Table::new("survey_response")
+        .column(
+            "case_id",
+            Column::Int(rows.iter().map(|r| r.case_id).collect()),
+        )
+        .column("source", Column::Code(vec![import; n]))
+        .column("q_overall", answers(0))
+        .column("q_expectations", answers(1))
+        .column("q_ideal", answers(2));
+    for (k, name) in FACTOR_COLUMNS.into_iter().enumerate() {
+        t = t.column(
+            name,
+            Column::OptSmallInt(rows.iter().map(|r| r.factors[k]).collect()),
+        );
+    }
+    for (k, name) in INDEX_COLUMNS.into_iter().enumerate() {
+        t = t.column(
+            name,
+            Column::OptFloat(rows.iter().map(|r| r.indices[k]).collect()),
+        );
+    }
+    t.column("nki", Column::Float(rows.iter().map(|r| r.nki).collect()))
+        .column(
+            "answered_at",
+            Column::Time(rows.iter().map(|r| r.answered_at).collect()),
+        )
+        .column("created_at", Column::Time(vec![now; n]))
+        .column(
+            "comment",
+            Column::OptText(rows.into_iter().map(|r| r.comment).collect()),
+        )
+}
+
+/// Creates or renames the import's companies and answers each org number's id.
 async fn upsert_companies(
-    tx: &DatabaseTransaction,
-    batch: &[Checked],
+    tx: &mut BulkTx<'_>,
+    companies: BTreeMap<String, String>,
     now: DateTime<Utc>,
 ) -> ServiceResult<HashMap<String, i64>> {
-    let names: BTreeMap<&str, &str> = batch
-        .iter()
-        .map(|c| (c.org.as_str(), c.line.company_name.trim()))
-        .collect();
-    let names: Vec<(&str, &str)> = names.into_iter().collect();
-    let mut ids = HashMap::with_capacity(names.len());
-    for chunk in names.chunks(1000) {
-        let mut stmt = Query::insert();
-        stmt.into_table(company::Entity).columns([
-            company::Column::OrgNumber,
-            company::Column::Name,
-            company::Column::CreatedAt,
-            company::Column::UpdatedAt,
-        ]);
-        for (org, name) in chunk {
-            stmt.values_panic([(*org).into(), (*name).into(), now.into(), now.into()]);
-        }
-        stmt.on_conflict(
-            OnConflict::column(company::Column::OrgNumber)
-                .update_columns([company::Column::Name, company::Column::UpdatedAt])
-                .to_owned(),
-        );
-        tx.execute(&stmt).await?;
-        let orgs: Vec<&str> = chunk.iter().map(|(org, _)| *org).collect();
-        for m in company::Entity::find()
-            .filter(company::Column::OrgNumber.is_in(orgs))
-            .all(tx)
-            .await?
-        {
-            ids.insert(m.org_number, m.id);
-        }
-    }
-    Ok(ids)
+    let n = companies.len();
+    let (orgs, names): (Vec<String>, Vec<String>) = companies.into_iter().unzip();
+    let rows = tx
+        .insert_returning(
+            Table::new("company")
+                .column("org_number", Column::Text(orgs))
+                .column("name", Column::Text(names))
+                .column("created_at", Column::Time(vec![now; n]))
+                .column("updated_at", Column::Time(vec![now; n]))
+                .on_conflict(
+                    "ON CONFLICT (org_number) DO UPDATE SET name = excluded.name, \
+                     updated_at = excluded.updated_at",
+                ),
+            "org_number",
+        )
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 fn target(e: &Event) -> Option<CaseStatus> {
@@ -810,7 +1435,6 @@ fn target(e: &Event) -> Option<CaseStatus> {
 fn check(
     l: &Line,
     now: DateTime<Utc>,
-    existing: &HashSet<String>,
     seen: &mut HashSet<String>,
     deps: &HashMap<String, department::Model>,
     users: &HashMap<String, app_user::Model>,
@@ -819,13 +1443,8 @@ fn check(
     create_missing: bool,
     instrument: &Instrument,
     case_types: &HashMap<Area, Vec<String>>,
-) -> Result<Checked, String> {
+) -> Result<Facts, String> {
     let reference = Reference::parse(&l.reference).map_err(|e| format!("reference: {e}"))?;
-    if existing.contains(&reference.to_string()) {
-        return Err(
-            "reference: a case with this diarienummer exists; re-importing is refused".into(),
-        );
-    }
     if !seen.insert(reference.to_string()) {
         return Err("reference: appears twice in the file".into());
     }
@@ -985,8 +1604,7 @@ fn check(
             return Err(format!("survey.{field}: {message}"));
         }
     }
-    Ok(Checked {
-        line: l.clone(),
+    Ok(Facts {
         reference,
         org,
         area,

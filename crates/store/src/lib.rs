@@ -28,6 +28,8 @@ pub use sea_orm;
 pub struct Db {
     write: DatabaseConnection,
     read: DatabaseConnection,
+    /// How the writer connects, for a SQLite file (bulk imports open a connection of their own).
+    sqlite_file: Option<SqliteConnectOptions>,
 }
 
 impl Db {
@@ -57,11 +59,16 @@ impl Db {
                     })
             };
             // The writer first: it creates the file (mode=rwc) and switches it to WAL.
-            let write = connect(1, options.clone()).await?;
+            // The writer keeps 64 MiB of pages: index pages that a bulk import or a busy hour
+            // touches again stay in memory instead of being read back from the file.
+            let writer_options = options.clone().pragma("cache_size", "-65536");
+            let write = connect(1, writer_options.clone()).await?;
             let read = connect(4, options.read_only(true)).await?;
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
             Ok(Self {
                 write: SqlxSqliteConnector::from_sqlx_sqlite_pool(write),
                 read: SqlxSqliteConnector::from_sqlx_sqlite_pool(read),
+                sqlite_file: (!in_memory).then_some(writer_options),
             })
         } else {
             let mut opts = ConnectOptions::new(url);
@@ -73,6 +80,7 @@ impl Db {
             Ok(Self {
                 write: pool.clone(),
                 read: pool,
+                sqlite_file: None,
             })
         }
     }
@@ -85,6 +93,11 @@ impl Db {
     /// The connection for schema changes and one-off writes (migrations).
     pub fn writer(&self) -> &DatabaseConnection {
         &self.write
+    }
+
+    /// The writer's connect options when the database is a SQLite file.
+    pub(crate) fn bulk_options(&self) -> Option<&SqliteConnectOptions> {
+        self.sqlite_file.as_ref()
     }
 
     pub fn backend(&self) -> DbBackend {

@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 /// How far back a reader looks before its last instant: longer than any write transaction.
 pub const MARGIN_MS: i64 = 60_000;
 
-fn now_sql(backend: DbBackend) -> &'static str {
+pub(crate) fn now_sql(backend: DbBackend) -> &'static str {
     match backend {
         DbBackend::Postgres => "(extract(epoch from clock_timestamp()) * 1000)::bigint",
         _ => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
@@ -27,6 +27,24 @@ pub async fn now_ms<C: ConnectionTrait>(conn: &C) -> Result<i64, DbErr> {
         .await?
         .ok_or_else(|| DbErr::Custom("the database has no clock".into()))?;
     row.try_get_by_index(0)
+}
+
+/// Every touch changes the value, even within the same millisecond.
+const ON_CONFLICT: &str = "ON CONFLICT (case_id) DO UPDATE SET touched_ms = CASE \
+     WHEN excluded.touched_ms > case_touch.touched_ms THEN excluded.touched_ms \
+     ELSE case_touch.touched_ms + 1 END";
+
+/// Marks the cases as changed now, in a bulk transaction (one reading of the clock for all).
+pub async fn touch_bulk(tx: &mut crate::bulk::BulkTx<'_>, case_ids: Vec<i64>) -> Result<(), DbErr> {
+    let now = tx.now_ms().await?;
+    let n = case_ids.len();
+    tx.insert(
+        crate::bulk::Table::new("case_touch")
+            .column("case_id", crate::bulk::Column::Int(case_ids))
+            .column("touched_ms", crate::bulk::Column::Int(vec![now; n]))
+            .on_conflict(ON_CONFLICT),
+    )
+    .await
 }
 
 /// Marks the cases as changed now.
@@ -47,12 +65,8 @@ pub async fn touch<C: ConnectionTrait>(conn: &C, case_ids: &[i64]) -> Result<(),
             sql.push(')');
             values.push((*id).into());
         }
-        // Every touch changes the value, even within the same millisecond.
-        sql.push_str(
-            " ON CONFLICT (case_id) DO UPDATE SET touched_ms = CASE \
-             WHEN excluded.touched_ms > case_touch.touched_ms THEN excluded.touched_ms \
-             ELSE case_touch.touched_ms + 1 END",
-        );
+        sql.push(' ');
+        sql.push_str(ON_CONFLICT);
         conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?;
     }
