@@ -149,11 +149,7 @@ async fn main() -> anyhow::Result<()> {
             let state = AppState::new(config, db, Arc::new(SystemClock)).await?;
             let body =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let lines = body
-                .split(|b| *b == b'\n')
-                .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-                .count() as u64;
-            let bar = indicatif::ProgressBar::new(lines);
+            let bar = indicatif::ProgressBar::new(0);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
                     "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} cases ({per_sec})",
@@ -175,8 +171,9 @@ async fn main() -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let report = state
                 .cases
-                .import_cases(&system, body.into(), &options, &|n| {
-                    bar.set_position(n as u64)
+                .import_cases(&system, body.into(), &options, &|done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
                 })
                 .await
                 .map_err(describe)?;

@@ -4,7 +4,11 @@
 //! exists is refused, so re-importing never duplicates. Imported history is not announced: it
 //! writes no outbox rows and sends no webhooks.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+// A fast hash with a random seed: the import hashes millions of references and codes.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -13,8 +17,10 @@ use lots_core::deadline::DeadlineRules;
 use lots_core::nki::{Answers, Instrument};
 use lots_core::{Actor, Area, CaseStatus, Decision, OrgNumber, Reference, Role};
 use lots_store::bulk::{BulkTx, BulkWriter, Column, Prepared, Table};
-use lots_store::entity::{app_user, case_record, department};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, QueryFilter, Set};
+use lots_store::entity::{app_user, case_record, company, department};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::cases::Cases;
@@ -161,12 +167,17 @@ struct Needs {
     users: Vec<String>,
 }
 
-/// The lines of an NDJSON body that are not blank, with their 1-based numbers.
-fn lines(body: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+/// The lines of an NDJSON body that are not blank, with their 1-based numbers and where they
+/// lie in it.
+fn lines(body: &[u8]) -> impl Iterator<Item = (usize, Range<usize>)> + '_ {
+    let mut start = 0;
     body.split(|b| *b == b'\n')
         .enumerate()
-        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-        .map(|(i, l)| (i + 1, l))
+        .filter_map(move |(i, l)| {
+            let span = start..start + l.len();
+            start += l.len() + 1;
+            (!l.iter().all(u8::is_ascii_whitespace)).then_some((i + 1, span))
+        })
 }
 
 fn parse(raw: &[u8]) -> Result<Line, String> {
@@ -180,7 +191,7 @@ struct FirstPass {
     errors: Vec<LineError>,
     /// The good lines, in order.
     good: Vec<Good>,
-    /// The reference prefix of the first good line of each department.
+    /// The reference prefix of the first good line of each department (of the part).
     prefixes: HashMap<String, String>,
 }
 
@@ -195,9 +206,9 @@ struct Good {
     /// Supplement requests and notes, which take ids of their own.
     supplements: usize,
     notes: usize,
-    department: String,
-    /// As the file gives it.
-    raw_reference: String,
+    received_at: DateTime<Utc>,
+    /// Where the line lies in the file.
+    span: Range<usize>,
 }
 
 /// The first pass: every line parsed and checked, nothing kept but what the second pass and the
@@ -222,7 +233,7 @@ fn survey(body: &[u8], dir: &Directory) -> FirstPass {
             .windows(2)
             .map(|w| {
                 let ((from, before), (to, _)) = (w[0], w[1]);
-                scope.spawn(move || survey_part(&body[from..to], before, dir))
+                scope.spawn(move || survey_part(body, from..to, before, dir))
             })
             .collect();
         handles
@@ -234,12 +245,20 @@ fn survey(body: &[u8], dir: &Directory) -> FirstPass {
     let mut out = FirstPass::default();
     let mut earlier: HashSet<String> = HashSet::new();
     for (part, refs) in results {
+        let good_refs = part.good.iter().map(|g| (g.line, &g.reference));
         let repeats: HashSet<usize> = refs
             .iter()
-            .filter(|(_, r)| earlier.contains(r))
-            .map(|(line, _)| *line)
+            .map(|(line, r)| (*line, r))
+            .chain(good_refs.clone())
+            .filter(|(_, r)| earlier.contains(*r))
+            .map(|(line, _)| line)
             .collect();
+        let all: Vec<String> = good_refs.map(|(_, r)| r.clone()).collect();
+        earlier.extend(all);
         earlier.extend(refs.into_iter().map(|(_, r)| r));
+        for (department, prefix) in part.prefixes {
+            out.prefixes.entry(department).or_insert(prefix);
+        }
         out.lines += part.lines;
         for mut e in part.errors {
             if repeats.contains(&e.line) {
@@ -249,17 +268,14 @@ fn survey(body: &[u8], dir: &Directory) -> FirstPass {
         }
         for g in part.good {
             if repeats.contains(&g.line) {
+                // Rare: the reference as the file gives it is read again from the line.
+                let raw = parse(&body[g.span.clone()]).map_or(g.reference, |l| l.reference);
                 out.errors.push(LineError {
                     line: g.line,
-                    reference: Some(g.raw_reference),
+                    reference: Some(raw),
                     message: REPEATED.into(),
                 });
             } else {
-                out.prefixes.entry(g.department.clone()).or_insert_with(|| {
-                    Reference::parse(&g.reference)
-                        .map(|r| r.prefix().to_string())
-                        .unwrap_or_default()
-                });
                 out.good.push(g);
             }
         }
@@ -271,15 +287,23 @@ fn survey(body: &[u8], dir: &Directory) -> FirstPass {
 const REPEATED: &str = "reference: appears twice in the file";
 
 /// Checks the lines of one part of a file (whose first line follows `before` lines), and
-/// answers each line's reference as stored, for the checks across parts.
-fn survey_part(body: &[u8], before: usize, dir: &Directory) -> (FirstPass, Vec<(usize, String)>) {
+/// answers the reference as stored of each bad line that has one, for the checks across parts
+/// (a good line's is in its `Good`).
+fn survey_part(
+    body: &[u8],
+    part: Range<usize>,
+    before: usize,
+    dir: &Directory,
+) -> (FirstPass, Vec<(usize, String)>) {
     let mut out = FirstPass::default();
     let mut refs = Vec::new();
     let mut seen = HashSet::new();
-    for (line_no, raw) in lines(body) {
+    let from = part.start;
+    for (line_no, span) in lines(&body[part]) {
         let line_no = line_no + before;
+        let span = span.start + from..span.end + from;
         out.lines += 1;
-        let line = match parse(raw) {
+        let line = match parse(&body[span.clone()]) {
             Ok(l) => l,
             Err(message) => {
                 out.errors.push(LineError {
@@ -291,12 +315,14 @@ fn survey_part(body: &[u8], before: usize, dir: &Directory) -> (FirstPass, Vec<(
             }
         };
         let mut needs = Needs::default();
-        let checked = dir.check(&line, &mut seen, &mut needs);
-        if let Ok(r) = Reference::parse(&line.reference) {
-            refs.push((line_no, r.to_string()));
-        }
-        match checked {
+        match dir.check(&line, &mut seen, &mut needs) {
             Ok(facts) => {
+                if !out.prefixes.contains_key(&line.department) {
+                    out.prefixes.insert(
+                        line.department.clone(),
+                        facts.reference.prefix().to_string(),
+                    );
+                }
                 let count =
                     |kind: &str| line.events.iter().filter(|e| e.event_type == kind).count();
                 out.good.push(Good {
@@ -307,15 +333,20 @@ fn survey_part(body: &[u8], before: usize, dir: &Directory) -> (FirstPass, Vec<(
                     company: line.company_name.trim().to_string(),
                     supplements: count("supplement_requested"),
                     notes: count("note"),
-                    department: line.department,
-                    raw_reference: line.reference,
+                    received_at: line.received_at,
+                    span,
                 });
             }
-            Err(message) => out.errors.push(LineError {
-                line: line_no,
-                reference: Some(line.reference),
-                message,
-            }),
+            Err(message) => {
+                if let Ok(r) = Reference::parse(&line.reference) {
+                    refs.push((line_no, r.to_string()));
+                }
+                out.errors.push(LineError {
+                    line: line_no,
+                    reference: Some(line.reference),
+                    message,
+                });
+            }
         }
     }
     (out, refs)
@@ -330,12 +361,14 @@ impl Cases {
     /// Imports case histories (see the module's documentation). The file is read twice: first
     /// every line is checked and nothing written; then, unless that found a bad line, a thread
     /// parses the lines again batch by batch while this task writes the batch before.
+    /// `progress` hears (cases written, cases to write) once the check passed and after each
+    /// batch.
     pub async fn import_cases(
         &self,
         actor: &Actor,
         body: Bytes,
         options: &ImportOptions,
-        progress: &(dyn Fn(usize) + Sync),
+        progress: &(dyn Fn(usize, usize) + Sync),
     ) -> ServiceResult<CaseImportReport> {
         if !actor.is_admin() {
             return Err(ServiceError::Forbidden(
@@ -387,26 +420,29 @@ impl Cases {
         };
         // A diarienummer that exists is refused (as stored: `BN 2026/00042` is `BN 2026/0042`).
         let mut existing: HashSet<String> = HashSet::new();
-        for chunk in first.good.chunks(5000) {
+        let any = case_record::Entity::find().one(self.db.reader()).await?;
+        for chunk in first.good.chunks(5000).filter(|_| any.is_some()) {
             let refs: Vec<&str> = chunk.iter().map(|g| g.reference.as_str()).collect();
             existing.extend(
                 case_record::Entity::find()
+                    .select_only()
+                    .column(case_record::Column::Reference)
                     .filter(case_record::Column::Reference.is_in(refs))
+                    .into_tuple::<String>()
                     .all(self.db.reader())
-                    .await?
-                    .into_iter()
-                    .map(|c| c.reference),
+                    .await?,
             );
         }
-        let mut skip: HashSet<usize> = report.errors.iter().map(|e| e.line).collect();
+        // The lines to write, in the order the cases were received: ids follow it, and the
+        // indexes on received and due dates grow at their ends instead of everywhere at once.
+        let mut order: Vec<(DateTime<Utc>, usize, Range<usize>, String)> = Vec::new();
         let mut missing_deps: BTreeSet<String> = BTreeSet::new();
         let mut missing_users: BTreeSet<String> = BTreeSet::new();
         // The companies of the lines to import: the last name in the file wins.
-        let mut companies: BTreeMap<String, String> = BTreeMap::new();
+        let mut companies: HashMap<String, String> = HashMap::new();
         let (mut cases, mut supplements, mut notes) = (0, 0, 0);
         for g in first.good {
             if existing.contains(&g.reference) {
-                skip.insert(g.line);
                 report.errors.push(LineError {
                     line: g.line,
                     reference: Some(g.reference),
@@ -417,12 +453,19 @@ impl Cases {
             } else {
                 missing_deps.extend(g.needs.deps);
                 missing_users.extend(g.needs.users);
-                companies.insert(g.org, g.company);
+                companies.insert(g.org.clone(), g.company);
                 cases += 1;
                 supplements += g.supplements;
                 notes += g.notes;
+                order.push((g.received_at, g.line, g.span, g.org));
             }
         }
+        order.sort_unstable_by_key(|o| (o.0, o.1));
+        // Companies take their ids in the order of their first case, like the cases.
+        let companies: Vec<(String, String)> = order
+            .iter()
+            .filter_map(|(.., org)| companies.remove_entry(org))
+            .collect();
         report.errors.sort_by_key(|e| e.line);
         if !report.errors.is_empty() && !options.skip_invalid {
             return Ok(report);
@@ -474,7 +517,7 @@ impl Cases {
         // pass can build each batch's statements whole while the batch before is written.
         let mut bulk = BulkWriter::open(&self.db).await?;
         let mut tx = bulk.begin().await?;
-        let company_ids = upsert_companies(&mut tx, companies, dir.now).await?;
+        let companies = write_companies(&self.db, &mut tx, companies, dir.now).await?;
         let ids = ReservedIds {
             cases: tx.reserve_ids("case_record", cases).await?.into_iter(),
             supplements: tx
@@ -489,37 +532,30 @@ impl Cases {
             rules: self.rules.clone(),
             backend: self.db.backend(),
             codes: dir.deps.values().map(|d| (d.id, d.code.clone())).collect(),
-            companies: company_ids,
+            companies,
             ids,
             shared: Interner::default(),
         };
 
+        progress(0, cases);
         // The second pass: a thread parses and builds the next batch while this task writes
         // the one before.
         let (send, mut batches) = tokio::sync::mpsc::channel::<ServiceResult<Batch>>(2);
         let producer = tokio::task::spawn_blocking(move || {
             let mut seen = HashSet::new();
             let mut checked = Vec::with_capacity(BATCH);
-            let mut lines = lines(&body).peekable();
-            while lines.peek().is_some() {
+            for chunk in order.chunks(BATCH) {
                 checked.clear();
-                for (line_no, raw) in lines.by_ref() {
-                    if skip.contains(&line_no) {
-                        continue;
-                    }
+                for (_, _, span, _) in chunk {
                     // The first pass took this line: it parses and checks the same way again.
-                    let Ok(line) = parse(raw) else { continue };
+                    let Ok(line) = parse(&body[span.clone()]) else {
+                        continue;
+                    };
                     let Ok(facts) = builder.dir.check(&line, &mut seen, &mut Needs::default())
                     else {
                         continue;
                     };
                     checked.push(Checked { line, facts });
-                    if checked.len() == BATCH {
-                        break;
-                    }
-                }
-                if checked.is_empty() {
-                    break;
                 }
                 if send.blocking_send(builder.batch(&checked)).is_err() {
                     return; // The writer stopped.
@@ -535,7 +571,7 @@ impl Cases {
             }
             tx.commit().await?;
             report.imported += batch.cases;
-            progress(report.imported);
+            progress(report.imported, cases);
         }
         bulk.close().await?;
         producer
@@ -1394,29 +1430,100 @@ fn survey_table(rows: Vec<SurveyRow>, now: DateTime<Utc>) -> Table {
         )
 }
 
-/// Creates or renames the import's companies and answers each org number's id.
-async fn upsert_companies(
+/// Writes the import's companies (org number and the file's last name for it, in the order of
+/// their first case) and answers their ids: the ones that exist keep theirs (renamed when the
+/// file says so), new ones take ids in that order, so that the cases' index on their company
+/// grows at its end like the cases themselves.
+async fn write_companies(
+    db: &lots_store::Db,
     tx: &mut BulkTx<'_>,
-    companies: BTreeMap<String, String>,
+    companies: Vec<(String, String)>,
     now: DateTime<Utc>,
 ) -> ServiceResult<HashMap<String, i64>> {
-    let n = companies.len();
-    let (orgs, names): (Vec<String>, Vec<String>) = companies.into_iter().unzip();
-    let rows = tx
-        .insert_returning(
-            Table::new("company")
-                .column("org_number", Column::Text(orgs))
-                .column("name", Column::Text(names))
-                .column("created_at", Column::Time(vec![now; n]))
-                .column("updated_at", Column::Time(vec![now; n]))
-                .on_conflict(
-                    "ON CONFLICT (org_number) DO UPDATE SET name = excluded.name, \
-                     updated_at = excluded.updated_at",
-                ),
-            "org_number",
-        )
-        .await?;
-    Ok(rows.into_iter().collect())
+    let mut stored: HashMap<String, (i64, String)> = HashMap::new();
+    let any = company::Entity::find().one(db.reader()).await?;
+    for chunk in companies.chunks(5000).filter(|_| any.is_some()) {
+        let orgs: Vec<&str> = chunk.iter().map(|(org, _)| org.as_str()).collect();
+        for c in company::Entity::find()
+            .filter(company::Column::OrgNumber.is_in(orgs))
+            .all(db.reader())
+            .await?
+        {
+            stored.insert(c.org_number, (c.id, c.name));
+        }
+    }
+    let fresh = companies
+        .iter()
+        .filter(|(org, _)| !stored.contains_key(org))
+        .count();
+    let mut reserved = tx.reserve_ids("company", fresh).await?.into_iter();
+    let mut ids = HashMap::with_capacity(companies.len());
+    let (mut new, mut renamed) = (CompanyCols::default(), CompanyCols::default());
+    for (org, name) in companies {
+        match stored.remove(&org) {
+            Some((id, old)) => {
+                if old != name {
+                    renamed.push(None, org.clone(), name);
+                }
+                ids.insert(org, id);
+            }
+            None => {
+                let id = reserved
+                    .next()
+                    .ok_or_else(|| ServiceError::Internal("too few company ids".into()))?;
+                new.push(Some(id), org.clone(), name);
+                ids.insert(org, id);
+            }
+        }
+    }
+    tx.insert(new.table(now)).await?;
+    tx.insert(renamed.table(now).on_conflict(
+        "ON CONFLICT (org_number) DO UPDATE SET name = excluded.name, \
+         updated_at = excluded.updated_at",
+    ))
+    .await?;
+    Ok(ids)
+}
+
+/// `company` rows, column by column (with ids for new companies, without for renamed ones).
+#[derive(Default)]
+struct CompanyCols {
+    id: Vec<i64>,
+    org: Vec<String>,
+    name: Vec<String>,
+}
+
+impl CompanyCols {
+    fn push(&mut self, id: Option<i64>, org: String, name: String) {
+        self.id.extend(id);
+        self.org.push(org);
+        self.name.push(name);
+    }
+
+    fn table(self, now: DateTime<Utc>) -> Table {
+        let n = self.org.len();
+        let table = Table::new("company");
+        let table = if self.id.is_empty() {
+            table
+        } else {
+            table.column("id", Column::Int(self.id))
+        };
+        table
+            .column("org_number", Column::Text(self.org))
+            .column("name", Column::Text(self.name))
+            .column("created_at", Column::Time(vec![now; n]))
+            .column("updated_at", Column::Time(vec![now; n]))
+    }
+}
+
+/// Where in a line an event is, for messages (formatted only when one is written).
+#[derive(Clone, Copy)]
+struct At(usize);
+
+impl std::fmt::Display for At {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "events[{}]", self.0)
+    }
 }
 
 fn target(e: &Event) -> Option<CaseStatus> {
@@ -1502,7 +1609,7 @@ fn check(
     let mut handoffs: HashMap<String, (String, String, &str)> = HashMap::new();
     let mut decided_at = None;
     for (i, e) in l.events.iter().enumerate() {
-        let at = format!("events[{i}]");
+        let at = At(i);
         if e.at < last {
             return Err(format!(
                 "{at}: events must be in time order, and after received_at"

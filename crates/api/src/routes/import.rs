@@ -51,7 +51,7 @@ pub async fn import_cases(
     };
     let report = state
         .cases
-        .import_cases(&actor, bytes, &options, &|_| {})
+        .import_cases(&actor, bytes, &options, &|_, _| {})
         .await?;
     let status = if report.errors.is_empty() || (options.skip_invalid && report.imported > 0) {
         StatusCode::OK
