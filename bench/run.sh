@@ -3,7 +3,8 @@
 # and runs DuckDB and pm4py side by side on Lots' own exports (bench/compare.py).
 # Usage: bench/run.sh [N]   (N cases, default 20000; builds the release binary first)
 # Environment: PG_URL=postgres://postgres@127.0.0.1:5432/postgres to measure PostgreSQL too;
-# PM4PY=0 to skip pm4py (its XES reader needs minutes and many GiB at a million cases).
+# PM4PY=0 to skip pm4py (its XES reader needs minutes and many GiB at a million cases);
+# SKIP_IMPORT=1 (with BENCH_DIR) measures the databases a run before imported.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20000}
@@ -25,11 +26,13 @@ measure() { # name database-url
   local name=$1 url=$2
   echo "== $name, $N cases"
   local t0 t1
-  t0=$(ms)
-  LOTS_LOG=error $LOTS import "$WORK/cases.ndjson" --create-missing --database-url "$url" | tail -1
-  t1=$(ms)
-  python3 -c "print(f'   import: {($t1-$t0)/1000:.1f} s = {$N/(($t1-$t0)/1000):.0f} cases/s')"
-  echo 'bench-password-1' | LOTS_LOG=error $LOTS user add --username bench --role admin --password-stdin --database-url "$url" > /dev/null
+  if [ "${SKIP_IMPORT:-0}" = 0 ]; then
+    t0=$(ms)
+    LOTS_LOG=error $LOTS import "$WORK/cases.ndjson" --create-missing --database-url "$url" | tail -1
+    t1=$(ms)
+    python3 -c "print(f'   import: {($t1-$t0)/1000:.1f} s = {$N/(($t1-$t0)/1000):.0f} cases/s')"
+    echo 'bench-password-1' | LOTS_LOG=error $LOTS user add --username bench --role admin --password-stdin --database-url "$url" > /dev/null
+  fi
   t0=$(ms)
   LOTS_LOG=info LOTS_JWT_SECRET=bench-secret-bench-secret-bench-secret-00 $LOTS serve --no-worker --addr 127.0.0.1:18181 --database-url "$url" > "$WORK/serve.log" 2>&1 &
   local pid=$!
@@ -58,7 +61,7 @@ measure() { # name database-url
   kill $pid; wait $pid 2>/dev/null || true
 }
 
-rm -f "$WORK"/bench.db*
+[ "${SKIP_IMPORT:-0}" != 0 ] || rm -f "$WORK"/bench.db*
 measure SQLite "sqlite://$WORK/bench.db?mode=rwc"
 if [ "${PM4PY:-1}" != 0 ]; then
   t0=$(ms)
@@ -72,7 +75,7 @@ else
   python3 bench/compare.py "$WORK/cases.csv" "$WORK/handling-times.json"
 fi
 if [ -n "${PG_URL:-}" ]; then
-  psql "$PG_URL" -qc 'drop database if exists lots_bench with (force)' -c 'create database lots_bench'
+  [ "${SKIP_IMPORT:-0}" != 0 ] || psql "$PG_URL" -qc 'drop database if exists lots_bench with (force)' -c 'create database lots_bench'
   measure PostgreSQL "${PG_URL%/*}/lots_bench"
 fi
 [ -n "${BENCH_DIR:-}" ] || rm -rf "$WORK"

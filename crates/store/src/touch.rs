@@ -73,6 +73,35 @@ pub async fn touch<C: ConnectionTrait>(conn: &C, case_ids: &[i64]) -> Result<(),
     Ok(())
 }
 
+/// How many touches lie at or after `since_ms`, and the sum of their distances from it: every
+/// touch raises a case's value, so any new or later touch changes one of the two. A reader that
+/// already applied the touches of the margin compares this instead of fetching them again.
+pub async fn touch_summary<C: ConnectionTrait>(
+    conn: &C,
+    since_ms: i64,
+) -> Result<(i64, i64), DbErr> {
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT COUNT(*), CAST(COALESCE(SUM(touched_ms - $1), 0) AS BIGINT) \
+             FROM case_touch WHERE touched_ms >= $1"
+        }
+        _ => {
+            "SELECT COUNT(*), COALESCE(SUM(touched_ms - ?1), 0) FROM case_touch \
+             WHERE touched_ms >= ?1"
+        }
+    };
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [since_ms.into()],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("no touch summary".into()))?;
+    Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?))
+}
+
 /// The cases touched at or after `since_ms`, with their touch (which every touch changes).
 pub async fn touched_since<C: ConnectionTrait>(
     conn: &C,
