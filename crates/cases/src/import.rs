@@ -145,18 +145,7 @@ impl Directory {
         seen: &mut HashSet<String>,
         needs: &mut Needs,
     ) -> Result<Facts, String> {
-        check(
-            line,
-            self.now,
-            seen,
-            &self.deps,
-            &self.users,
-            &mut needs.deps,
-            &mut needs.users,
-            self.create_missing,
-            &self.instrument,
-            &self.types,
-        )
+        check(line, self, seen, needs)
     }
 }
 
@@ -1538,22 +1527,25 @@ fn target(e: &Event) -> Option<CaseStatus> {
 }
 
 /// Checks one line against the lifecycle and the directory; the first problem as a message.
-#[allow(clippy::too_many_arguments)]
 fn check(
     l: &Line,
-    now: DateTime<Utc>,
+    dir: &Directory,
     seen: &mut HashSet<String>,
-    deps: &HashMap<String, department::Model>,
-    users: &HashMap<String, app_user::Model>,
-    need_deps: &mut Vec<String>,
-    need_users: &mut Vec<String>,
-    create_missing: bool,
-    instrument: &Instrument,
-    case_types: &HashMap<Area, Vec<String>>,
+    needs: &mut Needs,
 ) -> Result<Facts, String> {
+    let Directory {
+        now,
+        deps,
+        users,
+        types: case_types,
+        create_missing,
+        instrument,
+    } = dir;
+    let (now, create_missing) = (*now, *create_missing);
+    let (need_deps, need_users) = (&mut needs.deps, &mut needs.users);
     let reference = Reference::parse(&l.reference).map_err(|e| format!("reference: {e}"))?;
     if !seen.insert(reference.to_string()) {
-        return Err("reference: appears twice in the file".into());
+        return Err(REPEATED.into());
     }
     let org = OrgNumber::parse(&l.org_number).map_err(|e| format!("org_number: {e}"))?;
     if l.company_name.trim().is_empty() {
