@@ -12,6 +12,7 @@ pub mod personal_number;
 pub mod property;
 pub mod record;
 pub mod reference;
+pub mod rfc3339;
 pub mod secret;
 pub mod status;
 pub mod statute;
