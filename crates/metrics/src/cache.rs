@@ -72,27 +72,18 @@ impl MetricsCache {
         // Touches first, records after: a record read now holds at least every change whose
         // touch this query sees.
         let since = old.seen_ms.map_or(now, |seen| seen.min(now)) - MARGIN_MS;
-        if old.seen_ms.is_some() {
-            // Within a minute of a bulk import the margin holds a million touches: compare
-            // their summary with what was applied before fetching them.
-            let (count, sum) = old
-                .applied
-                .values()
-                .filter(|at| **at >= since)
-                .fold((0i64, 0i64), |(n, s), at| (n + 1, s + (at - since)));
-            if touch_summary(db.reader(), since).await? == (count, sum) {
-                return Ok(old);
-            }
-        }
-        let touches = touched_since(db.reader(), since).await?;
-        let changed: Vec<i64> = touches
-            .iter()
-            .filter(|(id, at)| old.applied.get(id) != Some(at))
-            .map(|(id, _)| *id)
-            .collect();
-        if old.seen_ms.is_some() && changed.is_empty() {
-            return Ok(old);
-        }
+        let margin = match old.seen_ms {
+            Some(_) => match later_touches(db, &old.applied, since).await? {
+                Some(margin) => margin,
+                None => all_touches(db, &old.applied, since).await?,
+            },
+            None => all_touches(db, &old.applied, since).await?,
+        };
+        let (touches, changed) = match margin {
+            Margin::Changed { touches, changed } => (touches, changed),
+            Margin::Unchanged if old.seen_ms.is_some() => return Ok(old),
+            Margin::Unchanged => (HashMap::new(), Vec::new()),
+        };
         let records = if old.seen_ms.is_none() || changed.len() * 2 > old.records.len() {
             read(db, Condition::all(), None)
                 .await?
@@ -108,7 +99,7 @@ impl MetricsCache {
         let next = Snapshot {
             records,
             seen_ms: Some(now),
-            applied: touches.into_iter().collect(),
+            applied: touches,
         };
         let next = Arc::new(next);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = next.clone();
@@ -121,6 +112,74 @@ impl MetricsCache {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
+}
+
+/// The touches of the margin against the ones applied.
+enum Margin {
+    Unchanged,
+    /// Every touch of the margin (case → touch), and the cases whose touch is not the one
+    /// applied.
+    Changed {
+        touches: HashMap<i64, i64>,
+        changed: Vec<i64>,
+    },
+}
+
+/// Every touch of the margin, fetched.
+async fn all_touches(db: &Db, applied: &HashMap<i64, i64>, since: i64) -> Result<Margin, DbErr> {
+    let touches: HashMap<i64, i64> = touched_since(db.reader(), since)
+        .await?
+        .into_iter()
+        .collect();
+    let changed: Vec<i64> = touches
+        .iter()
+        .filter(|(id, at)| applied.get(id) != Some(at))
+        .map(|(id, _)| *id)
+        .collect();
+    Ok(if changed.is_empty() {
+        Margin::Unchanged
+    } else {
+        Margin::Changed { touches, changed }
+    })
+}
+
+/// The margin's touches from the ones applied and those after the latest of them, if that is
+/// all that changed: the touches up to the latest applied one are compared by their summary,
+/// without fetching them. Within a minute of a bulk import the margin holds a million touches, and
+/// a write adds one after them all. `None` when something changed among the earlier ones (a
+/// transaction that committed late), which only fetching them all tells apart.
+async fn later_touches(
+    db: &Db,
+    applied: &HashMap<i64, i64>,
+    since: i64,
+) -> Result<Option<Margin>, DbErr> {
+    let latest = applied.values().copied().filter(|at| *at >= since).max();
+    let Some(latest) = latest else {
+        // Nothing applied lies in the margin: every touch in it is new.
+        return all_touches(db, applied, since).await.map(Some);
+    };
+    let later: Vec<(i64, i64)> = touched_since(db.reader(), latest + 1).await?;
+    let moved: std::collections::HashSet<i64> = later.iter().map(|(id, _)| *id).collect();
+    // What the range up to `latest` holds if only the later touches changed: the applied
+    // touches except those of cases touched again since.
+    let (count, sum) = applied
+        .iter()
+        .filter(|(id, at)| **at >= since && !moved.contains(id))
+        .fold((0i64, 0i64), |(n, s), (_, at)| (n + 1, s + (at - since)));
+    if touch_summary(db.reader(), since, latest).await? != (count, sum) {
+        return Ok(None);
+    }
+    if later.is_empty() {
+        return Ok(Some(Margin::Unchanged));
+    }
+    let mut touches: HashMap<i64, i64> = applied
+        .iter()
+        .filter(|(id, at)| **at >= since && !moved.contains(id))
+        .map(|(id, at)| (*id, *at))
+        .collect();
+    let changed = later.iter().map(|(id, _)| *id).collect();
+    touches.extend(later);
+    Ok(Some(Margin::Changed { touches, changed }))
 }
 
 /// The records a metric request selects: the snapshot and the checked filters.

@@ -73,29 +73,32 @@ pub async fn touch<C: ConnectionTrait>(conn: &C, case_ids: &[i64]) -> Result<(),
     Ok(())
 }
 
-/// How many touches lie at or after `since_ms`, and the sum of their distances from it: every
-/// touch raises a case's value, so any new or later touch changes one of the two. A reader that
-/// already applied the touches of the margin compares this instead of fetching them again.
+/// How many touches lie in `since_ms..=until_ms`, and the sum of their distances from
+/// `since_ms`. A case has one touch, and touching it again only moves it later: a touch that
+/// arrives in the range, or moves within it, raises the count or the sum, and one that moves out
+/// of it lies after `until_ms`. A reader that already applied the range's touches compares this
+/// instead of fetching them again.
 pub async fn touch_summary<C: ConnectionTrait>(
     conn: &C,
     since_ms: i64,
+    until_ms: i64,
 ) -> Result<(i64, i64), DbErr> {
     let backend = conn.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => {
             "SELECT COUNT(*), CAST(COALESCE(SUM(touched_ms - $1), 0) AS BIGINT) \
-             FROM case_touch WHERE touched_ms >= $1"
+             FROM case_touch WHERE touched_ms >= $1 AND touched_ms <= $2"
         }
         _ => {
             "SELECT COUNT(*), COALESCE(SUM(touched_ms - ?1), 0) FROM case_touch \
-             WHERE touched_ms >= ?1"
+             WHERE touched_ms >= ?1 AND touched_ms <= ?2"
         }
     };
     let row = conn
         .query_one_raw(Statement::from_sql_and_values(
             backend,
             sql,
-            [since_ms.into()],
+            [since_ms.into(), until_ms.into()],
         ))
         .await?
         .ok_or_else(|| DbErr::Custom("no touch summary".into()))?;
