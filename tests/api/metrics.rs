@@ -402,3 +402,48 @@ async fn metrics_follow_every_write_at_once_in_every_process() {
         .await;
     assert_eq!(decided(&elsewhere), 2, "{}", elsewhere.text);
 }
+
+/// A transaction that touched a case before the cache's last look but committed after it leaves
+/// a touch among those already applied, not after them: the cache must still find it.
+#[tokio::test]
+async fn a_write_that_commits_late_among_applied_touches_is_still_seen() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let (root, anna) = (app.token("root").await, app.token("anna").await);
+    let decided = |r: &crate::helpers::Reply| -> i64 {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["lead_time"]["n"].as_i64().unwrap())
+            .sum()
+    };
+    let id = |c: Value| c["id"].as_i64().unwrap();
+    let late = id(app
+        .create_case(&anna, json!({"area": "building_permit"}))
+        .await);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let other = id(app
+        .create_case(&anna, json!({"area": "building_permit"}))
+        .await);
+    let before = app.get("/api/v1/metrics/handling-times", Some(&root)).await;
+    assert_eq!(decided(&before), 0, "{}", before.text);
+    for body in [
+        json!({"to": "in_progress"}),
+        json!({"to": "decided", "decision": "approved"}),
+    ] {
+        assert_eq!(app.transition(&anna, late, body).await.status, 200);
+    }
+    // As if the decision's transaction had read the clock just before the other case's touch.
+    app.db
+        .writer()
+        .execute_unprepared(&format!(
+            "UPDATE case_touch SET touched_ms = \
+             (SELECT touched_ms FROM case_touch WHERE case_id = {other}) - 1 \
+             WHERE case_id = {late}"
+        ))
+        .await
+        .unwrap();
+    let after = app.get("/api/v1/metrics/handling-times", Some(&root)).await;
+    assert_eq!(decided(&after), 1, "{}", after.text);
+}

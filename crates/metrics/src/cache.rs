@@ -162,21 +162,20 @@ async fn later_touches(
     let moved: std::collections::HashSet<i64> = later.iter().map(|(id, _)| *id).collect();
     // What the range up to `latest` holds if only the later touches changed: the applied
     // touches except those of cases touched again since.
-    let (count, sum) = applied
-        .iter()
-        .filter(|(id, at)| **at >= since && !moved.contains(id))
-        .fold((0i64, 0i64), |(n, s), (_, at)| (n + 1, s + (at - since)));
+    let kept = || {
+        applied
+            .iter()
+            .filter(|(id, at)| **at >= since && !moved.contains(id))
+            .map(|(id, at)| (*id, *at))
+    };
+    let (count, sum) = kept().fold((0i64, 0i64), |(n, s), (_, at)| (n + 1, s + (at - since)));
     if touch_summary(db.reader(), since, latest).await? != (count, sum) {
         return Ok(None);
     }
     if later.is_empty() {
         return Ok(Some(Margin::Unchanged));
     }
-    let mut touches: HashMap<i64, i64> = applied
-        .iter()
-        .filter(|(id, at)| **at >= since && !moved.contains(id))
-        .map(|(id, at)| (*id, *at))
-        .collect();
+    let mut touches: HashMap<i64, i64> = kept().collect();
     let changed = later.iter().map(|(id, _)| *id).collect();
     touches.extend(later);
     Ok(Some(Margin::Changed { touches, changed }))
