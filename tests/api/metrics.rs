@@ -5,6 +5,16 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_seeded, spawn_second};
 
+/// Decided cases counted in a handling-times reply, over its groups.
+fn decided(r: &crate::helpers::Reply) -> i64 {
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["lead_time"]["n"].as_i64().unwrap())
+        .sum()
+}
+
 async fn demo() -> (TestApp, String, String, String) {
     let app = spawn_app_seeded(|_| {}, false).await;
     lots_demo::load(&app.db, Some("demo-password-1".into()), &app.state.surveys)
@@ -345,14 +355,6 @@ async fn metrics_follow_every_write_at_once_in_every_process() {
     let app = spawn_app().await;
     let other = spawn_second(&app, app.config.clone()).await;
     let (root, anna) = (app.token("root").await, app.token("anna").await);
-    let decided = |r: &crate::helpers::Reply| -> i64 {
-        r.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| g["lead_time"]["n"].as_i64().unwrap())
-            .sum()
-    };
     let before = app.get("/api/v1/metrics/handling-times", Some(&root)).await;
     assert_eq!(before.status, 200, "{}", before.text);
     assert_eq!(decided(&before), 0);
@@ -410,14 +412,6 @@ async fn a_write_that_commits_late_among_applied_touches_is_still_seen() {
     use sea_orm::ConnectionTrait;
     let app = spawn_app().await;
     let (root, anna) = (app.token("root").await, app.token("anna").await);
-    let decided = |r: &crate::helpers::Reply| -> i64 {
-        r.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| g["lead_time"]["n"].as_i64().unwrap())
-            .sum()
-    };
     let id = |c: Value| c["id"].as_i64().unwrap();
     let late = id(app
         .create_case(&anna, json!({"area": "building_permit"}))
