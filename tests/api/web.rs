@@ -8,21 +8,22 @@ use serde_json::json;
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
 /// A browser-like client of the pages: no redirects followed, cookies handled by hand.
-struct Browser {
+pub struct Browser {
     client: reqwest::Client,
     base: String,
     cookie: Option<String>,
 }
 
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    set_cookie: Vec<String>,
-    body: String,
+/// A page as the browser got it.
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub set_cookie: Vec<String>,
+    pub body: String,
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Self {
+    pub fn new(app: &TestApp) -> Self {
         Self {
             client: reqwest::Client::builder()
                 .redirect(Policy::none())
@@ -55,7 +56,7 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub async fn get(&mut self, path: &str) -> Page {
         let mut req = self.client.get(format!("{}{path}", self.base));
         if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
@@ -64,7 +65,7 @@ impl Browser {
         self.read(r).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let mut req = self.client.post(format!("{}{path}", self.base)).form(form);
         if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
@@ -74,7 +75,7 @@ impl Browser {
     }
 
     /// Logs in through the login form; returns the session's CSRF token.
-    async fn login(&mut self, username: &str) -> String {
+    pub async fn login(&mut self, username: &str) -> String {
         let form = self.get("/logga-in").await;
         assert_eq!(form.status, 200);
         let csrf = csrf_of(&form.body);

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use lots_cases::UserView;
+use lots_core::access::{Capability, may};
 use lots_core::{Actor, Role, Secret};
 use lots_store::Db;
 use serde::{Deserialize, Serialize};
@@ -203,6 +204,24 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
+/// Refuses a caller without `capability` (403), for handlers that must decide before they read
+/// a request body: a body is only read for someone who may send it.
+pub fn require(actor: &Actor, capability: Capability) -> Result<(), ApiError> {
+    if may(actor, capability) {
+        return Ok(());
+    }
+    let why = match capability {
+        Capability::Administer => "only an admin may do this",
+        Capability::ReadMetrics => "metrics are for managers and admins",
+    };
+    Err(lots_cases::ServiceError::Forbidden(why.into()).into())
+}
+
+/// The throttle's key for a typed username: the name the lookup uses, lower-cased.
+fn throttle_key(username: &str) -> String {
+    lots_cases::directory::login_name(username).to_lowercase()
+}
+
 /// Slows password guessing: after `LIMIT` failed logins for a username within `WINDOW`, further
 /// attempts for it answer 429 until the window has passed, whether the password is right or not
 /// (and whether the user exists or not, so that it reveals nothing). Kept per process: with N
@@ -219,7 +238,7 @@ impl LoginThrottle {
     /// `Err(seconds to wait)` while the username is locked out.
     pub fn check(&self, username: &str) -> Result<(), u64> {
         let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        match map.get(&username.to_lowercase()) {
+        match map.get(&throttle_key(username)) {
             Some((n, since)) if *n >= Self::LIMIT && since.elapsed() < Self::WINDOW => {
                 Err((Self::WINDOW - since.elapsed()).as_secs().max(1))
             }
@@ -233,7 +252,7 @@ impl LoginThrottle {
             map.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);
         }
         let entry = map
-            .entry(username.to_lowercase())
+            .entry(throttle_key(username))
             .or_insert((0, std::time::Instant::now()));
         if entry.1.elapsed() >= Self::WINDOW {
             *entry = (0, std::time::Instant::now());
@@ -245,6 +264,6 @@ impl LoginThrottle {
         self.failures
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(&username.to_lowercase());
+            .remove(&throttle_key(username));
     }
 }

@@ -18,7 +18,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::cases::Cases;
 use crate::error::{Problems, ServiceError, ServiceResult};
-use crate::record::{ConfidentialInput, Confidentiality, Sight, parse_confidential};
+use crate::record::{ConfidentialInput, Confidentiality, parse_confidential};
 
 /// How many bytes are kept to recognise the content type.
 const HEAD: usize = 512;
@@ -255,7 +255,7 @@ impl Attachments {
         let now = self.cases.clock.now();
         let tx = self.cases.db.begin().await?;
         let case = self.cases.owned(&tx, actor, case_id).await?;
-        if confidential.is_some() && !actor.may_see_confidential(case.department_id) {
+        if confidential.is_some() && !case.access.mark_confidential {
             return Err(ServiceError::Forbidden(
                 "only the owning department's officers and managers add confidential documents"
                     .into(),
@@ -333,7 +333,7 @@ impl Attachments {
             .cases
             .readable(self.cases.db.reader(), actor, case_id)
             .await?;
-        let sight = Sight::of(actor, &case);
+        let sight = case.access.sight;
         if case.confidential_statute.is_some() && !sight.confidential {
             return Ok(Vec::new());
         }
@@ -379,7 +379,7 @@ impl Attachments {
             .cases
             .readable(self.cases.db.reader(), actor, case_id)
             .await?;
-        let sight = Sight::of(actor, &case);
+        let sight = case.access.sight;
         let row = case_attachment::Entity::find_by_id(attachment_id)
             .one(self.cases.db.reader())
             .await?
@@ -389,7 +389,7 @@ impl Attachments {
                     || (r.confidential_statute.is_none() && case.confidential_statute.is_none())
             })
             .ok_or(ServiceError::NotFound("attachment"))?;
-        Ok((case, row))
+        Ok((case.case, row))
     }
 
     /// Deletes an attachment from the case: the row stays as the audit record, with who, when
@@ -410,7 +410,7 @@ impl Attachments {
         let now = self.cases.clock.now();
         let tx = self.cases.db.begin().await?;
         let case = self.cases.owned(&tx, actor, case_id).await?;
-        let sight = Sight::of(actor, &case);
+        let sight = case.access.sight;
         let row = case_attachment::Entity::find_by_id(attachment_id)
             .one(&tx)
             .await?

@@ -66,7 +66,7 @@ pub async fn active_types<C: ConnectionTrait>(conn: &C, area: Area) -> ServiceRe
 }
 
 fn admin(actor: &Actor) -> ServiceResult<()> {
-    if actor.is_admin() {
+    if lots_core::access::may(actor, lots_core::access::Capability::Administer) {
         Ok(())
     } else {
         Err(ServiceError::Forbidden(

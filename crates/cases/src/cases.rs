@@ -28,10 +28,10 @@ use serde_json::json;
 
 use crate::decisions::{DecisionDetails, check_validity, parse_date, parse_legal_basis};
 use crate::error::{Problems, ServiceError, ServiceResult, text_len};
-use crate::record::{
-    CONFIDENTIAL, ConfidentialInput, Sight, parse_confidential, redact_event_data,
-};
+use crate::record::{ConfidentialInput, parse_confidential, redact_event_data};
+use crate::redact::Redact;
 use crate::view::{CaseView, EventView, Lookups, NoteView, Page};
+use lots_core::access::{CaseAccess, CaseFacts, Ties};
 
 pub const DEFAULT_PAGE: u64 = 50;
 pub const MAX_PAGE: u64 = 500;
@@ -279,13 +279,28 @@ impl Cases {
         else {
             return Err(ServiceError::Internal("validated fields missing".into()));
         };
-        if !actor.may_handle_department(department.id) {
+        // Registering a case is changing a case the department will own.
+        let access = CaseAccess::decide(
+            actor,
+            CaseFacts {
+                department_id: department.id,
+                confidential: false,
+            },
+            Ties::default(),
+        );
+        if !access.change {
             return Err(ServiceError::Forbidden(
                 "you may register cases only in your own department".into(),
             ));
         }
+        if confidential.is_some() && !access.mark_confidential {
+            return Err(ServiceError::Forbidden(
+                "only the owning department's officers and managers mark a case confidential"
+                    .into(),
+            ));
+        }
         if let Some(a) = &assignee {
-            check_may_assign(actor, department.id, None, Some(a.id))?;
+            check_may_assign(&access, actor, None, Some(a.id))?;
         }
 
         let tx = self.db.begin().await?;
@@ -337,20 +352,29 @@ impl Cases {
         });
         append(&tx, self.event(actor, &case, "created", now, data)).await?;
         tx.commit().await?;
-        self.view_as(actor, case).await
+        self.view_owned(actor, case).await
     }
 
     pub async fn get(&self, actor: &Actor, id: i64) -> ServiceResult<CaseView> {
+        Ok(self.get_with_access(actor, id).await?.0)
+    }
+
+    /// The case as the caller may see it, with what they may do with it (for pages that offer
+    /// only the actions the caller may take).
+    pub async fn get_with_access(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> ServiceResult<(CaseView, CaseAccess)> {
         let case = self.readable(self.db.reader(), actor, id).await?;
-        self.view_as(actor, case).await
+        let access = case.access;
+        Ok((self.view_as(&access, case.case).await?, access))
     }
 
     pub async fn list(&self, actor: &Actor, filter: CaseFilter) -> ServiceResult<Page<CaseView>> {
         let mut p = Problems::default();
-        let mut cond = Condition::all();
-        if let Some(dep) = actor.department_scope() {
-            cond = cond.add(case_record::Column::DepartmentId.eq(dep));
-        }
+        let cond = Condition::all();
+        let mut cond = cond.add(crate::access::list_condition(actor));
         if let Some(s) = non_empty(&filter.status) {
             let statuses: Vec<String> = s
                 .split(',')
@@ -418,7 +442,11 @@ impl Cases {
             };
             cond = cond.add(
                 Condition::any()
-                    .add(like(case_record::Column::Title))
+                    // A confidential case's title is matched only for those who may read it.
+                    .add(crate::access::on_visible_content(
+                        actor,
+                        like(case_record::Column::Title),
+                    ))
                     .add(like(case_record::Column::Reference))
                     .add(
                         case_record::Column::CompanyId.in_subquery(
@@ -469,7 +497,8 @@ impl Cases {
                     [l.to_string()],
                 ),
             };
-            cond = cond.add(has_label);
+            // Labels are content: a confidential case's are matched only for those who see them.
+            cond = cond.add(crate::access::on_visible_content(actor, has_label));
         }
         let limit = match non_empty(&filter.limit) {
             None => DEFAULT_PAGE,
@@ -575,11 +604,9 @@ impl Cases {
                 .into_iter()
                 .map(|c| {
                     let deadline = self.deadline_view(&c);
-                    let hide = hides_case(actor, &c);
+                    let access = crate::access::listed(actor, &c);
                     let mut v = lookups.case(c, deadline);
-                    if hide {
-                        redact_case(&mut v);
-                    }
+                    v.redact(&access);
                     v
                 })
                 .collect(),
@@ -637,7 +664,7 @@ impl Cases {
             )));
         }
         let mut changes = serde_json::Map::new();
-        let mut model: case_record::ActiveModel = case.clone().into();
+        let mut model: case_record::ActiveModel = case.case.clone().into();
         if let Some(t) = title.filter(|t| *t != case.title) {
             changes.insert("title".into(), json!({"from": case.title, "to": t}));
             model.title = Set(t);
@@ -658,7 +685,7 @@ impl Cases {
             p.finish()?;
             let new_id = user.as_ref().map(|u| u.id);
             if new_id != case.assignee_id {
-                check_may_assign(actor, case.department_id, case.assignee_id, new_id)?;
+                check_may_assign(&case.access, actor, case.assignee_id, new_id)?;
                 let old = match case.assignee_id {
                     Some(uid) => app_user::Entity::find_by_id(uid)
                         .one(&tx)
@@ -683,7 +710,7 @@ impl Cases {
         }
         if let Some(c) = confidential.filter(|c| *c != case.confidential_statute) {
             // Marking or lifting secrecy is the owning department's call, not an admin's.
-            if !actor.may_see_confidential(case.department_id) {
+            if !case.access.mark_confidential {
                 return Err(ServiceError::Forbidden(
                     "only the owning department's officers and managers mark a case confidential"
                         .into(),
@@ -697,7 +724,7 @@ impl Cases {
         }
         if changes.is_empty() {
             tx.commit().await?;
-            return self.view_as(actor, case).await;
+            return self.view_owned(actor, case.case).await;
         }
         let updated = save(&tx, model, &case, now).await?;
         append(
@@ -712,7 +739,7 @@ impl Cases {
         )
         .await?;
         tx.commit().await?;
-        self.view_as(actor, updated).await
+        self.view_owned(actor, updated).await
     }
 
     pub async fn transition(
@@ -776,7 +803,7 @@ impl Cases {
         let case = self.owned(&tx, actor, id).await?;
         check_version(&case, if_match)?;
         let (updated, _) = self
-            .change_status(&tx, actor, case, to, reason, decision)
+            .change_status(&tx, actor, case.case, to, reason, decision)
             .await?;
         if let (CaseStatus::Decided, Some(outcome)) = (to, decision) {
             let details = DecisionDetails {
@@ -789,7 +816,7 @@ impl Cases {
                 .await?;
         }
         tx.commit().await?;
-        self.view_as(actor, updated).await
+        self.view_owned(actor, updated).await
     }
 
     /// Moves `case` to `to` inside `tx`: checks the lifecycle, writes what the change means for
@@ -864,7 +891,7 @@ impl Cases {
         let visibility = visibility.unwrap_or(NoteVisibility::Internal);
         let tx = self.db.begin().await?;
         let case = self.owned(&tx, actor, id).await?;
-        if confidential.is_some() && !actor.may_see_confidential(case.department_id) {
+        if confidential.is_some() && !case.access.mark_confidential {
             return Err(ServiceError::Forbidden(
                 "only the owning department's officers and managers write confidential notes"
                     .into(),
@@ -899,7 +926,7 @@ impl Cases {
 
     pub async fn notes(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<NoteView>> {
         let case = self.readable(self.db.reader(), actor, id).await?;
-        let sight = Sight::of(actor, &case);
+        let sight = case.access.sight;
         if case.confidential_statute.is_some() && !sight.confidential {
             return Ok(Vec::new());
         }
@@ -919,7 +946,7 @@ impl Cases {
     /// The case's history, oldest first.
     pub async fn events(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<EventView>> {
         let case = self.readable(self.db.reader(), actor, id).await?;
-        let sight = Sight::of(actor, &case);
+        let sight = case.access.sight;
         let confidential = case.confidential_statute.is_some();
         let events = case_event::Entity::find()
             .filter(case_event::Column::CaseId.eq(case.id))
@@ -939,101 +966,6 @@ impl Cases {
                 lookups.event(e)
             })
             .collect())
-    }
-
-    /// The case if the caller may read it; otherwise `NotFound`, as if it did not exist.
-    pub async fn readable<C: ConnectionTrait>(
-        &self,
-        conn: &C,
-        actor: &Actor,
-        id: i64,
-    ) -> ServiceResult<case_record::Model> {
-        match case_record::Entity::find_by_id(id).one(conn).await? {
-            Some(c) if self.may_read(conn, actor, &c).await? => Ok(c),
-            _ => Err(ServiceError::NotFound("case")),
-        }
-    }
-
-    /// The case if the caller's department owns it (or the caller is an admin). A case the
-    /// caller may only read (through a handoff or a bundle) is `Forbidden`; any other `NotFound`.
-    pub async fn owned<C: ConnectionTrait>(
-        &self,
-        conn: &C,
-        actor: &Actor,
-        id: i64,
-    ) -> ServiceResult<case_record::Model> {
-        let case = self.readable(conn, actor, id).await?;
-        if actor.may_handle_department(case.department_id) {
-            Ok(case)
-        } else {
-            Err(ServiceError::Forbidden(
-                "you may read this case through a handoff or a bundle, but only its department changes it".into(),
-            ))
-        }
-    }
-
-    /// Whether the caller may read `case`: their department owns it, sent or received a
-    /// handoff about it, or they coordinate a bundle that holds it.
-    pub async fn may_read<C: ConnectionTrait>(
-        &self,
-        conn: &C,
-        actor: &Actor,
-        case: &case_record::Model,
-    ) -> ServiceResult<bool> {
-        Ok(!self
-            .readable_ids(conn, actor, std::slice::from_ref(case))
-            .await?
-            .is_empty())
-    }
-
-    /// Of `cases`, the ids the caller may read (one query per relation, whatever their number).
-    pub async fn readable_ids<C: ConnectionTrait>(
-        &self,
-        conn: &C,
-        actor: &Actor,
-        cases: &[case_record::Model],
-    ) -> ServiceResult<std::collections::HashSet<i64>> {
-        use lots_store::entity::{bundle, bundle_case, handoff};
-        let mut ids: std::collections::HashSet<i64> = cases
-            .iter()
-            .filter(|c| actor.may_handle_department(c.department_id))
-            .map(|c| c.id)
-            .collect();
-        let rest: Vec<i64> = cases
-            .iter()
-            .map(|c| c.id)
-            .filter(|id| !ids.contains(id))
-            .collect();
-        if rest.is_empty() {
-            return Ok(ids);
-        }
-        if let Some(dep) = actor.department_id {
-            let related = handoff::Entity::find()
-                .filter(handoff::Column::CaseId.is_in(rest.clone()))
-                .filter(
-                    Condition::any()
-                        .add(handoff::Column::FromDepartmentId.eq(dep))
-                        .add(handoff::Column::ToDepartmentId.eq(dep)),
-                )
-                .all(conn)
-                .await?;
-            ids.extend(related.into_iter().map(|h| h.case_id));
-        }
-        let coordinated = bundle_case::Entity::find()
-            .filter(bundle_case::Column::CaseId.is_in(rest))
-            .filter(
-                bundle_case::Column::BundleId.in_subquery(
-                    Query::select()
-                        .column(bundle::Column::Id)
-                        .from(bundle::Entity)
-                        .and_where(bundle::Column::CoordinatorId.eq(actor.user_id))
-                        .to_owned(),
-                ),
-            )
-            .all(conn)
-            .await?;
-        ids.extend(coordinated.into_iter().map(|b| b.case_id));
-        Ok(ids)
     }
 
     /// The user named `username` if a case of `department_id` may be assigned to them.
@@ -1086,19 +1018,25 @@ impl Cases {
         }
     }
 
-    /// The case as `actor` may see it: a confidential case's content is hidden from everyone
-    /// but the owning department's officers and managers.
+    /// The case as `access` lets the caller see it, through the one redaction step.
     pub async fn view_as(
+        &self,
+        access: &CaseAccess,
+        case: case_record::Model,
+    ) -> ServiceResult<CaseView> {
+        let mut v = self.view(case).await?;
+        v.redact(access);
+        Ok(v)
+    }
+
+    /// The case as its department (or an admin) sees it after changing it.
+    pub async fn view_owned(
         &self,
         actor: &Actor,
         case: case_record::Model,
     ) -> ServiceResult<CaseView> {
-        let hide = hides_case(actor, &case);
-        let mut v = self.view(case).await?;
-        if hide {
-            redact_case(&mut v);
-        }
-        Ok(v)
+        let access = crate::access::listed(actor, &case);
+        self.view_as(&access, case).await
     }
 
     pub async fn view(&self, case: case_record::Model) -> ServiceResult<CaseView> {
@@ -1106,18 +1044,6 @@ impl Cases {
         let deadline = self.deadline_view(&case);
         Ok(lookups.case(case, deadline))
     }
-}
-
-/// Whether `actor` must get a confidential case with its content hidden.
-pub fn hides_case(actor: &Actor, case: &case_record::Model) -> bool {
-    case.confidential_statute.is_some() && !actor.may_see_confidential(case.department_id)
-}
-
-/// Hides a confidential case's content: what remains is what the public diary shows.
-pub fn redact_case(v: &mut CaseView) {
-    v.title = CONFIDENTIAL.to_string();
-    v.description = String::new();
-    v.labels = Vec::new();
 }
 
 /// Checks labels: at most 20, each 1–40 characters, duplicates dropped.
@@ -1138,16 +1064,14 @@ fn check_labels(p: &mut Problems, labels: &[String]) -> Vec<String> {
 }
 
 /// Officers may take an unassigned case or give up their own; any other (re)assignment is for
-/// managers and admins.
+/// managers and admins (the rule is `CaseAccess::may_assign`).
 fn check_may_assign(
+    access: &CaseAccess,
     actor: &Actor,
-    department_id: i64,
     from: Option<i64>,
     to: Option<i64>,
 ) -> ServiceResult<()> {
-    let me = Some(actor.user_id);
-    let officer_ok = (from.is_none() && to == me) || (from == me && to.is_none());
-    if actor.may_reassign_in(department_id) || officer_ok {
+    if access.may_assign(actor.user_id, from, to) {
         Ok(())
     } else {
         Err(ServiceError::Forbidden(
@@ -1192,7 +1116,10 @@ pub async fn save(
         .ok_or(ServiceError::NotFound("case"))
 }
 
-/// Inserts the company or renames it to the latest name given, atomically on both backends.
+/// The company's id, inserting it with `name` if the organisation number is new. An existing
+/// company keeps its name: the register is shared by every department, so one officer's
+/// spelling on one case never renames the company for all (the name given is kept in the
+/// case's `created` event).
 pub(crate) async fn upsert_company(
     tx: &DatabaseTransaction,
     org: &OrgNumber,
@@ -1210,7 +1137,8 @@ pub(crate) async fn upsert_company(
         .values_panic([org.as_str().into(), name.into(), now.into(), now.into()])
         .on_conflict(
             OnConflict::column(company::Column::OrgNumber)
-                .update_columns([company::Column::Name, company::Column::UpdatedAt])
+                // A no-op update, so that RETURNING yields the existing row's id.
+                .update_column(company::Column::OrgNumber)
                 .to_owned(),
         )
         .returning_col(company::Column::Id)
@@ -1328,24 +1256,5 @@ mod tests {
         assert!(parse_instant("2026-11-27", now).is_err());
         assert!(parse_instant("1989-12-31T23:00:00Z", now).is_err());
         assert_eq!(parse_instant("2026-11-27T13:00:00+01:00", now), Ok(now));
-    }
-
-    #[test]
-    fn officers_may_take_or_leave_but_not_give_cases() {
-        let officer = Actor {
-            user_id: 7,
-            username: "o".into(),
-            role: Role::Officer,
-            department_id: Some(1),
-        };
-        assert!(check_may_assign(&officer, 1, None, Some(7)).is_ok());
-        assert!(check_may_assign(&officer, 1, Some(7), None).is_ok());
-        assert!(check_may_assign(&officer, 1, None, Some(8)).is_err());
-        assert!(check_may_assign(&officer, 1, Some(8), Some(7)).is_err());
-        let manager = Actor {
-            role: Role::Manager,
-            ..officer
-        };
-        assert!(check_may_assign(&manager, 1, Some(8), Some(9)).is_ok());
     }
 }

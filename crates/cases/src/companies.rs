@@ -4,13 +4,16 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use lots_core::access::may_read_bundle;
 use lots_core::{Actor, Area, CaseStatus, OrgNumber, OrgNumberKind, PartyRole, Role};
 use lots_store::entity::{
     app_user, bundle, bundle_case, case_party, case_record, company, handoff,
 };
 use lots_store::events::append;
+use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -18,6 +21,29 @@ use serde_json::json;
 use crate::cases::Cases;
 use crate::error::{Problems, ServiceError, ServiceResult, is_unique_violation};
 use crate::view::{CaseView, Lookups};
+
+/// The condition that keeps a list of bundles to those the caller may see: the same rule as
+/// `access::may_read_bundle`, as SQL.
+fn visible_bundles(actor: &Actor) -> Condition {
+    if actor.role == Role::Admin {
+        return Condition::all();
+    }
+    let mut any = Condition::any()
+        .add(bundle::Column::CoordinatorId.eq(actor.user_id))
+        .add(bundle::Column::CreatedBy.eq(actor.user_id));
+    if let Some(dep) = actor.department_id {
+        any = any.add(
+            bundle::Column::CompanyId.in_subquery(
+                Query::select()
+                    .column(case_record::Column::CompanyId)
+                    .from(case_record::Entity)
+                    .and_where(case_record::Column::DepartmentId.eq(dep))
+                    .to_owned(),
+            ),
+        );
+    }
+    any
+}
 
 /// What a caller who may not open a case sees of it: enough to coordinate, nothing more.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -181,14 +207,14 @@ impl Cases {
         actor: &Actor,
         rows: Vec<case_record::Model>,
     ) -> ServiceResult<Vec<(i64, CompanyCase)>> {
-        let readable = self.readable_ids(self.db.reader(), actor, &rows).await?;
+        let access = self.access(self.db.reader(), actor, &rows).await?;
         let lookups = Lookups::for_cases(self.db.reader(), &rows).await?;
         Ok(rows
             .into_iter()
             .map(|c| {
                 let id = c.id;
                 // A confidential case is always only summarised here, whoever asks.
-                if readable.contains(&id) && c.confidential_statute.is_none() {
+                if access.get(&id).is_some_and(|a| a.read) && c.confidential_statute.is_none() {
                     let deadline = self.deadline_view(&c);
                     (
                         id,
@@ -277,10 +303,7 @@ impl Cases {
     }
 
     pub async fn bundle(&self, actor: &Actor, id: i64) -> ServiceResult<BundleView> {
-        let b = bundle::Entity::find_by_id(id)
-            .one(self.db.reader())
-            .await?
-            .ok_or(ServiceError::NotFound("bundle"))?;
+        let b = self.visible_bundle(self.db.reader(), actor, id).await?;
         let members = bundle_case::Entity::find()
             .filter(bundle_case::Column::BundleId.eq(b.id))
             .all(self.db.reader())
@@ -356,10 +379,12 @@ impl Cases {
 
     pub async fn bundles(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         org_number: Option<&str>,
     ) -> ServiceResult<Vec<BundleView>> {
-        let mut query = bundle::Entity::find().order_by_desc(bundle::Column::Id);
+        let mut query = bundle::Entity::find()
+            .filter(visible_bundles(actor))
+            .order_by_desc(bundle::Column::Id);
         if let Some(o) = org_number.map(str::trim).filter(|o| !o.is_empty()) {
             let org = OrgNumber::parse(o)
                 .map_err(|e| ServiceError::invalid("org_number", e.to_string()))?;
@@ -371,9 +396,37 @@ impl Cases {
         }
         let mut out = Vec::new();
         for b in query.all(self.db.reader()).await? {
-            out.push(self.bundle(_actor, b.id).await?);
+            out.push(self.bundle(actor, b.id).await?);
         }
         Ok(out)
+    }
+
+    /// The bundle if the caller may see it (the rule is `access::may_read_bundle`); otherwise
+    /// `NotFound`, as if it did not exist.
+    async fn visible_bundle<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        id: i64,
+    ) -> ServiceResult<bundle::Model> {
+        let b = bundle::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .ok_or(ServiceError::NotFound("bundle"))?;
+        let deals_with_company = match actor.department_id {
+            Some(dep) => case_record::Entity::find()
+                .filter(case_record::Column::CompanyId.eq(b.company_id))
+                .filter(case_record::Column::DepartmentId.eq(dep))
+                .one(conn)
+                .await?
+                .is_some(),
+            None => false,
+        };
+        if may_read_bundle(actor, b.coordinator_id, b.created_by, deals_with_company) {
+            Ok(b)
+        } else {
+            Err(ServiceError::NotFound("bundle"))
+        }
     }
 
     /// Adds a case to a bundle. Only the case's own department (or an admin) may, since it lets
@@ -389,10 +442,7 @@ impl Cases {
             .case_id
             .ok_or_else(|| ServiceError::invalid("case_id", "is required"))?;
         let tx = self.db.begin().await?;
-        let b = bundle::Entity::find_by_id(bundle_id)
-            .one(&tx)
-            .await?
-            .ok_or(ServiceError::NotFound("bundle"))?;
+        let b = self.visible_bundle(&tx, actor, bundle_id).await?;
         let case = match self.owned(&tx, actor, case_id).await {
             Err(ServiceError::NotFound(_)) => {
                 return Err(ServiceError::invalid("case_id", "no such case"));
@@ -435,10 +485,7 @@ impl Cases {
     ) -> ServiceResult<BundleView> {
         let now = self.clock.now();
         let tx = self.db.begin().await?;
-        let b = bundle::Entity::find_by_id(bundle_id)
-            .one(&tx)
-            .await?
-            .ok_or(ServiceError::NotFound("bundle"))?;
+        let b = self.visible_bundle(&tx, actor, bundle_id).await?;
         let member = bundle_case::Entity::find_by_id((b.id, case_id))
             .one(&tx)
             .await?
@@ -447,7 +494,7 @@ impl Cases {
             .one(&tx)
             .await?
             .ok_or(ServiceError::NotFound("case"))?;
-        if !(actor.may_handle_department(case.department_id) || actor.user_id == b.coordinator_id) {
+        if !(crate::access::listed(actor, &case).change || actor.user_id == b.coordinator_id) {
             return Err(ServiceError::Forbidden(
                 "only the case's department or the bundle's coordinator may remove it".into(),
             ));

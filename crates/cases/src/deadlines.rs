@@ -160,7 +160,7 @@ impl Cases {
             .change_status(
                 &tx,
                 actor,
-                case,
+                case.case,
                 CaseStatus::AwaitingSupplement,
                 message,
                 None,
@@ -199,7 +199,7 @@ impl Cases {
         self.change_status(
             &tx,
             actor,
-            case,
+            case.case,
             CaseStatus::InProgress,
             Some("Kompletteringen har kommit in".into()),
             None,
@@ -223,7 +223,7 @@ impl Cases {
         let mut users: Vec<i64> = rows.iter().map(|r| r.requested_by).collect();
         users.extend(rows.iter().filter_map(|r| r.received_by));
         let lookups = Lookups::load(self.db.reader(), [], users).await?;
-        let hide = crate::cases::hides_case(actor, &case);
+        let hide = case.access.hides_content();
         Ok(rows
             .into_iter()
             .map(|r| {
@@ -359,10 +359,10 @@ impl Cases {
         }
         let data = json!({"weeks": weeks, "reason": reason, "previous_due_date": due});
         append(&tx, self.event(actor, &case, DEADLINE_EXTENDED, now, data)).await?;
-        let refreshed = self.refresh_deadline(&tx, case.clone()).await?;
+        let refreshed = self.refresh_deadline(&tx, case.case.clone()).await?;
         let saved = save(&tx, refreshed.into(), &case, now).await?;
         tx.commit().await?;
-        self.view_as(actor, saved).await
+        self.view_owned(actor, saved).await
     }
 
     pub async fn request_decision(
@@ -406,10 +406,10 @@ impl Cases {
             self.event(actor, &case, DECISION_REQUESTED, now, json!({"note": note})),
         )
         .await?;
-        let refreshed = self.refresh_deadline(&tx, case.clone()).await?;
+        let refreshed = self.refresh_deadline(&tx, case.case.clone()).await?;
         let saved = save(&tx, refreshed.into(), &case, now).await?;
         tx.commit().await?;
-        self.view_as(actor, saved).await
+        self.view_owned(actor, saved).await
     }
 }
 

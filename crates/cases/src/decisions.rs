@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::cases::{Cases, present, save};
 use crate::error::{Problems, ServiceError, ServiceResult};
-use crate::record::{CONFIDENTIAL, Sight};
+use crate::record::CONFIDENTIAL;
 
 /// One statute reference of a decision's legal basis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -239,7 +239,7 @@ impl Cases {
         let users =
             crate::view::Lookups::load(self.db.reader(), [], rows.iter().map(|r| r.decided_by))
                 .await?;
-        let hide = case.confidential_statute.is_some() && !Sight::of(actor, &case).confidential;
+        let hide = case.access.hides_content();
         let view = |r: case_decision::Model| DecisionView {
             id: Some(r.id),
             outcome: r.outcome.parse().unwrap_or(Decision::Approved),
@@ -428,11 +428,11 @@ impl Cases {
         .insert(&tx)
         .await?;
         let case = if new_outcome != prev_outcome {
-            let mut m: case_record::ActiveModel = case.clone().into();
+            let mut m: case_record::ActiveModel = case.case.clone().into();
             m.decision = Set(Some(new_outcome));
             save(&tx, m, &case, now).await?
         } else {
-            case
+            case.case
         };
         let data = json!({"decision_id": row.id, "corrects_id": prev_id, "reason": reason, "changes": changes});
         append(

@@ -388,7 +388,7 @@ impl Cases {
         options: &ImportOptions,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> ServiceResult<CaseImportReport> {
-        if !actor.is_admin() {
+        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
             return Err(ServiceError::Forbidden(
                 "only an admin imports case histories".into(),
             ));

@@ -1,6 +1,7 @@
 //! lots-cases: the case service. Departments and users, registration with a gap-free
 //! diarienummer, the lifecycle, notes and the history.
 
+pub mod access;
 pub mod attachments;
 pub mod case_types;
 pub mod cases;
@@ -12,6 +13,7 @@ pub mod directory;
 pub mod error;
 pub mod import;
 pub mod record;
+pub mod redact;
 pub mod view;
 
 pub use attachments::{AttachmentSettings, AttachmentView, Attachments, NewAttachment};

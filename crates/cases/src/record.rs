@@ -15,11 +15,7 @@ use serde_json::{Value, json};
 
 use crate::cases::{Cases, present};
 use crate::error::{Problems, ServiceError, ServiceResult};
-
-/// What replaces personal data for those who may not see it.
-pub const REDACTED: &str = "[personuppgift]";
-/// What replaces confidential content for those who may not see it.
-pub const CONFIDENTIAL: &str = "[sekretess]";
+pub use crate::redact::{CONFIDENTIAL, REDACTED, Sight, party_view, redact_event_data};
 
 /// `{statute}`: marks a case, note or attachment confidential under OSL.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -63,31 +59,6 @@ pub fn parse_confidential(
         return None;
     }
     Some(r.to_string())
-}
-
-/// What the caller may see of a case's protected content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sight {
-    /// Confidential content (the owning department's officers and managers).
-    pub confidential: bool,
-    /// Personal data: personnummer, people's names and contact details (the owning department
-    /// and admins).
-    pub personal: bool,
-}
-
-impl Sight {
-    pub fn of(actor: &Actor, case: &case_record::Model) -> Self {
-        Self {
-            confidential: actor.may_see_confidential(case.department_id),
-            personal: actor.may_handle_department(case.department_id),
-        }
-    }
-
-    /// What any outside reader (webhooks, exports) gets.
-    pub const NONE: Sight = Sight {
-        confidential: false,
-        personal: false,
-    };
 }
 
 /// `POST /api/v1/cases/{id}/parties`.
@@ -287,47 +258,6 @@ fn premises_json(m: &case_premises::Model) -> Value {
     })
 }
 
-/// The view of a party as `sight` allows.
-pub fn party_view(m: case_party::Model, sight: Sight) -> PartyView {
-    let person = m.kind == PartyKind::Person.as_str();
-    let hide = |v: Option<String>| {
-        if sight.personal {
-            v
-        } else {
-            v.map(|_| REDACTED.to_string())
-        }
-    };
-    PartyView {
-        id: m.id,
-        kind: m.kind.parse().unwrap_or(PartyKind::Organisation),
-        org_number: m.org_number,
-        personal_number: if sight.personal {
-            m.personal_number
-        } else {
-            m.personal_number.map(|n| mask_personal_number(&n))
-        },
-        name: if person && !sight.personal {
-            REDACTED.to_string()
-        } else {
-            m.name
-        },
-        roles: serde_json::from_value(m.roles).unwrap_or_default(),
-        email: hide(m.email),
-        phone: hide(m.phone),
-        address: hide(m.address),
-        version: m.version,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-    }
-}
-
-fn mask_personal_number(n: &str) -> String {
-    match n.get(..8) {
-        Some(date) => format!("{date}-****"),
-        None => "****".to_string(),
-    }
-}
-
 pub fn premises_view(m: case_premises::Model) -> PremisesView {
     PremisesView {
         id: m.id,
@@ -339,101 +269,6 @@ pub fn premises_view(m: case_premises::Model) -> PremisesView {
         version: m.version,
         created_at: m.created_at,
         updated_at: m.updated_at,
-    }
-}
-
-/// The keys of an event's data that hold personal data.
-const PERSONAL_KEYS: [&str; 4] = ["personal_number", "email", "phone", "address"];
-/// The keys of an event's data that hold a case's or record's content.
-const CONTENT_KEYS: [&str; 9] = [
-    "title",
-    "description",
-    "text",
-    "reason",
-    "legal_basis",
-    "name",
-    "message",
-    "response",
-    "labels",
-];
-
-/// An event's data as `sight` allows: personal data masked, and the content of a confidential
-/// case, note or attachment replaced by `[sekretess]`.
-pub fn redact_event_data(data: &Value, case_confidential: bool, sight: Sight) -> Value {
-    let mut data = data.clone();
-    let confidential = case_confidential
-        || data
-            .get("confidential")
-            .is_some_and(|c| !c.is_null() && c != &json!(false));
-    if !sight.personal {
-        redact_personal(&mut data);
-    }
-    if confidential && !sight.confidential {
-        redact_content(&mut data);
-    }
-    data
-}
-
-fn redact_personal(v: &mut Value) {
-    let person = v
-        .get("kind")
-        .or_else(|| v.get("party_kind"))
-        .and_then(Value::as_str)
-        == Some("person");
-    if let Value::Object(map) = v {
-        for (k, val) in map.iter_mut() {
-            if PERSONAL_KEYS.contains(&k.as_str()) || (person && k == "name") {
-                *val = mask_value(k, val);
-            } else if k == "changes" && person {
-                if let Value::Object(changes) = val {
-                    for (field, change) in changes.iter_mut() {
-                        if PERSONAL_KEYS.contains(&field.as_str()) || field == "name" {
-                            *change = json!({"from": mask_value(field, &change["from"]), "to": mask_value(field, &change["to"])});
-                        }
-                    }
-                }
-            } else if k == "changes" {
-                if let Value::Object(changes) = val {
-                    for (field, change) in changes.iter_mut() {
-                        if PERSONAL_KEYS.contains(&field.as_str()) {
-                            *change = json!({"from": mask_value(field, &change["from"]), "to": mask_value(field, &change["to"])});
-                        }
-                    }
-                }
-            } else {
-                redact_personal(val);
-            }
-        }
-    } else if let Value::Array(items) = v {
-        items.iter_mut().for_each(redact_personal);
-    }
-}
-
-fn mask_value(key: &str, v: &Value) -> Value {
-    match v {
-        Value::Null => Value::Null,
-        Value::String(s) if key == "personal_number" => json!(mask_personal_number(s)),
-        _ => json!(REDACTED),
-    }
-}
-
-fn redact_content(v: &mut Value) {
-    if let Value::Object(map) = v {
-        for (k, val) in map.iter_mut() {
-            if CONTENT_KEYS.contains(&k.as_str()) && !val.is_null() {
-                *val = json!(CONFIDENTIAL);
-            } else if k == "changes" {
-                if let Value::Object(changes) = val {
-                    for change in changes.values_mut() {
-                        *change = json!({"from": CONFIDENTIAL, "to": CONFIDENTIAL});
-                    }
-                }
-            } else if matches!(k.as_str(), "party" | "premises" | "attachment") {
-                *val = json!(CONFIDENTIAL);
-            } else {
-                redact_content(val);
-            }
-        }
     }
 }
 
@@ -452,7 +287,7 @@ fn check_changeable(case: &case_record::Model) -> ServiceResult<()> {
 impl Cases {
     pub async fn parties(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<PartyView>> {
         let case = self.readable(self.db.reader(), actor, id).await?;
-        let sight = Sight::of(actor, &case);
+        let sight = case.access.sight;
         if case.confidential_statute.is_some() && !sight.confidential {
             return Ok(Vec::new());
         }
@@ -545,7 +380,7 @@ impl Cases {
             json!({"party_id": party.id, "party_kind": party.kind, "party": party_json(&party)});
         append(&tx, self.event(actor, &case, "party_added", now, data)).await?;
         tx.commit().await?;
-        Ok(party_view(party, Sight::of(actor, &case)))
+        Ok(party_view(party, case.access.sight))
     }
 
     pub async fn update_party(
@@ -627,7 +462,7 @@ impl Cases {
         }
         if changes.is_empty() {
             tx.commit().await?;
-            return Ok(party_view(party, Sight::of(actor, &case)));
+            return Ok(party_view(party, case.access.sight));
         }
         model.version = Set(party.version + 1);
         model.updated_at = Set(now);
@@ -635,7 +470,7 @@ impl Cases {
         let data = json!({"party_id": party.id, "party_kind": party.kind, "changes": changes});
         append(&tx, self.event(actor, &case, "party_changed", now, data)).await?;
         tx.commit().await?;
-        Ok(party_view(updated, Sight::of(actor, &case)))
+        Ok(party_view(updated, case.access.sight))
     }
 
     pub async fn remove_party(&self, actor: &Actor, id: i64, party_id: i64) -> ServiceResult<()> {
@@ -658,7 +493,7 @@ impl Cases {
 
     pub async fn premises(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<PremisesView>> {
         let case = self.readable(self.db.reader(), actor, id).await?;
-        if case.confidential_statute.is_some() && !Sight::of(actor, &case).confidential {
+        if case.confidential_statute.is_some() && !case.access.sight.confidential {
             return Ok(Vec::new());
         }
         let rows = case_premises::Entity::find()

@@ -1,6 +1,7 @@
 //! lots-core: the shared vocabulary of Lots. Identifiers, roles, the case lifecycle, who asks
 //! (`Actor`) and the clock. No I/O lives here.
 
+pub mod access;
 pub mod actor;
 pub mod area;
 pub mod calendar;

@@ -10,8 +10,10 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
+use lots_cases::redact;
 use lots_cases::view::Lookups;
 use lots_cases::{Cases, FieldError, ServiceError, ServiceResult, save};
+use lots_core::access::{CaseAccess, CaseFacts, HandoffAccess, ListScope, Ties};
 use lots_core::calendar::working_days_between;
 use lots_core::{Actor, CaseStatus, Clock, TIME_ZONE};
 use lots_store::Db;
@@ -308,7 +310,7 @@ impl Handoffs {
         )
         .await?;
         tx.commit().await?;
-        self.view(h).await
+        self.view(actor, h).await
     }
 
     pub async fn accept(&self, actor: &Actor, id: i64) -> ServiceResult<HandoffView> {
@@ -352,7 +354,7 @@ impl Handoffs {
             .await?;
         }
         tx.commit().await?;
-        self.view(h).await
+        self.view(actor, h).await
     }
 
     pub async fn complete(
@@ -408,7 +410,7 @@ impl Handoffs {
         )
         .await?;
         tx.commit().await?;
-        self.view(h).await
+        self.view(actor, h).await
     }
 
     pub async fn decline(
@@ -488,7 +490,7 @@ impl Handoffs {
         )
         .await?;
         tx.commit().await?;
-        self.view(h).await
+        self.view(actor, h).await
     }
 
     /// Every handoff of a case the caller may read, oldest first: the owner sees each one's state.
@@ -502,16 +504,16 @@ impl Handoffs {
             .order_by_asc(handoff::Column::Id)
             .all(self.db.reader())
             .await?;
-        self.views(rows).await
+        self.views(actor, rows).await
     }
 
     pub async fn get(&self, actor: &Actor, id: i64) -> ServiceResult<HandoffView> {
         let h = handoff::Entity::find_by_id(id)
             .one(self.db.reader())
             .await?
-            .filter(|h| sees(actor, h))
+            .filter(|h| access(actor, h).read)
             .ok_or(ServiceError::NotFound("handoff"))?;
-        self.view(h).await
+        self.view(actor, h).await
     }
 
     /// The handoffs the caller's department sent or received (admins: all), oldest request
@@ -519,7 +521,7 @@ impl Handoffs {
     pub async fn list(&self, actor: &Actor, filter: HandoffFilter) -> ServiceResult<HandoffPage> {
         let mut errors = Vec::new();
         let mut cond = Condition::all();
-        if let (false, Some(dep)) = (actor.is_admin(), actor.department_scope()) {
+        if let Some(dep) = ListScope::of(actor).department {
             cond = cond.add(
                 Condition::any()
                     .add(handoff::Column::FromDepartmentId.eq(dep))
@@ -630,7 +632,7 @@ impl Handoffs {
             None
         };
         Ok(HandoffPage {
-            items: self.views(rows).await?,
+            items: self.views(actor, rows).await?,
             next_cursor,
         })
     }
@@ -648,13 +650,13 @@ impl Handoffs {
         let h = handoff::Entity::find_by_id(id)
             .one(tx)
             .await?
-            .filter(|h| sees(actor, h))
+            .filter(|h| access(actor, h).read)
             .ok_or(ServiceError::NotFound("handoff"))?;
-        let ours = match side {
-            Side::Receiving => h.to_department_id,
-            Side::Requesting => h.from_department_id,
+        let may = match side {
+            Side::Receiving => access(actor, &h).receive,
+            Side::Requesting => access(actor, &h).request,
         };
-        if actor.is_admin() || actor.department_id == Some(ours) {
+        if may {
             Ok(h)
         } else {
             let who = if side == Side::Receiving {
@@ -701,11 +703,18 @@ impl Handoffs {
         Ok(())
     }
 
-    async fn view(&self, h: handoff::Model) -> ServiceResult<HandoffView> {
-        Ok(self.views(vec![h]).await?.remove(0))
+    async fn view(&self, actor: &Actor, h: handoff::Model) -> ServiceResult<HandoffView> {
+        Ok(self.views(actor, vec![h]).await?.remove(0))
     }
 
-    async fn views(&self, rows: Vec<handoff::Model>) -> ServiceResult<Vec<HandoffView>> {
+    /// The handoffs as the caller may see them: their texts pass the one redaction step with
+    /// the caller's access to each case (a confidential case's message, answer and reason read
+    /// `[sekretess]` for everyone but its own department, as its history does).
+    async fn views(
+        &self,
+        actor: &Actor,
+        rows: Vec<handoff::Model>,
+    ) -> ServiceResult<Vec<HandoffView>> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -714,6 +723,7 @@ impl Handoffs {
             .filter(case_record::Column::Id.is_in(case_ids))
             .all(self.db.reader())
             .await?;
+        let access = self.cases.access(self.db.reader(), actor, &cases).await?;
         let users: Vec<i64> = rows
             .iter()
             .flat_map(|h| {
@@ -746,6 +756,19 @@ impl Handoffs {
                     Span::between(a, end.unwrap_or(now), end.is_none())
                 });
                 let open = matches!(h.status.as_str(), "requested" | "accepted");
+                // Without its case (never so: a foreign key holds it) nothing is shown.
+                let access = access
+                    .get(&h.case_id)
+                    .copied()
+                    .unwrap_or(CaseAccess::decide(
+                        actor,
+                        CaseFacts {
+                            department_id: -1,
+                            confidential: true,
+                        },
+                        Ties::default(),
+                    ));
+                let text = |t: String| redact::case_text(&access, t);
                 HandoffView {
                     id: h.id,
                     case: HandoffCase {
@@ -780,9 +803,9 @@ impl Handoffs {
                     closed_by: lookups.username(h.closed_by),
                     kind: h.kind,
                     status: h.status,
-                    message: h.message,
-                    response: h.response,
-                    decline_reason: h.decline_reason,
+                    message: text(h.message),
+                    response: h.response.map(text),
+                    decline_reason: h.decline_reason.map(text),
                     due_date: h.due_date,
                     requested_at: h.requested_at,
                     accepted_at: h.accepted_at,
@@ -795,12 +818,9 @@ impl Handoffs {
     }
 }
 
-/// Whether the caller may see a handoff: an admin, or someone of either department.
-fn sees(actor: &Actor, h: &handoff::Model) -> bool {
-    actor.is_admin()
-        || actor
-            .department_id
-            .is_some_and(|d| d == h.from_department_id || d == h.to_department_id)
+/// What the caller may do with a handoff (the rule is `HandoffAccess`).
+fn access(actor: &Actor, h: &handoff::Model) -> HandoffAccess {
+    HandoffAccess::decide(actor, h.from_department_id, h.to_department_id)
 }
 
 fn expect_status(h: &handoff::Model, allowed: &[&str], to: &str) -> ServiceResult<()> {

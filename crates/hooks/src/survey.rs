@@ -374,7 +374,7 @@ impl Surveys {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> ServiceResult<ImportReport> {
-        if !actor.is_admin() {
+        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
             return Err(ServiceError::Forbidden(
                 "only an admin imports survey answers".into(),
             ));
@@ -561,7 +561,7 @@ impl Surveys {
     /// Pending invitations (not answered, not expired) with their links, as CSV for a survey
     /// provider: `;`-separated, UTF-8 with a BOM so that Excel keeps å, ä and ö.
     pub async fn pending_csv(&self, actor: &Actor, now: DateTime<Utc>) -> ServiceResult<String> {
-        if !actor.is_admin() {
+        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
             return Err(ServiceError::Forbidden(
                 "only an admin exports survey invitations".into(),
             ));

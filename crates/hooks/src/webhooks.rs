@@ -101,7 +101,7 @@ pub struct Webhooks {
 }
 
 fn admin(actor: &Actor) -> ServiceResult<()> {
-    if actor.is_admin() {
+    if lots_core::access::may(actor, lots_core::access::Capability::Administer) {
         Ok(())
     } else {
         Err(ServiceError::Forbidden(

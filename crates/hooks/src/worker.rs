@@ -251,14 +251,21 @@ impl Worker {
                 .one(tx)
                 .await?;
             confidential = c.confidential_statute.is_some();
+            // A receiver outside the municipality sees no confidential case's company and no
+            // sole trader's personnummer.
+            let (org_number, company_name) = lots_cases::redact::outside_company(
+                confidential,
+                co.as_ref().map(|x| x.org_number.as_str()),
+                co.as_ref().map(|x| x.name.as_str()),
+            );
             data.insert(
                 "case".into(),
                 json!({
                     "confidential": confidential,
                     "id": c.id,
                     "reference": c.reference,
-                    "org_number": co.as_ref().map(|x| &x.org_number),
-                    "company_name": co.as_ref().map(|x| &x.name),
+                    "org_number": org_number,
+                    "company_name": company_name,
                     "area": c.area,
                     "case_type": c.case_type,
                     "department": dep.as_ref().map(|d| &d.code),
@@ -288,11 +295,7 @@ impl Worker {
             };
             // A receiver outside the municipality gets the redacted form: no personal data, and
             // nothing of a confidential case's content.
-            let event_data = lots_cases::record::redact_event_data(
-                &e.data,
-                confidential,
-                lots_cases::record::Sight::NONE,
-            );
+            let event_data = lots_cases::redact::outside_event_data(&e.data, confidential);
             data.insert("event".into(), json!({"id": e.id, "kind": e.kind, "at": e.at, "actor": actor, "department": dep, "data": event_data}));
         }
         if row.event_type == "survey.invited" {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use lots_cases::{FieldError, ServiceError, ServiceResult};
-use lots_core::{Actor, Area, Role, TIME_ZONE};
+use lots_core::{Actor, Area, TIME_ZONE};
 use lots_store::Db;
 use lots_store::entity::{case_event, case_record, department, handoff, survey_response};
 use sea_orm::sea_query::Expr;
@@ -56,7 +56,7 @@ impl Criteria {
 /// Checks the caller and the filters: managers and admins only; a manager sees their own
 /// department's cases.
 pub async fn criteria(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceResult<Criteria> {
-    if actor.role == Role::Officer {
+    if !lots_core::access::may(actor, lots_core::access::Capability::ReadMetrics) {
         return Err(ServiceError::Forbidden(
             "metrics are for managers and admins".into(),
         ));
@@ -69,7 +69,7 @@ pub async fn criteria(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceR
         .map(|d| (d.id, d.code))
         .collect();
     let mut criteria = Criteria::default();
-    if let Some(scope) = actor.department_scope() {
+    if let Some(scope) = lots_core::access::ListScope::of(actor).department {
         criteria
             .departments
             .push(deps.get(&scope).cloned().unwrap_or_default());

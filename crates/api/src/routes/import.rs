@@ -5,9 +5,10 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lots_cases::{CaseImportReport, ImportOptions};
+use lots_core::access::Capability;
 use serde::Deserialize;
 
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, require};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
@@ -39,6 +40,9 @@ pub async fn import_cases(
     ApiQuery(params): ApiQuery<ImportParams>,
     request: Request,
 ) -> ApiResult<Response> {
+    // Refuse before reading a byte of the body: a history file may be 256 MiB, and only an
+    // admin may make the server hold one.
+    require(&actor, Capability::Administer)?;
     let limit = state.config.import_limit_bytes;
     // A history file is larger than any other request: its own limit, not the global one.
     let bytes = axum::body::to_bytes(request.into_body(), limit)

@@ -7,10 +7,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lots_hooks::ImportReport;
 
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, require};
 use crate::error::{ApiResult, Problem};
 use crate::extract::body_rejection;
 use crate::state::AppState;
+use lots_core::access::Capability;
 
 /// Import answers keyed by diarienummer: CSV (`text/csv`, a header row, `;` or `,`) or NDJSON
 /// (`application/x-ndjson`). Columns: reference, q_overall, q_expectations, q_ideal, the six
@@ -30,6 +31,8 @@ pub async fn import_responses(
     Authenticated(actor): Authenticated,
     request: Request,
 ) -> ApiResult<Response> {
+    // Decided before the body is read.
+    require(&actor, Capability::Administer)?;
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)

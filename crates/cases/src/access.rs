@@ -1,0 +1,180 @@
+//! The store's side of access: gathers how a caller is tied to cases (one query per relation,
+//! whatever the number of cases) and asks `lots_core::access` to decide. Every service reads a
+//! case through `Cases::readable` or `Cases::owned` and gets a `Granted` case that carries its
+//! `CaseAccess`; lists and searches are scoped by the conditions here. No rule is decided in this
+//! module: it only gathers facts and turns a `ListScope` into SQL.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Deref;
+
+use lots_core::Actor;
+use lots_core::access::{CaseAccess, CaseFacts, ListScope, Ties};
+use lots_store::entity::{bundle, bundle_case, case_record, handoff};
+use sea_orm::sea_query::{Query, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::cases::Cases;
+use crate::error::{ServiceError, ServiceResult};
+
+/// A case the caller may read, with everything they may do with it.
+#[derive(Debug, Clone)]
+pub struct Granted {
+    pub case: case_record::Model,
+    pub access: CaseAccess,
+}
+
+impl Deref for Granted {
+    type Target = case_record::Model;
+
+    fn deref(&self) -> &case_record::Model {
+        &self.case
+    }
+}
+
+/// The facts of a case row that access depends on.
+pub fn facts(case: &case_record::Model) -> CaseFacts {
+    CaseFacts {
+        department_id: case.department_id,
+        confidential: case.confidential_statute.is_some(),
+    }
+}
+
+/// The caller's access to a case whose reading was already scoped by a list condition (their
+/// own department's list, an admin's): ties to other departments change nothing there.
+pub fn listed(actor: &Actor, case: &case_record::Model) -> CaseAccess {
+    CaseAccess::decide(actor, facts(case), Ties::default())
+}
+
+/// The condition that keeps a list to the cases the caller may list.
+pub fn list_condition(actor: &Actor) -> Condition {
+    match ListScope::of(actor).department {
+        Some(dep) => Condition::all().add(case_record::Column::DepartmentId.eq(dep)),
+        None => Condition::all(),
+    }
+}
+
+/// The condition under which a case's own content (title, description, labels) may be
+/// matched by the caller's free text or label filter: a search must never answer yes or no
+/// about text the caller cannot see.
+pub fn content_searchable(actor: &Actor) -> Condition {
+    let open = Condition::any().add(case_record::Column::ConfidentialStatute.is_null());
+    match ListScope::of(actor).confidential_of {
+        Some(dep) => open.add(case_record::Column::DepartmentId.eq(dep)),
+        None => open,
+    }
+}
+
+/// `expr`, guarded so that it only matches where the caller may see the content it reads.
+pub fn on_visible_content(actor: &Actor, expr: SimpleExpr) -> Condition {
+    Condition::all().add(content_searchable(actor)).add(expr)
+}
+
+impl Cases {
+    /// The case if the caller may read it; otherwise `NotFound`, as if it did not exist.
+    pub async fn readable<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        id: i64,
+    ) -> ServiceResult<Granted> {
+        let Some(case) = case_record::Entity::find_by_id(id).one(conn).await? else {
+            return Err(ServiceError::NotFound("case"));
+        };
+        let access = self
+            .access(conn, actor, std::slice::from_ref(&case))
+            .await?;
+        match access.get(&case.id).copied() {
+            Some(access) if access.read => Ok(Granted { case, access }),
+            _ => Err(ServiceError::NotFound("case")),
+        }
+    }
+
+    /// The case if the caller may change it. A case the caller may only read (through a
+    /// handoff or a bundle) is `Forbidden`; any other `NotFound`.
+    pub async fn owned<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        id: i64,
+    ) -> ServiceResult<Granted> {
+        let granted = self.readable(conn, actor, id).await?;
+        if granted.access.change {
+            Ok(granted)
+        } else {
+            Err(ServiceError::Forbidden(
+                "you may read this case through a handoff or a bundle, but only its department changes it".into(),
+            ))
+        }
+    }
+
+    /// The caller's access to each of `cases`, by id.
+    pub async fn access<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        cases: &[case_record::Model],
+    ) -> ServiceResult<HashMap<i64, CaseAccess>> {
+        let ties = self.ties(conn, actor, cases).await?;
+        Ok(cases
+            .iter()
+            .map(|c| {
+                let t = ties.get(&c.id).copied().unwrap_or_default();
+                (c.id, CaseAccess::decide(actor, facts(c), t))
+            })
+            .collect())
+    }
+
+    /// How the caller is tied to each of `cases` other than by owning it: a handoff of their
+    /// department's, a bundle they coordinate. One query per relation, and none for the cases
+    /// the caller owns (or for an admin).
+    async fn ties<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &Actor,
+        cases: &[case_record::Model],
+    ) -> ServiceResult<HashMap<i64, Ties>> {
+        let rest: Vec<i64> = cases
+            .iter()
+            .filter(|c| !listed(actor, c).read)
+            .map(|c| c.id)
+            .collect();
+        let mut ties: HashMap<i64, Ties> = HashMap::new();
+        if rest.is_empty() {
+            return Ok(ties);
+        }
+        if let Some(dep) = actor.department_id {
+            let related: HashSet<i64> = handoff::Entity::find()
+                .filter(handoff::Column::CaseId.is_in(rest.clone()))
+                .filter(
+                    Condition::any()
+                        .add(handoff::Column::FromDepartmentId.eq(dep))
+                        .add(handoff::Column::ToDepartmentId.eq(dep)),
+                )
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|h| h.case_id)
+                .collect();
+            for id in related {
+                ties.entry(id).or_default().handoff = true;
+            }
+        }
+        let coordinated = bundle_case::Entity::find()
+            .filter(bundle_case::Column::CaseId.is_in(rest))
+            .filter(
+                bundle_case::Column::BundleId.in_subquery(
+                    Query::select()
+                        .column(bundle::Column::Id)
+                        .from(bundle::Entity)
+                        .and_where(bundle::Column::CoordinatorId.eq(actor.user_id))
+                        .to_owned(),
+                ),
+            )
+            .all(conn)
+            .await?;
+        for b in coordinated {
+            ties.entry(b.case_id).or_default().coordinator = true;
+        }
+        Ok(ties)
+    }
+}

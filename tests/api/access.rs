@@ -1,0 +1,564 @@
+//! Who sees and does what, tried as an attacker would: the findings of the access review, each
+//! with the probe that found it, and the access matrix (role × department × relation ×
+//! confidential × endpoint) walked against the table in docs/access.md.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::hooks::{Receiver, fast_app, settle, subscribe};
+use crate::web::Browser;
+
+const SECRET: &str = "Skyddad adress: sökanden bor hos Per";
+const SECRET_TITLE: &str = "Hemligt ärende om Kvarnbacken";
+
+async fn confidential_case(app: &TestApp, token: &str, fields: Value) -> i64 {
+    let mut body = json!({"title": SECRET_TITLE, "description": SECRET,
+        "labels": ["hemligetikett"], "confidential": {"statute": "OSL 26 kap. 1 §"}});
+    if let (Some(b), Some(f)) = (body.as_object_mut(), fields.as_object()) {
+        for (k, v) in f {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    app.create_case(token, body).await["id"].as_i64().unwrap()
+}
+
+async fn handoff(app: &TestApp, token: &str, case: i64, kind: &str, message: &str) -> i64 {
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{case}/handoffs"),
+            Some(token),
+            &json!({"to_department": "MHF", "kind": kind, "message": message}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.body["id"].as_i64().unwrap()
+}
+
+/// Finding 1: a confidential case's consultation message and answer reached the consulted
+/// department and the admin in full, though the history showed `[sekretess]`.
+#[tokio::test]
+async fn a_confidential_cases_handoff_texts_reach_only_its_own_department() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let omar = app.token("omar").await;
+    let root = app.token("root").await;
+    let id = confidential_case(&app, &anna, json!({})).await;
+    let h = handoff(&app, &anna, id, "consultation", SECRET).await;
+    let r = app
+        .post(
+            &format!("/api/v1/handoffs/{h}/accept"),
+            Some(&omar),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app
+        .post(
+            &format!("/api/v1/handoffs/{h}/complete"),
+            Some(&omar),
+            &json!({"response": format!("Svar: {SECRET}")}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(!r.text.contains(SECRET), "the answer echoed: {}", r.text);
+
+    for (who, token) in [("omar", &omar), ("root", &root)] {
+        for path in [
+            format!("/api/v1/cases/{id}/handoffs"),
+            "/api/v1/handoffs".to_string(),
+            format!("/api/v1/handoffs/{h}"),
+            format!("/api/v1/cases/{id}/events"),
+        ] {
+            let r = app.get(&path, Some(token)).await;
+            assert_eq!(r.status, 200, "{who} {path}: {}", r.text);
+            assert!(!r.text.contains(SECRET), "{who} {path}: {}", r.text);
+            assert!(r.text.contains("[sekretess]"), "{who} {path}: {}", r.text);
+        }
+    }
+    // The owning department reads its own texts.
+    let r = app.get(&format!("/api/v1/handoffs/{h}"), Some(&anna)).await;
+    assert_eq!(r.body["message"], SECRET);
+    assert_eq!(r.body["response"], format!("Svar: {SECRET}"));
+    // And the case page shows the consulted department no text either.
+    let mut b = Browser::new(&app);
+    b.login("omar").await;
+    let page = b.get(&format!("/arenden/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("Skyddad adress"), "{}", page.body);
+}
+
+/// Finding 2: the throttle counted the name as typed while the lookup trimmed it.
+#[tokio::test]
+async fn the_login_throttle_counts_the_name_the_lookup_uses() {
+    let app = spawn_app().await;
+    let login = |name: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            app.post(
+                "/api/v1/auth/token",
+                None,
+                &json!({"username": name, "password": password}),
+            )
+            .await
+        }
+    };
+    for _ in 0..10 {
+        assert_eq!(login("erik", "wrong-guess-123").await.status, 401);
+    }
+    for variant in ["erik ", "\u{a0}erik", " erik\t", "\u{feff}erik", "ERIK"] {
+        let r = app
+            .post(
+                "/api/v1/auth/token",
+                None,
+                &json!({"username": variant, "password": PASSWORD}),
+            )
+            .await;
+        r.problem(429);
+        assert!(r.header("retry-after").is_some());
+    }
+    // Another user is not locked.
+    assert_eq!(login("anna", PASSWORD).await.status, 200);
+}
+
+/// Finding 4: the history import read the whole body before it checked the caller.
+#[tokio::test]
+async fn an_officer_is_refused_the_import_before_the_body_is_read() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    // A body that sends one line and then never ends: only an answer given before reading it
+    // comes back.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    tx.send(Ok(b"{\"reference\": \"BN 2024/0001\"".to_vec()))
+        .await
+        .unwrap();
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        app.client
+            .post(app.url("/api/v1/import/cases"))
+            .bearer_auth(&anna)
+            .header("content-type", "application/x-ndjson")
+            .header("content-length", (256u64 << 20).to_string())
+            .body(reqwest::Body::wrap_stream(stream))
+            .send(),
+    )
+    .await
+    .expect("answered without reading the body")
+    .unwrap();
+    assert_eq!(r.status(), 403);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], 403);
+    drop(tx);
+    assert_eq!(app.count("case_record").await, 0);
+}
+
+/// Finding 5: webhooks carried a confidential case's company, and a sole trader's personnummer.
+#[tokio::test]
+async fn webhooks_carry_no_confidential_company_and_no_personnummer() {
+    let app = fast_app().await;
+    let receiver = Receiver::start(0, Duration::ZERO).await;
+    subscribe(&app, &receiver, json!(["case.created"])).await;
+    let anna = app.token("anna").await;
+    confidential_case(
+        &app,
+        &anna,
+        json!({"org_number": "556036-0793", "company_name": "Hemliga Bolaget AB"}),
+    )
+    .await;
+    // A sole trader: the organisation number is the owner's personnummer.
+    app.create_case(
+        &anna,
+        json!({"org_number": "811218-9876", "company_name": "Per Perssons Måleri"}),
+    )
+    .await;
+    app.create_case(&anna, json!({})).await;
+    settle(&app, 50).await;
+    let bodies: Vec<Value> = receiver.unique().into_values().collect();
+    assert_eq!(bodies.len(), 3, "{bodies:?}");
+    let text: String = bodies.iter().map(Value::to_string).collect();
+    for secret in [
+        "556036-0793",
+        "5560360793",
+        "Hemliga Bolaget",
+        "811218-9876",
+        "8112189876",
+        "Måleri",
+        "Per Persson",
+        SECRET_TITLE,
+    ] {
+        assert!(!text.contains(secret), "`{secret}` in {text}");
+    }
+    let case = |b: &Value| b["data"]["case"].clone();
+    let secret = bodies
+        .iter()
+        .map(case)
+        .find(|c| c["confidential"] == true)
+        .unwrap();
+    assert_eq!(secret["company_name"], "[sekretess]");
+    assert_eq!(secret["org_number"], "[sekretess]");
+    let sole = bodies
+        .iter()
+        .map(case)
+        .find(|c| c["company_name"] == "[personuppgift]")
+        .unwrap();
+    assert_eq!(sole["org_number"], "811218-****");
+    // An ordinary company is still named.
+    assert!(
+        bodies
+            .iter()
+            .map(case)
+            .any(|c| c["company_name"] == "Exempel AB" && c["org_number"] == "556012-5790"),
+        "{text}"
+    );
+}
+
+/// Finding 6: registering a case under an existing org number renamed the company for all.
+#[tokio::test]
+async fn registering_a_case_does_not_rename_the_company_for_everyone() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let omar = app.token("omar").await;
+    let first = app.create_case(&anna, json!({})).await;
+    assert_eq!(first["company_name"], "Exempel AB");
+    let other = app
+        .create_case(
+            &omar,
+            json!({"company_name": "Fel Namn AB", "area": "food_control"}),
+        )
+        .await;
+    assert_eq!(other["company_name"], "Exempel AB");
+    let r = app
+        .get(&format!("/api/v1/cases/{}", first["id"]), Some(&anna))
+        .await;
+    assert_eq!(r.body["company_name"], "Exempel AB");
+    let r = app.get("/api/v1/companies/556012-5790", Some(&anna)).await;
+    assert_eq!(r.body["name"], "Exempel AB", "{}", r.text);
+    assert_eq!(
+        app.count_where("company", "name = 'Exempel AB'").await,
+        1,
+        "the stored company keeps its name"
+    );
+    // The name as given is kept in the case's history.
+    let r = app
+        .get(
+            &format!("/api/v1/cases/{}/events", other["id"]),
+            Some(&omar),
+        )
+        .await;
+    assert_eq!(r.body["items"][0]["data"]["company_name"], "Fel Namn AB");
+}
+
+/// Finding 7: `q=` and `label=` answered yes or no about a confidential case's hidden title
+/// and labels.
+#[tokio::test]
+async fn search_never_matches_content_the_caller_cannot_see() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let root = app.token("root").await;
+    let id = confidential_case(&app, &anna, json!({})).await;
+    let reference = app
+        .get(&format!("/api/v1/cases/{id}"), Some(&anna))
+        .await
+        .body["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let found = |token: &str, query: &str| {
+        let app = &app;
+        let token = token.to_string();
+        let query = query.to_string();
+        async move {
+            let r = app
+                .get(&format!("/api/v1/cases?{query}"), Some(&token))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            r.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["id"] == id)
+        }
+    };
+    // The owner finds it by its title and label.
+    assert!(found(&anna, "q=Kvarnbacken").await);
+    assert!(found(&anna, "label=hemligetikett").await);
+    // The admin lists every case, but no probe of the hidden text answers.
+    assert!(found(&root, "limit=500").await);
+    assert!(!found(&root, "q=Kvarnbacken").await);
+    assert!(!found(&root, "q=hemligt").await);
+    assert!(!found(&root, "label=hemligetikett").await);
+    // What the admin may see still matches: the diarienummer and the company.
+    assert!(
+        found(
+            &root,
+            &format!("q={}", reference.replace(' ', "%20").replace('/', "%2F"))
+        )
+        .await
+    );
+    assert!(found(&root, "q=exempel").await);
+}
+
+/// Finding 8 (bundles): every department's bundles were listed to anyone.
+#[tokio::test]
+async fn bundles_are_seen_only_by_those_tied_to_them() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let nils = app.token("nils").await;
+    let omar = app.token("omar").await;
+    let root = app.token("root").await;
+    let case = app.create_case(&anna, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .post(
+            "/api/v1/bundles",
+            Some(&anna),
+            &json!({"org_number": "556012-5790", "title": "Hemlig etablering", "coordinator": "erik"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let bundle = r.body["id"].as_i64().unwrap();
+    app.post(
+        &format!("/api/v1/bundles/{bundle}/cases"),
+        Some(&anna),
+        &json!({"case_id": case}),
+    )
+    .await;
+    // RTJ and MHF have nothing with the company: no bundle, no title.
+    for token in [&nils, &omar] {
+        let r = app.get("/api/v1/bundles", Some(token)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(!r.text.contains("Hemlig etablering"), "{}", r.text);
+        app.get(&format!("/api/v1/bundles/{bundle}"), Some(token))
+            .await
+            .problem(404);
+        app.post(
+            &format!("/api/v1/bundles/{bundle}/cases"),
+            Some(token),
+            &json!({"case_id": case}),
+        )
+        .await
+        .problem(404);
+    }
+    // Once MHF has a case of the company, it sees the bundle it may join.
+    app.create_case(&omar, json!({"area": "food_control"}))
+        .await;
+    let r = app.get("/api/v1/bundles", Some(&omar)).await;
+    assert!(r.text.contains("Hemlig etablering"), "{}", r.text);
+    for token in [&anna, &root, &app.token("erik").await] {
+        let r = app.get("/api/v1/bundles", Some(token)).await;
+        assert!(r.text.contains("Hemlig etablering"), "{}", r.text);
+        let r = app
+            .get(&format!("/api/v1/bundles/{bundle}"), Some(token))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+}
+
+/// Finding 10: the case page offered a consulted department the note form the API refuses.
+#[tokio::test]
+async fn the_case_page_offers_only_what_the_caller_may_do() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let omar = app.token("omar").await;
+    let id = app.create_case(&anna, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    handoff(&app, &anna, id, "consultation", "Yttrande önskas").await;
+    let mut b = Browser::new(&app);
+    b.login("omar").await;
+    let page = b.get(&format!("/arenden/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for action in ["/anteckning", "/status", "/overlamning", "/uppgifter"] {
+        assert!(
+            !page
+                .body
+                .contains(&format!("action=\"/arenden/{id}{action}\"")),
+            "{action} offered to a consulted department: {}",
+            page.body
+        );
+    }
+    // The API agrees: the consulted department may not write notes.
+    app.post(
+        &format!("/api/v1/cases/{id}/notes"),
+        Some(&omar),
+        &json!({"text": "x"}),
+    )
+    .await
+    .problem(403);
+    // The owner gets the forms.
+    let mut b = Browser::new(&app);
+    b.login("anna").await;
+    let page = b.get(&format!("/arenden/{id}")).await;
+    assert!(
+        page.body
+            .contains(&format!("action=\"/arenden/{id}/anteckning\""))
+    );
+}
+
+/// Who is tied to the matrix's case, and how.
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Officer,
+    Manager,
+    Admin,
+    Consulted,
+    ConsultedManager,
+    Coordinator,
+}
+
+/// The access matrix of docs/access.md, walked over the API: for each caller and for a public
+/// and a confidential case, what each endpoint answers and whether the protected text shows.
+#[tokio::test]
+async fn the_access_matrix_holds_on_every_endpoint() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    for confidential in [false, true] {
+        let fields = json!({"title": SECRET_TITLE, "description": SECRET});
+        let id = if confidential {
+            confidential_case(&app, &anna, fields).await
+        } else {
+            app.create_case(&anna, fields).await["id"].as_i64().unwrap()
+        };
+        app.post(
+            &format!("/api/v1/cases/{id}/parties"),
+            Some(&anna),
+            &json!({"kind": "person", "personal_number": "19811218-9876", "name": "Per Persson", "roles": ["contact"]}),
+        )
+        .await;
+        app.post(
+            &format!("/api/v1/cases/{id}/notes"),
+            Some(&anna),
+            &json!({"text": SECRET}),
+        )
+        .await;
+        handoff(&app, &anna, id, "consultation", SECRET).await;
+        let r = app
+            .post(
+                "/api/v1/bundles",
+                Some(&anna),
+                &json!({"org_number": "556012-5790", "title": "Samordning", "coordinator": "nils"}),
+            )
+            .await;
+        let bundle = r.body["id"].as_i64().unwrap();
+        app.post(
+            &format!("/api/v1/bundles/{bundle}/cases"),
+            Some(&anna),
+            &json!({"case_id": id}),
+        )
+        .await;
+        for (who, username) in [
+            (Who::Officer, "anna"),
+            (Who::Manager, "maria"),
+            (Who::Admin, "root"),
+            (Who::Consulted, "omar"),
+            (Who::Coordinator, "nils"),
+            (Who::ConsultedManager, "lars"),
+        ] {
+            check_matrix_row(&app, who, username, id, confidential).await;
+        }
+    }
+}
+
+/// One row of the matrix: the expected answers are written from the docs' table.
+async fn check_matrix_row(app: &TestApp, who: Who, username: &str, id: i64, confidential: bool) {
+    let token = app.token(username).await;
+    let (read, change, sees_secret, sees_person) = match who {
+        Who::Officer | Who::Manager => (true, true, true, true),
+        Who::Admin => (true, true, !confidential, true),
+        // The consulted department's tie is its manager's too.
+        Who::Consulted | Who::ConsultedManager => (true, false, !confidential, false),
+        Who::Coordinator => (true, false, !confidential, false),
+    };
+    let ctx = format!("{who:?} ({username}), confidential {confidential}");
+    for path in [
+        "",
+        "/events",
+        "/notes",
+        "/parties",
+        "/handoffs",
+        "/attachments",
+    ] {
+        let r = app
+            .get(&format!("/api/v1/cases/{id}{path}"), Some(&token))
+            .await;
+        if !read {
+            r.problem(404);
+            continue;
+        }
+        assert_eq!(r.status, 200, "{ctx} GET {path}: {}", r.text);
+        assert_eq!(
+            r.text.contains(SECRET) || r.text.contains(SECRET_TITLE),
+            sees_secret && path != "/attachments" && path != "/parties",
+            "{ctx} GET {path}: {}",
+            r.text
+        );
+        if path == "/parties" {
+            assert_eq!(
+                r.text.contains("Per Persson"),
+                sees_person && (!confidential || sees_secret),
+                "{ctx} GET {path}: {}",
+                r.text
+            );
+        }
+    }
+    let note = app
+        .post(
+            &format!("/api/v1/cases/{id}/notes"),
+            Some(&token),
+            &json!({"text": "matrix"}),
+        )
+        .await;
+    let patch = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/cases/{id}"),
+            Some(&token),
+            Some(&json!({"priority": "high"})),
+            &[],
+        )
+        .await;
+    if change {
+        assert_eq!(note.status, 201, "{ctx}: {}", note.text);
+        assert_eq!(patch.status, 200, "{ctx}: {}", patch.text);
+    } else {
+        note.problem(403);
+        patch.problem(403);
+    }
+}
+
+/// A department with no tie to a case meets it nowhere: 404 on every read and change.
+#[tokio::test]
+async fn a_case_does_not_exist_for_a_department_without_a_tie() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let nils = app.token("nils").await;
+    let id = confidential_case(&app, &anna, json!({})).await;
+    for path in [
+        "",
+        "/events",
+        "/notes",
+        "/parties",
+        "/handoffs",
+        "/attachments",
+        "/decision",
+    ] {
+        app.get(&format!("/api/v1/cases/{id}{path}"), Some(&nils))
+            .await
+            .problem(404);
+    }
+    app.post(
+        &format!("/api/v1/cases/{id}/notes"),
+        Some(&nils),
+        &json!({"text": "x"}),
+    )
+    .await
+    .problem(404);
+    let r = app.get("/api/v1/cases?limit=500", Some(&nils)).await;
+    assert_eq!(r.body["items"], json!([]));
+}
