@@ -14,11 +14,12 @@ pub mod error;
 pub mod import;
 pub mod record;
 pub mod redact;
+pub mod search;
 pub mod view;
 
 pub use attachments::{AttachmentSettings, AttachmentView, Attachments, NewAttachment};
 pub use case_types::{CaseTypePatch, CaseTypeView, NewCaseType};
-pub use cases::{CaseFilter, CasePatch, Cases, NewCase, NewNote, TransitionInput};
+pub use cases::{CasePatch, Cases, NewCase, NewNote, TransitionInput};
 pub use companies::{BundleCaseInput, BundleView, CompanyView, NewBundle};
 pub use deadlines::{NewDecisionRequest, NewExtension, NewSupplementRequest, SupplementView};
 pub use decisions::{DecisionCorrection, DecisionRecord, DecisionView, LegalBasisView};
@@ -29,4 +30,5 @@ pub use record::{
     ConfidentialInput, Confidentiality, NewParty, NewPremises, PartyPatch, PartyView,
     PremisesPatch, PremisesView,
 };
+pub use search::CaseFilter;
 pub use view::{CaseView, EventView, NoteView, Page};

@@ -10,9 +10,7 @@ use lots_core::{Actor, Area, TIME_ZONE};
 use lots_store::Db;
 use lots_store::entity::{case_event, case_record, department, handoff, survey_response};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 
 use crate::records::{CaseRecord, Code, HandoffRecord, Interner, SurveyRecord};
@@ -311,16 +309,13 @@ async fn status_changes(
     ids: Option<&[i64]>,
     codes: &mut Interner,
 ) -> Result<HashMap<i64, Vec<(DateTime<Utc>, Code)>>, DbErr> {
-    let to = match db.backend() {
-        DbBackend::Postgres => "data->>'to'",
-        _ => "json_extract(data, '$.to')",
-    };
+    let to = lots_store::dialect::json_text(db.backend(), "data", "to");
     let query = || {
         case_event::Entity::find()
             .select_only()
             .column(case_event::Column::CaseId)
             .column(case_event::Column::At)
-            .column_as(Expr::cust(to), "to")
+            .column_as(Expr::cust(to.clone()), "to")
             .filter(case_event::Column::Kind.eq("status_changed"))
             .order_by_asc(case_event::Column::CaseId)
             .order_by_asc(case_event::Column::Id)

@@ -567,7 +567,7 @@ impl BulkTx<'_> {
 
     /// The database's clock, in milliseconds since the Unix epoch (as `touch::now_ms`).
     pub async fn now_ms(&mut self) -> Result<i64, DbErr> {
-        let sql = format!("SELECT {}", crate::touch::now_sql(self.backend()));
+        let sql = format!("SELECT {}", crate::dialect::now_ms(self.backend()));
         match self {
             Self::Postgres(tx) => {
                 sqlx::query_scalar(sqlx::AssertSqlSafe(sql))

@@ -2,6 +2,7 @@
 //! transactions, and appending to the event log.
 
 pub mod bulk;
+pub mod dialect;
 pub mod entity;
 pub mod events;
 pub mod outbox;

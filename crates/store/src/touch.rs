@@ -9,20 +9,13 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 /// How far back a reader looks before its last instant: longer than any write transaction.
 pub const MARGIN_MS: i64 = 60_000;
 
-pub(crate) fn now_sql(backend: DbBackend) -> &'static str {
-    match backend {
-        DbBackend::Postgres => "(extract(epoch from clock_timestamp()) * 1000)::bigint",
-        _ => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
-    }
-}
-
 /// The database's clock, in milliseconds since the Unix epoch.
 pub async fn now_ms<C: ConnectionTrait>(conn: &C) -> Result<i64, DbErr> {
     let backend = conn.get_database_backend();
     let row = conn
         .query_one_raw(Statement::from_string(
             backend,
-            format!("SELECT {}", now_sql(backend)),
+            format!("SELECT {}", crate::dialect::now_ms(backend)),
         ))
         .await?
         .ok_or_else(|| DbErr::Custom("the database has no clock".into()))?;
@@ -57,11 +50,11 @@ pub async fn touch<C: ConnectionTrait>(conn: &C, case_ids: &[i64]) -> Result<(),
             if i > 0 {
                 sql.push_str(", ");
             }
-            match backend {
-                DbBackend::Postgres => sql.push_str(&format!("(${}, ", i + 1)),
-                _ => sql.push_str("(?, "),
-            }
-            sql.push_str(now_sql(backend));
+            sql.push_str(&format!(
+                "({}, ",
+                crate::dialect::placeholder(backend, i + 1)
+            ));
+            sql.push_str(crate::dialect::now_ms(backend));
             sql.push(')');
             values.push((*id).into());
         }

@@ -1,0 +1,59 @@
+//! The SQL that SQLite and PostgreSQL spell differently, in one place: every other module
+//! writes portable sea-query and asks here for the rest.
+
+use sea_orm::DbBackend;
+use sea_orm::sea_query::{Expr, SimpleExpr};
+
+/// The database's clock in milliseconds since the Unix epoch, as an SQL expression.
+pub fn now_ms(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => "(extract(epoch from clock_timestamp()) * 1000)::bigint",
+        _ => "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+    }
+}
+
+/// The `n`th (1-based) bind placeholder.
+pub fn placeholder(backend: DbBackend, n: usize) -> String {
+    match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_string(),
+    }
+}
+
+/// A text field of a JSON column, as an SQL expression: `data->>'to'`.
+pub fn json_text(backend: DbBackend, column: &str, key: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("{column}->>'{key}'"),
+        _ => format!("json_extract({column}, '$.{key}')"),
+    }
+}
+
+/// Whether the JSON array in `column` (e.g. `case_record.labels`) holds the string `value`.
+pub fn json_array_contains(backend: DbBackend, column: &str, value: &str) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => Expr::cust_with_values(
+            format!("{column} @> CAST($1 AS jsonb)"),
+            [serde_json::json!([value]).to_string()],
+        ),
+        _ => Expr::cust_with_values(
+            format!("EXISTS (SELECT 1 FROM json_each({column}) WHERE json_each.value = ?)"),
+            [value.to_string()],
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_backend_gets_its_own_spelling() {
+        assert_eq!(placeholder(DbBackend::Postgres, 2), "$2");
+        assert_eq!(placeholder(DbBackend::Sqlite, 2), "?");
+        assert_eq!(json_text(DbBackend::Postgres, "data", "to"), "data->>'to'");
+        assert_eq!(
+            json_text(DbBackend::Sqlite, "data", "to"),
+            "json_extract(data, '$.to')"
+        );
+    }
+}
