@@ -214,6 +214,14 @@ impl AppState {
                 max_bytes: config.attachment_limit_bytes,
             },
         );
+        match attachments.remove_stale_uploads().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                files = n,
+                "removed temporary files of uploads that never finished"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not look for stale temporary upload files"),
+        }
         Ok(Self {
             directory: Directory::new(db.clone(), clock.clone()),
             attachments,
