@@ -201,6 +201,7 @@ impl AppState {
             db.clone(),
             clock.clone(),
             chrono::Duration::hours(config.webhook_dead_letter_hours),
+            config.webhook_allow_private_networks,
         );
         let cases = Cases::new(
             db.clone(),
@@ -252,6 +253,7 @@ impl AppState {
             per_subscription: c.webhook_concurrency,
             base_backoff: std::time::Duration::from_secs(c.webhook_backoff_seconds),
             approaching_days: c.deadline_approaching_days,
+            allow_private_networks: c.webhook_allow_private_networks,
             ..WorkerSettings::default()
         };
         Worker::new(
