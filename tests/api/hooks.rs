@@ -105,8 +105,10 @@ impl Receiver {
     }
 }
 
+/// The receivers of these tests listen on 127.0.0.1, so private networks are allowed.
 pub async fn fast_app() -> TestApp {
     spawn_app_with(|c| {
+        c.webhook_allow_private_networks = true;
         c.webhook_backoff_seconds = 0;
         c.webhook_timeout_seconds = 2;
         c.public_base_url = Some("https://lots.example.se".into());
@@ -329,6 +331,7 @@ async fn a_receiver_that_fails_at_first_still_gets_each_event_exactly_once() {
 #[tokio::test]
 async fn a_dead_lettered_delivery_can_be_retried_by_hand() {
     let app = spawn_app_with(|c| {
+        c.webhook_allow_private_networks = true;
         c.webhook_dead_letter_hours = 0;
         c.webhook_backoff_seconds = 0;
     })
@@ -387,6 +390,7 @@ async fn a_dead_lettered_delivery_can_be_retried_by_hand() {
 #[tokio::test]
 async fn a_hanging_receiver_does_not_hold_up_another_subscription() {
     let app = spawn_app_with(|c| {
+        c.webhook_allow_private_networks = true;
         c.webhook_timeout_seconds = 1;
         c.webhook_backoff_seconds = 60;
     })
@@ -757,6 +761,7 @@ async fn a_killed_worker_loses_nothing() {
             .env("LOTS_DATABASE_URL", &app.config.database_url)
             .env("LOTS_WORKER_TICK_MS", "100")
             .env("LOTS_WEBHOOK_TIMEOUT_SECONDS", "2")
+            .env("LOTS_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true")
             .env("LOTS_LOG", "warn")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -794,4 +799,163 @@ async fn a_killed_worker_loses_nothing() {
     second.wait().ok();
     assert_eq!(receiver.types(), ["case.created"; 4]);
     assert_eq!(*receiver.bad_signatures.lock().unwrap(), 0);
+}
+
+/// Webhook URLs that lead to the server's own loopback, its private network, a cloud metadata
+/// service or anything else that is not the public internet are refused when a subscription
+/// is created (server-side request forgery), as are credentials and other schemes.
+#[tokio::test]
+async fn webhook_urls_that_are_not_on_the_public_internet_are_refused() {
+    let app = spawn_app_with(|_| {}).await;
+    let root = app.token("root").await;
+    for url in [
+        "http://127.0.0.1:5432/",
+        "http://127.1/",
+        "http://2130706433/",
+        "http://0x7f.0.0.1/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.5/",
+        "http://172.16.3.4/hook",
+        "http://192.168.1.1/",
+        "http://100.64.0.1/",
+        "http://0.0.0.0/",
+        "http://224.0.0.1/",
+        "http://255.255.255.255/",
+        "http://192.0.2.10/",
+        "http://[::1]/",
+        "http://[::]/",
+        "http://[fd00::5]/",
+        "http://[fe80::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[::ffff:a00:5]/",
+        "http://[ff02::1]/",
+        "http://[2001:db8::1]/",
+        "http://localhost/",
+        "http://LOCALHOST.:8080/",
+        "http://api.localhost/hook",
+        "https://user:pw@enkat.example.se/hooks",
+        "https://enkat.example.se@10.0.0.5/hooks",
+        "ftp://enkat.example.se/",
+        "file:///etc/passwd",
+        "gopher://127.0.0.1:6379/",
+    ] {
+        let r = app
+            .post(
+                "/api/v1/webhooks",
+                Some(&root),
+                &json!({"url": url, "events": ["*"]}),
+            )
+            .await;
+        assert_eq!(r.invalid_fields(), ["url"], "{url}: {}", r.text);
+        let reason = r.body["errors"][0]["message"].as_str().unwrap();
+        assert!(!reason.is_empty(), "{url}: {}", r.text);
+    }
+    assert_eq!(app.count("webhook_subscription").await, 0);
+    // The reason says what is wrong.
+    let r = app
+        .post(
+            "/api/v1/webhooks",
+            Some(&root),
+            &json!({"url": "http://169.254.169.254/latest/meta-data", "events": ["*"]}),
+        )
+        .await;
+    let reason = r.body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        reason.contains("169.254.169.254") && reason.contains("link-local"),
+        "{reason}"
+    );
+    // A public receiver is still welcome.
+    let r = app
+        .post(
+            "/api/v1/webhooks",
+            Some(&root),
+            &json!({"url": "https://enkat.example.se/hooks/lots", "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(app.count("webhook_subscription").await, 1);
+}
+
+/// A subscription whose URL leads to a private address by the time it is delivered to (stored
+/// before the rule, or a name that resolves there now) gets its attempt refused and recorded,
+/// and no request leaves for the address.
+#[tokio::test]
+async fn a_delivery_to_a_private_address_is_refused_and_recorded() {
+    use lots_store::entity::{app_user, webhook_subscription};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+    let app = spawn_app_with(|c| {
+        c.webhook_backoff_seconds = 60;
+        c.webhook_timeout_seconds = 2;
+    })
+    .await;
+    let receiver = Receiver::start(0, Duration::ZERO).await;
+    let port = receiver
+        .url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    let root_id = app_user::Entity::find()
+        .filter(app_user::Column::Username.eq("root"))
+        .one(app.db.reader())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let mut subs = Vec::new();
+    // An IP literal, and a name that resolves to the loopback.
+    for url in [
+        receiver.url.clone(),
+        format!("http://localhost:{port}/hook"),
+    ] {
+        let sub = webhook_subscription::ActiveModel {
+            url: Set(url.clone()),
+            events: Set("case.created".into()),
+            description: Set(None),
+            secret: Set("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()),
+            active: Set(true),
+            created_by: Set(root_id),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(app.db.writer())
+        .await
+        .unwrap();
+        subs.push((sub.id, url));
+    }
+    let anna = app.token("anna").await;
+    app.create_case(&anna, json!({})).await;
+    app.state.worker().unwrap().drain().await.unwrap();
+
+    assert_eq!(
+        *receiver.requests.lock().unwrap(),
+        0,
+        "a request reached the receiver"
+    );
+    let root = app.token("root").await;
+    for (id, url) in subs {
+        let r = app
+            .get(&format!("/api/v1/webhooks/{id}/deliveries"), Some(&root))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let deliveries = r.body["items"].as_array().unwrap();
+        assert_eq!(deliveries.len(), 1, "{url}: {}", r.text);
+        let d = &deliveries[0];
+        assert_eq!(
+            (d["status"].as_str(), d["attempts"].as_i64()),
+            (Some("pending"), Some(1)),
+            "{url}: {d}"
+        );
+        let log = d["log"].as_array().unwrap();
+        assert_eq!(log.len(), 1, "{url}: {d}");
+        assert_eq!(log[0]["status_code"], Value::Null, "{url}: {d}");
+        let error = log[0]["error"].as_str().unwrap_or_default();
+        assert!(
+            error.starts_with("refused: the host") && error.contains("loopback"),
+            "{url}: {error}"
+        );
+    }
 }

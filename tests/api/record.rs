@@ -940,6 +940,190 @@ async fn attachments_are_streamed_checked_and_kept_once() {
     assert_eq!(added, ["fasadritning.pdf", "yttrande.docx", "foto.jpg"]);
 }
 
+/// Starts an upload over a raw connection and stops half-way: the request head, the `file`
+/// part's head and the first 8 KiB of a PDF, in a body whose length promises much more.
+async fn stalled_upload(app: &TestApp, token: &str, id: i64) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let boundary = "lots-test-boundary-stall";
+    let mut sent = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ritning.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    sent.extend_from_slice(&pdf(&"x".repeat(8192)));
+    let addr = app.base.trim_start_matches("http://");
+    let head = format!(
+        "POST /api/v1/cases/{id}/attachments HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+        sent.len() + 1_000_000
+    );
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&sent).await.unwrap();
+    stream.flush().await.unwrap();
+    stream
+}
+
+/// The temporary files of uploads in progress.
+fn part_files(app: &TestApp) -> Vec<std::path::PathBuf> {
+    let tmp = app.config.attachments_dir.clone().unwrap().join("tmp");
+    match std::fs::read_dir(tmp) {
+        Ok(entries) => entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "part"))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Waits until `done` holds, for at most 20 s.
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// An officer who starts an upload and stalls until the request times out leaves nothing on
+/// the disk: the temporary file goes with the request, and nothing is recorded.
+#[tokio::test]
+async fn an_upload_that_times_out_leaves_no_temporary_file() {
+    use tokio::io::AsyncReadExt;
+    let app = spawn_app_with(|c| c.request_timeout_seconds = 2).await;
+    let anna = app.token("anna").await;
+    let id = app.create_case(&anna, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let mut stream = stalled_upload(&app, &anna, id).await;
+    wait_until("the upload never reached the disk", || {
+        !part_files(&app).is_empty()
+    })
+    .await;
+
+    // The server gives up on the request and answers 503 on the still open connection.
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while !String::from_utf8_lossy(&answer).contains("/problems/timeout") {
+            let n = stream.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "no answer to the stalled upload");
+    let answer = String::from_utf8_lossy(&answer).to_string();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("/problems/timeout"), "{answer}");
+
+    assert_eq!(part_files(&app), Vec::<std::path::PathBuf>::new());
+    assert_eq!(app.count("case_attachment").await, 0);
+    let ev = events(&app, &anna, id).await;
+    assert!(ev.iter().all(|e| e["kind"] != "attachment_added"), "{ev:?}");
+}
+
+/// A client that goes away in the middle of an upload leaves no temporary file either.
+#[tokio::test]
+async fn an_upload_cut_off_by_the_client_leaves_no_temporary_file() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let id = app.create_case(&anna, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let stream = stalled_upload(&app, &anna, id).await;
+    wait_until("the upload never reached the disk", || {
+        !part_files(&app).is_empty()
+    })
+    .await;
+    drop(stream);
+    wait_until("the temporary file of the cut-off upload stays", || {
+        part_files(&app).is_empty()
+    })
+    .await;
+    assert_eq!(app.count("case_attachment").await, 0);
+}
+
+/// A request refused after its file was received (a second file, an over-long text field)
+/// leaves no temporary file behind either.
+#[tokio::test]
+async fn an_upload_refused_after_its_file_leaves_no_temporary_file() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let id = app.create_case(&anna, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let boundary = "lots-test-boundary-after";
+    let file_part = |name: &str| {
+        let mut part = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/pdf\r\n\r\n"
+        )
+        .into_bytes();
+        part.extend_from_slice(&pdf(name));
+        part.extend_from_slice(b"\r\n");
+        part
+    };
+    let long_category = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\n{}\r\n",
+        "x".repeat(2000)
+    )
+    .into_bytes();
+    for (tail, field) in [(file_part("andra.pdf"), "file"), (long_category, "form")] {
+        let mut body = file_part("forsta.pdf");
+        body.extend_from_slice(&tail);
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let resp = app
+            .client
+            .post(app.url(&format!("/api/v1/cases/{id}/attachments")))
+            .bearer_auth(&anna)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let r = read(resp).await;
+        assert_eq!(r.invalid_fields(), [field]);
+        assert_eq!(
+            part_files(&app),
+            Vec::<std::path::PathBuf>::new(),
+            "{field}"
+        );
+    }
+    assert_eq!(app.count("case_attachment").await, 0);
+}
+
+/// Temporary files older than a day (left by a process that was killed) are removed when the
+/// attachment store starts; a recent one (an upload in progress in another process) is kept.
+#[tokio::test]
+async fn stale_temporary_files_are_removed_at_start() {
+    let dir =
+        std::env::temp_dir().join(format!("lots-test-files-{}", uuid::Uuid::new_v4().simple()));
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let old = tmp.join("0123456789abcdef.part");
+    let recent = tmp.join("fedcba9876543210.part");
+    let other = tmp.join("notes.txt");
+    for p in [&old, &recent, &other] {
+        std::fs::write(p, b"%PDF-1.7\n").unwrap();
+    }
+    let two_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86_400);
+    for p in [&old, &other] {
+        std::fs::File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_modified(two_days_ago)
+            .unwrap();
+    }
+    let _app = spawn_app_with(|c| c.attachments_dir = Some(dir.clone())).await;
+    assert!(!old.exists(), "a day-old temporary file is still there");
+    assert!(recent.exists(), "a recent temporary file was removed");
+    assert!(other.exists(), "a file that is no upload was removed");
+}
+
 /// A confidential case, a confidential note and a confidential attachment; then every way out
 /// is tried: case get and list, notes, events, parties, attachments, the company view, handoff
 /// views, a bundle coordinator, an admin, the exports and the webhooks.

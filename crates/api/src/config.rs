@@ -51,6 +51,10 @@ pub struct Config {
     pub webhook_concurrency: usize,
     /// The first retry waits this long; each next one twice as long (with jitter), up to an hour.
     pub webhook_backoff_seconds: u64,
+    /// Let webhooks go to loopback, private and link-local addresses and `localhost`
+    /// (`LOTS_WEBHOOK_ALLOW_PRIVATE_NETWORKS`). Off by default: a subscription must not turn
+    /// Lots against its own network. For receivers on an internal network, and for tests.
+    pub webhook_allow_private_networks: bool,
     /// `deadline.approaching` is sent this many working days before the due date.
     pub deadline_approaching_days: i64,
     /// The largest bulk import accepted over HTTP (`lots import` has no limit).
@@ -87,6 +91,7 @@ impl Default for Config {
             webhook_dead_letter_hours: 24,
             webhook_concurrency: 4,
             webhook_backoff_seconds: 5,
+            webhook_allow_private_networks: false,
             deadline_approaching_days: 5,
             import_limit_bytes: 256 * 1024 * 1024,
             attachments_dir: None,
@@ -160,6 +165,15 @@ impl Config {
         }
         if let Some(v) = number("LOTS_WEBHOOK_DEAD_LETTER_HOURS")? {
             config.webhook_dead_letter_hours = i64::try_from(v)?;
+        }
+        if let Some(v) = env("LOTS_WEBHOOK_ALLOW_PRIVATE_NETWORKS") {
+            config.webhook_allow_private_networks = match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    anyhow::bail!("LOTS_WEBHOOK_ALLOW_PRIVATE_NETWORKS `{v}` is not true or false")
+                }
+            };
         }
         if let Some(v) = number("LOTS_SURVEY_TOKEN_DAYS")? {
             config.survey_token_days = i64::try_from(v)?;
@@ -305,6 +319,28 @@ mod tests {
         assert!(e.to_string().contains("LOTS_ADDR"), "{e}");
         let e = Config::load_from(env(&[("LOTS_JWT_SECRET", "short")])).unwrap_err();
         assert!(e.to_string().contains("32 bytes"), "{e}");
+    }
+
+    #[test]
+    fn webhooks_stay_off_private_networks_unless_allowed() {
+        assert!(
+            !Config::load_from(env(&[]))
+                .unwrap()
+                .webhook_allow_private_networks
+        );
+        for (v, allowed) in [("true", true), ("1", true), ("false", false), ("0", false)] {
+            let c = Config::load_from(env(&[("LOTS_WEBHOOK_ALLOW_PRIVATE_NETWORKS", v)])).unwrap();
+            assert_eq!(c.webhook_allow_private_networks, allowed, "{v}");
+        }
+        let e = Config::load_from(env(&[("LOTS_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "maybe")]))
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("LOTS_WEBHOOK_ALLOW_PRIVATE_NETWORKS"),
+            "{e}"
+        );
+        let c: Config = toml::from_str("webhook_allow_private_networks = true").unwrap();
+        assert!(c.webhook_allow_private_networks);
     }
 
     #[test]

@@ -201,6 +201,7 @@ impl AppState {
             db.clone(),
             clock.clone(),
             chrono::Duration::hours(config.webhook_dead_letter_hours),
+            config.webhook_allow_private_networks,
         );
         let cases = Cases::new(
             db.clone(),
@@ -214,6 +215,14 @@ impl AppState {
                 max_bytes: config.attachment_limit_bytes,
             },
         );
+        match attachments.remove_stale_uploads().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                files = n,
+                "removed temporary files of uploads that never finished"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not look for stale temporary upload files"),
+        }
         Ok(Self {
             directory: Directory::new(db.clone(), clock.clone()),
             attachments,
@@ -244,6 +253,7 @@ impl AppState {
             per_subscription: c.webhook_concurrency,
             base_backoff: std::time::Duration::from_secs(c.webhook_backoff_seconds),
             approaching_days: c.deadline_approaching_days,
+            allow_private_networks: c.webhook_allow_private_networks,
             ..WorkerSettings::default()
         };
         Worker::new(

@@ -2,6 +2,8 @@
 //! hashed and counted, checked against what they claim to be, and kept once per content under
 //! their SHA-256 in the configured directory; the database holds only the metadata. Deleting
 //! an attachment keeps its row and its bytes (the audit record) and hides it from the case.
+//! A temporary file lives exactly as long as its upload: an upload dropped half-way (a request
+//! that timed out, a client gone, a form refused) takes its file with it.
 
 use std::path::{Path, PathBuf};
 
@@ -86,15 +88,43 @@ impl From<sea_orm::DbErr> for UploadError {
     }
 }
 
+/// Temporary files older than this are left over from a process that died mid-upload (no
+/// request lives that long) and are removed when the store starts.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
 /// A file being received: written to a temporary file, hashed and counted as it comes.
+/// Dropping it, wherever that happens, removes the temporary file.
 #[derive(Debug)]
 pub struct Upload {
+    // Declared before `part` so that the file is closed before it is removed.
     file: tokio::fs::File,
-    path: PathBuf,
+    part: PartFile,
     hasher: Sha256,
     size: u64,
     head: Vec<u8>,
     max: u64,
+}
+
+/// The path of a temporary file, removed on drop unless it was moved into place. The future
+/// of a request is dropped, not finished, when the request times out or its client goes away:
+/// only `Drop` sees every way an upload can end. The removal is synchronous (one unlink).
+#[derive(Debug)]
+struct PartFile {
+    path: PathBuf,
+    kept: bool,
+}
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if self.kept {
+            return;
+        }
+        if let Err(e) = std::fs::remove_file(&self.path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %self.path.display(), error = %e, "a temporary upload file could not be removed");
+        }
+    }
 }
 
 impl Upload {
@@ -110,12 +140,6 @@ impl Upload {
         self.hasher.update(chunk);
         self.file.write_all(chunk).await?;
         Ok(())
-    }
-
-    /// Throws the temporary file away.
-    pub async fn discard(self) {
-        drop(self.file);
-        let _ = tokio::fs::remove_file(&self.path).await;
     }
 }
 
@@ -138,6 +162,37 @@ impl Attachments {
         Self { cases, settings }
     }
 
+    /// Removes the temporary files of uploads that ended with their process (killed, or out
+    /// of power) more than a day ago; returns how many. Recent ones may belong to an upload
+    /// in progress in another process sharing the directory, and are left alone.
+    pub async fn remove_stale_uploads(&self) -> std::io::Result<usize> {
+        let tmp = self.settings.dir.join("tmp");
+        let mut entries = match tokio::fs::read_dir(&tmp).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let now = std::time::SystemTime::now();
+        let mut removed = 0;
+        while let Some(entry) = entries.next_entry().await? {
+            let path = entry.path();
+            if path.extension().is_none_or(|x| x != "part") {
+                continue;
+            }
+            let Ok(modified) = entry.metadata().await.and_then(|m| m.modified()) else {
+                continue;
+            };
+            if now.duration_since(modified).unwrap_or_default() > STALE_AFTER {
+                match tokio::fs::remove_file(&path).await {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     pub fn max_bytes(&self) -> u64 {
         self.settings.max_bytes
     }
@@ -155,10 +210,11 @@ impl Attachments {
         let tmp = self.settings.dir.join("tmp");
         tokio::fs::create_dir_all(&tmp).await?;
         let path = tmp.join(format!("{}.part", hex(&rand::random::<[u8; 16]>())));
-        let file = tokio::fs::File::create(&path).await?;
+        let part = PartFile { path, kept: false };
+        let file = tokio::fs::File::create(&part.path).await?;
         Ok(Upload {
             file,
-            path,
+            part,
             hasher: Sha256::new(),
             size: 0,
             head: Vec::new(),
@@ -182,9 +238,9 @@ impl Attachments {
             )
             .into());
         };
-        let result = self.keep(actor, case_id, input, &mut upload).await;
-        let _ = tokio::fs::remove_file(&upload.path).await;
-        result
+        // Whatever the outcome, dropping `upload` removes the temporary file unless `keep`
+        // moved it into place.
+        self.keep(actor, case_id, input, &mut upload).await
     }
 
     async fn keep(
@@ -278,7 +334,8 @@ impl Attachments {
             if let Some(parent) = target.parent() {
                 tokio::fs::create_dir_all(parent).await?;
             }
-            tokio::fs::rename(&upload.path, &target).await?;
+            tokio::fs::rename(&upload.part.path, &target).await?;
+            upload.part.kept = true;
         }
         let row = case_attachment::ActiveModel {
             case_id: Set(case.id),

@@ -2,6 +2,7 @@
 //! deliveries (Standard Webhooks signatures, retried with backoff until they succeed or are
 //! dead-lettered), and the worker that acts on the outbox.
 
+pub mod address;
 pub mod signing;
 pub mod survey;
 pub mod webhooks;

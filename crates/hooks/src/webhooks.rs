@@ -14,6 +14,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::address::check_url;
 use crate::signing::new_secret;
 
 /// Every event type a subscription may ask for.
@@ -34,7 +35,8 @@ pub const EVENT_TYPES: [&str; 10] = [
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"url": "https://enkat.example.se/hooks/lots", "events": ["survey.invited", "case.decided"], "description": "Enkätleverantören"}))]
 pub struct NewWebhook {
-    /// Where to POST, http or https.
+    /// Where to POST, http or https, on the public internet (not loopback, private or
+    /// link-local addresses nor `localhost`, unless the server allows private networks).
     pub url: Option<String>,
     /// Event types, or `["*"]` for all.
     pub events: Option<Vec<String>>,
@@ -98,6 +100,8 @@ pub struct Webhooks {
     db: Db,
     clock: Arc<dyn Clock>,
     dead_letter_after: Duration,
+    /// Accept URLs on loopback and private networks (`webhook_allow_private_networks`).
+    allow_private_networks: bool,
 }
 
 fn admin(actor: &Actor) -> ServiceResult<()> {
@@ -111,11 +115,17 @@ fn admin(actor: &Actor) -> ServiceResult<()> {
 }
 
 impl Webhooks {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, dead_letter_after: Duration) -> Self {
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        dead_letter_after: Duration,
+        allow_private_networks: bool,
+    ) -> Self {
         Self {
             db,
             clock,
             dead_letter_after,
+            allow_private_networks,
         }
     }
 
@@ -128,7 +138,7 @@ impl Webhooks {
             .map(str::trim)
             .unwrap_or_default()
             .to_string();
-        if let Err(message) = check_url(&url) {
+        if let Err(message) = check_url(&url, self.allow_private_networks) {
             errors.push(FieldError {
                 field: "url".into(),
                 message,
@@ -322,37 +332,6 @@ fn view(m: webhook_subscription::Model) -> WebhookView {
         description: m.description,
         active: m.active,
         created_at: m.created_at,
-    }
-}
-
-fn check_url(url: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| "must be an http:// or https:// URL".to_string())?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() {
-        return Err("has no host".into());
-    }
-    if host.contains('@') {
-        return Err("must not carry credentials; the signature authenticates Lots".into());
-    }
-    if url.len() > 2000 || url.chars().any(char::is_whitespace) {
-        return Err("is not a valid URL".into());
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn urls_are_checked() {
-        assert!(super::check_url("https://example.se/hooks").is_ok());
-        assert!(super::check_url("http://127.0.0.1:9000/x").is_ok());
-        assert!(super::check_url("ftp://example.se").is_err());
-        assert!(super::check_url("https://user:pw@example.se").is_err());
-        assert!(super::check_url("https://").is_err());
-        assert!(super::check_url("https://a b").is_err());
     }
 }
 

@@ -1,7 +1,8 @@
 //! The worker: claims outbox rows and acts on them exactly once (survey invitations, fanning an
 //! event out to its webhook subscriptions), announces deadlines once per case and deadline, and
 //! delivers webhooks with signatures, timeouts, per-subscription concurrency, exponential backoff
-//! with jitter, and a dead letter after a configurable time.
+//! with jitter, and a dead letter after a configurable time. Unless private networks are
+//! allowed, an attempt connects only to public addresses (see `address`).
 //!
 //! Coordination is only through the database, so any number of workers may share it: on
 //! PostgreSQL outbox rows are claimed with `FOR UPDATE SKIP LOCKED` inside the transaction that
@@ -29,6 +30,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
+use crate::address::{PublicOnly, Refused, refuse_literal, refused_in};
 use crate::signing::sign;
 use crate::survey::Surveys;
 
@@ -51,6 +53,8 @@ pub struct WorkerSettings {
     pub approaching_days: i64,
     /// How often deadlines are scanned.
     pub deadline_scan_every: StdDuration,
+    /// Deliver to loopback and private addresses too (`webhook_allow_private_networks`).
+    pub allow_private_networks: bool,
 }
 
 impl Default for WorkerSettings {
@@ -65,6 +69,7 @@ impl Default for WorkerSettings {
             max_backoff: StdDuration::from_secs(3600),
             approaching_days: 5,
             deadline_scan_every: StdDuration::from_secs(60),
+            allow_private_networks: false,
         }
     }
 }
@@ -102,11 +107,19 @@ impl Worker {
         surveys: Surveys,
     ) -> Result<Self, String> {
         crate::install_tls_provider();
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(settings.delivery_timeout)
             .connect_timeout(settings.delivery_timeout)
+            // A redirect would lead past the address check: never follow one.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("Lots-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("Lots-Webhooks/", env!("CARGO_PKG_VERSION")));
+        if !settings.allow_private_networks {
+            // Every name is resolved by the checking resolver and connected to directly: a
+            // proxy from the environment would be resolved instead of the receiver (and is
+            // itself usually on a private network).
+            builder = builder.dns_resolver(PublicOnly).no_proxy();
+        }
+        let client = builder
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Self {
@@ -487,16 +500,30 @@ impl Worker {
         let timestamp = sent_at.timestamp();
         let signature = sign(&d.secret, &d.webhook_id, timestamp, &body).unwrap_or_default();
         let started = Instant::now();
-        let result = self
-            .client
-            .post(&d.url)
-            .header("content-type", "application/json")
-            .header("webhook-id", &d.webhook_id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
-            .body(body)
-            .send()
-            .await;
+        // An IP literal is connected to without a lookup, so the resolver never sees it.
+        let refused = if self.settings.allow_private_networks {
+            None
+        } else {
+            refuse_literal(&d.url)
+        };
+        let result = match refused {
+            Some(refused) => Err(Failure::Refused(refused)),
+            None => self
+                .client
+                .post(&d.url)
+                .header("content-type", "application/json")
+                .header("webhook-id", &d.webhook_id)
+                .header("webhook-timestamp", timestamp.to_string())
+                .header("webhook-signature", signature)
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| match refused_in(&e) {
+                    // The resolver refused the name.
+                    Some(refused) => Failure::Refused(refused.clone()),
+                    None => Failure::Http(e),
+                }),
+        };
         let latency_ms = started.elapsed().as_millis() as i64;
         let (status_code, error) = match &result {
             Ok(r) if r.status().is_success() => (Some(i32::from(r.status().as_u16())), None),
@@ -504,15 +531,18 @@ impl Worker {
                 Some(i32::from(r.status().as_u16())),
                 Some(format!("the receiver answered {}", r.status())),
             ),
-            Err(e) if e.is_timeout() => (
+            Err(Failure::Refused(refused)) => (None, Some(refused.to_string())),
+            Err(Failure::Http(e)) if e.is_timeout() => (
                 None,
                 Some(format!(
                     "no answer within {} s",
                     self.settings.delivery_timeout.as_secs()
                 )),
             ),
-            Err(e) if e.is_connect() => (None, Some("could not connect".to_string())),
-            Err(_) => (None, Some("the request failed".to_string())),
+            Err(Failure::Http(e)) if e.is_connect() => {
+                (None, Some("could not connect".to_string()))
+            }
+            Err(Failure::Http(_)) => (None, Some("the request failed".to_string())),
         };
         let now = self.clock.now();
         let tx = self.db.begin().await?;
@@ -566,6 +596,13 @@ impl Worker {
         }
         Ok(body.to_string())
     }
+}
+
+/// Why an attempt got no answer.
+enum Failure {
+    /// Not sent: the receiver is not on the public internet.
+    Refused(Refused),
+    Http(reqwest::Error),
 }
 
 /// Exponential backoff with ±20 % jitter: base, 2 × base, 4 × base, … up to the maximum.

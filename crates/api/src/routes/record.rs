@@ -385,15 +385,14 @@ pub async fn upload_attachment(
     })?;
     state.attachments.check_may_upload(&actor, id).await?;
     let mut input = NewAttachment::default();
+    // Every way out of here (an error, a timeout or a client gone dropping this future) drops
+    // `upload`, and with it its temporary file.
     let mut upload = None;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => {
-                if let Some(u) = upload.take() {
-                    lots_cases::attachments::Upload::discard(u).await;
-                }
                 return Err(ApiError::bad_request(format!(
                     "the multipart body could not be read: {e}"
                 )));
@@ -408,14 +407,10 @@ pub async fn upload_attachment(
                 loop {
                     match field.chunk().await {
                         Ok(Some(chunk)) => {
-                            if let Err(e) = u.write(&chunk).await {
-                                u.discard().await;
-                                return Err(upload_error(e));
-                            }
+                            u.write(&chunk).await.map_err(upload_error)?;
                         }
                         Ok(None) => break,
                         Err(e) => {
-                            u.discard().await;
                             return Err(ApiError::bad_request(format!(
                                 "the multipart body could not be read: {e}"
                             )));
@@ -430,12 +425,8 @@ pub async fn upload_attachment(
                 input.confidential = Some(small_text(field).await?).filter(|s| !s.trim().is_empty())
             }
             other => {
-                let other = other.to_string();
-                if let Some(u) = upload.take() {
-                    lots_cases::attachments::Upload::discard(u).await;
-                }
                 return Err(ApiError::invalid(
-                    other,
+                    other.to_string(),
                     "unknown form field; expected file, category, confidential",
                 ));
             }

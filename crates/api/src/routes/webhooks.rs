@@ -35,7 +35,7 @@ pub struct DeliveryList {
         (status = 201, description = "Registered; the secret is shown only now", body = CreatedWebhook),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid URL or event types", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "Invalid URL (not http or https, with credentials, or leading to a loopback, private, link-local or other non-public address or `localhost`) or event types", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_webhook(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
