@@ -116,6 +116,22 @@ pub struct NewNote {
     pub confidential: Option<ConfidentialInput>,
 }
 
+/// A new case whose every field has been checked.
+struct NewCaseChecked {
+    org_number: OrgNumber,
+    company_name: String,
+    area: Area,
+    case_type: Option<String>,
+    title: String,
+    description: String,
+    department: department::Model,
+    received_at: DateTime<Utc>,
+    priority: Priority,
+    labels: Vec<String>,
+    confidential: Option<String>,
+    assignee: Option<app_user::Model>,
+}
+
 /// Distinguishes a field that is absent (`None`) from one that is `null` (`Some(None)`).
 pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
@@ -137,113 +153,20 @@ impl Cases {
 
     pub async fn create(&self, actor: &Actor, input: NewCase) -> ServiceResult<CaseView> {
         let now = self.clock.now();
-        let mut p = Problems::default();
-        let org_number = match input.org_number.as_deref() {
-            None => {
-                p.add("org_number", "is required");
-                None
-            }
-            Some(s) => p.check("org_number", OrgNumber::parse(s)),
-        };
-        let company_name = p.text("company_name", input.company_name.as_deref(), 1, 200);
-        let area = match input.area.as_deref() {
-            None => {
-                p.add("area", "is required");
-                None
-            }
-            Some(a) => p.check("area", a.parse::<Area>()),
-        };
-        let types = match area {
-            Some(a) => crate::case_types::active_types(self.db.reader(), a).await?,
-            None => Vec::new(),
-        };
-        let case_type = area.and_then(|a| match (types.as_slice(), input.case_type.as_deref()) {
-            ([], Some(_)) => {
-                p.add("case_type", format!("the area {a} has no case types"));
-                None
-            }
-            // Building cases default to the first type (a permit); elsewhere a type is optional.
-            (types, None) if a.case_types().is_empty() || types.is_empty() => Some(None),
-            (types, None) => Some(Some(types[0].clone())),
-            (types, Some(t)) if types.iter().any(|x| x == t.trim()) => {
-                Some(Some(t.trim().to_string()))
-            }
-            (types, Some(_)) => {
-                p.add("case_type", format!("must be one of: {}", types.join(", ")));
-                None
-            }
-        });
-        let priority = match input.priority.as_deref() {
-            None => Some(Priority::Normal),
-            Some(x) => p.check("priority", x.trim().parse::<Priority>()),
-        };
-        let labels = check_labels(&mut p, input.labels.as_deref().unwrap_or_default());
-        let confidential = input
-            .confidential
-            .as_ref()
-            .and_then(|c| parse_confidential(&mut p, "confidential", c));
-        let title = p.text("title", input.title.as_deref(), 1, 200);
-        let description = p.text("description", input.description.as_deref(), 0, 20_000);
-        let received_at = match input.received_at.as_deref() {
-            None => Some(now),
-            Some(s) => parse_instant(s, now)
-                .map_err(|m| p.add("received_at", m))
-                .ok(),
-        };
-        let department = match input.department.as_deref() {
-            Some(code) => {
-                let d = department::Entity::find()
-                    .filter(department::Column::Code.eq(code.trim()))
-                    .one(self.db.reader())
-                    .await?;
-                if d.is_none() {
-                    p.add("department", "no such department");
-                }
-                d
-            }
-            None => match actor.department_id {
-                Some(id) => {
-                    department::Entity::find_by_id(id)
-                        .one(self.db.reader())
-                        .await?
-                }
-                None => {
-                    p.add(
-                        "department",
-                        "is required when the caller belongs to no department",
-                    );
-                    None
-                }
-            },
-        };
-        let assignee = match (input.assignee.as_deref(), &department) {
-            (Some(name), Some(dep)) => self.assignable(&mut p, name, dep.id).await?,
-            _ => None,
-        };
-        p.finish()?;
-        let (
-            Some(org_number),
-            Some(company_name),
-            Some(area),
-            Some(case_type),
-            Some(title),
-            Some(description),
-        ) = (
+        let NewCaseChecked {
             org_number,
             company_name,
             area,
             case_type,
             title,
             description,
-        )
-        else {
-            return Err(ServiceError::Internal("validated fields missing".into()));
-        };
-        let (Some(department), Some(received_at), Some(priority)) =
-            (department, received_at, priority)
-        else {
-            return Err(ServiceError::Internal("validated fields missing".into()));
-        };
+            department,
+            received_at,
+            priority,
+            labels,
+            confidential,
+            assignee,
+        } = self.check_new_case(actor, input, now).await?;
         // Registering a case is changing a case the department will own.
         let access = CaseAccess::decide(
             actor,
@@ -318,6 +241,161 @@ impl Cases {
         append(&tx, self.event(actor, &case, "created", now, data)).await?;
         tx.commit().await?;
         self.view_owned(actor, case).await
+    }
+
+    /// Checks a new case: every bad field is named at once, and nothing is written.
+    async fn check_new_case(
+        &self,
+        actor: &Actor,
+        input: NewCase,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<NewCaseChecked> {
+        let mut p = Problems::default();
+        let org_number = match input.org_number.as_deref() {
+            None => {
+                p.add("org_number", "is required");
+                None
+            }
+            Some(s) => p.check("org_number", OrgNumber::parse(s)),
+        };
+        let company_name = p.text("company_name", input.company_name.as_deref(), 1, 200);
+        let area = match input.area.as_deref() {
+            None => {
+                p.add("area", "is required");
+                None
+            }
+            Some(a) => p.check("area", a.parse::<Area>()),
+        };
+        let case_type = match area {
+            Some(a) => {
+                self.check_case_type(&mut p, a, input.case_type.as_deref())
+                    .await?
+            }
+            None => None,
+        };
+        let priority = match input.priority.as_deref() {
+            None => Some(Priority::Normal),
+            Some(x) => p.check("priority", x.trim().parse::<Priority>()),
+        };
+        let labels = check_labels(&mut p, input.labels.as_deref().unwrap_or_default());
+        let confidential = input
+            .confidential
+            .as_ref()
+            .and_then(|c| parse_confidential(&mut p, "confidential", c));
+        let title = p.text("title", input.title.as_deref(), 1, 200);
+        let description = p.text("description", input.description.as_deref(), 0, 20_000);
+        let received_at = match input.received_at.as_deref() {
+            None => Some(now),
+            Some(s) => parse_instant(s, now)
+                .map_err(|m| p.add("received_at", m))
+                .ok(),
+        };
+        let department = self
+            .case_department(&mut p, actor, input.department.as_deref())
+            .await?;
+        let assignee = match (input.assignee.as_deref(), &department) {
+            (Some(name), Some(dep)) => self.assignable(&mut p, name, dep.id).await?,
+            _ => None,
+        };
+        p.finish()?;
+        let (
+            Some(org_number),
+            Some(company_name),
+            Some(area),
+            Some(case_type),
+            Some(title),
+            Some(description),
+        ) = (
+            org_number,
+            company_name,
+            area,
+            case_type,
+            title,
+            description,
+        )
+        else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+        let (Some(department), Some(received_at), Some(priority)) =
+            (department, received_at, priority)
+        else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+        Ok(NewCaseChecked {
+            org_number,
+            company_name,
+            area,
+            case_type,
+            title,
+            description,
+            department,
+            received_at,
+            priority,
+            labels,
+            confidential,
+            assignee,
+        })
+    }
+
+    /// The case type of a new case in `area`: building cases default to the first type (a
+    /// permit); elsewhere a type is optional. `Some(None)`: no type; `None`: refused.
+    async fn check_case_type(
+        &self,
+        p: &mut Problems,
+        area: Area,
+        given: Option<&str>,
+    ) -> ServiceResult<Option<Option<String>>> {
+        let types = crate::case_types::active_types(self.db.reader(), area).await?;
+        Ok(match (types.as_slice(), given) {
+            ([], Some(_)) => {
+                p.add("case_type", format!("the area {area} has no case types"));
+                None
+            }
+            (types, None) if area.case_types().is_empty() || types.is_empty() => Some(None),
+            (types, None) => Some(Some(types[0].clone())),
+            (types, Some(t)) if types.iter().any(|x| x == t.trim()) => {
+                Some(Some(t.trim().to_string()))
+            }
+            (types, Some(_)) => {
+                p.add("case_type", format!("must be one of: {}", types.join(", ")));
+                None
+            }
+        })
+    }
+
+    /// The department a new case is registered in: the one named, or the caller's.
+    async fn case_department(
+        &self,
+        p: &mut Problems,
+        actor: &Actor,
+        code: Option<&str>,
+    ) -> ServiceResult<Option<department::Model>> {
+        Ok(match code {
+            Some(code) => {
+                let d = department::Entity::find()
+                    .filter(department::Column::Code.eq(code.trim()))
+                    .one(self.db.reader())
+                    .await?;
+                if d.is_none() {
+                    p.add("department", "no such department");
+                }
+                d
+            }
+            None => match actor.department_id {
+                Some(id) => {
+                    department::Entity::find_by_id(id)
+                        .one(self.db.reader())
+                        .await?
+                }
+                None => {
+                    p.add(
+                        "department",
+                        "is required when the caller belongs to no department",
+                    );
+                    None
+                }
+            },
+        })
     }
 
     pub async fn get(&self, actor: &Actor, id: i64) -> ServiceResult<CaseView> {
