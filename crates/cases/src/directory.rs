@@ -15,6 +15,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Problems, ServiceError, ServiceResult, is_unique_violation};
+use crate::password;
+pub use crate::password::MIN_PASSWORD_LEN;
 
 /// A department as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -66,14 +68,12 @@ pub struct UserView {
 pub struct NewUser {
     pub username: Option<String>,
     pub display_name: Option<String>,
-    /// At least 10 characters.
+    /// At least 12 characters and at most 1024 bytes; not the username, not a common password.
     pub password: Option<String>,
     pub role: Option<String>,
     /// Required for officers and managers.
     pub department: Option<String>,
 }
-
-pub const MIN_PASSWORD_LEN: usize = 10;
 
 #[derive(Debug, Clone)]
 pub struct Directory {
@@ -223,18 +223,9 @@ impl Directory {
                 p.add("password", "is required");
                 None
             }
-            Some(pw) if pw.chars().count() < MIN_PASSWORD_LEN => {
-                p.add(
-                    "password",
-                    format!("must be at least {MIN_PASSWORD_LEN} characters"),
-                );
-                None
-            }
-            Some(pw) if pw.len() > 1024 => {
-                p.add("password", "must be at most 1024 bytes");
-                None
-            }
-            Some(pw) => Some(pw.to_string()),
+            Some(pw) => p
+                .check("password", password::check(pw, username.as_deref()))
+                .map(|()| pw.to_string()),
         };
         let role = match input.role.as_deref() {
             None => {

@@ -11,6 +11,7 @@ pub mod decisions;
 pub mod directory;
 pub mod error;
 pub mod import;
+pub mod password;
 pub mod record;
 pub mod view;
 
