@@ -13,6 +13,7 @@ pub mod error;
 pub mod import;
 pub mod password;
 pub mod record;
+pub mod sessions;
 pub mod view;
 
 pub use attachments::{AttachmentSettings, AttachmentView, Attachments, NewAttachment};
@@ -21,11 +22,15 @@ pub use cases::{CaseFilter, CasePatch, Cases, NewCase, NewNote, TransitionInput}
 pub use companies::{BundleCaseInput, BundleView, CompanyView, NewBundle};
 pub use deadlines::{NewDecisionRequest, NewExtension, NewSupplementRequest, SupplementView};
 pub use decisions::{DecisionCorrection, DecisionRecord, DecisionView, LegalBasisView};
-pub use directory::{DepartmentView, Directory, NewDepartment, NewUser, UserView};
+pub use directory::{
+    DepartmentView, Directory, LoggedIn, NewDepartment, NewUser, PasswordChange, UserPatch,
+    UserView,
+};
 pub use error::{FieldError, ServiceError, ServiceResult};
 pub use import::{CaseImportReport, ImportOptions};
 pub use record::{
     ConfidentialInput, Confidentiality, NewParty, NewPremises, PartyPatch, PartyView,
     PremisesPatch, PremisesView,
 };
+pub use sessions::{LiveSession, NewSession, SessionView, Sessions};
 pub use view::{CaseView, EventView, NoteView, Page};
