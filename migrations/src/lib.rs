@@ -10,6 +10,7 @@ mod m20261127_000004_handoffs_and_bundles;
 mod m20261127_000005_hooks;
 mod m20261127_000006_case_touch;
 mod m20261127_000007_case_record;
+mod m20261127_000008_web_sessions;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_hooks::Migration),
             Box::new(m20261127_000006_case_touch::Migration),
             Box::new(m20261127_000007_case_record::Migration),
+            Box::new(m20261127_000008_web_sessions::Migration),
         ]
     }
 }

@@ -5,7 +5,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
-use crate::helpers::{TEST_SECRET, TestApp, spawn_app, spawn_app_with, spawn_second};
+use crate::helpers::{
+    PASSWORD, Reply, TEST_SECRET, TestApp, spawn_app, spawn_app_with, spawn_second,
+};
 
 fn claims_of(token: &str) -> Value {
     let payload = token.split('.').nth(1).expect("payload");
@@ -366,5 +368,377 @@ async fn repeated_failed_logins_lock_the_username_for_a_while() {
         .await
         .status,
         200
+    );
+}
+
+const NEW_PASSWORD: &str = "ett nytt och längre lösenord";
+
+async fn login(app: &TestApp, username: &str, password: &str) -> Reply {
+    app.post(
+        "/api/v1/auth/token",
+        None,
+        &json!({"username": username, "password": password}),
+    )
+    .await
+}
+
+async fn change_password(app: &TestApp, token: &str, old: &str, new: &str) -> Reply {
+    app.post(
+        "/api/v1/me/password",
+        Some(token),
+        &json!({"old_password": old, "new_password": new}),
+    )
+    .await
+}
+
+async fn delete(app: &TestApp, path: &str, token: &str) -> Reply {
+    app.send(reqwest::Method::DELETE, path, Some(token), None, &[])
+        .await
+}
+
+#[tokio::test]
+async fn a_password_change_revokes_earlier_tokens_and_only_the_new_password_logs_in() {
+    let app = spawn_app().await;
+    let first = app.token("anna").await;
+    let second = app.token("anna").await;
+    assert_eq!(claims_of(&first)["ver"], 0);
+    let r = change_password(&app, &first, PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert!(r.text.is_empty());
+    // Every token issued before, the one that changed the password too, is refused.
+    for token in [&first, &second] {
+        let me = app.get("/api/v1/me", Some(token)).await;
+        let detail = me.problem(401)["detail"].as_str().unwrap().to_string();
+        assert!(detail.contains("log in again"), "{detail}");
+    }
+    login(&app, "anna", PASSWORD).await.problem(401);
+    let after = login(&app, "anna", NEW_PASSWORD).await;
+    assert_eq!(after.status, 200, "{}", after.text);
+    let token = after.body["access_token"].as_str().unwrap();
+    assert_eq!(claims_of(token)["ver"], 1);
+    assert_eq!(
+        app.get("/api/v1/me", Some(token)).await.body["username"],
+        "anna"
+    );
+    // The stored row: a new argon2id hash (never the password itself), the version bumped;
+    // nobody else's changed.
+    let row = app.user_row("anna").await;
+    assert_eq!(row.token_version, 1);
+    assert!(row.password_hash.starts_with("$argon2id$"));
+    assert!(!row.password_hash.contains(NEW_PASSWORD));
+    assert_eq!(app.user_row("erik").await.token_version, 0);
+    assert_eq!(
+        app.get("/api/v1/me", Some(&app.token("erik").await))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_token_without_a_version_counts_as_version_0_until_the_user_is_revoked() {
+    let app = spawn_app_with(TestApp::with_secret).await;
+    let mut claims = claims_of(&app.token("erik").await);
+    claims.as_object_mut().unwrap().remove("ver");
+    let old = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(TEST_SECRET.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(app.get("/api/v1/me", Some(&old)).await.status, 200);
+    let admin = app.token("root").await;
+    let id = app.user_row("erik").await.id;
+    let r = delete(&app, &format!("/api/v1/users/{id}/sessions"), &admin).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    app.get("/api/v1/me", Some(&old)).await.problem(401);
+    assert_eq!(app.user_row("erik").await.token_version, 1);
+    // A forged token claiming the new version is still refused: the signature covers `ver`.
+    let mut bumped = claims_of(&old);
+    bumped["ver"] = json!(1);
+    let parts: Vec<&str> = old.split('.').collect();
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&bumped).unwrap());
+    app.get(
+        "/api/v1/me",
+        Some(&format!("{}.{payload}.{}", parts[0], parts[2])),
+    )
+    .await
+    .problem(401);
+}
+
+#[tokio::test]
+async fn a_wrong_current_password_changes_nothing_and_counts_as_a_failed_login() {
+    let app = spawn_app().await;
+    let token = app.token("erik").await;
+    let hash_before = app.user_row("erik").await.password_hash;
+    let wrong = change_password(&app, &token, "not-my-password", NEW_PASSWORD).await;
+    assert_eq!(wrong.invalid_fields(), ["old_password"]);
+    assert_eq!(
+        wrong.body["errors"][0]["message"],
+        "is not your current password"
+    );
+    let missing = app
+        .post("/api/v1/me/password", Some(&token), &json!({}))
+        .await;
+    assert_eq!(missing.invalid_fields(), ["old_password", "new_password"]);
+    let same = change_password(&app, &token, PASSWORD, PASSWORD).await;
+    assert_eq!(same.invalid_fields(), ["new_password"]);
+    assert!(same.text.contains("must differ"), "{}", same.text);
+    let row = app.user_row("erik").await;
+    assert_eq!((row.password_hash, row.token_version), (hash_before, 0));
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, 200);
+    // Ten wrong guesses lock the username, for logins and password changes alike, even with
+    // the right password: the endpoint is no free guessing oracle.
+    for _ in 0..9 {
+        change_password(&app, &token, "guess-guess-guess", NEW_PASSWORD)
+            .await
+            .problem(422);
+    }
+    let locked = change_password(&app, &token, PASSWORD, NEW_PASSWORD).await;
+    locked.problem(429);
+    assert!(locked.header("retry-after").is_some());
+    login(&app, "erik", PASSWORD).await.problem(429);
+    assert_eq!(app.user_row("erik").await.token_version, 0);
+    // Other users are not locked.
+    assert_eq!(login(&app, "anna", PASSWORD).await.status, 200);
+}
+
+#[tokio::test]
+async fn the_password_policy_refuses_short_long_common_and_username_passwords_everywhere() {
+    let app = spawn_app().await;
+    let admin = app.token("root").await;
+    let anna = app.token("anna").await;
+    let anna_id = app.user_row("anna").await.id;
+    let too_long = "x".repeat(1025);
+    let refused = [
+        ("elva tecken", "must be at least 12 characters"),
+        ("Password1234", "most common passwords"),
+        ("qwerty123456", "most common passwords"),
+        ("LÖSENORD123456", "most common passwords"),
+        (too_long.as_str(), "must be at most 1024 bytes"),
+    ];
+    for (pw, reason) in refused {
+        let create = app
+            .post(
+                "/api/v1/users",
+                Some(&admin),
+                &json!({"username": "kim", "password": pw, "role": "admin"}),
+            )
+            .await;
+        assert_eq!(create.invalid_fields(), ["password"], "{pw}");
+        let message = create.body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(reason), "{pw}: {message}");
+        let patch = app
+            .patch(
+                &format!("/api/v1/users/{anna_id}"),
+                Some(&admin),
+                &json!({"password": pw}),
+                None,
+            )
+            .await;
+        assert_eq!(patch.invalid_fields(), ["password"], "{pw}");
+        assert!(patch.text.contains(reason), "{}", patch.text);
+        let own = change_password(&app, &anna, PASSWORD, pw).await;
+        assert_eq!(own.invalid_fields(), ["new_password"], "{pw}");
+        assert!(own.text.contains(reason), "{}", own.text);
+    }
+    // The username, in any case, on every path.
+    let as_name = app
+        .post(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({"username": "lindqvist.anna", "password": "Lindqvist.Anna", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(as_name.invalid_fields(), ["password"]);
+    assert!(as_name.text.contains("must not be the username"));
+    // Nothing was stored: no new user, anna's password and version unchanged.
+    assert_eq!(
+        app.count_where("app_user", "username IN ('kim', 'lindqvist.anna')")
+            .await,
+        0
+    );
+    assert_eq!(app.user_row("anna").await.token_version, 0);
+    assert_eq!(app.get("/api/v1/me", Some(&anna)).await.status, 200);
+    // A long passphrase passes; its owner cannot change it to their username either.
+    let made = app
+        .post(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({"username": "lindqvist.anna", "password": NEW_PASSWORD, "role": "admin"}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    let lindqvist = login(&app, "lindqvist.anna", NEW_PASSWORD).await;
+    let own = change_password(
+        &app,
+        lindqvist.body["access_token"].as_str().unwrap(),
+        NEW_PASSWORD,
+        "LINDQVIST.ANNA",
+    )
+    .await;
+    assert_eq!(own.invalid_fields(), ["new_password"]);
+    assert!(own.text.contains("must not be the username"));
+    let by_admin = app
+        .patch(
+            &format!("/api/v1/users/{}", made.body["id"]),
+            Some(&admin),
+            &json!({"password": "lindqvist.anna"}),
+            None,
+        )
+        .await;
+    assert_eq!(by_admin.invalid_fields(), ["password"]);
+}
+
+#[tokio::test]
+async fn only_admins_change_users_and_end_their_sessions() {
+    let app = spawn_app().await;
+    let erik_id = app.user_row("erik").await.id;
+    let anna_id = app.user_row("anna").await.id;
+    for who in ["anna", "maria"] {
+        let token = app.token(who).await;
+        app.patch(
+            &format!("/api/v1/users/{erik_id}"),
+            Some(&token),
+            &json!({"active": false}),
+            None,
+        )
+        .await
+        .problem(403);
+        app.get(&format!("/api/v1/users/{erik_id}/sessions"), Some(&token))
+            .await
+            .problem(403);
+        delete(&app, &format!("/api/v1/users/{erik_id}/sessions"), &token)
+            .await
+            .problem(403);
+        // Not on themselves either: nobody makes themselves admin.
+        app.patch(
+            &format!("/api/v1/users/{anna_id}"),
+            Some(&token),
+            &json!({"role": "admin"}),
+            None,
+        )
+        .await
+        .problem(403);
+    }
+    let erik = app.user_row("erik").await;
+    assert!(erik.active);
+    assert_eq!(erik.token_version, 0);
+    assert_eq!(app.user_row("anna").await.role, "officer");
+    // An admin asking about a user who does not exist gets 404.
+    let admin = app.token("root").await;
+    for path in ["/api/v1/users/999999", "/api/v1/users/abc"] {
+        app.patch(path, Some(&admin), &json!({"active": false}), None)
+            .await
+            .problem(404);
+        app.get(&format!("{path}/sessions"), Some(&admin))
+            .await
+            .problem(404);
+        delete(&app, &format!("{path}/sessions"), &admin)
+            .await
+            .problem(404);
+    }
+}
+
+#[tokio::test]
+async fn an_admin_patch_changes_a_user_and_ends_their_logins_when_it_must() {
+    let app = spawn_app().await;
+    let admin = app.token("root").await;
+    let erik = app.token("erik").await;
+    let id = app.user_row("erik").await.id;
+    let path = format!("/api/v1/users/{id}");
+    // A new display name ends nothing.
+    let r = app
+        .patch(
+            &path,
+            Some(&admin),
+            &json!({"display_name": "Erik Ek"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["display_name"], "Erik Ek");
+    assert_eq!(r.body["active"], true);
+    assert_eq!(
+        app.get("/api/v1/me", Some(&erik)).await.body["display_name"],
+        "Erik Ek"
+    );
+    assert_eq!(app.user_row("erik").await.token_version, 0);
+
+    // Deactivating ends his token at once, and he cannot log in.
+    let r = app
+        .patch(&path, Some(&admin), &json!({"active": false}), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["active"], false);
+    app.get("/api/v1/me", Some(&erik)).await.problem(401);
+    login(&app, "erik", PASSWORD).await.problem(401);
+    let row = app.user_row("erik").await;
+    assert_eq!((row.active, row.token_version), (false, 1));
+
+    // Reactivated, he logs in again; a move to another department ends that token too.
+    let r = app
+        .patch(&path, Some(&admin), &json!({"active": true}), None)
+        .await;
+    assert_eq!(r.body["active"], true);
+    let erik = app.token("erik").await;
+    let r = app
+        .patch(&path, Some(&admin), &json!({"department": "MHF"}), None)
+        .await;
+    assert_eq!(r.body["department"], "MHF", "{}", r.text);
+    app.get("/api/v1/me", Some(&erik)).await.problem(401);
+    assert_eq!(app.user_row("erik").await.token_version, 2);
+
+    // A new password from the admin: the old one stops working, the new one logs in.
+    let r = app
+        .patch(
+            &path,
+            Some(&admin),
+            &json!({"password": NEW_PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(!r.text.contains(NEW_PASSWORD) && !r.text.contains("argon2"));
+    login(&app, "erik", PASSWORD).await.problem(401);
+    let new = login(&app, "erik", NEW_PASSWORD).await;
+    assert_eq!(
+        claims_of(new.body["access_token"].as_str().unwrap())["ver"],
+        3
+    );
+    let row = app.user_row("erik").await;
+    assert!(row.password_hash.starts_with("$argon2id$"));
+    assert!(!row.password_hash.contains(NEW_PASSWORD));
+
+    // Invalid changes name their field and change nothing.
+    let r = app
+        .patch(&path, Some(&admin), &json!({"department": null}), None)
+        .await;
+    assert_eq!(r.invalid_fields(), ["department"]);
+    let r = app
+        .patch(
+            &path,
+            Some(&admin),
+            &json!({"role": "boss", "department": "XYZ"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.invalid_fields(), ["role", "department"]);
+    // An admin cannot deactivate themselves (and so lock everyone out).
+    let root = app.user_row("root").await.id;
+    let r = app
+        .patch(
+            &format!("/api/v1/users/{root}"),
+            Some(&admin),
+            &json!({"active": false}),
+            None,
+        )
+        .await;
+    assert_eq!(r.invalid_fields(), ["active"]);
+    assert_eq!(app.get("/api/v1/me", Some(&admin)).await.status, 200);
+    let row = app.user_row("erik").await;
+    assert_eq!(
+        (row.role.as_str(), row.token_version, row.active),
+        ("officer", 3, true)
     );
 }

@@ -441,6 +441,25 @@ impl TestApp {
         .await
     }
 
+    /// The stored row of user `username`, straight from the database.
+    pub async fn user_row(&self, username: &str) -> lots_store::entity::app_user::Model {
+        use lots_store::entity::app_user;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        app_user::Entity::find()
+            .filter(app_user::Column::Username.eq(username))
+            .one(self.db.reader())
+            .await
+            .expect("read app_user")
+            .expect("the user exists")
+    }
+
+    /// How many web sessions user `username` has, straight from the database.
+    pub async fn web_sessions_of(&self, username: &str) -> i64 {
+        let id = self.user_row(username).await.id;
+        self.count_where("web_session", &format!("user_id = {id}"))
+            .await
+    }
+
     pub fn with_secret(config: &mut Config) {
         config.jwt_secret = Some(Secret::new(TEST_SECRET));
     }

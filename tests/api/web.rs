@@ -7,6 +7,8 @@ use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
+const USER_AGENT: &str = "Lots test browser";
+
 /// A browser-like client of the pages: no redirects followed, cookies handled by hand.
 pub struct Browser {
     client: reqwest::Client,
@@ -27,6 +29,7 @@ impl Browser {
         Self {
             client: reqwest::Client::builder()
                 .redirect(Policy::none())
+                .user_agent(USER_AGENT)
                 .build()
                 .unwrap(),
             base: app.base.clone(),
@@ -649,4 +652,168 @@ async fn the_case_page_shows_parties_and_premises_with_personal_data_masked_outs
     assert!(!page.body.contains("19811218-9876"));
     assert!(!page.body.contains("Per Persson"));
     assert!(!page.body.contains("08-123 45"));
+}
+
+/// A GET of `path` carrying `cookie` (a copied session cookie), redirects not followed.
+async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, Option<String>) {
+    let r = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string());
+    (r.status(), location)
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session_on_the_server_so_a_copied_cookie_stops_working() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    let csrf = b.login("anna").await;
+    let copied = b.cookie.clone().expect("a session cookie");
+    // The copy works while the session lives: a page and an API read.
+    assert_eq!(get_with_cookie(&app, "/arenden", &copied).await.0, 200);
+    assert_eq!(get_with_cookie(&app, "/api/v1/me", &copied).await.0, 200);
+
+    assert_eq!(app.web_sessions_of("anna").await, 1);
+    let out = b.post("/logga-ut", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.web_sessions_of("anna").await, 0);
+
+    // The copy no longer opens anything: the page sends to the login form, the API says 401.
+    let (status, location) = get_with_cookie(&app, "/arenden", &copied).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/logga-in"));
+    let (status, _) = get_with_cookie(&app, "/api/v1/cases", &copied).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = get_with_cookie(&app, "/api/v1/me", &copied).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// The secret inside a login cookie (`lots_session=<base64 payload>.<signature>`).
+fn secret_of(cookie: &str) -> String {
+    use base64::Engine;
+    let value = cookie.strip_prefix("lots_session=").unwrap();
+    let body = value.split('.').next().unwrap();
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(body)
+        .unwrap();
+    let payload = String::from_utf8(payload).unwrap();
+    payload
+        .strip_prefix("s|")
+        .expect("a login cookie")
+        .to_string()
+}
+
+#[tokio::test]
+async fn deactivating_a_user_ends_their_web_session_at_once() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    b.login("erik").await;
+    let cookie = b.cookie.clone().unwrap();
+    assert_eq!(app.web_sessions_of("erik").await, 1);
+    let admin = app.token("root").await;
+    let id = app.user_row("erik").await.id;
+    let r = app
+        .patch(
+            &format!("/api/v1/users/{id}"),
+            Some(&admin),
+            &json!({"active": false}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(app.web_sessions_of("erik").await, 0);
+    let (status, location) = get_with_cookie(&app, "/arenden", &cookie).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.as_deref(), Some("/logga-in"));
+    let (status, _) = get_with_cookie(&app, "/api/v1/me", &cookie).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_password_change_ends_the_web_sessions_too() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    b.login("anna").await;
+    let token = app.token("anna").await;
+    let r = app
+        .post(
+            "/api/v1/me/password",
+            Some(&token),
+            &json!({"old_password": PASSWORD, "new_password": "ett nytt och längre lösenord"}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(app.web_sessions_of("anna").await, 0);
+    let page = b.get("/arenden").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location.as_deref(), Some("/logga-in"));
+}
+
+#[tokio::test]
+async fn an_admin_lists_a_users_web_sessions_without_their_secrets_and_ends_them_all() {
+    let app = spawn_app().await;
+    let mut first = Browser::new(&app);
+    first.login("anna").await;
+    let mut second = Browser::new(&app);
+    second.login("anna").await;
+    let mut other = Browser::new(&app);
+    other.login("erik").await;
+    let token = app.token("anna").await;
+    let admin = app.token("root").await;
+    let id = app.user_row("anna").await.id;
+    let path = format!("/api/v1/users/{id}/sessions");
+
+    let list = app.get(&path, Some(&admin)).await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    let items = list.body.as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", list.text);
+    use lots_store::entity::web_session;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let rows = web_session::Entity::find()
+        .filter(web_session::Column::UserId.eq(id))
+        .all(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    for item in items {
+        let prefix = item["id"].as_str().unwrap();
+        assert_eq!(prefix.len(), 12, "{prefix}");
+        assert!(rows.iter().any(|r| r.id.starts_with(prefix)), "{prefix}");
+        assert_eq!(item["user_agent"], USER_AGENT);
+        let created = chrono::DateTime::parse_from_rfc3339(item["created_at"].as_str().unwrap());
+        let expires = chrono::DateTime::parse_from_rfc3339(item["expires_at"].as_str().unwrap());
+        assert_eq!((expires.unwrap() - created.unwrap()).num_hours(), 8);
+    }
+    // The cookie's secret is nowhere: not in the answer, not in the table (only its SHA-256).
+    for cookie in [&first.cookie, &second.cookie] {
+        let secret = secret_of(cookie.as_deref().unwrap());
+        assert!(!list.text.contains(&secret));
+        assert!(rows.iter().all(|r| r.id != secret && r.csrf != secret));
+        assert!(rows.iter().all(|r| r.id.len() == 64));
+    }
+
+    let r = app
+        .send(reqwest::Method::DELETE, &path, Some(&admin), None, &[])
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(app.web_sessions_of("anna").await, 0);
+    assert_eq!(app.web_sessions_of("erik").await, 1);
+    assert_eq!(app.user_row("anna").await.token_version, 1);
+    assert_eq!(app.user_row("erik").await.token_version, 0);
+    for b in [&mut first, &mut second] {
+        assert_eq!(b.get("/arenden").await.status, StatusCode::SEE_OTHER);
+    }
+    assert_eq!(other.get("/arenden").await.status, 200);
+    app.get("/api/v1/me", Some(&token)).await.problem(401);
+    let empty = app.get(&path, Some(&admin)).await;
+    assert_eq!(empty.body, json!([]));
 }

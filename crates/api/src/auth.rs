@@ -1,5 +1,7 @@
-//! Tokens: HS256 JWTs carrying `sub`, `role`, `department`, `iat`, `exp`, `iss` and `aud`, all
-//! checked on every request, and the `Authenticated` extractor that turns one into an `Actor`.
+//! Tokens: HS256 JWTs carrying `sub`, `role`, `department`, `ver`, `iat`, `exp`, `iss` and
+//! `aud`, all checked on every request, and the `Authenticated` extractor that turns one into an
+//! `Actor`. `ver` is the user's `token_version` when the token was issued: a password change or
+//! an admin's revocation bumps it, and every token issued before stops working.
 
 use anyhow::Context;
 use axum::extract::FromRequestParts;
@@ -29,6 +31,10 @@ pub struct Claims {
     pub role: Role,
     /// The user's department code; null for an admin without one.
     pub department: Option<String>,
+    /// The user's token version at issue; a token whose `ver` is no longer the user's is
+    /// refused. Tokens issued before versions existed carry none and count as version 0.
+    #[serde(default)]
+    pub ver: i64,
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
@@ -74,11 +80,18 @@ impl JwtKeys {
         self.ttl_seconds
     }
 
-    pub fn issue(&self, user: &UserView, now: DateTime<Utc>) -> Result<String, ApiError> {
+    /// A token for `user`, carrying their current `token_version`.
+    pub fn issue(
+        &self,
+        user: &UserView,
+        token_version: i64,
+        now: DateTime<Utc>,
+    ) -> Result<String, ApiError> {
         let claims = Claims {
             sub: user.id.to_string(),
             role: user.role,
             department: user.department.clone(),
+            ver: token_version,
             iat: now.timestamp(),
             exp: now.timestamp() + self.ttl_seconds,
             iss: self.issuer.clone(),
@@ -155,8 +168,8 @@ pub async fn stored_secret(
 }
 
 /// The verified caller. Rejects a request without a valid bearer token (or, for a GET, the web
-/// pages' session cookie), and a token whose user
-/// has since been deactivated or has changed role or department.
+/// pages' live session cookie), and a token whose user has since been deactivated, has changed
+/// role or department, or has had their tokens revoked (`ver` is no longer theirs).
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Actor);
 
@@ -168,8 +181,7 @@ impl FromRequestParts<AppState> for Authenticated {
             // The web pages' session cookie opens reads (the export buttons) but never a change:
             // a change through the API needs the bearer token, so no cross-site form can make one.
             if (parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD)
-                && let Some(session) = crate::web::session::session(&parts.headers, state)
-                && let Some(actor) = crate::web::session::actor(&session, state).await
+                && let Some(actor) = crate::web::session::actor(&parts.headers, state).await
             {
                 return Ok(Authenticated(actor));
             }
@@ -195,10 +207,17 @@ impl FromRequestParts<AppState> for Authenticated {
             .map_err(|_| ApiError::unauthorized("the token is not valid"))?;
         let actor = state
             .directory
-            .actor_for(user_id, claims.role, claims.department.as_deref())
+            .actor_for(
+                user_id,
+                claims.role,
+                claims.department.as_deref(),
+                claims.ver,
+            )
             .await?
             .ok_or_else(|| {
-                ApiError::unauthorized("the token's user no longer has this access; log in again")
+                ApiError::unauthorized(
+                    "the token is no longer valid (its user was changed or deactivated, changed their password, or was logged out everywhere); log in again",
+                )
             })?;
         Ok(Authenticated(actor))
     }

@@ -16,7 +16,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, header};
 use axum::response::{IntoResponse, Response};
-use lots_cases::{AttachmentSettings, Attachments, Cases, Directory};
+use lots_cases::{AttachmentSettings, Attachments, Cases, Directory, Sessions};
 use lots_core::Clock;
 use lots_core::deadline::DeadlineRules;
 use lots_handoff::Handoffs;
@@ -47,8 +47,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
     components(schemas(lots_hooks::webhooks::WebhookPayload, lots_hooks::webhooks::WebhookData)),
     security(("bearer" = [])),
     tags(
-        (name = "auth", description = "Logging in"),
-        (name = "directory", description = "Departments and users"),
+        (name = "auth", description = "Logging in, and changing your password"),
+        (name = "directory", description = "Departments, users and their sessions"),
         (name = "cases", description = "Cases (ärenden), their lifecycle, notes and history"),
         (name = "record", description = "The full case record: parties, premises, the decision and its legal basis, case types, attachments"),
         (name = "deadlines", description = "Statutory deadlines: supplement requests, the one extension, requests for a decision"),
@@ -87,11 +87,14 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::token))
         .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
         .routes(routes!(
             directory::list_departments,
             directory::create_department
         ))
         .routes(routes!(directory::list_users, directory::create_user))
+        .routes(routes!(directory::update_user))
+        .routes(routes!(directory::list_sessions, directory::end_sessions))
         .routes(routes!(cases::create_case, cases::list_cases))
         .routes(routes!(cases::get_case, cases::update_case))
         .routes(routes!(cases::transition_case))
@@ -225,6 +228,7 @@ impl AppState {
         }
         Ok(Self {
             directory: Directory::new(db.clone(), clock.clone()),
+            sessions: Sessions::new(db.clone(), clock.clone()),
             attachments,
             cases: cases.clone(),
             handoffs: Handoffs::new(db.clone(), clock.clone(), cases),

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use lots_cases::{Attachments, Cases, Directory};
+use lots_cases::{Attachments, Cases, Directory, Sessions};
 use lots_handoff::Handoffs;
 use lots_hooks::{Surveys, Webhooks};
 use lots_store::Db;
@@ -16,6 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub directory: Directory,
+    /// The web pages' logins.
+    pub sessions: Sessions,
     pub cases: Cases,
     pub attachments: Attachments,
     pub handoffs: Handoffs,

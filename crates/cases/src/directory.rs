@@ -1,5 +1,7 @@
-//! Departments and users: who works where, in what role, and checking their passwords.
-//! Passwords are hashed with argon2id on the blocking pool, never on the async runtime.
+//! Departments and users: who works where, in what role, checking their passwords, and
+//! changing them. Passwords are hashed with argon2id on the blocking pool, never on the async
+//! runtime. A change that should end a user's logins (a new password, deactivation, another role
+//! or department) revokes them in the same transaction (`sessions::revoke`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,7 +16,11 @@ use lots_store::entity::{app_user, department};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
+use crate::cases::present;
 use crate::error::{Problems, ServiceError, ServiceResult, is_unique_violation};
+use crate::password;
+pub use crate::password::MIN_PASSWORD_LEN;
+use crate::sessions::revoke;
 
 /// A department as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -50,7 +56,7 @@ pub struct NewDepartment {
 
 /// A user as the API shows it; never the password hash.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"id": 2, "username": "anna", "display_name": "Anna Lindqvist", "role": "officer", "department": "SBF"}))]
+#[schema(example = json!({"id": 2, "username": "anna", "display_name": "Anna Lindqvist", "role": "officer", "department": "SBF", "active": true}))]
 pub struct UserView {
     pub id: i64,
     pub username: String,
@@ -58,6 +64,15 @@ pub struct UserView {
     pub role: Role,
     /// The department's code; null for an admin without one.
     pub department: Option<String>,
+    /// An inactive user cannot log in.
+    pub active: bool,
+}
+
+/// A user who has just proved their password, and the token version their tokens carry.
+#[derive(Debug, Clone)]
+pub struct LoggedIn {
+    pub user: UserView,
+    pub token_version: i64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -66,14 +81,43 @@ pub struct UserView {
 pub struct NewUser {
     pub username: Option<String>,
     pub display_name: Option<String>,
-    /// At least 10 characters.
+    /// At least 12 characters and at most 1024 bytes; not the username, not a common password.
     pub password: Option<String>,
     pub role: Option<String>,
     /// Required for officers and managers.
     pub department: Option<String>,
 }
 
-pub const MIN_PASSWORD_LEN: usize = 10;
+/// `POST /api/v1/me/password`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"old_password": "the password I have now", "new_password": "a new and longer passphrase"}))]
+pub struct PasswordChange {
+    /// The caller's current password.
+    pub old_password: Option<String>,
+    /// At least 12 characters and at most 1024 bytes; not the username, not a common password,
+    /// not the current one.
+    pub new_password: Option<String>,
+}
+
+/// `PATCH /api/v1/users/{id}` (admin): only the fields present change. A new password,
+/// `active: false`, another role or another department ends the user's logins.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"active": false}))]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    /// At least 12 characters and at most 1024 bytes; not the username, not a common password.
+    pub password: Option<String>,
+    /// `false` deactivates the user (not yourself); `true` lets them log in again.
+    pub active: Option<bool>,
+    /// officer, manager or admin.
+    pub role: Option<String>,
+    /// A department code; `null` only for an admin.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub department: Option<Option<String>>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Directory {
@@ -223,18 +267,9 @@ impl Directory {
                 p.add("password", "is required");
                 None
             }
-            Some(pw) if pw.chars().count() < MIN_PASSWORD_LEN => {
-                p.add(
-                    "password",
-                    format!("must be at least {MIN_PASSWORD_LEN} characters"),
-                );
-                None
-            }
-            Some(pw) if pw.len() > 1024 => {
-                p.add("password", "must be at most 1024 bytes");
-                None
-            }
-            Some(pw) => Some(pw.to_string()),
+            Some(pw) => p
+                .check("password", password::check(pw, username.as_deref()))
+                .map(|()| pw.to_string()),
         };
         let role = match input.role.as_deref() {
             None => {
@@ -301,7 +336,7 @@ impl Directory {
 
     /// Checks a username and password. An unknown user, an inactive one and a wrong password
     /// all answer `BadCredentials`, after the same amount of hashing work.
-    pub async fn authenticate(&self, username: &str, password: &str) -> ServiceResult<UserView> {
+    pub async fn authenticate(&self, username: &str, password: &str) -> ServiceResult<LoggedIn> {
         let username = login_name(username);
         let user = if username.len() <= 64 {
             app_user::Entity::find()
@@ -319,19 +354,25 @@ impl Directory {
         match user {
             Some(u) if ok && u.active => {
                 let deps = self.departments().await?;
-                Ok(user_view(u, &deps))
+                let token_version = u.token_version;
+                Ok(LoggedIn {
+                    user: user_view(u, &deps),
+                    token_version,
+                })
             }
             _ => Err(ServiceError::BadCredentials),
         }
     }
 
-    /// The actor for a verified token's subject, if the user still exists, is active and still
-    /// has the role and department the token was issued for.
+    /// The actor for a verified token's subject, if the user still exists, is active, still
+    /// has the role and department the token was issued for, and has not had their tokens
+    /// revoked since (`token_version` is still the one the token carries).
     pub async fn actor_for(
         &self,
         user_id: i64,
         role: Role,
         department: Option<&str>,
+        token_version: i64,
     ) -> ServiceResult<Option<Actor>> {
         let Some(u) = app_user::Entity::find_by_id(user_id)
             .one(self.db.reader())
@@ -346,7 +387,11 @@ impl Directory {
                 .map(|d| d.code),
             None => None,
         };
-        if !u.active || u.role != role.as_str() || dep_code.as_deref() != department {
+        if !u.active
+            || u.token_version != token_version
+            || u.role != role.as_str()
+            || dep_code.as_deref() != department
+        {
             return Ok(None);
         }
         Ok(Some(Actor {
@@ -368,6 +413,200 @@ impl Directory {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
+
+    /// Changes the caller's own password. The current one must be given and right (a wrong one
+    /// is a failed login: see `is_wrong_password`), the new one must meet the policy and differ
+    /// from it. Then every web session of the caller ends and every token they hold stops
+    /// working, the one of this request too.
+    pub async fn change_password(&self, actor: &Actor, input: PasswordChange) -> ServiceResult<()> {
+        let user = app_user::Entity::find_by_id(actor.user_id)
+            .one(self.db.reader())
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        let mut p = Problems::default();
+        let old = input.old_password.filter(|pw| !pw.is_empty());
+        if old.is_none() {
+            p.add("old_password", "is required");
+        }
+        let new = match input.new_password.as_deref() {
+            None | Some("") => {
+                p.add("new_password", "is required");
+                None
+            }
+            Some(pw) => p
+                .check("new_password", password::check(pw, Some(&user.username)))
+                .map(|()| pw.to_string()),
+        };
+        if let Some(old) = &old {
+            if !verify_password(old.clone(), user.password_hash.clone()).await? {
+                p.add("old_password", WRONG_PASSWORD);
+            } else if new.as_deref() == Some(old.as_str()) {
+                p.add("new_password", "must differ from the current password");
+            }
+        }
+        p.finish()?;
+        let Some(new) = new else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+        let hash = hash_password(new).await?;
+        let tx = self.db.begin().await?;
+        app_user::ActiveModel {
+            id: Set(user.id),
+            password_hash: Set(hash),
+            ..Default::default()
+        }
+        .update(&tx)
+        .await?;
+        revoke(&tx, user.id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes a user (admin): display name, password, active, role, department. A new
+    /// password, deactivation, another role or another department ends the user's web sessions
+    /// and invalidates their tokens in the same transaction. An admin cannot deactivate
+    /// themselves.
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        patch: UserPatch,
+    ) -> ServiceResult<UserView> {
+        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
+            return Err(ServiceError::Forbidden(
+                "only an admin may change users".into(),
+            ));
+        }
+        let user = app_user::Entity::find_by_id(user_id)
+            .one(self.db.reader())
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        let change = self.validate_patch(actor, &user, patch).await?;
+        let revokes = change.password.is_some()
+            || change.active == Some(false)
+            || change.role.as_str() != user.role
+            || change.department_id != user.department_id;
+        let hash = match change.password {
+            Some(pw) => Some(hash_password(pw).await?),
+            None => None,
+        };
+        let mut model: app_user::ActiveModel = user.clone().into();
+        if let Some(name) = change.display_name {
+            model.display_name = Set(name);
+        }
+        if let Some(hash) = hash {
+            model.password_hash = Set(hash);
+        }
+        if let Some(active) = change.active {
+            model.active = Set(active);
+        }
+        if change.role.as_str() != user.role {
+            model.role = Set(change.role.as_str().to_string());
+        }
+        if change.department_id != user.department_id {
+            model.department_id = Set(change.department_id);
+        }
+        let tx = self.db.begin().await?;
+        if model.is_changed() {
+            model.update(&tx).await?;
+        }
+        if revokes {
+            revoke(&tx, user.id).await?;
+        }
+        tx.commit().await?;
+        self.user(user.id)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))
+    }
+
+    /// Checks a patch against the user it changes, naming every invalid field.
+    async fn validate_patch(
+        &self,
+        actor: &Actor,
+        user: &app_user::Model,
+        patch: UserPatch,
+    ) -> ServiceResult<ValidPatch> {
+        let current_role: Role = user
+            .role
+            .parse()
+            .map_err(|_| ServiceError::Internal(format!("user {} has an unknown role", user.id)))?;
+        let mut p = Problems::default();
+        let display_name = match patch.display_name.as_deref() {
+            Some(name) => p.text("display_name", Some(name), 1, 200),
+            None => None,
+        };
+        let password = patch.password.as_deref().and_then(|pw| {
+            p.check("password", password::check(pw, Some(&user.username)))
+                .map(|()| pw.to_string())
+        });
+        if patch.active == Some(false) && user.id == actor.user_id {
+            p.add(
+                "active",
+                "you cannot deactivate yourself; ask another admin to",
+            );
+        }
+        let role = match patch.role.as_deref() {
+            Some(r) => p.check("role", r.parse::<Role>()),
+            None => Some(current_role),
+        };
+        let department_id = match &patch.department {
+            None => Some(user.department_id),
+            Some(code) => match code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+                None => Some(None),
+                Some(code) => match self.department_by_code(code).await? {
+                    Some(d) => Some(Some(d.id)),
+                    None => {
+                        p.add(
+                            "department",
+                            format!(
+                                "no department has the code `{}`",
+                                code.chars().take(32).collect::<String>()
+                            ),
+                        );
+                        None
+                    }
+                },
+            },
+        };
+        let placement_changes =
+            patch.role.is_some() || patch.department.is_some() || patch.active == Some(true);
+        if placement_changes
+            && matches!(role, Some(Role::Officer | Role::Manager))
+            && department_id == Some(None)
+        {
+            p.add("department", "is required for officers and managers");
+        }
+        p.finish()?;
+        let (Some(role), Some(department_id)) = (role, department_id) else {
+            return Err(ServiceError::Internal("validated fields missing".into()));
+        };
+        Ok(ValidPatch {
+            display_name,
+            password,
+            active: patch.active,
+            role,
+            department_id,
+        })
+    }
+}
+
+/// A checked `UserPatch`: the user's role and department as they will be.
+struct ValidPatch {
+    display_name: Option<String>,
+    password: Option<String>,
+    active: Option<bool>,
+    role: Role,
+    department_id: Option<i64>,
+}
+
+/// What a wrong current password in `change_password` says.
+const WRONG_PASSWORD: &str = "is not your current password";
+
+/// Whether `e` says the current password given to `change_password` was wrong: a failed login,
+/// for the login throttle to count.
+pub fn is_wrong_password(e: &ServiceError) -> bool {
+    matches!(e, ServiceError::Validation(errors)
+        if errors.iter().any(|f| f.field == "old_password" && f.message == WRONG_PASSWORD))
 }
 
 fn user_view(u: app_user::Model, deps: &HashMap<i64, department::Model>) -> UserView {
@@ -380,6 +619,7 @@ fn user_view(u: app_user::Model, deps: &HashMap<i64, department::Model>) -> User
             .map(|d| d.code.clone()),
         username: u.username,
         display_name: u.display_name,
+        active: u.active,
     }
 }
 

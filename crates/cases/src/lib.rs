@@ -12,9 +12,11 @@ pub mod decisions;
 pub mod directory;
 pub mod error;
 pub mod import;
+pub mod password;
 pub mod record;
 pub mod redact;
 pub mod search;
+pub mod sessions;
 pub mod view;
 
 pub use attachments::{AttachmentSettings, AttachmentView, Attachments, NewAttachment};
@@ -23,7 +25,10 @@ pub use cases::{CasePatch, Cases, NewCase, NewNote, TransitionInput};
 pub use companies::{BundleCaseInput, BundleView, CompanyView, NewBundle};
 pub use deadlines::{NewDecisionRequest, NewExtension, NewSupplementRequest, SupplementView};
 pub use decisions::{DecisionCorrection, DecisionRecord, DecisionView, LegalBasisView};
-pub use directory::{DepartmentView, Directory, NewDepartment, NewUser, UserView};
+pub use directory::{
+    DepartmentView, Directory, LoggedIn, NewDepartment, NewUser, PasswordChange, UserPatch,
+    UserView,
+};
 pub use error::{FieldError, ServiceError, ServiceResult};
 pub use import::{CaseImportReport, ImportOptions};
 pub use record::{
@@ -31,4 +36,5 @@ pub use record::{
     PremisesPatch, PremisesView,
 };
 pub use search::CaseFilter;
+pub use sessions::{LiveSession, NewSession, SessionView, Sessions};
 pub use view::{CaseView, EventView, NoteView, Page};

@@ -1,8 +1,10 @@
-//! Logging in and who am I.
+//! Logging in, who am I, and changing my password.
 
 use axum::Json;
 use axum::extract::State;
-use lots_cases::{ServiceError, UserView};
+use axum::http::StatusCode;
+use lots_cases::directory::is_wrong_password;
+use lots_cases::{PasswordChange, ServiceError, UserView};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authenticated;
@@ -64,7 +66,7 @@ pub async fn token(
             req.password.as_deref().unwrap_or_default(),
         )
         .await;
-    let user = match user {
+    let login = match user {
         Ok(u) => u,
         Err(ServiceError::BadCredentials) => {
             state.logins.failed(username);
@@ -74,7 +76,9 @@ pub async fn token(
         Err(e) => return Err(e.into()),
     };
     state.logins.succeeded(username);
-    let access_token = state.jwt.issue(&user, state.directory.now())?;
+    let access_token = state
+        .jwt
+        .issue(&login.user, login.token_version, state.directory.now())?;
     Ok(Json(TokenResponse {
         access_token,
         token_type: "Bearer",
@@ -97,4 +101,40 @@ pub async fn me(
         .await?
         .ok_or_else(|| ApiError::unauthorized("log in again"))?;
     Ok(Json(user))
+}
+
+/// Change your own password. The current password is required and counts as a login attempt:
+/// a wrong one answers 422 naming `old_password` and counts toward the same lock-out as failed
+/// logins (after 10 within 15 minutes, 429). On success every web session of yours ends and
+/// every token of yours stops working, this request's too: log in again with the new password.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth",
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed; log in again: your tokens and web sessions have ended"),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`old_password` is missing or wrong, or `new_password` is missing, too short (under 12 characters), too long (over 1024 bytes), the username, a common password or the current one", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins or wrong current passwords for this user; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiJson(input): ApiJson<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    if let Err(wait) = state.logins.check(&actor.username) {
+        return Err(ApiError::too_many_requests(wait));
+    }
+    match state.directory.change_password(&actor, input).await {
+        Ok(()) => {
+            state.logins.succeeded(&actor.username);
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Err(e) => {
+            if is_wrong_password(&e) {
+                state.logins.failed(&actor.username);
+                tracing::info!("wrong current password in a password change");
+            }
+            Err(e.into())
+        }
+    }
 }

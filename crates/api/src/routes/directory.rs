@@ -1,13 +1,13 @@
-//! Departments and users.
+//! Departments, users, and ending users' sessions.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use lots_cases::{DepartmentView, NewDepartment, NewUser, UserView};
+use lots_cases::{DepartmentView, NewDepartment, NewUser, SessionView, UserPatch, UserView};
 
 use crate::auth::Authenticated;
 use crate::error::{ApiResult, Problem};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, Id};
 use crate::state::AppState;
 
 /// All departments.
@@ -73,4 +73,62 @@ pub async fn create_user(
         StatusCode::CREATED,
         Json(state.directory.create_user(&actor, input).await?),
     ))
+}
+
+/// Change a user (admin): display name, password, active, role, department. A new password,
+/// `active: false`, another role or another department ends the user's web sessions and
+/// invalidates their tokens at once. An admin cannot deactivate themselves.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "directory",
+    params(("id" = i64, Path, description = "The user id")),
+    request_body = UserPatch,
+    responses(
+        (status = 200, description = "The user as changed", body = UserView),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields: a password against the policy, an unknown role or department, an officer or manager without a department, deactivating yourself", body = Problem, content_type = "application/problem+json")))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Id(id): Id,
+    ApiJson(patch): ApiJson<UserPatch>,
+) -> ApiResult<Json<UserView>> {
+    Ok(Json(state.directory.update_user(&actor, id, patch).await?))
+}
+
+/// A user's live web sessions (admin): when each started and ends, when it was last used, and
+/// the browser; never a session's secret, only the start of its key.
+#[utoipa::path(get, path = "/api/v1/users/{id}/sessions", tag = "directory",
+    params(("id" = i64, Path, description = "The user id")),
+    responses(
+        (status = 200, description = "The user's live web sessions, newest first", body = [SessionView]),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<SessionView>>> {
+    Ok(Json(state.sessions.list(&actor, id).await?))
+}
+
+/// Log a user out everywhere (admin): every web session of theirs ends and every token of
+/// theirs stops working.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "directory",
+    params(("id" = i64, Path, description = "The user id")),
+    responses(
+        (status = 204, description = "Every session ended and every token revoked"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
+pub async fn end_sessions(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
+    state.sessions.end_all(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,6 +1,6 @@
 //! The web pages: server-rendered Swedish HTML for officers and managers, on the same service
-//! functions and `Actor` as the JSON API. A signed session cookie logs in; every form carries the
-//! session's CSRF token. Not part of the OpenAPI document.
+//! functions and `Actor` as the JSON API. A signed cookie naming a server-side session logs in;
+//! every form carries the session's CSRF token. Not part of the OpenAPI document.
 
 pub mod cases;
 pub mod coordination;
@@ -95,24 +95,24 @@ impl FromRequestParts<AppState> for WebUser {
     }
 }
 
-/// The logged-in user behind the session cookie in `headers`, if any.
+/// The logged-in user behind the session cookie in `headers`, if any: the session's row must
+/// exist, not have expired, and belong to an active user.
 pub async fn resolve(headers: &HeaderMap, state: &AppState) -> Option<WebUser> {
-    let session = session::session(headers, state)?;
-    let actor = session::actor(&session, state).await?;
-    let user = state.directory.user(actor.user_id).await.ok().flatten();
+    let live = session::live(headers, state).await?;
     let viewer = Viewer {
-        username: actor.username.clone(),
-        display_name: user
-            .as_ref()
-            .map_or_else(|| actor.username.clone(), |u| u.display_name.clone()),
-        role: actor.role,
-        department: session.department.clone(),
-        csrf: session.csrf.clone(),
+        username: live.actor.username.clone(),
+        display_name: live.display_name,
+        role: live.actor.role,
+        department: live.department,
+        csrf: live.csrf.clone(),
     };
     Some(WebUser {
-        actor,
+        actor: live.actor,
         viewer,
-        session,
+        session: Session {
+            id: live.id,
+            csrf: live.csrf,
+        },
     })
 }
 
@@ -166,7 +166,7 @@ impl FromRequest<AppState> for WebForm {
         let user = WebUser::from_request_parts(&mut parts, state).await?;
         let req = Request::from_parts(parts, body);
         let fields = read_form(req, state).await?;
-        if !csrf_matches(fields.get("csrf").map(String::as_str), &user.session) {
+        if !csrf_matches(fields.get("csrf").map(String::as_str), &user.session.csrf) {
             return Err(csrf_refused(Some(&user.viewer)));
         }
         Ok(WebForm { user, fields })
@@ -210,9 +210,9 @@ async fn read_form(req: Request, state: &AppState) -> Result<HashMap<String, Str
 }
 
 /// Compares in constant time, so the token cannot be guessed byte by byte.
-fn csrf_matches(posted: Option<&str>, session: &Session) -> bool {
+fn csrf_matches(posted: Option<&str>, expected: &str) -> bool {
     let Some(posted) = posted else { return false };
-    let (a, b) = (posted.as_bytes(), session.csrf.as_bytes());
+    let (a, b) = (posted.as_bytes(), expected.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -333,13 +333,13 @@ async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Respon
         return see_other("/");
     }
     let now = state.clock.now();
-    match session::session(&headers, &state).filter(|s| s.user_id == 0) {
+    match session::anonymous(&headers, &state) {
         Some(s) => login_page(StatusCode::OK, &s.csrf, "", None),
         None => {
-            let s = state.session.new_session(None, now);
+            let s = state.session.new_anonymous(now);
             with_cookie(
                 login_page(StatusCode::OK, &s.csrf, "", None),
-                state.session.set_cookie(&s, now),
+                state.session.set_anonymous_cookie(&s, now),
             )
         }
     }
@@ -347,7 +347,12 @@ async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Respon
 
 async fn login(State(state): State<AppState>, req: Request) -> Response {
     let now = state.clock.now();
-    let current = session::session(req.headers(), &state);
+    let current = session::anonymous(req.headers(), &state);
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let fields = match read_form(req, &state).await {
         Ok(f) => f,
         Err(r) => return r,
@@ -355,7 +360,7 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
     let Some(current) = current else {
         return csrf_refused(None);
     };
-    if !csrf_matches(fields.get("csrf").map(String::as_str), &current) {
+    if !csrf_matches(fields.get("csrf").map(String::as_str), &current.csrf) {
         return csrf_refused(None);
     }
     let username = fields
@@ -379,14 +384,22 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
             Some("För många misslyckade inloggningar. Vänta en stund och försök igen."),
         );
     }
-    match state.directory.authenticate(&username, &password).await {
-        Ok(user) => {
+    let ttl = chrono::Duration::seconds(session::TTL_SECONDS);
+    let started = match state.directory.authenticate(&username, &password).await {
+        Ok(login) => {
             state.logins.succeeded(&username);
-            let s = state
-                .session
-                .new_session(Some((user.id, user.role, user.department.clone())), now);
-            with_cookie(see_other("/"), state.session.set_cookie(&s, now))
+            state
+                .sessions
+                .start(login.user.id, user_agent.as_deref(), ttl)
+                .await
         }
+        Err(e) => Err(e),
+    };
+    match started {
+        Ok(s) => with_cookie(
+            see_other("/"),
+            state.session.set_login_cookie(&s.secret, s.expires_at, now),
+        ),
         Err(ServiceError::BadCredentials) => {
             state.logins.failed(&username);
             login_page(
@@ -408,9 +421,18 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
     }
 }
 
-/// Logs out: the cookie is cleared (the form's CSRF token proves the user meant it).
+/// Logs out: the session's row is deleted, so the cookie (and any copy of it) stops working at
+/// once, and the browser's cookie is cleared. The form's CSRF token proves the user meant it.
 async fn logout(State(state): State<AppState>, form: WebForm) -> Response {
-    let _ = form.user;
+    if let Err(e) = state.sessions.end(&form.user.session.id).await {
+        tracing::error!(error = %e, "cannot end a web session");
+        return html::message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Något gick fel",
+            "Utloggningen gick inte att genomföra just nu. Försök igen om en stund.",
+            Some(&form.user.viewer),
+        );
+    }
     with_cookie(see_other("/logga-in"), state.session.clear_cookie())
 }
 

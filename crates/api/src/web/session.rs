@@ -1,21 +1,28 @@
-//! The web pages' session: a cookie signed with HMAC-SHA256 under a key derived from the token
-//! secret (so every process sharing the database accepts it; no session table, no in-process
-//! state), holding the user, their role and department, an expiry and a CSRF nonce. The nonce is
-//! also put in every form as a hidden field and checked on every POST.
+//! The web pages' session. The browser holds a cookie signed with HMAC-SHA256 under a key
+//! derived from the token secret (so every process sharing the database accepts it). Before
+//! logging in it carries the login form's CSRF nonce and its expiry; after, only the random
+//! secret of a `web_session` row, which holds the user, the expiry and the CSRF token. A login is
+//! valid only while its row exists, has not expired and its user is active: logging out, a
+//! password change or an admin deletes the row and the cookie stops working at once, copies
+//! included. The CSRF token is also put in every form as a hidden field and checked on every
+//! POST.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use lots_core::{Actor, Role, Secret};
+use lots_cases::LiveSession;
+use lots_core::{Actor, Secret};
 use sha2::Sha256;
 
 use crate::state::AppState;
 
 pub const COOKIE: &str = "lots_session";
 /// How long a login lasts.
-const TTL_SECONDS: i64 = 8 * 3600;
+pub const TTL_SECONDS: i64 = 8 * 3600;
+/// What a login cookie's payload starts with (an anonymous one starts with the user id 0).
+const LOGIN_TAG: &str = "s|";
 /// How long an anonymous session (the login form's CSRF nonce) lasts.
 const ANON_TTL_SECONDS: i64 = 3600;
 
@@ -33,14 +40,37 @@ impl std::fmt::Debug for SessionKey {
     }
 }
 
-/// A verified session cookie.
+/// What a verified session cookie holds.
+#[derive(Clone, PartialEq, Eq)]
+pub enum CookieValue {
+    /// Before logging in: the login form's CSRF nonce, until `expires`.
+    Anonymous(Anonymous),
+    /// A login: the secret of a `web_session` row (which holds the user, the expiry and the
+    /// CSRF token). Only the row makes it valid: logging out deletes it.
+    Login(String),
+}
+
+impl std::fmt::Debug for CookieValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CookieValue::Anonymous(a) => f.debug_tuple("Anonymous").field(a).finish(),
+            CookieValue::Login(_) => f.write_str("Login(***)"),
+        }
+    }
+}
+
+/// The session of someone not logged in: a CSRF nonce for the login form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anonymous {
+    pub expires: i64,
+    pub csrf: String,
+}
+
+/// A logged-in session, as its `web_session` row says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    /// 0 before logging in.
-    pub user_id: i64,
-    pub role: Option<Role>,
-    pub department: Option<String>,
-    pub expires: i64,
+    /// The row's key (the SHA-256 of the cookie's secret).
+    pub id: String,
     /// The CSRF token every form of this session carries.
     pub csrf: String,
 }
@@ -65,78 +95,71 @@ impl SessionKey {
         mac.finalize().into_bytes().to_vec()
     }
 
-    fn encode(&self, s: &Session) -> String {
-        let payload = format!(
-            "{}|{}|{}|{}|{}",
-            s.user_id,
-            s.role.map_or("", |r| r.as_str()),
-            s.department.as_deref().unwrap_or(""),
-            s.expires,
-            s.csrf
-        );
+    fn encode(&self, v: &CookieValue) -> String {
+        let payload = match v {
+            // The anonymous format is the one from before server-side sessions: user 0, no role,
+            // no department.
+            CookieValue::Anonymous(a) => format!("0|||{}|{}", a.expires, a.csrf),
+            CookieValue::Login(secret) => format!("{LOGIN_TAG}{secret}"),
+        };
         let body = URL_SAFE_NO_PAD.encode(payload.as_bytes());
         let sig = URL_SAFE_NO_PAD.encode(self.mac(&body));
         format!("{body}.{sig}")
     }
 
-    /// The session in `value`, if its signature holds and it has not expired.
-    pub fn decode(&self, value: &str, now: DateTime<Utc>) -> Option<Session> {
+    /// The value in `value`, if its signature holds (and, for an anonymous one, it has not
+    /// expired). A login cookie of the old, stateless kind (user, role, department in the
+    /// cookie) is refused: there is no row behind it.
+    pub fn decode(&self, value: &str, now: DateTime<Utc>) -> Option<CookieValue> {
         let (body, sig) = value.split_once('.')?;
         let sig = URL_SAFE_NO_PAD.decode(sig).ok()?;
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).ok()?;
         mac.update(body.as_bytes());
         mac.verify_slice(&sig).ok()?;
         let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(body).ok()?).ok()?;
+        if let Some(secret) = payload.strip_prefix(LOGIN_TAG) {
+            return (!secret.is_empty() && secret.len() <= 64)
+                .then(|| CookieValue::Login(secret.to_string()));
+        }
         let mut parts = payload.split('|');
-        let user_id = parts.next()?.parse().ok()?;
-        let role = match parts.next()? {
-            "" => None,
-            r => Some(r.parse().ok()?),
-        };
-        let department = Some(parts.next()?.to_string()).filter(|d| !d.is_empty());
-        let expires: i64 = parts.next()?.parse().ok()?;
-        let csrf = parts.next()?.to_string();
-        if expires <= now.timestamp() || csrf.is_empty() {
+        let (user, role, department) = (parts.next()?, parts.next()?, parts.next()?);
+        if user != "0" || !role.is_empty() || !department.is_empty() {
             return None;
         }
-        Some(Session {
-            user_id,
-            role,
-            department,
-            expires,
-            csrf,
-        })
+        let expires: i64 = parts.next()?.parse().ok()?;
+        let csrf = parts.next()?.to_string();
+        if expires <= now.timestamp() || csrf.is_empty() || parts.next().is_some() {
+            return None;
+        }
+        Some(CookieValue::Anonymous(Anonymous { expires, csrf }))
     }
 
-    /// A new session for `actor` (or an anonymous one), with a fresh CSRF nonce.
-    pub fn new_session(
-        &self,
-        user: Option<(i64, Role, Option<String>)>,
-        now: DateTime<Utc>,
-    ) -> Session {
-        let csrf = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>());
-        match user {
-            Some((user_id, role, department)) => Session {
-                user_id,
-                role: Some(role),
-                department,
-                expires: now.timestamp() + TTL_SECONDS,
-                csrf,
-            },
-            None => Session {
-                user_id: 0,
-                role: None,
-                department: None,
-                expires: now.timestamp() + ANON_TTL_SECONDS,
-                csrf,
-            },
+    /// A new anonymous session with a fresh CSRF nonce.
+    pub fn new_anonymous(&self, now: DateTime<Utc>) -> Anonymous {
+        Anonymous {
+            expires: now.timestamp() + ANON_TTL_SECONDS,
+            csrf: URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>()),
         }
     }
 
-    /// The `Set-Cookie` value that stores `s`.
-    pub fn set_cookie(&self, s: &Session, now: DateTime<Utc>) -> HeaderValue {
-        let max_age = (s.expires - now.timestamp()).max(0);
-        self.cookie_header(&self.encode(s), max_age)
+    /// The `Set-Cookie` value that stores an anonymous session.
+    pub fn set_anonymous_cookie(&self, a: &Anonymous, now: DateTime<Utc>) -> HeaderValue {
+        let max_age = (a.expires - now.timestamp()).max(0);
+        self.cookie_header(&self.encode(&CookieValue::Anonymous(a.clone())), max_age)
+    }
+
+    /// The `Set-Cookie` value that stores a login's secret until `expires_at`.
+    pub fn set_login_cookie(
+        &self,
+        secret: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> HeaderValue {
+        let max_age = (expires_at - now).num_seconds().max(0);
+        self.cookie_header(
+            &self.encode(&CookieValue::Login(secret.to_string())),
+            max_age,
+        )
     }
 
     /// The `Set-Cookie` value that removes the session.
@@ -170,26 +193,39 @@ pub fn cookie_value(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value)
 }
 
-/// The session the request carries, if valid.
-pub fn session(headers: &HeaderMap, state: &AppState) -> Option<Session> {
+/// The verified session cookie the request carries, if any.
+pub fn cookie(headers: &HeaderMap, state: &AppState) -> Option<CookieValue> {
     state
         .session
         .decode(cookie_value(headers)?, state.clock.now())
 }
 
-/// The logged-in actor behind `session`, checked against the directory on every request (a
-/// deactivated user, or one whose role or department changed, is logged out).
-pub async fn actor(session: &Session, state: &AppState) -> Option<Actor> {
-    let role = session.role?;
-    if session.user_id <= 0 {
-        return None;
+/// The anonymous session (the login form's) the request carries, if any.
+pub fn anonymous(headers: &HeaderMap, state: &AppState) -> Option<Anonymous> {
+    match cookie(headers, state)? {
+        CookieValue::Anonymous(a) => Some(a),
+        CookieValue::Login(_) => None,
     }
-    state
-        .directory
-        .actor_for(session.user_id, role, session.department.as_deref())
-        .await
-        .ok()
-        .flatten()
+}
+
+/// The live login behind the request's cookie: its row exists, has not expired and its user is
+/// active, and the actor is built from the user as they are now.
+pub async fn live(headers: &HeaderMap, state: &AppState) -> Option<LiveSession> {
+    let CookieValue::Login(secret) = cookie(headers, state)? else {
+        return None;
+    };
+    match state.sessions.resolve(&secret).await {
+        Ok(live) => live,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot look up a web session");
+            None
+        }
+    }
+}
+
+/// The logged-in actor behind the request's cookie, if any.
+pub async fn actor(headers: &HeaderMap, state: &AppState) -> Option<Actor> {
+    live(headers, state).await.map(|s| s.actor)
 }
 
 #[cfg(test)]
@@ -200,25 +236,41 @@ mod tests {
     fn a_cookie_round_trips_and_a_tampered_one_is_refused() {
         let key = SessionKey::derive(&Secret::new("k".repeat(40)), false);
         let now = Utc::now();
-        let s = key.new_session(Some((7, Role::Officer, Some("SBF".into()))), now);
-        let v = key.encode(&s);
-        assert_eq!(key.decode(&v, now), Some(s.clone()));
+        let login = CookieValue::Login("c2VjcmV0".into());
+        let v = key.encode(&login);
+        assert_eq!(key.decode(&v, now), Some(login));
+        let anon = CookieValue::Anonymous(key.new_anonymous(now));
+        let a = key.encode(&anon);
+        assert_eq!(key.decode(&a, now), Some(anon.clone()));
         let (body, sig) = v.split_once('.').unwrap_or_default();
-        let forged_body = URL_SAFE_NO_PAD.encode(format!("1|admin||{}|{}", s.expires, s.csrf));
+        let forged_body = URL_SAFE_NO_PAD.encode("s|another-secret");
         assert_eq!(key.decode(&format!("{forged_body}.{sig}"), now), None);
         assert_eq!(key.decode(&format!("{body}.AAAA"), now), None);
-        let later = now + chrono::Duration::seconds(TTL_SECONDS + 1);
-        assert_eq!(key.decode(&v, later), None);
+        let later = now + chrono::Duration::seconds(ANON_TTL_SECONDS + 1);
+        assert_eq!(key.decode(&a, later), None);
         let other = SessionKey::derive(&Secret::new("x".repeat(40)), false);
         assert_eq!(other.decode(&v, now), None);
     }
 
     #[test]
+    fn a_stateless_login_cookie_from_before_is_refused_even_when_signed() {
+        let key = SessionKey::derive(&Secret::new("k".repeat(40)), false);
+        let now = Utc::now();
+        let exp = now.timestamp() + 3600;
+        let body = URL_SAFE_NO_PAD.encode(format!("7|officer|SBF|{exp}|nonce"));
+        let sig = URL_SAFE_NO_PAD.encode(key.mac(&body));
+        assert_eq!(key.decode(&format!("{body}.{sig}"), now), None);
+    }
+
+    #[test]
     fn the_cookie_is_http_only_strict_and_secure_over_https() {
         let key = SessionKey::derive(&Secret::new("k".repeat(40)), true);
-        let s = key.new_session(None, Utc::now());
-        let h = key.set_cookie(&s, Utc::now());
+        let now = Utc::now();
+        let h = key.set_anonymous_cookie(&key.new_anonymous(now), now);
         let h = h.to_str().unwrap_or_default();
         assert!(h.contains("HttpOnly") && h.contains("SameSite=Strict") && h.contains("Secure"));
+        let h = key.set_login_cookie("c2VjcmV0", now + chrono::Duration::hours(8), now);
+        let h = h.to_str().unwrap_or_default();
+        assert!(h.contains("Max-Age=28800") && h.contains("HttpOnly") && h.contains("Secure"));
     }
 }

@@ -15,6 +15,8 @@ pub struct Model {
     pub department_id: Option<i64>,
     pub active: bool,
     pub created_at: DateTimeUtc,
+    /// Carried by every access token as `ver`; bumped to invalidate the user's tokens.
+    pub token_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

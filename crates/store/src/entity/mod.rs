@@ -22,6 +22,7 @@ pub mod setting;
 pub mod supplement_request;
 pub mod survey_invitation;
 pub mod survey_response;
+pub mod web_session;
 pub mod webhook_attempt;
 pub mod webhook_delivery;
 pub mod webhook_subscription;
