@@ -562,3 +562,102 @@ async fn a_case_does_not_exist_for_a_department_without_a_tie() {
     let r = app.get("/api/v1/cases?limit=500", Some(&nils)).await;
     assert_eq!(r.body["items"], json!([]));
 }
+
+/// Every text of a confidential case's history is hidden from those who may not see it: an
+/// FL 12 § request's note, a document's name and hash (which would confirm a guess of its
+/// content), a supplement request's message.
+#[tokio::test]
+async fn a_confidential_cases_history_hides_every_text_and_hash() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let omar = app.token("omar").await;
+    let root = app.token("root").await;
+    let received = (chrono::Utc::now() - chrono::Duration::days(200)).to_rfc3339();
+    let id = confidential_case(&app, &anna, json!({"received_at": received})).await;
+    handoff(&app, &anna, id, "contact", "Till kännedom").await;
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{id}/decision-requests"),
+            Some(&anna),
+            &json!({"note": SECRET}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let pdf = format!("%PDF-1.7\n% {SECRET}\n%%EOF");
+    let boundary = "lots-access-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\nsupplement\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"skyddad-adress.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n{pdf}\r\n--{boundary}--\r\n"
+    );
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/cases/{id}/attachments")))
+        .bearer_auth(&anna)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let sha: Value = r.json().await.unwrap();
+    let sha = sha["sha256"].as_str().unwrap().to_string();
+    let own = app
+        .get(&format!("/api/v1/cases/{id}/events"), Some(&anna))
+        .await;
+    assert!(own.text.contains(SECRET) && own.text.contains(&sha));
+    for token in [&omar, &root] {
+        let r = app
+            .get(&format!("/api/v1/cases/{id}/events"), Some(token))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        for hidden in [SECRET, sha.as_str(), "skyddad-adress.pdf", SECRET_TITLE] {
+            assert!(!r.text.contains(hidden), "`{hidden}` in {}", r.text);
+        }
+    }
+}
+
+/// A sole trader's organisation number is a personnummer: a department that reads the case
+/// through a handoff gets it masked, in the case, its history and the company view alike.
+#[tokio::test]
+async fn a_sole_traders_personnummer_is_masked_for_other_departments() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let omar = app.token("omar").await;
+    let id = app
+        .create_case(
+            &anna,
+            json!({"org_number": "811218-9876", "company_name": "Per Perssons Måleri"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    handoff(&app, &anna, id, "consultation", "Yttrande önskas").await;
+    let own = app.get(&format!("/api/v1/cases/{id}"), Some(&anna)).await;
+    assert_eq!(own.body["company_name"], "Per Perssons Måleri");
+    let r = app.get(&format!("/api/v1/cases/{id}"), Some(&omar)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["org_number"], "811218-****");
+    assert_eq!(r.body["company_name"], "[personuppgift]");
+    let r = app
+        .get(&format!("/api/v1/cases/{id}/events"), Some(&omar))
+        .await;
+    assert!(
+        !r.text.contains("9876") && !r.text.contains("Per Persson"),
+        "{}",
+        r.text
+    );
+    let r = app.get("/api/v1/companies/811218-9876", Some(&omar)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let full = r.body["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["access"] == "full")
+        .cloned()
+        .unwrap();
+    assert_eq!(full["case"]["org_number"], "811218-****", "{}", r.text);
+}

@@ -274,35 +274,7 @@ impl Attachments {
             p.add("file", "is empty");
         }
         p.finish()?;
-        let sniffed = sniff(&upload.head).ok_or_else(|| {
-            UploadError::UnsupportedType(format!(
-                "the content of `{name}` is none of the accepted types (PDF, PNG, JPEG, GIF, TIFF, ZIP, DOCX, XLSX, ODT, DWG, plain text)"
-            ))
-        })?;
-        let declared = input
-            .declared_type
-            .as_deref()
-            .map(normalise_content_type)
-            .filter(|t| t != "application/octet-stream" && !t.is_empty());
-        if let Some(d) = &declared
-            && !content_matches(d, sniffed)
-        {
-            return Err(ServiceError::invalid(
-                "file",
-                format!("is declared as {d} but its content is {sniffed}"),
-            )
-            .into());
-        }
-        if let Some(by_name) = type_of_extension(&name)
-            && !content_matches(by_name, sniffed)
-        {
-            return Err(ServiceError::invalid(
-                "file",
-                format!("is named `{name}` ({by_name}) but its content is {sniffed}"),
-            )
-            .into());
-        }
-        let content_type = declared.unwrap_or_else(|| sniffed.to_string());
+        let content_type = checked_type(&name, &upload.head, input.declared_type.as_deref())?;
         let sha = hex(&upload.hasher.clone().finalize());
         let (Some(category), size) = (category, upload.size as i64) else {
             return Err(ServiceError::Internal("validated fields missing".into()).into());
@@ -490,6 +462,38 @@ impl Attachments {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The content type of an upload named `name` whose first bytes are `head`: what its bytes are,
+/// which must agree with the declared type and the file name's extension.
+fn checked_type(name: &str, head: &[u8], declared: Option<&str>) -> Result<String, UploadError> {
+    let sniffed = sniff(head).ok_or_else(|| {
+            UploadError::UnsupportedType(format!(
+                "the content of `{name}` is none of the accepted types (PDF, PNG, JPEG, GIF, TIFF, ZIP, DOCX, XLSX, ODT, DWG, plain text)"
+            ))
+        })?;
+    let declared = declared
+        .map(normalise_content_type)
+        .filter(|t| t != "application/octet-stream" && !t.is_empty());
+    if let Some(d) = &declared
+        && !content_matches(d, sniffed)
+    {
+        return Err(ServiceError::invalid(
+            "file",
+            format!("is declared as {d} but its content is {sniffed}"),
+        )
+        .into());
+    }
+    if let Some(by_name) = type_of_extension(name)
+        && !content_matches(by_name, sniffed)
+    {
+        return Err(ServiceError::invalid(
+            "file",
+            format!("is named `{name}` ({by_name}) but its content is {sniffed}"),
+        )
+        .into());
+    }
+    Ok(declared.unwrap_or_else(|| sniffed.to_string()))
 }
 
 /// A file name without a path, control characters or quotes, at most 255 characters.

@@ -476,29 +476,13 @@ impl Cases {
             );
             model.description = Set(d);
         }
-        if let Some(new_assignee) = &patch.assignee {
-            let mut p = Problems::default();
-            let user = match new_assignee.as_deref() {
-                Some(name) => self.assignable(&mut p, name, case.department_id).await?,
-                None => None,
-            };
-            p.finish()?;
-            let new_id = user.as_ref().map(|u| u.id);
-            if new_id != case.assignee_id {
-                check_may_assign(&case.access, actor, case.assignee_id, new_id)?;
-                let old = match case.assignee_id {
-                    Some(uid) => app_user::Entity::find_by_id(uid)
-                        .one(&tx)
-                        .await?
-                        .map(|u| u.username),
-                    None => None,
-                };
-                changes.insert(
-                    "assignee".into(),
-                    json!({"from": old, "to": user.as_ref().map(|u| &u.username)}),
-                );
-                model.assignee_id = Set(new_id);
-            }
+        if let Some(new_assignee) = &patch.assignee
+            && let Some((new_id, change)) = self
+                .reassignment(&tx, actor, &case, new_assignee.as_deref())
+                .await?
+        {
+            changes.insert("assignee".into(), change);
+            model.assignee_id = Set(new_id);
         }
         if let Some(pr) = priority.filter(|pr| pr.as_str() != case.priority) {
             changes.insert("priority".into(), json!({"from": case.priority, "to": pr}));
@@ -540,6 +524,37 @@ impl Cases {
         .await?;
         tx.commit().await?;
         self.view_owned(actor, updated).await
+    }
+
+    /// The new assignee of `case` and the change as `{from, to}` usernames, if it changes and
+    /// the caller may make that change.
+    async fn reassignment(
+        &self,
+        tx: &DatabaseTransaction,
+        actor: &Actor,
+        case: &crate::access::Granted,
+        name: Option<&str>,
+    ) -> ServiceResult<Option<(Option<i64>, serde_json::Value)>> {
+        let mut p = Problems::default();
+        let user = match name {
+            Some(name) => self.assignable(&mut p, name, case.department_id).await?,
+            None => None,
+        };
+        p.finish()?;
+        let new_id = user.as_ref().map(|u| u.id);
+        if new_id == case.assignee_id {
+            return Ok(None);
+        }
+        check_may_assign(&case.access, actor, case.assignee_id, new_id)?;
+        let old = match case.assignee_id {
+            Some(uid) => app_user::Entity::find_by_id(uid)
+                .one(tx)
+                .await?
+                .map(|u| u.username),
+            None => None,
+        };
+        let change = json!({"from": old, "to": user.as_ref().map(|u| &u.username)});
+        Ok(Some((new_id, change)))
     }
 
     pub async fn transition(

@@ -20,6 +20,7 @@ use serde_json::json;
 
 use crate::cases::Cases;
 use crate::error::{Problems, ServiceError, ServiceResult, is_unique_violation};
+use crate::redact::Redact;
 use crate::view::{CaseView, Lookups};
 
 /// The condition that keeps a list of bundles to those the caller may see: the same rule as
@@ -214,12 +215,15 @@ impl Cases {
             .map(|c| {
                 let id = c.id;
                 // A confidential case is always only summarised here, whoever asks.
-                if access.get(&id).is_some_and(|a| a.read) && c.confidential_statute.is_none() {
+                let readable = access.get(&id).copied().filter(|a| a.read);
+                if let Some(a) = readable.filter(|_| c.confidential_statute.is_none()) {
                     let deadline = self.deadline_view(&c);
+                    let mut case = lookups.case(c, deadline);
+                    case.redact(&a);
                     (
                         id,
                         CompanyCase::Full {
-                            case: Box::new(lookups.case(c, deadline)),
+                            case: Box::new(case),
                         },
                     )
                 } else {

@@ -345,80 +345,48 @@ impl Cases {
             .order_by_desc(case_decision::Column::Id)
             .one(&tx)
             .await?;
-        let (prev_outcome, prev_basis, prev_text, prev_from, prev_to, prev_id) = match &previous {
-            Some(d) => (
-                d.outcome.clone(),
-                d.legal_basis.clone(),
-                d.text.clone(),
-                d.valid_from,
-                d.valid_to,
-                Some(d.id),
-            ),
-            None => (
-                case.decision.clone().unwrap_or_default(),
-                json!([]),
-                String::new(),
-                None,
-                None,
-                None,
-            ),
-        };
-        let new_outcome = outcome.map_or(prev_outcome.clone(), |o| o.as_str().to_string());
-        let new_basis = legal_basis
-            .as_deref()
-            .map_or(prev_basis.clone(), legal_basis_json);
-        let new_text = text.unwrap_or_else(|| prev_text.clone());
-        let new_from = if input.valid_from.is_some() {
-            valid_from
-        } else {
-            prev_from
-        };
-        let new_to = if input.valid_to.is_some() {
-            valid_to
-        } else {
-            prev_to
+        let prev_id = previous.as_ref().map(|d| d.id);
+        let prev = DecisionFields::in_force(previous.as_ref(), &case);
+        let new = DecisionFields {
+            outcome: outcome.map_or(prev.outcome.clone(), |o| o.as_str().to_string()),
+            basis: legal_basis
+                .as_deref()
+                .map_or(prev.basis.clone(), legal_basis_json),
+            text: text.unwrap_or_else(|| prev.text.clone()),
+            valid_from: if input.valid_from.is_some() {
+                valid_from
+            } else {
+                prev.valid_from
+            },
+            valid_to: if input.valid_to.is_some() {
+                valid_to
+            } else {
+                prev.valid_to
+            },
         };
         let mut p = Problems::default();
-        check_validity(&mut p, new_outcome.parse().ok(), new_from, new_to);
+        check_validity(
+            &mut p,
+            new.outcome.parse().ok(),
+            new.valid_from,
+            new.valid_to,
+        );
         p.finish()?;
-        let mut changes = serde_json::Map::new();
-        if new_outcome != prev_outcome {
-            changes.insert(
-                "outcome".into(),
-                json!({"from": prev_outcome, "to": new_outcome}),
-            );
-        }
-        if new_basis != prev_basis {
-            changes.insert(
-                "legal_basis".into(),
-                json!({"from": prev_basis, "to": new_basis}),
-            );
-        }
-        if new_text != prev_text {
-            changes.insert("text".into(), json!({"from": prev_text, "to": new_text}));
-        }
-        if new_from != prev_from {
-            changes.insert(
-                "valid_from".into(),
-                json!({"from": prev_from, "to": new_from}),
-            );
-        }
-        if new_to != prev_to {
-            changes.insert("valid_to".into(), json!({"from": prev_to, "to": new_to}));
-        }
+        let changes = prev.changes_to(&new);
         if changes.is_empty() {
             return Err(ServiceError::invalid(
                 "body",
                 "the correction changes nothing in the decision in force",
             ));
         }
+        let (prev_outcome, new_outcome) = (prev.outcome, new.outcome.clone());
         let row = case_decision::ActiveModel {
             case_id: Set(case.id),
-            outcome: Set(new_outcome.clone()),
-            legal_basis: Set(new_basis),
-            text: Set(new_text),
-            valid_from: Set(new_from),
-            valid_to: Set(new_to),
+            outcome: Set(new.outcome),
+            legal_basis: Set(new.basis),
+            text: Set(new.text),
+            valid_from: Set(new.valid_from),
+            valid_to: Set(new.valid_to),
             decided_by: Set(actor.user_id),
             decided_at: Set(now),
             corrects_id: Set(prev_id),
@@ -442,5 +410,53 @@ impl Cases {
         .await?;
         tx.commit().await?;
         self.decision(actor, id).await
+    }
+}
+
+/// What a decision says: the fields a correction may change.
+struct DecisionFields {
+    outcome: String,
+    basis: serde_json::Value,
+    text: String,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+}
+
+impl DecisionFields {
+    /// The decision in force: the latest registered one, or (for a case decided before
+    /// decisions were registered) the case's outcome with no legal basis or text.
+    fn in_force(previous: Option<&case_decision::Model>, case: &case_record::Model) -> Self {
+        match previous {
+            Some(d) => Self {
+                outcome: d.outcome.clone(),
+                basis: d.legal_basis.clone(),
+                text: d.text.clone(),
+                valid_from: d.valid_from,
+                valid_to: d.valid_to,
+            },
+            None => Self {
+                outcome: case.decision.clone().unwrap_or_default(),
+                basis: json!([]),
+                text: String::new(),
+                valid_from: None,
+                valid_to: None,
+            },
+        }
+    }
+
+    /// Each field that differs in `new`, as `{from, to}`.
+    fn changes_to(&self, new: &Self) -> serde_json::Map<String, serde_json::Value> {
+        let mut changes = serde_json::Map::new();
+        let mut note = |field: &str, from: serde_json::Value, to: serde_json::Value| {
+            if from != to {
+                changes.insert(field.into(), json!({"from": from, "to": to}));
+            }
+        };
+        note("outcome", json!(self.outcome), json!(new.outcome));
+        note("legal_basis", self.basis.clone(), new.basis.clone());
+        note("text", json!(self.text), json!(new.text));
+        note("valid_from", json!(self.valid_from), json!(new.valid_from));
+        note("valid_to", json!(self.valid_to), json!(new.valid_to));
+        changes
     }
 }

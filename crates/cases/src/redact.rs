@@ -148,7 +148,7 @@ fn mask_personal_number(n: &str) -> String {
 /// The keys of an event's data that hold personal data.
 const PERSONAL_KEYS: [&str; 4] = ["personal_number", "email", "phone", "address"];
 /// The keys of an event's data that hold a case's or record's content.
-const CONTENT_KEYS: [&str; 9] = [
+const CONTENT_KEYS: [&str; 14] = [
     "title",
     "description",
     "text",
@@ -158,6 +158,13 @@ const CONTENT_KEYS: [&str; 9] = [
     "message",
     "response",
     "labels",
+    // An FL 12 § request's note.
+    "note",
+    // A document's hash would confirm a guess of its content.
+    "sha256",
+    "sign_name",
+    "property_designation",
+    "address",
 ];
 
 /// An event's data as `sight` allows: personal data masked, and the content of a confidential

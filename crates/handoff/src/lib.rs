@@ -176,70 +176,13 @@ impl Handoffs {
         input: NewHandoff,
     ) -> ServiceResult<HandoffView> {
         let now = self.clock.now();
-        let today = now.with_timezone(&TIME_ZONE).date_naive();
-        let mut errors = Vec::new();
-        let mut bad = |field: &str, message: String| {
-            errors.push(FieldError {
-                field: field.into(),
-                message,
-            })
-        };
-        let kind = match input.kind.as_deref() {
-            Some(k) if KINDS.contains(&k) => Some(k.to_string()),
-            Some(_) => {
-                bad("kind", format!("must be one of: {}", KINDS.join(", ")));
-                None
-            }
-            None => {
-                bad("kind", "is required".into());
-                None
-            }
-        };
-        let message = match input.message.as_deref().map(str::trim) {
-            Some(m) if !m.is_empty() && m.chars().count() <= 5000 => Some(m.to_string()),
-            Some(m) if !m.is_empty() => {
-                bad("message", "must be at most 5000 characters".into());
-                None
-            }
-            _ => {
-                bad("message", "is required".into());
-                None
-            }
-        };
-        let due_date = match input.due_date.as_deref() {
-            None => None,
-            Some(d) => match d.parse::<NaiveDate>() {
-                Ok(_) if kind.as_deref() != Some("consultation") => {
-                    bad("due_date", "only a consultation has a due date".into());
-                    None
-                }
-                Ok(day) if day < today => {
-                    bad("due_date", "must not lie in the past".into());
-                    None
-                }
-                Ok(day) => Some(day),
-                Err(_) => {
-                    bad("due_date", "must be a date, YYYY-MM-DD".into());
-                    None
-                }
-            },
-        };
-        let to = match input.to_department.as_deref() {
-            None => {
-                bad("to_department", "is required".into());
-                None
-            }
-            Some(code) => {
-                let d = department::Entity::find()
-                    .filter(department::Column::Code.eq(code.trim()))
-                    .one(self.db.reader())
-                    .await?;
-                if d.is_none() {
-                    bad("to_department", "no such department".into());
-                }
-                d
-            }
-        };
+        let HandoffFields {
+            kind,
+            message,
+            due_date,
+            to,
+            mut errors,
+        } = self.check_new_handoff(&input, now).await?;
         let tx = self.db.begin().await?;
         let case = self.cases.owned(&tx, actor, case_id).await?;
         if let Some(to) = &to
@@ -311,6 +254,85 @@ impl Handoffs {
         .await?;
         tx.commit().await?;
         self.view(actor, h).await
+    }
+
+    /// Checks a new handoff's fields; every bad one is named in the errors returned.
+    async fn check_new_handoff(
+        &self,
+        input: &NewHandoff,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<HandoffFields> {
+        let today = now.with_timezone(&TIME_ZONE).date_naive();
+        let mut errors = Vec::new();
+        let mut bad = |field: &str, message: String| {
+            errors.push(FieldError {
+                field: field.into(),
+                message,
+            })
+        };
+        let kind = match input.kind.as_deref() {
+            Some(k) if KINDS.contains(&k) => Some(k.to_string()),
+            Some(_) => {
+                bad("kind", format!("must be one of: {}", KINDS.join(", ")));
+                None
+            }
+            None => {
+                bad("kind", "is required".into());
+                None
+            }
+        };
+        let message = match input.message.as_deref().map(str::trim) {
+            Some(m) if !m.is_empty() && m.chars().count() <= 5000 => Some(m.to_string()),
+            Some(m) if !m.is_empty() => {
+                bad("message", "must be at most 5000 characters".into());
+                None
+            }
+            _ => {
+                bad("message", "is required".into());
+                None
+            }
+        };
+        let due_date = match input.due_date.as_deref() {
+            None => None,
+            Some(d) => match d.parse::<NaiveDate>() {
+                Ok(_) if kind.as_deref() != Some("consultation") => {
+                    bad("due_date", "only a consultation has a due date".into());
+                    None
+                }
+                Ok(day) if day < today => {
+                    bad("due_date", "must not lie in the past".into());
+                    None
+                }
+                Ok(day) => Some(day),
+                Err(_) => {
+                    bad("due_date", "must be a date, YYYY-MM-DD".into());
+                    None
+                }
+            },
+        };
+        let to = match input.to_department.as_deref() {
+            None => {
+                bad("to_department", "is required".into());
+                None
+            }
+            Some(code) => {
+                let d = department::Entity::find()
+                    .filter(department::Column::Code.eq(code.trim()))
+                    .one(self.db.reader())
+                    .await?;
+                if d.is_none() {
+                    bad("to_department", "no such department".into());
+                }
+                d
+            }
+        };
+        Ok(HandoffFields {
+            kind,
+            message,
+            due_date,
+            to,
+            errors,
+        })
     }
 
     pub async fn accept(&self, actor: &Actor, id: i64) -> ServiceResult<HandoffView> {
@@ -816,6 +838,15 @@ impl Handoffs {
             })
             .collect())
     }
+}
+
+/// A new handoff's fields as checked, and what was wrong with them.
+struct HandoffFields {
+    kind: Option<String>,
+    message: Option<String>,
+    due_date: Option<NaiveDate>,
+    to: Option<department::Model>,
+    errors: Vec<FieldError>,
 }
 
 /// What the caller may do with a handoff (the rule is `HandoffAccess`).

@@ -599,10 +599,21 @@ impl Surveys {
             };
             let co = lookups.companies.get(&c.company_id);
             let dep = lookups.departments.get(&c.department_id);
+            // The file goes to a survey provider outside the municipality: nothing of a
+            // confidential case's company.
+            let (org_number, company_name) = if c.confidential_statute.is_some() {
+                let hidden = lots_cases::redact::CONFIDENTIAL.to_string();
+                (hidden.clone(), hidden)
+            } else {
+                (
+                    co.map(|x| x.org_number.clone()).unwrap_or_default(),
+                    co.map(|x| x.name.clone()).unwrap_or_default(),
+                )
+            };
             let fields = [
                 c.reference.clone(),
-                co.map(|x| x.org_number.clone()).unwrap_or_default(),
-                co.map(|x| x.name.clone()).unwrap_or_default(),
+                org_number,
+                company_name,
                 c.area.clone(),
                 dep.map(|d| d.code.clone()).unwrap_or_default(),
                 c.decided_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
