@@ -143,106 +143,8 @@ async fn main() -> anyhow::Result<()> {
             skip_invalid,
             create_missing,
             db,
-        } => {
-            let (config, db) = open(&db).await?;
-            let instrument = config.nki.clone();
-            let state = AppState::new(config, db, Arc::new(SystemClock)).await?;
-            let body =
-                read_file(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let bar = indicatif::ProgressBar::new(0);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} cases ({per_sec})",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar.set_message("checking");
-            let system = lots_core::Actor {
-                user_id: 0,
-                username: "import".into(),
-                role: lots_core::Role::Admin,
-                department_id: None,
-            };
-            let options = lots_cases::ImportOptions {
-                skip_invalid,
-                create_missing,
-                instrument,
-            };
-            let started = std::time::Instant::now();
-            let report = state
-                .cases
-                .import_cases(&system, body.into(), &options, &|done, total| {
-                    bar.set_length(total as u64);
-                    bar.set_position(done as u64);
-                })
-                .await
-                .map_err(describe)?;
-            bar.finish_and_clear();
-            for e in &report.errors {
-                eprintln!(
-                    "line {}{}: {}",
-                    e.line,
-                    e.reference
-                        .as_deref()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default(),
-                    e.message
-                );
-            }
-            let seconds = started.elapsed().as_secs_f64();
-            println!(
-                "{} of {} cases imported in {:.1} s ({:.0} cases/s){}",
-                report.imported,
-                report.lines,
-                seconds,
-                report.imported as f64 / seconds.max(1e-9),
-                if report.errors.is_empty() {
-                    String::new()
-                } else {
-                    format!("; {} bad lines", report.errors.len())
-                }
-            );
-            if !report.errors.is_empty() && !skip_invalid {
-                anyhow::bail!("nothing was imported: fix the lines above, or pass --skip-invalid");
-            }
-            Ok(())
-        }
-        Command::Export { format, out, db } => {
-            let (_, db) = open(&db).await?;
-            let system = lots_core::Actor {
-                user_id: 0,
-                username: "export".into(),
-                role: lots_core::Role::Admin,
-                department_id: None,
-            };
-            let filter = lots_metrics::MetricFilter::default();
-            let text = match format.as_str() {
-                "csv" => lots_metrics::export::cases_csv(
-                    &lots_metrics::load::load(&db, &system, &filter)
-                        .await
-                        .map_err(describe)?
-                        .iter()
-                        .collect::<Vec<_>>(),
-                ),
-                "xes" => lots_metrics::export::xes(
-                    &lots_metrics::export::load_log(&db, &system, &filter)
-                        .await
-                        .map_err(describe)?,
-                ),
-                _ => lots_metrics::export::ocel(
-                    &lots_metrics::export::load_log(&db, &system, &filter)
-                        .await
-                        .map_err(describe)?,
-                )
-                .to_string(),
-            };
-            match out {
-                Some(path) => std::fs::write(&path, text)
-                    .with_context(|| format!("cannot write {}", path.display()))?,
-                None => print!("{text}"),
-            }
-            Ok(())
-        }
+        } => import(&file, skip_invalid, create_missing, &db).await,
+        Command::Export { format, out, db } => export(&format, out.as_deref(), &db).await,
         Command::Worker(args) => {
             let (config, db) = open(&args).await?;
             let state = AppState::new(config, db, Arc::new(SystemClock)).await?;
@@ -264,39 +166,156 @@ async fn main() -> anyhow::Result<()> {
                     password_stdin: _,
                     db,
                 },
-        } => {
-            let (_, db) = open(&db).await?;
-            let mut password = String::new();
-            std::io::stdin()
-                .read_to_string(&mut password)
-                .context("cannot read the password from standard input")?;
-            let password = password.trim_end_matches(['\n', '\r']).to_string();
-            let directory = Directory::new(db, Arc::new(SystemClock));
-            let user = directory
-                .add_user(NewUser {
-                    username: Some(username),
-                    display_name,
-                    password: Some(password),
-                    role: Some(role),
-                    department,
-                })
-                .await
-                .map_err(describe)?;
-            println!(
-                "added {} ({}{})",
-                user.username,
-                user.role.as_str(),
-                user.department
-                    .map(|d| format!(", {d}"))
-                    .unwrap_or_default()
-            );
-            Ok(())
-        }
+        } => add_user(username, role, department, display_name, &db).await,
         Command::Openapi => {
             print!("{}", lots_api::openapi_json());
             Ok(())
         }
     }
+}
+
+/// `lots import`: checks every line, then imports, with a progress bar.
+async fn import(
+    file: &std::path::Path,
+    skip_invalid: bool,
+    create_missing: bool,
+    db: &DbArgs,
+) -> anyhow::Result<()> {
+    let (config, db) = open(db).await?;
+    let instrument = config.nki.clone();
+    let state = AppState::new(config, db, Arc::new(SystemClock)).await?;
+    let body = read_file(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} cases ({per_sec})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("checking");
+    let system = lots_core::Actor {
+        user_id: 0,
+        username: "import".into(),
+        role: lots_core::Role::Admin,
+        department_id: None,
+    };
+    let options = lots_cases::ImportOptions {
+        skip_invalid,
+        create_missing,
+        instrument,
+    };
+    let started = std::time::Instant::now();
+    let report = state
+        .cases
+        .import_cases(&system, body.into(), &options, &|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })
+        .await
+        .map_err(describe)?;
+    bar.finish_and_clear();
+    for e in &report.errors {
+        eprintln!(
+            "line {}{}: {}",
+            e.line,
+            e.reference
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default(),
+            e.message
+        );
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{} of {} cases imported in {:.1} s ({:.0} cases/s){}",
+        report.imported,
+        report.lines,
+        seconds,
+        report.imported as f64 / seconds.max(1e-9),
+        if report.errors.is_empty() {
+            String::new()
+        } else {
+            format!("; {} bad lines", report.errors.len())
+        }
+    );
+    if !report.errors.is_empty() && !skip_invalid {
+        anyhow::bail!("nothing was imported: fix the lines above, or pass --skip-invalid");
+    }
+    Ok(())
+}
+
+/// `lots export`: the whole log as OCEL 2.0, XES or CSV.
+async fn export(format: &str, out: Option<&std::path::Path>, db: &DbArgs) -> anyhow::Result<()> {
+    let (_, db) = open(db).await?;
+    let system = lots_core::Actor {
+        user_id: 0,
+        username: "export".into(),
+        role: lots_core::Role::Admin,
+        department_id: None,
+    };
+    let filter = lots_metrics::MetricFilter::default();
+    let text = match format {
+        "csv" => lots_metrics::export::cases_csv(
+            &lots_metrics::load::load(&db, &system, &filter)
+                .await
+                .map_err(describe)?
+                .iter()
+                .collect::<Vec<_>>(),
+        ),
+        "xes" => lots_metrics::export::xes(
+            &lots_metrics::export::load_log(&db, &system, &filter)
+                .await
+                .map_err(describe)?,
+        ),
+        _ => lots_metrics::export::ocel(
+            &lots_metrics::export::load_log(&db, &system, &filter)
+                .await
+                .map_err(describe)?,
+        )
+        .to_string(),
+    };
+    match out {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+/// `lots user add`: the password comes from standard input only.
+async fn add_user(
+    username: String,
+    role: String,
+    department: Option<String>,
+    display_name: Option<String>,
+    db: &DbArgs,
+) -> anyhow::Result<()> {
+    let (_, db) = open(db).await?;
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context("cannot read the password from standard input")?;
+    let password = password.trim_end_matches(['\n', '\r']).to_string();
+    let directory = Directory::new(db, Arc::new(SystemClock));
+    let user = directory
+        .add_user(NewUser {
+            username: Some(username),
+            display_name,
+            password: Some(password),
+            role: Some(role),
+            department,
+        })
+        .await
+        .map_err(describe)?;
+    println!(
+        "added {} ({}{})",
+        user.username,
+        user.role.as_str(),
+        user.department
+            .map(|d| format!(", {d}"))
+            .unwrap_or_default()
+    );
+    Ok(())
 }
 
 /// Loads the configuration, applies `--database-url`, connects and migrates.

@@ -319,12 +319,7 @@ impl Cases {
             "valid_to",
             input.valid_to.clone().flatten().as_deref(),
         );
-        if input.outcome.is_none()
-            && input.legal_basis.is_none()
-            && input.text.is_none()
-            && input.valid_from.is_none()
-            && input.valid_to.is_none()
-        {
+        if input.names_nothing() {
             p.add(
                 "body",
                 "names nothing to correct (outcome, legal_basis, text, valid_from, valid_to)",
@@ -410,6 +405,17 @@ impl Cases {
         .await?;
         tx.commit().await?;
         self.decision(actor, id).await
+    }
+}
+
+impl DecisionCorrection {
+    /// Whether the correction names no field of the decision.
+    fn names_nothing(&self) -> bool {
+        self.outcome.is_none()
+            && self.legal_basis.is_none()
+            && self.text.is_none()
+            && self.valid_from.is_none()
+            && self.valid_to.is_none()
     }
 }
 

@@ -22,6 +22,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The survey's settings.
+/// An imported row's checked answers with their comment, and when they were given; `None`
+/// where the row was wrong.
+type RowAnswers = (Option<(Answers, Option<String>)>, Option<DateTime<Utc>>);
+
 #[derive(Debug, Clone)]
 pub struct SurveySettings {
     pub key: Secret,
@@ -385,29 +389,7 @@ impl Surveys {
             .iter()
             .filter_map(|(_, r)| r.as_ref().ok()?.reference.clone())
             .collect();
-        let cases: HashMap<String, case_record::Model> = if references.is_empty() {
-            HashMap::new()
-        } else {
-            case_record::Entity::find()
-                .filter(case_record::Column::Reference.is_in(references))
-                .all(self.db.reader())
-                .await?
-                .into_iter()
-                .map(|c| (c.reference.clone(), c))
-                .collect()
-        };
-        let ids: Vec<i64> = cases.values().map(|c| c.id).collect();
-        let existing: HashMap<i64, survey_response::Model> = if ids.is_empty() {
-            HashMap::new()
-        } else {
-            survey_response::Entity::find()
-                .filter(survey_response::Column::CaseId.is_in(ids))
-                .all(self.db.reader())
-                .await?
-                .into_iter()
-                .map(|r| (r.case_id, r))
-                .collect()
-        };
+        let (cases, existing) = self.answered_cases(references).await?;
         let mut seen: HashMap<i64, usize> = HashMap::new();
         let mut ready = Vec::new();
         for (line, parsed) in rows {
@@ -455,42 +437,7 @@ impl Surveys {
                     c
                 }
             };
-            let factors = row.factors.clone().unwrap_or(FactorAnswers {
-                information: row.information,
-                accessibility: row.accessibility,
-                treatment: row.treatment,
-                competence: row.competence,
-                legal_certainty: row.legal_certainty,
-                efficiency: row.efficiency,
-            });
-            let input = SurveyAnswer {
-                q_overall: row.q_overall,
-                q_expectations: row.q_expectations,
-                q_ideal: row.q_ideal,
-                factors: Some(factors),
-                comment: row.comment.clone(),
-            };
-            let validated = match self.validate(&input) {
-                Ok(v) => Some(v),
-                Err(ServiceError::Validation(e)) => {
-                    errors.extend(e);
-                    None
-                }
-                Err(e) => return Err(e),
-            };
-            let answered_at = match row.answered_at.as_deref() {
-                None => Some(now),
-                Some(s) => match DateTime::parse_from_rfc3339(s.trim()) {
-                    Ok(t) if t.with_timezone(&Utc) <= now => Some(t.with_timezone(&Utc)),
-                    _ => {
-                        errors.push(FieldError {
-                            field: "answered_at".into(),
-                            message: "must be an RFC 3339 instant, not in the future".into(),
-                        });
-                        None
-                    }
-                },
-            };
+            let (validated, answered_at) = self.row_answers(&row, now, &mut errors)?;
             if let Some(c) = case
                 && let Some(first) = seen.insert(c.id, line)
             {
@@ -530,8 +477,100 @@ impl Surveys {
         if !report.errors.is_empty() {
             return Ok(report);
         }
+        self.store_imported(&ready, now).await?;
+        report.imported = ready.len();
+        Ok(report)
+    }
+
+    /// A row's answers, checked as a web answer is, and when they were given (not in the
+    /// future); what is wrong goes to `errors`.
+    fn row_answers(
+        &self,
+        row: &ImportRow,
+        now: DateTime<Utc>,
+        errors: &mut Vec<FieldError>,
+    ) -> ServiceResult<RowAnswers> {
+        let factors = row.factors.clone().unwrap_or(FactorAnswers {
+            information: row.information,
+            accessibility: row.accessibility,
+            treatment: row.treatment,
+            competence: row.competence,
+            legal_certainty: row.legal_certainty,
+            efficiency: row.efficiency,
+        });
+        let input = SurveyAnswer {
+            q_overall: row.q_overall,
+            q_expectations: row.q_expectations,
+            q_ideal: row.q_ideal,
+            factors: Some(factors),
+            comment: row.comment.clone(),
+        };
+        let validated = match self.validate(&input) {
+            Ok(v) => Some(v),
+            Err(ServiceError::Validation(e)) => {
+                errors.extend(e);
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        let answered_at = match row.answered_at.as_deref() {
+            None => Some(now),
+            Some(s) => match DateTime::parse_from_rfc3339(s.trim()) {
+                Ok(t) if t.with_timezone(&Utc) <= now => Some(t.with_timezone(&Utc)),
+                _ => {
+                    errors.push(FieldError {
+                        field: "answered_at".into(),
+                        message: "must be an RFC 3339 instant, not in the future".into(),
+                    });
+                    None
+                }
+            },
+        };
+        Ok((validated, answered_at))
+    }
+
+    /// The cases of `references`, by reference, and the answers they already have, by case.
+    async fn answered_cases(
+        &self,
+        references: Vec<String>,
+    ) -> ServiceResult<(
+        HashMap<String, case_record::Model>,
+        HashMap<i64, survey_response::Model>,
+    )> {
+        let cases: HashMap<String, case_record::Model> = if references.is_empty() {
+            HashMap::new()
+        } else {
+            case_record::Entity::find()
+                .filter(case_record::Column::Reference.is_in(references))
+                .all(self.db.reader())
+                .await?
+                .into_iter()
+                .map(|c| (c.reference.clone(), c))
+                .collect()
+        };
+        let ids: Vec<i64> = cases.values().map(|c| c.id).collect();
+        let existing: HashMap<i64, survey_response::Model> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            survey_response::Entity::find()
+                .filter(survey_response::Column::CaseId.is_in(ids))
+                .all(self.db.reader())
+                .await?
+                .into_iter()
+                .map(|r| (r.case_id, r))
+                .collect()
+        };
+        Ok((cases, existing))
+    }
+
+    /// Stores imported answers in one transaction, marking their invitations answered.
+    async fn store_imported(
+        &self,
+        ready: &[(i64, Answers, Option<String>, DateTime<Utc>)],
+        now: DateTime<Utc>,
+    ) -> ServiceResult<()> {
         let tx = self.db.begin().await?;
-        for (case_id, answers, comment, answered_at) in &ready {
+        for (case_id, answers, comment, answered_at) in ready {
             let inv = survey_invitation::Entity::find()
                 .filter(survey_invitation::Column::CaseId.eq(*case_id))
                 .one(&tx)
@@ -554,8 +593,7 @@ impl Surveys {
             }
         }
         tx.commit().await?;
-        report.imported = ready.len();
-        Ok(report)
+        Ok(())
     }
 
     /// Pending invitations (not answered, not expired) with their links, as CSV for a survey

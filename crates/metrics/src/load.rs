@@ -185,55 +185,11 @@ async fn read_some(
         .into_iter()
         .map(|d| (d.id, d.code))
         .collect();
-    let mut cases = Vec::new();
-    let mut handoffs: HashMap<i64, Vec<handoff::Model>> = HashMap::new();
-    let mut surveys: HashMap<i64, survey_response::Model> = HashMap::new();
-    match ids {
-        Some(ids) => {
-            for chunk in ids.chunks(10_000) {
-                cases.extend(
-                    case_record::Entity::find()
-                        .filter(cond.clone())
-                        .filter(case_record::Column::Id.is_in(chunk.to_vec()))
-                        .all(db.reader())
-                        .await?,
-                );
-                for h in handoff::Entity::find()
-                    .filter(handoff::Column::CaseId.is_in(chunk.to_vec()))
-                    .order_by_asc(handoff::Column::Id)
-                    .all(db.reader())
-                    .await?
-                {
-                    handoffs.entry(h.case_id).or_default().push(h);
-                }
-                for s in survey_response::Entity::find()
-                    .filter(survey_response::Column::CaseId.is_in(chunk.to_vec()))
-                    .all(db.reader())
-                    .await?
-                {
-                    surveys.insert(s.case_id, s);
-                }
-            }
-        }
-        None => {
-            cases = case_record::Entity::find()
-                .filter(cond)
-                .order_by_asc(case_record::Column::Id)
-                .all(db.reader())
-                .await?;
-            // Handoffs and answers of every case: cheaper than IN lists when most are wanted.
-            for h in handoff::Entity::find()
-                .order_by_asc(handoff::Column::Id)
-                .all(db.reader())
-                .await?
-            {
-                handoffs.entry(h.case_id).or_default().push(h);
-            }
-            for s in survey_response::Entity::find().all(db.reader()).await? {
-                surveys.insert(s.case_id, s);
-            }
-        }
-    }
+    let Rows {
+        mut cases,
+        mut handoffs,
+        mut surveys,
+    } = rows(db, cond, ids).await?;
     cases.sort_by_key(|c| c.id);
     let mut codes = Interner::default();
     let mut changes = status_changes(db, ids, &mut codes).await?;
@@ -301,6 +257,71 @@ async fn read_some(
             }
         })
         .collect())
+}
+
+/// The rows a batch of metric records is built from.
+struct Rows {
+    cases: Vec<case_record::Model>,
+    handoffs: HashMap<i64, Vec<handoff::Model>>,
+    surveys: HashMap<i64, survey_response::Model>,
+}
+
+/// The cases matching `cond` (of `ids`, or all), their handoffs and their survey answers.
+async fn rows(db: &Db, cond: Condition, ids: Option<&[i64]>) -> Result<Rows, DbErr> {
+    let mut cases = Vec::new();
+    let mut handoffs: HashMap<i64, Vec<handoff::Model>> = HashMap::new();
+    let mut surveys: HashMap<i64, survey_response::Model> = HashMap::new();
+    match ids {
+        Some(ids) => {
+            for chunk in ids.chunks(10_000) {
+                cases.extend(
+                    case_record::Entity::find()
+                        .filter(cond.clone())
+                        .filter(case_record::Column::Id.is_in(chunk.to_vec()))
+                        .all(db.reader())
+                        .await?,
+                );
+                for h in handoff::Entity::find()
+                    .filter(handoff::Column::CaseId.is_in(chunk.to_vec()))
+                    .order_by_asc(handoff::Column::Id)
+                    .all(db.reader())
+                    .await?
+                {
+                    handoffs.entry(h.case_id).or_default().push(h);
+                }
+                for s in survey_response::Entity::find()
+                    .filter(survey_response::Column::CaseId.is_in(chunk.to_vec()))
+                    .all(db.reader())
+                    .await?
+                {
+                    surveys.insert(s.case_id, s);
+                }
+            }
+        }
+        None => {
+            cases = case_record::Entity::find()
+                .filter(cond)
+                .order_by_asc(case_record::Column::Id)
+                .all(db.reader())
+                .await?;
+            // Handoffs and answers of every case: cheaper than IN lists when most are wanted.
+            for h in handoff::Entity::find()
+                .order_by_asc(handoff::Column::Id)
+                .all(db.reader())
+                .await?
+            {
+                handoffs.entry(h.case_id).or_default().push(h);
+            }
+            for s in survey_response::Entity::find().all(db.reader()).await? {
+                surveys.insert(s.case_id, s);
+            }
+        }
+    }
+    Ok(Rows {
+        cases,
+        handoffs,
+        surveys,
+    })
 }
 
 /// Each case's status changes from the event log, in order: when, and to which status.
