@@ -314,21 +314,9 @@ async fn bundles_are_seen_only_by_those_tied_to_them() {
     let case = app.create_case(&anna, json!({})).await["id"]
         .as_i64()
         .unwrap();
-    let r = app
-        .post(
-            "/api/v1/bundles",
-            Some(&anna),
-            &json!({"org_number": "556012-5790", "title": "Hemlig etablering", "coordinator": "erik"}),
-        )
+    let bundle = app
+        .bundle_with(&anna, "Hemlig etablering", "erik", case)
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let bundle = r.body["id"].as_i64().unwrap();
-    app.post(
-        &format!("/api/v1/bundles/{bundle}/cases"),
-        Some(&anna),
-        &json!({"case_id": case}),
-    )
-    .await;
     // RTJ and MHF have nothing with the company: no bundle, no title.
     for token in [&nils, &omar] {
         let r = app.get("/api/v1/bundles", Some(token)).await;
@@ -438,20 +426,7 @@ async fn the_access_matrix_holds_on_every_endpoint() {
         )
         .await;
         handoff(&app, &anna, id, "consultation", SECRET).await;
-        let r = app
-            .post(
-                "/api/v1/bundles",
-                Some(&anna),
-                &json!({"org_number": "556012-5790", "title": "Samordning", "coordinator": "nils"}),
-            )
-            .await;
-        let bundle = r.body["id"].as_i64().unwrap();
-        app.post(
-            &format!("/api/v1/bundles/{bundle}/cases"),
-            Some(&anna),
-            &json!({"case_id": id}),
-        )
-        .await;
+        let bundle = app.bundle_with(&anna, "Samordning", "nils", id).await;
         for (who, username) in [
             (Who::Officer, "anna"),
             (Who::Manager, "maria"),
@@ -584,27 +559,16 @@ async fn a_confidential_cases_history_hides_every_text_and_hash() {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let pdf = format!("%PDF-1.7\n% {SECRET}\n%%EOF");
-    let boundary = "lots-access-boundary";
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"category\"\r\n\r\nsupplement\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"skyddad-adress.pdf\"\r\n\
-         Content-Type: application/pdf\r\n\r\n{pdf}\r\n--{boundary}--\r\n"
-    );
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/cases/{id}/attachments")))
-        .bearer_auth(&anna)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let sha: Value = r.json().await.unwrap();
-    let sha = sha["sha256"].as_str().unwrap().to_string();
+    let r = crate::record::upload(
+        &app,
+        &anna,
+        id,
+        Some(("skyddad-adress.pdf", "application/pdf", pdf.as_bytes())),
+        &[("category", "supplement")],
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let sha = r.body["sha256"].as_str().unwrap().to_string();
     let own = app
         .get(&format!("/api/v1/cases/{id}/events"), Some(&anna))
         .await;

@@ -403,6 +403,28 @@ impl TestApp {
     }
 
     /// Counts the rows of a table, straight from the database.
+    /// Creates a bundle of the test company with `coordinator`, holding `case`; its id.
+    pub async fn bundle_with(&self, token: &str, title: &str, coordinator: &str, case: i64) -> i64 {
+        let r = self
+            .post(
+                "/api/v1/bundles",
+                Some(token),
+                &serde_json::json!({"org_number": "556012-5790", "title": title, "coordinator": coordinator}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let bundle = r.body["id"].as_i64().expect("a bundle id");
+        let r = self
+            .post(
+                &format!("/api/v1/bundles/{bundle}/cases"),
+                Some(token),
+                &serde_json::json!({"case_id": case}),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.text);
+        bundle
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         let row = self
             .db

@@ -33,7 +33,7 @@ async fn delete(app: &TestApp, path: &str, token: &str) -> Reply {
 }
 
 /// Sends a multipart upload by hand: one `file` part and the given text parts.
-async fn upload(
+pub async fn upload(
     app: &TestApp,
     token: &str,
     id: i64,
@@ -1308,21 +1308,7 @@ async fn confidential_content_never_leaves_the_owning_department() {
     assert_eq!(r.status, 200, "{}", r.text);
     leaks("handoff view", &r.text);
     // A bundle coordinator in another department sees only the summary.
-    let r = app
-        .post(
-            "/api/v1/bundles",
-            Some(&anna),
-            &json!({"org_number": "556012-5790", "title": "Etablering", "coordinator": "lars"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let bundle = r.body["id"].as_i64().unwrap();
-    app.post(
-        &format!("/api/v1/bundles/{bundle}/cases"),
-        Some(&anna),
-        &json!({"case_id": id}),
-    )
-    .await;
+    let bundle = app.bundle_with(&anna, "Etablering", "lars", id).await;
     let lars = app.token("lars").await;
     let r = app
         .get(&format!("/api/v1/bundles/{bundle}"), Some(&lars))

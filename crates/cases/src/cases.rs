@@ -153,25 +153,12 @@ impl Cases {
 
     pub async fn create(&self, actor: &Actor, input: NewCase) -> ServiceResult<CaseView> {
         let now = self.clock.now();
-        let NewCaseChecked {
-            org_number,
-            company_name,
-            area,
-            case_type,
-            title,
-            description,
-            department,
-            received_at,
-            priority,
-            labels,
-            confidential,
-            assignee,
-        } = self.check_new_case(actor, input, now).await?;
+        let c = self.check_new_case(actor, input, now).await?;
         // Registering a case is changing a case the department will own.
         let access = CaseAccess::decide(
             actor,
             CaseFacts {
-                department_id: department.id,
+                department_id: c.department.id,
                 confidential: false,
             },
             Ties::default(),
@@ -181,62 +168,62 @@ impl Cases {
                 "you may register cases only in your own department".into(),
             ));
         }
-        if confidential.is_some() && !access.mark_confidential {
+        if c.confidential.is_some() && !access.mark_confidential {
             return Err(ServiceError::Forbidden(
                 "only the owning department's officers and managers mark a case confidential"
                     .into(),
             ));
         }
-        if let Some(a) = &assignee {
+        if let Some(a) = &c.assignee {
             check_may_assign(&access, actor, None, Some(a.id))?;
         }
 
         let tx = self.db.begin().await?;
-        let company_id = upsert_company(&tx, &org_number, &company_name, now).await?;
+        let company_id = upsert_company(&tx, &c.org_number, &c.company_name, now).await?;
         let year = TIME_ZONE.from_utc_datetime(&now.naive_utc()).year();
-        let serial = next_serial(&tx, department.id, year).await?;
-        let reference = Reference::new(&department.diary_prefix, year, serial)
+        let serial = next_serial(&tx, c.department.id, year).await?;
+        let reference = Reference::new(&c.department.diary_prefix, year, serial)
             .map_err(|e| ServiceError::Internal(format!("diary prefix: {e}")))?
             .to_string();
         let mut case = case_record::ActiveModel {
             reference: Set(reference.clone()),
-            department_id: Set(department.id),
+            department_id: Set(c.department.id),
             company_id: Set(company_id),
-            area: Set(area.as_str().to_string()),
-            case_type: Set(case_type.clone()),
-            title: Set(title.clone()),
-            description: Set(description),
-            assignee_id: Set(assignee.as_ref().map(|a| a.id)),
+            area: Set(c.area.as_str().to_string()),
+            case_type: Set(c.case_type.clone()),
+            title: Set(c.title.clone()),
+            description: Set(c.description),
+            assignee_id: Set(c.assignee.as_ref().map(|a| a.id)),
             status: Set(CaseStatus::Received.as_str().to_string()),
             decision: Set(None),
-            received_at: Set(received_at),
+            received_at: Set(c.received_at),
             complete_at: Set(None),
             decided_at: Set(None),
             closed_at: Set(None),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
-            priority: Set(priority.as_str().to_string()),
-            labels: Set(json!(labels)),
-            confidential_statute: Set(confidential.clone()),
+            priority: Set(c.priority.as_str().to_string()),
+            labels: Set(json!(c.labels)),
+            confidential_statute: Set(c.confidential.clone()),
             ..Default::default()
         };
-        let rule = self.rules.for_case(area, case_type.as_deref());
-        crate::deadlines::apply_clock(&mut case, rule, received_at, &[]);
+        let rule = self.rules.for_case(c.area, c.case_type.as_deref());
+        crate::deadlines::apply_clock(&mut case, rule, c.received_at, &[]);
         let case = case.insert(&tx).await?;
         let data = json!({
             "reference": reference,
-            "org_number": org_number.as_str(),
-            "company_name": company_name,
-            "area": area,
-            "case_type": case_type,
-            "title": title,
-            "department": department.code,
-            "assignee": assignee.as_ref().map(|a| &a.username),
-            "received_at": received_at,
-            "priority": priority,
-            "labels": labels,
-            "confidential": confidential,
+            "org_number": c.org_number.as_str(),
+            "company_name": c.company_name,
+            "area": c.area,
+            "case_type": c.case_type,
+            "title": c.title,
+            "department": c.department.code,
+            "assignee": c.assignee.as_ref().map(|a| &a.username),
+            "received_at": c.received_at,
+            "priority": c.priority,
+            "labels": c.labels,
+            "confidential": c.confidential,
         });
         append(&tx, self.event(actor, &case, "created", now, data)).await?;
         tx.commit().await?;
