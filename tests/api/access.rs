@@ -426,7 +426,7 @@ async fn the_access_matrix_holds_on_every_endpoint() {
         )
         .await;
         handoff(&app, &anna, id, "consultation", SECRET).await;
-        let bundle = app.bundle_with(&anna, "Samordning", "nils", id).await;
+        app.bundle_with(&anna, "Samordning", "nils", id).await;
         for (who, username) in [
             (Who::Officer, "anna"),
             (Who::Manager, "maria"),
