@@ -441,3 +441,32 @@ async fn a_write_that_commits_late_among_applied_touches_is_still_seen() {
     let after = app.get("/api/v1/metrics/handling-times", Some(&root)).await;
     assert_eq!(decided(&after), 1, "{}", after.text);
 }
+
+/// Found by schemathesis: the endpoints that do not group ignored a bad `group_by` and answered
+/// 200; now every metric and export refuses it, naming the field.
+#[tokio::test]
+async fn a_bad_group_by_is_refused_everywhere_it_is_documented() {
+    let app = spawn_app().await;
+    let root = app.token("root").await;
+    for path in [
+        "metrics/handling-times",
+        "metrics/time-in-state",
+        "metrics/nki",
+        "metrics/linkage",
+        "metrics/bottlenecks",
+        "metrics/deadlines",
+        "export/cases.csv",
+        "export/xes",
+        "export/ocel",
+    ] {
+        let r = app
+            .get(&format!("/api/v1/{path}?group_by=weekday"), Some(&root))
+            .await;
+        r.problem(422);
+        assert_eq!(r.invalid_fields(), ["group_by"], "{path}: {}", r.text);
+        let r = app
+            .get(&format!("/api/v1/{path}?group_by=area"), Some(&root))
+            .await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+    }
+}

@@ -1362,3 +1362,47 @@ async fn confidential_content_never_leaves_the_owning_department() {
         json!({"from": "SFS 2009:400 26 kap. 1 §", "to": null})
     );
 }
+
+/// Found by schemathesis: both attachment paths answered both GET and DELETE, so `DELETE
+/// …/content` removed the document and `GET …/attachments/{aid}` downloaded it.
+#[tokio::test]
+async fn each_attachment_path_answers_only_its_own_method() {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let id = app.create_case(&anna, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let drawing = pdf("situationsplan");
+    let r = upload(
+        &app,
+        &anna,
+        id,
+        Some(("plan.pdf", "application/pdf", &drawing)),
+        &[("category", "drawing")],
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let aid = r.body["id"].as_i64().unwrap();
+    let content = format!("/api/v1/cases/{id}/attachments/{aid}/content");
+    let item = format!("/api/v1/cases/{id}/attachments/{aid}");
+
+    let r = delete(&app, &content, &anna).await;
+    r.problem(405);
+    assert_eq!(r.header("allow"), Some("GET,HEAD"));
+    let r = app.get(&item, Some(&anna)).await;
+    r.problem(405);
+    assert_eq!(r.header("allow"), Some("DELETE"));
+    // Nothing was removed: the document is still listed and downloads.
+    let list = app
+        .get(&format!("/api/v1/cases/{id}/attachments"), Some(&anna))
+        .await;
+    assert_eq!(
+        list.body["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        list.text
+    );
+    let r = app.get(&content, Some(&anna)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text.as_bytes(), drawing.as_slice());
+}

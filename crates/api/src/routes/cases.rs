@@ -153,6 +153,7 @@ pub async fn transition_case(
     responses(
         (status = 201, description = "The note", body = NoteView),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A confidential note is for the owning department's officers and managers", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_note(

@@ -48,6 +48,7 @@ async fn records(
     actor: &lots_core::Actor,
     filter: &MetricFilter,
 ) -> ApiResult<lots_metrics::cache::Selection> {
+    group_by(filter, GroupBy::Department)?;
     Ok(state.records.selection(&state.db, actor, filter).await?)
 }
 
@@ -248,6 +249,8 @@ pub async fn xes(
     Authenticated(actor): Authenticated,
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Response> {
+    // Exports do not group, but a bad `group_by` is still refused rather than ignored.
+    group_by(&filter, GroupBy::Department)?;
     let log = lots_metrics::export::load_log(&state.db, &actor, &filter).await?;
     Ok(download(
         lots_metrics::export::xes(&log),
@@ -269,6 +272,7 @@ pub async fn ocel(
     Authenticated(actor): Authenticated,
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<serde_json::Value>> {
+    group_by(&filter, GroupBy::Department)?;
     let log = lots_metrics::export::load_log(&state.db, &actor, &filter).await?;
     Ok(Json(lots_metrics::export::ocel(&log)))
 }

@@ -467,7 +467,7 @@ pub async fn list_attachments(
 #[utoipa::path(get, path = "/api/v1/cases/{id}/attachments/{attachment_id}/content", tag = "record",
     params(("id" = i64, Path, description = "The case id"), ("attachment_id" = i64, Path, description = "The attachment id")),
     responses(
-        (status = 200, description = "The bytes", content_type = "application/octet-stream",
+        (status = 200, description = "The bytes, as the declared content type", content_type = "*/*",
          headers(("Content-Disposition" = String, description = "attachment; filename=…"), ("ETag" = String, description = "The SHA-256"))),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such case or attachment, or one the caller may not see", body = Problem, content_type = "application/problem+json")))]
