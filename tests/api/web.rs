@@ -817,3 +817,77 @@ async fn an_admin_lists_a_users_web_sessions_without_their_secrets_and_ends_them
     let empty = app.get(&path, Some(&admin)).await;
     assert_eq!(empty.body, json!([]));
 }
+
+/// Markup typed into a case's title or company name is shown as text on every page that shows
+/// it: the templates escape, nothing has to remember to.
+#[tokio::test]
+async fn markup_in_a_title_or_company_name_is_shown_escaped_on_every_page() {
+    const SCRIPT: &str = "<script>alert(1)</script>";
+    const BREAKOUT: &str = "\"><img src=x onerror=alert(1)>";
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let case = app
+        .create_case(
+            &anna,
+            json!({
+                "assignee": "anna",
+                "title": format!("Kafé {SCRIPT} {BREAKOUT}"),
+                "company_name": format!("Pizzeria {SCRIPT} {BREAKOUT} AB"),
+            }),
+        )
+        .await;
+    let id = case["id"].as_i64().unwrap();
+    let h = app
+        .post(
+            &format!("/api/v1/cases/{id}/handoffs"),
+            Some(&anna),
+            &json!({"to_department": "MHF", "kind": "consultation", "message": format!("Yttrande {SCRIPT}")}),
+        )
+        .await;
+    assert_eq!(h.status, 201, "{}", h.text);
+
+    let assert_escaped = |what: &str, body: &str, shows_company: bool| {
+        assert!(!body.contains(SCRIPT), "{what}: raw <script> in\n{body}");
+        assert!(!body.contains("<img src=x"), "{what}: raw <img> in\n{body}");
+        assert!(
+            !body.contains(BREAKOUT),
+            "{what}: attribute breakout in\n{body}"
+        );
+        assert!(
+            body.contains("Kafé &lt;script&gt;alert(1)&lt;/script&gt; &quot;&gt;&lt;img src=x onerror=alert(1)&gt;"),
+            "{what}: the escaped title is missing in\n{body}"
+        );
+        if shows_company {
+            assert!(
+                body.contains("Pizzeria &lt;script&gt;alert(1)&lt;/script&gt; &quot;&gt;&lt;img src=x onerror=alert(1)&gt; AB"),
+                "{what}: the escaped company name is missing in\n{body}"
+            );
+        }
+    };
+
+    let mut b = Browser::new(&app);
+    b.login("anna").await;
+    let page = b.get(&format!("/arenden/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert_escaped("case page", &page.body, true);
+    let mine = b.get("/arenden").await;
+    assert_eq!(mine.status, 200);
+    assert_escaped("Mina ärenden", &mine.body, true);
+    let search = b.get("/arenden/sok?q=Kaf%C3%A9").await;
+    assert_eq!(search.status, 200);
+    assert_escaped("search", &search.body, true);
+    let company = b.get("/foretag?org=556012-5790").await;
+    assert_eq!(company.status, 200);
+    assert_escaped("company view", &company.body, true);
+
+    let mut omar = Browser::new(&app);
+    omar.login("omar").await;
+    let inbox = omar.get("/overlamningar").await;
+    assert_eq!(inbox.status, 200);
+    assert_escaped("handoff inbox", &inbox.body, false);
+    assert!(
+        inbox
+            .body
+            .contains("Yttrande &lt;script&gt;alert(1)&lt;/script&gt;")
+    );
+}

@@ -8,6 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use lots_cases::{FieldError, ServiceError};
 use lots_hooks::survey::FactorAnswers;
 use lots_hooks::{SurveyAnswer, SurveyContext, TokenState};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use crate::error::ApiError;
@@ -292,10 +293,64 @@ fn thanks() -> String {
 }
 
 fn message(title: &str, text: &str) -> String {
-    layout(
-        title,
-        &format!("<h1>{}</h1>\n<p>{}</p>", esc(title), esc(text)),
-    )
+    layout(title, html! { h1 { (title) } p { (text) } })
+}
+
+/// One 1–10 question of the index.
+fn index_question(
+    i: usize,
+    (name, question, low, high): (&str, &str, &str, &str),
+    posted: &FormAnswer,
+    error: Option<&FieldError>,
+) -> Markup {
+    html! {
+        fieldset class=[error.map(|_| "invalid")] aria-describedby=[error.map(|_| format!("{name}-error"))] {
+            legend id=(format!("{name}-legend")) {
+                (i + 1) ". " (question) " " span class="hint" { "(1 = " (low) ", 10 = " (high) ")" }
+            }
+            @if let Some(e) = error {
+                p class="error" id=(format!("{name}-error")) { (swedish(&e.message)) }
+            }
+            div class="scale" {
+                @for v in 1..=10 {
+                    span {
+                        input type="radio" id=(format!("{name}-{v}")) name=(name) value=(v) required
+                            checked[posted.get(name) == Some(v.to_string().as_str())];
+                        label for=(format!("{name}-{v}")) { (v) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One 1–6 service factor, with "Vet ej".
+fn factor_question(
+    (name, label, explanation): (&str, &str, &str),
+    posted: &FormAnswer,
+    error: Option<&FieldError>,
+) -> Markup {
+    html! {
+        fieldset class=[error.map(|_| "invalid")] {
+            legend id=(format!("{name}-legend")) { (label) " " span class="hint" { "(" (explanation) ")" } }
+            @if let Some(e) = error {
+                p class="error" { (swedish(&e.message)) }
+            }
+            div class="scale" {
+                @for v in 1..=6 {
+                    span {
+                        input type="radio" id=(format!("{name}-{v}")) name=(name) value=(v)
+                            checked[posted.get(name) == Some(v.to_string().as_str())];
+                        label for=(format!("{name}-{v}")) { (v) }
+                    }
+                }
+                span {
+                    input type="radio" id=(format!("{name}-none")) name=(name) value="" checked[posted.get(name).is_none()];
+                    label for=(format!("{name}-none")) { "Vet ej" }
+                }
+            }
+        }
+    }
 }
 
 fn form(ctx: &SurveyContext, token: &str, posted: &FormAnswer, errors: &[FieldError]) -> String {
@@ -304,100 +359,46 @@ fn form(ctx: &SurveyContext, token: &str, posted: &FormAnswer, errors: &[FieldEr
             .iter()
             .find(|e| e.field == field || e.field == format!("factors.{field}"))
     };
-    let mut html = String::new();
-    html.push_str("<h1>Hur nöjd är du med kommunens service?</h1>\n");
-    html.push_str(&format!(
-        "<p>Gäller ärende <strong>{}</strong> för {} hos {}. Enkäten tar ett par minuter. Svaren redovisas bara sammanställda, aldrig per ärende.</p>\n",
-        esc(&ctx.reference),
-        esc(&ctx.company_name),
-        esc(&ctx.department_name)
-    ));
-    if !errors.is_empty() {
-        html.push_str("<div class=\"errors\" role=\"alert\" tabindex=\"-1\"><h2>Några svar behöver rättas</h2><ul>");
-        for e in errors {
-            let name = e.field.trim_start_matches("factors.");
-            html.push_str(&format!(
-                "<li><a href=\"#{}-legend\">{}: {}</a></li>",
-                esc(name),
-                esc(label_of(name)),
-                esc(&swedish(&e.message))
-            ));
+    let main = html! {
+        h1 { "Hur nöjd är du med kommunens service?" }
+        p {
+            "Gäller ärende " strong { (ctx.reference) } " för " (ctx.company_name) " hos "
+            (ctx.department_name)
+            ". Enkäten tar ett par minuter. Svaren redovisas bara sammanställda, aldrig per ärende."
         }
-        html.push_str("</ul></div>\n");
-    }
-    html.push_str(&format!(
-        "<form method=\"post\" action=\"/survey/{}\">\n",
-        esc(token)
-    ));
-    for (i, (name, question, low, high)) in INDEX_QUESTIONS.iter().enumerate() {
-        let err = error_for(name);
-        html.push_str(&format!(
-            "<fieldset{}><legend id=\"{name}-legend\">{}. {} <span class=\"hint\">(1 = {low}, 10 = {high})</span></legend>\n",
-            if err.is_some() { " class=\"invalid\" aria-describedby=\"".to_string() + name + "-error\"" } else { String::new() },
-            i + 1,
-            esc(question)
-        ));
-        if let Some(e) = err {
-            html.push_str(&format!(
-                "<p class=\"error\" id=\"{name}-error\">{}</p>",
-                esc(&swedish(&e.message))
-            ));
+        @if !errors.is_empty() {
+            div class="errors" role="alert" tabindex="-1" {
+                h2 { "Några svar behöver rättas" }
+                ul {
+                    @for e in errors {
+                        @let name = e.field.trim_start_matches("factors.");
+                        li { a href=(format!("#{name}-legend")) { (label_of(name)) ": " (swedish(&e.message)) } }
+                    }
+                }
+            }
         }
-        html.push_str("<div class=\"scale\">");
-        for v in 1..=10 {
-            let checked = if posted.get(name) == Some(&v.to_string()) {
-                " checked"
-            } else {
-                ""
-            };
-            html.push_str(&format!(
-                "<span><input type=\"radio\" id=\"{name}-{v}\" name=\"{name}\" value=\"{v}\" required{checked}><label for=\"{name}-{v}\">{v}</label></span>"
-            ));
+        form method="post" action=(format!("/survey/{token}")) {
+            @for (i, q) in INDEX_QUESTIONS.iter().enumerate() {
+                (index_question(i, *q, posted, error_for(q.0)))
+            }
+            h2 { "Hur bedömer du kommunen när det gäller …" }
+            p class="hint" { "1 = mycket dåligt, 6 = mycket bra. Välj ”Vet ej” om du inte kan bedöma." }
+            @for q in FACTOR_QUESTIONS {
+                (factor_question(q, posted, error_for(q.0)))
+            }
+            p {
+                label for="comment" { "Vill du lämna en kommentar? (frivilligt)" }
+                br;
+                textarea id="comment" name="comment" rows="5" maxlength="4000" aria-describedby="comment-hint" {
+                    (posted.comment.as_deref().unwrap_or(""))
+                }
+                br;
+                span id="comment-hint" class="hint" { "Skriv inga personuppgifter, till exempel namn eller personnummer." }
+            }
+            p { button type="submit" { "Skicka svar" } }
         }
-        html.push_str("</div></fieldset>\n");
-    }
-    html.push_str("<h2>Hur bedömer du kommunen när det gäller …</h2>\n<p class=\"hint\">1 = mycket dåligt, 6 = mycket bra. Välj ”Vet ej” om du inte kan bedöma.</p>\n");
-    for (name, label, explanation) in FACTOR_QUESTIONS {
-        let err = error_for(name);
-        html.push_str(&format!(
-            "<fieldset{}><legend id=\"{name}-legend\">{} <span class=\"hint\">({})</span></legend>\n",
-            if err.is_some() { " class=\"invalid\"" } else { "" },
-            esc(label),
-            esc(explanation)
-        ));
-        if let Some(e) = err {
-            html.push_str(&format!(
-                "<p class=\"error\">{}</p>",
-                esc(&swedish(&e.message))
-            ));
-        }
-        html.push_str("<div class=\"scale\">");
-        for v in 1..=6 {
-            let checked = if posted.get(name) == Some(&v.to_string()) {
-                " checked"
-            } else {
-                ""
-            };
-            html.push_str(&format!(
-                "<span><input type=\"radio\" id=\"{name}-{v}\" name=\"{name}\" value=\"{v}\"{checked}><label for=\"{name}-{v}\">{v}</label></span>"
-            ));
-        }
-        let none = if posted.get(name).is_none() {
-            " checked"
-        } else {
-            ""
-        };
-        html.push_str(&format!(
-            "<span><input type=\"radio\" id=\"{name}-none\" name=\"{name}\" value=\"\"{none}><label for=\"{name}-none\">Vet ej</label></span></div></fieldset>\n"
-        ));
-    }
-    let comment = posted.comment.as_deref().unwrap_or("");
-    html.push_str(&format!(
-        "<p><label for=\"comment\">Vill du lämna en kommentar? (frivilligt)</label><br>\n<textarea id=\"comment\" name=\"comment\" rows=\"5\" maxlength=\"4000\" aria-describedby=\"comment-hint\">{}</textarea><br>\n<span id=\"comment-hint\" class=\"hint\">Skriv inga personuppgifter, till exempel namn eller personnummer.</span></p>\n",
-        esc(comment)
-    ));
-    html.push_str("<p><button type=\"submit\">Skicka svar</button></p>\n</form>");
-    layout("Hur nöjd är du med kommunens service?", &html)
+    };
+    layout("Hur nöjd är du med kommunens service?", main)
 }
 
 fn label_of(name: &str) -> &str {
@@ -426,11 +427,21 @@ fn swedish(message: &str) -> String {
     }
 }
 
-fn layout(title: &str, main: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"sv\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{} – NKI-enkät</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n{main}\n</main>\n</body>\n</html>\n",
-        esc(title)
-    )
+fn layout(title: &str, main: Markup) -> String {
+    html! {
+        (DOCTYPE) "\n"
+        html lang="sv" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – NKI-enkät" }
+                // A constant of this file, not user data.
+                style { (PreEscaped(CSS)) }
+            }
+            body { main { (main) } }
+        }
+    }
+    .into_string()
 }
 
 const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;background:#f4f5f7;color:#1b1b1b;line-height:1.5}\
@@ -447,32 +458,25 @@ button{font:inherit;font-weight:600;background:#005a9c;color:#fff;border:0;borde
 button:hover{background:#00457a}.errors{border:2px solid #b00020;border-radius:6px;padding:.5rem 1rem;background:#fff5f5}\
 .errors a{color:#8a0018}.error{color:#8a0018;font-weight:600;margin:.25rem 0}";
 
-/// Escapes text for HTML.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn escapes_everything_that_could_break_out() {
-        assert_eq!(
-            esc("<script>alert('x')</script> & \"q\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
-        );
+    fn the_page_escapes_what_the_company_and_the_comment_say() {
+        let ctx = SurveyContext {
+            invitation_id: 1,
+            reference: "BN 2026/0001".into(),
+            company_name: "\"><img src=x onerror=alert(1)> & <script>alert('x')</script>".into(),
+            department_name: "Samhällsbyggnadsförvaltningen".into(),
+            state: TokenState::Open,
+        };
+        let html = form(&ctx, "tok\"><b>", &FormAnswer::default(), &[]);
+        assert!(!html.contains("<script>alert") && !html.contains("<img src=x"));
+        assert!(html.contains(
+            "&quot;&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &lt;script&gt;alert('x')&lt;/script&gt;"
+        ));
+        assert!(html.contains("action=\"/survey/tok&quot;&gt;&lt;b&gt;\""));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Officers' pages: my cases, search, registering a case, and the case page with its timeline,
-//! deadline panel and actions.
+//! Officers' pages: my cases, search, registering a case, and the actions posted from the case
+//! page (the page itself is in `case_page`).
 
 use std::collections::HashMap;
 
@@ -11,68 +11,82 @@ use lots_cases::{
     CaseFilter, CasePatch, CaseView, FieldError, NewCase, NewDecisionRequest, NewExtension,
     NewNote, NewSupplementRequest, ServiceError, TransitionInput,
 };
-use lots_core::deadline::{DeadlineKind, DeadlineView};
-use lots_core::{Area, CaseStatus, Decision, Role, TIME_ZONE};
+use lots_core::deadline::DeadlineView;
+use lots_core::{Area, CaseStatus, Role, TIME_ZONE};
 use lots_handoff::NewHandoff;
+use maud::{Markup, html};
 
-use super::html::{
-    self, date_html, decision_sv, error_summary, esc, field_error, handoff_kind_sv,
-    handoff_status_sv, message_sv, status_sv, time_html,
-};
+use super::case_page::{Failed, case_page, done_message};
+use super::html::{self, FieldState, SelectAttrs, error_summary, field_error, select, status_sv};
 use super::{WebForm, WebId, WebUser, see_other, service_error_page};
 use crate::state::AppState;
 
 /// The deadline badge of a case.
-pub fn deadline_badge(d: Option<&DeadlineView>, status: CaseStatus) -> String {
+pub fn deadline_badge(d: Option<&DeadlineView>, status: CaseStatus) -> Markup {
+    let badge =
+        |class: &str, text: String| html! { span class=(format!("badge {class}")) { (text) } };
     let Some(d) = d else {
-        return "<span class=\"badge none\">Ingen frist</span>".into();
+        return badge("none", "Ingen frist".into());
     };
     if !status.is_open() {
         return if d.overdue {
-            "<span class=\"badge overdue\">Beslutad efter fristen</span>".into()
+            badge("overdue", "Beslutad efter fristen".into())
         } else {
-            "<span class=\"badge fine\">Beslutad i tid</span>".into()
+            badge("fine", "Beslutad i tid".into())
         };
     }
     if d.paused || d.due_date.is_none() {
-        return "<span class=\"badge paused\">Fristen vilar (komplettering)</span>".into();
+        return badge("paused", "Fristen vilar (komplettering)".into());
     }
     let due = d.due_date.map(html::date_sv).unwrap_or_default();
     match d.days_left {
-        _ if d.overdue => format!("<span class=\"badge overdue\">Försenad – frist {due}</span>"),
-        Some(n) if n <= 5 => format!(
-            "<span class=\"badge soon\">{n} arbetsdag{} kvar – {due}</span>",
-            if n == 1 { "" } else { "ar" }
+        _ if d.overdue => badge("overdue", format!("Försenad – frist {due}")),
+        Some(n) if n <= 5 => badge(
+            "soon",
+            format!(
+                "{n} arbetsdag{} kvar – {due}",
+                if n == 1 { "" } else { "ar" }
+            ),
         ),
-        Some(n) => format!("<span class=\"badge fine\">{n} arbetsdagar kvar – {due}</span>"),
-        None => format!("<span class=\"badge fine\">Frist {due}</span>"),
+        Some(n) => badge("fine", format!("{n} arbetsdagar kvar – {due}")),
+        None => badge("fine", format!("Frist {due}")),
     }
 }
 
 /// A table of cases.
-pub fn case_table(caption: &str, cases: &[CaseView]) -> String {
+pub fn case_table(caption: &str, cases: &[CaseView]) -> Markup {
     if cases.is_empty() {
-        return format!("<p>{}: inga ärenden.</p>", esc(caption));
+        return html! { p { (caption) ": inga ärenden." } };
     }
-    let mut s = format!(
-        "<table><caption>{}</caption><thead><tr><th scope=\"col\">Diarienummer</th><th scope=\"col\">Rubrik</th><th scope=\"col\">Företag</th><th scope=\"col\">Myndighetsområde</th><th scope=\"col\">Status</th><th scope=\"col\">Handläggare</th><th scope=\"col\">Frist</th></tr></thead><tbody>",
-        esc(caption)
-    );
-    for c in cases {
-        s.push_str(&format!(
-            "<tr><td><a href=\"/arenden/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            c.id,
-            esc(&c.reference),
-            esc(&c.title),
-            esc(&c.company_name),
-            c.area.label_sv(),
-            status_sv(c.status),
-            esc(c.assignee.as_deref().unwrap_or("–")),
-            deadline_badge(c.deadline.as_ref(), c.status)
-        ));
+    html! {
+        table {
+            caption { (caption) }
+            thead {
+                tr {
+                    th scope="col" { "Diarienummer" }
+                    th scope="col" { "Rubrik" }
+                    th scope="col" { "Företag" }
+                    th scope="col" { "Myndighetsområde" }
+                    th scope="col" { "Status" }
+                    th scope="col" { "Handläggare" }
+                    th scope="col" { "Frist" }
+                }
+            }
+            tbody {
+                @for c in cases {
+                    tr {
+                        td { a href=(format!("/arenden/{}", c.id)) { (c.reference) } }
+                        td { (c.title) }
+                        td { (c.company_name) }
+                        td { (c.area.label_sv()) }
+                        td { (status_sv(c.status)) }
+                        td { (c.assignee.as_deref().unwrap_or("–")) }
+                        td { (deadline_badge(c.deadline.as_ref(), c.status)) }
+                    }
+                }
+            }
+        }
     }
-    s.push_str("</tbody></table>");
-    s
 }
 
 /// Mina ärenden: my open cases, overdue and nearly due first.
@@ -92,20 +106,21 @@ pub async fn mine(State(state): State<AppState>, user: WebUser) -> Response {
         .iter()
         .filter(|c| c.deadline.as_ref().is_some_and(|d| d.overdue))
         .count();
-    let mut main = String::from("<h1>Mina ärenden</h1>\n");
-    main.push_str(&format!(
-        "<p>Du har {} öppna ärenden, varav {} försenade. Försenade och snart förfallna ärenden står först.</p>",
-        html::int(cases.len()),
-        html::int(overdue)
-    ));
-    main.push_str("<p><a class=\"button\" href=\"/arenden/nytt\">Registrera ärende</a></p>");
-    main.push_str(&case_table("Mina öppna ärenden", &cases));
+    let main = html! {
+        h1 { "Mina ärenden" }
+        p {
+            "Du har " (html::int(cases.len())) " öppna ärenden, varav " (html::int(overdue))
+            " försenade. Försenade och snart förfallna ärenden står först."
+        }
+        p { a class="button" href="/arenden/nytt" { "Registrera ärende" } }
+        (case_table("Mina öppna ärenden", &cases))
+    };
     html::page(
         StatusCode::OK,
         "Mina ärenden",
         Some(&user.viewer),
         "mina",
-        &main,
+        main,
     )
 }
 
@@ -120,24 +135,80 @@ pub struct SearchQuery {
     cursor: Option<String>,
 }
 
-fn select(id: &str, name: &str, options: &[(&str, &str)], chosen: &str, extra: &str) -> String {
-    let mut s = format!("<select id=\"{id}\" name=\"{name}\"{extra}>");
-    for (value, label) in options {
-        let sel = if *value == chosen { " selected" } else { "" };
-        s.push_str(&format!(
-            "<option value=\"{}\"{sel}>{}</option>",
-            esc(value),
-            esc(label)
-        ));
-    }
-    s.push_str("</select>");
-    s
-}
-
 fn area_options(empty: &str) -> Vec<(&'static str, &'static str)> {
     let mut v: Vec<(&str, &str)> = vec![("", if empty.is_empty() { "Alla" } else { "Välj…" })];
     v.extend(Area::ALL.iter().map(|a| (a.as_str(), a.label_sv())));
     v
+}
+
+fn search_label(f: &str) -> String {
+    match f {
+        "q" => "Fritext",
+        "status" => "Status",
+        "area" => "Myndighetsområde",
+        "assignee" => "Handläggare",
+        "org_number" => "Organisationsnummer",
+        "overdue" => "Frist",
+        "cursor" => "Sida",
+        other => other,
+    }
+    .to_string()
+}
+
+/// A text input with its error state.
+fn text_input(kind: &str, id: &str, name: &str, value: &str, state: &FieldState) -> Markup {
+    html! {
+        input type=(kind) id=(id) name=(name) value=(value)
+            aria-invalid=[state.invalid()] aria-describedby=[state.described_by()];
+        (state.message())
+    }
+}
+
+/// The search form, filled in with what was searched.
+fn search_form(q: &SearchQuery, errors: &[FieldError]) -> Markup {
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    let status_opts: Vec<(&str, &str)> = std::iter::once(("", "Alla"))
+        .chain(std::iter::once((
+            "received,in_progress,awaiting_supplement",
+            "Alla öppna",
+        )))
+        .chain(CaseStatus::ALL.iter().map(|s| (s.as_str(), s.label_sv())))
+        .collect();
+    let overdue_opts = [
+        ("", "Alla"),
+        ("true", "Försenade"),
+        ("false", "Inte försenade"),
+    ];
+    let none = SelectAttrs::default();
+    html! {
+        form method="get" action="/arenden/sok" class="filters" role="search" aria-label="Sök ärenden" {
+            div {
+                label for="s-q" { "Fritext (rubrik, diarienummer, företag)" }
+                (text_input("search", "s-q", "q", &v(&q.q), &field_error(errors, "s-", "q")))
+            }
+            div {
+                label for="s-status" { "Status" }
+                (select("s-status", "status", &status_opts, &v(&q.status), none))
+            }
+            div {
+                label for="s-area" { "Myndighetsområde" }
+                (select("s-area", "area", &area_options(""), &v(&q.area), none))
+            }
+            div {
+                label for="s-assignee" { "Handläggare (användarnamn eller ”me”)" }
+                (text_input("text", "s-assignee", "assignee", &v(&q.assignee), &field_error(errors, "s-", "assignee")))
+            }
+            div {
+                label for="s-org_number" { "Organisationsnummer" }
+                (text_input("text", "s-org_number", "org_number", &v(&q.org_number), &field_error(errors, "s-", "org_number")))
+            }
+            div {
+                label for="s-overdue" { "Frist" }
+                (select("s-overdue", "overdue", &overdue_opts, &v(&q.overdue), none))
+            }
+            div { button type="submit" { "Sök" } }
+        }
+    }
 }
 
 /// Search the cases the caller may see.
@@ -164,82 +235,43 @@ pub async fn search(
         Err(_) => Vec::new(),
         Ok(_) => Vec::new(),
     };
-    let label = |f: &str| {
-        match f {
-            "q" => "Fritext",
-            "status" => "Status",
-            "area" => "Myndighetsområde",
-            "assignee" => "Handläggare",
-            "org_number" => "Organisationsnummer",
-            "overdue" => "Frist",
-            "cursor" => "Sida",
-            other => other,
-        }
-        .to_string()
+    let hits = match result {
+        Ok(page) => Some(page),
+        Err(ServiceError::Validation(_)) => None,
+        Err(e) => return service_error_page(e, &user.viewer),
     };
-    let mut main = String::from("<h1>Sök ärenden</h1>\n");
-    main.push_str(&error_summary(&errors, "s-", label));
-    let status_opts: Vec<(&str, &str)> = std::iter::once(("", "Alla"))
-        .chain(std::iter::once((
-            "received,in_progress,awaiting_supplement",
-            "Alla öppna",
-        )))
-        .chain(CaseStatus::ALL.iter().map(|s| (s.as_str(), s.label_sv())))
-        .collect();
-    let (qe, qa) = field_error(&errors, "s-", "q");
-    let (oe, oa) = field_error(&errors, "s-", "org_number");
-    let (ae, aa) = field_error(&errors, "s-", "assignee");
-    main.push_str(&format!(
-        "<form method=\"get\" action=\"/arenden/sok\" class=\"filters\" role=\"search\" aria-label=\"Sök ärenden\">\
-<div><label for=\"s-q\">Fritext (rubrik, diarienummer, företag)</label><input type=\"search\" id=\"s-q\" name=\"q\" value=\"{}\"{qa}>{qe}</div>\
-<div><label for=\"s-status\">Status</label>{}</div>\
-<div><label for=\"s-area\">Myndighetsområde</label>{}</div>\
-<div><label for=\"s-assignee\">Handläggare (användarnamn eller ”me”)</label><input type=\"text\" id=\"s-assignee\" name=\"assignee\" value=\"{}\"{aa}>{ae}</div>\
-<div><label for=\"s-org_number\">Organisationsnummer</label><input type=\"text\" id=\"s-org_number\" name=\"org_number\" value=\"{}\"{oa}>{oe}</div>\
-<div><label for=\"s-overdue\">Frist</label>{}</div>\
-<div><button type=\"submit\">Sök</button></div></form>",
-        esc(&v(&q.q)),
-        select("s-status", "status", &status_opts, &v(&q.status), ""),
-        select("s-area", "area", &area_options(""), &v(&q.area), ""),
-        esc(&v(&q.assignee)),
-        esc(&v(&q.org_number)),
-        select(
-            "s-overdue",
-            "overdue",
-            &[("", "Alla"), ("true", "Försenade"), ("false", "Inte försenade")],
-            &v(&q.overdue),
-            ""
-        ),
-    ));
-    match result {
-        Ok(page) => {
-            main.push_str(&case_table("Träffar", &page.items));
-            if let Some(next) = page.next_cursor {
-                let qs = serde_urlencoded::to_string([
-                    ("q", v(&q.q)),
-                    ("status", v(&q.status)),
-                    ("area", v(&q.area)),
-                    ("assignee", v(&q.assignee)),
-                    ("overdue", v(&q.overdue)),
-                    ("org_number", v(&q.org_number)),
-                    ("cursor", next),
-                ])
-                .unwrap_or_default();
-                main.push_str(&format!(
-                    "<p><a href=\"/arenden/sok?{}\">Nästa sida</a></p>",
-                    esc(&qs)
-                ));
+    let next_page = hits
+        .as_ref()
+        .and_then(|p| p.next_cursor.clone())
+        .map(|next| {
+            serde_urlencoded::to_string([
+                ("q", v(&q.q)),
+                ("status", v(&q.status)),
+                ("area", v(&q.area)),
+                ("assignee", v(&q.assignee)),
+                ("overdue", v(&q.overdue)),
+                ("org_number", v(&q.org_number)),
+                ("cursor", next),
+            ])
+            .unwrap_or_default()
+        });
+    let main = html! {
+        h1 { "Sök ärenden" }
+        (error_summary(&errors, "s-", search_label))
+        (search_form(&q, &errors))
+        @if let Some(page) = &hits {
+            (case_table("Träffar", &page.items))
+            @if let Some(qs) = &next_page {
+                p { a href=(format!("/arenden/sok?{qs}")) { "Nästa sida" } }
             }
         }
-        Err(ServiceError::Validation(_)) => {}
-        Err(e) => return service_error_page(e, &user.viewer),
-    }
+    };
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    html::page(status, "Sök ärenden", Some(&user.viewer), "sok", &main)
+    html::page(status, "Sök ärenden", Some(&user.viewer), "sok", main)
 }
 
 const CASE_FIELDS: [(&str, &str); 8] = [
@@ -260,90 +292,104 @@ fn case_field_label(f: &str) -> String {
         .map_or_else(|| f.to_string(), |(_, l)| l.to_string())
 }
 
+/// A labelled text field of the register form, with an optional hint.
+fn register_text(
+    values: &HashMap<String, String>,
+    errors: &[FieldError],
+    (name, label, hint): (&str, &str, &str),
+    required: bool,
+) -> Markup {
+    let state = field_error(errors, "f-", name);
+    let id = format!("f-{name}");
+    let hint_id = format!("f-{name}-hint");
+    let described_by = if hint.is_empty() {
+        state.described_by().map(str::to_string)
+    } else {
+        Some(state.described_by_with(&hint_id))
+    };
+    html! {
+        label for=(id) { (label) @if required { " *" } }
+        @if !hint.is_empty() { span class="hint" id=(hint_id) { (hint) } }
+        input type="text" id=(id) name=(name)
+            value=(values.get(name).map(String::as_str).unwrap_or(""))
+            required[required] aria-invalid=[state.invalid()] aria-describedby=[described_by];
+        (state.message())
+    }
+}
+
+/// The attributes of a field with a hint: the error's when it has one, else the hint's.
+fn hint_or_error<'a>(state: &'a FieldState, hint_id: &'a str) -> SelectAttrs<'a> {
+    match state.invalid() {
+        Some(_) => SelectAttrs::of(state),
+        None => SelectAttrs {
+            described_by: Some(hint_id),
+            ..Default::default()
+        },
+    }
+}
+
+fn register_form(
+    user: &WebUser,
+    values: &HashMap<String, String>,
+    errors: &[FieldError],
+) -> Markup {
+    let value = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
+    let area = field_error(errors, "f-", "area");
+    let case_type = field_error(errors, "f-", "case_type");
+    let case_type_attrs = hint_or_error(&case_type, "f-case_type-hint");
+    let description = field_error(errors, "f-", "description");
+    let received = field_error(errors, "f-", "received_at");
+    let received_attrs = hint_or_error(&received, "f-received_at-hint");
+    let case_types = [
+        ("", "Ingen / standard"),
+        ("permit", "Lov eller förhandsbesked"),
+        ("notification", "Anmälan"),
+    ];
+    html! {
+        form method="post" action="/arenden/nytt" novalidate {
+            (user.viewer.csrf_field())
+            (register_text(values, errors, ("org_number", "Organisationsnummer", "10 siffror, till exempel 556036-0793"), true))
+            (register_text(values, errors, ("company_name", "Företagets namn", ""), true))
+            label for="f-area" { "Myndighetsområde *" }
+            (select("f-area", "area", &area_options("x"), value("area"), SelectAttrs { required: true, ..SelectAttrs::of(&area) }))
+            (area.message())
+            label for="f-case_type" { "Ärendetyp (bygglov)" }
+            span class="hint" id="f-case_type-hint" { "Bara för bygglov: lov eller anmälan har olika frister." }
+            (select("f-case_type", "case_type", &case_types, value("case_type"), case_type_attrs))
+            (case_type.message())
+            (register_text(values, errors, ("title", "Rubrik", ""), true))
+            label for="f-description" { "Beskrivning" }
+            textarea id="f-description" name="description" rows="4"
+                aria-invalid=[description.invalid()] aria-describedby=[description.described_by()] { (value("description")) }
+            (description.message())
+            label for="f-received_at" { "Inkom (datum)" }
+            span class="hint" id="f-received_at-hint" { "ÅÅÅÅ-MM-DD; lämna tomt för i dag." }
+            input type="date" id="f-received_at" name="received_at" value=(value("received_at"))
+                aria-invalid=[received_attrs.invalid] aria-describedby=[received_attrs.described_by];
+            (received.message())
+            p { button type="submit" { "Registrera" } }
+        }
+    }
+}
+
 fn register_page(
     user: &WebUser,
     values: &HashMap<String, String>,
     errors: &[FieldError],
     status: StatusCode,
 ) -> Response {
-    let v = |k: &str| esc(values.get(k).map(String::as_str).unwrap_or(""));
-    let fe = |k: &str| field_error(errors, "f-", k);
-    let mut main = String::from(
-        "<h1>Registrera ärende</h1>\n<p>Fält markerade med * måste fyllas i. Diarienumret tilldelas när ärendet registreras.</p>",
-    );
-    main.push_str(&error_summary(errors, "f-", case_field_label));
-    main.push_str("<form method=\"post\" action=\"/arenden/nytt\" novalidate>");
-    main.push_str(&user.viewer.csrf_field());
-    let text = |name: &str, label: &str, hint: &str, required: bool| {
-        let (e, a) = fe(name);
-        let hint_html = if hint.is_empty() {
-            String::new()
-        } else {
-            format!("<span class=\"hint\" id=\"f-{name}-hint\">{hint}</span>")
-        };
-        let described = match (hint.is_empty(), a.is_empty()) {
-            (false, true) => format!(" aria-describedby=\"f-{name}-hint\""),
-            (false, false) => a.replace(
-                "aria-describedby=\"",
-                &format!("aria-describedby=\"f-{name}-hint "),
-            ),
-            _ => a,
-        };
-        format!(
-            "<label for=\"f-{name}\">{label}{}</label>{hint_html}<input type=\"text\" id=\"f-{name}\" name=\"{name}\" value=\"{}\"{}{described}>{e}",
-            if required { " *" } else { "" },
-            v(name),
-            if required { " required" } else { "" },
-        )
+    let main = html! {
+        h1 { "Registrera ärende" }
+        p { "Fält markerade med * måste fyllas i. Diarienumret tilldelas när ärendet registreras." }
+        (error_summary(errors, "f-", case_field_label))
+        (register_form(user, values, errors))
     };
-    main.push_str(&text(
-        "org_number",
-        "Organisationsnummer",
-        "10 siffror, till exempel 556036-0793",
-        true,
-    ));
-    main.push_str(&text("company_name", "Företagets namn", "", true));
-    let (e, a) = fe("area");
-    main.push_str(&format!(
-        "<label for=\"f-area\">Myndighetsområde *</label>{}{e}",
-        select(
-            "f-area",
-            "area",
-            &area_options("x"),
-            values.get("area").map(String::as_str).unwrap_or(""),
-            &format!(" required{a}")
-        )
-    ));
-    let (e, a) = fe("case_type");
-    main.push_str(&format!(
-        "<label for=\"f-case_type\">Ärendetyp (bygglov)</label><span class=\"hint\" id=\"f-case_type-hint\">Bara för bygglov: lov eller anmälan har olika frister.</span>{}{e}",
-        select(
-            "f-case_type",
-            "case_type",
-            &[("", "Ingen / standard"), ("permit", "Lov eller förhandsbesked"), ("notification", "Anmälan")],
-            values.get("case_type").map(String::as_str).unwrap_or(""),
-            &if a.is_empty() { " aria-describedby=\"f-case_type-hint\"".to_string() } else { a }
-        )
-    ));
-    main.push_str(&text("title", "Rubrik", "", true));
-    let (e, a) = fe("description");
-    main.push_str(&format!(
-        "<label for=\"f-description\">Beskrivning</label><textarea id=\"f-description\" name=\"description\" rows=\"4\"{a}>{}</textarea>{e}",
-        v("description")
-    ));
-    let (e, a) = fe("received_at");
-    main.push_str(&format!(
-        "<label for=\"f-received_at\">Inkom (datum)</label><span class=\"hint\" id=\"f-received_at-hint\">ÅÅÅÅ-MM-DD; lämna tomt för i dag.</span><input type=\"date\" id=\"f-received_at\" name=\"received_at\" value=\"{}\"{}>{e}",
-        v("received_at"),
-        if a.is_empty() { " aria-describedby=\"f-received_at-hint\"".to_string() } else { a }
-    ));
-    main.push_str("<p><button type=\"submit\">Registrera</button></p></form>");
     html::page(
         status,
         "Registrera ärende",
         Some(&user.viewer),
         "nytt",
-        &main,
+        main,
     )
 }
 
@@ -410,28 +456,6 @@ pub struct ShowQuery {
     klart: Option<String>,
 }
 
-fn done_message(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "registrerat" => "Ärendet är registrerat.",
-        "status" => "Statusen är ändrad.",
-        "komplettering" => "Begäran om komplettering är registrerad; fristen vilar.",
-        "inkommen" => "Kompletteringen är registrerad som inkommen.",
-        "forlangning" => "Fristen är förlängd.",
-        "anteckning" => "Anteckningen är sparad.",
-        "overlamning" => "Överlämningen är skickad.",
-        "uppgifter" => "Uppgifterna är ändrade.",
-        "avgorande" => "Begäran om avgörande är registrerad; beslut ska fattas inom fyra veckor.",
-        _ => return None,
-    })
-}
-
-/// Which action form failed, and why: shown beside that form.
-struct Failed<'a> {
-    form: &'a str,
-    errors: Vec<FieldError>,
-    values: HashMap<String, String>,
-}
-
 pub async fn show(
     State(state): State<AppState>,
     user: WebUser,
@@ -440,409 +464,6 @@ pub async fn show(
 ) -> Response {
     let done = q.klart.as_deref().and_then(done_message);
     case_page(&state, &user, id, done, None, StatusCode::OK).await
-}
-
-fn event_label(kind: &str) -> &str {
-    match kind {
-        "created" => "Registrerat",
-        "updated" => "Ändrat",
-        "status_changed" => "Status ändrad",
-        "note_added" => "Anteckning",
-        "supplement_requested" => "Komplettering begärd",
-        "supplement_received" => "Komplettering inkommen",
-        "deadline_extended" => "Fristen förlängd",
-        "decision_requested" => "Begäran om avgörande (FL 12 §)",
-        "handoff_requested" => "Överlämning begärd",
-        "handoff_accepted" => "Överlämning accepterad",
-        "handoff_completed" => "Överlämning slutförd",
-        "handoff_declined" => "Överlämning avböjd",
-        "handoff_cancelled" => "Överlämning återkallad",
-        "bundle_added" => "Lagt till i samordnat ärende",
-        "decided" => "Beslutat",
-        other => other,
-    }
-}
-
-fn event_details(data: &serde_json::Value) -> String {
-    let s = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    let mut parts = Vec::new();
-    if let (Some(from), Some(to)) = (s("from"), s("to")) {
-        parts.push(format!(
-            "{} → {}",
-            html::status_sv_str(&from),
-            html::status_sv_str(&to)
-        ));
-    }
-    if let Some(d) = s("decision") {
-        parts.push(format!("Beslut: {}", html::decision_sv_str(&d)));
-    }
-    if let Some(k) = s("handoff_kind") {
-        parts.push(handoff_kind_sv(&k).to_string());
-    }
-    if let (Some(f), Some(t)) = (s("from_department"), s("to_department")) {
-        parts.push(format!("{f} → {t}"));
-    }
-    for (key, label) in [
-        ("reason", "Motivering"),
-        ("text", "Text"),
-        ("message", "Meddelande"),
-        ("response", "Svar"),
-        ("note", "Anteckning"),
-    ] {
-        if let Some(v) = s(key).filter(|v| !v.is_empty()) {
-            parts.push(format!("{label}: {v}"));
-        }
-    }
-    if let Some(w) = data.get("weeks").and_then(|v| v.as_i64()) {
-        parts.push(format!("{w} veckor"));
-    }
-    esc(&parts.join(" · "))
-}
-
-async fn case_page(
-    state: &AppState,
-    user: &WebUser,
-    id: i64,
-    done: Option<&str>,
-    failed: Option<Failed<'_>>,
-    status: StatusCode,
-) -> Response {
-    let actor = &user.actor;
-    let (case, access) = match state.cases.get_with_access(actor, id).await {
-        Ok(c) => c,
-        Err(e) => return service_error_page(e, &user.viewer),
-    };
-    let loaded = tokio::try_join!(
-        state.cases.events(actor, id),
-        state.handoffs.of_case(actor, id),
-        state.cases.supplements(actor, id),
-        state.directory.list_departments(actor),
-    );
-    let (events, handoffs, supplements, departments) = match loaded {
-        Ok(all) => all,
-        Err(e) => return service_error_page(e, &user.viewer),
-    };
-    // What the page offers is what the access module allows: a form the API would refuse is
-    // never shown.
-    let owner = access.change;
-
-    let mut m = format!(
-        "<h1>{} <span class=\"hint\">{}</span></h1>\n",
-        esc(&case.reference),
-        esc(&case.title)
-    );
-    if let Some(d) = done {
-        m.push_str(&format!(
-            "<div class=\"ok\" role=\"status\"><p>{d}</p></div>"
-        ));
-    }
-    if let Some(f) = &failed {
-        m.push_str(&format!(
-            "<div class=\"errors\" role=\"alert\"><h2>Det gick inte</h2><ul>{}</ul><p>Inget har ändrats.</p></div>",
-            f.errors
-                .iter()
-                .map(|e| format!(
-                    "<li><a href=\"#{}-{}\">{}</a></li>",
-                    f.form,
-                    esc(&e.field),
-                    esc(&message_sv(&e.message))
-                ))
-                .collect::<String>()
-        ));
-    }
-    m.push_str("<div class=\"grid\"><section class=\"panel\" aria-labelledby=\"facts-h\"><h2 id=\"facts-h\">Uppgifter</h2><dl class=\"facts\">");
-    let fact = |m: &mut String, k: &str, v: String| {
-        m.push_str(&format!("<dt>{k}</dt><dd>{v}</dd>"));
-    };
-    fact(&mut m, "Status", status_sv(case.status).to_string());
-    if let Some(d) = case.decision {
-        fact(&mut m, "Beslut", decision_sv(d).to_string());
-    }
-    fact(
-        &mut m,
-        "Företag",
-        format!(
-            "<a href=\"/foretag?org={}\">{}</a> ({})",
-            esc(&case.org_number),
-            esc(&case.company_name),
-            esc(&case.org_number)
-        ),
-    );
-    fact(&mut m, "Myndighetsområde", case.area.label_sv().into());
-    if let Some(t) = &case.case_type {
-        fact(
-            &mut m,
-            "Ärendetyp",
-            match t.as_str() {
-                "permit" => "Lov eller förhandsbesked".into(),
-                "notification" => "Anmälan".into(),
-                o => esc(o),
-            },
-        );
-    }
-    fact(&mut m, "Förvaltning", esc(&case.department));
-    fact(
-        &mut m,
-        "Handläggare",
-        esc(case.assignee.as_deref().unwrap_or("–")),
-    );
-    fact(&mut m, "Inkom", time_html(case.received_at));
-    if let Some(t) = case.complete_at {
-        fact(&mut m, "Komplett", time_html(t));
-    }
-    if let Some(t) = case.decided_at {
-        fact(&mut m, "Beslutad", time_html(t));
-    }
-    if let Some(t) = case.closed_at {
-        fact(&mut m, "Avslutad", time_html(t));
-    }
-    if !case.description.is_empty() {
-        fact(&mut m, "Beskrivning", esc(&case.description));
-    }
-    m.push_str("</dl></section>");
-
-    m.push_str(
-        "<section class=\"panel\" aria-labelledby=\"deadline-h\"><h2 id=\"deadline-h\">Frist</h2>",
-    );
-    match &case.deadline {
-        None => m.push_str("<p>Området har ingen lagstadgad frist eller servicemål.</p>"),
-        Some(d) => {
-            m.push_str(&format!(
-                "<p>{}</p><dl class=\"facts\">",
-                deadline_badge(Some(d), case.status)
-            ));
-            fact(
-                &mut m,
-                "Slag",
-                match d.kind {
-                    DeadlineKind::Statutory => "Lagstadgad frist".into(),
-                    DeadlineKind::Target => "Servicemål (inte lag)".into(),
-                },
-            );
-            fact(
-                &mut m,
-                "Sista dag",
-                d.due_date
-                    .map_or_else(|| "vilar under komplettering".into(), date_html),
-            );
-            if let Some(n) = d.days_left {
-                fact(&mut m, "Arbetsdagar kvar", html::num(n as f64, 0));
-            }
-            fact(
-                &mut m,
-                "Förlängd",
-                if d.extended { "Ja" } else { "Nej" }.into(),
-            );
-            if let Some(f) = d.fee_reduction_fifths.filter(|f| *f > 0) {
-                fact(
-                    &mut m,
-                    "Avgiftsreduktion",
-                    format!("{f}/5 av avgiften (PBL 12 kap. 8 a §)"),
-                );
-            }
-            if d.older_than_six_months {
-                fact(
-                    &mut m,
-                    "Äldre än sex månader",
-                    "Ja – parten kan begära avgörande (FL 12 §)".into(),
-                );
-            }
-            fact(&mut m, "Grund", esc(&d.source));
-            m.push_str("</dl>");
-        }
-    }
-    m.push_str("</section></div>");
-
-    // Actions.
-    let failed_for = |form: &str| -> (Vec<FieldError>, HashMap<String, String>) {
-        match &failed {
-            Some(f) if f.form == form => (f.errors.clone(), f.values.clone()),
-            _ => (Vec::new(), HashMap::new()),
-        }
-    };
-    let csrf = user.viewer.csrf_field();
-    let is_open = case.status.is_open();
-    if owner && !case.status.successors().is_empty() {
-        m.push_str("<section aria-labelledby=\"actions-h\"><h2 id=\"actions-h\">Åtgärder</h2><div class=\"grid\">");
-        // Change status / decide.
-        let (errs, vals) = failed_for("status");
-        let mut opts: Vec<(&str, &str)> = vec![("", "Välj…")];
-        opts.extend(
-            case.status
-                .successors()
-                .iter()
-                .filter(|s| **s != CaseStatus::AwaitingSupplement)
-                .map(|s| (s.as_str(), s.label_sv())),
-        );
-        let mut dec_opts: Vec<(&str, &str)> = vec![("", "Inget (bara vid beslut)")];
-        dec_opts.extend(Decision::ALL.iter().map(|d| (d.as_str(), decision_sv(*d))));
-        let (te, ta) = field_error(&errs, "status-", "to");
-        let (de, da) = field_error(&errs, "status-", "decision");
-        let (re, ra) = field_error(&errs, "status-", "reason");
-        m.push_str(&format!(
-            "<form method=\"post\" action=\"/arenden/{id}/status\" class=\"panel\"><h3>Ändra status eller besluta</h3>{csrf}\
-<label for=\"status-to\">Ny status</label>{}{te}\
-<label for=\"status-decision\">Beslut</label>{}{de}\
-<label for=\"status-reason\">Motivering</label><input type=\"text\" id=\"status-reason\" name=\"reason\" value=\"{}\"{ra}>{re}\
-<button type=\"submit\">Ändra status</button></form>",
-            select("status-to", "to", &opts, vals.get("to").map(String::as_str).unwrap_or(""), &ta),
-            select("status-decision", "decision", &dec_opts, vals.get("decision").map(String::as_str).unwrap_or(""), &da),
-            esc(vals.get("reason").map(String::as_str).unwrap_or("")),
-        ));
-        if is_open {
-            let (errs, vals) = failed_for("supp");
-            let (me, ma) = field_error(&errs, "supp-", "message");
-            m.push_str(&format!(
-                "<form method=\"post\" action=\"/arenden/{id}/komplettering\" class=\"panel\"><h3>Begär komplettering</h3>{csrf}\
-<label for=\"supp-message\">Vad ska företaget komplettera med?</label><textarea id=\"supp-message\" name=\"message\" rows=\"3\"{ma}>{}</textarea>{me}\
-<button type=\"submit\">Begär komplettering</button></form>",
-                esc(vals.get("message").map(String::as_str).unwrap_or(""))
-            ));
-            for s in supplements.iter().filter(|s| s.received_at.is_none()) {
-                m.push_str(&format!(
-                    "<form method=\"post\" action=\"/arenden/{id}/komplettering/{}/inkommen\" class=\"panel\"><h3>Väntar på komplettering</h3>{csrf}<p>Begärd {}: {}</p><button type=\"submit\">Kompletteringen har kommit in</button></form>",
-                    s.id,
-                    time_html(s.requested_at),
-                    esc(&s.message)
-                ));
-            }
-            if case
-                .deadline
-                .as_ref()
-                .is_some_and(|d| d.kind == DeadlineKind::Statutory && !d.extended)
-            {
-                let (errs, vals) = failed_for("ext");
-                let (re, ra) = field_error(&errs, "ext-", "reason");
-                m.push_str(&format!(
-                    "<form method=\"post\" action=\"/arenden/{id}/forlangning\" class=\"panel\"><h3>Förläng fristen</h3>{csrf}<p class=\"hint\">Fristen får förlängas en gång (PBL 9 kap. 27 §), genom ett beslut.</p>\
-<label for=\"ext-reason\">Skäl för förlängningen</label><input type=\"text\" id=\"ext-reason\" name=\"reason\" value=\"{}\"{ra}>{re}\
-<button type=\"submit\">Förläng fristen</button></form>",
-                    esc(vals.get("reason").map(String::as_str).unwrap_or(""))
-                ));
-            }
-            let (errs, vals) = failed_for("ho");
-            let mut dep_opts: Vec<(String, String)> = vec![(String::new(), "Välj…".into())];
-            dep_opts.extend(
-                departments
-                    .iter()
-                    .filter(|d| d.code != case.department)
-                    .map(|d| (d.code.clone(), format!("{} ({})", d.name, d.code))),
-            );
-            let dep_refs: Vec<(&str, &str)> = dep_opts
-                .iter()
-                .map(|(a, b)| (a.as_str(), b.as_str()))
-                .collect();
-            let (te, ta) = field_error(&errs, "ho-", "to_department");
-            let (ke, ka) = field_error(&errs, "ho-", "kind");
-            let (me, ma) = field_error(&errs, "ho-", "message");
-            let (de, da) = field_error(&errs, "ho-", "due_date");
-            m.push_str(&format!(
-                "<form method=\"post\" action=\"/arenden/{id}/overlamning\" class=\"panel\"><h3>Överlämna eller skicka remiss</h3>{csrf}\
-<label for=\"ho-to_department\">Till förvaltning</label>{}{te}\
-<label for=\"ho-kind\">Slag</label>{}{ke}\
-<label for=\"ho-message\">Meddelande</label><textarea id=\"ho-message\" name=\"message\" rows=\"3\"{ma}>{}</textarea>{me}\
-<label for=\"ho-due_date\">Svar senast (bara remiss)</label><input type=\"date\" id=\"ho-due_date\" name=\"due_date\" value=\"{}\"{da}>{de}\
-<button type=\"submit\">Skicka</button></form>",
-                select("ho-to_department", "to_department", &dep_refs, vals.get("to_department").map(String::as_str).unwrap_or(""), &ta),
-                select("ho-kind", "kind", &[("", "Välj…"), ("transfer", "Överlämning (ansvaret flyttas)"), ("consultation", "Remiss (yttrande önskas)"), ("contact", "Kontakt (för kännedom)")], vals.get("kind").map(String::as_str).unwrap_or(""), &ka),
-                esc(vals.get("message").map(String::as_str).unwrap_or("")),
-                esc(vals.get("due_date").map(String::as_str).unwrap_or("")),
-            ));
-        }
-        if is_open {
-            let (errs, vals) = failed_for("edit");
-            let val =
-                |k: &str, current: &str| esc(vals.get(k).map(String::as_str).unwrap_or(current));
-            let (te, ta) = field_error(&errs, "edit-", "title");
-            let (de, da) = field_error(&errs, "edit-", "description");
-            let (ae, aa) = field_error(&errs, "edit-", "assignee");
-            m.push_str(&format!(
-                "<form method=\"post\" action=\"/arenden/{id}/uppgifter\" class=\"panel\"><h3>Ändra uppgifter eller handläggare</h3>{csrf}\
-<label for=\"edit-title\">Rubrik</label><input type=\"text\" id=\"edit-title\" name=\"title\" value=\"{}\"{ta}>{te}\
-<label for=\"edit-description\">Beskrivning</label><textarea id=\"edit-description\" name=\"description\" rows=\"3\"{da}>{}</textarea>{de}\
-<label for=\"edit-assignee\">Handläggare (användarnamn)</label><span class=\"hint\" id=\"edit-assignee-hint\">Tomt: ingen. Bara en chef fördelar ärendet till någon annan.</span><input type=\"text\" id=\"edit-assignee\" name=\"assignee\" value=\"{}\"{}>{ae}\
-<button type=\"submit\">Spara ändringar</button></form>",
-                val("title", &case.title),
-                val("description", &case.description),
-                val("assignee", case.assignee.as_deref().unwrap_or("")),
-                if aa.is_empty() {
-                    " aria-describedby=\"edit-assignee-hint\"".to_string()
-                } else {
-                    aa.replace("aria-describedby=\"", "aria-describedby=\"edit-assignee-hint ")
-                },
-            ));
-            if case
-                .deadline
-                .as_ref()
-                .is_some_and(|d| d.older_than_six_months && d.decision_request.is_none())
-            {
-                let (errs, vals) = failed_for("fl12");
-                let (ne, na) = field_error(&errs, "fl12-", "note");
-                m.push_str(&format!(
-                    "<form method=\"post\" action=\"/arenden/{id}/avgorande\" class=\"panel\"><h3>Begäran om avgörande (FL 12 §)</h3>{csrf}<p class=\"hint\">Ärendet är äldre än sex månader. Har parten begärt att det avgörs, ska beslut fattas inom fyra veckor.</p>\
-<label for=\"fl12-note\">Anteckning om begäran</label><input type=\"text\" id=\"fl12-note\" name=\"note\" value=\"{}\"{na}>{ne}\
-<button type=\"submit\">Registrera begäran</button></form>",
-                    esc(vals.get("note").map(String::as_str).unwrap_or(""))
-                ));
-            }
-        }
-        m.push_str("</div></section>");
-    }
-    if owner {
-        let (errs, vals) = failed_for("note");
-        let (te, ta) = field_error(&errs, "note-", "text");
-        m.push_str(&format!(
-            "<form method=\"post\" action=\"/arenden/{id}/anteckning\" class=\"panel\"><h2>Anteckning</h2>{csrf}\
-<label for=\"note-text\">Ny anteckning</label><textarea id=\"note-text\" name=\"text\" rows=\"3\"{ta}>{}</textarea>{te}\
-<button type=\"submit\">Spara anteckning</button></form>",
-            esc(vals.get("text").map(String::as_str).unwrap_or(""))
-        ));
-    }
-
-    m.push_str(&record_section(state, actor, id).await);
-
-    m.push_str("<section aria-labelledby=\"handoffs-h\"><h2 id=\"handoffs-h\">Överlämningar och remisser</h2>");
-    if handoffs.is_empty() {
-        m.push_str("<p>Inga överlämningar.</p>");
-    } else {
-        m.push_str("<table><caption class=\"visually-hidden\">Överlämningar</caption><thead><tr><th scope=\"col\">Slag</th><th scope=\"col\">Från → till</th><th scope=\"col\">Status</th><th scope=\"col\">Begärd</th><th scope=\"col\">Meddelande</th><th scope=\"col\">Svar</th></tr></thead><tbody>");
-        for h in &handoffs {
-            m.push_str(&format!(
-                "<tr><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                handoff_kind_sv(&h.kind),
-                esc(&h.from_department),
-                esc(&h.to_department),
-                handoff_status_sv(&h.status),
-                time_html(h.requested_at),
-                esc(&h.message),
-                esc(h
-                    .response
-                    .as_deref()
-                    .or(h.decline_reason.as_deref())
-                    .unwrap_or("–")),
-            ));
-        }
-        m.push_str("</tbody></table><p><a href=\"/overlamningar\">Till överlämningarna</a></p>");
-    }
-    m.push_str("</section>");
-
-    m.push_str("<section aria-labelledby=\"timeline-h\"><h2 id=\"timeline-h\">Händelser</h2><ol class=\"timeline\">");
-    for e in &events {
-        m.push_str(&format!(
-            "<li>{} – <strong>{}</strong> av {}{}<br><span>{}</span></li>",
-            time_html(e.at),
-            esc(event_label(&e.kind)),
-            esc(e.actor.as_deref().unwrap_or("systemet")),
-            e.department
-                .as_deref()
-                .map(|d| format!(" ({})", esc(d)))
-                .unwrap_or_default(),
-            event_details(&e.data)
-        ));
-    }
-    m.push_str("</ol></section>");
-    let title = format!("{} {}", case.reference, case.title);
-    html::page(status, &title, Some(&user.viewer), "", &m)
 }
 
 /// After an action: back to the case page, or the page again with the errors beside the form.
@@ -995,103 +616,4 @@ pub async fn request_decision(
         .request_decision(&form.user.actor, id, input)
         .await;
     after(&state, &form, id, "fl12", "avgorande", r).await
-}
-
-fn party_role_sv(r: &str) -> &'static str {
-    match r {
-        "applicant" => "Sökande",
-        "operator" => "Verksamhetsutövare",
-        "property_owner" => "Fastighetsägare",
-        "contact" => "Kontaktperson",
-        "invoice_recipient" => "Fakturamottagare",
-        "agent" => "Ombud",
-        "signatory" => "Firmatecknare",
-        _ => "Annan roll",
-    }
-}
-
-/// The case record (parties, premises, decision with its legal basis, documents), read-only, as
-/// the services show it to this user: masked personal data and secrecy apply as in the API.
-async fn record_section(state: &AppState, actor: &lots_core::Actor, id: i64) -> String {
-    let parties = state.cases.parties(actor, id).await.unwrap_or_default();
-    let premises = state.cases.premises(actor, id).await.unwrap_or_default();
-    let documents = state.attachments.list(actor, id).await.unwrap_or_default();
-    let decision = state.cases.decision(actor, id).await.ok();
-    let mut m =
-        String::from("<section aria-labelledby=\"record-h\"><h2 id=\"record-h\">Ärendeakt</h2>");
-    m.push_str("<h3>Parter</h3>");
-    if parties.is_empty() {
-        m.push_str("<p>Inga parter registrerade.</p>");
-    } else {
-        m.push_str("<table><caption class=\"visually-hidden\">Parter</caption><thead><tr><th scope=\"col\">Namn</th><th scope=\"col\">Organisations- eller personnummer</th><th scope=\"col\">Roller</th><th scope=\"col\">Kontakt</th></tr></thead><tbody>");
-        for p in &parties {
-            let roles: Vec<&str> = p.roles.iter().map(|r| party_role_sv(r.as_str())).collect();
-            let contact: Vec<&str> = [&p.email, &p.phone, &p.address]
-                .into_iter()
-                .filter_map(|v| v.as_deref())
-                .collect();
-            m.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&p.name),
-                esc(p
-                    .org_number
-                    .as_deref()
-                    .or(p.personal_number.as_deref())
-                    .unwrap_or("–")),
-                esc(&roles.join(", ")),
-                esc(&if contact.is_empty() {
-                    "–".to_string()
-                } else {
-                    contact.join(", ")
-                }),
-            ));
-        }
-        m.push_str("</tbody></table>");
-    }
-    m.push_str("<h3>Fastigheter och anläggningar</h3>");
-    if premises.is_empty() {
-        m.push_str("<p>Ingen fastighet registrerad.</p>");
-    } else {
-        m.push_str("<table><caption class=\"visually-hidden\">Fastigheter och anläggningar</caption><thead><tr><th scope=\"col\">Fastighetsbeteckning</th><th scope=\"col\">Adress</th><th scope=\"col\">Namn på skylten</th><th scope=\"col\">Huvudsaklig</th></tr></thead><tbody>");
-        for p in &premises {
-            m.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&p.property_designation),
-                esc(p.address.as_deref().unwrap_or("–")),
-                esc(p.sign_name.as_deref().unwrap_or("–")),
-                if p.main { "Ja" } else { "Nej" },
-            ));
-        }
-        m.push_str("</tbody></table>");
-    }
-    if let Some(d) = decision {
-        let c = &d.current;
-        let basis: Vec<&str> = c.legal_basis.iter().map(|b| b.text.as_str()).collect();
-        m.push_str(&format!(
-            "<h3>Beslut</h3><dl class=\"facts\"><dt>Utfall</dt><dd>{}</dd><dt>Lagrum</dt><dd>{}</dd><dt>Beslutat</dt><dd>{}</dd><dt>Beslutstext</dt><dd>{}</dd></dl>",
-            decision_sv(c.outcome),
-            esc(&if basis.is_empty() { "–".to_string() } else { basis.join("; ") }),
-            c.decided_at.map(time_html).unwrap_or_else(|| "–".into()),
-            esc(if c.text.is_empty() { "–" } else { &c.text }),
-        ));
-    }
-    m.push_str("<h3>Handlingar</h3>");
-    if documents.is_empty() {
-        m.push_str("<p>Inga handlingar.</p>");
-    } else {
-        m.push_str("<table><caption class=\"visually-hidden\">Handlingar</caption><thead><tr><th scope=\"col\">Handling</th><th scope=\"col\">Typ</th><th scope=\"col\">Storlek</th><th scope=\"col\">Inkom</th></tr></thead><tbody>");
-        for a in &documents {
-            m.push_str(&format!(
-                "<tr><td><a href=\"/api/v1/cases/{id}/attachments/{}/content\">{}</a></td><td>{}</td><td>{} kB</td><td>{}</td></tr>",
-                a.id,
-                esc(&a.name),
-                esc(&a.content_type),
-                html::int(usize::try_from(a.size).unwrap_or_default().div_ceil(1024)),
-                time_html(a.created_at),
-            ));
-        }
-        m.push_str("</tbody></table>");
-    }
-    m.push_str("</section>");
-    m
 }

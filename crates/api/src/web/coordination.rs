@@ -9,9 +9,11 @@ use lots_cases::{BundleCaseInput, BundleView, CompanyView, FieldError, NewBundle
 use lots_handoff::{HandoffFilter, HandoffReply, HandoffView};
 
 use super::cases::deadline_badge;
+use maud::{Markup, html};
+
 use super::html::{
-    self, error_summary, esc, field_error, handoff_kind_sv, handoff_status_sv, message_sv,
-    status_sv, time_html,
+    self, error_summary, field_error, handoff_kind_sv, handoff_status_sv, message_sv, status_sv,
+    time_html,
 };
 use super::{WebForm, WebId, WebUser, see_other, service_error_page};
 use crate::state::AppState;
@@ -21,48 +23,78 @@ pub struct InboxQuery {
     klart: Option<String>,
 }
 
-fn handoff_rows(items: &[HandoffView], csrf: &str, incoming: bool) -> String {
-    let mut s = String::from(
-        "<thead><tr><th scope=\"col\">Ärende</th><th scope=\"col\">Slag</th><th scope=\"col\">Från → till</th><th scope=\"col\">Status</th><th scope=\"col\">Begärd</th><th scope=\"col\">Svar senast</th><th scope=\"col\">Meddelande</th><th scope=\"col\">Åtgärd</th></tr></thead><tbody>",
-    );
-    for h in items {
-        let mut actions = String::new();
-        let id = h.id;
-        if incoming && h.status == "requested" {
-            actions.push_str(&format!(
-                "<form method=\"post\" action=\"/overlamningar/{id}/acceptera\">{csrf}<button type=\"submit\">Acceptera</button></form>\
-<form method=\"post\" action=\"/overlamningar/{id}/avboj\">{csrf}<label for=\"decline-{id}\">Skäl att avböja</label><input type=\"text\" id=\"decline-{id}\" name=\"reason\"><button type=\"submit\" class=\"secondary\">Avböj</button></form>"
-            ));
+/// The forms a handoff offers: accept, decline or complete it (incoming), cancel it (outgoing).
+fn handoff_actions(h: &HandoffView, csrf: &Markup, incoming: bool) -> Markup {
+    let id = h.id;
+    html! {
+        @if incoming && h.status == "requested" {
+            form method="post" action=(format!("/overlamningar/{id}/acceptera")) {
+                (csrf) button type="submit" { "Acceptera" }
+            }
+            form method="post" action=(format!("/overlamningar/{id}/avboj")) {
+                (csrf)
+                label for=(format!("decline-{id}")) { "Skäl att avböja" }
+                input type="text" id=(format!("decline-{id}")) name="reason";
+                button type="submit" class="secondary" { "Avböj" }
+            }
         }
-        if incoming && h.status == "accepted" {
-            actions.push_str(&format!(
-                "<form method=\"post\" action=\"/overlamningar/{id}/slutfor\">{csrf}<label for=\"response-{id}\">Svar{}</label><textarea id=\"response-{id}\" name=\"response\" rows=\"2\"></textarea><button type=\"submit\">Slutför</button></form>",
-                if h.kind == "consultation" { " (krävs för remiss)" } else { "" }
-            ));
+        @if incoming && h.status == "accepted" {
+            form method="post" action=(format!("/overlamningar/{id}/slutfor")) {
+                (csrf)
+                label for=(format!("response-{id}")) {
+                    "Svar" @if h.kind == "consultation" { " (krävs för remiss)" }
+                }
+                textarea id=(format!("response-{id}")) name="response" rows="2" {}
+                button type="submit" { "Slutför" }
+            }
         }
-        if !incoming && h.status == "requested" {
-            actions.push_str(&format!(
-                "<form method=\"post\" action=\"/overlamningar/{id}/aterkalla\">{csrf}<button type=\"submit\" class=\"secondary\">Återkalla</button></form>"
-            ));
+        @if !incoming && h.status == "requested" {
+            form method="post" action=(format!("/overlamningar/{id}/aterkalla")) {
+                (csrf) button type="submit" class="secondary" { "Återkalla" }
+            }
         }
-        s.push_str(&format!(
-            "<tr><td><a href=\"/arenden/{}\">{}</a><br>{}</td><td>{}</td><td>{} → {}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            h.case.id,
-            esc(&h.case.reference),
-            esc(&h.case.title),
-            handoff_kind_sv(&h.kind),
-            esc(&h.from_department),
-            esc(&h.to_department),
-            handoff_status_sv(&h.status),
-            if h.overdue { " <span class=\"badge overdue\">Försenad</span>" } else { "" },
-            time_html(h.requested_at),
-            h.due_date.map_or_else(|| "–".into(), html::date_html),
-            esc(&h.message),
-            if actions.is_empty() { "–".into() } else { actions },
-        ));
     }
-    s.push_str("</tbody>");
-    s
+}
+
+fn handoff_table(
+    labelled_by: &str,
+    items: &[HandoffView],
+    csrf: &Markup,
+    incoming: bool,
+) -> Markup {
+    let columns = [
+        "Ärende",
+        "Slag",
+        "Från → till",
+        "Status",
+        "Begärd",
+        "Svar senast",
+        "Meddelande",
+        "Åtgärd",
+    ];
+    html! {
+        table aria-labelledby=(labelled_by) {
+            thead { tr { @for c in columns { th scope="col" { (c) } } } }
+            tbody {
+                @for h in items {
+                    @let actions = handoff_actions(h, csrf, incoming);
+                    tr {
+                        td { a href=(format!("/arenden/{}", h.case.id)) { (h.case.reference) } br; (h.case.title) }
+                        td { (handoff_kind_sv(&h.kind)) }
+                        td { (h.from_department) " → " (h.to_department) }
+                        td {
+                            (handoff_status_sv(&h.status))
+                            @if h.overdue { " " span class="badge overdue" { "Försenad" } }
+                        }
+                        td { (time_html(h.requested_at)) }
+                        td { @match h.due_date { Some(d) => (html::date_html(d)), None => "–" } }
+                        td { (h.message) }
+                        td { @if actions.0.is_empty() { "–" } @else { (actions) } }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The department's handoffs: incoming to accept, decline or complete; outgoing to follow.
@@ -107,60 +139,46 @@ async fn inbox_page(
         None => Vec::new(),
     };
     let csrf = user.viewer.csrf_field();
-    let mut m = String::from("<h1>Överlämningar</h1>");
-    if let Some(text) = done.and_then(|d| match d {
+    let done = done.and_then(|d| match d {
         "acceptera" => Some("Överlämningen är accepterad."),
         "avboj" => Some("Överlämningen är avböjd."),
         "slutfor" => Some("Överlämningen är slutförd."),
         "aterkalla" => Some("Överlämningen är återkallad."),
         _ => None,
-    }) {
-        m.push_str(&format!(
-            "<div class=\"ok\" role=\"status\"><p>{text}</p></div>"
-        ));
-    }
-    if !errors.is_empty() {
-        m.push_str(&format!(
-            "<div class=\"errors\" role=\"alert\"><h2>Det gick inte</h2><ul>{}</ul><p>Inget har ändrats.</p></div>",
-            errors
-                .iter()
-                .map(|e| format!("<li>{}</li>", esc(&message_sv(&e.message))))
-                .collect::<String>()
-        ));
-    }
-    m.push_str(&format!(
-        "<h2 id=\"in-h\">Till {} ({})</h2>",
-        esc(dep.as_deref().unwrap_or("alla förvaltningar")),
-        html::int(incoming.len())
-    ));
-    if incoming.is_empty() {
-        m.push_str("<p>Inga öppna överlämningar till er.</p>");
-    } else {
-        m.push_str(&format!(
-            "<table aria-labelledby=\"in-h\">{}</table>",
-            handoff_rows(&incoming, &csrf, true)
-        ));
-    }
-    if dep.is_some() {
-        m.push_str(&format!(
-            "<h2 id=\"out-h\">Från er ({})</h2>",
-            html::int(outgoing.len())
-        ));
-        if outgoing.is_empty() {
-            m.push_str("<p>Inga öppna överlämningar från er.</p>");
-        } else {
-            m.push_str(&format!(
-                "<table aria-labelledby=\"out-h\">{}</table>",
-                handoff_rows(&outgoing, &csrf, false)
-            ));
+    });
+    let m = html! {
+        h1 { "Överlämningar" }
+        @if let Some(text) = done { (html::done_notice(text)) }
+        @if !errors.is_empty() {
+            div class="errors" role="alert" {
+                h2 { "Det gick inte" }
+                ul { @for e in errors { li { (message_sv(&e.message)) } } }
+                p { "Inget har ändrats." }
+            }
         }
-    }
+        h2 id="in-h" {
+            "Till " (dep.as_deref().unwrap_or("alla förvaltningar")) " (" (html::int(incoming.len())) ")"
+        }
+        @if incoming.is_empty() {
+            p { "Inga öppna överlämningar till er." }
+        } @else {
+            (handoff_table("in-h", &incoming, &csrf, true))
+        }
+        @if dep.is_some() {
+            h2 id="out-h" { "Från er (" (html::int(outgoing.len())) ")" }
+            @if outgoing.is_empty() {
+                p { "Inga öppna överlämningar från er." }
+            } @else {
+                (handoff_table("out-h", &outgoing, &csrf, false))
+            }
+        }
+    };
     html::page(
         status,
         "Överlämningar",
         Some(&user.viewer),
         "overlamningar",
-        &m,
+        m,
     )
 }
 
@@ -210,35 +228,59 @@ pub struct CompanyQuery {
     org: Option<String>,
 }
 
-fn company_cases(view: &CompanyView) -> String {
-    let mut s = String::from(
-        "<table><caption>Företagets ärenden i alla förvaltningar</caption><thead><tr><th scope=\"col\">Diarienummer</th><th scope=\"col\">Myndighetsområde</th><th scope=\"col\">Förvaltning</th><th scope=\"col\">Status</th><th scope=\"col\">Inkom</th><th scope=\"col\">Frist</th></tr></thead><tbody>",
-    );
-    for c in &view.cases {
-        match &c.case {
-            CompanyCase::Full { case } => s.push_str(&format!(
-                "<tr><td><a href=\"/arenden/{}\">{}</a><br>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                case.id,
-                esc(&case.reference),
-                esc(&case.title),
-                case.area.label_sv(),
-                esc(&case.department),
-                status_sv(case.status),
-                time_html(case.received_at),
-                deadline_badge(case.deadline.as_ref(), case.status)
-            )),
-            CompanyCase::Summary { summary } => s.push_str(&format!(
-                "<tr><td>{}<br><span class=\"hint\">Annan förvaltnings ärende (sammanfattning)</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>–</td></tr>",
-                esc(&summary.reference),
-                summary.area.label_sv(),
-                esc(&summary.department),
-                status_sv(summary.status),
-                time_html(summary.received_at),
-            )),
+fn company_cases(view: &CompanyView) -> Markup {
+    let columns = [
+        "Diarienummer",
+        "Myndighetsområde",
+        "Förvaltning",
+        "Status",
+        "Inkom",
+        "Frist",
+    ];
+    html! {
+        table {
+            caption { "Företagets ärenden i alla förvaltningar" }
+            thead { tr { @for c in columns { th scope="col" { (c) } } } }
+            tbody {
+                @for c in &view.cases {
+                    @match &c.case {
+                        CompanyCase::Full { case } => tr {
+                            td { a href=(format!("/arenden/{}", case.id)) { (case.reference) } br; (case.title) }
+                            td { (case.area.label_sv()) }
+                            td { (case.department) }
+                            td { (status_sv(case.status)) }
+                            td { (time_html(case.received_at)) }
+                            td { (deadline_badge(case.deadline.as_ref(), case.status)) }
+                        },
+                        CompanyCase::Summary { summary } => tr {
+                            td { (summary.reference) br; span class="hint" { "Annan förvaltnings ärende (sammanfattning)" } }
+                            td { (summary.area.label_sv()) }
+                            td { (summary.department) }
+                            td { (status_sv(summary.status)) }
+                            td { (time_html(summary.received_at)) }
+                            td { "–" }
+                        },
+                    }
+                }
+            }
         }
     }
-    s.push_str("</tbody></table>");
-    s
+}
+
+/// A company's bundles, with links.
+fn company_bundles(bundles: &[BundleView]) -> Markup {
+    html! {
+        h2 { "Samordnade ärenden" }
+        @if bundles.is_empty() {
+            p { "Företaget har inget samordnat ärende." }
+        } @else {
+            ul {
+                @for b in bundles {
+                    li { a href=(format!("/samordnade/{}", b.id)) { (b.title) } " – företagslots " (b.coordinator_name) }
+                }
+            }
+        }
+    }
 }
 
 /// The company view: every case of one company across departments.
@@ -248,7 +290,6 @@ pub async fn company(
     Query(q): Query<CompanyQuery>,
 ) -> Response {
     let org = q.org.clone().unwrap_or_default();
-    let mut m = String::from("<h1>Företag</h1>");
     let mut status = StatusCode::OK;
     let mut result = None;
     let mut errors = Vec::new();
@@ -275,41 +316,34 @@ pub async fn company(
             Err(e) => return service_error_page(e, &user.viewer),
         }
     }
-    let (e, a) = field_error(&errors, "c-", "org");
-    m.push_str(&format!(
-        "<form method=\"get\" action=\"/foretag\" role=\"search\" aria-label=\"Sök företag\" class=\"filters\"><div><label for=\"c-org\">Organisationsnummer</label><input type=\"text\" id=\"c-org\" name=\"org\" value=\"{}\"{a}>{e}</div><div><button type=\"submit\">Visa företaget</button></div></form>",
-        esc(&org)
-    ));
-    if let Some(v) = result {
-        m.push_str(&format!(
-            "<h2>{} <span class=\"hint\">{}</span></h2>",
-            esc(&v.name),
-            esc(&v.org_number)
-        ));
-        m.push_str(&company_cases(&v));
-        let bundles = state
+    let bundles = match &result {
+        Some(v) => state
             .cases
             .bundles(&user.actor, Some(v.org_number.as_str()))
             .await
-            .unwrap_or_default();
-        m.push_str("<h2>Samordnade ärenden</h2>");
-        if bundles.is_empty() {
-            m.push_str("<p>Företaget har inget samordnat ärende.</p>");
-        } else {
-            m.push_str("<ul>");
-            for b in &bundles {
-                m.push_str(&format!(
-                    "<li><a href=\"/samordnade/{}\">{}</a> – företagslots {}</li>",
-                    b.id,
-                    esc(&b.title),
-                    esc(&b.coordinator_name)
-                ));
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let org_state = field_error(&errors, "c-", "org");
+    let m = html! {
+        h1 { "Företag" }
+        form method="get" action="/foretag" role="search" aria-label="Sök företag" class="filters" {
+            div {
+                label for="c-org" { "Organisationsnummer" }
+                input type="text" id="c-org" name="org" value=(org)
+                    aria-invalid=[org_state.invalid()] aria-describedby=[org_state.described_by()];
+                (org_state.message())
             }
-            m.push_str("</ul>");
+            div { button type="submit" { "Visa företaget" } }
         }
-        m.push_str(&bundle_form(&user, &v.org_number, &[], "", ""));
-    }
-    html::page(status, "Företag", Some(&user.viewer), "foretag", &m)
+        @if let Some(v) = &result {
+            h2 { (v.name) " " span class="hint" { (v.org_number) } }
+            (company_cases(v))
+            (company_bundles(&bundles))
+            (bundle_form(&user, &v.org_number, &[], "", ""))
+        }
+    };
+    html::page(status, "Företag", Some(&user.viewer), "foretag", m)
 }
 
 fn bundle_form(
@@ -318,7 +352,7 @@ fn bundle_form(
     errors: &[FieldError],
     title: &str,
     coordinator: &str,
-) -> String {
+) -> Markup {
     let label = |f: &str| {
         match f {
             "title" => "Rubrik",
@@ -328,48 +362,61 @@ fn bundle_form(
         }
         .to_string()
     };
-    let (te, ta) = field_error(errors, "b-", "title");
-    let (ce, ca) = field_error(errors, "b-", "coordinator");
-    let (oe, oa) = field_error(errors, "b-", "org_number");
-    format!(
-        "<form method=\"post\" action=\"/samordnade\" class=\"panel\"><h2>Skapa samordnat ärende</h2>{}{}\
-<label for=\"b-org_number\">Organisationsnummer</label><input type=\"text\" id=\"b-org_number\" name=\"org_number\" value=\"{}\"{oa}>{oe}\
-<label for=\"b-title\">Rubrik</label><input type=\"text\" id=\"b-title\" name=\"title\" value=\"{}\"{ta}>{te}\
-<label for=\"b-coordinator\">Företagslots (användarnamn)</label><input type=\"text\" id=\"b-coordinator\" name=\"coordinator\" value=\"{}\"{ca}>{ce}\
-<button type=\"submit\">Skapa</button></form>",
-        error_summary(errors, "b-", label),
-        user.viewer.csrf_field(),
-        esc(org),
-        esc(title),
-        esc(if coordinator.is_empty() {
-            user.viewer.username.as_str()
-        } else {
-            coordinator
-        }),
-    )
+    let field = |name: &str, label: &str, value: &str| {
+        let state = field_error(errors, "b-", name);
+        let id = format!("b-{name}");
+        html! {
+            label for=(id) { (label) }
+            input type="text" id=(id) name=(name) value=(value)
+                aria-invalid=[state.invalid()] aria-describedby=[state.described_by()];
+            (state.message())
+        }
+    };
+    let coordinator = if coordinator.is_empty() {
+        user.viewer.username.as_str()
+    } else {
+        coordinator
+    };
+    html! {
+        form method="post" action="/samordnade" class="panel" {
+            h2 { "Skapa samordnat ärende" }
+            (error_summary(errors, "b-", label))
+            (user.viewer.csrf_field())
+            (field("org_number", "Organisationsnummer", org))
+            (field("title", "Rubrik", title))
+            (field("coordinator", "Företagslots (användarnamn)", coordinator))
+            button type="submit" { "Skapa" }
+        }
+    }
 }
 
-fn bundle_list(bundles: &[BundleView]) -> String {
+fn bundle_list(bundles: &[BundleView]) -> Markup {
     if bundles.is_empty() {
-        return "<p>Inga samordnade ärenden ännu.</p>".into();
+        return html! { p { "Inga samordnade ärenden ännu." } };
     }
-    let mut s = String::from(
-        "<table><caption>Samordnade ärenden</caption><thead><tr><th scope=\"col\">Rubrik</th><th scope=\"col\">Företag</th><th scope=\"col\">Företagslots</th><th scope=\"col\" class=\"n\">Ärenden</th><th scope=\"col\">Skapat</th></tr></thead><tbody>",
-    );
-    for b in bundles {
-        s.push_str(&format!(
-            "<tr><td><a href=\"/samordnade/{}\">{}</a></td><td>{} ({})</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-            b.id,
-            esc(&b.title),
-            esc(&b.company_name),
-            esc(&b.org_number),
-            esc(&b.coordinator_name),
-            html::int(b.cases.len()),
-            time_html(b.created_at)
-        ));
+    html! {
+        table {
+            caption { "Samordnade ärenden" }
+            thead { tr {
+                th scope="col" { "Rubrik" }
+                th scope="col" { "Företag" }
+                th scope="col" { "Företagslots" }
+                th scope="col" class="n" { "Ärenden" }
+                th scope="col" { "Skapat" }
+            } }
+            tbody {
+                @for b in bundles {
+                    tr {
+                        td { a href=(format!("/samordnade/{}", b.id)) { (b.title) } }
+                        td { (b.company_name) " (" (b.org_number) ")" }
+                        td { (b.coordinator_name) }
+                        td class="n" { (html::int(b.cases.len())) }
+                        td { (time_html(b.created_at)) }
+                    }
+                }
+            }
+        }
     }
-    s.push_str("</tbody></table>");
-    s
 }
 
 pub async fn bundles(State(state): State<AppState>, user: WebUser) -> Response {
@@ -377,17 +424,18 @@ pub async fn bundles(State(state): State<AppState>, user: WebUser) -> Response {
         Ok(l) => l,
         Err(e) => return service_error_page(e, &user.viewer),
     };
-    let mut m = String::from(
-        "<h1>Samordnade ärenden</h1><p>Ett företags ärenden i flera förvaltningar, med en företagslots som håller ihop dem.</p>",
-    );
-    m.push_str(&bundle_list(&list));
-    m.push_str(&bundle_form(&user, "", &[], "", ""));
+    let m = html! {
+        h1 { "Samordnade ärenden" }
+        p { "Ett företags ärenden i flera förvaltningar, med en företagslots som håller ihop dem." }
+        (bundle_list(&list))
+        (bundle_form(&user, "", &[], "", ""))
+    };
     html::page(
         StatusCode::OK,
         "Samordnade ärenden",
         Some(&user.viewer),
         "samordnade",
-        &m,
+        m,
     )
 }
 
@@ -406,21 +454,23 @@ pub async fn create_bundle(State(state): State<AppState>, form: WebForm) -> Resp
                 .bundles(&user.actor, None)
                 .await
                 .unwrap_or_default();
-            let mut m = String::from("<h1>Samordnade ärenden</h1>");
-            m.push_str(&bundle_list(&list));
-            m.push_str(&bundle_form(
-                user,
-                &form.raw("org_number"),
-                &errors,
-                &form.raw("title"),
-                &form.raw("coordinator"),
-            ));
+            let m = html! {
+                h1 { "Samordnade ärenden" }
+                (bundle_list(&list))
+                (bundle_form(
+                    user,
+                    &form.raw("org_number"),
+                    &errors,
+                    &form.raw("title"),
+                    &form.raw("coordinator"),
+                ))
+            };
             html::page(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Samordnade ärenden",
                 Some(&user.viewer),
                 "samordnade",
-                &m,
+                m,
             )
         }
         Err(e) => service_error_page(e, &user.viewer),
@@ -442,51 +492,6 @@ async fn bundle_page(
         Ok(b) => b,
         Err(e) => return service_error_page(e, &user.viewer),
     };
-    let mut m = format!(
-        "<h1>{}</h1><p>{} ({}) – företagslots <strong>{}</strong></p>",
-        esc(&b.title),
-        esc(&b.company_name),
-        esc(&b.org_number),
-        esc(&b.coordinator_name)
-    );
-    m.push_str("<table><caption>Ärendena sida vid sida</caption><thead><tr><th scope=\"col\">Diarienummer</th><th scope=\"col\">Myndighetsområde</th><th scope=\"col\">Förvaltning</th><th scope=\"col\">Status</th><th scope=\"col\">Öppna överlämningar</th></tr></thead><tbody>");
-    for bc in &b.cases {
-        let handoffs = if bc.open_handoffs.is_empty() {
-            "–".to_string()
-        } else {
-            bc.open_handoffs
-                .iter()
-                .map(|h| {
-                    format!(
-                        "{} {} → {} ({})",
-                        handoff_kind_sv(&h.kind),
-                        esc(&h.from_department),
-                        esc(&h.to_department),
-                        handoff_status_sv(&h.status)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("<br>")
-        };
-        match &bc.case {
-            CompanyCase::Full { case } => m.push_str(&format!(
-                "<tr><td><a href=\"/arenden/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{handoffs}</td></tr>",
-                case.id,
-                esc(&case.reference),
-                case.area.label_sv(),
-                esc(&case.department),
-                status_sv(case.status)
-            )),
-            CompanyCase::Summary { summary } => m.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{handoffs}</td></tr>",
-                esc(&summary.reference),
-                summary.area.label_sv(),
-                esc(&summary.department),
-                status_sv(summary.status)
-            )),
-        }
-    }
-    m.push_str("</tbody></table>");
     // Cases of the company the user may open and that are not in the bundle yet.
     let company = state.cases.company(&user.actor, &b.org_number).await.ok();
     let in_bundle: Vec<&str> = b
@@ -513,28 +518,80 @@ async fn bundle_page(
                 .collect()
         })
         .unwrap_or_default();
-    if !errors.is_empty() {
-        m.push_str(&format!(
-            "<div class=\"errors\" role=\"alert\" id=\"bc-error\"><p>{}</p></div>",
-            errors
-                .iter()
-                .map(|e| esc(&message_sv(&e.message)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ));
-    }
-    if !candidates.is_empty() {
-        let mut opts = String::new();
-        for (id, label) in &candidates {
-            opts.push_str(&format!("<option value=\"{id}\">{}</option>", esc(label)));
+    let m = html! {
+        h1 { (b.title) }
+        p { (b.company_name) " (" (b.org_number) ") – företagslots " strong { (b.coordinator_name) } }
+        (bundle_cases(&b))
+        @if !errors.is_empty() {
+            div class="errors" role="alert" id="bc-error" {
+                p {
+                    @for (i, e) in errors.iter().enumerate() {
+                        @if i > 0 { " " }
+                        (message_sv(&e.message))
+                    }
+                }
+            }
         }
-        m.push_str(&format!(
-            "<form method=\"post\" action=\"/samordnade/{id}/arenden\" class=\"panel\"><h2>Lägg till ärende</h2>{}<label for=\"bc-case\">Ärende</label><select id=\"bc-case\" name=\"case_id\"{}>{opts}</select><button type=\"submit\">Lägg till</button></form>",
-            user.viewer.csrf_field(),
-            if errors.is_empty() { "" } else { " aria-describedby=\"bc-error\" aria-invalid=\"true\"" }
-        ));
+        @if !candidates.is_empty() {
+            form method="post" action=(format!("/samordnade/{id}/arenden")) class="panel" {
+                h2 { "Lägg till ärende" }
+                (user.viewer.csrf_field())
+                label for="bc-case" { "Ärende" }
+                select id="bc-case" name="case_id"
+                    aria-describedby=[(!errors.is_empty()).then_some("bc-error")]
+                    aria-invalid=[(!errors.is_empty()).then_some("true")] {
+                    @for (id, label) in &candidates { option value=(id) { (label) } }
+                }
+                button type="submit" { "Lägg till" }
+            }
+        }
+    };
+    html::page(status, &b.title, Some(&user.viewer), "samordnade", m)
+}
+
+/// The bundle's cases side by side, with their open handoffs.
+fn bundle_cases(b: &BundleView) -> Markup {
+    let columns = [
+        "Diarienummer",
+        "Myndighetsområde",
+        "Förvaltning",
+        "Status",
+        "Öppna överlämningar",
+    ];
+    html! {
+        table {
+            caption { "Ärendena sida vid sida" }
+            thead { tr { @for c in columns { th scope="col" { (c) } } } }
+            tbody {
+                @for bc in &b.cases {
+                    @let handoffs = html! {
+                        @if bc.open_handoffs.is_empty() { "–" }
+                        @for (i, h) in bc.open_handoffs.iter().enumerate() {
+                            @if i > 0 { br; }
+                            (handoff_kind_sv(&h.kind)) " " (h.from_department) " → " (h.to_department)
+                            " (" (handoff_status_sv(&h.status)) ")"
+                        }
+                    };
+                    @match &bc.case {
+                        CompanyCase::Full { case } => tr {
+                            td { a href=(format!("/arenden/{}", case.id)) { (case.reference) } }
+                            td { (case.area.label_sv()) }
+                            td { (case.department) }
+                            td { (status_sv(case.status)) }
+                            td { (handoffs) }
+                        },
+                        CompanyCase::Summary { summary } => tr {
+                            td { (summary.reference) }
+                            td { (summary.area.label_sv()) }
+                            td { (summary.department) }
+                            td { (status_sv(summary.status)) }
+                            td { (handoffs) }
+                        },
+                    }
+                }
+            }
+        }
     }
-    html::page(status, &b.title, Some(&user.viewer), "samordnade", &m)
 }
 
 pub async fn add_to_bundle(

@@ -1,5 +1,5 @@
-//! The pages' shell (landmarks, skip link, navigation) and the Swedish formats of dates,
-//! times and numbers. Everything dynamic goes through `esc`.
+//! The pages' shell (landmarks, skip link, navigation), form helpers and the Swedish formats of
+//! dates, times and numbers. Pages are maud templates: every interpolation is escaped.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lots_cases::FieldError;
 use lots_core::{Area, CaseStatus, Decision, Role, TIME_ZONE};
 
-pub use crate::routes::survey_page::esc;
+use maud::{DOCTYPE, Markup, html};
 
 /// A fingerprint of the stylesheet (FNV-1a), so that its URL changes whenever it does and it
 /// can be cached for a year.
@@ -35,11 +35,51 @@ pub struct Viewer {
 
 impl Viewer {
     /// The hidden CSRF field every form carries.
-    pub fn csrf_field(&self) -> String {
-        format!(
-            "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-            esc(&self.csrf)
-        )
+    pub fn csrf_field(&self) -> Markup {
+        csrf_input(&self.csrf)
+    }
+}
+
+/// A hidden CSRF field with `token`.
+pub fn csrf_input(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
+}
+
+/// The main menu and who is logged in.
+fn navigation(v: &Viewer, current: &str) -> Markup {
+    let mut items: Vec<(&str, &str, &str)> = Vec::new();
+    if v.role != Role::Manager {
+        items.push(("/arenden", "Mina ärenden", "mina"));
+        items.push(("/arenden/sok", "Sök ärenden", "sok"));
+        items.push(("/arenden/nytt", "Registrera ärende", "nytt"));
+    } else {
+        items.push(("/arenden/sok", "Ärenden", "sok"));
+    }
+    items.push(("/overlamningar", "Överlämningar", "overlamningar"));
+    items.push(("/foretag", "Företag", "foretag"));
+    items.push(("/samordnade", "Samordnade ärenden", "samordnade"));
+    if v.role != Role::Officer {
+        items.push(("/oversikt", "Översikt", "oversikt"));
+    }
+    html! {
+        nav aria-label="Huvudmeny" {
+            ul {
+                @for (href, label, key) in items {
+                    li { a href=(href) aria-current=[(key == current).then_some("page")] { (label) } }
+                }
+            }
+        }
+        div class="who" {
+            span {
+                (v.display_name) " (" (role_sv(v.role))
+                @if let Some(d) = &v.department { ", " (d) }
+                ")"
+            }
+            form method="post" action="/logga-ut" {
+                (v.csrf_field())
+                button type="submit" class="link" { "Logga ut" }
+            }
+        }
     }
 }
 
@@ -49,47 +89,29 @@ pub fn page(
     title: &str,
     viewer: Option<&Viewer>,
     current: &str,
-    main: &str,
+    main: Markup,
 ) -> Response {
-    let mut nav = String::new();
-    if let Some(v) = viewer {
-        let mut items: Vec<(&str, &str, &str)> = Vec::new();
-        if v.role != Role::Manager {
-            items.push(("/arenden", "Mina ärenden", "mina"));
-            items.push(("/arenden/sok", "Sök ärenden", "sok"));
-            items.push(("/arenden/nytt", "Registrera ärende", "nytt"));
-        } else {
-            items.push(("/arenden/sok", "Ärenden", "sok"));
+    let body = html! {
+        (DOCTYPE) "\n"
+        html lang="sv" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – Lots" }
+                link rel="stylesheet" href=(format!("/assets/lots.css?v={CSS_HASH:016x}"));
+            }
+            body {
+                a class="skip" href="#innehall" { "Hoppa till innehållet" }
+                header class="top" {
+                    div class="brand" { a href="/" { "Lots" } " " span { "ärenden för företag" } }
+                    @if let Some(v) = viewer { (navigation(v, current)) }
+                }
+                main id="innehall" tabindex="-1" { (main) }
+                footer { p { "Lots – handläggning av företagsärenden. Tider visas i svensk tid." } }
+            }
         }
-        items.push(("/overlamningar", "Överlämningar", "overlamningar"));
-        items.push(("/foretag", "Företag", "foretag"));
-        items.push(("/samordnade", "Samordnade ärenden", "samordnade"));
-        if v.role != Role::Officer {
-            items.push(("/oversikt", "Översikt", "oversikt"));
-        }
-        nav.push_str("<nav aria-label=\"Huvudmeny\"><ul>");
-        for (href, label, key) in items {
-            let cur = if key == current {
-                " aria-current=\"page\""
-            } else {
-                ""
-            };
-            nav.push_str(&format!("<li><a href=\"{href}\"{cur}>{label}</a></li>"));
-        }
-        nav.push_str("</ul></nav>");
-        nav.push_str(&format!(
-            "<div class=\"who\"><span>{} ({}{})</span><form method=\"post\" action=\"/logga-ut\">{}<button type=\"submit\" class=\"link\">Logga ut</button></form></div>",
-            esc(&v.display_name),
-            role_sv(v.role),
-            v.department.as_deref().map(|d| format!(", {}", esc(d))).unwrap_or_default(),
-            v.csrf_field()
-        ));
-    }
-    let body = format!(
-        "<!doctype html>\n<html lang=\"sv\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{} – Lots</title>\n<link rel=\"stylesheet\" href=\"/assets/lots.css?v={CSS_HASH:016x}\">\n</head>\n<body>\n<a class=\"skip\" href=\"#innehall\">Hoppa till innehållet</a>\n<header class=\"top\"><div class=\"brand\"><a href=\"/\">Lots</a> <span>ärenden för företag</span></div>{nav}</header>\n<main id=\"innehall\" tabindex=\"-1\">\n{main}\n</main>\n<footer><p>Lots – handläggning av företagsärenden. Tider visas i svensk tid.</p></footer>\n</body>\n</html>\n",
-        esc(title)
-    );
-    let mut r = (status, Html(body)).into_response();
+    };
+    let mut r = (status, Html(body.into_string())).into_response();
     let h = r.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
@@ -114,12 +136,17 @@ pub fn message(status: StatusCode, title: &str, text: &str, viewer: Option<&View
         title,
         viewer,
         "",
-        &format!(
-            "<h1>{}</h1>\n<p>{}</p>\n<p><a href=\"/\">Till startsidan</a></p>",
-            esc(title),
-            esc(text)
-        ),
+        html! {
+            h1 { (title) }
+            p { (text) }
+            p { a href="/" { "Till startsidan" } }
+        },
     )
+}
+
+/// The success notice at the top of a page after a form went through.
+pub fn done_notice(text: &str) -> Markup {
+    html! { div class="ok" role="status" { p { (text) } } }
 }
 
 pub fn role_sv(r: Role) -> &'static str {
@@ -192,23 +219,18 @@ pub fn date_sv(d: NaiveDate) -> String {
 }
 
 /// A date as `<time>`: `27 nov. 2026`, machine-readable `2026-11-27`.
-pub fn date_html(d: NaiveDate) -> String {
-    format!(
-        "<time datetime=\"{}\">{}</time>",
-        d.format("%Y-%m-%d"),
-        date_sv(d)
-    )
+pub fn date_html(d: NaiveDate) -> Markup {
+    html! { time datetime=(d.format("%Y-%m-%d").to_string()) { (date_sv(d)) } }
 }
 
 /// An instant in Stockholm time: `27 nov. 2026 14:05`.
-pub fn time_html(t: DateTime<Utc>) -> String {
+pub fn time_html(t: DateTime<Utc>) -> Markup {
     let local = t.with_timezone(&TIME_ZONE);
-    format!(
-        "<time datetime=\"{}\">{} {}</time>",
-        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        date_sv(local.date_naive()),
-        local.format("%H:%M")
-    )
+    html! {
+        time datetime=(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)) {
+            (date_sv(local.date_naive())) " " (local.format("%H:%M").to_string())
+        }
+    }
 }
 
 /// A number with a decimal comma and spaces between thousands: `1 234,5`.
@@ -345,35 +367,102 @@ pub fn error_summary(
     errors: &[FieldError],
     prefix: &str,
     label: impl Fn(&str) -> String,
-) -> String {
+) -> Markup {
     if errors.is_empty() {
-        return String::new();
+        return html! {};
     }
-    let mut s =
-        String::from("<div class=\"errors\" role=\"alert\"><h2>Något behöver rättas</h2><ul>");
-    for e in errors {
-        s.push_str(&format!(
-            "<li><a href=\"#{prefix}{}\">{}: {}</a></li>",
-            esc(&e.field),
-            esc(&label(&e.field)),
-            esc(&message_sv(&e.message))
-        ));
+    html! {
+        div class="errors" role="alert" {
+            h2 { "Något behöver rättas" }
+            ul {
+                @for e in errors {
+                    li { a href=(format!("#{prefix}{}", e.field)) { (label(&e.field)) ": " (message_sv(&e.message)) } }
+                }
+            }
+        }
     }
-    s.push_str("</ul></div>");
-    s
 }
 
-/// The error message of `field`, for beside the field, and the attributes tying it to the input.
-pub fn field_error(errors: &[FieldError], prefix: &str, field: &str) -> (String, String) {
-    match errors.iter().find(|e| e.field == field) {
-        Some(e) => (
-            format!(
-                "<p class=\"error\" id=\"{prefix}{field}-error\">{}</p>",
-                esc(&message_sv(&e.message))
-            ),
-            format!(" aria-invalid=\"true\" aria-describedby=\"{prefix}{field}-error\""),
-        ),
-        None => (String::new(), String::new()),
+/// Whether a form field has an error: the message beside the field, and the attributes
+/// (`aria-invalid`, `aria-describedby`) tying it to the input.
+#[derive(Debug, Clone, Default)]
+pub struct FieldState {
+    error: Option<(String, String)>,
+}
+
+impl FieldState {
+    /// `Some("true")` when the field has an error, for `aria-invalid`.
+    pub fn invalid(&self) -> Option<&'static str> {
+        self.error.as_ref().map(|_| "true")
+    }
+
+    /// The id of the error message, for `aria-describedby`.
+    pub fn described_by(&self) -> Option<&str> {
+        self.error.as_ref().map(|(id, _)| id.as_str())
+    }
+
+    /// `aria-describedby` for a field that also has the hint `hint_id`.
+    pub fn described_by_with(&self, hint_id: &str) -> String {
+        match self.described_by() {
+            Some(id) => format!("{hint_id} {id}"),
+            None => hint_id.to_string(),
+        }
+    }
+
+    /// The message beside the field (nothing when the field is fine).
+    pub fn message(&self) -> Markup {
+        html! {
+            @if let Some((id, text)) = &self.error {
+                p class="error" id=(id) { (text) }
+            }
+        }
+    }
+}
+
+/// The state of `field` among `errors`; its message gets the id `{prefix}{field}-error`.
+pub fn field_error(errors: &[FieldError], prefix: &str, field: &str) -> FieldState {
+    FieldState {
+        error: errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| (format!("{prefix}{field}-error"), message_sv(&e.message))),
+    }
+}
+
+/// A `<select>` with `options` as (value, label), `chosen` selected.
+pub fn select(
+    id: &str,
+    name: &str,
+    options: &[(&str, &str)],
+    chosen: &str,
+    attrs: SelectAttrs<'_>,
+) -> Markup {
+    html! {
+        select id=(id) name=(name) required[attrs.required]
+            aria-invalid=[attrs.invalid] aria-describedby=[attrs.described_by] {
+            @for (value, label) in options {
+                option value=(value) selected[*value == chosen] { (label) }
+            }
+        }
+    }
+}
+
+/// The optional attributes of a `select`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SelectAttrs<'a> {
+    pub required: bool,
+    pub invalid: Option<&'a str>,
+    pub described_by: Option<&'a str>,
+}
+
+impl<'a> SelectAttrs<'a> {
+    /// The error attributes of `state`.
+    pub fn of(state: &'a FieldState) -> Self {
+        SelectAttrs {
+            required: false,
+            invalid: state.invalid(),
+            described_by: state.described_by(),
+        }
     }
 }
 
@@ -396,6 +485,6 @@ mod tests {
         let t = DateTime::parse_from_rfc3339("2026-07-05T23:30:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        assert!(time_html(t).contains("6 juli 2026 01:30"));
+        assert!(time_html(t).into_string().contains("6 juli 2026 01:30"));
     }
 }

@@ -2,6 +2,7 @@
 //! functions and `Actor` as the JSON API. A signed cookie naming a server-side session logs in;
 //! every form carries the session's CSRF token. Not part of the OpenAPI document.
 
+pub mod case_page;
 pub mod cases;
 pub mod coordination;
 pub mod dashboard;
@@ -21,7 +22,7 @@ use lots_cases::{FieldError, ServiceError};
 use lots_core::{Actor, Role};
 
 use crate::state::AppState;
-use html::{Viewer, esc};
+use html::Viewer;
 use session::Session;
 
 /// The pages, merged into the application beside the API.
@@ -296,30 +297,29 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 fn login_page(status: StatusCode, csrf: &str, username: &str, error: Option<&str>) -> Response {
-    let (err, attrs) = match error {
-        Some(e) => (
-            format!(
-                "<div class=\"errors\" role=\"alert\" id=\"login-error\"><p>{}</p></div>",
-                esc(e)
-            ),
-            " aria-describedby=\"login-error\" aria-invalid=\"true\"",
-        ),
-        None => (String::new(), ""),
-    };
+    let invalid = error.map(|_| "true");
+    let described_by = error.map(|_| "login-error");
     html::page(
         status,
         "Logga in",
         None,
         "",
-        &format!(
-            "<h1>Logga in</h1>\n{err}<form method=\"post\" action=\"/logga-in\">\
-<input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-<label for=\"username\">Användarnamn</label><input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required value=\"{}\"{attrs}>\
-<label for=\"password\">Lösenord</label><input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required{attrs}>\
-<p><button type=\"submit\">Logga in</button></p></form>",
-            esc(csrf),
-            esc(username)
-        ),
+        maud::html! {
+            h1 { "Logga in" }
+            @if let Some(e) = error {
+                div class="errors" role="alert" id="login-error" { p { (e) } }
+            }
+            form method="post" action="/logga-in" {
+                (html::csrf_input(csrf))
+                label for="username" { "Användarnamn" }
+                input type="text" id="username" name="username" autocomplete="username" required
+                    value=(username) aria-describedby=[described_by] aria-invalid=[invalid];
+                label for="password" { "Lösenord" }
+                input type="password" id="password" name="password" autocomplete="current-password"
+                    required aria-describedby=[described_by] aria-invalid=[invalid];
+                p { button type="submit" { "Logga in" } }
+            }
+        },
     )
 }
 
