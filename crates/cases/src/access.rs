@@ -64,6 +64,26 @@ pub fn content_searchable(actor: &Actor) -> Condition {
     }
 }
 
+/// The condition that keeps a list of bundles to those the caller may see: the rule of
+/// `access::may_read_bundle` as SQL (whoever lists every department sees every bundle).
+pub fn bundle_condition(actor: &Actor) -> Condition {
+    let Some(scope) = ListScope::of(actor).department else {
+        return Condition::all();
+    };
+    Condition::any()
+        .add(bundle::Column::CoordinatorId.eq(actor.user_id))
+        .add(bundle::Column::CreatedBy.eq(actor.user_id))
+        .add(
+            bundle::Column::CompanyId.in_subquery(
+                Query::select()
+                    .column(case_record::Column::CompanyId)
+                    .from(case_record::Entity)
+                    .and_where(case_record::Column::DepartmentId.eq(scope))
+                    .to_owned(),
+            ),
+        )
+}
+
 /// `expr`, guarded so that it only matches where the caller may see the content it reads.
 pub fn on_visible_content(actor: &Actor, expr: SimpleExpr) -> Condition {
     Condition::all().add(content_searchable(actor)).add(expr)

@@ -10,7 +10,6 @@ use lots_store::entity::{
     app_user, bundle, bundle_case, case_party, case_record, company, handoff,
 };
 use lots_store::events::append;
-use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -22,29 +21,6 @@ use crate::cases::Cases;
 use crate::error::{Problems, ServiceError, ServiceResult, is_unique_violation};
 use crate::redact::Redact;
 use crate::view::{CaseView, Lookups};
-
-/// The condition that keeps a list of bundles to those the caller may see: the same rule as
-/// `access::may_read_bundle`, as SQL.
-fn visible_bundles(actor: &Actor) -> Condition {
-    if actor.role == Role::Admin {
-        return Condition::all();
-    }
-    let mut any = Condition::any()
-        .add(bundle::Column::CoordinatorId.eq(actor.user_id))
-        .add(bundle::Column::CreatedBy.eq(actor.user_id));
-    if let Some(dep) = actor.department_id {
-        any = any.add(
-            bundle::Column::CompanyId.in_subquery(
-                Query::select()
-                    .column(case_record::Column::CompanyId)
-                    .from(case_record::Entity)
-                    .and_where(case_record::Column::DepartmentId.eq(dep))
-                    .to_owned(),
-            ),
-        );
-    }
-    any
-}
 
 /// What a caller who may not open a case sees of it: enough to coordinate, nothing more.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -387,7 +363,7 @@ impl Cases {
         org_number: Option<&str>,
     ) -> ServiceResult<Vec<BundleView>> {
         let mut query = bundle::Entity::find()
-            .filter(visible_bundles(actor))
+            .filter(crate::access::bundle_condition(actor))
             .order_by_desc(bundle::Column::Id);
         if let Some(o) = org_number.map(str::trim).filter(|o| !o.is_empty()) {
             let org = OrgNumber::parse(o)
