@@ -11,6 +11,7 @@ mod m20261127_000005_hooks;
 mod m20261127_000006_case_touch;
 mod m20261127_000007_case_record;
 mod m20261127_000008_web_sessions;
+mod m20261201_000009_identity_notify;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_case_touch::Migration),
             Box::new(m20261127_000007_case_record::Migration),
             Box::new(m20261127_000008_web_sessions::Migration),
+            Box::new(m20261201_000009_identity_notify::Migration),
         ]
     }
 }

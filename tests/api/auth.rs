@@ -210,12 +210,17 @@ async fn a_deactivated_users_token_stops_working() {
     let app = spawn_app().await;
     let token = app.token("erik").await;
     assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, 200);
-    use sea_orm::ConnectionTrait;
-    app.db
-        .writer()
-        .execute_unprepared("UPDATE app_user SET active = false WHERE username = 'erik'")
-        .await
-        .unwrap();
+    let erik = app.user_row("erik").await.id;
+    let admin = app.token("root").await;
+    let off = app
+        .patch(
+            &format!("/api/v1/users/{erik}"),
+            Some(&admin),
+            &json!({"active": false}),
+            None,
+        )
+        .await;
+    assert_eq!(off.status, 200, "{}", off.text);
     app.get("/api/v1/me", Some(&token)).await.problem(401);
     let login = app
         .post(
@@ -225,6 +230,33 @@ async fn a_deactivated_users_token_stops_working() {
         )
         .await;
     login.problem(401);
+}
+
+#[tokio::test]
+async fn on_postgres_a_user_deactivated_with_sql_beside_lots_is_refused_at_once() {
+    let app = spawn_app().await;
+    if !app.config.database_url.starts_with("postgres") {
+        // SQLite: change users through Lots while it runs (README).
+        return;
+    }
+    let token = app.token("erik").await;
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, 200);
+    use sea_orm::ConnectionTrait;
+    app.db
+        .writer()
+        .execute_unprepared("UPDATE app_user SET active = false WHERE username = 'erik'")
+        .await
+        .unwrap();
+    // The trigger's notification reaches the process a moment after the commit.
+    let started = std::time::Instant::now();
+    while app.get("/api/v1/me", Some(&token)).await.status == 200 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "still accepted"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    app.get("/api/v1/me", Some(&token)).await.problem(401);
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ mod errors;
 mod handoffs;
 mod helpers;
 mod hooks;
+mod identity;
 mod import;
 mod lifecycle;
 mod metrics;

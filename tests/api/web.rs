@@ -37,6 +37,16 @@ impl Browser {
         }
     }
 
+    /// The cookie the browser holds now (`name=value`).
+    pub fn cookie(&self) -> Option<String> {
+        self.cookie.clone()
+    }
+
+    /// Makes the browser send `cookie` (a copy of another browser's).
+    pub fn set_cookie(&mut self, cookie: &str) {
+        self.cookie = Some(cookie.to_string());
+    }
+
     async fn read(&mut self, r: reqwest::Response) -> Page {
         let set_cookie: Vec<String> = r
             .headers()

@@ -181,6 +181,11 @@ pub fn openapi_json() -> String {
 impl AppState {
     /// Connects the services to `db`, reading or creating the token-signing secret.
     pub async fn new(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        // Other processes' changes to users and sessions (PostgreSQL); it ends with the runtime.
+        tokio::spawn(lots_store::identity::listen(
+            db.clone(),
+            std::future::pending(),
+        ));
         let secret = auth::signing_secret(&config, &db, clock.now()).await?;
         let jwt = Arc::new(auth::JwtKeys::new(&secret, &config));
         let session = Arc::new(web::session::SessionKey::derive(
@@ -231,7 +236,7 @@ impl AppState {
             ),
             Err(e) => tracing::warn!(error = %e, "could not look for stale temporary upload files"),
         }
-        Ok(Self {
+        Ok(Self::from_services(state::Services {
             directory: Directory::new(db.clone(), clock.clone()),
             sessions: Sessions::new(db.clone(), clock.clone()),
             attachments,
@@ -247,7 +252,7 @@ impl AppState {
             logins: Arc::default(),
             records: Arc::default(),
             session,
-        })
+        }))
     }
 }
 

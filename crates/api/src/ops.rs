@@ -19,26 +19,39 @@ const BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Series {
     count: u64,
     sum: f64,
     buckets: [u64; BUCKETS.len()],
 }
 
-/// Request counts and a latency histogram by method, route template and status.
+/// Request counts and a latency histogram by route template, method and status. Observing a
+/// request that was seen before allocates nothing.
 #[derive(Debug, Default)]
 pub struct HttpMetrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    series: Mutex<BTreeMap<String, Vec<(String, u16, Series)>>>,
 }
 
 impl HttpMetrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let seconds = elapsed.as_secs_f64();
         let mut map = self.series.lock().unwrap_or_else(|p| p.into_inner());
-        let s = map
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default();
+        let of_route = match map.get_mut(route) {
+            Some(v) => v,
+            None => map.entry(route.to_string()).or_default(),
+        };
+        let i = match of_route
+            .iter()
+            .position(|(m, s, _)| m == method && *s == status)
+        {
+            Some(i) => i,
+            None => {
+                of_route.push((method.to_string(), status, Series::default()));
+                of_route.len() - 1
+            }
+        };
+        let s = &mut of_route[i].2;
         s.count += 1;
         s.sum += seconds;
         for (i, le) in BUCKETS.iter().enumerate() {
@@ -48,12 +61,26 @@ impl HttpMetrics {
         }
     }
 
-    pub fn render(&self) -> String {
+    /// Every series, ordered by method, route and status.
+    fn sorted(&self) -> Vec<(String, String, u16, Series)> {
         let map = self.series.lock().unwrap_or_else(|p| p.into_inner());
+        let mut all: Vec<_> = map
+            .iter()
+            .flat_map(|(r, v)| {
+                v.iter()
+                    .map(move |(m, s, series)| (m.clone(), r.clone(), *s, series.clone()))
+            })
+            .collect();
+        all.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
+        all
+    }
+
+    pub fn render(&self) -> String {
+        let all = self.sorted();
         let mut out = String::new();
         out.push_str("# HELP lots_http_requests_total HTTP requests answered, by method, route and status.\n");
         out.push_str("# TYPE lots_http_requests_total counter\n");
-        for ((m, r, s), series) in map.iter() {
+        for (m, r, s, series) in &all {
             let _ = writeln!(
                 out,
                 "lots_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{s}\"}} {}",
@@ -63,7 +90,7 @@ impl HttpMetrics {
         }
         out.push_str("# HELP lots_http_request_duration_seconds Time to answer HTTP requests.\n");
         out.push_str("# TYPE lots_http_request_duration_seconds histogram\n");
-        for ((m, r, s), series) in map.iter() {
+        for (m, r, s, series) in &all {
             let labels = format!("method=\"{m}\",route=\"{}\",status=\"{s}\"", escape(r));
             for (i, le) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
@@ -103,16 +130,12 @@ fn escape(label: &str) -> String {
 /// clients create unbounded series).
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_string();
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
     state.metrics.observe(
-        &method,
-        &route,
+        method.as_str(),
+        route.as_ref().map_or("unmatched", |p| p.as_str()),
         response.status().as_u16(),
         started.elapsed(),
     );

@@ -11,8 +11,27 @@ use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::ops::HttpMetrics;
 
+/// Shared by every request: cloning it (axum does, for each middleware and handler) is one
+/// reference count, however many services it holds.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn from_services(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Services {
     pub config: Arc<Config>,
     pub db: Db,
     pub directory: Directory,

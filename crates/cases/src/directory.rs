@@ -13,6 +13,7 @@ use lots_core::reference::validate_prefix;
 use lots_core::{Actor, Clock, Role};
 use lots_store::Db;
 use lots_store::entity::{app_user, department};
+use lots_store::identity::Change;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
@@ -374,29 +375,20 @@ impl Directory {
         department: Option<&str>,
         token_version: i64,
     ) -> ServiceResult<Option<Actor>> {
-        let Some(u) = app_user::Entity::find_by_id(user_id)
-            .one(self.db.reader())
-            .await?
-        else {
+        let Some(row) = self.db.user_row(user_id).await? else {
             return Ok(None);
         };
-        let dep_code = match u.department_id {
-            Some(id) => department::Entity::find_by_id(id)
-                .one(self.db.reader())
-                .await?
-                .map(|d| d.code),
-            None => None,
-        };
+        let u = &row.user;
         if !u.active
             || u.token_version != token_version
             || u.role != role.as_str()
-            || dep_code.as_deref() != department
+            || row.department.as_deref() != department
         {
             return Ok(None);
         }
         Ok(Some(Actor {
             user_id: u.id,
-            username: u.username,
+            username: u.username.clone(),
             role,
             department_id: u.department_id,
         }))
@@ -459,6 +451,7 @@ impl Directory {
         .await?;
         revoke(&tx, user.id).await?;
         tx.commit().await?;
+        self.db.forget(&Change::User(user.id));
         Ok(())
     }
 
@@ -514,6 +507,7 @@ impl Directory {
             revoke(&tx, user.id).await?;
         }
         tx.commit().await?;
+        self.db.forget(&Change::User(user.id));
         self.user(user.id)
             .await?
             .ok_or(ServiceError::NotFound("user"))

@@ -12,7 +12,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use lots_core::{Actor, Clock, Role};
 use lots_store::Db;
-use lots_store::entity::{app_user, department, web_session};
+use lots_store::entity::{app_user, web_session};
+use lots_store::identity::Change;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -146,62 +147,55 @@ impl Sessions {
     /// is active; the actor is built from the user's row as it is now.
     pub async fn resolve(&self, secret: &str) -> ServiceResult<Option<LiveSession>> {
         let now = self.clock.now();
-        let Some(row) = web_session::Entity::find_by_id(session_id(secret))
-            .one(self.db.reader())
-            .await?
-        else {
+        let Some(row) = self.db.session_row(&session_id(secret)).await? else {
             return Ok(None);
         };
         if row.expires_at <= now {
             return Ok(None);
         }
-        let Some(user) = app_user::Entity::find_by_id(row.user_id)
-            .one(self.db.reader())
-            .await?
-            .filter(|u| u.active)
-        else {
+        let Some(user) = self.db.user_row(row.user_id).await? else {
             return Ok(None);
         };
-        let Ok(role) = user.role.parse::<Role>() else {
+        if !user.user.active {
             return Ok(None);
-        };
-        let department = match user.department_id {
-            Some(id) => department::Entity::find_by_id(id)
-                .one(self.db.reader())
-                .await?
-                .map(|d| d.code),
-            None => None,
+        }
+        let Ok(role) = user.user.role.parse::<Role>() else {
+            return Ok(None);
         };
         if row
             .last_seen_at
             .is_none_or(|t| (now - t).num_seconds() >= TOUCH_EVERY_SECONDS)
         {
-            self.touch(&row.id, now).await;
+            self.touch(&row, now).await;
         }
         Ok(Some(LiveSession {
-            id: row.id,
-            csrf: row.csrf,
+            id: row.id.clone(),
+            csrf: row.csrf.clone(),
             expires_at: row.expires_at,
             actor: Actor {
-                user_id: user.id,
-                username: user.username,
+                user_id: user.user.id,
+                username: user.user.username.clone(),
                 role,
-                department_id: user.department_id,
+                department_id: user.user.department_id,
             },
-            display_name: user.display_name,
-            department,
+            display_name: user.user.display_name.clone(),
+            department: user.department.clone(),
         }))
     }
 
     /// Notes that a session was used; a failure only costs the note, never the request.
-    async fn touch(&self, id: &str, now: DateTime<Utc>) {
+    async fn touch(&self, row: &web_session::Model, now: DateTime<Utc>) {
         let result = web_session::Entity::update_many()
             .col_expr(web_session::Column::LastSeenAt, Expr::value(now))
-            .filter(web_session::Column::Id.eq(id))
+            .filter(web_session::Column::Id.eq(&row.id))
             .exec(self.db.writer())
             .await;
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "cannot note when a web session was last used");
+        match result {
+            Ok(_) => self.db.session_noted(web_session::Model {
+                last_seen_at: Some(now),
+                ..row.clone()
+            }),
+            Err(e) => tracing::warn!(error = %e, "cannot note when a web session was last used"),
         }
     }
 
@@ -210,6 +204,7 @@ impl Sessions {
         web_session::Entity::delete_by_id(id.to_string())
             .exec(self.db.writer())
             .await?;
+        self.db.forget(&Change::Session(id.to_string()));
         Ok(())
     }
 
@@ -240,6 +235,7 @@ impl Sessions {
         let tx = self.db.begin().await?;
         revoke(&tx, user_id).await?;
         tx.commit().await?;
+        self.db.forget(&Change::User(user_id));
         Ok(())
     }
 

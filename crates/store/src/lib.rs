@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod dialect;
 pub mod entity;
 pub mod events;
+pub mod identity;
 pub mod outbox;
 pub mod settings;
 pub mod touch;
@@ -30,7 +31,11 @@ pub struct Db {
     write: DatabaseConnection,
     read: DatabaseConnection,
     /// How the writer connects, for a SQLite file (bulk imports open a connection of their own).
-    sqlite_file: Option<SqliteConnectOptions>,
+    /// Behind an `Arc`: every service holds a `Db` and every request clones the services, and
+    /// the options (a map of pragmas) cost an allocation per entry to clone.
+    sqlite_file: Option<std::sync::Arc<SqliteConnectOptions>>,
+    /// The users and web sessions that requests check, kept in memory (`identity`).
+    identities: std::sync::Arc<identity::IdentityCache>,
 }
 
 impl Db {
@@ -69,7 +74,8 @@ impl Db {
             Ok(Self {
                 write: SqlxSqliteConnector::from_sqlx_sqlite_pool(write),
                 read: SqlxSqliteConnector::from_sqlx_sqlite_pool(read),
-                sqlite_file: (!in_memory).then_some(writer_options),
+                sqlite_file: (!in_memory).then(|| std::sync::Arc::new(writer_options)),
+                identities: std::sync::Arc::new(identity::IdentityCache::new(true)),
             })
         } else {
             let mut opts = ConnectOptions::new(url);
@@ -82,6 +88,8 @@ impl Db {
                 write: pool.clone(),
                 read: pool,
                 sqlite_file: None,
+                // Trusted once `identity::listen` hears other processes' changes.
+                identities: std::sync::Arc::new(identity::IdentityCache::new(false)),
             })
         }
     }
@@ -96,9 +104,13 @@ impl Db {
         &self.write
     }
 
+    pub(crate) fn identities(&self) -> &std::sync::Arc<identity::IdentityCache> {
+        &self.identities
+    }
+
     /// The writer's connect options when the database is a SQLite file.
     pub(crate) fn bulk_options(&self) -> Option<&SqliteConnectOptions> {
-        self.sqlite_file.as_ref()
+        self.sqlite_file.as_deref()
     }
 
     pub fn backend(&self) -> DbBackend {

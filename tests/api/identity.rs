@@ -1,0 +1,133 @@
+//! The caller check reads users and web sessions from memory (`lots_store::identity`): what
+//! changes them must still refuse a token or a cookie at once, in the process that made the
+//! change and, on PostgreSQL, in every other process on the same database.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_second};
+use crate::web::Browser;
+
+const NEW_PASSWORD: &str = "en helt ny och lång lösenfras";
+
+fn on_postgres(app: &TestApp) -> bool {
+    app.config.database_url.starts_with("postgres")
+}
+
+/// Waits up to two seconds for `path` to answer `status` to `token` on `app` (another process
+/// hears of a change when PostgreSQL delivers its notification, a moment after the commit).
+async fn answers_within(app: &TestApp, path: &str, token: &str, status: u16) -> u16 {
+    let started = Instant::now();
+    loop {
+        let got = app.get(path, Some(token)).await.status.as_u16();
+        if got == status || started.elapsed() > Duration::from_secs(2) {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_name_changed_by_an_admin_shows_on_the_next_page_of_a_cached_session() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    b.login("anna").await;
+    assert!(b.get("/arenden").await.body.contains("anna test"));
+    let admin = app.token("root").await;
+    let anna = app.user_row("anna").await.id;
+    let r = app
+        .patch(
+            &format!("/api/v1/users/{anna}"),
+            Some(&admin),
+            &json!({"display_name": "Anna Berg"}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The name is not a reason to end the session; the page shows the new one at once.
+    let page = b.get("/arenden").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Anna Berg"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_user_reactivated_by_an_admin_logs_in_again_at_once() {
+    let app = spawn_app().await;
+    let admin = app.token("root").await;
+    let anna = app.user_row("anna").await.id;
+    let token = app.token("anna").await;
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, 200);
+    let path = format!("/api/v1/users/{anna}");
+    let off = app
+        .patch(&path, Some(&admin), &json!({"active": false}), None)
+        .await;
+    assert_eq!(off.status, 200, "{}", off.text);
+    app.get("/api/v1/me", Some(&token)).await.problem(401);
+    let on = app
+        .patch(&path, Some(&admin), &json!({"active": true}), None)
+        .await;
+    assert_eq!(on.status, 200, "{}", on.text);
+    // The old token stays refused (deactivating revoked it); a new login works at once.
+    app.get("/api/v1/me", Some(&token)).await.problem(401);
+    let fresh = app.token("anna").await;
+    assert_eq!(app.get("/api/v1/me", Some(&fresh)).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_password_changed_through_one_process_refuses_the_token_in_another() {
+    let app = spawn_app().await;
+    if !on_postgres(&app) {
+        // SQLite is one `lots serve` per database file (README): nothing to tell another process.
+        return;
+    }
+    let second = spawn_second(&app, app.config.clone()).await;
+    let token = app.token("anna").await;
+    // The second process has checked (and keeps) anna's row.
+    for _ in 0..3 {
+        assert_eq!(second.get("/api/v1/me", Some(&token)).await.status, 200);
+    }
+    let r = app
+        .post(
+            "/api/v1/me/password",
+            Some(&token),
+            &json!({"old_password": PASSWORD, "new_password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(
+        answers_within(&second, "/api/v1/me", &token, 401).await,
+        401
+    );
+}
+
+#[tokio::test]
+async fn a_cookie_logged_out_through_one_process_is_refused_by_another() {
+    let app = spawn_app().await;
+    if !on_postgres(&app) {
+        return;
+    }
+    let second = spawn_second(&app, app.config.clone()).await;
+    let mut b = Browser::new(&app);
+    let csrf = b.login("anna").await;
+    let cookie = b.cookie().expect("a session cookie");
+    // The same cookie opens a page on the second process (which now keeps the session).
+    let mut copy = Browser::new(&second);
+    copy.set_cookie(&cookie);
+    assert_eq!(copy.get("/arenden").await.status, 200);
+    let out = b.post("/logga-ut", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, reqwest::StatusCode::SEE_OTHER);
+    let started = Instant::now();
+    loop {
+        let page = copy.get("/arenden").await;
+        if page.status == reqwest::StatusCode::SEE_OTHER {
+            assert_eq!(page.location.as_deref(), Some("/logga-in"));
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the copied cookie still opens pages on the second process"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
