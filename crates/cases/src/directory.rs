@@ -13,11 +13,13 @@ use lots_core::reference::validate_prefix;
 use lots_core::{Actor, Clock, Role};
 use lots_store::Db;
 use lots_store::entity::{app_user, department};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::cases::present;
-use crate::error::{Problems, ServiceError, ServiceResult, is_unique_violation};
+use crate::error::{Problems, ServiceError, ServiceResult, conflict_if_duplicate, require_admin};
 use crate::password;
 pub use crate::password::MIN_PASSWORD_LEN;
 use crate::sessions::revoke;
@@ -174,11 +176,7 @@ impl Directory {
         actor: &Actor,
         input: NewDepartment,
     ) -> ServiceResult<DepartmentView> {
-        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
-            return Err(ServiceError::Forbidden(
-                "only an admin may create departments".into(),
-            ));
-        }
+        require_admin(actor, "only an admin may create departments")?;
         self.add_department(input).await
     }
 
@@ -211,22 +209,14 @@ impl Directory {
         }
         .insert(self.db.writer())
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                ServiceError::Conflict("a department with this code or diary prefix exists".into())
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(conflict_if_duplicate(
+            "a department with this code or diary prefix exists",
+        ))?;
         Ok(model.into())
     }
 
     pub async fn list_users(&self, actor: &Actor) -> ServiceResult<Vec<UserView>> {
-        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
-            return Err(ServiceError::Forbidden(
-                "only an admin may list users".into(),
-            ));
-        }
+        require_admin(actor, "only an admin may list users")?;
         let deps = self.departments().await?;
         let users = app_user::Entity::find()
             .order_by_asc(app_user::Column::Id)
@@ -236,11 +226,7 @@ impl Directory {
     }
 
     pub async fn create_user(&self, actor: &Actor, input: NewUser) -> ServiceResult<UserView> {
-        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
-            return Err(ServiceError::Forbidden(
-                "only an admin may create users".into(),
-            ));
-        }
+        require_admin(actor, "only an admin may create users")?;
         self.add_user(input).await
     }
 
@@ -323,13 +309,7 @@ impl Directory {
         }
         .insert(self.db.writer())
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                ServiceError::Conflict("the username is taken".into())
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(conflict_if_duplicate("the username is taken"))?;
         let deps = self.departments().await?;
         Ok(user_view(model, &deps))
     }
@@ -380,13 +360,7 @@ impl Directory {
         else {
             return Ok(None);
         };
-        let dep_code = match u.department_id {
-            Some(id) => department::Entity::find_by_id(id)
-                .one(self.db.reader())
-                .await?
-                .map(|d| d.code),
-            None => None,
-        };
+        let dep_code = department_code(self.db.reader(), u.department_id).await?;
         if !u.active
             || u.token_version != token_version
             || u.role != role.as_str()
@@ -472,11 +446,7 @@ impl Directory {
         user_id: i64,
         patch: UserPatch,
     ) -> ServiceResult<UserView> {
-        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
-            return Err(ServiceError::Forbidden(
-                "only an admin may change users".into(),
-            ));
-        }
+        require_admin(actor, "only an admin may change users")?;
         let user = app_user::Entity::find_by_id(user_id)
             .one(self.db.reader())
             .await?
@@ -604,6 +574,20 @@ const WRONG_PASSWORD: &str = "is not your current password";
 
 /// Whether `e` says the current password given to `change_password` was wrong: a failed login,
 /// for the login throttle to count.
+/// The code of the department `id` names, if it names one that exists.
+pub(crate) async fn department_code<C: ConnectionTrait>(
+    conn: &C,
+    id: Option<i64>,
+) -> ServiceResult<Option<String>> {
+    Ok(match id {
+        Some(id) => department::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|d| d.code),
+        None => None,
+    })
+}
+
 pub fn is_wrong_password(e: &ServiceError) -> bool {
     matches!(e, ServiceError::Validation(errors)
         if errors.iter().any(|f| f.field == "old_password" && f.message == WRONG_PASSWORD))

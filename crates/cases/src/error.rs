@@ -114,6 +114,27 @@ pub fn text_len(v: &str, min: usize, max: usize) -> Result<&str, String> {
     }
 }
 
+/// Refuses everyone but an admin with 403 and `message`.
+pub fn require_admin(actor: &lots_core::Actor, message: &str) -> ServiceResult<()> {
+    if lots_core::access::may(actor, lots_core::access::Capability::Administer) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(message.to_string()))
+    }
+}
+
+/// For `map_err` on a write: a unique-constraint violation becomes a 409 with `message`, any
+/// other error stays what it is.
+pub fn conflict_if_duplicate(message: &'static str) -> impl FnOnce(DbErr) -> ServiceError {
+    move |e| {
+        if is_unique_violation(&e) {
+            ServiceError::Conflict(message.into())
+        } else {
+            e.into()
+        }
+    }
+}
+
 /// Whether a database error is a unique-constraint violation (a duplicate).
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use lots_core::{Actor, Clock, Role};
 use lots_store::Db;
-use lots_store::entity::{app_user, department, web_session};
+use lots_store::entity::{app_user, web_session};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -20,7 +20,8 @@ use sea_orm::{
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::directory::department_code;
+use crate::error::{ServiceError, ServiceResult, require_admin};
 
 /// A session's `last_seen_at` is written at most this often, so that browsing is not a write
 /// per page.
@@ -165,13 +166,7 @@ impl Sessions {
         let Ok(role) = user.role.parse::<Role>() else {
             return Ok(None);
         };
-        let department = match user.department_id {
-            Some(id) => department::Entity::find_by_id(id)
-                .one(self.db.reader())
-                .await?
-                .map(|d| d.code),
-            None => None,
-        };
+        let department = department_code(self.db.reader(), user.department_id).await?;
         if row
             .last_seen_at
             .is_none_or(|t| (now - t).num_seconds() >= TOUCH_EVERY_SECONDS)
@@ -244,11 +239,7 @@ impl Sessions {
     }
 
     async fn admin_on_user(&self, actor: &Actor, user_id: i64) -> ServiceResult<()> {
-        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
-            return Err(ServiceError::Forbidden(
-                "only an admin manages other people's sessions".into(),
-            ));
-        }
+        require_admin(actor, "only an admin manages other people's sessions")?;
         app_user::Entity::find_by_id(user_id)
             .one(self.db.reader())
             .await?

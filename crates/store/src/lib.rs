@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod dialect;
 pub mod entity;
 pub mod events;
+pub mod lookup;
 pub mod outbox;
 pub mod settings;
 pub mod touch;
