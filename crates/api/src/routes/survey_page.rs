@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use lots_cases::{FieldError, ServiceError};
 use lots_hooks::survey::FactorAnswers;
@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::error::ApiError;
 use crate::extract::{body_rejection, parse_json};
 use crate::state::AppState;
+use crate::web::html::with_headers;
 
 const INDEX_QUESTIONS: [(&str, &str, &str, &str); 3] = [
     (
@@ -236,23 +237,19 @@ fn state_problem(s: TokenState) -> ApiError {
 }
 
 fn page(status: StatusCode, body: &str) -> Response {
-    let mut r = (status, Html(body.to_string())).into_response();
-    let h: &mut HeaderMap = r.headers_mut();
     // The token is in the URL: never send it on as a Referer, never cache the page.
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
-    );
-    r
+    with_headers(
+        (status, Html(body.to_string())).into_response(),
+        &[
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+        ],
+    )
 }
 
 fn closed(state: TokenState) -> Response {

@@ -1,7 +1,7 @@
 //! The pages' shell (landmarks, skip link, navigation), form helpers and the Swedish formats of
 //! dates, times and numbers. Pages are maud templates: every interpolation is escaped.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use lots_cases::FieldError;
@@ -111,22 +111,27 @@ pub fn page(
             }
         }
     };
-    let mut r = (status, Html(body.into_string())).into_response();
-    let h = r.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    r
+    with_headers(
+        (status, Html(body.into_string())).into_response(),
+        &[
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+            (header::REFERRER_POLICY, "same-origin"),
+        ],
+    )
+}
+
+/// `response` with each of `headers` set (replacing any value it had).
+pub fn with_headers(mut response: Response, headers: &[(HeaderName, &'static str)]) -> Response {
+    let h = response.headers_mut();
+    for (name, value) in headers {
+        h.insert(name.clone(), HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// A page that only says something (an error, a refusal).

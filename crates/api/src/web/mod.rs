@@ -275,17 +275,13 @@ pub fn see_other(to: &str) -> Response {
 }
 
 async fn css() -> Response {
-    let mut r = html::CSS.into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    r
+    html::with_headers(
+        html::CSS.into_response(),
+        &[
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+    )
 }
 
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
