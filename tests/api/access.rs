@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_as};
 use crate::hooks::{Receiver, fast_app, settle, subscribe};
 use crate::web::Browser;
 
@@ -41,10 +41,7 @@ async fn handoff(app: &TestApp, token: &str, case: i64, kind: &str, message: &st
 /// department and the admin in full, though the history showed `[sekretess]`.
 #[tokio::test]
 async fn a_confidential_cases_handoff_texts_reach_only_its_own_department() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let omar = app.token("omar").await;
-    let root = app.token("root").await;
+    let (app, [anna, omar, root]) = spawn_app_as(["anna", "omar", "root"]).await;
     let id = confidential_case(&app, &anna, json!({})).await;
     let h = handoff(&app, &anna, id, "consultation", SECRET).await;
     let r = app
@@ -126,8 +123,7 @@ async fn the_login_throttle_counts_the_name_the_lookup_uses() {
 /// Finding 4: the history import read the whole body before it checked the caller.
 #[tokio::test]
 async fn an_officer_is_refused_the_import_before_the_body_is_read() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     // A body that sends one line and then never ends: only an answer given before reading it
     // comes back.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
@@ -220,9 +216,7 @@ async fn webhooks_carry_no_confidential_company_and_no_personnummer() {
 /// Finding 6: registering a case under an existing org number renamed the company for all.
 #[tokio::test]
 async fn registering_a_case_does_not_rename_the_company_for_everyone() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let omar = app.token("omar").await;
+    let (app, [anna, omar]) = spawn_app_as(["anna", "omar"]).await;
     let first = app.create_case(&anna, json!({})).await;
     assert_eq!(first["company_name"], "Exempel AB");
     let other = app
@@ -257,9 +251,7 @@ async fn registering_a_case_does_not_rename_the_company_for_everyone() {
 /// and labels.
 #[tokio::test]
 async fn search_never_matches_content_the_caller_cannot_see() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let root = app.token("root").await;
+    let (app, [anna, root]) = spawn_app_as(["anna", "root"]).await;
     let id = confidential_case(&app, &anna, json!({})).await;
     let reference = app
         .get(&format!("/api/v1/cases/{id}"), Some(&anna))
@@ -306,14 +298,8 @@ async fn search_never_matches_content_the_caller_cannot_see() {
 /// Finding 8 (bundles): every department's bundles were listed to anyone.
 #[tokio::test]
 async fn bundles_are_seen_only_by_those_tied_to_them() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let nils = app.token("nils").await;
-    let omar = app.token("omar").await;
-    let root = app.token("root").await;
-    let case = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (app, [anna, nils, omar, root]) = spawn_app_as(["anna", "nils", "omar", "root"]).await;
+    let case = app.case_id(&anna, json!({})).await;
     let bundle = app
         .bundle_with(&anna, "Hemlig etablering", "erik", case)
         .await;
@@ -351,12 +337,8 @@ async fn bundles_are_seen_only_by_those_tied_to_them() {
 /// Finding 10: the case page offered a consulted department the note form the API refuses.
 #[tokio::test]
 async fn the_case_page_offers_only_what_the_caller_may_do() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let omar = app.token("omar").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (app, [anna, omar]) = spawn_app_as(["anna", "omar"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     handoff(&app, &anna, id, "consultation", "Yttrande önskas").await;
     let mut b = Browser::new(&app);
     b.login("omar").await;
@@ -404,8 +386,7 @@ enum Who {
 /// and a confidential case, what each endpoint answers and whether the protected text shows.
 #[tokio::test]
 async fn the_access_matrix_holds_on_every_endpoint() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     for confidential in [false, true] {
         let fields = json!({"title": SECRET_TITLE, "description": SECRET});
         let id = if confidential {
@@ -510,9 +491,7 @@ async fn check_matrix_row(app: &TestApp, who: Who, username: &str, id: i64, conf
 /// A department with no tie to a case meets it nowhere: 404 on every read and change.
 #[tokio::test]
 async fn a_case_does_not_exist_for_a_department_without_a_tie() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let nils = app.token("nils").await;
+    let (app, [anna, nils]) = spawn_app_as(["anna", "nils"]).await;
     let id = confidential_case(&app, &anna, json!({})).await;
     for path in [
         "",
@@ -543,10 +522,7 @@ async fn a_case_does_not_exist_for_a_department_without_a_tie() {
 /// content), a supplement request's message.
 #[tokio::test]
 async fn a_confidential_cases_history_hides_every_text_and_hash() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let omar = app.token("omar").await;
-    let root = app.token("root").await;
+    let (app, [anna, omar, root]) = spawn_app_as(["anna", "omar", "root"]).await;
     let received = (chrono::Utc::now() - chrono::Duration::days(200)).to_rfc3339();
     let id = confidential_case(&app, &anna, json!({"received_at": received})).await;
     handoff(&app, &anna, id, "contact", "Till kännedom").await;
@@ -588,9 +564,7 @@ async fn a_confidential_cases_history_hides_every_text_and_hash() {
 /// through a handoff gets it masked, in the case, its history and the company view alike.
 #[tokio::test]
 async fn a_sole_traders_personnummer_is_masked_for_other_departments() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let omar = app.token("omar").await;
+    let (app, [anna, omar]) = spawn_app_as(["anna", "omar"]).await;
     let id = app
         .create_case(
             &anna,

@@ -6,7 +6,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, Reply, TEST_SECRET, TestApp, spawn_app, spawn_app_with, spawn_second,
+    PASSWORD, Reply, TEST_SECRET, TestApp, spawn_app, spawn_app_as, spawn_app_with, spawn_second,
 };
 
 fn claims_of(token: &str) -> Value {
@@ -207,8 +207,7 @@ async fn expired_tampered_unsigned_and_foreign_tokens_are_refused() {
 
 #[tokio::test]
 async fn a_deactivated_users_token_stops_working() {
-    let app = spawn_app().await;
-    let token = app.token("erik").await;
+    let (app, [token]) = spawn_app_as(["erik"]).await;
     assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, 200);
     use sea_orm::ConnectionTrait;
     app.db
@@ -240,9 +239,7 @@ async fn without_a_configured_secret_one_is_generated_once_and_shared() {
 
 #[tokio::test]
 async fn only_admins_create_departments_and_users() {
-    let app = spawn_app().await;
-    let officer = app.token("anna").await;
-    let admin = app.token("root").await;
+    let (app, [officer, admin]) = spawn_app_as(["anna", "root"]).await;
     let dep = json!({"code": "KSF", "name": "Kommunstyrelseförvaltningen", "diary_prefix": "KS"});
     app.post("/api/v1/departments", Some(&officer), &dep)
         .await
@@ -398,9 +395,7 @@ async fn delete(app: &TestApp, path: &str, token: &str) -> Reply {
 
 #[tokio::test]
 async fn a_password_change_revokes_earlier_tokens_and_only_the_new_password_logs_in() {
-    let app = spawn_app().await;
-    let first = app.token("anna").await;
-    let second = app.token("anna").await;
+    let (app, [first, second]) = spawn_app_as(["anna", "anna"]).await;
     assert_eq!(claims_of(&first)["ver"], 0);
     let r = change_password(&app, &first, PASSWORD, NEW_PASSWORD).await;
     assert_eq!(r.status, 204, "{}", r.text);
@@ -468,8 +463,7 @@ async fn a_token_without_a_version_counts_as_version_0_until_the_user_is_revoked
 
 #[tokio::test]
 async fn a_wrong_current_password_changes_nothing_and_counts_as_a_failed_login() {
-    let app = spawn_app().await;
-    let token = app.token("erik").await;
+    let (app, [token]) = spawn_app_as(["erik"]).await;
     let hash_before = app.user_row("erik").await.password_hash;
     let wrong = change_password(&app, &token, "not-my-password", NEW_PASSWORD).await;
     assert_eq!(wrong.invalid_fields(), ["old_password"]);
@@ -505,9 +499,7 @@ async fn a_wrong_current_password_changes_nothing_and_counts_as_a_failed_login()
 
 #[tokio::test]
 async fn the_password_policy_refuses_short_long_common_and_username_passwords_everywhere() {
-    let app = spawn_app().await;
-    let admin = app.token("root").await;
-    let anna = app.token("anna").await;
+    let (app, [admin, anna]) = spawn_app_as(["root", "anna"]).await;
     let anna_id = app.user_row("anna").await.id;
     let too_long = "x".repeat(1025);
     let refused = [
@@ -642,9 +634,7 @@ async fn only_admins_change_users_and_end_their_sessions() {
 
 #[tokio::test]
 async fn an_admin_patch_changes_a_user_and_ends_their_logins_when_it_must() {
-    let app = spawn_app().await;
-    let admin = app.token("root").await;
-    let erik = app.token("erik").await;
+    let (app, [admin, erik]) = spawn_app_as(["root", "erik"]).await;
     let id = app.user_row("erik").await.id;
     let path = format!("/api/v1/users/{id}");
     // A new display name ends nothing.

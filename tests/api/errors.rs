@@ -3,12 +3,11 @@
 use axum::routing::get;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_routes};
+use crate::helpers::{spawn_app_as, spawn_app_with, spawn_app_with_routes};
 
 #[tokio::test]
 async fn malformed_bodies_wrong_types_and_unknown_routes() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let raw = |body: &'static str, content_type: &'static str| {
         app.client
             .post(app.url("/api/v1/cases"))

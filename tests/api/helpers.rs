@@ -87,6 +87,17 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// `spawn_app()` and a token for each of `usernames`, in the same order.
+pub async fn spawn_app_as<const N: usize>(usernames: [&str; N]) -> (TestApp, [String; N]) {
+    let app = spawn_app().await;
+    let mut tokens = Vec::with_capacity(N);
+    for username in usernames {
+        tokens.push(app.token(username).await);
+    }
+    let tokens = tokens.try_into().expect("one token per username");
+    (app, tokens)
+}
+
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     spawn_app_seeded(configure, true).await
 }
@@ -402,7 +413,13 @@ impl TestApp {
         r.body
     }
 
-    /// Counts the rows of a table, straight from the database.
+    /// Registers a case as `create_case` does; its id.
+    pub async fn case_id(&self, token: &str, fields: Value) -> i64 {
+        self.create_case(token, fields).await["id"]
+            .as_i64()
+            .expect("a case id")
+    }
+
     /// Creates a bundle of the test company with `coordinator`, holding `case`; its id.
     pub async fn bundle_with(&self, token: &str, title: &str, coordinator: &str, case: i64) -> i64 {
         let r = self
@@ -425,29 +442,23 @@ impl TestApp {
         bundle
     }
 
+    /// Counts the rows of a table, straight from the database.
     pub async fn count(&self, table: &str) -> i64 {
-        let row = self
-            .db
-            .reader()
-            .query_one_raw(sea_orm::Statement::from_string(
-                self.db.backend(),
-                format!("SELECT COUNT(*) FROM {table}"),
-            ))
-            .await
-            .expect("count")
-            .expect("row");
-        row.try_get_by_index::<i64>(0).expect("count value")
+        self.scalar(format!("SELECT COUNT(*) FROM {table}")).await
     }
 
     /// Counts the rows of a table that match a SQL condition.
     pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
+        self.scalar(format!("SELECT COUNT(*) FROM {table} WHERE {condition}"))
+            .await
+    }
+
+    /// The single integer a SQL query answers, straight from the database.
+    async fn scalar(&self, sql: String) -> i64 {
         let row = self
             .db
             .reader()
-            .query_one_raw(sea_orm::Statement::from_string(
-                self.db.backend(),
-                format!("SELECT COUNT(*) FROM {table} WHERE {condition}"),
-            ))
+            .query_one_raw(sea_orm::Statement::from_string(self.db.backend(), sql))
             .await
             .expect("count")
             .expect("row");
@@ -508,20 +519,69 @@ pub async fn ids(app: &TestApp, token: &str, query: &str) -> Vec<i64> {
         .get(&format!("/api/v1/cases?{query}"), Some(token))
         .await;
     assert_eq!(r.status, 200, "{query}: {}", r.text);
-    r.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|c| c["id"].as_i64().expect("id"))
-        .collect()
+    integers_of(&r.body["items"], "id")
+}
+
+/// The events a case writes when it is registered and work on it starts.
+pub const STARTED: [&str; 2] = ["created", "status_changed"];
+
+/// The events of a supplement round: requested (the case waits), received (work resumes).
+pub const SUPPLEMENT_ROUND: [&str; 4] = [
+    "supplement_requested",
+    "status_changed",
+    "supplement_received",
+    "status_changed",
+];
+
+/// The events of a handoff that runs its course: requested, accepted, completed.
+pub const HANDOFF_DONE: [&str; 3] = ["handoff_requested", "handoff_accepted", "handoff_completed"];
+
+/// The kinds of case `id`'s events as `token` reads them, oldest first.
+pub async fn event_kinds(app: &TestApp, token: &str, id: i64) -> Vec<String> {
+    let events = app
+        .get(&format!("/api/v1/cases/{id}/events"), Some(token))
+        .await;
+    assert_eq!(events.status, 200, "{}", events.text);
+    kinds(&events.body)
 }
 
 /// The kinds of the events in a `GET /api/v1/cases/{id}/events` answer, in order.
 pub fn kinds(events: &Value) -> Vec<String> {
-    events["items"]
-        .as_array()
-        .expect("an items array")
+    strings_of(&events["items"], "kind")
+}
+
+/// Asserts that `GET {path}?{query}` answers 422 naming exactly `field`, for each pair.
+pub async fn assert_each_query_names(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    cases: &[(&str, &str)],
+) {
+    for (query, field) in cases {
+        assert_eq!(
+            app.get(&format!("{path}?{query}"), Some(token))
+                .await
+                .invalid_fields(),
+            [*field],
+            "{query}"
+        );
+    }
+}
+
+/// The `key` of every object in the array `list`, as strings, in order.
+pub fn strings_of(list: &Value, key: &str) -> Vec<String> {
+    list.as_array()
+        .expect("an array")
         .iter()
-        .map(|e| e["kind"].as_str().expect("a kind").to_string())
+        .map(|item| item[key].as_str().expect("a string").to_string())
+        .collect()
+}
+
+/// The `key` of every object in the array `list`, as integers, in order.
+pub fn integers_of(list: &Value, key: &str) -> Vec<i64> {
+    list.as_array()
+        .expect("an array")
+        .iter()
+        .map(|item| item[key].as_i64().expect("an integer"))
         .collect()
 }

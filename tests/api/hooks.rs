@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, integers_of, spawn_app_with};
 
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -148,8 +148,7 @@ pub async fn settle(app: &TestApp, rounds: usize) {
 }
 
 async fn decided_case(app: &TestApp, token: &str) -> i64 {
-    let case = app.create_case(token, json!({})).await;
-    let id = case["id"].as_i64().unwrap();
+    let id = app.case_id(token, json!({})).await;
     assert_eq!(
         app.transition(token, id, json!({"to": "in_progress"}))
             .await
@@ -252,14 +251,10 @@ async fn a_decided_case_gets_one_invitation_and_every_event_arrives_signed() {
         .unwrap();
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
-    let csv = app
-        .client
-        .get(app.url("/api/v1/survey-invitations/pending.csv"))
-        .bearer_auth(&root)
-        .send()
+    let text = app
+        .get("/api/v1/survey-invitations/pending.csv", Some(&root))
         .await
-        .unwrap();
-    let text = csv.text().await.unwrap();
+        .text;
     assert!(text.starts_with('\u{feff}'));
     assert!(text.contains(&format!("https://lots.example.se/survey/{token}")));
     app.get("/api/v1/survey-invitations/pending.csv", Some(&anna))
@@ -639,12 +634,7 @@ async fn imported_answers_are_all_checked_first_and_a_second_import_changes_noth
     );
     let r = import(bad, "text/csv").await;
     assert_eq!(r.status, 422, "{}", r.text);
-    let rows: Vec<i64> = r.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["row"].as_i64().unwrap())
-        .collect();
+    let rows = integers_of(&r.body["errors"], "row");
     assert_eq!(rows, [3, 4, 5, 6], "every bad row by its line");
     assert_eq!(app.count("survey_response").await, 0, "nothing imported");
     let good = format!(

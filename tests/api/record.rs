@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, TestApp, ids, read, spawn_app, spawn_app_with};
+use crate::helpers::{Reply, TestApp, ids, read, spawn_app_as, spawn_app_with, strings_of};
 use crate::hooks::{Receiver, settle, subscribe};
 
 /// A real personnummer shape with a valid check digit (the Tax Agency's test series).
@@ -91,10 +91,8 @@ async fn consult(app: &TestApp, token: &str, id: i64, to: &str) {
 
 #[tokio::test]
 async fn parties_are_added_changed_and_removed_with_their_history() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let case = app.create_case(&anna, json!({})).await;
-    let id = case["id"].as_i64().unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     let parties = format!("/api/v1/cases/{id}/parties");
 
     // Bad input names every field and writes nothing.
@@ -224,12 +222,8 @@ async fn parties_are_added_changed_and_removed_with_their_history() {
 
 #[tokio::test]
 async fn personal_data_is_masked_outside_the_owning_department() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let omar = app.token("omar").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (app, [anna, omar]) = spawn_app_as(["anna", "omar"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     let r = app
         .post(
             &format!("/api/v1/cases/{id}/parties"),
@@ -266,12 +260,9 @@ async fn personal_data_is_masked_outside_the_owning_department() {
 
 #[tokio::test]
 async fn the_company_view_finds_a_company_through_any_of_its_roles() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     // Exempel AB applies; Söderby Krog AB is the operator on that case.
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.case_id(&anna, json!({})).await;
     let r = app
         .post(
             &format!("/api/v1/cases/{id}/parties"),
@@ -295,14 +286,9 @@ async fn the_company_view_finds_a_company_through_any_of_its_roles() {
 
 #[tokio::test]
 async fn premises_have_one_main_and_cases_list_by_property() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let a = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
-    let b = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let a = app.case_id(&anna, json!({})).await;
+    let b = app.case_id(&anna, json!({})).await;
     let premises = format!("/api/v1/cases/{a}/premises");
 
     let r = app
@@ -414,11 +400,8 @@ async fn premises_have_one_main_and_cases_list_by_property() {
 
 #[tokio::test]
 async fn a_decision_carries_its_legal_basis_and_is_corrected_never_edited() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     app.transition(&anna, id, json!({"to": "in_progress"}))
         .await;
 
@@ -536,9 +519,7 @@ async fn a_decision_carries_its_legal_basis_and_is_corrected_never_edited() {
         "rejected"
     );
     // An open case has nothing to correct.
-    let open = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let open = app.case_id(&anna, json!({})).await;
     app.post(
         &format!("/api/v1/cases/{open}/decision/corrections"),
         Some(&anna),
@@ -553,20 +534,13 @@ async fn a_decision_carries_its_legal_basis_and_is_corrected_never_edited() {
 
 #[tokio::test]
 async fn notes_priority_labels_and_case_types() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let root = app.token("root").await;
+    let (app, [anna, root]) = spawn_app_as(["anna", "root"]).await;
 
     // Case types are data: listed, extended and deactivated by an admin.
     let r = app
         .get("/api/v1/case-types?area=serving_licence", Some(&anna))
         .await;
-    let codes: Vec<&str> = r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["code"].as_str().unwrap())
-        .collect();
+    let codes = strings_of(&r.body["items"], "code");
     assert_eq!(
         codes,
         ["permanent", "temporary_public", "temporary_private"]
@@ -693,12 +667,8 @@ async fn notes_priority_labels_and_case_types() {
 async fn attachments_are_streamed_checked_and_kept_once() {
     let app = spawn_app_with(|c| c.attachment_limit_bytes = 64 * 1024).await;
     let anna = app.token("anna").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
-    let other = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.case_id(&anna, json!({})).await;
+    let other = app.case_id(&anna, json!({})).await;
     let drawing = pdf("fasadritning");
 
     let r = upload(
@@ -909,12 +879,7 @@ async fn attachments_are_streamed_checked_and_kept_once() {
     let list = app
         .get(&format!("/api/v1/cases/{id}/attachments"), Some(&anna))
         .await;
-    let left: Vec<&str> = list.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let left = strings_of(&list.body["items"], "name");
     assert_eq!(left, ["yttrande.docx", "foto.jpg"]);
     app.get(
         &format!("/api/v1/cases/{id}/attachments/{aid}/content"),
@@ -990,9 +955,7 @@ async fn an_upload_that_times_out_leaves_no_temporary_file() {
     use tokio::io::AsyncReadExt;
     let app = spawn_app_with(|c| c.request_timeout_seconds = 2).await;
     let anna = app.token("anna").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.case_id(&anna, json!({})).await;
     let mut stream = stalled_upload(&app, &anna, id).await;
     wait_until("the upload never reached the disk", || {
         !part_files(&app).is_empty()
@@ -1026,11 +989,8 @@ async fn an_upload_that_times_out_leaves_no_temporary_file() {
 /// A client that goes away in the middle of an upload leaves no temporary file either.
 #[tokio::test]
 async fn an_upload_cut_off_by_the_client_leaves_no_temporary_file() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     let stream = stalled_upload(&app, &anna, id).await;
     wait_until("the upload never reached the disk", || {
         !part_files(&app).is_empty()
@@ -1048,11 +1008,8 @@ async fn an_upload_cut_off_by_the_client_leaves_no_temporary_file() {
 /// leaves no temporary file behind either.
 #[tokio::test]
 async fn an_upload_refused_after_its_file_leaves_no_temporary_file() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     let boundary = "lots-test-boundary-after";
     let file_part = |name: &str| {
         let mut part = format!(
@@ -1367,11 +1324,8 @@ async fn confidential_content_never_leaves_the_owning_department() {
 /// …/content` removed the document and `GET …/attachments/{aid}` downloaded it.
 #[tokio::test]
 async fn each_attachment_path_answers_only_its_own_method() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     let drawing = pdf("situationsplan");
     let r = upload(
         &app,

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_as};
 
 const USER_AGENT: &str = "Lots test browser";
 
@@ -208,10 +208,8 @@ async fn logging_in_sets_an_http_only_strict_cookie_and_the_pages_are_swedish() 
 
 #[tokio::test]
 async fn a_post_without_the_right_csrf_token_is_refused_and_changes_nothing() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let case = app.create_case(&anna, json!({})).await;
-    let id = case["id"].as_i64().unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     let mut b = Browser::new(&app);
     let csrf = b.login("anna").await;
     let notes_before = app.count("case_note").await;
@@ -279,8 +277,7 @@ async fn a_post_without_the_right_csrf_token_is_refused_and_changes_nothing() {
 
 #[tokio::test]
 async fn an_officer_cannot_open_or_change_another_departments_case() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let case = app
         .create_case(&anna, json!({"title": "Hemligt för MHF"}))
         .await;
@@ -426,8 +423,7 @@ async fn the_session_cookie_opens_exports_but_no_api_change() {
 
 #[tokio::test]
 async fn the_other_department_accepts_and_completes_a_consultation_from_its_inbox() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let case = app
         .create_case(&anna, json!({"title": "Ny restaurang"}))
         .await;
@@ -516,8 +512,7 @@ async fn handoff(app: &TestApp, token: &str, id: i64) -> serde_json::Value {
 
 #[tokio::test]
 async fn a_manager_reassigns_a_case_from_its_page_and_an_officer_may_not() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let case = app.create_case(&anna, json!({"assignee": "anna"})).await;
     let id = case["id"].as_i64().unwrap();
     let path = format!("/arenden/{id}/uppgifter");
@@ -586,8 +581,7 @@ async fn a_manager_reassigns_a_case_from_its_page_and_an_officer_may_not() {
 /// masked.
 #[tokio::test]
 async fn the_case_page_shows_parties_and_premises_with_personal_data_masked_outside_the_owner() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let case = app
         .create_case(&anna, json!({"title": "Restaurang Söderby"}))
         .await;
@@ -824,8 +818,7 @@ async fn an_admin_lists_a_users_web_sessions_without_their_secrets_and_ends_them
 async fn markup_in_a_title_or_company_name_is_shown_escaped_on_every_page() {
     const SCRIPT: &str = "<script>alert(1)</script>";
     const BREAKOUT: &str = "\"><img src=x onerror=alert(1)>";
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let case = app
         .create_case(
             &anna,
