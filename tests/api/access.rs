@@ -11,6 +11,16 @@ use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_as};
 use crate::hooks::{Receiver, fast_app, settle, subscribe};
 use crate::web::Browser;
 
+/// The reads under `/api/v1/cases/{id}` that every tie to a case opens.
+const CASE_READS: [&str; 6] = [
+    "",
+    "/events",
+    "/notes",
+    "/parties",
+    "/handoffs",
+    "/attachments",
+];
+
 const SECRET: &str = "Skyddad adress: sökanden bor hos Per";
 const SECRET_TITLE: &str = "Hemligt ärende om Kvarnbacken";
 
@@ -27,13 +37,13 @@ async fn confidential_case(app: &TestApp, token: &str, fields: Value) -> i64 {
 
 async fn handoff(app: &TestApp, token: &str, case: i64, kind: &str, message: &str) -> i64 {
     let r = app
-        .post(
+        .post_expecting(
+            201,
             &format!("/api/v1/cases/{case}/handoffs"),
             Some(token),
             &json!({"to_department": "MHF", "kind": kind, "message": message}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     r.body["id"].as_i64().unwrap()
 }
 
@@ -44,22 +54,21 @@ async fn a_confidential_cases_handoff_texts_reach_only_its_own_department() {
     let (app, [anna, omar, root]) = spawn_app_as(["anna", "omar", "root"]).await;
     let id = confidential_case(&app, &anna, json!({})).await;
     let h = handoff(&app, &anna, id, "consultation", SECRET).await;
+    app.post_expecting(
+        200,
+        &format!("/api/v1/handoffs/{h}/accept"),
+        Some(&omar),
+        &json!({}),
+    )
+    .await;
     let r = app
-        .post(
-            &format!("/api/v1/handoffs/{h}/accept"),
-            Some(&omar),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let r = app
-        .post(
+        .post_expecting(
+            200,
             &format!("/api/v1/handoffs/{h}/complete"),
             Some(&omar),
             &json!({"response": format!("Svar: {SECRET}")}),
         )
         .await;
-    assert_eq!(r.status, 200, "{}", r.text);
     assert!(!r.text.contains(SECRET), "the answer echoed: {}", r.text);
 
     for (who, token) in [("omar", &omar), ("root", &root)] {
@@ -93,26 +102,13 @@ async fn the_login_throttle_counts_the_name_the_lookup_uses() {
     let app = spawn_app().await;
     let login = |name: &'static str, password: &'static str| {
         let app = &app;
-        async move {
-            app.post(
-                "/api/v1/auth/token",
-                None,
-                &json!({"username": name, "password": password}),
-            )
-            .await
-        }
+        async move { app.login(name, password).await }
     };
     for _ in 0..10 {
         assert_eq!(login("erik", "wrong-guess-123").await.status, 401);
     }
     for variant in ["erik ", "\u{a0}erik", " erik\t", "\u{feff}erik", "ERIK"] {
-        let r = app
-            .post(
-                "/api/v1/auth/token",
-                None,
-                &json!({"username": variant, "password": PASSWORD}),
-            )
-            .await;
+        let r = app.login(variant, PASSWORD).await;
         r.problem(429);
         assert!(r.header("retry-after").is_some());
     }
@@ -253,13 +249,7 @@ async fn registering_a_case_does_not_rename_the_company_for_everyone() {
 async fn search_never_matches_content_the_caller_cannot_see() {
     let (app, [anna, root]) = spawn_app_as(["anna", "root"]).await;
     let id = confidential_case(&app, &anna, json!({})).await;
-    let reference = app
-        .get(&format!("/api/v1/cases/{id}"), Some(&anna))
-        .await
-        .body["reference"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let reference = app.case_reference(&anna, id).await;
     let found = |token: &str, query: &str| {
         let app = &app;
         let token = token.to_string();
@@ -354,13 +344,7 @@ async fn the_case_page_offers_only_what_the_caller_may_do() {
         );
     }
     // The API agrees: the consulted department may not write notes.
-    app.post(
-        &format!("/api/v1/cases/{id}/notes"),
-        Some(&omar),
-        &json!({"text": "x"}),
-    )
-    .await
-    .problem(403);
+    app.add_note(&omar, id, "x").await.problem(403);
     // The owner gets the forms.
     let mut b = Browser::new(&app);
     b.login("anna").await;
@@ -400,12 +384,7 @@ async fn the_access_matrix_holds_on_every_endpoint() {
             &json!({"kind": "person", "personal_number": "19811218-9876", "name": "Per Persson", "roles": ["contact"]}),
         )
         .await;
-        app.post(
-            &format!("/api/v1/cases/{id}/notes"),
-            Some(&anna),
-            &json!({"text": SECRET}),
-        )
-        .await;
+        app.add_note(&anna, id, SECRET).await;
         handoff(&app, &anna, id, "consultation", SECRET).await;
         app.bundle_with(&anna, "Samordning", "nils", id).await;
         for (who, username) in [
@@ -432,14 +411,7 @@ async fn check_matrix_row(app: &TestApp, who: Who, username: &str, id: i64, conf
         Who::Coordinator => (true, false, !confidential, false),
     };
     let ctx = format!("{who:?} ({username}), confidential {confidential}");
-    for path in [
-        "",
-        "/events",
-        "/notes",
-        "/parties",
-        "/handoffs",
-        "/attachments",
-    ] {
+    for path in CASE_READS {
         let r = app
             .get(&format!("/api/v1/cases/{id}{path}"), Some(&token))
             .await;
@@ -463,13 +435,7 @@ async fn check_matrix_row(app: &TestApp, who: Who, username: &str, id: i64, conf
             );
         }
     }
-    let note = app
-        .post(
-            &format!("/api/v1/cases/{id}/notes"),
-            Some(&token),
-            &json!({"text": "matrix"}),
-        )
-        .await;
+    let note = app.add_note(&token, id, "matrix").await;
     let patch = app
         .send(
             Method::PATCH,
@@ -493,26 +459,12 @@ async fn check_matrix_row(app: &TestApp, who: Who, username: &str, id: i64, conf
 async fn a_case_does_not_exist_for_a_department_without_a_tie() {
     let (app, [anna, nils]) = spawn_app_as(["anna", "nils"]).await;
     let id = confidential_case(&app, &anna, json!({})).await;
-    for path in [
-        "",
-        "/events",
-        "/notes",
-        "/parties",
-        "/handoffs",
-        "/attachments",
-        "/decision",
-    ] {
+    for path in CASE_READS.iter().chain(&["/decision"]) {
         app.get(&format!("/api/v1/cases/{id}{path}"), Some(&nils))
             .await
             .problem(404);
     }
-    app.post(
-        &format!("/api/v1/cases/{id}/notes"),
-        Some(&nils),
-        &json!({"text": "x"}),
-    )
-    .await
-    .problem(404);
+    app.add_note(&nils, id, "x").await.problem(404);
     let r = app.get("/api/v1/cases?limit=500", Some(&nils)).await;
     assert_eq!(r.body["items"], json!([]));
 }
@@ -526,14 +478,13 @@ async fn a_confidential_cases_history_hides_every_text_and_hash() {
     let received = (chrono::Utc::now() - chrono::Duration::days(200)).to_rfc3339();
     let id = confidential_case(&app, &anna, json!({"received_at": received})).await;
     handoff(&app, &anna, id, "contact", "Till kännedom").await;
-    let r = app
-        .post(
-            &format!("/api/v1/cases/{id}/decision-requests"),
-            Some(&anna),
-            &json!({"note": SECRET}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    app.post_expecting(
+        201,
+        &format!("/api/v1/cases/{id}/decision-requests"),
+        Some(&anna),
+        &json!({"note": SECRET}),
+    )
+    .await;
     let pdf = format!("%PDF-1.7\n% {SECRET}\n%%EOF");
     let r = crate::record::upload(
         &app,

@@ -13,14 +13,14 @@ use crate::helpers::{assert_each_query_names, ids, spawn_app_as};
 async fn registering_a_case_assigns_a_reference_and_writes_its_event() {
     let (app, [anna]) = spawn_app_as(["anna"]).await;
     let r = app
-        .post(
+        .post_expecting(
+            201,
             "/api/v1/cases",
             Some(&anna),
             &json!({"org_number": "5560125790", "company_name": "Exempel AB", "area": "building_permit",
                     "title": "  Nybyggnad av restaurang ", "assignee": "anna", "received_at": "2026-01-05T08:30:00+01:00"}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     let id = r.body["id"].as_i64().unwrap();
     assert_eq!(
         r.header("location"),

@@ -93,13 +93,13 @@ async fn a_supplement_requested_within_three_weeks_pauses_and_restarts_the_clock
         ["message"]
     );
     let r = app
-        .post(
+        .post_expecting(
+            201,
             &path,
             Some(&anna),
             &json!({"message": "Komplettera med situationsplan."}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     let rid = r.body["id"].as_i64().unwrap();
     assert!(r.body["received_at"].is_null());
     assert_eq!(r.body["requested_by"], "anna");
@@ -118,8 +118,9 @@ async fn a_supplement_requested_within_three_weeks_pauses_and_restarts_the_clock
     assert!(waiting["complete_at"].is_null());
 
     let received_path = format!("{path}/{rid}/received");
-    let r = app.post(&received_path, Some(&anna), &json!({})).await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app
+        .post_expecting(200, &received_path, Some(&anna), &json!({}))
+        .await;
     assert!(r.body["received_at"].is_string());
     app.post(&received_path, Some(&anna), &json!({}))
         .await
@@ -222,13 +223,13 @@ async fn the_deadline_is_extended_once_before_it_passes() {
         ["weeks"]
     );
     let r = app
-        .post(
+        .post_expecting(
+            201,
             &path,
             Some(&anna),
             &json!({"reason": "Samråd med länsstyrelsen"}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     let received_on = received.with_timezone(&lots_core::TIME_ZONE).date_naive();
     assert_eq!(
         r.body["deadline"]["due_date"],
@@ -304,13 +305,13 @@ async fn a_party_may_ask_for_a_decision_after_six_months() {
     let old = permit(&app, &anna, "2026-03-02T08:00:00Z").await;
     let path = format!("/api/v1/cases/{}/decision-requests", old["id"]);
     let r = app
-        .post(
+        .post_expecting(
+            201,
             &path,
             Some(&anna),
             &json!({"note": "Begäran inkom per brev"}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     let req = &r.body["deadline"]["decision_request"];
     let due = next_working_day(today() + Duration::weeks(4));
     assert_eq!(req["due_date"], due.to_string());

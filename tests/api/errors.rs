@@ -52,15 +52,7 @@ async fn malformed_bodies_wrong_types_and_unknown_routes() {
     app.get("/api/v1/cases/99999999999999999999999", Some(&anna))
         .await
         .problem(404);
-    let r = app
-        .send(
-            reqwest::Method::DELETE,
-            "/api/v1/cases",
-            Some(&anna),
-            None,
-            &[],
-        )
-        .await;
+    let r = app.delete("/api/v1/cases", &anna).await;
     r.problem(405);
     let r = app
         .send(reqwest::Method::PUT, "/api/v1/auth/token", None, None, &[])

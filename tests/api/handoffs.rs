@@ -73,24 +73,13 @@ async fn a_consultation_is_requested_answered_and_recorded_on_the_case() {
             .status,
         200
     );
-    app.patch(
-        &format!("/api/v1/cases/{id}"),
-        Some(&omar),
-        &json!({"title": "Kapad"}),
-        None,
-    )
-    .await
-    .problem(403);
+    app.patch_case(&omar, id, json!({"title": "Kapad"}))
+        .await
+        .problem(403);
     app.transition(&omar, id, json!({"to": "in_progress"}))
         .await
         .problem(403);
-    app.post(
-        &format!("/api/v1/cases/{id}/notes"),
-        Some(&omar),
-        &json!({"text": "x"}),
-    )
-    .await
-    .problem(403);
+    app.add_note(&omar, id, "x").await.problem(403);
 
     // Only the receiving side accepts and completes; only the requesting side cancels.
     step(&app, &anna, hid, "accept", None).await.problem(403);
@@ -574,13 +563,13 @@ async fn a_bundle_lets_its_coordinator_read_every_case_in_it() {
     let food = app.create_case(&omar, json!({"org_number": "212000-0142", "company_name": "Restaurang Lots AB", "area": "food_control"})).await;
     let elsewhere = app.create_case(&anna, json!({})).await;
     let b = app
-        .post(
+        .post_expecting(
+            201,
             "/api/v1/bundles",
             Some(&anna),
             &json!({"org_number": "2120000142", "title": "Nyetablering", "coordinator": "nils"}),
         )
         .await;
-    assert_eq!(b.status, 201, "{}", b.text);
     let bid = b.body["id"].as_i64().unwrap();
     let bad = app
         .post(
@@ -667,13 +656,7 @@ async fn a_bundle_lets_its_coordinator_read_every_case_in_it() {
 
     // The coordinator removes a case; the events record both steps; access ends with it.
     let removed = app
-        .send(
-            Method::DELETE,
-            &format!("{path}/{}", building["id"]),
-            Some(&nils),
-            None,
-            &[],
-        )
+        .delete(&format!("{path}/{}", building["id"]), &nils)
         .await;
     assert_eq!(removed.status, 200, "{}", removed.text);
     assert_eq!(

@@ -341,14 +341,18 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// `POST /api/v1/auth/token` with these credentials.
+    pub async fn login(&self, username: &str, password: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/token",
+            None,
+            &serde_json::json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
     pub async fn token(&self, username: &str) -> String {
-        let r = self
-            .post(
-                "/api/v1/auth/token",
-                None,
-                &serde_json::json!({"username": username, "password": PASSWORD}),
-            )
-            .await;
+        let r = self.login(username, PASSWORD).await;
         assert_eq!(r.status, 200, "login {username}: {}", r.text);
         r.body["access_token"].as_str().expect("token").to_string()
     }
@@ -382,6 +386,39 @@ impl TestApp {
         self.send(Method::POST, path, token, Some(body), &[]).await
     }
 
+    /// `post`, asserting that the answer has `status` (showing the body when it has not).
+    pub async fn post_expecting(
+        &self,
+        status: u16,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Reply {
+        let r = self.post(path, token, body).await;
+        assert_eq!(r.status, status, "{}", r.text);
+        r
+    }
+
+    /// A POST without a body.
+    pub async fn post_empty(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::POST, path, Some(token), None, &[]).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::DELETE, path, Some(token), None, &[])
+            .await
+    }
+
+    /// Adds a note with `text` to case `id` as `token`'s user.
+    pub async fn add_note(&self, token: &str, id: i64, text: &str) -> Reply {
+        self.post(
+            &format!("/api/v1/cases/{id}/notes"),
+            Some(token),
+            &serde_json::json!({ "text": text }),
+        )
+        .await
+    }
+
     pub async fn patch(
         &self,
         path: &str,
@@ -411,6 +448,27 @@ impl TestApp {
         let r = self.post("/api/v1/cases", Some(token), &body).await;
         assert_eq!(r.status, 201, "{}", r.text);
         r.body
+    }
+
+    /// `PATCH /api/v1/cases/{id}` with `body`, without If-Match.
+    pub async fn patch_case(&self, token: &str, id: i64, body: Value) -> Reply {
+        self.patch(&format!("/api/v1/cases/{id}"), Some(token), &body, None)
+            .await
+    }
+
+    /// `PATCH /api/v1/users/{id}` with `body` (an admin's change to a user).
+    pub async fn patch_user(&self, token: &str, id: i64, body: Value) -> Reply {
+        self.patch(&format!("/api/v1/users/{id}"), Some(token), &body, None)
+            .await
+    }
+
+    /// Case `id`'s diarienummer, as `token`'s user reads it.
+    pub async fn case_reference(&self, token: &str, id: i64) -> String {
+        let r = self.get(&format!("/api/v1/cases/{id}"), Some(token)).await;
+        r.body["reference"]
+            .as_str()
+            .expect("a reference")
+            .to_string()
     }
 
     /// Registers a case as `create_case` does; its id.
@@ -584,4 +642,13 @@ pub fn integers_of(list: &Value, key: &str) -> Vec<i64> {
         .iter()
         .map(|item| item[key].as_i64().expect("an integer"))
         .collect()
+}
+
+/// The object in the array `list` whose `key` is `value`.
+pub fn find_item<'a>(list: &'a Value, key: &str, value: &str) -> &'a Value {
+    list.as_array()
+        .expect("an array")
+        .iter()
+        .find(|item| item[key] == value)
+        .unwrap_or_else(|| panic!("no item with {key} = {value} in {list}"))
 }

@@ -119,13 +119,13 @@ pub async fn fast_app() -> TestApp {
 pub async fn subscribe(app: &TestApp, receiver: &Receiver, events: Value) -> Value {
     let root = app.token("root").await;
     let r = app
-        .post(
+        .post_expecting(
+            201,
             "/api/v1/webhooks",
             Some(&root),
             &json!({"url": receiver.url, "events": events, "description": "test"}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     receiver.set_secret(r.body["secret"].as_str().unwrap());
     r.body
 }
@@ -344,13 +344,7 @@ async fn a_dead_lettered_delivery_can_be_retried_by_hand() {
     assert_eq!(d["log"][0]["status_code"], 500);
     assert!(receiver.got.lock().unwrap().is_empty());
     let retry = app
-        .send(
-            reqwest::Method::POST,
-            &format!("{path}/{}/retry", d["id"]),
-            Some(&root),
-            None,
-            &[],
-        )
+        .post_empty(&format!("{path}/{}/retry", d["id"]), &root)
         .await;
     assert_eq!(retry.status, 202, "{}", retry.text);
     settle(&app, 3).await;
@@ -365,13 +359,7 @@ async fn a_dead_lettered_delivery_can_be_retried_by_hand() {
         d["webhook_id"].as_str().unwrap()
     );
     let again = app
-        .send(
-            reqwest::Method::POST,
-            &format!("{path}/{}/retry", d["id"]),
-            Some(&root),
-            None,
-            &[],
-        )
+        .post_empty(&format!("{path}/{}/retry", d["id"]), &root)
         .await;
     again.problem(409);
     assert_eq!(
@@ -605,20 +593,8 @@ async fn imported_answers_are_all_checked_first_and_a_second_import_changes_noth
     let a = decided_case(&app, &anna).await;
     let b = decided_case(&app, &anna).await;
     let open = app.create_case(&anna, json!({})).await;
-    let ra = app
-        .get(&format!("/api/v1/cases/{a}"), Some(&anna))
-        .await
-        .body["reference"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let rb = app
-        .get(&format!("/api/v1/cases/{b}"), Some(&anna))
-        .await
-        .body["reference"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let ra = app.case_reference(&anna, a).await;
+    let rb = app.case_reference(&anna, b).await;
     let ro = open["reference"].as_str().unwrap().to_string();
     let import = |body: String, ct: &'static str| {
         let req = app
@@ -855,14 +831,13 @@ async fn webhook_urls_that_are_not_on_the_public_internet_are_refused() {
         "{reason}"
     );
     // A public receiver is still welcome.
-    let r = app
-        .post(
-            "/api/v1/webhooks",
-            Some(&root),
-            &json!({"url": "https://enkat.example.se/hooks/lots", "events": ["*"]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    app.post_expecting(
+        201,
+        "/api/v1/webhooks",
+        Some(&root),
+        &json!({"url": "https://enkat.example.se/hooks/lots", "events": ["*"]}),
+    )
+    .await;
     assert_eq!(app.count("webhook_subscription").await, 1);
 }
 

@@ -335,13 +335,12 @@ async fn a_large_file_is_checked_whole_then_written_in_batches_with_every_refere
         .create_case(&anna, json!({"area": "building_permit"}))
         .await;
     assert!(next["id"].as_i64().unwrap() > last.id);
-    let note = app
-        .post(
-            &format!("/api/v1/cases/{}/notes", last.id),
-            Some(&anna),
-            &json!({"text": "Efter importen"}),
-        )
-        .await;
-    assert_eq!(note.status, 201, "{}", note.text);
+    app.post_expecting(
+        201,
+        &format!("/api/v1/cases/{}/notes", last.id),
+        Some(&anna),
+        &json!({"text": "Efter importen"}),
+    )
+    .await;
     assert_eq!(app.count("case_note").await, n + 1);
 }

@@ -37,13 +37,7 @@ async fn a_case_goes_through_its_whole_life_and_the_history_tells_it() {
     assert_eq!(done.body["version"], 6);
     assert!(done.body["decided_at"].is_string() && done.body["closed_at"].is_string());
 
-    let note = app
-        .post(
-            &format!("/api/v1/cases/{id}/notes"),
-            Some(&anna),
-            &json!({"text": "Arkiverat."}),
-        )
-        .await;
+    let note = app.add_note(&anna, id, "Arkiverat.").await;
     assert_eq!(note.status, 201, "{}", note.text);
     assert_eq!(note.body["author"], "anna");
     let notes = app
@@ -107,14 +101,9 @@ async fn a_case_goes_through_its_whole_life_and_the_history_tells_it() {
         .transition(&anna, id, json!({"to": "in_progress"}))
         .await;
     r.problem(409);
-    app.patch(
-        &format!("/api/v1/cases/{id}"),
-        Some(&anna),
-        &json!({"title": "Sent"}),
-        None,
-    )
-    .await
-    .problem(409);
+    app.patch_case(&anna, id, json!({"title": "Sent"}))
+        .await
+        .problem(409);
 }
 
 #[tokio::test]

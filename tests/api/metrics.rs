@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, assert_each_query_names, spawn_app, spawn_app_as, spawn_app_seeded, spawn_second,
-    strings_of,
+    TestApp, assert_each_query_names, find_item, spawn_app, spawn_app_as, spawn_app_seeded,
+    spawn_second, strings_of,
 };
 
 /// Decided cases counted in a handling-times reply, over its groups.
@@ -26,13 +26,7 @@ async fn demo() -> (TestApp, String, String, String) {
     let login = |u: &'static str| {
         let app = &app;
         async move {
-            app.post(
-                "/api/v1/auth/token",
-                None,
-                &json!({"username": u, "password": "demo-password-1"}),
-            )
-            .await
-            .body["access_token"]
+            app.login(u, "demo-password-1").await.body["access_token"]
                 .as_str()
                 .unwrap()
                 .to_string()
@@ -209,12 +203,7 @@ async fn the_event_log_exports_as_xes_and_ocel() {
     let ocel = app.get("/api/v1/export/ocel", Some(&admin)).await.body;
     let types = strings_of(&ocel["objectTypes"], "name");
     assert_eq!(types, ["case", "company", "department", "officer"]);
-    let handoff = ocel["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["type"] == "handoff_requested")
-        .unwrap();
+    let handoff = find_item(&ocel["events"], "type", "handoff_requested");
     let qualifiers: Vec<&str> = handoff["relationships"]
         .as_array()
         .unwrap()

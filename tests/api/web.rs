@@ -429,13 +429,13 @@ async fn the_other_department_accepts_and_completes_a_consultation_from_its_inbo
         .await;
     let id = case["id"].as_i64().unwrap();
     let h = app
-        .post(
+        .post_expecting(
+            201,
             &format!("/api/v1/cases/{id}/handoffs"),
             Some(&anna),
             &json!({"to_department": "MHF", "kind": "consultation", "message": "Yttrande om ventilation önskas."}),
         )
         .await;
-    assert_eq!(h.status, 201, "{}", h.text);
     let hid = h.body["id"].as_i64().unwrap();
     let omar_token = app.token("omar").await;
 
@@ -586,22 +586,20 @@ async fn the_case_page_shows_parties_and_premises_with_personal_data_masked_outs
         .create_case(&anna, json!({"title": "Restaurang Söderby"}))
         .await;
     let id = case["id"].as_i64().unwrap();
-    let r = app
-        .post(
-            &format!("/api/v1/cases/{id}/parties"),
-            Some(&anna),
-            &json!({"kind": "person", "personal_number": "811218-9876", "name": "Per Persson", "roles": ["agent"], "phone": "08-123 45"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let r = app
-        .post(
-            &format!("/api/v1/cases/{id}/premises"),
-            Some(&anna),
-            &json!({"property_designation": "Haninge Söderby 1:23", "sign_name": "Söderby Krog", "premises_type": "restaurant"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    app.post_expecting(
+        201,
+        &format!("/api/v1/cases/{id}/parties"),
+        Some(&anna),
+        &json!({"kind": "person", "personal_number": "811218-9876", "name": "Per Persson", "roles": ["agent"], "phone": "08-123 45"}),
+    )
+    .await;
+    app.post_expecting(
+        201,
+        &format!("/api/v1/cases/{id}/premises"),
+        Some(&anna),
+        &json!({"property_designation": "Haninge Söderby 1:23", "sign_name": "Söderby Krog", "premises_type": "restaurant"}),
+    )
+    .await;
     let mut b = Browser::new(&app);
     b.login("anna").await;
     let page = b.get(&format!("/arenden/{id}")).await;
@@ -619,23 +617,17 @@ async fn the_case_page_shows_parties_and_premises_with_personal_data_masked_outs
     }
     // MHF, consulted about the case, sees it without the personal data.
     let h = app
-        .post(
+        .post_expecting(
+            201,
             &format!("/api/v1/cases/{id}/handoffs"),
             Some(&anna),
             &json!({"to_department": "MHF", "kind": "consultation", "message": "Yttrande?"}),
         )
         .await;
-    assert_eq!(h.status, 201, "{}", h.text);
     let omar = app.token("omar").await;
     let hid = h.body["id"].as_i64().unwrap();
     let accepted = app
-        .send(
-            reqwest::Method::POST,
-            &format!("/api/v1/handoffs/{hid}/accept"),
-            Some(&omar),
-            None,
-            &[],
-        )
+        .post_empty(&format!("/api/v1/handoffs/{hid}/accept"), &omar)
         .await;
     assert_eq!(accepted.status, 200, "{}", accepted.text);
     let mut other = Browser::new(&app);
@@ -715,14 +707,7 @@ async fn deactivating_a_user_ends_their_web_session_at_once() {
     assert_eq!(app.web_sessions_of("erik").await, 1);
     let admin = app.token("root").await;
     let id = app.user_row("erik").await.id;
-    let r = app
-        .patch(
-            &format!("/api/v1/users/{id}"),
-            Some(&admin),
-            &json!({"active": false}),
-            None,
-        )
-        .await;
+    let r = app.patch_user(&admin, id, json!({"active": false})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(app.web_sessions_of("erik").await, 0);
     let (status, location) = get_with_cookie(&app, "/arenden", &cookie).await;
@@ -738,14 +723,13 @@ async fn a_password_change_ends_the_web_sessions_too() {
     let mut b = Browser::new(&app);
     b.login("anna").await;
     let token = app.token("anna").await;
-    let r = app
-        .post(
-            "/api/v1/me/password",
-            Some(&token),
-            &json!({"old_password": PASSWORD, "new_password": "ett nytt och längre lösenord"}),
-        )
-        .await;
-    assert_eq!(r.status, 204, "{}", r.text);
+    app.post_expecting(
+        204,
+        "/api/v1/me/password",
+        Some(&token),
+        &json!({"old_password": PASSWORD, "new_password": "ett nytt och längre lösenord"}),
+    )
+    .await;
     assert_eq!(app.web_sessions_of("anna").await, 0);
     let page = b.get("/arenden").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
@@ -795,9 +779,7 @@ async fn an_admin_lists_a_users_web_sessions_without_their_secrets_and_ends_them
         assert!(rows.iter().all(|r| r.id.len() == 64));
     }
 
-    let r = app
-        .send(reqwest::Method::DELETE, &path, Some(&admin), None, &[])
-        .await;
+    let r = app.delete(&path, &admin).await;
     assert_eq!(r.status, 204, "{}", r.text);
     assert_eq!(app.web_sessions_of("anna").await, 0);
     assert_eq!(app.web_sessions_of("erik").await, 1);
@@ -830,14 +812,13 @@ async fn markup_in_a_title_or_company_name_is_shown_escaped_on_every_page() {
         )
         .await;
     let id = case["id"].as_i64().unwrap();
-    let h = app
-        .post(
-            &format!("/api/v1/cases/{id}/handoffs"),
-            Some(&anna),
-            &json!({"to_department": "MHF", "kind": "consultation", "message": format!("Yttrande {SCRIPT}")}),
-        )
-        .await;
-    assert_eq!(h.status, 201, "{}", h.text);
+    app.post_expecting(
+        201,
+        &format!("/api/v1/cases/{id}/handoffs"),
+        Some(&anna),
+        &json!({"to_department": "MHF", "kind": "consultation", "message": format!("Yttrande {SCRIPT}")}),
+    )
+    .await;
 
     let assert_escaped = |what: &str, body: &str, shows_company: bool| {
         assert!(!body.contains(SCRIPT), "{what}: raw <script> in\n{body}");
