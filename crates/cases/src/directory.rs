@@ -13,9 +13,8 @@ use lots_core::reference::validate_prefix;
 use lots_core::{Actor, Clock, Role};
 use lots_store::Db;
 use lots_store::entity::{app_user, department};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use lots_store::lookup::{all_by, department_code};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
 use crate::cases::present;
@@ -156,12 +155,7 @@ impl Directory {
 
     /// All departments by id; a small table, read whole.
     pub async fn departments(&self) -> ServiceResult<HashMap<i64, department::Model>> {
-        Ok(department::Entity::find()
-            .all(self.db.reader())
-            .await?
-            .into_iter()
-            .map(|d| (d.id, d))
-            .collect())
+        Ok(all_by::<department::Entity, _, _>(self.db.reader(), |d| (d.id, d)).await?)
     }
 
     pub async fn department_by_code(&self, code: &str) -> ServiceResult<Option<department::Model>> {
@@ -183,14 +177,13 @@ impl Directory {
     /// Creates a department without an access check: for the CLI and the demo loader.
     pub async fn add_department(&self, input: NewDepartment) -> ServiceResult<DepartmentView> {
         let mut p = Problems::default();
-        let code = p.text("code", input.code.as_deref(), 1, 16);
-        if let Some(c) = &code
-            && !c
-                .chars()
-                .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '-' || ch == '_')
-        {
-            p.add("code", "use capital letters A–Z, digits, `-` or `_`");
-        }
+        let code = p.text_of(
+            "code",
+            input.code.as_deref(),
+            (1, 16),
+            |ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '-' || ch == '_',
+            "use capital letters A–Z, digits, `-` or `_`",
+        );
         let name = p.text("name", input.name.as_deref(), 1, 200);
         let prefix = p.text("diary_prefix", input.diary_prefix.as_deref(), 1, 8);
         if let Some(pre) = &prefix {
@@ -233,17 +226,13 @@ impl Directory {
     /// Creates a user without an access check: for `lots user add` and the demo loader.
     pub async fn add_user(&self, input: NewUser) -> ServiceResult<UserView> {
         let mut p = Problems::default();
-        let username = p.text("username", input.username.as_deref(), 2, 64);
-        if let Some(u) = &username
-            && !u
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c))
-        {
-            p.add(
-                "username",
-                "use lower-case letters a–z, digits, `.`, `-` or `_`",
-            );
-        }
+        let username = p.text_of(
+            "username",
+            input.username.as_deref(),
+            (2, 64),
+            |c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c),
+            "use lower-case letters a–z, digits, `.`, `-` or `_`",
+        );
         let display_name = match input.display_name.as_deref() {
             Some(name) => p.text("display_name", Some(name), 1, 200),
             None => username.clone(),
@@ -574,20 +563,6 @@ const WRONG_PASSWORD: &str = "is not your current password";
 
 /// Whether `e` says the current password given to `change_password` was wrong: a failed login,
 /// for the login throttle to count.
-/// The code of the department `id` names, if it names one that exists.
-pub(crate) async fn department_code<C: ConnectionTrait>(
-    conn: &C,
-    id: Option<i64>,
-) -> ServiceResult<Option<String>> {
-    Ok(match id {
-        Some(id) => department::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .map(|d| d.code),
-        None => None,
-    })
-}
-
 pub fn is_wrong_password(e: &ServiceError) -> bool {
     matches!(e, ServiceError::Validation(errors)
         if errors.iter().any(|f| f.field == "old_password" && f.message == WRONG_PASSWORD))

@@ -85,6 +85,22 @@ impl Problems {
         }
     }
 
+    /// As `text`; and unless every character is one `allowed` admits, `message` is recorded.
+    pub fn text_of(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        (min, max): (usize, usize),
+        allowed: fn(char) -> bool,
+        message: &str,
+    ) -> Option<String> {
+        let text = self.text(field, value, min, max);
+        if text.as_deref().is_some_and(|t| !t.chars().all(allowed)) {
+            self.add(field, message);
+        }
+        text
+    }
+
     pub fn finish(self) -> ServiceResult<()> {
         if self.0.is_empty() {
             Ok(())

@@ -13,6 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use lots_core::{Actor, Clock, Role};
 use lots_store::Db;
 use lots_store::entity::{app_user, web_session};
+use lots_store::lookup::department_code;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -20,7 +21,6 @@ use sea_orm::{
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::directory::department_code;
 use crate::error::{ServiceError, ServiceResult, require_admin};
 
 /// A session's `last_seen_at` is written at most this often, so that browsing is not a write

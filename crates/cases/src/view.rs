@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use lots_core::deadline::DeadlineView;
 use lots_core::{Area, CaseStatus, Decision, NoteVisibility, Priority};
 use lots_store::entity::{app_user, case_event, case_note, case_record, company, department};
-use lots_store::lookup::by_ids;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use lots_store::lookup::{all_by, by_ids};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 
 use crate::error::ServiceResult;
@@ -111,12 +111,7 @@ impl Lookups {
     ) -> ServiceResult<Self> {
         let company_ids: HashSet<i64> = company_ids.into_iter().collect();
         let user_ids: HashSet<i64> = user_ids.into_iter().collect();
-        let departments = department::Entity::find()
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|d| (d.id, d))
-            .collect();
+        let departments = all_by::<department::Entity, _, _>(conn, |d| (d.id, d)).await?;
         let companies =
             by_ids::<company::Entity, _>(conn, company::Column::Id, company_ids, |c| c.id).await?;
         let users =
