@@ -8,13 +8,13 @@ use axum::response::{Html, IntoResponse, Response};
 use lots_cases::{FieldError, ServiceError};
 use lots_hooks::survey::FactorAnswers;
 use lots_hooks::{SurveyAnswer, SurveyContext, TokenState};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::extract::{body_rejection, parse_json};
+use crate::extract::{body_rejection, content_type, parse_json};
 use crate::state::AppState;
-use crate::web::html::with_headers;
+use crate::web::html::{document, with_headers};
 
 const INDEX_QUESTIONS: [(&str, &str, &str, &str); 3] = [
     (
@@ -167,10 +167,7 @@ pub async fn answer(
     Path(token): Path<String>,
     request: Request,
 ) -> Response {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+    let content_type = content_type(request.headers())
         .unwrap_or("")
         .to_ascii_lowercase();
     let json = content_type.starts_with("application/json");
@@ -425,19 +422,12 @@ fn swedish(message: &str) -> String {
 }
 
 fn layout(title: &str, main: Markup) -> String {
-    html! {
-        (DOCTYPE) "\n"
-        html lang="sv" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " – NKI-enkät" }
-                // A constant of this file, not user data.
-                style { (PreEscaped(CSS)) }
-            }
-            body { main { (main) } }
-        }
-    }
+    document(
+        &format!("{title} – NKI-enkät"),
+        // A constant of this file, not user data.
+        html! { style { (PreEscaped(CSS)) } },
+        html! { main { (main) } },
+    )
     .into_string()
 }
 

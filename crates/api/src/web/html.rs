@@ -91,26 +91,19 @@ pub fn page(
     current: &str,
     main: Markup,
 ) -> Response {
-    let body = html! {
-        (DOCTYPE) "\n"
-        html lang="sv" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " – Lots" }
-                link rel="stylesheet" href=(format!("/assets/lots.css?v={CSS_HASH:016x}"));
+    let body = document(
+        &format!("{title} – Lots"),
+        html! { link rel="stylesheet" href=(format!("/assets/lots.css?v={CSS_HASH:016x}")); },
+        html! {
+            a class="skip" href="#innehall" { "Hoppa till innehållet" }
+            header class="top" {
+                div class="brand" { a href="/" { "Lots" } " " span { "ärenden för företag" } }
+                @if let Some(v) = viewer { (navigation(v, current)) }
             }
-            body {
-                a class="skip" href="#innehall" { "Hoppa till innehållet" }
-                header class="top" {
-                    div class="brand" { a href="/" { "Lots" } " " span { "ärenden för företag" } }
-                    @if let Some(v) = viewer { (navigation(v, current)) }
-                }
-                main id="innehall" tabindex="-1" { (main) }
-                footer { p { "Lots – handläggning av företagsärenden. Tider visas i svensk tid." } }
-            }
-        }
-    };
+            main id="innehall" tabindex="-1" { (main) }
+            footer { p { "Lots – handläggning av företagsärenden. Tider visas i svensk tid." } }
+        },
+    );
     with_headers(
         (status, Html(body.into_string())).into_response(),
         &[
@@ -123,6 +116,34 @@ pub fn page(
             (header::REFERRER_POLICY, "same-origin"),
         ],
     )
+}
+
+/// An HTML document in Swedish: its `title`, what else its head holds (the styles), its body.
+pub fn document(title: &str, styles: Markup, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE) "\n"
+        html lang="sv" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                (styles)
+            }
+            body { (body) }
+        }
+    }
+}
+
+/// A table head of `scope="col"` cells.
+pub fn head_row(columns: &[&str]) -> Markup {
+    html! { thead { tr { @for c in columns { th scope="col" { (c) } } } } }
+}
+
+/// A table head of `scope="col"` cells; `numeric` columns get `class="n"`.
+pub fn numeric_head_row(columns: &[(&str, bool)]) -> Markup {
+    html! {
+        thead { tr { @for (c, numeric) in columns { th scope="col" class=[numeric.then_some("n")] { (c) } } } }
+    }
 }
 
 /// `response` with each of `headers` set (replacing any value it had).

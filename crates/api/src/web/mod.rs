@@ -175,14 +175,10 @@ impl FromRequest<AppState> for WebForm {
 }
 
 async fn read_form(req: Request, state: &AppState) -> Result<HashMap<String, String>, Response> {
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
+    let is_form = crate::extract::content_type(req.headers()).is_some_and(|v| {
+        v.to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded")
+    });
     if !is_form {
         return Err(html::message(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
