@@ -332,7 +332,7 @@ async fn a_password_change_revokes_earlier_tokens_and_only_the_new_password_logs
     // Every token issued before, the one that changed the password too, is refused.
     for token in [&first, &second] {
         let me = app.get("/api/v1/me", Some(token)).await;
-        let detail = me.problem(401)["detail"].as_str().unwrap().to_string();
+        let detail = me.problem_detail(401).to_string();
         assert!(detail.contains("log in again"), "{detail}");
     }
     app.login("anna", PASSWORD).await.problem(401);

@@ -326,12 +326,7 @@ async fn a_party_may_ask_for_a_decision_after_six_months() {
             &json!({}),
         )
         .await;
-    assert!(
-        body.problem(409)["detail"]
-            .as_str()
-            .unwrap()
-            .contains("six months")
-    );
+    assert!(body.problem_detail(409).contains("six months"));
     assert_eq!(young["deadline"]["older_than_six_months"], false);
 }
 

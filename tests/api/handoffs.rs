@@ -405,34 +405,15 @@ async fn who_sees_and_does_what_role_by_department_by_relation() {
         ("root", 200),
     ];
     for (u, status) in reads {
-        assert_eq!(
-            app.get(&format!("/api/v1/cases/{id}"), Some(&t(u)))
-                .await
-                .status,
-            status,
-            "GET case as {u}"
-        );
-        assert_eq!(
-            app.get(&format!("/api/v1/cases/{id}/events"), Some(&t(u)))
-                .await
-                .status,
-            status,
-            "events as {u}"
-        );
-        assert_eq!(
-            app.get(&format!("/api/v1/cases/{id}/handoffs"), Some(&t(u)))
-                .await
-                .status,
-            status,
-            "case handoffs as {u}"
-        );
-        assert_eq!(
-            app.get(&format!("/api/v1/handoffs/{h1}"), Some(&t(u)))
-                .await
-                .status,
-            status,
-            "GET handoff as {u}"
-        );
+        for (path, what) in [
+            (format!("/api/v1/cases/{id}"), "GET case"),
+            (format!("/api/v1/cases/{id}/events"), "events"),
+            (format!("/api/v1/cases/{id}/handoffs"), "case handoffs"),
+            (format!("/api/v1/handoffs/{h1}"), "GET handoff"),
+        ] {
+            let r = app.get(&path, Some(&t(u))).await;
+            assert_eq!(r.status, status, "{what} as {u}");
+        }
         let inbox = app.get("/api/v1/handoffs", Some(&t(u))).await;
         let ids: BTreeSet<i64> = integers_of(&inbox.body["items"], "id")
             .into_iter()
@@ -449,12 +430,7 @@ async fn who_sees_and_does_what_role_by_department_by_relation() {
     ];
     for (u, status) in writes {
         let r = app
-            .patch(
-                &format!("/api/v1/cases/{id}"),
-                Some(&t(u)),
-                &json!({"title": "Nybyggnad av restaurang"}),
-                None,
-            )
+            .patch_case(&t(u), id, json!({"title": "Nybyggnad av restaurang"}))
             .await;
         assert_eq!(r.status, status, "PATCH as {u}: {}", r.text);
     }

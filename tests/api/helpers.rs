@@ -70,6 +70,12 @@ impl Reply {
         &self.body
     }
 
+    /// Asserts as `problem` does, and returns the problem's detail.
+    #[track_caller]
+    pub fn problem_detail(&self, status: u16) -> &str {
+        self.problem(status)["detail"].as_str().expect("a detail")
+    }
+
     /// The fields a 422 names.
     #[track_caller]
     pub fn invalid_fields(&self) -> Vec<String> {
@@ -397,6 +403,21 @@ impl TestApp {
         let r = self.post(path, token, body).await;
         assert_eq!(r.status, status, "{}", r.text);
         r
+    }
+
+    /// A POST of `body` as it is, with `content_type` if one is given.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Reply {
+        let mut req = self.client.post(self.url(path)).bearer_auth(token);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        read(req.body(body).send().await.expect("request")).await
     }
 
     /// A POST without a body.

@@ -597,13 +597,7 @@ async fn imported_answers_are_all_checked_first_and_a_second_import_changes_noth
     let rb = app.case_reference(&anna, b).await;
     let ro = open["reference"].as_str().unwrap().to_string();
     let import = |body: String, ct: &'static str| {
-        let req = app
-            .client
-            .post(app.url("/api/v1/survey-responses/import"))
-            .bearer_auth(&root)
-            .header("content-type", ct)
-            .body(body);
-        async move { crate::helpers::read(req.send().await.unwrap()).await }
+        app.post_raw("/api/v1/survey-responses/import", &root, Some(ct), body)
     };
     let bad = format!(
         "reference;q_overall;q_expectations;q_ideal;information;comment\n{ra};8;7;7;5;Bra\n{ro};8;8;8;;\nBN 1999/0001;5;5;5;;\n{rb};11;5;5;;\n{ra};8;7;7;5;Bra\n"
@@ -647,17 +641,14 @@ async fn imported_answers_are_all_checked_first_and_a_second_import_changes_noth
         r.text
     );
     assert_eq!(r.body["errors"][0]["row"], 2);
-    let r = crate::helpers::read(
-        app.client
-            .post(app.url("/api/v1/survey-responses/import"))
-            .bearer_auth(&anna)
-            .header("content-type", "text/csv")
-            .body("reference\n")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = app
+        .post_raw(
+            "/api/v1/survey-responses/import",
+            &anna,
+            Some("text/csv"),
+            "reference\n",
+        )
+        .await;
     r.problem(403);
     let r = import("x".into(), "application/pdf").await;
     r.problem(422);

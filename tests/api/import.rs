@@ -12,13 +12,13 @@ use crate::helpers::{
 const FIXTURE: &str = include_str!("../fixtures/history.ndjson");
 
 async fn import(app: &TestApp, token: &str, body: &str, query: &str) -> Reply {
-    let req = app
-        .client
-        .post(app.url(&format!("/api/v1/import/cases{query}")))
-        .bearer_auth(token)
-        .header("content-type", "application/x-ndjson")
-        .body(body.to_string());
-    crate::helpers::read(req.send().await.unwrap()).await
+    app.post_raw(
+        &format!("/api/v1/import/cases{query}"),
+        token,
+        Some("application/x-ndjson"),
+        body.to_string(),
+    )
+    .await
 }
 
 /// The imported case with this reference, straight from the database.

@@ -756,9 +756,7 @@ async fn attachments_are_streamed_checked_and_kept_once() {
     )
     .await;
     assert!(
-        r.problem(413)["detail"]
-            .as_str()
-            .unwrap()
+        r.problem_detail(413)
             .contains("the file exceeds the limit of 65536 bytes")
     );
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
