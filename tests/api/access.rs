@@ -7,9 +7,19 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_as};
 use crate::hooks::{Receiver, fast_app, settle, subscribe};
 use crate::web::Browser;
+
+/// The reads under `/api/v1/cases/{id}` that every tie to a case opens.
+const CASE_READS: [&str; 6] = [
+    "",
+    "/events",
+    "/notes",
+    "/parties",
+    "/handoffs",
+    "/attachments",
+];
 
 const SECRET: &str = "Skyddad adress: sökanden bor hos Per";
 const SECRET_TITLE: &str = "Hemligt ärende om Kvarnbacken";
@@ -27,13 +37,13 @@ async fn confidential_case(app: &TestApp, token: &str, fields: Value) -> i64 {
 
 async fn handoff(app: &TestApp, token: &str, case: i64, kind: &str, message: &str) -> i64 {
     let r = app
-        .post(
+        .post_expecting(
+            201,
             &format!("/api/v1/cases/{case}/handoffs"),
             Some(token),
             &json!({"to_department": "MHF", "kind": kind, "message": message}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     r.body["id"].as_i64().unwrap()
 }
 
@@ -41,28 +51,24 @@ async fn handoff(app: &TestApp, token: &str, case: i64, kind: &str, message: &st
 /// department and the admin in full, though the history showed `[sekretess]`.
 #[tokio::test]
 async fn a_confidential_cases_handoff_texts_reach_only_its_own_department() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let omar = app.token("omar").await;
-    let root = app.token("root").await;
+    let (app, [anna, omar, root]) = spawn_app_as(["anna", "omar", "root"]).await;
     let id = confidential_case(&app, &anna, json!({})).await;
     let h = handoff(&app, &anna, id, "consultation", SECRET).await;
+    app.post_expecting(
+        200,
+        &format!("/api/v1/handoffs/{h}/accept"),
+        Some(&omar),
+        &json!({}),
+    )
+    .await;
     let r = app
-        .post(
-            &format!("/api/v1/handoffs/{h}/accept"),
-            Some(&omar),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let r = app
-        .post(
+        .post_expecting(
+            200,
             &format!("/api/v1/handoffs/{h}/complete"),
             Some(&omar),
             &json!({"response": format!("Svar: {SECRET}")}),
         )
         .await;
-    assert_eq!(r.status, 200, "{}", r.text);
     assert!(!r.text.contains(SECRET), "the answer echoed: {}", r.text);
 
     for (who, token) in [("omar", &omar), ("root", &root)] {
@@ -96,26 +102,13 @@ async fn the_login_throttle_counts_the_name_the_lookup_uses() {
     let app = spawn_app().await;
     let login = |name: &'static str, password: &'static str| {
         let app = &app;
-        async move {
-            app.post(
-                "/api/v1/auth/token",
-                None,
-                &json!({"username": name, "password": password}),
-            )
-            .await
-        }
+        async move { app.login(name, password).await }
     };
     for _ in 0..10 {
         assert_eq!(login("erik", "wrong-guess-123").await.status, 401);
     }
     for variant in ["erik ", "\u{a0}erik", " erik\t", "\u{feff}erik", "ERIK"] {
-        let r = app
-            .post(
-                "/api/v1/auth/token",
-                None,
-                &json!({"username": variant, "password": PASSWORD}),
-            )
-            .await;
+        let r = app.login(variant, PASSWORD).await;
         r.problem(429);
         assert!(r.header("retry-after").is_some());
     }
@@ -126,8 +119,7 @@ async fn the_login_throttle_counts_the_name_the_lookup_uses() {
 /// Finding 4: the history import read the whole body before it checked the caller.
 #[tokio::test]
 async fn an_officer_is_refused_the_import_before_the_body_is_read() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     // A body that sends one line and then never ends: only an answer given before reading it
     // comes back.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
@@ -220,9 +212,7 @@ async fn webhooks_carry_no_confidential_company_and_no_personnummer() {
 /// Finding 6: registering a case under an existing org number renamed the company for all.
 #[tokio::test]
 async fn registering_a_case_does_not_rename_the_company_for_everyone() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let omar = app.token("omar").await;
+    let (app, [anna, omar]) = spawn_app_as(["anna", "omar"]).await;
     let first = app.create_case(&anna, json!({})).await;
     assert_eq!(first["company_name"], "Exempel AB");
     let other = app
@@ -257,17 +247,9 @@ async fn registering_a_case_does_not_rename_the_company_for_everyone() {
 /// and labels.
 #[tokio::test]
 async fn search_never_matches_content_the_caller_cannot_see() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let root = app.token("root").await;
+    let (app, [anna, root]) = spawn_app_as(["anna", "root"]).await;
     let id = confidential_case(&app, &anna, json!({})).await;
-    let reference = app
-        .get(&format!("/api/v1/cases/{id}"), Some(&anna))
-        .await
-        .body["reference"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let reference = app.case_reference(&anna, id).await;
     let found = |token: &str, query: &str| {
         let app = &app;
         let token = token.to_string();
@@ -306,14 +288,8 @@ async fn search_never_matches_content_the_caller_cannot_see() {
 /// Finding 8 (bundles): every department's bundles were listed to anyone.
 #[tokio::test]
 async fn bundles_are_seen_only_by_those_tied_to_them() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let nils = app.token("nils").await;
-    let omar = app.token("omar").await;
-    let root = app.token("root").await;
-    let case = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (app, [anna, nils, omar, root]) = spawn_app_as(["anna", "nils", "omar", "root"]).await;
+    let case = app.case_id(&anna, json!({})).await;
     let bundle = app
         .bundle_with(&anna, "Hemlig etablering", "erik", case)
         .await;
@@ -351,12 +327,8 @@ async fn bundles_are_seen_only_by_those_tied_to_them() {
 /// Finding 10: the case page offered a consulted department the note form the API refuses.
 #[tokio::test]
 async fn the_case_page_offers_only_what_the_caller_may_do() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let omar = app.token("omar").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (app, [anna, omar]) = spawn_app_as(["anna", "omar"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     handoff(&app, &anna, id, "consultation", "Yttrande önskas").await;
     let mut b = Browser::new(&app);
     b.login("omar").await;
@@ -372,13 +344,7 @@ async fn the_case_page_offers_only_what_the_caller_may_do() {
         );
     }
     // The API agrees: the consulted department may not write notes.
-    app.post(
-        &format!("/api/v1/cases/{id}/notes"),
-        Some(&omar),
-        &json!({"text": "x"}),
-    )
-    .await
-    .problem(403);
+    app.add_note(&omar, id, "x").await.problem(403);
     // The owner gets the forms.
     let mut b = Browser::new(&app);
     b.login("anna").await;
@@ -404,8 +370,7 @@ enum Who {
 /// and a confidential case, what each endpoint answers and whether the protected text shows.
 #[tokio::test]
 async fn the_access_matrix_holds_on_every_endpoint() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     for confidential in [false, true] {
         let fields = json!({"title": SECRET_TITLE, "description": SECRET});
         let id = if confidential {
@@ -419,12 +384,7 @@ async fn the_access_matrix_holds_on_every_endpoint() {
             &json!({"kind": "person", "personal_number": "19811218-9876", "name": "Per Persson", "roles": ["contact"]}),
         )
         .await;
-        app.post(
-            &format!("/api/v1/cases/{id}/notes"),
-            Some(&anna),
-            &json!({"text": SECRET}),
-        )
-        .await;
+        app.add_note(&anna, id, SECRET).await;
         handoff(&app, &anna, id, "consultation", SECRET).await;
         app.bundle_with(&anna, "Samordning", "nils", id).await;
         for (who, username) in [
@@ -451,14 +411,7 @@ async fn check_matrix_row(app: &TestApp, who: Who, username: &str, id: i64, conf
         Who::Coordinator => (true, false, !confidential, false),
     };
     let ctx = format!("{who:?} ({username}), confidential {confidential}");
-    for path in [
-        "",
-        "/events",
-        "/notes",
-        "/parties",
-        "/handoffs",
-        "/attachments",
-    ] {
+    for path in CASE_READS {
         let r = app
             .get(&format!("/api/v1/cases/{id}{path}"), Some(&token))
             .await;
@@ -482,13 +435,7 @@ async fn check_matrix_row(app: &TestApp, who: Who, username: &str, id: i64, conf
             );
         }
     }
-    let note = app
-        .post(
-            &format!("/api/v1/cases/{id}/notes"),
-            Some(&token),
-            &json!({"text": "matrix"}),
-        )
-        .await;
+    let note = app.add_note(&token, id, "matrix").await;
     let patch = app
         .send(
             Method::PATCH,
@@ -510,30 +457,14 @@ async fn check_matrix_row(app: &TestApp, who: Who, username: &str, id: i64, conf
 /// A department with no tie to a case meets it nowhere: 404 on every read and change.
 #[tokio::test]
 async fn a_case_does_not_exist_for_a_department_without_a_tie() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let nils = app.token("nils").await;
+    let (app, [anna, nils]) = spawn_app_as(["anna", "nils"]).await;
     let id = confidential_case(&app, &anna, json!({})).await;
-    for path in [
-        "",
-        "/events",
-        "/notes",
-        "/parties",
-        "/handoffs",
-        "/attachments",
-        "/decision",
-    ] {
+    for path in CASE_READS.iter().chain(&["/decision"]) {
         app.get(&format!("/api/v1/cases/{id}{path}"), Some(&nils))
             .await
             .problem(404);
     }
-    app.post(
-        &format!("/api/v1/cases/{id}/notes"),
-        Some(&nils),
-        &json!({"text": "x"}),
-    )
-    .await
-    .problem(404);
+    app.add_note(&nils, id, "x").await.problem(404);
     let r = app.get("/api/v1/cases?limit=500", Some(&nils)).await;
     assert_eq!(r.body["items"], json!([]));
 }
@@ -543,21 +474,17 @@ async fn a_case_does_not_exist_for_a_department_without_a_tie() {
 /// content), a supplement request's message.
 #[tokio::test]
 async fn a_confidential_cases_history_hides_every_text_and_hash() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let omar = app.token("omar").await;
-    let root = app.token("root").await;
+    let (app, [anna, omar, root]) = spawn_app_as(["anna", "omar", "root"]).await;
     let received = (chrono::Utc::now() - chrono::Duration::days(200)).to_rfc3339();
     let id = confidential_case(&app, &anna, json!({"received_at": received})).await;
     handoff(&app, &anna, id, "contact", "Till kännedom").await;
-    let r = app
-        .post(
-            &format!("/api/v1/cases/{id}/decision-requests"),
-            Some(&anna),
-            &json!({"note": SECRET}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    app.post_expecting(
+        201,
+        &format!("/api/v1/cases/{id}/decision-requests"),
+        Some(&anna),
+        &json!({"note": SECRET}),
+    )
+    .await;
     let pdf = format!("%PDF-1.7\n% {SECRET}\n%%EOF");
     let r = crate::record::upload(
         &app,
@@ -588,9 +515,7 @@ async fn a_confidential_cases_history_hides_every_text_and_hash() {
 /// through a handoff gets it masked, in the case, its history and the company view alike.
 #[tokio::test]
 async fn a_sole_traders_personnummer_is_masked_for_other_departments() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let omar = app.token("omar").await;
+    let (app, [anna, omar]) = spawn_app_as(["anna", "omar"]).await;
     let id = app
         .create_case(
             &anna,

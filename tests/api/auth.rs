@@ -6,7 +6,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, Reply, TEST_SECRET, TestApp, spawn_app, spawn_app_with, spawn_second,
+    PASSWORD, Reply, TEST_SECRET, TestApp, spawn_app, spawn_app_as, spawn_app_with, spawn_second,
 };
 
 fn claims_of(token: &str) -> Value {
@@ -17,13 +17,7 @@ fn claims_of(token: &str) -> Value {
 #[tokio::test]
 async fn login_returns_a_token_with_every_claim() {
     let app = spawn_app().await;
-    let r = app
-        .post(
-            "/api/v1/auth/token",
-            None,
-            &json!({"username": "anna", "password": crate::helpers::PASSWORD}),
-        )
-        .await;
+    let r = app.login("anna", crate::helpers::PASSWORD).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["token_type"], "Bearer");
     assert_eq!(r.body["expires_in"], 3600);
@@ -48,20 +42,8 @@ async fn login_returns_a_token_with_every_claim() {
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_user_answer_alike() {
     let app = spawn_app().await;
-    let wrong = app
-        .post(
-            "/api/v1/auth/token",
-            None,
-            &json!({"username": "anna", "password": "not-the-password"}),
-        )
-        .await;
-    let unknown = app
-        .post(
-            "/api/v1/auth/token",
-            None,
-            &json!({"username": "nobody", "password": "not-the-password"}),
-        )
-        .await;
+    let wrong = app.login("anna", "not-the-password").await;
+    let unknown = app.login("nobody", "not-the-password").await;
     wrong.problem(401);
     unknown.problem(401);
     assert_eq!(wrong.body, unknown.body);
@@ -207,8 +189,7 @@ async fn expired_tampered_unsigned_and_foreign_tokens_are_refused() {
 
 #[tokio::test]
 async fn a_deactivated_users_token_stops_working() {
-    let app = spawn_app().await;
-    let token = app.token("erik").await;
+    let (app, [token]) = spawn_app_as(["erik"]).await;
     assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, 200);
     let erik = app.user_row("erik").await.id;
     let admin = app.token("root").await;
@@ -222,13 +203,7 @@ async fn a_deactivated_users_token_stops_working() {
         .await;
     assert_eq!(off.status, 200, "{}", off.text);
     app.get("/api/v1/me", Some(&token)).await.problem(401);
-    let login = app
-        .post(
-            "/api/v1/auth/token",
-            None,
-            &json!({"username": "erik", "password": crate::helpers::PASSWORD}),
-        )
-        .await;
+    let login = app.login("erik", crate::helpers::PASSWORD).await;
     login.problem(401);
 }
 
@@ -272,15 +247,14 @@ async fn without_a_configured_secret_one_is_generated_once_and_shared() {
 
 #[tokio::test]
 async fn only_admins_create_departments_and_users() {
-    let app = spawn_app().await;
-    let officer = app.token("anna").await;
-    let admin = app.token("root").await;
+    let (app, [officer, admin]) = spawn_app_as(["anna", "root"]).await;
     let dep = json!({"code": "KSF", "name": "Kommunstyrelseförvaltningen", "diary_prefix": "KS"});
     app.post("/api/v1/departments", Some(&officer), &dep)
         .await
         .problem(403);
-    let created = app.post("/api/v1/departments", Some(&admin), &dep).await;
-    assert_eq!(created.status, 201, "{}", created.text);
+    let created = app
+        .post_expecting(201, "/api/v1/departments", Some(&admin), &dep)
+        .await;
     assert_eq!(created.body["diary_prefix"], "KS");
     app.post("/api/v1/departments", Some(&admin), &dep)
         .await
@@ -301,8 +275,9 @@ async fn only_admins_create_departments_and_users() {
         .await
         .problem(403);
     app.get("/api/v1/users", Some(&officer)).await.problem(403);
-    let made = app.post("/api/v1/users", Some(&admin), &user).await;
-    assert_eq!(made.status, 201, "{}", made.text);
+    let made = app
+        .post_expecting(201, "/api/v1/users", Some(&admin), &user)
+        .await;
     assert_eq!(made.body["department"], "KSF");
     assert!(!made.text.contains("long-enough-pw") && !made.text.contains("argon2"));
     app.post("/api/v1/users", Some(&admin), &user)
@@ -324,13 +299,7 @@ async fn only_admins_create_departments_and_users() {
         )
         .await;
     assert_eq!(no_dep.invalid_fields(), ["department"]);
-    let kim = app
-        .post(
-            "/api/v1/auth/token",
-            None,
-            &json!({"username": "kim", "password": "long-enough-pw"}),
-        )
-        .await;
+    let kim = app.login("kim", "long-enough-pw").await;
     assert_eq!(
         claims_of(kim.body["access_token"].as_str().unwrap())["department"],
         "KSF"
@@ -350,22 +319,10 @@ async fn only_admins_create_departments_and_users() {
 async fn repeated_failed_logins_lock_the_username_for_a_while() {
     let app = spawn_app().await;
     for _ in 0..10 {
-        app.post(
-            "/api/v1/auth/token",
-            None,
-            &json!({"username": "erik", "password": "guess-guess"}),
-        )
-        .await
-        .problem(401);
+        app.login("erik", "guess-guess").await.problem(401);
     }
     // Locked: even the right password is refused now, with the time to wait.
-    let locked = app
-        .post(
-            "/api/v1/auth/token",
-            None,
-            &json!({"username": "erik", "password": crate::helpers::PASSWORD}),
-        )
-        .await;
+    let locked = app.login("erik", crate::helpers::PASSWORD).await;
     locked.problem(429);
     assert!(
         locked
@@ -377,42 +334,16 @@ async fn repeated_failed_logins_lock_the_username_for_a_while() {
     );
     // An unknown name locks the same way, so the lock reveals nothing; other users log in.
     for _ in 0..10 {
-        app.post(
-            "/api/v1/auth/token",
-            None,
-            &json!({"username": "nobody", "password": "guess-guess"}),
-        )
-        .await;
+        app.login("nobody", "guess-guess").await;
     }
-    app.post(
-        "/api/v1/auth/token",
-        None,
-        &json!({"username": "nobody", "password": "x"}),
-    )
-    .await
-    .problem(429);
+    app.login("nobody", "x").await.problem(429);
     assert_eq!(
-        app.post(
-            "/api/v1/auth/token",
-            None,
-            &json!({"username": "anna", "password": crate::helpers::PASSWORD})
-        )
-        .await
-        .status,
+        app.login("anna", crate::helpers::PASSWORD).await.status,
         200
     );
 }
 
 const NEW_PASSWORD: &str = "ett nytt och längre lösenord";
-
-async fn login(app: &TestApp, username: &str, password: &str) -> Reply {
-    app.post(
-        "/api/v1/auth/token",
-        None,
-        &json!({"username": username, "password": password}),
-    )
-    .await
-}
 
 async fn change_password(app: &TestApp, token: &str, old: &str, new: &str) -> Reply {
     app.post(
@@ -423,16 +354,9 @@ async fn change_password(app: &TestApp, token: &str, old: &str, new: &str) -> Re
     .await
 }
 
-async fn delete(app: &TestApp, path: &str, token: &str) -> Reply {
-    app.send(reqwest::Method::DELETE, path, Some(token), None, &[])
-        .await
-}
-
 #[tokio::test]
 async fn a_password_change_revokes_earlier_tokens_and_only_the_new_password_logs_in() {
-    let app = spawn_app().await;
-    let first = app.token("anna").await;
-    let second = app.token("anna").await;
+    let (app, [first, second]) = spawn_app_as(["anna", "anna"]).await;
     assert_eq!(claims_of(&first)["ver"], 0);
     let r = change_password(&app, &first, PASSWORD, NEW_PASSWORD).await;
     assert_eq!(r.status, 204, "{}", r.text);
@@ -440,11 +364,11 @@ async fn a_password_change_revokes_earlier_tokens_and_only_the_new_password_logs
     // Every token issued before, the one that changed the password too, is refused.
     for token in [&first, &second] {
         let me = app.get("/api/v1/me", Some(token)).await;
-        let detail = me.problem(401)["detail"].as_str().unwrap().to_string();
+        let detail = me.problem_detail(401).to_string();
         assert!(detail.contains("log in again"), "{detail}");
     }
-    login(&app, "anna", PASSWORD).await.problem(401);
-    let after = login(&app, "anna", NEW_PASSWORD).await;
+    app.login("anna", PASSWORD).await.problem(401);
+    let after = app.login("anna", NEW_PASSWORD).await;
     assert_eq!(after.status, 200, "{}", after.text);
     let token = after.body["access_token"].as_str().unwrap();
     assert_eq!(claims_of(token)["ver"], 1);
@@ -481,7 +405,9 @@ async fn a_token_without_a_version_counts_as_version_0_until_the_user_is_revoked
     assert_eq!(app.get("/api/v1/me", Some(&old)).await.status, 200);
     let admin = app.token("root").await;
     let id = app.user_row("erik").await.id;
-    let r = delete(&app, &format!("/api/v1/users/{id}/sessions"), &admin).await;
+    let r = app
+        .delete(&format!("/api/v1/users/{id}/sessions"), &admin)
+        .await;
     assert_eq!(r.status, 204, "{}", r.text);
     app.get("/api/v1/me", Some(&old)).await.problem(401);
     assert_eq!(app.user_row("erik").await.token_version, 1);
@@ -500,8 +426,7 @@ async fn a_token_without_a_version_counts_as_version_0_until_the_user_is_revoked
 
 #[tokio::test]
 async fn a_wrong_current_password_changes_nothing_and_counts_as_a_failed_login() {
-    let app = spawn_app().await;
-    let token = app.token("erik").await;
+    let (app, [token]) = spawn_app_as(["erik"]).await;
     let hash_before = app.user_row("erik").await.password_hash;
     let wrong = change_password(&app, &token, "not-my-password", NEW_PASSWORD).await;
     assert_eq!(wrong.invalid_fields(), ["old_password"]);
@@ -529,17 +454,15 @@ async fn a_wrong_current_password_changes_nothing_and_counts_as_a_failed_login()
     let locked = change_password(&app, &token, PASSWORD, NEW_PASSWORD).await;
     locked.problem(429);
     assert!(locked.header("retry-after").is_some());
-    login(&app, "erik", PASSWORD).await.problem(429);
+    app.login("erik", PASSWORD).await.problem(429);
     assert_eq!(app.user_row("erik").await.token_version, 0);
     // Other users are not locked.
-    assert_eq!(login(&app, "anna", PASSWORD).await.status, 200);
+    assert_eq!(app.login("anna", PASSWORD).await.status, 200);
 }
 
 #[tokio::test]
 async fn the_password_policy_refuses_short_long_common_and_username_passwords_everywhere() {
-    let app = spawn_app().await;
-    let admin = app.token("root").await;
-    let anna = app.token("anna").await;
+    let (app, [admin, anna]) = spawn_app_as(["root", "anna"]).await;
     let anna_id = app.user_row("anna").await.id;
     let too_long = "x".repeat(1025);
     let refused = [
@@ -561,12 +484,7 @@ async fn the_password_policy_refuses_short_long_common_and_username_passwords_ev
         let message = create.body["errors"][0]["message"].as_str().unwrap();
         assert!(message.contains(reason), "{pw}: {message}");
         let patch = app
-            .patch(
-                &format!("/api/v1/users/{anna_id}"),
-                Some(&admin),
-                &json!({"password": pw}),
-                None,
-            )
+            .patch_user(&admin, anna_id, json!({"password": pw}))
             .await;
         assert_eq!(patch.invalid_fields(), ["password"], "{pw}");
         assert!(patch.text.contains(reason), "{}", patch.text);
@@ -594,14 +512,14 @@ async fn the_password_policy_refuses_short_long_common_and_username_passwords_ev
     assert_eq!(app.get("/api/v1/me", Some(&anna)).await.status, 200);
     // A long passphrase passes; its owner cannot change it to their username either.
     let made = app
-        .post(
+        .post_expecting(
+            201,
             "/api/v1/users",
             Some(&admin),
             &json!({"username": "lindqvist.anna", "password": NEW_PASSWORD, "role": "admin"}),
         )
         .await;
-    assert_eq!(made.status, 201, "{}", made.text);
-    let lindqvist = login(&app, "lindqvist.anna", NEW_PASSWORD).await;
+    let lindqvist = app.login("lindqvist.anna", NEW_PASSWORD).await;
     let own = change_password(
         &app,
         lindqvist.body["access_token"].as_str().unwrap(),
@@ -629,29 +547,19 @@ async fn only_admins_change_users_and_end_their_sessions() {
     let anna_id = app.user_row("anna").await.id;
     for who in ["anna", "maria"] {
         let token = app.token(who).await;
-        app.patch(
-            &format!("/api/v1/users/{erik_id}"),
-            Some(&token),
-            &json!({"active": false}),
-            None,
-        )
-        .await
-        .problem(403);
+        app.patch_user(&token, erik_id, json!({"active": false}))
+            .await
+            .problem(403);
         app.get(&format!("/api/v1/users/{erik_id}/sessions"), Some(&token))
             .await
             .problem(403);
-        delete(&app, &format!("/api/v1/users/{erik_id}/sessions"), &token)
+        app.delete(&format!("/api/v1/users/{erik_id}/sessions"), &token)
             .await
             .problem(403);
         // Not on themselves either: nobody makes themselves admin.
-        app.patch(
-            &format!("/api/v1/users/{anna_id}"),
-            Some(&token),
-            &json!({"role": "admin"}),
-            None,
-        )
-        .await
-        .problem(403);
+        app.patch_user(&token, anna_id, json!({"role": "admin"}))
+            .await
+            .problem(403);
     }
     let erik = app.user_row("erik").await;
     assert!(erik.active);
@@ -666,7 +574,7 @@ async fn only_admins_change_users_and_end_their_sessions() {
         app.get(&format!("{path}/sessions"), Some(&admin))
             .await
             .problem(404);
-        delete(&app, &format!("{path}/sessions"), &admin)
+        app.delete(&format!("{path}/sessions"), &admin)
             .await
             .problem(404);
     }
@@ -674,9 +582,7 @@ async fn only_admins_change_users_and_end_their_sessions() {
 
 #[tokio::test]
 async fn an_admin_patch_changes_a_user_and_ends_their_logins_when_it_must() {
-    let app = spawn_app().await;
-    let admin = app.token("root").await;
-    let erik = app.token("erik").await;
+    let (app, [admin, erik]) = spawn_app_as(["root", "erik"]).await;
     let id = app.user_row("erik").await.id;
     let path = format!("/api/v1/users/{id}");
     // A new display name ends nothing.
@@ -704,7 +610,7 @@ async fn an_admin_patch_changes_a_user_and_ends_their_logins_when_it_must() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["active"], false);
     app.get("/api/v1/me", Some(&erik)).await.problem(401);
-    login(&app, "erik", PASSWORD).await.problem(401);
+    app.login("erik", PASSWORD).await.problem(401);
     let row = app.user_row("erik").await;
     assert_eq!((row.active, row.token_version), (false, 1));
 
@@ -732,8 +638,8 @@ async fn an_admin_patch_changes_a_user_and_ends_their_logins_when_it_must() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(!r.text.contains(NEW_PASSWORD) && !r.text.contains("argon2"));
-    login(&app, "erik", PASSWORD).await.problem(401);
-    let new = login(&app, "erik", NEW_PASSWORD).await;
+    app.login("erik", PASSWORD).await.problem(401);
+    let new = app.login("erik", NEW_PASSWORD).await;
     assert_eq!(
         claims_of(new.body["access_token"].as_str().unwrap())["ver"],
         3
@@ -758,14 +664,7 @@ async fn an_admin_patch_changes_a_user_and_ends_their_logins_when_it_must() {
     assert_eq!(r.invalid_fields(), ["role", "department"]);
     // An admin cannot deactivate themselves (and so lock everyone out).
     let root = app.user_row("root").await.id;
-    let r = app
-        .patch(
-            &format!("/api/v1/users/{root}"),
-            Some(&admin),
-            &json!({"active": false}),
-            None,
-        )
-        .await;
+    let r = app.patch_user(&admin, root, json!({"active": false})).await;
     assert_eq!(r.invalid_fields(), ["active"]);
     assert_eq!(app.get("/api/v1/me", Some(&admin)).await.status, 200);
     let row = app.user_row("erik").await;

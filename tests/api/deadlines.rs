@@ -5,7 +5,9 @@ use chrono::{Duration, NaiveDate, Utc};
 use lots_core::calendar::{next_working_day, working_days_between};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, ids, spawn_app};
+use crate::helpers::{
+    STARTED, SUPPLEMENT_ROUND, TestApp, assert_each_query_names, event_kinds, ids, spawn_app_as,
+};
 
 fn today() -> NaiveDate {
     Utc::now().with_timezone(&lots_core::TIME_ZONE).date_naive()
@@ -29,8 +31,7 @@ async fn start(app: &TestApp, token: &str, id: i64) {
 
 #[tokio::test]
 async fn a_permit_is_due_ten_weeks_after_receipt_in_stockholm_time() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let case = permit(&app, &anna, "2026-03-02T08:00:00Z").await;
     let dl = &case["deadline"];
     assert_eq!(dl["kind"], "statutory");
@@ -78,8 +79,7 @@ async fn a_permit_is_due_ten_weeks_after_receipt_in_stockholm_time() {
 
 #[tokio::test]
 async fn a_supplement_requested_within_three_weeks_pauses_and_restarts_the_clock() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let received = (Utc::now() - Duration::days(5)).to_rfc3339();
     let case = permit(&app, &anna, &received).await;
     let id = case["id"].as_i64().unwrap();
@@ -93,13 +93,13 @@ async fn a_supplement_requested_within_three_weeks_pauses_and_restarts_the_clock
         ["message"]
     );
     let r = app
-        .post(
+        .post_expecting(
+            201,
             &path,
             Some(&anna),
             &json!({"message": "Komplettera med situationsplan."}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     let rid = r.body["id"].as_i64().unwrap();
     assert!(r.body["received_at"].is_null());
     assert_eq!(r.body["requested_by"], "anna");
@@ -118,8 +118,9 @@ async fn a_supplement_requested_within_three_weeks_pauses_and_restarts_the_clock
     assert!(waiting["complete_at"].is_null());
 
     let received_path = format!("{path}/{rid}/received");
-    let r = app.post(&received_path, Some(&anna), &json!({})).await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app
+        .post_expecting(200, &received_path, Some(&anna), &json!({}))
+        .await;
     assert!(r.body["received_at"].is_string());
     app.post(&received_path, Some(&anna), &json!({}))
         .await
@@ -142,25 +143,9 @@ async fn a_supplement_requested_within_three_weeks_pauses_and_restarts_the_clock
     );
     assert_eq!(running["complete_at"], r.body["received_at"]);
 
-    let kinds: Vec<String> = app
-        .get(&format!("/api/v1/cases/{id}/events"), Some(&anna))
-        .await
-        .body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_string())
-        .collect();
     assert_eq!(
-        kinds,
-        [
-            "created",
-            "status_changed",
-            "supplement_requested",
-            "status_changed",
-            "supplement_received",
-            "status_changed"
-        ]
+        event_kinds(&app, &anna, id).await,
+        [&STARTED[..], &SUPPLEMENT_ROUND].concat()
     );
     let list = app.get(&path, Some(&anna)).await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
@@ -174,8 +159,7 @@ async fn a_supplement_requested_within_three_weeks_pauses_and_restarts_the_clock
 
 #[tokio::test]
 async fn a_later_supplement_request_does_not_move_the_clock_and_transitions_keep_it_right() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let received_at = Utc::now() - Duration::days(30);
     let case = permit(&app, &anna, &received_at.to_rfc3339()).await;
     let id = case["id"].as_i64().unwrap();
@@ -217,8 +201,7 @@ async fn a_later_supplement_request_does_not_move_the_clock_and_transitions_keep
 
 #[tokio::test]
 async fn the_deadline_is_extended_once_before_it_passes() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let received = Utc::now() - Duration::days(10);
     let case = permit(&app, &anna, &received.to_rfc3339()).await;
     let id = case["id"].as_i64().unwrap();
@@ -240,13 +223,13 @@ async fn the_deadline_is_extended_once_before_it_passes() {
         ["weeks"]
     );
     let r = app
-        .post(
+        .post_expecting(
+            201,
             &path,
             Some(&anna),
             &json!({"reason": "Samråd med länsstyrelsen"}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     let received_on = received.with_timezone(&lots_core::TIME_ZONE).date_naive();
     assert_eq!(
         r.body["deadline"]["due_date"],
@@ -318,18 +301,17 @@ async fn the_deadline_is_extended_once_before_it_passes() {
 
 #[tokio::test]
 async fn a_party_may_ask_for_a_decision_after_six_months() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let old = permit(&app, &anna, "2026-03-02T08:00:00Z").await;
     let path = format!("/api/v1/cases/{}/decision-requests", old["id"]);
     let r = app
-        .post(
+        .post_expecting(
+            201,
             &path,
             Some(&anna),
             &json!({"note": "Begäran inkom per brev"}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     let req = &r.body["deadline"]["decision_request"];
     let due = next_working_day(today() + Duration::weeks(4));
     assert_eq!(req["due_date"], due.to_string());
@@ -344,19 +326,13 @@ async fn a_party_may_ask_for_a_decision_after_six_months() {
             &json!({}),
         )
         .await;
-    assert!(
-        body.problem(409)["detail"]
-            .as_str()
-            .unwrap()
-            .contains("six months")
-    );
+    assert!(body.problem_detail(409).contains("six months"));
     assert_eq!(young["deadline"]["older_than_six_months"], false);
 }
 
 #[tokio::test]
 async fn a_decision_freezes_the_fee_reduction_and_ends_the_count() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let received = Utc::now() - Duration::weeks(11);
     let case = permit(&app, &anna, &received.to_rfc3339()).await;
     let id = case["id"].as_i64().unwrap();
@@ -384,8 +360,7 @@ async fn a_decision_freezes_the_fee_reduction_and_ends_the_count() {
 
 #[tokio::test]
 async fn the_list_filters_overdue_and_due_before_and_sorts_by_due_date() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let id = |v: &Value| v["id"].as_i64().unwrap();
     let late = permit(&app, &anna, "2026-03-02T08:00:00Z").await; // due 2026-05-11
     let later = permit(&app, &anna, "2026-04-10T08:00:00Z").await; // due 2026-06-22
@@ -453,19 +428,17 @@ async fn the_list_filters_overdue_and_due_before_and_sorts_by_due_date() {
             id(&none)
         ]
     );
-    for (query, field) in [
-        ("overdue=yes", "overdue"),
-        ("due_before=tomorrow", "due_before"),
-        ("sort=oldest", "sort"),
-    ] {
-        assert_eq!(
-            app.get(&format!("/api/v1/cases?{query}"), Some(&anna))
-                .await
-                .invalid_fields(),
-            [field],
-            "{query}"
-        );
-    }
+    assert_each_query_names(
+        &app,
+        "/api/v1/cases",
+        &anna,
+        &[
+            ("overdue=yes", "overdue"),
+            ("due_before=tomorrow", "due_before"),
+            ("sort=oldest", "sort"),
+        ],
+    )
+    .await;
     // A cursor of one order is not accepted for the other.
     let page = app.get("/api/v1/cases?limit=1", Some(&anna)).await;
     let c = page.body["next_cursor"].as_str().unwrap();

@@ -1,7 +1,5 @@
 //! The demo municipality loads through the real services and gives a newcomer something to see.
 
-use serde_json::json;
-
 use crate::helpers::spawn_app_seeded;
 
 #[tokio::test]
@@ -35,13 +33,7 @@ async fn the_demo_loads_once_and_its_logins_work() {
     );
     assert!(report.logins.len() >= 13);
 
-    let login = app
-        .post(
-            "/api/v1/auth/token",
-            None,
-            &json!({"username": "admin", "password": "demo-password-1"}),
-        )
-        .await;
+    let login = app.login("admin", "demo-password-1").await;
     let admin = login.body["access_token"].as_str().unwrap().to_string();
     let deps = app.get("/api/v1/departments", Some(&admin)).await;
     assert_eq!(deps.body.as_array().unwrap().len(), 4);

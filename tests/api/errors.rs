@@ -3,47 +3,23 @@
 use axum::routing::get;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_routes};
+use crate::helpers::{spawn_app_as, spawn_app_with, spawn_app_with_routes};
 
 #[tokio::test]
 async fn malformed_bodies_wrong_types_and_unknown_routes() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let raw = |body: &'static str, content_type: &'static str| {
-        app.client
-            .post(app.url("/api/v1/cases"))
-            .bearer_auth(anna.clone())
-            .header("content-type", content_type)
-            .body(body)
-            .send()
+        app.post_raw("/api/v1/cases", &anna, Some(content_type), body)
     };
-    let r = crate::helpers::read(raw("{\"title\": ", "application/json").await.unwrap()).await;
-    assert!(
-        r.problem(400)["detail"]
-            .as_str()
-            .unwrap()
-            .contains("malformed JSON")
-    );
-    crate::helpers::read(raw("", "application/json").await.unwrap())
-        .await
-        .problem(400);
-    crate::helpers::read(raw("{\"title\": \"x\"}", "text/plain").await.unwrap())
-        .await
-        .problem(415);
-    let r = crate::helpers::read(raw("{\"title\": 42}", "application/json").await.unwrap()).await;
+    let r = raw("{\"title\": ", "application/json").await;
+    assert!(r.problem_detail(400).contains("malformed JSON"));
+    raw("", "application/json").await.problem(400);
+    raw("{\"title\": \"x\"}", "text/plain").await.problem(415);
+    let r = raw("{\"title\": 42}", "application/json").await;
     assert_eq!(r.invalid_fields(), ["title"]);
-    let r = crate::helpers::read(raw("[]", "application/json").await.unwrap()).await;
+    let r = raw("[]", "application/json").await;
     assert_eq!(r.invalid_fields(), ["body"]);
-    let r = crate::helpers::read(
-        app.client
-            .post(app.url("/api/v1/cases"))
-            .bearer_auth(anna.clone())
-            .body("{}")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = app.post_raw("/api/v1/cases", &anna, None, "{}").await;
     r.problem(415);
 
     app.get("/api/v1/nothing-here", Some(&anna))
@@ -53,15 +29,7 @@ async fn malformed_bodies_wrong_types_and_unknown_routes() {
     app.get("/api/v1/cases/99999999999999999999999", Some(&anna))
         .await
         .problem(404);
-    let r = app
-        .send(
-            reqwest::Method::DELETE,
-            "/api/v1/cases",
-            Some(&anna),
-            None,
-            &[],
-        )
-        .await;
+    let r = app.delete("/api/v1/cases", &anna).await;
     r.problem(405);
     let r = app
         .send(reqwest::Method::PUT, "/api/v1/auth/token", None, None, &[])

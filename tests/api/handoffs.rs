@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, TestApp, kinds, spawn_app};
+use crate::helpers::{
+    Reply, TestApp, assert_each_query_names, integers_of, kinds, spawn_app, spawn_app_as,
+};
 
 async fn handoff(app: &TestApp, token: &str, case: i64, body: Value) -> Reply {
     app.post(
@@ -30,9 +32,7 @@ async fn step(app: &TestApp, token: &str, id: i64, verb: &str, body: Option<Valu
 
 #[tokio::test]
 async fn a_consultation_is_requested_answered_and_recorded_on_the_case() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let omar = app.token("omar").await;
+    let (app, [anna, omar]) = spawn_app_as(["anna", "omar"]).await;
     let case = app.create_case(&anna, json!({"assignee": "anna"})).await;
     let id = case["id"].as_i64().unwrap();
     let today = chrono::Utc::now()
@@ -73,24 +73,13 @@ async fn a_consultation_is_requested_answered_and_recorded_on_the_case() {
             .status,
         200
     );
-    app.patch(
-        &format!("/api/v1/cases/{id}"),
-        Some(&omar),
-        &json!({"title": "Kapad"}),
-        None,
-    )
-    .await
-    .problem(403);
+    app.patch_case(&omar, id, json!({"title": "Kapad"}))
+        .await
+        .problem(403);
     app.transition(&omar, id, json!({"to": "in_progress"}))
         .await
         .problem(403);
-    app.post(
-        &format!("/api/v1/cases/{id}/notes"),
-        Some(&omar),
-        &json!({"text": "x"}),
-    )
-    .await
-    .problem(403);
+    app.add_note(&omar, id, "x").await.problem(403);
 
     // Only the receiving side accepts and completes; only the requesting side cancels.
     step(&app, &anna, hid, "accept", None).await.problem(403);
@@ -170,9 +159,7 @@ async fn a_consultation_is_requested_answered_and_recorded_on_the_case() {
 
 #[tokio::test]
 async fn accepting_a_transfer_moves_the_case_and_keeps_its_reference() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let nils = app.token("nils").await;
+    let (app, [anna, nils]) = spawn_app_as(["anna", "nils"]).await;
     let case = app
         .create_case(&anna, json!({"assignee": "anna", "area": "fire_safety"}))
         .await;
@@ -239,9 +226,7 @@ async fn accepting_a_transfer_moves_the_case_and_keeps_its_reference() {
 
 #[tokio::test]
 async fn bad_handoffs_are_refused_and_write_nothing() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let lars = app.token("lars").await;
+    let (app, [anna, lars]) = spawn_app_as(["anna", "lars"]).await;
     let case = app.create_case(&anna, json!({})).await;
     let id = case["id"].as_i64().unwrap();
     let r = handoff(
@@ -349,21 +334,19 @@ async fn bad_handoffs_are_refused_and_write_nothing() {
         .get(&format!("/api/v1/handoffs/{}", c["id"]), Some(&lars))
         .await;
     assert_eq!(late.body["overdue"], true);
-    for (query, field) in [
-        ("status=open", "status"),
-        ("kind=x", "kind"),
-        ("to_department=X", "to_department"),
-        ("case=abc", "case"),
-        ("cursor=zz", "cursor"),
-    ] {
-        assert_eq!(
-            app.get(&format!("/api/v1/handoffs?{query}"), Some(&lars))
-                .await
-                .invalid_fields(),
-            [field],
-            "{query}"
-        );
-    }
+    assert_each_query_names(
+        &app,
+        "/api/v1/handoffs",
+        &lars,
+        &[
+            ("status=open", "status"),
+            ("kind=x", "kind"),
+            ("to_department=X", "to_department"),
+            ("case=abc", "case"),
+            ("cursor=zz", "cursor"),
+        ],
+    )
+    .await;
 }
 
 /// Every handoff and company endpoint, for every role and relation to the case: the owner
@@ -422,40 +405,18 @@ async fn who_sees_and_does_what_role_by_department_by_relation() {
         ("root", 200),
     ];
     for (u, status) in reads {
-        assert_eq!(
-            app.get(&format!("/api/v1/cases/{id}"), Some(&t(u)))
-                .await
-                .status,
-            status,
-            "GET case as {u}"
-        );
-        assert_eq!(
-            app.get(&format!("/api/v1/cases/{id}/events"), Some(&t(u)))
-                .await
-                .status,
-            status,
-            "events as {u}"
-        );
-        assert_eq!(
-            app.get(&format!("/api/v1/cases/{id}/handoffs"), Some(&t(u)))
-                .await
-                .status,
-            status,
-            "case handoffs as {u}"
-        );
-        assert_eq!(
-            app.get(&format!("/api/v1/handoffs/{h1}"), Some(&t(u)))
-                .await
-                .status,
-            status,
-            "GET handoff as {u}"
-        );
+        for (path, what) in [
+            (format!("/api/v1/cases/{id}"), "GET case"),
+            (format!("/api/v1/cases/{id}/events"), "events"),
+            (format!("/api/v1/cases/{id}/handoffs"), "case handoffs"),
+            (format!("/api/v1/handoffs/{h1}"), "GET handoff"),
+        ] {
+            let r = app.get(&path, Some(&t(u))).await;
+            assert_eq!(r.status, status, "{what} as {u}");
+        }
         let inbox = app.get("/api/v1/handoffs", Some(&t(u))).await;
-        let ids: BTreeSet<i64> = inbox.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["id"].as_i64().unwrap())
+        let ids: BTreeSet<i64> = integers_of(&inbox.body["items"], "id")
+            .into_iter()
             .collect();
         assert_eq!(ids.contains(&h1), status == 200, "inbox of {u}");
     }
@@ -469,12 +430,7 @@ async fn who_sees_and_does_what_role_by_department_by_relation() {
     ];
     for (u, status) in writes {
         let r = app
-            .patch(
-                &format!("/api/v1/cases/{id}"),
-                Some(&t(u)),
-                &json!({"title": "Nybyggnad av restaurang"}),
-                None,
-            )
+            .patch_case(&t(u), id, json!({"title": "Nybyggnad av restaurang"}))
             .await;
         assert_eq!(r.status, status, "PATCH as {u}: {}", r.text);
     }
@@ -577,22 +533,19 @@ async fn who_sees_and_does_what_role_by_department_by_relation() {
 
 #[tokio::test]
 async fn a_bundle_lets_its_coordinator_read_every_case_in_it() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let omar = app.token("omar").await;
-    let nils = app.token("nils").await;
+    let (app, [anna, omar, nils]) = spawn_app_as(["anna", "omar", "nils"]).await;
     let company = json!({"org_number": "212000-0142", "company_name": "Restaurang Lots AB"});
     let building = app.create_case(&anna, company.clone()).await;
     let food = app.create_case(&omar, json!({"org_number": "212000-0142", "company_name": "Restaurang Lots AB", "area": "food_control"})).await;
     let elsewhere = app.create_case(&anna, json!({})).await;
     let b = app
-        .post(
+        .post_expecting(
+            201,
             "/api/v1/bundles",
             Some(&anna),
             &json!({"org_number": "2120000142", "title": "Nyetablering", "coordinator": "nils"}),
         )
         .await;
-    assert_eq!(b.status, 201, "{}", b.text);
     let bid = b.body["id"].as_i64().unwrap();
     let bad = app
         .post(
@@ -679,13 +632,7 @@ async fn a_bundle_lets_its_coordinator_read_every_case_in_it() {
 
     // The coordinator removes a case; the events record both steps; access ends with it.
     let removed = app
-        .send(
-            Method::DELETE,
-            &format!("{path}/{}", building["id"]),
-            Some(&nils),
-            None,
-            &[],
-        )
+        .delete(&format!("{path}/{}", building["id"]), &nils)
         .await;
     assert_eq!(removed.status, 200, "{}", removed.text);
     assert_eq!(

@@ -70,6 +70,12 @@ impl Reply {
         &self.body
     }
 
+    /// Asserts as `problem` does, and returns the problem's detail.
+    #[track_caller]
+    pub fn problem_detail(&self, status: u16) -> &str {
+        self.problem(status)["detail"].as_str().expect("a detail")
+    }
+
     /// The fields a 422 names.
     #[track_caller]
     pub fn invalid_fields(&self) -> Vec<String> {
@@ -85,6 +91,17 @@ impl Reply {
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app()` and a token for each of `usernames`, in the same order.
+pub async fn spawn_app_as<const N: usize>(usernames: [&str; N]) -> (TestApp, [String; N]) {
+    let app = spawn_app().await;
+    let mut tokens = Vec::with_capacity(N);
+    for username in usernames {
+        tokens.push(app.token(username).await);
+    }
+    let tokens = tokens.try_into().expect("one token per username");
+    (app, tokens)
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
@@ -330,14 +347,18 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// `POST /api/v1/auth/token` with these credentials.
+    pub async fn login(&self, username: &str, password: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/token",
+            None,
+            &serde_json::json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
     pub async fn token(&self, username: &str) -> String {
-        let r = self
-            .post(
-                "/api/v1/auth/token",
-                None,
-                &serde_json::json!({"username": username, "password": PASSWORD}),
-            )
-            .await;
+        let r = self.login(username, PASSWORD).await;
         assert_eq!(r.status, 200, "login {username}: {}", r.text);
         r.body["access_token"].as_str().expect("token").to_string()
     }
@@ -371,6 +392,54 @@ impl TestApp {
         self.send(Method::POST, path, token, Some(body), &[]).await
     }
 
+    /// `post`, asserting that the answer has `status` (showing the body when it has not).
+    pub async fn post_expecting(
+        &self,
+        status: u16,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Reply {
+        let r = self.post(path, token, body).await;
+        assert_eq!(r.status, status, "{}", r.text);
+        r
+    }
+
+    /// A POST of `body` as it is, with `content_type` if one is given.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Reply {
+        let mut req = self.client.post(self.url(path)).bearer_auth(token);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        read(req.body(body).send().await.expect("request")).await
+    }
+
+    /// A POST without a body.
+    pub async fn post_empty(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::POST, path, Some(token), None, &[]).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::DELETE, path, Some(token), None, &[])
+            .await
+    }
+
+    /// Adds a note with `text` to case `id` as `token`'s user.
+    pub async fn add_note(&self, token: &str, id: i64, text: &str) -> Reply {
+        self.post(
+            &format!("/api/v1/cases/{id}/notes"),
+            Some(token),
+            &serde_json::json!({ "text": text }),
+        )
+        .await
+    }
+
     pub async fn patch(
         &self,
         path: &str,
@@ -402,7 +471,34 @@ impl TestApp {
         r.body
     }
 
-    /// Counts the rows of a table, straight from the database.
+    /// `PATCH /api/v1/cases/{id}` with `body`, without If-Match.
+    pub async fn patch_case(&self, token: &str, id: i64, body: Value) -> Reply {
+        self.patch(&format!("/api/v1/cases/{id}"), Some(token), &body, None)
+            .await
+    }
+
+    /// `PATCH /api/v1/users/{id}` with `body` (an admin's change to a user).
+    pub async fn patch_user(&self, token: &str, id: i64, body: Value) -> Reply {
+        self.patch(&format!("/api/v1/users/{id}"), Some(token), &body, None)
+            .await
+    }
+
+    /// Case `id`'s diarienummer, as `token`'s user reads it.
+    pub async fn case_reference(&self, token: &str, id: i64) -> String {
+        let r = self.get(&format!("/api/v1/cases/{id}"), Some(token)).await;
+        r.body["reference"]
+            .as_str()
+            .expect("a reference")
+            .to_string()
+    }
+
+    /// Registers a case as `create_case` does; its id.
+    pub async fn case_id(&self, token: &str, fields: Value) -> i64 {
+        self.create_case(token, fields).await["id"]
+            .as_i64()
+            .expect("a case id")
+    }
+
     /// Creates a bundle of the test company with `coordinator`, holding `case`; its id.
     pub async fn bundle_with(&self, token: &str, title: &str, coordinator: &str, case: i64) -> i64 {
         let r = self
@@ -425,29 +521,23 @@ impl TestApp {
         bundle
     }
 
+    /// Counts the rows of a table, straight from the database.
     pub async fn count(&self, table: &str) -> i64 {
-        let row = self
-            .db
-            .reader()
-            .query_one_raw(sea_orm::Statement::from_string(
-                self.db.backend(),
-                format!("SELECT COUNT(*) FROM {table}"),
-            ))
-            .await
-            .expect("count")
-            .expect("row");
-        row.try_get_by_index::<i64>(0).expect("count value")
+        self.scalar(format!("SELECT COUNT(*) FROM {table}")).await
     }
 
     /// Counts the rows of a table that match a SQL condition.
     pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
+        self.scalar(format!("SELECT COUNT(*) FROM {table} WHERE {condition}"))
+            .await
+    }
+
+    /// The single integer a SQL query answers, straight from the database.
+    async fn scalar(&self, sql: String) -> i64 {
         let row = self
             .db
             .reader()
-            .query_one_raw(sea_orm::Statement::from_string(
-                self.db.backend(),
-                format!("SELECT COUNT(*) FROM {table} WHERE {condition}"),
-            ))
+            .query_one_raw(sea_orm::Statement::from_string(self.db.backend(), sql))
             .await
             .expect("count")
             .expect("row");
@@ -508,20 +598,78 @@ pub async fn ids(app: &TestApp, token: &str, query: &str) -> Vec<i64> {
         .get(&format!("/api/v1/cases?{query}"), Some(token))
         .await;
     assert_eq!(r.status, 200, "{query}: {}", r.text);
-    r.body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|c| c["id"].as_i64().expect("id"))
-        .collect()
+    integers_of(&r.body["items"], "id")
+}
+
+/// The events a case writes when it is registered and work on it starts.
+pub const STARTED: [&str; 2] = ["created", "status_changed"];
+
+/// The events of a supplement round: requested (the case waits), received (work resumes).
+pub const SUPPLEMENT_ROUND: [&str; 4] = [
+    "supplement_requested",
+    "status_changed",
+    "supplement_received",
+    "status_changed",
+];
+
+/// The events of a handoff that runs its course: requested, accepted, completed.
+pub const HANDOFF_DONE: [&str; 3] = ["handoff_requested", "handoff_accepted", "handoff_completed"];
+
+/// The kinds of case `id`'s events as `token` reads them, oldest first.
+pub async fn event_kinds(app: &TestApp, token: &str, id: i64) -> Vec<String> {
+    let events = app
+        .get(&format!("/api/v1/cases/{id}/events"), Some(token))
+        .await;
+    assert_eq!(events.status, 200, "{}", events.text);
+    kinds(&events.body)
 }
 
 /// The kinds of the events in a `GET /api/v1/cases/{id}/events` answer, in order.
 pub fn kinds(events: &Value) -> Vec<String> {
-    events["items"]
-        .as_array()
-        .expect("an items array")
+    strings_of(&events["items"], "kind")
+}
+
+/// Asserts that `GET {path}?{query}` answers 422 naming exactly `field`, for each pair.
+pub async fn assert_each_query_names(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    cases: &[(&str, &str)],
+) {
+    for (query, field) in cases {
+        assert_eq!(
+            app.get(&format!("{path}?{query}"), Some(token))
+                .await
+                .invalid_fields(),
+            [*field],
+            "{query}"
+        );
+    }
+}
+
+/// The `key` of every object in the array `list`, as strings, in order.
+pub fn strings_of(list: &Value, key: &str) -> Vec<String> {
+    list.as_array()
+        .expect("an array")
         .iter()
-        .map(|e| e["kind"].as_str().expect("a kind").to_string())
+        .map(|item| item[key].as_str().expect("a string").to_string())
         .collect()
+}
+
+/// The `key` of every object in the array `list`, as integers, in order.
+pub fn integers_of(list: &Value, key: &str) -> Vec<i64> {
+    list.as_array()
+        .expect("an array")
+        .iter()
+        .map(|item| item[key].as_i64().expect("an integer"))
+        .collect()
+}
+
+/// The object in the array `list` whose `key` is `value`.
+pub fn find_item<'a>(list: &'a Value, key: &str, value: &str) -> &'a Value {
+    list.as_array()
+        .expect("an array")
+        .iter()
+        .find(|item| item[key] == value)
+        .unwrap_or_else(|| panic!("no item with {key} = {value} in {list}"))
 }

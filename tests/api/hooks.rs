@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, integers_of, spawn_app_with};
 
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -119,13 +119,13 @@ pub async fn fast_app() -> TestApp {
 pub async fn subscribe(app: &TestApp, receiver: &Receiver, events: Value) -> Value {
     let root = app.token("root").await;
     let r = app
-        .post(
+        .post_expecting(
+            201,
             "/api/v1/webhooks",
             Some(&root),
             &json!({"url": receiver.url, "events": events, "description": "test"}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     receiver.set_secret(r.body["secret"].as_str().unwrap());
     r.body
 }
@@ -148,8 +148,7 @@ pub async fn settle(app: &TestApp, rounds: usize) {
 }
 
 async fn decided_case(app: &TestApp, token: &str) -> i64 {
-    let case = app.create_case(token, json!({})).await;
-    let id = case["id"].as_i64().unwrap();
+    let id = app.case_id(token, json!({})).await;
     assert_eq!(
         app.transition(token, id, json!({"to": "in_progress"}))
             .await
@@ -252,14 +251,10 @@ async fn a_decided_case_gets_one_invitation_and_every_event_arrives_signed() {
         .unwrap();
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
-    let csv = app
-        .client
-        .get(app.url("/api/v1/survey-invitations/pending.csv"))
-        .bearer_auth(&root)
-        .send()
+    let text = app
+        .get("/api/v1/survey-invitations/pending.csv", Some(&root))
         .await
-        .unwrap();
-    let text = csv.text().await.unwrap();
+        .text;
     assert!(text.starts_with('\u{feff}'));
     assert!(text.contains(&format!("https://lots.example.se/survey/{token}")));
     app.get("/api/v1/survey-invitations/pending.csv", Some(&anna))
@@ -349,13 +344,7 @@ async fn a_dead_lettered_delivery_can_be_retried_by_hand() {
     assert_eq!(d["log"][0]["status_code"], 500);
     assert!(receiver.got.lock().unwrap().is_empty());
     let retry = app
-        .send(
-            reqwest::Method::POST,
-            &format!("{path}/{}/retry", d["id"]),
-            Some(&root),
-            None,
-            &[],
-        )
+        .post_empty(&format!("{path}/{}/retry", d["id"]), &root)
         .await;
     assert_eq!(retry.status, 202, "{}", retry.text);
     settle(&app, 3).await;
@@ -370,13 +359,7 @@ async fn a_dead_lettered_delivery_can_be_retried_by_hand() {
         d["webhook_id"].as_str().unwrap()
     );
     let again = app
-        .send(
-            reqwest::Method::POST,
-            &format!("{path}/{}/retry", d["id"]),
-            Some(&root),
-            None,
-            &[],
-        )
+        .post_empty(&format!("{path}/{}/retry", d["id"]), &root)
         .await;
     again.problem(409);
     assert_eq!(
@@ -610,41 +593,18 @@ async fn imported_answers_are_all_checked_first_and_a_second_import_changes_noth
     let a = decided_case(&app, &anna).await;
     let b = decided_case(&app, &anna).await;
     let open = app.create_case(&anna, json!({})).await;
-    let ra = app
-        .get(&format!("/api/v1/cases/{a}"), Some(&anna))
-        .await
-        .body["reference"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let rb = app
-        .get(&format!("/api/v1/cases/{b}"), Some(&anna))
-        .await
-        .body["reference"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let ra = app.case_reference(&anna, a).await;
+    let rb = app.case_reference(&anna, b).await;
     let ro = open["reference"].as_str().unwrap().to_string();
     let import = |body: String, ct: &'static str| {
-        let req = app
-            .client
-            .post(app.url("/api/v1/survey-responses/import"))
-            .bearer_auth(&root)
-            .header("content-type", ct)
-            .body(body);
-        async move { crate::helpers::read(req.send().await.unwrap()).await }
+        app.post_raw("/api/v1/survey-responses/import", &root, Some(ct), body)
     };
     let bad = format!(
         "reference;q_overall;q_expectations;q_ideal;information;comment\n{ra};8;7;7;5;Bra\n{ro};8;8;8;;\nBN 1999/0001;5;5;5;;\n{rb};11;5;5;;\n{ra};8;7;7;5;Bra\n"
     );
     let r = import(bad, "text/csv").await;
     assert_eq!(r.status, 422, "{}", r.text);
-    let rows: Vec<i64> = r.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["row"].as_i64().unwrap())
-        .collect();
+    let rows = integers_of(&r.body["errors"], "row");
     assert_eq!(rows, [3, 4, 5, 6], "every bad row by its line");
     assert_eq!(app.count("survey_response").await, 0, "nothing imported");
     let good = format!(
@@ -681,17 +641,14 @@ async fn imported_answers_are_all_checked_first_and_a_second_import_changes_noth
         r.text
     );
     assert_eq!(r.body["errors"][0]["row"], 2);
-    let r = crate::helpers::read(
-        app.client
-            .post(app.url("/api/v1/survey-responses/import"))
-            .bearer_auth(&anna)
-            .header("content-type", "text/csv")
-            .body("reference\n")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let r = app
+        .post_raw(
+            "/api/v1/survey-responses/import",
+            &anna,
+            Some("text/csv"),
+            "reference\n",
+        )
+        .await;
     r.problem(403);
     let r = import("x".into(), "application/pdf").await;
     r.problem(422);
@@ -865,14 +822,13 @@ async fn webhook_urls_that_are_not_on_the_public_internet_are_refused() {
         "{reason}"
     );
     // A public receiver is still welcome.
-    let r = app
-        .post(
-            "/api/v1/webhooks",
-            Some(&root),
-            &json!({"url": "https://enkat.example.se/hooks/lots", "events": ["*"]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    app.post_expecting(
+        201,
+        "/api/v1/webhooks",
+        Some(&root),
+        &json!({"url": "https://enkat.example.se/hooks/lots", "events": ["*"]}),
+    )
+    .await;
     assert_eq!(app.count("webhook_subscription").await, 1);
 }
 

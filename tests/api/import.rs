@@ -4,36 +4,67 @@ use lots_store::entity::{case_record, handoff, survey_response};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use crate::helpers::{Reply, TestApp, kinds, spawn_app};
+use crate::helpers::{
+    HANDOFF_DONE, Reply, STARTED, SUPPLEMENT_ROUND, TestApp, event_kinds, integers_of, kinds,
+    spawn_app, spawn_app_as,
+};
 
 const FIXTURE: &str = include_str!("../fixtures/history.ndjson");
 
 async fn import(app: &TestApp, token: &str, body: &str, query: &str) -> Reply {
-    let req = app
-        .client
-        .post(app.url(&format!("/api/v1/import/cases{query}")))
-        .bearer_auth(token)
-        .header("content-type", "application/x-ndjson")
-        .body(body.to_string());
-    crate::helpers::read(req.send().await.unwrap()).await
+    app.post_raw(
+        &format!("/api/v1/import/cases{query}"),
+        token,
+        Some("application/x-ndjson"),
+        body.to_string(),
+    )
+    .await
+}
+
+/// The imported case with this reference, straight from the database.
+async fn case_by_reference(app: &TestApp, reference: impl Into<String>) -> case_record::Model {
+    case_record::Entity::find()
+        .filter(case_record::Column::Reference.eq(reference.into()))
+        .one(app.db.reader())
+        .await
+        .unwrap()
+        .expect("a case with this reference")
+}
+
+/// The (first) handoff of case `case_id`, straight from the database.
+async fn handoff_of(app: &TestApp, case_id: i64) -> handoff::Model {
+    handoff::Entity::find()
+        .filter(handoff::Column::CaseId.eq(case_id))
+        .one(app.db.reader())
+        .await
+        .unwrap()
+        .expect("a handoff of this case")
+}
+
+/// Runs `lots import FILE` against the app's database.
+fn cli_import(app: &TestApp, path: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_lots"))
+        .args([
+            "import",
+            path.to_str().unwrap(),
+            "--database-url",
+            &app.config.database_url,
+        ])
+        .env("LOTS_LOG", "error")
+        .output()
+        .unwrap()
 }
 
 #[tokio::test]
 async fn a_history_imports_with_its_events_handoffs_and_answer() {
-    let app = spawn_app().await;
-    let root = app.token("root").await;
+    let (app, [root]) = spawn_app_as(["root"]).await;
     let r = import(&app, &root, FIXTURE, "").await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         (r.body["lines"].as_i64(), r.body["imported"].as_i64()),
         (Some(2), Some(2))
     );
-    let c = case_record::Entity::find()
-        .filter(case_record::Column::Reference.eq("BN 2024/0001"))
-        .one(app.db.reader())
-        .await
-        .unwrap()
-        .unwrap();
+    let c = case_by_reference(&app, "BN 2024/0001").await;
     assert_eq!(
         (c.status.as_str(), c.decision.as_deref()),
         ("closed", Some("approved"))
@@ -48,27 +79,16 @@ async fn a_history_imports_with_its_events_handoffs_and_answer() {
     assert_eq!(
         kinds(&events.body),
         [
-            "created",
-            "status_changed",
-            "supplement_requested",
-            "status_changed",
-            "supplement_received",
-            "status_changed",
-            "handoff_requested",
-            "handoff_accepted",
-            "handoff_completed",
-            "status_changed",
-            "status_changed"
+            &STARTED[..],
+            &SUPPLEMENT_ROUND,
+            &HANDOFF_DONE,
+            &["status_changed", "status_changed"]
         ]
+        .concat()
     );
     assert_eq!(events.body["items"][7]["actor"], "omar");
     assert_eq!(events.body["items"][7]["department"], "MHF");
-    let h = handoff::Entity::find()
-        .filter(handoff::Column::CaseId.eq(c.id))
-        .one(app.db.reader())
-        .await
-        .unwrap()
-        .unwrap();
+    let h = handoff_of(&app, c.id).await;
     assert_eq!(
         (h.kind.as_str(), h.status.as_str()),
         ("consultation", "completed")
@@ -81,12 +101,7 @@ async fn a_history_imports_with_its_events_handoffs_and_answer() {
         .unwrap();
     assert!((s.nki - (7.0 + 6.0 + 6.0) / 27.0 * 100.0).abs() < 1e-9);
     // The transfer moved the second case to SBF; its reference stays.
-    let t = case_record::Entity::find()
-        .filter(case_record::Column::Reference.eq("MHN 2024/0007"))
-        .one(app.db.reader())
-        .await
-        .unwrap()
-        .unwrap();
+    let t = case_by_reference(&app, "MHN 2024/0007").await;
     assert_eq!(
         app.get(&format!("/api/v1/cases/{}", t.id), Some(&anna))
             .await
@@ -94,29 +109,14 @@ async fn a_history_imports_with_its_events_handoffs_and_answer() {
         "SBF"
     );
     // As live: an accepted transfer is completed at once, not left open to run up delay.
-    let transfer = handoff::Entity::find()
-        .filter(handoff::Column::CaseId.eq(t.id))
-        .one(app.db.reader())
-        .await
-        .unwrap()
-        .unwrap();
+    let transfer = handoff_of(&app, t.id).await;
     assert_eq!(
         (transfer.status.as_str(), transfer.completed_at),
         ("completed", transfer.accepted_at)
     );
-    let events = app
-        .get(&format!("/api/v1/cases/{}/events", t.id), Some(&anna))
-        .await;
     assert_eq!(
-        kinds(&events.body),
-        [
-            "created",
-            "status_changed",
-            "handoff_requested",
-            "handoff_accepted",
-            "handoff_completed",
-            "status_changed"
-        ]
+        event_kinds(&app, &anna, t.id).await,
+        [&STARTED[..], &HANDOFF_DONE, &["status_changed"]].concat()
     );
     // Imported history announces nothing.
     assert_eq!(app.count("outbox").await, 0);
@@ -138,8 +138,7 @@ async fn a_history_imports_with_its_events_handoffs_and_answer() {
 
 #[tokio::test]
 async fn a_bad_line_imports_nothing_and_every_bad_line_is_listed() {
-    let app = spawn_app().await;
-    let root = app.token("root").await;
+    let (app, [root]) = spawn_app_as(["root"]).await;
     let good = FIXTURE.lines().next().unwrap();
     let bad_order = good
         .replace("\"to\": \"in_progress\"", "\"to\": \"decided\"")
@@ -152,12 +151,7 @@ async fn a_bad_line_imports_nothing_and_every_bad_line_is_listed() {
     let body = format!("{good}\nnot json\n{bad_order}\n{unknown_actor}\n");
     let r = import(&app, &root, &body, "").await;
     assert_eq!(r.status, 422, "{}", r.text);
-    let lines: Vec<i64> = r.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["line"].as_i64().unwrap())
-        .collect();
+    let lines = integers_of(&r.body["errors"], "line");
     assert_eq!(lines, [2, 3, 4]);
     assert!(
         r.body["errors"][1]["message"]
@@ -182,32 +176,14 @@ async fn the_cli_imports_a_file_with_a_progress_bar() {
     let app = spawn_app().await;
     let path = std::env::temp_dir().join(format!("lots-import-{}.ndjson", uuid::Uuid::new_v4()));
     std::fs::write(&path, FIXTURE).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lots"))
-        .args([
-            "import",
-            path.to_str().unwrap(),
-            "--database-url",
-            &app.config.database_url,
-        ])
-        .env("LOTS_LOG", "error")
-        .output()
-        .unwrap();
+    let out = cli_import(&app, &path);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("2 of 2 cases imported"));
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_lots"))
-        .args([
-            "import",
-            path.to_str().unwrap(),
-            "--database-url",
-            &app.config.database_url,
-        ])
-        .env("LOTS_LOG", "error")
-        .output()
-        .unwrap();
+    let again = cli_import(&app, &path);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("line 1 (BN 2024/0001)"));
     assert_eq!(app.count("case_record").await, 2);
@@ -217,8 +193,7 @@ async fn the_cli_imports_a_file_with_a_progress_bar() {
 /// Case types are data: the seeded types of every area import, unknown ones are refused.
 #[tokio::test]
 async fn imported_case_types_are_checked_against_the_case_type_table() {
-    let app = spawn_app().await;
-    let root = app.token("root").await;
+    let (app, [root]) = spawn_app_as(["root"]).await;
     let line = |reference: &str, area: &str, case_type: &str| {
         json!({"reference": reference, "org_number": "556012-5790", "company_name": "Exempel AB",
                "area": area, "case_type": case_type, "department": "SBF", "title": "Ärende",
@@ -233,12 +208,7 @@ async fn imported_case_types_are_checked_against_the_case_type_table() {
     let r = import(&app, &root, &body, "").await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["imported"], 2, "{}", r.text);
-    let c = case_record::Entity::find()
-        .filter(case_record::Column::Reference.eq("BN 2024/0102"))
-        .one(app.db.reader())
-        .await
-        .unwrap()
-        .unwrap();
+    let c = case_by_reference(&app, "BN 2024/0102").await;
     // A notification type runs on the 4-week notification deadline.
     assert_eq!(c.due_date.unwrap().to_string(), "2024-02-07");
     let r = import(
@@ -267,8 +237,7 @@ fn numbered_line(serial: usize) -> String {
 
 #[tokio::test]
 async fn a_large_file_is_checked_whole_then_written_in_batches_with_every_reference_intact() {
-    let app = spawn_app().await;
-    let root = app.token("root").await;
+    let (app, [root]) = spawn_app_as(["root"]).await;
     // More lines than one write batch holds, and than one checking thread gets: a repeat far
     // from its first occurrence, and a blank line that line numbers must count.
     const N: usize = 12_500;
@@ -331,12 +300,7 @@ async fn a_large_file_is_checked_whole_then_written_in_batches_with_every_refere
         0
     );
     // A case from the second batch reads back whole through the API.
-    let last = case_record::Entity::find()
-        .filter(case_record::Column::Reference.eq(format!("BN 2023/{N}")))
-        .one(app.db.reader())
-        .await
-        .unwrap()
-        .unwrap();
+    let last = case_by_reference(&app, format!("BN 2023/{N}")).await;
     assert_eq!(
         (
             last.status.as_str(),
@@ -346,24 +310,16 @@ async fn a_large_file_is_checked_whole_then_written_in_batches_with_every_refere
         ("decided", format!("Ärende {N}").as_str(), true)
     );
     let anna = app.token("anna").await;
-    let events = app
-        .get(&format!("/api/v1/cases/{}/events", last.id), Some(&anna))
-        .await;
     assert_eq!(
-        kinds(&events.body),
+        event_kinds(&app, &anna, last.id).await,
         [
-            "created",
-            "status_changed",
-            "note_added",
-            "supplement_requested",
-            "status_changed",
-            "supplement_received",
-            "status_changed",
-            "handoff_requested",
-            "handoff_accepted",
-            "handoff_completed",
-            "status_changed"
+            &STARTED[..],
+            &["note_added"],
+            &SUPPLEMENT_ROUND,
+            &HANDOFF_DONE,
+            &["status_changed"]
         ]
+        .concat()
     );
     let notes = app
         .get(&format!("/api/v1/cases/{}/notes", last.id), Some(&anna))
@@ -379,13 +335,12 @@ async fn a_large_file_is_checked_whole_then_written_in_batches_with_every_refere
         .create_case(&anna, json!({"area": "building_permit"}))
         .await;
     assert!(next["id"].as_i64().unwrap() > last.id);
-    let note = app
-        .post(
-            &format!("/api/v1/cases/{}/notes", last.id),
-            Some(&anna),
-            &json!({"text": "Efter importen"}),
-        )
-        .await;
-    assert_eq!(note.status, 201, "{}", note.text);
+    app.post_expecting(
+        201,
+        &format!("/api/v1/cases/{}/notes", last.id),
+        Some(&anna),
+        &json!({"text": "Efter importen"}),
+    )
+    .await;
     assert_eq!(app.count("case_note").await, n + 1);
 }

@@ -4,13 +4,11 @@ use lots_store::entity::case_record;
 use sea_orm::EntityTrait;
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{STARTED, SUPPLEMENT_ROUND, kinds, spawn_app_as};
 
 #[tokio::test]
 async fn a_case_goes_through_its_whole_life_and_the_history_tells_it() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let maria = app.token("maria").await;
+    let (app, [anna, maria]) = spawn_app_as(["anna", "maria"]).await;
     let case = app.create_case(&anna, json!({"assignee": "anna"})).await;
     let id = case["id"].as_i64().unwrap();
     for (token, body) in [
@@ -39,13 +37,7 @@ async fn a_case_goes_through_its_whole_life_and_the_history_tells_it() {
     assert_eq!(done.body["version"], 6);
     assert!(done.body["decided_at"].is_string() && done.body["closed_at"].is_string());
 
-    let note = app
-        .post(
-            &format!("/api/v1/cases/{id}/notes"),
-            Some(&anna),
-            &json!({"text": "Arkiverat."}),
-        )
-        .await;
+    let note = app.add_note(&anna, id, "Arkiverat.").await;
     assert_eq!(note.status, 201, "{}", note.text);
     assert_eq!(note.body["author"], "anna");
     let notes = app
@@ -57,21 +49,19 @@ async fn a_case_goes_through_its_whole_life_and_the_history_tells_it() {
         .get(&format!("/api/v1/cases/{id}/events"), Some(&anna))
         .await;
     let items = events.body["items"].as_array().unwrap();
-    let kinds: Vec<&str> = items.iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(
-        kinds,
+        kinds(&events.body),
         [
-            "created",
-            "status_changed",
-            "supplement_requested",
-            "status_changed",
-            "supplement_received",
-            "status_changed",
-            "status_changed",
-            "decision_registered",
-            "status_changed",
-            "note_added"
+            &STARTED[..],
+            &SUPPLEMENT_ROUND,
+            &[
+                "status_changed",
+                "decision_registered",
+                "status_changed",
+                "note_added"
+            ]
         ]
+        .concat()
     );
     let changes: Vec<&serde_json::Value> = items
         .iter()
@@ -111,22 +101,15 @@ async fn a_case_goes_through_its_whole_life_and_the_history_tells_it() {
         .transition(&anna, id, json!({"to": "in_progress"}))
         .await;
     r.problem(409);
-    app.patch(
-        &format!("/api/v1/cases/{id}"),
-        Some(&anna),
-        &json!({"title": "Sent"}),
-        None,
-    )
-    .await
-    .problem(409);
+    app.patch_case(&anna, id, json!({"title": "Sent"}))
+        .await
+        .problem(409);
 }
 
 #[tokio::test]
 async fn a_forbidden_transition_is_refused_and_changes_nothing() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let case = app.create_case(&anna, json!({})).await;
-    let id = case["id"].as_i64().unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     let before = case_record::Entity::find_by_id(id)
         .one(app.db.reader())
         .await
@@ -214,8 +197,7 @@ async fn a_forbidden_transition_is_refused_and_changes_nothing() {
 
 #[tokio::test]
 async fn notes_need_text() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let case = app.create_case(&anna, json!({})).await;
     let path = format!("/api/v1/cases/{}/notes", case["id"]);
     assert_eq!(
@@ -242,20 +224,17 @@ async fn notes_need_text() {
 #[tokio::test]
 async fn the_database_refuses_to_change_or_delete_an_event() {
     use sea_orm::ConnectionTrait;
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     app.create_case(&anna, json!({})).await;
-    let update = app
-        .db
-        .writer()
-        .execute_unprepared("UPDATE case_event SET kind = 'forged'")
-        .await;
-    assert!(update.unwrap_err().to_string().contains("append-only"));
-    let delete = app
-        .db
-        .writer()
-        .execute_unprepared("DELETE FROM case_event")
-        .await;
-    assert!(delete.unwrap_err().to_string().contains("append-only"));
+    for change in [
+        "UPDATE case_event SET kind = 'forged'",
+        "DELETE FROM case_event",
+    ] {
+        let refused = app.db.writer().execute_unprepared(change).await;
+        assert!(
+            refused.unwrap_err().to_string().contains("append-only"),
+            "{change}"
+        );
+    }
     assert_eq!(app.count("case_event").await, 1);
 }

@@ -3,7 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_seeded, spawn_second};
+use crate::helpers::{
+    TestApp, assert_each_query_names, find_item, spawn_app, spawn_app_as, spawn_app_seeded,
+    spawn_second, strings_of,
+};
 
 /// Decided cases counted in a handling-times reply, over its groups.
 fn decided(r: &crate::helpers::Reply) -> i64 {
@@ -23,13 +26,7 @@ async fn demo() -> (TestApp, String, String, String) {
     let login = |u: &'static str| {
         let app = &app;
         async move {
-            app.post(
-                "/api/v1/auth/token",
-                None,
-                &json!({"username": u, "password": "demo-password-1"}),
-            )
-            .await
-            .body["access_token"]
+            app.login(u, "demo-password-1").await.body["access_token"]
                 .as_str()
                 .unwrap()
                 .to_string()
@@ -68,12 +65,7 @@ async fn managers_see_their_department_and_officers_see_no_metrics() {
             Some(&maria),
         )
         .await;
-    let groups: Vec<&str> = mine.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["group"].as_str().unwrap())
-        .collect();
+    let groups = strings_of(&mine.body["items"], "group");
     assert_eq!(groups, ["SBF"]);
     let all = app
         .get(
@@ -88,20 +80,18 @@ async fn managers_see_their_department_and_officers_see_no_metrics() {
         sbf["lead_time"]["p90_days"].as_f64().unwrap()
             >= sbf["lead_time"]["p50_days"].as_f64().unwrap()
     );
-    for (q, field) in [
-        ("group_by=week", "group_by"),
-        ("from=yesterday", "from"),
-        ("department=X", "department"),
-        ("area=bygg", "area"),
-    ] {
-        assert_eq!(
-            app.get(&format!("/api/v1/metrics/nki?{q}"), Some(&admin))
-                .await
-                .invalid_fields(),
-            [field],
-            "{q}"
-        );
-    }
+    assert_each_query_names(
+        &app,
+        "/api/v1/metrics/nki",
+        &admin,
+        &[
+            ("group_by=week", "group_by"),
+            ("from=yesterday", "from"),
+            ("department=X", "department"),
+            ("area=bygg", "area"),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -179,28 +169,13 @@ async fn nki_is_suppressed_below_the_threshold_and_the_demo_effects_show() {
 #[tokio::test]
 async fn the_case_export_is_for_swedish_excel_and_carries_no_answers() {
     let (app, admin, maria, anna) = demo().await;
-    let csv = app
-        .client
-        .get(app.url("/api/v1/export/cases.csv"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
-    let text = csv.text().await.unwrap();
+    let csv = app.get("/api/v1/export/cases.csv", Some(&admin)).await;
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    let text = csv.text;
     assert!(text.starts_with("\u{feff}diarienummer;område;"));
     assert!(!text.contains("nki"));
     assert!(text.lines().count() > 300);
-    let mine = app
-        .client
-        .get(app.url("/api/v1/export/cases.csv"))
-        .bearer_auth(&maria)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let mine = app.get("/api/v1/export/cases.csv", Some(&maria)).await.text;
     assert!(
         mine.lines().skip(1).all(|l| l.contains(";SBF;")),
         "a manager exports their department"
@@ -213,16 +188,7 @@ async fn the_case_export_is_for_swedish_excel_and_carries_no_answers() {
 #[tokio::test]
 async fn the_event_log_exports_as_xes_and_ocel() {
     let (app, admin, maria, anna) = demo().await;
-    let xes = app
-        .client
-        .get(app.url("/api/v1/export/xes"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let xes = app.get("/api/v1/export/xes", Some(&admin)).await.text;
     assert!(
         xes.starts_with("<?xml") && xes.contains("<trace>") && xes.contains("key=\"org:group\"")
     );
@@ -235,19 +201,9 @@ async fn the_event_log_exports_as_xes_and_ocel() {
         app.count("case_event").await as usize
     );
     let ocel = app.get("/api/v1/export/ocel", Some(&admin)).await.body;
-    let types: Vec<&str> = ocel["objectTypes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let types = strings_of(&ocel["objectTypes"], "name");
     assert_eq!(types, ["case", "company", "department", "officer"]);
-    let handoff = ocel["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["type"] == "handoff_requested")
-        .unwrap();
+    let handoff = find_item(&ocel["events"], "type", "handoff_requested");
     let qualifiers: Vec<&str> = handoff["relationships"]
         .as_array()
         .unwrap()
@@ -309,8 +265,7 @@ async fn time_in_each_state_comes_from_the_history() {
     let app = crate::helpers::spawn_app().await;
     let anna = app.token("anna").await;
     let root = app.token("root").await;
-    let case = app.create_case(&anna, json!({})).await;
-    let id = case["id"].as_i64().unwrap();
+    let id = app.case_id(&anna, json!({})).await;
     for to in [
         "in_progress",
         "awaiting_supplement",
@@ -381,10 +336,7 @@ async fn metrics_follow_every_write_at_once_in_every_process() {
         .collect();
     assert_eq!(stays, [("in_progress", 1), ("received", 1)]);
     // And one in this process: the case list and the metrics agree at once.
-    let mine = app
-        .create_case(&anna, json!({"area": "building_permit"}))
-        .await;
-    let id = mine["id"].as_i64().unwrap();
+    let id = app.case_id(&anna, json!({"area": "building_permit"})).await;
     assert_eq!(
         app.transition(&anna, id, json!({"to": "in_progress"}))
             .await
@@ -446,8 +398,7 @@ async fn a_write_that_commits_late_among_applied_touches_is_still_seen() {
 /// 200; now every metric and export refuses it, naming the field.
 #[tokio::test]
 async fn a_bad_group_by_is_refused_everywhere_it_is_documented() {
-    let app = spawn_app().await;
-    let root = app.token("root").await;
+    let (app, [root]) = spawn_app_as(["root"]).await;
     for path in [
         "metrics/handling-times",
         "metrics/time-in-state",

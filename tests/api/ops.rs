@@ -6,7 +6,7 @@ use lots_store::entity::case_event;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_as};
 
 #[tokio::test]
 async fn health_readiness_and_request_ids() {
@@ -41,8 +41,7 @@ async fn health_readiness_and_request_ids() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_template_and_status() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     app.get("/api/v1/cases/1", Some(&anna)).await;
     app.get("/api/v1/cases/2", Some(&anna)).await;
     let m = app.get("/metrics", None).await;
@@ -124,10 +123,8 @@ async fn the_checked_in_openapi_document_is_the_one_the_code_generates() {
 
 #[tokio::test]
 async fn instants_compare_and_order_the_same_on_every_backend() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let case = app.create_case(&anna, json!({})).await;
-    let case_id = case["id"].as_i64().unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let case_id = app.case_id(&anna, json!({})).await;
     // Instants with and without fractions, across a day and a year boundary, inserted out of order.
     let instants = [
         "2025-12-31T23:59:59.999999Z",

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app_at};
+use crate::helpers::{TestApp, find_item, spawn_app_at};
 
 const FIXTURE: &str = include_str!("../fixtures/oracle/cases.ndjson");
 const EXPECTED: &str = include_str!("../fixtures/oracle/expected.json");
@@ -152,12 +152,7 @@ async fn the_planted_effects_are_found() {
         .unwrap();
     assert_eq!(least["group"], "environment_health");
     // Small groups: an area with 8 answers is suppressed when comparing areas (10), not at 7.
-    let land = n["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["group"] == "land_use")
-        .unwrap();
+    let land = find_item(&n["items"], "group", "land_use");
     assert_eq!(
         (land["n"].as_i64(), &land["suppressed"]),
         (Some(8), &true.into())

@@ -1,10 +1,9 @@
 //! The full case record end to end: parties, premises, decisions with their legal basis, notes,
 //! priority, labels, case types, attachments, confidentiality and the field-level history.
 
-use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, TestApp, ids, read, spawn_app, spawn_app_with};
+use crate::helpers::{Reply, TestApp, ids, read, spawn_app_as, spawn_app_with, strings_of};
 use crate::hooks::{Receiver, settle, subscribe};
 
 /// A real personnummer shape with a valid check digit (the Tax Agency's test series).
@@ -26,10 +25,6 @@ fn last_of<'a>(events: &'a [Value], kind: &str) -> &'a Value {
         .rev()
         .find(|e| e["kind"] == kind)
         .unwrap_or_else(|| panic!("no {kind} event in {events:?}"))
-}
-
-async fn delete(app: &TestApp, path: &str, token: &str) -> Reply {
-    app.send(Method::DELETE, path, Some(token), None, &[]).await
 }
 
 /// Sends a multipart upload by hand: one `file` part and the given text parts.
@@ -79,22 +74,19 @@ fn pdf(extra: &str) -> Vec<u8> {
 }
 
 async fn consult(app: &TestApp, token: &str, id: i64, to: &str) {
-    let r = app
-        .post(
-            &format!("/api/v1/cases/{id}/handoffs"),
-            Some(token),
-            &json!({"to_department": to, "kind": "consultation", "message": "Yttrande önskas"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    app.post_expecting(
+        201,
+        &format!("/api/v1/cases/{id}/handoffs"),
+        Some(token),
+        &json!({"to_department": to, "kind": "consultation", "message": "Yttrande önskas"}),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn parties_are_added_changed_and_removed_with_their_history() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let case = app.create_case(&anna, json!({})).await;
-    let id = case["id"].as_i64().unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     let parties = format!("/api/v1/cases/{id}/parties");
 
     // Bad input names every field and writes nothing.
@@ -126,35 +118,34 @@ async fn parties_are_added_changed_and_removed_with_their_history() {
     assert_eq!(app.count("case_party").await, 0);
 
     let owner = app
-        .post(
+        .post_expecting(
+            201,
             &parties,
             Some(&anna),
             &json!({"kind": "organisation", "org_number": "5560747569", "name": "Fastighets AB Söderby",
                     "roles": ["property_owner"], "email": "info@soderby.se"}),
         )
         .await;
-    assert_eq!(owner.status, 201, "{}", owner.text);
     assert_eq!(owner.body["org_number"], "556074-7569");
     let agent = app
-        .post(
+        .post_expecting(
+            201,
             &parties,
             Some(&anna),
             &json!({"kind": "person", "personal_number": "811218-9876", "name": "Per Persson",
                     "roles": ["agent", "contact"], "phone": "070-123 45 67", "address": "Storgatan 1, Haninge"}),
         )
         .await;
-    assert_eq!(agent.status, 201, "{}", agent.text);
     assert_eq!(agent.body["personal_number"], PERSON);
     assert_eq!(agent.body["roles"], json!(["contact", "agent"]));
     // A samordningsnummer is a person's number too.
-    let r = app
-        .post(
-            &parties,
-            Some(&anna),
-            &json!({"kind": "person", "personal_number": "701063-2391", "name": "Sam Ordning", "roles": ["signatory"]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    app.post_expecting(
+        201,
+        &parties,
+        Some(&anna),
+        &json!({"kind": "person", "personal_number": "701063-2391", "name": "Sam Ordning", "roles": ["signatory"]}),
+    )
+    .await;
 
     // Change: the event holds the old and the new value.
     let agent_id = agent.body["id"].as_i64().unwrap();
@@ -205,7 +196,7 @@ async fn parties_are_added_changed_and_removed_with_their_history() {
 
     // Remove: gone from the list, its snapshot kept in the event.
     assert_eq!(
-        delete(&app, &format!("{parties}/{agent_id}"), &anna)
+        app.delete(&format!("{parties}/{agent_id}"), &anna)
             .await
             .status,
         204
@@ -217,28 +208,23 @@ async fn parties_are_added_changed_and_removed_with_their_history() {
         last_of(&ev, "party_removed")["data"]["party"]["personal_number"],
         PERSON
     );
-    delete(&app, &format!("{parties}/{agent_id}"), &anna)
+    app.delete(&format!("{parties}/{agent_id}"), &anna)
         .await
         .problem(404);
 }
 
 #[tokio::test]
 async fn personal_data_is_masked_outside_the_owning_department() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let omar = app.token("omar").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
-    let r = app
-        .post(
-            &format!("/api/v1/cases/{id}/parties"),
-            Some(&anna),
-            &json!({"kind": "person", "personal_number": PERSON, "name": "Per Persson",
+    let (app, [anna, omar]) = spawn_app_as(["anna", "omar"]).await;
+    let id = app.case_id(&anna, json!({})).await;
+    app.post_expecting(
+        201,
+        &format!("/api/v1/cases/{id}/parties"),
+        Some(&anna),
+        &json!({"kind": "person", "personal_number": PERSON, "name": "Per Persson",
                     "roles": ["agent"], "email": "per@example.se"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    )
+    .await;
     consult(&app, &anna, id, "MHF").await;
 
     // The consulted department reads the case, but not the person's data.
@@ -266,21 +252,17 @@ async fn personal_data_is_masked_outside_the_owning_department() {
 
 #[tokio::test]
 async fn the_company_view_finds_a_company_through_any_of_its_roles() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     // Exempel AB applies; Söderby Krog AB is the operator on that case.
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
-    let r = app
-        .post(
-            &format!("/api/v1/cases/{id}/parties"),
-            Some(&anna),
-            &json!({"kind": "organisation", "org_number": "556074-7569", "name": "Söderby Krog AB",
+    let id = app.case_id(&anna, json!({})).await;
+    app.post_expecting(
+        201,
+        &format!("/api/v1/cases/{id}/parties"),
+        Some(&anna),
+        &json!({"kind": "organisation", "org_number": "556074-7569", "name": "Söderby Krog AB",
                     "roles": ["operator", "invoice_recipient"]}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    )
+    .await;
     let r = app.get("/api/v1/companies/5560747569", Some(&anna)).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["name"], "Söderby Krog AB");
@@ -295,14 +277,9 @@ async fn the_company_view_finds_a_company_through_any_of_its_roles() {
 
 #[tokio::test]
 async fn premises_have_one_main_and_cases_list_by_property() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let a = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
-    let b = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let a = app.case_id(&anna, json!({})).await;
+    let b = app.case_id(&anna, json!({})).await;
     let premises = format!("/api/v1/cases/{a}/premises");
 
     let r = app
@@ -325,24 +302,24 @@ async fn premises_have_one_main_and_cases_list_by_property() {
     assert_eq!(r.invalid_fields(), ["property_designation"]);
 
     let first = app
-        .post(
+        .post_expecting(
+            201,
             &premises,
             Some(&anna),
             &json!({"property_designation": "  Haninge  Söderby 1:23 ", "address": "Söderbyvägen 4",
                     "sign_name": "Söderby Krog", "premises_type": "restaurant"}),
         )
         .await;
-    assert_eq!(first.status, 201, "{}", first.text);
     assert_eq!(first.body["property_designation"], "Haninge Söderby 1:23");
     assert_eq!(first.body["main"], true, "the first premises are main");
     let second = app
-        .post(
+        .post_expecting(
+            201,
             &premises,
             Some(&anna),
             &json!({"property_designation": "Haninge Norra Söderby 2:7", "premises_type": "warehouse", "main": true}),
         )
         .await;
-    assert_eq!(second.status, 201, "{}", second.text);
     let list = app.get(&premises, Some(&anna)).await;
     let items = list.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
@@ -402,7 +379,7 @@ async fn premises_have_one_main_and_cases_list_by_property() {
 
     // Removing the main premises makes the remaining one main.
     assert_eq!(
-        delete(&app, &format!("{premises}/{first_id}"), &anna)
+        app.delete(&format!("{premises}/{first_id}"), &anna)
             .await
             .status,
         204
@@ -414,11 +391,8 @@ async fn premises_have_one_main_and_cases_list_by_property() {
 
 #[tokio::test]
 async fn a_decision_carries_its_legal_basis_and_is_corrected_never_edited() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     app.transition(&anna, id, json!({"to": "in_progress"}))
         .await;
 
@@ -489,13 +463,13 @@ async fn a_decision_carries_its_legal_basis_and_is_corrected_never_edited() {
         .await;
     assert_eq!(r.invalid_fields(), ["reason"]);
     let r = app
-        .post(
+        .post_expecting(
+            201,
             &corrections,
             Some(&anna),
             &json!({"reason": "Fel lagrum i beslutet", "legal_basis": ["SFS 2010:900 9 kap. 30 §"]}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["current"]["corrects_id"], first_id);
     assert_eq!(
         r.body["current"]["text"],
@@ -521,14 +495,13 @@ async fn a_decision_carries_its_legal_basis_and_is_corrected_never_edited() {
     );
     assert!(ev.iter().any(|e| e["kind"] == "decision_registered"));
     // Correcting the outcome changes the case's decision too.
-    let r = app
-        .post(
-            &corrections,
-            Some(&anna),
-            &json!({"reason": "Omprövning", "outcome": "rejected", "valid_from": null, "valid_to": null}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    app.post_expecting(
+        201,
+        &corrections,
+        Some(&anna),
+        &json!({"reason": "Omprövning", "outcome": "rejected", "valid_from": null, "valid_to": null}),
+    )
+    .await;
     assert_eq!(
         app.get(&format!("/api/v1/cases/{id}"), Some(&anna))
             .await
@@ -536,9 +509,7 @@ async fn a_decision_carries_its_legal_basis_and_is_corrected_never_edited() {
         "rejected"
     );
     // An open case has nothing to correct.
-    let open = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let open = app.case_id(&anna, json!({})).await;
     app.post(
         &format!("/api/v1/cases/{open}/decision/corrections"),
         Some(&anna),
@@ -553,20 +524,13 @@ async fn a_decision_carries_its_legal_basis_and_is_corrected_never_edited() {
 
 #[tokio::test]
 async fn notes_priority_labels_and_case_types() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let root = app.token("root").await;
+    let (app, [anna, root]) = spawn_app_as(["anna", "root"]).await;
 
     // Case types are data: listed, extended and deactivated by an admin.
     let r = app
         .get("/api/v1/case-types?area=serving_licence", Some(&anna))
         .await;
-    let codes: Vec<&str> = r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["code"].as_str().unwrap())
-        .collect();
+    let codes = strings_of(&r.body["items"], "code");
     assert_eq!(
         codes,
         ["permanent", "temporary_public", "temporary_private"]
@@ -579,13 +543,13 @@ async fn notes_priority_labels_and_case_types() {
     .await
     .problem(403);
     let t = app
-        .post(
+        .post_expecting(
+            201,
             "/api/v1/case-types",
             Some(&root),
             &json!({"area": "building_permit", "code": "solar_panels", "label": "Solceller"}),
         )
         .await;
-    assert_eq!(t.status, 201, "{}", t.text);
     app.post(
         "/api/v1/case-types",
         Some(&root),
@@ -636,11 +600,10 @@ async fn notes_priority_labels_and_case_types() {
     // Priority and labels change with the history's old and new value.
     let id = case["id"].as_i64().unwrap();
     let r = app
-        .patch(
-            &format!("/api/v1/cases/{id}"),
-            Some(&anna),
-            &json!({"priority": "urgent", "labels": ["brådskande"]}),
-            None,
+        .patch_case(
+            &anna,
+            id,
+            json!({"priority": "urgent", "labels": ["brådskande"]}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -663,13 +626,13 @@ async fn notes_priority_labels_and_case_types() {
         .await;
     assert_eq!(r.body["visibility"], "internal");
     let r = app
-        .post(
+        .post_expecting(
+            201,
             &notes,
             Some(&anna),
             &json!({"text": "Till företaget", "visibility": "public"}),
         )
         .await;
-    assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["visibility"], "public");
     let r = app
         .post(
@@ -693,12 +656,8 @@ async fn notes_priority_labels_and_case_types() {
 async fn attachments_are_streamed_checked_and_kept_once() {
     let app = spawn_app_with(|c| c.attachment_limit_bytes = 64 * 1024).await;
     let anna = app.token("anna").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
-    let other = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.case_id(&anna, json!({})).await;
+    let other = app.case_id(&anna, json!({})).await;
     let drawing = pdf("fasadritning");
 
     let r = upload(
@@ -797,9 +756,7 @@ async fn attachments_are_streamed_checked_and_kept_once() {
     )
     .await;
     assert!(
-        r.problem(413)["detail"]
-            .as_str()
-            .unwrap()
+        r.problem_detail(413)
             .contains("the file exceeds the limit of 65536 bytes")
     );
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
@@ -899,22 +856,17 @@ async fn attachments_are_streamed_checked_and_kept_once() {
         .problem(404);
 
     // Delete: an event, and the row stays as the audit record.
-    let r = delete(
-        &app,
-        &format!("/api/v1/cases/{id}/attachments/{aid}?reason=Fel%20fil"),
-        &anna,
-    )
-    .await;
+    let r = app
+        .delete(
+            &format!("/api/v1/cases/{id}/attachments/{aid}?reason=Fel%20fil"),
+            &anna,
+        )
+        .await;
     assert_eq!(r.status, 204, "{}", r.text);
     let list = app
         .get(&format!("/api/v1/cases/{id}/attachments"), Some(&anna))
         .await;
-    let left: Vec<&str> = list.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let left = strings_of(&list.body["items"], "name");
     assert_eq!(left, ["yttrande.docx", "foto.jpg"]);
     app.get(
         &format!("/api/v1/cases/{id}/attachments/{aid}/content"),
@@ -990,9 +942,7 @@ async fn an_upload_that_times_out_leaves_no_temporary_file() {
     use tokio::io::AsyncReadExt;
     let app = spawn_app_with(|c| c.request_timeout_seconds = 2).await;
     let anna = app.token("anna").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.case_id(&anna, json!({})).await;
     let mut stream = stalled_upload(&app, &anna, id).await;
     wait_until("the upload never reached the disk", || {
         !part_files(&app).is_empty()
@@ -1026,11 +976,8 @@ async fn an_upload_that_times_out_leaves_no_temporary_file() {
 /// A client that goes away in the middle of an upload leaves no temporary file either.
 #[tokio::test]
 async fn an_upload_cut_off_by_the_client_leaves_no_temporary_file() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     let stream = stalled_upload(&app, &anna, id).await;
     wait_until("the upload never reached the disk", || {
         !part_files(&app).is_empty()
@@ -1048,11 +995,8 @@ async fn an_upload_cut_off_by_the_client_leaves_no_temporary_file() {
 /// leaves no temporary file behind either.
 #[tokio::test]
 async fn an_upload_refused_after_its_file_leaves_no_temporary_file() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     let boundary = "lots-test-boundary-after";
     let file_part = |name: &str| {
         let mut part = format!(
@@ -1175,14 +1119,13 @@ async fn confidential_content_never_leaves_the_owning_department() {
         json!({"to": "in_progress", "reason": SECRET_NOTE}),
     )
     .await;
-    let r = app
-        .post(
-            &format!("/api/v1/cases/{id}/supplement-requests"),
-            Some(&anna),
-            &json!({"message": SECRET_NOTE}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    app.post_expecting(
+        201,
+        &format!("/api/v1/cases/{id}/supplement-requests"),
+        Some(&anna),
+        &json!({"message": SECRET_NOTE}),
+    )
+    .await;
     consult(&app, &anna, id, "MHF").await;
     let r = app
         .transition(
@@ -1205,12 +1148,7 @@ async fn confidential_content_never_leaves_the_owning_department() {
         &json!({"text": SECRET_NOTE, "confidential": {"statute": "OSL 26 kap. 1 §"}}),
     )
     .await;
-    app.post(
-        &format!("/api/v1/cases/{open}/notes"),
-        Some(&anna),
-        &json!({"text": "Vanlig anteckning"}),
-    )
-    .await;
+    app.add_note(&anna, open, "Vanlig anteckning").await;
     let r = upload(
         &app,
         &anna,
@@ -1338,21 +1276,11 @@ async fn confidential_content_never_leaves_the_owning_department() {
         "{bodies:?}"
     );
     // Only the owning department marks or lifts secrecy.
-    app.patch(
-        &format!("/api/v1/cases/{id}"),
-        Some(&root),
-        &json!({"confidential": null}),
-        None,
-    )
-    .await
-    .problem(403);
+    app.patch_case(&root, id, json!({"confidential": null}))
+        .await
+        .problem(403);
     let r = app
-        .patch(
-            &format!("/api/v1/cases/{id}"),
-            Some(&maria),
-            &json!({"confidential": null}),
-            None,
-        )
+        .patch_case(&maria, id, json!({"confidential": null}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["confidential"], Value::Null);
@@ -1367,11 +1295,8 @@ async fn confidential_content_never_leaves_the_owning_department() {
 /// …/content` removed the document and `GET …/attachments/{aid}` downloaded it.
 #[tokio::test]
 async fn each_attachment_path_answers_only_its_own_method() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let id = app.create_case(&anna, json!({})).await["id"]
-        .as_i64()
-        .unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     let drawing = pdf("situationsplan");
     let r = upload(
         &app,
@@ -1386,7 +1311,7 @@ async fn each_attachment_path_answers_only_its_own_method() {
     let content = format!("/api/v1/cases/{id}/attachments/{aid}/content");
     let item = format!("/api/v1/cases/{id}/attachments/{aid}");
 
-    let r = delete(&app, &content, &anna).await;
+    let r = app.delete(&content, &anna).await;
     r.problem(405);
     assert_eq!(r.header("allow"), Some("GET,HEAD"));
     let r = app.get(&item, Some(&anna)).await;

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_as};
 
 const USER_AGENT: &str = "Lots test browser";
 
@@ -218,10 +218,8 @@ async fn logging_in_sets_an_http_only_strict_cookie_and_the_pages_are_swedish() 
 
 #[tokio::test]
 async fn a_post_without_the_right_csrf_token_is_refused_and_changes_nothing() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
-    let case = app.create_case(&anna, json!({})).await;
-    let id = case["id"].as_i64().unwrap();
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let id = app.case_id(&anna, json!({})).await;
     let mut b = Browser::new(&app);
     let csrf = b.login("anna").await;
     let notes_before = app.count("case_note").await;
@@ -289,8 +287,7 @@ async fn a_post_without_the_right_csrf_token_is_refused_and_changes_nothing() {
 
 #[tokio::test]
 async fn an_officer_cannot_open_or_change_another_departments_case() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let case = app
         .create_case(&anna, json!({"title": "Hemligt för MHF"}))
         .await;
@@ -436,20 +433,19 @@ async fn the_session_cookie_opens_exports_but_no_api_change() {
 
 #[tokio::test]
 async fn the_other_department_accepts_and_completes_a_consultation_from_its_inbox() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let case = app
         .create_case(&anna, json!({"title": "Ny restaurang"}))
         .await;
     let id = case["id"].as_i64().unwrap();
     let h = app
-        .post(
+        .post_expecting(
+            201,
             &format!("/api/v1/cases/{id}/handoffs"),
             Some(&anna),
             &json!({"to_department": "MHF", "kind": "consultation", "message": "Yttrande om ventilation önskas."}),
         )
         .await;
-    assert_eq!(h.status, 201, "{}", h.text);
     let hid = h.body["id"].as_i64().unwrap();
     let omar_token = app.token("omar").await;
 
@@ -526,8 +522,7 @@ async fn handoff(app: &TestApp, token: &str, id: i64) -> serde_json::Value {
 
 #[tokio::test]
 async fn a_manager_reassigns_a_case_from_its_page_and_an_officer_may_not() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let case = app.create_case(&anna, json!({"assignee": "anna"})).await;
     let id = case["id"].as_i64().unwrap();
     let path = format!("/arenden/{id}/uppgifter");
@@ -596,28 +591,25 @@ async fn a_manager_reassigns_a_case_from_its_page_and_an_officer_may_not() {
 /// masked.
 #[tokio::test]
 async fn the_case_page_shows_parties_and_premises_with_personal_data_masked_outside_the_owner() {
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let case = app
         .create_case(&anna, json!({"title": "Restaurang Söderby"}))
         .await;
     let id = case["id"].as_i64().unwrap();
-    let r = app
-        .post(
-            &format!("/api/v1/cases/{id}/parties"),
-            Some(&anna),
-            &json!({"kind": "person", "personal_number": "811218-9876", "name": "Per Persson", "roles": ["agent"], "phone": "08-123 45"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let r = app
-        .post(
-            &format!("/api/v1/cases/{id}/premises"),
-            Some(&anna),
-            &json!({"property_designation": "Haninge Söderby 1:23", "sign_name": "Söderby Krog", "premises_type": "restaurant"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    app.post_expecting(
+        201,
+        &format!("/api/v1/cases/{id}/parties"),
+        Some(&anna),
+        &json!({"kind": "person", "personal_number": "811218-9876", "name": "Per Persson", "roles": ["agent"], "phone": "08-123 45"}),
+    )
+    .await;
+    app.post_expecting(
+        201,
+        &format!("/api/v1/cases/{id}/premises"),
+        Some(&anna),
+        &json!({"property_designation": "Haninge Söderby 1:23", "sign_name": "Söderby Krog", "premises_type": "restaurant"}),
+    )
+    .await;
     let mut b = Browser::new(&app);
     b.login("anna").await;
     let page = b.get(&format!("/arenden/{id}")).await;
@@ -635,23 +627,17 @@ async fn the_case_page_shows_parties_and_premises_with_personal_data_masked_outs
     }
     // MHF, consulted about the case, sees it without the personal data.
     let h = app
-        .post(
+        .post_expecting(
+            201,
             &format!("/api/v1/cases/{id}/handoffs"),
             Some(&anna),
             &json!({"to_department": "MHF", "kind": "consultation", "message": "Yttrande?"}),
         )
         .await;
-    assert_eq!(h.status, 201, "{}", h.text);
     let omar = app.token("omar").await;
     let hid = h.body["id"].as_i64().unwrap();
     let accepted = app
-        .send(
-            reqwest::Method::POST,
-            &format!("/api/v1/handoffs/{hid}/accept"),
-            Some(&omar),
-            None,
-            &[],
-        )
+        .post_empty(&format!("/api/v1/handoffs/{hid}/accept"), &omar)
         .await;
     assert_eq!(accepted.status, 200, "{}", accepted.text);
     let mut other = Browser::new(&app);
@@ -731,14 +717,7 @@ async fn deactivating_a_user_ends_their_web_session_at_once() {
     assert_eq!(app.web_sessions_of("erik").await, 1);
     let admin = app.token("root").await;
     let id = app.user_row("erik").await.id;
-    let r = app
-        .patch(
-            &format!("/api/v1/users/{id}"),
-            Some(&admin),
-            &json!({"active": false}),
-            None,
-        )
-        .await;
+    let r = app.patch_user(&admin, id, json!({"active": false})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(app.web_sessions_of("erik").await, 0);
     let (status, location) = get_with_cookie(&app, "/arenden", &cookie).await;
@@ -754,14 +733,13 @@ async fn a_password_change_ends_the_web_sessions_too() {
     let mut b = Browser::new(&app);
     b.login("anna").await;
     let token = app.token("anna").await;
-    let r = app
-        .post(
-            "/api/v1/me/password",
-            Some(&token),
-            &json!({"old_password": PASSWORD, "new_password": "ett nytt och längre lösenord"}),
-        )
-        .await;
-    assert_eq!(r.status, 204, "{}", r.text);
+    app.post_expecting(
+        204,
+        "/api/v1/me/password",
+        Some(&token),
+        &json!({"old_password": PASSWORD, "new_password": "ett nytt och längre lösenord"}),
+    )
+    .await;
     assert_eq!(app.web_sessions_of("anna").await, 0);
     let page = b.get("/arenden").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
@@ -811,9 +789,7 @@ async fn an_admin_lists_a_users_web_sessions_without_their_secrets_and_ends_them
         assert!(rows.iter().all(|r| r.id.len() == 64));
     }
 
-    let r = app
-        .send(reqwest::Method::DELETE, &path, Some(&admin), None, &[])
-        .await;
+    let r = app.delete(&path, &admin).await;
     assert_eq!(r.status, 204, "{}", r.text);
     assert_eq!(app.web_sessions_of("anna").await, 0);
     assert_eq!(app.web_sessions_of("erik").await, 1);
@@ -834,8 +810,7 @@ async fn an_admin_lists_a_users_web_sessions_without_their_secrets_and_ends_them
 async fn markup_in_a_title_or_company_name_is_shown_escaped_on_every_page() {
     const SCRIPT: &str = "<script>alert(1)</script>";
     const BREAKOUT: &str = "\"><img src=x onerror=alert(1)>";
-    let app = spawn_app().await;
-    let anna = app.token("anna").await;
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
     let case = app
         .create_case(
             &anna,
@@ -847,14 +822,13 @@ async fn markup_in_a_title_or_company_name_is_shown_escaped_on_every_page() {
         )
         .await;
     let id = case["id"].as_i64().unwrap();
-    let h = app
-        .post(
-            &format!("/api/v1/cases/{id}/handoffs"),
-            Some(&anna),
-            &json!({"to_department": "MHF", "kind": "consultation", "message": format!("Yttrande {SCRIPT}")}),
-        )
-        .await;
-    assert_eq!(h.status, 201, "{}", h.text);
+    app.post_expecting(
+        201,
+        &format!("/api/v1/cases/{id}/handoffs"),
+        Some(&anna),
+        &json!({"to_department": "MHF", "kind": "consultation", "message": format!("Yttrande {SCRIPT}")}),
+    )
+    .await;
 
     let assert_escaped = |what: &str, body: &str, shows_company: bool| {
         assert!(!body.contains(SCRIPT), "{what}: raw <script> in\n{body}");

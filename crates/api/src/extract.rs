@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -19,11 +19,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        if !is_json(
-            req.headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok()),
-        ) {
+        if !is_json(content_type(req.headers())) {
             return Err(ApiError::unsupported_media_type(
                 "send the body as application/json",
             ));
@@ -43,11 +39,7 @@ impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let content_type = content_type(req.headers()).map(str::to_string);
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| body_rejection(e, state.config.body_limit_bytes))?;
@@ -69,6 +61,13 @@ pub(crate) fn body_rejection(e: BytesRejection, limit: usize) -> ApiError {
     } else {
         ApiError::bad_request("the request body could not be read")
     }
+}
+
+/// The request's `Content-Type`, if it has a readable one.
+pub fn content_type(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
 }
 
 fn is_json(content_type: Option<&str>) -> bool {

@@ -9,7 +9,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::cases::Cases;
-use crate::error::{Problems, ServiceError, ServiceResult, is_unique_violation};
+use crate::error::{Problems, ServiceError, ServiceResult, conflict_if_duplicate, require_admin};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseTypeView {
@@ -66,13 +66,7 @@ pub async fn active_types<C: ConnectionTrait>(conn: &C, area: Area) -> ServiceRe
 }
 
 fn admin(actor: &Actor) -> ServiceResult<()> {
-    if lots_core::access::may(actor, lots_core::access::Capability::Administer) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            "only an admin manages case types".into(),
-        ))
-    }
+    require_admin(actor, "only an admin manages case types")
 }
 
 impl Cases {
@@ -153,13 +147,9 @@ impl Cases {
         }
         .insert(self.db.writer())
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                ServiceError::Conflict("the area already has a case type with this code".into())
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(conflict_if_duplicate(
+            "the area already has a case type with this code",
+        ))?;
         Ok(view(row))
     }
 

@@ -533,13 +533,7 @@ impl Cases {
             return Ok(None);
         }
         check_may_assign(&case.access, actor, case.assignee_id, new_id)?;
-        let old = match case.assignee_id {
-            Some(uid) => app_user::Entity::find_by_id(uid)
-                .one(tx)
-                .await?
-                .map(|u| u.username),
-            None => None,
-        };
+        let old = lots_store::lookup::username(tx, case.assignee_id).await?;
         let change = json!({"from": old, "to": user.as_ref().map(|u| &u.username)});
         Ok(Some((new_id, change)))
     }

@@ -120,13 +120,22 @@ pub struct BundleView {
 }
 
 impl Cases {
-    pub async fn company(&self, actor: &Actor, org_number: &str) -> ServiceResult<CompanyView> {
+    /// The org number, checked, and the company registered under it if there is one.
+    async fn company_by_org_number(
+        &self,
+        org_number: &str,
+    ) -> ServiceResult<(OrgNumber, Option<company::Model>)> {
         let org = OrgNumber::parse(org_number)
             .map_err(|e| ServiceError::invalid("org_number", e.to_string()))?;
         let co = company::Entity::find()
             .filter(company::Column::OrgNumber.eq(org.as_str()))
             .one(self.db.reader())
             .await?;
+        Ok((org, co))
+    }
+
+    pub async fn company(&self, actor: &Actor, org_number: &str) -> ServiceResult<CompanyView> {
+        let (org, co) = self.company_by_org_number(org_number).await?;
         // The company is found through the case's own org number or any party role it holds.
         let parties = case_party::Entity::find()
             .filter(case_party::Column::OrgNumber.eq(org.as_str()))
@@ -366,12 +375,7 @@ impl Cases {
             .filter(crate::access::bundle_condition(actor))
             .order_by_desc(bundle::Column::Id);
         if let Some(o) = org_number.map(str::trim).filter(|o| !o.is_empty()) {
-            let org = OrgNumber::parse(o)
-                .map_err(|e| ServiceError::invalid("org_number", e.to_string()))?;
-            let co = company::Entity::find()
-                .filter(company::Column::OrgNumber.eq(org.as_str()))
-                .one(self.db.reader())
-                .await?;
+            let (_, co) = self.company_by_org_number(o).await?;
             query = query.filter(bundle::Column::CompanyId.eq(co.map_or(-1, |c| c.id)));
         }
         let mut out = Vec::new();

@@ -72,6 +72,17 @@ pub fn stockholm_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&TIME_ZONE).date_naive()
 }
 
+/// Refuses with 409 unless `status` is an open one, saying why a closed case cannot.
+fn require_open(status: &str, why: &str) -> ServiceResult<()> {
+    if status.parse::<CaseStatus>().is_ok_and(CaseStatus::is_open) {
+        Ok(())
+    } else {
+        Err(ServiceError::Conflict(format!(
+            "the case is {status}; {why}"
+        )))
+    }
+}
+
 impl Cases {
     pub(crate) fn rule_for(&self, case: &case_record::Model) -> Option<&DeadlineRule> {
         let area: Area = case.area.parse().ok()?;
@@ -332,16 +343,7 @@ impl Cases {
                 format!("must be from 1 to {}", rule.max_extension_weeks),
             ));
         }
-        if !case
-            .status
-            .parse::<CaseStatus>()
-            .is_ok_and(CaseStatus::is_open)
-        {
-            return Err(ServiceError::Conflict(format!(
-                "the case is {}; only an open case's deadline can be extended",
-                case.status
-            )));
-        }
+        require_open(&case.status, "only an open case's deadline can be extended")?;
         if case.extension_weeks.is_some() {
             return Err(ServiceError::Conflict(
                 "the deadline has already been extended once; the law allows one extension".into(),
@@ -380,16 +382,7 @@ impl Cases {
         p.finish()?;
         let tx = self.db.begin().await?;
         let case = self.owned(&tx, actor, id).await?;
-        if !case
-            .status
-            .parse::<CaseStatus>()
-            .is_ok_and(CaseStatus::is_open)
-        {
-            return Err(ServiceError::Conflict(format!(
-                "the case is {}; there is nothing left to decide",
-                case.status
-            )));
-        }
+        require_open(&case.status, "there is nothing left to decide")?;
         let received_on = stockholm_date(case.received_at);
         if !deadline::is_six_months_old(received_on, stockholm_date(now)) {
             return Err(ServiceError::Conflict(

@@ -14,11 +14,12 @@ use lots_core::{Actor, Clock, Role};
 use lots_store::Db;
 use lots_store::entity::{app_user, department};
 use lots_store::identity::Change;
+use lots_store::lookup::{all_by, department_code};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
 use crate::cases::present;
-use crate::error::{Problems, ServiceError, ServiceResult, is_unique_violation};
+use crate::error::{Problems, ServiceError, ServiceResult, conflict_if_duplicate, require_admin};
 use crate::password;
 pub use crate::password::MIN_PASSWORD_LEN;
 use crate::sessions::revoke;
@@ -155,12 +156,7 @@ impl Directory {
 
     /// All departments by id; a small table, read whole.
     pub async fn departments(&self) -> ServiceResult<HashMap<i64, department::Model>> {
-        Ok(department::Entity::find()
-            .all(self.db.reader())
-            .await?
-            .into_iter()
-            .map(|d| (d.id, d))
-            .collect())
+        Ok(all_by::<department::Entity, _, _>(self.db.reader(), |d| (d.id, d)).await?)
     }
 
     pub async fn department_by_code(&self, code: &str) -> ServiceResult<Option<department::Model>> {
@@ -175,25 +171,20 @@ impl Directory {
         actor: &Actor,
         input: NewDepartment,
     ) -> ServiceResult<DepartmentView> {
-        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
-            return Err(ServiceError::Forbidden(
-                "only an admin may create departments".into(),
-            ));
-        }
+        require_admin(actor, "only an admin may create departments")?;
         self.add_department(input).await
     }
 
     /// Creates a department without an access check: for the CLI and the demo loader.
     pub async fn add_department(&self, input: NewDepartment) -> ServiceResult<DepartmentView> {
         let mut p = Problems::default();
-        let code = p.text("code", input.code.as_deref(), 1, 16);
-        if let Some(c) = &code
-            && !c
-                .chars()
-                .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '-' || ch == '_')
-        {
-            p.add("code", "use capital letters A–Z, digits, `-` or `_`");
-        }
+        let code = p.text_of(
+            "code",
+            input.code.as_deref(),
+            (1, 16),
+            |ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '-' || ch == '_',
+            "use capital letters A–Z, digits, `-` or `_`",
+        );
         let name = p.text("name", input.name.as_deref(), 1, 200);
         let prefix = p.text("diary_prefix", input.diary_prefix.as_deref(), 1, 8);
         if let Some(pre) = &prefix {
@@ -212,22 +203,14 @@ impl Directory {
         }
         .insert(self.db.writer())
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                ServiceError::Conflict("a department with this code or diary prefix exists".into())
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(conflict_if_duplicate(
+            "a department with this code or diary prefix exists",
+        ))?;
         Ok(model.into())
     }
 
     pub async fn list_users(&self, actor: &Actor) -> ServiceResult<Vec<UserView>> {
-        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
-            return Err(ServiceError::Forbidden(
-                "only an admin may list users".into(),
-            ));
-        }
+        require_admin(actor, "only an admin may list users")?;
         let deps = self.departments().await?;
         let users = app_user::Entity::find()
             .order_by_asc(app_user::Column::Id)
@@ -237,28 +220,20 @@ impl Directory {
     }
 
     pub async fn create_user(&self, actor: &Actor, input: NewUser) -> ServiceResult<UserView> {
-        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
-            return Err(ServiceError::Forbidden(
-                "only an admin may create users".into(),
-            ));
-        }
+        require_admin(actor, "only an admin may create users")?;
         self.add_user(input).await
     }
 
     /// Creates a user without an access check: for `lots user add` and the demo loader.
     pub async fn add_user(&self, input: NewUser) -> ServiceResult<UserView> {
         let mut p = Problems::default();
-        let username = p.text("username", input.username.as_deref(), 2, 64);
-        if let Some(u) = &username
-            && !u
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c))
-        {
-            p.add(
-                "username",
-                "use lower-case letters a–z, digits, `.`, `-` or `_`",
-            );
-        }
+        let username = p.text_of(
+            "username",
+            input.username.as_deref(),
+            (2, 64),
+            |c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c),
+            "use lower-case letters a–z, digits, `.`, `-` or `_`",
+        );
         let display_name = match input.display_name.as_deref() {
             Some(name) => p.text("display_name", Some(name), 1, 200),
             None => username.clone(),
@@ -324,13 +299,7 @@ impl Directory {
         }
         .insert(self.db.writer())
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                ServiceError::Conflict("the username is taken".into())
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(conflict_if_duplicate("the username is taken"))?;
         let deps = self.departments().await?;
         Ok(user_view(model, &deps))
     }
@@ -465,11 +434,7 @@ impl Directory {
         user_id: i64,
         patch: UserPatch,
     ) -> ServiceResult<UserView> {
-        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
-            return Err(ServiceError::Forbidden(
-                "only an admin may change users".into(),
-            ));
-        }
+        require_admin(actor, "only an admin may change users")?;
         let user = app_user::Entity::find_by_id(user_id)
             .one(self.db.reader())
             .await?

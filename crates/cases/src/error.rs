@@ -85,6 +85,22 @@ impl Problems {
         }
     }
 
+    /// As `text`; and unless every character is one `allowed` admits, `message` is recorded.
+    pub fn text_of(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        (min, max): (usize, usize),
+        allowed: fn(char) -> bool,
+        message: &str,
+    ) -> Option<String> {
+        let text = self.text(field, value, min, max);
+        if text.as_deref().is_some_and(|t| !t.chars().all(allowed)) {
+            self.add(field, message);
+        }
+        text
+    }
+
     pub fn finish(self) -> ServiceResult<()> {
         if self.0.is_empty() {
             Ok(())
@@ -111,6 +127,27 @@ pub fn text_len(v: &str, min: usize, max: usize) -> Result<&str, String> {
         Err("must not contain control characters".to_string())
     } else {
         Ok(v)
+    }
+}
+
+/// Refuses everyone but an admin with 403 and `message`.
+pub fn require_admin(actor: &lots_core::Actor, message: &str) -> ServiceResult<()> {
+    if lots_core::access::may(actor, lots_core::access::Capability::Administer) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(message.to_string()))
+    }
+}
+
+/// For `map_err` on a write: a unique-constraint violation becomes a 409 with `message`, any
+/// other error stays what it is.
+pub fn conflict_if_duplicate(message: &'static str) -> impl FnOnce(DbErr) -> ServiceError {
+    move |e| {
+        if is_unique_violation(&e) {
+            ServiceError::Conflict(message.into())
+        } else {
+            e.into()
+        }
     }
 }
 

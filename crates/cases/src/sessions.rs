@@ -21,7 +21,7 @@ use sea_orm::{
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::{ServiceError, ServiceResult, require_admin};
 
 /// A session's `last_seen_at` is written at most this often, so that browsing is not a write
 /// per page.
@@ -240,11 +240,7 @@ impl Sessions {
     }
 
     async fn admin_on_user(&self, actor: &Actor, user_id: i64) -> ServiceResult<()> {
-        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
-            return Err(ServiceError::Forbidden(
-                "only an admin manages other people's sessions".into(),
-            ));
-        }
+        require_admin(actor, "only an admin manages other people's sessions")?;
         app_user::Entity::find_by_id(user_id)
             .one(self.db.reader())
             .await?

@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use lots_core::deadline::DeadlineView;
 use lots_core::{Area, CaseStatus, Decision, NoteVisibility, Priority};
 use lots_store::entity::{app_user, case_event, case_note, case_record, company, department};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use lots_store::lookup::{all_by, by_ids};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 
 use crate::error::ServiceResult;
@@ -110,34 +111,11 @@ impl Lookups {
     ) -> ServiceResult<Self> {
         let company_ids: HashSet<i64> = company_ids.into_iter().collect();
         let user_ids: HashSet<i64> = user_ids.into_iter().collect();
-        let departments = department::Entity::find()
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|d| (d.id, d))
-            .collect();
-        let companies = if company_ids.is_empty() {
-            HashMap::new()
-        } else {
-            company::Entity::find()
-                .filter(company::Column::Id.is_in(company_ids))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|c| (c.id, c))
-                .collect()
-        };
-        let users = if user_ids.is_empty() {
-            HashMap::new()
-        } else {
-            app_user::Entity::find()
-                .filter(app_user::Column::Id.is_in(user_ids))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|u| (u.id, u))
-                .collect()
-        };
+        let departments = all_by::<department::Entity, _, _>(conn, |d| (d.id, d)).await?;
+        let companies =
+            by_ids::<company::Entity, _>(conn, company::Column::Id, company_ids, |c| c.id).await?;
+        let users =
+            by_ids::<app_user::Entity, _>(conn, app_user::Column::Id, user_ids, |u| u.id).await?;
         Ok(Self {
             departments,
             companies,

@@ -9,11 +9,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
+use lots_cases::error::require_admin;
 use lots_cases::{FieldError, ServiceError, ServiceResult};
 use lots_core::nki::{Answers, FACTORS, Instrument};
 use lots_core::{Actor, Secret};
 use lots_store::Db;
 use lots_store::entity::{case_record, company, department, survey_invitation, survey_response};
+use lots_store::lookup::by_ids;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -378,11 +380,7 @@ impl Surveys {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> ServiceResult<ImportReport> {
-        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
-            return Err(ServiceError::Forbidden(
-                "only an admin imports survey answers".into(),
-            ));
-        }
+        require_admin(actor, "only an admin imports survey answers")?;
         let rows = parse_rows(content_type, body)?;
         let mut report = ImportReport::default();
         let references: Vec<String> = rows
@@ -548,18 +546,13 @@ impl Surveys {
                 .map(|c| (c.reference.clone(), c))
                 .collect()
         };
-        let ids: Vec<i64> = cases.values().map(|c| c.id).collect();
-        let existing: HashMap<i64, survey_response::Model> = if ids.is_empty() {
-            HashMap::new()
-        } else {
-            survey_response::Entity::find()
-                .filter(survey_response::Column::CaseId.is_in(ids))
-                .all(self.db.reader())
-                .await?
-                .into_iter()
-                .map(|r| (r.case_id, r))
-                .collect()
-        };
+        let existing = by_ids::<survey_response::Entity, _>(
+            self.db.reader(),
+            survey_response::Column::CaseId,
+            cases.values().map(|c| c.id),
+            |r| r.case_id,
+        )
+        .await?;
         Ok((cases, existing))
     }
 
@@ -599,29 +592,20 @@ impl Surveys {
     /// Pending invitations (not answered, not expired) with their links, as CSV for a survey
     /// provider: `;`-separated, UTF-8 with a BOM so that Excel keeps å, ä and ö.
     pub async fn pending_csv(&self, actor: &Actor, now: DateTime<Utc>) -> ServiceResult<String> {
-        if !lots_core::access::may(actor, lots_core::access::Capability::Administer) {
-            return Err(ServiceError::Forbidden(
-                "only an admin exports survey invitations".into(),
-            ));
-        }
+        require_admin(actor, "only an admin exports survey invitations")?;
         let invitations = survey_invitation::Entity::find()
             .filter(survey_invitation::Column::AnsweredAt.is_null())
             .filter(survey_invitation::Column::ExpiresAt.gt(now))
             .order_by_asc(survey_invitation::Column::Id)
             .all(self.db.reader())
             .await?;
-        let ids: Vec<i64> = invitations.iter().map(|i| i.case_id).collect();
-        let cases: HashMap<i64, case_record::Model> = if ids.is_empty() {
-            HashMap::new()
-        } else {
-            case_record::Entity::find()
-                .filter(case_record::Column::Id.is_in(ids))
-                .all(self.db.reader())
-                .await?
-                .into_iter()
-                .map(|c| (c.id, c))
-                .collect()
-        };
+        let cases = by_ids::<case_record::Entity, _>(
+            self.db.reader(),
+            case_record::Column::Id,
+            invitations.iter().map(|i| i.case_id),
+            |c| c.id,
+        )
+        .await?;
         let lookups = lots_cases::view::Lookups::load(
             self.db.reader(),
             cases.values().map(|c| c.company_id),

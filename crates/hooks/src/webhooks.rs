@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use lots_cases::error::require_admin;
 use lots_cases::{FieldError, ServiceError, ServiceResult};
 use lots_core::{Actor, Clock};
 use lots_store::Db;
@@ -105,13 +106,7 @@ pub struct Webhooks {
 }
 
 fn admin(actor: &Actor) -> ServiceResult<()> {
-    if lots_core::access::may(actor, lots_core::access::Capability::Administer) {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden(
-            "only an admin manages webhooks".into(),
-        ))
-    }
+    require_admin(actor, "only an admin manages webhooks")
 }
 
 impl Webhooks {

@@ -19,9 +19,10 @@ use lots_core::calendar::{add_working_days, working_days_between};
 use lots_core::{CaseStatus, Clock, TIME_ZONE};
 use lots_store::Db;
 use lots_store::entity::{
-    app_user, case_event, case_record, company, deadline_notice, department, outbox,
-    survey_invitation, webhook_attempt, webhook_delivery, webhook_subscription,
+    case_event, case_record, company, deadline_notice, department, outbox, survey_invitation,
+    webhook_attempt, webhook_delivery, webhook_subscription,
 };
+use lots_store::lookup::{department_code, username};
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
@@ -292,20 +293,8 @@ impl Worker {
         if let Some(event_id) = row.case_event_id
             && let Some(e) = case_event::Entity::find_by_id(event_id).one(tx).await?
         {
-            let actor = match e.actor_id {
-                Some(id) => app_user::Entity::find_by_id(id)
-                    .one(tx)
-                    .await?
-                    .map(|u| u.username),
-                None => None,
-            };
-            let dep = match e.department_id {
-                Some(id) => department::Entity::find_by_id(id)
-                    .one(tx)
-                    .await?
-                    .map(|d| d.code),
-                None => None,
-            };
+            let actor = username(tx, e.actor_id).await?;
+            let dep = department_code(tx, e.department_id).await?;
             // A receiver outside the municipality gets the redacted form: no personal data, and
             // nothing of a confidential case's content.
             let event_data = lots_cases::redact::outside_event_data(&e.data, confidential);

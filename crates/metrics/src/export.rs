@@ -10,6 +10,7 @@ use lots_core::calendar::working_days_between;
 use lots_core::{Actor, TIME_ZONE};
 use lots_store::Db;
 use lots_store::entity::{app_user, case_event, company, department};
+use lots_store::lookup::all_by;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
@@ -38,18 +39,8 @@ pub struct Log {
 pub async fn load_log(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceResult<Log> {
     let cases = load(db, actor, filter).await?;
     let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
-    let users: HashMap<i64, String> = app_user::Entity::find()
-        .all(db.reader())
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.username))
-        .collect();
-    let deps: HashMap<i64, String> = department::Entity::find()
-        .all(db.reader())
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d.code))
-        .collect();
+    let users = all_by::<app_user::Entity, _, _>(db.reader(), |u| (u.id, u.username)).await?;
+    let deps = all_by::<department::Entity, _, _>(db.reader(), |d| (d.id, d.code)).await?;
     let mut events = Vec::new();
     let mut org_numbers = HashMap::new();
     for chunk in ids.chunks(10_000) {

@@ -87,11 +87,14 @@ pub struct Correlation {
     pub ci_high: f64,
 }
 
+/// How many pairs `x` and `y` make: `None` unless they are as long as each other and at least
+/// `min` long.
+fn paired_len(x: &[f64], y: &[f64], min: usize) -> Option<usize> {
+    (x.len() == y.len() && x.len() >= min).then_some(x.len())
+}
+
 pub fn spearman(x: &[f64], y: &[f64]) -> Option<Correlation> {
-    let n = x.len();
-    if n != y.len() || n < 4 {
-        return None;
-    }
+    let n = paired_len(x, y, 4)?;
     let rho = pearson(&ranks(x), &ranks(y))?;
     let z = rho.clamp(-0.999_999_999, 0.999_999_999).atanh();
     let q = Normal::new(0.0, 1.0).ok()?.inverse_cdf(0.975);
@@ -117,10 +120,7 @@ pub struct Regression {
 }
 
 pub fn ols(x: &[f64], y: &[f64]) -> Option<Regression> {
-    let n = x.len();
-    if n != y.len() || n < 3 {
-        return None;
-    }
+    let n = paired_len(x, y, 3)?;
     let (mx, my) = (mean(x)?, mean(y)?);
     let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
     if sxx <= 0.0 {

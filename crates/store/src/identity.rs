@@ -27,7 +27,7 @@ use std::sync::{Arc, RwLock};
 use sea_orm::{DbBackend, DbErr, EntityTrait};
 
 use crate::Db;
-use crate::entity::{app_user, department, web_session};
+use crate::entity::{app_user, web_session};
 
 /// The PostgreSQL channel that carries identity changes between processes.
 pub const CHANNEL: &str = "lots_identity";
@@ -159,13 +159,7 @@ impl Db {
         };
         // No request check needs the password's hash: it is not kept in memory.
         user.password_hash = String::new();
-        let department = match user.department_id {
-            Some(d) => department::Entity::find_by_id(d)
-                .one(self.reader())
-                .await?
-                .map(|d| d.code),
-            None => None,
-        };
+        let department = crate::lookup::department_code(self.reader(), user.department_id).await?;
         let row = Arc::new(UserRow { user, department });
         if let Some(g) = generation {
             cache.keep(&cache.users, g, id, row.clone());

@@ -6,6 +6,7 @@ pub mod dialect;
 pub mod entity;
 pub mod events;
 pub mod identity;
+pub mod lookup;
 pub mod outbox;
 pub mod settings;
 pub mod touch;

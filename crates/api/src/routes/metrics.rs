@@ -212,20 +212,22 @@ pub async fn cases_csv(
 ) -> ApiResult<Response> {
     let selection = records(&state, &actor, &filter).await?;
     let records = selection.records();
-    let out = lots_metrics::export::cases_csv(&records);
-    let mut r = out.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    r.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"arenden.csv\""),
-    );
-    Ok(r)
+    Ok(download(
+        lots_metrics::export::cases_csv(&records),
+        CSV,
+        "attachment; filename=\"arenden.csv\"",
+    ))
 }
 
-fn download(body: String, content_type: &'static str, filename: &'static str) -> Response {
+/// The content type of the CSV files: Swedish Excel reads them as UTF-8.
+pub(crate) const CSV: &str = "text/csv; charset=utf-8";
+
+/// `body` as a file to save: its content type and its `Content-Disposition`.
+pub(crate) fn download(
+    body: String,
+    content_type: &'static str,
+    filename: &'static str,
+) -> Response {
     let mut r = body.into_response();
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -3,17 +3,18 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use lots_cases::{FieldError, ServiceError};
 use lots_hooks::survey::FactorAnswers;
 use lots_hooks::{SurveyAnswer, SurveyContext, TokenState};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use crate::error::ApiError;
-use crate::extract::{body_rejection, parse_json};
+use crate::extract::{body_rejection, content_type, parse_json};
 use crate::state::AppState;
+use crate::web::html::{document, with_headers};
 
 const INDEX_QUESTIONS: [(&str, &str, &str, &str); 3] = [
     (
@@ -166,10 +167,7 @@ pub async fn answer(
     Path(token): Path<String>,
     request: Request,
 ) -> Response {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+    let content_type = content_type(request.headers())
         .unwrap_or("")
         .to_ascii_lowercase();
     let json = content_type.starts_with("application/json");
@@ -236,23 +234,19 @@ fn state_problem(s: TokenState) -> ApiError {
 }
 
 fn page(status: StatusCode, body: &str) -> Response {
-    let mut r = (status, Html(body.to_string())).into_response();
-    let h: &mut HeaderMap = r.headers_mut();
     // The token is in the URL: never send it on as a Referer, never cache the page.
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
-    );
-    r
+    with_headers(
+        (status, Html(body.to_string())).into_response(),
+        &[
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+        ],
+    )
 }
 
 fn closed(state: TokenState) -> Response {
@@ -428,19 +422,12 @@ fn swedish(message: &str) -> String {
 }
 
 fn layout(title: &str, main: Markup) -> String {
-    html! {
-        (DOCTYPE) "\n"
-        html lang="sv" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " – NKI-enkät" }
-                // A constant of this file, not user data.
-                style { (PreEscaped(CSS)) }
-            }
-            body { main { (main) } }
-        }
-    }
+    document(
+        &format!("{title} – NKI-enkät"),
+        // A constant of this file, not user data.
+        html! { style { (PreEscaped(CSS)) } },
+        html! { main { (main) } },
+    )
     .into_string()
 }
 

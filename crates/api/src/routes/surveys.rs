@@ -9,7 +9,8 @@ use lots_hooks::ImportReport;
 
 use crate::auth::{Authenticated, require};
 use crate::error::{ApiResult, Problem};
-use crate::extract::body_rejection;
+use crate::extract::{body_rejection, content_type};
+use crate::routes::metrics::{CSV, download};
 use crate::state::AppState;
 use lots_core::access::Capability;
 
@@ -33,12 +34,7 @@ pub async fn import_responses(
 ) -> ApiResult<Response> {
     // Decided before the body is read.
     require(&actor, Capability::Administer)?;
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type = content_type(request.headers()).unwrap_or("").to_string();
     let body = Bytes::from_request(request, &state)
         .await
         .map_err(|e| body_rejection(e, state.config.body_limit_bytes))?;
@@ -66,15 +62,7 @@ pub async fn pending_invitations(
     Authenticated(actor): Authenticated,
 ) -> ApiResult<Response> {
     let csv = state.surveys.pending_csv(&actor, state.clock.now()).await?;
-    let mut r = csv.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    r.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"enkatinbjudningar.csv\""),
-    );
+    let mut r = download(csv, CSV, "attachment; filename=\"enkatinbjudningar.csv\"");
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)

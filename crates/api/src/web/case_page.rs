@@ -446,14 +446,7 @@ fn handoffs_section(handoffs: &[HandoffView]) -> Markup {
             } @else {
                 table {
                     caption class="visually-hidden" { "Överlämningar" }
-                    thead { tr {
-                        th scope="col" { "Slag" }
-                        th scope="col" { "Från → till" }
-                        th scope="col" { "Status" }
-                        th scope="col" { "Begärd" }
-                        th scope="col" { "Meddelande" }
-                        th scope="col" { "Svar" }
-                    } }
+                    (html::head_row(&["Slag", "Från → till", "Status", "Begärd", "Meddelande", "Svar"]))
                     tbody {
                         @for h in handoffs {
                             tr {
@@ -555,11 +548,6 @@ fn party_role_sv(r: &str) -> &'static str {
     }
 }
 
-/// A table head of `scope="col"` cells.
-fn head_row(columns: &[&str]) -> Markup {
-    html! { thead { tr { @for c in columns { th scope="col" { (c) } } } } }
-}
-
 fn parties_table(parties: &[lots_cases::PartyView]) -> Markup {
     html! {
         h3 { "Parter" }
@@ -568,7 +556,7 @@ fn parties_table(parties: &[lots_cases::PartyView]) -> Markup {
         } @else {
             table {
                 caption class="visually-hidden" { "Parter" }
-                (head_row(&["Namn", "Organisations- eller personnummer", "Roller", "Kontakt"]))
+                (html::head_row(&["Namn", "Organisations- eller personnummer", "Roller", "Kontakt"]))
                 tbody {
                     @for p in parties {
                         @let roles: Vec<&str> = p.roles.iter().map(|r| party_role_sv(r.as_str())).collect();
@@ -594,7 +582,7 @@ fn premises_table(premises: &[lots_cases::PremisesView]) -> Markup {
         } @else {
             table {
                 caption class="visually-hidden" { "Fastigheter och anläggningar" }
-                (head_row(&["Fastighetsbeteckning", "Adress", "Namn på skylten", "Huvudsaklig"]))
+                (html::head_row(&["Fastighetsbeteckning", "Adress", "Namn på skylten", "Huvudsaklig"]))
                 tbody {
                     @for p in premises {
                         tr {
@@ -635,7 +623,7 @@ fn documents_table(id: i64, documents: &[lots_cases::AttachmentView]) -> Markup 
         } @else {
             table {
                 caption class="visually-hidden" { "Handlingar" }
-                (head_row(&["Handling", "Typ", "Storlek", "Inkom"]))
+                (html::head_row(&["Handling", "Typ", "Storlek", "Inkom"]))
                 tbody {
                     @for a in documents {
                         tr {

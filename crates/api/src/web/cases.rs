@@ -61,17 +61,7 @@ pub fn case_table(caption: &str, cases: &[CaseView]) -> Markup {
     html! {
         table {
             caption { (caption) }
-            thead {
-                tr {
-                    th scope="col" { "Diarienummer" }
-                    th scope="col" { "Rubrik" }
-                    th scope="col" { "Företag" }
-                    th scope="col" { "Myndighetsområde" }
-                    th scope="col" { "Status" }
-                    th scope="col" { "Handläggare" }
-                    th scope="col" { "Frist" }
-                }
-            }
+            (html::head_row(&["Diarienummer", "Rubrik", "Företag", "Myndighetsområde", "Status", "Handläggare", "Frist"]))
             tbody {
                 @for c in cases {
                     tr {

@@ -74,7 +74,7 @@ fn handoff_table(
     ];
     html! {
         table aria-labelledby=(labelled_by) {
-            thead { tr { @for c in columns { th scope="col" { (c) } } } }
+            (html::head_row(&columns))
             tbody {
                 @for h in items {
                     @let actions = handoff_actions(h, csrf, incoming);
@@ -240,7 +240,7 @@ fn company_cases(view: &CompanyView) -> Markup {
     html! {
         table {
             caption { "Företagets ärenden i alla förvaltningar" }
-            thead { tr { @for c in columns { th scope="col" { (c) } } } }
+            (html::head_row(&columns))
             tbody {
                 @for c in &view.cases {
                     @match &c.case {
@@ -397,13 +397,7 @@ fn bundle_list(bundles: &[BundleView]) -> Markup {
     html! {
         table {
             caption { "Samordnade ärenden" }
-            thead { tr {
-                th scope="col" { "Rubrik" }
-                th scope="col" { "Företag" }
-                th scope="col" { "Företagslots" }
-                th scope="col" class="n" { "Ärenden" }
-                th scope="col" { "Skapat" }
-            } }
+            (html::numeric_head_row(&[("Rubrik", false), ("Företag", false), ("Företagslots", false), ("Ärenden", true), ("Skapat", false)]))
             tbody {
                 @for b in bundles {
                     tr {
@@ -561,7 +555,7 @@ fn bundle_cases(b: &BundleView) -> Markup {
     html! {
         table {
             caption { "Ärendena sida vid sida" }
-            thead { tr { @for c in columns { th scope="col" { (c) } } } }
+            (html::head_row(&columns))
             tbody {
                 @for bc in &b.cases {
                     @let handoffs = html! {

@@ -182,13 +182,6 @@ fn scatter(points: &[(f64, f64)]) -> Markup {
     )
 }
 
-/// A table head of `scope="col"` cells; `numeric` columns get `class="n"`.
-fn head_row(columns: &[(&str, bool)]) -> Markup {
-    html! {
-        thead { tr { @for (c, numeric) in columns { th scope="col" class=[numeric.then_some("n")] { (c) } } } }
-    }
-}
-
 fn filter_label(f: &str) -> String {
     match f {
         "from" => "Från",
@@ -260,7 +253,7 @@ fn edges_table(bottlenecks: &compute::Bottlenecks) -> Markup {
     html! {
         table {
             caption { "Överlämningsvägar, rangordnade efter total väntan" }
-            (head_row(&[("Från → till", false), ("Slag", false), ("Antal", true), ("Kö p50 / p90 (dagar)", true), ("Arbete p50 / p90 (dagar)", true), ("Total väntan (dagar)", true), ("Kostnad per ärende (NKI-poäng)", true)]))
+            (html::numeric_head_row(&[("Från → till", false), ("Slag", false), ("Antal", true), ("Kö p50 / p90 (dagar)", true), ("Arbete p50 / p90 (dagar)", true), ("Total väntan (dagar)", true), ("Kostnad per ärende (NKI-poäng)", true)]))
             tbody {
                 @for e in &bottlenecks.edges {
                     tr {
@@ -282,7 +275,7 @@ fn holding_table(bottlenecks: &compute::Bottlenecks, slope: Option<f64>) -> Mark
     html! {
         table {
             caption { "Förvaltningar rangordnade efter hur länge de håller öppna ärenden" }
-            (head_row(&[("Förvaltning", false), ("Öppna ärenden", true), ("Hålltid p50 / p90 (dagar)", true), ("Hålltid p50 / p90 (arbetsdagar)", true), ("Kostnad per ärende vid p50 (NKI-poäng)", true)]))
+            (html::numeric_head_row(&[("Förvaltning", false), ("Öppna ärenden", true), ("Hålltid p50 / p90 (dagar)", true), ("Hålltid p50 / p90 (arbetsdagar)", true), ("Kostnad per ärende vid p50 (NKI-poäng)", true)]))
             tbody {
                 @for d in &bottlenecks.departments {
                     @let cost = match (slope, d.holding_p50_days) {
@@ -350,7 +343,7 @@ fn nki_section(nki: &[NkiGroup], threshold: impl std::fmt::Display) -> Markup {
                 (nki_chart("nkiarea", "NKI per myndighetsområde", &groups))
                 table {
                     caption { "NKI per myndighetsområde" }
-                    (head_row(&[("Myndighetsområde", false), ("Svar", true), ("NKI", true), ("95 % konfidensintervall", true), ("Nivå", false)]))
+                    (html::numeric_head_row(&[("Myndighetsområde", false), ("Svar", true), ("NKI", true), ("95 % konfidensintervall", true), ("Nivå", false)]))
                     tbody {
                         @for (label, g) in &groups {
                             tr { td { (label) } td class="n" { (int(g.n)) } (nki_cells(g)) }
@@ -397,7 +390,7 @@ fn lead_time_section(records: &[&CaseRecord], linkage: &compute::Linkage) -> Mar
             @if !linkage.by_lead_time_quartile.is_empty() {
                 table {
                     caption { "NKI per ledtidskvartil" }
-                    (head_row(&[("Kvartil", false), ("Ledtid (veckor)", true), ("Svar", true), ("NKI", true), ("95 % konfidensintervall", true), ("Nivå", false)]))
+                    (html::numeric_head_row(&[("Kvartil", false), ("Ledtid (veckor)", true), ("Svar", true), ("NKI", true), ("95 % konfidensintervall", true), ("Nivå", false)]))
                     tbody {
                         @for b in &linkage.by_lead_time_quartile {
                             tr {
@@ -426,7 +419,7 @@ fn deadlines_section(
             } @else {
                 table {
                     caption { "Beslut inom fristen per område och månad" }
-                    (head_row(&[("Myndighetsområde", false), ("Månad", false), ("Beslutade", true), ("I tid", true), ("Andel i tid", true)]))
+                    (html::numeric_head_row(&[("Myndighetsområde", false), ("Månad", false), ("Beslutade", true), ("I tid", true), ("Andel i tid", true)]))
                     tbody {
                         @for c in &deadlines.compliance {
                             tr {
@@ -449,7 +442,7 @@ fn deadlines_section(
             @if !deadlines.overdue.is_empty() {
                 table {
                     caption { "Försenade öppna ärenden" }
-                    (head_row(&[("Diarienummer", false), ("Område", false), ("Förvaltning", false), ("Frist", false), ("Arbetsdagar", true)]))
+                    (html::numeric_head_row(&[("Diarienummer", false), ("Område", false), ("Förvaltning", false), ("Frist", false), ("Arbetsdagar", true)]))
                     tbody {
                         @for c in deadlines.overdue.iter().take(50) {
                             tr {
@@ -485,7 +478,7 @@ fn age_section(bottlenecks: &compute::Bottlenecks) -> Markup {
             ))
             table {
                 caption { "Öppna ärenden efter ålder" }
-                (head_row(&[("Ålder", false), ("Öppna ärenden", true)]))
+                (html::numeric_head_row(&[("Ålder", false), ("Öppna ärenden", true)]))
                 tbody {
                     @for a in &bottlenecks.open_cases_by_age {
                         tr { td { (a.band) } td class="n" { (int(a.open_cases)) } }

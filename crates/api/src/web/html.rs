@@ -1,7 +1,7 @@
 //! The pages' shell (landmarks, skip link, navigation), form helpers and the Swedish formats of
 //! dates, times and numbers. Pages are maud templates: every interpolation is escaped.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use lots_cases::FieldError;
@@ -91,42 +91,68 @@ pub fn page(
     current: &str,
     main: Markup,
 ) -> Response {
-    let body = html! {
+    let body = document(
+        &format!("{title} – Lots"),
+        html! { link rel="stylesheet" href=(format!("/assets/lots.css?v={CSS_HASH:016x}")); },
+        html! {
+            a class="skip" href="#innehall" { "Hoppa till innehållet" }
+            header class="top" {
+                div class="brand" { a href="/" { "Lots" } " " span { "ärenden för företag" } }
+                @if let Some(v) = viewer { (navigation(v, current)) }
+            }
+            main id="innehall" tabindex="-1" { (main) }
+            footer { p { "Lots – handläggning av företagsärenden. Tider visas i svensk tid." } }
+        },
+    );
+    with_headers(
+        (status, Html(body.into_string())).into_response(),
+        &[
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+            (header::REFERRER_POLICY, "same-origin"),
+        ],
+    )
+}
+
+/// An HTML document in Swedish: its `title`, what else its head holds (the styles), its body.
+pub fn document(title: &str, styles: Markup, body: Markup) -> Markup {
+    html! {
         (DOCTYPE) "\n"
         html lang="sv" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " – Lots" }
-                link rel="stylesheet" href=(format!("/assets/lots.css?v={CSS_HASH:016x}"));
+                title { (title) }
+                (styles)
             }
-            body {
-                a class="skip" href="#innehall" { "Hoppa till innehållet" }
-                header class="top" {
-                    div class="brand" { a href="/" { "Lots" } " " span { "ärenden för företag" } }
-                    @if let Some(v) = viewer { (navigation(v, current)) }
-                }
-                main id="innehall" tabindex="-1" { (main) }
-                footer { p { "Lots – handläggning av företagsärenden. Tider visas i svensk tid." } }
-            }
+            body { (body) }
         }
-    };
-    let mut r = (status, Html(body.into_string())).into_response();
-    let h = r.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    r
+    }
+}
+
+/// A table head of `scope="col"` cells.
+pub fn head_row(columns: &[&str]) -> Markup {
+    html! { thead { tr { @for c in columns { th scope="col" { (c) } } } } }
+}
+
+/// A table head of `scope="col"` cells; `numeric` columns get `class="n"`.
+pub fn numeric_head_row(columns: &[(&str, bool)]) -> Markup {
+    html! {
+        thead { tr { @for (c, numeric) in columns { th scope="col" class=[numeric.then_some("n")] { (c) } } } }
+    }
+}
+
+/// `response` with each of `headers` set (replacing any value it had).
+pub fn with_headers(mut response: Response, headers: &[(HeaderName, &'static str)]) -> Response {
+    let h = response.headers_mut();
+    for (name, value) in headers {
+        h.insert(name.clone(), HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// A page that only says something (an error, a refusal).

@@ -175,14 +175,10 @@ impl FromRequest<AppState> for WebForm {
 }
 
 async fn read_form(req: Request, state: &AppState) -> Result<HashMap<String, String>, Response> {
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
+    let is_form = crate::extract::content_type(req.headers()).is_some_and(|v| {
+        v.to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded")
+    });
     if !is_form {
         return Err(html::message(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -275,17 +271,13 @@ pub fn see_other(to: &str) -> Response {
 }
 
 async fn css() -> Response {
-    let mut r = html::CSS.into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    r
+    html::with_headers(
+        html::CSS.into_response(),
+        &[
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+    )
 }
 
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
