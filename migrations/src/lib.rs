@@ -11,6 +11,7 @@ mod m20261127_000005_hooks;
 mod m20261127_000006_case_touch;
 mod m20261127_000007_case_record;
 mod m20261127_000008_web_sessions;
+mod parts;
 
 pub struct Migrator;
 

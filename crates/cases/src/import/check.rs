@@ -487,18 +487,11 @@ impl Cases {
         &self,
         options: &ImportOptions,
     ) -> ServiceResult<Directory> {
-        let deps: HashMap<String, department::Model> = department::Entity::find()
-            .all(self.db.reader())
-            .await?
-            .into_iter()
-            .map(|d| (d.code.clone(), d))
-            .collect();
-        let users: HashMap<String, app_user::Model> = app_user::Entity::find()
-            .all(self.db.reader())
-            .await?
-            .into_iter()
-            .map(|u| (u.username.clone(), u))
-            .collect();
+        let db = self.db.reader();
+        let by = |d: &department::Model| d.code.clone();
+        let deps = keyed(department::Entity::find().all(db).await?, by);
+        let by = |u: &app_user::Model| u.username.clone();
+        let users = keyed(app_user::Entity::find().all(db).await?, by);
         // The active case types of each area, as for cases registered live.
         let mut types: HashMap<Area, Vec<String>> = HashMap::new();
         for area in Area::ALL {
@@ -539,4 +532,9 @@ impl Cases {
         }
         Ok(existing)
     }
+}
+
+/// Rows by a key of theirs.
+fn keyed<M>(rows: Vec<M>, key: impl Fn(&M) -> String) -> HashMap<String, M> {
+    rows.into_iter().map(|r| (key(&r), r)).collect()
 }

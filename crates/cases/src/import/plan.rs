@@ -161,11 +161,7 @@ impl Builder {
         let mut serials: BTreeMap<(i64, i32), u32> = BTreeMap::new();
         let mut case_ids = Vec::with_capacity(batch.len());
         for c in batch {
-            let case_id = self
-                .ids
-                .cases
-                .next()
-                .ok_or_else(|| ServiceError::Internal("too few case ids".into()))?;
+            let case_id = next_id(&mut self.ids.cases, "case")?;
             case_ids.push(case_id);
             let company_id = *self.companies.get(c.facts.org.as_str()).ok_or_else(|| {
                 ServiceError::Internal(format!("company {}", c.facts.org.as_str()))
@@ -356,6 +352,12 @@ impl Builder {
     }
 }
 
+/// The next of the ids reserved for a table's rows (`what` names them in the error).
+pub(super) fn next_id(ids: &mut std::vec::IntoIter<i64>, what: &str) -> ServiceResult<i64> {
+    ids.next()
+        .ok_or_else(|| ServiceError::Internal(format!("too few {what} ids")))
+}
+
 fn dep_id(dir: &Directory, code: &str) -> ServiceResult<i64> {
     dir.deps
         .get(code)
@@ -466,11 +468,7 @@ impl<'l> CaseBuild<'_, 'l> {
     fn supplement_requested(&mut self, i: usize, e: &Event<'_>, by: By) -> ServiceResult<()> {
         let id = match by.actor_id.or(self.first_actor) {
             Some(requested_by) => {
-                let id = self
-                    .ids
-                    .supplements
-                    .next()
-                    .ok_or_else(|| ServiceError::Internal("too few supplement ids".into()))?;
+                let id = next_id(&mut self.ids.supplements, "supplement")?;
                 self.supplements.push(SupplementRow {
                     id,
                     case_id: self.case_id,
@@ -554,11 +552,7 @@ impl<'l> CaseBuild<'_, 'l> {
         let Some(author_id) = by.actor_id else {
             return Ok(());
         };
-        let id = self
-            .ids
-            .notes
-            .next()
-            .ok_or_else(|| ServiceError::Internal("too few note ids".into()))?;
+        let id = next_id(&mut self.ids.notes, "note")?;
         self.notes.push(NoteRow {
             id,
             case_id: self.case_id,

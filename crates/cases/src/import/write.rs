@@ -16,7 +16,7 @@ use super::CaseImportReport;
 use super::check::Directory;
 use super::plan::{
     Batch, Builder, CaseCols, EventCols, HandoffRow, Interner, NoteRow, Plan, ReservedIds,
-    SupplementRow, SurveyRow, produce,
+    SupplementRow, SurveyRow, next_id, produce,
 };
 use crate::cases::Cases;
 use crate::error::{ServiceError, ServiceResult};
@@ -407,9 +407,7 @@ async fn write_companies(
                 ids.insert(org, id);
             }
             None => {
-                let id = reserved
-                    .next()
-                    .ok_or_else(|| ServiceError::Internal("too few company ids".into()))?;
+                let id = next_id(&mut reserved, "company")?;
                 new.push(Some(id), org.clone(), name);
                 ids.insert(org, id);
             }
