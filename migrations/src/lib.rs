@@ -12,6 +12,7 @@ mod m20261127_000006_case_touch;
 mod m20261127_000007_case_record;
 mod m20261127_000008_web_sessions;
 mod m20261201_000009_identity_notify;
+mod parts;
 
 pub struct Migrator;
 

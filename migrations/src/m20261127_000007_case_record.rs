@@ -3,27 +3,10 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::parts::{drop_tables, fk_restrict as fk, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(table: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{table}_{col}"))
-        .from(table, col)
-        .to(to, "id")
-        .on_delete(ForeignKeyAction::Restrict)
-        .to_owned()
-}
-
-fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut idx = Index::create();
-    idx.name(format!("ix_{table}_{}", cols.join("_")))
-        .table(table);
-    for c in cols {
-        idx.col(*c);
-    }
-    idx.to_owned()
-}
 
 /// The case types seeded per area: (area, code, Swedish label). The first two of building are
 /// the case types that existed before, so that every stored `case_type` stays valid.
@@ -80,168 +63,27 @@ pub const CASE_TYPES: &[(&str, &str, &str)] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        // SQLite adds one column per statement.
-        for col in [
-            string_len("priority", 16).default("normal").take(),
-            json_binary("labels").default(Expr::val("[]")).take(),
-            string_len_null("confidential_statute", 80).take(),
-        ] {
-            m.alter_table(
-                Table::alter()
-                    .table("case_record")
-                    .add_column(col)
-                    .to_owned(),
-            )
-            .await?;
-        }
-        for col in [
-            string_len("visibility", 16).default("internal").take(),
-            string_len_null("confidential_statute", 80).take(),
-        ] {
-            m.alter_table(Table::alter().table("case_note").add_column(col).to_owned())
-                .await?;
-        }
-
-        m.create_table(
-            Table::create()
-                .table("case_type")
-                .col(big_pk_auto("id"))
-                .col(string_len("area", 32))
-                .col(string_len("code", 40))
-                .col(string_len("label", 200))
-                .col(boolean("active"))
-                .col(integer("position"))
-                .col(timestamp_with_time_zone("created_at"))
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(index("case_type", &["area", "code"]).unique().to_owned())
-            .await?;
-        let mut insert = Query::insert();
-        insert.into_table("case_type").columns([
-            "area",
-            "code",
-            "label",
-            "active",
-            "position",
-            "created_at",
-        ]);
-        let epoch = sea_orm_migration::sea_orm::prelude::ChronoDateTimeUtc::UNIX_EPOCH;
-        for (i, (area, code, label)) in CASE_TYPES.iter().enumerate() {
-            insert.values_panic([
-                (*area).into(),
-                (*code).into(),
-                (*label).into(),
-                true.into(),
-                (i as i32).into(),
-                epoch.into(),
-            ]);
-        }
-        m.exec_stmt(insert.to_owned()).await?;
-
-        m.create_table(
-            Table::create()
-                .table("case_party")
-                .col(big_pk_auto("id"))
-                .col(big_integer("case_id"))
-                .col(string_len("kind", 16))
-                .col(string_len_null("org_number", 11))
-                .col(string_len_null("personal_number", 13))
-                .col(string_len("name", 200))
-                .col(json_binary("roles"))
-                .col(string_len_null("email", 254))
-                .col(string_len_null("phone", 40))
-                .col(string_len_null("address", 400))
-                .col(big_integer("version"))
-                .col(timestamp_with_time_zone("created_at"))
-                .col(timestamp_with_time_zone("updated_at"))
-                .foreign_key(&mut fk("case_party", "case_id", "case_record"))
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(index("case_party", &["case_id"])).await?;
-        m.create_index(index("case_party", &["org_number"])).await?;
-
-        m.create_table(
-            Table::create()
-                .table("case_premises")
-                .col(big_pk_auto("id"))
-                .col(big_integer("case_id"))
-                .col(string_len("property_designation", 120))
-                .col(string_len_null("address", 400))
-                .col(string_len_null("sign_name", 200))
-                .col(string_len_null("premises_type", 32))
-                .col(boolean("main"))
-                .col(big_integer("version"))
-                .col(timestamp_with_time_zone("created_at"))
-                .col(timestamp_with_time_zone("updated_at"))
-                .foreign_key(&mut fk("case_premises", "case_id", "case_record"))
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(index("case_premises", &["case_id"])).await?;
-        m.create_index(index("case_premises", &["property_designation"]))
-            .await?;
-
-        m.create_table(
-            Table::create()
-                .table("case_decision")
-                .col(big_pk_auto("id"))
-                .col(big_integer("case_id"))
-                .col(string_len("outcome", 16))
-                .col(json_binary("legal_basis"))
-                .col(text("text"))
-                .col(date_null("valid_from"))
-                .col(date_null("valid_to"))
-                .col(big_integer("decided_by"))
-                .col(timestamp_with_time_zone("decided_at"))
-                .col(big_integer_null("corrects_id"))
-                .col(text_null("correction_reason"))
-                .foreign_key(&mut fk("case_decision", "case_id", "case_record"))
-                .foreign_key(&mut fk("case_decision", "decided_by", "app_user"))
-                .foreign_key(&mut fk("case_decision", "corrects_id", "case_decision"))
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(index("case_decision", &["case_id", "id"]))
-            .await?;
-
-        m.create_table(
-            Table::create()
-                .table("case_attachment")
-                .col(big_pk_auto("id"))
-                .col(big_integer("case_id"))
-                .col(string_len("name", 255))
-                .col(string_len("category", 32))
-                .col(string_len("content_type", 128))
-                .col(big_integer("size"))
-                .col(string_len("sha256", 64))
-                .col(string_len_null("confidential_statute", 80))
-                .col(big_integer("created_by"))
-                .col(timestamp_with_time_zone("created_at"))
-                .col(big_integer_null("deleted_by"))
-                .col(timestamp_with_time_zone_null("deleted_at"))
-                .col(text_null("delete_reason"))
-                .foreign_key(&mut fk("case_attachment", "case_id", "case_record"))
-                .foreign_key(&mut fk("case_attachment", "created_by", "app_user"))
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(index("case_attachment", &["case_id", "sha256"]))
-            .await?;
+        new_columns(m).await?;
+        case_type(m).await?;
+        case_party(m).await?;
+        case_premises(m).await?;
+        case_decision(m).await?;
+        case_attachment(m).await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in [
-            "case_attachment",
-            "case_decision",
-            "case_premises",
-            "case_party",
-            "case_type",
-        ] {
-            m.drop_table(Table::drop().table(t).to_owned()).await?;
-        }
+        drop_tables(
+            m,
+            &[
+                "case_attachment",
+                "case_decision",
+                "case_premises",
+                "case_party",
+                "case_type",
+            ],
+        )
+        .await?;
         for (t, c) in [
             ("case_note", "confidential_statute"),
             ("case_note", "visibility"),
@@ -254,4 +96,172 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
+}
+
+/// The new columns of cases and notes (SQLite adds one column per statement).
+async fn new_columns(m: &SchemaManager<'_>) -> Result<(), DbErr> {
+    for col in [
+        string_len("priority", 16).default("normal").take(),
+        json_binary("labels").default(Expr::val("[]")).take(),
+        string_len_null("confidential_statute", 80).take(),
+    ] {
+        m.alter_table(
+            Table::alter()
+                .table("case_record")
+                .add_column(col)
+                .to_owned(),
+        )
+        .await?;
+    }
+    for col in [
+        string_len("visibility", 16).default("internal").take(),
+        string_len_null("confidential_statute", 80).take(),
+    ] {
+        m.alter_table(Table::alter().table("case_note").add_column(col).to_owned())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Case types as data, seeded with `CASE_TYPES`.
+async fn case_type(m: &SchemaManager<'_>) -> Result<(), DbErr> {
+    m.create_table(
+        Table::create()
+            .table("case_type")
+            .col(big_pk_auto("id"))
+            .col(string_len("area", 32))
+            .col(string_len("code", 40))
+            .col(string_len("label", 200))
+            .col(boolean("active"))
+            .col(integer("position"))
+            .col(timestamp_with_time_zone("created_at"))
+            .to_owned(),
+    )
+    .await?;
+    m.create_index(index("case_type", &["area", "code"]).unique().to_owned())
+        .await?;
+    let mut insert = Query::insert();
+    insert.into_table("case_type").columns([
+        "area",
+        "code",
+        "label",
+        "active",
+        "position",
+        "created_at",
+    ]);
+    let epoch = sea_orm_migration::sea_orm::prelude::ChronoDateTimeUtc::UNIX_EPOCH;
+    for (i, (area, code, label)) in CASE_TYPES.iter().enumerate() {
+        insert.values_panic([
+            (*area).into(),
+            (*code).into(),
+            (*label).into(),
+            true.into(),
+            (i as i32).into(),
+            epoch.into(),
+        ]);
+    }
+    m.exec_stmt(insert.to_owned()).await
+}
+
+/// The parties of a case: companies and people, with their roles.
+async fn case_party(m: &SchemaManager<'_>) -> Result<(), DbErr> {
+    m.create_table(
+        Table::create()
+            .table("case_party")
+            .col(big_pk_auto("id"))
+            .col(big_integer("case_id"))
+            .col(string_len("kind", 16))
+            .col(string_len_null("org_number", 11))
+            .col(string_len_null("personal_number", 13))
+            .col(string_len("name", 200))
+            .col(json_binary("roles"))
+            .col(string_len_null("email", 254))
+            .col(string_len_null("phone", 40))
+            .col(string_len_null("address", 400))
+            .col(big_integer("version"))
+            .col(timestamp_with_time_zone("created_at"))
+            .col(timestamp_with_time_zone("updated_at"))
+            .foreign_key(&mut fk("case_party", "case_id", "case_record"))
+            .to_owned(),
+    )
+    .await?;
+    m.create_index(index("case_party", &["case_id"])).await?;
+    m.create_index(index("case_party", &["org_number"])).await
+}
+
+/// The premises a case is about.
+async fn case_premises(m: &SchemaManager<'_>) -> Result<(), DbErr> {
+    m.create_table(
+        Table::create()
+            .table("case_premises")
+            .col(big_pk_auto("id"))
+            .col(big_integer("case_id"))
+            .col(string_len("property_designation", 120))
+            .col(string_len_null("address", 400))
+            .col(string_len_null("sign_name", 200))
+            .col(string_len_null("premises_type", 32))
+            .col(boolean("main"))
+            .col(big_integer("version"))
+            .col(timestamp_with_time_zone("created_at"))
+            .col(timestamp_with_time_zone("updated_at"))
+            .foreign_key(&mut fk("case_premises", "case_id", "case_record"))
+            .to_owned(),
+    )
+    .await?;
+    m.create_index(index("case_premises", &["case_id"])).await?;
+    m.create_index(index("case_premises", &["property_designation"]))
+        .await
+}
+
+/// Decisions with their legal basis; a correction points at the decision it corrects.
+async fn case_decision(m: &SchemaManager<'_>) -> Result<(), DbErr> {
+    m.create_table(
+        Table::create()
+            .table("case_decision")
+            .col(big_pk_auto("id"))
+            .col(big_integer("case_id"))
+            .col(string_len("outcome", 16))
+            .col(json_binary("legal_basis"))
+            .col(text("text"))
+            .col(date_null("valid_from"))
+            .col(date_null("valid_to"))
+            .col(big_integer("decided_by"))
+            .col(timestamp_with_time_zone("decided_at"))
+            .col(big_integer_null("corrects_id"))
+            .col(text_null("correction_reason"))
+            .foreign_key(&mut fk("case_decision", "case_id", "case_record"))
+            .foreign_key(&mut fk("case_decision", "decided_by", "app_user"))
+            .foreign_key(&mut fk("case_decision", "corrects_id", "case_decision"))
+            .to_owned(),
+    )
+    .await?;
+    m.create_index(index("case_decision", &["case_id", "id"]))
+        .await
+}
+
+/// Attachments: their content lies outside the database, by its SHA-256.
+async fn case_attachment(m: &SchemaManager<'_>) -> Result<(), DbErr> {
+    m.create_table(
+        Table::create()
+            .table("case_attachment")
+            .col(big_pk_auto("id"))
+            .col(big_integer("case_id"))
+            .col(string_len("name", 255))
+            .col(string_len("category", 32))
+            .col(string_len("content_type", 128))
+            .col(big_integer("size"))
+            .col(string_len("sha256", 64))
+            .col(string_len_null("confidential_statute", 80))
+            .col(big_integer("created_by"))
+            .col(timestamp_with_time_zone("created_at"))
+            .col(big_integer_null("deleted_by"))
+            .col(timestamp_with_time_zone_null("deleted_at"))
+            .col(text_null("delete_reason"))
+            .foreign_key(&mut fk("case_attachment", "case_id", "case_record"))
+            .foreign_key(&mut fk("case_attachment", "created_by", "app_user"))
+            .to_owned(),
+    )
+    .await?;
+    m.create_index(index("case_attachment", &["case_id", "sha256"]))
+        .await
 }

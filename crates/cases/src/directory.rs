@@ -14,7 +14,7 @@ use lots_core::{Actor, Clock, Role};
 use lots_store::Db;
 use lots_store::entity::{app_user, department};
 use lots_store::identity::Change;
-use lots_store::lookup::{all_by, department_code};
+use lots_store::lookup::all_by;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
