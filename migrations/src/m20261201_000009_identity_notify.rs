@@ -1,7 +1,7 @@
 //! Every process keeps the users and web sessions that requests check in memory
 //! (`lots_store::identity`). On PostgreSQL, a change to a user or the end of a session, whatever
 //! makes it (Lots, another `lots` process, a person at a SQL prompt), sends `NOTIFY
-//! lots_identity` from a trigger in the changing transaction, so every process forgets the row
+//! lots_identity` from a trigger in the changing transaction (and so does adding a department), so every process forgets the row
 //! when the change commits. SQLite is one process's database: nothing to do there.
 
 use sea_orm_migration::prelude::*;
@@ -20,6 +20,9 @@ const FUNCTION: &str = "CREATE FUNCTION lots_identity_changed() RETURNS trigger 
        RETURN NULL; \
      END $$";
 
+const DEPARTMENTS_FUNCTION: &str = "CREATE FUNCTION lots_departments_changed() RETURNS trigger LANGUAGE plpgsql AS $$ \
+     BEGIN PERFORM pg_notify('lots_identity', 'departments'); RETURN NULL; END $$";
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -31,6 +34,12 @@ impl MigrationTrait for Migration {
         db.execute_unprepared(
             "CREATE TRIGGER app_user_identity_changed AFTER UPDATE OR DELETE ON app_user \
              FOR EACH ROW EXECUTE FUNCTION lots_identity_changed()",
+        )
+        .await?;
+        db.execute_unprepared(DEPARTMENTS_FUNCTION).await?;
+        db.execute_unprepared(
+            "CREATE TRIGGER department_identity_changed AFTER INSERT OR UPDATE OR DELETE ON department \
+             FOR EACH STATEMENT EXECUTE FUNCTION lots_departments_changed()",
         )
         .await?;
         // A session's row changes only to note its use; only its end matters.
@@ -51,7 +60,11 @@ impl MigrationTrait for Migration {
             .await?;
         db.execute_unprepared("DROP TRIGGER IF EXISTS web_session_identity_changed ON web_session")
             .await?;
+        db.execute_unprepared("DROP TRIGGER IF EXISTS department_identity_changed ON department")
+            .await?;
         db.execute_unprepared("DROP FUNCTION IF EXISTS lots_identity_changed()")
+            .await?;
+        db.execute_unprepared("DROP FUNCTION IF EXISTS lots_departments_changed()")
             .await?;
         Ok(())
     }

@@ -339,8 +339,7 @@ impl Attachments {
     }
 
     async fn view(&self, m: case_attachment::Model) -> ServiceResult<AttachmentView> {
-        let lookups =
-            crate::view::Lookups::load(self.cases.db.reader(), [], [m.created_by]).await?;
+        let lookups = crate::view::Lookups::load(&self.cases.db, [], [m.created_by]).await?;
         Ok(AttachmentView {
             id: m.id,
             name: m.name,

@@ -716,7 +716,7 @@ impl Cases {
         )
         .await?;
         tx.commit().await?;
-        let lookups = Lookups::load(self.db.reader(), [], [note.author_id]).await?;
+        let lookups = Lookups::load(&self.db, [], [note.author_id]).await?;
         Ok(lookups.note(note))
     }
 
@@ -734,8 +734,7 @@ impl Cases {
             .into_iter()
             .filter(|n| sight.confidential || n.confidential_statute.is_none())
             .collect();
-        let lookups =
-            Lookups::load(self.db.reader(), [], notes.iter().map(|n| n.author_id)).await?;
+        let lookups = Lookups::load(&self.db, [], notes.iter().map(|n| n.author_id)).await?;
         Ok(notes.into_iter().map(|n| lookups.note(n)).collect())
     }
 
@@ -749,12 +748,7 @@ impl Cases {
             .order_by_asc(case_event::Column::Id)
             .all(self.db.reader())
             .await?;
-        let lookups = Lookups::load(
-            self.db.reader(),
-            [],
-            events.iter().filter_map(|e| e.actor_id),
-        )
-        .await?;
+        let lookups = Lookups::load(&self.db, [], events.iter().filter_map(|e| e.actor_id)).await?;
         Ok(events
             .into_iter()
             .map(|mut e| {
@@ -836,7 +830,7 @@ impl Cases {
     }
 
     pub async fn view(&self, case: case_record::Model) -> ServiceResult<CaseView> {
-        let lookups = Lookups::for_cases(self.db.reader(), std::slice::from_ref(&case)).await?;
+        let lookups = Lookups::for_cases(&self.db, std::slice::from_ref(&case)).await?;
         let deadline = self.deadline_view(&case);
         Ok(lookups.case(case, deadline))
     }

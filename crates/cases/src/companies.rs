@@ -194,7 +194,7 @@ impl Cases {
         rows: Vec<case_record::Model>,
     ) -> ServiceResult<Vec<(i64, CompanyCase)>> {
         let access = self.access(self.db.reader(), actor, &rows).await?;
-        let lookups = Lookups::for_cases(self.db.reader(), &rows).await?;
+        let lookups = Lookups::for_cases(&self.db, &rows).await?;
         Ok(rows
             .into_iter()
             .map(|c| {
@@ -318,12 +318,8 @@ impl Cases {
                 .await?
         };
         let cases = self.company_cases(actor, rows).await?;
-        let lookups = Lookups::load(
-            self.db.reader(),
-            [b.company_id],
-            [b.coordinator_id, b.created_by],
-        )
-        .await?;
+        let lookups =
+            Lookups::load(&self.db, [b.company_id], [b.coordinator_id, b.created_by]).await?;
         let dep = |id: i64| {
             lookups
                 .departments

@@ -233,7 +233,7 @@ impl Cases {
             .await?;
         let mut users: Vec<i64> = rows.iter().map(|r| r.requested_by).collect();
         users.extend(rows.iter().filter_map(|r| r.received_by));
-        let lookups = Lookups::load(self.db.reader(), [], users).await?;
+        let lookups = Lookups::load(&self.db, [], users).await?;
         let hide = case.access.hides_content();
         Ok(rows
             .into_iter()
@@ -249,7 +249,7 @@ impl Cases {
 
     async fn supplement_view(&self, r: supplement_request::Model) -> ServiceResult<SupplementView> {
         let lookups = Lookups::load(
-            self.db.reader(),
+            &self.db,
             [],
             [Some(r.requested_by), r.received_by].into_iter().flatten(),
         )

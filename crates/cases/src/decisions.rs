@@ -237,8 +237,7 @@ impl Cases {
             .all(self.db.reader())
             .await?;
         let users =
-            crate::view::Lookups::load(self.db.reader(), [], rows.iter().map(|r| r.decided_by))
-                .await?;
+            crate::view::Lookups::load(&self.db, [], rows.iter().map(|r| r.decided_by)).await?;
         let hide = case.access.hides_content();
         let view = |r: case_decision::Model| DecisionView {
             id: Some(r.id),

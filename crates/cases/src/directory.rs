@@ -206,6 +206,7 @@ impl Directory {
         .map_err(conflict_if_duplicate(
             "a department with this code or diary prefix exists",
         ))?;
+        self.db.forget(&Change::Departments);
         Ok(model.into())
     }
 

@@ -92,7 +92,7 @@ impl Cases {
         } else {
             None
         };
-        let lookups = Lookups::for_cases(self.db.reader(), &rows).await?;
+        let lookups = Lookups::for_cases(&self.db, &rows).await?;
         Ok(Page {
             items: rows
                 .into_iter()

@@ -6,9 +6,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use lots_core::deadline::DeadlineView;
 use lots_core::{Area, CaseStatus, Decision, NoteVisibility, Priority};
+use lots_store::Db;
 use lots_store::entity::{app_user, case_event, case_note, case_record, company, department};
-use lots_store::lookup::{all_by, by_ids};
-use sea_orm::ConnectionTrait;
+use lots_store::lookup::by_ids;
 use serde::Serialize;
 
 use crate::error::ServiceResult;
@@ -98,24 +98,31 @@ pub struct Page<T> {
 /// Everything beyond the case rows that their views need, loaded in one query per table.
 #[derive(Debug, Default)]
 pub struct Lookups {
-    pub departments: HashMap<i64, department::Model>,
+    pub departments: std::sync::Arc<HashMap<i64, department::Model>>,
     pub companies: HashMap<i64, company::Model>,
     pub users: HashMap<i64, app_user::Model>,
 }
 
 impl Lookups {
-    pub async fn load<C: ConnectionTrait>(
-        conn: &C,
+    /// Departments come from the process's memory (`lots_store::identity`), users from it when
+    /// they are there; companies are read.
+    pub async fn load(
+        db: &Db,
         company_ids: impl IntoIterator<Item = i64>,
         user_ids: impl IntoIterator<Item = i64>,
     ) -> ServiceResult<Self> {
         let company_ids: HashSet<i64> = company_ids.into_iter().collect();
         let user_ids: HashSet<i64> = user_ids.into_iter().collect();
-        let departments = all_by::<department::Entity, _, _>(conn, |d| (d.id, d)).await?;
+        let departments = db.departments().await?;
         let companies =
-            by_ids::<company::Entity, _>(conn, company::Column::Id, company_ids, |c| c.id).await?;
-        let users =
-            by_ids::<app_user::Entity, _>(conn, app_user::Column::Id, user_ids, |u| u.id).await?;
+            by_ids::<company::Entity, _>(db.reader(), company::Column::Id, company_ids, |c| c.id)
+                .await?;
+        let mut users = HashMap::with_capacity(user_ids.len());
+        for id in user_ids {
+            if let Some(row) = db.user_row(id).await? {
+                users.insert(id, row.user.clone());
+            }
+        }
         Ok(Self {
             departments,
             companies,
@@ -123,12 +130,9 @@ impl Lookups {
         })
     }
 
-    pub async fn for_cases<C: ConnectionTrait>(
-        conn: &C,
-        cases: &[case_record::Model],
-    ) -> ServiceResult<Self> {
+    pub async fn for_cases(db: &Db, cases: &[case_record::Model]) -> ServiceResult<Self> {
         Self::load(
-            conn,
+            db,
             cases.iter().map(|c| c.company_id),
             cases.iter().filter_map(|c| c.assignee_id),
         )

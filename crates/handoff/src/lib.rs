@@ -758,7 +758,7 @@ impl Handoffs {
             })
             .flatten()
             .collect();
-        let lookups = Lookups::load(self.db.reader(), [], users).await?;
+        let lookups = Lookups::load(&self.db, [], users).await?;
         let dep = |id: i64| {
             lookups
                 .departments

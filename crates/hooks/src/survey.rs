@@ -606,12 +606,9 @@ impl Surveys {
             |c| c.id,
         )
         .await?;
-        let lookups = lots_cases::view::Lookups::load(
-            self.db.reader(),
-            cases.values().map(|c| c.company_id),
-            [],
-        )
-        .await?;
+        let lookups =
+            lots_cases::view::Lookups::load(&self.db, cases.values().map(|c| c.company_id), [])
+                .await?;
         let mut out = String::from(
             "\u{feff}reference;org_number;company_name;area;department;decided_at;expires_at;survey_url\r\n",
         );

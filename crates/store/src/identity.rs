@@ -27,7 +27,7 @@ use std::sync::{Arc, RwLock};
 use sea_orm::{DbBackend, DbErr, EntityTrait};
 
 use crate::Db;
-use crate::entity::{app_user, web_session};
+use crate::entity::{app_user, department, web_session};
 
 /// The PostgreSQL channel that carries identity changes between processes.
 pub const CHANNEL: &str = "lots_identity";
@@ -51,6 +51,8 @@ pub enum Change {
     User(i64),
     /// One web session (by its key) ended.
     Session(String),
+    /// A department was added (departments are never changed or removed).
+    Departments,
 }
 
 impl Change {
@@ -59,10 +61,14 @@ impl Change {
         match self {
             Change::User(id) => format!("user:{id}"),
             Change::Session(id) => format!("session:{id}"),
+            Change::Departments => "departments".to_string(),
         }
     }
 
     fn parse(payload: &str) -> Option<Change> {
+        if payload == "departments" {
+            return Some(Change::Departments);
+        }
         match payload.split_once(':')? {
             ("user", id) => id.parse().ok().map(Change::User),
             ("session", id) => Some(Change::Session(id.to_string())),
@@ -78,6 +84,7 @@ pub struct IdentityCache {
     trusted: AtomicBool,
     users: RwLock<HashMap<i64, Arc<UserRow>>>,
     sessions: RwLock<HashMap<String, Arc<web_session::Model>>>,
+    departments: RwLock<Option<Arc<HashMap<i64, department::Model>>>>,
 }
 
 impl IdentityCache {
@@ -87,6 +94,7 @@ impl IdentityCache {
             trusted: AtomicBool::new(trusted),
             users: RwLock::default(),
             sessions: RwLock::default(),
+            departments: RwLock::default(),
         }
     }
 
@@ -100,6 +108,7 @@ impl IdentityCache {
             Change::Session(id) => {
                 write(&self.sessions).remove(id);
             }
+            Change::Departments => *write(&self.departments) = None,
         }
     }
 
@@ -107,6 +116,7 @@ impl IdentityCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
         write(&self.users).clear();
         write(&self.sessions).clear();
+        *write(&self.departments) = None;
     }
 
     fn set_trusted(&self, trusted: bool) {
@@ -192,6 +202,27 @@ impl Db {
         Ok(Some(row))
     }
 
+    /// Every department by id, from memory when it is there.
+    pub async fn departments(&self) -> Result<Arc<HashMap<i64, department::Model>>, DbErr> {
+        let cache = self.identities();
+        let generation = cache.reading();
+        if generation.is_some()
+            && let Some(all) = read(&cache.departments).as_ref()
+        {
+            return Ok(all.clone());
+        }
+        let all = Arc::new(
+            crate::lookup::all_by::<department::Entity, _, _>(self.reader(), |d| (d.id, d)).await?,
+        );
+        if let Some(g) = generation {
+            let mut kept = write(&cache.departments);
+            if cache.generation.load(Ordering::SeqCst) == g {
+                *kept = Some(all.clone());
+            }
+        }
+        Ok(all)
+    }
+
     /// Replaces a cached session's row after a write that only notes its use (`last_seen_at`).
     pub fn session_noted(&self, row: web_session::Model) {
         let cache = self.identities();
@@ -263,7 +294,11 @@ mod tests {
 
     #[test]
     fn a_change_survives_its_notification_payload() {
-        for change in [Change::User(42), Change::Session("ab12".into())] {
+        for change in [
+            Change::User(42),
+            Change::Session("ab12".into()),
+            Change::Departments,
+        ] {
             assert_eq!(Change::parse(&change.payload()), Some(change));
         }
         assert_eq!(Change::parse("user:x"), None);

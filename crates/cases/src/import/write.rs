@@ -49,6 +49,7 @@ impl Cases {
             }
             .insert(self.db.writer())
             .await?;
+            self.db.forget(&lots_store::identity::Change::Departments);
             dir.deps.insert(code, d);
         }
         self.create_missing_users(dir, std::mem::take(&mut plan.missing_users))
