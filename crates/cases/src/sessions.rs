@@ -21,6 +21,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::stored::stored;
 
 /// A session's `last_seen_at` is written at most this often, so that browsing is not a write
 /// per page.
@@ -162,9 +163,7 @@ impl Sessions {
         else {
             return Ok(None);
         };
-        let Ok(role) = user.role.parse::<Role>() else {
-            return Ok(None);
-        };
+        let role: Role = stored("app_user", user.id, &user.role)?;
         let department = match user.department_id {
             Some(id) => department::Entity::find_by_id(id)
                 .one(self.db.reader())

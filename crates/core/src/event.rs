@@ -166,7 +166,10 @@ mod tests {
         assert_eq!(err.kind, "event kind");
         assert!(err.expected.contains("status_changed"), "{err}");
         let err = "remiss".parse::<HandoffKind>().unwrap_err();
-        assert_eq!(err.to_string(), "unknown handoff kind `remiss`; expected one of: transfer, consultation, contact");
+        assert_eq!(
+            err.to_string(),
+            "unknown handoff kind `remiss`; expected one of: transfer, consultation, contact"
+        );
         assert!("pending".parse::<HandoffStatus>().is_err());
         assert!("".parse::<EventKind>().is_err());
         assert!(serde_json::from_value::<HandoffStatus>(serde_json::json!("Requested")).is_err());

@@ -7,6 +7,7 @@ pub mod entity;
 pub mod events;
 pub mod outbox;
 pub mod settings;
+pub mod stored;
 pub mod touch;
 
 use std::str::FromStr;
