@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Reply, TestApp, kinds, spawn_app};
 
-async fn handoff(app: &TestApp, token: &str, case: i64, body: Value) -> Reply {
+pub async fn handoff(app: &TestApp, token: &str, case: i64, body: Value) -> Reply {
     app.post(
         &format!("/api/v1/cases/{case}/handoffs"),
         Some(token),

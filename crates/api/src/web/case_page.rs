@@ -154,7 +154,7 @@ fn event_details(data: &serde_json::Value) -> String {
         parts.push(format!("Beslut: {}", html::decision_sv_str(&d)));
     }
     if let Some(k) = s("handoff_kind") {
-        parts.push(html::handoff_kind_sv_str(&k));
+        parts.push(html::handoff_kind_sv_str(&k).to_string());
     }
     if let (Some(f), Some(t)) = (s("from_department"), s("to_department")) {
         parts.push(format!("{f} → {t}"));

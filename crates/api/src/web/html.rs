@@ -196,11 +196,13 @@ pub fn handoff_kind_sv(k: HandoffKind) -> &'static str {
     }
 }
 
-/// `handoff_kind_sv` of a kind given as text (an event's data, a metric's group).
-pub fn handoff_kind_sv_str(k: &str) -> String {
-    k.parse::<HandoffKind>()
-        .map(|k| handoff_kind_sv(k).to_string())
-        .unwrap_or_else(|_| k.to_string())
+/// `handoff_kind_sv` of a kind given as text (an event's data, a metric's group); other text as
+/// it is.
+pub fn handoff_kind_sv_str(k: &str) -> &str {
+    match k.parse::<HandoffKind>() {
+        Ok(kind) => handoff_kind_sv(kind),
+        Err(_) => k,
+    }
 }
 
 pub fn handoff_status_sv(s: HandoffStatus) -> &'static str {
