@@ -139,7 +139,15 @@ wrk.body = '{"org_number": "556036-0793", "company_name": "Exempel AB", "area": 
 """
 
 
+def port_free(port):
+    import socket
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
 def lots_server(name, url, demo):
+    if not port_free(PORT):
+        raise SystemExit(f"port {PORT} is taken: stop what listens there first")
     env = dict(os.environ, LOTS_LOG="warn", LOTS_JWT_SECRET=SECRET,
                LOTS_DEMO_PASSWORD=PASSWORD, LOTS_ATTACHMENTS_DIR=f"{WORK}/{name}-files")
     args = [LOTS, "serve", "--no-worker", "--addr", f"127.0.0.1:{PORT}", "--database-url", url]
@@ -152,7 +160,8 @@ def lots_server(name, url, demo):
 
 
 def officer_for_generated(base):
-    """The generated history's officers have no usable password: the bench admin sets anna's."""
+    """The import creates the generated history's officers inactive, without a department or a
+    usable password: the bench admin makes anna an active officer of SBF with a password."""
     admin = token(base, "bench")
     auth = {"authorization": f"Bearer {admin}"}
     _, _, body = http("GET", f"{base}/api/v1/users?limit=500", headers=auth)
@@ -160,7 +169,7 @@ def officer_for_generated(base):
     users = users.get("items", users) if isinstance(users, dict) else users
     anna = next(u for u in users if u["username"] == "anna")
     status, _, body = http("PATCH", f"{base}/api/v1/users/{anna['id']}", headers=auth,
-                           body={"password": PASSWORD})
+                           body={"password": PASSWORD, "active": True, "department": "SBF"})
     if status != 200:
         raise SystemExit(f"cannot set anna's password: {status} {body[:200]!r}")
 
@@ -222,6 +231,8 @@ def fresh(name, url):
 
 
 def main():
+    if not port_free(HELLO_PORT):
+        raise SystemExit(f"port {HELLO_PORT} is taken: stop what listens there first")
     hello = subprocess.Popen([HELLO, f"127.0.0.1:{HELLO_PORT}"], stdout=subprocess.DEVNULL)
     try:
         wait_ready(f"http://127.0.0.1:{HELLO_PORT}/healthz", hello)

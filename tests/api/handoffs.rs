@@ -10,7 +10,7 @@ use crate::helpers::{
     Reply, TestApp, assert_each_query_names, integers_of, kinds, spawn_app, spawn_app_as,
 };
 
-async fn handoff(app: &TestApp, token: &str, case: i64, body: Value) -> Reply {
+pub async fn handoff(app: &TestApp, token: &str, case: i64, body: Value) -> Reply {
     app.post(
         &format!("/api/v1/cases/{case}/handoffs"),
         Some(token),

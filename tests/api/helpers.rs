@@ -572,6 +572,23 @@ impl TestApp {
             .await
     }
 
+    /// Appends an event of `kind` to the log of case `case_id` directly, bypassing the services.
+    pub async fn insert_event(&self, case_id: i64, at: chrono::DateTime<chrono::Utc>, kind: &str) {
+        use sea_orm::{ActiveModelTrait, Set};
+        lots_store::entity::case_event::ActiveModel {
+            case_id: Set(case_id),
+            at: Set(at),
+            kind: Set(kind.to_string()),
+            actor_id: Set(None),
+            department_id: Set(None),
+            data: Set(serde_json::json!({})),
+            ..Default::default()
+        }
+        .insert(self.db.writer())
+        .await
+        .expect("insert case_event");
+    }
+
     pub fn with_secret(config: &mut Config) {
         config.jwt_secret = Some(Secret::new(TEST_SECRET));
     }

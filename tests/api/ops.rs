@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use lots_store::entity::case_event;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 
 use crate::helpers::{spawn_app, spawn_app_as};
@@ -135,18 +135,8 @@ async fn instants_compare_and_order_the_same_on_every_backend() {
         "2025-12-31T22:00:00Z",
     ];
     for at in instants {
-        case_event::ActiveModel {
-            case_id: Set(case_id),
-            at: Set(at.parse::<DateTime<Utc>>().unwrap()),
-            kind: Set("probe".into()),
-            actor_id: Set(None),
-            department_id: Set(None),
-            data: Set(json!({})),
-            ..Default::default()
-        }
-        .insert(app.db.writer())
-        .await
-        .unwrap();
+        app.insert_event(case_id, at.parse().unwrap(), "probe")
+            .await;
     }
     let mut expected: Vec<DateTime<Utc>> = instants.iter().map(|s| s.parse().unwrap()).collect();
     expected.sort();

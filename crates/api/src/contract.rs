@@ -113,21 +113,6 @@ const PATCHES: &[&str] = &[
 
 /// Enums the generated document does not have as components, by name.
 const EXTRA_ENUMS: &[(&str, &[&str])] = &[
-    (
-        "Decision",
-        &["approved", "rejected", "dismissed", "written_off"],
-    ),
-    ("HandoffKind", &["transfer", "consultation", "contact"]),
-    (
-        "HandoffStatus",
-        &[
-            "requested",
-            "accepted",
-            "completed",
-            "declined",
-            "cancelled",
-        ],
-    ),
     ("GroupBy", &["department", "area", "month"]),
     ("CaseSort", &["newest", "due_date"]),
 ];

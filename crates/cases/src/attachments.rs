@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use lots_core::record::{content_matches, normalise_content_type, sniff, type_of_extension};
-use lots_core::{Actor, AttachmentCategory};
+use lots_core::{Actor, AttachmentCategory, EventKind};
 use lots_store::entity::{case_attachment, case_record};
 use lots_store::events::append;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -21,6 +21,7 @@ use tokio::io::AsyncWriteExt;
 use crate::cases::Cases;
 use crate::error::{Problems, ServiceError, ServiceResult};
 use crate::record::{ConfidentialInput, Confidentiality, parse_confidential};
+use crate::stored::stored;
 
 /// How many bytes are kept to recognise the content type.
 const HEAD: usize = 512;
@@ -331,7 +332,7 @@ impl Attachments {
         append(
             &tx,
             self.cases
-                .event(actor, &case, "attachment_added", now, data),
+                .event(actor, &case, EventKind::AttachmentAdded, now, data),
         )
         .await?;
         tx.commit().await?;
@@ -343,7 +344,7 @@ impl Attachments {
         Ok(AttachmentView {
             id: m.id,
             name: m.name,
-            category: m.category.parse().unwrap_or(AttachmentCategory::Other),
+            category: stored("case_attachment", m.id, &m.category)?,
             size: m.size,
             sha256: m.sha256,
             content_type: m.content_type,
@@ -455,7 +456,7 @@ impl Attachments {
         append(
             &tx,
             self.cases
-                .event(actor, &case, "attachment_deleted", now, data),
+                .event(actor, &case, EventKind::AttachmentDeleted, now, data),
         )
         .await?;
         tx.commit().await?;

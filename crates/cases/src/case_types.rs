@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cases::Cases;
 use crate::error::{Problems, ServiceError, ServiceResult, conflict_if_duplicate, require_admin};
+use crate::stored::stored;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseTypeView {
@@ -41,14 +42,14 @@ pub struct CaseTypePatch {
     pub label: Option<String>,
 }
 
-fn view(m: case_type::Model) -> CaseTypeView {
-    CaseTypeView {
+fn view(m: case_type::Model) -> ServiceResult<CaseTypeView> {
+    Ok(CaseTypeView {
         id: m.id,
-        area: m.area.parse().unwrap_or(Area::Other),
+        area: stored("case_type", m.id, &m.area)?,
         code: m.code,
         label: m.label,
         active: m.active,
-    }
+    })
 }
 
 /// The active case types of `area`, in their order (the first is the default where one is).
@@ -78,14 +79,14 @@ impl Cases {
                 .map_err(|e| ServiceError::invalid("area", e.to_string()))?;
             q = q.filter(case_type::Column::Area.eq(area.as_str()));
         }
-        Ok(q.order_by_asc(case_type::Column::Area)
+        q.order_by_asc(case_type::Column::Area)
             .order_by_asc(case_type::Column::Position)
             .order_by_asc(case_type::Column::Id)
             .all(self.db.reader())
             .await?
             .into_iter()
             .map(view)
-            .collect())
+            .collect()
     }
 
     pub async fn add_case_type(
@@ -150,7 +151,7 @@ impl Cases {
         .map_err(conflict_if_duplicate(
             "the area already has a case type with this code",
         ))?;
-        Ok(view(row))
+        view(row)
     }
 
     pub async fn update_case_type(
@@ -180,6 +181,6 @@ impl Cases {
         if let Some(l) = label {
             m.label = Set(l);
         }
-        Ok(view(m.update(self.db.writer()).await?))
+        view(m.update(self.db.writer()).await?)
     }
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use lots_core::deadline::DeadlineRules;
 use lots_core::{
-    Actor, Area, CaseStatus, Clock, Decision, NoteVisibility, OrgNumber, Priority, Reference, Role,
-    TIME_ZONE,
+    Actor, Area, CaseStatus, Clock, Decision, EventKind, NoteVisibility, OrgNumber, Priority,
+    Reference, Role, TIME_ZONE,
 };
 use lots_store::Db;
 use lots_store::entity::{
@@ -27,6 +27,7 @@ use crate::decisions::{DecisionDetails, check_validity, parse_date, parse_legal_
 use crate::error::{Problems, ServiceError, ServiceResult, text_len};
 use crate::record::{ConfidentialInput, parse_confidential, redact_event_data};
 use crate::redact::Redact;
+use crate::stored::case_status;
 use crate::view::{CaseView, EventView, Lookups, NoteView};
 use lots_core::access::{CaseAccess, CaseFacts, Ties};
 
@@ -209,7 +210,7 @@ impl Cases {
             ..Default::default()
         };
         let rule = self.rules.for_case(c.area, c.case_type.as_deref());
-        crate::deadlines::apply_clock(&mut case, rule, c.received_at, &[]);
+        crate::deadlines::apply_clock(&mut case, rule, c.received_at, &[])?;
         let case = case.insert(&tx).await?;
         let data = json!({
             "reference": reference,
@@ -225,7 +226,7 @@ impl Cases {
             "labels": c.labels,
             "confidential": c.confidential,
         });
-        append(&tx, self.event(actor, &case, "created", now, data)).await?;
+        append(&tx, self.event(actor, &case, EventKind::Created, now, data)).await?;
         tx.commit().await?;
         self.view_owned(actor, case).await
     }
@@ -444,7 +445,7 @@ impl Cases {
         let tx = self.db.begin().await?;
         let case = self.owned(&tx, actor, id).await?;
         check_version(&case, if_match)?;
-        let status: CaseStatus = case.status.parse().unwrap_or(CaseStatus::Received);
+        let status = case_status(&case)?;
         if matches!(status, CaseStatus::Closed | CaseStatus::Withdrawn) {
             return Err(ServiceError::Conflict(format!(
                 "the case is {status}; it can no longer be changed"
@@ -503,7 +504,7 @@ impl Cases {
             self.event(
                 actor,
                 &updated,
-                "updated",
+                EventKind::Updated,
                 now,
                 json!({ "changes": changes }),
             ),
@@ -627,7 +628,7 @@ impl Cases {
         decision: Option<Decision>,
     ) -> ServiceResult<(case_record::Model, Option<supplement_request::Model>)> {
         let now = self.clock.now();
-        let from: CaseStatus = case.status.parse().unwrap_or(CaseStatus::Received);
+        let from = case_status(&case)?;
         if !from.can_become(to) {
             let allowed: Vec<&str> = from.successors().iter().map(|s| s.as_str()).collect();
             return Err(ServiceError::Conflict(if allowed.is_empty() {
@@ -653,7 +654,11 @@ impl Cases {
             .supplement_side_effects(tx, actor, &updated, (from, to), reason.as_deref(), now)
             .await?;
         let data = json!({"from": from, "to": to, "reason": reason, "decision": decision});
-        append(tx, self.event(actor, &updated, "status_changed", now, data)).await?;
+        append(
+            tx,
+            self.event(actor, &updated, EventKind::StatusChanged, now, data),
+        )
+        .await?;
         let updated = if request.is_some() {
             self.refresh_deadline(tx, updated).await?
         } else {
@@ -709,7 +714,7 @@ impl Cases {
             self.event(
                 actor,
                 &case,
-                "note_added",
+                EventKind::NoteAdded,
                 now,
                 json!({"note_id": note.id, "text": text, "visibility": visibility, "confidential": confidential}),
             ),
@@ -717,7 +722,7 @@ impl Cases {
         .await?;
         tx.commit().await?;
         let lookups = Lookups::load(&self.db, [], [note.author_id]).await?;
-        Ok(lookups.note(note))
+        lookups.note(note)
     }
 
     pub async fn notes(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<NoteView>> {
@@ -735,7 +740,7 @@ impl Cases {
             .filter(|n| sight.confidential || n.confidential_statute.is_none())
             .collect();
         let lookups = Lookups::load(&self.db, [], notes.iter().map(|n| n.author_id)).await?;
-        Ok(notes.into_iter().map(|n| lookups.note(n)).collect())
+        notes.into_iter().map(|n| lookups.note(n)).collect()
     }
 
     /// The case's history, oldest first.
@@ -749,13 +754,13 @@ impl Cases {
             .all(self.db.reader())
             .await?;
         let lookups = Lookups::load(&self.db, [], events.iter().filter_map(|e| e.actor_id)).await?;
-        Ok(events
+        events
             .into_iter()
             .map(|mut e| {
                 e.data = redact_event_data(&e.data, confidential, sight);
                 lookups.event(e)
             })
-            .collect())
+            .collect()
     }
 
     /// The user named `username` if a case of `department_id` may be assigned to them.
@@ -793,7 +798,7 @@ impl Cases {
         &self,
         actor: &Actor,
         case: &case_record::Model,
-        kind: &'static str,
+        kind: EventKind,
         at: DateTime<Utc>,
         data: serde_json::Value,
     ) -> NewEvent {
@@ -831,8 +836,8 @@ impl Cases {
 
     pub async fn view(&self, case: case_record::Model) -> ServiceResult<CaseView> {
         let lookups = Lookups::for_cases(&self.db, std::slice::from_ref(&case)).await?;
-        let deadline = self.deadline_view(&case);
-        Ok(lookups.case(case, deadline))
+        let deadline = self.deadline_view(&case)?;
+        lookups.case(case, deadline)
     }
 }
 

@@ -5,7 +5,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use lots_core::access::may_read_bundle;
-use lots_core::{Actor, Area, CaseStatus, OrgNumber, OrgNumberKind, PartyRole, Role};
+use lots_core::{
+    Actor, Area, CaseStatus, EventKind, HandoffKind, HandoffStatus, OrgNumber, OrgNumberKind,
+    PartyRole, Role,
+};
 use lots_store::entity::{
     app_user, bundle, bundle_case, case_party, case_record, company, handoff,
 };
@@ -20,6 +23,7 @@ use serde_json::json;
 use crate::cases::Cases;
 use crate::error::{Problems, ServiceError, ServiceResult, is_unique_violation};
 use crate::redact::Redact;
+use crate::stored::{case_area, case_status, handoff_kind, handoff_status, open_handoff_statuses};
 use crate::view::{CaseView, Lookups};
 
 /// What a caller who may not open a case sees of it: enough to coordinate, nothing more.
@@ -90,8 +94,8 @@ pub struct BundleCaseInput {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HandoffBrief {
     pub id: i64,
-    pub kind: String,
-    pub status: String,
+    pub kind: HandoffKind,
+    pub status: HandoffStatus,
     pub from_department: String,
     pub to_department: String,
     pub requested_at: DateTime<Utc>,
@@ -195,32 +199,31 @@ impl Cases {
     ) -> ServiceResult<Vec<(i64, CompanyCase)>> {
         let access = self.access(self.db.reader(), actor, &rows).await?;
         let lookups = Lookups::for_cases(&self.db, &rows).await?;
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|c| {
                 let id = c.id;
                 // A confidential case is always only summarised here, whoever asks.
                 let readable = access.get(&id).copied().filter(|a| a.read);
                 if let Some(a) = readable.filter(|_| c.confidential_statute.is_none()) {
-                    let deadline = self.deadline_view(&c);
-                    let mut case = lookups.case(c, deadline);
+                    let deadline = self.deadline_view(&c)?;
+                    let mut case = lookups.case(c, deadline)?;
                     case.redact(&a);
-                    (
+                    Ok((
                         id,
                         CompanyCase::Full {
                             case: Box::new(case),
                         },
-                    )
+                    ))
                 } else {
-                    (
+                    Ok((
                         id,
                         CompanyCase::Summary {
-                            summary: summary(&lookups, c),
+                            summary: summary(&lookups, c)?,
                         },
-                    )
+                    ))
                 }
             })
-            .collect())
+            .collect()
     }
 
     pub async fn create_bundle(
@@ -312,7 +315,7 @@ impl Cases {
         } else {
             handoff::Entity::find()
                 .filter(handoff::Column::CaseId.is_in(case_ids))
-                .filter(handoff::Column::Status.is_in(["requested", "accepted"]))
+                .filter(handoff::Column::Status.is_in(open_handoff_statuses()))
                 .order_by_asc(handoff::Column::Id)
                 .all(self.db.reader())
                 .await?
@@ -331,8 +334,8 @@ impl Cases {
         for h in open {
             by_case.entry(h.case_id).or_default().push(HandoffBrief {
                 id: h.id,
-                kind: h.kind,
-                status: h.status,
+                kind: handoff_kind(&h)?,
+                status: handoff_status(&h)?,
                 from_department: dep(h.from_department_id),
                 to_department: dep(h.to_department_id),
                 requested_at: h.requested_at,
@@ -451,7 +454,11 @@ impl Cases {
             }
         })?;
         let data = json!({"bundle_id": b.id, "title": b.title});
-        append(&tx, self.event(actor, &case, "bundle_added", now, data)).await?;
+        append(
+            &tx,
+            self.event(actor, &case, EventKind::BundleAdded, now, data),
+        )
+        .await?;
         tx.commit().await?;
         self.bundle(actor, bundle_id).await
     }
@@ -487,7 +494,7 @@ impl Cases {
             self.event(
                 actor,
                 &case,
-                "bundle_removed",
+                EventKind::BundleRemoved,
                 now,
                 json!({"bundle_id": b.id, "title": b.title}),
             ),
@@ -498,17 +505,17 @@ impl Cases {
     }
 }
 
-fn summary(lookups: &Lookups, c: case_record::Model) -> CaseSummary {
-    CaseSummary {
+fn summary(lookups: &Lookups, c: case_record::Model) -> ServiceResult<CaseSummary> {
+    Ok(CaseSummary {
         confidential: c.confidential_statute.is_some(),
+        area: case_area(&c)?,
+        status: case_status(&c)?,
         reference: c.reference,
-        area: c.area.parse().unwrap_or(Area::Other),
         department: lookups
             .departments
             .get(&c.department_id)
             .map(|d| d.code.clone())
             .unwrap_or_default(),
-        status: c.status.parse().unwrap_or(CaseStatus::Received),
         received_at: c.received_at,
         decided_at: c.decided_at,
         closed_at: c.closed_at,
@@ -516,5 +523,5 @@ fn summary(lookups: &Lookups, c: case_record::Model) -> CaseSummary {
             .assignee_id
             .and_then(|id| lookups.users.get(&id))
             .map(|u| u.display_name.clone()),
-    }
+    })
 }

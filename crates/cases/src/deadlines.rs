@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lots_core::deadline::{
     self, DeadlineFacts, DeadlineRule, DeadlineState, DeadlineView, Supplement,
 };
-use lots_core::{Actor, Area, CaseStatus, TIME_ZONE};
+use lots_core::{Actor, CaseStatus, EventKind, TIME_ZONE};
 use lots_store::entity::{case_event, case_record, supplement_request};
 use lots_store::events::append;
 use sea_orm::{
@@ -18,13 +18,16 @@ use serde_json::json;
 
 use crate::cases::{Cases, check_version, save};
 use crate::error::{Problems, ServiceError, ServiceResult};
+use crate::stored::{case_area, case_status, stored};
 use crate::view::{CaseView, Lookups};
 
 /// Event kinds that move the clock.
-pub const SUPPLEMENT_REQUESTED: &str = "supplement_requested";
-pub const SUPPLEMENT_RECEIVED: &str = "supplement_received";
-pub const DEADLINE_EXTENDED: &str = "deadline_extended";
-pub const DECISION_REQUESTED: &str = "decision_requested";
+pub const CLOCK_EVENTS: [EventKind; 4] = [
+    EventKind::SupplementRequested,
+    EventKind::SupplementReceived,
+    EventKind::DeadlineExtended,
+    EventKind::DecisionRequested,
+];
 
 /// `POST /api/v1/cases/{id}/supplement-requests`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -73,25 +76,35 @@ pub fn stockholm_date(at: DateTime<Utc>) -> NaiveDate {
 }
 
 /// Refuses with 409 unless `status` is an open one, saying why a closed case cannot.
-fn require_open(status: &str, why: &str) -> ServiceResult<()> {
-    if status.parse::<CaseStatus>().is_ok_and(CaseStatus::is_open) {
+fn require_open(case: &case_record::Model, why: &str) -> ServiceResult<()> {
+    if case_status(case)?.is_open() {
         Ok(())
     } else {
         Err(ServiceError::Conflict(format!(
-            "the case is {status}; {why}"
+            "the case is {}; {why}",
+            case.status
         )))
     }
 }
 
 impl Cases {
-    pub(crate) fn rule_for(&self, case: &case_record::Model) -> Option<&DeadlineRule> {
-        let area: Area = case.area.parse().ok()?;
-        self.rules.for_case(area, case.case_type.as_deref())
+    pub(crate) fn rule_for(
+        &self,
+        case: &case_record::Model,
+    ) -> ServiceResult<Option<&DeadlineRule>> {
+        Ok(self
+            .rules
+            .for_case(case_area(case)?, case.case_type.as_deref()))
     }
 
     /// The `deadline` object of a case as of today.
-    pub(crate) fn deadline_view(&self, case: &case_record::Model) -> Option<DeadlineView> {
-        let rule = self.rule_for(case)?;
+    pub(crate) fn deadline_view(
+        &self,
+        case: &case_record::Model,
+    ) -> ServiceResult<Option<DeadlineView>> {
+        let Some(rule) = self.rule_for(case)? else {
+            return Ok(None);
+        };
         let state = DeadlineState {
             started_on: case.complete_at.map(stockholm_date),
             due_date: case.due_date,
@@ -99,8 +112,7 @@ impl Cases {
             extension_weeks: case.extension_weeks.and_then(|w| u32::try_from(w).ok()),
             decision_due_date: case.decision_due_date,
         };
-        let status: CaseStatus = case.status.parse().unwrap_or(CaseStatus::Received);
-        let ended_on = if status.is_open() {
+        let ended_on = if case_status(case)?.is_open() {
             None
         } else {
             case.decided_at.or(case.closed_at).map(stockholm_date)
@@ -109,12 +121,12 @@ impl Cases {
             received_on: stockholm_date(case.received_at),
             ended_on,
         };
-        Some(deadline::view(
+        Ok(Some(deadline::view(
             rule,
             &state,
             dates,
             stockholm_date(self.clock.now()),
-        ))
+        )))
     }
 
     /// Recomputes the clock of `case` from its events and stores it on the row (same
@@ -126,17 +138,12 @@ impl Cases {
     ) -> ServiceResult<case_record::Model> {
         let events = case_event::Entity::find()
             .filter(case_event::Column::CaseId.eq(case.id))
-            .filter(case_event::Column::Kind.is_in([
-                SUPPLEMENT_REQUESTED,
-                SUPPLEMENT_RECEIVED,
-                DEADLINE_EXTENDED,
-                DECISION_REQUESTED,
-            ]))
+            .filter(case_event::Column::Kind.is_in(CLOCK_EVENTS.map(EventKind::as_str)))
             .order_by_asc(case_event::Column::Id)
             .all(tx)
             .await?;
         let mut model: case_record::ActiveModel = case.clone().into();
-        apply_clock(&mut model, self.rule_for(&case), case.received_at, &events);
+        apply_clock(&mut model, self.rule_for(&case)?, case.received_at, &events)?;
         Ok(model.update(tx).await?)
     }
 
@@ -153,9 +160,9 @@ impl Cases {
         let tx = self.db.begin().await?;
         let case = self.owned(&tx, actor, id).await?;
         check_version(&case, if_match)?;
-        match case.status.parse::<CaseStatus>() {
-            Ok(CaseStatus::InProgress) => {}
-            Ok(CaseStatus::AwaitingSupplement) => {
+        match case_status(&case)? {
+            CaseStatus::InProgress => {}
+            CaseStatus::AwaitingSupplement => {
                 return Err(ServiceError::Conflict(
                     "a supplement request is already open; mark it received first".into(),
                 ));
@@ -201,7 +208,7 @@ impl Cases {
                 "this supplement has already been received".into(),
             ));
         }
-        if case.status != CaseStatus::AwaitingSupplement.as_str() {
+        if case_status(&case)? != CaseStatus::AwaitingSupplement {
             return Err(ServiceError::Conflict(format!(
                 "the case no longer waits for a supplement; it is {}",
                 case.status
@@ -281,7 +288,11 @@ impl Cases {
             .insert(tx)
             .await?;
             let data = json!({"request_id": request.id, "message": request.message});
-            append(tx, self.event(actor, case, SUPPLEMENT_REQUESTED, now, data)).await?;
+            append(
+                tx,
+                self.event(actor, case, EventKind::SupplementRequested, now, data),
+            )
+            .await?;
             return Ok(Some(request));
         }
         if from == CaseStatus::AwaitingSupplement && to == CaseStatus::InProgress {
@@ -301,7 +312,7 @@ impl Cases {
                     self.event(
                         actor,
                         case,
-                        SUPPLEMENT_RECEIVED,
+                        EventKind::SupplementReceived,
                         now,
                         json!({"request_id": request.id}),
                     ),
@@ -328,7 +339,7 @@ impl Cases {
         let case = self.owned(&tx, actor, id).await?;
         check_version(&case, if_match)?;
         let rule = self
-            .rule_for(&case)
+            .rule_for(&case)?
             .filter(|r| r.max_extension_weeks > 0)
             .cloned()
             .ok_or_else(|| {
@@ -343,7 +354,7 @@ impl Cases {
                 format!("must be from 1 to {}", rule.max_extension_weeks),
             ));
         }
-        require_open(&case.status, "only an open case's deadline can be extended")?;
+        require_open(&case, "only an open case's deadline can be extended")?;
         if case.extension_weeks.is_some() {
             return Err(ServiceError::Conflict(
                 "the deadline has already been extended once; the law allows one extension".into(),
@@ -360,7 +371,11 @@ impl Cases {
             )));
         }
         let data = json!({"weeks": weeks, "reason": reason, "previous_due_date": due});
-        append(&tx, self.event(actor, &case, DEADLINE_EXTENDED, now, data)).await?;
+        append(
+            &tx,
+            self.event(actor, &case, EventKind::DeadlineExtended, now, data),
+        )
+        .await?;
         let refreshed = self.refresh_deadline(&tx, case.case.clone()).await?;
         let saved = save(&tx, refreshed.into(), &case, now).await?;
         tx.commit().await?;
@@ -382,7 +397,7 @@ impl Cases {
         p.finish()?;
         let tx = self.db.begin().await?;
         let case = self.owned(&tx, actor, id).await?;
-        require_open(&case.status, "there is nothing left to decide")?;
+        require_open(&case, "there is nothing left to decide")?;
         let received_on = stockholm_date(case.received_at);
         if !deadline::is_six_months_old(received_on, stockholm_date(now)) {
             return Err(ServiceError::Conflict(
@@ -396,7 +411,13 @@ impl Cases {
         }
         append(
             &tx,
-            self.event(actor, &case, DECISION_REQUESTED, now, json!({"note": note})),
+            self.event(
+                actor,
+                &case,
+                EventKind::DecisionRequested,
+                now,
+                json!({"note": note}),
+            ),
         )
         .await?;
         let refreshed = self.refresh_deadline(&tx, case.case.clone()).await?;
@@ -429,25 +450,25 @@ pub(crate) enum ClockEvent {
 
 impl ClockEvent {
     /// The clock event a stored event is, if it is one.
-    fn of(e: &case_event::Model) -> Option<Self> {
+    fn of(e: &case_event::Model) -> ServiceResult<Option<Self>> {
         let request = e
             .data
             .get("request_id")
             .and_then(|v| v.as_i64())
             .unwrap_or(e.id);
-        Some(match e.kind.as_str() {
-            SUPPLEMENT_REQUESTED => Self::SupplementRequested { request, at: e.at },
-            SUPPLEMENT_RECEIVED => Self::SupplementReceived { request, at: e.at },
-            DEADLINE_EXTENDED => Self::DeadlineExtended {
+        Ok(Some(match stored("case_event", e.id, &e.kind)? {
+            EventKind::SupplementRequested => Self::SupplementRequested { request, at: e.at },
+            EventKind::SupplementReceived => Self::SupplementReceived { request, at: e.at },
+            EventKind::DeadlineExtended => Self::DeadlineExtended {
                 weeks: e
                     .data
                     .get("weeks")
                     .and_then(|w| w.as_u64())
                     .and_then(|w| u32::try_from(w).ok()),
             },
-            DECISION_REQUESTED => Self::DecisionRequested { at: e.at },
-            _ => return None,
-        })
+            EventKind::DecisionRequested => Self::DecisionRequested { at: e.at },
+            _ => return Ok(None),
+        }))
     }
 }
 
@@ -524,11 +545,16 @@ pub(crate) fn apply_clock(
     rule: Option<&DeadlineRule>,
     received_at: DateTime<Utc>,
     events: &[case_event::Model],
-) {
-    let c = clock(rule, received_at, events.iter().filter_map(ClockEvent::of));
+) -> ServiceResult<()> {
+    let mut moves = Vec::with_capacity(events.len());
+    for e in events {
+        moves.extend(ClockEvent::of(e)?);
+    }
+    let c = clock(rule, received_at, moves);
     model.due_date = Set(c.due_date);
     model.deadline_paused = Set(c.paused);
     model.extension_weeks = Set(c.extension_weeks);
     model.decision_due_date = Set(c.decision_due_date);
     model.complete_at = Set(c.complete_at);
+    Ok(())
 }

@@ -3,7 +3,7 @@
 //! edited: a correction is a new decision that names the one it corrects, with a reason.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use lots_core::{Actor, CaseStatus, Decision, StatuteReference};
+use lots_core::{Actor, CaseStatus, Decision, EventKind, StatuteReference};
 use lots_store::entity::{case_decision, case_record};
 use lots_store::events::append;
 use sea_orm::{
@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use crate::cases::{Cases, present, save};
 use crate::error::{Problems, ServiceError, ServiceResult};
 use crate::record::CONFIDENTIAL;
+use crate::stored::{case_status, stored, stored_opt};
 
 /// One statute reference of a decision's legal basis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -223,7 +224,7 @@ impl Cases {
         });
         append(
             tx,
-            self.event(actor, case, "decision_registered", now, data),
+            self.event(actor, case, EventKind::DecisionRegistered, now, data),
         )
         .await?;
         Ok(row)
@@ -239,35 +240,40 @@ impl Cases {
         let users =
             crate::view::Lookups::load(&self.db, [], rows.iter().map(|r| r.decided_by)).await?;
         let hide = case.access.hides_content();
-        let view = |r: case_decision::Model| DecisionView {
-            id: Some(r.id),
-            outcome: r.outcome.parse().unwrap_or(Decision::Approved),
-            legal_basis: if hide {
-                Vec::new()
-            } else {
-                serde_json::from_value(r.legal_basis).unwrap_or_default()
-            },
-            text: if hide {
-                CONFIDENTIAL.to_string()
-            } else {
-                r.text
-            },
-            valid_from: r.valid_from,
-            valid_to: r.valid_to,
-            decided_by: users.username(Some(r.decided_by)),
-            decided_at: Some(r.decided_at),
-            corrects_id: r.corrects_id,
-            correction_reason: if hide {
-                r.correction_reason.map(|_| CONFIDENTIAL.to_string())
-            } else {
-                r.correction_reason
-            },
+        let view = |r: case_decision::Model| -> ServiceResult<DecisionView> {
+            Ok(DecisionView {
+                id: Some(r.id),
+                outcome: stored("case_decision", r.id, &r.outcome)?,
+                legal_basis: if hide {
+                    Vec::new()
+                } else {
+                    serde_json::from_value(r.legal_basis).unwrap_or_default()
+                },
+                text: if hide {
+                    CONFIDENTIAL.to_string()
+                } else {
+                    r.text
+                },
+                valid_from: r.valid_from,
+                valid_to: r.valid_to,
+                decided_by: users.username(Some(r.decided_by)),
+                decided_at: Some(r.decided_at),
+                corrects_id: r.corrects_id,
+                correction_reason: if hide {
+                    r.correction_reason.map(|_| CONFIDENTIAL.to_string())
+                } else {
+                    r.correction_reason
+                },
+            })
         };
-        let history: Vec<DecisionView> = rows.into_iter().map(view).collect();
+        let history = rows
+            .into_iter()
+            .map(view)
+            .collect::<ServiceResult<Vec<DecisionView>>>()?;
         let current = match history.last() {
             Some(c) => c.clone(),
             // Decided before decisions were registered (or imported): what the case knows.
-            None => match case.decision.as_deref().and_then(|d| d.parse().ok()) {
+            None => match stored_opt("case_record", case.id, case.decision.as_deref())? {
                 Some(outcome) => DecisionView {
                     id: None,
                     outcome,
@@ -328,7 +334,7 @@ impl Cases {
         let reason = reason.unwrap_or_default();
         let tx = self.db.begin().await?;
         let case = self.owned(&tx, actor, id).await?;
-        let status: CaseStatus = case.status.parse().unwrap_or(CaseStatus::Received);
+        let status = case_status(&case)?;
         if !matches!(status, CaseStatus::Decided | CaseStatus::Closed) {
             return Err(ServiceError::Conflict(format!(
                 "a {status} case has no decision to correct"
@@ -399,7 +405,7 @@ impl Cases {
         let data = json!({"decision_id": row.id, "corrects_id": prev_id, "reason": reason, "changes": changes});
         append(
             &tx,
-            self.event(actor, &case, "decision_corrected", now, data),
+            self.event(actor, &case, EventKind::DecisionCorrected, now, data),
         )
         .await?;
         tx.commit().await?;

@@ -23,6 +23,7 @@ use crate::error::{Problems, ServiceError, ServiceResult, conflict_if_duplicate,
 use crate::password;
 pub use crate::password::MIN_PASSWORD_LEN;
 use crate::sessions::revoke;
+use crate::stored::stored;
 
 /// A department as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -217,7 +218,7 @@ impl Directory {
             .order_by_asc(app_user::Column::Id)
             .all(self.db.reader())
             .await?;
-        Ok(users.into_iter().map(|u| user_view(u, &deps)).collect())
+        users.into_iter().map(|u| user_view(u, &deps)).collect()
     }
 
     pub async fn create_user(&self, actor: &Actor, input: NewUser) -> ServiceResult<UserView> {
@@ -302,7 +303,7 @@ impl Directory {
         .await
         .map_err(conflict_if_duplicate("the username is taken"))?;
         let deps = self.departments().await?;
-        Ok(user_view(model, &deps))
+        user_view(model, &deps)
     }
 
     /// Checks a username and password. An unknown user, an inactive one and a wrong password
@@ -327,7 +328,7 @@ impl Directory {
                 let deps = self.departments().await?;
                 let token_version = u.token_version;
                 Ok(LoggedIn {
-                    user: user_view(u, &deps),
+                    user: user_view(u, &deps)?,
                     token_version,
                 })
             }
@@ -366,10 +367,11 @@ impl Directory {
 
     pub async fn user(&self, user_id: i64) -> ServiceResult<Option<UserView>> {
         let deps = self.departments().await?;
-        Ok(app_user::Entity::find_by_id(user_id)
+        app_user::Entity::find_by_id(user_id)
             .one(self.db.reader())
             .await?
-            .map(|u| user_view(u, &deps)))
+            .map(|u| user_view(u, &deps))
+            .transpose()
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -569,10 +571,13 @@ pub fn is_wrong_password(e: &ServiceError) -> bool {
         if errors.iter().any(|f| f.field == "old_password" && f.message == WRONG_PASSWORD))
 }
 
-fn user_view(u: app_user::Model, deps: &HashMap<i64, department::Model>) -> UserView {
-    UserView {
+fn user_view(
+    u: app_user::Model,
+    deps: &HashMap<i64, department::Model>,
+) -> ServiceResult<UserView> {
+    Ok(UserView {
         id: u.id,
-        role: u.role.parse().unwrap_or(Role::Officer),
+        role: stored("app_user", u.id, &u.role)?,
         department: u
             .department_id
             .and_then(|id| deps.get(&id))
@@ -580,7 +585,7 @@ fn user_view(u: app_user::Model, deps: &HashMap<i64, department::Model>) -> User
         username: u.username,
         display_name: u.display_name,
         active: u.active,
-    }
+    })
 }
 
 /// The name a login is looked up by, and counted under by the login throttle: the same form

@@ -17,6 +17,7 @@ pub mod record;
 pub mod redact;
 pub mod search;
 pub mod sessions;
+pub mod stored;
 pub mod view;
 
 pub use attachments::{AttachmentSettings, AttachmentView, Attachments, NewAttachment};

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use lots_core::{
-    Actor, OrgNumber, PartyKind, PartyRole, PersonalNumber, PremisesType, PropertyDesignation,
-    StatuteReference,
+    Actor, EventKind, OrgNumber, PartyKind, PartyRole, PersonalNumber, PremisesType,
+    PropertyDesignation, StatuteReference,
 };
 use lots_store::entity::{case_party, case_premises, case_record};
 use lots_store::events::append;
@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::cases::{Cases, present};
 use crate::error::{Problems, ServiceError, ServiceResult};
 pub use crate::redact::{CONFIDENTIAL, REDACTED, Sight, party_view, redact_event_data};
+use crate::stored::stored_opt;
 
 /// `{statute}`: marks a case, note or attachment confidential under OSL.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -258,18 +259,18 @@ fn premises_json(m: &case_premises::Model) -> Value {
     })
 }
 
-pub fn premises_view(m: case_premises::Model) -> PremisesView {
-    PremisesView {
+pub fn premises_view(m: case_premises::Model) -> ServiceResult<PremisesView> {
+    Ok(PremisesView {
         id: m.id,
         property_designation: m.property_designation,
         address: m.address,
         sign_name: m.sign_name,
-        premises_type: m.premises_type.and_then(|t| t.parse().ok()),
+        premises_type: stored_opt("case_premises", m.id, m.premises_type.as_deref())?,
         main: m.main,
         version: m.version,
         created_at: m.created_at,
         updated_at: m.updated_at,
-    }
+    })
 }
 
 /// Parties and premises are part of an open or decided case; a closed or withdrawn one is
@@ -296,7 +297,7 @@ impl Cases {
             .order_by_asc(case_party::Column::Id)
             .all(self.db.reader())
             .await?;
-        Ok(rows.into_iter().map(|m| party_view(m, sight)).collect())
+        rows.into_iter().map(|m| party_view(m, sight)).collect()
     }
 
     pub async fn add_party(
@@ -378,9 +379,13 @@ impl Cases {
         .await?;
         let data =
             json!({"party_id": party.id, "party_kind": party.kind, "party": party_json(&party)});
-        append(&tx, self.event(actor, &case, "party_added", now, data)).await?;
+        append(
+            &tx,
+            self.event(actor, &case, EventKind::PartyAdded, now, data),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(party_view(party, case.access.sight))
+        party_view(party, case.access.sight)
     }
 
     pub async fn update_party(
@@ -462,15 +467,19 @@ impl Cases {
         }
         if changes.is_empty() {
             tx.commit().await?;
-            return Ok(party_view(party, case.access.sight));
+            return party_view(party, case.access.sight);
         }
         model.version = Set(party.version + 1);
         model.updated_at = Set(now);
         let updated = model.update(&tx).await?;
         let data = json!({"party_id": party.id, "party_kind": party.kind, "changes": changes});
-        append(&tx, self.event(actor, &case, "party_changed", now, data)).await?;
+        append(
+            &tx,
+            self.event(actor, &case, EventKind::PartyChanged, now, data),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(party_view(updated, case.access.sight))
+        party_view(updated, case.access.sight)
     }
 
     pub async fn remove_party(&self, actor: &Actor, id: i64, party_id: i64) -> ServiceResult<()> {
@@ -486,7 +495,11 @@ impl Cases {
         case_party::Entity::delete_by_id(party.id).exec(&tx).await?;
         let data =
             json!({"party_id": party.id, "party_kind": party.kind, "party": party_json(&party)});
-        append(&tx, self.event(actor, &case, "party_removed", now, data)).await?;
+        append(
+            &tx,
+            self.event(actor, &case, EventKind::PartyRemoved, now, data),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -502,7 +515,7 @@ impl Cases {
             .order_by_asc(case_premises::Column::Id)
             .all(self.db.reader())
             .await?;
-        Ok(rows.into_iter().map(premises_view).collect())
+        rows.into_iter().map(premises_view).collect()
     }
 
     pub async fn add_premises(
@@ -560,9 +573,13 @@ impl Cases {
         .insert(&tx)
         .await?;
         let data = json!({"premises_id": row.id, "premises": premises_json(&row)});
-        append(&tx, self.event(actor, &case, "premises_added", now, data)).await?;
+        append(
+            &tx,
+            self.event(actor, &case, EventKind::PremisesAdded, now, data),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(premises_view(row))
+        premises_view(row)
     }
 
     /// Unmarks the main premises other than `keep`, each with its event.
@@ -583,7 +600,11 @@ impl Cases {
             m.update(tx).await?;
             let data =
                 json!({"premises_id": other.id, "changes": {"main": {"from": true, "to": false}}});
-            append(tx, self.event(actor, case, "premises_changed", now, data)).await?;
+            append(
+                tx,
+                self.event(actor, case, EventKind::PremisesChanged, now, data),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -685,15 +706,19 @@ impl Cases {
         }
         if changes.is_empty() {
             tx.commit().await?;
-            return Ok(premises_view(row));
+            return premises_view(row);
         }
         model.version = Set(row.version + 1);
         model.updated_at = Set(now);
         let updated = model.update(&tx).await?;
         let data = json!({"premises_id": row.id, "changes": changes});
-        append(&tx, self.event(actor, &case, "premises_changed", now, data)).await?;
+        append(
+            &tx,
+            self.event(actor, &case, EventKind::PremisesChanged, now, data),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(premises_view(updated))
+        premises_view(updated)
     }
 
     /// Removes premises; if they were the main ones, the oldest remaining become main.
@@ -721,7 +746,11 @@ impl Cases {
             .exec(&tx)
             .await?;
         let data = json!({"premises_id": row.id, "premises": premises_json(&row)});
-        append(&tx, self.event(actor, &case, "premises_removed", now, data)).await?;
+        append(
+            &tx,
+            self.event(actor, &case, EventKind::PremisesRemoved, now, data),
+        )
+        .await?;
         if row.main
             && let Some(next) = existing.iter().find(|m| m.id != row.id)
         {
@@ -732,7 +761,11 @@ impl Cases {
             m.update(&tx).await?;
             let data =
                 json!({"premises_id": next.id, "changes": {"main": {"from": false, "to": true}}});
-            append(&tx, self.event(actor, &case, "premises_changed", now, data)).await?;
+            append(
+                &tx,
+                self.event(actor, &case, EventKind::PremisesChanged, now, data),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())

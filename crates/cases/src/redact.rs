@@ -10,7 +10,9 @@ pub use lots_core::access::Sight;
 use lots_store::entity::case_party;
 use serde_json::{Value, json};
 
+use crate::error::{ServiceError, ServiceResult};
 use crate::record::PartyView;
+use crate::stored::stored;
 use crate::view::CaseView;
 
 /// Something shown to a caller that may hold protected content.
@@ -105,8 +107,9 @@ pub const REDACTED: &str = "[personuppgift]";
 pub const CONFIDENTIAL: &str = "[sekretess]";
 
 /// The view of a party as `sight` allows.
-pub fn party_view(m: case_party::Model, sight: Sight) -> PartyView {
-    let person = m.kind == PartyKind::Person.as_str();
+pub fn party_view(m: case_party::Model, sight: Sight) -> ServiceResult<PartyView> {
+    let kind: PartyKind = stored("case_party", m.id, &m.kind)?;
+    let person = kind == PartyKind::Person;
     let hide = |v: Option<String>| {
         if sight.personal {
             v
@@ -114,9 +117,12 @@ pub fn party_view(m: case_party::Model, sight: Sight) -> PartyView {
             v.map(|_| REDACTED.to_string())
         }
     };
-    PartyView {
+    let roles = serde_json::from_value(m.roles).map_err(|e| {
+        ServiceError::Internal(format!("case_party {} is corrupt: roles: {e}", m.id))
+    })?;
+    Ok(PartyView {
         id: m.id,
-        kind: m.kind.parse().unwrap_or(PartyKind::Organisation),
+        kind,
         org_number: m.org_number,
         personal_number: if sight.personal {
             m.personal_number
@@ -128,14 +134,14 @@ pub fn party_view(m: case_party::Model, sight: Sight) -> PartyView {
         } else {
             m.name
         },
-        roles: serde_json::from_value(m.roles).unwrap_or_default(),
+        roles,
         email: hide(m.email),
         phone: hide(m.phone),
         address: hide(m.address),
         version: m.version,
         created_at: m.created_at,
         updated_at: m.updated_at,
-    }
+    })
 }
 
 fn mask_personal_number(n: &str) -> String {

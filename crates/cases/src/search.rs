@@ -97,13 +97,13 @@ impl Cases {
             items: rows
                 .into_iter()
                 .map(|c| {
-                    let deadline = self.deadline_view(&c);
+                    let deadline = self.deadline_view(&c)?;
                     let access = listed(actor, &c);
-                    let mut v = lookups.case(c, deadline);
+                    let mut v = lookups.case(c, deadline)?;
                     v.redact(&access);
-                    v
+                    Ok(v)
                 })
-                .collect(),
+                .collect::<ServiceResult<_>>()?,
             next_cursor,
         })
     }

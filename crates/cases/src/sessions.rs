@@ -22,6 +22,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ServiceError, ServiceResult, require_admin};
+use crate::stored::stored;
 
 /// A session's `last_seen_at` is written at most this often, so that browsing is not a write
 /// per page.
@@ -159,9 +160,7 @@ impl Sessions {
         if !user.user.active {
             return Ok(None);
         }
-        let Ok(role) = user.user.role.parse::<Role>() else {
-            return Ok(None);
-        };
+        let role: Role = stored("app_user", user.user.id, &user.user.role)?;
         if row
             .last_seen_at
             .is_none_or(|t| (now - t).num_seconds() >= TOUCH_EVERY_SECONDS)

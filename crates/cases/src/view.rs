@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use lots_core::deadline::DeadlineView;
-use lots_core::{Area, CaseStatus, Decision, NoteVisibility, Priority};
+use lots_core::{Area, CaseStatus, Decision, EventKind, NoteVisibility, Priority};
 use lots_store::Db;
 use lots_store::entity::{app_user, case_event, case_note, case_record, company, department};
 use lots_store::lookup::by_ids;
@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::error::ServiceResult;
 use crate::record::Confidentiality;
+use crate::stored::{case_area, case_status, stored, stored_opt};
 
 /// A case (ärende).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -66,8 +67,7 @@ pub struct CaseView {
 pub struct EventView {
     pub id: i64,
     pub at: DateTime<Utc>,
-    /// `created`, `updated`, `status_changed`, `note_added`, ...
-    pub kind: String,
+    pub kind: EventKind,
     /// The username of who did it; null for the system.
     pub actor: Option<String>,
     /// The code of the department the actor acted for.
@@ -149,14 +149,22 @@ impl Lookups {
             .map(|d| d.code.clone())
     }
 
-    pub fn case(&self, c: case_record::Model, deadline: Option<DeadlineView>) -> CaseView {
+    /// The view of a case row; a row holding a value its type does not know is an error.
+    pub fn case(
+        &self,
+        c: case_record::Model,
+        deadline: Option<DeadlineView>,
+    ) -> ServiceResult<CaseView> {
         let company = self.companies.get(&c.company_id);
-        CaseView {
+        let (area, status) = (case_area(&c)?, case_status(&c)?);
+        let priority = stored("case_record", c.id, &c.priority)?;
+        let decision = stored_opt("case_record", c.id, c.decision.as_deref())?;
+        Ok(CaseView {
             id: c.id,
             reference: c.reference,
             org_number: company.map(|co| co.org_number.clone()).unwrap_or_default(),
             company_name: company.map(|co| co.name.clone()).unwrap_or_default(),
-            area: c.area.parse().unwrap_or(Area::Other),
+            area,
             case_type: c.case_type,
             title: c.title,
             description: c.description,
@@ -164,14 +172,14 @@ impl Lookups {
                 .department_code(Some(c.department_id))
                 .unwrap_or_default(),
             assignee: self.username(c.assignee_id),
-            status: c.status.parse().unwrap_or(CaseStatus::Received),
-            decision: c.decision.and_then(|d| d.parse().ok()),
+            status,
+            decision,
             received_at: c.received_at,
             complete_at: c.complete_at,
             decided_at: c.decided_at,
             closed_at: c.closed_at,
             deadline,
-            priority: c.priority.parse().unwrap_or(Priority::Normal),
+            priority,
             labels: serde_json::from_value(c.labels).unwrap_or_default(),
             confidential: c
                 .confidential_statute
@@ -179,30 +187,30 @@ impl Lookups {
             version: c.version,
             created_at: c.created_at,
             updated_at: c.updated_at,
-        }
+        })
     }
 
-    pub fn event(&self, e: case_event::Model) -> EventView {
-        EventView {
+    pub fn event(&self, e: case_event::Model) -> ServiceResult<EventView> {
+        Ok(EventView {
             id: e.id,
             at: e.at,
-            kind: e.kind,
+            kind: stored("case_event", e.id, &e.kind)?,
             actor: self.username(e.actor_id),
             department: self.department_code(e.department_id),
             data: e.data,
-        }
+        })
     }
 
-    pub fn note(&self, n: case_note::Model) -> NoteView {
-        NoteView {
+    pub fn note(&self, n: case_note::Model) -> ServiceResult<NoteView> {
+        Ok(NoteView {
             id: n.id,
+            visibility: stored("case_note", n.id, &n.visibility)?,
             text: n.text,
-            visibility: n.visibility.parse().unwrap_or(NoteVisibility::Internal),
             confidential: n
                 .confidential_statute
                 .map(|statute| Confidentiality { statute }),
             author: self.username(Some(n.author_id)),
             created_at: n.created_at,
-        }
+        })
     }
 }

@@ -11,11 +11,15 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use lots_cases::redact;
+use lots_cases::stored::{case_area, case_status, handoff_kind, handoff_status};
 use lots_cases::view::Lookups;
 use lots_cases::{Cases, FieldError, ServiceError, ServiceResult, save};
 use lots_core::access::{CaseAccess, CaseFacts, HandoffAccess, ListScope, Ties};
 use lots_core::calendar::working_days_between;
-use lots_core::{Actor, CaseStatus, Clock, TIME_ZONE};
+use lots_core::{
+    Actor, Area, CaseStatus, Clock, EventKind, HandoffKind, HandoffStatus, TIME_ZONE,
+    UnknownVariant,
+};
 use lots_store::Db;
 use lots_store::entity::{case_record, department, handoff};
 use lots_store::events::append;
@@ -25,17 +29,6 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-
-/// The kinds of handoff.
-pub const KINDS: [&str; 3] = ["transfer", "consultation", "contact"];
-/// The statuses of a handoff; the first two are open.
-pub const STATUSES: [&str; 5] = [
-    "requested",
-    "accepted",
-    "completed",
-    "declined",
-    "cancelled",
-];
 
 /// `POST /api/v1/cases/{id}/handoffs`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -107,18 +100,18 @@ pub struct HandoffCase {
     pub id: i64,
     pub reference: String,
     pub title: String,
-    pub area: String,
+    pub area: Area,
     /// The department that owns the case now.
     pub department: String,
-    pub status: String,
+    pub status: CaseStatus,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HandoffView {
     pub id: i64,
     pub case: HandoffCase,
-    pub kind: String,
-    pub status: String,
+    pub kind: HandoffKind,
+    pub status: HandoffStatus,
     pub from_department: String,
     pub to_department: String,
     pub message: String,
@@ -199,19 +192,19 @@ impl Handoffs {
         let (Some(kind), Some(message), Some(to)) = (kind, message, to) else {
             return Err(ServiceError::Internal("validated fields missing".into()));
         };
-        let status: CaseStatus = case.status.parse().unwrap_or(CaseStatus::Received);
+        let status = case_status(&case)?;
         if matches!(status, CaseStatus::Closed | CaseStatus::Withdrawn)
-            || (kind != "contact" && !status.is_open())
+            || (kind != HandoffKind::Contact && !status.is_open())
         {
             return Err(ServiceError::Conflict(format!(
                 "the case is {status}; a {kind} is no longer possible"
             )));
         }
-        if kind == "transfer" {
+        if kind == HandoffKind::Transfer {
             let open = handoff::Entity::find()
                 .filter(handoff::Column::CaseId.eq(case.id))
-                .filter(handoff::Column::Kind.eq("transfer"))
-                .filter(handoff::Column::Status.eq("requested"))
+                .filter(handoff::Column::Kind.eq(HandoffKind::Transfer.as_str()))
+                .filter(handoff::Column::Status.eq(HandoffStatus::Requested.as_str()))
                 .one(&tx)
                 .await?;
             if open.is_some() {
@@ -222,8 +215,8 @@ impl Handoffs {
         }
         let h = handoff::ActiveModel {
             case_id: Set(case.id),
-            kind: Set(kind),
-            status: Set("requested".into()),
+            kind: Set(kind.as_str().to_string()),
+            status: Set(HandoffStatus::Requested.as_str().to_string()),
             from_department_id: Set(case.department_id),
             to_department_id: Set(to.id),
             message: Set(message),
@@ -248,7 +241,7 @@ impl Handoffs {
             actor,
             &case,
             &h,
-            "handoff_requested",
+            EventKind::HandoffRequested,
             json!({"message": h.message, "due_date": h.due_date}),
         )
         .await?;
@@ -270,10 +263,10 @@ impl Handoffs {
                 message,
             })
         };
-        let kind = match input.kind.as_deref() {
-            Some(k) if KINDS.contains(&k) => Some(k.to_string()),
-            Some(_) => {
-                bad("kind", format!("must be one of: {}", KINDS.join(", ")));
+        let kind = match input.kind.as_deref().map(str::parse::<HandoffKind>) {
+            Some(Ok(k)) => Some(k),
+            Some(Err(e)) => {
+                bad("kind", format!("must be one of: {}", e.expected));
                 None
             }
             None => {
@@ -295,7 +288,7 @@ impl Handoffs {
         let due_date = match input.due_date.as_deref() {
             None => None,
             Some(d) => match d.parse::<NaiveDate>() {
-                Ok(_) if kind.as_deref() != Some("consultation") => {
+                Ok(_) if kind != Some(HandoffKind::Consultation) => {
                     bad("due_date", "only a consultation has a due date".into());
                     None
                 }
@@ -341,9 +334,9 @@ impl Handoffs {
         let h = self
             .acting(&tx, actor, id, Side::Receiving, "accept")
             .await?;
-        expect_status(&h, &["requested"], "accepted")?;
+        expect_status(&h, &[HandoffStatus::Requested], HandoffStatus::Accepted)?;
         let mut m: handoff::ActiveModel = h.clone().into();
-        m.status = Set("accepted".into());
+        m.status = Set(HandoffStatus::Accepted.as_str().to_string());
         m.accepted_by = Set(Some(actor.user_id));
         m.accepted_at = Set(Some(now));
         let case = case_record::Entity::find_by_id(h.case_id)
@@ -351,9 +344,9 @@ impl Handoffs {
             .await?
             .ok_or(ServiceError::NotFound("case"))?;
         let mut h = update(&tx, m, &h).await?;
-        self.record(&tx, actor, &case, &h, "handoff_accepted", json!({}))
+        self.record(&tx, actor, &case, &h, EventKind::HandoffAccepted, json!({}))
             .await?;
-        if h.kind == "transfer" {
+        if handoff_kind(&h)? == HandoffKind::Transfer {
             // The receiving department owns the case from now on; the reference stays, and the
             // case waits for one of the new department's officers to take it.
             let mut c: case_record::ActiveModel = case.clone().into();
@@ -361,7 +354,7 @@ impl Handoffs {
             c.assignee_id = Set(None);
             let moved = save(&tx, c, &case, now).await?;
             let mut m: handoff::ActiveModel = h.clone().into();
-            m.status = Set("completed".into());
+            m.status = Set(HandoffStatus::Completed.as_str().to_string());
             m.completed_by = Set(Some(actor.user_id));
             m.completed_at = Set(Some(now));
             h = update(&tx, m, &h).await?;
@@ -370,7 +363,7 @@ impl Handoffs {
                 actor,
                 &moved,
                 &h,
-                "handoff_completed",
+                EventKind::HandoffCompleted,
                 json!({"response": null, "ownership_moved": true}),
             )
             .await?;
@@ -396,7 +389,7 @@ impl Handoffs {
             .map(str::trim)
             .filter(|r| !r.is_empty())
             .map(str::to_string);
-        if h.kind == "consultation" && response.is_none() {
+        if handoff_kind(&h)? == HandoffKind::Consultation && response.is_none() {
             return Err(ServiceError::invalid(
                 "response",
                 "a consultation is completed with its answer",
@@ -411,9 +404,9 @@ impl Handoffs {
                 "must be at most 20000 characters",
             ));
         }
-        expect_status(&h, &["accepted"], "completed")?;
+        expect_status(&h, &[HandoffStatus::Accepted], HandoffStatus::Completed)?;
         let mut m: handoff::ActiveModel = h.clone().into();
-        m.status = Set("completed".into());
+        m.status = Set(HandoffStatus::Completed.as_str().to_string());
         m.response = Set(response.clone());
         m.completed_by = Set(Some(actor.user_id));
         m.completed_at = Set(Some(now));
@@ -427,7 +420,7 @@ impl Handoffs {
             actor,
             &case,
             &h,
-            "handoff_completed",
+            EventKind::HandoffCompleted,
             json!({"response": response}),
         )
         .await?;
@@ -461,9 +454,10 @@ impl Handoffs {
         side: Side,
     ) -> ServiceResult<HandoffView> {
         let now = self.clock.now();
-        let (verb, status, allowed): (&str, &str, &[&str]) = match side {
-            Side::Receiving => ("decline", "declined", &["requested"]),
-            Side::Requesting => ("cancel", "cancelled", &["requested", "accepted"]),
+        use HandoffStatus::{Accepted, Cancelled, Declined, Requested};
+        let (verb, status, allowed): (&str, HandoffStatus, &[HandoffStatus]) = match side {
+            Side::Receiving => ("decline", Declined, &[Requested]),
+            Side::Requesting => ("cancel", Cancelled, &[Requested, Accepted]),
         };
         let reason = input
             .reason
@@ -487,7 +481,7 @@ impl Handoffs {
         let h = self.acting(&tx, actor, id, side, verb).await?;
         expect_status(&h, allowed, status)?;
         let mut m: handoff::ActiveModel = h.clone().into();
-        m.status = Set(status.into());
+        m.status = Set(status.as_str().to_string());
         m.closed_by = Set(Some(actor.user_id));
         m.closed_at = Set(Some(now));
         if side == Side::Receiving {
@@ -504,9 +498,9 @@ impl Handoffs {
             &case,
             &h,
             if side == Side::Receiving {
-                "handoff_declined"
+                EventKind::HandoffDeclined
             } else {
-                "handoff_cancelled"
+                EventKind::HandoffCancelled
             },
             json!({"reason": reason}),
         )
@@ -575,27 +569,31 @@ impl Handoffs {
             }
         }
         if let Some(s) = non_empty(&filter.status) {
-            let wanted: Vec<&str> = s.split(',').map(str::trim).collect();
-            if let Some(bad) = wanted.iter().find(|w| !STATUSES.contains(w)) {
-                errors.push(FieldError {
+            let wanted: Result<Vec<HandoffStatus>, UnknownVariant> =
+                s.split(',').map(|w| w.trim().parse()).collect();
+            match wanted {
+                Ok(wanted) => {
+                    cond = cond.add(
+                        handoff::Column::Status
+                            .is_in(wanted.into_iter().map(HandoffStatus::as_str)),
+                    )
+                }
+                Err(e) => errors.push(FieldError {
                     field: "status".into(),
                     message: format!(
-                        "unknown status `{bad}`; expected one of: {}",
-                        STATUSES.join(", ")
+                        "unknown status `{}`; expected one of: {}",
+                        e.value, e.expected
                     ),
-                });
-            } else {
-                cond = cond.add(handoff::Column::Status.is_in(wanted));
+                }),
             }
         }
         if let Some(k) = non_empty(&filter.kind) {
-            if KINDS.contains(&k) {
-                cond = cond.add(handoff::Column::Kind.eq(k));
-            } else {
-                errors.push(FieldError {
+            match k.parse::<HandoffKind>() {
+                Ok(k) => cond = cond.add(handoff::Column::Kind.eq(k.as_str())),
+                Err(e) => errors.push(FieldError {
                     field: "kind".into(),
-                    message: format!("must be one of: {}", KINDS.join(", ")),
-                });
+                    message: format!("must be one of: {}", e.expected),
+                }),
             }
         }
         if let Some(c) = non_empty(&filter.case) {
@@ -699,7 +697,7 @@ impl Handoffs {
         actor: &Actor,
         case: &case_record::Model,
         h: &handoff::Model,
-        kind: &'static str,
+        kind: EventKind,
         extra: serde_json::Value,
     ) -> ServiceResult<()> {
         let deps = department::Entity::find()
@@ -768,17 +766,20 @@ impl Handoffs {
         };
         let now = self.clock.now();
         let today = now.with_timezone(&TIME_ZONE).date_naive();
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|h| {
-                let case = cases.iter().find(|c| c.id == h.case_id);
+                let case = cases.iter().find(|c| c.id == h.case_id).ok_or_else(|| {
+                    ServiceError::Internal(format!(
+                        "handoff {} is about case {}, which is missing",
+                        h.id, h.case_id
+                    ))
+                })?;
                 let queue_end = h.accepted_at.or(h.closed_at);
                 let work_time = h.accepted_at.map(|a| {
                     let end = h.completed_at.or(h.closed_at);
                     Span::between(a, end.unwrap_or(now), end.is_none())
                 });
-                let open = matches!(h.status.as_str(), "requested" | "accepted");
-                // Without its case (never so: a foreign key holds it) nothing is shown.
+                let (kind, status) = (handoff_kind(&h)?, handoff_status(&h)?);
                 let access = access
                     .get(&h.case_id)
                     .copied()
@@ -791,26 +792,22 @@ impl Handoffs {
                         Ties::default(),
                     ));
                 let text = |t: String| redact::case_text(&access, t);
-                HandoffView {
+                Ok(HandoffView {
                     id: h.id,
                     case: HandoffCase {
                         id: h.case_id,
-                        reference: case.map(|c| c.reference.clone()).unwrap_or_default(),
+                        reference: case.reference.clone(),
                         // A handoff summary never carries a confidential case's content.
-                        title: case
-                            .map(|c| {
-                                if c.confidential_statute.is_some() {
-                                    lots_cases::record::CONFIDENTIAL.to_string()
-                                } else {
-                                    c.title.clone()
-                                }
-                            })
-                            .unwrap_or_default(),
-                        area: case.map(|c| c.area.clone()).unwrap_or_default(),
-                        department: case.map(|c| dep(c.department_id)).unwrap_or_default(),
-                        status: case.map(|c| c.status.clone()).unwrap_or_default(),
+                        title: if case.confidential_statute.is_some() {
+                            lots_cases::record::CONFIDENTIAL.to_string()
+                        } else {
+                            case.title.clone()
+                        },
+                        area: case_area(case)?,
+                        department: dep(case.department_id),
+                        status: case_status(case)?,
                     },
-                    overdue: open && h.due_date.is_some_and(|d| today > d),
+                    overdue: status.is_open() && h.due_date.is_some_and(|d| today > d),
                     queue_time: Span::between(
                         h.requested_at,
                         queue_end.unwrap_or(now),
@@ -823,8 +820,8 @@ impl Handoffs {
                     accepted_by: lookups.username(h.accepted_by),
                     completed_by: lookups.username(h.completed_by),
                     closed_by: lookups.username(h.closed_by),
-                    kind: h.kind,
-                    status: h.status,
+                    kind,
+                    status,
                     message: text(h.message),
                     response: h.response.map(text),
                     decline_reason: h.decline_reason.map(text),
@@ -834,15 +831,15 @@ impl Handoffs {
                     completed_at: h.completed_at,
                     closed_at: h.closed_at,
                     version: h.version,
-                }
+                })
             })
-            .collect())
+            .collect()
     }
 }
 
 /// A new handoff's fields as checked, and what was wrong with them.
 struct HandoffFields {
-    kind: Option<String>,
+    kind: Option<HandoffKind>,
     message: Option<String>,
     due_date: Option<NaiveDate>,
     to: Option<department::Model>,
@@ -854,13 +851,17 @@ fn access(actor: &Actor, h: &handoff::Model) -> HandoffAccess {
     HandoffAccess::decide(actor, h.from_department_id, h.to_department_id)
 }
 
-fn expect_status(h: &handoff::Model, allowed: &[&str], to: &str) -> ServiceResult<()> {
-    if allowed.contains(&h.status.as_str()) {
+fn expect_status(
+    h: &handoff::Model,
+    allowed: &[HandoffStatus],
+    to: HandoffStatus,
+) -> ServiceResult<()> {
+    let status = handoff_status(h)?;
+    if allowed.contains(&status) {
         Ok(())
     } else {
         Err(ServiceError::Conflict(format!(
-            "a {} handoff cannot become {to}",
-            h.status
+            "a {status} handoff cannot become {to}"
         )))
     }
 }

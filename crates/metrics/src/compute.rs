@@ -4,10 +4,10 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use lots_core::TIME_ZONE;
 use lots_core::calendar::working_days_between;
 use lots_core::deadline::fee_reduction_fifths;
 use lots_core::nki::{Band, FACTORS, band};
+use lots_core::{HandoffKind, TIME_ZONE};
 use serde::Serialize;
 
 use crate::records::{CaseRecord, SurveyRecord};
@@ -399,7 +399,7 @@ fn time_in_department(c: &CaseRecord, d: &str, until: DateTime<Utc>) -> f64 {
     for h in c
         .handoffs
         .iter()
-        .filter(|h| h.to == d && h.kind != "transfer")
+        .filter(|h| h.to == d && h.kind != HandoffKind::Transfer.as_str())
     {
         let end = h.completed_at.or(h.closed_at).unwrap_or(until).min(until);
         total += days(h.requested_at, end).max(0.0);

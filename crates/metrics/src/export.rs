@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use lots_cases::ServiceResult;
+use lots_cases::stored::stored;
 use lots_core::calendar::working_days_between;
-use lots_core::{Actor, TIME_ZONE};
+use lots_core::{Actor, EventKind, TIME_ZONE};
 use lots_store::Db;
 use lots_store::entity::{app_user, case_event, company, department};
 use lots_store::lookup::all_by;
@@ -23,7 +24,7 @@ pub struct LogEvent {
     pub id: i64,
     pub case_id: i64,
     pub at: DateTime<Utc>,
-    pub kind: String,
+    pub kind: EventKind,
     pub actor: Option<String>,
     pub department: Option<String>,
     pub data: Value,
@@ -50,15 +51,17 @@ pub async fn load_log(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceR
             .order_by_asc(case_event::Column::Id)
             .all(db.reader())
             .await?;
-        events.extend(rows.into_iter().map(|e| LogEvent {
-            id: e.id,
-            case_id: e.case_id,
-            at: e.at,
-            kind: e.kind,
-            actor: e.actor_id.and_then(|id| users.get(&id).cloned()),
-            department: e.department_id.and_then(|id| deps.get(&id).cloned()),
-            data: e.data,
-        }));
+        for e in rows {
+            events.push(LogEvent {
+                id: e.id,
+                case_id: e.case_id,
+                at: e.at,
+                kind: stored("case_event", e.id, &e.kind)?,
+                actor: e.actor_id.and_then(|id| users.get(&id).cloned()),
+                department: e.department_id.and_then(|id| deps.get(&id).cloned()),
+                data: e.data,
+            });
+        }
         let companies = lots_store::entity::case_record::Entity::find()
             .filter(lots_store::entity::case_record::Column::Id.is_in(chunk.to_vec()))
             .all(db.reader())
@@ -90,15 +93,15 @@ pub async fn load_log(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceR
 
 /// The activity an event is: a status reached, or the step itself.
 pub fn activity(e: &LogEvent) -> String {
-    match e.kind.as_str() {
-        "created" => "registered".into(),
-        "status_changed" => e
+    match e.kind {
+        EventKind::Created => "registered".into(),
+        EventKind::StatusChanged => e
             .data
             .get("to")
             .and_then(Value::as_str)
-            .unwrap_or("status_changed")
+            .unwrap_or(EventKind::StatusChanged.as_str())
             .to_string(),
-        other => other.to_string(),
+        other => other.as_str().to_string(),
     }
 }
 

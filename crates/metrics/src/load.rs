@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use lots_cases::{FieldError, ServiceError, ServiceResult};
-use lots_core::{Actor, Area, TIME_ZONE};
+use lots_core::{Actor, Area, CaseStatus, EventKind, HandoffKind, HandoffStatus, TIME_ZONE};
 use lots_store::Db;
 use lots_store::entity::{case_event, case_record, department, handoff, survey_response};
+use lots_store::stored::{CorruptRow, stored};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
@@ -198,15 +199,26 @@ async fn read_some(
         .map(|(id, c)| (id, codes.code(&c)))
         .collect();
     let code = |id: i64| deps.get(&id).cloned().unwrap_or_default();
-    Ok(cases
+    cases
         .into_iter()
-        .map(|c| {
-            let hs = handoffs.remove(&c.id).unwrap_or_default();
+        .map(|c| -> Result<CaseRecord, DbErr> {
+            // Each handoff with its kind and status, read once here.
+            let hs = handoffs
+                .remove(&c.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|h| {
+                    let kind: HandoffKind = stored("handoff", h.id, &h.kind)?;
+                    let status: HandoffStatus = stored("handoff", h.id, &h.status)?;
+                    Ok((kind, status, h))
+                })
+                .collect::<Result<Vec<_>, CorruptRow>>()?;
             // Owners: the first department from receipt, then each accepted transfer.
             let mut owners: Vec<(Code, DateTime<Utc>)> = Vec::new();
             let transfers: Vec<&handoff::Model> = hs
                 .iter()
-                .filter(|h| h.kind == "transfer" && h.accepted_at.is_some())
+                .filter(|(kind, _, h)| *kind == HandoffKind::Transfer && h.accepted_at.is_some())
+                .map(|(_, _, h)| h)
                 .collect();
             let first = transfers
                 .first()
@@ -217,13 +229,15 @@ async fn read_some(
                     owners.push((code(t.to_department_id), at));
                 }
             }
-            CaseRecord {
+            let area: Area = stored("case_record", c.id, &c.area)?;
+            let status: CaseStatus = stored("case_record", c.id, &c.status)?;
+            Ok(CaseRecord {
                 id: c.id,
                 reference: c.reference,
-                area: codes.code(&c.area),
+                area: codes.code(area.as_str()),
                 case_type: c.case_type.as_deref().map(|t| codes.code(t)),
                 department: code(c.department_id),
-                status: codes.code(&c.status),
+                status: codes.code(status.as_str()),
                 received_at: c.received_at,
                 complete_at: c.complete_at,
                 decided_at: c.decided_at,
@@ -231,11 +245,11 @@ async fn read_some(
                 owners,
                 handoffs: hs
                     .into_iter()
-                    .map(|h| HandoffRecord {
-                        kind: codes.code(&h.kind),
+                    .map(|(kind, status, h)| HandoffRecord {
+                        kind: codes.code(kind.as_str()),
                         from: code(h.from_department_id),
                         to: code(h.to_department_id),
-                        status: codes.code(&h.status),
+                        status: codes.code(status.as_str()),
                         requested_at: h.requested_at,
                         accepted_at: h.accepted_at,
                         completed_at: h.completed_at,
@@ -254,9 +268,9 @@ async fn read_some(
                         s.i_efficiency,
                     ],
                 }),
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The rows a batch of metric records is built from.
@@ -334,14 +348,15 @@ async fn status_changes(
     let query = || {
         case_event::Entity::find()
             .select_only()
+            .column(case_event::Column::Id)
             .column(case_event::Column::CaseId)
             .column(case_event::Column::At)
             .column_as(Expr::cust(to.clone()), "to")
-            .filter(case_event::Column::Kind.eq("status_changed"))
+            .filter(case_event::Column::Kind.eq(EventKind::StatusChanged.as_str()))
             .order_by_asc(case_event::Column::CaseId)
             .order_by_asc(case_event::Column::Id)
     };
-    let mut rows: Vec<(i64, DateTime<Utc>, Option<String>)> = Vec::new();
+    let mut rows: Vec<(i64, i64, DateTime<Utc>, Option<String>)> = Vec::new();
     match ids {
         Some(ids) => {
             for chunk in ids.chunks(10_000) {
@@ -357,10 +372,11 @@ async fn status_changes(
         None => rows = query().into_tuple().all(db.reader()).await?,
     }
     let mut out: HashMap<i64, Vec<(DateTime<Utc>, Code)>> = HashMap::new();
-    for (case_id, at, to) in rows {
+    for (id, case_id, at, to) in rows {
+        let to: CaseStatus = stored("case_event", id, to.as_deref().unwrap_or_default())?;
         out.entry(case_id)
             .or_default()
-            .push((at, codes.code(to.as_deref().unwrap_or_default())));
+            .push((at, codes.code(to.as_str())));
     }
     Ok(out)
 }

@@ -6,6 +6,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use lots_core::CaseStatus;
 
 /// A short code that many records share (a department, an area, a status, a handoff kind): one
 /// allocation per distinct value when the loader interns it, so that metrics over a million
@@ -132,10 +133,9 @@ pub struct CaseRecord {
 
 impl CaseRecord {
     pub fn is_open(&self) -> bool {
-        matches!(
-            self.status.as_str(),
-            "received" | "in_progress" | "awaiting_supplement"
-        )
+        self.status
+            .parse::<CaseStatus>()
+            .is_ok_and(CaseStatus::is_open)
     }
 
     /// The departments the case passed through, borrowed: its owners and every department

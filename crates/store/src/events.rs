@@ -2,6 +2,7 @@
 //! deletes a `case_event`.
 
 use chrono::{DateTime, Utc};
+use lots_core::{CaseStatus, EventKind};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
 
 use crate::entity::case_event;
@@ -11,28 +12,31 @@ use crate::entity::case_event;
 pub struct NewEvent {
     pub case_id: i64,
     pub at: DateTime<Utc>,
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub actor_id: Option<i64>,
     pub department_id: Option<i64>,
     pub data: serde_json::Value,
 }
 
 /// The webhook event types a case event announces.
-pub fn announced_types(kind: &str, data: &serde_json::Value) -> Vec<&'static str> {
-    let to = data.get("to").and_then(|v| v.as_str());
+pub fn announced_types(kind: EventKind, data: &serde_json::Value) -> Vec<&'static str> {
+    let to = data
+        .get("to")
+        .and_then(|v| v.as_str())
+        .and_then(|s| s.parse::<CaseStatus>().ok());
     match kind {
-        "created" => vec!["case.created"],
-        "status_changed" => {
+        EventKind::Created => vec!["case.created"],
+        EventKind::StatusChanged => {
             let mut types = vec!["case.status_changed"];
             match to {
-                Some("decided") => types.push("case.decided"),
-                Some("closed") => types.push("case.closed"),
+                Some(CaseStatus::Decided) => types.push("case.decided"),
+                Some(CaseStatus::Closed) => types.push("case.closed"),
                 _ => {}
             }
             types
         }
-        "handoff_requested" => vec!["handoff.requested"],
-        "handoff_completed" => vec!["handoff.completed"],
+        EventKind::HandoffRequested => vec!["handoff.requested"],
+        EventKind::HandoffCompleted => vec!["handoff.completed"],
         _ => Vec::new(),
     }
 }
@@ -48,7 +52,7 @@ pub async fn append<C: ConnectionTrait>(
     let stored = case_event::ActiveModel {
         case_id: Set(event.case_id),
         at: Set(event.at),
-        kind: Set(event.kind.to_string()),
+        kind: Set(event.kind.as_str().to_string()),
         actor_id: Set(event.actor_id),
         department_id: Set(event.department_id),
         data: Set(event.data),

@@ -9,6 +9,7 @@ pub mod identity;
 pub mod lookup;
 pub mod outbox;
 pub mod settings;
+pub mod stored;
 pub mod touch;
 
 use std::str::FromStr;

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use lots_cases::{CaseView, FieldError};
 use lots_core::deadline::{DeadlineKind, DeadlineView};
-use lots_core::{CaseStatus, Decision};
+use lots_core::{CaseStatus, Decision, EventKind};
 use lots_handoff::HandoffView;
 use maud::{Markup, Render, html};
 
@@ -109,24 +109,33 @@ fn select_field(posted: &Posted<'_>, name: &str, label: &str, options: &[(&str, 
     }
 }
 
-fn event_label(kind: &str) -> &str {
+fn event_label(kind: EventKind) -> &'static str {
     match kind {
-        "created" => "Registrerat",
-        "updated" => "Ändrat",
-        "status_changed" => "Status ändrad",
-        "note_added" => "Anteckning",
-        "supplement_requested" => "Komplettering begärd",
-        "supplement_received" => "Komplettering inkommen",
-        "deadline_extended" => "Fristen förlängd",
-        "decision_requested" => "Begäran om avgörande (FL 12 §)",
-        "handoff_requested" => "Överlämning begärd",
-        "handoff_accepted" => "Överlämning accepterad",
-        "handoff_completed" => "Överlämning slutförd",
-        "handoff_declined" => "Överlämning avböjd",
-        "handoff_cancelled" => "Överlämning återkallad",
-        "bundle_added" => "Lagt till i samordnat ärende",
-        "decided" => "Beslutat",
-        other => other,
+        EventKind::Created => "Registrerat",
+        EventKind::Updated => "Ändrat",
+        EventKind::StatusChanged => "Status ändrad",
+        EventKind::NoteAdded => "Anteckning",
+        EventKind::PartyAdded => "Part tillagd",
+        EventKind::PartyChanged => "Part ändrad",
+        EventKind::PartyRemoved => "Part borttagen",
+        EventKind::PremisesAdded => "Anläggning tillagd",
+        EventKind::PremisesChanged => "Anläggning ändrad",
+        EventKind::PremisesRemoved => "Anläggning borttagen",
+        EventKind::AttachmentAdded => "Bilaga tillagd",
+        EventKind::AttachmentDeleted => "Bilaga borttagen",
+        EventKind::DecisionRegistered => "Beslut registrerat",
+        EventKind::DecisionCorrected => "Beslut rättat",
+        EventKind::SupplementRequested => "Komplettering begärd",
+        EventKind::SupplementReceived => "Komplettering inkommen",
+        EventKind::DeadlineExtended => "Fristen förlängd",
+        EventKind::DecisionRequested => "Begäran om avgörande (FL 12 §)",
+        EventKind::HandoffRequested => "Överlämning begärd",
+        EventKind::HandoffAccepted => "Överlämning accepterad",
+        EventKind::HandoffCompleted => "Överlämning slutförd",
+        EventKind::HandoffDeclined => "Överlämning avböjd",
+        EventKind::HandoffCancelled => "Överlämning återkallad",
+        EventKind::BundleAdded => "Lagt till i samordnat ärende",
+        EventKind::BundleRemoved => "Borttaget ur samordnat ärende",
     }
 }
 
@@ -145,7 +154,7 @@ fn event_details(data: &serde_json::Value) -> String {
         parts.push(format!("Beslut: {}", html::decision_sv_str(&d)));
     }
     if let Some(k) = s("handoff_kind") {
-        parts.push(handoff_kind_sv(&k).to_string());
+        parts.push(html::handoff_kind_sv_str(&k).to_string());
     }
     if let (Some(f), Some(t)) = (s("from_department"), s("to_department")) {
         parts.push(format!("{f} → {t}"));
@@ -450,9 +459,9 @@ fn handoffs_section(handoffs: &[HandoffView]) -> Markup {
                     tbody {
                         @for h in handoffs {
                             tr {
-                                td { (handoff_kind_sv(&h.kind)) }
+                                td { (handoff_kind_sv(h.kind)) }
                                 td { (h.from_department) " → " (h.to_department) }
-                                td { (handoff_status_sv(&h.status)) }
+                                td { (handoff_status_sv(h.status)) }
                                 td { (time_html(h.requested_at)) }
                                 td { (h.message) }
                                 td { (h.response.as_deref().or(h.decline_reason.as_deref()).unwrap_or("–")) }
@@ -473,7 +482,7 @@ fn timeline(events: &[lots_cases::EventView]) -> Markup {
             ol class="timeline" {
                 @for e in events {
                     li {
-                        (time_html(e.at)) " – " strong { (event_label(&e.kind)) }
+                        (time_html(e.at)) " – " strong { (event_label(e.kind)) }
                         " av " (e.actor.as_deref().unwrap_or("systemet"))
                         @if let Some(d) = &e.department { " (" (d) ")" }
                         br;

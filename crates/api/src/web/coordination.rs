@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use lots_cases::companies::CompanyCase;
 use lots_cases::{BundleCaseInput, BundleView, CompanyView, FieldError, NewBundle, ServiceError};
+use lots_core::{HandoffKind, HandoffStatus};
 use lots_handoff::{HandoffFilter, HandoffReply, HandoffView};
 
 use super::cases::deadline_badge;
@@ -27,7 +28,7 @@ pub struct InboxQuery {
 fn handoff_actions(h: &HandoffView, csrf: &Markup, incoming: bool) -> Markup {
     let id = h.id;
     html! {
-        @if incoming && h.status == "requested" {
+        @if incoming && h.status == HandoffStatus::Requested {
             form method="post" action=(format!("/overlamningar/{id}/acceptera")) {
                 (csrf) button type="submit" { "Acceptera" }
             }
@@ -38,17 +39,17 @@ fn handoff_actions(h: &HandoffView, csrf: &Markup, incoming: bool) -> Markup {
                 button type="submit" class="secondary" { "Avböj" }
             }
         }
-        @if incoming && h.status == "accepted" {
+        @if incoming && h.status == HandoffStatus::Accepted {
             form method="post" action=(format!("/overlamningar/{id}/slutfor")) {
                 (csrf)
                 label for=(format!("response-{id}")) {
-                    "Svar" @if h.kind == "consultation" { " (krävs för remiss)" }
+                    "Svar" @if h.kind == HandoffKind::Consultation { " (krävs för remiss)" }
                 }
                 textarea id=(format!("response-{id}")) name="response" rows="2" {}
                 button type="submit" { "Slutför" }
             }
         }
-        @if !incoming && h.status == "requested" {
+        @if !incoming && h.status == HandoffStatus::Requested {
             form method="post" action=(format!("/overlamningar/{id}/aterkalla")) {
                 (csrf) button type="submit" class="secondary" { "Återkalla" }
             }
@@ -80,10 +81,10 @@ fn handoff_table(
                     @let actions = handoff_actions(h, csrf, incoming);
                     tr {
                         td { a href=(format!("/arenden/{}", h.case.id)) { (h.case.reference) } br; (h.case.title) }
-                        td { (handoff_kind_sv(&h.kind)) }
+                        td { (handoff_kind_sv(h.kind)) }
                         td { (h.from_department) " → " (h.to_department) }
                         td {
-                            (handoff_status_sv(&h.status))
+                            (handoff_status_sv(h.status))
                             @if h.overdue { " " span class="badge overdue" { "Försenad" } }
                         }
                         td { (time_html(h.requested_at)) }
@@ -562,8 +563,8 @@ fn bundle_cases(b: &BundleView) -> Markup {
                         @if bc.open_handoffs.is_empty() { "–" }
                         @for (i, h) in bc.open_handoffs.iter().enumerate() {
                             @if i > 0 { br; }
-                            (handoff_kind_sv(&h.kind)) " " (h.from_department) " → " (h.to_department)
-                            " (" (handoff_status_sv(&h.status)) ")"
+                            (handoff_kind_sv(h.kind)) " " (h.from_department) " → " (h.to_department)
+                            " (" (handoff_status_sv(h.status)) ")"
                         }
                     };
                     @match &bc.case {

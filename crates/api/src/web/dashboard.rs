@@ -258,7 +258,7 @@ fn edges_table(bottlenecks: &compute::Bottlenecks) -> Markup {
                 @for e in &bottlenecks.edges {
                     tr {
                         td { (e.from) " → " (e.to) }
-                        td { (html::handoff_kind_sv(&e.kind)) }
+                        td { (html::handoff_kind_sv_str(&e.kind)) }
                         td class="n" { (int(e.count)) }
                         td class="n" { (opt_num(e.queue_p50_days, 1)) " / " (opt_num(e.queue_p90_days, 1)) }
                         td class="n" { (opt_num(e.work_p50_days, 1)) " / " (opt_num(e.work_p90_days, 1)) }
@@ -302,7 +302,12 @@ fn bottlenecks_section(bottlenecks: &compute::Bottlenecks, slope: Option<f64>) -
         .take(10)
         .map(|e| {
             (
-                format!("{} → {} ({})", e.from, e.to, html::handoff_kind_sv(&e.kind)),
+                format!(
+                    "{} → {} ({})",
+                    e.from,
+                    e.to,
+                    html::handoff_kind_sv_str(&e.kind)
+                ),
                 e.total_delay_days,
             )
         })

@@ -5,7 +5,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use lots_cases::FieldError;
-use lots_core::{Area, CaseStatus, Decision, Role, TIME_ZONE};
+use lots_core::{Area, CaseStatus, Decision, HandoffKind, HandoffStatus, Role, TIME_ZONE};
 
 use maud::{DOCTYPE, Markup, html};
 
@@ -214,23 +214,30 @@ pub fn decision_sv_str(d: &str) -> String {
         .unwrap_or_else(|_| d.to_string())
 }
 
-pub fn handoff_kind_sv(k: &str) -> &str {
+pub fn handoff_kind_sv(k: HandoffKind) -> &'static str {
     match k {
-        "transfer" => "Överlämning",
-        "consultation" => "Remiss",
-        "contact" => "Kontakt",
-        other => other,
+        HandoffKind::Transfer => "Överlämning",
+        HandoffKind::Consultation => "Remiss",
+        HandoffKind::Contact => "Kontakt",
     }
 }
 
-pub fn handoff_status_sv(s: &str) -> &str {
+/// `handoff_kind_sv` of a kind given as text (an event's data, a metric's group); other text as
+/// it is.
+pub fn handoff_kind_sv_str(k: &str) -> &str {
+    match k.parse::<HandoffKind>() {
+        Ok(kind) => handoff_kind_sv(kind),
+        Err(_) => k,
+    }
+}
+
+pub fn handoff_status_sv(s: HandoffStatus) -> &'static str {
     match s {
-        "requested" => "Begärd",
-        "accepted" => "Accepterad",
-        "completed" => "Slutförd",
-        "declined" => "Avböjd",
-        "cancelled" => "Återkallad",
-        other => other,
+        HandoffStatus::Requested => "Begärd",
+        HandoffStatus::Accepted => "Accepterad",
+        HandoffStatus::Completed => "Slutförd",
+        HandoffStatus::Declined => "Avböjd",
+        HandoffStatus::Cancelled => "Återkallad",
     }
 }
 
