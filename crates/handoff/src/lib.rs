@@ -568,34 +568,7 @@ impl Handoffs {
                 }
             }
         }
-        if let Some(s) = non_empty(&filter.status) {
-            let wanted: Result<Vec<HandoffStatus>, UnknownVariant> =
-                s.split(',').map(|w| w.trim().parse()).collect();
-            match wanted {
-                Ok(wanted) => {
-                    cond = cond.add(
-                        handoff::Column::Status
-                            .is_in(wanted.into_iter().map(HandoffStatus::as_str)),
-                    )
-                }
-                Err(e) => errors.push(FieldError {
-                    field: "status".into(),
-                    message: format!(
-                        "unknown status `{}`; expected one of: {}",
-                        e.value, e.expected
-                    ),
-                }),
-            }
-        }
-        if let Some(k) = non_empty(&filter.kind) {
-            match k.parse::<HandoffKind>() {
-                Ok(k) => cond = cond.add(handoff::Column::Kind.eq(k.as_str())),
-                Err(e) => errors.push(FieldError {
-                    field: "kind".into(),
-                    message: format!("must be one of: {}", e.expected),
-                }),
-            }
-        }
+        cond = kind_and_status(&filter, cond, &mut errors);
         if let Some(c) = non_empty(&filter.case) {
             match c.parse::<i64>() {
                 Ok(id) => cond = cond.add(handoff::Column::CaseId.eq(id)),
@@ -906,6 +879,42 @@ fn decode_cursor(s: &str) -> Option<(DateTime<Utc>, i64)> {
         DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
         id.parse().ok()?,
     ))
+}
+
+/// The list filter's `status` (a comma-separated list) and `kind`, each checked.
+fn kind_and_status(
+    filter: &HandoffFilter,
+    mut cond: Condition,
+    errors: &mut Vec<FieldError>,
+) -> Condition {
+    if let Some(s) = non_empty(&filter.status) {
+        let wanted: Result<Vec<HandoffStatus>, UnknownVariant> =
+            s.split(',').map(|w| w.trim().parse()).collect();
+        match wanted {
+            Ok(wanted) => {
+                cond = cond.add(
+                    handoff::Column::Status.is_in(wanted.into_iter().map(HandoffStatus::as_str)),
+                )
+            }
+            Err(e) => errors.push(FieldError {
+                field: "status".into(),
+                message: format!(
+                    "unknown status `{}`; expected one of: {}",
+                    e.value, e.expected
+                ),
+            }),
+        }
+    }
+    if let Some(k) = non_empty(&filter.kind) {
+        match k.parse::<HandoffKind>() {
+            Ok(k) => cond = cond.add(handoff::Column::Kind.eq(k.as_str())),
+            Err(e) => errors.push(FieldError {
+                field: "kind".into(),
+                message: format!("must be one of: {}", e.expected),
+            }),
+        }
+    }
+    cond
 }
 
 #[cfg(test)]
