@@ -28,9 +28,12 @@ struct Series {
 
 /// Request counts and a latency histogram by route template, method and status. Observing a
 /// request that was seen before allocates nothing.
+/// The series of one route: (method, status, series).
+type RouteSeries = Vec<(String, u16, Series)>;
+
 #[derive(Debug, Default)]
 pub struct HttpMetrics {
-    series: Mutex<BTreeMap<String, Vec<(String, u16, Series)>>>,
+    series: Mutex<BTreeMap<String, RouteSeries>>,
 }
 
 impl HttpMetrics {
