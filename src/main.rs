@@ -330,6 +330,9 @@ async fn open(args: &DbArgs) -> anyhow::Result<(Config, Db)> {
     Migrator::up(db.writer(), None)
         .await
         .context("cannot migrate the database")?;
+    db.optimize()
+        .await
+        .context("cannot gather the query planner's statistics")?;
     Ok((config, db))
 }
 

@@ -130,6 +130,21 @@ impl Db {
         self.write.begin_with_options(options).await
     }
 
+    /// Keeps the query planner's statistics current. SQLite only plans well with them (a
+    /// department's open cases by status, an officer's own: measured in BENCHMARKS.md), and
+    /// gathers them only when asked: `PRAGMA optimize=0x10002` analyses every table whose
+    /// statistics are missing or stale, within a bounded effort. PostgreSQL's autovacuum keeps
+    /// its own.
+    pub async fn optimize(&self) -> Result<(), DbErr> {
+        if self.backend() == DbBackend::Sqlite {
+            use sea_orm::ConnectionTrait;
+            self.write
+                .execute_unprepared("PRAGMA optimize=0x10002")
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Answers whether the database is reachable (for `/readyz`).
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.read.ping().await?;

@@ -107,6 +107,8 @@ impl Cases {
             .await?;
         self.write_import(body, Arc::new(dir), plan, started, &mut report, progress)
             .await?;
+        // The tables changed wholesale: the planner's statistics are stale.
+        self.db.optimize().await?;
         Ok(report)
     }
 }
