@@ -360,21 +360,14 @@ impl Cases {
     ) -> ServiceResult<Option<department::Model>> {
         Ok(match code {
             Some(code) => {
-                let d = department::Entity::find()
-                    .filter(department::Column::Code.eq(code.trim()))
-                    .one(self.db.reader())
-                    .await?;
+                let d = self.db.department_by_code(code.trim()).await?;
                 if d.is_none() {
                     p.add("department", "no such department");
                 }
                 d
             }
             None => match actor.department_id {
-                Some(id) => {
-                    department::Entity::find_by_id(id)
-                        .one(self.db.reader())
-                        .await?
-                }
+                Some(id) => self.db.departments().await?.get(&id).cloned(),
                 None => {
                     p.add(
                         "department",

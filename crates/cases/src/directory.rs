@@ -161,10 +161,26 @@ impl Directory {
     }
 
     pub async fn department_by_code(&self, code: &str) -> ServiceResult<Option<department::Model>> {
-        Ok(department::Entity::find()
-            .filter(department::Column::Code.eq(code))
-            .one(self.db.reader())
-            .await?)
+        Ok(self.db.department_by_code(code).await?)
+    }
+
+    /// The department a user's `department` field names, or a problem on that field.
+    async fn named_department(
+        &self,
+        p: &mut Problems,
+        code: &str,
+    ) -> ServiceResult<Option<department::Model>> {
+        let found = self.department_by_code(code).await?;
+        if found.is_none() {
+            p.add(
+                "department",
+                format!(
+                    "no department has the code `{}`",
+                    code.chars().take(32).collect::<String>()
+                ),
+            );
+        }
+        Ok(found)
     }
 
     pub async fn create_department(
@@ -262,19 +278,7 @@ impl Directory {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            Some(code) => match self.department_by_code(code).await? {
-                Some(d) => Some(d),
-                None => {
-                    p.add(
-                        "department",
-                        format!(
-                            "no department has the code `{}`",
-                            code.chars().take(32).collect::<String>()
-                        ),
-                    );
-                    None
-                }
-            },
+            Some(code) => self.named_department(&mut p, code).await?,
             None => {
                 if matches!(role, Some(Role::Officer | Role::Manager)) {
                     p.add("department", "is required for officers and managers");
@@ -515,19 +519,10 @@ impl Directory {
             None => Some(user.department_id),
             Some(code) => match code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
                 None => Some(None),
-                Some(code) => match self.department_by_code(code).await? {
-                    Some(d) => Some(Some(d.id)),
-                    None => {
-                        p.add(
-                            "department",
-                            format!(
-                                "no department has the code `{}`",
-                                code.chars().take(32).collect::<String>()
-                            ),
-                        );
-                        None
-                    }
-                },
+                Some(code) => self
+                    .named_department(&mut p, code)
+                    .await?
+                    .map(|d| Some(d.id)),
             },
         };
         let placement_changes =

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use lots_core::{Actor, Area, CaseStatus, OrgNumber, Priority, PropertyDesignation};
 use lots_store::dialect;
-use lots_store::entity::{app_user, case_premises, case_record, company, department};
+use lots_store::entity::{app_user, case_premises, case_record, company};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
@@ -130,11 +130,7 @@ impl Cases {
             cond = cond.add(case_record::Column::Area.eq(area.as_str()));
         }
         if let Some(code) = non_empty(&filter.department) {
-            match department::Entity::find()
-                .filter(department::Column::Code.eq(code))
-                .one(self.db.reader())
-                .await?
-            {
+            match self.db.department_by_code(code).await? {
                 Some(d) => cond = cond.add(case_record::Column::DepartmentId.eq(d.id)),
                 None => p.add("department", "no such department"),
             }

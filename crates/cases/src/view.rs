@@ -117,12 +117,12 @@ impl Lookups {
         let companies =
             by_ids::<company::Entity, _>(db.reader(), company::Column::Id, company_ids, |c| c.id)
                 .await?;
-        let mut users = HashMap::with_capacity(user_ids.len());
-        for id in user_ids {
-            if let Some(row) = db.user_row(id).await? {
-                users.insert(id, row.user.clone());
-            }
-        }
+        let users = db
+            .user_rows(user_ids)
+            .await?
+            .into_iter()
+            .map(|(id, row)| (id, row.user.clone()))
+            .collect();
         Ok(Self {
             departments,
             companies,

@@ -309,10 +309,7 @@ impl Handoffs {
                 None
             }
             Some(code) => {
-                let d = department::Entity::find()
-                    .filter(department::Column::Code.eq(code.trim()))
-                    .one(self.db.reader())
-                    .await?;
+                let d = self.db.department_by_code(code.trim()).await?;
                 if d.is_none() {
                     bad("to_department", "no such department".into());
                 }

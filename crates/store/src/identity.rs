@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use sea_orm::{DbBackend, DbErr, EntityTrait};
+use sea_orm::{ColumnTrait, DbBackend, DbErr, EntityTrait, QueryFilter};
 
 use crate::Db;
 use crate::entity::{app_user, department, web_session};
@@ -157,24 +157,54 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 impl Db {
     /// User `id`'s row and department code, from memory when it is there.
     pub async fn user_row(&self, id: i64) -> Result<Option<Arc<UserRow>>, DbErr> {
+        Ok(self.user_rows([id]).await?.remove(&id))
+    }
+
+    /// The rows of users `ids` that exist: those in memory from there, the rest in one query.
+    pub async fn user_rows(
+        &self,
+        ids: impl IntoIterator<Item = i64>,
+    ) -> Result<HashMap<i64, Arc<UserRow>>, DbErr> {
         let cache = self.identities();
         let generation = cache.reading();
-        if generation.is_some()
-            && let Some(row) = read(&cache.users).get(&id)
+        let mut found = HashMap::new();
+        let mut missing = Vec::new();
         {
-            return Ok(Some(row.clone()));
+            let users = read(&cache.users);
+            for id in ids {
+                match users.get(&id).filter(|_| generation.is_some()) {
+                    Some(row) => {
+                        found.insert(id, row.clone());
+                    }
+                    None => missing.push(id),
+                }
+            }
         }
-        let Some(mut user) = app_user::Entity::find_by_id(id).one(self.reader()).await? else {
-            return Ok(None);
-        };
-        // No request check needs the password's hash: it is not kept in memory.
-        user.password_hash = String::new();
-        let department = crate::lookup::department_code(self.reader(), user.department_id).await?;
-        let row = Arc::new(UserRow { user, department });
-        if let Some(g) = generation {
-            cache.keep(&cache.users, g, id, row.clone());
+        if missing.is_empty() {
+            return Ok(found);
         }
-        Ok(Some(row))
+        let departments = self.departments().await?;
+        let loaded = crate::lookup::by_ids::<app_user::Entity, _>(
+            self.reader(),
+            app_user::Column::Id,
+            missing,
+            |u| u.id,
+        )
+        .await?;
+        for (id, mut user) in loaded {
+            // No request check needs the password's hash: it is not kept in memory.
+            user.password_hash = String::new();
+            let department = user
+                .department_id
+                .and_then(|d| departments.get(&d))
+                .map(|d| d.code.clone());
+            let row = Arc::new(UserRow { user, department });
+            if let Some(g) = generation {
+                cache.keep(&cache.users, g, id, row.clone());
+            }
+            found.insert(id, row);
+        }
+        Ok(found)
     }
 
     /// The web session with key `id`, from memory when it is there.
@@ -221,6 +251,18 @@ impl Db {
             }
         }
         Ok(all)
+    }
+
+    /// The department with `code`, from memory when it is there (a code not in memory is read:
+    /// another process may just have added it).
+    pub async fn department_by_code(&self, code: &str) -> Result<Option<department::Model>, DbErr> {
+        if let Some(d) = self.departments().await?.values().find(|d| d.code == code) {
+            return Ok(Some(d.clone()));
+        }
+        department::Entity::find()
+            .filter(department::Column::Code.eq(code))
+            .one(self.reader())
+            .await
     }
 
     /// Replaces a cached session's row after a write that only notes its use (`last_seen_at`).
