@@ -200,6 +200,58 @@ async fn start_with_clock(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
+    start_on(listener, config, db, store, extra, clock).await
+}
+
+/// A server whose address is taken before it starts, for tests that must name it in advance
+/// (the redirect URIs registered with an identity provider).
+pub struct PendingApp {
+    listener: tokio::net::TcpListener,
+    pub base: String,
+}
+
+impl PendingApp {
+    pub async fn bind() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        Self { listener, base }
+    }
+
+    /// Starts it on a fresh seeded database; its public base URL is where it listens.
+    pub async fn start(self, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let (url, store) = fresh_database().await;
+        let db = Db::connect(&url).await.expect("connect");
+        Migrator::up(db.writer(), None).await.expect("migrate");
+        seed(&db).await;
+        let mut config = Config {
+            database_url: url,
+            attachments_dir: Some(test_files_dir()),
+            public_base_url: Some(self.base.clone()),
+            ..Config::default()
+        };
+        configure(&mut config);
+        start_on(
+            self.listener,
+            config,
+            db,
+            store,
+            axum::Router::new(),
+            Arc::new(SystemClock),
+        )
+        .await
+    }
+}
+
+async fn start_on(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    db: Db,
+    store: TestDatabase,
+    extra: axum::Router<AppState>,
+    clock: Arc<dyn Clock>,
+) -> TestApp {
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let state = AppState::new(config.clone(), db.clone(), clock)
         .await

@@ -200,6 +200,11 @@ impl FromRequestParts<AppState> for Authenticated {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
             })?;
+        if state.oidc.is_provider_token(token) {
+            return crate::oidc::actor_for_access_token(state, token)
+                .await
+                .map(Authenticated);
+        }
         let claims = state.jwt.verify(token, state.directory.now())?;
         let user_id: i64 = claims
             .sub

@@ -68,6 +68,8 @@ pub struct Config {
     pub nki_threshold: usize,
     /// The same, when areas are compared.
     pub nki_area_threshold: usize,
+    /// Sign-in through identity providers (`[oidc.officers]`, `[oidc.companies]`).
+    pub oidc: crate::oidc::config::OidcConfig,
 }
 
 impl Default for Config {
@@ -98,6 +100,7 @@ impl Default for Config {
             attachment_limit_bytes: 25 * 1024 * 1024,
             nki_threshold: 7,
             nki_area_threshold: 10,
+            oidc: Default::default(),
         }
     }
 }
@@ -178,6 +181,7 @@ impl Config {
         if let Some(v) = number("LOTS_SURVEY_TOKEN_DAYS")? {
             config.survey_token_days = i64::try_from(v)?;
         }
+        config.oidc.apply_env(&env);
         config.validate()?;
         Ok(config)
     }
@@ -208,6 +212,7 @@ impl Config {
             self.request_timeout_seconds >= 1,
             "request_timeout_seconds must be at least 1"
         );
+        self.oidc.validate()?;
         Ok(())
     }
 }

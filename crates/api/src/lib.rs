@@ -6,6 +6,7 @@ pub mod config;
 pub mod contract;
 pub mod error;
 pub mod extract;
+pub mod oidc;
 pub mod ops;
 pub mod routes;
 pub mod state;
@@ -89,6 +90,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::token))
         .routes(routes!(auth::me))
         .routes(routes!(auth::change_password))
+        .routes(routes!(auth::my_sessions))
+        .routes(routes!(auth::end_my_session))
+        .routes(routes!(auth::get_sign_in_policy, auth::set_sign_in_policy))
         .routes(routes!(
             directory::list_departments,
             directory::create_department
@@ -236,8 +240,14 @@ impl AppState {
             ),
             Err(e) => tracing::warn!(error = %e, "could not look for stale temporary upload files"),
         }
+        let oidc = Arc::new(oidc::Oidc::new(&config)?);
         Ok(Self::from_services(state::Services {
             directory: Directory::new(db.clone(), clock.clone()),
+            representatives: lots_cases::representatives::Representatives::new(
+                db.clone(),
+                clock.clone(),
+            ),
+            oidc,
             sessions: Sessions::new(db.clone(), clock.clone()),
             attachments,
             cases: cases.clone(),

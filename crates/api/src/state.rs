@@ -50,4 +50,8 @@ pub struct Services {
     pub records: Arc<lots_metrics::MetricsCache>,
     /// Signs the web pages' session cookies.
     pub session: Arc<crate::web::session::SessionKey>,
+    /// The identity providers.
+    pub oidc: Arc<crate::oidc::Oidc>,
+    /// The logins of company representatives.
+    pub representatives: lots_cases::representatives::Representatives,
 }

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cases::present;
 use crate::error::{Problems, ServiceError, ServiceResult, conflict_if_duplicate, require_admin};
+use crate::external::NO_PASSWORD;
 use crate::password;
 pub use crate::password::MIN_PASSWORD_LEN;
 use crate::sessions::revoke;
@@ -322,22 +323,31 @@ impl Directory {
         } else {
             None
         };
-        let hash = user.as_ref().map_or_else(
-            || self.dummy_hash.as_str().to_string(),
-            |u| u.password_hash.clone(),
-        );
+        // A user without a password (one who signs in through the identity provider) costs
+        // the same hashing work as an unknown one, and fails like one.
+        let hash = match &user {
+            Some(u) if u.password_hash != NO_PASSWORD => u.password_hash.clone(),
+            _ => self.dummy_hash.as_str().to_string(),
+        };
         let ok = verify_password(password.to_string(), hash).await?;
         match user {
-            Some(u) if ok && u.active => {
-                let deps = self.departments().await?;
-                let token_version = u.token_version;
-                Ok(LoggedIn {
-                    user: user_view(u, &deps)?,
-                    token_version,
-                })
-            }
+            Some(u) if ok && u.active && u.password_hash != NO_PASSWORD => self.logged_in(u).await,
             _ => Err(ServiceError::BadCredentials),
         }
+    }
+
+    /// `u` as a login: the view and the token version their tokens carry.
+    pub(crate) async fn logged_in(&self, u: app_user::Model) -> ServiceResult<LoggedIn> {
+        let deps = self.departments().await?;
+        let token_version = u.token_version;
+        Ok(LoggedIn {
+            user: user_view(u, &deps)?,
+            token_version,
+        })
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
     }
 
     /// The actor for a verified token's subject, if the user still exists, is active, still
@@ -391,6 +401,11 @@ impl Directory {
             .one(self.db.reader())
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
+        if user.password_hash == NO_PASSWORD {
+            return Err(ServiceError::Conflict(
+                "you sign in through the municipality's identity provider: change your password there".into(),
+            ));
+        }
         let mut p = Problems::default();
         let old = input.old_password.filter(|pw| !pw.is_empty());
         if old.is_none() {

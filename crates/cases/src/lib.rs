@@ -11,12 +11,15 @@ pub mod deadlines;
 pub mod decisions;
 pub mod directory;
 pub mod error;
+pub mod external;
 pub mod import;
 pub mod password;
 pub mod record;
 pub mod redact;
+pub mod representatives;
 pub mod search;
 pub mod sessions;
+pub mod sign_in;
 pub mod stored;
 pub mod view;
 

@@ -210,6 +210,35 @@ impl Sessions {
     /// The live web sessions of user `user_id`, newest first (admin).
     pub async fn list(&self, actor: &Actor, user_id: i64) -> ServiceResult<Vec<SessionView>> {
         self.admin_on_user(actor, user_id).await?;
+        self.views(user_id).await
+    }
+
+    /// The caller's own live web sessions, newest first.
+    pub async fn list_own(&self, actor: &Actor) -> ServiceResult<Vec<SessionView>> {
+        self.views(actor.user_id).await
+    }
+
+    /// Ends one of the caller's own web sessions, named by the `id` its listing shows. Another
+    /// user's session is "not found", as is one that has ended.
+    pub async fn end_own(&self, actor: &Actor, id: &str) -> ServiceResult<()> {
+        if id.len() != ID_PREFIX_CHARS || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ServiceError::NotFound("session"));
+        }
+        let mine = web_session::Entity::find()
+            .filter(web_session::Column::UserId.eq(actor.user_id))
+            .filter(web_session::Column::Id.starts_with(id.to_ascii_lowercase()))
+            .all(self.db.writer())
+            .await?;
+        if mine.is_empty() {
+            return Err(ServiceError::NotFound("session"));
+        }
+        for s in mine {
+            self.end(&s.id).await?;
+        }
+        Ok(())
+    }
+
+    async fn views(&self, user_id: i64) -> ServiceResult<Vec<SessionView>> {
         let now = self.clock.now();
         Ok(web_session::Entity::find()
             .filter(web_session::Column::UserId.eq(user_id))

@@ -25,6 +25,16 @@ pub struct Actor {
     pub department_id: Option<i64>,
 }
 
+/// A company representative, signed in with e-legitimation through the companies' identity
+/// provider. Not an officer: no `Actor` is ever built from one, so no officer's service function
+/// can be reached with it. What they may see is decided by the parties they are on a case as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Representative {
+    pub personal_number: crate::PersonalNumber,
+    /// The name the provider gave, if any.
+    pub name: Option<String>,
+}
+
 impl Actor {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin

@@ -19,7 +19,7 @@ pub mod secret;
 pub mod status;
 pub mod statute;
 
-pub use actor::{Actor, Role};
+pub use actor::{Actor, Representative, Role};
 pub use area::Area;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use event::{EventKind, HandoffKind, HandoffStatus};

@@ -367,6 +367,7 @@ mod tests {
                     active: true,
                     created_at: chrono::Utc::now(),
                     token_version: 0,
+                    external_subject: None,
                 },
                 department: None,
             }),

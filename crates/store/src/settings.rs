@@ -36,3 +36,36 @@ pub async fn get_or_insert<C: ConnectionTrait>(
         .ok_or_else(|| DbErr::RecordNotFound(format!("setting {key}")))?;
     Ok((value, inserted))
 }
+
+/// The value stored under `key`, if any.
+pub async fn get<C: ConnectionTrait>(conn: &C, key: &str) -> Result<Option<String>, DbErr> {
+    Ok(setting::Entity::find_by_id(key.to_string())
+        .one(conn)
+        .await?
+        .map(|s| s.value))
+}
+
+/// Stores `value` under `key`, replacing what was there.
+pub async fn put<C: ConnectionTrait>(
+    conn: &C,
+    key: &str,
+    value: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let stmt = Query::insert()
+        .into_table(setting::Entity)
+        .columns([
+            setting::Column::Key,
+            setting::Column::Value,
+            setting::Column::UpdatedAt,
+        ])
+        .values_panic([key.into(), value.into(), now.into()])
+        .on_conflict(
+            OnConflict::column(setting::Column::Key)
+                .update_columns([setting::Column::Value, setting::Column::UpdatedAt])
+                .to_owned(),
+        )
+        .to_owned();
+    conn.execute(&stmt).await?;
+    Ok(())
+}

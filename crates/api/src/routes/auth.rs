@@ -1,10 +1,11 @@
 //! Logging in, who am I, and changing my password.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use lots_cases::directory::is_wrong_password;
-use lots_cases::{PasswordChange, ServiceError, UserView};
+use lots_cases::sign_in::{SignInPolicy, SignInPolicyInput};
+use lots_cases::{PasswordChange, ServiceError, SessionView, UserView};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Authenticated;
@@ -36,6 +37,7 @@ pub struct TokenResponse {
         (status = 200, description = "Logged in", body = TokenResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong username or password (the answer does not say which)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Password sign-in is turned off (`/api/v1/settings/sign-in`) and this is not the break-glass admin", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed logins for this user; wait (Retry-After)", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is missing", body = Problem, content_type = "application/problem+json")))]
@@ -56,6 +58,11 @@ pub async fn token(
         return Err(ApiError::validation(missing));
     }
     let username = req.username.as_deref().unwrap_or_default();
+    if !password_allowed(&state, username).await? {
+        return Err(ApiError::forbidden(
+            "password sign-in is turned off: sign in through the municipality's identity provider",
+        ));
+    }
     if let Err(wait) = state.logins.check(username) {
         return Err(ApiError::too_many_requests(wait));
     }
@@ -113,6 +120,7 @@ pub async fn me(
         (status = 204, description = "Changed; log in again: your tokens and web sessions have ended"),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "You sign in through the identity provider and have no password in Lots", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`old_password` is missing or wrong, or `new_password` is missing, too short (under 12 characters), too long (over 1024 bytes), the username, a common password or the current one", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed logins or wrong current passwords for this user; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
@@ -137,4 +145,93 @@ pub async fn change_password(
             Err(e.into())
         }
     }
+}
+
+/// Whether `username` may sign in with a password under the policy in force.
+pub async fn password_allowed(state: &AppState, username: &str) -> ApiResult<bool> {
+    let configured = state
+        .oidc
+        .officers
+        .as_ref()
+        .is_none_or(|(_, p)| p.local_login);
+    Ok(state
+        .directory
+        .sign_in_policy(configured)
+        .await?
+        .allows_password(username))
+}
+
+/// Your own live web sessions: when each started and ends, when it was last used, the browser.
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "auth",
+    responses(
+        (status = 200, description = "Your live web sessions, newest first", body = [SessionView]),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json")))]
+pub async fn my_sessions(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+) -> ApiResult<Json<Vec<SessionView>>> {
+    Ok(Json(state.sessions.list_own(&actor).await?))
+}
+
+/// End one of your own web sessions (log a browser out), by the `id` the list shows.
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "auth",
+    params(("id" = String, Path, description = "The session's id as `GET /api/v1/me/sessions` shows it")),
+    responses(
+        (status = 204, description = "The session has ended; its cookie no longer works"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No live session of yours has that id", body = Problem, content_type = "application/problem+json")))]
+pub async fn end_my_session(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.sessions.end_own(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// How people may sign in (admin): whether password sign-in is on for everyone, and the
+/// break-glass admin who keeps it when it is off.
+#[utoipa::path(get, path = "/api/v1/settings/sign-in", tag = "auth",
+    responses(
+        (status = 200, description = "The policy in force", body = SignInPolicy),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_sign_in_policy(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+) -> ApiResult<Json<SignInPolicy>> {
+    crate::auth::require(&actor, lots_core::access::Capability::Administer)?;
+    let configured = state
+        .oidc
+        .officers
+        .as_ref()
+        .is_none_or(|(_, p)| p.local_login);
+    Ok(Json(state.directory.sign_in_policy(configured).await?))
+}
+
+/// Turn password sign-in off for everyone but a break-glass admin, or on again (admin). Off
+/// needs an identity provider for officers (`[oidc.officers]`) and a break-glass admin: an
+/// active admin with a password.
+#[utoipa::path(put, path = "/api/v1/settings/sign-in", tag = "auth",
+    request_body = SignInPolicyInput,
+    responses(
+        (status = 200, description = "The policy now in force", body = SignInPolicy),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`local_login` missing, or false without an identity provider; `break_glass` missing (when off) or not an active admin with a password", body = Problem, content_type = "application/problem+json")))]
+pub async fn set_sign_in_policy(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiJson(input): ApiJson<SignInPolicyInput>,
+) -> ApiResult<Json<SignInPolicy>> {
+    crate::auth::require(&actor, lots_core::access::Capability::Administer)?;
+    let configured = state.oidc.officers.is_some();
+    Ok(Json(
+        state
+            .directory
+            .set_sign_in_policy(&actor, input, configured)
+            .await?,
+    ))
 }

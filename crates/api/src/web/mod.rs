@@ -66,6 +66,24 @@ pub fn router() -> Router<AppState> {
             post(coordination::add_to_bundle),
         )
         .route("/oversikt", get(dashboard::dashboard))
+        .route("/logga-in/oidc", get(crate::oidc::pages::officers_start))
+        .route(
+            crate::oidc::OFFICERS_CALLBACK,
+            get(crate::oidc::pages::officers_callback),
+        )
+        .route(
+            "/foretag/logga-in",
+            get(crate::oidc::pages::companies_start),
+        )
+        .route(
+            crate::oidc::COMPANIES_CALLBACK,
+            get(crate::oidc::pages::companies_callback),
+        )
+        .route(
+            "/foretag/logga-ut",
+            post(crate::oidc::pages::company_logout),
+        )
+        .route("/mina-arenden", get(crate::oidc::pages::company_home))
 }
 
 /// A logged-in user of the pages. A request without a valid session is sent to the login page.
@@ -174,7 +192,10 @@ impl FromRequest<AppState> for WebForm {
     }
 }
 
-async fn read_form(req: Request, state: &AppState) -> Result<HashMap<String, String>, Response> {
+pub(crate) async fn read_form(
+    req: Request,
+    state: &AppState,
+) -> Result<HashMap<String, String>, Response> {
     let is_form = crate::extract::content_type(req.headers()).is_some_and(|v| {
         v.to_ascii_lowercase()
             .starts_with("application/x-www-form-urlencoded")
@@ -207,7 +228,7 @@ async fn read_form(req: Request, state: &AppState) -> Result<HashMap<String, Str
 }
 
 /// Compares in constant time, so the token cannot be guessed byte by byte.
-fn csrf_matches(posted: Option<&str>, expected: &str) -> bool {
+pub(crate) fn csrf_matches(posted: Option<&str>, expected: &str) -> bool {
     let Some(posted) = posted else { return false };
     let (a, b) = (posted.as_bytes(), expected.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -288,9 +309,52 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     }
 }
 
-fn login_page(status: StatusCode, csrf: &str, username: &str, error: Option<&str>) -> Response {
+/// What the sign-in page offers: the identity provider's button, and the password form for
+/// everyone (`local`) or only for the break-glass admin.
+#[derive(Debug, Clone, Copy)]
+struct SignInOptions {
+    provider: bool,
+    local: bool,
+}
+
+async fn sign_in_options(state: &AppState) -> SignInOptions {
+    let provider = state.oidc.officers.is_some();
+    let configured = state
+        .oidc
+        .officers
+        .as_ref()
+        .is_none_or(|(_, p)| p.local_login);
+    let local = match state.directory.sign_in_policy(configured).await {
+        Ok(p) => p.local_login,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the sign-in policy");
+            configured
+        }
+    };
+    SignInOptions { provider, local }
+}
+
+fn login_page(
+    status: StatusCode,
+    csrf: &str,
+    username: &str,
+    error: Option<&str>,
+    options: SignInOptions,
+) -> Response {
     let invalid = error.map(|_| "true");
     let described_by = error.map(|_| "login-error");
+    let form = maud::html! {
+        form method="post" action="/logga-in" {
+            (html::csrf_input(csrf))
+            label for="username" { "Användarnamn" }
+            input type="text" id="username" name="username" autocomplete="username" required
+                value=(username) aria-describedby=[described_by] aria-invalid=[invalid];
+            label for="password" { "Lösenord" }
+            input type="password" id="password" name="password" autocomplete="current-password"
+                required aria-describedby=[described_by] aria-invalid=[invalid];
+            p { button type="submit" { "Logga in" } }
+        }
+    };
     html::page(
         status,
         "Logga in",
@@ -301,21 +365,24 @@ fn login_page(status: StatusCode, csrf: &str, username: &str, error: Option<&str
             @if let Some(e) = error {
                 div class="errors" role="alert" id="login-error" { p { (e) } }
             }
-            form method="post" action="/logga-in" {
-                (html::csrf_input(csrf))
-                label for="username" { "Användarnamn" }
-                input type="text" id="username" name="username" autocomplete="username" required
-                    value=(username) aria-describedby=[described_by] aria-invalid=[invalid];
-                label for="password" { "Lösenord" }
-                input type="password" id="password" name="password" autocomplete="current-password"
-                    required aria-describedby=[described_by] aria-invalid=[invalid];
-                p { button type="submit" { "Logga in" } }
+            @if options.provider {
+                p { a class="button" href="/logga-in/oidc" { "Logga in med kommunens konto" } }
+            }
+            @if options.local || !options.provider {
+                @if options.provider { h2 { "Eller med användarnamn och lösenord" } }
+                (form)
+            } @else {
+                details open[error.is_some()] {
+                    summary { "Reservinloggning för administratör" }
+                    p { "Inloggning med lösenord är avstängd för alla utom reservkontot." }
+                    (form)
+                }
             }
         },
     )
 }
 
-fn with_cookie(mut r: Response, cookie: HeaderValue) -> Response {
+pub(crate) fn with_cookie(mut r: Response, cookie: HeaderValue) -> Response {
     r.headers_mut().append(header::SET_COOKIE, cookie);
     r
 }
@@ -325,12 +392,13 @@ async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Respon
         return see_other("/");
     }
     let now = state.clock.now();
+    let options = sign_in_options(&state).await;
     match session::anonymous(&headers, &state) {
-        Some(s) => login_page(StatusCode::OK, &s.csrf, "", None),
+        Some(s) => login_page(StatusCode::OK, &s.csrf, "", None, options),
         None => {
             let s = state.session.new_anonymous(now);
             with_cookie(
-                login_page(StatusCode::OK, &s.csrf, "", None),
+                login_page(StatusCode::OK, &s.csrf, "", None, options),
                 state.session.set_anonymous_cookie(&s, now),
             )
         }
@@ -360,13 +428,35 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
     let password = fields.get("password").cloned().unwrap_or_default();
+    let options = sign_in_options(&state).await;
     if username.is_empty() || password.is_empty() {
         return login_page(
             StatusCode::UNPROCESSABLE_ENTITY,
             &current.csrf,
             &username,
             Some("Fyll i både användarnamn och lösenord."),
+            options,
         );
+    }
+    match crate::routes::auth::password_allowed(&state, &username).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return login_page(
+                StatusCode::FORBIDDEN,
+                &current.csrf,
+                &username,
+                Some("Inloggning med lösenord är avstängd. Logga in med kommunens konto."),
+                options,
+            );
+        }
+        Err(_) => {
+            return html::message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Något gick fel",
+                "Inloggningen gick inte att genomföra just nu. Försök igen om en stund.",
+                None,
+            );
+        }
     }
     if state.logins.check(&username).is_err() {
         return login_page(
@@ -374,6 +464,7 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
             &current.csrf,
             &username,
             Some("För många misslyckade inloggningar. Vänta en stund och försök igen."),
+            options,
         );
     }
     let ttl = chrono::Duration::seconds(session::TTL_SECONDS);
@@ -399,6 +490,7 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
                 &current.csrf,
                 &username,
                 Some("Fel användarnamn eller lösenord."),
+                options,
             )
         }
         Err(e) => {

@@ -162,6 +162,36 @@ impl SessionKey {
         )
     }
 
+    /// `payload` signed for `purpose` (another purpose's seal, or the session cookie's, does not
+    /// open).
+    pub fn seal(&self, purpose: &str, payload: &str) -> String {
+        let body = URL_SAFE_NO_PAD.encode(payload.as_bytes());
+        let sig = URL_SAFE_NO_PAD.encode(self.mac(&format!("{purpose}\0{body}")));
+        format!("{body}.{sig}")
+    }
+
+    /// The payload `seal(purpose, …)` signed, if the signature holds.
+    pub fn open(&self, purpose: &str, value: &str) -> Option<String> {
+        let (body, sig) = value.split_once('.')?;
+        let sig = URL_SAFE_NO_PAD.decode(sig).ok()?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).ok()?;
+        mac.update(format!("{purpose}\0{body}").as_bytes());
+        mac.verify_slice(&sig).ok()?;
+        String::from_utf8(URL_SAFE_NO_PAD.decode(body).ok()?).ok()
+    }
+
+    /// A `Set-Cookie` value for another cookie than the session's: HttpOnly, `Secure` over
+    /// https, `SameSite=Lax` when `lax` (a cookie that must come back on a provider's redirect),
+    /// else `Strict`.
+    pub fn other_cookie(&self, name: &str, value: &str, max_age: i64, lax: bool) -> HeaderValue {
+        let secure = if self.secure { "; Secure" } else { "" };
+        let same_site = if lax { "Lax" } else { "Strict" };
+        HeaderValue::from_str(&format!(
+            "{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite={same_site}{secure}"
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static("lots_other=; Path=/; Max-Age=0"))
+    }
+
     /// The `Set-Cookie` value that removes the session.
     pub fn clear_cookie(&self) -> HeaderValue {
         self.cookie_header("", 0)
@@ -183,13 +213,18 @@ fn unreachable_hmac() -> ! {
 
 /// The value of the session cookie in `headers`, if any.
 pub fn cookie_value(headers: &HeaderMap) -> Option<&str> {
+    named_cookie(headers, COOKIE)
+}
+
+/// The value of cookie `name` in `headers`, if any.
+pub fn named_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value)
 }
 

@@ -17,6 +17,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// Carried by every access token as `ver`; bumped to invalidate the user's tokens.
     pub token_version: i64,
+    /// `"{iss} {sub}"` of the identity provider that signed this user in; `None` for a local
+    /// account. An external user's `password_hash` is `!`, which no password matches.
+    pub external_subject: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

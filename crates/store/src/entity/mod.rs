@@ -13,6 +13,7 @@ pub mod case_premises;
 pub mod case_record;
 pub mod case_type;
 pub mod company;
+pub mod company_session;
 pub mod deadline_notice;
 pub mod department;
 pub mod handoff;

@@ -1,0 +1,75 @@
+//! Sign-in through identity providers: `app_user.external_subject` links a user created or
+//! updated by an OpenID Connect sign-in to the provider's `iss` and `sub` (the durable key;
+//! usernames can be renamed at the provider), and `company_session` holds the logins of company
+//! representatives, who sign in with e-legitimation and are not users of Lots. As with
+//! `web_session`, only the SHA-256 of a session's secret is stored.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("app_user")
+                .add_column(string_len_null("external_subject", 600))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ux_app_user_external_subject")
+                .table("app_user")
+                .col("external_subject")
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("company_session")
+                // The SHA-256 (hex) of the session's secret.
+                .col(string_len("id", 64).primary_key())
+                // The representative's personnummer, `YYYYMMDD-NNNN`, as `PersonalNumber` keeps it.
+                .col(string_len("personal_number", 13))
+                .col(string_len_null("name", 200))
+                .col(string_len("csrf", 64))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone("expires_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_company_session_expires_at")
+                .table("company_session")
+                .col("expires_at")
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("company_session").to_owned())
+            .await?;
+        m.drop_index(
+            Index::drop()
+                .name("ux_app_user_external_subject")
+                .table("app_user")
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("app_user")
+                .drop_column("external_subject")
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+}
