@@ -1,8 +1,10 @@
-//! Sign-in through identity providers: `app_user.external_subject` links a user created or
-//! updated by an OpenID Connect sign-in to the provider's `iss` and `sub` (the durable key;
-//! usernames can be renamed at the provider), and `company_session` holds the logins of company
-//! representatives, who sign in with e-legitimation and are not users of Lots. As with
-//! `web_session`, only the SHA-256 of a session's secret is stored.
+//! Sign-in through identity providers, and the company side: `app_user.external_subject` links a
+//! user created or updated by an OpenID Connect sign-in to the provider's `iss` and `sub` (the
+//! durable key; usernames can be renamed at the provider); `company_session` holds the logins of
+//! company representatives, who sign in with e-legitimation and are not users of Lots;
+//! `case_follow_link` the links that let whoever holds one follow one case; and an index finds
+//! a representative's cases by the personnummer on their parties. As with `web_session`, only
+//! the SHA-256 of a session's secret or a link's token is stored.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -42,6 +44,39 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.create_table(
+            Table::create()
+                .table("case_follow_link")
+                .col(big_pk_auto("id"))
+                .col(big_integer("case_id"))
+                // The SHA-256 (hex) of the link's token; the token is only in the link.
+                .col(string_len_uniq("token_hash", 64))
+                .col(big_integer_null("created_by"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(timestamp_with_time_zone_null("revoked_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_case_follow_link_case_id")
+                        .from("case_follow_link", "case_id")
+                        .to("case_record", "id")
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
+        for (table, col) in [
+            ("case_follow_link", "case_id"),
+            ("case_party", "personal_number"),
+        ] {
+            m.create_index(
+                Index::create()
+                    .name(format!("ix_{table}_{col}"))
+                    .table(table)
+                    .col(col)
+                    .to_owned(),
+            )
+            .await?;
+        }
         m.create_index(
             Index::create()
                 .name("ix_company_session_expires_at")
@@ -54,6 +89,15 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(
+            Index::drop()
+                .name("ix_case_party_personal_number")
+                .table("case_party")
+                .to_owned(),
+        )
+        .await?;
+        m.drop_table(Table::drop().table("case_follow_link").to_owned())
+            .await?;
         m.drop_table(Table::drop().table("company_session").to_owned())
             .await?;
         m.drop_index(

@@ -6,6 +6,7 @@
 mod access;
 mod auth;
 mod cases;
+mod company_side;
 mod deadlines;
 mod demo;
 mod errors;

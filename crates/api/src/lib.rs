@@ -56,6 +56,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "deadlines", description = "Statutory deadlines: supplement requests, the one extension, requests for a decision"),
         (name = "handoffs", description = "Contacts across departments: transfers, consultations, contacts"),
         (name = "companies", description = "A company's cases across departments, and bundles with a coordinator"),
+        (name = "company side", description = "What companies see: a signed-in representative's cases, a case by its follow link, and the officers' follow links"),
         (name = "webhooks", description = "Signed webhooks (Standard Webhooks) and their delivery log"),
         (name = "surveys", description = "The NKI survey: the page companies answer, imports and the invitation export"),
         (name = "metrics", description = "Handling times, NKI, their linkage, bottlenecks, deadline compliance, exports (managers and admins)"),
@@ -83,7 +84,7 @@ impl utoipa::Modify for BearerAuth {
 
 fn api_router() -> OpenApiRouter<AppState> {
     use routes::{
-        auth, cases, companies, deadlines, directory, handoffs, import, metrics, record,
+        auth, cases, companies, deadlines, directory, handoffs, import, metrics, public, record,
         survey_page, surveys, webhooks,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -137,6 +138,14 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(handoffs::decline_handoff))
         .routes(routes!(handoffs::cancel_handoff))
         .routes(routes!(companies::get_company))
+        .routes(routes!(public::my_cases))
+        .routes(routes!(public::my_case))
+        .routes(routes!(public::follow))
+        .routes(routes!(
+            public::create_follow_link,
+            public::list_follow_links
+        ))
+        .routes(routes!(public::revoke_follow_link))
         .routes(routes!(companies::create_bundle, companies::list_bundles))
         .routes(routes!(companies::get_bundle))
         .routes(routes!(companies::add_bundle_case))

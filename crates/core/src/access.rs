@@ -151,6 +151,56 @@ impl CaseAccess {
     }
 }
 
+/// How a company representative is tied to a case, gathered by the store from the case's
+/// parties (never derived at a call site).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CompanyTies {
+    /// Their personnummer is on the case as applicant, signatory, agent or contact.
+    pub party: bool,
+    /// They sign for the case's company (signatory on one of its cases): they follow every
+    /// case of that company.
+    pub signatory_for_company: bool,
+}
+
+/// What the company side (a signed-in representative, or whoever holds a case's follow link)
+/// sees of a case: its status, dates and what is expected of the company always; its content
+/// (title, description, public notes, the decision's text and legal basis, the documents it
+/// sent) only when the case is not confidential; never an internal or confidential note, a
+/// confidential attachment, other parties' personal data, a handoff, or who handles it inside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompanyAccess {
+    /// May open the case at all; when false, it does not exist for them (404).
+    pub read: bool,
+    /// Sees the case's content.
+    pub content: bool,
+}
+
+impl CompanyAccess {
+    /// For a representative with `ties` to a case of `facts`.
+    pub fn representative(facts: CaseFacts, ties: CompanyTies) -> Self {
+        Self::holder(facts, ties.party || ties.signatory_for_company)
+    }
+
+    /// For whoever holds a live follow link of the case (`live`), or a representative.
+    pub fn holder(facts: CaseFacts, live: bool) -> Self {
+        Self {
+            read: live,
+            content: live && !facts.confidential,
+        }
+    }
+
+    /// Whether a note is shown: public, not confidential, and the content is.
+    pub fn sees_note(&self, public: bool, confidential: bool) -> bool {
+        self.content && public && !confidential
+    }
+
+    /// Whether an attachment is listed: the content is shown, it is not confidential, and it is
+    /// one the company sent (an application document, drawing, supplement, photo).
+    pub fn sees_attachment(&self, confidential: bool, sent_by_company: bool) -> bool {
+        self.content && !confidential && sent_by_company
+    }
+}
+
 /// Which cases a list, a search or an export may return, and whose content it may match.
 /// Lists are narrower than reads: a department lists its own cases (a handoff's case is found
 /// through the handoff inbox, a bundle's through the bundle).
@@ -389,5 +439,50 @@ mod tests {
         assert!(!may(&officer, Capability::Administer) && !may(&officer, Capability::ReadMetrics));
         assert!(may(&manager, Capability::ReadMetrics) && !may(&manager, Capability::Administer));
         assert!(may(&admin, Capability::Administer) && may(&admin, Capability::ReadMetrics));
+    }
+
+    #[test]
+    fn the_company_side_sees_its_cases_but_never_a_secret() {
+        let open = CaseFacts {
+            department_id: 1,
+            confidential: false,
+        };
+        let secret = CaseFacts {
+            department_id: 1,
+            confidential: true,
+        };
+        let party = CompanyTies {
+            party: true,
+            signatory_for_company: false,
+        };
+        let signs = CompanyTies {
+            party: false,
+            signatory_for_company: true,
+        };
+        // (facts, ties, read, content)
+        let table = [
+            (open, party, true, true),
+            (open, signs, true, true),
+            (open, CompanyTies::default(), false, false),
+            (secret, party, true, false),
+            (secret, CompanyTies::default(), false, false),
+        ];
+        for (facts, ties, read, content) in table {
+            let a = CompanyAccess::representative(facts, ties);
+            assert_eq!((a.read, a.content), (read, content), "{facts:?} {ties:?}");
+        }
+        let a = CompanyAccess::holder(open, true);
+        assert!(a.sees_note(true, false));
+        assert!(!a.sees_note(false, false), "an internal note");
+        assert!(!a.sees_note(true, true), "a confidential note");
+        assert!(a.sees_attachment(false, true));
+        assert!(!a.sees_attachment(true, true));
+        assert!(
+            !a.sees_attachment(false, false),
+            "the municipality's own documents"
+        );
+        let s = CompanyAccess::holder(secret, true);
+        assert!(!s.sees_note(true, false) && !s.sees_attachment(false, true));
+        assert!(!CompanyAccess::holder(open, false).read);
     }
 }

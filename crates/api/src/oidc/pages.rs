@@ -262,7 +262,7 @@ pub async fn companies_callback(
             let max_age = (s.expires_at - state.clock.now()).num_seconds().max(0);
             let cookie = state.session.other_cookie(
                 COMPANY_COOKIE,
-                &state.session.seal(COMPANY_PURPOSE, &s.secret),
+                &company_cookie(&state, &s.secret),
                 max_age,
                 false,
             );
@@ -462,6 +462,11 @@ fn failed() -> Response {
     )
 }
 
+/// The value of the company cookie that carries a representative's session `secret`.
+pub fn company_cookie(state: &AppState, secret: &str) -> String {
+    state.session.seal(COMPANY_PURPOSE, secret)
+}
+
 /// The representative behind the request's company cookie, if their login is live.
 pub async fn representative(
     headers: &HeaderMap,
@@ -478,34 +483,8 @@ pub async fn representative(
     }
 }
 
-/// `GET /mina-arenden`: the signed-in representative's page.
-pub async fn company_home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(live) = representative(&headers, &state).await else {
-        return company_login_page(&state);
-    };
-    let who = &live.representative;
-    page::page(
-        StatusCode::OK,
-        "Mina ärenden",
-        None,
-        "",
-        html! {
-            h1 { "Mina ärenden" }
-            p {
-                "Inloggad med e-legitimation som "
-                strong { (who.name.as_deref().unwrap_or("")) }
-                " (" (who.personal_number.masked()) ")."
-            }
-            p { "Här visas de ärenden där du företräder ett företag hos kommunen." }
-            form method="post" action="/foretag/logga-ut" {
-                (page::csrf_input(&live.csrf))
-                button type="submit" { "Logga ut" }
-            }
-        },
-    )
-}
-
-fn company_login_page(state: &AppState) -> Response {
+/// The page that offers the companies' sign-in.
+pub fn company_login_page(state: &AppState) -> Response {
     if state.oidc.companies.is_none() {
         return not_configured();
     }

@@ -8,6 +8,7 @@ pub mod directory;
 pub mod handoffs;
 pub mod import;
 pub mod metrics;
+pub mod public;
 pub mod record;
 pub mod survey_page;
 pub mod surveys;

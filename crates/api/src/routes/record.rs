@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id, IfMatch};
 use crate::state::AppState;
 
-fn ids(a: &str, b: &str) -> ApiResult<(i64, i64)> {
+pub(crate) fn ids(a: &str, b: &str) -> ApiResult<(i64, i64)> {
     match (a.parse(), b.parse()) {
         (Ok(a), Ok(b)) => Ok((a, b)),
         _ => Err(ApiError::not_found("no such resource")),

@@ -4,6 +4,7 @@
 
 pub mod case_page;
 pub mod cases;
+pub mod company;
 pub mod coordination;
 pub mod dashboard;
 pub mod html;
@@ -83,7 +84,9 @@ pub fn router() -> Router<AppState> {
             "/foretag/logga-ut",
             post(crate::oidc::pages::company_logout),
         )
-        .route("/mina-arenden", get(crate::oidc::pages::company_home))
+        .route("/mina-arenden", get(company::mine))
+        .route("/mina-arenden/{id}", get(company::one))
+        .route("/folj/{token}", get(company::follow))
 }
 
 /// A logged-in user of the pages. A request without a valid session is sent to the login page.

@@ -1,0 +1,147 @@
+//! The company side of the API: a signed-in company representative's cases (their session
+//! cookie from `/foretag/logga-in`), one case by its follow link, and the officers' follow
+//! links. What is shown is decided by `lots_core::access::CompanyAccess`.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use lots_cases::company_side::{
+    CompanyCaseSummary, CompanyCaseView, FollowLinkView, NewFollowLink,
+};
+use lots_cases::representatives::LiveRepresentative;
+use serde::Serialize;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::Id;
+use crate::state::AppState;
+
+/// The signed-in company representative behind the request's company cookie.
+pub struct Representative(pub LiveRepresentative);
+
+impl FromRequestParts<AppState> for Representative {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        crate::oidc::pages::representative(&parts.headers, state)
+            .await
+            .map(Representative)
+            .ok_or_else(|| {
+                ApiError::unauthorized("sign in with e-legitimation at /foretag/logga-in")
+            })
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CompanyCaseList {
+    pub items: Vec<CompanyCaseSummary>,
+}
+
+/// The cases the signed-in representative follows: where their personnummer is on the case as
+/// applicant, signatory, agent or contact, and every case of a company they sign for.
+#[utoipa::path(get, path = "/api/v1/public/my/cases", tag = "company side", security(()),
+    responses(
+        (status = 200, description = "Their cases, newest first", body = CompanyCaseList),
+        (status = 401, description = "Not signed in with e-legitimation (the `lots_foretag` cookie)", body = Problem, content_type = "application/problem+json")))]
+pub async fn my_cases(
+    State(state): State<AppState>,
+    Representative(live): Representative,
+) -> ApiResult<Json<CompanyCaseList>> {
+    Ok(Json(CompanyCaseList {
+        items: state
+            .cases
+            .representative_cases(&live.representative)
+            .await?,
+    }))
+}
+
+/// One case the signed-in representative follows, as the company sees it.
+#[utoipa::path(get, path = "/api/v1/public/my/cases/{id}", tag = "company side", security(()),
+    params(("id" = i64, Path, description = "The case id")),
+    responses(
+        (status = 200, description = "The case", body = CompanyCaseView),
+        (status = 401, description = "Not signed in with e-legitimation", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such case among theirs", body = Problem, content_type = "application/problem+json")))]
+pub async fn my_case(
+    State(state): State<AppState>,
+    Representative(live): Representative,
+    Id(id): Id,
+) -> ApiResult<Json<CompanyCaseView>> {
+    Ok(Json(
+        state
+            .cases
+            .representative_case(&live.representative, id)
+            .await?,
+    ))
+}
+
+/// The case a follow link opens, as the company sees it (no sign-in: the link is the key).
+#[utoipa::path(get, path = "/api/v1/public/follow/{token}", tag = "company side", security(()),
+    params(("token" = String, Path, description = "The token of the follow link")),
+    responses(
+        (status = 200, description = "The case", body = CompanyCaseView),
+        (status = 404, description = "No such link, or it was revoked", body = Problem, content_type = "application/problem+json")))]
+pub async fn follow(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<Json<CompanyCaseView>> {
+    Ok(Json(state.cases.followed_case(&token).await?))
+}
+
+/// Make a link that lets whoever holds it follow the case (to send to the company). The token
+/// is in this answer only; Lots keeps its hash.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/follow-links", tag = "company side",
+    params(("id" = i64, Path, description = "The case id")),
+    responses(
+        (status = 201, description = "Made", body = NewFollowLink),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+pub async fn create_follow_link(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Id(id): Id,
+) -> ApiResult<(StatusCode, Json<NewFollowLink>)> {
+    let mut link = state.cases.create_follow_link(&actor, id).await?;
+    link.path = format!(
+        "{}{}",
+        state.config.base_url().trim_end_matches('/'),
+        link.path
+    );
+    Ok((StatusCode::CREATED, Json(link)))
+}
+
+/// The case's follow links, newest first (never their tokens).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/follow-links", tag = "company side",
+    params(("id" = i64, Path, description = "The case id")),
+    responses(
+        (status = 200, description = "The links", body = [FollowLinkView]),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_follow_links(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<FollowLinkView>>> {
+    Ok(Json(state.cases.follow_links(&actor, id).await?))
+}
+
+/// Revoke a follow link: it opens nothing from now on.
+#[utoipa::path(delete, path = "/api/v1/cases/{id}/follow-links/{link_id}", tag = "company side",
+    params(("id" = i64, Path, description = "The case id"), ("link_id" = i64, Path, description = "The link id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such case or link", body = Problem, content_type = "application/problem+json")))]
+pub async fn revoke_follow_link(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path((id, link_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let (id, link_id) = super::record::ids(&id, &link_id)?;
+    state.cases.revoke_follow_link(&actor, id, link_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,331 @@
+//! The company side: a representative's cases and what they see of them, follow links, and
+//! every way one company could see another's case or an internal note, tried.
+
+use chrono::Utc;
+use lots_core::{PersonalNumber, Representative};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// Kim: contact on Exempel AB's first case. Sara: signatory on Exempel AB's first case, so she
+/// follows all of Exempel AB's cases. Other persons' data must never reach either.
+const KIM: &str = "19811218-9876";
+const SARA: &str = "19900101-2385";
+const BO: &str = "19700101-1233";
+const OTHER_PERSON: &str = "19850505-1238";
+
+async fn representative_cookie(app: &TestApp, personal_number: &str, name: &str) -> String {
+    let who = Representative {
+        personal_number: PersonalNumber::parse_on(personal_number, Utc::now().date_naive())
+            .unwrap(),
+        name: Some(name.into()),
+    };
+    let s = app
+        .state
+        .representatives
+        .start(&who, chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    format!(
+        "lots_foretag={}",
+        lots_api::oidc::pages::company_cookie(&app.state, &s.secret)
+    )
+}
+
+async fn get_as(app: &TestApp, path: &str, cookie: &str) -> (u16, Value, String) {
+    let r = app
+        .client
+        .get(app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+    )
+}
+
+async fn party(app: &TestApp, token: &str, case: i64, body: Value) {
+    let r = app
+        .post(&format!("/api/v1/cases/{case}/parties"), Some(token), &body)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+async fn note(app: &TestApp, token: &str, case: i64, body: Value) {
+    let r = app
+        .post(&format!("/api/v1/cases/{case}/notes"), Some(token), &body)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+struct World {
+    app: TestApp,
+    anna: String,
+    first: i64,
+    second: i64,
+    other_company: i64,
+    secret: i64,
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let anna = app.token("anna").await;
+    let first = app
+        .case_id(&anna, json!({"title": "Uteservering på torget", "description": "Sökanden vill ha 40 platser."}))
+        .await;
+    let second = app
+        .case_id(&anna, json!({"title": "Skylt på fasaden"}))
+        .await;
+    let other_company = app
+        .case_id(
+            &anna,
+            json!({"org_number": "556677-8899", "company_name": "Annat Bolag AB", "title": "Annat bolags bygglov"}),
+        )
+        .await;
+    let secret = app
+        .case_id(
+            &anna,
+            json!({"title": "Skyddat ärende", "description": "Skyddad adress hos Per",
+                "confidential": {"statute": "OSL 26 kap. 1 §"}}),
+        )
+        .await;
+    party(&app, &anna, first, json!({"kind": "person", "personal_number": KIM, "name": "Kim Kontakt", "roles": ["contact"]})).await;
+    party(&app, &anna, first, json!({"kind": "person", "personal_number": SARA, "name": "Sara Firmatecknare", "roles": ["signatory"]})).await;
+    party(&app, &anna, first, json!({"kind": "person", "personal_number": OTHER_PERSON, "name": "Olle Granne", "roles": ["property_owner"], "email": "olle@example.se"})).await;
+    party(&app, &anna, other_company, json!({"kind": "person", "personal_number": BO, "name": "Bo Annat", "roles": ["applicant"]})).await;
+    party(&app, &anna, secret, json!({"kind": "person", "personal_number": KIM, "name": "Kim Kontakt", "roles": ["applicant"]})).await;
+    note(
+        &app,
+        &anna,
+        first,
+        json!({"text": "Vi har tagit emot er ansökan.", "visibility": "public"}),
+    )
+    .await;
+    note(
+        &app,
+        &anna,
+        first,
+        json!({"text": "Internt: ring miljö om bullret."}),
+    )
+    .await;
+    note(&app, &anna, first, json!({"text": "Sekretess: grannen har klagat.", "confidential": {"statute": "OSL 26 kap. 1 §"}})).await;
+    note(
+        &app,
+        &anna,
+        secret,
+        json!({"text": "Offentligt men i skyddat ärende.", "visibility": "public"}),
+    )
+    .await;
+    World {
+        app,
+        anna,
+        first,
+        second,
+        other_company,
+        secret,
+    }
+}
+
+fn ids(list: &Value) -> Vec<i64> {
+    let mut v: Vec<i64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+#[tokio::test]
+async fn a_representative_follows_their_cases_and_sees_only_what_the_company_may() {
+    let w = world().await;
+    let app = &w.app;
+    let kim = representative_cookie(app, KIM, "Kim Kontakt").await;
+    let sara = representative_cookie(app, SARA, "Sara Firmatecknare").await;
+    let stranger = representative_cookie(app, "19121212-1212", "Främling").await;
+
+    // Kim is on the first case and the confidential one; Sara signs for Exempel AB, so she
+    // follows every case of it (the confidential one too), never Annat Bolag's.
+    let (status, list, _) = get_as(app, "/api/v1/public/my/cases", &kim).await;
+    assert_eq!(status, 200);
+    assert_eq!(ids(&list), [w.first, w.secret]);
+    let (_, list, _) = get_as(app, "/api/v1/public/my/cases", &sara).await;
+    assert_eq!(ids(&list), [w.first, w.second, w.secret]);
+    let (_, list, _) = get_as(app, "/api/v1/public/my/cases", &stranger).await;
+    assert_eq!(ids(&list), Vec::<i64>::new());
+
+    // The first case as Kim sees it: the public note only, no one else's personal data.
+    let (status, view, text) =
+        get_as(app, &format!("/api/v1/public/my/cases/{}", w.first), &kim).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(view["title"], "Uteservering på torget");
+    assert_eq!(view["status"], "received");
+    assert_eq!(view["company"]["org_number"], "556012-5790");
+    let notes: Vec<&str> = view["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes, ["Vi har tagit emot er ansökan."]);
+    for never in [
+        "Internt",
+        "Sekretess: grannen",
+        OTHER_PERSON,
+        "Olle Granne",
+        "olle@example.se",
+        SARA,
+        "anna",
+        "assignee",
+    ] {
+        assert!(!text.contains(never), "{never} in {text}");
+    }
+    // The confidential case: status and dates, nothing of its content.
+    let (status, view, text) =
+        get_as(app, &format!("/api/v1/public/my/cases/{}", w.secret), &kim).await;
+    assert_eq!(status, 200);
+    assert_eq!(view["confidential"], true);
+    assert_eq!(view["title"], Value::Null);
+    assert_eq!(view["description"], Value::Null);
+    assert_eq!(view["notes"], json!([]));
+    for never in [
+        "Skyddat ärende",
+        "Skyddad adress",
+        "Offentligt men i skyddat",
+    ] {
+        assert!(!text.contains(never), "{never} in {text}");
+    }
+    // Anything else is not found: another company's case, one that does not exist, nonsense.
+    for path in [
+        format!("/api/v1/public/my/cases/{}", w.other_company),
+        format!("/api/v1/public/my/cases/{}", w.second),
+        "/api/v1/public/my/cases/999999".to_string(),
+        "/api/v1/public/my/cases/x".to_string(),
+    ] {
+        let (status, _, text) = get_as(app, &path, &kim).await;
+        assert_eq!(status, 404, "{path}: {text}");
+    }
+    // The pages say the same, in Swedish.
+    let (status, _, page) = get_as(app, "/mina-arenden", &kim).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("19811218-****") && !page.contains("9876"),
+        "{page}"
+    );
+    assert!(page.contains("Uteservering på torget") && page.contains("Ärende med sekretess"));
+    assert!(!page.contains("Skylt på fasaden") && !page.contains("Annat bolags"));
+    let (status, _, page) = get_as(app, &format!("/mina-arenden/{}", w.first), &kim).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Vi har tagit emot er ansökan.") && !page.contains("Internt"));
+    assert!(page.contains("Inkommet – väntar på handläggning"));
+    let (status, _, _) = get_as(app, &format!("/mina-arenden/{}", w.other_company), &kim).await;
+    assert_eq!(status, 404);
+    // Without a company login: 401 on the API, the sign-in offer (or 404 without a provider)
+    // on the page; an officer's token opens nothing here.
+    let (status, _, _) = get_as(app, "/api/v1/public/my/cases", "").await;
+    assert_eq!(status, 401);
+    let r = app.get("/api/v1/public/my/cases", Some(&w.anna)).await;
+    assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn a_follow_link_opens_one_case_until_it_is_revoked() {
+    let w = world().await;
+    let app = &w.app;
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{}/follow-links", w.first),
+            Some(&w.anna),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let token = r.body["token"].as_str().unwrap().to_string();
+    assert!(token.len() >= 43);
+    assert_eq!(
+        r.body["path"],
+        format!("{}/folj/{token}", app.config.base_url())
+    );
+    let link = r.body["id"].as_i64().unwrap();
+    // Only the hash is stored.
+    assert_eq!(
+        app.count_where("case_follow_link", &format!("token_hash = '{token}'"))
+            .await,
+        0
+    );
+
+    let (status, view, text) = get_as(app, &format!("/api/v1/public/follow/{token}"), "").await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(view["id"], w.first);
+    assert!(!text.contains("Internt") && !text.contains(OTHER_PERSON));
+    let (status, _, page) = get_as(app, &format!("/folj/{token}"), "").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Uteservering på torget"), "{page}");
+    // A guessed or altered token opens nothing.
+    let mut altered = token.clone();
+    altered.replace_range(0..1, if token.starts_with('A') { "B" } else { "A" });
+    for bad in [altered.as_str(), "short", &"A".repeat(43)] {
+        let (status, _, _) = get_as(app, &format!("/api/v1/public/follow/{bad}"), "").await;
+        assert_eq!(status, 404, "{bad}");
+    }
+    // Only the owning department makes, lists and revokes links; the list never shows a token.
+    let omar = app.token("omar").await;
+    app.post(
+        &format!("/api/v1/cases/{}/follow-links", w.first),
+        Some(&omar),
+        &json!({}),
+    )
+    .await
+    .problem(404);
+    let list = app
+        .get(
+            &format!("/api/v1/cases/{}/follow-links", w.first),
+            Some(&w.anna),
+        )
+        .await;
+    assert_eq!(list.status, 200);
+    assert_eq!(list.body.as_array().unwrap().len(), 1);
+    assert!(!list.text.contains(&token));
+    app.delete(
+        &format!("/api/v1/cases/{}/follow-links/{link}", w.first),
+        &omar,
+    )
+    .await
+    .problem(404);
+    app.delete(
+        &format!("/api/v1/cases/{}/follow-links/{link}", w.second),
+        &w.anna,
+    )
+    .await
+    .problem(404);
+    let r = app
+        .delete(
+            &format!("/api/v1/cases/{}/follow-links/{link}", w.first),
+            &w.anna,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let (status, _, _) = get_as(app, &format!("/api/v1/public/follow/{token}"), "").await;
+    assert_eq!(status, 404);
+    let (status, _, page) = get_as(app, &format!("/folj/{token}"), "").await;
+    assert_eq!(status, 404);
+    assert!(page.contains("återkallats"));
+    // A confidential case's link shows status and dates only.
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{}/follow-links", w.secret),
+            Some(&w.anna),
+            &json!({}),
+        )
+        .await;
+    let token = r.body["token"].as_str().unwrap().to_string();
+    let (_, view, text) = get_as(app, &format!("/api/v1/public/follow/{token}"), "").await;
+    assert_eq!(view["title"], Value::Null);
+    assert!(!text.contains("Skyddad adress") && !text.contains("Offentligt men i skyddat"));
+}
