@@ -2,7 +2,8 @@
 //! user created or updated by an OpenID Connect sign-in to the provider's `iss` and `sub` (the
 //! durable key; usernames can be renamed at the provider); `company_session` holds the logins of
 //! company representatives, who sign in with e-legitimation and are not users of Lots;
-//! `case_follow_link` the links that let whoever holds one follow one case; and an index finds
+//! `case_follow_link` the links that let whoever holds one follow one case; `case_message` the
+//! messages between a case's department and its company; and an index finds
 //! a representative's cases by the personnummer on their parties. As with `web_session`, only
 //! the SHA-256 of a session's secret or a link's token is stored.
 
@@ -64,7 +65,33 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.create_table(
+            Table::create()
+                .table("case_message")
+                .col(big_pk_auto("id"))
+                .col(big_integer("case_id"))
+                // to_company or from_company.
+                .col(string_len("direction", 16))
+                .col(text("text"))
+                // The officer who wrote it (to_company).
+                .col(big_integer_null("author_id"))
+                // Who sent it from the company's side, as they signed in (from_company).
+                .col(string_len_null("sender", 200))
+                .col(timestamp_with_time_zone("created_at"))
+                // When the department first read a message from the company.
+                .col(timestamp_with_time_zone_null("read_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_case_message_case_id")
+                        .from("case_message", "case_id")
+                        .to("case_record", "id")
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
         for (table, col) in [
+            ("case_message", "case_id"),
             ("case_follow_link", "case_id"),
             ("case_party", "personal_number"),
         ] {
@@ -96,6 +123,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.drop_table(Table::drop().table("case_message").to_owned())
+            .await?;
         m.drop_table(Table::drop().table("case_follow_link").to_owned())
             .await?;
         m.drop_table(Table::drop().table("company_session").to_owned())

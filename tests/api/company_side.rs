@@ -329,3 +329,144 @@ async fn a_follow_link_opens_one_case_until_it_is_revoked() {
     assert_eq!(view["title"], Value::Null);
     assert!(!text.contains("Skyddad adress") && !text.contains("Offentligt men i skyddat"));
 }
+
+async fn post_as(app: &TestApp, path: &str, cookie: &str, body: &Value) -> (u16, String) {
+    let r = app
+        .client
+        .post(app.url(path))
+        .header("cookie", cookie)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn messages_go_both_ways_and_the_companys_unread_ones_come_first() {
+    let w = world().await;
+    let app = &w.app;
+    let kim = representative_cookie(app, KIM, "Kim Kontakt").await;
+    let r = app
+        .patch_case(&w.anna, w.first, json!({"assignee": "anna"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The department writes; the company reads it on its side.
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{}/messages", w.first),
+            Some(&w.anna),
+            &json!({"text": "Har ni en situationsplan?"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["direction"], "to_company");
+    let (_, view, _) = get_as(app, &format!("/api/v1/public/my/cases/{}", w.first), &kim).await;
+    assert_eq!(view["messages"][0]["text"], "Har ni en situationsplan?");
+    assert_eq!(view["messages"][0]["direction"], "to_company");
+    // The company answers: as JSON only (no other site's form can send one), with text.
+    let path = format!("/api/v1/public/my/cases/{}/messages", w.first);
+    let (status, text) = post_as(
+        app,
+        &path,
+        &kim,
+        &json!({"text": "Ja, den kommer i morgon."}),
+    )
+    .await;
+    assert_eq!(status, 201, "{text}");
+    let form = app
+        .client
+        .post(app.url(&path))
+        .header("cookie", &kim)
+        .form(&[("text", "från en annan webbplats")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 415);
+    let (status, _) = post_as(app, &path, &kim, &json!({"text": "  "})).await;
+    assert_eq!(status, 422);
+    let (status, _) = post_as(
+        app,
+        &format!("/api/v1/public/my/cases/{}/messages", w.other_company),
+        &kim,
+        &json!({"text": "hej"}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(app.count("case_message").await, 2);
+    // Through a follow link too; a revoked one writes nothing.
+    let link = app
+        .post(
+            &format!("/api/v1/cases/{}/follow-links", w.first),
+            Some(&w.anna),
+            &json!({}),
+        )
+        .await;
+    let token = link.body["token"].as_str().unwrap().to_string();
+    let (status, _) = post_as(
+        app,
+        &format!("/api/v1/public/follow/{token}/messages"),
+        "",
+        &json!({"text": "Och ritningen bifogas."}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let page_post = app
+        .client
+        .post(app.url(&format!("/folj/{token}/meddelanden")))
+        .form(&[("text", "Från sidan.")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        page_post.url().path().starts_with("/folj/"),
+        "{}",
+        page_post.url()
+    );
+    assert_eq!(app.count("case_message").await, 4);
+    // The officer's Mina ärenden puts the case with unread messages first, and says so.
+    let mut b = crate::web::Browser::new(app);
+    b.login("anna").await;
+    let page = b.get("/arenden").await;
+    assert!(
+        page.body
+            .contains("Olästa meddelanden från företag (1 ärende)"),
+        "{}",
+        page.body
+    );
+    // Another department cannot read them; reading them as the department marks them read.
+    let omar = app.token("omar").await;
+    app.get(&format!("/api/v1/cases/{}/messages", w.first), Some(&omar))
+        .await
+        .problem(404);
+    let list = app
+        .get(
+            &format!("/api/v1/cases/{}/messages", w.first),
+            Some(&w.anna),
+        )
+        .await;
+    assert_eq!(list.status, 200);
+    let items = list.body.as_array().unwrap();
+    assert_eq!(items.len(), 4);
+    assert_eq!(items[1]["sender"], "Kim Kontakt (e-legitimation)");
+    assert_eq!(items[2]["sender"], "via följlänk");
+    assert_eq!(
+        app.count_where(
+            "case_message",
+            "direction = 'from_company' and read_at is null"
+        )
+        .await,
+        0
+    );
+    let page = b.get("/arenden").await;
+    assert!(!page.body.contains("Olästa meddelanden"));
+    let page = b.get(&format!("/arenden/{}", w.first)).await;
+    assert!(
+        page.body.contains("Meddelanden med företaget")
+            && page.body.contains("Ja, den kommer i morgon.")
+    );
+    // Each message is an event in the history.
+    let kinds = crate::helpers::event_kinds(app, &w.anna, w.first).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "message_sent").count(), 1);
+    assert_eq!(kinds.iter().filter(|k| *k == "message_received").count(), 3);
+}

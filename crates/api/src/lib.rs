@@ -146,6 +146,9 @@ fn api_router() -> OpenApiRouter<AppState> {
             public::list_follow_links
         ))
         .routes(routes!(public::revoke_follow_link))
+        .routes(routes!(public::my_case_message))
+        .routes(routes!(public::follow_message))
+        .routes(routes!(public::list_messages, public::send_message))
         .routes(routes!(companies::create_bundle, companies::list_bundles))
         .routes(routes!(companies::get_bundle))
         .routes(routes!(companies::add_bundle_case))

@@ -76,6 +76,8 @@ pub struct CompanyCaseView {
     pub decision: Option<CompanyDecision>,
     /// The documents the company sent.
     pub documents: Vec<CompanyDocument>,
+    /// The messages between the department and the company, oldest first.
+    pub messages: Vec<crate::messages::CompanyMessage>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -220,6 +222,16 @@ impl Cases {
         who: &Representative,
         id: i64,
     ) -> ServiceResult<CompanyCaseView> {
+        let (case, access) = self.represented(who, id).await?;
+        self.company_view(case, access).await
+    }
+
+    /// Case `id` and what `who` may see of it; `NotFound` unless they follow it.
+    pub async fn represented(
+        &self,
+        who: &Representative,
+        id: i64,
+    ) -> ServiceResult<(case_record::Model, CompanyAccess)> {
         let (direct, companies) = self.representative_ties(who).await?;
         let case = case_record::Entity::find_by_id(id)
             .one(self.db.reader())
@@ -229,7 +241,7 @@ impl Cases {
         if !access.read {
             return Err(ServiceError::NotFound("case"));
         }
-        self.company_view(case, access).await
+        Ok((case, access))
     }
 
     /// The case a follow link opens; `NotFound` for an unknown or revoked link.
@@ -462,6 +474,7 @@ impl Cases {
             notes: shown_notes,
             decision,
             documents: shown_documents,
+            messages: self.company_messages(case.id).await?,
             summary: summary(&case, access)?,
         })
     }

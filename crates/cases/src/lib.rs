@@ -14,6 +14,7 @@ pub mod directory;
 pub mod error;
 pub mod external;
 pub mod import;
+pub mod messages;
 pub mod password;
 pub mod record;
 pub mod redact;

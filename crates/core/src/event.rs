@@ -36,6 +36,10 @@ pub enum EventKind {
     HandoffCancelled,
     BundleAdded,
     BundleRemoved,
+    /// The department wrote to the company.
+    MessageSent,
+    /// The company wrote to the department.
+    MessageReceived,
 }
 
 crate::text_enum!(EventKind, "event kind", {
@@ -64,6 +68,8 @@ crate::text_enum!(EventKind, "event kind", {
     HandoffCancelled => "handoff_cancelled",
     BundleAdded => "bundle_added",
     BundleRemoved => "bundle_removed",
+    MessageSent => "message_sent",
+    MessageReceived => "message_received",
 });
 
 impl EventKind {
@@ -149,7 +155,7 @@ mod tests {
     fn event_kinds_round_trip_through_text_and_serde() {
         round_trips(EventKind::ALL);
         assert_eq!(EventKind::StatusChanged.as_str(), "status_changed");
-        assert_eq!(EventKind::ALL.len(), 25);
+        assert_eq!(EventKind::ALL.len(), 27);
     }
 
     #[test]

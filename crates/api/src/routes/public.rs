@@ -9,12 +9,13 @@ use axum::http::request::Parts;
 use lots_cases::company_side::{
     CompanyCaseSummary, CompanyCaseView, FollowLinkView, NewFollowLink,
 };
+use lots_cases::messages::{CompanyMessage, MessageView, NewMessage};
 use lots_cases::representatives::LiveRepresentative;
 use serde::Serialize;
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::Id;
+use crate::extract::{ApiJson, Id};
 use crate::state::AppState;
 
 /// The signed-in company representative behind the request's company cookie.
@@ -144,4 +145,101 @@ pub async fn revoke_follow_link(
     let (id, link_id) = super::record::ids(&id, &link_id)?;
     state.cases.revoke_follow_link(&actor, id, link_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Write to the department about a case the signed-in representative follows (JSON only, so
+/// no other site's form can send one).
+#[utoipa::path(post, path = "/api/v1/public/my/cases/{id}/messages", tag = "company side", security(()),
+    params(("id" = i64, Path, description = "The case id")),
+    request_body = NewMessage,
+    responses(
+        (status = 201, description = "Sent", body = CompanyMessage),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in with e-legitimation", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such case among theirs", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`text` missing, empty or over 10 000 characters", body = Problem, content_type = "application/problem+json")))]
+pub async fn my_case_message(
+    State(state): State<AppState>,
+    Representative(live): Representative,
+    Id(id): Id,
+    ApiJson(input): ApiJson<NewMessage>,
+) -> ApiResult<(StatusCode, Json<CompanyMessage>)> {
+    let (case, _) = state.cases.represented(&live.representative, id).await?;
+    let sender = sender_of(&live);
+    let m = state.cases.receive_message(&case, &sender, input).await?;
+    Ok((StatusCode::CREATED, Json(m)))
+}
+
+/// Who sent a message from the company's side, as the department sees it.
+pub fn sender_of(live: &LiveRepresentative) -> String {
+    let r = &live.representative;
+    match &r.name {
+        Some(n) => format!("{n} (e-legitimation)"),
+        None => format!("{} (e-legitimation)", r.personal_number.masked()),
+    }
+}
+
+/// The sender of a message sent with a follow link.
+pub const FOLLOW_LINK_SENDER: &str = "via följlänk";
+
+/// Write to the department about the case a follow link opens.
+#[utoipa::path(post, path = "/api/v1/public/follow/{token}/messages", tag = "company side", security(()),
+    params(("token" = String, Path, description = "The token of the follow link")),
+    request_body = NewMessage,
+    responses(
+        (status = 201, description = "Sent", body = CompanyMessage),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such link, or it was revoked", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`text` missing, empty or over 10 000 characters", body = Problem, content_type = "application/problem+json")))]
+pub async fn follow_message(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    ApiJson(input): ApiJson<NewMessage>,
+) -> ApiResult<(StatusCode, Json<CompanyMessage>)> {
+    let case = state.cases.followed(&token).await?;
+    let m = state
+        .cases
+        .receive_message(&case, FOLLOW_LINK_SENDER, input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(m)))
+}
+
+/// The messages between the department and the company, oldest first. Reading them as the
+/// owning department marks the company's messages read.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/messages", tag = "company side",
+    params(("id" = i64, Path, description = "The case id")),
+    responses(
+        (status = 200, description = "The messages", body = [MessageView]),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_messages(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Id(id): Id,
+) -> ApiResult<Json<Vec<MessageView>>> {
+    Ok(Json(state.cases.messages(&actor, id).await?))
+}
+
+/// Write to the company (the case's department).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/messages", tag = "company side",
+    params(("id" = i64, Path, description = "The case id")),
+    request_body = NewMessage,
+    responses(
+        (status = 201, description = "Sent", body = MessageView),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`text` missing, empty or over 10 000 characters", body = Problem, content_type = "application/problem+json")))]
+pub async fn send_message(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Id(id): Id,
+    ApiJson(input): ApiJson<NewMessage>,
+) -> ApiResult<(StatusCode, Json<MessageView>)> {
+    let m = state.cases.send_message(&actor, id, input).await?;
+    Ok((StatusCode::CREATED, Json(m)))
 }

@@ -30,6 +30,7 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "overlamning" => "Överlämningen är skickad.",
         "uppgifter" => "Uppgifterna är ändrade.",
         "avgorande" => "Begäran om avgörande är registrerad; beslut ska fattas inom fyra veckor.",
+        "meddelande" => "Meddelandet är skickat till företaget.",
         _ => return None,
     })
 }
@@ -136,6 +137,8 @@ fn event_label(kind: EventKind) -> &'static str {
         EventKind::HandoffCancelled => "Överlämning återkallad",
         EventKind::BundleAdded => "Lagt till i samordnat ärende",
         EventKind::BundleRemoved => "Borttaget ur samordnat ärende",
+        EventKind::MessageSent => "Meddelande till företaget",
+        EventKind::MessageReceived => "Meddelande från företaget",
     }
 }
 
@@ -405,6 +408,18 @@ impl Actions<'_> {
         })
     }
 
+    fn message_form(&self) -> Markup {
+        let posted = self.posted("msg");
+        html! {
+            form method="post" action=(format!("/arenden/{}/meddelande", self.case.id)) class="panel" {
+                h3 { "Skriv till företaget" }
+                (self.csrf)
+                (text_area(&posted, "text", "Meddelande", ""))
+                button type="submit" { "Skicka till företaget" }
+            }
+        }
+    }
+
     fn note_form(&self) -> Markup {
         let posted = self.posted("note");
         html! {
@@ -512,8 +527,9 @@ pub async fn case_page(
         state.handoffs.of_case(actor, id),
         state.cases.supplements(actor, id),
         state.directory.list_departments(actor),
+        state.cases.messages(actor, id),
     );
-    let (events, handoffs, supplements, departments) = match loaded {
+    let (events, handoffs, supplements, departments, messages) = match loaded {
         Ok(all) => all,
         Err(e) => return service_error_page(e, &user.viewer),
     };
@@ -536,12 +552,44 @@ pub async fn case_page(
             (actions.section(&supplements, &departments))
         }
         @if owner { (actions.note_form()) }
+        (messages_section(&messages, owner.then(|| actions.message_form())))
         (record)
         (handoffs_section(&handoffs))
         (timeline(&events))
     };
     let title = format!("{} {}", case.reference, case.title);
     html::page(status, &title, Some(&user.viewer), "", main)
+}
+
+/// The messages between the department and the company, and (for the department) the form.
+fn messages_section(
+    messages: &[lots_cases::messages::MessageView],
+    form: Option<Markup>,
+) -> Markup {
+    use lots_cases::messages::Direction;
+    html! {
+        section aria-labelledby="messages-h" {
+            h2 id="messages-h" { "Meddelanden med företaget" }
+            @if messages.is_empty() {
+                p { "Inga meddelanden ännu." }
+            } @else {
+                ul class="messages" {
+                    @for m in messages {
+                        li {
+                            strong {
+                                @match m.direction {
+                                    Direction::ToCompany => { "Till företaget" @if let Some(a) = &m.author { " från " (a) } }
+                                    Direction::FromCompany => { "Från " (m.sender.as_deref().unwrap_or("företaget")) }
+                                }
+                            }
+                            " " (html::time_html(m.created_at)) ": " (m.text)
+                        }
+                    }
+                }
+            }
+            @if let Some(f) = form { (f) }
+        }
+    }
 }
 
 fn party_role_sv(r: &str) -> &'static str {

@@ -88,10 +88,19 @@ pub async fn mine(State(state): State<AppState>, user: WebUser) -> Response {
         limit: Some("500".into()),
         ..Default::default()
     };
-    let cases = match state.cases.list(&user.actor, filter).await {
+    let mut cases = match state.cases.list(&user.actor, filter).await {
         Ok(p) => p.items,
         Err(e) => return service_error_page(e, &user.viewer),
     };
+    // Cases with a message from the company nobody has read come first.
+    let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
+    let unread: std::collections::HashSet<i64> = match state.cases.with_unread_messages(&ids).await
+    {
+        Ok(u) => u.into_iter().collect(),
+        Err(e) => return service_error_page(e, &user.viewer),
+    };
+    cases.sort_by_key(|c| !unread.contains(&c.id));
+    let waiting: Vec<_> = cases.iter().filter(|c| unread.contains(&c.id)).collect();
     let overdue = cases
         .iter()
         .filter(|c| c.deadline.as_ref().is_some_and(|d| d.overdue))
@@ -100,9 +109,24 @@ pub async fn mine(State(state): State<AppState>, user: WebUser) -> Response {
         h1 { "Mina ärenden" }
         p {
             "Du har " (html::int(cases.len())) " öppna ärenden, varav " (html::int(overdue))
-            " försenade. Försenade och snart förfallna ärenden står först."
+            " försenade. Ärenden med olästa meddelanden står först, sedan försenade och snart förfallna."
         }
         p { a class="button" href="/arenden/nytt" { "Registrera ärende" } }
+        @if !waiting.is_empty() {
+            div class="ok" role="status" {
+                p {
+                    "Olästa meddelanden från företag ("
+                    (html::int(waiting.len()))
+                    (if waiting.len() == 1 { " ärende" } else { " ärenden" })
+                    "): "
+                    @for (i, c) in waiting.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        a href=(format!("/arenden/{}#messages-h", c.id)) { (c.reference) }
+                    }
+                    ". De står först i listan."
+                }
+            }
+        }
         (case_table("Mina öppna ärenden", &cases))
     };
     html::page(
@@ -569,6 +593,14 @@ pub async fn note(State(state): State<AppState>, WebId(id): WebId, form: WebForm
     };
     let r = state.cases.add_note(&form.user.actor, id, input).await;
     after(&state, &form, id, "note", "anteckning", r).await
+}
+
+pub async fn message(State(state): State<AppState>, WebId(id): WebId, form: WebForm) -> Response {
+    let input = lots_cases::messages::NewMessage {
+        text: form.get("text"),
+    };
+    let r = state.cases.send_message(&form.user.actor, id, input).await;
+    after(&state, &form, id, "msg", "meddelande", r).await
 }
 
 pub async fn hand_off(State(state): State<AppState>, WebId(id): WebId, form: WebForm) -> Response {

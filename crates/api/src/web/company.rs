@@ -114,7 +114,13 @@ pub async fn one(
         .representative_case(&live.representative, id)
         .await
     {
-        Ok(view) => case_page(&view, Some("/mina-arenden")),
+        Ok(view) => {
+            let form = MessageForm {
+                action: format!("/mina-arenden/{id}/meddelanden"),
+                csrf: Some(live.csrf.clone()),
+            };
+            case_page(&view, Some("/mina-arenden"), &form)
+        }
         Err(ServiceError::NotFound(_)) => not_found(),
         Err(e) => failed(&e),
     }
@@ -123,13 +129,25 @@ pub async fn one(
 /// `GET /folj/{token}`: the case a follow link opens.
 pub async fn follow(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     match state.cases.followed_case(&token).await {
-        Ok(view) => case_page(&view, None),
+        Ok(view) => {
+            let form = MessageForm {
+                action: format!("/folj/{token}/meddelanden"),
+                csrf: None,
+            };
+            case_page(&view, None, &form)
+        }
         Err(ServiceError::NotFound(_)) => not_found(),
         Err(e) => failed(&e),
     }
 }
 
-fn case_page(v: &CompanyCaseView, back: Option<&str>) -> Response {
+/// Where the page's message form posts, and its CSRF token (a signed-in representative's).
+struct MessageForm {
+    action: String,
+    csrf: Option<String>,
+}
+
+fn case_page(v: &CompanyCaseView, back: Option<&str>, form: &MessageForm) -> Response {
     let s = &v.summary;
     html::page(
         StatusCode::OK,
@@ -159,6 +177,7 @@ fn case_page(v: &CompanyCaseView, back: Option<&str>) -> Response {
                 h2 { "Meddelanden från kommunen" }
                 ul { @for n in &v.notes { li { (time_html(n.created_at)) ": " (n.text) } } }
             }
+            (messages(v, form))
             @if !v.documents.is_empty() {
                 h2 { "Handlingar ni har skickat in" }
                 ul { @for d in &v.documents { li { (d.name) " (" (html::num(d.size as f64 / 1024.0, 0)) " kB)" } } }
@@ -197,5 +216,130 @@ fn decision(v: &CompanyCaseView) -> Markup {
                 p { "Gäller " (date_html(from)) " – " (date_html(to)) "." }
             }
         }
+    }
+}
+
+fn messages(v: &CompanyCaseView, form: &MessageForm) -> Markup {
+    use lots_cases::messages::Direction;
+    html! {
+        h2 { "Meddelanden" }
+        @if v.messages.is_empty() {
+            p { "Inga meddelanden ännu." }
+        } @else {
+            ul class="messages" {
+                @for m in &v.messages {
+                    li {
+                        strong { @match m.direction { Direction::ToCompany => "Från kommunen", Direction::FromCompany => "Från er" } }
+                        " " (time_html(m.created_at)) ": " (m.text)
+                    }
+                }
+            }
+        }
+        form method="post" action=(form.action) {
+            @if let Some(c) = &form.csrf { (html::csrf_input(c)) }
+            label for="message-text" { "Skriv till handläggaren" }
+            textarea id="message-text" name="text" rows="4" maxlength="10000" required {}
+            p { button type="submit" { "Skicka meddelande" } }
+        }
+    }
+}
+
+fn message_refused(back: &str) -> Response {
+    html::page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Meddelandet skickades inte",
+        None,
+        "",
+        html! {
+            h1 { "Meddelandet skickades inte" }
+            p { "Skriv något i meddelandet (högst 10 000 tecken) och försök igen." }
+            p { a href=(back) { "Tillbaka till ärendet" } }
+        },
+    )
+}
+
+fn sent(back: &str) -> Response {
+    crate::web::see_other(&format!("{back}#message-text"))
+}
+
+async fn posted_text(
+    req: axum::extract::Request,
+    state: &AppState,
+) -> Result<(Option<String>, Option<String>), Response> {
+    let fields = crate::web::read_form(req, state).await?;
+    Ok((
+        fields
+            .get("text")
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty()),
+        fields.get("csrf").cloned(),
+    ))
+}
+
+/// `POST /mina-arenden/{id}/meddelanden`: a signed-in representative writes to the department.
+pub async fn one_message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    req: axum::extract::Request,
+) -> Response {
+    let live = representative(req.headers(), &state).await;
+    let (text, csrf) = match posted_text(req, &state).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let Some(live) = live else {
+        return crate::web::see_other("/mina-arenden");
+    };
+    if !crate::web::csrf_matches(csrf.as_deref(), &live.csrf) {
+        return html::message(
+            StatusCode::FORBIDDEN,
+            "Formuläret har gått ut",
+            "Ladda om sidan och försök igen. Inget har skickats.",
+            None,
+        );
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found();
+    };
+    let back = format!("/mina-arenden/{id}");
+    let case = match state.cases.represented(&live.representative, id).await {
+        Ok((case, _)) => case,
+        Err(ServiceError::NotFound(_)) => return not_found(),
+        Err(e) => return failed(&e),
+    };
+    let sender = crate::routes::public::sender_of(&live);
+    let input = lots_cases::messages::NewMessage { text };
+    match state.cases.receive_message(&case, &sender, input).await {
+        Ok(_) => sent(&back),
+        Err(ServiceError::Validation(_)) => message_refused(&back),
+        Err(e) => failed(&e),
+    }
+}
+
+/// `POST /folj/{token}/meddelanden`: whoever holds the follow link writes to the department.
+pub async fn follow_message(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    req: axum::extract::Request,
+) -> Response {
+    let (text, _) = match posted_text(req, &state).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let case = match state.cases.followed(&token).await {
+        Ok(c) => c,
+        Err(ServiceError::NotFound(_)) => return not_found(),
+        Err(e) => return failed(&e),
+    };
+    let back = format!("/folj/{token}");
+    let input = lots_cases::messages::NewMessage { text };
+    match state
+        .cases
+        .receive_message(&case, crate::routes::public::FOLLOW_LINK_SENDER, input)
+        .await
+    {
+        Ok(_) => sent(&back),
+        Err(ServiceError::Validation(_)) => message_refused(&back),
+        Err(e) => failed(&e),
     }
 }

@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/arenden/{id}/forlangning", post(cases::extend))
         .route("/arenden/{id}/anteckning", post(cases::note))
+        .route("/arenden/{id}/meddelande", post(cases::message))
         .route("/arenden/{id}/overlamning", post(cases::hand_off))
         .route("/arenden/{id}/uppgifter", post(cases::edit))
         .route("/arenden/{id}/avgorande", post(cases::request_decision))
@@ -86,7 +87,9 @@ pub fn router() -> Router<AppState> {
         )
         .route("/mina-arenden", get(company::mine))
         .route("/mina-arenden/{id}", get(company::one))
+        .route("/mina-arenden/{id}/meddelanden", post(company::one_message))
         .route("/folj/{token}", get(company::follow))
+        .route("/folj/{token}/meddelanden", post(company::follow_message))
 }
 
 /// A logged-in user of the pages. A request without a valid session is sent to the login page.

@@ -8,6 +8,7 @@ pub mod case_attachment;
 pub mod case_decision;
 pub mod case_event;
 pub mod case_follow_link;
+pub mod case_message;
 pub mod case_note;
 pub mod case_party;
 pub mod case_premises;

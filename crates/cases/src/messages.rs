@@ -1,0 +1,236 @@
+//! Messages between a case's department and its company. An officer of the owning department
+//! writes to the company; the company answers from its side (a signed-in representative, or
+//! whoever holds the case's follow link). Each message is also an event in the case's history,
+//! written in the same transaction. A message from the company is unread until someone of the
+//! department reads the case's messages; the officers' lists show such cases first.
+
+use chrono::{DateTime, Utc};
+use lots_core::{Actor, EventKind};
+use lots_store::entity::{case_message, case_record};
+use lots_store::events::{NewEvent, append};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::cases::Cases;
+use crate::error::{Problems, ServiceError, ServiceResult};
+use crate::redact::case_text;
+use crate::view::Lookups;
+
+/// Which way a message went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    ToCompany,
+    FromCompany,
+}
+
+lots_core::text_enum!(Direction, "message direction", {
+    ToCompany => "to_company",
+    FromCompany => "from_company",
+});
+
+/// `POST …/messages`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"text": "Vi behöver en skalenlig situationsplan. Har ni en sådan?"}))]
+pub struct NewMessage {
+    /// 1–10 000 characters.
+    pub text: Option<String>,
+}
+
+/// A message as the department sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MessageView {
+    pub id: i64,
+    pub direction: Direction,
+    pub text: String,
+    /// The officer who wrote it (to the company).
+    pub author: Option<String>,
+    /// Who sent it from the company's side, as they signed in (or "följlänk").
+    pub sender: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// When the department first read it (from the company).
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// A message as the company sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CompanyMessage {
+    pub direction: Direction,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+}
+
+fn checked_text(input: &NewMessage) -> ServiceResult<String> {
+    let mut p = Problems::default();
+    let text = p.text("text", input.text.as_deref(), 1, 10_000);
+    p.finish()?;
+    text.ok_or_else(|| ServiceError::Internal("validated text missing".into()))
+}
+
+impl Cases {
+    /// Writes to the company of case `id` (its department's officers and managers).
+    pub async fn send_message(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: NewMessage,
+    ) -> ServiceResult<MessageView> {
+        let text = checked_text(&input)?;
+        let now = self.clock.now();
+        let tx = self.db.begin().await?;
+        let case = self.owned(&tx, actor, id).await?;
+        let m = case_message::ActiveModel {
+            case_id: Set(case.id),
+            direction: Set(Direction::ToCompany.as_str().into()),
+            text: Set(text.clone()),
+            author_id: Set(Some(actor.user_id)),
+            sender: Set(None),
+            created_at: Set(now),
+            read_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        append(
+            &tx,
+            self.event(
+                actor,
+                &case,
+                EventKind::MessageSent,
+                now,
+                json!({"message_id": m.id, "text": text}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(MessageView {
+            id: m.id,
+            direction: Direction::ToCompany,
+            text: m.text,
+            author: Some(actor.username.clone()),
+            sender: None,
+            created_at: m.created_at,
+            read_at: None,
+        })
+    }
+
+    /// The messages of case `id`, oldest first, for anyone who may read the case; when the
+    /// reader is of the owning department, the company's unread messages are marked read.
+    pub async fn messages(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<MessageView>> {
+        let case = self.readable(self.db.reader(), actor, id).await?;
+        if case.access.change && actor.department_id == Some(case.department_id) {
+            case_message::Entity::update_many()
+                .col_expr(case_message::Column::ReadAt, Expr::value(self.clock.now()))
+                .filter(case_message::Column::CaseId.eq(case.id))
+                .filter(case_message::Column::ReadAt.is_null())
+                .filter(case_message::Column::Direction.eq(Direction::FromCompany.as_str()))
+                .exec(self.db.writer())
+                .await?;
+        }
+        let rows = case_message::Entity::find()
+            .filter(case_message::Column::CaseId.eq(case.id))
+            .order_by_asc(case_message::Column::Id)
+            .all(self.db.writer())
+            .await?;
+        let users = Lookups::load(&self.db, [], rows.iter().filter_map(|m| m.author_id)).await?;
+        rows.into_iter()
+            .map(|m| {
+                Ok(MessageView {
+                    id: m.id,
+                    direction: crate::stored::stored("case_message", m.id, &m.direction)?,
+                    text: case_text(&case.access, m.text),
+                    author: users.username(m.author_id),
+                    sender: m.sender,
+                    created_at: m.created_at,
+                    read_at: m.read_at,
+                })
+            })
+            .collect()
+    }
+
+    /// A message from the company's side on `case`, which the caller has already found them
+    /// allowed to follow; `sender` is who they signed in as.
+    pub async fn receive_message(
+        &self,
+        case: &case_record::Model,
+        sender: &str,
+        input: NewMessage,
+    ) -> ServiceResult<CompanyMessage> {
+        let text = checked_text(&input)?;
+        let now = self.clock.now();
+        let tx = self.db.begin().await?;
+        let m = case_message::ActiveModel {
+            case_id: Set(case.id),
+            direction: Set(Direction::FromCompany.as_str().into()),
+            text: Set(text.clone()),
+            author_id: Set(None),
+            sender: Set(Some(sender.chars().take(200).collect())),
+            created_at: Set(now),
+            read_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        append(
+            &tx,
+            NewEvent {
+                case_id: case.id,
+                at: now,
+                kind: EventKind::MessageReceived,
+                actor_id: None,
+                department_id: None,
+                data: json!({"message_id": m.id, "text": text}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(CompanyMessage {
+            direction: Direction::FromCompany,
+            text: m.text,
+            created_at: m.created_at,
+        })
+    }
+
+    /// The messages of a case as its company sees them, oldest first.
+    pub(crate) async fn company_messages(
+        &self,
+        case_id: i64,
+    ) -> ServiceResult<Vec<CompanyMessage>> {
+        case_message::Entity::find()
+            .filter(case_message::Column::CaseId.eq(case_id))
+            .order_by_asc(case_message::Column::Id)
+            .all(self.db.reader())
+            .await?
+            .into_iter()
+            .map(|m| {
+                Ok(CompanyMessage {
+                    direction: crate::stored::stored("case_message", m.id, &m.direction)?,
+                    text: m.text,
+                    created_at: m.created_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Of `case_ids`, those with a message from the company that nobody has read.
+    pub async fn with_unread_messages(&self, case_ids: &[i64]) -> ServiceResult<Vec<i64>> {
+        if case_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(case_message::Entity::find()
+            .select_only()
+            .column(case_message::Column::CaseId)
+            .filter(case_message::Column::CaseId.is_in(case_ids.iter().copied()))
+            .filter(case_message::Column::ReadAt.is_null())
+            .filter(case_message::Column::Direction.eq(Direction::FromCompany.as_str()))
+            .distinct()
+            .into_tuple::<i64>()
+            .all(self.db.reader())
+            .await?)
+    }
+}
