@@ -3,7 +3,8 @@
 //! durable key; usernames can be renamed at the provider); `company_session` holds the logins of
 //! company representatives, who sign in with e-legitimation and are not users of Lots;
 //! `case_follow_link` the links that let whoever holds one follow one case; `case_message` the
-//! messages between a case's department and its company; and an index finds
+//! messages between a case's department and its company; `mail_outbox` the e-mails to send,
+//! written in the same transaction as their cause; and an index finds
 //! a representative's cases by the personnummer on their parties. As with `web_session`, only
 //! the SHA-256 of a session's secret or a link's token is stored.
 
@@ -90,7 +91,27 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.create_table(
+            Table::create()
+                .table("mail_outbox")
+                .col(big_pk_auto("id"))
+                .col(string_len("to_address", 320))
+                .col(string_len("subject", 300))
+                .col(text("body"))
+                // What the mail is about: message, supplement_request, ….
+                .col(string_len("kind", 40))
+                .col(big_integer_null("case_id"))
+                .col(timestamp_with_time_zone("created_at"))
+                .col(integer("attempts").default(0))
+                .col(timestamp_with_time_zone("next_attempt_at"))
+                .col(timestamp_with_time_zone_null("sent_at"))
+                .col(timestamp_with_time_zone_null("failed_at"))
+                .col(text_null("last_error"))
+                .to_owned(),
+        )
+        .await?;
         for (table, col) in [
+            ("mail_outbox", "next_attempt_at"),
             ("case_message", "case_id"),
             ("case_follow_link", "case_id"),
             ("case_party", "personal_number"),
@@ -123,6 +144,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.drop_table(Table::drop().table("mail_outbox").to_owned())
+            .await?;
         m.drop_table(Table::drop().table("case_message").to_owned())
             .await?;
         m.drop_table(Table::drop().table("case_follow_link").to_owned())

@@ -16,6 +16,7 @@ mod hooks;
 mod identity;
 mod import;
 mod lifecycle;
+mod mail;
 mod metrics;
 mod oidc;
 mod ops;

@@ -70,6 +70,15 @@ pub struct Config {
     pub nki_area_threshold: usize,
     /// Sign-in through identity providers (`[oidc.officers]`, `[oidc.companies]`).
     pub oidc: crate::oidc::config::OidcConfig,
+    /// The SMTP relay mail is sent through (`LOTS_SMTP_URL`, e.g. `smtp://127.0.0.1:2525`,
+    /// `smtp://user:pass@relay:587?tls=required`, `smtps://relay:465`); without it, mails are
+    /// written as `.eml` files to `mail_dir`.
+    pub smtp_url: Option<Secret>,
+    /// The sender of Lots' mails (`LOTS_MAIL_FROM`).
+    pub mail_from: String,
+    /// Where mails go without SMTP (`LOTS_MAIL_DIR`); by default `data/mail` next to the SQLite
+    /// database, or in the working directory.
+    pub mail_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -101,6 +110,9 @@ impl Default for Config {
             nki_threshold: 7,
             nki_area_threshold: 10,
             oidc: Default::default(),
+            smtp_url: None,
+            mail_from: "Lots <lots@localhost>".to_string(),
+            mail_dir: None,
         }
     }
 }
@@ -145,6 +157,15 @@ impl Config {
                 })
                 .transpose()
         };
+        if let Some(v) = env("LOTS_SMTP_URL") {
+            config.smtp_url = Some(Secret::new(v));
+        }
+        if let Some(v) = env("LOTS_MAIL_FROM") {
+            config.mail_from = v;
+        }
+        if let Some(v) = env("LOTS_MAIL_DIR") {
+            config.mail_dir = Some(v.into());
+        }
         if let Some(v) = env("LOTS_ATTACHMENTS_DIR") {
             config.attachments_dir = Some(v.into());
         }
@@ -224,6 +245,11 @@ impl Config {
         if let Some(d) = &self.attachments_dir {
             return d.clone();
         }
+        self.data_path().join("attachments")
+    }
+
+    /// `data` beside a SQLite database file, else in the working directory.
+    fn data_path(&self) -> std::path::PathBuf {
         let file = self
             .database_url
             .strip_prefix("sqlite://")
@@ -233,7 +259,16 @@ impl Config {
         let base = file
             .and_then(|f| Path::new(f).parent().map(Path::to_path_buf))
             .unwrap_or_default();
-        base.join("data").join("attachments")
+        base.join("data")
+    }
+
+    /// Where mails are written without SMTP: the configured folder, else `data/mail` beside a
+    /// SQLite database file (or in the working directory).
+    pub fn mail_path(&self) -> std::path::PathBuf {
+        if let Some(d) = &self.mail_dir {
+            return d.clone();
+        }
+        self.data_path().join("mail")
     }
 
     /// Where companies reach Lots.

@@ -236,7 +236,8 @@ impl AppState {
             db.clone(),
             clock.clone(),
             Arc::new(DeadlineRules::with_overrides(&config.deadlines)),
-        );
+        )
+        .with_base_url(&config.base_url());
         let attachments = Attachments::new(
             cases.clone(),
             AttachmentSettings {
@@ -292,13 +293,17 @@ impl AppState {
             allow_private_networks: c.webhook_allow_private_networks,
             ..WorkerSettings::default()
         };
-        Worker::new(
+        let mailer =
+            lots_hooks::mail::Mailer::new(c.smtp_url.as_ref(), &c.mail_from, c.mail_path())
+                .map_err(anyhow::Error::msg)?;
+        Ok(Worker::new(
             self.db.clone(),
             self.clock.clone(),
             settings,
             self.surveys.clone(),
         )
-        .map_err(anyhow::Error::msg)
+        .map_err(anyhow::Error::msg)?
+        .with_mailer(Arc::new(mailer)))
     }
 }
 

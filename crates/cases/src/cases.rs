@@ -145,11 +145,24 @@ pub struct Cases {
     pub(crate) db: Db,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) rules: Arc<DeadlineRules>,
+    /// Where companies reach Lots, for the links in their mails.
+    pub(crate) base_url: Arc<str>,
 }
 
 impl Cases {
     pub fn new(db: Db, clock: Arc<dyn Clock>, rules: Arc<DeadlineRules>) -> Self {
-        Self { db, clock, rules }
+        Self {
+            db,
+            clock,
+            rules,
+            base_url: Arc::from(""),
+        }
+    }
+
+    /// The same, with the address companies reach Lots at (for the links in mails).
+    pub fn with_base_url(mut self, base_url: &str) -> Self {
+        self.base_url = Arc::from(base_url);
+        self
     }
 
     pub async fn create(&self, actor: &Actor, input: NewCase) -> ServiceResult<CaseView> {
@@ -652,7 +665,14 @@ impl Cases {
             self.event(actor, &updated, EventKind::StatusChanged, now, data),
         )
         .await?;
-        let updated = if request.is_some() {
+        let updated = if let Some(r) = &request {
+            self.mail_company(
+                tx,
+                &updated,
+                crate::company_mail::About::SupplementRequest(&r.message),
+                now,
+            )
+            .await?;
             self.refresh_deadline(tx, updated).await?
         } else {
             updated

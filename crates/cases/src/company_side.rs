@@ -292,6 +292,27 @@ impl Cases {
         })
     }
 
+    /// A follow link made by Lots itself (for a mail), in `tx`; returns its token.
+    pub(crate) async fn system_follow_link(
+        &self,
+        tx: &sea_orm::DatabaseTransaction,
+        case_id: i64,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<String> {
+        let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        case_follow_link::ActiveModel {
+            case_id: Set(case_id),
+            token_hash: Set(token_hash(&token)),
+            created_by: Set(None),
+            created_at: Set(now),
+            revoked_at: Set(None),
+            ..Default::default()
+        }
+        .insert(tx)
+        .await?;
+        Ok(token)
+    }
+
     /// The follow links of case `id`, newest first, without their tokens.
     pub async fn follow_links(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<FollowLinkView>> {
         let case = self.owned(self.db.reader(), actor, id).await?;

@@ -7,6 +7,7 @@ pub mod case_types;
 pub mod cases;
 pub use cases::save;
 pub mod companies;
+pub mod company_mail;
 pub mod company_side;
 pub mod deadlines;
 pub mod decisions;

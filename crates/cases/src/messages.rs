@@ -107,6 +107,8 @@ impl Cases {
             ),
         )
         .await?;
+        self.mail_company(&tx, &case, crate::company_mail::About::Message(&text), now)
+            .await?;
         tx.commit().await?;
         Ok(MessageView {
             id: m.id,

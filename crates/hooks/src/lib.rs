@@ -3,6 +3,7 @@
 //! dead-lettered), and the worker that acts on the outbox.
 
 pub mod address;
+pub mod mail;
 pub mod signing;
 pub mod survey;
 pub mod webhooks;

@@ -84,6 +84,8 @@ pub struct Worker {
     client: reqwest::Client,
     inflight: Arc<Mutex<HashMap<i64, usize>>>,
     last_scan: Arc<Mutex<Option<Instant>>>,
+    /// Sends the mail outbox; without one, mails wait in it.
+    mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 /// A delivery this worker holds the lease of.
@@ -131,7 +133,22 @@ impl Worker {
             client,
             inflight: Arc::default(),
             last_scan: Arc::default(),
+            mailer: None,
         })
+    }
+
+    /// The worker, sending the mail outbox through `mailer` too.
+    pub fn with_mailer(mut self, mailer: Arc<crate::mail::Mailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
+    }
+
+    /// Sends the mails that are due; how many were sent.
+    pub async fn send_mail(&self) -> Result<usize, DbErr> {
+        match &self.mailer {
+            Some(m) => m.deliver(&self.db, self.clock.now()).await,
+            None => Ok(0),
+        }
     }
 
     /// Runs until `shutdown` resolves. Deliveries in flight at shutdown keep their lease and are
@@ -163,6 +180,7 @@ impl Worker {
             *self.last_scan.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         }
         self.dispatch().await?;
+        self.send_mail().await?;
         Ok(())
     }
 
@@ -175,6 +193,7 @@ impl Worker {
         for handle in self.dispatch().await? {
             let _ = handle.await;
         }
+        self.send_mail().await?;
         Ok(())
     }
 

@@ -7,6 +7,7 @@ pub mod entity;
 pub mod events;
 pub mod identity;
 pub mod lookup;
+pub mod mail;
 pub mod outbox;
 pub mod settings;
 pub mod stored;

@@ -19,6 +19,7 @@ pub mod company_session;
 pub mod deadline_notice;
 pub mod department;
 pub mod handoff;
+pub mod mail_outbox;
 pub mod outbox;
 pub mod reference_series;
 pub mod setting;
