@@ -413,6 +413,9 @@ async fn load_demo(state: &AppState) -> anyhow::Result<()> {
     )
     .await?;
     println!("{report}");
+    for line in lots_demo::company_side(&state.cases, &state.db, &state.config.base_url()).await? {
+        println!("{line}");
+    }
     Ok(())
 }
 

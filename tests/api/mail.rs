@@ -337,3 +337,58 @@ async fn without_smtp_mails_are_eml_files_and_a_confidential_case_tells_nothing(
         );
     }
 }
+
+#[tokio::test]
+async fn the_decision_and_the_survey_invitation_are_mailed() {
+    let dir = std::env::temp_dir().join(format!("lots-mail-{}", uuid::Uuid::new_v4().simple()));
+    let d = dir.clone();
+    let app = spawn_app_with(move |c| c.mail_dir = Some(d)).await;
+    let anna = app.token("anna").await;
+    let id = case_with_contact(&app, &anna, json!({"title": "Skylt"})).await;
+    assert_eq!(
+        app.transition(&anna, id, json!({"to": "in_progress"}))
+            .await
+            .status,
+        200
+    );
+    let r = app
+        .transition(
+            &anna,
+            id,
+            json!({"to": "decided", "decision": "approved", "reason": "Uppfyller kraven"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    app.state.worker().unwrap().drain().await.unwrap();
+    let mails: Vec<Mail> = read_dir_files(&dir).iter().map(|m| parse(m)).collect();
+    let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
+    assert_eq!(mails.len(), 2, "{subjects:?}");
+    assert!(
+        subjects[0].starts_with("Beslut i ärende BN "),
+        "{subjects:?}"
+    );
+    assert!(
+        mails[0].body.contains("ansökan beviljas"),
+        "{}",
+        mails[0].body
+    );
+    assert!(
+        subjects[1].starts_with("Hur upplevde ni kommunens service?"),
+        "{subjects:?}"
+    );
+    assert_eq!(mails[1].to, "kim@foretag.example");
+    // The survey link in it is the invitation's.
+    let url = mails[1]
+        .body
+        .lines()
+        .find(|l| l.contains("/survey/"))
+        .expect("a survey link");
+    let token = url.trim().rsplit('/').next().unwrap();
+    let page = app
+        .client
+        .get(app.url(&format!("/survey/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+}

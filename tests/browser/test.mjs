@@ -185,6 +185,36 @@ try {
     await context.close();
   }
 
+  console.log('anna writes to the company; the company follows the case by its link and answers');
+  {
+    const annaLogin = await api.post(`${BASE}/api/v1/auth/token`, { data: { username: 'anna', password: PASSWORD } });
+    const { access_token: annaToken } = await annaLogin.json();
+    const caseId = caseUrl.split('/').at(-1);
+    const written = await api.post(`${BASE}/api/v1/cases/${caseId}/messages`, {
+      headers: { authorization: `Bearer ${annaToken}` },
+      data: { text: 'Beslutet är fattat. Hör av er om ni har frågor.' },
+    });
+    assert.equal(written.status(), 201);
+    const link = await api.post(`${BASE}/api/v1/cases/${caseId}/follow-links`, { headers: { authorization: `Bearer ${annaToken}` } });
+    assert.equal(link.status(), 201);
+    const { token } = await link.json();
+    const context = await browser.newContext({ locale: 'sv-SE', timezoneId: 'Europe/Stockholm', bypassCSP: true });
+    const company = await context.newPage();
+    await company.goto(`${BASE}/folj/${token}`);
+    const followed = await company.content();
+    assert.ok(followed.includes(reference) && followed.includes('Beslutet är fattat.'));
+    assert.ok(!followed.includes('Ringde sökanden om ritningarna.'), 'an internal note is never shown');
+    await check(company, 'folj');
+    // With the keyboard: type in the message field, Tab to the button, Enter.
+    await company.focus('#message-text');
+    await company.keyboard.type('Tack! Vi har fått beslutet.');
+    await company.keyboard.press('Tab');
+    await Promise.all([company.waitForLoadState('load'), company.keyboard.press('Enter')]);
+    await company.waitForSelector('text=Tack! Vi har fått beslutet.');
+    await check(company, 'folj-meddelande');
+    await context.close();
+  }
+
   console.log('maria (SBF manager) sees the result on the dashboard');
   const maria = await login(browser, 'maria');
   page = maria.page;

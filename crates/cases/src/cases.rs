@@ -665,6 +665,15 @@ impl Cases {
             self.event(actor, &updated, EventKind::StatusChanged, now, data),
         )
         .await?;
+        if to == CaseStatus::Decided {
+            self.mail_company(
+                tx,
+                &updated,
+                crate::company_mail::About::Decided(decision),
+                now,
+            )
+            .await?;
+        }
         let updated = if let Some(r) = &request {
             self.mail_company(
                 tx,

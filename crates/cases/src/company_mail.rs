@@ -19,6 +19,18 @@ pub enum About<'a> {
     Message(&'a str),
     /// The department asks for a supplement: `text` says what.
     SupplementRequest(&'a str),
+    /// The case is decided, with this outcome.
+    Decided(Option<lots_core::Decision>),
+}
+
+fn outcome_sv(d: lots_core::Decision) -> &'static str {
+    use lots_core::Decision::*;
+    match d {
+        Approved => "ansökan beviljas",
+        Rejected => "ansökan avslås",
+        Dismissed => "ansökan avvisas",
+        WrittenOff => "ärendet skrivs av",
+    }
 }
 
 impl Cases {
@@ -59,6 +71,18 @@ impl Cases {
                     case.reference
                 ),
                 text,
+            ),
+            About::Decided(outcome) => (
+                "decision",
+                format!("Beslut i ärende {}", case.reference),
+                format!(
+                    "{department} har fattat beslut i ert ärende {}{}.",
+                    case.reference,
+                    outcome
+                        .map(|o| format!(": {}", outcome_sv(o)))
+                        .unwrap_or_default()
+                ),
+                "Beslutet, med skälen, lagrummen och hur ni överklagar, finns på sidan nedan.",
             ),
         };
         let body = if confidential {

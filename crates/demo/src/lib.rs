@@ -1229,6 +1229,82 @@ fn explain(e: ServiceError) -> anyhow::Error {
     }
 }
 
+/// The company side of the demo, on the present clock: on one of anna's open building cases the
+/// contact person gets an e-mail address, anna writes to the company (the mail goes to the mail
+/// folder, or through SMTP), the company answers, and a follow link is made. Returns the lines
+/// to print (the link among them).
+pub async fn company_side(cases: &Cases, db: &Db, base_url: &str) -> anyhow::Result<Vec<String>> {
+    use lots_store::entity::case_record;
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let Some(anna) = app_user::Entity::find()
+        .filter(app_user::Column::Username.eq("anna"))
+        .one(db.reader())
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let actor = Actor {
+        user_id: anna.id,
+        username: anna.username.clone(),
+        role: Role::Officer,
+        department_id: anna.department_id,
+    };
+    let Some(case) = case_record::Entity::find()
+        .filter(case_record::Column::AssigneeId.eq(anna.id))
+        .filter(case_record::Column::Status.eq("in_progress"))
+        .filter(case_record::Column::ConfidentialStatute.is_null())
+        .order_by_desc(case_record::Column::Id)
+        .one(db.reader())
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    cases
+        .add_party(
+            &actor,
+            case.id,
+            lots_cases::NewParty {
+                kind: Some("person".into()),
+                personal_number: Some("19811218-9876".into()),
+                name: Some("Kim Kontaktsson".into()),
+                roles: Some(vec!["contact".into()]),
+                email: Some("kim.kontaktsson@example.se".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    cases
+        .send_message(
+            &actor,
+            case.id,
+            lots_cases::messages::NewMessage {
+                text: Some("Hej! Vi behöver en skalenlig situationsplan för att kunna gå vidare. Kan ni skicka den?".into()),
+            },
+        )
+        .await?;
+    cases
+        .receive_message(
+            &case,
+            "Kim Kontaktsson (e-legitimation)",
+            lots_cases::messages::NewMessage {
+                text: Some("Hej! Arkitekten ritar den nu; ni har den på fredag.".into()),
+            },
+        )
+        .await?;
+    let link = cases.create_follow_link(&actor, case.id).await?;
+    Ok(vec![
+        format!(
+            "The company side: {} has messages with the company (anna's Mina ärenden shows the unread answer first; the mail is in the mail folder).",
+            case.reference
+        ),
+        format!(
+            "  Follow it as the company would: {}{}",
+            base_url.trim_end_matches('/'),
+            link.path
+        ),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -192,7 +192,50 @@ impl Surveys {
         }
         .insert(tx)
         .await?;
+        self.mail_invitation(tx, case_id, &token, now).await?;
         Ok(Some(invitation))
+    }
+
+    /// The invitation mailed to the company's contact (when a party has an address), in `tx`.
+    /// It names the case by its diarienummer only, so it says nothing of a confidential case.
+    async fn mail_invitation(
+        &self,
+        tx: &DatabaseTransaction,
+        case_id: i64,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<()> {
+        let Some(to) = lots_store::mail::company_address(tx, case_id).await? else {
+            return Ok(());
+        };
+        let Some(case) = lots_store::entity::case_record::Entity::find_by_id(case_id)
+            .one(tx)
+            .await?
+        else {
+            return Ok(());
+        };
+        let body = format!(
+            "Hej!\n\nKommunen har nyligen fattat beslut i ert ärende {reference}. Vi vill gärna veta hur ni upplevde vår service: det tar ett par minuter och hjälper oss att bli bättre. Svaren redovisas bara sammanställda.\n\nSvara här (länken gäller i {days} dagar):\n{url}\n\nTack på förhand!\n\nDet här mejlet går inte att svara på.\n",
+            reference = case.reference,
+            days = self.settings.token_days,
+            url = self.url(token),
+        );
+        lots_store::mail::enqueue(
+            tx,
+            lots_store::mail::NewMail {
+                to,
+                subject: format!(
+                    "Hur upplevde ni kommunens service? (ärende {})",
+                    case.reference
+                ),
+                body,
+                kind: "survey_invitation",
+                case_id: Some(case_id),
+            },
+            now,
+        )
+        .await?;
+        Ok(())
     }
 
     /// The invitation behind a token and its state.

@@ -19,7 +19,7 @@ fn decision_sv(d: Decision) -> &'static str {
         Decision::Approved => "Beviljat",
         Decision::Rejected => "Avslag",
         Decision::Dismissed => "Avvisat",
-        _ => "Beslut",
+        Decision::WrittenOff => "Avskrivet",
     }
 }
 
@@ -162,8 +162,10 @@ fn case_page(v: &CompanyCaseView, back: Option<&str>, form: &MessageForm) -> Res
                 @if let Some(c) = &v.company { dt { "Företag" } dd { (c.name) " (" (c.org_number) ")" } }
                 dt { "Status" } dd { (s.status_text) }
                 dt { "Inkom" } dd { (time_html(s.received_at)) }
-                dt { "Beslut senast enligt lag" }
-                dd { @if let Some(d) = s.statutory_deadline { (date_html(d)) } @else { "Ingen lagstadgad tidsfrist" } }
+                @if s.status.is_open() {
+                    dt { "Beslut senast enligt lag" }
+                    dd { @if let Some(d) = s.statutory_deadline { (date_html(d)) } @else { "Ingen lagstadgad tidsfrist" } }
+                }
             }
             h2 { "Vad väntar vi på från er?" }
             p { (v.expected_of_you) }
