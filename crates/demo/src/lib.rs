@@ -240,7 +240,8 @@ pub async fn load_with(
         db.clone(),
         shared.clone(),
         Arc::new(lots_core::deadline::DeadlineRules::default()),
-    );
+    )
+    .with_base_url(surveys.public_base_url());
     let handoffs = Handoffs::new(db.clone(), shared, cases.clone());
     let mut logins = Vec::new();
 

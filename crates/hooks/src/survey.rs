@@ -158,6 +158,11 @@ impl Surveys {
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
+    /// Where companies reach Lots.
+    pub fn public_base_url(&self) -> &str {
+        &self.settings.public_base_url
+    }
+
     pub fn url(&self, token: &str) -> String {
         format!(
             "{}/survey/{token}",
