@@ -470,3 +470,193 @@ async fn messages_go_both_ways_and_the_companys_unread_ones_come_first() {
     assert_eq!(kinds.iter().filter(|k| *k == "message_sent").count(), 1);
     assert_eq!(kinds.iter().filter(|k| *k == "message_received").count(), 3);
 }
+
+async fn multipart_post(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    form: reqwest::multipart::Form,
+) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url(path))
+        .header("cookie", cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_supplement_is_answered_online_and_the_case_goes_back_to_handling() {
+    let w = world().await;
+    let app = &w.app;
+    assert_eq!(
+        app.transition(&w.anna, w.first, json!({"to": "in_progress"}))
+            .await
+            .status,
+        200
+    );
+    let r = app
+        .post(
+            &format!("/api/v1/cases/{}/supplement-requests", w.first),
+            Some(&w.anna),
+            &json!({"message": "Skicka en situationsplan."}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let request = r.body["id"].as_i64().unwrap();
+    let link = app
+        .post(
+            &format!("/api/v1/cases/{}/follow-links", w.first),
+            Some(&w.anna),
+            &json!({}),
+        )
+        .await;
+    let token = link.body["token"].as_str().unwrap().to_string();
+    let (_, view, _) = get_as(app, &format!("/api/v1/public/follow/{token}"), "").await;
+    assert_eq!(view["status"], "awaiting_supplement");
+    assert_eq!(
+        view["supplement_requests"][0]["message"],
+        "Skicka en situationsplan."
+    );
+    assert!(
+        view["expected_of_you"]
+            .as_str()
+            .unwrap()
+            .contains("komplettering")
+    );
+    let (_, _, page) = get_as(app, &format!("/folj/{token}"), "").await;
+    assert!(page.contains(&format!("/folj/{token}/kompletteringar/{request}")));
+
+    let path = format!("/api/v1/public/follow/{token}/supplements/{request}");
+    // Bad answers change nothing: a file (not taken online yet), no text, an unknown part.
+    let with_file = reqwest::multipart::Form::new()
+        .text("text", "Här är planen.")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"%PDF-1.4".to_vec()).file_name("plan.pdf"),
+        );
+    let (status, body) = multipart_post(app, &path, "", with_file).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "file");
+    let (status, _) = multipart_post(
+        app,
+        &path,
+        "",
+        reqwest::multipart::Form::new().text("text", "  "),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, body) = multipart_post(
+        app,
+        &path,
+        "",
+        reqwest::multipart::Form::new().text("note", "x"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (422, Some("note"))
+    );
+    assert_eq!(
+        app.count_where("supplement_request", "received_at is not null")
+            .await,
+        0
+    );
+    // Another case's request, through this link: not found.
+    let (status, _) = multipart_post(
+        app,
+        &format!("/api/v1/public/follow/{token}/supplements/999999"),
+        "",
+        reqwest::multipart::Form::new().text("text", "x"),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // The answer: received, back in handling, the text kept as the company's message.
+    let (status, body) = multipart_post(
+        app,
+        &path,
+        "",
+        reqwest::multipart::Form::new().text("text", "Planen skickas med e-post i dag."),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(body["received_at"].is_string());
+    let case = app
+        .get(&format!("/api/v1/cases/{}", w.first), Some(&w.anna))
+        .await;
+    assert_eq!(case.body["status"], "in_progress");
+    assert_eq!(
+        app.count_where(
+            "supplement_request",
+            "received_at is not null and received_by is null"
+        )
+        .await,
+        1
+    );
+    let kinds = crate::helpers::event_kinds(app, &w.anna, w.first).await;
+    assert!(
+        kinds.ends_with(&[
+            "message_received".into(),
+            "supplement_received".into(),
+            "status_changed".into()
+        ]),
+        "{kinds:?}"
+    );
+    let messages = app
+        .get(
+            &format!("/api/v1/cases/{}/messages", w.first),
+            Some(&w.anna),
+        )
+        .await;
+    assert_eq!(
+        messages.body[0]["text"],
+        "Komplettering: Planen skickas med e-post i dag."
+    );
+    // Once only.
+    let (status, _) = multipart_post(
+        app,
+        &path,
+        "",
+        reqwest::multipart::Form::new().text("text", "igen"),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let (_, _, page) = get_as(app, &format!("/folj/{token}"), "").await;
+    assert!(!page.contains("/kompletteringar/"), "no form once received");
+    // A signed-in representative has the same; another company's case is not found.
+    let kim = representative_cookie(app, KIM, "Kim Kontakt").await;
+    let mine = format!("/api/v1/public/my/cases/{}/supplements/{request}", w.first);
+    let (status, _) = multipart_post(
+        app,
+        &mine,
+        &kim,
+        reqwest::multipart::Form::new().text("text", "x"),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let theirs = format!(
+        "/api/v1/public/my/cases/{}/supplements/{request}",
+        w.other_company
+    );
+    let (status, _) = multipart_post(
+        app,
+        &theirs,
+        &kim,
+        reqwest::multipart::Form::new().text("text", "x"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = multipart_post(
+        app,
+        &mine,
+        "",
+        reqwest::multipart::Form::new().text("text", "x"),
+    )
+    .await;
+    assert_eq!(status, 401);
+}

@@ -148,6 +148,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(public::revoke_follow_link))
         .routes(routes!(public::my_case_message))
         .routes(routes!(public::follow_message))
+        .routes(routes!(public::follow_supplement))
+        .routes(routes!(public::my_case_supplement))
         .routes(routes!(public::list_messages, public::send_message))
         .routes(routes!(companies::create_bundle, companies::list_bundles))
         .routes(routes!(companies::get_bundle))

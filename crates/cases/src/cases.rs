@@ -140,6 +140,22 @@ pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Ok(Some(Option::deserialize(d)?))
 }
 
+/// Who causes a change: an officer (or admin), or the company from its side.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Who<'a> {
+    Officer(&'a Actor),
+    Company,
+}
+
+impl Who<'_> {
+    pub(crate) fn user_id(self) -> Option<i64> {
+        match self {
+            Who::Officer(a) => Some(a.user_id),
+            Who::Company => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Cases {
     pub(crate) db: Db,
@@ -633,6 +649,20 @@ impl Cases {
         reason: Option<String>,
         decision: Option<Decision>,
     ) -> ServiceResult<(case_record::Model, Option<supplement_request::Model>)> {
+        self.change_status_by(tx, Who::Officer(actor), case, to, reason, decision)
+            .await
+    }
+
+    /// `change_status` for whoever causes it: an officer, or the company (its supplement).
+    pub(crate) async fn change_status_by(
+        &self,
+        tx: &DatabaseTransaction,
+        who: Who<'_>,
+        case: case_record::Model,
+        to: CaseStatus,
+        reason: Option<String>,
+        decision: Option<Decision>,
+    ) -> ServiceResult<(case_record::Model, Option<supplement_request::Model>)> {
         let now = self.clock.now();
         let from = case_status(&case)?;
         if !from.can_become(to) {
@@ -657,12 +687,12 @@ impl Cases {
         }
         let updated = save(tx, model, &case, now).await?;
         let request = self
-            .supplement_side_effects(tx, actor, &updated, (from, to), reason.as_deref(), now)
+            .supplement_side_effects(tx, who, &updated, (from, to), reason.as_deref(), now)
             .await?;
         let data = json!({"from": from, "to": to, "reason": reason, "decision": decision});
         append(
             tx,
-            self.event(actor, &updated, EventKind::StatusChanged, now, data),
+            self.event_by(who, &updated, EventKind::StatusChanged, now, data),
         )
         .await?;
         if to == CaseStatus::Decided {
@@ -814,6 +844,29 @@ impl Cases {
             }
             Some(u) => Some(u),
         })
+    }
+
+    /// An event caused by `who`: an officer's as `event` makes it; the company's without an
+    /// actor or a department.
+    pub(crate) fn event_by(
+        &self,
+        who: Who<'_>,
+        case: &case_record::Model,
+        kind: EventKind,
+        at: DateTime<Utc>,
+        data: serde_json::Value,
+    ) -> NewEvent {
+        match who {
+            Who::Officer(actor) => self.event(actor, case, kind, at, data),
+            Who::Company => NewEvent {
+                case_id: case.id,
+                at,
+                kind,
+                actor_id: None,
+                department_id: None,
+                data,
+            },
+        }
     }
 
     pub fn event(

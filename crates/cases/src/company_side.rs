@@ -521,3 +521,69 @@ fn summary(case: &case_record::Model, access: CompanyAccess) -> ServiceResult<Co
         statutory_deadline: case.due_date,
     })
 }
+
+impl Cases {
+    /// The company's answer to supplement request `request_id` of case `case_id` (which the
+    /// caller has found them allowed to follow): its text is kept as a message from the company,
+    /// the request is marked received and the case goes back to in progress, the clock as the
+    /// deadline rules say, exactly as when an officer registers the supplement by hand.
+    pub async fn answer_supplement(
+        &self,
+        case_id: i64,
+        request_id: i64,
+        sender: &str,
+        text: Option<&str>,
+    ) -> ServiceResult<CompanySupplement> {
+        let mut p = crate::error::Problems::default();
+        let text = p.text("text", text, 1, 10_000);
+        p.finish()?;
+        let text = text.unwrap_or_default();
+        let now = self.clock.now();
+        let tx = self.db.begin().await?;
+        let case = case_record::Entity::find_by_id(case_id)
+            .one(&tx)
+            .await?
+            .ok_or(ServiceError::NotFound("case"))?;
+        let request = supplement_request::Entity::find_by_id(request_id)
+            .one(&tx)
+            .await?
+            .filter(|r| r.case_id == case.id)
+            .ok_or(ServiceError::NotFound("supplement request"))?;
+        if request.received_at.is_some() {
+            return Err(ServiceError::Conflict(
+                "this supplement has already been received".into(),
+            ));
+        }
+        if stored::<CaseStatus>("case_record", case.id, &case.status)?
+            != CaseStatus::AwaitingSupplement
+        {
+            return Err(ServiceError::Conflict(
+                "the case no longer waits for a supplement".into(),
+            ));
+        }
+        crate::messages::record_company_message(
+            &tx,
+            &case,
+            sender,
+            &format!("Komplettering: {text}"),
+            now,
+        )
+        .await?;
+        self.change_status_by(
+            &tx,
+            crate::cases::Who::Company,
+            case,
+            CaseStatus::InProgress,
+            Some("Kompletteringen har kommit in från företaget".into()),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(CompanySupplement {
+            id: request.id,
+            message: Some(request.message),
+            requested_at: request.requested_at,
+            received_at: Some(now),
+        })
+    }
+}

@@ -269,13 +269,18 @@ impl Cases {
     pub(crate) async fn supplement_side_effects(
         &self,
         tx: &DatabaseTransaction,
-        actor: &Actor,
+        who: crate::cases::Who<'_>,
         case: &case_record::Model,
         (from, to): (CaseStatus, CaseStatus),
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> ServiceResult<Option<supplement_request::Model>> {
         if to == CaseStatus::AwaitingSupplement {
+            let crate::cases::Who::Officer(actor) = who else {
+                return Err(ServiceError::Internal(
+                    "only an officer requests a supplement".into(),
+                ));
+            };
             let request = supplement_request::ActiveModel {
                 case_id: Set(case.id),
                 message: Set(reason.unwrap_or("Begäran om komplettering").to_string()),
@@ -305,12 +310,12 @@ impl Cases {
             if let Some(open) = open {
                 let mut model: supplement_request::ActiveModel = open.into();
                 model.received_at = Set(Some(now));
-                model.received_by = Set(Some(actor.user_id));
+                model.received_by = Set(who.user_id());
                 let request = model.update(tx).await?;
                 append(
                     tx,
-                    self.event(
-                        actor,
+                    self.event_by(
+                        who,
                         case,
                         EventKind::SupplementReceived,
                         now,

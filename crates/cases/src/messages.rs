@@ -72,6 +72,41 @@ fn checked_text(input: &NewMessage) -> ServiceResult<String> {
     text.ok_or_else(|| ServiceError::Internal("validated text missing".into()))
 }
 
+/// A message from the company's side on `case`, with its event, in `tx`.
+pub(crate) async fn record_company_message(
+    tx: &sea_orm::DatabaseTransaction,
+    case: &case_record::Model,
+    sender: &str,
+    text: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<case_message::Model> {
+    let m = case_message::ActiveModel {
+        case_id: Set(case.id),
+        direction: Set(Direction::FromCompany.as_str().into()),
+        text: Set(text.to_string()),
+        author_id: Set(None),
+        sender: Set(Some(sender.chars().take(200).collect())),
+        created_at: Set(now),
+        read_at: Set(None),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    append(
+        tx,
+        NewEvent {
+            case_id: case.id,
+            at: now,
+            kind: EventKind::MessageReceived,
+            actor_id: None,
+            department_id: None,
+            data: json!({"message_id": m.id, "text": text}),
+        },
+    )
+    .await?;
+    Ok(m)
+}
+
 impl Cases {
     /// Writes to the company of case `id` (its department's officers and managers).
     pub async fn send_message(
@@ -166,30 +201,7 @@ impl Cases {
         let text = checked_text(&input)?;
         let now = self.clock.now();
         let tx = self.db.begin().await?;
-        let m = case_message::ActiveModel {
-            case_id: Set(case.id),
-            direction: Set(Direction::FromCompany.as_str().into()),
-            text: Set(text.clone()),
-            author_id: Set(None),
-            sender: Set(Some(sender.chars().take(200).collect())),
-            created_at: Set(now),
-            read_at: Set(None),
-            ..Default::default()
-        }
-        .insert(&tx)
-        .await?;
-        append(
-            &tx,
-            NewEvent {
-                case_id: case.id,
-                at: now,
-                kind: EventKind::MessageReceived,
-                actor_id: None,
-                department_id: None,
-                data: json!({"message_id": m.id, "text": text}),
-            },
-        )
-        .await?;
+        let m = record_company_message(&tx, case, sender, &text, now).await?;
         tx.commit().await?;
         Ok(CompanyMessage {
             direction: Direction::FromCompany,

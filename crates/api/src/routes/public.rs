@@ -3,11 +3,11 @@
 //! links. What is shown is decided by `lots_core::access::CompanyAccess`.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use lots_cases::company_side::{
-    CompanyCaseSummary, CompanyCaseView, FollowLinkView, NewFollowLink,
+    CompanyCaseSummary, CompanyCaseView, CompanySupplement, FollowLinkView, NewFollowLink,
 };
 use lots_cases::messages::{CompanyMessage, MessageView, NewMessage};
 use lots_cases::representatives::LiveRepresentative;
@@ -242,4 +242,114 @@ pub async fn send_message(
 ) -> ApiResult<(StatusCode, Json<MessageView>)> {
     let m = state.cases.send_message(&actor, id, input).await?;
     Ok((StatusCode::CREATED, Json(m)))
+}
+
+/// The parts of a supplement answer: `text`; documents (`file`) are not taken online yet.
+async fn answer_text(
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<Option<String>> {
+    let mut multipart = multipart.map_err(|_| {
+        ApiError::unsupported_media_type(
+            "send the answer as multipart/form-data with a `text` part",
+        )
+    })?;
+    let mut text = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(ApiError::bad_request(format!(
+                    "the multipart body could not be read: {e}"
+                )));
+            }
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        match name.as_str() {
+            "text" if text.is_none() => {
+                text = Some(field.text().await.map_err(|e| {
+                    ApiError::bad_request(format!("the multipart body could not be read: {e}"))
+                })?);
+            }
+            "file" => {
+                return Err(ApiError::validation(vec![lots_cases::FieldError {
+                    field: "file".into(),
+                    message: "documents cannot be sent with the answer online yet: write what you send, and send the documents to the department by e-mail".into(),
+                }]));
+            }
+            other => {
+                return Err(ApiError::validation(vec![lots_cases::FieldError {
+                    field: other.chars().take(64).collect(),
+                    message: "is not a part of an answer (only `text`)".into(),
+                }]));
+            }
+        }
+    }
+    Ok(text)
+}
+
+/// Answer a supplement request of the case a follow link opens: the request is marked
+/// received and the case goes back to in progress (the clock as the deadline rules say); the
+/// text is kept as a message from the company.
+#[utoipa::path(post, path = "/api/v1/public/follow/{token}/supplements/{request_id}", tag = "company side", security(()),
+    params(("token" = String, Path, description = "The token of the follow link"), ("request_id" = i64, Path, description = "The supplement request")),
+    request_body(content = SupplementAnswerForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Received", body = CompanySupplement),
+        (status = 400, description = "The multipart body could not be read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such link, case or request", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The request is already answered, or the case no longer waits for it", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not multipart", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`text` missing, empty or over 10 000 characters, or a part other than `text`", body = Problem, content_type = "application/problem+json")))]
+pub async fn follow_supplement(
+    State(state): State<AppState>,
+    Path((token, request_id)): Path<(String, String)>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<CompanySupplement>)> {
+    let request_id: i64 = request_id
+        .parse()
+        .map_err(|_| ApiError::not_found("no such resource"))?;
+    let case = state.cases.followed(&token).await?;
+    let text = answer_text(multipart).await?;
+    let answer = state
+        .cases
+        .answer_supplement(case.id, request_id, FOLLOW_LINK_SENDER, text.as_deref())
+        .await?;
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+/// The same, for a case the signed-in representative follows.
+#[utoipa::path(post, path = "/api/v1/public/my/cases/{id}/supplements/{request_id}", tag = "company side", security(()),
+    params(("id" = i64, Path, description = "The case id"), ("request_id" = i64, Path, description = "The supplement request")),
+    request_body(content = SupplementAnswerForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Received", body = CompanySupplement),
+        (status = 400, description = "The multipart body could not be read", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in with e-legitimation", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such case among theirs, or no such request", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The request is already answered, or the case no longer waits for it", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not multipart", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`text` missing, empty or over 10 000 characters, or a part other than `text`", body = Problem, content_type = "application/problem+json")))]
+pub async fn my_case_supplement(
+    State(state): State<AppState>,
+    Representative(live): Representative,
+    Path((id, request_id)): Path<(String, String)>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<CompanySupplement>)> {
+    let (id, request_id) = super::record::ids(&id, &request_id)?;
+    let (case, _) = state.cases.represented(&live.representative, id).await?;
+    let text = answer_text(multipart).await?;
+    let answer = state
+        .cases
+        .answer_supplement(case.id, request_id, &sender_of(&live), text.as_deref())
+        .await?;
+    Ok((StatusCode::CREATED, Json(answer)))
+}
+
+/// The parts of a supplement answer.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SupplementAnswerForm {
+    /// What the company sends, 1–10 000 characters.
+    text: String,
 }

@@ -116,7 +116,7 @@ pub async fn one(
     {
         Ok(view) => {
             let form = MessageForm {
-                action: format!("/mina-arenden/{id}/meddelanden"),
+                base: format!("/mina-arenden/{id}"),
                 csrf: Some(live.csrf.clone()),
             };
             case_page(&view, Some("/mina-arenden"), &form)
@@ -131,7 +131,7 @@ pub async fn follow(State(state): State<AppState>, Path(token): Path<String>) ->
     match state.cases.followed_case(&token).await {
         Ok(view) => {
             let form = MessageForm {
-                action: format!("/folj/{token}/meddelanden"),
+                base: format!("/folj/{token}"),
                 csrf: None,
             };
             case_page(&view, None, &form)
@@ -141,9 +141,10 @@ pub async fn follow(State(state): State<AppState>, Path(token): Path<String>) ->
     }
 }
 
-/// Where the page's message form posts, and its CSRF token (a signed-in representative's).
+/// Where the page's forms post (the page's own address), and their CSRF token (a signed-in
+/// representative's).
 struct MessageForm {
-    action: String,
+    base: String,
     csrf: Option<String>,
 }
 
@@ -173,7 +174,7 @@ fn case_page(v: &CompanyCaseView, back: Option<&str>, form: &MessageForm) -> Res
                 p { "Ärendet omfattas av sekretess. Här visas bara status och datum; kontakta kommunen för mer." }
             }
             @if let Some(d) = &v.description { @if !d.is_empty() { h2 { "Beskrivning" } p { (d) } } }
-            (supplements(v))
+            (supplements(v, form))
             (decision(v))
             @if !v.notes.is_empty() {
                 h2 { "Meddelanden från kommunen" }
@@ -188,7 +189,8 @@ fn case_page(v: &CompanyCaseView, back: Option<&str>, form: &MessageForm) -> Res
     )
 }
 
-fn supplements(v: &CompanyCaseView) -> Markup {
+fn supplements(v: &CompanyCaseView, form: &MessageForm) -> Markup {
+    let waiting = v.summary.status == lots_core::CaseStatus::AwaitingSupplement;
     html! {
         @if !v.supplement_requests.is_empty() {
             h2 { "Kompletteringar" }
@@ -199,6 +201,18 @@ fn supplements(v: &CompanyCaseView) -> Markup {
                         @if let Some(m) = &r.message { (m) } @else { "(sekretess)" }
                         @if let Some(at) = r.received_at { " – inkommen " (time_html(at)) } @else { " – väntar på er" }
                     }
+                }
+            }
+            @for r in v.supplement_requests.iter().filter(|r| waiting && r.received_at.is_none()) {
+                form method="post" action=(format!("{}/kompletteringar/{}", form.base, r.id)) {
+                    @if let Some(c) = &form.csrf { (html::csrf_input(c)) }
+                    label for=(format!("supplement-{}", r.id)) { "Svara på begäran om komplettering" }
+                    span class="hint" id=(format!("supplement-{}-hint", r.id)) {
+                        "Skriv det som efterfrågas. Handlingar kan ännu inte bifogas här: skicka dem till förvaltningen med e-post och skriv här vad ni har skickat."
+                    }
+                    textarea id=(format!("supplement-{}", r.id)) name="text" rows="5" maxlength="10000" required
+                        aria-describedby=(format!("supplement-{}-hint", r.id)) {}
+                    p { button type="submit" { "Skicka kompletteringen" } }
                 }
             }
         }
@@ -237,7 +251,7 @@ fn messages(v: &CompanyCaseView, form: &MessageForm) -> Markup {
                 }
             }
         }
-        form method="post" action=(form.action) {
+        form method="post" action=(format!("{}/meddelanden", form.base)) {
             @if let Some(c) = &form.csrf { (html::csrf_input(c)) }
             label for="message-text" { "Skriv till handläggaren" }
             textarea id="message-text" name="text" rows="4" maxlength="10000" required {}
@@ -342,6 +356,105 @@ pub async fn follow_message(
     {
         Ok(_) => sent(&back),
         Err(ServiceError::Validation(_)) => message_refused(&back),
+        Err(e) => failed(&e),
+    }
+}
+
+/// `POST /mina-arenden/{id}/kompletteringar/{rid}`: a signed-in representative answers a
+/// supplement request.
+pub async fn one_supplement(
+    State(state): State<AppState>,
+    Path((id, rid)): Path<(String, String)>,
+    req: axum::extract::Request,
+) -> Response {
+    let live = representative(req.headers(), &state).await;
+    let (text, csrf) = match posted_text(req, &state).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let Some(live) = live else {
+        return crate::web::see_other("/mina-arenden");
+    };
+    if !crate::web::csrf_matches(csrf.as_deref(), &live.csrf) {
+        return html::message(
+            StatusCode::FORBIDDEN,
+            "Formuläret har gått ut",
+            "Ladda om sidan och försök igen. Inget har skickats.",
+            None,
+        );
+    }
+    let (Ok(id), Ok(rid)) = (id.parse::<i64>(), rid.parse::<i64>()) else {
+        return not_found();
+    };
+    let case = match state.cases.represented(&live.representative, id).await {
+        Ok((case, _)) => case,
+        Err(ServiceError::NotFound(_)) => return not_found(),
+        Err(e) => return failed(&e),
+    };
+    let sender = crate::routes::public::sender_of(&live);
+    let r = state
+        .cases
+        .answer_supplement(case.id, rid, &sender, text.as_deref())
+        .await;
+    answered(r, &format!("/mina-arenden/{id}"))
+}
+
+/// `POST /folj/{token}/kompletteringar/{rid}`: whoever holds the follow link answers.
+pub async fn follow_supplement(
+    State(state): State<AppState>,
+    Path((token, rid)): Path<(String, String)>,
+    req: axum::extract::Request,
+) -> Response {
+    let (text, _) = match posted_text(req, &state).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let Ok(rid) = rid.parse::<i64>() else {
+        return not_found();
+    };
+    let case = match state.cases.followed(&token).await {
+        Ok(c) => c,
+        Err(ServiceError::NotFound(_)) => return not_found(),
+        Err(e) => return failed(&e),
+    };
+    let r = state
+        .cases
+        .answer_supplement(
+            case.id,
+            rid,
+            crate::routes::public::FOLLOW_LINK_SENDER,
+            text.as_deref(),
+        )
+        .await;
+    answered(r, &format!("/folj/{token}"))
+}
+
+fn answered<T>(r: Result<T, ServiceError>, back: &str) -> Response {
+    match r {
+        Ok(_) => crate::web::see_other(back),
+        Err(ServiceError::Validation(_)) => html::page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Kompletteringen skickades inte",
+            None,
+            "",
+            html! {
+                h1 { "Kompletteringen skickades inte" }
+                p { "Skriv det som efterfrågas (högst 10 000 tecken) och försök igen." }
+                p { a href=(back) { "Tillbaka till ärendet" } }
+            },
+        ),
+        Err(ServiceError::Conflict(_)) => html::page(
+            StatusCode::CONFLICT,
+            "Kompletteringen är redan inkommen",
+            None,
+            "",
+            html! {
+                h1 { "Kompletteringen är redan inkommen" }
+                p { "Ärendet väntar inte längre på den här kompletteringen. Skriv ett meddelande om ni vill lägga till något." }
+                p { a href=(back) { "Tillbaka till ärendet" } }
+            },
+        ),
+        Err(ServiceError::NotFound(_)) => not_found(),
         Err(e) => failed(&e),
     }
 }

@@ -88,8 +88,16 @@ pub fn router() -> Router<AppState> {
         .route("/mina-arenden", get(company::mine))
         .route("/mina-arenden/{id}", get(company::one))
         .route("/mina-arenden/{id}/meddelanden", post(company::one_message))
+        .route(
+            "/mina-arenden/{id}/kompletteringar/{rid}",
+            post(company::one_supplement),
+        )
         .route("/folj/{token}", get(company::follow))
         .route("/folj/{token}/meddelanden", post(company::follow_message))
+        .route(
+            "/folj/{token}/kompletteringar/{rid}",
+            post(company::follow_supplement),
+        )
 }
 
 /// A logged-in user of the pages. A request without a valid session is sent to the login page.
