@@ -14,6 +14,7 @@ mod m20261127_000008_web_sessions;
 mod m20261201_000009_identity_notify;
 mod m20261201_000010_case_list_index;
 mod m20261201_000011_external_sign_in;
+mod m20261201_000012_company_documents;
 mod parts;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_identity_notify::Migration),
             Box::new(m20261201_000010_case_list_index::Migration),
             Box::new(m20261201_000011_external_sign_in::Migration),
+            Box::new(m20261201_000012_company_documents::Migration),
         ]
     }
 }

@@ -532,16 +532,30 @@ async fn a_supplement_is_answered_online_and_the_case_goes_back_to_handling() {
     assert!(page.contains(&format!("/folj/{token}/kompletteringar/{request}")));
 
     let path = format!("/api/v1/public/follow/{token}/supplements/{request}");
-    // Bad answers change nothing: a file (not taken online yet), no text, an unknown part.
-    let with_file = reqwest::multipart::Form::new()
+    // Bad answers change nothing: a document that is not what its name says, an empty one, no
+    // text, an unknown part.
+    let lying = reqwest::multipart::Form::new()
         .text("text", "Här är planen.")
         .part(
             "file",
-            reqwest::multipart::Part::bytes(b"%PDF-1.4".to_vec()).file_name("plan.pdf"),
+            reqwest::multipart::Part::bytes(b"%PDF-1.4 ok".to_vec()).file_name("plan.pdf"),
+        )
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"GIF89a....".to_vec()).file_name("foto.png"),
         );
-    let (status, body) = multipart_post(app, &path, "", with_file).await;
+    let (status, body) = multipart_post(app, &path, "", lying).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["errors"][0]["field"], "file");
+    let empty = reqwest::multipart::Form::new()
+        .text("text", "Här är planen.")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(Vec::new()).file_name("tom.pdf"),
+        );
+    let (status, _) = multipart_post(app, &path, "", empty).await;
+    assert_eq!(status, 422);
+    assert_eq!(app.count("case_attachment").await, 0);
     let (status, _) = multipart_post(
         app,
         &path,
@@ -576,15 +590,33 @@ async fn a_supplement_is_answered_online_and_the_case_goes_back_to_handling() {
     .await;
     assert_eq!(status, 404);
 
-    // The answer: received, back in handling, the text kept as the company's message.
-    let (status, body) = multipart_post(
-        app,
-        &path,
-        "",
-        reqwest::multipart::Form::new().text("text", "Planen skickas med e-post i dag."),
-    )
-    .await;
+    // The answer: received, back in handling, the text kept as the company's message, the
+    // document as an attachment the company sent.
+    let answer = reqwest::multipart::Form::new()
+        .text("text", "Planen skickas med e-post i dag.")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"%PDF-1.4 situationsplan".to_vec())
+                .file_name("situationsplan.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        );
+    let (status, body) = multipart_post(app, &path, "", answer).await;
     assert_eq!(status, 201, "{body}");
+    let documents = app
+        .get(
+            &format!("/api/v1/cases/{}/attachments", w.first),
+            Some(&w.anna),
+        )
+        .await;
+    assert_eq!(documents.status, 200, "{}", documents.text);
+    let doc = &documents.body["items"].as_array().unwrap()[0];
+    assert_eq!(doc["name"], "situationsplan.pdf");
+    assert_eq!(doc["category"], "supplement");
+    assert_eq!(doc["created_by"], Value::Null);
+    assert_eq!(doc["sent_by"], "via följlänk");
+    let (_, view, _) = get_as(app, &format!("/api/v1/public/follow/{token}"), "").await;
+    assert_eq!(view["documents"][0]["name"], "situationsplan.pdf");
     assert!(body["received_at"].is_string());
     let case = app
         .get(&format!("/api/v1/cases/{}", w.first), Some(&w.anna))
@@ -603,7 +635,8 @@ async fn a_supplement_is_answered_online_and_the_case_goes_back_to_handling() {
         kinds.ends_with(&[
             "message_received".into(),
             "supplement_received".into(),
-            "status_changed".into()
+            "status_changed".into(),
+            "attachment_added".into()
         ]),
         "{kinds:?}"
     );

@@ -187,6 +187,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// What went wrong, in words (the problem's `detail`).
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
 }
 
 impl From<ServiceError> for ApiError {

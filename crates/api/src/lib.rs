@@ -148,8 +148,13 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(public::revoke_follow_link))
         .routes(routes!(public::my_case_message))
         .routes(routes!(public::follow_message))
-        .routes(routes!(public::follow_supplement))
-        .routes(routes!(public::my_case_supplement))
+        .merge(
+            // Documents are limited by `attachment_limit_bytes` as they stream.
+            OpenApiRouter::new()
+                .routes(routes!(public::follow_supplement))
+                .routes(routes!(public::my_case_supplement))
+                .layer(DefaultBodyLimit::disable()),
+        )
         .routes(routes!(public::list_messages, public::send_message))
         .routes(routes!(companies::create_bundle, companies::list_bundles))
         .routes(routes!(companies::get_bundle))

@@ -50,7 +50,10 @@ pub struct AttachmentView {
     /// What the bytes are (checked against their magic number).
     pub content_type: String,
     pub confidential: Option<Confidentiality>,
+    /// The user who added it; `null` for a document the company sent.
     pub created_by: Option<String>,
+    /// Who sent it from the company's side (as they signed in, or "via följlänk").
+    pub sent_by: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -318,11 +321,12 @@ impl Attachments {
             size: Set(size),
             sha256: Set(sha.clone()),
             confidential_statute: Set(confidential.clone()),
-            created_by: Set(actor.user_id),
+            created_by: Set(Some(actor.user_id)),
             created_at: Set(now),
             deleted_by: Set(None),
             deleted_at: Set(None),
             delete_reason: Set(None),
+            sent_by: Set(None),
             ..Default::default()
         }
         .insert(&tx)
@@ -340,7 +344,7 @@ impl Attachments {
     }
 
     async fn view(&self, m: case_attachment::Model) -> ServiceResult<AttachmentView> {
-        let lookups = crate::view::Lookups::load(&self.cases.db, [], [m.created_by]).await?;
+        let lookups = crate::view::Lookups::load(&self.cases.db, [], m.created_by).await?;
         Ok(AttachmentView {
             id: m.id,
             name: m.name,
@@ -351,7 +355,8 @@ impl Attachments {
             confidential: m
                 .confidential_statute
                 .map(|statute| Confidentiality { statute }),
-            created_by: lookups.username(Some(m.created_by)),
+            created_by: lookups.username(m.created_by),
+            sent_by: m.sent_by,
             created_at: m.created_at,
         })
     }
@@ -525,5 +530,110 @@ mod tests {
     fn blobs_are_spread_by_their_first_two_hex_digits() {
         let p = blob_path(Path::new("/x"), "abcdef");
         assert_eq!(p, Path::new("/x/ab/abcdef"));
+    }
+}
+
+/// A document the company sends with its answer to a supplement request: checked and ready to
+/// be kept.
+#[derive(Debug)]
+pub struct CompanyDocument {
+    name: String,
+    content_type: String,
+    sha: String,
+    size: i64,
+    upload: Upload,
+}
+
+impl Attachments {
+    /// The most documents one answer may carry.
+    pub const MAX_COMPANY_DOCUMENTS: usize = 10;
+
+    /// Checks a received file (name, type by its bytes, not empty) before anything is written.
+    pub async fn check_company_document(
+        &self,
+        input: NewAttachment,
+        mut upload: Upload,
+    ) -> Result<CompanyDocument, UploadError> {
+        upload.file.flush().await?;
+        upload.file.sync_all().await?;
+        let name = sanitise_name(input.name.as_deref().unwrap_or_default());
+        if name.is_empty() {
+            return Err(ServiceError::invalid("file", "the file part needs a file name").into());
+        }
+        if upload.size == 0 {
+            return Err(ServiceError::invalid("file", format!("`{name}` is empty")).into());
+        }
+        let content_type = checked_type(&name, &upload.head, input.declared_type.as_deref())?;
+        Ok(CompanyDocument {
+            sha: hex(&upload.hasher.clone().finalize()),
+            size: upload.size as i64,
+            name,
+            content_type,
+            upload,
+        })
+    }
+
+    /// The company's answer to supplement request `request_id` of case `case_id` with its
+    /// documents, in one transaction: the answer as `Cases::answer_supplement_in` records it,
+    /// and each document kept (content-addressed, category `supplement`, `sent_by`), each an
+    /// `attachment_added` event without an actor.
+    pub async fn answer_supplement(
+        &self,
+        case_id: i64,
+        request_id: i64,
+        sender: &str,
+        text: Option<&str>,
+        documents: Vec<CompanyDocument>,
+    ) -> Result<crate::company_side::CompanySupplement, UploadError> {
+        let now = self.cases.clock.now();
+        let tx = self.cases.db.begin().await?;
+        let (answer, case) = self
+            .cases
+            .answer_supplement_in(&tx, case_id, request_id, sender, text, now)
+            .await?;
+        for mut d in documents {
+            let target = blob_path(&self.settings.dir, &d.sha);
+            if tokio::fs::metadata(&target).await.is_err() {
+                if let Some(parent) = target.parent() {
+                    tokio::fs::create_dir_all(parent).await?;
+                }
+                tokio::fs::rename(&d.upload.part.path, &target).await?;
+                d.upload.part.kept = true;
+            }
+            let category = AttachmentCategory::Supplement;
+            let row = case_attachment::ActiveModel {
+                case_id: Set(case.id),
+                name: Set(d.name.clone()),
+                category: Set(category.as_str().to_string()),
+                content_type: Set(d.content_type.clone()),
+                size: Set(d.size),
+                sha256: Set(d.sha.clone()),
+                confidential_statute: Set(None),
+                created_by: Set(None),
+                created_at: Set(now),
+                deleted_by: Set(None),
+                deleted_at: Set(None),
+                delete_reason: Set(None),
+                sent_by: Set(Some(sender.chars().take(200).collect())),
+                ..Default::default()
+            }
+            .insert(&tx)
+            .await?;
+            let data = json!({"attachment_id": row.id, "name": d.name, "category": category,
+                "size": d.size, "sha256": d.sha, "content_type": d.content_type, "confidential": null});
+            append(
+                &tx,
+                self.cases.event_by(
+                    crate::cases::Who::Company,
+                    &case,
+                    EventKind::AttachmentAdded,
+                    now,
+                    data,
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(answer)
     }
 }

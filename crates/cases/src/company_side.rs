@@ -534,18 +534,35 @@ impl Cases {
         sender: &str,
         text: Option<&str>,
     ) -> ServiceResult<CompanySupplement> {
+        let now = self.clock.now();
+        let tx = self.db.begin().await?;
+        let (answer, _) = self
+            .answer_supplement_in(&tx, case_id, request_id, sender, text, now)
+            .await?;
+        tx.commit().await?;
+        Ok(answer)
+    }
+
+    /// `answer_supplement` in the caller's transaction; also returns the case as it was.
+    pub(crate) async fn answer_supplement_in(
+        &self,
+        tx: &sea_orm::DatabaseTransaction,
+        case_id: i64,
+        request_id: i64,
+        sender: &str,
+        text: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<(CompanySupplement, case_record::Model)> {
         let mut p = crate::error::Problems::default();
         let text = p.text("text", text, 1, 10_000);
         p.finish()?;
         let text = text.unwrap_or_default();
-        let now = self.clock.now();
-        let tx = self.db.begin().await?;
         let case = case_record::Entity::find_by_id(case_id)
-            .one(&tx)
+            .one(tx)
             .await?
             .ok_or(ServiceError::NotFound("case"))?;
         let request = supplement_request::Entity::find_by_id(request_id)
-            .one(&tx)
+            .one(tx)
             .await?
             .filter(|r| r.case_id == case.id)
             .ok_or(ServiceError::NotFound("supplement request"))?;
@@ -562,7 +579,7 @@ impl Cases {
             ));
         }
         crate::messages::record_company_message(
-            &tx,
+            tx,
             &case,
             sender,
             &format!("Komplettering: {text}"),
@@ -570,20 +587,22 @@ impl Cases {
         )
         .await?;
         self.change_status_by(
-            &tx,
+            tx,
             crate::cases::Who::Company,
-            case,
+            case.clone(),
             CaseStatus::InProgress,
             Some("Kompletteringen har kommit in från företaget".into()),
             None,
         )
         .await?;
-        tx.commit().await?;
-        Ok(CompanySupplement {
-            id: request.id,
-            message: Some(request.message),
-            requested_at: request.requested_at,
-            received_at: Some(now),
-        })
+        Ok((
+            CompanySupplement {
+                id: request.id,
+                message: Some(request.message),
+                requested_at: request.requested_at,
+                received_at: Some(now),
+            },
+            case,
+        ))
     }
 }

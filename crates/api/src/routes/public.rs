@@ -244,53 +244,112 @@ pub async fn send_message(
     Ok((StatusCode::CREATED, Json(m)))
 }
 
-/// The parts of a supplement answer: `text`; documents (`file`) are not taken online yet.
-async fn answer_text(
+/// An answer to a supplement request as sent: its text and its documents, each already
+/// checked (type by its bytes, size within the attachment limit) and waiting in a temporary
+/// file that goes away if the answer is not kept.
+pub(crate) struct Answer {
+    pub text: Option<String>,
+    pub documents: Vec<lots_cases::attachments::CompanyDocument>,
+    /// The page form's CSRF token (a signed-in representative's form carries one).
+    pub csrf: Option<String>,
+}
+
+/// Reads the parts of a supplement answer: `text`, and each document as a part `file`.
+pub(crate) async fn read_answer(
+    state: &AppState,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> ApiResult<Option<String>> {
+) -> ApiResult<Answer> {
     let mut multipart = multipart.map_err(|_| {
         ApiError::unsupported_media_type(
-            "send the answer as multipart/form-data with a `text` part",
+            "send the answer as multipart/form-data: a `text` part, and each document as a `file` part",
         )
     })?;
-    let mut text = None;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                return Err(ApiError::bad_request(format!(
-                    "the multipart body could not be read: {e}"
-                )));
-            }
-        };
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        ApiError::bad_request(format!("the multipart body could not be read: {e}"))
+    };
+    let mut answer = Answer {
+        text: None,
+        documents: Vec::new(),
+        csrf: None,
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
-            "text" if text.is_none() => {
-                text = Some(field.text().await.map_err(|e| {
-                    ApiError::bad_request(format!("the multipart body could not be read: {e}"))
-                })?);
+            "csrf" if answer.csrf.is_none() => {
+                answer.csrf = Some(
+                    field
+                        .text()
+                        .await
+                        .map_err(unreadable)?
+                        .chars()
+                        .take(128)
+                        .collect(),
+                );
+            }
+            "text" if answer.text.is_none() => {
+                let mut buf = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+                    buf.extend_from_slice(&chunk);
+                    if buf.len() > 64 * 1024 {
+                        return Err(ApiError::invalid(
+                            "text",
+                            "is longer than 10 000 characters",
+                        ));
+                    }
+                }
+                answer.text = Some(
+                    String::from_utf8(buf)
+                        .map_err(|_| ApiError::invalid("text", "is not UTF-8"))?,
+                );
             }
             "file" => {
-                return Err(ApiError::validation(vec![lots_cases::FieldError {
-                    field: "file".into(),
-                    message: "documents cannot be sent with the answer online yet: write what you send, and send the documents to the department by e-mail".into(),
-                }]));
+                if answer.documents.len() >= lots_cases::Attachments::MAX_COMPANY_DOCUMENTS {
+                    return Err(ApiError::invalid(
+                        "file",
+                        format!(
+                            "at most {} documents with one answer",
+                            lots_cases::Attachments::MAX_COMPANY_DOCUMENTS
+                        ),
+                    ));
+                }
+                let input = lots_cases::NewAttachment {
+                    name: field.file_name().map(str::to_string),
+                    declared_type: field.content_type().map(str::to_string),
+                    ..Default::default()
+                };
+                let mut upload = state
+                    .attachments
+                    .begin()
+                    .await
+                    .map_err(super::record::upload_error)?;
+                while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+                    upload
+                        .write(&chunk)
+                        .await
+                        .map_err(super::record::upload_error)?;
+                }
+                let document = state
+                    .attachments
+                    .check_company_document(input, upload)
+                    .await
+                    .map_err(super::record::upload_error)?;
+                answer.documents.push(document);
             }
             other => {
-                return Err(ApiError::validation(vec![lots_cases::FieldError {
-                    field: other.chars().take(64).collect(),
-                    message: "is not a part of an answer (only `text`)".into(),
-                }]));
+                return Err(ApiError::invalid(
+                    other.chars().take(64).collect::<String>(),
+                    "is not a part of an answer (`text`, and documents as `file`)",
+                ));
             }
         }
     }
-    Ok(text)
+    Ok(answer)
 }
 
-/// Answer a supplement request of the case a follow link opens: the request is marked
-/// received and the case goes back to in progress (the clock as the deadline rules say); the
-/// text is kept as a message from the company.
+/// Answer a supplement request of the case a follow link opens, with text and documents: the
+/// request is marked received and the case goes back to in progress (the clock as the deadline
+/// rules say); the text is kept as a message from the company and each document as an
+/// attachment (category supplement) sent by the company, all in one transaction.
 #[utoipa::path(post, path = "/api/v1/public/follow/{token}/supplements/{request_id}", tag = "company side", security(()),
     params(("token" = String, Path, description = "The token of the follow link"), ("request_id" = i64, Path, description = "The supplement request")),
     request_body(content = SupplementAnswerForm, content_type = "multipart/form-data"),
@@ -299,8 +358,9 @@ async fn answer_text(
         (status = 400, description = "The multipart body could not be read", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such link, case or request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The request is already answered, or the case no longer waits for it", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not multipart", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters, or a part other than `text`", body = Problem, content_type = "application/problem+json")))]
+        (status = 413, description = "A document exceeds the attachment limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not multipart, or a document of no accepted type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`text` missing, empty or over 10 000 characters; a document empty, unnamed, not what its name or type says, or more than ten; a part other than `text` and `file`", body = Problem, content_type = "application/problem+json")))]
 pub async fn follow_supplement(
     State(state): State<AppState>,
     Path((token, request_id)): Path<(String, String)>,
@@ -310,11 +370,18 @@ pub async fn follow_supplement(
         .parse()
         .map_err(|_| ApiError::not_found("no such resource"))?;
     let case = state.cases.followed(&token).await?;
-    let text = answer_text(multipart).await?;
+    let sent = read_answer(&state, multipart).await?;
     let answer = state
-        .cases
-        .answer_supplement(case.id, request_id, FOLLOW_LINK_SENDER, text.as_deref())
-        .await?;
+        .attachments
+        .answer_supplement(
+            case.id,
+            request_id,
+            FOLLOW_LINK_SENDER,
+            sent.text.as_deref(),
+            sent.documents,
+        )
+        .await
+        .map_err(super::record::upload_error)?;
     Ok((StatusCode::CREATED, Json(answer)))
 }
 
@@ -328,8 +395,9 @@ pub async fn follow_supplement(
         (status = 401, description = "Not signed in with e-legitimation", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such case among theirs, or no such request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The request is already answered, or the case no longer waits for it", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not multipart", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters, or a part other than `text`", body = Problem, content_type = "application/problem+json")))]
+        (status = 413, description = "A document exceeds the attachment limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not multipart, or a document of no accepted type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`text` missing, empty or over 10 000 characters; a document empty, unnamed, not what its name or type says, or more than ten; a part other than `text` and `file`", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_case_supplement(
     State(state): State<AppState>,
     Representative(live): Representative,
@@ -338,11 +406,18 @@ pub async fn my_case_supplement(
 ) -> ApiResult<(StatusCode, Json<CompanySupplement>)> {
     let (id, request_id) = super::record::ids(&id, &request_id)?;
     let (case, _) = state.cases.represented(&live.representative, id).await?;
-    let text = answer_text(multipart).await?;
+    let sent = read_answer(&state, multipart).await?;
     let answer = state
-        .cases
-        .answer_supplement(case.id, request_id, &sender_of(&live), text.as_deref())
-        .await?;
+        .attachments
+        .answer_supplement(
+            case.id,
+            request_id,
+            &sender_of(&live),
+            sent.text.as_deref(),
+            sent.documents,
+        )
+        .await
+        .map_err(super::record::upload_error)?;
     Ok((StatusCode::CREATED, Json(answer)))
 }
 
@@ -352,4 +427,7 @@ pub async fn my_case_supplement(
 pub struct SupplementAnswerForm {
     /// What the company sends, 1–10 000 characters.
     text: String,
+    /// Documents (PDF, PNG, JPEG, …, checked by their bytes), up to ten, each a part `file`.
+    #[schema(value_type = Option<Vec<String>>, format = Binary)]
+    file: Option<Vec<Vec<u8>>>,
 }

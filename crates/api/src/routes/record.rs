@@ -328,7 +328,7 @@ pub struct AttachmentUpload {
     pub confidential: Option<String>,
 }
 
-fn upload_error(e: UploadError) -> ApiError {
+pub(crate) fn upload_error(e: UploadError) -> ApiError {
     match e {
         UploadError::TooLarge(limit) => ApiError::file_too_large(limit),
         UploadError::UnsupportedType(detail) => ApiError::unsupported_media_type(detail),

@@ -680,7 +680,7 @@ fn documents_table(id: i64, documents: &[lots_cases::AttachmentView]) -> Markup 
         } @else {
             table {
                 caption class="visually-hidden" { "Handlingar" }
-                (html::head_row(&["Handling", "Typ", "Storlek", "Inkom"]))
+                (html::head_row(&["Handling", "Typ", "Storlek", "Inkom", "Från"]))
                 tbody {
                     @for a in documents {
                         tr {
@@ -688,6 +688,10 @@ fn documents_table(id: i64, documents: &[lots_cases::AttachmentView]) -> Markup 
                             td { (a.content_type) }
                             td { (html::int(usize::try_from(a.size).unwrap_or_default().div_ceil(1024))) " kB" }
                             td { (time_html(a.created_at)) }
+                            td {
+                                @if let Some(s) = &a.sent_by { "Företaget: " (s) }
+                                @else { (a.created_by.as_deref().unwrap_or("–")) }
+                            }
                         }
                     }
                 }

@@ -204,14 +204,16 @@ fn supplements(v: &CompanyCaseView, form: &MessageForm) -> Markup {
                 }
             }
             @for r in v.supplement_requests.iter().filter(|r| waiting && r.received_at.is_none()) {
-                form method="post" action=(format!("{}/kompletteringar/{}", form.base, r.id)) {
+                form method="post" enctype="multipart/form-data" action=(format!("{}/kompletteringar/{}", form.base, r.id)) {
                     @if let Some(c) = &form.csrf { (html::csrf_input(c)) }
                     label for=(format!("supplement-{}", r.id)) { "Svara på begäran om komplettering" }
                     span class="hint" id=(format!("supplement-{}-hint", r.id)) {
-                        "Skriv det som efterfrågas. Handlingar kan ännu inte bifogas här: skicka dem till förvaltningen med e-post och skriv här vad ni har skickat."
+                        "Skriv det som efterfrågas, och bifoga handlingarna (PDF, bilder, ritningar; högst tio)."
                     }
                     textarea id=(format!("supplement-{}", r.id)) name="text" rows="5" maxlength="10000" required
                         aria-describedby=(format!("supplement-{}-hint", r.id)) {}
+                    label for=(format!("supplement-{}-files", r.id)) { "Handlingar" }
+                    input type="file" id=(format!("supplement-{}-files", r.id)) name="file" multiple;
                     p { button type="submit" { "Skicka kompletteringen" } }
                 }
             }
@@ -361,21 +363,25 @@ pub async fn follow_message(
 }
 
 /// `POST /mina-arenden/{id}/kompletteringar/{rid}`: a signed-in representative answers a
-/// supplement request.
+/// supplement request, with documents.
 pub async fn one_supplement(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((id, rid)): Path<(String, String)>,
-    req: axum::extract::Request,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let live = representative(req.headers(), &state).await;
-    let (text, csrf) = match posted_text(req, &state).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let Some(live) = live else {
+    let Some(live) = representative(&headers, &state).await else {
         return crate::web::see_other("/mina-arenden");
     };
-    if !crate::web::csrf_matches(csrf.as_deref(), &live.csrf) {
+    let (Ok(id), Ok(rid)) = (id.parse::<i64>(), rid.parse::<i64>()) else {
+        return not_found();
+    };
+    let back = format!("/mina-arenden/{id}");
+    let sent = match crate::routes::public::read_answer(&state, multipart).await {
+        Ok(a) => a,
+        Err(e) => return refused_answer(&e, &back),
+    };
+    if !crate::web::csrf_matches(sent.csrf.as_deref(), &live.csrf) {
         return html::message(
             StatusCode::FORBIDDEN,
             "Formuläret har gått ut",
@@ -383,9 +389,6 @@ pub async fn one_supplement(
             None,
         );
     }
-    let (Ok(id), Ok(rid)) = (id.parse::<i64>(), rid.parse::<i64>()) else {
-        return not_found();
-    };
     let case = match state.cases.represented(&live.representative, id).await {
         Ok((case, _)) => case,
         Err(ServiceError::NotFound(_)) => return not_found(),
@@ -393,22 +396,18 @@ pub async fn one_supplement(
     };
     let sender = crate::routes::public::sender_of(&live);
     let r = state
-        .cases
-        .answer_supplement(case.id, rid, &sender, text.as_deref())
+        .attachments
+        .answer_supplement(case.id, rid, &sender, sent.text.as_deref(), sent.documents)
         .await;
-    answered(r, &format!("/mina-arenden/{id}"))
+    answered(r, &back)
 }
 
 /// `POST /folj/{token}/kompletteringar/{rid}`: whoever holds the follow link answers.
 pub async fn follow_supplement(
     State(state): State<AppState>,
     Path((token, rid)): Path<(String, String)>,
-    req: axum::extract::Request,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let (text, _) = match posted_text(req, &state).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
     let Ok(rid) = rid.parse::<i64>() else {
         return not_found();
     };
@@ -417,19 +416,51 @@ pub async fn follow_supplement(
         Err(ServiceError::NotFound(_)) => return not_found(),
         Err(e) => return failed(&e),
     };
+    let back = format!("/folj/{token}");
+    let sent = match crate::routes::public::read_answer(&state, multipart).await {
+        Ok(a) => a,
+        Err(e) => return refused_answer(&e, &back),
+    };
     let r = state
-        .cases
+        .attachments
         .answer_supplement(
             case.id,
             rid,
             crate::routes::public::FOLLOW_LINK_SENDER,
-            text.as_deref(),
+            sent.text.as_deref(),
+            sent.documents,
         )
         .await;
-    answered(r, &format!("/folj/{token}"))
+    answered(r, &back)
 }
 
-fn answered<T>(r: Result<T, ServiceError>, back: &str) -> Response {
+/// The page for an answer whose parts could not be taken (a document of the wrong kind, too
+/// large, too many): what was wrong, in the problem's words; nothing was kept.
+fn refused_answer(e: &crate::error::ApiError, back: &str) -> Response {
+    html::page(
+        e.status(),
+        "Kompletteringen skickades inte",
+        None,
+        "",
+        html! {
+            h1 { "Kompletteringen skickades inte" }
+            p { "Något i det ni skickade gick inte att ta emot, så ingenting är skickat: " (html::message_sv(e.detail())) }
+            p { "Tillåtna handlingar är PDF, PNG, JPEG, GIF, TIFF, ZIP, DOCX, XLSX, ODT, DWG och text, högst tio stycken." }
+            p { a href=(back) { "Tillbaka till ärendet" } }
+        },
+    )
+}
+
+fn answered<T>(r: Result<T, lots_cases::attachments::UploadError>, back: &str) -> Response {
+    use lots_cases::attachments::UploadError;
+    let r = match r {
+        Ok(v) => Ok(v),
+        Err(UploadError::Service(e)) => Err(e),
+        Err(e) => Err(ServiceError::Validation(vec![lots_cases::FieldError {
+            field: "file".into(),
+            message: e.to_string(),
+        }])),
+    };
     match r {
         Ok(_) => crate::web::see_other(back),
         Err(ServiceError::Validation(_)) => html::page(

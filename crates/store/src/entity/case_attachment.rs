@@ -15,11 +15,14 @@ pub struct Model {
     pub size: i64,
     pub sha256: String,
     pub confidential_statute: Option<String>,
-    pub created_by: i64,
+    /// The user who added it; `None` for a document the company sent from its side.
+    pub created_by: Option<i64>,
     pub created_at: DateTimeUtc,
     pub deleted_by: Option<i64>,
     pub deleted_at: Option<DateTimeUtc>,
     pub delete_reason: Option<String>,
+    /// Who sent it from the company's side (as they signed in, or "via följlänk").
+    pub sent_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
