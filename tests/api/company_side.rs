@@ -489,6 +489,18 @@ async fn multipart_post(
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// A multipart POST of one text part `name` = `value`.
+async fn text_post(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    name: &str,
+    value: &str,
+) -> (u16, Value) {
+    let form = reqwest::multipart::Form::new().text(name.to_string(), value.to_string());
+    multipart_post(app, path, cookie, form).await
+}
+
 #[tokio::test]
 async fn a_supplement_is_answered_online_and_the_case_goes_back_to_handling() {
     let w = world().await;
@@ -556,21 +568,9 @@ async fn a_supplement_is_answered_online_and_the_case_goes_back_to_handling() {
     let (status, _) = multipart_post(app, &path, "", empty).await;
     assert_eq!(status, 422);
     assert_eq!(app.count("case_attachment").await, 0);
-    let (status, _) = multipart_post(
-        app,
-        &path,
-        "",
-        reqwest::multipart::Form::new().text("text", "  "),
-    )
-    .await;
+    let (status, _) = text_post(app, &path, "", "text", "  ").await;
     assert_eq!(status, 422);
-    let (status, body) = multipart_post(
-        app,
-        &path,
-        "",
-        reqwest::multipart::Form::new().text("note", "x"),
-    )
-    .await;
+    let (status, body) = text_post(app, &path, "", "note", "x").await;
     assert_eq!(
         (status, body["errors"][0]["field"].as_str()),
         (422, Some("note"))
@@ -651,45 +651,21 @@ async fn a_supplement_is_answered_online_and_the_case_goes_back_to_handling() {
         "Komplettering: Planen skickas med e-post i dag."
     );
     // Once only.
-    let (status, _) = multipart_post(
-        app,
-        &path,
-        "",
-        reqwest::multipart::Form::new().text("text", "igen"),
-    )
-    .await;
+    let (status, _) = text_post(app, &path, "", "text", "igen").await;
     assert_eq!(status, 409);
     let (_, _, page) = get_as(app, &format!("/folj/{token}"), "").await;
     assert!(!page.contains("/kompletteringar/"), "no form once received");
     // A signed-in representative has the same; another company's case is not found.
     let kim = representative_cookie(app, KIM, "Kim Kontakt").await;
     let mine = format!("/api/v1/public/my/cases/{}/supplements/{request}", w.first);
-    let (status, _) = multipart_post(
-        app,
-        &mine,
-        &kim,
-        reqwest::multipart::Form::new().text("text", "x"),
-    )
-    .await;
+    let (status, _) = text_post(app, &mine, &kim, "text", "x").await;
     assert_eq!(status, 409);
     let theirs = format!(
         "/api/v1/public/my/cases/{}/supplements/{request}",
         w.other_company
     );
-    let (status, _) = multipart_post(
-        app,
-        &theirs,
-        &kim,
-        reqwest::multipart::Form::new().text("text", "x"),
-    )
-    .await;
+    let (status, _) = text_post(app, &theirs, &kim, "text", "x").await;
     assert_eq!(status, 404);
-    let (status, _) = multipart_post(
-        app,
-        &mine,
-        "",
-        reqwest::multipart::Form::new().text("text", "x"),
-    )
-    .await;
+    let (status, _) = text_post(app, &mine, "", "text", "x").await;
     assert_eq!(status, 401);
 }

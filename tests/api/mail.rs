@@ -267,20 +267,25 @@ async fn a_relay_that_is_down_is_retried_and_the_mail_goes_once_it_is_up() {
     );
 }
 
-#[tokio::test]
-async fn without_smtp_mails_are_eml_files_and_a_confidential_case_tells_nothing() {
+/// Lots without SMTP (mails into a folder of its own), anna's token, and a case in handling
+/// whose contact person has an e-mail address.
+async fn handled_case_mailed_to_a_folder() -> (TestApp, PathBuf, String, i64) {
     let dir = std::env::temp_dir().join(format!("lots-mail-{}", uuid::Uuid::new_v4().simple()));
     let d = dir.clone();
     let app = spawn_app_with(move |c| c.mail_dir = Some(d)).await;
     let anna = app.token("anna").await;
-    // A supplement request is mailed too.
     let id = case_with_contact(&app, &anna, json!({"title": "Skylt"})).await;
-    assert_eq!(
-        app.transition(&anna, id, json!({"to": "in_progress"}))
-            .await
-            .status,
-        200
-    );
+    let r = app
+        .transition(&anna, id, json!({"to": "in_progress"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    (app, dir, anna, id)
+}
+
+#[tokio::test]
+async fn without_smtp_mails_are_eml_files_and_a_confidential_case_tells_nothing() {
+    // A supplement request is mailed too.
+    let (app, dir, anna, id) = handled_case_mailed_to_a_folder().await;
     app.post_expecting(
         201,
         &format!("/api/v1/cases/{id}/supplement-requests"),
@@ -340,17 +345,7 @@ async fn without_smtp_mails_are_eml_files_and_a_confidential_case_tells_nothing(
 
 #[tokio::test]
 async fn the_decision_and_the_survey_invitation_are_mailed() {
-    let dir = std::env::temp_dir().join(format!("lots-mail-{}", uuid::Uuid::new_v4().simple()));
-    let d = dir.clone();
-    let app = spawn_app_with(move |c| c.mail_dir = Some(d)).await;
-    let anna = app.token("anna").await;
-    let id = case_with_contact(&app, &anna, json!({"title": "Skylt"})).await;
-    assert_eq!(
-        app.transition(&anna, id, json!({"to": "in_progress"}))
-            .await
-            .status,
-        200
-    );
+    let (app, dir, anna, id) = handled_case_mailed_to_a_folder().await;
     let r = app
         .transition(
             &anna,

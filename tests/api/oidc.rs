@@ -345,6 +345,17 @@ fn absolute(from: &str, location: &str) -> String {
     }
 }
 
+/// A provider knowing `people` (id and claims), and Lots registered with it; `None` where the
+/// harness cannot run (see `Idp::start`).
+async fn provider_with(people: &[(&str, Value)]) -> Option<(Idp, TestApp)> {
+    let idp = Idp::start().await?;
+    let app = app_with(&idp).await;
+    for (id, claims) in people {
+        idp.account(id, claims.clone()).await;
+    }
+    Some((idp, app))
+}
+
 /// Signs `login` in as an officer; the final landing (the page after the callback).
 async fn officer_sign_in(b: &mut Browser, app: &TestApp, login: &str) -> Landing {
     b.walk(&app.url("/logga-in/oidc"), login, None).await
@@ -367,16 +378,15 @@ async fn me_with_cookie(app: &TestApp, b: &Browser) -> (StatusCode, Value) {
 
 #[tokio::test]
 async fn an_officer_is_created_on_first_sign_in_and_follows_the_mapping_later() {
-    let Some(idp) = Idp::start().await else {
-        return;
-    };
-    let app = app_with(&idp).await;
-    idp.account(
+    let Some((idp, app)) = provider_with(&[(
         "sara-sub",
         json!({"preferred_username": "Sara.Berg", "name": "Sara Berg",
             "groups": ["lots-sbf-handlaggare"], "email": "sara@kommun.example"}),
-    )
-    .await;
+    )])
+    .await
+    else {
+        return;
+    };
     let users_before = app.count("app_user").await;
     let mut b = Browser::new();
     let landing = officer_sign_in(&mut b, &app, "sara-sub").await;
@@ -448,15 +458,14 @@ async fn an_officer_is_created_on_first_sign_in_and_follows_the_mapping_later() 
 
 #[tokio::test]
 async fn a_person_whose_groups_map_to_nothing_is_refused_and_nothing_is_created() {
-    let Some(idp) = Idp::start().await else {
-        return;
-    };
-    let app = app_with(&idp).await;
-    idp.account(
+    let Some((_idp, app)) = provider_with(&[(
         "outsider",
         json!({"preferred_username": "olle", "name": "Olle", "groups": ["ekonomi"]}),
-    )
-    .await;
+    )])
+    .await
+    else {
+        return;
+    };
     let users = app.count("app_user").await;
     let mut b = Browser::new();
     let landing = officer_sign_in(&mut b, &app, "outsider").await;
@@ -475,15 +484,14 @@ async fn a_person_whose_groups_map_to_nothing_is_refused_and_nothing_is_created(
 
 #[tokio::test]
 async fn every_forged_or_stale_id_token_is_refused() {
-    let Some(idp) = Idp::start().await else {
-        return;
-    };
-    let app = app_with(&idp).await;
-    idp.account(
+    let Some((idp, app)) = provider_with(&[(
         "kim",
         json!({"preferred_username": "kim", "name": "Kim", "groups": ["lots-admin"]}),
-    )
-    .await;
+    )])
+    .await
+    else {
+        return;
+    };
     let users = app.count("app_user").await;
     for mode in [
         "tamper",
@@ -517,15 +525,14 @@ async fn every_forged_or_stale_id_token_is_refused() {
 
 #[tokio::test]
 async fn a_rotated_key_is_fetched_and_honoured() {
-    let Some(idp) = Idp::start().await else {
-        return;
-    };
-    let app = app_with(&idp).await;
-    idp.account(
+    let Some((idp, app)) = provider_with(&[(
         "sara",
         json!({"preferred_username": "sara", "groups": ["lots-sbf-handlaggare"]}),
-    )
-    .await;
+    )])
+    .await
+    else {
+        return;
+    };
     let mut b = Browser::new();
     assert_eq!(officer_sign_in(&mut b, &app, "sara").await.status, 200);
     // A new key, the old one gone: Lots holds only the old in its cache.
@@ -538,15 +545,14 @@ async fn a_rotated_key_is_fetched_and_honoured() {
 
 #[tokio::test]
 async fn a_callback_without_its_state_or_from_another_browser_is_refused() {
-    let Some(idp) = Idp::start().await else {
-        return;
-    };
-    let app = app_with(&idp).await;
-    idp.account(
+    let Some((_idp, app)) = provider_with(&[(
         "sara",
         json!({"preferred_username": "sara", "groups": ["lots-sbf-handlaggare"]}),
-    )
-    .await;
+    )])
+    .await
+    else {
+        return;
+    };
     // Walk to the callback but do not take it; then take it in another browser (no flow
     // cookie), and with a changed state.
     let mut b = Browser::new();
@@ -593,10 +599,9 @@ async fn a_callback_without_its_state_or_from_another_browser_is_refused() {
 
 #[tokio::test]
 async fn the_sign_in_page_offers_the_provider_and_the_password_form() {
-    let Some(idp) = Idp::start().await else {
+    let Some((idp, app)) = provider_with(&[]).await else {
         return;
     };
-    let app = app_with(&idp).await;
     let mut b = Browser::new();
     let page = b.get(&app.url("/logga-in")).await;
     assert!(page.body.contains("Logga in med kommunens konto"));
@@ -660,15 +665,9 @@ async fn a_provider_that_is_down_gives_a_clear_page_and_the_password_still_works
 
 #[tokio::test]
 async fn the_api_accepts_the_providers_access_tokens_and_refuses_forged_ones() {
-    let Some(idp) = Idp::start().await else {
+    let Some((idp, app)) = provider_with(&[("omar-sub", json!({"preferred_username": "omar.k", "name": "Omar K", "groups": ["lots-mhf-handlaggare"]}))]).await else {
         return;
     };
-    let app = app_with(&idp).await;
-    idp.account(
-        "omar-sub",
-        json!({"preferred_username": "omar.k", "name": "Omar K", "groups": ["lots-mhf-handlaggare"]}),
-    )
-    .await;
     let token = idp
         .access_token(json!({"account": "omar-sub", "audience": "lots", "expires_in": 300}))
         .await;
@@ -732,15 +731,14 @@ async fn the_api_accepts_the_providers_access_tokens_and_refuses_forged_ones() {
 
 #[tokio::test]
 async fn a_company_representative_signs_in_with_a_personnummer_and_gets_no_officer_rights() {
-    let Some(idp) = Idp::start().await else {
-        return;
-    };
-    let app = app_with(&idp).await;
-    idp.account(
+    let Some((idp, app)) = provider_with(&[(
         "eid-1",
         json!({"name": "Kim Företagare", "personal_number": "198112189876"}),
-    )
-    .await;
+    )])
+    .await
+    else {
+        return;
+    };
     let mut b = Browser::new();
     let landing = b.walk(&app.url("/foretag/logga-in"), "eid-1", None).await;
     assert_eq!(landing.status, 200, "{}", landing.body);

@@ -14,20 +14,14 @@ pub async fn get_or_insert<C: ConnectionTrait>(
     candidate: &str,
     now: DateTime<Utc>,
 ) -> Result<(String, bool), DbErr> {
-    let stmt = Query::insert()
-        .into_table(setting::Entity)
-        .columns([
-            setting::Column::Key,
-            setting::Column::Value,
-            setting::Column::UpdatedAt,
-        ])
-        .values_panic([key.into(), candidate.into(), now.into()])
-        .on_conflict(
-            OnConflict::column(setting::Column::Key)
-                .do_nothing()
-                .to_owned(),
-        )
-        .to_owned();
+    let stmt = insert(
+        key,
+        candidate,
+        now,
+        OnConflict::column(setting::Column::Key)
+            .do_nothing()
+            .to_owned(),
+    );
     let inserted = conn.execute(&stmt).await?.rows_affected() == 1;
     let value = setting::Entity::find_by_id(key.to_string())
         .one(conn)
@@ -52,7 +46,26 @@ pub async fn put<C: ConnectionTrait>(
     value: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let stmt = Query::insert()
+    let stmt = insert(
+        key,
+        value,
+        now,
+        OnConflict::column(setting::Column::Key)
+            .update_columns([setting::Column::Value, setting::Column::UpdatedAt])
+            .to_owned(),
+    );
+    conn.execute(&stmt).await?;
+    Ok(())
+}
+
+/// The insert of `key` = `value`, doing `on_conflict` when the key is there already.
+fn insert(
+    key: &str,
+    value: &str,
+    now: DateTime<Utc>,
+    on_conflict: OnConflict,
+) -> sea_orm::sea_query::InsertStatement {
+    Query::insert()
         .into_table(setting::Entity)
         .columns([
             setting::Column::Key,
@@ -60,12 +73,6 @@ pub async fn put<C: ConnectionTrait>(
             setting::Column::UpdatedAt,
         ])
         .values_panic([key.into(), value.into(), now.into()])
-        .on_conflict(
-            OnConflict::column(setting::Column::Key)
-                .update_columns([setting::Column::Value, setting::Column::UpdatedAt])
-                .to_owned(),
-        )
-        .to_owned();
-    conn.execute(&stmt).await?;
-    Ok(())
+        .on_conflict(on_conflict)
+        .to_owned()
 }

@@ -421,8 +421,9 @@ pub async fn my_case_supplement(
     Ok((StatusCode::CREATED, Json(answer)))
 }
 
-/// The parts of a supplement answer.
+/// The parts of a supplement answer; no others.
 #[derive(utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct SupplementAnswerForm {
     /// What the company sends, 1–10 000 characters.
