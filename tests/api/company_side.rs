@@ -669,3 +669,54 @@ async fn a_supplement_is_answered_online_and_the_case_goes_back_to_handling() {
     let (status, _) = text_post(app, &mine, "", "text", "x").await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn one_follow_link_cannot_flood_a_case() {
+    let w = world().await;
+    let app = &w.app;
+    let mut tokens = Vec::new();
+    for _ in 0..2 {
+        let link = app
+            .post(
+                &format!("/api/v1/cases/{}/follow-links", w.first),
+                Some(&w.anna),
+                &json!({}),
+            )
+            .await;
+        tokens.push(link.body["token"].as_str().unwrap().to_string());
+    }
+    let path = format!("/api/v1/public/follow/{}/messages", tokens[0]);
+    for i in 0..lots_api::COMPANY_POSTS_PER_HOUR {
+        let (status, text) = post_as(app, &path, "", &json!({"text": format!("nr {i}")})).await;
+        assert_eq!(status, 201, "{text}");
+    }
+    let r = app
+        .client
+        .post(app.url(&path))
+        .json(&json!({"text": "en till"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&wait));
+    let messages = app.count("case_message").await;
+    assert_eq!(messages, i64::from(lots_api::COMPANY_POSTS_PER_HOUR));
+    // The page says so in Swedish, and another link is not held back.
+    let page = app
+        .client
+        .post(app.url(&format!("/folj/{}/meddelanden", tokens[0])))
+        .form(&[("text", "från sidan")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 429);
+    assert!(page.text().await.unwrap().contains("Vänta en stund"));
+    let other = format!("/api/v1/public/follow/{}/messages", tokens[1]);
+    let (status, _) = post_as(app, &other, "", &json!({"text": "hej"})).await;
+    assert_eq!(status, 201);
+}

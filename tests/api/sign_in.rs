@@ -216,3 +216,38 @@ async fn you_can_list_and_end_your_own_sessions_but_not_anyone_elses() {
         .await
         .problem(404);
 }
+
+#[tokio::test]
+async fn an_admin_can_log_one_browser_of_a_user_out() {
+    let app = spawn_app().await;
+    let mut first = Browser::new(&app);
+    first.login("anna").await;
+    let mut second = Browser::new(&app);
+    second.login("anna").await;
+    let root = app.token("root").await;
+    let anna = app.user_row("anna").await;
+    let list = app
+        .get(&format!("/api/v1/users/{}/sessions", anna.id), Some(&root))
+        .await;
+    let newest = list.body[0]["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/users/{}/sessions/{newest}", anna.id);
+    let erik = app.token("erik").await;
+    app.delete(&path, &erik).await.problem(403);
+    let other = app.user_row("erik").await;
+    app.delete(
+        &format!("/api/v1/users/{}/sessions/{newest}", other.id),
+        &root,
+    )
+    .await
+    .problem(404);
+    assert_eq!(app.delete(&path, &root).await.status, 204);
+    assert_eq!(second.get("/arenden").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(first.get("/arenden").await.status, StatusCode::OK);
+    // Her tokens go on working: one browser was ended, not the person.
+    assert_eq!(
+        app.get("/api/v1/me", Some(&app.token("anna").await))
+            .await
+            .status,
+        200
+    );
+}

@@ -291,3 +291,58 @@ impl LoginThrottle {
             .remove(&throttle_key(username));
     }
 }
+
+/// At most `limit` actions per key within `window` (a sliding start: the window opens at the
+/// key's first action). For what companies send from their side: messages and supplement
+/// answers, keyed by the follow link or the representative's login, so that one link cannot
+/// flood a case. Kept per process.
+#[derive(Debug)]
+pub struct RateLimit {
+    limit: u32,
+    window: std::time::Duration,
+    seen: std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+}
+
+impl RateLimit {
+    pub fn new(limit: u32, window: std::time::Duration) -> Self {
+        Self {
+            limit,
+            window,
+            seen: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Counts an action for `key`; `Err(seconds to wait)` when over the limit (not counted).
+    pub fn hit(&self, key: &str) -> Result<(), u64> {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() > 100_000 {
+            let window = self.window;
+            seen.retain(|_, (_, since)| since.elapsed() < window);
+        }
+        let entry = seen
+            .entry(key.to_string())
+            .or_insert((0, std::time::Instant::now()));
+        if entry.1.elapsed() >= self.window {
+            *entry = (0, std::time::Instant::now());
+        }
+        if entry.0 >= self.limit {
+            return Err((self.window - entry.1.elapsed()).as_secs().max(1));
+        }
+        entry.0 += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod rate_limit_tests {
+    use super::RateLimit;
+
+    #[test]
+    fn a_key_over_its_limit_waits_and_others_do_not() {
+        let r = RateLimit::new(2, std::time::Duration::from_secs(60));
+        assert!(r.hit("a").is_ok() && r.hit("a").is_ok());
+        let wait = r.hit("a").unwrap_err();
+        assert!((1..=60).contains(&wait));
+        assert!(r.hit("b").is_ok());
+    }
+}

@@ -93,13 +93,19 @@ impl ApiError {
     }
 
     pub fn too_many_requests(retry_after_seconds: u64) -> Self {
+        Self::slow_down(
+            retry_after_seconds,
+            "too many failed logins for this user; try again in",
+        )
+    }
+
+    /// 429 with `Retry-After`: `what` is said before the wait (`… in N seconds`).
+    pub fn slow_down(retry_after_seconds: u64, what: &str) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too-many-requests",
             "Too many requests",
-            format!(
-                "too many failed logins for this user; try again in {retry_after_seconds} seconds"
-            ),
+            format!("{what} {retry_after_seconds} seconds"),
         );
         e.header = HeaderValue::from_str(&retry_after_seconds.to_string())
             .ok()

@@ -101,6 +101,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(directory::list_users, directory::create_user))
         .routes(routes!(directory::update_user))
         .routes(routes!(directory::list_sessions, directory::end_sessions))
+        .routes(routes!(directory::end_session))
         .routes(routes!(cases::create_case, cases::list_cases))
         .routes(routes!(cases::get_case, cases::update_case))
         .routes(routes!(cases::transition_case))
@@ -201,6 +202,9 @@ pub fn openapi_json() -> String {
     s
 }
 
+/// Messages and supplement answers one follow link or one company login may send in an hour.
+pub const COMPANY_POSTS_PER_HOUR: u32 = 30;
+
 impl AppState {
     /// Connects the services to `db`, reading or creating the token-signing secret.
     pub async fn new(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
@@ -268,6 +272,10 @@ impl AppState {
                 clock.clone(),
             ),
             oidc,
+            company_posts: Arc::new(auth::RateLimit::new(
+                COMPANY_POSTS_PER_HOUR,
+                std::time::Duration::from_secs(3600),
+            )),
             sessions: Sessions::new(db.clone(), clock.clone()),
             attachments,
             cases: cases.clone(),

@@ -54,4 +54,6 @@ pub struct Services {
     pub oidc: Arc<crate::oidc::Oidc>,
     /// The logins of company representatives.
     pub representatives: lots_cases::representatives::Representatives,
+    /// What companies send from their side, per follow link or login.
+    pub company_posts: Arc<crate::auth::RateLimit>,
 }

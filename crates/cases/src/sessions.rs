@@ -221,11 +221,22 @@ impl Sessions {
     /// Ends one of the caller's own web sessions, named by the `id` its listing shows. Another
     /// user's session is "not found", as is one that has ended.
     pub async fn end_own(&self, actor: &Actor, id: &str) -> ServiceResult<()> {
+        self.end_of(actor.user_id, id).await
+    }
+
+    /// Ends one web session of user `user_id`, by the `id` its listing shows (admin). Their
+    /// other sessions and their tokens go on working.
+    pub async fn end_one(&self, actor: &Actor, user_id: i64, id: &str) -> ServiceResult<()> {
+        self.admin_on_user(actor, user_id).await?;
+        self.end_of(user_id, id).await
+    }
+
+    async fn end_of(&self, user_id: i64, id: &str) -> ServiceResult<()> {
         if id.len() != ID_PREFIX_CHARS || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ServiceError::NotFound("session"));
         }
         let mine = web_session::Entity::find()
-            .filter(web_session::Column::UserId.eq(actor.user_id))
+            .filter(web_session::Column::UserId.eq(user_id))
             .filter(web_session::Column::Id.starts_with(id.to_ascii_lowercase()))
             .all(self.db.writer())
             .await?;

@@ -132,3 +132,24 @@ pub async fn end_sessions(
     state.sessions.end_all(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Log one browser of a user out (admin), by the session `id` their list shows; their other
+/// sessions and their tokens go on working.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/sessions/{session_id}", tag = "directory",
+    params(("id" = i64, Path, description = "The user id"), ("session_id" = String, Path, description = "The session's id as the list shows it")),
+    responses(
+        (status = 204, description = "That session has ended"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user, or no live session of theirs has that id", body = Problem, content_type = "application/problem+json")))]
+pub async fn end_session(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    axum::extract::Path((id, session_id)): axum::extract::Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| crate::error::ApiError::not_found("no such resource"))?;
+    state.sessions.end_one(&actor, id, &session_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

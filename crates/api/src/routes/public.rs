@@ -158,7 +158,8 @@ pub async fn revoke_follow_link(
         (status = 401, description = "Not signed in with e-legitimation", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such case among theirs", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`text` missing, empty or over 10 000 characters", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over 30 messages and answers in an hour from this link or person; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_case_message(
     State(state): State<AppState>,
     Representative(live): Representative,
@@ -166,9 +167,38 @@ pub async fn my_case_message(
     ApiJson(input): ApiJson<NewMessage>,
 ) -> ApiResult<(StatusCode, Json<CompanyMessage>)> {
     let (case, _) = state.cases.represented(&live.representative, id).await?;
+    company_post(&state, &person_key(&live))?;
     let sender = sender_of(&live);
     let m = state.cases.receive_message(&case, &sender, input).await?;
     Ok((StatusCode::CREATED, Json(m)))
+}
+
+/// The rate-limit key of a follow link (its hash: the token itself is not kept).
+pub fn link_key(token: &str) -> String {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(token.as_bytes());
+    format!(
+        "link:{}",
+        hash.iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
+}
+
+/// The rate-limit key of a signed-in representative: the person, whichever login.
+pub fn person_key(live: &LiveRepresentative) -> String {
+    format!("person:{}", live.representative.personal_number.as_str())
+}
+
+/// Counts one thing sent from the company's side under `key`; 429 over the limit.
+pub fn company_post(state: &AppState, key: &str) -> ApiResult<()> {
+    state.company_posts.hit(key).map_err(|wait| {
+        ApiError::slow_down(
+            wait,
+            "too many messages and answers from this link or login; try again in",
+        )
+    })
 }
 
 /// Who sent a message from the company's side, as the department sees it.
@@ -192,13 +222,15 @@ pub const FOLLOW_LINK_SENDER: &str = "via följlänk";
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such link, or it was revoked", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`text` missing, empty or over 10 000 characters", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over 30 messages and answers in an hour from this link or person; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 pub async fn follow_message(
     State(state): State<AppState>,
     Path(token): Path<String>,
     ApiJson(input): ApiJson<NewMessage>,
 ) -> ApiResult<(StatusCode, Json<CompanyMessage>)> {
     let case = state.cases.followed(&token).await?;
+    company_post(&state, &link_key(&token))?;
     let m = state
         .cases
         .receive_message(&case, FOLLOW_LINK_SENDER, input)
@@ -360,7 +392,8 @@ pub(crate) async fn read_answer(
         (status = 409, description = "The request is already answered, or the case no longer waits for it", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "A document exceeds the attachment limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not multipart, or a document of no accepted type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters; a document empty, unnamed, not what its name or type says, or more than ten; a part other than `text` and `file`", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`text` missing, empty or over 10 000 characters; a document empty, unnamed, not what its name or type says, or more than ten; a part other than `text` and `file`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over 30 messages and answers in an hour from this link or person; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 pub async fn follow_supplement(
     State(state): State<AppState>,
     Path((token, request_id)): Path<(String, String)>,
@@ -370,6 +403,7 @@ pub async fn follow_supplement(
         .parse()
         .map_err(|_| ApiError::not_found("no such resource"))?;
     let case = state.cases.followed(&token).await?;
+    company_post(&state, &link_key(&token))?;
     let sent = read_answer(&state, multipart).await?;
     let answer = state
         .attachments
@@ -397,7 +431,8 @@ pub async fn follow_supplement(
         (status = 409, description = "The request is already answered, or the case no longer waits for it", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "A document exceeds the attachment limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not multipart, or a document of no accepted type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters; a document empty, unnamed, not what its name or type says, or more than ten; a part other than `text` and `file`", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`text` missing, empty or over 10 000 characters; a document empty, unnamed, not what its name or type says, or more than ten; a part other than `text` and `file`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over 30 messages and answers in an hour from this link or person; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_case_supplement(
     State(state): State<AppState>,
     Representative(live): Representative,
@@ -406,6 +441,7 @@ pub async fn my_case_supplement(
 ) -> ApiResult<(StatusCode, Json<CompanySupplement>)> {
     let (id, request_id) = super::record::ids(&id, &request_id)?;
     let (case, _) = state.cases.represented(&live.representative, id).await?;
+    company_post(&state, &person_key(&live))?;
     let sent = read_answer(&state, multipart).await?;
     let answer = state
         .attachments

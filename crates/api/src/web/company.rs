@@ -262,6 +262,29 @@ fn messages(v: &CompanyCaseView, form: &MessageForm) -> Markup {
     }
 }
 
+/// Counts one thing sent from the company's side; the page that says to wait when over.
+fn slowed(state: &AppState, key: &str, back: &str) -> Option<Response> {
+    let wait = state.company_posts.hit(key).err()?;
+    let mut r = html::page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Vänta en stund",
+        None,
+        "",
+        html! {
+            h1 { "Vänta en stund" }
+            p {
+                "Det har skickats många meddelanden och svar i det här ärendet på kort tid. Försök igen om "
+                (wait.div_ceil(60)) " minuter. Inget har skickats."
+            }
+            p { a href=(back) { "Tillbaka till ärendet" } }
+        },
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
+        r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    Some(r)
+}
+
 fn message_refused(back: &str) -> Response {
     html::page(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -325,6 +348,9 @@ pub async fn one_message(
         Err(ServiceError::NotFound(_)) => return not_found(),
         Err(e) => return failed(&e),
     };
+    if let Some(r) = slowed(&state, &crate::routes::public::person_key(&live), &back) {
+        return r;
+    }
     let sender = crate::routes::public::sender_of(&live);
     let input = lots_cases::messages::NewMessage { text };
     match state.cases.receive_message(&case, &sender, input).await {
@@ -350,6 +376,9 @@ pub async fn follow_message(
         Err(e) => return failed(&e),
     };
     let back = format!("/folj/{token}");
+    if let Some(r) = slowed(&state, &crate::routes::public::link_key(&token), &back) {
+        return r;
+    }
     let input = lots_cases::messages::NewMessage { text };
     match state
         .cases
@@ -377,6 +406,9 @@ pub async fn one_supplement(
         return not_found();
     };
     let back = format!("/mina-arenden/{id}");
+    if let Some(r) = slowed(&state, &crate::routes::public::person_key(&live), &back) {
+        return r;
+    }
     let sent = match crate::routes::public::read_answer(&state, multipart).await {
         Ok(a) => a,
         Err(e) => return refused_answer(&e, &back),
@@ -417,6 +449,9 @@ pub async fn follow_supplement(
         Err(e) => return failed(&e),
     };
     let back = format!("/folj/{token}");
+    if let Some(r) = slowed(&state, &crate::routes::public::link_key(&token), &back) {
+        return r;
+    }
     let sent = match crate::routes::public::read_answer(&state, multipart).await {
         Ok(a) => a,
         Err(e) => return refused_answer(&e, &back),
