@@ -720,3 +720,70 @@ async fn one_follow_link_cannot_flood_a_case() {
     let (status, _) = post_as(app, &other, "", &json!({"text": "hej"})).await;
     assert_eq!(status, 201);
 }
+
+#[tokio::test]
+async fn the_company_pages_speak_english_when_asked() {
+    let w = world().await;
+    let app = &w.app;
+    let link = app
+        .post(
+            &format!("/api/v1/cases/{}/follow-links", w.first),
+            Some(&w.anna),
+            &json!({}),
+        )
+        .await;
+    let token = link.body["token"].as_str().unwrap().to_string();
+    let (status, _, sv) = get_as(app, &format!("/folj/{token}"), "").await;
+    assert_eq!(status, 200);
+    assert!(sv.contains("<html lang=\"sv\">") && sv.contains("Vad väntar vi på från er?"));
+    assert!(
+        sv.contains(&format!("href=\"/folj/{token}?lang=en\"")),
+        "a link to English"
+    );
+    let (_, _, en) = get_as(app, &format!("/folj/{token}?lang=en"), "").await;
+    assert!(en.contains("<html lang=\"en\">"), "{en}");
+    for text in [
+        "What do we need from you?",
+        "Received – waiting to be handled",
+        "Write to the case officer",
+        "Notes from the municipality",
+    ] {
+        assert!(en.contains(text), "{text}");
+    }
+    assert!(!en.contains("Vad väntar vi"));
+    // The form keeps the language, and so does the page it leads back to.
+    assert!(en.contains(&format!("action=\"/folj/{token}/meddelanden?lang=en\"")));
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url(&format!("/folj/{token}/meddelanden?lang=en")))
+        .form(&[("text", "Hello")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("lang=en")
+    );
+    // The browser's preference decides when the address does not.
+    let r = app
+        .client
+        .get(app.url(&format!("/folj/{token}")))
+        .header("accept-language", "en-GB,en;q=0.9,sv;q=0.5")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("<html lang=\"en\">"));
+    let (status, _, gone) = get_as(
+        app,
+        "/folj/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA?lang=en",
+        "",
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert!(gone.contains("Case not found"));
+}

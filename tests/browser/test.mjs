@@ -22,7 +22,7 @@ let shot = 0;
 const violations = [];
 
 /** Runs axe-core on the page and saves a screenshot. */
-async function check(page, name) {
+async function check(page, name, expectedLang = 'sv') {
   await page.addScriptTag({ content: AXE });
   const result = await page.evaluate(async () =>
     // eslint-disable-next-line no-undef
@@ -32,7 +32,7 @@ async function check(page, name) {
     violations.push(`${name} (${page.url()}): ${v.id} [${v.impact}] ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
   }
   const lang = await page.getAttribute('html', 'lang');
-  assert.equal(lang, 'sv', `${name}: lang="sv"`);
+  assert.equal(lang, expectedLang, `${name}: lang="${expectedLang}"`);
   shot += 1;
   await page.screenshot({ path: `${SHOTS}${String(shot).padStart(2, '0')}-${name}.png`, fullPage: true });
   console.log(`  ✓ ${name}: ${result.violations.length} axe findings, ${bad.length} serious/critical`);
@@ -212,6 +212,10 @@ try {
     await Promise.all([company.waitForLoadState('load'), company.keyboard.press('Enter')]);
     await company.waitForSelector('text=Tack! Vi har fått beslutet.');
     await check(company, 'folj-meddelande');
+    // The same page in English, from its language link.
+    await Promise.all([company.waitForLoadState('load'), company.getByRole('link', { name: 'In English' }).click()]);
+    assert.ok((await company.content()).includes('What do we need from you?'));
+    await check(company, 'folj-engelska', 'en');
     await context.close();
   }
 

@@ -70,6 +70,8 @@ pub struct CompanyCaseView {
     pub company: Option<CompanyName>,
     /// What is expected of the company now, in plain Swedish.
     pub expected_of_you: String,
+    /// The same, as a value other front ends can word themselves.
+    pub expected: Expected,
     pub supplement_requests: Vec<CompanySupplement>,
     /// The public notes, oldest first.
     pub notes: Vec<CompanyNote>,
@@ -159,18 +161,74 @@ pub fn status_text(status: CaseStatus) -> &'static str {
     }
 }
 
-fn expected_of_you(status: CaseStatus, open_supplement: bool) -> String {
-    if open_supplement {
-        return "Kommunen har begärt en komplettering av er. Skicka in det som efterfrågas så snart ni kan: handläggningen väntar på det.".into();
+/// What is expected of the company now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Expected {
+    /// A supplement the municipality asked for.
+    Supplement,
+    /// Nothing: the case is being handled.
+    Nothing,
+    /// Reading the decision (and appealing it, if so minded).
+    ReadDecision,
+    /// Nothing: the case is closed.
+    Closed,
+}
+
+impl Expected {
+    fn of(status: CaseStatus, open_supplement: bool) -> Self {
+        if open_supplement {
+            return Expected::Supplement;
+        }
+        match status {
+            CaseStatus::Received | CaseStatus::InProgress | CaseStatus::AwaitingSupplement => {
+                Expected::Nothing
+            }
+            CaseStatus::Decided => Expected::ReadDecision,
+            CaseStatus::Closed | CaseStatus::Withdrawn => Expected::Closed,
+        }
     }
+
+    /// In plain Swedish.
+    pub fn sv(self) -> &'static str {
+        match self {
+            Expected::Supplement => {
+                "Kommunen har begärt en komplettering av er. Skicka in det som efterfrågas så snart ni kan: handläggningen väntar på det."
+            }
+            Expected::Nothing => "Ingenting just nu. Kommunen hör av sig om något behövs.",
+            Expected::ReadDecision => {
+                "Läs beslutet. Om ni vill överklaga står det i beslutet hur och när."
+            }
+            Expected::Closed => "Ingenting: ärendet är avslutat.",
+        }
+    }
+
+    /// In plain English.
+    pub fn en(self) -> &'static str {
+        match self {
+            Expected::Supplement => {
+                "The municipality has asked you for a supplement. Send what is asked for as soon as you can: the handling waits for it."
+            }
+            Expected::Nothing => {
+                "Nothing for now. The municipality will be in touch if anything is needed."
+            }
+            Expected::ReadDecision => {
+                "Read the decision. If you wish to appeal, the decision says how and by when."
+            }
+            Expected::Closed => "Nothing: the case is closed.",
+        }
+    }
+}
+
+/// The status in the words a company would use, in English.
+pub fn status_text_en(status: CaseStatus) -> &'static str {
     match status {
-        CaseStatus::Received | CaseStatus::InProgress | CaseStatus::AwaitingSupplement => {
-            "Ingenting just nu. Kommunen hör av sig om något behövs.".into()
-        }
-        CaseStatus::Decided => {
-            "Läs beslutet. Om ni vill överklaga står det i beslutet hur och när.".into()
-        }
-        CaseStatus::Closed | CaseStatus::Withdrawn => "Ingenting: ärendet är avslutat.".into(),
+        CaseStatus::Received => "Received – waiting to be handled",
+        CaseStatus::InProgress => "Being handled",
+        CaseStatus::AwaitingSupplement => "Waiting for a supplement from you",
+        CaseStatus::Decided => "Decided",
+        CaseStatus::Closed => "Closed",
+        CaseStatus::Withdrawn => "Withdrawn",
     }
 }
 
@@ -482,7 +540,8 @@ impl Cases {
                 name: c.name,
                 org_number: c.org_number,
             }),
-            expected_of_you: expected_of_you(status, open_supplement),
+            expected_of_you: Expected::of(status, open_supplement).sv().to_string(),
+            expected: Expected::of(status, open_supplement),
             supplement_requests: supplements
                 .into_iter()
                 .map(|s| CompanySupplement {

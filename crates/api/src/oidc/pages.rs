@@ -371,7 +371,7 @@ fn continue_to(to: &'static str) -> Response {
     r.into_response()
 }
 
-fn not_configured() -> Response {
+pub(crate) fn not_configured() -> Response {
     page::message(
         StatusCode::NOT_FOUND,
         "Inloggningen finns inte",
@@ -481,24 +481,6 @@ pub async fn representative(
             None
         }
     }
-}
-
-/// The page that offers the companies' sign-in.
-pub fn company_login_page(state: &AppState) -> Response {
-    if state.oidc.companies.is_none() {
-        return not_configured();
-    }
-    page::page(
-        StatusCode::OK,
-        "Logga in för företag",
-        None,
-        "",
-        html! {
-            h1 { "Logga in för företag" }
-            p { "Logga in med e-legitimation (BankID eller Freja eID+) för att följa ditt företags ärenden hos kommunen." }
-            p { a class="button" href="/foretag/logga-in" { "Logga in med e-legitimation" } }
-        },
-    )
 }
 
 /// `POST /foretag/logga-ut`: ends the representative's login on the server.

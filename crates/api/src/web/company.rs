@@ -1,89 +1,310 @@
 //! The company side's pages: a signed-in representative's cases (`/mina-arenden`), one of them
-//! (`/mina-arenden/{id}`), and one case by its follow link (`/folj/{token}`). Swedish, plain
-//! HTML; what is shown comes from `lots_cases::company_side`, decided by the access module.
+//! (`/mina-arenden/{id}`), and one case by its follow link (`/folj/{token}`). Plain HTML in
+//! Swedish, or English (`?lang=en`, or the browser's `Accept-Language`; every link and form
+//! keeps the language); what is shown comes from `lots_cases::company_side`, decided by the
+//! access module.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use lots_cases::ServiceError;
-use lots_cases::company_side::{CompanyCaseSummary, CompanyCaseView};
-use lots_core::Decision;
+use lots_cases::company_side::{CompanyCaseSummary, CompanyCaseView, status_text, status_text_en};
+use lots_core::{CaseStatus, Decision};
 use maud::{Markup, html};
+use serde::Deserialize;
 
-use super::html::{self, date_html, time_html};
+use super::html::{self, Lang, date_in, time_in};
 use crate::oidc::pages::representative;
 use crate::state::AppState;
 
-fn decision_sv(d: Decision) -> &'static str {
-    match d {
-        Decision::Approved => "Beviljat",
-        Decision::Rejected => "Avslag",
-        Decision::Dismissed => "Avvisat",
-        Decision::WrittenOff => "Avskrivet",
+/// `?lang=` on a company page.
+#[derive(Debug, Default, Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+fn lang_of(q: &LangQuery, headers: &HeaderMap) -> Lang {
+    Lang::of(q.lang.as_deref(), headers)
+}
+
+/// Every text of the company pages, in one language.
+struct T {
+    my_cases: &'static str,
+    signed_in_as: &'static str,
+    no_cases: &'static str,
+    cases_caption: &'static str,
+    columns: [&'static str; 5],
+    log_out: &'static str,
+    back_to_mine: &'static str,
+    case_word: &'static str,
+    secret_title: &'static str,
+    reference: &'static str,
+    company: &'static str,
+    status: &'static str,
+    received: &'static str,
+    deadline: &'static str,
+    no_deadline: &'static str,
+    expected: &'static str,
+    confidential: &'static str,
+    description: &'static str,
+    supplements: &'static str,
+    requested: &'static str,
+    secret: &'static str,
+    supplement_received: &'static str,
+    waiting_for_you: &'static str,
+    answer_label: &'static str,
+    answer_hint: &'static str,
+    documents_label: &'static str,
+    send_supplement: &'static str,
+    decision: &'static str,
+    under: &'static str,
+    valid: &'static str,
+    notes: &'static str,
+    messages: &'static str,
+    no_messages: &'static str,
+    from_municipality: &'static str,
+    from_you: &'static str,
+    write: &'static str,
+    send_message: &'static str,
+    documents: &'static str,
+    not_found: (&'static str, &'static str),
+    failed: (&'static str, &'static str),
+    login: (&'static str, &'static str, &'static str),
+}
+
+const SV: T = T {
+    my_cases: "Mina ärenden",
+    signed_in_as: "Inloggad med e-legitimation som ",
+    no_cases: "Du står inte som sökande, firmatecknare, ombud eller kontaktperson i något ärende hos kommunen.",
+    cases_caption: "Ärenden där du företräder ett företag",
+    columns: ["Diarienummer", "Ärende", "Status", "Inkom", "Beslut senast"],
+    log_out: "Logga ut",
+    back_to_mine: "← Mina ärenden",
+    case_word: "Ärende",
+    secret_title: "Ärende med sekretess",
+    reference: "Diarienummer",
+    company: "Företag",
+    status: "Status",
+    received: "Inkom",
+    deadline: "Beslut senast enligt lag",
+    no_deadline: "Ingen lagstadgad tidsfrist",
+    expected: "Vad väntar vi på från er?",
+    confidential: "Ärendet omfattas av sekretess. Här visas bara status och datum; kontakta kommunen för mer.",
+    description: "Beskrivning",
+    supplements: "Kompletteringar",
+    requested: "Begärd ",
+    secret: "(sekretess)",
+    supplement_received: " – inkommen ",
+    waiting_for_you: " – väntar på er",
+    answer_label: "Svara på begäran om komplettering",
+    answer_hint: "Skriv det som efterfrågas, och bifoga handlingarna (PDF, bilder, ritningar; högst tio).",
+    documents_label: "Handlingar",
+    send_supplement: "Skicka kompletteringen",
+    decision: "Beslut",
+    under: "Med stöd av ",
+    valid: "Gäller ",
+    notes: "Meddelanden från kommunen",
+    messages: "Meddelanden",
+    no_messages: "Inga meddelanden ännu.",
+    from_municipality: "Från kommunen",
+    from_you: "Från er",
+    write: "Skriv till handläggaren",
+    send_message: "Skicka meddelande",
+    documents: "Handlingar ni har skickat in",
+    not_found: (
+        "Ärendet hittades inte",
+        "Det finns inget sådant ärende bland dina, eller så har länken återkallats. Kontakta kommunen om du behöver en ny.",
+    ),
+    failed: (
+        "Något gick fel",
+        "Något gick fel hos oss; felet är loggat. Försök igen om en stund.",
+    ),
+    login: (
+        "Logga in för företag",
+        "Logga in med e-legitimation (BankID eller Freja eID+) för att följa ditt företags ärenden hos kommunen.",
+        "Logga in med e-legitimation",
+    ),
+};
+
+const EN: T = T {
+    my_cases: "My cases",
+    signed_in_as: "Signed in with e-identification as ",
+    no_cases: "You are not the applicant, signatory, agent or contact person in any case with the municipality.",
+    cases_caption: "Cases where you represent a business",
+    columns: ["Reference", "Case", "Status", "Received", "Decision due"],
+    log_out: "Log out",
+    back_to_mine: "← My cases",
+    case_word: "Case",
+    secret_title: "Confidential case",
+    reference: "Reference number",
+    company: "Business",
+    status: "Status",
+    received: "Received",
+    deadline: "Decision due by law",
+    no_deadline: "No statutory time limit",
+    expected: "What do we need from you?",
+    confidential: "The case is confidential. Only its status and dates are shown here; contact the municipality for more.",
+    description: "Description",
+    supplements: "Supplements",
+    requested: "Requested ",
+    secret: "(confidential)",
+    supplement_received: " – received ",
+    waiting_for_you: " – waiting for you",
+    answer_label: "Answer the request for a supplement",
+    answer_hint: "Write what is asked for, and attach the documents (PDF, images, drawings; at most ten).",
+    documents_label: "Documents",
+    send_supplement: "Send the supplement",
+    decision: "Decision",
+    under: "Under ",
+    valid: "Valid ",
+    notes: "Notes from the municipality",
+    messages: "Messages",
+    no_messages: "No messages yet.",
+    from_municipality: "From the municipality",
+    from_you: "From you",
+    write: "Write to the case officer",
+    send_message: "Send message",
+    documents: "Documents you have sent",
+    not_found: (
+        "Case not found",
+        "There is no such case among yours, or the link has been revoked. Contact the municipality if you need a new one.",
+    ),
+    failed: (
+        "Something went wrong",
+        "Something went wrong on our side; it has been logged. Please try again in a while.",
+    ),
+    login: (
+        "Sign in for businesses",
+        "Sign in with e-identification (BankID or Freja eID+) to follow your business's cases with the municipality.",
+        "Sign in with e-identification",
+    ),
+};
+
+fn t(lang: Lang) -> &'static T {
+    match lang {
+        Lang::Sv => &SV,
+        Lang::En => &EN,
     }
 }
 
-fn not_found() -> Response {
-    html::message(
-        StatusCode::NOT_FOUND,
-        "Ärendet hittades inte",
-        "Det finns inget sådant ärende bland dina, eller så har länken återkallats. Kontakta kommunen om du behöver en ny.",
-        None,
+fn other(lang: Lang, path: &str) -> String {
+    match lang {
+        Lang::Sv => Lang::En.keep(path),
+        Lang::En => format!("{path}?lang=sv"),
+    }
+}
+
+fn decision_text(lang: Lang, d: Decision) -> &'static str {
+    match (lang, d) {
+        (Lang::Sv, Decision::Approved) => "Beviljat",
+        (Lang::Sv, Decision::Rejected) => "Avslag",
+        (Lang::Sv, Decision::Dismissed) => "Avvisat",
+        (Lang::Sv, Decision::WrittenOff) => "Avskrivet",
+        (Lang::En, Decision::Approved) => "Granted",
+        (Lang::En, Decision::Rejected) => "Refused",
+        (Lang::En, Decision::Dismissed) => "Dismissed",
+        (Lang::En, Decision::WrittenOff) => "Written off",
+    }
+}
+
+fn status_in(lang: Lang, s: CaseStatus) -> &'static str {
+    match lang {
+        Lang::Sv => status_text(s),
+        Lang::En => status_text_en(s),
+    }
+}
+
+fn plain(lang: Lang, status: StatusCode, (title, text): (&str, &str), path: &str) -> Response {
+    html::page_in(
+        lang,
+        status,
+        title,
+        &other(lang, path),
+        html! { h1 { (title) } p { (text) } },
     )
 }
 
-fn failed(e: &ServiceError) -> Response {
+fn not_found(lang: Lang, path: &str) -> Response {
+    plain(lang, StatusCode::NOT_FOUND, t(lang).not_found, path)
+}
+
+fn failed(lang: Lang, e: &ServiceError, path: &str) -> Response {
     tracing::error!(error = %e, "company page error");
-    html::message(
+    plain(
+        lang,
         StatusCode::INTERNAL_SERVER_ERROR,
-        "Något gick fel",
-        "Något gick fel hos oss; felet är loggat. Försök igen om en stund.",
-        None,
+        t(lang).failed,
+        path,
     )
 }
 
-fn title_of(s: &CompanyCaseSummary) -> String {
+fn title_of(lang: Lang, s: &CompanyCaseSummary) -> String {
     s.title
         .clone()
-        .unwrap_or_else(|| "Ärende med sekretess".to_string())
+        .unwrap_or_else(|| t(lang).secret_title.to_string())
+}
+
+/// The page that offers the companies' sign-in (404 without a companies' provider).
+pub fn login_page(state: &AppState, lang: Lang) -> Response {
+    if state.oidc.companies.is_none() {
+        return crate::oidc::pages::not_configured();
+    }
+    let (title, text, button) = t(lang).login;
+    html::page_in(
+        lang,
+        StatusCode::OK,
+        title,
+        &other(lang, "/mina-arenden"),
+        html! {
+            h1 { (title) }
+            p { (text) }
+            p { a class="button" href="/foretag/logga-in" { (button) } }
+        },
+    )
 }
 
 /// `GET /mina-arenden`: the representative's cases, or the way to sign in.
-pub async fn mine(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn mine(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let lang = lang_of(&q, &headers);
     let Some(live) = representative(&headers, &state).await else {
-        return crate::oidc::pages::company_login_page(&state);
+        return login_page(&state, lang);
     };
     let cases = match state.cases.representative_cases(&live.representative).await {
         Ok(c) => c,
-        Err(e) => return failed(&e),
+        Err(e) => return failed(lang, &e, "/mina-arenden"),
     };
     let who = &live.representative;
-    html::page(
+    let tx = t(lang);
+    html::page_in(
+        lang,
         StatusCode::OK,
-        "Mina ärenden",
-        None,
-        "",
+        tx.my_cases,
+        &other(lang, "/mina-arenden"),
         html! {
-            h1 { "Mina ärenden" }
+            h1 { (tx.my_cases) }
             p {
-                "Inloggad med e-legitimation som "
+                (tx.signed_in_as)
                 strong { (who.name.as_deref().unwrap_or("")) }
                 " (" (who.personal_number.masked()) ")."
             }
             @if cases.is_empty() {
-                p { "Du står inte som sökande, firmatecknare, ombud eller kontaktperson i något ärende hos kommunen." }
+                p { (tx.no_cases) }
             } @else {
                 table {
-                    caption { "Ärenden där du företräder ett företag" }
-                    (html::head_row(&["Diarienummer", "Ärende", "Status", "Inkom", "Beslut senast"]))
+                    caption { (tx.cases_caption) }
+                    (html::head_row(&tx.columns))
                     tbody {
                         @for c in &cases {
                             tr {
-                                td { a href=(format!("/mina-arenden/{}", c.id)) { (c.reference) } }
-                                td { (title_of(c)) }
-                                td { (c.status_text) }
-                                td { (time_html(c.received_at)) }
-                                td { @if let Some(d) = c.statutory_deadline { (date_html(d)) } @else { "–" } }
+                                td { a href=(lang.keep(&format!("/mina-arenden/{}", c.id))) { (c.reference) } }
+                                td { (title_of(lang, c)) }
+                                td { (status_in(lang, c.status)) }
+                                td { (time_in(lang, c.received_at)) }
+                                td { @if let Some(d) = c.statutory_deadline { (date_in(lang, d)) } @else { "–" } }
                             }
                         }
                     }
@@ -91,7 +312,7 @@ pub async fn mine(State(state): State<AppState>, headers: HeaderMap) -> Response
             }
             form method="post" action="/foretag/logga-ut" {
                 (html::csrf_input(&live.csrf))
-                button type="submit" { "Logga ut" }
+                button type="submit" { (tx.log_out) }
             }
         },
     )
@@ -102,12 +323,15 @@ pub async fn one(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
 ) -> Response {
+    let lang = lang_of(&q, &headers);
+    let path = format!("/mina-arenden/{id}");
     let Some(live) = representative(&headers, &state).await else {
-        return crate::web::see_other("/mina-arenden");
+        return crate::web::see_other(&lang.keep("/mina-arenden"));
     };
     let Ok(id) = id.parse::<i64>() else {
-        return not_found();
+        return not_found(lang, &path);
     };
     match state
         .cases
@@ -116,73 +340,83 @@ pub async fn one(
     {
         Ok(view) => {
             let form = MessageForm {
-                base: format!("/mina-arenden/{id}"),
+                base: path.clone(),
                 csrf: Some(live.csrf.clone()),
+                lang,
             };
             case_page(&view, Some("/mina-arenden"), &form)
         }
-        Err(ServiceError::NotFound(_)) => not_found(),
-        Err(e) => failed(&e),
+        Err(ServiceError::NotFound(_)) => not_found(lang, &path),
+        Err(e) => failed(lang, &e, &path),
     }
 }
 
 /// `GET /folj/{token}`: the case a follow link opens.
-pub async fn follow(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn follow(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let lang = lang_of(&q, &headers);
+    let path = format!("/folj/{token}");
     match state.cases.followed_case(&token).await {
         Ok(view) => {
             let form = MessageForm {
-                base: format!("/folj/{token}"),
+                base: path,
                 csrf: None,
+                lang,
             };
             case_page(&view, None, &form)
         }
-        Err(ServiceError::NotFound(_)) => not_found(),
-        Err(e) => failed(&e),
+        Err(ServiceError::NotFound(_)) => not_found(lang, &path),
+        Err(e) => failed(lang, &e, &path),
     }
 }
 
-/// Where the page's forms post (the page's own address), and their CSRF token (a signed-in
-/// representative's).
+/// Where the page's forms post (the page's own address), their CSRF token (a signed-in
+/// representative's), and the page's language.
 struct MessageForm {
     base: String,
     csrf: Option<String>,
+    lang: Lang,
 }
 
 fn case_page(v: &CompanyCaseView, back: Option<&str>, form: &MessageForm) -> Response {
     let s = &v.summary;
-    html::page(
+    let lang = form.lang;
+    let tx = t(lang);
+    html::page_in(
+        lang,
         StatusCode::OK,
-        &format!("Ärende {}", s.reference),
-        None,
-        "",
+        &format!("{} {}", tx.case_word, s.reference),
+        &other(lang, &form.base),
         html! {
-            @if let Some(back) = back { p { a href=(back) { "← Mina ärenden" } } }
-            h1 { (title_of(s)) }
+            @if let Some(back) = back { p { a href=(lang.keep(back)) { (tx.back_to_mine) } } }
+            h1 { (title_of(lang, s)) }
             dl {
-                dt { "Diarienummer" } dd { (s.reference) }
-                @if let Some(c) = &v.company { dt { "Företag" } dd { (c.name) " (" (c.org_number) ")" } }
-                dt { "Status" } dd { (s.status_text) }
-                dt { "Inkom" } dd { (time_html(s.received_at)) }
+                dt { (tx.reference) } dd { (s.reference) }
+                @if let Some(c) = &v.company { dt { (tx.company) } dd { (c.name) " (" (c.org_number) ")" } }
+                dt { (tx.status) } dd { (status_in(lang, s.status)) }
+                dt { (tx.received) } dd { (time_in(lang, s.received_at)) }
                 @if s.status.is_open() {
-                    dt { "Beslut senast enligt lag" }
-                    dd { @if let Some(d) = s.statutory_deadline { (date_html(d)) } @else { "Ingen lagstadgad tidsfrist" } }
+                    dt { (tx.deadline) }
+                    dd { @if let Some(d) = s.statutory_deadline { (date_in(lang, d)) } @else { (tx.no_deadline) } }
                 }
             }
-            h2 { "Vad väntar vi på från er?" }
-            p { (v.expected_of_you) }
-            @if v.confidential {
-                p { "Ärendet omfattas av sekretess. Här visas bara status och datum; kontakta kommunen för mer." }
-            }
-            @if let Some(d) = &v.description { @if !d.is_empty() { h2 { "Beskrivning" } p { (d) } } }
+            h2 { (tx.expected) }
+            p { (match lang { Lang::Sv => v.expected.sv(), Lang::En => v.expected.en() }) }
+            @if v.confidential { p { (tx.confidential) } }
+            @if let Some(d) = &v.description { @if !d.is_empty() { h2 { (tx.description) } p { (d) } } }
             (supplements(v, form))
-            (decision(v))
+            (decision(v, lang))
             @if !v.notes.is_empty() {
-                h2 { "Meddelanden från kommunen" }
-                ul { @for n in &v.notes { li { (time_html(n.created_at)) ": " (n.text) } } }
+                h2 { (tx.notes) }
+                ul { @for n in &v.notes { li { (time_in(lang, n.created_at)) ": " (n.text) } } }
             }
             (messages(v, form))
             @if !v.documents.is_empty() {
-                h2 { "Handlingar ni har skickat in" }
+                h2 { (tx.documents) }
                 ul { @for d in &v.documents { li { (d.name) " (" (html::num(d.size as f64 / 1024.0, 0)) " kB)" } } }
             }
         },
@@ -190,48 +424,49 @@ fn case_page(v: &CompanyCaseView, back: Option<&str>, form: &MessageForm) -> Res
 }
 
 fn supplements(v: &CompanyCaseView, form: &MessageForm) -> Markup {
-    let waiting = v.summary.status == lots_core::CaseStatus::AwaitingSupplement;
+    let waiting = v.summary.status == CaseStatus::AwaitingSupplement;
+    let lang = form.lang;
+    let tx = t(lang);
     html! {
         @if !v.supplement_requests.is_empty() {
-            h2 { "Kompletteringar" }
+            h2 { (tx.supplements) }
             ul {
                 @for r in &v.supplement_requests {
                     li {
-                        "Begärd " (time_html(r.requested_at)) ": "
-                        @if let Some(m) = &r.message { (m) } @else { "(sekretess)" }
-                        @if let Some(at) = r.received_at { " – inkommen " (time_html(at)) } @else { " – väntar på er" }
+                        (tx.requested) (time_in(lang, r.requested_at)) ": "
+                        @if let Some(m) = &r.message { (m) } @else { (tx.secret) }
+                        @if let Some(at) = r.received_at { (tx.supplement_received) (time_in(lang, at)) } @else { (tx.waiting_for_you) }
                     }
                 }
             }
             @for r in v.supplement_requests.iter().filter(|r| waiting && r.received_at.is_none()) {
-                form method="post" enctype="multipart/form-data" action=(format!("{}/kompletteringar/{}", form.base, r.id)) {
+                form method="post" enctype="multipart/form-data" action=(lang.keep(&format!("{}/kompletteringar/{}", form.base, r.id))) {
                     @if let Some(c) = &form.csrf { (html::csrf_input(c)) }
-                    label for=(format!("supplement-{}", r.id)) { "Svara på begäran om komplettering" }
-                    span class="hint" id=(format!("supplement-{}-hint", r.id)) {
-                        "Skriv det som efterfrågas, och bifoga handlingarna (PDF, bilder, ritningar; högst tio)."
-                    }
+                    label for=(format!("supplement-{}", r.id)) { (tx.answer_label) }
+                    span class="hint" id=(format!("supplement-{}-hint", r.id)) { (tx.answer_hint) }
                     textarea id=(format!("supplement-{}", r.id)) name="text" rows="5" maxlength="10000" required
                         aria-describedby=(format!("supplement-{}-hint", r.id)) {}
-                    label for=(format!("supplement-{}-files", r.id)) { "Handlingar" }
+                    label for=(format!("supplement-{}-files", r.id)) { (tx.documents_label) }
                     input type="file" id=(format!("supplement-{}-files", r.id)) name="file" multiple;
-                    p { button type="submit" { "Skicka kompletteringen" } }
+                    p { button type="submit" { (tx.send_supplement) } }
                 }
             }
         }
     }
 }
 
-fn decision(v: &CompanyCaseView) -> Markup {
+fn decision(v: &CompanyCaseView, lang: Lang) -> Markup {
+    let tx = t(lang);
     html! {
         @if let Some(d) = &v.decision {
-            h2 { "Beslut" }
-            p { strong { (decision_sv(d.outcome)) } @if let Some(at) = d.decided_at { " " (time_html(at)) } }
-            @if let Some(t) = &d.text { p { (t) } }
+            h2 { (tx.decision) }
+            p { strong { (decision_text(lang, d.outcome)) } @if let Some(at) = d.decided_at { " " (time_in(lang, at)) } }
+            @if let Some(text) = &d.text { p { (text) } }
             @if !d.legal_basis.is_empty() {
-                p { "Med stöd av " (d.legal_basis.iter().map(|b| b.text.as_str()).collect::<Vec<_>>().join(", ")) "." }
+                p { (tx.under) (d.legal_basis.iter().map(|b| b.text.as_str()).collect::<Vec<_>>().join(", ")) "." }
             }
             @if let (Some(from), Some(to)) = (d.valid_from, d.valid_to) {
-                p { "Gäller " (date_html(from)) " – " (date_html(to)) "." }
+                p { (tx.valid) (date_in(lang, from)) " – " (date_in(lang, to)) "." }
             }
         }
     }
@@ -239,45 +474,127 @@ fn decision(v: &CompanyCaseView) -> Markup {
 
 fn messages(v: &CompanyCaseView, form: &MessageForm) -> Markup {
     use lots_cases::messages::Direction;
+    let lang = form.lang;
+    let tx = t(lang);
     html! {
-        h2 { "Meddelanden" }
+        h2 { (tx.messages) }
         @if v.messages.is_empty() {
-            p { "Inga meddelanden ännu." }
+            p { (tx.no_messages) }
         } @else {
             ul class="messages" {
                 @for m in &v.messages {
                     li {
-                        strong { @match m.direction { Direction::ToCompany => "Från kommunen", Direction::FromCompany => "Från er" } }
-                        " " (time_html(m.created_at)) ": " (m.text)
+                        strong { @match m.direction { Direction::ToCompany => (tx.from_municipality), Direction::FromCompany => (tx.from_you) } }
+                        " " (time_in(lang, m.created_at)) ": " (m.text)
                     }
                 }
             }
         }
-        form method="post" action=(format!("{}/meddelanden", form.base)) {
+        form method="post" action=(lang.keep(&format!("{}/meddelanden", form.base))) {
             @if let Some(c) = &form.csrf { (html::csrf_input(c)) }
-            label for="message-text" { "Skriv till handläggaren" }
+            label for="message-text" { (tx.write) }
             textarea id="message-text" name="text" rows="4" maxlength="10000" required {}
-            p { button type="submit" { "Skicka meddelande" } }
+            p { button type="submit" { (tx.send_message) } }
         }
     }
 }
 
-/// Counts one thing sent from the company's side; the page that says to wait when over.
-fn slowed(state: &AppState, key: &str, back: &str) -> Option<Response> {
-    let wait = state.company_posts.hit(key).err()?;
-    let mut r = html::page(
-        StatusCode::TOO_MANY_REQUESTS,
+/// The result pages of what the company sends, in one language.
+struct Sent {
+    wait: (&'static str, &'static str, &'static str),
+    message_refused: (&'static str, &'static str),
+    expired: (&'static str, &'static str),
+    answer_refused: (&'static str, &'static str, &'static str, &'static str),
+    answer_received: (&'static str, &'static str),
+    back: &'static str,
+}
+
+const SENT_SV: Sent = Sent {
+    wait: (
         "Vänta en stund",
-        None,
-        "",
+        "Det har skickats många meddelanden och svar i det här ärendet på kort tid. Försök igen om ",
+        " minuter. Inget har skickats.",
+    ),
+    message_refused: (
+        "Meddelandet skickades inte",
+        "Skriv något i meddelandet (högst 10 000 tecken) och försök igen.",
+    ),
+    expired: (
+        "Formuläret har gått ut",
+        "Ladda om sidan och försök igen. Inget har skickats.",
+    ),
+    answer_refused: (
+        "Kompletteringen skickades inte",
+        "Något i det ni skickade gick inte att ta emot, så ingenting är skickat: ",
+        "Tillåtna handlingar är PDF, PNG, JPEG, GIF, TIFF, ZIP, DOCX, XLSX, ODT, DWG och text, högst tio stycken.",
+        "Skriv det som efterfrågas (högst 10 000 tecken) och försök igen.",
+    ),
+    answer_received: (
+        "Kompletteringen är redan inkommen",
+        "Ärendet väntar inte längre på den här kompletteringen. Skriv ett meddelande om ni vill lägga till något.",
+    ),
+    back: "Tillbaka till ärendet",
+};
+
+const SENT_EN: Sent = Sent {
+    wait: (
+        "Please wait a while",
+        "Many messages and answers have been sent in this case in a short time. Try again in ",
+        " minutes. Nothing was sent.",
+    ),
+    message_refused: (
+        "The message was not sent",
+        "Write something in the message (at most 10,000 characters) and try again.",
+    ),
+    expired: (
+        "The form has expired",
+        "Reload the page and try again. Nothing was sent.",
+    ),
+    answer_refused: (
+        "The supplement was not sent",
+        "Something you sent could not be taken, so nothing was sent: ",
+        "Accepted documents are PDF, PNG, JPEG, GIF, TIFF, ZIP, DOCX, XLSX, ODT, DWG and text, at most ten.",
+        "Write what is asked for (at most 10,000 characters) and try again.",
+    ),
+    answer_received: (
+        "The supplement has already been received",
+        "The case no longer waits for this supplement. Write a message if you want to add something.",
+    ),
+    back: "Back to the case",
+};
+
+fn sent_texts(lang: Lang) -> &'static Sent {
+    match lang {
+        Lang::Sv => &SENT_SV,
+        Lang::En => &SENT_EN,
+    }
+}
+
+/// A result page that links back to the case.
+fn result(lang: Lang, status: StatusCode, title: &str, body: Markup, back: &str) -> Response {
+    html::page_in(
+        lang,
+        status,
+        title,
+        &other(lang, back),
         html! {
-            h1 { "Vänta en stund" }
-            p {
-                "Det har skickats många meddelanden och svar i det här ärendet på kort tid. Försök igen om "
-                (wait.div_ceil(60)) " minuter. Inget har skickats."
-            }
-            p { a href=(back) { "Tillbaka till ärendet" } }
+            h1 { (title) }
+            (body)
+            p { a href=(lang.keep(back)) { (sent_texts(lang).back) } }
         },
+    )
+}
+
+/// Counts one thing sent from the company's side; the page that says to wait when over.
+fn slowed(state: &AppState, lang: Lang, key: &str, back: &str) -> Option<Response> {
+    let wait = state.company_posts.hit(key).err()?;
+    let (title, before, after) = sent_texts(lang).wait;
+    let mut r = result(
+        lang,
+        StatusCode::TOO_MANY_REQUESTS,
+        title,
+        html! { p { (before) (wait.div_ceil(60)) (after) } },
+        back,
     );
     if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
         r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
@@ -285,22 +602,30 @@ fn slowed(state: &AppState, key: &str, back: &str) -> Option<Response> {
     Some(r)
 }
 
-fn message_refused(back: &str) -> Response {
-    html::page(
+fn message_refused(lang: Lang, back: &str) -> Response {
+    let (title, text) = sent_texts(lang).message_refused;
+    result(
+        lang,
         StatusCode::UNPROCESSABLE_ENTITY,
-        "Meddelandet skickades inte",
-        None,
-        "",
-        html! {
-            h1 { "Meddelandet skickades inte" }
-            p { "Skriv något i meddelandet (högst 10 000 tecken) och försök igen." }
-            p { a href=(back) { "Tillbaka till ärendet" } }
-        },
+        title,
+        html! { p { (text) } },
+        back,
     )
 }
 
-fn sent(back: &str) -> Response {
-    crate::web::see_other(&format!("{back}#message-text"))
+fn expired(lang: Lang, back: &str) -> Response {
+    let (title, text) = sent_texts(lang).expired;
+    result(
+        lang,
+        StatusCode::FORBIDDEN,
+        title,
+        html! { p { (text) } },
+        back,
+    )
+}
+
+fn sent(lang: Lang, back: &str) -> Response {
+    crate::web::see_other(&format!("{}#message-text", lang.keep(back)))
 }
 
 async fn posted_text(
@@ -321,42 +646,44 @@ async fn posted_text(
 pub async fn one_message(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
     req: axum::extract::Request,
 ) -> Response {
+    let lang = lang_of(&q, req.headers());
+    let back = format!("/mina-arenden/{id}");
     let live = representative(req.headers(), &state).await;
     let (text, csrf) = match posted_text(req, &state).await {
         Ok(f) => f,
         Err(r) => return r,
     };
     let Some(live) = live else {
-        return crate::web::see_other("/mina-arenden");
+        return crate::web::see_other(&lang.keep("/mina-arenden"));
     };
     if !crate::web::csrf_matches(csrf.as_deref(), &live.csrf) {
-        return html::message(
-            StatusCode::FORBIDDEN,
-            "Formuläret har gått ut",
-            "Ladda om sidan och försök igen. Inget har skickats.",
-            None,
-        );
+        return expired(lang, &back);
     }
     let Ok(id) = id.parse::<i64>() else {
-        return not_found();
+        return not_found(lang, &back);
     };
-    let back = format!("/mina-arenden/{id}");
     let case = match state.cases.represented(&live.representative, id).await {
         Ok((case, _)) => case,
-        Err(ServiceError::NotFound(_)) => return not_found(),
-        Err(e) => return failed(&e),
+        Err(ServiceError::NotFound(_)) => return not_found(lang, &back),
+        Err(e) => return failed(lang, &e, &back),
     };
-    if let Some(r) = slowed(&state, &crate::routes::public::person_key(&live), &back) {
+    if let Some(r) = slowed(
+        &state,
+        lang,
+        &crate::routes::public::person_key(&live),
+        &back,
+    ) {
         return r;
     }
     let sender = crate::routes::public::sender_of(&live);
     let input = lots_cases::messages::NewMessage { text };
     match state.cases.receive_message(&case, &sender, input).await {
-        Ok(_) => sent(&back),
-        Err(ServiceError::Validation(_)) => message_refused(&back),
-        Err(e) => failed(&e),
+        Ok(_) => sent(lang, &back),
+        Err(ServiceError::Validation(_)) => message_refused(lang, &back),
+        Err(e) => failed(lang, &e, &back),
     }
 }
 
@@ -364,19 +691,26 @@ pub async fn one_message(
 pub async fn follow_message(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    Query(q): Query<LangQuery>,
     req: axum::extract::Request,
 ) -> Response {
+    let lang = lang_of(&q, req.headers());
+    let back = format!("/folj/{token}");
     let (text, _) = match posted_text(req, &state).await {
         Ok(f) => f,
         Err(r) => return r,
     };
     let case = match state.cases.followed(&token).await {
         Ok(c) => c,
-        Err(ServiceError::NotFound(_)) => return not_found(),
-        Err(e) => return failed(&e),
+        Err(ServiceError::NotFound(_)) => return not_found(lang, &back),
+        Err(e) => return failed(lang, &e, &back),
     };
-    let back = format!("/folj/{token}");
-    if let Some(r) = slowed(&state, &crate::routes::public::link_key(&token), &back) {
+    if let Some(r) = slowed(
+        &state,
+        lang,
+        &crate::routes::public::link_key(&token),
+        &back,
+    ) {
         return r;
     }
     let input = lots_cases::messages::NewMessage { text };
@@ -385,9 +719,9 @@ pub async fn follow_message(
         .receive_message(&case, crate::routes::public::FOLLOW_LINK_SENDER, input)
         .await
     {
-        Ok(_) => sent(&back),
-        Err(ServiceError::Validation(_)) => message_refused(&back),
-        Err(e) => failed(&e),
+        Ok(_) => sent(lang, &back),
+        Err(ServiceError::Validation(_)) => message_refused(lang, &back),
+        Err(e) => failed(lang, &e, &back),
     }
 }
 
@@ -397,64 +731,74 @@ pub async fn one_supplement(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((id, rid)): Path<(String, String)>,
+    Query(q): Query<LangQuery>,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
+    let lang = lang_of(&q, &headers);
+    let back = format!("/mina-arenden/{id}");
     let Some(live) = representative(&headers, &state).await else {
-        return crate::web::see_other("/mina-arenden");
+        return crate::web::see_other(&lang.keep("/mina-arenden"));
     };
     let (Ok(id), Ok(rid)) = (id.parse::<i64>(), rid.parse::<i64>()) else {
-        return not_found();
+        return not_found(lang, &back);
     };
-    let back = format!("/mina-arenden/{id}");
-    if let Some(r) = slowed(&state, &crate::routes::public::person_key(&live), &back) {
+    if let Some(r) = slowed(
+        &state,
+        lang,
+        &crate::routes::public::person_key(&live),
+        &back,
+    ) {
         return r;
     }
     let sent = match crate::routes::public::read_answer(&state, multipart).await {
         Ok(a) => a,
-        Err(e) => return refused_answer(&e, &back),
+        Err(e) => return refused_answer(lang, &e, &back),
     };
     if !crate::web::csrf_matches(sent.csrf.as_deref(), &live.csrf) {
-        return html::message(
-            StatusCode::FORBIDDEN,
-            "Formuläret har gått ut",
-            "Ladda om sidan och försök igen. Inget har skickats.",
-            None,
-        );
+        return expired(lang, &back);
     }
     let case = match state.cases.represented(&live.representative, id).await {
         Ok((case, _)) => case,
-        Err(ServiceError::NotFound(_)) => return not_found(),
-        Err(e) => return failed(&e),
+        Err(ServiceError::NotFound(_)) => return not_found(lang, &back),
+        Err(e) => return failed(lang, &e, &back),
     };
     let sender = crate::routes::public::sender_of(&live);
     let r = state
         .attachments
         .answer_supplement(case.id, rid, &sender, sent.text.as_deref(), sent.documents)
         .await;
-    answered(r, &back)
+    answered(lang, r, &back)
 }
 
 /// `POST /folj/{token}/kompletteringar/{rid}`: whoever holds the follow link answers.
 pub async fn follow_supplement(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((token, rid)): Path<(String, String)>,
+    Query(q): Query<LangQuery>,
     multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
+    let lang = lang_of(&q, &headers);
+    let back = format!("/folj/{token}");
     let Ok(rid) = rid.parse::<i64>() else {
-        return not_found();
+        return not_found(lang, &back);
     };
     let case = match state.cases.followed(&token).await {
         Ok(c) => c,
-        Err(ServiceError::NotFound(_)) => return not_found(),
-        Err(e) => return failed(&e),
+        Err(ServiceError::NotFound(_)) => return not_found(lang, &back),
+        Err(e) => return failed(lang, &e, &back),
     };
-    let back = format!("/folj/{token}");
-    if let Some(r) = slowed(&state, &crate::routes::public::link_key(&token), &back) {
+    if let Some(r) = slowed(
+        &state,
+        lang,
+        &crate::routes::public::link_key(&token),
+        &back,
+    ) {
         return r;
     }
     let sent = match crate::routes::public::read_answer(&state, multipart).await {
         Ok(a) => a,
-        Err(e) => return refused_answer(&e, &back),
+        Err(e) => return refused_answer(lang, &e, &back),
     };
     let r = state
         .attachments
@@ -466,61 +810,66 @@ pub async fn follow_supplement(
             sent.documents,
         )
         .await;
-    answered(r, &back)
+    answered(lang, r, &back)
 }
 
 /// The page for an answer whose parts could not be taken (a document of the wrong kind, too
 /// large, too many): what was wrong, in the problem's words; nothing was kept.
-fn refused_answer(e: &crate::error::ApiError, back: &str) -> Response {
-    html::page(
+fn refused_answer(lang: Lang, e: &crate::error::ApiError, back: &str) -> Response {
+    let (title, lead, allowed, _) = sent_texts(lang).answer_refused;
+    let detail = match lang {
+        Lang::Sv => html::message_sv(e.detail()),
+        Lang::En => e.detail().to_string(),
+    };
+    result(
+        lang,
         e.status(),
-        "Kompletteringen skickades inte",
-        None,
-        "",
-        html! {
-            h1 { "Kompletteringen skickades inte" }
-            p { "Något i det ni skickade gick inte att ta emot, så ingenting är skickat: " (html::message_sv(e.detail())) }
-            p { "Tillåtna handlingar är PDF, PNG, JPEG, GIF, TIFF, ZIP, DOCX, XLSX, ODT, DWG och text, högst tio stycken." }
-            p { a href=(back) { "Tillbaka till ärendet" } }
-        },
+        title,
+        html! { p { (lead) (detail) } p { (allowed) } },
+        back,
     )
 }
 
-fn answered<T>(r: Result<T, lots_cases::attachments::UploadError>, back: &str) -> Response {
+fn answered<T>(
+    lang: Lang,
+    r: Result<T, lots_cases::attachments::UploadError>,
+    back: &str,
+) -> Response {
     use lots_cases::attachments::UploadError;
-    let r = match r {
-        Ok(v) => Ok(v),
-        Err(UploadError::Service(e)) => Err(e),
-        Err(e) => Err(ServiceError::Validation(vec![lots_cases::FieldError {
-            field: "file".into(),
-            message: e.to_string(),
-        }])),
-    };
+    let texts = sent_texts(lang);
     match r {
-        Ok(_) => crate::web::see_other(back),
-        Err(ServiceError::Validation(_)) => html::page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Kompletteringen skickades inte",
-            None,
-            "",
-            html! {
-                h1 { "Kompletteringen skickades inte" }
-                p { "Skriv det som efterfrågas (högst 10 000 tecken) och försök igen." }
-                p { a href=(back) { "Tillbaka till ärendet" } }
-            },
-        ),
-        Err(ServiceError::Conflict(_)) => html::page(
-            StatusCode::CONFLICT,
-            "Kompletteringen är redan inkommen",
-            None,
-            "",
-            html! {
-                h1 { "Kompletteringen är redan inkommen" }
-                p { "Ärendet väntar inte längre på den här kompletteringen. Skriv ett meddelande om ni vill lägga till något." }
-                p { a href=(back) { "Tillbaka till ärendet" } }
-            },
-        ),
-        Err(ServiceError::NotFound(_)) => not_found(),
-        Err(e) => failed(&e),
+        Ok(_) => crate::web::see_other(&lang.keep(back)),
+        Err(UploadError::Service(ServiceError::Validation(_))) => {
+            let (title, _, _, text) = texts.answer_refused;
+            result(
+                lang,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                title,
+                html! { p { (text) } },
+                back,
+            )
+        }
+        Err(UploadError::Service(ServiceError::Conflict(_))) => {
+            let (title, text) = texts.answer_received;
+            result(
+                lang,
+                StatusCode::CONFLICT,
+                title,
+                html! { p { (text) } },
+                back,
+            )
+        }
+        Err(UploadError::Service(ServiceError::NotFound(_))) => not_found(lang, back),
+        Err(UploadError::Service(e)) => failed(lang, &e, back),
+        Err(e) => {
+            let (title, lead, allowed, _) = texts.answer_refused;
+            result(
+                lang,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                title,
+                html! { p { (lead) (e.to_string()) } p { (allowed) } },
+                back,
+            )
+        }
     }
 }

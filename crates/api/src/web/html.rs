@@ -118,11 +118,129 @@ pub fn page(
     )
 }
 
+/// The language of a company page: Swedish, or English (`?lang=en`, or the browser's
+/// preference). The officers' pages are Swedish only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Sv,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Sv => "sv",
+            Lang::En => "en",
+        }
+    }
+
+    /// `?lang=` when it names one, else the `Accept-Language` tag of highest weight that is
+    /// Swedish or English, else Swedish.
+    pub fn of(query: Option<&str>, headers: &axum::http::HeaderMap) -> Self {
+        match query.map(str::trim) {
+            Some("en") => return Lang::En,
+            Some("sv") => return Lang::Sv,
+            _ => {}
+        }
+        let Some(accept) = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Lang::Sv;
+        };
+        let mut best: Option<(f32, Lang)> = None;
+        for item in accept.split(',') {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let q = parts
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|v| v.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            let lang = match tag.split('-').next() {
+                Some("sv") => Lang::Sv,
+                Some("en") => Lang::En,
+                _ => continue,
+            };
+            if best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map_or(Lang::Sv, |(_, l)| l)
+    }
+
+    /// `path` with this language kept (`?lang=en` for English).
+    pub fn keep(self, path: &str) -> String {
+        match self {
+            Lang::Sv => path.to_string(),
+            Lang::En if path.contains('?') => format!("{path}&lang=en"),
+            Lang::En => format!("{path}?lang=en"),
+        }
+    }
+}
+
+/// A company page in `lang`: no navigation, a link to the same page in the other language
+/// (`other`, the path to link to).
+pub fn page_in(lang: Lang, status: StatusCode, title: &str, other: &str, main: Markup) -> Response {
+    let (skip, tagline, footer, switch, switch_lang) = match lang {
+        Lang::Sv => (
+            "Hoppa till innehållet",
+            "ärenden för företag",
+            "Lots – kommunens ärenden för företag. Tider visas i svensk tid.",
+            "In English",
+            "en",
+        ),
+        Lang::En => (
+            "Skip to content",
+            "cases for businesses",
+            "Lots – the municipality's cases for businesses. Times are Swedish time.",
+            "På svenska",
+            "sv",
+        ),
+    };
+    let body = document_in(
+        lang.code(),
+        &format!("{title} – Lots"),
+        html! { link rel="stylesheet" href=(format!("/assets/lots.css?v={CSS_HASH:016x}")); },
+        html! {
+            a class="skip" href="#innehall" { (skip) }
+            header class="top" {
+                div class="brand" { a href="/" { "Lots" } " " span { (tagline) } }
+                nav aria-label=(if lang == Lang::Sv { "Språk" } else { "Language" }) {
+                    a href=(other) lang=(switch_lang) hreflang=(switch_lang) { (switch) }
+                }
+            }
+            main id="innehall" tabindex="-1" { (main) }
+            footer { p { (footer) } }
+        },
+    );
+    with_headers(
+        (status, Html(body.into_string())).into_response(),
+        &[
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+            (header::REFERRER_POLICY, "same-origin"),
+            (header::VARY, "Accept-Language"),
+        ],
+    )
+}
+
 /// An HTML document in Swedish: its `title`, what else its head holds (the styles), its body.
 pub fn document(title: &str, styles: Markup, body: Markup) -> Markup {
+    document_in("sv", title, styles, body)
+}
+
+/// An HTML document in language `lang` (`sv`, `en`).
+pub fn document_in(lang: &str, title: &str, styles: Markup, body: Markup) -> Markup {
     html! {
         (DOCTYPE) "\n"
-        html lang="sv" {
+        html lang=(lang) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -254,6 +372,39 @@ pub fn date_sv(d: NaiveDate) -> String {
 /// A date as `<time>`: `27 nov. 2026`, machine-readable `2026-11-27`.
 pub fn date_html(d: NaiveDate) -> Markup {
     html! { time datetime=(d.format("%Y-%m-%d").to_string()) { (date_sv(d)) } }
+}
+
+const MONTHS_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// A date in `lang`: `27 nov. 2026` or `27 Nov 2026`.
+fn date_text(lang: Lang, d: NaiveDate) -> String {
+    use chrono::Datelike;
+    match lang {
+        Lang::Sv => date_sv(d),
+        Lang::En => format!(
+            "{} {} {}",
+            d.day(),
+            MONTHS_EN[d.month0() as usize],
+            d.year()
+        ),
+    }
+}
+
+/// A date as `<time>` in `lang`.
+pub fn date_in(lang: Lang, d: NaiveDate) -> Markup {
+    html! { time datetime=(d.format("%Y-%m-%d").to_string()) { (date_text(lang, d)) } }
+}
+
+/// An instant in Stockholm time in `lang`.
+pub fn time_in(lang: Lang, t: DateTime<Utc>) -> Markup {
+    let local = t.with_timezone(&TIME_ZONE);
+    html! {
+        time datetime=(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)) {
+            (date_text(lang, local.date_naive())) " " (local.format("%H:%M").to_string())
+        }
+    }
 }
 
 /// An instant in Stockholm time: `27 nov. 2026 14:05`.
@@ -519,5 +670,30 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert!(time_html(t).into_string().contains("6 juli 2026 01:30"));
+    }
+}
+
+#[cfg(test)]
+mod lang_tests {
+    use super::Lang;
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    fn accept(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn the_address_wins_then_the_best_weighted_known_language_then_swedish() {
+        assert_eq!(Lang::of(Some("en"), &accept("sv")), Lang::En);
+        assert_eq!(Lang::of(Some("sv"), &accept("en")), Lang::Sv);
+        assert_eq!(Lang::of(Some("de"), &accept("en-US,en;q=0.8")), Lang::En);
+        assert_eq!(Lang::of(None, &accept("de-DE,en;q=0.7,sv;q=0.9")), Lang::Sv);
+        assert_eq!(Lang::of(None, &accept("fr, de;q=0.5")), Lang::Sv);
+        assert_eq!(Lang::of(None, &HeaderMap::new()), Lang::Sv);
+        assert_eq!(Lang::En.keep("/folj/x"), "/folj/x?lang=en");
+        assert_eq!(Lang::En.keep("/a?b=1"), "/a?b=1&lang=en");
+        assert_eq!(Lang::Sv.keep("/a"), "/a");
     }
 }
