@@ -787,3 +787,68 @@ async fn the_company_pages_speak_english_when_asked() {
     assert_eq!(status, 404);
     assert!(gone.contains("Case not found"));
 }
+
+#[tokio::test]
+async fn an_officer_makes_and_revokes_follow_links_on_the_case_page() {
+    let w = world().await;
+    let app = &w.app;
+    let mut b = crate::web::Browser::new(app);
+    let csrf = b.login("anna").await;
+    let page = b.get(&format!("/arenden/{}", w.first)).await;
+    assert!(page.body.contains("Skapa följlänk"), "{}", page.body);
+    let made = b
+        .post(
+            &format!("/arenden/{}/foljlank", w.first),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let url = made
+        .body
+        .split("id=\"follow-url\" readonly value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let token = url.rsplit('/').next().unwrap().to_string();
+    let (status, _, _) = get_as(app, &format!("/folj/{token}"), "").await;
+    assert_eq!(status, 200);
+    // Another department's officer cannot make one; without the CSRF token nothing happens.
+    let mut omar = crate::web::Browser::new(app);
+    let omar_csrf = omar.login("omar").await;
+    let r = omar
+        .post(
+            &format!("/arenden/{}/foljlank", w.first),
+            &[("csrf", &omar_csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    let r = b.post(&format!("/arenden/{}/foljlank", w.first), &[]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(app.count("case_follow_link").await, 1);
+    // Revoked from the page: the link opens nothing.
+    let link = app
+        .count_where("case_follow_link", "revoked_at is null")
+        .await;
+    assert_eq!(link, 1);
+    let id: i64 = app
+        .get(
+            &format!("/api/v1/cases/{}/follow-links", w.first),
+            Some(&w.anna),
+        )
+        .await
+        .body[0]["id"]
+        .as_i64()
+        .unwrap();
+    let r = b
+        .post(
+            &format!("/arenden/{}/foljlank/{id}/aterkalla", w.first),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let (status, _, _) = get_as(app, &format!("/folj/{token}"), "").await;
+    assert_eq!(status, 404);
+}

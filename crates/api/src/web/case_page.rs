@@ -31,6 +31,7 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "uppgifter" => "Uppgifterna är ändrade.",
         "avgorande" => "Begäran om avgörande är registrerad; beslut ska fattas inom fyra veckor.",
         "meddelande" => "Meddelandet är skickat till företaget.",
+        "foljlank-aterkallad" => "Följlänken är återkallad: den öppnar inget längre.",
         _ => return None,
     })
 }
@@ -553,12 +554,51 @@ pub async fn case_page(
         }
         @if owner { (actions.note_form()) }
         (messages_section(&messages, owner.then(|| actions.message_form())))
+        @if owner {
+            @if let Ok(links) = state.cases.follow_links(actor, id).await {
+                (follow_links_section(&case, &links, &user.viewer.csrf_field()))
+            }
+        }
         (record)
         (handoffs_section(&handoffs))
         (timeline(&events))
     };
     let title = format!("{} {}", case.reference, case.title);
     html::page(status, &title, Some(&user.viewer), "", main)
+}
+
+/// The case's follow links: make one (to send to the company by hand), see and revoke them.
+fn follow_links_section(
+    case: &CaseView,
+    links: &[lots_cases::company_side::FollowLinkView],
+    csrf: &Markup,
+) -> Markup {
+    html! {
+        section aria-labelledby="follow-h" {
+            h2 id="follow-h" { "Följlänkar" }
+            p class="hint" { "En följlänk låter den som har den följa ärendet och svara utan att logga in. Lots skickar en med varje mejl till företaget; här gör du en att skicka på annat sätt." }
+            @let live: Vec<_> = links.iter().filter(|l| l.revoked_at.is_none()).collect();
+            @if !live.is_empty() {
+                ul {
+                    @for l in &live {
+                        li {
+                            "Skapad " (html::time_html(l.created_at))
+                            @if l.created_by.is_none() { " (i ett mejl)" }
+                            " "
+                            form method="post" class="inline" action=(format!("/arenden/{}/foljlank/{}/aterkalla", case.id, l.id)) {
+                                (csrf)
+                                button type="submit" { "Återkalla" span class="visually-hidden" { " följlänk " (l.id) } }
+                            }
+                        }
+                    }
+                }
+            }
+            form method="post" action=(format!("/arenden/{}/foljlank", case.id)) {
+                (csrf)
+                button type="submit" { "Skapa följlänk" }
+            }
+        }
+    }
 }
 
 /// The messages between the department and the company, and (for the department) the form.

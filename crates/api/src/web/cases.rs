@@ -625,6 +625,56 @@ pub async fn edit(State(state): State<AppState>, WebId(id): WebId, form: WebForm
     after(&state, &form, id, "edit", "uppgifter", r).await
 }
 
+/// Makes a follow link and shows it once (Lots keeps only its hash).
+pub async fn create_follow_link(
+    State(state): State<AppState>,
+    WebId(id): WebId,
+    form: WebForm,
+) -> Response {
+    match state.cases.create_follow_link(&form.user.actor, id).await {
+        Ok(link) => {
+            let url = format!(
+                "{}{}",
+                state.config.base_url().trim_end_matches('/'),
+                link.path
+            );
+            html::page(
+                StatusCode::OK,
+                "Följlänken är skapad",
+                Some(&form.user.viewer),
+                "",
+                maud::html! {
+                    h1 { "Följlänken är skapad" }
+                    p { "Skicka länken till företaget. Den visas bara nu: Lots sparar den inte och kan inte visa den igen." }
+                    p { label for="follow-url" { "Följlänk" } }
+                    p { input type="text" id="follow-url" readonly value=(url) size="80"; }
+                    p { a href=(format!("/arenden/{id}#follow-h")) { "Tillbaka till ärendet" } }
+                },
+            )
+        }
+        Err(e) => service_error_page(e, &form.user.viewer),
+    }
+}
+
+/// Revokes one of the case's follow links.
+pub async fn revoke_follow_link(
+    State(state): State<AppState>,
+    axum::extract::Path((id, link)): axum::extract::Path<(String, String)>,
+    form: WebForm,
+) -> Response {
+    let (Ok(id), Ok(link)) = (id.parse::<i64>(), link.parse::<i64>()) else {
+        return service_error_page(ServiceError::NotFound("follow link"), &form.user.viewer);
+    };
+    match state
+        .cases
+        .revoke_follow_link(&form.user.actor, id, link)
+        .await
+    {
+        Ok(()) => see_other(&format!("/arenden/{id}?klart=foljlank-aterkallad#follow-h")),
+        Err(e) => service_error_page(e, &form.user.viewer),
+    }
+}
+
 pub async fn request_decision(
     State(state): State<AppState>,
     WebId(id): WebId,

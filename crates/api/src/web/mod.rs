@@ -49,6 +49,11 @@ pub fn router() -> Router<AppState> {
         .route("/arenden/{id}/forlangning", post(cases::extend))
         .route("/arenden/{id}/anteckning", post(cases::note))
         .route("/arenden/{id}/meddelande", post(cases::message))
+        .route("/arenden/{id}/foljlank", post(cases::create_follow_link))
+        .route(
+            "/arenden/{id}/foljlank/{link}/aterkalla",
+            post(cases::revoke_follow_link),
+        )
         .route("/arenden/{id}/overlamning", post(cases::hand_off))
         .route("/arenden/{id}/uppgifter", post(cases::edit))
         .route("/arenden/{id}/avgorande", post(cases::request_decision))
