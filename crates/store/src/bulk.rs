@@ -796,8 +796,11 @@ mod tests {
             assert_eq!(count().await, (b + 1) * rows);
             largest_log = largest_log.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
         }
+        // It starts over every few transactions once the checkpointer has copied it back; on a
+        // busy machine the checkpointer lags a little (6.3 MB was seen while the PostgreSQL
+        // suite ran beside it), so the bound is what proves the point: far from all 12 MB.
         assert!(
-            largest_log < 6 << 20,
+            largest_log < 9 << 20,
             "the log grew to {largest_log} bytes instead of starting over"
         );
         bulk.close().await.unwrap();
