@@ -234,6 +234,11 @@ impl Config {
             "request_timeout_seconds must be at least 1"
         );
         self.oidc.validate()?;
+        anyhow::ensure!(
+            self.public_base_url.is_some()
+                || (self.oidc.officers.is_none() && self.oidc.companies.is_none()),
+            "public_base_url (LOTS_PUBLIC_BASE_URL) must be set with [oidc]: the identity providers send people back to it, and the redirect URI registered with them must match"
+        );
         Ok(())
     }
 }
@@ -381,6 +386,27 @@ mod tests {
         );
         let c: Config = toml::from_str("webhook_allow_private_networks = true").unwrap();
         assert!(c.webhook_allow_private_networks);
+    }
+
+    #[test]
+    fn an_identity_provider_needs_the_public_address() {
+        let dir = std::env::temp_dir().join(format!("lots-config-oidc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("lots.toml");
+        std::fs::write(
+            &file,
+            "[oidc.companies]\nissuer = \"https://eid.example.se\"\nclient_id = \"lots\"\nclient_secret = \"s\"\n",
+        )
+        .unwrap();
+        let path = file.to_str().unwrap();
+        let e = Config::load_from(env(&[("LOTS_CONFIG", path)])).unwrap_err();
+        assert!(e.to_string().contains("public_base_url"), "{e}");
+        let c = Config::load_from(env(&[
+            ("LOTS_CONFIG", path),
+            ("LOTS_PUBLIC_BASE_URL", "https://lots.kommun.se"),
+        ]))
+        .unwrap();
+        assert!(c.oidc.companies.is_some());
     }
 
     #[test]
