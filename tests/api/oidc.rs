@@ -632,6 +632,7 @@ async fn a_provider_that_is_down_gives_a_clear_page_and_the_password_still_works
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let issuer = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
+    let down = issuer.clone();
     let app = spawn_app_with(move |c| {
         c.oidc.officers = Some(lots_api::oidc::config::OfficersProvider {
             client: client(&issuer, "lots", "secret"),
@@ -656,6 +657,29 @@ async fn a_provider_that_is_down_gives_a_clear_page_and_the_password_still_works
     let body = r.text().await.unwrap();
     assert!(body.contains("Inloggningstjänsten svarar inte"), "{body}");
     assert!(body.contains("href=\"/logga-in\""), "{body}");
+    // Tokens that look like the provider's do not make every request wait on it: after one
+    // failed discovery, the next ones are refused at once for a few seconds.
+    let provider = lots_api::oidc::provider::Provider::new(
+        client(&down, "lots", "secret"),
+        "http://127.0.0.1/cb",
+    )
+    .unwrap();
+    let header = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        br#"{"alg":"RS256","kid":"k1"}"#,
+    );
+    let token = format!("{header}.e30.c2ln");
+    let first = provider
+        .verify_access_token(&token, "lots")
+        .await
+        .unwrap_err();
+    assert!(first.to_string().contains("discovery"), "{first}");
+    let second = provider
+        .verify_access_token(&token, "lots")
+        .await
+        .unwrap_err();
+    assert!(second.to_string().contains("a moment ago"), "{second}");
+    app.get("/api/v1/me", Some(&token)).await.problem(401);
     // Passwords still work, on the API and on the page.
     app.token("anna").await;
     let mut b = crate::web::Browser::new(&app);

@@ -24,6 +24,10 @@ use super::config::Client;
 const MAX_AGE: Duration = Duration::from_secs(3600);
 /// Never fetched more often than this.
 const REFETCH_MIN: Duration = Duration::from_secs(10);
+/// After a failed discovery, requests are answered "unavailable" at once for this long rather
+/// than each waiting on a provider that is down (tokens anyone can send would otherwise queue
+/// every request behind a connect timeout).
+const FAILED_BACKOFF: Duration = Duration::from_secs(5);
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a sign-in or a token failed, in words for the log (never shown whole to the user).
@@ -72,7 +76,8 @@ pub struct Provider {
     redirect: RedirectUrl,
     http: reqwest::Client,
     cached: RwLock<Option<std::sync::Arc<Cached>>>,
-    last_fetch: Mutex<Option<Instant>>,
+    /// When discovery was last tried, and whether that failed.
+    last_fetch: Mutex<Option<(Instant, bool)>>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -154,15 +159,21 @@ impl Provider {
     /// token; `Now`: for a key id in an ID token the provider itself just gave Lots.
     async fn fetch(&self, when: Refetch) -> Result<std::sync::Arc<Cached>, OidcError> {
         let mut last = self.last_fetch.lock().await;
-        if let Some(at) = *last
-            && at.elapsed() < REFETCH_MIN
-            && let Some(c) = self.cached.read().await.as_ref()
-            && (when == Refetch::Limited || c.fetched.elapsed() < MAX_AGE)
-            && (when != Refetch::Now)
-        {
-            return Ok(c.clone());
+        if let Some((at, failed)) = *last {
+            if at.elapsed() < REFETCH_MIN
+                && let Some(c) = self.cached.read().await.as_ref()
+                && (when == Refetch::Limited || c.fetched.elapsed() < MAX_AGE)
+                && (when != Refetch::Now)
+            {
+                return Ok(c.clone());
+            }
+            if failed && at.elapsed() < FAILED_BACKOFF && when != Refetch::Now {
+                return Err(OidcError::Unavailable(
+                    "discovery failed a moment ago; not retried yet".into(),
+                ));
+            }
         }
-        *last = Some(Instant::now());
+        *last = Some((Instant::now(), true));
         let issuer = IssuerUrl::new(self.client.issuer.clone())
             .map_err(|e| OidcError::Unavailable(format!("issuer URL: {e}")))?;
         let http = self.http_client();
@@ -172,6 +183,7 @@ impl Provider {
         let keys: JwkSet = serde_json::to_value(metadata.jwks())
             .and_then(serde_json::from_value)
             .map_err(|e| OidcError::Unavailable(format!("key set: {e}")))?;
+        *last = Some((Instant::now(), false));
         let cached = std::sync::Arc::new(Cached {
             metadata,
             keys,
