@@ -24,7 +24,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::access::facts;
 use crate::cases::Cases;
@@ -142,11 +141,9 @@ pub struct FollowLinkView {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// The key a link is stored under: the SHA-256 (hex) of its token, as sessions are.
 fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::sessions::session_id(token)
 }
 
 /// The status in the words a company would use.

@@ -160,7 +160,9 @@ impl Cases {
     /// reader is of the owning department, the company's unread messages are marked read.
     pub async fn messages(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<MessageView>> {
         let case = self.readable(self.db.reader(), actor, id).await?;
-        if case.access.change && actor.department_id == Some(case.department_id) {
+        // Read by the department it was written to: the owning department, not an admin's
+        // technical access nor a department tied by a handoff.
+        if case.access.relation == lots_core::access::Relation::Owner {
             case_message::Entity::update_many()
                 .col_expr(case_message::Column::ReadAt, Expr::value(self.clock.now()))
                 .filter(case_message::Column::CaseId.eq(case.id))

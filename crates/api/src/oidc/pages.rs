@@ -293,7 +293,7 @@ async fn verified(
     let Some(flow) = flow.filter(|f| {
         q.state
             .as_deref()
-            .is_some_and(|s| constant_time_eq(s.as_bytes(), f.state.as_bytes()))
+            .is_some_and(|s| crate::web::csrf_matches(Some(s), &f.state))
     }) else {
         tracing::info!("a sign-in callback without its matching state");
         return Err(restart_page(
@@ -347,10 +347,6 @@ async fn verified(
                 )
             }
         })
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A page that sends the browser on with a plain link and a refresh: the login cookie is

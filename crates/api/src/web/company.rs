@@ -602,26 +602,22 @@ fn slowed(state: &AppState, lang: Lang, key: &str, back: &str) -> Option<Respons
     Some(r)
 }
 
+/// A result page that only says something: `texts` is its title and text.
+fn notice(lang: Lang, status: StatusCode, (title, text): (&str, &str), back: &str) -> Response {
+    result(lang, status, title, html! { p { (text) } }, back)
+}
+
 fn message_refused(lang: Lang, back: &str) -> Response {
-    let (title, text) = sent_texts(lang).message_refused;
-    result(
+    notice(
         lang,
         StatusCode::UNPROCESSABLE_ENTITY,
-        title,
-        html! { p { (text) } },
+        sent_texts(lang).message_refused,
         back,
     )
 }
 
 fn expired(lang: Lang, back: &str) -> Response {
-    let (title, text) = sent_texts(lang).expired;
-    result(
-        lang,
-        StatusCode::FORBIDDEN,
-        title,
-        html! { p { (text) } },
-        back,
-    )
+    notice(lang, StatusCode::FORBIDDEN, sent_texts(lang).expired, back)
 }
 
 fn sent(lang: Lang, back: &str) -> Response {
@@ -841,23 +837,10 @@ fn answered<T>(
         Ok(_) => crate::web::see_other(&lang.keep(back)),
         Err(UploadError::Service(ServiceError::Validation(_))) => {
             let (title, _, _, text) = texts.answer_refused;
-            result(
-                lang,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                title,
-                html! { p { (text) } },
-                back,
-            )
+            notice(lang, StatusCode::UNPROCESSABLE_ENTITY, (title, text), back)
         }
         Err(UploadError::Service(ServiceError::Conflict(_))) => {
-            let (title, text) = texts.answer_received;
-            result(
-                lang,
-                StatusCode::CONFLICT,
-                title,
-                html! { p { (text) } },
-                back,
-            )
+            notice(lang, StatusCode::CONFLICT, texts.answer_received, back)
         }
         Err(UploadError::Service(ServiceError::NotFound(_))) => not_found(lang, back),
         Err(UploadError::Service(e)) => failed(lang, &e, back),

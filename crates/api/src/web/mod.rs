@@ -246,7 +246,8 @@ pub(crate) async fn read_form(
     Ok(pairs.into_iter().collect())
 }
 
-/// Compares in constant time, so the token cannot be guessed byte by byte.
+/// Compares in constant time, so a secret (a CSRF token, a sign-in's `state`) cannot be
+/// guessed byte by byte.
 pub(crate) fn csrf_matches(posted: Option<&str>, expected: &str) -> bool {
     let Some(posted) = posted else { return false };
     let (a, b) = (posted.as_bytes(), expected.as_bytes());
