@@ -7,14 +7,14 @@ use std::fmt;
 use std::sync::Arc;
 
 use anyhow::bail;
-use chrono::{DateTime, Duration, Timelike, Utc};
+use chrono::{DateTime, Duration, TimeZone, Timelike, Utc};
 use lots_cases::{
     AttachmentSettings, Attachments, BundleCaseInput, Cases, ConfidentialInput, Directory,
     NewAttachment, NewBundle, NewCase, NewDecisionRequest, NewDepartment, NewExtension, NewNote,
     NewParty, NewPremises, NewSupplementRequest, NewUser, ServiceError, TransitionInput,
 };
 use lots_core::org_number::luhn_check_digit;
-use lots_core::{Actor, Area, Clock, ManualClock, Role, SystemClock};
+use lots_core::{Actor, Area, Clock, ManualClock, Role, SystemClock, TIME_ZONE};
 use lots_handoff::{HandoffReply, Handoffs, NewHandoff};
 use lots_hooks::Surveys;
 use lots_store::Db;
@@ -669,7 +669,7 @@ pub async fn load_with(
             &[(2, Step::Start)],
         ),
         (
-            "Tillbyggnad av restaurang, sista dagen idag",
+            "Tillbyggnad av restaurang, sista dagen närmast",
             70,
             &[(1, Step::Start)],
         ),
@@ -697,9 +697,7 @@ pub async fn load_with(
     for (i, (title, days_ago, steps)) in showcase.iter().enumerate() {
         let officer = &sbf_officers[i % sbf_officers.len()];
         let (org, name) = &companies[i];
-        let received_at = (now - Duration::days(*days_ago))
-            .with_hour(8)
-            .unwrap_or(now);
+        let received_at = stockholm_morning(now, *days_ago);
         clock.set(received_at + Duration::hours(1));
         let input = NewCase {
             org_number: Some(org.clone()),
@@ -1304,6 +1302,16 @@ pub async fn company_side(cases: &Cases, db: &Db, base_url: &str) -> anyhow::Res
             link.path
         ),
     ])
+}
+
+/// 08:00 in Stockholm, `days` days before today's date there. The showcase cases are placed by
+/// Stockholm dates, as the statutory clock counts them, so that "due today" holds whatever the
+/// hour in UTC (between 22:00 and 24:00 UTC it is already tomorrow in Stockholm).
+fn stockholm_morning(now: DateTime<Utc>, days: i64) -> DateTime<Utc> {
+    let day = now.with_timezone(&TIME_ZONE).date_naive() - Duration::days(days);
+    day.and_hms_opt(8, 0, 0)
+        .and_then(|t| TIME_ZONE.from_local_datetime(&t).earliest())
+        .map_or(now, |t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
