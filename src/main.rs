@@ -416,6 +416,9 @@ async fn load_demo(state: &AppState) -> anyhow::Result<()> {
     for line in lots_demo::company_side(&state.cases, &state.db, &state.config.base_url()).await? {
         println!("{line}");
     }
+    for line in lots_demo::e_services(&state.cases, &state.attachments, &state.db).await? {
+        println!("{line}");
+    }
     Ok(())
 }
 

@@ -15,6 +15,7 @@ mod m20261201_000009_identity_notify;
 mod m20261201_000010_case_list_index;
 mod m20261201_000011_external_sign_in;
 mod m20261201_000012_company_documents;
+mod m20261205_000013_e_services;
 mod parts;
 
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_case_list_index::Migration),
             Box::new(m20261201_000011_external_sign_in::Migration),
             Box::new(m20261201_000012_company_documents::Migration),
+            Box::new(m20261205_000013_e_services::Migration),
         ]
     }
 }

@@ -259,12 +259,15 @@ async fn start_on(
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = lots_api::app_with(state.clone(), extra);
     tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await
-            .expect("serve");
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("serve");
     });
     TestApp {
         base,
@@ -582,6 +585,28 @@ impl TestApp {
     pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
         self.scalar(format!("SELECT COUNT(*) FROM {table} WHERE {condition}"))
             .await
+    }
+
+    /// The first row a SQL query answers, each column as text (`""` for null), straight from
+    /// the database.
+    pub async fn query_one(&self, sql: &str) -> Vec<String> {
+        let row = self
+            .db
+            .reader()
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.backend(),
+                sql.to_string(),
+            ))
+            .await
+            .expect("query")
+            .expect("row");
+        (0..row.column_names().len())
+            .map(|i| {
+                row.try_get_by_index::<Option<String>>(i)
+                    .expect("a text column")
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 
     /// The single integer a SQL query answers, straight from the database.

@@ -9,6 +9,7 @@ mod cases;
 mod company_side;
 mod deadlines;
 mod demo;
+mod e_services;
 mod errors;
 mod handoffs;
 mod helpers;

@@ -48,6 +48,32 @@ async function login(browser, username) {
   return { context, page };
 }
 
+/** Presses Tab until the focused element matches `selector` (the keyboard alone). */
+async function tabTo(page, selector, max = 80) {
+  for (let i = 0; i < max; i += 1) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
+  }
+  throw new Error(`Tab never reached ${selector} on ${page.url()}`);
+}
+
+/** Types into the field `selector`, reached by Tab. */
+async function typeInto(page, selector, text) {
+  await tabTo(page, selector);
+  await page.keyboard.type(text);
+}
+
+/** Presses Enter on the focused element and waits for the next page. */
+async function enter(page) {
+  await Promise.all([page.waitForLoadState('load'), page.waitForNavigation(), page.keyboard.press('Enter')]);
+}
+
+/** The page needs no sideways scrolling at its viewport's width. */
+async function fits(page, name, width) {
+  const w = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(w <= width, `${name}: ${w}px wide in a ${width}px viewport`);
+}
+
 async function submit(page, formSelector) {
   await Promise.all([page.waitForLoadState('load'), page.locator(`${formSelector} button[type=submit]`).click()]);
   await page.waitForLoadState('load');
@@ -216,6 +242,64 @@ try {
     await Promise.all([company.waitForLoadState('load'), company.getByRole('link', { name: 'In English' }).click()]);
     assert.ok((await company.content()).includes('What do we need from you?'));
     await check(company, 'folj-engelska', 'en');
+    await context.close();
+  }
+
+  console.log('a company applies through an e-service with the keyboard alone, 320 px wide');
+  {
+    const context = await browser.newContext({ locale: 'sv-SE', timezoneId: 'Europe/Stockholm', bypassCSP: true, viewport: { width: 320, height: 740 } });
+    const company = await context.newPage();
+    await company.goto(`${BASE}/e-tjanster`);
+    await check(company, 'e-tjanster');
+    await fits(company, 'e-tjanster', 320);
+    await tabTo(company, 'a[href="/e-tjanster/livsmedelsanlaggning"]');
+    await enter(company);
+    assert.ok((await company.content()).includes('Steg 1 av 3'));
+    await check(company, 'ansokan-steg-1');
+    await fits(company, 'ansokan-steg-1', 320);
+    await typeInto(company, '#f-org_number', '559012-3450');
+    await typeInto(company, '#f-company_name', 'Strandvägens Glass AB');
+    await typeInto(company, '#f-contact_name', 'Mira Strand');
+    await typeInto(company, '#f-contact_email', 'mira@');
+    await enter(company);
+    // The mistake is shown beside its field and in the summary at the top.
+    assert.ok((await company.content()).includes('Ange en e-postadress'));
+    await check(company, 'ansokan-fel');
+    await tabTo(company, '#f-contact_email');
+    await company.keyboard.press('End');
+    await company.keyboard.type('strandvagensglass.example.se');
+    await enter(company);
+    assert.ok((await company.content()).includes('Steg 2 av 3'));
+    await typeInto(company, '#f-property', 'Haninge Strand 3:7');
+    await typeInto(company, '#f-address', 'Strandvägen 2, 136 50 Haninge');
+    await tabTo(company, '#f-food_business-0');
+    await company.keyboard.press('Space');
+    await tabTo(company, '#f-start_date');
+    await company.fill('#f-start_date', '2027-05-01');
+    await typeInto(company, '#f-description', 'Glasskiosk med egen tillverkning.');
+    await check(company, 'ansokan-steg-2');
+    await tabTo(company, 'button[value=next]:not(.hp)');
+    await enter(company);
+    assert.ok((await company.content()).includes('Steg 3 av 3'));
+    await check(company, 'ansokan-steg-3');
+    await tabTo(company, 'button[value=next]:not(.hp)');
+    await enter(company);
+    const summary = await company.content();
+    assert.ok(summary.includes('Granska innan du skickar') && summary.includes('559012-3450') && summary.includes('Restaurang eller café'));
+    await check(company, 'ansokan-sammanfattning');
+    await fits(company, 'ansokan-sammanfattning', 320);
+    await tabTo(company, 'button[value=send]');
+    await enter(company);
+    const receipt = await company.content();
+    assert.ok(receipt.includes('Tack, vi har tagit emot din ansökan') && /MHN \d{4}\/\d{4}/.test(receipt), receipt);
+    await check(company, 'ansokan-kvitto');
+    await tabTo(company, 'a.button');
+    await enter(company);
+    assert.ok(new URL(company.url()).pathname.startsWith('/folj/'));
+    await check(company, 'ansokan-folj');
+    await company.goto(`${BASE}/e-tjanster/bygglov?lang=en`);
+    assert.ok((await company.content()).includes('Application for a building permit'));
+    await check(company, 'ansokan-engelska', 'en');
     await context.close();
   }
 

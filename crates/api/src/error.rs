@@ -36,6 +36,20 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// Names `field` in each of a validation problem's errors (e.g. the form field a document
+    /// was sent for).
+    pub fn for_field(mut self, field: &str) -> Self {
+        for e in &mut self.errors {
+            e.field = field.to_string();
+        }
+        self
+    }
+
+    /// Each invalid field and why, for a validation problem.
+    pub fn field_errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+
     fn new(
         status: StatusCode,
         slug: &'static str,

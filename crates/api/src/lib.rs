@@ -84,8 +84,8 @@ impl utoipa::Modify for BearerAuth {
 
 fn api_router() -> OpenApiRouter<AppState> {
     use routes::{
-        auth, cases, companies, deadlines, directory, handoffs, import, metrics, public, record,
-        survey_page, surveys, webhooks,
+        auth, cases, companies, deadlines, directory, e_services, handoffs, import, metrics,
+        public, record, survey_page, surveys, webhooks,
     };
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::token))
@@ -154,8 +154,13 @@ fn api_router() -> OpenApiRouter<AppState> {
             OpenApiRouter::new()
                 .routes(routes!(public::follow_supplement))
                 .routes(routes!(public::my_case_supplement))
+                .routes(routes!(e_services::apply))
                 .layer(DefaultBodyLimit::disable()),
         )
+        .routes(routes!(e_services::catalogue))
+        .routes(routes!(e_services::e_service))
+        .routes(routes!(e_services::list_admin))
+        .routes(routes!(e_services::put))
         .routes(routes!(public::list_messages, public::send_message))
         .routes(routes!(companies::create_bundle, companies::list_bundles))
         .routes(routes!(companies::get_bundle))
@@ -249,6 +254,15 @@ impl AppState {
             Arc::new(DeadlineRules::with_overrides(&config.deadlines)),
         )
         .with_base_url(&config.base_url());
+        let added = cases.add_builtin_e_services().await?;
+        // A draft untouched for 30 days is never opened again; its row goes at the next start.
+        cases.forget_old_drafts().await?;
+        if added > 0 {
+            tracing::info!(
+                e_services = added,
+                "added the e-services Lots ships with (unpublished until an admin gives each a department)"
+            );
+        }
         let attachments = Attachments::new(
             cases.clone(),
             AttachmentSettings {
@@ -274,6 +288,10 @@ impl AppState {
             oidc,
             company_posts: Arc::new(auth::RateLimit::new(
                 COMPANY_POSTS_PER_HOUR,
+                std::time::Duration::from_secs(3600),
+            )),
+            applications: Arc::new(auth::RateLimit::new(
+                routes::e_services::APPLICATIONS_PER_HOUR,
                 std::time::Duration::from_secs(3600),
             )),
             sessions: Sessions::new(db.clone(), clock.clone()),
@@ -375,7 +393,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer's address keys the limit on anonymous applications.
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -56,4 +56,6 @@ pub struct Services {
     pub representatives: lots_cases::representatives::Representatives,
     /// What companies send from their side, per follow link or login.
     pub company_posts: Arc<crate::auth::RateLimit>,
+    /// Applications sent through the e-services, per address or login.
+    pub applications: Arc<crate::auth::RateLimit>,
 }

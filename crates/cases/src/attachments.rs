@@ -149,7 +149,7 @@ impl Upload {
 
 #[derive(Debug, Clone)]
 pub struct Attachments {
-    cases: Cases,
+    pub(crate) cases: Cases,
     settings: AttachmentSettings,
 }
 
@@ -544,6 +544,16 @@ pub struct CompanyDocument {
     upload: Upload,
 }
 
+impl CompanyDocument {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn size(&self) -> i64 {
+        self.size
+    }
+}
+
 impl Attachments {
     /// The most documents one answer may carry.
     pub const MAX_COMPANY_DOCUMENTS: usize = 10;
@@ -591,49 +601,189 @@ impl Attachments {
             .cases
             .answer_supplement_in(&tx, case_id, request_id, sender, text, now)
             .await?;
-        for mut d in documents {
-            let target = blob_path(&self.settings.dir, &d.sha);
-            if tokio::fs::metadata(&target).await.is_err() {
-                if let Some(parent) = target.parent() {
-                    tokio::fs::create_dir_all(parent).await?;
-                }
-                tokio::fs::rename(&d.upload.part.path, &target).await?;
-                d.upload.part.kept = true;
-            }
-            let category = AttachmentCategory::Supplement;
-            let row = case_attachment::ActiveModel {
-                case_id: Set(case.id),
-                name: Set(d.name.clone()),
-                category: Set(category.as_str().to_string()),
-                content_type: Set(d.content_type.clone()),
-                size: Set(d.size),
-                sha256: Set(d.sha.clone()),
-                confidential_statute: Set(None),
-                created_by: Set(None),
-                created_at: Set(now),
-                deleted_by: Set(None),
-                deleted_at: Set(None),
-                delete_reason: Set(None),
-                sent_by: Set(Some(sender.chars().take(200).collect())),
-                ..Default::default()
-            }
-            .insert(&tx)
-            .await?;
-            let data = json!({"attachment_id": row.id, "name": d.name, "category": category,
-                "size": d.size, "sha256": d.sha, "content_type": d.content_type, "confidential": null});
-            append(
-                &tx,
-                self.cases.event_by(
-                    crate::cases::Who::Company,
-                    &case,
-                    EventKind::AttachmentAdded,
-                    now,
-                    data,
-                ),
-            )
-            .await?;
+        for d in documents {
+            self.keep_company_document(&tx, &case, d, AttachmentCategory::Supplement, sender, now)
+                .await?;
         }
         tx.commit().await?;
         Ok(answer)
+    }
+}
+
+impl Attachments {
+    /// Keeps document `d` that the company sent on `case`, in `tx`: its bytes moved into the
+    /// content-addressed store (once per content), its row (no user of Lots added it; `sent_by`
+    /// says who sent it) and an `attachment_added` event without an actor.
+    pub(crate) async fn keep_company_document(
+        &self,
+        tx: &sea_orm::DatabaseTransaction,
+        case: &case_record::Model,
+        d: CompanyDocument,
+        category: AttachmentCategory,
+        sender: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), UploadError> {
+        let kept = self.keep_file("", d).await?;
+        self.record_kept_file(tx, case, &kept, category, sender, now)
+            .await
+    }
+
+    /// Keeps `bytes`, an application's answers as Lots writes them for the company (category
+    /// application), as `keep_company_document` keeps a sent document.
+    pub(crate) async fn keep_written_answers(
+        &self,
+        tx: &sea_orm::DatabaseTransaction,
+        case: &case_record::Model,
+        name: &str,
+        bytes: &[u8],
+        sender: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), UploadError> {
+        let sha = hex(&Sha256::digest(bytes));
+        let target = blob_path(&self.settings.dir, &sha);
+        if tokio::fs::metadata(&target).await.is_err() {
+            let mut upload = self.begin().await?;
+            upload.write(bytes).await?;
+            upload.file.flush().await?;
+            upload.file.sync_all().await?;
+            if let Some(parent) = target.parent() {
+                tokio::fs::create_dir_all(parent).await?;
+            }
+            tokio::fs::rename(&upload.part.path, &target).await?;
+            upload.part.kept = true;
+        }
+        let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+        let row = StoredDocument {
+            name,
+            content_type: "text/plain",
+            size,
+            sha: &sha,
+            category: AttachmentCategory::Application,
+        };
+        self.insert_company_row(tx, case, row, sender, now).await
+    }
+
+    async fn insert_company_row(
+        &self,
+        tx: &sea_orm::DatabaseTransaction,
+        case: &case_record::Model,
+        d: StoredDocument<'_>,
+        sender: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), UploadError> {
+        let StoredDocument {
+            name,
+            content_type,
+            size,
+            sha,
+            category,
+        } = d;
+        let row = case_attachment::ActiveModel {
+            case_id: Set(case.id),
+            name: Set(name.to_string()),
+            category: Set(category.as_str().to_string()),
+            content_type: Set(content_type.to_string()),
+            size: Set(size),
+            sha256: Set(sha.to_string()),
+            confidential_statute: Set(None),
+            created_by: Set(None),
+            created_at: Set(now),
+            deleted_by: Set(None),
+            deleted_at: Set(None),
+            delete_reason: Set(None),
+            sent_by: Set(Some(sender.chars().take(200).collect())),
+            ..Default::default()
+        }
+        .insert(tx)
+        .await?;
+        let data = json!({"attachment_id": row.id, "name": name, "category": category,
+            "size": size, "sha256": sha, "content_type": content_type, "confidential": null});
+        append(
+            tx,
+            self.cases.event_by(
+                crate::cases::Who::Company,
+                case,
+                EventKind::AttachmentAdded,
+                now,
+                data,
+            ),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// A document's row as the company side writes it.
+struct StoredDocument<'a> {
+    name: &'a str,
+    content_type: &'a str,
+    size: i64,
+    sha: &'a str,
+    category: AttachmentCategory,
+}
+
+/// A document the company sent, already in the content-addressed store, for the form field it
+/// answers (kept with a draft between the steps of an application).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct KeptFile {
+    pub field: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+impl Attachments {
+    /// Moves checked document `d` into the store (once per content) for field `field`.
+    pub async fn keep_file(
+        &self,
+        field: &str,
+        mut d: CompanyDocument,
+    ) -> Result<KeptFile, UploadError> {
+        let target = blob_path(&self.settings.dir, &d.sha);
+        if tokio::fs::metadata(&target).await.is_err() {
+            if let Some(parent) = target.parent() {
+                tokio::fs::create_dir_all(parent).await?;
+            }
+            tokio::fs::rename(&d.upload.part.path, &target).await?;
+            d.upload.part.kept = true;
+        }
+        Ok(KeptFile {
+            field: field.to_string(),
+            name: d.name.clone(),
+            content_type: d.content_type.clone(),
+            size: d.size,
+            sha256: d.sha.clone(),
+        })
+    }
+
+    /// Records kept file `f` on `case`, in `tx`, as `keep_company_document` records a sent one.
+    pub(crate) async fn record_kept_file(
+        &self,
+        tx: &sea_orm::DatabaseTransaction,
+        case: &case_record::Model,
+        f: &KeptFile,
+        category: AttachmentCategory,
+        sender: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), UploadError> {
+        if tokio::fs::metadata(blob_path(&self.settings.dir, &f.sha256))
+            .await
+            .is_err()
+        {
+            return Err(ServiceError::Internal(format!(
+                "the stored document {} is missing",
+                f.sha256
+            ))
+            .into());
+        }
+        let row = StoredDocument {
+            name: &f.name,
+            content_type: &f.content_type,
+            size: f.size,
+            sha: &f.sha256,
+            category,
+        };
+        self.insert_company_row(tx, case, row, sender, now).await
     }
 }

@@ -118,19 +118,40 @@ pub struct NewNote {
 }
 
 /// A new case whose every field has been checked.
-struct NewCaseChecked {
-    org_number: OrgNumber,
-    company_name: String,
-    area: Area,
-    case_type: Option<String>,
-    title: String,
-    description: String,
-    department: department::Model,
-    received_at: DateTime<Utc>,
-    priority: Priority,
-    labels: Vec<String>,
-    confidential: Option<String>,
-    assignee: Option<app_user::Model>,
+pub(crate) struct NewCaseChecked {
+    pub(crate) org_number: OrgNumber,
+    pub(crate) company_name: String,
+    pub(crate) area: Area,
+    pub(crate) case_type: Option<String>,
+    pub(crate) title: String,
+    pub(crate) description: String,
+    pub(crate) department: department::Model,
+    pub(crate) received_at: DateTime<Utc>,
+    pub(crate) priority: Priority,
+    pub(crate) labels: Vec<String>,
+    pub(crate) confidential: Option<String>,
+    pub(crate) assignee: Option<app_user::Model>,
+}
+
+/// How a case came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// Registered by an officer.
+    Officer,
+    /// Sent by the company through an e-service.
+    EService,
+    /// Brought over from an earlier system.
+    Import,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Officer => "officer",
+            Channel::EService => "e-service",
+            Channel::Import => "import",
+        }
+    }
 }
 
 /// Distinguishes a field that is absent (`None`) from one that is `null` (`Some(None)`).
@@ -209,9 +230,26 @@ impl Cases {
         }
 
         let tx = self.db.begin().await?;
-        let company_id = upsert_company(&tx, &c.org_number, &c.company_name, now).await?;
+        let case = self
+            .insert_case(&tx, Who::Officer(actor), &c, Channel::Officer, now)
+            .await?;
+        tx.commit().await?;
+        self.view_owned(actor, case).await
+    }
+
+    /// Writes checked case `c` in `tx`: its company, its diarienummer, the row with the clock
+    /// started as the rules say, and the `created` event.
+    pub(crate) async fn insert_case(
+        &self,
+        tx: &DatabaseTransaction,
+        who: Who<'_>,
+        c: &NewCaseChecked,
+        channel: Channel,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<case_record::Model> {
+        let company_id = upsert_company(tx, &c.org_number, &c.company_name, now).await?;
         let year = TIME_ZONE.from_utc_datetime(&now.naive_utc()).year();
-        let serial = next_serial(&tx, c.department.id, year).await?;
+        let serial = next_serial(tx, c.department.id, year).await?;
         let reference = Reference::new(&c.department.diary_prefix, year, serial)
             .map_err(|e| ServiceError::Internal(format!("diary prefix: {e}")))?
             .to_string();
@@ -222,7 +260,7 @@ impl Cases {
             area: Set(c.area.as_str().to_string()),
             case_type: Set(c.case_type.clone()),
             title: Set(c.title.clone()),
-            description: Set(c.description),
+            description: Set(c.description.clone()),
             assignee_id: Set(c.assignee.as_ref().map(|a| a.id)),
             status: Set(CaseStatus::Received.as_str().to_string()),
             decision: Set(None),
@@ -236,11 +274,12 @@ impl Cases {
             priority: Set(c.priority.as_str().to_string()),
             labels: Set(json!(c.labels)),
             confidential_statute: Set(c.confidential.clone()),
+            channel: Set(channel.as_str().to_string()),
             ..Default::default()
         };
         let rule = self.rules.for_case(c.area, c.case_type.as_deref());
         crate::deadlines::apply_clock(&mut case, rule, c.received_at, &[])?;
-        let case = case.insert(&tx).await?;
+        let case = case.insert(tx).await?;
         let data = json!({
             "reference": reference,
             "org_number": c.org_number.as_str(),
@@ -254,10 +293,10 @@ impl Cases {
             "priority": c.priority,
             "labels": c.labels,
             "confidential": c.confidential,
+            "channel": channel.as_str(),
         });
-        append(&tx, self.event(actor, &case, EventKind::Created, now, data)).await?;
-        tx.commit().await?;
-        self.view_owned(actor, case).await
+        append(tx, self.event_by(who, &case, EventKind::Created, now, data)).await?;
+        Ok(case)
     }
 
     /// Checks a new case: every bad field is named at once, and nothing is written.
@@ -356,7 +395,7 @@ impl Cases {
 
     /// The case type of a new case in `area`: building cases default to the first type (a
     /// permit); elsewhere a type is optional. `Some(None)`: no type; `None`: refused.
-    async fn check_case_type(
+    pub(crate) async fn check_case_type(
         &self,
         p: &mut Problems,
         area: Area,

@@ -21,6 +21,8 @@ pub enum About<'a> {
     SupplementRequest(&'a str),
     /// The case is decided, with this outcome.
     Decided(Option<lots_core::Decision>),
+    /// An application came in through an e-service; the mail carries this follow link's token.
+    Receipt(&'a str),
 }
 
 fn outcome_sv(d: lots_core::Decision) -> &'static str {
@@ -50,7 +52,14 @@ impl Cases {
             .await?
             .map(|d| d.name)
             .unwrap_or_else(|| "Kommunen".into());
-        let link = self.system_follow_link(tx, case.id, now).await?;
+        let link = match about {
+            About::Receipt(token) => token.to_string(),
+            _ => self.system_follow_link(tx, case.id, now).await?,
+        };
+        let due = case
+            .due_date
+            .map(|d| format!("Enligt lagens tidsfrist ska beslut fattas senast {d}, räknat från att ansökan är komplett."))
+            .unwrap_or_default();
         let url = format!("{}/folj/{link}", self.base_url.trim_end_matches('/'));
         let confidential = case.confidential_statute.is_some();
         let (kind, subject, lead, content) = match about {
@@ -83,6 +92,15 @@ impl Cases {
                         .unwrap_or_default()
                 ),
                 "Beslutet, med skälen, lagrummen och hur ni överklagar, finns på sidan nedan.",
+            ),
+            About::Receipt(_) => (
+                "receipt",
+                format!("Vi har tagit emot er ansökan, ärende {}", case.reference),
+                format!(
+                    "{department} har tagit emot er ansökan och registrerat den som ärende {}. Ange diarienumret om ni kontaktar oss.",
+                    case.reference
+                ),
+                due.as_str(),
             ),
         };
         let body = if confidential {

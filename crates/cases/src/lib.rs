@@ -2,6 +2,7 @@
 //! diarienummer, the lifecycle, notes and the history.
 
 pub mod access;
+pub mod applications;
 pub mod attachments;
 pub mod case_types;
 pub mod cases;
@@ -12,6 +13,8 @@ pub mod company_side;
 pub mod deadlines;
 pub mod decisions;
 pub mod directory;
+pub mod drafts;
+pub mod e_services;
 pub mod error;
 pub mod external;
 pub mod import;

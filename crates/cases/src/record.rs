@@ -236,7 +236,7 @@ fn check_roles(p: &mut Problems, roles: Option<&Vec<String>>) -> Option<Vec<Part
 }
 
 /// A snapshot of a party, as written into its events.
-fn party_json(m: &case_party::Model) -> Value {
+pub(crate) fn party_json(m: &case_party::Model) -> Value {
     json!({
         "kind": m.kind,
         "org_number": m.org_number,
@@ -249,7 +249,7 @@ fn party_json(m: &case_party::Model) -> Value {
     })
 }
 
-fn premises_json(m: &case_premises::Model) -> Value {
+pub(crate) fn premises_json(m: &case_premises::Model) -> Value {
     json!({
         "property_designation": m.property_designation,
         "address": m.address,

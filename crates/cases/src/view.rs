@@ -54,6 +54,9 @@ pub struct CaseView {
     /// department's officers and managers see its title, description, parties, premises,
     /// notes, attachments and decision text.
     pub confidential: Option<Confidentiality>,
+    /// How the case came in: `officer` (registered by an officer), `e-service` (sent by the
+    /// company) or `import`.
+    pub channel: String,
     /// Incremented by every change; send it back in `If-Match`.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -184,6 +187,7 @@ impl Lookups {
             confidential: c
                 .confidential_statute
                 .map(|statute| Confidentiality { statute }),
+            channel: c.channel,
             version: c.version,
             created_at: c.created_at,
             updated_at: c.updated_at,

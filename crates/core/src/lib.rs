@@ -7,6 +7,7 @@ pub mod area;
 pub mod calendar;
 pub mod clock;
 pub mod deadline;
+pub mod e_service;
 pub mod event;
 pub mod nki;
 pub mod org_number;

@@ -1304,6 +1304,204 @@ pub async fn company_side(cases: &Cases, db: &Db, base_url: &str) -> anyhow::Res
     ])
 }
 
+/// The e-services of the demo: each shipped form published to its department, and two
+/// applications sent through them as a company would, one with drawings whose supplement the
+/// company answered online. Returns the lines to print.
+pub async fn e_services(
+    cases: &Cases,
+    files: &Attachments,
+    db: &Db,
+) -> anyhow::Result<Vec<String>> {
+    use lots_cases::e_services::EServiceInput;
+    use lots_core::e_service::builtin;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let user = |name: &'static str| async move {
+        let u = app_user::Entity::find()
+            .filter(app_user::Column::Username.eq(name))
+            .one(db.reader())
+            .await?;
+        anyhow::Ok(u.map(|u| Actor {
+            user_id: u.id,
+            username: u.username,
+            role: u.role.parse().unwrap_or(Role::Officer),
+            department_id: u.department_id,
+        }))
+    };
+    let (Some(admin), Some(anna)) = (user("admin").await?, user("anna").await?) else {
+        return Ok(Vec::new());
+    };
+    for b in builtin() {
+        let department = match b.area {
+            Area::BuildingPermit => "SBF",
+            Area::ServingLicence => "SOC",
+            Area::FireSafety => "RTJ",
+            _ => "MHF",
+        };
+        let input = EServiceInput {
+            area: Some(b.area.as_str().into()),
+            case_type: b.case_type.map(Into::into),
+            department: Some(department.into()),
+            title: Some(b.title.into()),
+            title_en: Some(b.title_en.into()),
+            summary: Some(b.summary.into()),
+            summary_en: Some(b.summary_en.into()),
+            form: Some(b.form),
+            active: Some(true),
+            position: None,
+        };
+        cases
+            .put_e_service(&admin, b.slug, input)
+            .await
+            .map_err(explain)?;
+    }
+    let today = SystemClock.now().with_timezone(&TIME_ZONE).date_naive();
+    let answers = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    // A building permit with its drawings.
+    let bygglov = cases
+        .published_e_service("bygglov")
+        .await
+        .map_err(explain)?;
+    let sent = answers(&[
+        ("org_number", "556074-7569"),
+        ("company_name", "Söderby Krog AB"),
+        ("contact_name", "Kim Kontaktsson"),
+        ("contact_email", "kim.kontaktsson@example.se"),
+        ("contact_phone", "08-123 456 78"),
+        ("property", "Haninge Söderby 1:23"),
+        ("address", "Söderbyvägen 4, 136 91 Haninge"),
+        ("measure", "extension"),
+        ("floor_area", "42"),
+        (
+            "description",
+            "Tillbyggnad av matsalen med en inglasad veranda mot söder.",
+        ),
+    ]);
+    let kept = lots_cases::applications::check_fields(
+        bygglov.form.fields(),
+        &lots_cases::applications::Answers {
+            values: sent,
+            files: [("drawings".to_string(), 1), ("site_plan".to_string(), 1)].into(),
+        },
+        today,
+    )
+    .map_err(|e| anyhow::anyhow!("the demo's building application: {e:?}"))?;
+    let mut documents = Vec::new();
+    for (field, name) in [
+        ("drawings", "fasadritning.pdf"),
+        ("site_plan", "situationsplan.pdf"),
+    ] {
+        let mut upload = files.begin().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        upload
+            .write(format!("%PDF-1.4\n% Lots demo: {name}\n").as_bytes())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let doc = files
+            .check_company_document(
+                NewAttachment {
+                    name: Some(name.into()),
+                    ..Default::default()
+                },
+                upload,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        documents.push(
+            files
+                .keep_file(field, doc)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
+    }
+    let building = files
+        .submit_application(&bygglov, None, &kept, &documents)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The officer asks for a supplement, and the company answers it online.
+    cases
+        .transition(
+            &anna,
+            building.case_id,
+            TransitionInput {
+                to: Some("in_progress".into()),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .map_err(explain)?;
+    let request = cases
+        .request_supplement(
+            &anna,
+            building.case_id,
+            NewSupplementRequest {
+                message: Some("Komplettera med en sektionsritning genom verandan.".into()),
+            },
+            None,
+        )
+        .await
+        .map_err(explain)?;
+    files
+        .answer_supplement(
+            building.case_id,
+            request.id,
+            "Kim Kontaktsson (via följlänk)",
+            Some("Sektionsritningen kommer från arkitekten; här är hennes mått: takhöjd 2,7 m."),
+            Vec::new(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // A food business, sent without documents.
+    let food = cases
+        .published_e_service("livsmedelsanlaggning")
+        .await
+        .map_err(explain)?;
+    let start = (today + Duration::days(21)).to_string();
+    let sent = answers(&[
+        ("org_number", "559012-3450"),
+        ("company_name", "Ängsvikens Café AB"),
+        ("contact_name", "Lina Lund"),
+        ("contact_email", "lina@angsvikenscafe.example.se"),
+        ("property", "Haninge Ängsviken 2:4"),
+        ("address", "Ängsviksvägen 12, 137 38 Västerhaninge"),
+        ("sign_name", "Ängsvikens Café"),
+        ("food_business", "restaurant"),
+        ("start_date", &start),
+        (
+            "description",
+            "Café med egen bakning och servering av lättare luncher, 30 platser.",
+        ),
+    ]);
+    let kept = lots_cases::applications::check_fields(
+        food.form.fields(),
+        &lots_cases::applications::Answers {
+            values: sent,
+            files: Default::default(),
+        },
+        today,
+    )
+    .map_err(|e| anyhow::anyhow!("the demo's food application: {e:?}"))?;
+    let cafe = files
+        .submit_application(&food, None, &kept, &[])
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(vec![
+        "E-services: five published at /e-tjanster.".to_string(),
+        format!(
+            "  {} came in through the e-service with drawings; its supplement was answered online.",
+            building.reference
+        ),
+        format!(
+            "  {} came in through the e-service (a café).",
+            cafe.reference
+        ),
+    ])
+}
+
 /// 08:00 in Stockholm, `days` days before today's date there. The showcase cases are placed by
 /// Stockholm dates, as the statutory clock counts them, so that "due today" holds whatever the
 /// hour in UTC (between 22:00 and 24:00 UTC it is already tomorrow in Stockholm).

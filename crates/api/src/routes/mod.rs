@@ -5,6 +5,7 @@ pub mod cases;
 pub mod companies;
 pub mod deadlines;
 pub mod directory;
+pub mod e_services;
 pub mod handoffs;
 pub mod import;
 pub mod metrics;

@@ -2,6 +2,7 @@
 //! functions and `Actor` as the JSON API. A signed cookie naming a server-side session logs in;
 //! every form carries the session's CSRF token. Not part of the OpenAPI document.
 
+pub mod apply;
 pub mod case_page;
 pub mod cases;
 pub mod company;
@@ -96,6 +97,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/mina-arenden/{id}/kompletteringar/{rid}",
             post(company::one_supplement),
+        )
+        .route("/e-tjanster", get(apply::catalogue))
+        .route(
+            "/e-tjanster/{slug}",
+            // Documents are limited by `attachment_limit_bytes` as they stream.
+            get(apply::form)
+                .post(apply::post)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/folj/{token}", get(company::follow))
         .route("/folj/{token}/meddelanden", post(company::follow_message))

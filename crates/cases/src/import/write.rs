@@ -163,6 +163,8 @@ impl Cases {
 
 impl CaseCols {
     pub(super) fn table(self) -> Table {
+        let rows = self.id.len();
+        let channel: std::sync::Arc<str> = crate::cases::Channel::Import.as_str().into();
         Table::new("case_record")
             .column("id", Column::Int(self.id))
             .column("reference", Column::Text(self.reference))
@@ -188,6 +190,7 @@ impl CaseCols {
             .column("extension_weeks", Column::OptInt(self.extension_weeks))
             .column("decision_due_date", Column::OptDate(self.decision_due_date))
             .column("priority", Column::Code(self.priority))
+            .column("channel", Column::Code(vec![channel; rows]))
             .column("labels", Column::Json(self.labels))
     }
 }

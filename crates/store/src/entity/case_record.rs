@@ -36,6 +36,8 @@ pub struct Model {
     pub labels: Json,
     /// The OSL reference that makes the case confidential; `None` for a public case.
     pub confidential_statute: Option<String>,
+    /// How the case came in: `officer`, `e-service` or `import`.
+    pub channel: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

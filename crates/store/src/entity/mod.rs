@@ -2,6 +2,7 @@
 //! by explicit, batched lookups so that every query a request makes is visible where it is made.
 
 pub mod app_user;
+pub mod application_draft;
 pub mod bundle;
 pub mod bundle_case;
 pub mod case_attachment;
@@ -18,6 +19,7 @@ pub mod company;
 pub mod company_session;
 pub mod deadline_notice;
 pub mod department;
+pub mod e_service;
 pub mod handoff;
 pub mod mail_outbox;
 pub mod outbox;
