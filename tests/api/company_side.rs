@@ -1,8 +1,6 @@
 //! The company side: a representative's cases and what they see of them, follow links, and
 //! every way one company could see another's case or an internal note, tried.
 
-use chrono::Utc;
-use lots_core::{PersonalNumber, Representative};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
@@ -13,24 +11,6 @@ const KIM: &str = "19811218-9876";
 const SARA: &str = "19900101-2385";
 const BO: &str = "19700101-1233";
 const OTHER_PERSON: &str = "19850505-1238";
-
-async fn representative_cookie(app: &TestApp, personal_number: &str, name: &str) -> String {
-    let who = Representative {
-        personal_number: PersonalNumber::parse_on(personal_number, Utc::now().date_naive())
-            .unwrap(),
-        name: Some(name.into()),
-    };
-    let s = app
-        .state
-        .representatives
-        .start(&who, chrono::Duration::hours(1))
-        .await
-        .unwrap();
-    format!(
-        "lots_foretag={}",
-        lots_api::oidc::pages::company_cookie(&app.state, &s.secret)
-    )
-}
 
 async fn get_as(app: &TestApp, path: &str, cookie: &str) -> (u16, Value, String) {
     let r = app
@@ -146,9 +126,9 @@ fn ids(list: &Value) -> Vec<i64> {
 async fn a_representative_follows_their_cases_and_sees_only_what_the_company_may() {
     let w = world().await;
     let app = &w.app;
-    let kim = representative_cookie(app, KIM, "Kim Kontakt").await;
-    let sara = representative_cookie(app, SARA, "Sara Firmatecknare").await;
-    let stranger = representative_cookie(app, "19121212-1212", "Främling").await;
+    let kim = app.representative_cookie(KIM, "Kim Kontakt").await;
+    let sara = app.representative_cookie(SARA, "Sara Firmatecknare").await;
+    let stranger = app.representative_cookie("19121212-1212", "Främling").await;
 
     // Kim is on the first case and the confidential one; Sara signs for Exempel AB, so she
     // follows every case of it (the confidential one too), never Annat Bolag's.
@@ -346,7 +326,7 @@ async fn post_as(app: &TestApp, path: &str, cookie: &str, body: &Value) -> (u16,
 async fn messages_go_both_ways_and_the_companys_unread_ones_come_first() {
     let w = world().await;
     let app = &w.app;
-    let kim = representative_cookie(app, KIM, "Kim Kontakt").await;
+    let kim = app.representative_cookie(KIM, "Kim Kontakt").await;
     let r = app
         .patch_case(&w.anna, w.first, json!({"assignee": "anna"}))
         .await;
@@ -656,7 +636,7 @@ async fn a_supplement_is_answered_online_and_the_case_goes_back_to_handling() {
     let (_, _, page) = get_as(app, &format!("/folj/{token}"), "").await;
     assert!(!page.contains("/kompletteringar/"), "no form once received");
     // A signed-in representative has the same; another company's case is not found.
-    let kim = representative_cookie(app, KIM, "Kim Kontakt").await;
+    let kim = app.representative_cookie(KIM, "Kim Kontakt").await;
     let mine = format!("/api/v1/public/my/cases/{}/supplements/{request}", w.first);
     let (status, _) = text_post(app, &mine, &kim, "text", "x").await;
     assert_eq!(status, 409);

@@ -1,8 +1,6 @@
 //! E-services: the catalogue, an admin's forms as data, and applying through them as a company
 //! would, with documents and mistakes, anonymously and signed in.
 
-use chrono::Utc;
-use lots_core::{PersonalNumber, Representative};
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
@@ -510,21 +508,9 @@ async fn anonymous_applications_are_limited_per_address() {
 async fn a_signed_in_representative_applies_and_finds_the_case_among_theirs() {
     let app = spawn_app().await;
     publish(&app, "bygglov", "SBF").await;
-    let who = Representative {
-        personal_number: PersonalNumber::parse_on("19811218-9876", Utc::now().date_naive())
-            .unwrap(),
-        name: Some("Kim Andersson".into()),
-    };
-    let s = app
-        .state
-        .representatives
-        .start(&who, chrono::Duration::hours(1))
-        .await
-        .unwrap();
-    let cookie = format!(
-        "lots_foretag={}",
-        lots_api::oidc::pages::company_cookie(&app.state, &s.secret)
-    );
+    let cookie = app
+        .representative_cookie("19811218-9876", "Kim Andersson")
+        .await;
     let (status, body) = apply(&app, building_application(), Some(&cookie)).await;
     assert_eq!(status, 201, "{body}");
     let mine = app

@@ -587,6 +587,29 @@ impl TestApp {
             .await
     }
 
+    /// The cookie of a company representative signed in with e-legitimation (as the identity
+    /// provider's callback would start their session).
+    pub async fn representative_cookie(&self, personal_number: &str, name: &str) -> String {
+        let who = lots_core::Representative {
+            personal_number: lots_core::PersonalNumber::parse_on(
+                personal_number,
+                chrono::Utc::now().date_naive(),
+            )
+            .expect("personnummer"),
+            name: Some(name.into()),
+        };
+        let s = self
+            .state
+            .representatives
+            .start(&who, chrono::Duration::hours(1))
+            .await
+            .expect("session");
+        format!(
+            "lots_foretag={}",
+            lots_api::oidc::pages::company_cookie(&self.state, &s.secret)
+        )
+    }
+
     /// The first row a SQL query answers, each column as text (`""` for null), straight from
     /// the database.
     pub async fn query_one(&self, sql: &str) -> Vec<String> {

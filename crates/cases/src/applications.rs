@@ -377,7 +377,7 @@ mod tests {
 
     #[test]
     fn a_whole_application_is_kept_in_written_form() {
-        let form = builtin().remove(0).form;
+        let form = builtin().unwrap().remove(0).form;
         let kept = check_fields(form.fields(), &good(), today()).unwrap();
         assert_eq!(kept["org_number"], "556036-0793");
         assert_eq!(kept["measure"], "extension");
@@ -386,7 +386,7 @@ mod tests {
 
     #[test]
     fn every_bad_answer_and_missing_file_is_named() {
-        let form = builtin().remove(0).form;
+        let form = builtin().unwrap().remove(0).form;
         let mut a = good();
         a.values.insert("org_number".into(), "123".into());
         a.values.insert("measure".into(), "demolition".into());
@@ -398,7 +398,7 @@ mod tests {
 
     #[test]
     fn parts_that_are_no_field_or_of_the_wrong_kind_are_refused() {
-        let form = builtin().remove(0).form;
+        let form = builtin().unwrap().remove(0).form;
         let mut a = good();
         a.values.insert("is_admin".into(), "true".into());
         a.values.insert("drawings".into(), "x".into());

@@ -94,21 +94,23 @@ impl Cases {
             .map(|m| m.slug)
             .collect();
         let mut added = 0;
-        for (i, b) in builtin().into_iter().enumerate() {
-            if have.iter().any(|s| s == b.slug) {
+        let shipped = builtin()
+            .map_err(|e| ServiceError::Internal(format!("the shipped e-services: {e}")))?;
+        for (i, b) in shipped.into_iter().enumerate() {
+            if have.contains(&b.slug) {
                 continue;
             }
             let form = serde_json::to_value(&b.form)
                 .map_err(|e| ServiceError::Internal(format!("builtin form: {e}")))?;
             e_service::ActiveModel {
-                slug: Set(b.slug.into()),
+                slug: Set(b.slug),
                 area: Set(b.area.as_str().into()),
-                case_type: Set(b.case_type.map(Into::into)),
+                case_type: Set(b.case_type),
                 department_id: Set(None),
-                title: Set(b.title.into()),
-                title_en: Set(Some(b.title_en.into())),
-                summary: Set(b.summary.into()),
-                summary_en: Set(Some(b.summary_en.into())),
+                title: Set(b.title),
+                title_en: Set(Some(b.title_en)),
+                summary: Set(b.summary),
+                summary_en: Set(Some(b.summary_en)),
                 form: Set(form),
                 active: Set(true),
                 position: Set(i32::try_from(i).unwrap_or(0) * 10),

@@ -470,376 +470,57 @@ impl Form {
     }
 }
 
-/// A builder of the forms Lots ships with.
-fn field(name: &str, kind: FieldType, label: &str, label_en: &str, required: bool) -> Field {
-    Field {
-        name: name.into(),
-        kind,
-        label: label.into(),
-        label_en: Some(label_en.into()),
-        required,
-        help: None,
-        help_en: None,
-        options: Vec::new(),
-        multiline: false,
-        category: None,
-    }
-}
-
-fn with_help(mut f: Field, sv: &str, en: &str) -> Field {
-    f.help = Some(sv.into());
-    f.help_en = Some(en.into());
-    f
-}
-
-fn choice(name: &str, label: &str, label_en: &str, options: &[(&str, &str, &str)]) -> Field {
-    let mut f = field(name, FieldType::Choice, label, label_en, true);
-    f.options = options
-        .iter()
-        .map(|(value, label, en)| FieldOption {
-            value: (*value).into(),
-            label: (*label).into(),
-            label_en: Some((*en).into()),
-        })
-        .collect();
-    f
-}
-
-fn attachment(
-    name: &str,
-    label: &str,
-    label_en: &str,
-    category: AttachmentCategory,
-    required: bool,
-) -> Field {
-    let mut f = field(name, FieldType::Attachment, label, label_en, required);
-    f.category = Some(category);
-    f
-}
-
-fn step(title: &str, title_en: &str, fields: Vec<Field>) -> Step {
-    Step {
-        title: title.into(),
-        title_en: Some(title_en.into()),
-        fields,
-    }
-}
-
-fn applicant_step() -> Step {
-    use FieldType::*;
-    step(
-        "Sökande",
-        "Applicant",
-        vec![
-            with_help(
-                field(
-                    "org_number",
-                    OrgNumber,
-                    "Organisationsnummer",
-                    "Organisation number",
-                    true,
-                ),
-                "Tio siffror, för enskild firma ditt personnummer utan sekel.",
-                "Ten digits; for a sole trader your personal number without the century.",
-            ),
-            field(
-                "company_name",
-                Text,
-                "Företagets namn",
-                "Company name",
-                true,
-            ),
-            field(
-                "contact_name",
-                Text,
-                "Kontaktperson",
-                "Contact person",
-                true,
-            ),
-            with_help(
-                field(
-                    "contact_email",
-                    Email,
-                    "E-post till kontaktpersonen",
-                    "Contact person's e-mail",
-                    true,
-                ),
-                "Hit skickar vi kvittens, frågor och beslut.",
-                "We send the receipt, questions and the decision here.",
-            ),
-            field("contact_phone", Phone, "Telefon", "Phone", false),
-        ],
-    )
-}
-
-fn premises_fields() -> Vec<Field> {
-    use FieldType::*;
-    vec![
-        with_help(
-            field(
-                "property",
-                Property,
-                "Fastighetsbeteckning",
-                "Property designation",
-                true,
-            ),
-            "Kommun, trakt och nummer, t.ex. Haninge Söderby 1:23.",
-            "Municipality, block and number, e.g. Haninge Söderby 1:23.",
-        ),
-        field("address", Address, "Besöksadress", "Street address", true),
-    ]
-}
-
-fn description(label: &str, label_en: &str) -> Field {
-    let mut f = field("description", FieldType::Text, label, label_en, true);
-    f.multiline = true;
-    f
-}
-
-/// One e-service as Lots ships it.
-#[derive(Debug, Clone)]
+/// One e-service as Lots ships it (`e_services.json`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Builtin {
-    pub slug: &'static str,
+    pub slug: String,
     pub area: crate::Area,
-    pub case_type: Option<&'static str>,
-    pub title: &'static str,
-    pub title_en: &'static str,
-    pub summary: &'static str,
-    pub summary_en: &'static str,
+    pub case_type: Option<String>,
+    pub title: String,
+    pub title_en: String,
+    pub summary: String,
+    pub summary_en: String,
     pub form: Form,
 }
 
-/// The e-services Lots ships with, one or more for each area the demo municipality handles. An
-/// admin gives each its department (the demo does) before it is published.
-pub fn builtin() -> Vec<Builtin> {
-    use AttachmentCategory as C;
-    use FieldType::*;
-    let mut building = premises_fields();
-    building.push(choice(
-        "measure",
-        "Åtgärd",
-        "Measure",
-        &[
-            ("new_building", "Nybyggnad", "New building"),
-            ("extension", "Tillbyggnad", "Extension"),
-            ("change_of_use", "Ändrad användning", "Change of use"),
-            ("facade", "Fasadändring", "Change of facade"),
-        ],
-    ));
-    building.push(field(
-        "floor_area",
-        Number,
-        "Byggnadsarea (m²)",
-        "Floor area (m²)",
-        false,
-    ));
-    building.push(description(
-        "Beskriv vad ni vill göra",
-        "Describe what you plan to do",
-    ));
-    let drawings = vec![
-        attachment(
-            "drawings",
-            "Ritningar (plan, fasad, sektion)",
-            "Drawings (plan, facade, section)",
-            C::Drawing,
-            true,
-        ),
-        attachment("site_plan", "Situationsplan", "Site plan", C::Drawing, true),
-        attachment(
-            "other_documents",
-            "Övriga handlingar",
-            "Other documents",
-            C::Application,
-            false,
-        ),
-    ];
-    let mut food = premises_fields();
-    food.push(field(
-        "sign_name",
-        Text,
-        "Verksamhetens namn (skylt)",
-        "Name on the sign",
-        false,
-    ));
-    food.push(choice(
-        "food_business",
-        "Typ av verksamhet",
-        "Kind of business",
-        &[
-            ("restaurant", "Restaurang eller café", "Restaurant or café"),
-            ("shop", "Butik", "Shop"),
-            ("mobile", "Mobil verksamhet", "Mobile business"),
-            ("production", "Tillverkning", "Production"),
-        ],
-    ));
-    food.push(field(
-        "start_date",
-        Date,
-        "Planerad start",
-        "Planned start",
-        true,
-    ));
-    food.push(description("Beskriv verksamheten", "Describe the business"));
-    let mut serving = premises_fields();
-    serving.push(choice(
-        "licence_kind",
-        "Tillstånd som söks",
-        "Licence applied for",
-        &[
-            (
-                "public_permanent",
-                "Stadigvarande, allmänheten",
-                "Permanent, to the public",
-            ),
-            (
-                "public_temporary",
-                "Tillfälligt, allmänheten",
-                "Temporary, to the public",
-            ),
-            ("private", "Slutet sällskap", "Private party"),
-        ],
-    ));
-    serving.push(field(
-        "closing_time",
-        Text,
-        "Serveringstid till",
-        "Serving until",
-        true,
-    ));
-    serving.push(description("Beskriv serveringen", "Describe the serving"));
-    let mut environment = premises_fields();
-    environment.push(field(
-        "start_date",
-        Date,
-        "Planerad start",
-        "Planned start",
-        true,
-    ));
-    environment.push(description(
-        "Beskriv verksamheten och dess påverkan på miljön",
-        "Describe the business and its effect on the environment",
-    ));
-    let mut fire = premises_fields();
-    fire.push(choice(
-        "substance",
-        "Vara",
-        "Substance",
-        &[
-            ("gas", "Brandfarlig gas", "Flammable gas"),
-            ("liquid", "Brandfarlig vätska", "Flammable liquid"),
-        ],
-    ));
-    fire.push(field(
-        "quantity",
-        Number,
-        "Största mängd (liter)",
-        "Largest quantity (litres)",
-        true,
-    ));
-    fire.push(description("Beskriv hanteringen", "Describe the handling"));
-    let plan = |name: &str, en: &str, category: AttachmentCategory, required: bool| {
-        vec![attachment("documents", name, en, category, required)]
-    };
-    let form = |second: (&str, &str, Vec<Field>), third: Vec<Field>| Form {
-        steps: vec![
-            applicant_step(),
-            step(second.0, second.1, second.2),
-            step("Bilagor", "Attachments", third),
-        ],
-    };
-    vec![
-        Builtin {
-            slug: "bygglov",
-            area: crate::Area::BuildingPermit,
-            case_type: Some("permit"),
-            title: "Ansökan om bygglov",
-            title_en: "Application for a building permit",
-            summary: "För nybyggnad, tillbyggnad, ändrad användning och fasadändring.",
-            summary_en: "For a new building, an extension, a change of use or of the facade.",
-            form: form(
-                ("Fastighet och åtgärd", "Property and measure", building),
-                drawings,
-            ),
-        },
-        Builtin {
-            slug: "livsmedelsanlaggning",
-            area: crate::Area::FoodControl,
-            case_type: Some("registration"),
-            title: "Anmälan om registrering av livsmedelsanläggning",
-            title_en: "Notification to register a food business",
-            summary: "Görs senast två veckor innan verksamheten startar.",
-            summary_en: "Made at least two weeks before the business starts.",
-            form: form(
-                ("Verksamheten", "The business", food),
-                plan(
-                    "Planritning över lokalen",
-                    "Floor plan of the premises",
-                    C::Drawing,
-                    false,
-                ),
-            ),
-        },
-        Builtin {
-            slug: "serveringstillstand",
-            area: crate::Area::ServingLicence,
-            case_type: Some("permanent"),
-            title: "Ansökan om serveringstillstånd",
-            title_en: "Application for a serving licence",
-            summary: "För servering av alkoholdrycker till allmänheten eller slutna sällskap.",
-            summary_en: "To serve alcoholic drinks to the public or to private parties.",
-            form: form(
-                ("Serveringsstället", "The serving place", serving),
-                plan(
-                    "Planritning med serveringsytor",
-                    "Floor plan with serving areas",
-                    C::Drawing,
-                    true,
-                ),
-            ),
-        },
-        Builtin {
-            slug: "miljofarlig-verksamhet",
-            area: crate::Area::EnvironmentHealth,
-            case_type: Some("notification"),
-            title: "Anmälan om miljöfarlig verksamhet",
-            title_en: "Notification of an environmentally hazardous activity",
-            summary: "Görs senast sex veckor innan verksamheten startar.",
-            summary_en: "Made at least six weeks before the activity starts.",
-            form: form(
-                ("Verksamheten", "The activity", environment),
-                plan(
-                    "Övriga handlingar",
-                    "Other documents",
-                    C::Application,
-                    false,
-                ),
-            ),
-        },
-        Builtin {
-            slug: "brandfarlig-vara",
-            area: crate::Area::FireSafety,
-            case_type: Some("flammable_goods"),
-            title: "Ansökan om tillstånd för brandfarlig vara",
-            title_en: "Application to handle flammable goods",
-            summary: "För hantering av brandfarlig gas eller vätska över de mängder lagen anger.",
-            summary_en: "To handle flammable gas or liquid above the quantities the law sets.",
-            form: form(
-                ("Hanteringen", "The handling", fire),
-                plan(
-                    "Situationsplan och ritning",
-                    "Site plan and drawing",
-                    C::Drawing,
-                    true,
-                ),
-            ),
-        },
-    ]
+/// The e-services Lots ships with, one or more for each area the demo municipality handles, as
+/// data. An admin gives each its department (the demo does) before it is published.
+pub fn builtin() -> Result<Vec<Builtin>, serde_json::Error> {
+    serde_json::from_str(include_str!("e_services.json"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn field(name: &str, kind: FieldType, label: &str, label_en: &str, required: bool) -> Field {
+        Field {
+            name: name.into(),
+            kind,
+            label: label.into(),
+            label_en: Some(label_en.into()),
+            required,
+            help: None,
+            help_en: None,
+            options: Vec::new(),
+            multiline: false,
+            category: None,
+        }
+    }
+
+    fn choice(name: &str, label: &str, label_en: &str, options: &[(&str, &str, &str)]) -> Field {
+        let mut f = field(name, FieldType::Choice, label, label_en, true);
+        f.options = options
+            .iter()
+            .map(|(value, label, en)| FieldOption {
+                value: (*value).into(),
+                label: (*label).into(),
+                label_en: Some((*en).into()),
+            })
+            .collect();
+        f
+    }
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 12, 5).unwrap()
@@ -847,15 +528,17 @@ mod tests {
 
     #[test]
     fn every_shipped_form_passes_its_own_check() {
-        for b in builtin() {
+        let all = builtin().unwrap();
+        assert_eq!(all.len(), 5);
+        for b in all {
             assert_eq!(b.form.check(), Vec::<(String, String)>::new(), "{}", b.slug);
-            assert!(is_slug(b.slug));
+            assert!(is_slug(&b.slug));
         }
     }
 
     #[test]
     fn a_form_without_the_case_fields_or_with_twin_names_is_refused_by_path() {
-        let mut f = builtin().remove(0).form;
+        let mut f = builtin().unwrap().remove(0).form;
         f.steps[0].fields.retain(|x| x.name != "contact_email");
         f.steps[1].fields[0].name = "measure".into();
         f.steps[0].fields[1].kind = FieldType::Email;

@@ -1330,7 +1330,7 @@ pub async fn e_services(
     let (Some(admin), Some(anna)) = (user("admin").await?, user("anna").await?) else {
         return Ok(Vec::new());
     };
-    for b in builtin() {
+    for b in builtin()? {
         let department = match b.area {
             Area::BuildingPermit => "SBF",
             Area::ServingLicence => "SOC",
@@ -1339,18 +1339,18 @@ pub async fn e_services(
         };
         let input = EServiceInput {
             area: Some(b.area.as_str().into()),
-            case_type: b.case_type.map(Into::into),
+            case_type: b.case_type,
             department: Some(department.into()),
-            title: Some(b.title.into()),
-            title_en: Some(b.title_en.into()),
-            summary: Some(b.summary.into()),
-            summary_en: Some(b.summary_en.into()),
+            title: Some(b.title),
+            title_en: Some(b.title_en),
+            summary: Some(b.summary),
+            summary_en: Some(b.summary_en),
             form: Some(b.form),
             active: Some(true),
             position: None,
         };
         cases
-            .put_e_service(&admin, b.slug, input)
+            .put_e_service(&admin, &b.slug, input)
             .await
             .map_err(explain)?;
     }

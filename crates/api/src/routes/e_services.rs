@@ -165,35 +165,17 @@ pub(crate) async fn read_sent(
         match file_name {
             // A file input left empty sends a part with an empty file name and no bytes.
             Some(f) if f.is_empty() => while field.chunk().await.map_err(unreadable)?.is_some() {},
-            Some(file_name) => {
+            Some(_) => {
                 if sent.documents.len() >= MAX_FILES {
                     return Err(ApiError::invalid(
                         name,
                         format!("at most {MAX_FILES} files in one application"),
                     ));
                 }
-                let input = lots_cases::NewAttachment {
-                    name: Some(file_name),
-                    declared_type: field.content_type().map(str::to_string),
-                    ..Default::default()
-                };
-                let mut upload = state
-                    .attachments
-                    .begin()
+                // Named by the field the document was sent for.
+                let document = super::public::read_document(state, &mut field)
                     .await
-                    .map_err(super::record::upload_error)?;
-                while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
-                    upload
-                        .write(&chunk)
-                        .await
-                        .map_err(super::record::upload_error)?;
-                }
-                let document = state
-                    .attachments
-                    .check_company_document(input, upload)
-                    .await
-                    // Named by the field the document was sent for.
-                    .map_err(|e| super::record::upload_error(e).for_field(&name))?;
+                    .map_err(|e| e.for_field(&name))?;
                 sent.documents.push((name, document));
             }
             None => {

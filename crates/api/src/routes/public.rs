@@ -344,27 +344,7 @@ pub(crate) async fn read_answer(
                         ),
                     ));
                 }
-                let input = lots_cases::NewAttachment {
-                    name: field.file_name().map(str::to_string),
-                    declared_type: field.content_type().map(str::to_string),
-                    ..Default::default()
-                };
-                let mut upload = state
-                    .attachments
-                    .begin()
-                    .await
-                    .map_err(super::record::upload_error)?;
-                while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
-                    upload
-                        .write(&chunk)
-                        .await
-                        .map_err(super::record::upload_error)?;
-                }
-                let document = state
-                    .attachments
-                    .check_company_document(input, upload)
-                    .await
-                    .map_err(super::record::upload_error)?;
+                let document = read_document(state, &mut field).await?;
                 answer.documents.push(document);
             }
             other => {
@@ -467,4 +447,37 @@ pub struct SupplementAnswerForm {
     /// Documents (PDF, PNG, JPEG, …, checked by their bytes), up to ten, each a part `file`.
     #[schema(value_type = Option<Vec<String>>, format = Binary)]
     file: Option<Vec<Vec<u8>>>,
+}
+
+/// Reads one file part into a checked document of the company's: streamed to a temporary file
+/// within the attachment limit, its type checked by its bytes; the file goes away unless kept.
+pub(crate) async fn read_document(
+    state: &AppState,
+    field: &mut axum::extract::multipart::Field<'_>,
+) -> ApiResult<lots_cases::attachments::CompanyDocument> {
+    let input = lots_cases::NewAttachment {
+        name: field.file_name().map(str::to_string),
+        declared_type: field.content_type().map(str::to_string),
+        ..Default::default()
+    };
+    let mut upload = state
+        .attachments
+        .begin()
+        .await
+        .map_err(super::record::upload_error)?;
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("the multipart body could not be read: {e}")))?
+    {
+        upload
+            .write(&chunk)
+            .await
+            .map_err(super::record::upload_error)?;
+    }
+    state
+        .attachments
+        .check_company_document(input, upload)
+        .await
+        .map_err(super::record::upload_error)
 }

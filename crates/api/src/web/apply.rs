@@ -194,18 +194,7 @@ const EN: T = T {
 };
 
 fn t(lang: Lang) -> &'static T {
-    match lang {
-        Lang::Sv => &SV,
-        Lang::En => &EN,
-    }
-}
-
-fn other(lang: Lang, path: &str) -> String {
-    match lang {
-        Lang::Sv => Lang::En.keep(path),
-        Lang::En if path.contains('?') => format!("{path}&lang=sv"),
-        Lang::En => format!("{path}?lang=sv"),
-    }
+    lang.pick(&SV, &EN)
 }
 
 fn in_lang<'a>(lang: Lang, sv: &'a str, en: Option<&'a str>) -> &'a str {
@@ -220,7 +209,7 @@ fn plain(lang: Lang, status: StatusCode, (title, text): (&str, &str), path: &str
         lang,
         status,
         title,
-        &other(lang, path),
+        &lang.other(path),
         html! { h1 { (title) } p { (text) } p { a href=(lang.keep("/e-tjanster")) { (t(lang).catalogue) } } },
     )
 }
@@ -251,7 +240,7 @@ pub async fn catalogue(
         lang,
         StatusCode::OK,
         tx.catalogue,
-        &other(lang, "/e-tjanster"),
+        &lang.other("/e-tjanster"),
         html! {
             h1 { (tx.catalogue) }
             p { (tx.catalogue_lead) }
@@ -372,11 +361,16 @@ fn page(cx: &Context, draft: &Draft, at: At, errors: &[Refusal], status: StatusC
         At::Summary => tx.summary,
     };
     let here = format!("{}?steg={}", cx.path, at.param());
+    let prefix = match (errors.is_empty(), lang) {
+        (true, _) => "",
+        (false, Lang::Sv) => "Fel: ",
+        (false, Lang::En) => "Error: ",
+    };
     html::page_in(
         lang,
         status,
-        &format!("{heading} – {title}"),
-        &other(lang, &here),
+        &format!("{prefix}{heading} – {title}"),
+        &lang.other(&here),
         html! {
             p { a href=(lang.keep("/e-tjanster")) { "← " (tx.catalogue) } }
             h1 { (title) }
@@ -478,7 +472,8 @@ fn field_input(cx: &Context, draft: &Draft, f: &Field, error: Option<&Refusal>) 
     let described = (!described.is_empty()).then(|| described.join(" "));
     let invalid = error.map(|_| "true");
     let value = draft.answers.get(&f.name).map_or("", String::as_str);
-    let label = html! { (f.label_in(en)) @if !f.required { span class="hint" { (tx.optional) } } };
+    let label =
+        html! { (f.label_in(en)) @if !f.required { span class="optional" { (tx.optional) } } };
     let below = html! {
         @if let Some(h) = help { span class="hint" id=(hint_id) { (h) } }
         @if let Some(e) = error { p class="error" id=(error_id) { (problem_in(lang, e)) } }
@@ -552,7 +547,7 @@ fn summary(cx: &Context, draft: &Draft) -> Markup {
         p { (tx.summary_lead) }
         @for (i, step) in cx.view.form.steps.iter().enumerate() {
             h3 { (in_lang(lang, &step.title, step.title_en.as_deref())) }
-            dl {
+            dl class="answers" {
                 @for f in &step.fields {
                     dt { (f.label_in(en)) }
                     dd {
@@ -787,7 +782,7 @@ async fn send(
         lang,
         StatusCode::OK,
         tx.sent_title,
-        &other(lang, "/e-tjanster"),
+        &lang.other("/e-tjanster"),
         html! {
             h1 { (tx.sent_title) }
             p { (tx.sent_reference) strong { (receipt.reference) } }
@@ -815,7 +810,7 @@ fn refused(cx: &Context, e: &crate::error::ApiError) -> Response {
         lang,
         e.status(),
         title,
-        &other(lang, &cx.path),
+        &lang.other(&cx.path),
         html! {
             h1 { (title) }
             p { (lead) (detail) }

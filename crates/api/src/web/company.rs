@@ -181,17 +181,7 @@ const EN: T = T {
 };
 
 fn t(lang: Lang) -> &'static T {
-    match lang {
-        Lang::Sv => &SV,
-        Lang::En => &EN,
-    }
-}
-
-fn other(lang: Lang, path: &str) -> String {
-    match lang {
-        Lang::Sv => Lang::En.keep(path),
-        Lang::En => format!("{path}?lang=sv"),
-    }
+    lang.pick(&SV, &EN)
 }
 
 fn decision_text(lang: Lang, d: Decision) -> &'static str {
@@ -219,7 +209,7 @@ fn plain(lang: Lang, status: StatusCode, (title, text): (&str, &str), path: &str
         lang,
         status,
         title,
-        &other(lang, path),
+        &lang.other(path),
         html! { h1 { (title) } p { (text) } },
     )
 }
@@ -254,7 +244,7 @@ pub fn login_page(state: &AppState, lang: Lang) -> Response {
         lang,
         StatusCode::OK,
         title,
-        &other(lang, "/mina-arenden"),
+        &lang.other("/mina-arenden"),
         html! {
             h1 { (title) }
             p { (text) }
@@ -283,7 +273,7 @@ pub async fn mine(
         lang,
         StatusCode::OK,
         tx.my_cases,
-        &other(lang, "/mina-arenden"),
+        &lang.other("/mina-arenden"),
         html! {
             h1 { (tx.my_cases) }
             p {
@@ -390,7 +380,7 @@ fn case_page(v: &CompanyCaseView, back: Option<&str>, form: &MessageForm) -> Res
         lang,
         StatusCode::OK,
         &format!("{} {}", tx.case_word, s.reference),
-        &other(lang, &form.base),
+        &lang.other(&form.base),
         html! {
             @if let Some(back) = back { p { a href=(lang.keep(back)) { (tx.back_to_mine) } } }
             h1 { (title_of(lang, s)) }
@@ -564,10 +554,7 @@ const SENT_EN: Sent = Sent {
 };
 
 fn sent_texts(lang: Lang) -> &'static Sent {
-    match lang {
-        Lang::Sv => &SENT_SV,
-        Lang::En => &SENT_EN,
-    }
+    lang.pick(&SENT_SV, &SENT_EN)
 }
 
 /// A result page that links back to the case.
@@ -576,7 +563,7 @@ fn result(lang: Lang, status: StatusCode, title: &str, body: Markup, back: &str)
         lang,
         status,
         title,
-        &other(lang, back),
+        &lang.other(back),
         html! {
             h1 { (title) }
             (body)

@@ -172,6 +172,23 @@ impl Lang {
     }
 
     /// `path` with this language kept (`?lang=en` for English).
+    /// `sv` or `en`, whichever is this language's (a page's table of texts).
+    pub fn pick<T>(self, sv: T, en: T) -> T {
+        match self {
+            Lang::Sv => sv,
+            Lang::En => en,
+        }
+    }
+
+    /// The address of the same page in the other language.
+    pub fn other(self, path: &str) -> String {
+        match self {
+            Lang::Sv => Lang::En.keep(path),
+            Lang::En if path.contains('?') => format!("{path}&lang=sv"),
+            Lang::En => format!("{path}?lang=sv"),
+        }
+    }
+
     pub fn keep(self, path: &str) -> String {
         match self {
             Lang::Sv => path.to_string(),
