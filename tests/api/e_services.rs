@@ -706,3 +706,65 @@ async fn the_pages_take_an_application_step_by_step_with_errors_beside_the_field
     assert_eq!(status, 422);
     assert_eq!(app.count("case_record").await, 1);
 }
+
+#[tokio::test]
+async fn managers_see_how_cases_come_in_by_channel() {
+    let app = spawn_app().await;
+    publish(&app, "bygglov", "SBF").await;
+    let anna = app.token("anna").await;
+    app.case_id(&anna, json!({"title": "Registrerad av handläggare"}))
+        .await;
+    let (status, _) = apply(&app, building_application(), None).await;
+    assert_eq!(status, 201);
+
+    let maria = app.token("maria").await;
+    let r = app.get("/api/v1/metrics/channels", Some(&maria)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let share = r.body["share"].as_array().unwrap();
+    assert_eq!(share.len(), 1, "{share:?}");
+    assert_eq!(share[0]["area"], "building_permit");
+    assert_eq!(share[0]["cases"], 2);
+    assert_eq!(share[0]["e_service"], 1);
+    assert_eq!(share[0]["share"], 0.5);
+    let channels: Vec<&str> = r.body["times"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["channel"].as_str().unwrap())
+        .collect();
+    assert_eq!(channels, ["e-service", "officer"]);
+    // Another department's manager sees none of SBF's cases; an officer has no metrics.
+    let lars = app.token("lars").await;
+    let other = app.get("/api/v1/metrics/channels", Some(&lars)).await;
+    assert_eq!(other.body["share"], json!([]));
+    assert_eq!(
+        app.get("/api/v1/metrics/channels", Some(&anna))
+            .await
+            .status,
+        403
+    );
+    // The other metrics group by channel too.
+    let by = app
+        .get(
+            "/api/v1/metrics/handling-times?group_by=channel",
+            Some(&maria),
+        )
+        .await;
+    assert_eq!(by.status, 200, "{}", by.text);
+    let bad = app
+        .get("/api/v1/metrics/nki?group_by=colour", Some(&maria))
+        .await;
+    assert_eq!(bad.status, 422);
+
+    // The managers' dashboard shows it.
+    let mut b = crate::web::Browser::new(&app);
+    b.login("maria").await;
+    let dash = b.get("/oversikt").await;
+    assert!(
+        dash.body.contains("Hur ärendena kommer in"),
+        "{}",
+        dash.body
+    );
+    assert!(dash.body.contains("50 %"));
+    assert!(dash.body.contains("E-tjänst"));
+}

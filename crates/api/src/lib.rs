@@ -176,6 +176,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics::handling_times))
         .routes(routes!(metrics::nki))
         .routes(routes!(metrics::time_in_state))
+        .routes(routes!(metrics::channels))
         .routes(routes!(metrics::linkage))
         .routes(routes!(metrics::bottlenecks))
         .routes(routes!(metrics::deadlines))

@@ -236,6 +236,7 @@ mod tests {
             area: "building_permit".into(),
             case_type: None,
             department: "SBF".into(),
+            channel: "officer".into(),
             status: status.into(),
             received_at: Utc.with_ymd_and_hms(2026, 1, 1, 8, 0, 0).unwrap(),
             complete_at: None,

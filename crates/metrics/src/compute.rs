@@ -41,6 +41,8 @@ pub enum GroupBy {
     Department,
     Area,
     Month,
+    /// How the cases came in (`officer`, `e-service`, `import`).
+    Channel,
 }
 
 impl GroupBy {
@@ -49,6 +51,7 @@ impl GroupBy {
             "department" => Some(Self::Department),
             "area" => Some(Self::Area),
             "month" => Some(Self::Month),
+            "channel" => Some(Self::Channel),
             _ => None,
         }
     }
@@ -60,6 +63,7 @@ impl GroupBy {
             GroupBy::Department => Cow::Borrowed(&c.department),
             GroupBy::Area => Cow::Borrowed(&c.area),
             GroupBy::Month => Cow::Owned(month(decided)),
+            GroupBy::Channel => Cow::Borrowed(&c.channel),
         }
     }
 }
@@ -120,6 +124,86 @@ pub fn handling_times(records: &[&CaseRecord], by: GroupBy) -> Vec<HandlingTimes
             statutory_handling_time: summary(&v[2], &v[3]),
         })
         .collect()
+}
+
+/// The share of one area's cases, received in one month, that came through the e-service.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ChannelShare {
+    pub area: String,
+    /// The Stockholm month the cases were received, `YYYY-MM`.
+    pub month: String,
+    pub cases: usize,
+    pub e_service: usize,
+    /// `e_service / cases`, 0–1.
+    pub share: f64,
+}
+
+/// How long the cases of one channel took.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ChannelTimes {
+    pub channel: String,
+    /// Received → complete (the application is whole and the statutory clock starts): what a
+    /// good e-service shortens, since it asks for what is needed at once.
+    pub to_complete: Summary,
+    /// Received → decided.
+    pub lead_time: Summary,
+}
+
+/// What the channels show: the e-service's share per area and month, the times per channel,
+/// and NKI per channel.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Channels {
+    pub share: Vec<ChannelShare>,
+    pub times: Vec<ChannelTimes>,
+    /// Groups under the reporting threshold come back suppressed.
+    pub nki: Vec<NkiGroup>,
+}
+
+/// The channel the e-service's cases have.
+pub const E_SERVICE: &str = "e-service";
+
+pub fn channels(records: &[&CaseRecord], threshold: usize) -> Channels {
+    let mut shares: BTreeMap<(&str, String), (usize, usize)> = BTreeMap::new();
+    let mut times: BTreeMap<&str, [Vec<f64>; 4]> = BTreeMap::new();
+    for c in records {
+        let s = shares
+            .entry((c.area.as_str(), month(c.received_at)))
+            .or_default();
+        s.0 += 1;
+        if c.channel.as_str() == E_SERVICE {
+            s.1 += 1;
+        }
+        let t = times.entry(c.channel.as_str()).or_default();
+        if let Some(complete) = c.complete_at {
+            t[0].push(days(c.received_at, complete).max(0.0));
+            t[1].push(working(c.received_at, complete));
+        }
+        if let Some(decided) = c.decided_at {
+            t[2].push(days(c.received_at, decided));
+            t[3].push(working(c.received_at, decided));
+        }
+    }
+    Channels {
+        share: shares
+            .into_iter()
+            .map(|((area, month), (cases, e_service))| ChannelShare {
+                area: area.to_string(),
+                month,
+                cases,
+                e_service,
+                share: e_service as f64 / cases as f64,
+            })
+            .collect(),
+        times: times
+            .into_iter()
+            .map(|(channel, v)| ChannelTimes {
+                channel: channel.to_string(),
+                to_complete: summary(&v[0], &v[1]),
+                lead_time: summary(&v[2], &v[3]),
+            })
+            .collect(),
+        nki: nki(records, GroupBy::Channel, threshold),
+    }
 }
 
 /// NKI of a group; below the reporting threshold only `n` and `suppressed` are given.
@@ -714,6 +798,7 @@ mod tests {
             area: area.into(),
             case_type: None,
             department: dep.into(),
+            channel: "officer".into(),
             status: if decided.is_some() {
                 "decided".into()
             } else {
@@ -731,6 +816,55 @@ mod tests {
                 factors: [Some(60.0), None, None, None, None, Some(40.0)],
             }),
         }
+    }
+
+    #[test]
+    fn channels_share_per_area_and_month_and_times_per_channel() {
+        let mut a = case(
+            1,
+            "building_permit",
+            "SBF",
+            "2026-11-02T08:00:00Z",
+            Some("2026-11-16T08:00:00Z"),
+            None,
+        );
+        a.channel = E_SERVICE.into();
+        let mut b = case(
+            2,
+            "building_permit",
+            "SBF",
+            "2026-11-03T08:00:00Z",
+            None,
+            None,
+        );
+        b.complete_at = Some(t("2026-11-06T08:00:00Z"));
+        let c = case(
+            3,
+            "building_permit",
+            "SBF",
+            "2026-11-04T08:00:00Z",
+            None,
+            None,
+        );
+        let d = case(4, "food_control", "MHF", "2026-12-01T08:00:00Z", None, None);
+        let all = [&a, &b, &c, &d];
+        let ch = channels(&all, 7);
+        assert_eq!(ch.share.len(), 2);
+        let building = &ch.share[0];
+        assert_eq!(
+            (building.area.as_str(), building.month.as_str()),
+            ("building_permit", "2026-11")
+        );
+        assert_eq!((building.cases, building.e_service), (3, 1));
+        assert!((building.share - 1.0 / 3.0).abs() < 1e-9);
+        assert_eq!(ch.share[1].e_service, 0);
+        let officer = ch.times.iter().find(|t| t.channel == "officer").unwrap();
+        assert_eq!(officer.to_complete.n, 3);
+        assert_eq!(officer.to_complete.p50_days, Some(0.0));
+        let online = ch.times.iter().find(|t| t.channel == E_SERVICE).unwrap();
+        assert_eq!(online.to_complete.mean_days, Some(0.0));
+        assert_eq!(online.lead_time.mean_days, Some(14.0));
+        assert!(ch.nki.is_empty(), "no answers, no groups");
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub struct MetricFilter {
     /// A department code (managers: only their own).
     pub department: Option<String>,
     pub area: Option<String>,
-    /// `department`, `area` or `month` where the metric groups.
+    /// `department`, `area`, `month` or `channel` where the metric groups.
     pub group_by: Option<String>,
 }
 
@@ -237,6 +237,7 @@ async fn read_some(
                 area: codes.code(area.as_str()),
                 case_type: c.case_type.as_deref().map(|t| codes.code(t)),
                 department: code(c.department_id),
+                channel: codes.code(&c.channel),
                 status: codes.code(status.as_str()),
                 received_at: c.received_at,
                 complete_at: c.complete_at,

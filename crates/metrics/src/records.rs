@@ -117,6 +117,8 @@ pub struct CaseRecord {
     pub case_type: Option<Code>,
     /// The department that owns the case now.
     pub department: Code,
+    /// How the case came in: `officer`, `e-service` or `import`.
+    pub channel: Code,
     pub status: Code,
     pub received_at: DateTime<Utc>,
     /// When the statutory clock started (complete application).

@@ -38,7 +38,9 @@ fn group_by(filter: &MetricFilter, default: GroupBy) -> ApiResult<(GroupBy, Stri
         None => Ok((default, format!("{default:?}").to_lowercase())),
         Some(g) => GroupBy::parse(g)
             .map(|b| (b, g.to_string()))
-            .ok_or_else(|| ApiError::invalid("group_by", "must be department, area or month")),
+            .ok_or_else(|| {
+                ApiError::invalid("group_by", "must be department, area, month or channel")
+            }),
     }
 }
 
@@ -72,6 +74,27 @@ pub async fn handling_times(
         group_by: name,
         items: compute::handling_times(&records, by),
     }))
+}
+
+/// How cases come in: the e-service's share of each area's cases per month (by the month
+/// received), the time from receipt to a complete application and to the decision per channel,
+/// and NKI per channel (groups under the reporting threshold suppressed).
+#[utoipa::path(get, path = "/api/v1/metrics/channels", tag = "metrics", params(MetricFilter),
+    responses(
+        (status = 200, description = "The channels", body = compute::Channels),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+pub async fn channels(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiQuery(filter): ApiQuery<MetricFilter>,
+) -> ApiResult<Json<compute::Channels>> {
+    let selection = records(&state, &actor, &filter).await?;
+    Ok(Json(compute::channels(
+        &selection.records(),
+        state.config.nki_threshold,
+    )))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

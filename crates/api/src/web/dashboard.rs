@@ -360,6 +360,103 @@ fn nki_section(nki: &[NkiGroup], threshold: impl std::fmt::Display) -> Markup {
     }
 }
 
+fn channel_sv(c: &str) -> &str {
+    match c {
+        "officer" => "Registrerat av handläggare",
+        "e-service" => "E-tjänst",
+        "import" => "Importerat",
+        other => other,
+    }
+}
+
+fn percent(share: f64) -> String {
+    format!("{} %", html::num(share * 100.0, 0))
+}
+
+/// How cases come in: the e-service's share per area over the last six months of the
+/// selection, the days to a complete application and to the decision, and NKI per channel.
+fn channels_section(ch: &compute::Channels, threshold: usize) -> Markup {
+    let mut months: Vec<&str> = ch.share.iter().map(|s| s.month.as_str()).collect();
+    months.sort_unstable();
+    months.dedup();
+    let months: Vec<&str> = months.iter().rev().take(6).rev().copied().collect();
+    let mut areas: Vec<&str> = ch.share.iter().map(|s| s.area.as_str()).collect();
+    areas.sort_unstable();
+    areas.dedup();
+    let cell = |area: &str, month: &str| {
+        ch.share
+            .iter()
+            .find(|s| s.area == area && s.month == month)
+            .map_or("–".to_string(), |s| percent(s.share))
+    };
+    let total = |area: &str| {
+        let (n, e) = ch
+            .share
+            .iter()
+            .filter(|s| s.area == area)
+            .fold((0, 0), |(n, e), s| (n + s.cases, e + s.e_service));
+        if n == 0 {
+            "–".to_string()
+        } else {
+            percent(e as f64 / n as f64)
+        }
+    };
+    let mut head: Vec<(String, bool)> = vec![("Myndighetsområde".into(), false)];
+    head.extend(months.iter().map(|m| ((*m).to_string(), true)));
+    head.push(("Hela urvalet".into(), true));
+    let head: Vec<(&str, bool)> = head.iter().map(|(h, n)| (h.as_str(), *n)).collect();
+    html! {
+        section aria-labelledby="channels-h" {
+            h2 id="channels-h" { "Hur ärendena kommer in" }
+            @if ch.share.is_empty() {
+                p { "Inga ärenden i urvalet." }
+            } @else {
+                table {
+                    caption { "Andel ärenden som kom via e-tjänst, per myndighetsområde och månad de kom in" }
+                    (html::numeric_head_row(&head))
+                    tbody {
+                        @for a in &areas {
+                            tr {
+                                td { (area_sv(a)) }
+                                @for m in &months { td class="n" { (cell(a, m)) } }
+                                td class="n" { (total(a)) }
+                            }
+                        }
+                    }
+                }
+                table {
+                    caption { "Dagar till komplett ansökan och till beslut, per kanal (median)" }
+                    (html::numeric_head_row(&[("Kanal", false), ("Kompletta", true), ("Till komplett", true), ("Beslutade", true), ("Till beslut", true)]))
+                    tbody {
+                        @for t in &ch.times {
+                            tr {
+                                td { (channel_sv(&t.channel)) }
+                                td class="n" { (int(t.to_complete.n)) }
+                                td class="n" { (opt_num(t.to_complete.p50_days, 1)) }
+                                td class="n" { (int(t.lead_time.n)) }
+                                td class="n" { (opt_num(t.lead_time.p50_days, 1)) }
+                            }
+                        }
+                    }
+                }
+                @if ch.nki.is_empty() {
+                    p { "Inga enkätsvar att jämföra kanalerna med." }
+                } @else {
+                    table {
+                        caption { "NKI per kanal (minst " (threshold) " svar)" }
+                        (html::numeric_head_row(&[("Kanal", false), ("Svar", true), ("NKI", true), ("95 % konfidensintervall", true), ("Nivå", false)]))
+                        tbody {
+                            @for g in &ch.nki {
+                                tr { td { (channel_sv(&g.group)) } td class="n" { (int(g.n)) } (nki_cells(g)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn lead_time_section(records: &[&CaseRecord], linkage: &compute::Linkage) -> Markup {
     let points: Vec<(f64, f64)> = records
         .iter()
@@ -520,6 +617,7 @@ fn sections(state: &AppState, records: &[&CaseRecord]) -> Markup {
         (nki_section(&nki, state.config.nki_area_threshold))
         (lead_time_section(records, &linkage))
         (deadlines_section(&deadlines, state.config.deadline_approaching_days))
+        (channels_section(&compute::channels(records, state.config.nki_threshold), state.config.nki_threshold))
         (age_section(&bottlenecks))
     }
 }
