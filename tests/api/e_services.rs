@@ -538,6 +538,8 @@ async fn a_signed_in_representative_applies_and_finds_the_case_among_theirs() {
 struct Browser {
     client: reqwest::Client,
     cookie: String,
+    /// A company representative's sign-in cookie, sent beside the draft's.
+    signed_in: String,
 }
 
 impl Browser {
@@ -548,7 +550,17 @@ impl Browser {
                 .build()
                 .unwrap(),
             cookie: String::new(),
+            signed_in: String::new(),
         }
+    }
+
+    fn cookies(&self) -> String {
+        [self.cookie.as_str(), self.signed_in.as_str()]
+            .iter()
+            .filter(|c| !c.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     fn remember(&mut self, r: &reqwest::Response) {
@@ -565,7 +577,7 @@ impl Browser {
         let r = self
             .client
             .get(app.url(path))
-            .header("cookie", &self.cookie)
+            .header("cookie", self.cookies())
             .send()
             .await
             .unwrap();
@@ -577,7 +589,7 @@ impl Browser {
         let r = self
             .client
             .post(app.url(path))
-            .header("cookie", &self.cookie)
+            .header("cookie", self.cookies())
             .multipart(form)
             .send()
             .await
@@ -612,7 +624,11 @@ async fn the_pages_take_an_application_step_by_step_with_errors_beside_the_field
         page.contains("Steg 1 av 3") && page.contains(r#"autocomplete="organization""#),
         "{page}"
     );
-    assert!(b.cookie.starts_with("lots_ansokan="), "a draft cookie");
+    assert_eq!(
+        app.count("application_draft").await,
+        0,
+        "reading makes no draft"
+    );
 
     // Step 1 with mistakes: the same step, each error beside its field, in Swedish.
     let step1 = |org: &str| {
@@ -630,6 +646,8 @@ async fn the_pages_take_an_application_step_by_step_with_errors_beside_the_field
     };
     let (status, _, page) = b.post(&app, "/e-tjanster/bygglov", step1("123")).await;
     assert_eq!(status, 422);
+    assert!(b.cookie.starts_with("lots_ansokan="), "a draft cookie");
+    assert_eq!(app.count("application_draft").await, 1);
     assert!(page.contains(r#"id="f-org_number-error""#), "{page}");
     assert!(
         page.contains("Ange ett giltigt organisationsnummer"),
@@ -767,4 +785,60 @@ async fn managers_see_how_cases_come_in_by_channel() {
     );
     assert!(dash.body.contains("50 %"));
     assert!(dash.body.contains("E-tjänst"));
+}
+
+fn csrf_of(page: &str) -> String {
+    let at =
+        page.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_signed_in_representatives_draft_follows_them_to_another_browser() {
+    let app = spawn_app().await;
+    publish(&app, "bygglov", "SBF").await;
+    let kim = app
+        .representative_cookie("19811218-9876", "Kim Andersson")
+        .await;
+    let mut first = Browser::new();
+    first.signed_in = kim.clone();
+    let (_, page) = first.get(&app, "/e-tjanster/bygglov").await;
+    assert!(page.contains("inloggad med e-legitimation"), "{page}");
+    let step1 = |csrf: Option<&str>| {
+        let f = answers(
+            Form::new(),
+            &[
+                ("steg", "1"),
+                ("action", "next"),
+                ("org_number", "5560360793"),
+                ("company_name", "Kims Kafé AB"),
+                ("contact_name", "Kim Andersson"),
+                ("contact_email", "kim@kimskafe.se"),
+            ],
+        );
+        match csrf {
+            Some(c) => f.text("csrf", c.to_string()),
+            None => f,
+        }
+    };
+    // Without the page's CSRF token a signed-in post is refused and keeps nothing.
+    let (status, _, _) = first.post(&app, "/e-tjanster/bygglov", step1(None)).await;
+    assert_eq!(status, 403);
+    assert_eq!(app.count("application_draft").await, 0);
+    let (status, to, _) = first
+        .post(&app, "/e-tjanster/bygglov", step1(Some(&csrf_of(&page))))
+        .await;
+    assert_eq!((status, to.as_str()), (303, "/e-tjanster/bygglov?steg=2"));
+
+    // Another browser, signed in as Kim, without the first one's draft cookie.
+    let mut second = Browser::new();
+    second.signed_in = kim;
+    let (_, page) = second.get(&app, "/e-tjanster/bygglov?steg=1").await;
+    assert!(
+        page.contains("Kims Kafé AB") && page.contains("556036-0793"),
+        "{page}"
+    );
+    // Someone else, anonymous, sees an empty form.
+    let (_, page) = Browser::new().get(&app, "/e-tjanster/bygglov?steg=1").await;
+    assert!(!page.contains("Kims Kafé AB"));
 }

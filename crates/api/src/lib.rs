@@ -295,6 +295,10 @@ impl AppState {
                 routes::e_services::APPLICATIONS_PER_HOUR,
                 std::time::Duration::from_secs(3600),
             )),
+            draft_posts: Arc::new(auth::RateLimit::new(
+                routes::e_services::DRAFT_POSTS_PER_HOUR,
+                std::time::Duration::from_secs(3600),
+            )),
             sessions: Sessions::new(db.clone(), clock.clone()),
             attachments,
             cases: cases.clone(),

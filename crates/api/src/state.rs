@@ -58,4 +58,6 @@ pub struct Services {
     pub company_posts: Arc<crate::auth::RateLimit>,
     /// Applications sent through the e-services, per address or login.
     pub applications: Arc<crate::auth::RateLimit>,
+    /// The steps and documents sent to application drafts, per address or login.
+    pub draft_posts: Arc<crate::auth::RateLimit>,
 }

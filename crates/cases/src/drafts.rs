@@ -67,6 +67,33 @@ impl Cases {
         token: Option<&str>,
         person: Option<&PersonalNumber>,
     ) -> ServiceResult<(Draft, Option<String>)> {
+        if let Some(d) = self.find_draft(service_id, token, person).await? {
+            return Ok((d, None));
+        }
+        let now = self.clock.now();
+        let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let m = application_draft::ActiveModel {
+            id: Set(session_id(&token)),
+            e_service_id: Set(service_id),
+            personal_number: Set(person.map(|p| p.as_str().to_string())),
+            answers: Set(json!({})),
+            files: Set(json!([])),
+            step: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(self.db.writer())
+        .await?;
+        Ok((draft_of(m), Some(token)))
+    }
+
+    /// The draft `token` or the signed-in `person` has, if any (reading a page makes none).
+    pub async fn find_draft(
+        &self,
+        service_id: i64,
+        token: Option<&str>,
+        person: Option<&PersonalNumber>,
+    ) -> ServiceResult<Option<Draft>> {
         let now = self.clock.now();
         let fresh = now - Duration::days(DRAFT_DAYS);
         let base = || {
@@ -86,32 +113,18 @@ impl Cases {
                 None => q.filter(application_draft::Column::PersonalNumber.is_null()),
             };
             if let Some(m) = q.one(self.db.writer()).await? {
-                return Ok((draft_of(m), None));
+                return Ok(Some(draft_of(m)));
             }
         }
-        if let Some(p) = person
-            && let Some(m) = base()
-                .filter(application_draft::Column::PersonalNumber.eq(p.as_str()))
-                .order_by_desc(application_draft::Column::UpdatedAt)
-                .one(self.db.writer())
-                .await?
-        {
-            return Ok((draft_of(m), None));
-        }
-        let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-        let m = application_draft::ActiveModel {
-            id: Set(session_id(&token)),
-            e_service_id: Set(service_id),
-            personal_number: Set(person.map(|p| p.as_str().to_string())),
-            answers: Set(json!({})),
-            files: Set(json!([])),
-            step: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(self.db.writer())
-        .await?;
-        Ok((draft_of(m), Some(token)))
+        let Some(p) = person else {
+            return Ok(None);
+        };
+        Ok(base()
+            .filter(application_draft::Column::PersonalNumber.eq(p.as_str()))
+            .order_by_desc(application_draft::Column::UpdatedAt)
+            .one(self.db.writer())
+            .await?
+            .map(draft_of))
     }
 
     /// Saves `draft` as it now stands.

@@ -200,6 +200,10 @@ pub(crate) async fn read_sent(
 /// The most applications one address (or one signed-in person) sends in an hour.
 pub const APPLICATIONS_PER_HOUR: u32 = 10;
 
+/// The most steps and documents one address (or person) sends to drafts on the pages in an
+/// hour: a form of three steps with a few mistakes and documents is a score of them.
+pub const DRAFT_POSTS_PER_HOUR: u32 = 200;
+
 /// The rate-limit key of whoever sends an application: the signed-in person, else the address.
 pub(crate) fn sender_key(
     representative: Option<&lots_cases::representatives::LiveRepresentative>,

@@ -343,12 +343,15 @@ pub async fn form(
         Ok(cx) => cx,
         Err(r) => return r,
     };
-    let (draft, cookie) = match open_draft(&state, &cx, &headers).await {
-        Ok(d) => d,
+    // Reading a step makes no draft: the first answers sent do.
+    let token = super::session::named_cookie(&headers, DRAFT_COOKIE);
+    let person = cx.live.as_ref().map(|l| &l.representative.personal_number);
+    let draft = match state.cases.find_draft(cx.service.id, token, person).await {
+        Ok(d) => d.unwrap_or_default(),
         Err(e) => return failed(cx.lang, &e, &cx.path),
     };
     let at = At::parse(q.steg.as_deref(), cx.view.form.steps.len());
-    with_cookie(page(&cx, &draft, at, &[], StatusCode::OK), cookie)
+    page(&cx, &draft, at, &[], StatusCode::OK)
 }
 
 fn page(cx: &Context, draft: &Draft, at: At, errors: &[Refusal], status: StatusCode) -> Response {
@@ -606,6 +609,14 @@ pub async fn post(
     {
         return plain(lang, StatusCode::FORBIDDEN, tx.expired, &cx.path);
     }
+    // Every step sent and every document kept counts against the sender's hourly allowance,
+    // so that no one fills the disk or the drafts from one address.
+    let key = crate::routes::e_services::sender_key(cx.live.as_ref(), peer);
+    for _ in 0..=sent.documents.len() {
+        if let Err(wait) = state.draft_posts.hit(&key) {
+            return slow(lang, wait, &cx.path);
+        }
+    }
     let (mut draft, cookie) = match open_draft(&state, &cx, &headers).await {
         Ok(d) => d,
         Err(e) => return failed(lang, &e, &cx.path),
@@ -743,14 +754,7 @@ async fn send(
     }
     let key = crate::routes::e_services::sender_key(cx.live.as_ref(), peer);
     if let Err(wait) = state.applications.hit(&key) {
-        let (title, before, after) = tx.slow;
-        let text = format!("{before}{}{after}", wait.div_ceil(60));
-        return plain(
-            lang,
-            StatusCode::TOO_MANY_REQUESTS,
-            (title, &text),
-            &cx.path,
-        );
+        return slow(lang, wait, &cx.path);
     }
     let kept = match check_fields(cx.service.form.fields(), &answers, today(state)) {
         Ok(k) => k,
@@ -794,6 +798,17 @@ async fn send(
     );
     r.headers_mut()
         .append(header::SET_COOKIE, draft_cookie(state, &cx.path, "", 0));
+    r
+}
+
+/// The page that says to wait `wait` seconds (429, with Retry-After).
+fn slow(lang: Lang, wait: u64, path: &str) -> Response {
+    let (title, before, after) = t(lang).slow;
+    let text = format!("{before}{}{after}", wait.div_ceil(60));
+    let mut r = plain(lang, StatusCode::TOO_MANY_REQUESTS, (title, &text), path);
+    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
     r
 }
 
