@@ -2,6 +2,7 @@
 //! would, with documents and mistakes, anonymously and signed in.
 
 use reqwest::multipart::{Form, Part};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
@@ -841,4 +842,78 @@ async fn a_signed_in_representatives_draft_follows_them_to_another_browser() {
     // Someone else, anonymous, sees an empty form.
     let (_, page) = Browser::new().get(&app, "/e-tjanster/bygglov?steg=1").await;
     assert!(!page.contains("Kims Kafé AB"));
+}
+
+/// The one draft's documents' SHA-256, from its row.
+async fn drafted(app: &TestApp) -> Vec<String> {
+    let files = app
+        .query_one("SELECT CAST(files AS TEXT) FROM application_draft")
+        .await;
+    let files: Value = serde_json::from_str(&files[0]).unwrap();
+    files
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["sha256"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_document_taken_off_a_draft_or_left_in_a_forgotten_one_leaves_the_disk() {
+    let app = spawn_app().await;
+    publish(&app, "bygglov", "SBF").await;
+    let blob = |sha: &str| {
+        app.state
+            .config
+            .attachments_path()
+            .join(&sha[..2])
+            .join(sha)
+    };
+    let mut b = Browser::new();
+    let drawing = |bytes: &'static [u8]| {
+        Form::new().text("steg", "3").text("action", "next").part(
+            "drawings",
+            Part::bytes(bytes.to_vec()).file_name("ritning.pdf"),
+        )
+    };
+    let (status, _, _) = b
+        .post(
+            &app,
+            "/e-tjanster/bygglov",
+            drawing(b"%PDF-1.4\nfirst draft\n"),
+        )
+        .await;
+    assert_eq!(status, 422, "the site plan is missing");
+    let first = drafted(&app).await;
+    assert_eq!(first.len(), 1);
+    assert!(blob(&first[0]).exists());
+    let remove = Form::new().text("steg", "3").text("action", "remove:0");
+    let (status, to, _) = b.post(&app, "/e-tjanster/bygglov", remove).await;
+    assert_eq!((status, to.as_str()), (303, "/e-tjanster/bygglov?steg=3"));
+    assert!(drafted(&app).await.is_empty());
+    assert!(!blob(&first[0]).exists(), "taken off, its bytes went");
+
+    let (status, _, _) = b
+        .post(
+            &app,
+            "/e-tjanster/bygglov",
+            drawing(b"%PDF-1.4\nleft behind\n"),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let left = drafted(&app).await;
+    // Not yet 30 days: nothing goes.
+    assert_eq!(app.state.attachments.forget_old_drafts().await.unwrap(), 0);
+    assert!(blob(&left[0]).exists());
+    let old = (chrono::Utc::now() - chrono::Duration::days(31)).format("%Y-%m-%d %H:%M:%S+00:00");
+    app.db
+        .writer()
+        .execute_unprepared(&format!(
+            "UPDATE application_draft SET updated_at = '{old}'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(app.state.attachments.forget_old_drafts().await.unwrap(), 1);
+    assert_eq!(app.count("application_draft").await, 0);
+    assert!(!blob(&left[0]).exists(), "a forgotten draft's bytes went");
 }

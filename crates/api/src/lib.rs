@@ -256,8 +256,6 @@ impl AppState {
         )
         .with_base_url(&config.base_url());
         let added = cases.add_builtin_e_services().await?;
-        // A draft untouched for 30 days is never opened again; its row goes at the next start.
-        cases.forget_old_drafts().await?;
         if added > 0 {
             tracing::info!(
                 e_services = added,
@@ -271,6 +269,15 @@ impl AppState {
                 max_bytes: config.attachment_limit_bytes,
             },
         );
+        // A draft untouched for 30 days is never opened again: its row goes at start, and the
+        // bytes of the documents only it held.
+        let dropped = attachments.forget_old_drafts().await?;
+        if dropped > 0 {
+            tracing::info!(
+                documents = dropped,
+                "removed the documents of forgotten application drafts"
+            );
+        }
         match attachments.remove_stale_uploads().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(

@@ -787,3 +787,49 @@ impl Attachments {
         self.insert_company_row(tx, case, row, sender, now).await
     }
 }
+
+impl Attachments {
+    /// Forgets the drafts untouched for 30 days, and the bytes of the documents that only they
+    /// held; returns how many documents' bytes went.
+    pub async fn forget_old_drafts(&self) -> ServiceResult<usize> {
+        let shas = self.cases.forget_old_drafts().await?;
+        self.drop_unheld(shas).await
+    }
+
+    /// Removes the stored bytes of each of `shas` that no document on a case and no draft
+    /// holds any more (a document taken off a draft, a forgotten draft's); returns how many.
+    pub async fn drop_unheld(&self, mut shas: Vec<String>) -> ServiceResult<usize> {
+        shas.sort_unstable();
+        shas.dedup();
+        if shas.is_empty() {
+            return Ok(0);
+        }
+        let drafted = self.cases.drafted_documents().await?;
+        let mut dropped = 0;
+        for sha in shas {
+            let on_a_case = case_attachment::Entity::find()
+                .filter(case_attachment::Column::Sha256.eq(sha.clone()))
+                .one(self.cases.db.writer())
+                .await?
+                .is_some();
+            if on_a_case || drafted.contains(&sha) || !is_sha256(&sha) {
+                continue;
+            }
+            match tokio::fs::remove_file(blob_path(&self.settings.dir, &sha)).await {
+                Ok(()) => dropped += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, sha, "a draft's document could not be removed")
+                }
+            }
+        }
+        Ok(dropped)
+    }
+}
+
+/// Whether `s` is a SHA-256 in lower-case hex (a blob's name, never a path).
+fn is_sha256(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}

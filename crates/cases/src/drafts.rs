@@ -158,13 +158,34 @@ impl Cases {
         Ok(())
     }
 
-    /// Forgets the drafts untouched for `DRAFT_DAYS` days; returns how many.
-    pub async fn forget_old_drafts(&self) -> ServiceResult<u64> {
+    /// Forgets the drafts untouched for `DRAFT_DAYS` days; returns the SHA-256 of each document
+    /// they held (for `Attachments::forget_old_drafts` to drop the bytes no one else holds).
+    pub(crate) async fn forget_old_drafts(&self) -> ServiceResult<Vec<String>> {
         let before = self.clock.now() - Duration::days(DRAFT_DAYS);
-        Ok(application_draft::Entity::delete_many()
+        let old = application_draft::Entity::find()
+            .filter(application_draft::Column::UpdatedAt.lt(before))
+            .all(self.db.writer())
+            .await?;
+        let shas = old
+            .iter()
+            .flat_map(|m| draft_of(m.clone()).files)
+            .map(|f| f.sha256)
+            .collect();
+        application_draft::Entity::delete_many()
             .filter(application_draft::Column::UpdatedAt.lt(before))
             .exec(self.db.writer())
+            .await?;
+        Ok(shas)
+    }
+
+    /// The SHA-256 of every document some draft holds.
+    pub(crate) async fn drafted_documents(&self) -> ServiceResult<Vec<String>> {
+        Ok(application_draft::Entity::find()
+            .all(self.db.writer())
             .await?
-            .rows_affected)
+            .into_iter()
+            .flat_map(|m| draft_of(m).files)
+            .map(|f| f.sha256)
+            .collect())
     }
 }

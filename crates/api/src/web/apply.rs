@@ -673,6 +673,7 @@ async fn step_posted(
             Err(e) => return refused(cx, &crate::routes::record::upload_error(e)),
         }
     }
+    let mut removed = Vec::new();
     if let Some(n) = action
         .strip_prefix("remove:")
         .and_then(|n| n.parse::<usize>().ok())
@@ -681,7 +682,7 @@ async fn step_posted(
             .get(n)
             .is_some_and(|k| step.fields.iter().any(|f| f.name == k.field))
     {
-        draft.files.remove(n);
+        removed.push(draft.files.remove(n).sha256);
     }
     // Answers that pass are kept in their one written form (`5560360793` as `556036-0793`).
     let checked = (action == "next")
@@ -696,6 +697,10 @@ async fn step_posted(
     let person = cx.live.as_ref().map(|l| &l.representative.personal_number);
     if let Err(e) = state.cases.save_draft(draft, person).await {
         return failed(lang, &e, &cx.path);
+    }
+    // The bytes of a document taken off go, unless a case or another draft holds them too.
+    if let Err(e) = state.attachments.drop_unheld(removed).await {
+        tracing::warn!(error = %e, "a removed draft document's bytes could not be dropped");
     }
     let go =
         |at: At| crate::web::see_other(&lang.keep(&format!("{}?steg={}", cx.path, at.param())));
