@@ -303,6 +303,53 @@ try {
     await context.close();
   }
 
+  console.log('a company representative signs in with e-legitimation, follows her cases and applies signed in');
+  {
+    const context = await browser.newContext({ locale: 'sv-SE', timezoneId: 'Europe/Stockholm', bypassCSP: true });
+    const rep = await context.newPage();
+    await rep.goto(`${BASE}/mina-arenden`);
+    await check(rep, 'mina-arenden-logga-in');
+    await Promise.all([
+      rep.waitForURL((u) => u.pathname.startsWith('/interaction/')),
+      rep.getByRole('link', { name: 'Logga in med e-legitimation' }).click(),
+    ]);
+    // The e-ID broker's own page (the test provider's, not Lots'): the account to sign in as.
+    await rep.fill('input[name=login]', process.env.LOTS_COMPANY_LOGIN || 'kim');
+    await Promise.all([
+      rep.waitForURL((u) => u.pathname === '/mina-arenden' && u.origin === BASE),
+      rep.press('input[name=login]', 'Enter'),
+    ]);
+    const mine = await rep.content();
+    assert.ok(mine.includes('Kim Kontaktsson') && /BN \d{4}\/\d{4}/.test(mine), 'her cases');
+    await check(rep, 'mina-arenden');
+    await Promise.all([rep.waitForLoadState('load'), rep.locator('main table a').first().click()]);
+    await check(rep, 'mina-arenden-arende');
+    await Promise.all([rep.waitForLoadState('load'), rep.getByRole('link', { name: 'In English' }).click()]);
+    await check(rep, 'mina-arenden-arende-engelska', 'en');
+
+    await rep.goto(`${BASE}/e-tjanster/miljofarlig-verksamhet`);
+    assert.ok((await rep.content()).includes('inloggad med e-legitimation'));
+    await rep.fill('#f-org_number', '556074-7569');
+    await rep.fill('#f-company_name', 'Söderby Krog AB');
+    await rep.fill('#f-contact_name', 'Kim Kontaktsson');
+    await rep.fill('#f-contact_email', 'kim.kontaktsson@example.se');
+    await Promise.all([rep.waitForLoadState('load'), rep.click('button[value=next]:not(.hp)')]);
+    await rep.fill('#f-property', 'Haninge Söderby 1:23');
+    await rep.fill('#f-address', 'Söderbyvägen 4, 136 91 Haninge');
+    await rep.fill('#f-start_date', '2027-04-01');
+    await rep.fill('#f-description', 'Fettavskiljare till restaurangköket.');
+    await Promise.all([rep.waitForLoadState('load'), rep.click('button[value=next]:not(.hp)')]);
+    await Promise.all([rep.waitForLoadState('load'), rep.click('button[value=next]:not(.hp)')]);
+    await Promise.all([rep.waitForLoadState('load'), rep.click('button[value=send]')]);
+    const receipt = await rep.content();
+    const sent = receipt.match(/MHN \d{4}\/\d{4}/);
+    assert.ok(sent, receipt);
+    await rep.goto(`${BASE}/mina-arenden`);
+    assert.ok((await rep.content()).includes(sent[0]), 'the application is among her cases');
+    await check(rep, 'mina-arenden-med-ansokan');
+    await context.close();
+  }
+
   console.log('maria (SBF manager) sees the result on the dashboard');
   const maria = await login(browser, 'maria');
   page = maria.page;

@@ -294,7 +294,7 @@ pub async fn mine(
                                 td { (title_of(lang, c)) }
                                 td { (status_in(lang, c.status)) }
                                 td { (time_in(lang, c.received_at)) }
-                                td { @if let Some(d) = c.statutory_deadline { (date_in(lang, d)) } @else { "–" } }
+                                td { @if let (true, Some(d)) = (c.status.is_open(), c.statutory_deadline) { (date_in(lang, d)) } @else { "–" } }
                             }
                         }
                     }
