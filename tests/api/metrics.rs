@@ -421,3 +421,46 @@ async fn a_bad_group_by_is_refused_everywhere_it_is_documented() {
         assert_eq!(r.status, 200, "{path}: {}", r.text);
     }
 }
+
+#[tokio::test]
+async fn an_nki_trend_or_change_with_bad_periods_is_refused_by_field() {
+    let app = crate::helpers::spawn_app().await;
+    let maria = app.token("maria").await;
+    let r = app.get("/api/v1/metrics/nki/change", Some(&maria)).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.invalid_fields(), ["a", "b"]);
+    let r = app
+        .get("/api/v1/metrics/nki/change?a=2025&b=2026-T1", Some(&maria))
+        .await;
+    assert_eq!(r.invalid_fields(), ["b"]);
+    let r = app
+        .get(
+            "/api/v1/metrics/nki/change?a=2025-T4&b=2026-T1",
+            Some(&maria),
+        )
+        .await;
+    assert_eq!(r.invalid_fields(), ["a"]);
+    let r = app
+        .get("/api/v1/metrics/nki/trend?period=week", Some(&maria))
+        .await;
+    assert_eq!(r.invalid_fields(), ["period"]);
+    // Without answers: empty, and a change with counts only.
+    let r = app.get("/api/v1/metrics/nki/trend", Some(&maria)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["items"], serde_json::json!([]));
+    let r = app
+        .get("/api/v1/metrics/nki/change?a=2025&b=2026", Some(&maria))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        (&r.body["n_a"], &r.body["suppressed"], &r.body["p_value"]),
+        (&0.into(), &true.into(), &serde_json::Value::Null)
+    );
+    let anna = app.token("anna").await;
+    assert_eq!(
+        app.get("/api/v1/metrics/nki/trend", Some(&anna))
+            .await
+            .status,
+        403
+    );
+}

@@ -177,6 +177,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics::nki))
         .routes(routes!(metrics::time_in_state))
         .routes(routes!(metrics::channels))
+        .routes(routes!(metrics::nki_trend))
+        .routes(routes!(metrics::nki_change))
         .routes(routes!(metrics::linkage))
         .routes(routes!(metrics::bottlenecks))
         .routes(routes!(metrics::deadlines))

@@ -259,6 +259,37 @@ def nki(by):
             "items": [nki_group(g, groups[g], threshold) for g in sorted(groups)]}
 
 
+def period_of(t, period):
+    d = sdate(t)
+    return f"{d.year:04d}" if period == "year" else f"{d.year:04d}-T{(d.month - 1) // 4 + 1}"
+
+
+def nki_trend(period):
+    groups = {}
+    for c in answered():
+        groups.setdefault(period_of(c["decided"], period), []).append(c["survey"])
+    items = []
+    for p in sorted(groups):
+        g = nki_group(p, groups[p], THRESHOLD)
+        items.append({"period": p, "n": g["n"], "nki": g["nki"], "ci_low": g["ci_low"],
+                      "ci_high": g["ci_high"], "suppressed": g["suppressed"]})
+    return {"period": period, "threshold": THRESHOLD, "items": items}
+
+
+def nki_change(a, b):
+    period = "year" if len(a) == 4 else "tertial"
+    xa, xb = ([c["survey"]["nki"] for c in answered() if period_of(c["decided"], period) == p] for p in (a, b))
+    out = {"a": a, "b": b, "n_a": len(xa), "n_b": len(xb)}
+    if len(xa) < THRESHOLD or len(xb) < THRESHOLD:
+        return out | {"suppressed": True, "nki_a": None, "nki_b": None, "difference": None,
+                      "ci_low": None, "ci_high": None, "p_value": None}
+    r = st.ttest_ind(xb, xa, equal_var=False)
+    ci = r.confidence_interval(0.95)
+    return out | {"suppressed": False, "nki_a": float(np.mean(xa)), "nki_b": float(np.mean(xb)),
+                  "difference": float(np.mean(xb) - np.mean(xa)), "ci_low": float(ci.low),
+                  "ci_high": float(ci.high), "p_value": float(r.pvalue)}
+
+
 def departments_involved(c):
     """The case's owners over time and every department that accepted a handoff about it."""
     d = {o for o, _ in c["owners"]} | {h["to"] for h in c["handoffs"] if h["accepted_at"]} | {c["department"]}
@@ -454,6 +485,10 @@ def main():
         slope = link["slope_within_areas"]["slope"] if link["slope_within_areas"] else None
         out[url("bottlenecks")] = bottlenecks(slope)
         out[url("deadlines")] = deadlines()
+        out[url("nki/trend")] = nki_trend("year")
+        out[url("nki/trend", "period=tertial")] = nki_trend("tertial")
+        out[url("nki/change", "a=2024&b=2025")] = nki_change("2024", "2025")
+        out[url("nki/change", "a=2024-T3&b=2025-T1")] = nki_change("2024-T3", "2025-T1")
         if not query:
             summary_line = (link, out[url("bottlenecks")])
     CASES = everything

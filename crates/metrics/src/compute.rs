@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::records::{CaseRecord, SurveyRecord};
 use crate::stats::{
-    Correlation, Regression, mean, ols, quantile, spearman, t_interval, within_slope,
+    Correlation, Regression, mean, ols, quantile, spearman, t_interval, welch, within_slope,
 };
 
 const DAY: f64 = 86_400.0;
@@ -204,6 +204,137 @@ pub fn channels(records: &[&CaseRecord], threshold: usize) -> Channels {
             .collect(),
         nki: nki(records, GroupBy::Channel, threshold),
     }
+}
+
+/// The periods NKI is followed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Year,
+    /// Jan–Apr, May–Aug, Sep–Dec: `2026-T1`.
+    Tertial,
+}
+
+impl Period {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "year" => Some(Self::Year),
+            "tertial" => Some(Self::Tertial),
+            _ => None,
+        }
+    }
+
+    /// The period of the Stockholm date of `t`.
+    pub fn of(self, t: DateTime<Utc>) -> String {
+        let d = date(t);
+        match self {
+            Period::Year => format!("{:04}", d.year()),
+            Period::Tertial => format!("{:04}-T{}", d.year(), (d.month() - 1) / 4 + 1),
+        }
+    }
+
+    /// Which kind a period's name is: `2026` a year, `2026-T2` a tertial.
+    pub fn named(s: &str) -> Option<Self> {
+        let ok_year = |y: &str| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit());
+        match s.split_once("-T") {
+            None if ok_year(s) => Some(Period::Year),
+            Some((y, t)) if ok_year(y) && matches!(t, "1" | "2" | "3") => Some(Period::Tertial),
+            _ => None,
+        }
+    }
+}
+
+/// NKI in one period (of the cases decided in it).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TrendPoint {
+    /// `2026`, or `2026-T2`.
+    pub period: String,
+    pub n: usize,
+    /// Null when suppressed (fewer answers than the threshold) or without answers.
+    pub nki: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub suppressed: bool,
+}
+
+fn answers_by_period<'a>(
+    records: &[&'a CaseRecord],
+    period: Period,
+) -> BTreeMap<String, Vec<&'a SurveyRecord>> {
+    let mut by: BTreeMap<String, Vec<&SurveyRecord>> = BTreeMap::new();
+    for c in records {
+        if let (Some(decided), Some(s)) = (c.decided_at, c.survey.as_ref()) {
+            by.entry(period.of(decided)).or_default().push(s);
+        }
+    }
+    by
+}
+
+/// NKI per period, by the period each answered case was decided in.
+pub fn nki_trend(records: &[&CaseRecord], period: Period, threshold: usize) -> Vec<TrendPoint> {
+    answers_by_period(records, period)
+        .into_iter()
+        .map(|(p, answers)| {
+            let g = nki_group(p.clone(), &answers, threshold);
+            TrendPoint {
+                period: p,
+                n: g.n,
+                nki: g.nki,
+                ci_low: g.ci_low,
+                ci_high: g.ci_high,
+                suppressed: g.suppressed,
+            }
+        })
+        .collect()
+}
+
+/// Whether NKI changed between two periods: the difference `b − a` with its 95 % interval and
+/// Welch's p-value. Below the threshold in either period, only the counts are given.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct NkiChange {
+    pub a: String,
+    pub b: String,
+    pub n_a: usize,
+    pub n_b: usize,
+    pub nki_a: Option<f64>,
+    pub nki_b: Option<f64>,
+    pub difference: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    /// Two-sided (Welch's t-test, unequal variances).
+    pub p_value: Option<f64>,
+    /// Fewer answers than the threshold in either period.
+    pub suppressed: bool,
+}
+
+pub fn nki_change(
+    records: &[&CaseRecord],
+    a: &str,
+    b: &str,
+    threshold: usize,
+) -> Option<NkiChange> {
+    let period = Period::named(a).filter(|p| Period::named(b) == Some(*p))?;
+    let by = answers_by_period(records, period);
+    let values = |p: &str| -> Vec<f64> {
+        by.get(p)
+            .map(|v| v.iter().map(|s| s.nki).collect())
+            .unwrap_or_default()
+    };
+    let (xa, xb) = (values(a), values(b));
+    let suppressed = xa.len() < threshold || xb.len() < threshold;
+    let test = (!suppressed).then(|| welch(&xa, &xb)).flatten();
+    Some(NkiChange {
+        a: a.to_string(),
+        b: b.to_string(),
+        n_a: xa.len(),
+        n_b: xb.len(),
+        nki_a: (!suppressed).then(|| mean(&xa)).flatten(),
+        nki_b: (!suppressed).then(|| mean(&xb)).flatten(),
+        difference: test.map(|w| w.difference),
+        ci_low: test.map(|w| w.ci_low),
+        ci_high: test.map(|w| w.ci_high),
+        p_value: test.map(|w| w.p_value),
+        suppressed,
+    })
 }
 
 /// NKI of a group; below the reporting threshold only `n` and `suppressed` are given.
@@ -815,6 +946,23 @@ mod tests {
                 nki: n,
                 factors: [Some(60.0), None, None, None, None, Some(40.0)],
             }),
+        }
+    }
+
+    #[test]
+    fn periods_are_stockholm_years_and_tertials() {
+        assert_eq!(
+            Period::Year.of(t("2025-12-31T23:30:00Z")),
+            "2026",
+            "Stockholm is an hour ahead"
+        );
+        assert_eq!(Period::Tertial.of(t("2025-04-30T21:59:00Z")), "2025-T1");
+        assert_eq!(Period::Tertial.of(t("2025-04-30T22:00:00Z")), "2025-T2");
+        assert_eq!(Period::Tertial.of(t("2025-09-01T08:00:00Z")), "2025-T3");
+        assert_eq!(Period::named("2025"), Some(Period::Year));
+        assert_eq!(Period::named("2025-T3"), Some(Period::Tertial));
+        for bad in ["2025-T4", "25", "2025-T", "x025", ""] {
+            assert_eq!(Period::named(bad), None, "{bad}");
         }
     }
 

@@ -193,6 +193,39 @@ pub fn within_slope(groups: &[(Vec<f64>, Vec<f64>)]) -> Option<Regression> {
     })
 }
 
+/// Welch's t-test of the difference of two means: the difference (`b − a`), its 95 % interval
+/// on the Welch–Satterthwaite degrees of freedom, and the two-sided p-value, as
+/// `scipy.stats.ttest_ind(b, a, equal_var=False)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Welch {
+    pub difference: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+    pub p_value: f64,
+    pub df: f64,
+}
+
+pub fn welch(a: &[f64], b: &[f64]) -> Option<Welch> {
+    let (na, nb) = (a.len() as f64, b.len() as f64);
+    let va = std_dev(a)?.powi(2) / na;
+    let vb = std_dev(b)?.powi(2) / nb;
+    let se = (va + vb).sqrt();
+    if se == 0.0 || !se.is_finite() {
+        return None;
+    }
+    let difference = mean(b)? - mean(a)?;
+    let df = (va + vb).powi(2) / (va.powi(2) / (na - 1.0) + vb.powi(2) / (nb - 1.0));
+    let t = StudentsT::new(0.0, 1.0, df).ok()?;
+    let half = t.inverse_cdf(0.975) * se;
+    Some(Welch {
+        difference,
+        ci_low: difference - half,
+        ci_high: difference + half,
+        p_value: (2.0 * (1.0 - t.cdf((difference / se).abs()))).clamp(0.0, 1.0),
+        df,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +326,26 @@ mod tests {
         assert!((with_one.slope - within.slope).abs() < 1e-12);
         assert!((with_one.std_error - within.std_error).abs() < 1e-12);
         assert!((with_one.ci_low - within.ci_low).abs() < 1e-12);
+    }
+
+    #[test]
+    fn welch_agrees_with_scipy() {
+        // scipy.stats.ttest_ind(b, a, equal_var=False) and its confidence_interval(0.95).
+        let a = [64.0, 70.0, 58.0, 61.0, 72.0, 66.0, 59.0, 63.0, 68.0, 60.0];
+        let b = [
+            71.0, 75.0, 69.0, 80.0, 66.0, 74.0, 78.0, 70.0, 72.0, 77.0, 73.0,
+        ];
+        let w = welch(&a, &b).unwrap();
+        close(w.difference, 9.081818181818193);
+        close(w.ci_low, 4.944461408625547);
+        close(w.ci_high, 13.219174955010839);
+        close(w.p_value, 0.00021711109394622252);
+        close(w.df, 17.975367644551486);
+        assert!(welch(&[70.0], &b).is_none(), "one answer has no variance");
+        assert!(
+            welch(&[70.0, 70.0], &[70.0, 70.0]).is_none(),
+            "no spread, no test"
+        );
     }
 
     #[test]

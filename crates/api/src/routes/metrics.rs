@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use lots_metrics::compute::{self, Bottlenecks, Deadlines, HandlingTimes, Linkage, NkiGroup};
 use lots_metrics::{GroupBy, MetricFilter};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -300,4 +300,107 @@ pub async fn ocel(
     group_by(&filter, GroupBy::Department)?;
     let log = lots_metrics::export::load_log(&state.db, &actor, &filter).await?;
     Ok(Json(lots_metrics::export::ocel(&log)))
+}
+
+/// `period` of an NKI trend.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrendParams {
+    /// `year` (default) or `tertial` (Jan–Apr, May–Aug, Sep–Dec).
+    pub period: Option<String>,
+}
+
+/// The two periods an NKI change compares.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChangeParams {
+    /// The earlier period: a year (`2025`) or a tertial (`2025-T3`).
+    pub a: Option<String>,
+    /// The later period, of the same kind.
+    pub b: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NkiTrendReport {
+    pub period: String,
+    /// Periods with fewer answers come back suppressed.
+    pub threshold: usize,
+    pub items: Vec<compute::TrendPoint>,
+}
+
+/// NKI over time: per year or tertial (of the decision), with its 95 % t-interval and n;
+/// periods under the reporting threshold are suppressed.
+#[utoipa::path(get, path = "/api/v1/metrics/nki/trend", tag = "metrics", params(MetricFilter, TrendParams),
+    responses(
+        (status = 200, description = "Per period, oldest first", body = NkiTrendReport),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid filter or period", body = Problem, content_type = "application/problem+json")))]
+pub async fn nki_trend(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiQuery(filter): ApiQuery<MetricFilter>,
+    ApiQuery(params): ApiQuery<TrendParams>,
+) -> ApiResult<Json<NkiTrendReport>> {
+    let name = params.period.as_deref().map_or("year", str::trim);
+    let period = compute::Period::parse(name)
+        .ok_or_else(|| ApiError::invalid("period", "must be year or tertial"))?;
+    let selection = records(&state, &actor, &filter).await?;
+    let threshold = state.config.nki_threshold;
+    Ok(Json(NkiTrendReport {
+        period: name.to_string(),
+        threshold,
+        items: compute::nki_trend(&selection.records(), period, threshold),
+    }))
+}
+
+/// Is a change in NKI real? Between two periods (of the decision): each NKI, the difference
+/// (b − a) with its 95 % interval and Welch's two-sided p-value. Below the reporting threshold
+/// in either period only the counts are given.
+#[utoipa::path(get, path = "/api/v1/metrics/nki/change", tag = "metrics", params(MetricFilter, ChangeParams),
+    responses(
+        (status = 200, description = "The change", body = compute::NkiChange),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`a` or `b` missing, not a year or tertial, or of different kinds; an invalid filter", body = Problem, content_type = "application/problem+json")))]
+pub async fn nki_change(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiQuery(filter): ApiQuery<MetricFilter>,
+    ApiQuery(params): ApiQuery<ChangeParams>,
+) -> ApiResult<Json<compute::NkiChange>> {
+    let mut errors = Vec::new();
+    let mut period = |field: &str, v: Option<&str>| {
+        let p = v.map(str::trim).and_then(compute::Period::named);
+        if p.is_none() {
+            errors.push(lots_cases::FieldError {
+                field: field.into(),
+                message: "is required: a year (2025) or a tertial (2025-T3)".into(),
+            });
+        }
+        p
+    };
+    let (a, b) = (
+        period("a", params.a.as_deref()),
+        period("b", params.b.as_deref()),
+    );
+    if let (Some(a), Some(b)) = (a, b)
+        && a != b
+    {
+        errors.push(lots_cases::FieldError {
+            field: "b".into(),
+            message: "must be a period of the same kind as a".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let selection = records(&state, &actor, &filter).await?;
+    let (a, b) = (
+        params.a.as_deref().unwrap_or_default().trim(),
+        params.b.as_deref().unwrap_or_default().trim(),
+    );
+    compute::nki_change(&selection.records(), a, b, state.config.nki_threshold)
+        .map(Json)
+        .ok_or_else(|| ApiError::invalid("b", "must be a period of the same kind as a"))
 }
