@@ -613,6 +613,7 @@ fn sections(state: &AppState, records: &[&CaseRecord]) -> Markup {
             "Urvalet har " (int(records.len())) " ärenden, varav " (int(open)) " öppna och "
             (int(linkage.n)) " med enkätsvar."
         }
+        (super::key_figures::section(records, &deadlines, &bottlenecks, state.config.nki_threshold))
         (bottlenecks_section(&bottlenecks, slope))
         (nki_section(&nki, state.config.nki_area_threshold))
         (lead_time_section(records, &linkage))

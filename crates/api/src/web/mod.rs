@@ -9,6 +9,7 @@ pub mod company;
 pub mod coordination;
 pub mod dashboard;
 pub mod html;
+pub mod key_figures;
 pub mod session;
 
 use std::collections::HashMap;

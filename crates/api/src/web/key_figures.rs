@@ -1,0 +1,233 @@
+//! The dashboard's first screen: a handful of key figures, each with a small trend line and its
+//! numbers behind a disclosure. NKI now and whether its change since the year before is more
+//! than noise (Welch), the share decided within the deadline, the median lead time, and the
+//! costliest bottleneck. The lines are server-rendered SVG, described for screen readers.
+
+use std::collections::BTreeMap;
+
+use lots_metrics::CaseRecord;
+use lots_metrics::compute::{self, Bottlenecks, Deadlines, Period};
+use lots_metrics::stats::quantile;
+use maud::{Markup, html};
+
+use super::html::{self, num};
+
+/// One point of a trend line: its period's label and value (`None`: not shown, e.g. too few
+/// answers).
+type Point = (String, Option<f64>);
+
+/// A trend line of `points`, 120 × 32, scaled to its own range; the last point is marked.
+fn sparkline(id: &str, title: &str, points: &[Point], unit: &str) -> Markup {
+    let shown: Vec<(usize, f64)> = points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, v))| v.map(|v| (i, v)))
+        .collect();
+    let (lo, hi) = shown
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, v)| {
+            (lo.min(*v), hi.max(*v))
+        });
+    let span = (hi - lo).max(1e-9);
+    let x = |i: usize| 4.0 + 112.0 * i as f64 / (points.len().max(2) - 1) as f64;
+    let y = |v: f64| 28.0 - 24.0 * (v - lo) / span;
+    let path: Vec<String> = shown
+        .iter()
+        .map(|(i, v)| format!("{:.1},{:.1}", x(*i), y(*v)))
+        .collect();
+    let desc = match (shown.first(), shown.last()) {
+        (Some((i, a)), Some((j, b))) if i != j => format!(
+            "Från {} {unit} ({}) till {} {unit} ({}), {} perioder.",
+            num(*a, 1),
+            points[*i].0,
+            num(*b, 1),
+            points[*j].0,
+            points.len()
+        ),
+        _ => "För få perioder för en linje.".to_string(),
+    };
+    html! {
+        @if shown.len() >= 2 {
+            svg class="spark" role="img" aria-labelledby=(format!("{id}-t {id}-d")) viewBox="0 0 120 32" width="120" height="32" {
+                title id=(format!("{id}-t")) { (title) }
+                desc id=(format!("{id}-d")) { (desc) }
+                polyline points=(path.join(" ")) fill="none" stroke="#005a9c" stroke-width="2" {}
+                @if let Some((i, v)) = shown.last() {
+                    circle cx=(format!("{:.1}", x(*i))) cy=(format!("{:.1}", y(*v))) r="3" fill="#005a9c" {}
+                }
+            }
+        }
+        details {
+            summary { "Siffrorna bakom " span class="visually-hidden" { "(" (title) ")" } }
+            table {
+                caption { (title) }
+                (html::numeric_head_row(&[("Period", false), (unit, true)]))
+                tbody {
+                    @for (label, v) in points {
+                        tr { td { (label) } td class="n" { @match v { Some(v) => (num(*v, 1)), None => "–" } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// NKI now (the latest year with enough answers), its change since the year before and
+/// whether it is significant, with NKI per tertial as the line.
+fn nki_figure(records: &[&CaseRecord], threshold: usize) -> Markup {
+    let years = compute::nki_trend(records, Period::Year, threshold);
+    let tertials = compute::nki_trend(records, Period::Tertial, threshold);
+    let line: Vec<Point> = tertials
+        .iter()
+        .map(|t| (t.period.clone(), t.nki.filter(|_| !t.suppressed)))
+        .collect();
+    let now = years
+        .iter()
+        .rev()
+        .find(|y| !y.suppressed && y.nki.is_some());
+    let before = now.and_then(|n| {
+        let year: i32 = n.period.parse().ok()?;
+        years.iter().find(|y| y.period == (year - 1).to_string())
+    });
+    let change = match (before, now) {
+        (Some(b), Some(n)) => compute::nki_change(records, &b.period, &n.period, threshold),
+        _ => None,
+    };
+    html! {
+        div class="figure-card" {
+            h3 { "NKI" }
+            @match now {
+                Some(n) => {
+                    p class="big" { (num(n.nki.unwrap_or_default(), 0)) }
+                    p class="hint" { (n.period) ", " (html::int(n.n)) " svar" }
+                    @match change.as_ref().filter(|c| !c.suppressed) {
+                        Some(c) => {
+                            @let d = c.difference.unwrap_or_default();
+                            @let p = c.p_value.unwrap_or(1.0);
+                            p {
+                                (if d >= 0.0 { "+" } else { "" }) (num(d, 1)) " sedan " (c.a) ", "
+                                @if p < 0.05 { strong { "statistiskt säkerställd" } } @else { "inte statistiskt säkerställd" }
+                                " (p = " (num(p, 3)) ")"
+                            }
+                        },
+                        None => p class="hint" { "Ingen jämförelse med året före (för få svar)." },
+                    }
+                },
+                None => p { "För få svar för ett NKI." },
+            }
+            (sparkline("k-nki", "NKI per tertial", &line, "NKI"))
+        }
+    }
+}
+
+/// The share of decided cases (with a deadline) decided in time, with the share per month.
+fn compliance_figure(deadlines: &Deadlines) -> Markup {
+    let mut by: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for c in &deadlines.compliance {
+        let e = by.entry(c.month.as_str()).or_default();
+        e.0 += c.decided;
+        e.1 += c.on_time;
+    }
+    let (decided, on_time) = by.values().fold((0, 0), |(d, o), (a, b)| (d + a, o + b));
+    let line: Vec<Point> = by
+        .iter()
+        .rev()
+        .take(12)
+        .rev()
+        .map(|(m, (d, o))| {
+            (
+                (*m).to_string(),
+                (*d > 0).then(|| 100.0 * *o as f64 / *d as f64),
+            )
+        })
+        .collect();
+    html! {
+        div class="figure-card" {
+            h3 { "Beslut inom fristen" }
+            @if decided == 0 {
+                p { "Inga beslut med frist i urvalet." }
+            } @else {
+                p class="big" { (num(100.0 * on_time as f64 / decided as f64, 0)) "\u{a0}%" }
+                p class="hint" { (html::int(on_time)) " av " (html::int(decided)) " beslut" }
+            }
+            (sparkline("k-dl", "Andel i tid per månad (procent)", &line, "%"))
+        }
+    }
+}
+
+/// The median lead time (received → decided) of the selection, with the median per month of
+/// the decision.
+fn lead_time_figure(records: &[&CaseRecord]) -> Markup {
+    let days = |c: &CaseRecord| {
+        c.decided_at
+            .map(|d| (d - c.received_at).num_seconds() as f64 / 86_400.0)
+    };
+    let all: Vec<f64> = records.iter().filter_map(|c| days(c)).collect();
+    let per_month = compute::handling_times(records, compute::GroupBy::Month);
+    let line: Vec<Point> = per_month
+        .iter()
+        .rev()
+        .take(12)
+        .rev()
+        .map(|h| (h.group.clone(), h.lead_time.p50_days))
+        .collect();
+    html! {
+        div class="figure-card" {
+            h3 { "Handläggningstid" }
+            @match quantile(&all, 0.5) {
+                Some(m) => {
+                    p class="big" { (num(m, 0)) " dagar" }
+                    p class="hint" { "median från inkommet till beslut, " (html::int(all.len())) " beslut" }
+                },
+                None => p { "Inga beslutade ärenden i urvalet." },
+            }
+            (sparkline("k-lt", "Median handläggningstid per beslutsmånad (dagar)", &line, "dagar"))
+        }
+    }
+}
+
+/// The handoff edge that holds cases longest in all.
+fn bottleneck_figure(bottlenecks: &Bottlenecks) -> Markup {
+    let top = bottlenecks
+        .edges
+        .iter()
+        .max_by(|a, b| a.total_delay_days.total_cmp(&b.total_delay_days));
+    html! {
+        div class="figure-card" {
+            h3 { "Största flaskhalsen" }
+            @match top {
+                Some(e) => {
+                    p class="big" { (e.from) " → " (e.to) }
+                    p {
+                        (html::int(e.count)) " överlämningar (" (html::handoff_kind_sv_str(&e.kind)) "), median "
+                        (html::opt_num(e.queue_p50_days, 1)) " dagar i kö"
+                        @if let Some(c) = e.nki_cost_per_case.filter(|c| *c > 0.0) { ", kostar " (num(c, 1)) " NKI-poäng per ärende" }
+                        "."
+                    }
+                    p { a href="#bn-h" { "Alla flaskhalsar" } }
+                },
+                None => p { "Inga överlämningar mellan förvaltningar i urvalet." },
+            }
+        }
+    }
+}
+
+/// The first screen: the key figures side by side.
+pub fn section(
+    records: &[&CaseRecord],
+    deadlines: &Deadlines,
+    bottlenecks: &Bottlenecks,
+    threshold: usize,
+) -> Markup {
+    html! {
+        section aria-labelledby="key-h" {
+            h2 id="key-h" { "Nyckeltal" }
+            div class="figures" {
+                (nki_figure(records, threshold))
+                (compliance_figure(deadlines))
+                (lead_time_figure(records))
+                (bottleneck_figure(bottlenecks))
+            }
+        }
+    }
+}
