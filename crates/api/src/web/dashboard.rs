@@ -509,6 +509,62 @@ fn lead_time_section(records: &[&CaseRecord], linkage: &compute::Linkage) -> Mar
     }
 }
 
+/// The share decided in time as a heat map: an area per row, a month per column (the last 12),
+/// darker for a higher share; each cell says its figures on hover and to screen readers.
+fn compliance_heat_map(compliance: &[compute::Compliance]) -> Markup {
+    let mut months: Vec<&str> = compliance.iter().map(|c| c.month.as_str()).collect();
+    months.sort_unstable();
+    months.dedup();
+    let months: Vec<&str> = months.iter().rev().take(12).rev().copied().collect();
+    let mut areas: Vec<&str> = compliance.iter().map(|c| c.area.as_str()).collect();
+    areas.sort_unstable();
+    areas.dedup();
+    let (left, top, cell) = (190.0, 36.0, 36.0);
+    let width = (left + cell * months.len() as f64 + 10.0).max(640.0);
+    let height = top + cell * areas.len() as f64 + 36.0;
+    // Light to dark blue; the text on the darker half is white (contrast ≥ 4.5:1 either way).
+    let shade = |share: f64| {
+        let steps = [
+            "#e8f0f8", "#c4d8ec", "#8fb4d9", "#3d75ad", "#005a9c", "#003b66",
+        ];
+        let i = ((share * 5.0).round() as usize).min(5);
+        (steps[i], if i >= 3 { "on-dark" } else { "on-light" })
+    };
+    let content = html! {
+        @for (j, m) in months.iter().enumerate() {
+            @let x = format!("{:.1}", left + cell * j as f64 + cell / 2.0);
+            @if j == 0 || m.ends_with("-01") {
+                text x=(x) y="12" text-anchor="middle" { (m.get(..4).unwrap_or(m)) }
+            }
+            text x=(x) y="28" text-anchor="middle" { (m.get(5..).unwrap_or(m)) }
+        }
+        @for (i, a) in areas.iter().enumerate() {
+            @let y = top + cell * i as f64;
+            text x=(left - 6.0) y=(format!("{:.1}", y + cell / 2.0 + 4.0)) text-anchor="end" { (area_sv(a)) }
+            @for (j, m) in months.iter().enumerate() {
+                @if let Some(c) = compliance.iter().find(|c| c.area == *a && c.month == *m) {
+                    @let (fill, ink) = shade(c.share_on_time);
+                    @let x = left + cell * j as f64;
+                    g {
+                        title { (area_sv(a)) ", " (m) ": " (num(c.share_on_time * 100.0, 0)) " % i tid (" (int(c.on_time)) " av " (int(c.decided)) ")" }
+                        rect x=(format!("{x:.1}")) y=(format!("{y:.1}")) width=(cell - 2.0) height=(cell - 2.0) fill=(fill) {}
+                        text class=(ink) x=(format!("{:.1}", x + cell / 2.0 - 1.0)) y=(format!("{:.1}", y + cell / 2.0 + 3.0)) text-anchor="middle" { (num(c.share_on_time * 100.0, 0)) }
+                    }
+                }
+            }
+        }
+        text x="0" y=(format!("{:.1}", height - 10.0)) { "Procent av besluten (med frist) som fattades i tid; tom ruta: inga beslut den månaden." }
+    };
+    figure(
+        "compliance",
+        format!("0 0 {width:.0} {height:.0}"),
+        "Beslut inom fristen per område och månad",
+        "Värmekarta: andelen beslut i tid per myndighetsområde (rader) och beslutsmånad (kolumner), de senaste tolv månaderna; mörkare ruta är högre andel.",
+        html! { "Beslut inom fristen per område och månad" },
+        content,
+    )
+}
+
 fn deadlines_section(
     deadlines: &compute::Deadlines,
     approaching_days: impl std::fmt::Display,
@@ -519,6 +575,9 @@ fn deadlines_section(
             @if deadlines.compliance.is_empty() {
                 p { "Inga beslutade ärenden med frist i urvalet." }
             } @else {
+                (compliance_heat_map(&deadlines.compliance))
+                details {
+                    summary { "Siffrorna bakom kartan" }
                 table {
                     caption { "Beslut inom fristen per område och månad" }
                     (html::numeric_head_row(&[("Myndighetsområde", false), ("Månad", false), ("Beslutade", true), ("I tid", true), ("Andel i tid", true)]))
@@ -533,6 +592,7 @@ fn deadlines_section(
                             }
                         }
                     }
+                }
                 }
             }
             p {
