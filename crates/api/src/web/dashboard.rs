@@ -676,6 +676,7 @@ fn sections(state: &AppState, records: &[&CaseRecord]) -> Markup {
         (super::key_figures::section(records, &deadlines, &bottlenecks, state.config.nki_threshold))
         (bottlenecks_section(&bottlenecks, slope))
         (nki_section(&nki, state.config.nki_area_threshold))
+        (super::key_figures::area_trends(records, state.config.nki_threshold))
         (lead_time_section(records, &linkage))
         (deadlines_section(&deadlines, state.config.deadline_approaching_days))
         (channels_section(&compute::channels(records, state.config.nki_threshold), state.config.nki_threshold))

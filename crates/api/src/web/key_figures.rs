@@ -14,10 +14,10 @@ use super::html::{self, num};
 
 /// One point of a trend line: its period's label and value (`None`: not shown, e.g. too few
 /// answers).
-type Point = (String, Option<f64>);
+pub(crate) type Point = (String, Option<f64>);
 
 /// A trend line of `points`, 120 × 32, scaled to its own range; the last point is marked.
-fn sparkline(id: &str, title: &str, points: &[Point], unit: &str) -> Markup {
+pub(crate) fn sparkline(id: &str, title: &str, points: &[Point], unit: &str) -> Markup {
     let shown: Vec<(usize, f64)> = points
         .iter()
         .enumerate()
@@ -227,6 +227,43 @@ pub fn section(
                 (compliance_figure(deadlines))
                 (lead_time_figure(records))
                 (bottleneck_figure(bottlenecks))
+            }
+        }
+    }
+}
+
+/// NKI over time in each area: a line per area of NKI per tertial (suppressed tertials left
+/// out), its numbers behind a disclosure.
+pub fn area_trends(records: &[&CaseRecord], threshold: usize) -> Markup {
+    let mut areas: Vec<&str> = records.iter().map(|c| c.area.as_str()).collect();
+    areas.sort_unstable();
+    areas.dedup();
+    let lines: Vec<(&str, Vec<Point>)> = areas
+        .into_iter()
+        .map(|a| {
+            let mine: Vec<&CaseRecord> = records
+                .iter()
+                .copied()
+                .filter(|c| c.area.as_str() == a)
+                .collect();
+            let points = compute::nki_trend(&mine, Period::Tertial, threshold)
+                .into_iter()
+                .map(|t| (t.period, t.nki.filter(|_| !t.suppressed)))
+                .collect();
+            (a, points)
+        })
+        .filter(|(_, p): &(&str, Vec<Point>)| p.iter().any(|(_, v)| v.is_some()))
+        .collect();
+    html! {
+        @if !lines.is_empty() {
+            h3 { "NKI över tid per myndighetsområde (per tertial)" }
+            div class="figures" {
+                @for (i, (area, points)) in lines.iter().enumerate() {
+                    div class="figure-card" {
+                        h4 { (html::area_sv(area)) }
+                        (sparkline(&format!("t-{i}"), &format!("NKI per tertial, {}", html::area_sv(area)), points, "NKI"))
+                    }
+                }
             }
         }
     }
