@@ -53,6 +53,11 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Kolada's Insikt values, for comparing with other municipalities.
+    Kolada {
+        #[command(subcommand)]
+        command: KoladaCommand,
+    },
     /// Run the background worker alone (outbox, survey invitations, webhooks, deadline notices).
     Worker(DbArgs),
     /// Manage users.
@@ -85,6 +90,17 @@ struct ServeArgs {
     /// Serve the API only; run the worker elsewhere (`lots worker`).
     #[arg(long)]
     no_worker: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum KoladaCommand {
+    /// Import a response of Kolada's API (v2 or v3) saved as a JSON file: the Insikt KPIs'
+    /// values, replacing earlier ones for the same KPI, municipality, year and gender.
+    Import {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,6 +161,9 @@ async fn main() -> anyhow::Result<()> {
             db,
         } => import(&file, skip_invalid, create_missing, &db).await,
         Command::Export { format, out, db } => export(&format, out.as_deref(), &db).await,
+        Command::Kolada {
+            command: KoladaCommand::Import { file, db },
+        } => kolada_import(&file, &db).await,
         Command::Worker(args) => {
             let (config, db) = open(&args).await?;
             let state = AppState::new(config, db, Arc::new(SystemClock)).await?;
@@ -245,6 +264,28 @@ async fn import(
 }
 
 /// `lots export`: the whole log as OCEL 2.0, XES or CSV.
+async fn kolada_import(file: &std::path::Path, db: &DbArgs) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let values = lots_core::kolada::parse(&text)
+        .with_context(|| format!("{} is not a Kolada response", file.display()))?;
+    let (_, db) = open(db).await?;
+    let n = lots_metrics::kolada::import(&db, &values, lots_core::Clock::now(&SystemClock)).await?;
+    let mut kpis: Vec<&str> = values.iter().map(|v| v.kpi.as_str()).collect();
+    kpis.sort_unstable();
+    kpis.dedup();
+    let mut places: Vec<&str> = values.iter().map(|v| v.municipality.as_str()).collect();
+    places.sort_unstable();
+    places.dedup();
+    let missing = values.iter().filter(|v| v.value.is_none()).count();
+    println!(
+        "imported {n} values of {} KPIs for {} municipalities ({missing} missing or flagged, kept as missing)",
+        kpis.len(),
+        places.len()
+    );
+    Ok(())
+}
+
 async fn export(format: &str, out: Option<&std::path::Path>, db: &DbArgs) -> anyhow::Result<()> {
     let (_, db) = open(db).await?;
     let system = lots_core::Actor {

@@ -16,6 +16,7 @@ mod m20261201_000010_case_list_index;
 mod m20261201_000011_external_sign_in;
 mod m20261201_000012_company_documents;
 mod m20261205_000013_e_services;
+mod m20261205_000014_kolada;
 mod parts;
 
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_external_sign_in::Migration),
             Box::new(m20261201_000012_company_documents::Migration),
             Box::new(m20261205_000013_e_services::Migration),
+            Box::new(m20261205_000014_kolada::Migration),
         ]
     }
 }

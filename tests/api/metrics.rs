@@ -464,3 +464,102 @@ async fn an_nki_trend_or_change_with_bad_periods_is_refused_by_field() {
         403
     );
 }
+
+#[tokio::test]
+async fn the_municipality_stands_against_the_others_from_an_imported_kolada_file() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.municipality_code = Some("0136".into());
+        c.peer_group = vec!["0138".into(), "0160".into(), "0123".into()];
+    })
+    .await;
+    let root = app.token("root").await;
+    // The oracle's cases, for the own survey-based NKI of 2024.
+    let req = app
+        .client
+        .post(app.url("/api/v1/import/cases"))
+        .bearer_auth(&root)
+        .header("content-type", "application/x-ndjson")
+        .body(include_str!("../fixtures/oracle/cases.ndjson"));
+    assert_eq!(req.send().await.unwrap().status().as_u16(), 200);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lots"))
+        .args(["kolada", "import", "tests/fixtures/kolada/insikt-2024.json"])
+        .args(["--database-url", &app.config.database_url])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("imported 17 values of 2 KPIs for 7 municipalities (1 missing"),
+        "{said}"
+    );
+    assert_eq!(
+        app.count_where("kolada_value", "value IS NULL").await,
+        1,
+        "flagged: missing, not zero"
+    );
+
+    let r = app
+        .get("/api/v1/metrics/comparison?year=2024", Some(&root))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["municipality"], "0136");
+    let items = r.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 7, "every Insikt NKI KPI");
+    let building = find_item(&r.body["items"], "kpi", "U07447");
+    // 0136 64, 0127 64, 0180 66, 0138 70, 0123 72; 0160 flagged; 0000 is the country.
+    assert_eq!(building["value"], 64.0);
+    assert_eq!(building["national_median"], 66.0);
+    assert_eq!(building["peer_median"], 71.0);
+    assert_eq!((&building["rank"], &building["of"]), (&json!(4), &json!(5)));
+    assert_eq!(building["percentile"], 0.0);
+    let own = app
+        .get(
+            "/api/v1/metrics/nki/trend?area=building_permit",
+            Some(&root),
+        )
+        .await;
+    let own_2024 = find_item(&own.body["items"], "period", "2024");
+    assert_eq!(building["own_survey_nki"], own_2024["nki"]);
+    assert_eq!(building["own_n"], own_2024["n"]);
+    assert_eq!(
+        building["agrees"], false,
+        "64 lies outside the own interval around 79"
+    );
+    let total = find_item(&r.body["items"], "kpi", "U07451");
+    assert_eq!(
+        (
+            &total["value"],
+            &total["national_median"],
+            &total["peer_median"]
+        ),
+        (&json!(75.0), &json!(74.0), &json!(78.0))
+    );
+    assert_eq!(
+        (&total["rank"], &total["of"], &total["percentile"]),
+        (&json!(3), &json!(6), &json!(50.0))
+    );
+    let serving = find_item(&r.body["items"], "kpi", "U07450");
+    assert!(serving["value"].is_null() && serving["rank"].is_null() && serving["of"] == 0);
+    // One area: its KPI and the total.
+    let r = app
+        .get(
+            "/api/v1/metrics/comparison?year=2024&area=building_permit",
+            Some(&root),
+        )
+        .await;
+    assert_eq!(strings_of(&r.body["items"], "kpi"), ["U07451", "U07447"]);
+    // A year is required; a municipality that does not know its code cannot compare.
+    let r = app.get("/api/v1/metrics/comparison", Some(&root)).await;
+    assert_eq!(r.invalid_fields(), ["year"]);
+    let other = crate::helpers::spawn_app().await;
+    let root = other.token("root").await;
+    let r = other
+        .get("/api/v1/metrics/comparison?year=2024", Some(&root))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text);
+}

@@ -68,6 +68,11 @@ pub struct Config {
     pub nki_threshold: usize,
     /// The same, when areas are compared.
     pub nki_area_threshold: usize,
+    /// This municipality's kommunkod in Kolada (`LOTS_MUNICIPALITY_CODE`, e.g. `0136`).
+    pub municipality_code: Option<String>,
+    /// The municipalities it compares itself with (`LOTS_PEER_GROUP`: codes separated by
+    /// commas), e.g. its SKR municipality group.
+    pub peer_group: Vec<String>,
     /// Sign-in through identity providers (`[oidc.officers]`, `[oidc.companies]`).
     pub oidc: crate::oidc::config::OidcConfig,
     /// The SMTP relay mail is sent through (`LOTS_SMTP_URL`, e.g. `smtp://127.0.0.1:2525`,
@@ -109,6 +114,8 @@ impl Default for Config {
             attachment_limit_bytes: 25 * 1024 * 1024,
             nki_threshold: 7,
             nki_area_threshold: 10,
+            municipality_code: None,
+            peer_group: Vec::new(),
             oidc: Default::default(),
             smtp_url: None,
             mail_from: "Lots <lots@localhost>".to_string(),
@@ -148,6 +155,17 @@ impl Config {
         }
         if let Some(v) = env("LOTS_PUBLIC_BASE_URL") {
             config.public_base_url = Some(v);
+        }
+        if let Some(v) = env("LOTS_MUNICIPALITY_CODE") {
+            config.municipality_code = Some(v.trim().to_string());
+        }
+        if let Some(v) = env("LOTS_PEER_GROUP") {
+            config.peer_group = v
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect();
         }
         let number = |name: &str| -> anyhow::Result<Option<u64>> {
             env(name)
@@ -234,6 +252,15 @@ impl Config {
             "request_timeout_seconds must be at least 1"
         );
         self.oidc.validate()?;
+        let kommunkod = |c: &str| c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit());
+        anyhow::ensure!(
+            self.municipality_code.as_deref().is_none_or(kommunkod),
+            "municipality_code (LOTS_MUNICIPALITY_CODE) must be a four-digit kommunkod, e.g. 0136"
+        );
+        anyhow::ensure!(
+            self.peer_group.iter().all(|c| kommunkod(c)),
+            "peer_group (LOTS_PEER_GROUP) must be four-digit kommunkoder, e.g. 0136,0138"
+        );
         anyhow::ensure!(
             self.public_base_url.is_some()
                 || (self.oidc.officers.is_none() && self.oidc.companies.is_none()),

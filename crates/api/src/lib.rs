@@ -179,6 +179,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics::channels))
         .routes(routes!(metrics::nki_trend))
         .routes(routes!(metrics::nki_change))
+        .routes(routes!(metrics::comparison))
         .routes(routes!(metrics::linkage))
         .routes(routes!(metrics::bottlenecks))
         .routes(routes!(metrics::deadlines))

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod deadline;
 pub mod e_service;
 pub mod event;
+pub mod kolada;
 pub mod nki;
 pub mod org_number;
 pub mod personal_number;

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod compute;
 pub mod export;
+pub mod kolada;
 pub mod load;
 pub mod records;
 pub mod stats;

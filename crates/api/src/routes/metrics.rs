@@ -404,3 +404,71 @@ pub async fn nki_change(
         .map(Json)
         .ok_or_else(|| ApiError::invalid("b", "must be a period of the same kind as a"))
 }
+
+/// `year` and `area` of a comparison with other municipalities.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ComparisonParams {
+    /// The year to compare (Insikt's year of measurement).
+    pub year: Option<i32>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ComparisonReport {
+    /// This municipality's kommunkod.
+    pub municipality: String,
+    pub peer_group: Vec<String>,
+    pub items: Vec<lots_metrics::kolada::Comparison>,
+}
+
+/// The municipality against the others, from the imported Kolada values (`lots kolada
+/// import`): per Insikt NKI KPI its value beside the national and peer-group medians, its rank
+/// (1 = highest) and percentile among those that report, and Lots' own NKI for the same year.
+/// `area` narrows to that area's KPI and the total.
+#[utoipa::path(get, path = "/api/v1/metrics/comparison", tag = "metrics", params(MetricFilter, ComparisonParams),
+    responses(
+        (status = 200, description = "Per KPI", body = ComparisonReport),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "No municipality_code is configured", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`year` missing or not a year; an invalid filter", body = Problem, content_type = "application/problem+json")))]
+pub async fn comparison(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiQuery(filter): ApiQuery<MetricFilter>,
+    ApiQuery(params): ApiQuery<ComparisonParams>,
+) -> ApiResult<Json<ComparisonReport>> {
+    let year = params
+        .year
+        .filter(|y| (1990..=2100).contains(y))
+        .ok_or_else(|| ApiError::invalid("year", "is required: a year such as 2025"))?;
+    let area = filter
+        .area
+        .as_deref()
+        .map(|a| a.trim().parse::<lots_core::Area>())
+        .transpose()
+        .map_err(|e| ApiError::invalid("area", e.to_string()))?;
+    let selection = records(&state, &actor, &filter).await?;
+    let Some(municipality) = state.config.municipality_code.clone() else {
+        return Err(lots_cases::ServiceError::Conflict(
+            "no municipality_code is configured (LOTS_MUNICIPALITY_CODE): Lots does not know which municipality it is".into(),
+        )
+        .into());
+    };
+    let items = lots_metrics::kolada::comparison(
+        &state.db,
+        &municipality,
+        &state.config.peer_group,
+        year,
+        area,
+        &selection.records(),
+        state.config.nki_threshold,
+    )
+    .await
+    .map_err(lots_cases::ServiceError::from)?;
+    Ok(Json(ComparisonReport {
+        municipality,
+        peer_group: state.config.peer_group.clone(),
+        items,
+    }))
+}

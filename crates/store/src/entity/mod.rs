@@ -21,6 +21,7 @@ pub mod deadline_notice;
 pub mod department;
 pub mod e_service;
 pub mod handoff;
+pub mod kolada_value;
 pub mod mail_outbox;
 pub mod outbox;
 pub mod reference_series;

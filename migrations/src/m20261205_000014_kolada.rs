@@ -1,0 +1,48 @@
+//! Values imported from Kolada (the public database of municipal key figures): one row per KPI,
+//! municipality (SCB's kommunkod), year and gender. A value Kolada flags (too few answers,
+//! missing) is kept with its status and no value: missing, never zero.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("kolada_value")
+                .col(big_pk_auto("id"))
+                .col(string_len("kpi", 16))
+                .col(string_len("municipality", 8))
+                .col(integer("period"))
+                // T (total), K, M.
+                .col(string_len("gender", 2))
+                .col(double_null("value"))
+                .col(string_len_null("status", 40))
+                .col(integer_null("count"))
+                .col(timestamp_with_time_zone("imported_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ux_kolada_value_kpi_municipality_period_gender")
+                .table("kolada_value")
+                .col("kpi")
+                .col("municipality")
+                .col("period")
+                .col("gender")
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table("kolada_value").to_owned())
+            .await
+    }
+}
