@@ -460,6 +460,9 @@ async fn load_demo(state: &AppState) -> anyhow::Result<()> {
     for line in lots_demo::e_services(&state.cases, &state.attachments, &state.db).await? {
         println!("{line}");
     }
+    for line in lots_demo::kolada_sample(&state.db).await? {
+        println!("{line}");
+    }
     Ok(())
 }
 

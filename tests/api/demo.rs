@@ -150,4 +150,39 @@ async fn the_demo_loads_once_and_its_logins_work() {
         );
     }
     assert_eq!(report.answers as i64, per_area.values().sum::<i64>());
+
+    // The comparison with other municipalities: a sample in Kolada's shape, Haninge's building
+    // permits from 64 to 71, and the dashboard's ranked dot plot.
+    let lines = lots_demo::kolada_sample(&app.db).await.unwrap();
+    assert!(lines[0].contains("48 municipalities"), "{lines:?}");
+    let last = chrono::Utc::now()
+        .with_timezone(&lots_core::TIME_ZONE)
+        .format("%Y")
+        .to_string();
+    let last: i32 = last.parse::<i32>().unwrap() - 1;
+    let r = app
+        .get(
+            &format!("/api/v1/metrics/comparison?year={last}&area=building_permit"),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["municipality"], "0136");
+    let building = crate::helpers::find_item(&r.body["items"], "kpi", "U07447");
+    assert_eq!(building["value"], 71.0);
+    assert!(building["of"].as_i64().unwrap() >= 40, "{building}");
+    assert!(!building["peer_median"].is_null());
+    let before = app
+        .get(
+            &format!(
+                "/api/v1/metrics/comparison?year={}&area=building_permit",
+                last - 1
+            ),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        crate::helpers::find_item(&before.body["items"], "kpi", "U07447")["value"],
+        64.0
+    );
 }

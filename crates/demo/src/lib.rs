@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use anyhow::bail;
-use chrono::{DateTime, Duration, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
 use lots_cases::{
     AttachmentSettings, Attachments, BundleCaseInput, Cases, ConfidentialInput, Directory,
     NewAttachment, NewBundle, NewCase, NewDecisionRequest, NewDepartment, NewExtension, NewNote,
@@ -1500,6 +1500,70 @@ pub async fn e_services(
             cafe.reference
         ),
     ])
+}
+
+/// Municipalities of the demo's Kolada sample (SCB's kommunkoder): Stockholm county, where the
+/// demo municipality (Haninge, 0136) lies, and larger towns elsewhere.
+const SAMPLE_MUNICIPALITIES: [&str; 48] = [
+    "0114", "0115", "0117", "0120", "0123", "0125", "0126", "0127", "0128", "0136", "0138", "0139",
+    "0140", "0160", "0162", "0163", "0180", "0181", "0182", "0183", "0184", "0186", "0187", "0188",
+    "0191", "0192", "0380", "0480", "0580", "0581", "0680", "0780", "0880", "0980", "1080", "1280",
+    "1281", "1283", "1380", "1480", "1490", "1780", "1880", "1980", "2080", "2180", "2281", "2480",
+];
+
+/// The demo's comparison with other municipalities: a synthetic sample in the shape of Kolada's
+/// Insikt values (four years, every NKI KPI, 48 municipalities, a few flagged as too few
+/// answers), Haninge's building permits going from 64 to 71 as in the seed's story, and the
+/// municipality's code and its peers (Stockholm county's southern neighbours) as settings.
+/// Returns the lines to print.
+pub async fn kolada_sample(db: &Db) -> anyhow::Result<Vec<String>> {
+    use lots_core::kolada::{KoladaValue, NKI_KPIS};
+    let now = SystemClock.now();
+    let this_year = now.with_timezone(&TIME_ZONE).year();
+    let mut rng = StdRng::seed_from_u64(20261205);
+    let mut values = Vec::new();
+    for year in this_year - 4..this_year {
+        for (k, (kpi, _)) in NKI_KPIS.iter().enumerate() {
+            for m in SAMPLE_MUNICIPALITIES {
+                let base = 62.0 + (k as f64) * 2.0 + f64::from(year - this_year + 4) * 0.6;
+                let own = match (m, *kpi) {
+                    ("0136", "U07447") => Some(if year == this_year - 1 { 71.0 } else { 64.0 }),
+                    _ => None,
+                };
+                let flagged = own.is_none() && rng.random_bool(0.06);
+                let value = own.unwrap_or_else(|| (base + rng.random_range(-9.0..9.0)).round());
+                values.push(KoladaValue {
+                    kpi: (*kpi).to_string(),
+                    municipality: m.to_string(),
+                    period: year,
+                    gender: "T".into(),
+                    value: (!flagged).then_some(value),
+                    status: flagged.then(|| "Missing".to_string()),
+                    count: Some(1),
+                });
+            }
+        }
+    }
+    let n = lots_metrics::kolada::import(db, &values, now).await?;
+    lots_store::settings::put(
+        db.writer(),
+        lots_metrics::kolada::MUNICIPALITY_SETTING,
+        "0136",
+        now,
+    )
+    .await?;
+    lots_store::settings::put(
+        db.writer(),
+        lots_metrics::kolada::PEER_GROUP_SETTING,
+        "0126,0127,0128,0138,0192",
+        now,
+    )
+    .await?;
+    Ok(vec![format!(
+        "Comparison: {n} Insikt values of 48 municipalities ({}–{}, a synthetic sample in Kolada's shape); the dashboard sets Haninge (0136) against them.",
+        this_year - 4,
+        this_year - 1
+    )])
 }
 
 /// 08:00 in Stockholm, `days` days before today's date there. The showcase cases are placed by

@@ -157,3 +157,63 @@ pub async fn comparison(
     }
     Ok(out)
 }
+
+/// The settings key under which a municipality's kommunkod is kept when the configuration does
+/// not give one (the demo sets it).
+pub const MUNICIPALITY_SETTING: &str = "municipality_code";
+
+/// This municipality's kommunkod: the configured one, else the stored setting.
+pub async fn municipality_code(db: &Db, configured: Option<&str>) -> Result<Option<String>, DbErr> {
+    if let Some(c) = configured {
+        return Ok(Some(c.to_string()));
+    }
+    lots_store::settings::get(db.reader(), MUNICIPALITY_SETTING).await
+}
+
+/// The latest year with a value of `municipality`'s total NKI, if any.
+pub async fn latest_year(db: &Db, municipality: &str) -> Result<Option<i32>, DbErr> {
+    Ok(kolada_value::Entity::find()
+        .filter(kolada_value::Column::Municipality.eq(municipality))
+        .filter(kolada_value::Column::Kpi.eq(NKI_KPIS[0].0))
+        .filter(kolada_value::Column::Value.is_not_null())
+        .all(db.reader())
+        .await?
+        .into_iter()
+        .map(|r| r.period)
+        .max())
+}
+
+/// Every municipality's value (gender T) of `kpi` in `year`, the country's row left out.
+pub async fn distribution(db: &Db, kpi: &str, year: i32) -> Result<Vec<(String, f64)>, DbErr> {
+    Ok(kolada_value::Entity::find()
+        .filter(kolada_value::Column::Kpi.eq(kpi))
+        .filter(kolada_value::Column::Period.eq(year))
+        .filter(kolada_value::Column::Gender.eq("T"))
+        .filter(kolada_value::Column::Municipality.ne("0000"))
+        .all(db.reader())
+        .await?
+        .into_iter()
+        .filter_map(|r| r.value.map(|v| (r.municipality, v)))
+        .collect())
+}
+
+/// The settings key of the peer group (kommunkoder separated by commas), used when the
+/// configuration gives none.
+pub const PEER_GROUP_SETTING: &str = "peer_group";
+
+/// The municipalities to compare with: the configured ones, else the stored setting.
+pub async fn peer_group(db: &Db, configured: &[String]) -> Result<Vec<String>, DbErr> {
+    if !configured.is_empty() {
+        return Ok(configured.to_vec());
+    }
+    Ok(lots_store::settings::get(db.reader(), PEER_GROUP_SETTING)
+        .await?
+        .map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default())
+}

@@ -449,16 +449,25 @@ pub async fn comparison(
         .transpose()
         .map_err(|e| ApiError::invalid("area", e.to_string()))?;
     let selection = records(&state, &actor, &filter).await?;
-    let Some(municipality) = state.config.municipality_code.clone() else {
+    let code = lots_metrics::kolada::municipality_code(
+        &state.db,
+        state.config.municipality_code.as_deref(),
+    )
+    .await
+    .map_err(lots_cases::ServiceError::from)?;
+    let Some(municipality) = code else {
         return Err(lots_cases::ServiceError::Conflict(
             "no municipality_code is configured (LOTS_MUNICIPALITY_CODE): Lots does not know which municipality it is".into(),
         )
         .into());
     };
+    let peers = lots_metrics::kolada::peer_group(&state.db, &state.config.peer_group)
+        .await
+        .map_err(lots_cases::ServiceError::from)?;
     let items = lots_metrics::kolada::comparison(
         &state.db,
         &municipality,
-        &state.config.peer_group,
+        &peers,
         year,
         area,
         &selection.records(),
@@ -468,7 +477,7 @@ pub async fn comparison(
     .map_err(lots_cases::ServiceError::from)?;
     Ok(Json(ComparisonReport {
         municipality,
-        peer_group: state.config.peer_group.clone(),
+        peer_group: peers,
         items,
     }))
 }

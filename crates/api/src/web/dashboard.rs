@@ -716,11 +716,18 @@ pub async fn dashboard(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let standing = match super::key_figures::standing(&state, &records).await {
+        Ok(s) => s,
+        Err(e) => return service_error_page(e.into(), &user.viewer),
+    };
     let main = html! {
         h1 { "Översikt" }
         (error_summary(&errors, "d-", filter_label))
         (filter_form(&q, &departments, &errors))
-        @if errors.is_empty() { (sections(&state, &records)) }
+        @if errors.is_empty() {
+            (sections(&state, &records))
+            @if let Some(s) = &standing { (super::key_figures::standing_section(s)) }
+        }
     };
     html::page(status, "Översikt", Some(&user.viewer), "oversikt", main)
 }

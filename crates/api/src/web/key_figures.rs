@@ -268,3 +268,130 @@ pub fn area_trends(records: &[&CaseRecord], threshold: usize) -> Markup {
         }
     }
 }
+
+/// What the comparison section shows: the year, and per KPI the comparison with every
+/// municipality's value.
+pub struct Standing {
+    pub year: i32,
+    pub municipality: String,
+    pub peers: Vec<String>,
+    pub items: Vec<(lots_metrics::kolada::Comparison, Vec<(String, f64)>)>,
+}
+
+/// The comparison for the dashboard, when the municipality's code is known and Kolada values
+/// for it are imported: the latest year with its total NKI.
+pub async fn standing(
+    state: &crate::state::AppState,
+    records: &[&CaseRecord],
+) -> Result<Option<Standing>, sea_orm::DbErr> {
+    use lots_metrics::kolada;
+    let configured = state.config.municipality_code.as_deref();
+    let Some(municipality) = kolada::municipality_code(&state.db, configured).await? else {
+        return Ok(None);
+    };
+    let Some(year) = kolada::latest_year(&state.db, &municipality).await? else {
+        return Ok(None);
+    };
+    let peers = kolada::peer_group(&state.db, &state.config.peer_group).await?;
+    let comparisons = kolada::comparison(
+        &state.db,
+        &municipality,
+        &peers,
+        year,
+        None,
+        records,
+        state.config.nki_threshold,
+    )
+    .await?;
+    let mut items = Vec::new();
+    for c in comparisons.into_iter().filter(|c| c.value.is_some()) {
+        let all = kolada::distribution(&state.db, &c.kpi, year).await?;
+        items.push((c, all));
+    }
+    Ok(Some(Standing {
+        year,
+        municipality,
+        peers,
+        items,
+    }))
+}
+
+fn kpi_label(c: &lots_metrics::kolada::Comparison) -> String {
+    c.area
+        .map_or_else(|| "Alla områden".to_string(), |a| html::area_sv(a.as_str()))
+}
+
+/// A ranked dot plot per KPI: every municipality's value as a grey dot on a 40–100 axis, the
+/// peer group's in blue, this municipality's larger and labelled, the national median a line.
+pub fn standing_section(s: &Standing) -> Markup {
+    let (left, right, row) = (150.0, 620.0, 34.0);
+    let x = |v: f64| left + (right - left) * ((v.clamp(40.0, 100.0) - 40.0) / 60.0);
+    let height = 30.0 + row * s.items.len() as f64;
+    let content = html! {
+        @for tick in [40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0] {
+            line x1=(format!("{:.1}", x(tick))) x2=(format!("{:.1}", x(tick))) y1="8" y2=(format!("{:.1}", height - 16.0)) stroke="#d0d4da" {}
+            text x=(format!("{:.1}", x(tick))) y=(format!("{:.1}", height - 4.0)) text-anchor="middle" { (num(tick, 0)) }
+        }
+        @for (i, (c, all)) in s.items.iter().enumerate() {
+            @let y = 20.0 + row * i as f64;
+            text x=(left - 8.0) y=(format!("{:.1}", y + 4.0)) text-anchor="end" { (kpi_label(c)) }
+            @for (m, v) in all {
+                @let peer = s.peers.contains(m);
+                circle cx=(format!("{:.1}", x(*v))) cy=(format!("{y:.1}")) r="3.5"
+                    fill=(if peer { "#3d75ad" } else { "#9aa3ad" }) fill-opacity="0.8" {}
+            }
+            @if let Some(m) = c.national_median {
+                line x1=(format!("{:.1}", x(m))) x2=(format!("{:.1}", x(m))) y1=(format!("{:.1}", y - 9.0)) y2=(format!("{:.1}", y + 9.0)) stroke="#1b1b1b" stroke-width="2" {}
+            }
+            @if let Some(v) = c.value {
+                circle cx=(format!("{:.1}", x(v))) cy=(format!("{y:.1}")) r="6" fill="#b3470a" stroke="#ffffff" stroke-width="1.5" {}
+            }
+        }
+    };
+    html! {
+        section aria-labelledby="cmp-h" {
+            h2 id="cmp-h" { "Jämfört med andra kommuner (Insikt " (s.year) ")" }
+            p {
+                "Varje prick är en kommun med värde i Kolada; den stora orange är vi (" (s.municipality) "), "
+                "blå är jämförelsegruppen och strecket är rikets median."
+            }
+            figure {
+                svg role="img" aria-labelledby="cmp-t cmp-d" viewBox=(format!("0 0 640 {height:.0}")) width="100%" {
+                    title id="cmp-t" { "NKI i Insikt " (s.year) " per område, alla kommuner" }
+                    desc id="cmp-d" {
+                        @for (c, _) in &s.items {
+                            (kpi_label(c)) ": " (html::opt_num(c.value, 0)) ", plats " (c.rank.map(|r| r.to_string()).unwrap_or_default()) " av " (c.of) ". "
+                        }
+                    }
+                    (content)
+                }
+                figcaption { "NKI i Insikt per område " span class="hint" { "(samma siffror i tabellen)" } }
+            }
+            details {
+                summary { "Siffrorna bakom jämförelsen" }
+                table {
+                    caption { "Insikt " (s.year) ": vi mot rikets och jämförelsegruppens median, och vår egen enkät" }
+                    (html::numeric_head_row(&[("Område", false), ("Vårt NKI", true), ("Rikets median", true), ("Gruppens median", true), ("Plats", true), ("Percentil", true), ("Egen enkät (95 % KI)", true)]))
+                    tbody {
+                        @for (c, _) in &s.items {
+                            tr {
+                                td { (kpi_label(c)) }
+                                td class="n" { (html::opt_num(c.value, 0)) }
+                                td class="n" { (html::opt_num(c.national_median, 1)) }
+                                td class="n" { (html::opt_num(c.peer_median, 1)) }
+                                td class="n" { (c.rank.map(|r| r.to_string()).unwrap_or_else(|| "–".into())) " av " (c.of) }
+                                td class="n" { (html::opt_num(c.percentile, 0)) }
+                                td class="n" {
+                                    @match (c.own_survey_nki, c.own_ci_low, c.own_ci_high) {
+                                        (Some(n), Some(lo), Some(hi)) => { (num(n, 1)) " (" (num(lo, 1)) "–" (num(hi, 1)) ")" @if c.agrees == Some(false) { " – avviker" } },
+                                        _ => "För få svar",
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
