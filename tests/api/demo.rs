@@ -136,6 +136,10 @@ async fn the_demo_loads_once_and_its_logins_work() {
             )
         })
         .collect();
+    // Every area has enough answers to be shown (the reporting threshold, 7). Which cases are
+    // decided by now depends on the hour the demo loads (each step happens only if its time has
+    // come), so land_use, the smallest area, has 9 to 12: comparing areas (threshold 10) may
+    // show it suppressed, which the dashboard then says.
     for area in [
         "building_permit",
         "environment_health",
@@ -145,7 +149,7 @@ async fn the_demo_loads_once_and_its_logins_work() {
         "land_use",
     ] {
         assert!(
-            per_area.get(area).copied().unwrap_or(0) >= 10,
+            per_area.get(area).copied().unwrap_or(0) >= 7,
             "{area}: {per_area:?}"
         );
     }
