@@ -94,6 +94,19 @@ struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 enum KoladaCommand {
+    /// Fetch the Insikt KPIs' values for the years from `--from` (to `--to`, default last
+    /// year) from Kolada's API over HTTPS, following its pages, and import them.
+    Fetch {
+        #[arg(long)]
+        from: i32,
+        #[arg(long)]
+        to: Option<i32>,
+        /// Kolada's API (v2 or v3 paths alike: `{base}/data/kpi/{ids}/year/{years}`).
+        #[arg(long, default_value = "https://api.kolada.se/v2")]
+        base_url: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Import a response of Kolada's API (v2 or v3) saved as a JSON file: the Insikt KPIs'
     /// values, replacing earlier ones for the same KPI, municipality, year and gender.
     Import {
@@ -164,6 +177,15 @@ async fn main() -> anyhow::Result<()> {
         Command::Kolada {
             command: KoladaCommand::Import { file, db },
         } => kolada_import(&file, &db).await,
+        Command::Kolada {
+            command:
+                KoladaCommand::Fetch {
+                    from,
+                    to,
+                    base_url,
+                    db,
+                },
+        } => kolada_fetch(from, to, &base_url, &db).await,
         Command::Worker(args) => {
             let (config, db) = open(&args).await?;
             let state = AppState::new(config, db, Arc::new(SystemClock)).await?;
@@ -269,6 +291,73 @@ async fn kolada_import(file: &std::path::Path, db: &DbArgs) -> anyhow::Result<()
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let values = lots_core::kolada::parse(&text)
         .with_context(|| format!("{} is not a Kolada response", file.display()))?;
+    save_kolada(values, db).await
+}
+
+/// The most pages one fetch follows (Kolada pages 5 000 values; the Insikt KPIs of all
+/// municipalities over a decade are a few pages).
+const KOLADA_MAX_PAGES: usize = 200;
+
+async fn kolada_fetch(from: i32, to: Option<i32>, base: &str, db: &DbArgs) -> anyhow::Result<()> {
+    use lots_core::Clock as _;
+    let last = to.unwrap_or_else(|| {
+        use chrono::Datelike as _;
+        SystemClock
+            .now()
+            .with_timezone(&lots_core::TIME_ZONE)
+            .year()
+            - 1
+    });
+    anyhow::ensure!(
+        (1990..=2100).contains(&from) && from <= last,
+        "--from {from} must be a year no later than --to {last}"
+    );
+    let kpis: Vec<&str> = lots_core::kolada::NKI_KPIS
+        .iter()
+        .map(|(k, _)| *k)
+        .chain(lots_core::kolada::FACTOR_KPIS)
+        .collect();
+    let years: Vec<String> = (from..=last).map(|y| y.to_string()).collect();
+    let mut url = format!(
+        "{}/data/kpi/{}/year/{}",
+        base.trim_end_matches('/'),
+        kpis.join(","),
+        years.join(",")
+    );
+    lots_hooks::install_tls_provider();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()?;
+    let mut values = Vec::new();
+    for page in 1..=KOLADA_MAX_PAGES {
+        let body = client
+            .get(&url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .with_context(|| format!("cannot fetch {url}"))?
+            .text()
+            .await?;
+        values.extend(
+            lots_core::kolada::parse(&body)
+                .with_context(|| format!("page {page} ({url}) is not a Kolada response"))?,
+        );
+        let next = serde_json::from_str::<serde_json::Value>(&body)?
+            .get("next_page")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string);
+        match next {
+            Some(n) if !n.is_empty() => url = n,
+            _ => return save_kolada(values, db).await,
+        }
+    }
+    anyhow::bail!("Kolada gave more than {KOLADA_MAX_PAGES} pages; nothing was imported")
+}
+
+async fn save_kolada(
+    values: Vec<lots_core::kolada::KoladaValue>,
+    db: &DbArgs,
+) -> anyhow::Result<()> {
     let (_, db) = open(db).await?;
     let n = lots_metrics::kolada::import(&db, &values, lots_core::Clock::now(&SystemClock)).await?;
     let mut kpis: Vec<&str> = values.iter().map(|v| v.kpi.as_str()).collect();

@@ -563,3 +563,86 @@ async fn the_municipality_stands_against_the_others_from_an_imported_kolada_file
         .await;
     assert_eq!(r.status, 409, "{}", r.text);
 }
+
+#[tokio::test]
+async fn kolada_is_fetched_page_by_page_from_its_api() {
+    use axum::extract::{Path, State};
+    // A stand-in for api.kolada.se serving recorded pages: the first names the second.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let asked: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let page1 = json!({"count": 2, "next_page": format!("{base}/v2/page/2"), "values": [
+        {"kpi": "U07447", "municipality": "0136", "period": 2023,
+         "values": [{"gender": "T", "count": 1, "status": "", "value": 64}]}]});
+    let page2 = json!({"count": 2, "values": [
+        {"kpi": "U07447", "municipality": "0138", "period": 2024,
+         "values": [{"gender": "T", "count": 1, "status": "Missing", "value": null}]}]});
+    let app = axum::Router::new()
+        .route(
+            "/v2/data/kpi/{kpis}/year/{years}",
+            axum::routing::get(
+                |State(asked): State<std::sync::Arc<std::sync::Mutex<Vec<String>>>>,
+                 Path((kpis, years)): Path<(String, String)>| async move {
+                    asked.lock().unwrap().push(format!("{kpis} {years}"));
+                    axum::Json(page1)
+                },
+            ),
+        )
+        .route(
+            "/v2/page/2",
+            axum::routing::get(move || async move { axum::Json(page2) }),
+        )
+        .with_state(asked.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let lots = spawn_app().await;
+    let base_url = format!("{base}/v2");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_lots"))
+        .args([
+            "kolada",
+            "fetch",
+            "--from",
+            "2023",
+            "--to",
+            "2024",
+            "--base-url",
+            &base_url,
+        ])
+        .args(["--database-url", &lots.config.database_url])
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("imported 2 values"), "{said}");
+    let asked = asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1);
+    assert!(
+        asked[0].starts_with("U07451,U07447,") && asked[0].ends_with(" 2023,2024"),
+        "{asked:?}"
+    );
+    assert_eq!(lots.count("kolada_value").await, 2);
+    assert_eq!(lots.count_where("kolada_value", "value IS NULL").await, 1);
+
+    // A server that is not Kolada: a clear failure, nothing imported.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_lots"))
+        .args([
+            "kolada",
+            "fetch",
+            "--from",
+            "2023",
+            "--base-url",
+            "http://127.0.0.1:9/v2",
+        ])
+        .args(["--database-url", &lots.config.database_url])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot fetch"));
+    assert_eq!(lots.count("kolada_value").await, 2);
+}
