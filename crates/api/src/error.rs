@@ -38,11 +38,20 @@ pub struct ApiError {
 impl ApiError {
     /// Names `field` in each of a validation problem's errors (e.g. the form field a document
     /// was sent for).
-    pub fn for_field(mut self, field: &str) -> Self {
-        for e in &mut self.errors {
-            e.field = field.to_string();
+    pub fn for_field(self, field: &str) -> Self {
+        if self.errors.is_empty() {
+            return self;
         }
-        self
+        let errors = self
+            .errors
+            .into_iter()
+            .map(|e| FieldError {
+                field: field.to_string(),
+                message: e.message,
+            })
+            .collect();
+        // Built again, so that the detail names the field too.
+        Self::validation(errors)
     }
 
     /// Each invalid field and why, for a validation problem.

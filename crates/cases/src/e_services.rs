@@ -176,32 +176,44 @@ impl Cases {
         Ok(out)
     }
 
-    /// One published e-service; an unpublished one is not found.
-    pub async fn e_service(&self, slug: &str) -> ServiceResult<EServiceView> {
-        let m = Self::published_query()
-            .filter(e_service::Column::Slug.eq(slug))
+    /// The row of published e-service `slug`; an unpublished one is not found.
+    async fn published_row(&self, slug: &str) -> ServiceResult<e_service::Model> {
+        Self::published_query()
+            .filter(e_service::Column::Slug.eq(slug.trim()))
             .one(self.db.reader())
             .await?
-            .ok_or(ServiceError::NotFound("e-service"))?;
-        self.e_service_view(&m).await
+            .ok_or(ServiceError::NotFound("e-service"))
+    }
+
+    fn published_of(m: &e_service::Model) -> ServiceResult<Published> {
+        Ok(Published {
+            id: m.id,
+            area: stored("e_service", m.id, &m.area)?,
+            form: form_of(m)?,
+            department_id: m.department_id.ok_or(ServiceError::NotFound("e-service"))?,
+            slug: m.slug.clone(),
+            title: m.title.clone(),
+            case_type: m.case_type.clone(),
+        })
+    }
+
+    /// One published e-service; an unpublished one is not found.
+    pub async fn e_service(&self, slug: &str) -> ServiceResult<EServiceView> {
+        self.e_service_view(&self.published_row(slug).await?).await
     }
 
     /// One published e-service as the intake needs it.
     pub async fn published_e_service(&self, slug: &str) -> ServiceResult<Published> {
-        let m = Self::published_query()
-            .filter(e_service::Column::Slug.eq(slug.trim()))
-            .one(self.db.reader())
-            .await?
-            .ok_or(ServiceError::NotFound("e-service"))?;
-        Ok(Published {
-            id: m.id,
-            area: stored("e_service", m.id, &m.area)?,
-            form: form_of(&m)?,
-            department_id: m.department_id.ok_or(ServiceError::NotFound("e-service"))?,
-            slug: m.slug,
-            title: m.title,
-            case_type: m.case_type,
-        })
+        Self::published_of(&self.published_row(slug).await?)
+    }
+
+    /// One published e-service as the intake needs it and as its pages show it, from one read.
+    pub async fn published_e_service_with_view(
+        &self,
+        slug: &str,
+    ) -> ServiceResult<(Published, EServiceView)> {
+        let m = self.published_row(slug).await?;
+        Ok((Self::published_of(&m)?, self.e_service_view(&m).await?))
     }
 
     /// Every e-service, published or not (admin).

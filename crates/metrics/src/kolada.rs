@@ -82,6 +82,9 @@ pub struct Comparison {
     /// Whether the official value lies within the own NKI's 95 % interval (null when either
     /// is missing): they measure the same thing, so a no is worth a look.
     pub agrees: Option<bool>,
+    /// Every municipality's value (kommunkod, value), for a chart; not in the API's answer.
+    #[serde(skip)]
+    pub values: Vec<(String, f64)>,
 }
 
 fn year_of(t: DateTime<Utc>) -> i32 {
@@ -153,6 +156,10 @@ pub async fn comparison(
             own_ci_high: own.ci_high.filter(|_| !own.suppressed),
             own_n: own.n,
             agrees,
+            values: of_kpi
+                .iter()
+                .filter_map(|r| r.value.map(|v| (r.municipality.clone(), v)))
+                .collect(),
         });
     }
     Ok(out)
@@ -181,20 +188,6 @@ pub async fn latest_year(db: &Db, municipality: &str) -> Result<Option<i32>, DbE
         .into_iter()
         .map(|r| r.period)
         .max())
-}
-
-/// Every municipality's value (gender T) of `kpi` in `year`, the country's row left out.
-pub async fn distribution(db: &Db, kpi: &str, year: i32) -> Result<Vec<(String, f64)>, DbErr> {
-    Ok(kolada_value::Entity::find()
-        .filter(kolada_value::Column::Kpi.eq(kpi))
-        .filter(kolada_value::Column::Period.eq(year))
-        .filter(kolada_value::Column::Gender.eq("T"))
-        .filter(kolada_value::Column::Municipality.ne("0000"))
-        .all(db.reader())
-        .await?
-        .into_iter()
-        .filter_map(|r| r.value.map(|v| (r.municipality, v)))
-        .collect())
 }
 
 /// The settings key of the peer group (kommunkoder separated by commas), used when the

@@ -278,13 +278,9 @@ async fn context(
 ) -> Result<Context, Response> {
     let lang = Lang::of(lang, headers);
     let path = format!("/e-tjanster/{slug}");
-    let (service, view) = match (
-        state.cases.published_e_service(slug).await,
-        state.cases.e_service(slug).await,
-    ) {
-        (Ok(s), Ok(v)) => (s, v),
-        (Err(lots_cases::ServiceError::NotFound(_)), _)
-        | (_, Err(lots_cases::ServiceError::NotFound(_))) => {
+    let (service, view) = match state.cases.published_e_service_with_view(slug).await {
+        Ok(both) => both,
+        Err(lots_cases::ServiceError::NotFound(_)) => {
             return Err(plain(
                 lang,
                 StatusCode::NOT_FOUND,
@@ -292,7 +288,7 @@ async fn context(
                 "/e-tjanster",
             ));
         }
-        (Err(e), _) | (_, Err(e)) => return Err(failed(lang, &e, &path)),
+        Err(e) => return Err(failed(lang, &e, &path)),
     };
     Ok(Context {
         service,

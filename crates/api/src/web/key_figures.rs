@@ -275,7 +275,7 @@ pub struct Standing {
     pub year: i32,
     pub municipality: String,
     pub peers: Vec<String>,
-    pub items: Vec<(lots_metrics::kolada::Comparison, Vec<(String, f64)>)>,
+    pub items: Vec<lots_metrics::kolada::Comparison>,
 }
 
 /// The comparison for the dashboard, when the municipality's code is known and Kolada values
@@ -303,11 +303,10 @@ pub async fn standing(
         state.config.nki_threshold,
     )
     .await?;
-    let mut items = Vec::new();
-    for c in comparisons.into_iter().filter(|c| c.value.is_some()) {
-        let all = kolada::distribution(&state.db, &c.kpi, year).await?;
-        items.push((c, all));
-    }
+    let items = comparisons
+        .into_iter()
+        .filter(|c| c.value.is_some())
+        .collect();
     Ok(Some(Standing {
         year,
         municipality,
@@ -332,10 +331,10 @@ pub fn standing_section(s: &Standing) -> Markup {
             line x1=(format!("{:.1}", x(tick))) x2=(format!("{:.1}", x(tick))) y1="8" y2=(format!("{:.1}", height - 16.0)) stroke="#d0d4da" {}
             text x=(format!("{:.1}", x(tick))) y=(format!("{:.1}", height - 4.0)) text-anchor="middle" { (num(tick, 0)) }
         }
-        @for (i, (c, all)) in s.items.iter().enumerate() {
+        @for (i, c) in s.items.iter().enumerate() {
             @let y = 20.0 + row * i as f64;
             text x=(left - 8.0) y=(format!("{:.1}", y + 4.0)) text-anchor="end" { (kpi_label(c)) }
-            @for (m, v) in all {
+            @for (m, v) in &c.values {
                 @let peer = s.peers.contains(m);
                 circle cx=(format!("{:.1}", x(*v))) cy=(format!("{y:.1}")) r="3.5"
                     fill=(if peer { "#3d75ad" } else { "#9aa3ad" }) fill-opacity="0.8" {}
@@ -359,7 +358,7 @@ pub fn standing_section(s: &Standing) -> Markup {
                 svg role="img" aria-labelledby="cmp-t cmp-d" viewBox=(format!("0 0 640 {height:.0}")) width="100%" {
                     title id="cmp-t" { "NKI i Insikt " (s.year) " per område, alla kommuner" }
                     desc id="cmp-d" {
-                        @for (c, _) in &s.items {
+                        @for c in &s.items {
                             (kpi_label(c)) ": " (html::opt_num(c.value, 0)) ", plats " (c.rank.map(|r| r.to_string()).unwrap_or_default()) " av " (c.of) ". "
                         }
                     }
@@ -373,7 +372,7 @@ pub fn standing_section(s: &Standing) -> Markup {
                     caption { "Insikt " (s.year) ": vi mot rikets och jämförelsegruppens median, och vår egen enkät" }
                     (html::numeric_head_row(&[("Område", false), ("Vårt NKI", true), ("Rikets median", true), ("Gruppens median", true), ("Plats", true), ("Percentil", true), ("Egen enkät (95 % KI)", true)]))
                     tbody {
-                        @for (c, _) in &s.items {
+                        @for c in &s.items {
                             tr {
                                 td { (kpi_label(c)) }
                                 td class="n" { (html::opt_num(c.value, 0)) }
