@@ -471,7 +471,13 @@ async fn a_bad_application_names_every_field_and_creates_nothing() {
     let (status, body) = apply(&app, lying, None).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(fields_of(&body), ["other_documents"]);
-    assert!(body["detail"].as_str().unwrap().starts_with("other_documents: "), "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("other_documents: "),
+        "{body}"
+    );
 
     // The robots' trap.
     let trapped = building_application().text("website", "http://spam.example");
