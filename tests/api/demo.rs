@@ -158,7 +158,7 @@ async fn the_demo_loads_once_and_its_logins_work() {
     // The comparison with other municipalities: a sample in Kolada's shape, Haninge's building
     // permits from 64 to 71, and the dashboard's ranked dot plot.
     let lines = lots_demo::kolada_sample(&app.db).await.unwrap();
-    assert!(lines[0].contains("48 municipalities"), "{lines:?}");
+    assert!(lines[0].contains("all 290 municipalities"), "{lines:?}");
     let last = chrono::Utc::now()
         .with_timezone(&lots_core::TIME_ZONE)
         .format("%Y")
@@ -174,8 +174,24 @@ async fn the_demo_loads_once_and_its_logins_work() {
     assert_eq!(r.body["municipality"], "0136");
     let building = crate::helpers::find_item(&r.body["items"], "kpi", "U07447");
     assert_eq!(building["value"], 71.0);
-    assert!(building["of"].as_i64().unwrap() >= 40, "{building}");
+    assert!(building["of"].as_i64().unwrap() >= 250, "{building}");
     assert!(!building["peer_median"].is_null());
+    assert_eq!(r.body["municipality_name"], "Haninge");
+    assert_eq!(
+        r.body["peer_group"].as_array().unwrap().len(),
+        42,
+        "SKR group A2 but Haninge itself"
+    );
+    let all = app
+        .get(
+            &format!("/api/v1/metrics/comparison?year={last}"),
+            Some(&admin),
+        )
+        .await;
+    assert!(
+        !crate::helpers::find_item(&all.body["items"], "kpi", "U07513")["value"].is_null(),
+        "the service factors are in the sample"
+    );
     let before = app
         .get(
             &format!(

@@ -476,6 +476,17 @@ impl TestApp {
     }
 
     /// A POST without a body.
+    /// Imports case histories (`POST /api/v1/import/cases`, NDJSON) as `token`.
+    pub async fn import_ndjson(&self, token: &str, body: &'static str) -> Reply {
+        let req = self
+            .client
+            .post(self.url("/api/v1/import/cases"))
+            .bearer_auth(token)
+            .header("content-type", "application/x-ndjson")
+            .body(body);
+        read(req.send().await.unwrap()).await
+    }
+
     pub async fn post_empty(&self, path: &str, token: &str) -> Reply {
         self.send(Method::POST, path, Some(token), None, &[]).await
     }

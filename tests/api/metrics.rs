@@ -465,28 +465,31 @@ async fn an_nki_trend_or_change_with_bad_periods_is_refused_by_field() {
     );
 }
 
-#[tokio::test]
-async fn the_municipality_stands_against_the_others_from_an_imported_kolada_file() {
+/// An app that is Haninge (0136) with `peers`, holding the oracle's cases (for the own
+/// survey's figures) and the recorded Kolada file imported by the CLI, whose output is returned.
+async fn oracle_and_kolada(peers: &[&str]) -> (TestApp, String, std::process::Output) {
     let app = crate::helpers::spawn_app_with(|c| {
         c.municipality_code = Some("0136".into());
-        c.peer_group = vec!["0138".into(), "0160".into(), "0123".into()];
+        c.peer_group = peers.iter().map(|p| p.to_string()).collect();
     })
     .await;
     let root = app.token("root").await;
-    // The oracle's cases, for the own survey-based NKI of 2024.
-    let req = app
-        .client
-        .post(app.url("/api/v1/import/cases"))
-        .bearer_auth(&root)
-        .header("content-type", "application/x-ndjson")
-        .body(include_str!("../fixtures/oracle/cases.ndjson"));
-    assert_eq!(req.send().await.unwrap().status().as_u16(), 200);
+    let r = app
+        .import_ndjson(&root, include_str!("../fixtures/oracle/cases.ndjson"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_lots"))
         .args(["kolada", "import", "tests/fixtures/kolada/insikt-2024.json"])
         .args(["--database-url", &app.config.database_url])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
+    (app, root, out)
+}
+
+#[tokio::test]
+async fn the_municipality_stands_against_the_others_from_an_imported_kolada_file() {
+    let (app, root, out) = oracle_and_kolada(&["0138", "0160", "0123"]).await;
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -494,7 +497,7 @@ async fn the_municipality_stands_against_the_others_from_an_imported_kolada_file
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        said.contains("imported 17 values of 2 KPIs for 7 municipalities (1 missing"),
+        said.contains("imported 21 values of 3 KPIs for 7 municipalities (1 missing"),
         "{said}"
     );
     assert_eq!(
@@ -508,8 +511,13 @@ async fn the_municipality_stands_against_the_others_from_an_imported_kolada_file
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["municipality"], "0136");
+    assert_eq!(r.body["municipality_name"], "Haninge");
     let items = r.body["items"].as_array().unwrap();
-    assert_eq!(items.len(), 7, "every Insikt NKI KPI");
+    assert_eq!(
+        items.len(),
+        13,
+        "every Insikt NKI KPI and the six service factors"
+    );
     let building = find_item(&r.body["items"], "kpi", "U07447");
     // 0136 64, 0127 64, 0180 66, 0138 70, 0123 72; 0160 flagged; 0000 is the country.
     assert_eq!(building["value"], 64.0);
@@ -545,6 +553,36 @@ async fn the_municipality_stands_against_the_others_from_an_imported_kolada_file
     );
     let serving = find_item(&r.body["items"], "kpi", "U07450");
     assert!(serving["value"].is_null() && serving["rank"].is_null() && serving["of"] == 0);
+    // A service factor: treatment (bemötande), 0136 80 among 82, 80, 76, 70; peers: 0138's 76.
+    let treatment = find_item(&r.body["items"], "kpi", "U07510");
+    assert_eq!(
+        (&treatment["factor"], &treatment["area"]),
+        (&json!("treatment"), &serde_json::Value::Null)
+    );
+    assert_eq!(
+        (
+            &treatment["value"],
+            &treatment["national_median"],
+            &treatment["peer_median"]
+        ),
+        (&json!(80.0), &json!(78.0), &json!(76.0))
+    );
+    assert_eq!(
+        (
+            &treatment["rank"],
+            &treatment["of"],
+            &treatment["percentile"]
+        ),
+        (&json!(2), &json!(4), &json!(50.0))
+    );
+    // The own index: the mean of the 2024 decisions' treatment ratings, (x − 1) / 5 × 100.
+    let (n, mean) = own_factor_2024("treatment");
+    assert_eq!(treatment["own_n"], n);
+    assert!(
+        (treatment["own_survey_nki"].as_f64().unwrap() - mean).abs() < 1e-9,
+        "{treatment} against {mean}"
+    );
+    assert_eq!(find_item(&r.body["items"], "kpi", "U07508")["of"], 0);
     // One area: its KPI and the total.
     let r = app
         .get(
@@ -562,6 +600,34 @@ async fn the_municipality_stands_against_the_others_from_an_imported_kolada_file
         .get("/api/v1/metrics/comparison?year=2024", Some(&root))
         .await;
     assert_eq!(r.status, 409, "{}", r.text);
+}
+
+/// How many of the oracle's cases decided in 2024 (Stockholm) rated `factor`, and its mean
+/// index: computed here from the fixture, apart from Lots' code.
+fn own_factor_2024(factor: &str) -> (usize, f64) {
+    let mut xs = Vec::new();
+    for line in include_str!("../fixtures/oracle/cases.ndjson").lines() {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap();
+        let decided = case["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "decided")
+            .filter_map(|e| e["at"].as_str())
+            .next_back();
+        // Stockholm is UTC+1 around New Year.
+        let in_2024 = decided.is_some_and(|at| {
+            let t: chrono::DateTime<chrono::Utc> = at.parse().unwrap();
+            (t + chrono::Duration::hours(1)).format("%Y").to_string() == "2024"
+        });
+        if let Some(x) = case["survey"]["factors"][factor]
+            .as_f64()
+            .filter(|_| in_2024)
+        {
+            xs.push((x - 1.0) / 5.0 * 100.0);
+        }
+    }
+    (xs.len(), xs.iter().sum::<f64>() / xs.len() as f64)
 }
 
 #[tokio::test]
@@ -645,4 +711,183 @@ async fn kolada_is_fetched_page_by_page_from_its_api() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot fetch"));
     assert_eq!(lots.count("kolada_value").await, 2);
+}
+
+/// The rows of sheet `name` of an xlsx workbook, each cell as text (numbers as Rust prints
+/// them, an empty cell as "").
+fn sheet_rows(bytes: &[u8], name: &str) -> Vec<Vec<String>> {
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+    let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = book.worksheet_range(name).unwrap();
+    range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|c| match c {
+                    Data::Empty => String::new(),
+                    Data::Float(f) => f.to_string(),
+                    Data::Int(i) => i.to_string(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn row_of<'a>(rows: &'a [Vec<String>], first: &str) -> &'a [String] {
+    rows.iter()
+        .find(|r| r.first().is_some_and(|c| c == first))
+        .unwrap_or_else(|| panic!("no row {first} in {rows:?}"))
+}
+
+#[tokio::test]
+async fn the_board_report_is_a_workbook_of_the_same_figures_as_the_api() {
+    let (app, root, out) = oracle_and_kolada(&["Pendlingskommun nära storstad"]).await;
+    assert!(out.status.success());
+
+    let r = app
+        .client
+        .get(app.url("/api/v1/reports/board.xlsx?year=2024"))
+        .bearer_auth(&root)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"namndrapport-2024.xlsx\""
+    );
+    let bytes = r.bytes().await.unwrap();
+    {
+        use calamine::Reader;
+        let book: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        assert_eq!(
+            book.sheet_names(),
+            [
+                "Nyckeltal",
+                "NKI per tertial",
+                "Fristefterlevnad",
+                "Flaskhalsar",
+                "Jämförelse",
+                "Alla kommuner"
+            ]
+        );
+    }
+    // Key figures: each year's NKI and its change since the year before are the API's (the
+    // oracle's answers are of 2024 and 2025).
+    let key = sheet_rows(&bytes, "Nyckeltal");
+    assert_eq!(key[0][0], "Nyckeltal 2024 – Haninge");
+    let trend = app.get("/api/v1/metrics/nki/trend", Some(&root)).await;
+    let close = |cell: &str, v: &serde_json::Value| {
+        (cell.parse::<f64>().unwrap() - v.as_f64().unwrap()).abs() < 1e-9
+    };
+    let all = row_of(&key, "Alla områden");
+    let y2024 = find_item(&trend.body["items"], "period", "2024");
+    assert_eq!(all[7], y2024["n"].to_string());
+    assert!(close(&all[8], &y2024["nki"]), "{} {}", all[8], y2024["nki"]);
+    assert!(close(&all[9], &y2024["ci_low"]) && close(&all[10], &y2024["ci_high"]));
+    assert_eq!(&all[11..], ["", "", "", "", "", ""], "no answers in 2023");
+    let r = app
+        .client
+        .get(app.url("/api/v1/reports/board.xlsx?year=2025"))
+        .bearer_auth(&root)
+        .send()
+        .await
+        .unwrap();
+    let of_2025 = r.bytes().await.unwrap();
+    assert_eq!(
+        sheet_rows(&of_2025, "Jämförelse")[0][0],
+        "Insikt 2024: vi mot andra kommuner – Haninge",
+        "the latest Insikt year published up to the report's"
+    );
+    let key_2025 = sheet_rows(&of_2025, "Nyckeltal");
+    let all = row_of(&key_2025, "Alla områden");
+    let change = app
+        .get("/api/v1/metrics/nki/change?a=2024&b=2025", Some(&root))
+        .await;
+    assert!(close(&all[8], &change.body["nki_b"]));
+    assert!(close(&all[11], &change.body["nki_a"]));
+    assert!(close(&all[12], &change.body["difference"]));
+    assert!(close(&all[13], &change.body["ci_low"]) && close(&all[14], &change.body["ci_high"]));
+    assert!(close(&all[15], &change.body["p_value"]));
+    let significant = change.body["p_value"].as_f64().unwrap() < 0.05;
+    assert_eq!(all[16], if significant { "ja" } else { "nej" });
+    // Per area, a suppressed NKI is an empty cell, never zero.
+    for row in key.iter().chain(&key_2025).skip(3) {
+        if row[7].parse::<usize>().is_ok_and(|n| n < 7) {
+            assert_eq!(row[8], "", "{row:?}");
+        }
+    }
+    // Compliance: per area and month, the month's figures of the 2024 decisions.
+    let dl = sheet_rows(&bytes, "Fristefterlevnad");
+    let months: Vec<&str> = dl.iter().skip(3).map(|r| r[1].as_str()).collect();
+    assert!(
+        !months.is_empty() && months.iter().all(|m| m.starts_with("2024-")),
+        "{months:?}"
+    );
+    let deadlines = app.get("/api/v1/metrics/deadlines", Some(&root)).await;
+    let of_2024: Vec<&serde_json::Value> = deadlines.body["compliance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["month"].as_str().unwrap().starts_with("2024-"))
+        .collect();
+    assert_eq!(dl.len() - 3, of_2024.len());
+    let decided: u64 = of_2024.iter().map(|c| c["decided"].as_u64().unwrap()).sum();
+    assert_eq!(row_of(&key, "Alla områden")[3], decided.to_string());
+    // The comparison: the same as the API's, the peers being SKR group A2's municipalities.
+    let cmp = sheet_rows(&bytes, "Jämförelse");
+    let building = row_of(&cmp, "U07447");
+    assert_eq!(building[1], "NKI Bygglov");
+    assert_eq!(&building[2..8], ["64", "66", "70", "4", "5", "0"]);
+    let api = app
+        .get("/api/v1/metrics/comparison?year=2024", Some(&root))
+        .await;
+    assert_eq!(api.body["municipality_name"], "Haninge");
+    assert!(
+        api.body["peer_group"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "0138")
+    );
+    assert_eq!(
+        api.body["peer_group"].as_array().unwrap().len(),
+        42,
+        "A2's 43 but Haninge itself"
+    );
+    assert_eq!(
+        find_item(&api.body["items"], "kpi", "U07447")["peer_median"],
+        70.0
+    );
+    assert!(
+        !cmp.iter().any(|r| r[0] == "U07450"),
+        "a KPI without our value is left out, not shown as zero"
+    );
+    let every = sheet_rows(&bytes, "Alla kommuner");
+    let haninge = row_of(&every, "0136");
+    assert_eq!(haninge[1], "Haninge");
+    // Officers have no report; a year must be a year.
+    let anna = app.token("anna").await;
+    assert_eq!(
+        app.get("/api/v1/reports/board.xlsx?year=2024", Some(&anna))
+            .await
+            .status,
+        403
+    );
+    let r = app
+        .get("/api/v1/reports/board.xlsx?year=tjugo", Some(&root))
+        .await;
+    assert_eq!(r.invalid_fields(), ["year"]);
+    assert_eq!(
+        app.get("/api/v1/reports/board.xlsx?year=2024", None)
+            .await
+            .status,
+        401
+    );
 }

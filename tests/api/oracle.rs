@@ -18,13 +18,7 @@ async fn imported() -> (TestApp, String) {
     let now: DateTime<Utc> = NOW.parse().unwrap();
     let app = spawn_app_at(now).await;
     let root = app.token("root").await;
-    let req = app
-        .client
-        .post(app.url("/api/v1/import/cases"))
-        .bearer_auth(&root)
-        .header("content-type", "application/x-ndjson")
-        .body(FIXTURE);
-    let r = crate::helpers::read(req.send().await.unwrap()).await;
+    let r = app.import_ndjson(&root, FIXTURE).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let lines = FIXTURE.lines().count() as i64;
     assert_eq!(r.body["imported"].as_i64(), Some(lines), "{}", r.text);

@@ -401,6 +401,40 @@ async fn the_register_form_with_bad_input_keeps_the_values_names_the_field_and_c
 }
 
 #[tokio::test]
+async fn the_board_report_is_a_page_for_managers_with_its_workbook_behind_a_link() {
+    let app = spawn_app().await;
+    let mut b = Browser::new(&app);
+    b.login("maria").await;
+    let dash = b.get("/oversikt").await;
+    assert!(dash.body.contains(r#"href="/oversikt/rapport""#));
+    let page = b.get("/oversikt/rapport?year=2025").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for text in [
+        "Rapport till nämnden 2025",
+        "Nyckeltal 2025",
+        "NKI över tid, 2023–2025",
+        "Fristefterlevnad 2025",
+        "Flaskhalsar mellan förvaltningar",
+        "Jämfört med andra kommuner",
+        "För få enkätsvar",
+        r#"href="/api/v1/reports/board.xlsx?year=2025""#,
+    ] {
+        assert!(page.body.contains(text), "{text} missing");
+    }
+    let xlsx = b.get("/api/v1/reports/board.xlsx?year=2025").await;
+    assert_eq!(xlsx.status, 200, "the session cookie opens the download");
+    let bad = b.get("/oversikt/rapport?year=tjugo").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("Ange ett år"), "{}", bad.body);
+    let mut officer = Browser::new(&app);
+    officer.login("anna").await;
+    assert_eq!(
+        officer.get("/oversikt/rapport").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
 async fn the_session_cookie_opens_exports_but_no_api_change() {
     let app = spawn_app().await;
     let mut b = Browser::new(&app);

@@ -373,6 +373,23 @@ try {
   const ocelHref = await page.locator('a', { hasText: 'OCEL' }).getAttribute('href');
   const ocel = await page.request.get(`${BASE}${ocelHref.replaceAll('&amp;', '&')}`);
   assert.equal(ocel.status(), 200);
+  // The board's report: a page that prints on A4 without the navigation, and its workbook.
+  await page.goto(`${BASE}/oversikt`);
+  await Promise.all([page.waitForLoadState('load'), page.click('a[href="/oversikt/rapport"]')]);
+  assert.ok((await page.locator('h1').innerText()).startsWith('Rapport till nämnden'));
+  await check(page, 'rapport');
+  const xlsxHref = await page.locator('a', { hasText: 'Excel' }).getAttribute('href');
+  const xlsx = await page.request.get(`${BASE}${xlsxHref}`);
+  assert.equal(xlsx.status(), 200);
+  assert.ok((await xlsx.body()).subarray(0, 2).toString() === 'PK', 'an xlsx is a zip');
+  await page.emulateMedia({ media: 'print' });
+  assert.ok(await page.locator('header.top').isHidden(), 'the navigation is not printed');
+  assert.ok(await page.locator('form.filters').isHidden(), 'the year form is not printed');
+  const pdf = await page.pdf({ format: 'A4', printBackground: true });
+  const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+  assert.ok(pages >= 3 && pages <= 12, `the report prints on a few A4 pages: ${pages}`);
+  await page.screenshot({ path: `${SHOTS}rapport-utskrift.png`, fullPage: true });
+  await page.emulateMedia({ media: 'screen' });
   await page.goto(`${BASE}/arenden/sok`);
   await check(page, 'chef-arenden');
   await maria.context.close();

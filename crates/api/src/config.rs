@@ -71,7 +71,7 @@ pub struct Config {
     /// This municipality's kommunkod in Kolada (`LOTS_MUNICIPALITY_CODE`, e.g. `0136`).
     pub municipality_code: Option<String>,
     /// The municipalities it compares itself with (`LOTS_PEER_GROUP`: codes separated by
-    /// commas), e.g. its SKR municipality group.
+    /// commas, or one SKR municipality group by code or name, e.g. `A2` or `Större stad`).
     pub peer_group: Vec<String>,
     /// Sign-in through identity providers (`[oidc.officers]`, `[oidc.companies]`).
     pub oidc: crate::oidc::config::OidcConfig,
@@ -252,15 +252,17 @@ impl Config {
             "request_timeout_seconds must be at least 1"
         );
         self.oidc.validate()?;
-        let kommunkod = |c: &str| c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit());
-        anyhow::ensure!(
-            self.municipality_code.as_deref().is_none_or(kommunkod),
-            "municipality_code (LOTS_MUNICIPALITY_CODE) must be a four-digit kommunkod, e.g. 0136"
-        );
-        anyhow::ensure!(
-            self.peer_group.iter().all(|c| kommunkod(c)),
-            "peer_group (LOTS_PEER_GROUP) must be four-digit kommunkoder, e.g. 0136,0138"
-        );
+        if let Some(code) = self.municipality_code.as_deref() {
+            anyhow::ensure!(
+                lots_core::municipality::find(code).is_some(),
+                "municipality_code (LOTS_MUNICIPALITY_CODE) must be one of the 290 kommunkoder, e.g. 0136; {code:?} is not"
+            );
+        }
+        if let Err(bad) = lots_core::municipality::peer_group(&self.peer_group) {
+            anyhow::bail!(
+                "peer_group (LOTS_PEER_GROUP) must be kommunkoder (e.g. 0136,0138) or one SKR municipality group by code or name (e.g. B3 or \"Större stad\"); {bad:?} is neither"
+            );
+        }
         anyhow::ensure!(
             self.public_base_url.is_some()
                 || (self.oidc.officers.is_none() && self.oidc.companies.is_none()),

@@ -180,6 +180,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics::nki_trend))
         .routes(routes!(metrics::nki_change))
         .routes(routes!(metrics::comparison))
+        .routes(routes!(metrics::board_xlsx))
         .routes(routes!(metrics::linkage))
         .routes(routes!(metrics::bottlenecks))
         .routes(routes!(metrics::deadlines))

@@ -21,8 +21,9 @@ pub const NKI_KPIS: [(&str, Option<Area>); 7] = [
     ("U07448", Some(Area::LandUse)),
 ];
 
-/// Insikt's service factors (information, accessibility, competence, treatment, efficiency,
-/// legal certainty), total over the areas.
+/// Insikt's service factors, total over the areas, in the order of `nki::FACTORS` (information,
+/// accessibility, treatment, competence, legal certainty, efficiency): `FACTOR_KPIS[i]` is the
+/// official index of the factor Lots' own survey records as `factors[i]`.
 pub const FACTOR_KPIS: [&str; 6] = ["U07508", "U07509", "U07510", "U07511", "U07512", "U07513"];
 
 /// Whether Lots keeps values of `kpi`.

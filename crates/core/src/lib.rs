@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod e_service;
 pub mod event;
 pub mod kolada;
+pub mod municipality;
 pub mod nki;
 pub mod org_number;
 pub mod personal_number;

@@ -16,6 +16,19 @@ pub const FACTORS: [&str; 6] = [
     "efficiency",
 ];
 
+/// A factor's name as Insikt's Swedish reports give it; the name itself if it is not a factor.
+pub fn factor_label_sv(factor: &str) -> &str {
+    match factor {
+        "information" => "Information",
+        "accessibility" => "Tillgänglighet",
+        "treatment" => "Bemötande",
+        "competence" => "Kompetens",
+        "legal_certainty" => "Rättssäkerhet",
+        "efficiency" => "Effektivitet",
+        other => other,
+    }
+}
+
 /// The survey instrument: scales and the weights of the three index questions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -1502,30 +1502,26 @@ pub async fn e_services(
     ])
 }
 
-/// Municipalities of the demo's Kolada sample (SCB's kommunkoder): Stockholm county, where the
-/// demo municipality (Haninge, 0136) lies, and larger towns elsewhere.
-const SAMPLE_MUNICIPALITIES: [&str; 48] = [
-    "0114", "0115", "0117", "0120", "0123", "0125", "0126", "0127", "0128", "0136", "0138", "0139",
-    "0140", "0160", "0162", "0163", "0180", "0181", "0182", "0183", "0184", "0186", "0187", "0188",
-    "0191", "0192", "0380", "0480", "0580", "0581", "0680", "0780", "0880", "0980", "1080", "1280",
-    "1281", "1283", "1380", "1480", "1490", "1780", "1880", "1980", "2080", "2180", "2281", "2480",
-];
-
 /// The demo's comparison with other municipalities: a synthetic sample in the shape of Kolada's
-/// Insikt values (four years, every NKI KPI, 48 municipalities, a few flagged as too few
-/// answers), Haninge's building permits going from 64 to 71 as in the seed's story, and the
-/// municipality's code and its peers (Stockholm county's southern neighbours) as settings.
-/// Returns the lines to print.
+/// Insikt values (four years, every NKI KPI and service factor, all 290 municipalities, a few
+/// flagged as too few answers), Haninge's building permits going from 64 to 71 as in the seed's
+/// story, and the municipality's code and its peers (its SKR group, A2) as settings. Returns
+/// the lines to print.
 pub async fn kolada_sample(db: &Db) -> anyhow::Result<Vec<String>> {
-    use lots_core::kolada::{KoladaValue, NKI_KPIS};
+    use lots_core::kolada::{FACTOR_KPIS, KoladaValue, NKI_KPIS};
     let now = SystemClock.now();
+    let kpis: Vec<&str> = NKI_KPIS
+        .iter()
+        .map(|(k, _)| *k)
+        .chain(FACTOR_KPIS)
+        .collect();
     let this_year = now.with_timezone(&TIME_ZONE).year();
     let mut rng = StdRng::seed_from_u64(20261205);
     let mut values = Vec::new();
     for year in this_year - 4..this_year {
-        for (k, (kpi, _)) in NKI_KPIS.iter().enumerate() {
-            for m in SAMPLE_MUNICIPALITIES {
-                let base = 62.0 + (k as f64) * 2.0 + f64::from(year - this_year + 4) * 0.6;
+        for (k, kpi) in kpis.iter().enumerate() {
+            for m in lots_core::municipality::all().iter().map(|m| m.code) {
+                let base = 62.0 + (k % 7) as f64 * 2.0 + f64::from(year - this_year + 4) * 0.6;
                 let own = match (m, *kpi) {
                     ("0136", "U07447") => Some(if year == this_year - 1 { 71.0 } else { 64.0 }),
                     _ => None,
@@ -1555,12 +1551,12 @@ pub async fn kolada_sample(db: &Db) -> anyhow::Result<Vec<String>> {
     lots_store::settings::put(
         db.writer(),
         lots_metrics::kolada::PEER_GROUP_SETTING,
-        "0126,0127,0128,0138,0192",
+        "A2",
         now,
     )
     .await?;
     Ok(vec![format!(
-        "Comparison: {n} Insikt values of 48 municipalities ({}–{}, a synthetic sample in Kolada's shape); the dashboard sets Haninge (0136) against them.",
+        "Comparison: {n} Insikt values of all 290 municipalities ({}–{}, a synthetic sample in Kolada's shape); the dashboard sets Haninge (0136) against them and its SKR group (A2).",
         this_year - 4,
         this_year - 1
     )])

@@ -4,7 +4,8 @@
 //! one. Definitions: docs/metrics.md.
 
 use chrono::{DateTime, Datelike, Utc};
-use lots_core::kolada::{KoladaValue, NKI_KPIS, median, standing};
+use lots_core::kolada::{FACTOR_KPIS, KoladaValue, NKI_KPIS, median, standing};
+use lots_core::nki::FACTORS;
 use lots_core::{Area, TIME_ZONE};
 use lots_store::Db;
 use lots_store::entity::kolada_value;
@@ -58,8 +59,12 @@ pub async fn import(db: &Db, values: &[KoladaValue], now: DateTime<Utc>) -> Resu
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Comparison {
     pub kpi: String,
-    /// The authority area; null for the total over all areas.
+    /// The authority area; null for the total over all areas (and for every factor).
     pub area: Option<Area>,
+    /// For a service factor's KPI (`U07508`–`U07513`) the factor (`information`,
+    /// `accessibility`, `treatment`, `competence`, `legal_certainty`, `efficiency`); null for
+    /// an NKI KPI.
+    pub factor: Option<&'static str>,
     pub year: i32,
     /// The municipality's official value; null when missing or flagged.
     pub value: Option<f64>,
@@ -74,7 +79,8 @@ pub struct Comparison {
     /// The share of those with a lower value, 0–100.
     pub percentile: Option<f64>,
     /// Lots' own NKI of the cases decided that year (in the area), with its interval and n;
-    /// null under the reporting threshold.
+    /// null under the reporting threshold. For a factor, the own index of that factor (the
+    /// answers that rated it).
     pub own_survey_nki: Option<f64>,
     pub own_ci_low: Option<f64>,
     pub own_ci_high: Option<f64>,
@@ -91,8 +97,40 @@ fn year_of(t: DateTime<Utc>) -> i32 {
     t.with_timezone(&TIME_ZONE).year()
 }
 
+/// One KPI to compare: its id, its area (none: all areas) and, for a service factor, the
+/// factor's index in the survey's answers.
+#[derive(Clone, Copy)]
+struct Kpi {
+    id: &'static str,
+    area: Option<Area>,
+    factor: Option<usize>,
+}
+
+/// The KPIs a comparison covers: each area's NKI and the total (only `area`'s and the total
+/// when an area is given), and the six factors when no area is.
+fn kpis(area: Option<Area>) -> Vec<Kpi> {
+    let nki = NKI_KPIS
+        .iter()
+        .filter(|(_, a)| area.is_none() || a.is_none() || *a == area)
+        .map(|&(id, a)| Kpi {
+            id,
+            area: a,
+            factor: None,
+        });
+    let factors = FACTOR_KPIS
+        .iter()
+        .enumerate()
+        .filter(|_| area.is_none())
+        .map(|(i, &id)| Kpi {
+            id,
+            area: None,
+            factor: Some(i),
+        });
+    nki.chain(factors).collect()
+}
+
 /// The comparison for `year` of `municipality` with the others and its `peers`, per Insikt
-/// NKI KPI (only `area`'s and the total when an area is given); `records` give the own NKI.
+/// KPI (see `kpis`); `records` give the own survey's figures.
 pub async fn comparison(
     db: &Db,
     municipality: &str,
@@ -102,67 +140,100 @@ pub async fn comparison(
     records: &[&CaseRecord],
     threshold: usize,
 ) -> Result<Vec<Comparison>, DbErr> {
-    let kpis: Vec<(&str, Option<Area>)> = NKI_KPIS
-        .iter()
-        .copied()
-        .filter(|(_, a)| area.is_none() || a.is_none() || *a == area)
-        .collect();
+    let kpis = kpis(area);
     let rows = kolada_value::Entity::find()
         .filter(kolada_value::Column::Period.eq(year))
         .filter(kolada_value::Column::Gender.eq("T"))
-        .filter(kolada_value::Column::Kpi.is_in(kpis.iter().map(|(k, _)| *k)))
+        .filter(kolada_value::Column::Kpi.is_in(kpis.iter().map(|k| k.id)))
         .all(db.reader())
         .await?;
-    let mut out = Vec::new();
-    for (kpi, kpi_area) in kpis {
-        let of_kpi: Vec<&kolada_value::Model> = rows
+    Ok(kpis
+        .into_iter()
+        .map(|kpi| compare(kpi, &rows, municipality, peers, year, records, threshold))
+        .collect())
+}
+
+fn compare(
+    kpi: Kpi,
+    rows: &[kolada_value::Model],
+    municipality: &str,
+    peers: &[String],
+    year: i32,
+    records: &[&CaseRecord],
+    threshold: usize,
+) -> Comparison {
+    let of_kpi: Vec<&kolada_value::Model> = rows
+        .iter()
+        .filter(|r| r.kpi == kpi.id && r.municipality != "0000")
+        .collect();
+    let all: Vec<f64> = of_kpi.iter().filter_map(|r| r.value).collect();
+    let peer: Vec<f64> = of_kpi
+        .iter()
+        .filter(|r| peers.contains(&r.municipality))
+        .filter_map(|r| r.value)
+        .collect();
+    let value = of_kpi
+        .iter()
+        .find(|r| r.municipality == municipality)
+        .and_then(|r| r.value);
+    let standing = value.map(|v| standing(v, &all));
+    let answers: Vec<&crate::records::SurveyRecord> = records
+        .iter()
+        .filter(|c| kpi.area.is_none_or(|a| c.area.as_str() == a.as_str()))
+        .filter(|c| c.decided_at.is_some_and(|d| year_of(d) == year))
+        .filter_map(|c| c.survey.as_ref())
+        .collect();
+    let own = match kpi.factor {
+        None => nki_group(kpi.id.to_string(), &answers, threshold),
+        Some(i) => factor_group(kpi.id, &answers, i, threshold),
+    };
+    let shown = |v: Option<f64>| v.filter(|_| !own.suppressed);
+    let agrees = match (value, shown(own.ci_low), shown(own.ci_high)) {
+        (Some(v), Some(lo), Some(hi)) => Some((lo..=hi).contains(&v)),
+        _ => None,
+    };
+    Comparison {
+        kpi: kpi.id.to_string(),
+        area: kpi.area,
+        factor: kpi.factor.map(|i| FACTORS[i]),
+        year,
+        value,
+        national_median: median(&all),
+        peer_median: median(&peer),
+        rank: standing.map(|s| s.0),
+        of: all.len(),
+        percentile: standing.map(|s| s.2),
+        own_survey_nki: shown(own.nki),
+        own_ci_low: shown(own.ci_low),
+        own_ci_high: shown(own.ci_high),
+        own_n: own.n,
+        agrees,
+        values: of_kpi
             .iter()
-            .filter(|r| r.kpi == kpi && r.municipality != "0000")
-            .collect();
-        let all: Vec<f64> = of_kpi.iter().filter_map(|r| r.value).collect();
-        let peer: Vec<f64> = of_kpi
-            .iter()
-            .filter(|r| peers.contains(&r.municipality))
-            .filter_map(|r| r.value)
-            .collect();
-        let value = of_kpi
-            .iter()
-            .find(|r| r.municipality == municipality)
-            .and_then(|r| r.value);
-        let standing = value.map(|v| standing(v, &all));
-        let answers: Vec<&crate::records::SurveyRecord> = records
-            .iter()
-            .filter(|c| kpi_area.is_none_or(|a| c.area.as_str() == a.as_str()))
-            .filter(|c| c.decided_at.is_some_and(|d| year_of(d) == year))
-            .filter_map(|c| c.survey.as_ref())
-            .collect();
-        let own = nki_group(kpi.to_string(), &answers, threshold);
-        let agrees = match (value, own.ci_low, own.ci_high) {
-            (Some(v), Some(lo), Some(hi)) if !own.suppressed => Some((lo..=hi).contains(&v)),
-            _ => None,
-        };
-        out.push(Comparison {
-            kpi: kpi.to_string(),
-            area: kpi_area,
-            year,
-            value,
-            national_median: median(&all),
-            peer_median: median(&peer),
-            rank: standing.map(|s| s.0),
-            of: all.len(),
-            percentile: standing.map(|s| s.2),
-            own_survey_nki: own.nki.filter(|_| !own.suppressed),
-            own_ci_low: own.ci_low.filter(|_| !own.suppressed),
-            own_ci_high: own.ci_high.filter(|_| !own.suppressed),
-            own_n: own.n,
-            agrees,
-            values: of_kpi
-                .iter()
-                .filter_map(|r| r.value.map(|v| (r.municipality.clone(), v)))
-                .collect(),
-        });
+            .filter_map(|r| r.value.map(|v| (r.municipality.clone(), v)))
+            .collect(),
     }
-    Ok(out)
+}
+
+/// The own index of factor `i`: as an NKI group over the answers that rated the factor, the
+/// factor's value standing in for NKI (same threshold, same interval).
+fn factor_group(
+    kpi: &str,
+    answers: &[&crate::records::SurveyRecord],
+    i: usize,
+    threshold: usize,
+) -> crate::compute::NkiGroup {
+    let rated: Vec<crate::records::SurveyRecord> = answers
+        .iter()
+        .filter_map(|a| {
+            a.factors[i].map(|v| crate::records::SurveyRecord {
+                nki: v,
+                factors: [None; 6],
+            })
+        })
+        .collect();
+    let refs: Vec<&crate::records::SurveyRecord> = rated.iter().collect();
+    nki_group(kpi.to_string(), &refs, threshold)
 }
 
 /// The settings key under which a municipality's kommunkod is kept when the configuration does
@@ -177,12 +248,17 @@ pub async fn municipality_code(db: &Db, configured: Option<&str>) -> Result<Opti
     lots_store::settings::get(db.reader(), MUNICIPALITY_SETTING).await
 }
 
-/// The latest year with a value of `municipality`'s total NKI, if any.
-pub async fn latest_year(db: &Db, municipality: &str) -> Result<Option<i32>, DbErr> {
+/// The latest year (up to `up_to`, when given) with a value of `municipality`'s total NKI.
+pub async fn latest_year(
+    db: &Db,
+    municipality: &str,
+    up_to: Option<i32>,
+) -> Result<Option<i32>, DbErr> {
     Ok(kolada_value::Entity::find()
         .filter(kolada_value::Column::Municipality.eq(municipality))
         .filter(kolada_value::Column::Kpi.eq(NKI_KPIS[0].0))
         .filter(kolada_value::Column::Value.is_not_null())
+        .filter(kolada_value::Column::Period.lte(up_to.unwrap_or(i32::MAX)))
         .all(db.reader())
         .await?
         .into_iter()
@@ -194,19 +270,30 @@ pub async fn latest_year(db: &Db, municipality: &str) -> Result<Option<i32>, DbE
 /// configuration gives none.
 pub const PEER_GROUP_SETTING: &str = "peer_group";
 
-/// The municipalities to compare with: the configured ones, else the stored setting.
-pub async fn peer_group(db: &Db, configured: &[String]) -> Result<Vec<String>, DbErr> {
-    if !configured.is_empty() {
-        return Ok(configured.to_vec());
-    }
-    Ok(lots_store::settings::get(db.reader(), PEER_GROUP_SETTING)
-        .await?
-        .map(|s| {
-            s.split(',')
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default())
+/// The municipalities to compare with: the configured ones, else the stored setting; either
+/// may name one SKR municipality group (`B3`, `Större stad`), which stands for its members.
+/// Unknown codes in the setting are left out (the configuration is checked at start), and so
+/// is `own`: the municipality is compared with its peers, not with itself.
+pub async fn peer_group(db: &Db, configured: &[String], own: &str) -> Result<Vec<String>, DbErr> {
+    let entries: Vec<String> = if configured.is_empty() {
+        lots_store::settings::get(db.reader(), PEER_GROUP_SETTING)
+            .await?
+            .map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        configured.to_vec()
+    };
+    let peers = lots_core::municipality::peer_group(&entries).unwrap_or_else(|_| {
+        entries
+            .into_iter()
+            .filter(|e| lots_core::municipality::find(e).is_some())
+            .collect()
+    });
+    Ok(peers.into_iter().filter(|p| p != own).collect())
 }

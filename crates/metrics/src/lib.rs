@@ -8,7 +8,9 @@ pub mod export;
 pub mod kolada;
 pub mod load;
 pub mod records;
+pub mod report;
 pub mod stats;
+pub mod workbook;
 
 pub use cache::MetricsCache;
 pub use compute::GroupBy;

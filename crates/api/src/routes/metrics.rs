@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use lots_metrics::compute::{self, Bottlenecks, Deadlines, HandlingTimes, Linkage, NkiGroup};
 use lots_metrics::{GroupBy, MetricFilter};
 use serde::{Deserialize, Serialize};
@@ -247,17 +247,16 @@ pub(crate) const CSV: &str = "text/csv; charset=utf-8";
 
 /// `body` as a file to save: its content type and its `Content-Disposition`.
 pub(crate) fn download(
-    body: String,
+    body: impl Into<axum::body::Body>,
     content_type: &'static str,
-    filename: &'static str,
+    disposition: &str,
 ) -> Response {
-    let mut r = body.into_response();
+    let mut r = Response::new(body.into());
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    r.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static(filename),
-    );
+    if let Ok(v) = HeaderValue::from_str(disposition) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
     r
 }
 
@@ -417,6 +416,9 @@ pub struct ComparisonParams {
 pub struct ComparisonReport {
     /// This municipality's kommunkod.
     pub municipality: String,
+    /// Its name (SCB's).
+    pub municipality_name: Option<String>,
+    /// The peer group's kommunkoder (an SKR group configured by name stands for its members).
     pub peer_group: Vec<String>,
     pub items: Vec<lots_metrics::kolada::Comparison>,
 }
@@ -461,9 +463,10 @@ pub async fn comparison(
         )
         .into());
     };
-    let peers = lots_metrics::kolada::peer_group(&state.db, &state.config.peer_group)
-        .await
-        .map_err(lots_cases::ServiceError::from)?;
+    let peers =
+        lots_metrics::kolada::peer_group(&state.db, &state.config.peer_group, &municipality)
+            .await
+            .map_err(lots_cases::ServiceError::from)?;
     let items = lots_metrics::kolada::comparison(
         &state.db,
         &municipality,
@@ -476,8 +479,58 @@ pub async fn comparison(
     .await
     .map_err(lots_cases::ServiceError::from)?;
     Ok(Json(ComparisonReport {
+        municipality_name: lots_core::municipality::name(&municipality).map(str::to_string),
         municipality,
         peer_group: peers,
         items,
     }))
+}
+
+/// The year of the board's report.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BoardParams {
+    /// The year (Stockholm calendar year of the decisions); this year when absent.
+    #[param(value_type = Option<i32>, minimum = 1990, maximum = 2100)]
+    pub year: Option<String>,
+}
+
+/// A file's bytes, as the OpenAPI document names them (never built: the handler answers the
+/// bytes themselves).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct Workbook(Vec<u8>);
+
+/// The content type of an Excel workbook.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The report for the board as an Excel workbook, one sheet per view of the page
+/// `/oversikt/rapport`: key figures per area, NKI per tertial, deadline compliance per month,
+/// bottlenecks, the comparison with other municipalities and every municipality's values.
+/// Numbers are cells of numbers; a suppressed figure is an empty cell.
+#[utoipa::path(get, path = "/api/v1/reports/board.xlsx", tag = "metrics", params(BoardParams),
+    responses(
+        (status = 200, description = "The workbook", body = Workbook, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Officers have no reports", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`year` is not a year", body = Problem, content_type = "application/problem+json")))]
+pub async fn board_xlsx(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiQuery(params): ApiQuery<BoardParams>,
+) -> ApiResult<Response> {
+    let year = crate::web::report::report_year(&state, params.year.as_deref())
+        .map_err(|e| ApiError::invalid("year", e))?;
+    let report = crate::web::report::board_report(&state, &actor, year).await?;
+    let names = |code: &str| lots_core::municipality::name(code).map(str::to_string);
+    let bytes = lots_metrics::workbook::board_workbook(&report, &names).map_err(|e| {
+        tracing::error!(error = %e, "the board's workbook could not be written");
+        ApiError::internal()
+    })?;
+    Ok(download(
+        bytes,
+        XLSX,
+        &format!("attachment; filename=\"namndrapport-{year}.xlsx\""),
+    ))
 }

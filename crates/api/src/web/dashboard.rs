@@ -66,7 +66,13 @@ fn same_figures(title: &str) -> Markup {
 }
 
 /// A horizontal bar chart: one bar per (label, value), values ≥ 0.
-fn bar_chart(id: &str, title: &str, desc: &str, bars: &[(String, f64)], unit: &str) -> Markup {
+pub(crate) fn bar_chart(
+    id: &str,
+    title: &str,
+    desc: &str,
+    bars: &[(String, f64)],
+    unit: &str,
+) -> Markup {
     let max = bars.iter().map(|b| b.1).fold(0.0_f64, f64::max).max(1e-9);
     let row = 26.0;
     let left = 190.0;
@@ -511,7 +517,7 @@ fn lead_time_section(records: &[&CaseRecord], linkage: &compute::Linkage) -> Mar
 
 /// The share decided in time as a heat map: an area per row, a month per column (the last 12),
 /// darker for a higher share; each cell says its figures on hover and to screen readers.
-fn compliance_heat_map(compliance: &[compute::Compliance]) -> Markup {
+pub(crate) fn compliance_heat_map(compliance: &[compute::Compliance]) -> Markup {
     let mut months: Vec<&str> = compliance.iter().map(|c| c.month.as_str()).collect();
     months.sort_unstable();
     months.dedup();
@@ -716,12 +722,13 @@ pub async fn dashboard(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let standing = match super::key_figures::standing(&state, &records).await {
+    let standing = match super::key_figures::standing(&state, &records, None).await {
         Ok(s) => s,
         Err(e) => return service_error_page(e.into(), &user.viewer),
     };
     let main = html! {
         h1 { "Översikt" }
+        p { a href="/oversikt/rapport" { "Rapport till nämnden" } " – årets siffror för utskrift och som Excel-fil." }
         (error_summary(&errors, "d-", filter_label))
         (filter_form(&q, &departments, &errors))
         @if errors.is_empty() {

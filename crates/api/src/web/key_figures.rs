@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use lots_metrics::CaseRecord;
 use lots_metrics::compute::{self, Bottlenecks, Deadlines, Period};
+use lots_metrics::kolada::Comparison;
 use lots_metrics::stats::quantile;
 use maud::{Markup, html};
 
@@ -269,30 +270,26 @@ pub fn area_trends(records: &[&CaseRecord], threshold: usize) -> Markup {
     }
 }
 
-/// What the comparison section shows: the year, and per KPI the comparison with every
-/// municipality's value.
-pub struct Standing {
-    pub year: i32,
-    pub municipality: String,
-    pub peers: Vec<String>,
-    pub items: Vec<lots_metrics::kolada::Comparison>,
-}
+pub use lots_metrics::report::Standing;
 
-/// The comparison for the dashboard, when the municipality's code is known and Kolada values
-/// for it are imported: the latest year with its total NKI.
+/// The comparison, when the municipality's code is known and Kolada values for it are
+/// imported: of the latest year with its total NKI (up to `year`, when given).
 pub async fn standing(
     state: &crate::state::AppState,
     records: &[&CaseRecord],
+    year: Option<i32>,
 ) -> Result<Option<Standing>, sea_orm::DbErr> {
     use lots_metrics::kolada;
     let configured = state.config.municipality_code.as_deref();
     let Some(municipality) = kolada::municipality_code(&state.db, configured).await? else {
         return Ok(None);
     };
-    let Some(year) = kolada::latest_year(&state.db, &municipality).await? else {
+    // Insikt's results of a year come out the next spring: a report of this year shows the
+    // latest year published, and says which.
+    let Some(year) = kolada::latest_year(&state.db, &municipality, year).await? else {
         return Ok(None);
     };
-    let peers = kolada::peer_group(&state.db, &state.config.peer_group).await?;
+    let peers = kolada::peer_group(&state.db, &state.config.peer_group, &municipality).await?;
     let comparisons = kolada::comparison(
         &state.db,
         &municipality,
@@ -303,11 +300,15 @@ pub async fn standing(
         state.config.nki_threshold,
     )
     .await?;
-    let items = comparisons
+    let items: Vec<_> = comparisons
         .into_iter()
         .filter(|c| c.value.is_some())
         .collect();
+    if items.is_empty() {
+        return Ok(None);
+    }
     Ok(Some(Standing {
+        municipality_name: lots_core::municipality::name(&municipality).map(str::to_string),
         year,
         municipality,
         peers,
@@ -315,23 +316,34 @@ pub async fn standing(
     }))
 }
 
-fn kpi_label(c: &lots_metrics::kolada::Comparison) -> String {
-    c.area
-        .map_or_else(|| "Alla områden".to_string(), |a| html::area_sv(a.as_str()))
+pub(crate) fn kpi_label(c: &Comparison) -> String {
+    match (c.factor, c.area) {
+        (Some(f), _) => lots_core::nki::factor_label_sv(f).to_string(),
+        (None, Some(a)) => html::area_sv(a.as_str()),
+        (None, None) => "NKI, alla områden".to_string(),
+    }
 }
 
-/// A ranked dot plot per KPI: every municipality's value as a grey dot on a 40–100 axis, the
-/// peer group's in blue, this municipality's larger and labelled, the national median a line.
-pub fn standing_section(s: &Standing) -> Markup {
-    let (left, right, row) = (150.0, 620.0, 34.0);
+/// The municipality's name and code, as the pages name it.
+pub(crate) fn who(s: &Standing) -> String {
+    match &s.municipality_name {
+        Some(n) => format!("{n} ({})", s.municipality),
+        None => s.municipality.clone(),
+    }
+}
+
+/// A ranked dot plot of `items`: every municipality's value as a grey dot on a 40–100 axis, the
+/// peer group's in blue, this municipality's larger and orange, the national median a line.
+pub(crate) fn dot_plot(id: &str, s: &Standing, items: &[&Comparison], title: &str) -> Markup {
+    let (left, right, row) = (170.0, 620.0, 34.0);
     let x = |v: f64| left + (right - left) * ((v.clamp(40.0, 100.0) - 40.0) / 60.0);
-    let height = 30.0 + row * s.items.len() as f64;
+    let height = 30.0 + row * items.len() as f64;
     let content = html! {
         @for tick in [40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0] {
             line x1=(format!("{:.1}", x(tick))) x2=(format!("{:.1}", x(tick))) y1="8" y2=(format!("{:.1}", height - 16.0)) stroke="#d0d4da" {}
             text x=(format!("{:.1}", x(tick))) y=(format!("{:.1}", height - 4.0)) text-anchor="middle" { (num(tick, 0)) }
         }
-        @for (i, c) in s.items.iter().enumerate() {
+        @for (i, c) in items.iter().enumerate() {
             @let y = 20.0 + row * i as f64;
             text x=(left - 8.0) y=(format!("{:.1}", y + 4.0)) text-anchor="end" { (kpi_label(c)) }
             @for (m, v) in &c.values {
@@ -348,48 +360,76 @@ pub fn standing_section(s: &Standing) -> Markup {
         }
     };
     html! {
-        section aria-labelledby="cmp-h" {
-            h2 id="cmp-h" { "Jämfört med andra kommuner (Insikt " (s.year) ")" }
-            p {
-                "Varje prick är en kommun med värde i Kolada; den stora orange är vi (" (s.municipality) "), "
-                "blå är jämförelsegruppen och strecket är rikets median."
-            }
-            figure {
-                svg role="img" aria-labelledby="cmp-t cmp-d" viewBox=(format!("0 0 640 {height:.0}")) width="100%" {
-                    title id="cmp-t" { "NKI i Insikt " (s.year) " per område, alla kommuner" }
-                    desc id="cmp-d" {
-                        @for c in &s.items {
-                            (kpi_label(c)) ": " (html::opt_num(c.value, 0)) ", plats " (c.rank.map(|r| r.to_string()).unwrap_or_default()) " av " (c.of) ". "
-                        }
+        figure {
+            svg role="img" aria-labelledby=(format!("{id}-t {id}-d")) viewBox=(format!("0 0 640 {height:.0}")) width="100%" {
+                title id=(format!("{id}-t")) { (title) }
+                desc id=(format!("{id}-d")) {
+                    @for c in items {
+                        (kpi_label(c)) ": " (html::opt_num(c.value, 0)) ", plats " (c.rank.map(|r| r.to_string()).unwrap_or_default()) " av " (c.of) ". "
                     }
-                    (content)
                 }
-                figcaption { "NKI i Insikt per område " span class="hint" { "(samma siffror i tabellen)" } }
+                (content)
             }
-            details {
-                summary { "Siffrorna bakom jämförelsen" }
-                table {
-                    caption { "Insikt " (s.year) ": vi mot rikets och jämförelsegruppens median, och vår egen enkät" }
-                    (html::numeric_head_row(&[("Område", false), ("Vårt NKI", true), ("Rikets median", true), ("Gruppens median", true), ("Plats", true), ("Percentil", true), ("Egen enkät (95 % KI)", true)]))
-                    tbody {
-                        @for c in &s.items {
-                            tr {
-                                td { (kpi_label(c)) }
-                                td class="n" { (html::opt_num(c.value, 0)) }
-                                td class="n" { (html::opt_num(c.national_median, 1)) }
-                                td class="n" { (html::opt_num(c.peer_median, 1)) }
-                                td class="n" { (c.rank.map(|r| r.to_string()).unwrap_or_else(|| "–".into())) " av " (c.of) }
-                                td class="n" { (html::opt_num(c.percentile, 0)) }
-                                td class="n" {
-                                    @match (c.own_survey_nki, c.own_ci_low, c.own_ci_high) {
-                                        (Some(n), Some(lo), Some(hi)) => { (num(n, 1)) " (" (num(lo, 1)) "–" (num(hi, 1)) ")" @if c.agrees == Some(false) { " – avviker" } },
-                                        _ => "För få svar",
-                                    }
-                                }
+            figcaption { (title) " " span class="hint" { "(samma siffror i tabellen)" } }
+        }
+    }
+}
+
+/// The comparison's figures as a table.
+pub(crate) fn standing_table(s: &Standing) -> Markup {
+    html! {
+        table {
+            caption { "Insikt " (s.year) ": vi mot rikets och jämförelsegruppens median, och vår egen enkät" }
+            (html::numeric_head_row(&[("Mått", false), ("Vårt värde", true), ("Rikets median", true), ("Gruppens median", true), ("Plats", true), ("Percentil", true), ("Egen enkät (95 % KI)", true)]))
+            tbody {
+                @for c in &s.items {
+                    tr {
+                        td { (kpi_label(c)) }
+                        td class="n" { (html::opt_num(c.value, 0)) }
+                        td class="n" { (html::opt_num(c.national_median, 1)) }
+                        td class="n" { (html::opt_num(c.peer_median, 1)) }
+                        td class="n" { (c.rank.map(|r| r.to_string()).unwrap_or_else(|| "–".into())) " av " (c.of) }
+                        td class="n" { (html::opt_num(c.percentile, 0)) }
+                        td class="n" {
+                            @match (c.own_survey_nki, c.own_ci_low, c.own_ci_high) {
+                                (Some(n), Some(lo), Some(hi)) => { (num(n, 1)) " (" (num(lo, 1)) "–" (num(hi, 1)) ")" @if c.agrees == Some(false) { " – avviker" } },
+                                _ => "För få svar",
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// NKI per area and the service factors, each as a dot plot.
+pub(crate) fn standing_plots(s: &Standing) -> Markup {
+    let (nki, factors): (Vec<&Comparison>, Vec<&Comparison>) =
+        s.items.iter().partition(|c| c.factor.is_none());
+    html! {
+        @if !nki.is_empty() {
+            (dot_plot("cmp", s, &nki, &format!("NKI i Insikt {} per område, alla kommuner", s.year)))
+        }
+        @if !factors.is_empty() {
+            (dot_plot("cmpf", s, &factors, &format!("Serviceområden i Insikt {}, alla kommuner", s.year)))
+        }
+    }
+}
+
+/// The comparison on the dashboard: the dot plots, the figures behind a disclosure.
+pub fn standing_section(s: &Standing) -> Markup {
+    html! {
+        section aria-labelledby="cmp-h" {
+            h2 id="cmp-h" { "Jämfört med andra kommuner (Insikt " (s.year) ")" }
+            p {
+                "Varje prick är en kommun med värde i Kolada; den stora orange är vi (" (who(s)) "), "
+                "blå är jämförelsegruppen och strecket är rikets median."
+            }
+            (standing_plots(s))
+            details {
+                summary { "Siffrorna bakom jämförelsen" }
+                (standing_table(s))
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod coordination;
 pub mod dashboard;
 pub mod html;
 pub mod key_figures;
+pub mod report;
 pub mod session;
 
 use std::collections::HashMap;
@@ -75,6 +76,7 @@ pub fn router() -> Router<AppState> {
             post(coordination::add_to_bundle),
         )
         .route("/oversikt", get(dashboard::dashboard))
+        .route("/oversikt/rapport", get(report::page))
         .route("/logga-in/oidc", get(crate::oidc::pages::officers_start))
         .route(
             crate::oidc::OFFICERS_CALLBACK,
