@@ -344,3 +344,59 @@ async fn a_large_file_is_checked_whole_then_written_in_batches_with_every_refere
     .await;
     assert_eq!(app.count("case_note").await, n + 1);
 }
+
+/// On PostgreSQL the import copies its rows in binary and checks what they point at once per
+/// distinct row instead of by a trigger per row: a row that points at nothing fails the copy,
+/// and the transaction writes nothing.
+#[tokio::test]
+async fn a_bulk_copy_that_points_at_a_missing_row_fails_and_writes_nothing() {
+    use chrono::Utc;
+    use lots_store::bulk::{BulkWriter, Column, Prepared, Table};
+    let app = spawn_app().await;
+    let anna = app.user_row("anna").await.id;
+    let case = app
+        .case_id(&app.token("anna").await, json!({"title": "Bygglov"}))
+        .await;
+    let mut bulk = BulkWriter::open(&app.db).await.unwrap();
+    let mut tx = bulk.begin().await.unwrap();
+    let Some(types) = tx.pg_types().await.unwrap() else {
+        return; // SQLite: no COPY.
+    };
+    let notes = |case_id: i64| {
+        Table::new("case_note")
+            .column("case_id", Column::Int(vec![case_id, case_id]))
+            .column("author_id", Column::Int(vec![anna, anna]))
+            .column("text", Column::Text(vec!["a".into(), "b".into()]))
+            .column("created_at", Column::Time(vec![Utc::now(), Utc::now()]))
+            .column(
+                "visibility",
+                Column::Code(vec!["internal".into(), "internal".into()]),
+            )
+    };
+    // The test's role is a superuser: the copy runs without the triggers, its rows checked.
+    let statements = notes(case).prepare_copy(&types).unwrap();
+    assert!(
+        matches!(&statements[..], [Prepared::PgCopy(c)] if c.references.as_ref().is_some_and(|r| r.len() == 2))
+    );
+    for s in statements {
+        tx.execute(s).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(app.count("case_note").await, 2);
+    let mut tx = bulk.begin().await.unwrap();
+    let mut failed = None;
+    for s in notes(case + 1000).prepare_copy(&types).unwrap() {
+        if let Err(e) = tx.execute(s).await {
+            failed = Some(e.to_string());
+            break;
+        }
+    }
+    drop(tx);
+    let failed = failed.expect("a copy pointing at a missing case fails");
+    assert!(
+        failed.contains("case_id refers to a row of case_record"),
+        "{failed}"
+    );
+    assert_eq!(app.count("case_note").await, 2, "nothing of it written");
+    bulk.close().await.unwrap();
+}

@@ -21,6 +21,9 @@ use sea_orm::{DbBackend, DbErr, RuntimeErr};
 
 use crate::Db;
 
+mod copy;
+pub use copy::{Copy, PgTypes, Reference};
+
 /// Bound values per SQLite statement: under its limit of 32 766.
 const SQLITE_VALUES: usize = 30_000;
 /// Rows per PostgreSQL statement (one array a column, so no limit on values; this bounds memory).
@@ -644,10 +647,118 @@ impl BulkTx<'_> {
                     .await
                     .map(drop)
             }
+            (Self::Postgres(tx), Prepared::PgCopy(copy)) => return copy_in(tx, copy).await,
             _ => return Err(mismatch()),
         }
         .map_err(exec_err)
     }
+
+    /// On PostgreSQL, the declared types of the current schema's columns, for `prepare_copy`;
+    /// `None` on SQLite, and when `LOTS_BULK_COPY=0` asks for the inserts of before (to
+    /// compare them in a benchmark, or should a proxy in between not pass `COPY` on).
+    pub async fn pg_types(&mut self) -> Result<Option<PgTypes>, DbErr> {
+        let Self::Postgres(tx) = self else {
+            return Ok(None);
+        };
+        if std::env::var("LOTS_BULK_COPY").is_ok_and(|v| v.trim() == "0") {
+            return Ok(None);
+        }
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT table_name::text, column_name::text, udt_name::text \
+             FROM information_schema.columns WHERE table_schema = current_schema()",
+        )
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(query_err)?;
+        let keys: Vec<(String, Vec<String>, String, Vec<String>)> = sqlx::query_as(
+            "SELECT c.conrelid::regclass::text, \
+               ARRAY(SELECT attname::text FROM unnest(c.conkey) k JOIN pg_attribute a \
+                     ON a.attrelid = c.conrelid AND a.attnum = k), \
+               c.confrelid::regclass::text, \
+               ARRAY(SELECT attname::text FROM unnest(c.confkey) k JOIN pg_attribute a \
+                     ON a.attrelid = c.confrelid AND a.attnum = k) \
+             FROM pg_constraint c \
+             WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace",
+        )
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(query_err)?;
+        // Triggers of the tables' own that fire on insert (type bit 4), unless enabled always
+        // (they fire whatever the replication role).
+        let triggered: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT t.tgrelid::regclass::text FROM pg_trigger t \
+             JOIN pg_class r ON r.oid = t.tgrelid \
+             WHERE NOT t.tgisinternal AND t.tgtype & 4 <> 0 AND t.tgenabled <> 'A' \
+             AND r.relnamespace = current_schema()::regnamespace",
+        )
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(query_err)?;
+        // Turning the triggers off for a statement takes a superuser, or (PostgreSQL 15 and
+        // later) the right granted: GRANT SET ON PARAMETER session_replication_role TO lots.
+        let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int")
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(query_err)?;
+        let may: bool = if version >= 150_000 {
+            sqlx::query_scalar(
+                "SELECT has_parameter_privilege('session_replication_role', 'SET') \
+                 OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
+            )
+        } else {
+            sqlx::query_scalar("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        }
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(query_err)?;
+        Ok(Some(
+            PgTypes::from_rows(rows).with_references(keys, triggered, may),
+        ))
+    }
+}
+
+/// Runs one binary `COPY`. Where its references were listed, the per-row foreign-key
+/// triggers are off for this statement only (`SET LOCAL session_replication_role = replica`,
+/// back to `origin` right after), and the rows pointed at are checked and locked once each,
+/// as the triggers would: a missing one fails the statement and so the transaction.
+async fn copy_in(tx: &mut Transaction<'_, Postgres>, copy: Copy) -> Result<(), DbErr> {
+    let unchecked = copy.references.is_some();
+    if unchecked {
+        sqlx::query("SET LOCAL session_replication_role = replica")
+            .execute(&mut **tx)
+            .await
+            .map_err(exec_err)?;
+    }
+    let mut stream = tx.copy_in_raw(&copy.sql).await.map_err(exec_err)?;
+    if let Err(e) = stream.send(copy.data).await {
+        // The connection is usable again only after an abort.
+        stream.abort("the data could not be sent").await.ok();
+        return Err(exec_err(e));
+    }
+    stream.finish().await.map_err(exec_err)?;
+    if unchecked {
+        sqlx::query("SET LOCAL session_replication_role = origin")
+            .execute(&mut **tx)
+            .await
+            .map_err(exec_err)?;
+    }
+    for r in copy.references.into_iter().flatten() {
+        if r.ids.is_empty() {
+            continue;
+        }
+        let found: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(r.check_sql()))
+            .bind(&r.ids)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(query_err)?;
+        if found.len() != r.ids.len() {
+            return Err(DbErr::Exec(RuntimeErr::Internal(format!(
+                "bulk COPY: {} refers to a row of {} that does not exist",
+                r.column, r.table
+            ))));
+        }
+    }
+    Ok(())
 }
 
 fn mismatch() -> DbErr {
@@ -659,9 +770,31 @@ fn mismatch() -> DbErr {
 pub enum Prepared {
     Sqlite(String, SqliteArguments),
     Postgres(String, PgArguments),
+    /// A `COPY … FROM STDIN (FORMAT binary)`, its data and the rows it points at.
+    PgCopy(Copy),
 }
 
 impl Table {
+    /// On PostgreSQL, the binary `COPY`s that write every row (a statement per `PG_ROWS`),
+    /// or the inserts of `prepare` when the table cannot be copied (see `copy`).
+    pub fn prepare_copy(self, types: &PgTypes) -> Result<Vec<Prepared>, DbErr> {
+        let rows = self.rows()?;
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < rows && !self.columns.is_empty() {
+            let end = (start + PG_ROWS).min(rows);
+            match self.copy(types, start, end)? {
+                Some(copy) => out.push(Prepared::PgCopy(copy)),
+                None => {
+                    tracing::debug!(table = self.name, "bulk write: inserted, not copied");
+                    return self.prepare(DbBackend::Postgres, None);
+                }
+            }
+            start = end;
+        }
+        Ok(out)
+    }
+
     /// The statements that insert every row, with their values bound.
     pub fn prepare(
         self,

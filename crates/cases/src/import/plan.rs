@@ -130,6 +130,8 @@ pub(super) struct Builder {
     pub(super) dir: Arc<Directory>,
     pub(super) rules: Arc<DeadlineRules>,
     pub(super) backend: DbBackend,
+    /// On PostgreSQL, the columns' types: the batches are written with binary `COPY`.
+    pub(super) pg_types: Option<lots_store::bulk::PgTypes>,
     /// Each department's code by id.
     pub(super) codes: HashMap<i64, String>,
     /// Each company's id by org number.
@@ -206,7 +208,10 @@ impl Builder {
             survey_table(rows.surveys, now),
             series,
         ] {
-            statements.extend(table.prepare(self.backend, None)?);
+            statements.extend(match &self.pg_types {
+                Some(types) => table.prepare_copy(types)?,
+                None => table.prepare(self.backend, None)?,
+            });
         }
         Ok(Batch {
             cases: batch.len(),

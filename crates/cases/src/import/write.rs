@@ -148,12 +148,14 @@ impl Cases {
                 .into_iter(),
             notes: tx.reserve_ids("case_note", plan.notes).await?.into_iter(),
         };
+        let pg_types = tx.pg_types().await?;
         tx.commit().await?;
         Ok(Builder {
             codes: dir.deps.values().map(|d| (d.id, d.code.clone())).collect(),
             dir,
             rules: self.rules.clone(),
             backend: self.db.backend(),
+            pg_types,
             companies,
             ids,
             shared: Interner::default(),
