@@ -17,6 +17,7 @@ mod m20261201_000011_external_sign_in;
 mod m20261201_000012_company_documents;
 mod m20261205_000013_e_services;
 mod m20261205_000014_kolada;
+mod m20261206_000015_case_search;
 mod parts;
 
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_company_documents::Migration),
             Box::new(m20261205_000013_e_services::Migration),
             Box::new(m20261205_000014_kolada::Migration),
+            Box::new(m20261206_000015_case_search::Migration),
         ]
     }
 }

@@ -247,9 +247,13 @@ async fn registering_a_case_does_not_rename_the_company_for_everyone() {
 /// and labels.
 #[tokio::test]
 async fn search_never_matches_content_the_caller_cannot_see() {
-    let (app, [anna, root]) = spawn_app_as(["anna", "root"]).await;
+    let (app, [anna, omar, root]) = spawn_app_as(["anna", "omar", "root"]).await;
     let id = confidential_case(&app, &anna, json!({})).await;
     let reference = app.case_reference(&anna, id).await;
+    // A public case with the same place in its title, which everyone who lists it finds.
+    let public = app
+        .case_id(&anna, json!({"title": "Bygglov vid Kvarnbacken"}))
+        .await;
     let found = |token: &str, query: &str| {
         let app = &app;
         let token = token.to_string();
@@ -274,6 +278,23 @@ async fn search_never_matches_content_the_caller_cannot_see() {
     assert!(!found(&root, "q=Kvarnbacken").await);
     assert!(!found(&root, "q=hemligt").await);
     assert!(!found(&root, "label=hemligetikett").await);
+    // Nor as a prefix, nor beside a word it may see (the company's), and the same word finds
+    // the public case: the search runs, it just never reads the hidden text.
+    assert!(!found(&root, "q=kvarnback").await);
+    assert!(!found(&root, "q=Kvarnbacken%20exempel").await);
+    assert_eq!(
+        crate::helpers::ids(&app, &root, "q=Kvarnbacken").await,
+        [public]
+    );
+    assert_eq!(
+        crate::helpers::ids(&app, &anna, "q=Kvarnbacken")
+            .await
+            .len(),
+        2
+    );
+    // An officer of a consulted department may read the case, but no search of theirs finds it.
+    handoff(&app, &anna, id, "consultation", "Yttrande önskas").await;
+    assert!(!found(&omar, "q=Kvarnbacken").await);
     // What the admin may see still matches: the diarienummer and the company.
     assert!(
         found(

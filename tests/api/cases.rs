@@ -353,12 +353,13 @@ async fn the_list_filters_by_every_field() {
     assert_eq!(
         ids(&app, &anna, "q=100%25").await,
         [id(&c)],
-        "% is matched literally"
+        "punctuation separates words"
     );
+    assert_eq!(ids(&app, &anna, "q=ombyggnad_av").await, [id(&c)]);
     assert_eq!(
-        ids(&app, &anna, "q=_av").await,
-        [id(&c)],
-        "_ is matched literally"
+        ids(&app, &anna, "q=%25_").await,
+        [0i64; 0],
+        "no word, no match"
     );
     let reference = a["reference"].as_str().unwrap().to_string();
     assert_eq!(
@@ -384,6 +385,92 @@ async fn the_list_filters_by_every_field() {
         ("cursor=garbage", "cursor"),
     ];
     assert_each_query_names(&app, "/api/v1/cases", &anna, &cases).await;
+}
+
+/// Issue 17.5: `q` searches each engine's full-text index: every word, in any order, each as a
+/// prefix (and stemmed on PostgreSQL), best match first; a diarienummer or an organisation
+/// number matches exactly; an edit is found at once by its new words and no longer by the old.
+#[tokio::test]
+async fn search_finds_every_word_in_any_order_best_match_first() {
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let id = |v: &Value| v["id"].as_i64().unwrap();
+    let titled = app
+        .create_case(&anna, json!({"title": "Bygglov för restaurangen"}))
+        .await;
+    let named = app
+        .create_case(
+            &anna,
+            json!({"title": "Ändrad användning", "org_number": "556074-7569",
+                   "company_name": "Restaurang Bygglov Norra AB"}),
+        )
+        .await;
+    let other = app
+        .create_case(
+            &anna,
+            json!({"title": "Rivningslov för förrådet", "labels": ["strandskydd"]}),
+        )
+        .await;
+    // The words in the title rank above the same words in the company's name.
+    for q in [
+        "bygglov%20restaurang",
+        "restaurang%20bygglov",
+        "BYGGLOV%20restaur",
+    ] {
+        assert_eq!(
+            ids(&app, &anna, &format!("q={q}")).await,
+            [id(&titled), id(&named)],
+            "q={q}"
+        );
+    }
+    assert_eq!(ids(&app, &anna, "q=restaurangen").await[0], id(&titled));
+    assert_eq!(ids(&app, &anna, "q=bygglov%20rivning").await, [0i64; 0]);
+    assert_eq!(ids(&app, &anna, "q=f%C3%B6rr%C3%A5d").await, [id(&other)]);
+    assert_eq!(ids(&app, &anna, "q=strandskydd").await, [id(&other)]);
+    // `sort` still orders a search when asked.
+    assert_eq!(
+        ids(&app, &anna, "q=bygglov&sort=newest").await,
+        [id(&named), id(&titled)]
+    );
+    // A page of one, then the next: the ranked order, no case twice.
+    let first = app
+        .get("/api/v1/cases?q=bygglov&limit=1", Some(&anna))
+        .await;
+    assert_eq!(first.body["items"][0]["id"], id(&titled), "{}", first.text);
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_string();
+    let second = app
+        .get(
+            &format!("/api/v1/cases?q=bygglov&limit=1&cursor={cursor}"),
+            Some(&anna),
+        )
+        .await;
+    assert_eq!(second.body["items"][0]["id"], id(&named), "{}", second.text);
+    assert!(second.body["next_cursor"].is_null(), "{}", second.text);
+    // A diarienummer and an organisation number match exactly, with or without the dash.
+    let reference = named["reference"].as_str().unwrap();
+    assert_eq!(
+        ids(
+            &app,
+            &anna,
+            &format!("q={}", reference.replace(' ', "%20").replace('/', "%2F"))
+        )
+        .await,
+        [id(&named)]
+    );
+    assert_eq!(ids(&app, &anna, "q=556074-7569").await, [id(&named)]);
+    assert_eq!(ids(&app, &anna, "q=5560747569").await, [id(&named)]);
+    // An edit of the title or the labels is found at once; the old words no longer are.
+    let r = app
+        .patch_case(
+            &anna,
+            id(&other),
+            json!({"title": "Rivningslov för garaget", "labels": ["kulturmiljö"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(ids(&app, &anna, "q=garaget").await, [id(&other)]);
+    assert_eq!(ids(&app, &anna, "q=kulturmilj%C3%B6").await, [id(&other)]);
+    assert_eq!(ids(&app, &anna, "q=f%C3%B6rr%C3%A5d").await, [0i64; 0]);
+    assert_eq!(ids(&app, &anna, "q=strandskydd").await, [0i64; 0]);
 }
 
 #[tokio::test]

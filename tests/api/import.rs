@@ -5,7 +5,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::helpers::{
-    HANDOFF_DONE, Reply, STARTED, SUPPLEMENT_ROUND, TestApp, event_kinds, integers_of, kinds,
+    HANDOFF_DONE, Reply, STARTED, SUPPLEMENT_ROUND, TestApp, event_kinds, ids, integers_of, kinds,
     spawn_app, spawn_app_as,
 };
 
@@ -117,6 +117,12 @@ async fn a_history_imports_with_its_events_handoffs_and_answer() {
     assert_eq!(
         event_kinds(&app, &anna, t.id).await,
         [&STARTED[..], &HANDOFF_DONE, &["status_changed"]].concat()
+    );
+    // Imported cases are found by their words at once.
+    assert_eq!(ids(&app, &anna, "q=nybyggnad").await, [c.id]);
+    assert_eq!(
+        ids(&app, &anna, "q=livsmedelsanl%C3%A4ggning%20bageri").await,
+        [t.id]
     );
     // Imported history announces nothing.
     assert_eq!(app.count("outbox").await, 0);

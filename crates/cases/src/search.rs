@@ -4,14 +4,17 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
-use lots_core::{Actor, Area, CaseStatus, OrgNumber, Priority, PropertyDesignation};
+use lots_core::{Actor, Area, CaseStatus, OrgNumber, Priority, PropertyDesignation, Reference};
 use lots_store::dialect;
 use lots_store::entity::{app_user, case_premises, case_record, company};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, QueryTrait,
+};
 use serde::Deserialize;
 
-use crate::access::{list_condition, listed, on_visible_content};
+use crate::access::{content_searchable, list_condition, listed, on_visible_content};
 use crate::cases::{Cases, DEFAULT_PAGE, MAX_PAGE};
 use crate::error::{Problems, ServiceResult, text_len};
 use crate::redact::Redact;
@@ -29,7 +32,12 @@ pub struct CaseFilter {
     /// A username, or `me`.
     pub assignee: Option<String>,
     pub org_number: Option<String>,
-    /// Free text: matches title, diarienummer and company name.
+    /// Free text. A diarienummer (`BN 2026/0042`) or an organisation number (`556012-5790`, the
+    /// dash optional) matches exactly that; other text is words, all of which must begin a word
+    /// of the case's title, labels, diarienummer or company name, in any order (`bygglov
+    /// restaur` finds "Bygglov för restaurangen"; PostgreSQL also matches Swedish inflections).
+    /// Results come best match first (title and labels weigh most), unless `sort` is given. A
+    /// confidential case's title and labels match only for those who may see them.
     pub q: Option<String>,
     /// 1–500, default 50.
     pub limit: Option<String>,
@@ -52,46 +60,104 @@ pub struct CaseFilter {
 /// How a page is ordered and where it starts.
 struct Paging {
     limit: u64,
-    by_due: bool,
+    order: Order,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    Newest,
+    Due,
+    /// Best match first: only when `q` has words.
+    Rank,
 }
 
 impl Cases {
-    /// The cases the caller may list that match `filter`, a page at a time.
+    /// The cases the caller may list that match `filter`, a page at a time. With words in `q`,
+    /// the best matches come first (then the newest), unless `sort=due_date` asks otherwise.
     pub async fn list(&self, actor: &Actor, filter: CaseFilter) -> ServiceResult<Page<CaseView>> {
         let mut p = Problems::default();
+        let backend = self.db.backend();
+        let (text, words) = text_filters(actor, backend, &filter, &mut p);
         let cond = Condition::all()
             .add(list_condition(actor))
             .add(self.field_filters(actor, &filter, &mut p).await?)
-            .add(text_filters(actor, self.db.backend(), &filter, &mut p))
+            .add(text)
             .add(self.deadline_filters(&filter, &mut p));
-        let (paging, after) = paging(&filter, &mut p);
+        let (paging, after) = paging(&filter, words.is_some(), &mut p);
         p.finish()?;
         let mut query = case_record::Entity::find().filter(cond.add(after));
-        query = if paging.by_due {
+        if let Some(words) = &words {
+            // Each case's whole document if the caller may see its content, else its public
+            // one: a confidential case's title and labels are not in what others search.
+            QueryTrait::query(&mut query).join_subquery(
+                JoinType::InnerJoin,
+                dialect::case_search_matches(backend, words),
+                MATCHES,
+                Condition::all()
+                    .add(
+                        Expr::col((MATCHES, "case_id"))
+                            .equals((case_record::Entity, case_record::Column::Id)),
+                    )
+                    .add(
+                        Condition::any()
+                            .add(
+                                Condition::all()
+                                    .add(Expr::col((MATCHES, "whole")).eq(1))
+                                    .add(content_searchable(actor)),
+                            )
+                            .add(
+                                Condition::all()
+                                    .add(Expr::col((MATCHES, "whole")).eq(0))
+                                    .add(content_searchable(actor).not()),
+                            ),
+                    ),
+            );
+        }
+        query = match paging.order {
             // Soonest due first, cases without a due date last, then by id: a total order, so
             // keyset pages never repeat or skip a case.
-            query
+            Order::Due => query
                 .order_by_asc(Expr::col(case_record::Column::DueDate).is_null())
                 .order_by_asc(case_record::Column::DueDate)
-                .order_by_asc(case_record::Column::Id)
-        } else {
+                .order_by_asc(case_record::Column::Id),
+            // Best match first, then newest.
+            Order::Rank => query
+                .order_by_desc(Expr::col((MATCHES, "score")))
+                .order_by_desc(case_record::Column::Id),
             // Newest first, by id.
-            query.order_by_desc(case_record::Column::Id)
+            Order::Newest => query.order_by_desc(case_record::Column::Id),
         };
-        let mut rows = query.limit(paging.limit + 1).all(self.db.reader()).await?;
+        let mut rows: Vec<Ranked> = if paging.order == Order::Rank {
+            query
+                .column_as(Expr::col((MATCHES, "score")), "search_score")
+                .limit(paging.limit + 1)
+                .into_model::<Ranked>()
+                .all(self.db.reader())
+                .await?
+        } else {
+            query
+                .limit(paging.limit + 1)
+                .all(self.db.reader())
+                .await?
+                .into_iter()
+                .map(|case| Ranked { case, score: 0.0 })
+                .collect()
+        };
         let next_cursor = if rows.len() as u64 > paging.limit {
             rows.truncate(paging.limit as usize);
-            rows.last().map(|c| {
-                if paging.by_due {
-                    Cursor::Due(c.due_date, c.id)
-                } else {
-                    Cursor::Newest(c.id)
+            rows.last().map(|r| {
+                let c = &r.case;
+                match paging.order {
+                    Order::Due => Cursor::Due(c.due_date, c.id),
+                    Order::Rank => Cursor::Rank(r.score, c.id),
+                    Order::Newest => Cursor::Newest(c.id),
                 }
                 .encode()
             })
         } else {
             None
         };
+        let rows: Vec<case_record::Model> = rows.into_iter().map(|r| r.case).collect();
         let lookups = Lookups::for_cases(&self.db, &rows).await?;
         Ok(Page {
             items: rows
@@ -216,45 +282,66 @@ impl Cases {
     }
 }
 
-/// Free text (`q`: title, diarienummer, company name) and `label`. A confidential case's title
-/// and labels are matched only for those who may see them.
+/// The alias of the full-text matches a search joins.
+const MATCHES: &str = "search_matches";
+
+/// Words searched for at most, so that one request cannot ask for an unbounded query.
+const MAX_WORDS: usize = 16;
+
+/// A case and its relevance to the words searched for (0 when none were).
+struct Ranked {
+    case: case_record::Model,
+    score: f64,
+}
+
+impl FromQueryResult for Ranked {
+    fn from_query_result(res: &QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            case: case_record::Model::from_query_result(res, pre)?,
+            score: res.try_get(pre, "search_score")?,
+        })
+    }
+}
+
+/// Free text (`q`) and `label`. A `q` that is a diarienummer or an organisation number (with or
+/// without the dash) matches exactly that; any other `q` is words, each of which must prefix a
+/// word of the case's diarienummer, company name, title or labels (the full-text index,
+/// returned for the caller to join). A confidential case's title and labels are matched only
+/// for those who may see them.
 fn text_filters(
     actor: &Actor,
     backend: sea_orm::DbBackend,
     filter: &CaseFilter,
     p: &mut Problems,
-) -> Condition {
+) -> (Condition, Option<Vec<String>>) {
     let mut cond = Condition::all();
+    let mut words = None;
     if let Some(q) = non_empty(&filter.q)
         && let Some(q) = p.check("q", text_len(q, 1, 200))
     {
-        let pattern = format!(
-            "%{}%",
-            q.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        let like = |col: Expr| {
-            Expr::expr(Func::lower(col)).like(LikeExpr::new(pattern.clone()).escape('\\'))
-        };
-        cond = cond.add(
-            Condition::any()
-                .add(on_visible_content(
-                    actor,
-                    like(Expr::col(case_record::Column::Title)),
-                ))
-                .add(like(Expr::col(case_record::Column::Reference)))
-                .add(
-                    case_record::Column::CompanyId.in_subquery(
-                        Query::select()
-                            .column(company::Column::Id)
-                            .from(company::Entity)
-                            .and_where(like(Expr::col(company::Column::Name)))
-                            .to_owned(),
-                    ),
+        if let Ok(reference) = Reference::parse(q) {
+            cond = cond.add(case_record::Column::Reference.eq(reference.to_string()));
+        } else if let Ok(org) = OrgNumber::parse(q) {
+            cond = cond.add(
+                case_record::Column::CompanyId.in_subquery(
+                    Query::select()
+                        .column(company::Column::Id)
+                        .from(company::Entity)
+                        .and_where(company::Column::OrgNumber.eq(org.as_str()))
+                        .to_owned(),
                 ),
-        );
+            );
+        } else {
+            let w = search_words(q);
+            if w.is_empty() {
+                // Nothing a word could match: no case does.
+                cond = cond.add(Expr::cust("1 = 0"));
+            } else if w.len() > MAX_WORDS {
+                p.add("q", format!("must have at most {MAX_WORDS} words"));
+            } else {
+                words = Some(w);
+            }
+        }
     }
     if let Some(l) = non_empty(&filter.label)
         && let Some(l) = p.check("label", text_len(l, 1, 40))
@@ -262,11 +349,20 @@ fn text_filters(
         let has_label = dialect::json_array_contains(backend, "case_record.labels", l);
         cond = cond.add(on_visible_content(actor, has_label));
     }
-    cond
+    (cond, words)
+}
+
+/// The words of a search: runs of letters and digits, lower-cased (so that they can be put in
+/// either engine's query syntax without escaping).
+fn search_words(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// The page size, the sort order and the condition that starts after the cursor.
-fn paging(filter: &CaseFilter, p: &mut Problems) -> (Paging, Condition) {
+fn paging(filter: &CaseFilter, searched: bool, p: &mut Problems) -> (Paging, Condition) {
     let limit = match non_empty(&filter.limit) {
         None => DEFAULT_PAGE,
         Some(l) => match l.parse::<u64>() {
@@ -280,19 +376,32 @@ fn paging(filter: &CaseFilter, p: &mut Problems) -> (Paging, Condition) {
             }
         },
     };
-    let by_due = match non_empty(&filter.sort) {
-        None | Some("newest") => false,
-        Some("due_date") => true,
+    let order = match non_empty(&filter.sort) {
+        None if searched => Order::Rank,
+        None | Some("newest") => Order::Newest,
+        Some("due_date") => Order::Due,
         Some(_) => {
             p.add("sort", "must be newest or due_date");
-            false
+            Order::Newest
         }
     };
     let mut after = Condition::all();
     if let Some(c) = non_empty(&filter.cursor) {
-        match (decode_cursor(c), by_due) {
-            (Some(Cursor::Newest(id)), false) => after = after.add(case_record::Column::Id.lt(id)),
-            (Some(Cursor::Due(Some(due), id)), true) => {
+        match (decode_cursor(c), order) {
+            (Some(Cursor::Newest(id)), Order::Newest) => {
+                after = after.add(case_record::Column::Id.lt(id))
+            }
+            (Some(Cursor::Rank(score, id)), Order::Rank) => {
+                let score_col = || Expr::col((MATCHES, "score"));
+                after = after.add(
+                    Condition::any().add(score_col().lt(score)).add(
+                        Condition::all()
+                            .add(score_col().eq(score))
+                            .add(case_record::Column::Id.lt(id)),
+                    ),
+                )
+            }
+            (Some(Cursor::Due(Some(due), id)), Order::Due) => {
                 after = after.add(
                     Condition::any()
                         .add(case_record::Column::DueDate.gt(due))
@@ -304,7 +413,7 @@ fn paging(filter: &CaseFilter, p: &mut Problems) -> (Paging, Condition) {
                         .add(case_record::Column::DueDate.is_null()),
                 )
             }
-            (Some(Cursor::Due(None, id)), true) => {
+            (Some(Cursor::Due(None, id)), Order::Due) => {
                 after = after
                     .add(case_record::Column::DueDate.is_null())
                     .add(case_record::Column::Id.gt(id))
@@ -315,7 +424,7 @@ fn paging(filter: &CaseFilter, p: &mut Problems) -> (Paging, Condition) {
             ),
         }
     }
-    (Paging { limit, by_due }, after)
+    (Paging { limit, order }, after)
 }
 
 fn non_empty(s: &Option<String>) -> Option<&str> {
@@ -323,10 +432,12 @@ fn non_empty(s: &Option<String>) -> Option<&str> {
 }
 
 /// Where the previous page ended, in the list's sort order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Cursor {
     Newest(i64),
     Due(Option<NaiveDate>, i64),
+    /// A search's relevance score (exactly, as its bits) and the case id.
+    Rank(f64, i64),
 }
 
 impl Cursor {
@@ -335,6 +446,7 @@ impl Cursor {
             Cursor::Newest(id) => format!("c1:{id}"),
             Cursor::Due(Some(d), id) => format!("d1:{d}:{id}"),
             Cursor::Due(None, id) => format!("d1:-:{id}"),
+            Cursor::Rank(score, id) => format!("r1:{:x}:{id}", score.to_bits()),
         })
     }
 }
@@ -344,6 +456,13 @@ fn decode_cursor(s: &str) -> Option<Cursor> {
     let text = std::str::from_utf8(&bytes).ok()?;
     if let Some(id) = text.strip_prefix("c1:") {
         return id.parse().ok().map(Cursor::Newest);
+    }
+    if let Some(rest) = text.strip_prefix("r1:") {
+        let (bits, id) = rest.split_once(':')?;
+        let score = f64::from_bits(u64::from_str_radix(bits, 16).ok()?);
+        return score
+            .is_finite()
+            .then_some(Cursor::Rank(score, id.parse().ok()?));
     }
     let (due, id) = text.strip_prefix("d1:")?.split_once(':')?;
     let due = if due == "-" {
@@ -364,6 +483,8 @@ mod tests {
             Cursor::Newest(12345),
             Cursor::Due(None, 7),
             Cursor::Due(Some(NaiveDate::MIN), 9),
+            Cursor::Rank(-1.0 / 3.0, 42),
+            Cursor::Rank(0.0607927, 1),
         ] {
             assert_eq!(decode_cursor(&c.encode()), Some(c));
         }

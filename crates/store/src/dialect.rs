@@ -2,7 +2,7 @@
 //! writes portable sea-query and asks here for the rest.
 
 use sea_orm::DbBackend;
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Expr, Query, SelectStatement, SimpleExpr};
 
 /// The database's clock in milliseconds since the Unix epoch, as an SQL expression.
 pub fn now_ms(backend: DbBackend) -> &'static str {
@@ -55,5 +55,55 @@ mod tests {
             json_text(DbBackend::Sqlite, "data", "to"),
             "json_extract(data, '$.to')"
         );
+    }
+}
+
+/// The cases whose search documents (migration `m20261206_000015_case_search`) hold every word
+/// of `words`, each as a prefix (`restaur` finds *restaurangen*; PostgreSQL also stems, so
+/// *restauranger* finds it too): a query of `case_id`, `whole` (1 for the document with the
+/// title and labels, 0 for the public one; a case appears once per matching document) and
+/// `score` (higher is better; title and labels weigh more than diarienummer and company).
+/// `words` must be non-empty and hold only letters and digits.
+pub fn case_search_matches(backend: DbBackend, words: &[String]) -> SelectStatement {
+    match backend {
+        DbBackend::Postgres => {
+            let tsquery = words
+                .iter()
+                .map(|w| format!("{w}:*"))
+                .collect::<Vec<_>>()
+                .join(" & ");
+            Query::select()
+                .expr_as(Expr::cust("case_search.case_id"), "case_id")
+                .expr_as(Expr::cust("case_search.whole::int"), "whole")
+                .expr_as(
+                    Expr::cust_with_values(
+                        "ts_rank(case_search.doc, to_tsquery('swedish', $1))::float8",
+                        [tsquery.clone()],
+                    ),
+                    "score",
+                )
+                .from("case_search")
+                .and_where(Expr::cust_with_values(
+                    "case_search.doc @@ to_tsquery('swedish', $1)",
+                    [tsquery],
+                ))
+                .to_owned()
+        }
+        _ => {
+            let fts = words
+                .iter()
+                .map(|w| format!("\"{w}\"*"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            Query::select()
+                .expr_as(Expr::cust("case_search.rowid / 2"), "case_id")
+                .expr_as(Expr::cust("case_search.rowid % 2"), "whole")
+                // bm25 is lower for better matches; the protected column (title, labels)
+                // weighs four times the public one.
+                .expr_as(Expr::cust("-bm25(case_search, 1.0, 4.0)"), "score")
+                .from("case_search")
+                .and_where(Expr::cust_with_values("case_search MATCH ?", [fts]))
+                .to_owned()
+        }
     }
 }
