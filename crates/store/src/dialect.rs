@@ -42,22 +42,6 @@ pub fn json_array_contains(backend: DbBackend, column: &str, value: &str) -> Sim
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_backend_gets_its_own_spelling() {
-        assert_eq!(placeholder(DbBackend::Postgres, 2), "$2");
-        assert_eq!(placeholder(DbBackend::Sqlite, 2), "?");
-        assert_eq!(json_text(DbBackend::Postgres, "data", "to"), "data->>'to'");
-        assert_eq!(
-            json_text(DbBackend::Sqlite, "data", "to"),
-            "json_extract(data, '$.to')"
-        );
-    }
-}
-
 /// The cases whose search documents (migration `m20261206_000015_case_search`) hold every word
 /// of `words`, each as a prefix (`restaur` finds *restaurangen*; PostgreSQL also stems, so
 /// *restauranger* finds it too): a query of `case_id`, `whole` (1 for the document with the
@@ -105,5 +89,21 @@ pub fn case_search_matches(backend: DbBackend, words: &[String]) -> SelectStatem
                 .and_where(Expr::cust_with_values("case_search MATCH ?", [fts]))
                 .to_owned()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_backend_gets_its_own_spelling() {
+        assert_eq!(placeholder(DbBackend::Postgres, 2), "$2");
+        assert_eq!(placeholder(DbBackend::Sqlite, 2), "?");
+        assert_eq!(json_text(DbBackend::Postgres, "data", "to"), "data->>'to'");
+        assert_eq!(
+            json_text(DbBackend::Sqlite, "data", "to"),
+            "json_extract(data, '$.to')"
+        );
     }
 }
