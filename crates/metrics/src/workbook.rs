@@ -198,67 +198,74 @@ fn standing_year(r: &BoardReport) -> i32 {
     r.standing.as_ref().map_or(r.year, |s| s.year)
 }
 
-/// The workbook of `r`; `names` gives a municipality's name from its kommunkod.
-pub fn board_workbook(
-    r: &BoardReport,
-    names: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vec<u8>, XlsxError> {
-    let mut book = Workbook::new();
-    let who = r
-        .standing
-        .as_ref()
-        .map(|s| {
-            format!(
-                " – {}",
-                s.municipality_name
-                    .clone()
-                    .unwrap_or(s.municipality.clone())
-            )
-        })
-        .unwrap_or_default();
-    let y = r.year;
-    sheet(
-        &mut book,
-        "Nyckeltal",
-        &format!("Nyckeltal {y}{who}"),
-        &[
-            "Område",
-            "Inkomna",
-            "Beslutade",
-            "Beslut med frist",
-            "I tid",
-            "Andel i tid",
-            "Median handläggningstid (dagar)",
-            "Enkätsvar",
-            "NKI",
-            "NKI 95 % KI låg",
-            "NKI 95 % KI hög",
-            "NKI året före",
-            "Förändring",
-            "Förändring KI låg",
-            "Förändring KI hög",
-            "p-värde (Welch)",
-            "Säkerställd (p < 0,05)",
-        ],
-        key_figures(r),
-    )?;
-    sheet(
-        &mut book,
-        "NKI per tertial",
-        &format!("NKI per tertial {}–{y}{who}", y - 2),
-        &[
-            "Område",
-            "Tertial",
-            "Enkätsvar",
-            "NKI",
-            "95 % KI låg",
-            "95 % KI hög",
-            "Anmärkning",
-        ],
-        trends(r),
-    )?;
-    let compliance = r
-        .compliance
+/// A sheet to write: its name, title, header row and rows.
+type Sheet<'a> = (&'a str, String, &'a [&'a str], Vec<Vec<Cell>>);
+
+/// The header rows of the sheets.
+const KEY_HEAD: [&str; 17] = [
+    "Område",
+    "Inkomna",
+    "Beslutade",
+    "Beslut med frist",
+    "I tid",
+    "Andel i tid",
+    "Median handläggningstid (dagar)",
+    "Enkätsvar",
+    "NKI",
+    "NKI 95 % KI låg",
+    "NKI 95 % KI hög",
+    "NKI året före",
+    "Förändring",
+    "Förändring KI låg",
+    "Förändring KI hög",
+    "p-värde (Welch)",
+    "Säkerställd (p < 0,05)",
+];
+const TREND_HEAD: [&str; 7] = [
+    "Område",
+    "Tertial",
+    "Enkätsvar",
+    "NKI",
+    "95 % KI låg",
+    "95 % KI hög",
+    "Anmärkning",
+];
+const COMPLIANCE_HEAD: [&str; 5] = [
+    "Område",
+    "Månad",
+    "Beslutade med frist",
+    "I tid",
+    "Andel i tid",
+];
+const EDGE_HEAD: [&str; 9] = [
+    "Från",
+    "Till",
+    "Slag",
+    "Antal",
+    "Kö median (dagar)",
+    "Kö 90:e percentil",
+    "Arbete median (dagar)",
+    "Arbete 90:e percentil",
+    "Dagar totalt",
+];
+const COMPARISON_HEAD: [&str; 13] = [
+    "KPI (Kolada)",
+    "Mått",
+    "Vårt värde",
+    "Rikets median",
+    "Jämförelsegruppens median",
+    "Plats",
+    "Av",
+    "Percentil",
+    "Egen enkät",
+    "Egen 95 % KI låg",
+    "Egen 95 % KI hög",
+    "Egna svar",
+    "Inom egen KI",
+];
+
+fn compliance_rows(r: &BoardReport) -> Vec<Vec<Cell>> {
+    r.compliance
         .iter()
         .map(|c| {
             vec![
@@ -269,22 +276,11 @@ pub fn board_workbook(
                 Cell::Share(Some(c.share_on_time)),
             ]
         })
-        .collect();
-    sheet(
-        &mut book,
-        "Fristefterlevnad",
-        &format!("Beslut inom fristen per område och månad {y}{who}"),
-        &[
-            "Område",
-            "Månad",
-            "Beslutade med frist",
-            "I tid",
-            "Andel i tid",
-        ],
-        compliance,
-    )?;
-    let edges = r
-        .bottlenecks
+        .collect()
+}
+
+fn edge_rows(r: &BoardReport) -> Vec<Vec<Cell>> {
+    r.bottlenecks
         .iter()
         .map(|e| {
             vec![
@@ -299,45 +295,61 @@ pub fn board_workbook(
                 Cell::Num(Some(e.total_delay_days), 1),
             ]
         })
-        .collect();
-    sheet(
-        &mut book,
-        "Flaskhalsar",
-        &format!("Överlämningar mellan förvaltningar, beslut {y}{who}"),
-        &[
-            "Från",
-            "Till",
-            "Slag",
-            "Antal",
-            "Kö median (dagar)",
-            "Kö 90:e percentil",
-            "Arbete median (dagar)",
-            "Arbete 90:e percentil",
-            "Dagar totalt",
-        ],
-        edges,
-    )?;
-    sheet(
-        &mut book,
-        "Jämförelse",
-        &format!("Insikt {}: vi mot andra kommuner{who}", standing_year(r)),
-        &[
-            "KPI (Kolada)",
-            "Mått",
-            "Vårt värde",
-            "Rikets median",
-            "Jämförelsegruppens median",
-            "Plats",
-            "Av",
-            "Percentil",
-            "Egen enkät",
-            "Egen 95 % KI låg",
-            "Egen 95 % KI hög",
-            "Egna svar",
-            "Inom egen KI",
-        ],
-        comparison_rows(r),
-    )?;
+        .collect()
+}
+
+/// The workbook of `r`; `names` gives a municipality's name from its kommunkod.
+pub fn board_workbook(
+    r: &BoardReport,
+    names: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let who = r
+        .standing
+        .as_ref()
+        .map(|s| {
+            format!(
+                " – {}",
+                s.municipality_name.as_deref().unwrap_or(&s.municipality)
+            )
+        })
+        .unwrap_or_default();
+    let (y, insikt) = (r.year, standing_year(r));
+    let sheets: [Sheet; 5] = [
+        (
+            "Nyckeltal",
+            format!("Nyckeltal {y}{who}"),
+            &KEY_HEAD,
+            key_figures(r),
+        ),
+        (
+            "NKI per tertial",
+            format!("NKI per tertial {}–{y}{who}", y - 2),
+            &TREND_HEAD,
+            trends(r),
+        ),
+        (
+            "Fristefterlevnad",
+            format!("Beslut inom fristen per område och månad {y}{who}"),
+            &COMPLIANCE_HEAD,
+            compliance_rows(r),
+        ),
+        (
+            "Flaskhalsar",
+            format!("Överlämningar mellan förvaltningar, beslut {y}{who}"),
+            &EDGE_HEAD,
+            edge_rows(r),
+        ),
+        (
+            "Jämförelse",
+            format!("Insikt {insikt}: vi mot andra kommuner{who}"),
+            &COMPARISON_HEAD,
+            comparison_rows(r),
+        ),
+    ];
+    for (name, title, head, rows) in sheets {
+        sheet(&mut book, name, &title, head, rows)?;
+    }
     let mut head = vec!["Kommunkod".to_string(), "Kommun".to_string()];
     if let Some(s) = &r.standing {
         head.extend(
@@ -350,10 +362,7 @@ pub fn board_workbook(
     sheet(
         &mut book,
         "Alla kommuner",
-        &format!(
-            "Insikt {}: alla kommuners värden i Kolada",
-            standing_year(r)
-        ),
+        &format!("Insikt {insikt}: alla kommuners värden i Kolada"),
         &head,
         municipality_rows(r, names),
     )?;
