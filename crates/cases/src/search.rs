@@ -57,6 +57,17 @@ pub struct CaseFilter {
     pub label: Option<String>,
 }
 
+/// The cases of the company with organisation number `org`.
+fn of_company(org: &OrgNumber) -> sea_orm::sea_query::SimpleExpr {
+    case_record::Column::CompanyId.in_subquery(
+        Query::select()
+            .column(company::Column::Id)
+            .from(company::Entity)
+            .and_where(company::Column::OrgNumber.eq(org.as_str()))
+            .to_owned(),
+    )
+}
+
 /// How a page is ordered and where it starts.
 struct Paging {
     limit: u64,
@@ -219,15 +230,7 @@ impl Cases {
         if let Some(o) = non_empty(&filter.org_number)
             && let Some(org) = p.check("org_number", OrgNumber::parse(o))
         {
-            cond = cond.add(
-                case_record::Column::CompanyId.in_subquery(
-                    Query::select()
-                        .column(company::Column::Id)
-                        .from(company::Entity)
-                        .and_where(company::Column::OrgNumber.eq(org.as_str()))
-                        .to_owned(),
-                ),
-            );
+            cond = cond.add(of_company(&org));
         }
         if let Some(prop) = non_empty(&filter.property)
             && let Some(d) = p.check("property", PropertyDesignation::parse(prop))
@@ -322,15 +325,7 @@ fn text_filters(
         if let Ok(reference) = Reference::parse(q) {
             cond = cond.add(case_record::Column::Reference.eq(reference.to_string()));
         } else if let Ok(org) = OrgNumber::parse(q) {
-            cond = cond.add(
-                case_record::Column::CompanyId.in_subquery(
-                    Query::select()
-                        .column(company::Column::Id)
-                        .from(company::Entity)
-                        .and_where(company::Column::OrgNumber.eq(org.as_str()))
-                        .to_owned(),
-                ),
-            );
+            cond = cond.add(of_company(&org));
         } else {
             let w = search_words(q);
             if w.is_empty() {
