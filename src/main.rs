@@ -493,6 +493,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let stopped = stopped.clone();
         Some(tokio::spawn(async move { worker.run(wait(stopped)).await }))
     };
+    // On a SQLite file, the write-ahead log is emptied whenever it grows long.
+    tokio::spawn(state.db.clone().keep_wal_short(wait(stopped.clone())));
     // Read every case's metric record once now, so that the first dashboard does not wait.
     let warm = state.clone();
     tokio::spawn(async move {

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use chrono::{Datelike, Utc};
 use lots_store::entity::{case_event, case_record, company};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 use crate::helpers::{assert_each_query_names, ids, spawn_app_as};
@@ -390,6 +390,91 @@ async fn the_list_filters_by_every_field() {
 /// Issue 17.5: `q` searches each engine's full-text index: every word, in any order, each as a
 /// prefix (and stemmed on PostgreSQL), best match first; a diarienummer or an organisation
 /// number matches exactly; an edit is found at once by its new words and no longer by the old.
+/// A search matching more cases than are ranked (`RANKED_AT_MOST`, 1 000) comes newest first,
+/// every match reachable page by page; fewer matches come best first. What decides is what
+/// the caller may search: hidden words of confidential cases count for no one who cannot see
+/// them, so the order cannot tell how many there are.
+#[tokio::test]
+async fn a_search_too_common_to_rank_comes_newest_first_every_match_a_page_away() {
+    let (app, [anna, root]) = spawn_app_as(["anna", "root"]).await;
+    let n = lots_cases::search::RANKED_AT_MOST as usize + 1;
+    let lines: String = (1..=n)
+        .map(|i| {
+            json!({"reference": format!("BN 2025/{i:04}"), "org_number": "556036-0793",
+                   "company_name": "Exempel AB", "area": "building_permit", "department": "SBF",
+                   "title": "Tillbyggnad av butikslokal", "received_at": "2025-03-01T09:00:00Z"})
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    let r = app.import_ndjson(&root, lines).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let kiosk = app
+        .case_id(&anna, json!({"title": "Tillbyggnad av kiosk"}))
+        .await;
+    // Every page newest first, no case twice, all of them in the end.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let r = app
+            .get(
+                &format!("/api/v1/cases?q=tillbyggnad&limit=400{cursor}"),
+                Some(&anna),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["order"], "newest", "{}", r.text);
+        seen.extend(
+            r.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_i64().unwrap()),
+        );
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), n + 1);
+    assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
+    assert_eq!(seen[0], kiosk);
+    // Two words that few cases hold together are ranked.
+    let r = app
+        .get("/api/v1/cases?q=tillbyggnad%20kiosk", Some(&anna))
+        .await;
+    assert_eq!(r.body["order"], "relevance", "{}", r.text);
+    assert_eq!(integers_of_items(&r.body), [kiosk]);
+    // The same cases confidential: their titles are hidden from the admin, whose search of the
+    // word then finds the one public case, ranked as any search of one match is.
+    app.db
+        .writer()
+        .execute_unprepared(
+            "UPDATE case_record SET confidential_statute = 'OSL 30:23' \
+             WHERE reference LIKE 'BN 2025/%'",
+        )
+        .await
+        .unwrap();
+    let r = app.get("/api/v1/cases?q=tillbyggnad", Some(&root)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["order"], "relevance", "{}", r.text);
+    assert_eq!(integers_of_items(&r.body), [kiosk]);
+    // Their owners still see and search them all.
+    let r = app.get("/api/v1/cases?q=tillbyggnad", Some(&anna)).await;
+    assert_eq!(r.body["order"], "newest", "{}", r.text);
+    // A list without words is newest first; `sort=due_date` says so too.
+    let r = app.get("/api/v1/cases?limit=1", Some(&anna)).await;
+    assert_eq!(r.body["order"], "newest", "{}", r.text);
+    let r = app
+        .get("/api/v1/cases?limit=1&sort=due_date", Some(&anna))
+        .await;
+    assert_eq!(r.body["order"], "due_date", "{}", r.text);
+}
+
+fn integers_of_items(body: &Value) -> Vec<i64> {
+    crate::helpers::integers_of(&body["items"], "id")
+}
+
 #[tokio::test]
 async fn search_finds_every_word_in_any_order_best_match_first() {
     let (app, [anna]) = spawn_app_as(["anna"]).await;

@@ -477,7 +477,7 @@ impl TestApp {
 
     /// A POST without a body.
     /// Imports case histories (`POST /api/v1/import/cases`, NDJSON) as `token`.
-    pub async fn import_ndjson(&self, token: &str, body: &'static str) -> Reply {
+    pub async fn import_ndjson(&self, token: &str, body: impl Into<reqwest::Body>) -> Reply {
         let req = self
             .client
             .post(self.url("/api/v1/import/cases"))

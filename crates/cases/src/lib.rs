@@ -47,4 +47,4 @@ pub use record::{
 };
 pub use search::CaseFilter;
 pub use sessions::{LiveSession, NewSession, SessionView, Sessions};
-pub use view::{CaseView, EventView, NoteView, Page};
+pub use view::{CaseView, EventView, ListOrder, NoteView, Page};

@@ -9,8 +9,8 @@ use lots_store::dialect;
 use lots_store::entity::{app_user, case_premises, case_record, company};
 use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryResult,
-    QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QueryResult, QuerySelect, QueryTrait,
 };
 use serde::Deserialize;
 
@@ -18,7 +18,7 @@ use crate::access::{content_searchable, list_condition, listed, on_visible_conte
 use crate::cases::{Cases, DEFAULT_PAGE, MAX_PAGE};
 use crate::error::{Problems, ServiceResult, text_len};
 use crate::redact::Redact;
-use crate::view::{CaseView, Lookups, Page};
+use crate::view::{CaseView, ListOrder, Lookups, Page};
 
 /// The list filters of `GET /api/v1/cases`, as given in the query string.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -72,7 +72,14 @@ fn of_company(org: &OrgNumber) -> sea_orm::sea_query::SimpleExpr {
 struct Paging {
     limit: u64,
     order: Order,
+    /// No cursor was given: this is the first page.
+    first: bool,
 }
+
+/// Cases a search of words ranks at most. Past this many matches (among the cases the caller
+/// may list with the filters given) the newest come first instead: scoring costs every match
+/// (a few microseconds each), and a word that common ranks nothing anyway.
+pub const RANKED_AT_MOST: u64 = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Order {
@@ -84,7 +91,9 @@ enum Order {
 
 impl Cases {
     /// The cases the caller may list that match `filter`, a page at a time. With words in `q`,
-    /// the best matches come first (then the newest), unless `sort=due_date` asks otherwise.
+    /// the best matches come first (then the newest), unless `sort=due_date` asks otherwise or
+    /// more than [`RANKED_AT_MOST`] cases match (then the newest come first, so that a common
+    /// word costs a page, not a scoring of every case that holds it).
     pub async fn list(&self, actor: &Actor, filter: CaseFilter) -> ServiceResult<Page<CaseView>> {
         let mut p = Problems::default();
         let backend = self.db.backend();
@@ -94,36 +103,25 @@ impl Cases {
             .add(self.field_filters(actor, &filter, &mut p).await?)
             .add(text)
             .add(self.deadline_filters(&filter, &mut p));
-        let (paging, after) = paging(&filter, words.is_some(), &mut p);
+        let (mut paging, after) = paging(&filter, backend, words.is_some(), &mut p);
         p.finish()?;
-        let mut query = case_record::Entity::find().filter(cond.add(after));
-        if let Some(words) = &words {
-            // Each case's whole document if the caller may see its content, else its public
-            // one: a confidential case's title and labels are not in what others search.
-            QueryTrait::query(&mut query).join_subquery(
-                JoinType::InnerJoin,
-                dialect::case_search_matches(backend, words),
-                MATCHES,
-                Condition::all()
-                    .add(
-                        Expr::col((MATCHES, "case_id"))
-                            .equals((case_record::Entity, case_record::Column::Id)),
-                    )
-                    .add(
-                        Condition::any()
-                            .add(
-                                Condition::all()
-                                    .add(Expr::col((MATCHES, "whole")).eq(1))
-                                    .add(content_searchable(actor)),
-                            )
-                            .add(
-                                Condition::all()
-                                    .add(Expr::col((MATCHES, "whole")).eq(0))
-                                    .add(content_searchable(actor).not()),
-                            ),
-                    ),
-            );
+        let matching = |c: Condition| {
+            let mut query = case_record::Entity::find().filter(c);
+            if let Some(words) = &words {
+                join_matches(&mut query, actor, backend, words);
+            }
+            query
+        };
+        if paging.order == Order::Rank
+            && paging.first
+            && self
+                .count_at_most(matching(cond.clone()), RANKED_AT_MOST + 1)
+                .await?
+                > RANKED_AT_MOST
+        {
+            paging.order = Order::Newest;
         }
+        let mut query = matching(cond.add(after));
         query = match paging.order {
             // Soonest due first, cases without a due date last, then by id: a total order, so
             // keyset pages never repeat or skip a case.
@@ -135,7 +133,10 @@ impl Cases {
             Order::Rank => query
                 .order_by_desc(Expr::col((MATCHES, "score")))
                 .order_by_desc(case_record::Column::Id),
-            // Newest first, by id.
+            // Newest first, by id: of a search, in the order its index keeps the matches.
+            Order::Newest if words.is_some() => {
+                query.order_by_desc(dialect::search_newest_first(backend, MATCHES))
+            }
             Order::Newest => query.order_by_desc(case_record::Column::Id),
         };
         let mut rows: Vec<Ranked> = if paging.order == Order::Rank {
@@ -182,7 +183,34 @@ impl Cases {
                 })
                 .collect::<ServiceResult<_>>()?,
             next_cursor,
+            order: match paging.order {
+                Order::Newest => ListOrder::Newest,
+                Order::Due => ListOrder::DueDate,
+                Order::Rank => ListOrder::Relevance,
+            },
         })
+    }
+
+    /// How many cases `query` finds, counting no further than `cap`.
+    async fn count_at_most(
+        &self,
+        query: sea_orm::Select<case_record::Entity>,
+        cap: u64,
+    ) -> ServiceResult<u64> {
+        let found = query
+            .select_only()
+            .column(case_record::Column::Id)
+            .limit(cap)
+            .into_query();
+        let count = Query::select()
+            .expr_as(Expr::cust("COUNT(*)"), "n")
+            .from_subquery(found, "found")
+            .to_owned();
+        let n: i64 = match self.db.reader().query_one(&count).await? {
+            Some(row) => row.try_get("", "n")?,
+            None => 0,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Status, area, department, assignee, organisation number, property and priority.
@@ -306,6 +334,40 @@ impl FromQueryResult for Ranked {
     }
 }
 
+/// Joins the full-text matches of `words` to `query`: each case's whole document if the caller
+/// may see its content, else its public one, so that a confidential case's title and labels
+/// are not in what others search.
+fn join_matches(
+    query: &mut sea_orm::Select<case_record::Entity>,
+    actor: &Actor,
+    backend: sea_orm::DbBackend,
+    words: &[String],
+) {
+    QueryTrait::query(query).join_subquery(
+        JoinType::InnerJoin,
+        dialect::case_search_matches(backend, words),
+        MATCHES,
+        Condition::all()
+            .add(
+                Expr::col((MATCHES, "case_id"))
+                    .equals((case_record::Entity, case_record::Column::Id)),
+            )
+            .add(
+                Condition::any()
+                    .add(
+                        Condition::all()
+                            .add(Expr::col((MATCHES, "whole")).eq(1))
+                            .add(content_searchable(actor)),
+                    )
+                    .add(
+                        Condition::all()
+                            .add(Expr::col((MATCHES, "whole")).eq(0))
+                            .add(content_searchable(actor).not()),
+                    ),
+            ),
+    );
+}
+
 /// Free text (`q`) and `label`. A `q` that is a diarienummer or an organisation number (with or
 /// without the dash) matches exactly that; any other `q` is words, each of which must prefix a
 /// word of the case's diarienummer, company name, title or labels (the full-text index,
@@ -357,7 +419,12 @@ fn search_words(q: &str) -> Vec<String> {
 }
 
 /// The page size, the sort order and the condition that starts after the cursor.
-fn paging(filter: &CaseFilter, searched: bool, p: &mut Problems) -> (Paging, Condition) {
+fn paging(
+    filter: &CaseFilter,
+    backend: sea_orm::DbBackend,
+    searched: bool,
+    p: &mut Problems,
+) -> (Paging, Condition) {
     let limit = match non_empty(&filter.limit) {
         None => DEFAULT_PAGE,
         Some(l) => match l.parse::<u64>() {
@@ -371,7 +438,16 @@ fn paging(filter: &CaseFilter, searched: bool, p: &mut Problems) -> (Paging, Con
             }
         },
     };
+    let cursor = non_empty(&filter.cursor);
     let order = match non_empty(&filter.sort) {
+        // A search with too many matches to rank went on newest first.
+        None if searched
+            && cursor
+                .and_then(decode_cursor)
+                .is_some_and(|c| matches!(c, Cursor::Newest(_))) =>
+        {
+            Order::Newest
+        }
         None if searched => Order::Rank,
         None | Some("newest") => Order::Newest,
         Some("due_date") => Order::Due,
@@ -381,10 +457,14 @@ fn paging(filter: &CaseFilter, searched: bool, p: &mut Problems) -> (Paging, Con
         }
     };
     let mut after = Condition::all();
-    if let Some(c) = non_empty(&filter.cursor) {
+    if let Some(c) = cursor {
         match (decode_cursor(c), order) {
             (Some(Cursor::Newest(id)), Order::Newest) => {
-                after = after.add(case_record::Column::Id.lt(id))
+                after = after.add(case_record::Column::Id.lt(id));
+                if searched {
+                    // The same bound in the search index's own order, where it can seek.
+                    after = after.add(dialect::search_before_case(backend, MATCHES, id));
+                }
             }
             (Some(Cursor::Rank(score, id)), Order::Rank) => {
                 let score_col = || Expr::col((MATCHES, "score"));
@@ -419,7 +499,14 @@ fn paging(filter: &CaseFilter, searched: bool, p: &mut Problems) -> (Paging, Con
             ),
         }
     }
-    (Paging { limit, order }, after)
+    (
+        Paging {
+            limit,
+            order,
+            first: cursor.is_none(),
+        },
+        after,
+    )
 }
 
 fn non_empty(s: &Option<String>) -> Option<&str> {

@@ -96,6 +96,20 @@ pub struct NoteView {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+    /// How the items are ordered.
+    pub order: ListOrder,
+}
+
+/// The order of a list of cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListOrder {
+    /// Newest first (the default; also a search with more matches than are ranked).
+    Newest,
+    /// Soonest due first, cases without a due date last (`sort=due_date`).
+    DueDate,
+    /// Best match first, then newest (a search of words).
+    Relevance,
 }
 
 /// Everything beyond the case rows that their views need, loaded in one query per table.

@@ -2,7 +2,7 @@
 //! writes portable sea-query and asks here for the rest.
 
 use sea_orm::DbBackend;
-use sea_orm::sea_query::{Expr, Query, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 
 /// The database's clock in milliseconds since the Unix epoch, as an SQL expression.
 pub fn now_ms(backend: DbBackend) -> &'static str {
@@ -45,8 +45,9 @@ pub fn json_array_contains(backend: DbBackend, column: &str, value: &str) -> Sim
 /// The cases whose search documents (migration `m20261206_000015_case_search`) hold every word
 /// of `words`, each as a prefix (`restaur` finds *restaurangen*; PostgreSQL also stems, so
 /// *restauranger* finds it too): a query of `case_id`, `whole` (1 for the document with the
-/// title and labels, 0 for the public one; a case appears once per matching document) and
-/// `score` (higher is better; title and labels weigh more than diarienummer and company).
+/// title and labels, 0 for the public one; a case appears once per matching document), `doc`
+/// (the document's key in the index, `2 × case_id + whole`) and `score` (higher is better;
+/// title and labels weigh more than diarienummer and company).
 /// `words` must be non-empty and hold only letters and digits.
 pub fn case_search_matches(backend: DbBackend, words: &[String]) -> SelectStatement {
     match backend {
@@ -59,6 +60,10 @@ pub fn case_search_matches(backend: DbBackend, words: &[String]) -> SelectStatem
             Query::select()
                 .expr_as(Expr::cust("case_search.case_id"), "case_id")
                 .expr_as(Expr::cust("case_search.whole::int"), "whole")
+                .expr_as(
+                    Expr::cust("case_search.case_id * 2 + case_search.whole::int"),
+                    "doc",
+                )
                 .expr_as(
                     Expr::cust_with_values(
                         "ts_rank(case_search.doc, to_tsquery('swedish', $1))::float8",
@@ -82,6 +87,7 @@ pub fn case_search_matches(backend: DbBackend, words: &[String]) -> SelectStatem
             Query::select()
                 .expr_as(Expr::cust("case_search.rowid / 2"), "case_id")
                 .expr_as(Expr::cust("case_search.rowid % 2"), "whole")
+                .expr_as(Expr::cust("case_search.rowid"), "doc")
                 // bm25 is lower for better matches; the protected column (title, labels)
                 // weighs four times the public one.
                 .expr_as(Expr::cust("-bm25(case_search, 1.0, 4.0)"), "score")
@@ -89,6 +95,25 @@ pub fn case_search_matches(backend: DbBackend, words: &[String]) -> SelectStatem
                 .and_where(Expr::cust_with_values("case_search MATCH ?", [fts]))
                 .to_owned()
         }
+    }
+}
+
+/// The order "newest first" of the matches joined as `alias` (a query of
+/// [`case_search_matches`]): the full-text index's own order on SQLite, where FTS5 walks its
+/// documents backwards and stops after the page instead of sorting every match.
+pub fn search_newest_first(backend: DbBackend, alias: &str) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => Expr::col((Alias::new(alias), Alias::new("case_id"))),
+        _ => Expr::col((Alias::new(alias), Alias::new("doc"))),
+    }
+}
+
+/// The matches joined as `alias` that belong to cases older than case `id`, in the terms of
+/// [`search_newest_first`] (so that a later page seeks instead of walking the pages before it).
+pub fn search_before_case(backend: DbBackend, alias: &str, id: i64) -> SimpleExpr {
+    match backend {
+        DbBackend::Postgres => Expr::col((Alias::new(alias), Alias::new("case_id"))).lt(id),
+        _ => Expr::col((Alias::new(alias), Alias::new("doc"))).lt(id.saturating_mul(2)),
     }
 }
 

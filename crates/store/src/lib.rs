@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod settings;
 pub mod stored;
 pub mod touch;
+pub mod wal;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -4,7 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use lots_cases::{
-    CaseFilter, CasePatch, CaseView, EventView, NewCase, NewNote, NoteView, Page, TransitionInput,
+    CaseFilter, CasePatch, CaseView, EventView, ListOrder, NewCase, NewNote, NoteView, Page,
+    TransitionInput,
 };
 use serde::Serialize;
 
@@ -20,6 +21,9 @@ pub struct CasePage {
     pub items: Vec<CaseView>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
+    /// How the items are ordered: a search of words comes best match first (`relevance`)
+    /// unless more than 1 000 cases match; then it comes newest first, like a list.
+    pub order: ListOrder,
 }
 
 impl From<Page<CaseView>> for CasePage {
@@ -27,6 +31,7 @@ impl From<Page<CaseView>> for CasePage {
         Self {
             items: p.items,
             next_cursor: p.next_cursor,
+            order: p.order,
         }
     }
 }

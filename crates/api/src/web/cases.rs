@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{NaiveDate, TimeZone};
 use lots_cases::{
-    CaseFilter, CasePatch, CaseView, FieldError, NewCase, NewDecisionRequest, NewExtension,
-    NewNote, NewSupplementRequest, ServiceError, TransitionInput,
+    CaseFilter, CasePatch, CaseView, FieldError, ListOrder, NewCase, NewDecisionRequest,
+    NewExtension, NewNote, NewSupplementRequest, ServiceError, TransitionInput,
 };
 use lots_core::deadline::DeadlineView;
 use lots_core::{Area, CaseStatus, Role, TIME_ZONE};
@@ -274,6 +274,13 @@ pub async fn search(
         (error_summary(&errors, "s-", search_label))
         (search_form(&q, &errors))
         @if let Some(page) = &hits {
+            @if q.q.as_deref().is_some_and(|t| !t.trim().is_empty()) && page.order == ListOrder::Newest {
+                p.hint role="status" {
+                    "Fler än " (lots_cases::search::RANKED_AT_MOST) " ärenden matchar, så de visas "
+                    "nyast först i stället för bäst matchande först. Lägg till fler ord för att "
+                    "få de bästa träffarna först."
+                }
+            }
             (case_table("Träffar", &page.items))
             @if let Some(qs) = &next_page {
                 p { a href=(format!("/arenden/sok?{qs}")) { "Nästa sida" } }
