@@ -633,4 +633,19 @@ async fn fifty_concurrent_registrations_get_serials_one_to_fifty() {
     assert_eq!(serials, (1..=50).collect::<Vec<u32>>());
     assert_eq!(app.count("company").await, 3);
     assert_eq!(app.count("case_event").await, 50);
+    // Written by the registrar, in at most as many transactions as cases (concurrent ones
+    // share a commit), none rolled back; /metrics says so.
+    let metrics = app.get("/metrics", None).await.text;
+    let counter = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(counter("lots_registrations_total"), 50);
+    let transactions = counter("lots_registration_transactions_total");
+    assert!((1..=50).contains(&transactions), "{transactions}");
+    assert_eq!(counter("lots_registration_failed_batches_total"), 0);
 }

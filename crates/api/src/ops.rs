@@ -186,7 +186,32 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain; version=0.0.4")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let mut r = state.metrics.render().into_response();
+    let mut text = state.metrics.render();
+    let written = state.cases.registrations_written();
+    for (name, help, counter) in [
+        (
+            "lots_registrations_total",
+            "Cases registered by officers and committed.",
+            &written.cases,
+        ),
+        (
+            "lots_registration_transactions_total",
+            "Transactions that committed them (concurrent registrations share one).",
+            &written.transactions,
+        ),
+        (
+            "lots_registration_failed_batches_total",
+            "Shared transactions rolled back because one case failed (their cases then written alone).",
+            &written.failed_batches,
+        ),
+    ] {
+        let n = counter.load(std::sync::atomic::Ordering::Relaxed);
+        let _ = write!(
+            text,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {n}\n"
+        );
+    }
+    let mut r = text.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -18,6 +18,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use crate::access::Granted;
 use crate::cases::Cases;
 use crate::error::{Problems, ServiceError, ServiceResult};
 use crate::record::{ConfidentialInput, Confidentiality, parse_confidential};
@@ -367,6 +368,11 @@ impl Attachments {
             .cases
             .readable(self.cases.db.reader(), actor, case_id)
             .await?;
+        self.list_of(&case).await
+    }
+
+    /// `list` of a case the request has already read, with the caller's access to it.
+    pub async fn list_of(&self, case: &Granted) -> ServiceResult<Vec<AttachmentView>> {
         let sight = case.access.sight;
         if case.confidential_statute.is_some() && !sight.confidential {
             return Ok(Vec::new());

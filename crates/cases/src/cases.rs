@@ -23,10 +23,12 @@ use sea_orm::{
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
 
+use crate::access::Granted;
 use crate::decisions::{DecisionDetails, check_validity, parse_date, parse_legal_basis};
 use crate::error::{Problems, ServiceError, ServiceResult, text_len};
 use crate::record::{ConfidentialInput, parse_confidential, redact_event_data};
 use crate::redact::Redact;
+use crate::registrar::{Registrar, Written};
 use crate::stored::case_status;
 use crate::view::{CaseView, EventView, Lookups, NoteView};
 use lots_core::access::{CaseAccess, CaseFacts, Ties};
@@ -184,6 +186,10 @@ pub struct Cases {
     pub(crate) rules: Arc<DeadlineRules>,
     /// Where companies reach Lots, for the links in their mails.
     pub(crate) base_url: Arc<str>,
+    /// The writers that registrations queue for (`registrar`), started at the first one.
+    registrar: Arc<std::sync::OnceLock<Registrar>>,
+    /// What they have written.
+    written: Arc<Written>,
 }
 
 impl Cases {
@@ -193,7 +199,14 @@ impl Cases {
             clock,
             rules,
             base_url: Arc::from(""),
+            registrar: Arc::default(),
+            written: Arc::default(),
         }
+    }
+
+    /// What the registration writers have written since the process started.
+    pub fn registrations_written(&self) -> &Written {
+        &self.written
     }
 
     /// The same, with the address companies reach Lots at (for the links in mails).
@@ -229,11 +242,18 @@ impl Cases {
             check_may_assign(&access, actor, None, Some(a.id))?;
         }
 
-        let tx = self.db.begin().await?;
-        let case = self
-            .insert_case(&tx, Who::Officer(actor), &c, Channel::Officer, now)
-            .await?;
-        tx.commit().await?;
+        // Written with whatever other registrations are waiting, and committed before this
+        // answers (`registrar`).
+        let registrar = self.registrar.get_or_init(|| {
+            Registrar::start(
+                Self {
+                    registrar: Arc::default(),
+                    ..self.clone()
+                },
+                self.written.clone(),
+            )
+        });
+        let case = registrar.register(actor, c, now).await?;
         self.view_owned(actor, case).await
     }
 
@@ -458,9 +478,19 @@ impl Cases {
         actor: &Actor,
         id: i64,
     ) -> ServiceResult<(CaseView, CaseAccess)> {
-        let case = self.readable(self.db.reader(), actor, id).await?;
-        let access = case.access;
-        Ok((self.view_as(&access, case.case).await?, access))
+        let (view, case) = self.open(actor, id).await?;
+        Ok((view, case.access))
+    }
+
+    /// The case as the caller may see it, and the case as read with the caller's access to it
+    /// (for the `…_of` readers of its parts, so that a page reads the case once).
+    pub async fn open(&self, actor: &Actor, id: i64) -> ServiceResult<(CaseView, Granted)> {
+        let (case, company) = self.readable_with_company(actor, id).await?;
+        let lookups = Lookups::load_with_companies(&self.db, company, case.assignee_id).await?;
+        let deadline = self.deadline_view(&case)?;
+        let mut v = lookups.case(case.case.clone(), deadline)?;
+        v.redact(&case.access);
+        Ok((v, case))
     }
 
     pub async fn update(
@@ -837,6 +867,11 @@ impl Cases {
     /// The case's history, oldest first.
     pub async fn events(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<EventView>> {
         let case = self.readable(self.db.reader(), actor, id).await?;
+        self.events_of(&case).await
+    }
+
+    /// `events` of a case the request has already read, with the caller's access to it.
+    pub async fn events_of(&self, case: &Granted) -> ServiceResult<Vec<EventView>> {
         let sight = case.access.sight;
         let confidential = case.confidential_statute.is_some();
         let events = case_event::Entity::find()

@@ -25,6 +25,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use crate::access::Granted;
 use crate::access::facts;
 use crate::cases::Cases;
 use crate::decisions::LegalBasisView;
@@ -371,6 +372,12 @@ impl Cases {
     /// The follow links of case `id`, newest first, without their tokens.
     pub async fn follow_links(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<FollowLinkView>> {
         let case = self.owned(self.db.reader(), actor, id).await?;
+        self.follow_links_of(&case).await
+    }
+
+    /// `follow_links` of a case the request has already read: only for those who may change it.
+    pub async fn follow_links_of(&self, case: &Granted) -> ServiceResult<Vec<FollowLinkView>> {
+        case.changeable()?;
         Ok(case_follow_link::Entity::find()
             .filter(case_follow_link::Column::CaseId.eq(case.id))
             .order_by_desc(case_follow_link::Column::Id)

@@ -16,6 +16,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::access::Granted;
 use crate::cases::{Cases, check_version, save};
 use crate::error::{Problems, ServiceError, ServiceResult};
 use crate::stored::{case_area, case_status, stored};
@@ -233,6 +234,11 @@ impl Cases {
 
     pub async fn supplements(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<SupplementView>> {
         let case = self.readable(self.db.reader(), actor, id).await?;
+        self.supplements_of(&case).await
+    }
+
+    /// `supplements` of a case the request has already read, with the caller's access to it.
+    pub async fn supplements_of(&self, case: &Granted) -> ServiceResult<Vec<SupplementView>> {
         let rows = supplement_request::Entity::find()
             .filter(supplement_request::Column::CaseId.eq(case.id))
             .order_by_asc(supplement_request::Column::Id)

@@ -12,6 +12,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::access::Granted;
 use crate::cases::{Cases, present, save};
 use crate::error::{Problems, ServiceError, ServiceResult};
 use crate::record::CONFIDENTIAL;
@@ -232,6 +233,11 @@ impl Cases {
 
     pub async fn decision(&self, actor: &Actor, id: i64) -> ServiceResult<DecisionRecord> {
         let case = self.readable(self.db.reader(), actor, id).await?;
+        self.decision_of(&case).await
+    }
+
+    /// `decision` of a case the request has already read, with the caller's access to it.
+    pub async fn decision_of(&self, case: &Granted) -> ServiceResult<DecisionRecord> {
         let rows = case_decision::Entity::find()
             .filter(case_decision::Column::CaseId.eq(case.id))
             .order_by_asc(case_decision::Column::Id)

@@ -22,6 +22,7 @@ pub mod messages;
 pub mod password;
 pub mod record;
 pub mod redact;
+pub mod registrar;
 pub mod representatives;
 pub mod search;
 pub mod sessions;

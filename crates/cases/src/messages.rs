@@ -15,6 +15,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::access::Granted;
 use crate::cases::Cases;
 use crate::error::{Problems, ServiceError, ServiceResult};
 use crate::redact::case_text;
@@ -160,22 +161,35 @@ impl Cases {
     /// reader is of the owning department, the company's unread messages are marked read.
     pub async fn messages(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<MessageView>> {
         let case = self.readable(self.db.reader(), actor, id).await?;
-        // Read by the department it was written to: the owning department, not an admin's
-        // technical access nor a department tied by a handoff.
-        if case.access.relation == lots_core::access::Relation::Owner {
-            case_message::Entity::update_many()
-                .col_expr(case_message::Column::ReadAt, Expr::value(self.clock.now()))
-                .filter(case_message::Column::CaseId.eq(case.id))
-                .filter(case_message::Column::ReadAt.is_null())
-                .filter(case_message::Column::Direction.eq(Direction::FromCompany.as_str()))
-                .exec(self.db.writer())
-                .await?;
-        }
-        let rows = case_message::Entity::find()
+        self.messages_of(&case).await
+    }
+
+    /// `messages` of a case the request has already read, with the caller's access to it.
+    pub async fn messages_of(&self, case: &Granted) -> ServiceResult<Vec<MessageView>> {
+        let mut rows = case_message::Entity::find()
             .filter(case_message::Column::CaseId.eq(case.id))
             .order_by_asc(case_message::Column::Id)
-            .all(self.db.writer())
+            .all(self.db.reader())
             .await?;
+        // Read by the department it was written to: the owning department, not an admin's
+        // technical access nor a department tied by a handoff. Only when there is something
+        // to mark does a page view write (it queues behind every other write on SQLite).
+        let from_company = Direction::FromCompany.as_str();
+        let unread = |m: &case_message::Model| m.read_at.is_none() && m.direction == from_company;
+        let shown: Vec<i64> = rows.iter().filter(|m| unread(m)).map(|m| m.id).collect();
+        if case.access.relation == lots_core::access::Relation::Owner && !shown.is_empty() {
+            // Exactly those shown: one that arrives meanwhile stays unread.
+            let now = self.clock.now();
+            case_message::Entity::update_many()
+                .col_expr(case_message::Column::ReadAt, Expr::value(now))
+                .filter(case_message::Column::Id.is_in(shown))
+                .filter(case_message::Column::ReadAt.is_null())
+                .exec(self.db.writer())
+                .await?;
+            for m in rows.iter_mut().filter(|m| unread(m)) {
+                m.read_at = Some(now);
+            }
+        }
         let users = Lookups::load(&self.db, [], rows.iter().filter_map(|m| m.author_id)).await?;
         rows.into_iter()
             .map(|m| {

@@ -13,6 +13,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::access::Granted;
 use crate::cases::{Cases, present};
 use crate::error::{Problems, ServiceError, ServiceResult};
 pub use crate::redact::{CONFIDENTIAL, REDACTED, Sight, party_view, redact_event_data};
@@ -288,6 +289,11 @@ fn check_changeable(case: &case_record::Model) -> ServiceResult<()> {
 impl Cases {
     pub async fn parties(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<PartyView>> {
         let case = self.readable(self.db.reader(), actor, id).await?;
+        self.parties_of(&case).await
+    }
+
+    /// `parties` of a case the request has already read, with the caller's access to it.
+    pub async fn parties_of(&self, case: &Granted) -> ServiceResult<Vec<PartyView>> {
         let sight = case.access.sight;
         if case.confidential_statute.is_some() && !sight.confidential {
             return Ok(Vec::new());
@@ -506,6 +512,11 @@ impl Cases {
 
     pub async fn premises(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<PremisesView>> {
         let case = self.readable(self.db.reader(), actor, id).await?;
+        self.premises_of(&case).await
+    }
+
+    /// `premises` of a case the request has already read, with the caller's access to it.
+    pub async fn premises_of(&self, case: &Granted) -> ServiceResult<Vec<PremisesView>> {
         if case.confidential_statute.is_some() && !case.access.sight.confidential {
             return Ok(Vec::new());
         }

@@ -129,11 +129,19 @@ impl Lookups {
         user_ids: impl IntoIterator<Item = i64>,
     ) -> ServiceResult<Self> {
         let company_ids: HashSet<i64> = company_ids.into_iter().collect();
-        let user_ids: HashSet<i64> = user_ids.into_iter().collect();
-        let departments = db.departments().await?;
         let companies =
             by_ids::<company::Entity, _>(db.reader(), company::Column::Id, company_ids, |c| c.id)
                 .await?;
+        Self::load_with_companies(db, companies.into_values(), user_ids).await
+    }
+
+    /// The same, with the companies already read.
+    pub async fn load_with_companies(
+        db: &Db,
+        companies: impl IntoIterator<Item = company::Model>,
+        user_ids: impl IntoIterator<Item = i64>,
+    ) -> ServiceResult<Self> {
+        let user_ids: HashSet<i64> = user_ids.into_iter().collect();
         let users = db
             .user_rows(user_ids)
             .await?
@@ -141,8 +149,8 @@ impl Lookups {
             .map(|(id, row)| (id, row.user.clone()))
             .collect();
         Ok(Self {
-            departments,
-            companies,
+            departments: db.departments().await?,
+            companies: companies.into_iter().map(|c| (c.id, c)).collect(),
             users,
         })
     }

@@ -512,6 +512,15 @@ impl Handoffs {
             .cases
             .readable(self.db.reader(), actor, case_id)
             .await?;
+        self.of_granted(actor, &case).await
+    }
+
+    /// `of_case` for a case the request has already read, with the caller's access to it.
+    pub async fn of_granted(
+        &self,
+        actor: &Actor,
+        case: &lots_cases::access::Granted,
+    ) -> ServiceResult<Vec<HandoffView>> {
         let rows = handoff::Entity::find()
             .filter(handoff::Column::CaseId.eq(case.id))
             .order_by_asc(handoff::Column::Id)

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use lots_cases::{CaseView, FieldError};
+use lots_cases::{
+    AttachmentView, CaseView, DecisionRecord, FieldError, PartyView, PremisesView, ServiceError,
+};
 use lots_core::deadline::{DeadlineKind, DeadlineView};
 use lots_core::{CaseStatus, Decision, EventKind};
 use lots_handoff::HandoffView;
@@ -519,25 +521,58 @@ pub async fn case_page(
     status: StatusCode,
 ) -> Response {
     let actor = &user.actor;
-    let (case, access) = match state.cases.get_with_access(actor, id).await {
+    // The case is read (and the caller's access decided) once; each part below reads only
+    // its own rows.
+    let (case, granted) = match state.cases.open(actor, id).await {
         Ok(c) => c,
         Err(e) => return service_error_page(e, &user.viewer),
     };
+    let access = granted.access;
+    let owner = access.change;
+    let follow_links = async {
+        match owner {
+            true => state.cases.follow_links_of(&granted).await.map(Some),
+            false => Ok(None),
+        }
+    };
+    let decision = async {
+        match state.cases.decision_of(&granted).await {
+            Ok(d) => Ok(Some(d)),
+            Err(ServiceError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    // Everything the page shows, or an error page: nothing is left out silently.
     let loaded = tokio::try_join!(
-        state.cases.events(actor, id),
-        state.handoffs.of_case(actor, id),
-        state.cases.supplements(actor, id),
+        state.cases.events_of(&granted),
+        state.handoffs.of_granted(actor, &granted),
+        state.cases.supplements_of(&granted),
         state.directory.list_departments(actor),
-        state.cases.messages(actor, id),
+        state.cases.messages_of(&granted),
+        state.cases.parties_of(&granted),
+        state.cases.premises_of(&granted),
+        state.attachments.list_of(&granted),
+        decision,
+        follow_links,
     );
-    let (events, handoffs, supplements, departments, messages) = match loaded {
+    let (
+        events,
+        handoffs,
+        supplements,
+        departments,
+        messages,
+        parties,
+        premises,
+        documents,
+        decision,
+        follow_links,
+    ) = match loaded {
         Ok(all) => all,
         Err(e) => return service_error_page(e, &user.viewer),
     };
-    let record = record_section(state, actor, id).await;
+    let record = record_section(id, &parties, &premises, &documents, &decision);
     // What the page offers is what the access module allows: a form the API would refuse is
     // never shown.
-    let owner = access.change;
     let actions = Actions {
         case: &case,
         csrf: user.viewer.csrf_field(),
@@ -554,10 +589,8 @@ pub async fn case_page(
         }
         @if owner { (actions.note_form()) }
         (messages_section(&messages, owner.then(|| actions.message_form())))
-        @if owner {
-            @if let Ok(links) = state.cases.follow_links(actor, id).await {
-                (follow_links_section(&case, &links, &user.viewer.csrf_field()))
-            }
+        @if let Some(links) = &follow_links {
+            (follow_links_section(&case, links, &user.viewer.csrf_field()))
         }
         (record)
         (handoffs_section(&handoffs))
@@ -742,18 +775,20 @@ fn documents_table(id: i64, documents: &[lots_cases::AttachmentView]) -> Markup 
 
 /// The case record (parties, premises, decision with its legal basis, documents), read-only, as
 /// the services show it to this user: masked personal data and secrecy apply as in the API.
-async fn record_section(state: &AppState, actor: &lots_core::Actor, id: i64) -> Markup {
-    let parties = state.cases.parties(actor, id).await.unwrap_or_default();
-    let premises = state.cases.premises(actor, id).await.unwrap_or_default();
-    let documents = state.attachments.list(actor, id).await.unwrap_or_default();
-    let decision = state.cases.decision(actor, id).await.ok();
+fn record_section(
+    id: i64,
+    parties: &[PartyView],
+    premises: &[PremisesView],
+    documents: &[AttachmentView],
+    decision: &Option<DecisionRecord>,
+) -> Markup {
     html! {
         section aria-labelledby="record-h" {
             h2 id="record-h" { "Ärendeakt" }
-            (parties_table(&parties))
-            (premises_table(&premises))
-            @if let Some(d) = &decision { (decision_facts(d)) }
-            (documents_table(id, &documents))
+            (parties_table(parties))
+            (premises_table(premises))
+            @if let Some(d) = decision { (decision_facts(d)) }
+            (documents_table(id, documents))
         }
     }
 }
