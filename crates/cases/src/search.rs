@@ -74,12 +74,17 @@ struct Paging {
     order: Order,
     /// No cursor was given: this is the first page.
     first: bool,
+    /// Newest first, after the case with this id (from the cursor).
+    before_case: Option<i64>,
 }
 
 /// Cases a search of words ranks at most. Past this many matches (among the cases the caller
 /// may list with the filters given) the newest come first instead: scoring costs every match
 /// (a few microseconds each), and a word that common ranks nothing anyway.
 pub const RANKED_AT_MOST: u64 = 1000;
+
+/// Cases a page of a common word's newest matches is first looked for among, on PostgreSQL.
+const NEARBY: u64 = 2000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Order {
@@ -103,7 +108,7 @@ impl Cases {
             .add(self.field_filters(actor, &filter, &mut p).await?)
             .add(text)
             .add(self.deadline_filters(&filter, &mut p));
-        let (mut paging, after) = paging(&filter, backend, words.is_some(), &mut p);
+        let (mut paging, after) = paging(&filter, words.is_some(), &mut p);
         p.finish()?;
         let matching = |c: Condition| {
             let mut query = case_record::Entity::find().filter(c);
@@ -121,7 +126,27 @@ impl Cases {
         {
             paging.order = Order::Newest;
         }
+        // On PostgreSQL a common word's newest matches are first looked for among the newest
+        // cases (`newest_matches_nearby`): GIN cannot hand matches over in order.
+        let nearby = match (&words, paging.order, backend) {
+            (Some(words), Order::Newest, sea_orm::DbBackend::Postgres) => {
+                self.newest_matches_nearby(
+                    actor,
+                    words,
+                    cond.clone().add(after.clone()),
+                    paging.limit,
+                )
+                .await?
+            }
+            _ => None,
+        };
         let mut query = matching(cond.add(after));
+        if words.is_some()
+            && let Some(id) = paging.before_case
+        {
+            // The cursor's bound in the search index's own order too, where it can seek.
+            query = query.filter(dialect::search_before_case(backend, MATCHES, id));
+        }
         query = match paging.order {
             // Soonest due first, cases without a due date last, then by id: a total order, so
             // keyset pages never repeat or skip a case.
@@ -139,7 +164,11 @@ impl Cases {
             }
             Order::Newest => query.order_by_desc(case_record::Column::Id),
         };
-        let mut rows: Vec<Ranked> = if paging.order == Order::Rank {
+        let mut rows: Vec<Ranked> = if let Some(rows) = nearby {
+            rows.into_iter()
+                .map(|case| Ranked { case, score: 0.0 })
+                .collect()
+        } else if paging.order == Order::Rank {
             query
                 .column_as(Expr::col((MATCHES, "score")), "search_score")
                 .limit(paging.limit + 1)
@@ -189,6 +218,53 @@ impl Cases {
                 Order::Rank => ListOrder::Relevance,
             },
         })
+    }
+
+    /// On PostgreSQL, a page of the newest cases matching `cond` whose search document holds
+    /// `words`, looked for only among the newest [`NEARBY`] cases matching `cond`, case by case
+    /// (a common word is found within a few of them); `None` when that does not fill the page,
+    /// and the caller then gathers every match from the index.
+    async fn newest_matches_nearby(
+        &self,
+        actor: &Actor,
+        words: &[String],
+        cond: Condition,
+        limit: u64,
+    ) -> ServiceResult<Option<Vec<case_record::Model>>> {
+        let oldest: Option<i64> = case_record::Entity::find()
+            .filter(cond.clone())
+            .select_only()
+            .column(case_record::Column::Id)
+            .order_by_desc(case_record::Column::Id)
+            .offset(NEARBY)
+            .limit(1)
+            .into_tuple()
+            .one(self.db.reader())
+            .await?;
+        let holds = Condition::any()
+            .add(
+                Condition::all()
+                    .add(content_searchable(actor))
+                    .add(dialect::pg_case_document_holds(words, true)),
+            )
+            .add(
+                Condition::all()
+                    .add(content_searchable(actor).not())
+                    .add(dialect::pg_case_document_holds(words, false)),
+            );
+        let mut nearby = cond.add(holds);
+        if let Some(oldest) = oldest {
+            nearby = nearby.add(case_record::Column::Id.gt(oldest));
+        }
+        let rows = case_record::Entity::find()
+            .filter(nearby)
+            .order_by_desc(case_record::Column::Id)
+            .limit(limit + 1)
+            .all(self.db.reader())
+            .await?;
+        // A full page (and one more, for the cursor) is the page; fewer is the page only when
+        // nothing older was left out.
+        Ok((rows.len() as u64 > limit || oldest.is_none()).then_some(rows))
     }
 
     /// How many cases `query` finds, counting no further than `cap`.
@@ -419,12 +495,7 @@ fn search_words(q: &str) -> Vec<String> {
 }
 
 /// The page size, the sort order and the condition that starts after the cursor.
-fn paging(
-    filter: &CaseFilter,
-    backend: sea_orm::DbBackend,
-    searched: bool,
-    p: &mut Problems,
-) -> (Paging, Condition) {
+fn paging(filter: &CaseFilter, searched: bool, p: &mut Problems) -> (Paging, Condition) {
     let limit = match non_empty(&filter.limit) {
         None => DEFAULT_PAGE,
         Some(l) => match l.parse::<u64>() {
@@ -457,14 +528,12 @@ fn paging(
         }
     };
     let mut after = Condition::all();
+    let mut before_case = None;
     if let Some(c) = cursor {
         match (decode_cursor(c), order) {
             (Some(Cursor::Newest(id)), Order::Newest) => {
                 after = after.add(case_record::Column::Id.lt(id));
-                if searched {
-                    // The same bound in the search index's own order, where it can seek.
-                    after = after.add(dialect::search_before_case(backend, MATCHES, id));
-                }
+                before_case = Some(id);
             }
             (Some(Cursor::Rank(score, id)), Order::Rank) => {
                 let score_col = || Expr::col((MATCHES, "score"));
@@ -504,6 +573,7 @@ fn paging(
             limit,
             order,
             first: cursor.is_none(),
+            before_case,
         },
         after,
     )

@@ -52,11 +52,7 @@ pub fn json_array_contains(backend: DbBackend, column: &str, value: &str) -> Sim
 pub fn case_search_matches(backend: DbBackend, words: &[String]) -> SelectStatement {
     match backend {
         DbBackend::Postgres => {
-            let tsquery = words
-                .iter()
-                .map(|w| format!("{w}:*"))
-                .collect::<Vec<_>>()
-                .join(" & ");
+            let tsquery = pg_tsquery(words);
             Query::select()
                 .expr_as(Expr::cust("case_search.case_id"), "case_id")
                 .expr_as(Expr::cust("case_search.whole::int"), "whole")
@@ -96,6 +92,30 @@ pub fn case_search_matches(backend: DbBackend, words: &[String]) -> SelectStatem
                 .to_owned()
         }
     }
+}
+
+/// The words as a PostgreSQL `tsquery` in the `swedish` configuration's terms: every word, each
+/// as a prefix.
+fn pg_tsquery(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("{w}:*"))
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+/// On PostgreSQL, whether case `case_record.id`'s document (`whole` or the public one) holds
+/// every word of `words`, as a subquery evaluated row by row: for walking a department's cases
+/// newest first and stopping after a page, where a join would gather every match from the GIN
+/// index first (which cannot return them in order) and sort them.
+pub fn pg_case_document_holds(words: &[String], whole: bool) -> SimpleExpr {
+    Expr::cust_with_values(
+        format!(
+            "(SELECT s.doc @@ to_tsquery('swedish', $1) FROM case_search s \
+             WHERE s.case_id = case_record.id AND s.whole = {whole})"
+        ),
+        [pg_tsquery(words)],
+    )
 }
 
 /// The order "newest first" of the matches joined as `alias` (a query of
