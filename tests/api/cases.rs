@@ -439,6 +439,18 @@ async fn a_search_too_common_to_rank_comes_newest_first_every_match_a_page_away(
     assert_eq!(seen.len(), n + 1);
     assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
     assert_eq!(seen[0], kiosk);
+    // The officer's search page says why and how to rank.
+    let mut b = crate::web::Browser::new(&app);
+    b.login("anna").await;
+    let page = b.get("/arenden/sok?q=tillbyggnad").await;
+    assert!(
+        page.body.contains("Fler än 1\u{a0}000 ärenden matchar")
+            && page.body.contains("Lägg till fler ord"),
+        "{}",
+        page.body
+    );
+    let page = b.get("/arenden/sok?q=tillbyggnad%20kiosk").await;
+    assert!(!page.body.contains("Fler än 1\u{a0}000"), "{}", page.body);
     // Two words that few cases hold together are ranked.
     let r = app
         .get("/api/v1/cases?q=tillbyggnad%20kiosk", Some(&anna))

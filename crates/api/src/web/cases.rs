@@ -276,7 +276,7 @@ pub async fn search(
         @if let Some(page) = &hits {
             @if q.q.as_deref().is_some_and(|t| !t.trim().is_empty()) && page.order == ListOrder::Newest {
                 p.hint role="status" {
-                    "Fler än " (lots_cases::search::RANKED_AT_MOST) " ärenden matchar, så de visas "
+                    "Fler än " (html::int(lots_cases::search::RANKED_AT_MOST as usize)) " ärenden matchar, så de visas "
                     "nyast först i stället för bäst matchande först. Lägg till fler ord för att "
                     "få de bästa träffarna först."
                 }
