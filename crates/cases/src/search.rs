@@ -241,17 +241,7 @@ impl Cases {
             .into_tuple()
             .one(self.db.reader())
             .await?;
-        let holds = Condition::any()
-            .add(
-                Condition::all()
-                    .add(content_searchable(actor))
-                    .add(dialect::pg_case_document_holds(words, true)),
-            )
-            .add(
-                Condition::all()
-                    .add(content_searchable(actor).not())
-                    .add(dialect::pg_case_document_holds(words, false)),
-            );
+        let holds = searched_document(actor, |whole| dialect::pg_case_document_holds(words, whole));
         let mut nearby = cond.add(holds);
         if let Some(oldest) = oldest {
             nearby = nearby.add(case_record::Column::Id.gt(oldest));
@@ -428,20 +418,29 @@ fn join_matches(
                 Expr::col((MATCHES, "case_id"))
                     .equals((case_record::Entity, case_record::Column::Id)),
             )
-            .add(
-                Condition::any()
-                    .add(
-                        Condition::all()
-                            .add(Expr::col((MATCHES, "whole")).eq(1))
-                            .add(content_searchable(actor)),
-                    )
-                    .add(
-                        Condition::all()
-                            .add(Expr::col((MATCHES, "whole")).eq(0))
-                            .add(content_searchable(actor).not()),
-                    ),
-            ),
+            .add(searched_document(actor, |whole| {
+                Expr::col((MATCHES, "whole")).eq(i32::from(whole))
+            })),
     );
+}
+
+/// `matches(whole)` of the one search document of each case the caller searches: the whole
+/// one (with title and labels) where they may see the case's content, else the public one.
+fn searched_document(
+    actor: &Actor,
+    matches: impl Fn(bool) -> sea_orm::sea_query::SimpleExpr,
+) -> Condition {
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(content_searchable(actor))
+                .add(matches(true)),
+        )
+        .add(
+            Condition::all()
+                .add(content_searchable(actor).not())
+                .add(matches(false)),
+        )
 }
 
 /// Free text (`q`) and `label`. A `q` that is a diarienummer or an organisation number (with or
