@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use chrono::{Datelike, Utc};
-use lots_store::entity::{case_event, case_record, company};
+use lots_store::entity::{case_event, case_record, company, outbox};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
@@ -614,37 +614,99 @@ async fn paging_never_repeats_or_skips_a_case_while_cases_are_added() {
     );
 }
 
+/// Concurrent registrations share transactions (`registrar`): a batch mixes departments, new
+/// and known companies and the same new company twice, and still each department's series runs
+/// 1–50 without gap or duplicate, each case has its own company, event and announcement.
 #[tokio::test]
 async fn fifty_concurrent_registrations_get_serials_one_to_fifty() {
-    let (app, [anna]) = spawn_app_as(["anna"]).await;
-    let tasks: Vec<_> = (0..50)
+    let (app, [anna, omar]) = spawn_app_as(["anna", "omar"]).await;
+    let orgs = ["556012-5790", "556074-7569", "212000-0142"];
+    let tasks: Vec<_> = (0..100)
         .map(|i| {
             let client = app.client.clone();
             let url = app.url("/api/v1/cases");
-            let token = anna.clone();
+            let (token, area) = if i % 2 == 0 {
+                (anna.clone(), "building_permit")
+            } else {
+                (omar.clone(), "environment_health")
+            };
+            let org = orgs[i % 3];
             tokio::spawn(async move {
-                let body = json!({"org_number": format!("{}", ["556012-5790", "556074-7569", "212000-0142"][i % 3]),
-                                  "company_name": "Samtidigt AB", "area": "building_permit", "title": format!("Samtidigt {i}")});
-                client.post(url).bearer_auth(token).json(&body).send().await.unwrap().status().as_u16()
+                let body = json!({"org_number": org, "company_name": format!("Samtidigt {org}"),
+                                  "area": area, "title": format!("Samtidigt {i}")});
+                let r = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let case: Value = r.json().await.unwrap();
+                (i, org, status, case)
             })
         })
         .collect();
     for t in tasks {
-        assert_eq!(t.await.unwrap(), 201);
+        let (i, org, status, case) = t.await.unwrap();
+        assert_eq!(status, 201, "{case}");
+        assert_eq!(case["title"], format!("Samtidigt {i}"));
+        assert_eq!(case["org_number"], org, "{case}");
+        assert_eq!(case["department"], if i % 2 == 0 { "SBF" } else { "MHF" });
     }
     let rows = case_record::Entity::find()
         .order_by_asc(case_record::Column::Id)
         .all(app.db.reader())
         .await
         .unwrap();
-    let mut serials: Vec<u32> = rows
-        .iter()
-        .map(|c| lots_core::Reference::parse(&c.reference).unwrap().serial())
-        .collect();
-    serials.sort_unstable();
-    assert_eq!(serials, (1..=50).collect::<Vec<u32>>());
+    for prefix in ["BN", "MHN"] {
+        let mut serials: Vec<u32> = rows
+            .iter()
+            .map(|c| lots_core::Reference::parse(&c.reference).unwrap())
+            .filter(|r| r.prefix() == prefix)
+            .map(|r| r.serial())
+            .collect();
+        serials.sort_unstable();
+        assert_eq!(serials, (1..=50).collect::<Vec<u32>>(), "{prefix}");
+    }
     assert_eq!(app.count("company").await, 3);
-    assert_eq!(app.count("case_event").await, 50);
+    // Each company keeps the first name it was registered with, whichever request that was.
+    let companies = company::Entity::find().all(app.db.reader()).await.unwrap();
+    for c in &companies {
+        assert_eq!(c.name, format!("Samtidigt {}", c.org_number));
+    }
+    for case in &rows {
+        let company = companies.iter().find(|c| c.id == case.company_id).unwrap();
+        let i: usize = case.title["Samtidigt ".len()..].parse().unwrap();
+        assert_eq!(company.org_number, orgs[i % 3], "{}", case.title);
+    }
+    let events = case_event::Entity::find()
+        .all(app.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 100);
+    for case in &rows {
+        let created: Vec<_> = events.iter().filter(|e| e.case_id == case.id).collect();
+        assert_eq!(created.len(), 1);
+        assert_eq!(created[0].kind, "created");
+        assert_eq!(created[0].data["reference"], case.reference);
+    }
+    let announced = outbox::Entity::find()
+        .filter(outbox::Column::EventType.eq("case.created"))
+        .all(app.db.reader())
+        .await
+        .unwrap();
+    let mut announced: Vec<(Option<i64>, Option<i64>)> = announced
+        .iter()
+        .map(|o| (o.case_id, o.case_event_id))
+        .collect();
+    announced.sort_unstable();
+    let mut expected: Vec<(Option<i64>, Option<i64>)> = events
+        .iter()
+        .map(|e| (Some(e.case_id), Some(e.id)))
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(announced, expected);
     // Written by the registrar, in at most as many transactions as cases (concurrent ones
     // share a commit), none rolled back; /metrics says so.
     let metrics = app.get("/metrics", None).await.text;
@@ -656,8 +718,8 @@ async fn fifty_concurrent_registrations_get_serials_one_to_fifty() {
             .parse()
             .unwrap()
     };
-    assert_eq!(counter("lots_registrations_total"), 50);
+    assert_eq!(counter("lots_registrations_total"), 100);
     let transactions = counter("lots_registration_transactions_total");
-    assert!((1..=50).contains(&transactions), "{transactions}");
+    assert!((1..=100).contains(&transactions), "{transactions}");
     assert_eq!(counter("lots_registration_failed_batches_total"), 0);
 }

@@ -2,6 +2,7 @@
 //! scope, editing with optimistic concurrency, the lifecycle, notes and the history. Every change
 //! appends its event in the same transaction as the change.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
@@ -14,11 +15,11 @@ use lots_store::Db;
 use lots_store::entity::{
     app_user, case_event, case_note, case_record, company, department, supplement_request,
 };
-use lots_store::events::{NewEvent, append};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use lots_store::events::{NewEvent, append, append_all};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
@@ -170,6 +171,14 @@ pub(crate) enum Who<'a> {
     Company,
 }
 
+/// One case to register: who registers it, the case as checked, how it came in, and when.
+pub(crate) struct Registration<'a> {
+    pub(crate) who: Who<'a>,
+    pub(crate) case: &'a NewCaseChecked,
+    pub(crate) channel: Channel,
+    pub(crate) now: DateTime<Utc>,
+}
+
 impl Who<'_> {
     pub(crate) fn user_id(self) -> Option<i64> {
         match self {
@@ -267,56 +276,127 @@ impl Cases {
         channel: Channel,
         now: DateTime<Utc>,
     ) -> ServiceResult<case_record::Model> {
-        let company_id = upsert_company(tx, &c.org_number, &c.company_name, now).await?;
-        let year = TIME_ZONE.from_utc_datetime(&now.naive_utc()).year();
-        let serial = next_serial(tx, c.department.id, year).await?;
-        let reference = Reference::new(&c.department.diary_prefix, year, serial)
-            .map_err(|e| ServiceError::Internal(format!("diary prefix: {e}")))?
-            .to_string();
-        let mut case = case_record::ActiveModel {
-            reference: Set(reference.clone()),
-            department_id: Set(c.department.id),
-            company_id: Set(company_id),
-            area: Set(c.area.as_str().to_string()),
-            case_type: Set(c.case_type.clone()),
-            title: Set(c.title.clone()),
-            description: Set(c.description.clone()),
-            assignee_id: Set(c.assignee.as_ref().map(|a| a.id)),
-            status: Set(CaseStatus::Received.as_str().to_string()),
-            decision: Set(None),
-            received_at: Set(c.received_at),
-            complete_at: Set(None),
-            decided_at: Set(None),
-            closed_at: Set(None),
-            version: Set(1),
-            created_at: Set(now),
-            updated_at: Set(now),
-            priority: Set(c.priority.as_str().to_string()),
-            labels: Set(json!(c.labels)),
-            confidential_statute: Set(c.confidential.clone()),
-            channel: Set(channel.as_str().to_string()),
-            ..Default::default()
+        let registration = Registration {
+            who,
+            case: c,
+            channel,
+            now,
         };
-        let rule = self.rules.for_case(c.area, c.case_type.as_deref());
-        crate::deadlines::apply_clock(&mut case, rule, c.received_at, &[])?;
-        let case = case.insert(tx).await?;
-        let data = json!({
-            "reference": reference,
-            "org_number": c.org_number.as_str(),
-            "company_name": c.company_name,
-            "area": c.area,
-            "case_type": c.case_type,
-            "title": c.title,
-            "department": c.department.code,
-            "assignee": c.assignee.as_ref().map(|a| &a.username),
-            "received_at": c.received_at,
-            "priority": c.priority,
-            "labels": c.labels,
-            "confidential": c.confidential,
-            "channel": channel.as_str(),
-        });
-        append(tx, self.event_by(who, &case, EventKind::Created, now, data)).await?;
-        Ok(case)
+        self.insert_cases(tx, std::slice::from_ref(&registration))
+            .await?
+            .pop()
+            .ok_or_else(|| ServiceError::Internal("a registration wrote no case".into()))
+    }
+
+    /// Writes checked registrations in `tx`, in their order, with one statement a table
+    /// whatever their number: their companies, their diarienummer (each department's and year's
+    /// serials taken together, in order), the case rows with their clocks started as the rules
+    /// say, and their `created` events. Returns the cases in the order given.
+    pub(crate) async fn insert_cases(
+        &self,
+        tx: &DatabaseTransaction,
+        registrations: &[Registration<'_>],
+    ) -> ServiceResult<Vec<case_record::Model>> {
+        let Some(first) = registrations.first() else {
+            return Ok(Vec::new());
+        };
+        let companies = upsert_companies(
+            tx,
+            registrations
+                .iter()
+                .map(|r| (&r.case.org_number, r.case.company_name.as_str())),
+            first.now,
+        )
+        .await?;
+        let mut serials = take_serials(
+            tx,
+            registrations
+                .iter()
+                .map(|r| (r.case.department.id, diary_year(r.now))),
+        )
+        .await?;
+        let mut references = Vec::with_capacity(registrations.len());
+        let mut rows = Vec::with_capacity(registrations.len());
+        for r in registrations {
+            let c = r.case;
+            let year = diary_year(r.now);
+            let serial = serials.next(c.department.id, year)?;
+            let reference = Reference::new(&c.department.diary_prefix, year, serial)
+                .map_err(|e| ServiceError::Internal(format!("diary prefix: {e}")))?
+                .to_string();
+            let company_id = *companies.get(c.org_number.as_str()).ok_or_else(|| {
+                ServiceError::Internal("a registration's company was not written".into())
+            })?;
+            let mut case = case_record::ActiveModel {
+                reference: Set(reference.clone()),
+                department_id: Set(c.department.id),
+                company_id: Set(company_id),
+                area: Set(c.area.as_str().to_string()),
+                case_type: Set(c.case_type.clone()),
+                title: Set(c.title.clone()),
+                description: Set(c.description.clone()),
+                assignee_id: Set(c.assignee.as_ref().map(|a| a.id)),
+                status: Set(CaseStatus::Received.as_str().to_string()),
+                decision: Set(None),
+                received_at: Set(c.received_at),
+                complete_at: Set(None),
+                decided_at: Set(None),
+                closed_at: Set(None),
+                version: Set(1),
+                created_at: Set(r.now),
+                updated_at: Set(r.now),
+                priority: Set(c.priority.as_str().to_string()),
+                labels: Set(json!(c.labels)),
+                confidential_statute: Set(c.confidential.clone()),
+                channel: Set(r.channel.as_str().to_string()),
+                ..Default::default()
+            };
+            let rule = self.rules.for_case(c.area, c.case_type.as_deref());
+            crate::deadlines::apply_clock(&mut case, rule, c.received_at, &[])?;
+            references.push(reference);
+            rows.push(case);
+        }
+        let mut cases = case_record::Entity::insert_many(rows)
+            .exec_with_returning(tx)
+            .await?;
+        // RETURNING comes in the database's order (SQLite's is documented as arbitrary); ids
+        // are given in the order of the rows, which the references confirm.
+        cases.sort_by_key(|c| c.id);
+        if cases.len() != references.len()
+            || cases
+                .iter()
+                .zip(&references)
+                .any(|(c, r)| c.reference != *r)
+        {
+            return Err(ServiceError::Internal(
+                "the cases written do not match the registrations".into(),
+            ));
+        }
+        let events = registrations
+            .iter()
+            .zip(&cases)
+            .map(|(r, case)| {
+                let c = r.case;
+                let data = json!({
+                    "reference": case.reference,
+                    "org_number": c.org_number.as_str(),
+                    "company_name": c.company_name,
+                    "area": c.area,
+                    "case_type": c.case_type,
+                    "title": c.title,
+                    "department": c.department.code,
+                    "assignee": c.assignee.as_ref().map(|a| &a.username),
+                    "received_at": c.received_at,
+                    "priority": c.priority,
+                    "labels": c.labels,
+                    "confidential": c.confidential,
+                    "channel": r.channel.as_str(),
+                });
+                self.event_by(r.who, case, EventKind::Created, r.now, data)
+            })
+            .collect();
+        append_all(tx, events).await?;
+        Ok(cases)
     }
 
     /// Checks a new case: every bad field is named at once, and nothing is written.
@@ -1060,17 +1140,30 @@ pub async fn save(
         .ok_or(ServiceError::NotFound("case"))
 }
 
-/// The company's id, inserting it with `name` if the organisation number is new. An existing
-/// company keeps its name: the register is shared by every department, so one officer's
-/// spelling on one case never renames the company for all (the name given is kept in the
-/// case's `created` event).
-pub(crate) async fn upsert_company(
+/// The year of a registration's diarienummer: the year in Sweden at `now`.
+fn diary_year(now: DateTime<Utc>) -> i32 {
+    TIME_ZONE.from_utc_datetime(&now.naive_utc()).year()
+}
+
+/// The companies' ids by organisation number, inserting with the name given (the first, if a
+/// number comes twice) each whose number is new. An existing company keeps its name: the
+/// register is shared by every department, so one officer's spelling on one case never renames
+/// the company for all (the name given is kept in the case's `created` event).
+pub(crate) async fn upsert_companies<'a>(
     tx: &DatabaseTransaction,
-    org: &OrgNumber,
-    name: &str,
+    companies: impl IntoIterator<Item = (&'a OrgNumber, &'a str)>,
     now: DateTime<Utc>,
-) -> ServiceResult<i64> {
-    let stmt = Query::insert()
+) -> ServiceResult<HashMap<String, i64>> {
+    // One row a number (a statement may not change a row twice), in the numbers' order, so
+    // that transactions which share companies lock them in the same order.
+    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+    for (org, name) in companies {
+        names.entry(org.as_str()).or_insert(name);
+    }
+    if names.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut stmt = Query::insert()
         .into_table(company::Entity)
         .columns([
             company::Column::OrgNumber,
@@ -1078,51 +1171,105 @@ pub(crate) async fn upsert_company(
             company::Column::CreatedAt,
             company::Column::UpdatedAt,
         ])
-        .values_panic([org.as_str().into(), name.into(), now.into(), now.into()])
-        .on_conflict(
-            OnConflict::column(company::Column::OrgNumber)
-                // A no-op update, so that RETURNING yields the existing row's id.
-                .update_column(company::Column::OrgNumber)
-                .to_owned(),
-        )
-        .returning_col(company::Column::Id)
         .to_owned();
-    let row = tx
-        .query_one(&stmt)
+    for (org, name) in &names {
+        stmt.values_panic([(*org).into(), (*name).into(), now.into(), now.into()]);
+    }
+    stmt.on_conflict(
+        OnConflict::column(company::Column::OrgNumber)
+            // A no-op update, so that RETURNING yields the existing rows' ids.
+            .update_column(company::Column::OrgNumber)
+            .to_owned(),
+    )
+    .returning(Query::returning().columns([company::Column::Id, company::Column::OrgNumber]));
+    let ids = tx
+        .query_all(&stmt)
         .await?
-        .ok_or_else(|| ServiceError::Internal("upsert returned no row".into()))?;
-    Ok(row.try_get_by_index::<i64>(0)?)
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get_by_index::<String>(1)?,
+                row.try_get_by_index::<i64>(0)?,
+            ))
+        })
+        .collect::<Result<HashMap<_, _>, DbErr>>()?;
+    if ids.len() != names.len() {
+        return Err(ServiceError::Internal(
+            "the company upsert missed a company".into(),
+        ));
+    }
+    Ok(ids)
 }
 
-/// Takes the next serial of a department's diary for `year`. The row lock taken by the upsert
-/// (or SQLite's single writer) serialises concurrent registrations until commit, and a rollback
-/// returns the serial, so the series has neither gaps nor duplicates.
-async fn next_serial(
+/// Serials taken from departments' diaries, handed out in order.
+struct Serials(HashMap<(i64, i32), i64>);
+
+impl Serials {
+    /// The next serial taken for department `department_id`'s diary of `year`.
+    fn next(&mut self, department_id: i64, year: i32) -> ServiceResult<u32> {
+        let next = self
+            .0
+            .get_mut(&(department_id, year))
+            .ok_or_else(|| ServiceError::Internal("no serial was taken for a case".into()))?;
+        let serial = *next;
+        *next += 1;
+        u32::try_from(serial).map_err(|_| ServiceError::Internal("diary series exhausted".into()))
+    }
+}
+
+/// Takes a serial of a department's diary for `year` for each `(department, year)` given, all
+/// in one statement. The row locks taken by the upsert (or SQLite's single writer) serialise
+/// concurrent registrations until commit, and a rollback returns the serials, so the series has
+/// neither gaps nor duplicates. Rows are taken in key order, so that two transactions never
+/// wait for each other's rows.
+async fn take_serials(
     tx: &DatabaseTransaction,
-    department_id: i64,
-    year: i32,
-) -> ServiceResult<u32> {
+    keys: impl IntoIterator<Item = (i64, i32)>,
+) -> ServiceResult<Serials> {
     use lots_store::entity::reference_series::{Column, Entity};
-    let stmt = Query::insert()
+    let mut counts: BTreeMap<(i64, i32), i64> = BTreeMap::new();
+    for key in keys {
+        *counts.entry(key).or_default() += 1;
+    }
+    if counts.is_empty() {
+        return Ok(Serials(HashMap::new()));
+    }
+    let mut stmt = Query::insert()
         .into_table(Entity)
         .columns([Column::DepartmentId, Column::Year, Column::LastSerial])
-        .values_panic([department_id.into(), year.into(), 1i64.into()])
-        .on_conflict(
-            OnConflict::columns([Column::DepartmentId, Column::Year])
-                .value(
-                    Column::LastSerial,
-                    Expr::col((Entity, Column::LastSerial)).add(1),
-                )
-                .to_owned(),
-        )
-        .returning_col(Column::LastSerial)
         .to_owned();
-    let row = tx
-        .query_one(&stmt)
-        .await?
-        .ok_or_else(|| ServiceError::Internal("serial upsert returned no row".into()))?;
-    let serial: i64 = row.try_get_by_index(0)?;
-    u32::try_from(serial).map_err(|_| ServiceError::Internal("diary series exhausted".into()))
+    for ((department_id, year), n) in &counts {
+        stmt.values_panic([(*department_id).into(), (*year).into(), (*n).into()]);
+    }
+    stmt.on_conflict(
+        OnConflict::columns([Column::DepartmentId, Column::Year])
+            .value(
+                Column::LastSerial,
+                Expr::col((Entity, Column::LastSerial))
+                    .add(Expr::col((Alias::new("excluded"), Column::LastSerial))),
+            )
+            .to_owned(),
+    )
+    .returning(Query::returning().columns([
+        Column::DepartmentId,
+        Column::Year,
+        Column::LastSerial,
+    ]));
+    let mut first = HashMap::with_capacity(counts.len());
+    for row in tx.query_all(&stmt).await? {
+        let key: (i64, i32) = (row.try_get_by_index(0)?, row.try_get_by_index(1)?);
+        let last: i64 = row.try_get_by_index(2)?;
+        let n = counts
+            .get(&key)
+            .ok_or_else(|| ServiceError::Internal("a serial for no case".into()))?;
+        first.insert(key, last - n + 1);
+    }
+    if first.len() != counts.len() {
+        return Err(ServiceError::Internal(
+            "a diary series was not advanced".into(),
+        ));
+    }
+    Ok(Serials(first))
 }
 
 /// Parses an RFC 3339 instant that must not lie in the future nor before 1990.

@@ -22,7 +22,7 @@ use lots_store::entity::case_record;
 use sea_orm::DbBackend;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::cases::{Cases, Channel, NewCaseChecked, Who};
+use crate::cases::{Cases, Channel, NewCaseChecked, Registration, Who};
 use crate::error::{ServiceError, ServiceResult};
 
 /// Cases written in one transaction at most.
@@ -148,35 +148,26 @@ impl Cases {
     }
 
     async fn write_together(&self, jobs: &[Job]) -> ServiceResult<Vec<case_record::Model>> {
+        let registrations: Vec<Registration<'_>> = jobs
+            .iter()
+            .map(|job| Registration {
+                who: Who::Officer(&job.actor),
+                case: &job.case,
+                channel: Channel::Officer,
+                now: job.now,
+            })
+            .collect();
         let tx = self.db.begin().await?;
-        let mut rows = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            rows.push(self.insert_one(&tx, job).await?);
-        }
+        let rows = self.insert_cases(&tx, &registrations).await?;
         tx.commit().await?;
         Ok(rows)
     }
 
     async fn write_alone(&self, job: &Job) -> ServiceResult<case_record::Model> {
-        let tx = self.db.begin().await?;
-        let row = self.insert_one(&tx, job).await?;
-        tx.commit().await?;
-        Ok(row)
-    }
-
-    async fn insert_one(
-        &self,
-        tx: &sea_orm::DatabaseTransaction,
-        job: &Job,
-    ) -> ServiceResult<case_record::Model> {
-        self.insert_case(
-            tx,
-            Who::Officer(&job.actor),
-            &job.case,
-            Channel::Officer,
-            job.now,
-        )
-        .await
+        self.write_together(std::slice::from_ref(job))
+            .await?
+            .pop()
+            .ok_or_else(|| ServiceError::Internal("a registration wrote no case".into()))
     }
 }
 

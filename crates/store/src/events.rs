@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use lots_core::{CaseStatus, EventKind};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 
-use crate::entity::case_event;
+use crate::entity::{case_event, outbox};
 
 /// One event about to be appended.
 #[derive(Debug, Clone)]
@@ -48,29 +48,56 @@ pub async fn append<C: ConnectionTrait>(
     conn: &C,
     event: NewEvent,
 ) -> Result<case_event::Model, DbErr> {
-    let types = announced_types(event.kind, &event.data);
-    let stored = case_event::ActiveModel {
-        case_id: Set(event.case_id),
-        at: Set(event.at),
-        kind: Set(event.kind.as_str().to_string()),
-        actor_id: Set(event.actor_id),
-        department_id: Set(event.department_id),
-        data: Set(event.data),
+    append_all(conn, vec![event])
+        .await?
+        .pop()
+        .ok_or_else(|| DbErr::Custom("an event was not appended".into()))
+}
+
+/// Appends `events` as [`append`] does each, with one statement a table whatever their number.
+/// Returns the stored events in the order given.
+pub async fn append_all<C: ConnectionTrait>(
+    conn: &C,
+    events: Vec<NewEvent>,
+) -> Result<Vec<case_event::Model>, DbErr> {
+    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    let rows = events.into_iter().map(|e| case_event::ActiveModel {
+        case_id: Set(e.case_id),
+        at: Set(e.at),
+        kind: Set(e.kind.as_str().to_string()),
+        actor_id: Set(e.actor_id),
+        department_id: Set(e.department_id),
+        data: Set(e.data),
         ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    crate::touch::touch(conn, &[stored.case_id]).await?;
-    for event_type in types {
-        crate::outbox::enqueue(
-            conn,
-            event_type,
-            Some(stored.case_id),
-            Some(stored.id),
-            serde_json::json!({}),
-            stored.at,
-        )
+    });
+    let mut stored = case_event::Entity::insert_many(rows)
+        .exec_with_returning(conn)
         .await?;
+    // RETURNING comes in the database's order (SQLite's is documented as arbitrary); ids are
+    // given in the order of the rows.
+    stored.sort_by_key(|e| e.id);
+    if stored.len() != kinds.len() {
+        return Err(DbErr::Custom("not every event was appended".into()));
     }
+    let mut touched: Vec<i64> = stored.iter().map(|e| e.case_id).collect();
+    touched.sort_unstable();
+    touched.dedup();
+    crate::touch::touch(conn, &touched).await?;
+    let announcements = stored.iter().zip(kinds).flat_map(|(e, kind)| {
+        announced_types(kind, &e.data)
+            .into_iter()
+            .map(|event_type| {
+                crate::outbox::pending(
+                    event_type,
+                    Some(e.case_id),
+                    Some(e.id),
+                    serde_json::json!({}),
+                    e.at,
+                )
+            })
+    });
+    outbox::Entity::insert_many(announcements)
+        .exec_without_returning(conn)
+        .await?;
     Ok(stored)
 }
