@@ -19,7 +19,7 @@ use lots_store::events::{NewEvent, append, append_all};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set,
+    FromQueryResult, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
@@ -179,6 +179,13 @@ pub(crate) struct Registration<'a> {
     pub(crate) now: DateTime<Utc>,
 }
 
+/// A case as written, with its company as stored.
+#[derive(Debug)]
+pub(crate) struct Registered {
+    pub(crate) case: case_record::Model,
+    pub(crate) company: company::Model,
+}
+
 impl Who<'_> {
     pub(crate) fn user_id(self) -> Option<i64> {
         match self {
@@ -262,8 +269,14 @@ impl Cases {
                 self.written.clone(),
             )
         });
-        let case = registrar.register(actor, c, now).await?;
-        self.view_owned(actor, case).await
+        let Registered { case, company } = registrar.register(actor, c, now).await?;
+        // The view from what the writer returned: no read after the write.
+        let access = crate::access::listed(actor, &case);
+        let deadline = self.deadline_view(&case)?;
+        let lookups = Lookups::load_with_companies(&self.db, [company], case.assignee_id).await?;
+        let mut view = lookups.case(case, deadline)?;
+        view.redact(&access);
+        Ok(view)
     }
 
     /// Writes checked case `c` in `tx`: its company, its diarienummer, the row with the clock
@@ -285,18 +298,20 @@ impl Cases {
         self.insert_cases(tx, std::slice::from_ref(&registration))
             .await?
             .pop()
+            .map(|r| r.case)
             .ok_or_else(|| ServiceError::Internal("a registration wrote no case".into()))
     }
 
     /// Writes checked registrations in `tx`, in their order, with one statement a table
     /// whatever their number: their companies, their diarienummer (each department's and year's
     /// serials taken together, in order), the case rows with their clocks started as the rules
-    /// say, and their `created` events. Returns the cases in the order given.
+    /// say, and their `created` events. Returns the cases (with their companies) in the order
+    /// given.
     pub(crate) async fn insert_cases(
         &self,
         tx: &DatabaseTransaction,
         registrations: &[Registration<'_>],
-    ) -> ServiceResult<Vec<case_record::Model>> {
+    ) -> ServiceResult<Vec<Registered>> {
         let Some(first) = registrations.first() else {
             return Ok(Vec::new());
         };
@@ -324,9 +339,12 @@ impl Cases {
             let reference = Reference::new(&c.department.diary_prefix, year, serial)
                 .map_err(|e| ServiceError::Internal(format!("diary prefix: {e}")))?
                 .to_string();
-            let company_id = *companies.get(c.org_number.as_str()).ok_or_else(|| {
-                ServiceError::Internal("a registration's company was not written".into())
-            })?;
+            let company_id = companies
+                .get(c.org_number.as_str())
+                .ok_or_else(|| {
+                    ServiceError::Internal("a registration's company was not written".into())
+                })?
+                .id;
             let mut case = case_record::ActiveModel {
                 reference: Set(reference.clone()),
                 department_id: Set(c.department.id),
@@ -396,7 +414,17 @@ impl Cases {
             })
             .collect();
         append_all(tx, events).await?;
-        Ok(cases)
+        cases
+            .into_iter()
+            .map(|case| {
+                let company = companies
+                    .values()
+                    .find(|c| c.id == case.company_id)
+                    .cloned()
+                    .ok_or_else(|| ServiceError::Internal("a case without its company".into()))?;
+                Ok(Registered { case, company })
+            })
+            .collect()
     }
 
     /// Checks a new case: every bad field is named at once, and nothing is written.
@@ -1145,7 +1173,7 @@ fn diary_year(now: DateTime<Utc>) -> i32 {
     TIME_ZONE.from_utc_datetime(&now.naive_utc()).year()
 }
 
-/// The companies' ids by organisation number, inserting with the name given (the first, if a
+/// The companies by organisation number, inserting with the name given (the first, if a
 /// number comes twice) each whose number is new. An existing company keeps its name: the
 /// register is shared by every department, so one officer's spelling on one case never renames
 /// the company for all (the name given is kept in the case's `created` event).
@@ -1153,7 +1181,7 @@ pub(crate) async fn upsert_companies<'a>(
     tx: &DatabaseTransaction,
     companies: impl IntoIterator<Item = (&'a OrgNumber, &'a str)>,
     now: DateTime<Utc>,
-) -> ServiceResult<HashMap<String, i64>> {
+) -> ServiceResult<HashMap<String, company::Model>> {
     // One row a number (a statement may not change a row twice), in the numbers' order, so
     // that transactions which share companies lock them in the same order.
     let mut names: BTreeMap<&str, &str> = BTreeMap::new();
@@ -1177,28 +1205,26 @@ pub(crate) async fn upsert_companies<'a>(
     }
     stmt.on_conflict(
         OnConflict::column(company::Column::OrgNumber)
-            // A no-op update, so that RETURNING yields the existing rows' ids.
+            // A no-op update, so that RETURNING yields the existing rows.
             .update_column(company::Column::OrgNumber)
             .to_owned(),
     )
-    .returning(Query::returning().columns([company::Column::Id, company::Column::OrgNumber]));
-    let ids = tx
+    .returning(Query::returning().all());
+    let stored = tx
         .query_all(&stmt)
         .await?
         .iter()
         .map(|row| {
-            Ok((
-                row.try_get_by_index::<String>(1)?,
-                row.try_get_by_index::<i64>(0)?,
-            ))
+            let c = company::Model::from_query_result(row, "")?;
+            Ok((c.org_number.clone(), c))
         })
         .collect::<Result<HashMap<_, _>, DbErr>>()?;
-    if ids.len() != names.len() {
+    if stored.len() != names.len() {
         return Err(ServiceError::Internal(
             "the company upsert missed a company".into(),
         ));
     }
-    Ok(ids)
+    Ok(stored)
 }
 
 /// Serials taken from departments' diaries, handed out in order.

@@ -18,11 +18,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use lots_core::Actor;
-use lots_store::entity::case_record;
 use sea_orm::DbBackend;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::cases::{Cases, Channel, NewCaseChecked, Registration, Who};
+use crate::cases::{Cases, Channel, NewCaseChecked, Registered, Registration, Who};
 use crate::error::{ServiceError, ServiceResult};
 
 /// Cases written in one transaction at most.
@@ -61,7 +60,7 @@ struct Job {
     actor: Actor,
     case: NewCaseChecked,
     now: DateTime<Utc>,
-    reply: oneshot::Sender<ServiceResult<case_record::Model>>,
+    reply: oneshot::Sender<ServiceResult<Registered>>,
 }
 
 impl Registrar {
@@ -88,7 +87,7 @@ impl Registrar {
         actor: &Actor,
         case: NewCaseChecked,
         now: DateTime<Utc>,
-    ) -> ServiceResult<case_record::Model> {
+    ) -> ServiceResult<Registered> {
         let queue = &self.queues[case.department.id.unsigned_abs() as usize % self.queues.len()];
         let (reply, answer) = oneshot::channel();
         let job = Job {
@@ -147,7 +146,7 @@ impl Cases {
         }
     }
 
-    async fn write_together(&self, jobs: &[Job]) -> ServiceResult<Vec<case_record::Model>> {
+    async fn write_together(&self, jobs: &[Job]) -> ServiceResult<Vec<Registered>> {
         let registrations: Vec<Registration<'_>> = jobs
             .iter()
             .map(|job| Registration {
@@ -163,7 +162,7 @@ impl Cases {
         Ok(rows)
     }
 
-    async fn write_alone(&self, job: &Job) -> ServiceResult<case_record::Model> {
+    async fn write_alone(&self, job: &Job) -> ServiceResult<Registered> {
         self.write_together(std::slice::from_ref(job))
             .await?
             .pop()
@@ -177,7 +176,7 @@ mod tests {
     use lots_core::deadline::DeadlineRules;
     use lots_core::{Area, OrgNumber, Priority, Reference, Role};
     use lots_store::Db;
-    use lots_store::entity::{app_user, case_event, department};
+    use lots_store::entity::{app_user, case_event, case_record, department};
     use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, QueryOrder, Set};
 
     use super::*;
@@ -286,7 +285,7 @@ mod tests {
         }
         let serials: Vec<u32> = written
             .iter()
-            .map(|c| Reference::parse(&c.reference).unwrap().serial())
+            .map(|c| Reference::parse(&c.case.reference).unwrap().serial())
             .collect();
         assert_eq!(serials, [1, 2, 3]);
         let stored = case_record::Entity::find()
