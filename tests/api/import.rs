@@ -406,3 +406,58 @@ async fn a_bulk_copy_that_points_at_a_missing_row_fails_and_writes_nothing() {
     assert_eq!(app.count("case_note").await, 2, "nothing of it written");
     bulk.close().await.unwrap();
 }
+
+/// The ids an import reserves are its own: notes added meanwhile (on PostgreSQL while the block
+/// is taken; on SQLite they wait for the import's writer) take ids outside the block, and after
+/// it the table's ids go on one at a time past it.
+#[tokio::test]
+async fn ids_reserved_for_an_import_are_its_alone_and_the_sequence_goes_on_after_them() {
+    let (app, [anna]) = spawn_app_as(["anna"]).await;
+    let case = app.case_id(&anna, json!({"title": "Reserverade id"})).await;
+    let notes = |n: usize| {
+        let tasks: Vec<_> = (0..n)
+            .map(|i| {
+                let (client, anna) = (app.client.clone(), anna.clone());
+                let url = app.url(&format!("/api/v1/cases/{case}/notes"));
+                tokio::spawn(async move {
+                    let r = client
+                        .post(url)
+                        .bearer_auth(anna)
+                        .json(&json!({"text": format!("Anteckning {i}")}))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status().as_u16(), 201);
+                    let note: serde_json::Value = r.json().await.unwrap();
+                    note["id"].as_i64().expect("a note id")
+                })
+            })
+            .collect();
+        async move {
+            let mut ids = Vec::new();
+            for t in tasks {
+                ids.push(t.await.unwrap());
+            }
+            ids
+        }
+    };
+    let meanwhile = notes(20);
+    let mut bulk = lots_store::bulk::BulkWriter::open(&app.db).await.unwrap();
+    let mut tx = bulk.begin().await.unwrap();
+    let block = tx.reserve_ids("case_note", 5000).await.unwrap();
+    tx.commit().await.unwrap();
+    bulk.close().await.unwrap();
+    assert_eq!(block.len(), 5000);
+    assert!(block.windows(2).all(|w| w[1] == w[0] + 1), "one block");
+    let (first, last) = (block[0], block[4999]);
+    for id in meanwhile.await {
+        assert!(
+            id < first || id > last,
+            "note {id} inside the block {first}–{last}"
+        );
+    }
+    let mut after = notes(1).await;
+    after.extend(notes(1).await);
+    assert!(after[0] > last, "{after:?} after {last}");
+    assert_eq!(after[1], after[0] + 1, "one at a time again");
+}

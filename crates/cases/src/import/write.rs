@@ -99,20 +99,39 @@ impl Cases {
             "import: companies written, ids reserved"
         );
         progress(0, cases);
-        let (send, mut batches) = tokio::sync::mpsc::channel::<ServiceResult<Batch>>(2);
+        // SQLite has one writer; PostgreSQL writes two batches at once, on two connections (its
+        // server does most of an import's work, one core a connection). Batches are independent:
+        // every row they point at outside themselves was written before the first.
+        let mut idle = vec![bulk];
+        if self.db.backend() == sea_orm::DbBackend::Postgres {
+            idle.push(BulkWriter::open(&self.db).await?);
+        }
+        let writers = idle.len();
+        let (send, mut batches) = tokio::sync::mpsc::channel::<ServiceResult<Batch>>(writers + 1);
         let producer = produce(body, plan.order, builder, send);
+        let mut writing = tokio::task::JoinSet::new();
         while let Some(batch) = batches.recv().await {
             let batch = batch?;
-            let mut tx = bulk.begin().await?;
-            lots_store::touch::touch_bulk(&mut tx, batch.case_ids).await?;
-            for statement in batch.statements {
-                tx.execute(statement).await?;
-            }
-            tx.commit().await?;
-            report.imported += batch.cases;
-            progress(report.imported, cases);
+            let writer = match idle.pop() {
+                Some(writer) => writer,
+                None => {
+                    let (writer, written) = joined(writing.join_next().await)?;
+                    report.imported += written;
+                    progress(report.imported, cases);
+                    writer
+                }
+            };
+            writing.spawn(write_batch(writer, batch));
         }
-        bulk.close().await?;
+        while let Some(done) = writing.join_next().await {
+            let (writer, written) = joined(Some(done))?;
+            report.imported += written;
+            progress(report.imported, cases);
+            idle.push(writer);
+        }
+        for writer in idle {
+            writer.close().await?;
+        }
         tracing::info!(
             cases = report.imported,
             seconds = started.elapsed().as_secs_f64(),
@@ -160,6 +179,30 @@ impl Cases {
             ids,
             shared: Interner::default(),
         })
+    }
+}
+
+/// Writes one batch in a transaction of its own; answers the writer and the batch's cases.
+async fn write_batch(mut writer: BulkWriter, batch: Batch) -> ServiceResult<(BulkWriter, usize)> {
+    let mut tx = writer.begin().await?;
+    lots_store::touch::touch_bulk(&mut tx, batch.case_ids).await?;
+    for statement in batch.statements {
+        tx.execute(statement).await?;
+    }
+    tx.commit().await?;
+    Ok((writer, batch.cases))
+}
+
+/// The outcome of a batch's task.
+fn joined(
+    done: Option<Result<ServiceResult<(BulkWriter, usize)>, tokio::task::JoinError>>,
+) -> ServiceResult<(BulkWriter, usize)> {
+    match done {
+        Some(Ok(written)) => written,
+        Some(Err(e)) => Err(ServiceError::Internal(format!(
+            "a batch's writer failed: {e}"
+        ))),
+        None => Err(ServiceError::Internal("no batch was being written".into())),
     }
 }
 
