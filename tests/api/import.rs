@@ -441,8 +441,13 @@ async fn ids_reserved_for_an_import_are_its_alone_and_the_sequence_goes_on_after
             ids
         }
     };
-    let meanwhile = notes(20);
+    // A table that never had a row: its ids start at 1.
     let mut bulk = lots_store::bulk::BulkWriter::open(&app.db).await.unwrap();
+    let mut tx = bulk.begin().await.unwrap();
+    let fresh = tx.reserve_ids("case_note", 10).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(fresh, (1..=10).collect::<Vec<i64>>());
+    let meanwhile = notes(20);
     let mut tx = bulk.begin().await.unwrap();
     let block = tx.reserve_ids("case_note", 5000).await.unwrap();
     tx.commit().await.unwrap();
@@ -450,6 +455,7 @@ async fn ids_reserved_for_an_import_are_its_alone_and_the_sequence_goes_on_after
     assert_eq!(block.len(), 5000);
     assert!(block.windows(2).all(|w| w[1] == w[0] + 1), "one block");
     let (first, last) = (block[0], block[4999]);
+    assert!(first > 10, "after the first block: {first}");
     for id in meanwhile.await {
         assert!(
             id < first || id > last,
