@@ -909,3 +909,62 @@ async fn markup_in_a_title_or_company_name_is_shown_escaped_on_every_page() {
             .contains("Yttrande &lt;script&gt;alert(1)&lt;/script&gt;")
     );
 }
+
+/// *Mina ärenden* shows the officer's open cases 50 at a time, soonest due first, with the count
+/// of them all; the next page continues where the last ended, every case once, and a cursor that
+/// is not one of ours starts over.
+#[tokio::test]
+async fn mina_arenden_comes_a_page_at_a_time_and_counts_every_open_case() {
+    let (app, [anna, erik]) = spawn_app_as(["anna", "erik"]).await;
+    for i in 0..120 {
+        app.create_case(
+            &anna,
+            json!({"title": format!("Sida {i}"), "assignee": "anna"}),
+        )
+        .await;
+    }
+    // Not anna's.
+    app.create_case(&erik, json!({"title": "Eriks", "assignee": "erik"}))
+        .await;
+    let mut b = Browser::new(&app);
+    b.login("anna").await;
+    let rows = |body: &str| -> Vec<String> {
+        body.split("<td><a href=\"/arenden/")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    let next = |body: &str| -> Option<String> {
+        body.split("<a href=\"/arenden?cursor=")
+            .nth(1)
+            .map(|s| format!("/arenden?cursor={}", s.split('"').next().unwrap()))
+    };
+    let mut seen = Vec::new();
+    let mut page = b.get("/arenden").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Du har 120 öppna ärenden"),
+        "{}",
+        page.body
+    );
+    for expected in [50, 50, 20] {
+        let ids = rows(&page.body);
+        assert_eq!(ids.len(), expected, "{}", page.body);
+        seen.extend(ids);
+        match next(&page.body) {
+            Some(link) => {
+                assert!(page.body.contains("Nästa 50 ärenden"));
+                page = b.get(&link.replace("&amp;", "&")).await;
+                assert_eq!(page.status, 200, "{}", page.body);
+                assert!(page.body.contains("Till första sidan"));
+            }
+            None => assert_eq!(expected, 20, "the last page has no next link"),
+        }
+    }
+    assert!(!page.body.contains("Eriks"));
+    let unique: std::collections::HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), 120, "every case once");
+    let bad = b.get("/arenden?cursor=inte-en-markor").await;
+    assert_eq!(bad.status, StatusCode::SEE_OTHER);
+    assert_eq!(bad.location.as_deref(), Some("/arenden"));
+}

@@ -9,9 +9,7 @@ use lots_core::{Actor, EventKind};
 use lots_store::entity::{case_message, case_record};
 use lots_store::events::{NewEvent, append};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -246,21 +244,14 @@ impl Cases {
             })
             .collect()
     }
+}
 
-    /// Of `case_ids`, those with a message from the company that nobody has read.
-    pub async fn with_unread_messages(&self, case_ids: &[i64]) -> ServiceResult<Vec<i64>> {
-        if case_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        Ok(case_message::Entity::find()
-            .select_only()
-            .column(case_message::Column::CaseId)
-            .filter(case_message::Column::CaseId.is_in(case_ids.iter().copied()))
-            .filter(case_message::Column::ReadAt.is_null())
-            .filter(case_message::Column::Direction.eq(Direction::FromCompany.as_str()))
-            .distinct()
-            .into_tuple::<i64>()
-            .all(self.db.reader())
-            .await?)
-    }
+/// The ids of the cases holding a message from the company that nobody has read yet.
+pub(crate) fn unread_from_company() -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(case_message::Column::CaseId)
+        .from(case_message::Entity)
+        .and_where(case_message::Column::ReadAt.is_null())
+        .and_where(case_message::Column::Direction.eq(Direction::FromCompany.as_str()))
+        .to_owned()
 }

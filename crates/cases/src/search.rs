@@ -9,8 +9,8 @@ use lots_store::dialect;
 use lots_store::entity::{app_user, case_premises, case_record, company};
 use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QueryResult, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait,
 };
 use serde::Deserialize;
 
@@ -102,21 +102,10 @@ impl Cases {
     pub async fn list(&self, actor: &Actor, filter: CaseFilter) -> ServiceResult<Page<CaseView>> {
         let mut p = Problems::default();
         let backend = self.db.backend();
-        let (text, words) = text_filters(actor, backend, &filter, &mut p);
-        let cond = Condition::all()
-            .add(list_condition(actor))
-            .add(self.field_filters(actor, &filter, &mut p).await?)
-            .add(text)
-            .add(self.deadline_filters(&filter, &mut p));
+        let (cond, words) = self.filtered(actor, &filter, &mut p).await?;
         let (mut paging, after) = paging(&filter, words.is_some(), &mut p);
         p.finish()?;
-        let matching = |c: Condition| {
-            let mut query = case_record::Entity::find().filter(c);
-            if let Some(words) = &words {
-                join_matches(&mut query, actor, backend, words);
-            }
-            query
-        };
+        let matching = |c: Condition| matching(actor, backend, c, words.as_deref());
         if paging.order == Order::Rank
             && paging.first
             && self
@@ -199,18 +188,8 @@ impl Cases {
             None
         };
         let rows: Vec<case_record::Model> = rows.into_iter().map(|r| r.case).collect();
-        let lookups = Lookups::for_cases(&self.db, &rows).await?;
         Ok(Page {
-            items: rows
-                .into_iter()
-                .map(|c| {
-                    let deadline = self.deadline_view(&c)?;
-                    let access = listed(actor, &c);
-                    let mut v = lookups.case(c, deadline)?;
-                    v.redact(&access);
-                    Ok(v)
-                })
-                .collect::<ServiceResult<_>>()?,
+            items: self.listed_views(actor, rows).await?,
             next_cursor,
             order: match paging.order {
                 Order::Newest => ListOrder::Newest,
@@ -218,6 +197,71 @@ impl Cases {
                 Order::Rank => ListOrder::Relevance,
             },
         })
+    }
+
+    /// How many cases `filter` finds for `actor` (its `limit`, `sort` and `cursor` aside).
+    pub async fn count(&self, actor: &Actor, filter: &CaseFilter) -> ServiceResult<u64> {
+        let mut p = Problems::default();
+        let (cond, words) = self.filtered(actor, filter, &mut p).await?;
+        p.finish()?;
+        let query = matching(actor, self.db.backend(), cond, words.as_deref());
+        Ok(query.count(self.db.reader()).await?)
+    }
+
+    /// The cases `filter` finds for `actor` that hold a message from the company nobody has
+    /// read yet, soonest due first (at most [`MAX_PAGE`]).
+    pub async fn with_unread_from_company(
+        &self,
+        actor: &Actor,
+        filter: &CaseFilter,
+    ) -> ServiceResult<Vec<CaseView>> {
+        let mut p = Problems::default();
+        let (cond, words) = self.filtered(actor, filter, &mut p).await?;
+        p.finish()?;
+        let unread = case_record::Column::Id.in_subquery(crate::messages::unread_from_company());
+        let rows = matching(actor, self.db.backend(), cond.add(unread), words.as_deref())
+            .order_by_asc(Expr::col(case_record::Column::DueDate).is_null())
+            .order_by_asc(case_record::Column::DueDate)
+            .order_by_asc(case_record::Column::Id)
+            .limit(MAX_PAGE)
+            .all(self.db.reader())
+            .await?;
+        self.listed_views(actor, rows).await
+    }
+
+    /// What `filter` asks of the cases (every filter but paging), within what `actor` may
+    /// list; and the words of a search, when it is one.
+    async fn filtered(
+        &self,
+        actor: &Actor,
+        filter: &CaseFilter,
+        p: &mut Problems,
+    ) -> ServiceResult<(Condition, Option<Vec<String>>)> {
+        let (text, words) = text_filters(actor, self.db.backend(), filter, p);
+        let cond = Condition::all()
+            .add(list_condition(actor))
+            .add(self.field_filters(actor, filter, p).await?)
+            .add(text)
+            .add(self.deadline_filters(filter, p));
+        Ok((cond, words))
+    }
+
+    /// The views of listed cases, each redacted as its listing allows.
+    async fn listed_views(
+        &self,
+        actor: &Actor,
+        rows: Vec<case_record::Model>,
+    ) -> ServiceResult<Vec<CaseView>> {
+        let lookups = Lookups::for_cases(&self.db, &rows).await?;
+        rows.into_iter()
+            .map(|c| {
+                let deadline = self.deadline_view(&c)?;
+                let access = listed(actor, &c);
+                let mut v = lookups.case(c, deadline)?;
+                v.redact(&access);
+                Ok(v)
+            })
+            .collect()
     }
 
     /// On PostgreSQL, a page of the newest cases matching `cond` whose search document holds
@@ -422,6 +466,20 @@ fn join_matches(
                 Expr::col((MATCHES, "whole")).eq(i32::from(whole))
             })),
     );
+}
+
+/// The cases matching `cond`, joined with the full-text matches of `words` when it is a search.
+fn matching(
+    actor: &Actor,
+    backend: sea_orm::DbBackend,
+    cond: Condition,
+    words: Option<&[String]>,
+) -> sea_orm::Select<case_record::Entity> {
+    let mut query = case_record::Entity::find().filter(cond);
+    if let Some(words) = words {
+        join_matches(&mut query, actor, backend, words);
+    }
+    query
 }
 
 /// `matches(whole)` of the one search document of each case the caller searches: the whole

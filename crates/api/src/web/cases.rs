@@ -79,37 +79,56 @@ pub fn case_table(caption: &str, cases: &[CaseView]) -> Markup {
     }
 }
 
-/// Mina ärenden: my open cases, overdue and nearly due first.
-pub async fn mine(State(state): State<AppState>, user: WebUser) -> Response {
-    let filter = CaseFilter {
+/// Cases a page of *Mina ärenden* shows.
+const MINE_PAGE: usize = 50;
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct MineQuery {
+    /// `next_cursor` of the page before.
+    cursor: Option<String>,
+}
+
+/// Mina ärenden: my open cases, overdue and nearly due first, a page at a time; cases with a
+/// message from the company nobody has read are listed first, above.
+pub async fn mine(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(q): Query<MineQuery>,
+) -> Response {
+    let open = CaseFilter {
         assignee: Some("me".into()),
         status: Some("received,in_progress,awaiting_supplement".into()),
         sort: Some("due_date".into()),
-        limit: Some("500".into()),
         ..Default::default()
     };
-    let mut cases = match state.cases.list(&user.actor, filter).await {
-        Ok(p) => p.items,
+    let page_filter = CaseFilter {
+        limit: Some(MINE_PAGE.to_string()),
+        cursor: q.cursor.clone().filter(|c| !c.is_empty()),
+        ..open.clone()
+    };
+    let overdue_filter = CaseFilter {
+        overdue: Some("true".into()),
+        ..open.clone()
+    };
+    let first_page = page_filter.cursor.is_none();
+    let cases = &state.cases;
+    let loaded = tokio::try_join!(
+        cases.list(&user.actor, page_filter),
+        cases.count(&user.actor, &open),
+        cases.count(&user.actor, &overdue_filter),
+        cases.with_unread_from_company(&user.actor, &open),
+    );
+    let (page, total, overdue, waiting) = match loaded {
+        Ok(loaded) => loaded,
+        // A cursor that is not one of ours: start over rather than show an error.
+        Err(ServiceError::Validation(_)) if !first_page => return see_other("/arenden"),
         Err(e) => return service_error_page(e, &user.viewer),
     };
-    // Cases with a message from the company nobody has read come first.
-    let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
-    let unread: std::collections::HashSet<i64> = match state.cases.with_unread_messages(&ids).await
-    {
-        Ok(u) => u.into_iter().collect(),
-        Err(e) => return service_error_page(e, &user.viewer),
-    };
-    cases.sort_by_key(|c| !unread.contains(&c.id));
-    let waiting: Vec<_> = cases.iter().filter(|c| unread.contains(&c.id)).collect();
-    let overdue = cases
-        .iter()
-        .filter(|c| c.deadline.as_ref().is_some_and(|d| d.overdue))
-        .count();
     let main = html! {
         h1 { "Mina ärenden" }
         p {
-            "Du har " (html::int(cases.len())) " öppna ärenden, varav " (html::int(overdue))
-            " försenade. Ärenden med olästa meddelanden står först, sedan försenade och snart förfallna."
+            "Du har " (html::int(total as usize)) " öppna ärenden, varav " (html::int(overdue as usize))
+            " försenade. Försenade och snart förfallna står först."
         }
         p { a class="button" href="/arenden/nytt" { "Registrera ärende" } }
         @if !waiting.is_empty() {
@@ -123,11 +142,29 @@ pub async fn mine(State(state): State<AppState>, user: WebUser) -> Response {
                         @if i > 0 { ", " }
                         a href=(format!("/arenden/{}#messages-h", c.id)) { (c.reference) }
                     }
-                    ". De står först i listan."
+                    "."
+                }
+            }
+            @if first_page {
+                (case_table("Ärenden med olästa meddelanden", &waiting))
+            }
+        }
+        (case_table("Mina öppna ärenden", &page.items))
+        @if !first_page || page.next_cursor.is_some() {
+            nav aria-label="Sidor" {
+                p {
+                    @if !first_page {
+                        a href="/arenden" { "Till första sidan" }
+                    }
+                    @if !first_page && page.next_cursor.is_some() { " · " }
+                    @if let Some(next) = &page.next_cursor {
+                        a href=(format!("/arenden?{}", serde_urlencoded::to_string([("cursor", next)]).unwrap_or_default())) {
+                            "Nästa " (MINE_PAGE) " ärenden"
+                        }
+                    }
                 }
             }
         }
-        (case_table("Mina öppna ärenden", &cases))
     };
     html::page(
         StatusCode::OK,
