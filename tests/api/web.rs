@@ -916,13 +916,19 @@ async fn markup_in_a_title_or_company_name_is_shown_escaped_on_every_page() {
 #[tokio::test]
 async fn mina_arenden_comes_a_page_at_a_time_and_counts_every_open_case() {
     let (app, [anna, erik]) = spawn_app_as(["anna", "erik"]).await;
+    let mut overdue = Vec::new();
     for i in 0..120 {
-        app.create_case(
-            &anna,
-            json!({"title": format!("Sida {i}"), "assignee": "anna"}),
-        )
-        .await;
+        let mut case = json!({"title": format!("Sida {i}"), "assignee": "anna"});
+        // Eight permits received in March: due in May, overdue now.
+        if i % 17 == 0 {
+            case["received_at"] = json!("2026-03-02T08:00:00Z");
+        }
+        let created = app.create_case(&anna, case).await;
+        if i % 17 == 0 {
+            overdue.push(created["id"].to_string());
+        }
     }
+    assert_eq!(overdue.len(), 8);
     // Not anna's.
     app.create_case(&erik, json!({"title": "Eriks", "assignee": "erik"}))
         .await;
@@ -943,10 +949,16 @@ async fn mina_arenden_comes_a_page_at_a_time_and_counts_every_open_case() {
     let mut page = b.get("/arenden").await;
     assert_eq!(page.status, 200);
     assert!(
-        page.body.contains("Du har 120 öppna ärenden"),
+        page.body
+            .contains("Du har 120 öppna ärenden, varav 8 försenade"),
         "{}",
         page.body
     );
+    // Soonest due first: the overdue ones open the first page.
+    let mut first: Vec<String> = rows(&page.body)[..8].to_vec();
+    first.sort();
+    overdue.sort();
+    assert_eq!(first, overdue);
     for expected in [50, 50, 20] {
         let ids = rows(&page.body);
         assert_eq!(ids.len(), expected, "{}", page.body);

@@ -7,10 +7,10 @@ use chrono::NaiveDate;
 use lots_core::{Actor, Area, CaseStatus, OrgNumber, Priority, PropertyDesignation, Reference};
 use lots_store::dialect;
 use lots_store::entity::{app_user, case_premises, case_record, company};
-use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, JoinType, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QueryResult, QuerySelect, QueryTrait,
 };
 use serde::Deserialize;
 
@@ -199,13 +199,27 @@ impl Cases {
         })
     }
 
-    /// How many cases `filter` finds for `actor` (its `limit`, `sort` and `cursor` aside).
-    pub async fn count(&self, actor: &Actor, filter: &CaseFilter) -> ServiceResult<u64> {
+    /// How many cases `filter` finds for `actor` (its `limit`, `sort` and `cursor` aside), and
+    /// how many of them are overdue, in one reading of them.
+    pub async fn count(&self, actor: &Actor, filter: &CaseFilter) -> ServiceResult<CaseCount> {
         let mut p = Problems::default();
         let (cond, words) = self.filtered(actor, filter, &mut p).await?;
         p.finish()?;
-        let query = matching(actor, self.db.backend(), cond, words.as_deref());
-        Ok(query.count(self.db.reader()).await?)
+        let overdue = Expr::case(self.overdue(), 1).finally(0);
+        let (cases, overdue): (i64, Option<i64>) =
+            matching(actor, self.db.backend(), cond, words.as_deref())
+                .select_only()
+                .expr(Expr::cust("COUNT(*)"))
+                .expr(Func::sum(Into::<Expr>::into(overdue)))
+                .into_tuple()
+                .one(self.db.reader())
+                .await?
+                .unwrap_or_default();
+        let count = |n: i64| u64::try_from(n).unwrap_or_default();
+        Ok(CaseCount {
+            cases: count(cases),
+            overdue: count(overdue.unwrap_or_default()),
+        })
     }
 
     /// The cases `filter` finds for `actor` that hold a message from the company nobody has
@@ -395,18 +409,23 @@ impl Cases {
     }
 
     /// `overdue` and `due_before`, by today's date in Stockholm.
-    fn deadline_filters(&self, filter: &CaseFilter, p: &mut Problems) -> Condition {
-        let mut cond = Condition::all();
+    /// Open cases past their due date (Swedish time).
+    fn overdue(&self) -> Condition {
         let today = crate::deadlines::stockholm_date(self.clock.now());
         let open: Vec<&str> = CaseStatus::ALL
             .iter()
             .filter(|s| s.is_open())
             .map(|s| s.as_str())
             .collect();
-        let overdue = Condition::all()
+        Condition::all()
             .add(case_record::Column::Status.is_in(open))
             .add(case_record::Column::DueDate.is_not_null())
-            .add(case_record::Column::DueDate.lt(today));
+            .add(case_record::Column::DueDate.lt(today))
+    }
+
+    fn deadline_filters(&self, filter: &CaseFilter, p: &mut Problems) -> Condition {
+        let mut cond = Condition::all();
+        let overdue = self.overdue();
         match non_empty(&filter.overdue) {
             None => {}
             Some("true") => cond = cond.add(overdue),
@@ -421,6 +440,13 @@ impl Cases {
         }
         cond
     }
+}
+
+/// How many cases a filter finds, and how many of them are overdue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CaseCount {
+    pub cases: u64,
+    pub overdue: u64,
 }
 
 /// The alias of the full-text matches a search joins.

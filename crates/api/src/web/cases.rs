@@ -106,19 +106,14 @@ pub async fn mine(
         cursor: q.cursor.clone().filter(|c| !c.is_empty()),
         ..open.clone()
     };
-    let overdue_filter = CaseFilter {
-        overdue: Some("true".into()),
-        ..open.clone()
-    };
     let first_page = page_filter.cursor.is_none();
     let cases = &state.cases;
     let loaded = tokio::try_join!(
         cases.list(&user.actor, page_filter),
         cases.count(&user.actor, &open),
-        cases.count(&user.actor, &overdue_filter),
         cases.with_unread_from_company(&user.actor, &open),
     );
-    let (page, total, overdue, waiting) = match loaded {
+    let (page, count, waiting) = match loaded {
         Ok(loaded) => loaded,
         // A cursor that is not one of ours: start over rather than show an error.
         Err(ServiceError::Validation(_)) if !first_page => return see_other("/arenden"),
@@ -127,7 +122,7 @@ pub async fn mine(
     let main = html! {
         h1 { "Mina ärenden" }
         p {
-            "Du har " (html::int(total as usize)) " öppna ärenden, varav " (html::int(overdue as usize))
+            "Du har " (html::int(count.cases as usize)) " öppna ärenden, varav " (html::int(count.overdue as usize))
             " försenade. Försenade och snart förfallna står först."
         }
         p { a class="button" href="/arenden/nytt" { "Registrera ärende" } }

@@ -108,7 +108,7 @@ impl Cases {
         self.write_import(body, Arc::new(dir), plan, started, &mut report, progress)
             .await?;
         // The tables changed wholesale: the planner's statistics are stale.
-        self.db.optimize().await?;
+        self.db.optimize_after_bulk().await?;
         Ok(report)
     }
 }
