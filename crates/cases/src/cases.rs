@@ -271,12 +271,8 @@ impl Cases {
         });
         let Registered { case, company } = registrar.register(actor, c, now).await?;
         // The view from what the writer returned: no read after the write.
-        let access = crate::access::listed(actor, &case);
-        let deadline = self.deadline_view(&case)?;
         let lookups = Lookups::load_with_companies(&self.db, [company], case.assignee_id).await?;
-        let mut view = lookups.case(case, deadline)?;
-        view.redact(&access);
-        Ok(view)
+        self.listed_view(actor, &lookups, case)
     }
 
     /// Writes checked case `c` in `tx`: its company, its diarienummer, the row with the clock
@@ -1087,8 +1083,23 @@ impl Cases {
         actor: &Actor,
         case: case_record::Model,
     ) -> ServiceResult<CaseView> {
+        let lookups = Lookups::for_cases(&self.db, std::slice::from_ref(&case)).await?;
+        self.listed_view(actor, &lookups, case)
+    }
+
+    /// The view of `case` as `actor` sees it in a list (redacted as `access::listed` says),
+    /// from lookups already loaded.
+    pub(crate) fn listed_view(
+        &self,
+        actor: &Actor,
+        lookups: &Lookups,
+        case: case_record::Model,
+    ) -> ServiceResult<CaseView> {
         let access = crate::access::listed(actor, &case);
-        self.view_as(&access, case).await
+        let deadline = self.deadline_view(&case)?;
+        let mut view = lookups.case(case, deadline)?;
+        view.redact(&access);
+        Ok(view)
     }
 
     pub async fn view(&self, case: case_record::Model) -> ServiceResult<CaseView> {

@@ -14,10 +14,9 @@ use sea_orm::{
 };
 use serde::Deserialize;
 
-use crate::access::{content_searchable, list_condition, listed, on_visible_content};
+use crate::access::{content_searchable, list_condition, on_visible_content};
 use crate::cases::{Cases, DEFAULT_PAGE, MAX_PAGE};
 use crate::error::{Problems, ServiceResult, text_len};
-use crate::redact::Redact;
 use crate::view::{CaseView, ListOrder, Lookups, Page};
 
 /// The list filters of `GET /api/v1/cases`, as given in the query string.
@@ -268,13 +267,7 @@ impl Cases {
     ) -> ServiceResult<Vec<CaseView>> {
         let lookups = Lookups::for_cases(&self.db, &rows).await?;
         rows.into_iter()
-            .map(|c| {
-                let deadline = self.deadline_view(&c)?;
-                let access = listed(actor, &c);
-                let mut v = lookups.case(c, deadline)?;
-                v.redact(&access);
-                Ok(v)
-            })
+            .map(|c| self.listed_view(actor, &lookups, c))
             .collect()
     }
 
