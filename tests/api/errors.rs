@@ -120,6 +120,29 @@ async fn a_row_holding_an_unknown_value_is_a_server_error_not_a_default() {
     let other = app.create_case(&anna, json!({})).await["id"]
         .as_i64()
         .unwrap();
+    // An event of a known kind whose data does not fit the kind: the same, and nothing of the
+    // data shows.
+    let other_events = format!("/api/v1/cases/{other}/events");
+    assert_eq!(app.get(&other_events, Some(&anna)).await.status, 200);
+    let data = json!({"from": "received", "to": "teleported", "reason": null, "decision": null});
+    app.insert_event_data(other, chrono::Utc::now(), "status_changed", data)
+        .await;
+    let r = app.get(&other_events, Some(&anna)).await;
+    r.problem(500);
+    assert!(!r.text.contains("teleported"), "{}", r.text);
+    // Data that fits the kind reads.
+    let third = app.create_case(&anna, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let data = json!({"from": "received", "to": "in_progress", "reason": null, "decision": null});
+    app.insert_event_data(third, chrono::Utc::now(), "status_changed", data.clone())
+        .await;
+    let r = app
+        .get(&format!("/api/v1/cases/{third}/events"), Some(&anna))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["items"][1]["data"], data);
+
     let body = json!({"to_department": "MHF", "kind": "consultation", "message": "Yttrande?"});
     let h = crate::handoffs::handoff(&app, &anna, other, body).await;
     assert_eq!(

@@ -685,6 +685,19 @@ impl TestApp {
 
     /// Appends an event of `kind` to the log of case `case_id` directly, bypassing the services.
     pub async fn insert_event(&self, case_id: i64, at: chrono::DateTime<chrono::Utc>, kind: &str) {
+        self.insert_event_data(case_id, at, kind, serde_json::json!({}))
+            .await;
+    }
+
+    /// Appends an event row as it is given, past the services (as a program beside Lots
+    /// could); returns its id.
+    pub async fn insert_event_data(
+        &self,
+        case_id: i64,
+        at: chrono::DateTime<chrono::Utc>,
+        kind: &str,
+        data: Value,
+    ) -> i64 {
         use sea_orm::{ActiveModelTrait, Set};
         lots_store::entity::case_event::ActiveModel {
             case_id: Set(case_id),
@@ -692,12 +705,13 @@ impl TestApp {
             kind: Set(kind.to_string()),
             actor_id: Set(None),
             department_id: Set(None),
-            data: Set(serde_json::json!({})),
+            data: Set(data),
             ..Default::default()
         }
         .insert(self.db.writer())
         .await
-        .expect("insert case_event");
+        .expect("insert case_event")
+        .id
     }
 
     pub fn with_secret(config: &mut Config) {

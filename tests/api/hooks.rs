@@ -915,3 +915,51 @@ async fn a_delivery_to_a_private_address_is_refused_and_recorded() {
         );
     }
 }
+
+/// An event whose stored data does not fit its kind (a row changed outside Lots) is not
+/// announced with made-up data, and it holds up nothing: the worker passes it and announces the
+/// rest.
+#[tokio::test]
+async fn an_event_whose_stored_data_does_not_fit_its_kind_is_not_announced_and_holds_up_nothing() {
+    use sea_orm::ConnectionTrait;
+    let app = fast_app().await;
+    let receiver = Receiver::start(0, Duration::ZERO).await;
+    subscribe(&app, &receiver, json!(["case.created"])).await;
+    let anna = app.token("anna").await;
+    // The first case's announcement names an event whose data does not fit its kind.
+    let first = app.create_case(&anna, json!({})).await["id"]
+        .as_i64()
+        .unwrap();
+    let data = json!({"reference": 7});
+    let bad = app
+        .insert_event_data(first, chrono::Utc::now(), "created", data)
+        .await;
+    let now = chrono::Utc::now();
+    lots_store::outbox::enqueue(
+        app.db.writer(),
+        "case.created",
+        Some(first),
+        Some(bad),
+        json!({}),
+        now,
+    )
+    .await
+    .unwrap();
+    app.db
+        .writer()
+        .execute_unprepared(&format!("UPDATE outbox SET processed_at = created_at WHERE case_id = {first} AND case_event_id <> {bad}"))
+        .await
+        .unwrap();
+    let second = app.create_case(&anna, json!({})).await["id"].clone();
+    settle(&app, 20).await;
+    let got = receiver.unique();
+    let cases: Vec<&Value> = got.values().map(|b| &b["data"]["case"]["id"]).collect();
+    assert_eq!(
+        cases,
+        [&second],
+        "only the case whose event reads was announced"
+    );
+    assert_eq!(app.count_where("outbox", "processed_at IS NULL").await, 0);
+    let undelivered = format!("outbox_id IN (SELECT id FROM outbox WHERE case_event_id = {bad})");
+    assert_eq!(app.count_where("webhook_delivery", &undelivered).await, 0);
+}

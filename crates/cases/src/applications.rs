@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use lots_core::e_service::{AnswerProblem, Field, FieldType, Form, Reserved};
 use lots_core::record::{PartyKind, PartyRole};
-use lots_core::{AttachmentCategory, EventKind, OrgNumber, Priority, Representative, TIME_ZONE};
+use lots_core::{AttachmentCategory, CaseEvent, OrgNumber, Priority, Representative, TIME_ZONE};
 use lots_store::entity::{case_party, case_premises, case_record};
 use lots_store::events::append;
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set};
@@ -263,13 +263,8 @@ impl Attachments {
         person.phone = Set(answer(Reserved::ContactPhone));
         for row in [organisation, person] {
             let row = row.insert(tx).await?;
-            let data = json!({"party_id": row.id, "party_kind": row.kind,
-                "party": crate::record::party_json(&row)});
-            append(
-                tx,
-                cases.event_by(Who::Company, case, EventKind::PartyAdded, now, data),
-            )
-            .await?;
+            let added = CaseEvent::PartyAdded(crate::record::party_snapshot(&row)?);
+            append(tx, cases.event_by(Who::Company, case, now, added)).await?;
         }
         if let Some(property) = answer(Reserved::Property) {
             let row = case_premises::ActiveModel {
@@ -286,13 +281,8 @@ impl Attachments {
             }
             .insert(tx)
             .await?;
-            let data =
-                json!({"premises_id": row.id, "premises": crate::record::premises_json(&row)});
-            append(
-                tx,
-                cases.event_by(Who::Company, case, EventKind::PremisesAdded, now, data),
-            )
-            .await?;
+            let added = CaseEvent::PremisesAdded(crate::record::premises_snapshot(&row)?);
+            append(tx, cases.event_by(Who::Company, case, now, added)).await?;
         }
         Ok(())
     }

@@ -8,13 +8,13 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use lots_core::case_event as ev;
 use lots_core::record::{content_matches, normalise_content_type, sniff, type_of_extension};
-use lots_core::{Actor, AttachmentCategory, EventKind};
+use lots_core::{Actor, AttachmentCategory, CaseEvent};
 use lots_store::entity::{case_attachment, case_record};
 use lots_store::events::append;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
@@ -332,14 +332,8 @@ impl Attachments {
         }
         .insert(&tx)
         .await?;
-        let data = json!({"attachment_id": row.id, "name": name, "category": category, "size": size,
-            "sha256": sha, "content_type": content_type, "confidential": confidential});
-        append(
-            &tx,
-            self.cases
-                .event(actor, &case, EventKind::AttachmentAdded, now, data),
-        )
-        .await?;
+        let added = attachment_added(&row)?;
+        append(&tx, self.cases.event(actor, &case, now, added)).await?;
         tx.commit().await?;
         Ok((self.view(row).await?, true))
     }
@@ -462,14 +456,14 @@ impl Attachments {
         m.deleted_by = Set(Some(actor.user_id));
         m.delete_reason = Set(reason.clone());
         m.update(&tx).await?;
-        let data = json!({"attachment_id": row.id, "name": row.name, "sha256": row.sha256,
-            "reason": reason, "confidential": row.confidential_statute});
-        append(
-            &tx,
-            self.cases
-                .event(actor, &case, EventKind::AttachmentDeleted, now, data),
-        )
-        .await?;
+        let deleted = CaseEvent::AttachmentDeleted(ev::AttachmentDeleted {
+            attachment_id: row.id,
+            name: row.name,
+            sha256: row.sha256,
+            reason,
+            confidential: row.confidential_statute,
+        });
+        append(&tx, self.cases.event(actor, &case, now, deleted)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -702,21 +696,28 @@ impl Attachments {
         }
         .insert(tx)
         .await?;
-        let data = json!({"attachment_id": row.id, "name": name, "category": category,
-            "size": size, "sha256": sha, "content_type": content_type, "confidential": null});
+        let added = attachment_added(&row)?;
         append(
             tx,
-            self.cases.event_by(
-                crate::cases::Who::Company,
-                case,
-                EventKind::AttachmentAdded,
-                now,
-                data,
-            ),
+            self.cases
+                .event_by(crate::cases::Who::Company, case, now, added),
         )
         .await?;
         Ok(())
     }
+}
+
+/// The event of a document added to a case, as its row was written.
+fn attachment_added(row: &case_attachment::Model) -> ServiceResult<CaseEvent> {
+    Ok(CaseEvent::AttachmentAdded(ev::AttachmentAdded {
+        attachment_id: row.id,
+        name: row.name.clone(),
+        category: stored("case_attachment", row.id, &row.category)?,
+        size: row.size,
+        sha256: row.sha256.clone(),
+        content_type: row.content_type.clone(),
+        confidential: row.confidential_statute.clone(),
+    }))
 }
 
 /// A document's row as the company side writes it.

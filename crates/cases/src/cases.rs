@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
+use lots_core::case_event::{self as ev, Change, Changes};
 use lots_core::deadline::DeadlineRules;
 use lots_core::{
-    Actor, Area, CaseStatus, Clock, Decision, EventKind, NoteVisibility, OrgNumber, Priority,
+    Actor, Area, CaseEvent, CaseStatus, Clock, Decision, NoteVisibility, OrgNumber, Priority,
     Reference, Role, TIME_ZONE,
 };
 use lots_store::Db;
@@ -27,7 +28,7 @@ use serde_json::json;
 use crate::access::Granted;
 use crate::decisions::{DecisionDetails, check_validity, parse_date, parse_legal_basis};
 use crate::error::{Problems, ServiceError, ServiceResult, text_len};
-use crate::record::{ConfidentialInput, parse_confidential, redact_event_data};
+use crate::record::{ConfidentialInput, parse_confidential};
 use crate::redact::Redact;
 use crate::registrar::{Registrar, Written};
 use crate::stored::case_status;
@@ -391,22 +392,23 @@ impl Cases {
             .zip(&cases)
             .map(|(r, case)| {
                 let c = r.case;
-                let data = json!({
-                    "reference": case.reference,
-                    "org_number": c.org_number.as_str(),
-                    "company_name": c.company_name,
-                    "area": c.area,
-                    "case_type": c.case_type,
-                    "title": c.title,
-                    "department": c.department.code,
-                    "assignee": c.assignee.as_ref().map(|a| &a.username),
-                    "received_at": c.received_at,
-                    "priority": c.priority,
-                    "labels": c.labels,
-                    "confidential": c.confidential,
-                    "channel": r.channel.as_str(),
-                });
-                self.event_by(r.who, case, EventKind::Created, r.now, data)
+                let registered = ev::Registered {
+                    reference: case.reference.clone(),
+                    org_number: c.org_number.as_str().to_string(),
+                    company_name: c.company_name.clone(),
+                    area: c.area,
+                    case_type: c.case_type.clone(),
+                    title: c.title.clone(),
+                    department: c.department.code.clone(),
+                    assignee: c.assignee.as_ref().map(|a| a.username.clone()),
+                    received_at: c.received_at,
+                    priority: c.priority,
+                    labels: c.labels.clone(),
+                    confidential: c.confidential.clone(),
+                    channel: Some(r.channel.as_str().to_string()),
+                };
+                let created = ev::Created::Registered(Box::new(registered));
+                self.event_by(r.who, case, r.now, CaseEvent::Created(created))
             })
             .collect();
         append_all(tx, events).await?;
@@ -646,17 +648,14 @@ impl Cases {
                 "the case is {status}; it can no longer be changed"
             )));
         }
-        let mut changes = serde_json::Map::new();
+        let mut changes = Changes::new();
         let mut model: case_record::ActiveModel = case.case.clone().into();
         if let Some(t) = title.filter(|t| *t != case.title) {
-            changes.insert("title".into(), json!({"from": case.title, "to": t}));
+            changes.insert("title".into(), Change::new(&case.title, &t));
             model.title = Set(t);
         }
         if let Some(d) = description.filter(|d| *d != case.description) {
-            changes.insert(
-                "description".into(),
-                json!({"from": case.description, "to": d}),
-            );
+            changes.insert("description".into(), Change::new(&case.description, &d));
             model.description = Set(d);
         }
         if let Some(new_assignee) = &patch.assignee
@@ -668,11 +667,11 @@ impl Cases {
             model.assignee_id = Set(new_id);
         }
         if let Some(pr) = priority.filter(|pr| pr.as_str() != case.priority) {
-            changes.insert("priority".into(), json!({"from": case.priority, "to": pr}));
+            changes.insert("priority".into(), Change::new(&case.priority, pr));
             model.priority = Set(pr.as_str().to_string());
         }
         if let Some(l) = labels.map(|l| json!(l)).filter(|l| *l != case.labels) {
-            changes.insert("labels".into(), json!({"from": case.labels, "to": l}));
+            changes.insert("labels".into(), Change::new(&case.labels, &l));
             model.labels = Set(l);
         }
         if let Some(c) = confidential.filter(|c| *c != case.confidential_statute) {
@@ -685,7 +684,7 @@ impl Cases {
             }
             changes.insert(
                 "confidential".into(),
-                json!({"from": case.confidential_statute, "to": c}),
+                Change::new(&case.confidential_statute, &c),
             );
             model.confidential_statute = Set(c);
         }
@@ -699,9 +698,8 @@ impl Cases {
             self.event(
                 actor,
                 &updated,
-                EventKind::Updated,
                 now,
-                json!({ "changes": changes }),
+                CaseEvent::Updated(ev::Updated { changes }),
             ),
         )
         .await?;
@@ -717,7 +715,7 @@ impl Cases {
         actor: &Actor,
         case: &crate::access::Granted,
         name: Option<&str>,
-    ) -> ServiceResult<Option<(Option<i64>, serde_json::Value)>> {
+    ) -> ServiceResult<Option<(Option<i64>, Change)>> {
         let mut p = Problems::default();
         let user = match name {
             Some(name) => self.assignable(&mut p, name, case.department_id).await?,
@@ -730,7 +728,7 @@ impl Cases {
         }
         check_may_assign(&case.access, actor, case.assignee_id, new_id)?;
         let old = lots_store::lookup::username(tx, case.assignee_id).await?;
-        let change = json!({"from": old, "to": user.as_ref().map(|u| &u.username)});
+        let change = Change::new(old, user.as_ref().map(|u| &u.username));
         Ok(Some((new_id, change)))
     }
 
@@ -862,10 +860,15 @@ impl Cases {
         let request = self
             .supplement_side_effects(tx, who, &updated, (from, to), reason.as_deref(), now)
             .await?;
-        let data = json!({"from": from, "to": to, "reason": reason, "decision": decision});
+        let change = ev::StatusChanged {
+            from,
+            to,
+            reason,
+            decision,
+        };
         append(
             tx,
-            self.event_by(who, &updated, EventKind::StatusChanged, now, data),
+            self.event_by(who, &updated, now, CaseEvent::StatusChanged(change)),
         )
         .await?;
         if to == CaseStatus::Decided {
@@ -939,9 +942,13 @@ impl Cases {
             self.event(
                 actor,
                 &case,
-                EventKind::NoteAdded,
                 now,
-                json!({"note_id": note.id, "text": text, "visibility": visibility, "confidential": confidential}),
+                CaseEvent::NoteAdded(ev::NoteAdded {
+                    note_id: note.id,
+                    text: Some(text),
+                    visibility: Some(visibility),
+                    confidential,
+                }),
             ),
         )
         .await?;
@@ -985,11 +992,8 @@ impl Cases {
             .await?;
         let lookups = Lookups::load(&self.db, [], events.iter().filter_map(|e| e.actor_id)).await?;
         events
-            .into_iter()
-            .map(|mut e| {
-                e.data = redact_event_data(&e.data, confidential, sight);
-                lookups.event(e)
-            })
+            .iter()
+            .map(|e| lookups.event(e, confidential, sight))
             .collect()
     }
 
@@ -1030,39 +1034,36 @@ impl Cases {
         &self,
         who: Who<'_>,
         case: &case_record::Model,
-        kind: EventKind,
         at: DateTime<Utc>,
-        data: serde_json::Value,
+        event: CaseEvent,
     ) -> NewEvent {
         match who {
-            Who::Officer(actor) => self.event(actor, case, kind, at, data),
+            Who::Officer(actor) => self.event(actor, case, at, event),
             Who::Company => NewEvent {
                 case_id: case.id,
                 at,
-                kind,
                 actor_id: None,
                 department_id: None,
-                data,
+                event,
             },
         }
     }
 
+    /// An event an officer (or admin) causes.
     pub fn event(
         &self,
         actor: &Actor,
         case: &case_record::Model,
-        kind: EventKind,
         at: DateTime<Utc>,
-        data: serde_json::Value,
+        event: CaseEvent,
     ) -> NewEvent {
         NewEvent {
             case_id: case.id,
             at,
-            kind,
             actor_id: Some(actor.user_id),
             // The department the actor acted for: their own, or (admins) the case's.
             department_id: actor.department_id.or(Some(case.department_id)),
-            data,
+            event,
         }
     }
 

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use lots_core::access::may_read_bundle;
+use lots_core::case_event as ev;
 use lots_core::{
-    Actor, Area, CaseStatus, EventKind, HandoffKind, HandoffStatus, OrgNumber, OrgNumberKind,
+    Actor, Area, CaseEvent, CaseStatus, HandoffKind, HandoffStatus, OrgNumber, OrgNumberKind,
     PartyRole, Role,
 };
 use lots_store::entity::{
@@ -18,7 +19,6 @@ use sea_orm::{
     QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::cases::Cases;
 use crate::error::{Problems, ServiceError, ServiceResult, is_unique_violation};
@@ -453,12 +453,11 @@ impl Cases {
                 e.into()
             }
         })?;
-        let data = json!({"bundle_id": b.id, "title": b.title});
-        append(
-            &tx,
-            self.event(actor, &case, EventKind::BundleAdded, now, data),
-        )
-        .await?;
+        let added = CaseEvent::BundleAdded(ev::BundleChange {
+            bundle_id: b.id,
+            title: b.title.clone(),
+        });
+        append(&tx, self.event(actor, &case, now, added)).await?;
         tx.commit().await?;
         self.bundle(actor, bundle_id).await
     }
@@ -494,9 +493,11 @@ impl Cases {
             self.event(
                 actor,
                 &case,
-                EventKind::BundleRemoved,
                 now,
-                json!({"bundle_id": b.id, "title": b.title}),
+                CaseEvent::BundleRemoved(ev::BundleChange {
+                    bundle_id: b.id,
+                    title: b.title.clone(),
+                }),
             ),
         )
         .await?;

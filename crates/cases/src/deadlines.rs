@@ -4,22 +4,22 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use lots_core::case_event as ev;
 use lots_core::deadline::{
     self, DeadlineFacts, DeadlineRule, DeadlineState, DeadlineView, Supplement,
 };
-use lots_core::{Actor, CaseStatus, EventKind, TIME_ZONE};
+use lots_core::{Actor, CaseEvent, CaseStatus, EventKind, TIME_ZONE};
 use lots_store::entity::{case_event, case_record, supplement_request};
 use lots_store::events::append;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::access::Granted;
 use crate::cases::{Cases, check_version, save};
 use crate::error::{Problems, ServiceError, ServiceResult};
-use crate::stored::{case_area, case_status, stored};
+use crate::stored::{case_area, case_status, stored_event};
 use crate::view::{CaseView, Lookups};
 
 /// Event kinds that move the clock.
@@ -298,12 +298,11 @@ impl Cases {
             }
             .insert(tx)
             .await?;
-            let data = json!({"request_id": request.id, "message": request.message});
-            append(
-                tx,
-                self.event(actor, case, EventKind::SupplementRequested, now, data),
-            )
-            .await?;
+            let requested = CaseEvent::SupplementRequested(ev::SupplementRequested {
+                request_id: Some(request.id),
+                message: Some(request.message.clone()),
+            });
+            append(tx, self.event(actor, case, now, requested)).await?;
             return Ok(Some(request));
         }
         if from == CaseStatus::AwaitingSupplement && to == CaseStatus::InProgress {
@@ -318,17 +317,10 @@ impl Cases {
                 model.received_at = Set(Some(now));
                 model.received_by = Set(who.user_id());
                 let request = model.update(tx).await?;
-                append(
-                    tx,
-                    self.event_by(
-                        who,
-                        case,
-                        EventKind::SupplementReceived,
-                        now,
-                        json!({"request_id": request.id}),
-                    ),
-                )
-                .await?;
+                let received = CaseEvent::SupplementReceived(ev::SupplementReceived {
+                    request_id: request.id,
+                });
+                append(tx, self.event_by(who, case, now, received)).await?;
                 return Ok(Some(request));
             }
         }
@@ -381,12 +373,12 @@ impl Cases {
                 "the deadline passed on {due}; it can no longer be extended"
             )));
         }
-        let data = json!({"weeks": weeks, "reason": reason, "previous_due_date": due});
-        append(
-            &tx,
-            self.event(actor, &case, EventKind::DeadlineExtended, now, data),
-        )
-        .await?;
+        let extended = CaseEvent::DeadlineExtended(ev::DeadlineExtended {
+            weeks,
+            reason,
+            previous_due_date: Some(due),
+        });
+        append(&tx, self.event(actor, &case, now, extended)).await?;
         let refreshed = self.refresh_deadline(&tx, case.case.clone()).await?;
         let saved = save(&tx, refreshed.into(), &case, now).await?;
         tx.commit().await?;
@@ -425,9 +417,8 @@ impl Cases {
             self.event(
                 actor,
                 &case,
-                EventKind::DecisionRequested,
                 now,
-                json!({"note": note}),
+                CaseEvent::DecisionRequested(ev::DecisionRequested { note }),
             ),
         )
         .await?;
@@ -462,22 +453,20 @@ pub(crate) enum ClockEvent {
 impl ClockEvent {
     /// The clock event a stored event is, if it is one.
     fn of(e: &case_event::Model) -> ServiceResult<Option<Self>> {
-        let request = e
-            .data
-            .get("request_id")
-            .and_then(|v| v.as_i64())
-            .unwrap_or(e.id);
-        Ok(Some(match stored("case_event", e.id, &e.kind)? {
-            EventKind::SupplementRequested => Self::SupplementRequested { request, at: e.at },
-            EventKind::SupplementReceived => Self::SupplementReceived { request, at: e.at },
-            EventKind::DeadlineExtended => Self::DeadlineExtended {
-                weeks: e
-                    .data
-                    .get("weeks")
-                    .and_then(|w| w.as_u64())
-                    .and_then(|w| u32::try_from(w).ok()),
+        Ok(Some(match stored_event(e)? {
+            CaseEvent::SupplementRequested(r) => Self::SupplementRequested {
+                // The import writes no request row where its file names no officer.
+                request: r.request_id.unwrap_or(e.id),
+                at: e.at,
             },
-            EventKind::DecisionRequested => Self::DecisionRequested { at: e.at },
+            CaseEvent::SupplementReceived(r) => Self::SupplementReceived {
+                request: r.request_id,
+                at: e.at,
+            },
+            CaseEvent::DeadlineExtended(x) => Self::DeadlineExtended {
+                weeks: Some(x.weeks),
+            },
+            CaseEvent::DecisionRequested(_) => Self::DecisionRequested { at: e.at },
             _ => return Ok(None),
         }))
     }

@@ -3,7 +3,8 @@
 //! edited: a correction is a new decision that names the one it corrects, with a reason.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use lots_core::{Actor, CaseStatus, Decision, EventKind, StatuteReference};
+use lots_core::case_event::{self as ev, Change, Changes};
+use lots_core::{Actor, CaseEvent, CaseStatus, Decision, StatuteReference};
 use lots_store::entity::{case_decision, case_record};
 use lots_store::events::append;
 use sea_orm::{
@@ -215,19 +216,15 @@ impl Cases {
         }
         .insert(tx)
         .await?;
-        let data = json!({
-            "decision_id": row.id,
-            "outcome": row.outcome,
-            "legal_basis": row.legal_basis,
-            "text": row.text,
-            "valid_from": row.valid_from,
-            "valid_to": row.valid_to,
+        let registered = CaseEvent::DecisionRegistered(ev::DecisionRegistered {
+            decision_id: row.id,
+            outcome: stored("case_decision", row.id, &row.outcome)?,
+            legal_basis: row.legal_basis.clone(),
+            text: row.text.clone(),
+            valid_from: row.valid_from,
+            valid_to: row.valid_to,
         });
-        append(
-            tx,
-            self.event(actor, case, EventKind::DecisionRegistered, now, data),
-        )
-        .await?;
+        append(tx, self.event(actor, case, now, registered)).await?;
         Ok(row)
     }
 
@@ -408,12 +405,13 @@ impl Cases {
         } else {
             case.case
         };
-        let data = json!({"decision_id": row.id, "corrects_id": prev_id, "reason": reason, "changes": changes});
-        append(
-            &tx,
-            self.event(actor, &case, EventKind::DecisionCorrected, now, data),
-        )
-        .await?;
+        let corrected = CaseEvent::DecisionCorrected(ev::DecisionCorrected {
+            decision_id: row.id,
+            corrects_id: prev_id,
+            reason,
+            changes,
+        });
+        append(&tx, self.event(actor, &case, now, corrected)).await?;
         tx.commit().await?;
         self.decision(actor, id).await
     }
@@ -462,11 +460,11 @@ impl DecisionFields {
     }
 
     /// Each field that differs in `new`, as `{from, to}`.
-    fn changes_to(&self, new: &Self) -> serde_json::Map<String, serde_json::Value> {
-        let mut changes = serde_json::Map::new();
+    fn changes_to(&self, new: &Self) -> Changes {
+        let mut changes = Changes::new();
         let mut note = |field: &str, from: serde_json::Value, to: serde_json::Value| {
             if from != to {
-                changes.insert(field.into(), json!({"from": from, "to": to}));
+                changes.insert(field.into(), Change { from, to });
             }
         };
         note("outcome", json!(self.outcome), json!(new.outcome));

@@ -5,13 +5,13 @@
 //! department reads the case's messages; the officers' lists show such cases first.
 
 use chrono::{DateTime, Utc};
-use lots_core::{Actor, EventKind};
+use lots_core::case_event::Message;
+use lots_core::{Actor, CaseEvent};
 use lots_store::entity::{case_message, case_record};
 use lots_store::events::{NewEvent, append};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::access::Granted;
 use crate::cases::Cases;
@@ -96,10 +96,12 @@ pub(crate) async fn record_company_message(
         NewEvent {
             case_id: case.id,
             at: now,
-            kind: EventKind::MessageReceived,
             actor_id: None,
             department_id: None,
-            data: json!({"message_id": m.id, "text": text}),
+            event: CaseEvent::MessageReceived(Message {
+                message_id: m.id,
+                text: m.text.clone(),
+            }),
         },
     )
     .await?;
@@ -135,9 +137,11 @@ impl Cases {
             self.event(
                 actor,
                 &case,
-                EventKind::MessageSent,
                 now,
-                json!({"message_id": m.id, "text": text}),
+                CaseEvent::MessageSent(Message {
+                    message_id: m.id,
+                    text: m.text.clone(),
+                }),
             ),
         )
         .await?;

@@ -3,21 +3,22 @@
 //! whom. Every change is an event with the old and the new value.
 
 use chrono::{DateTime, Utc};
+use lots_core::case_event::{self as ev, Change, Changes};
 use lots_core::{
-    Actor, EventKind, OrgNumber, PartyKind, PartyRole, PersonalNumber, PremisesType,
+    Actor, CaseEvent, OrgNumber, PartyKind, PartyRole, PersonalNumber, PremisesType,
     PropertyDesignation, StatuteReference,
 };
 use lots_store::entity::{case_party, case_premises, case_record};
 use lots_store::events::append;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::access::Granted;
 use crate::cases::{Cases, present};
 use crate::error::{Problems, ServiceError, ServiceResult};
-pub use crate::redact::{CONFIDENTIAL, REDACTED, Sight, party_view, redact_event_data};
-use crate::stored::stored_opt;
+pub use crate::redact::{CONFIDENTIAL, REDACTED, Sight, party_view, redact_event};
+use crate::stored::{stored, stored_opt};
 
 /// `{statute}`: marks a case, note or attachment confidential under OSL.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -236,27 +237,48 @@ fn check_roles(p: &mut Problems, roles: Option<&Vec<String>>) -> Option<Vec<Part
     (out.len() == roles.len() || !out.is_empty()).then_some(out)
 }
 
-/// A snapshot of a party, as written into its events.
-pub(crate) fn party_json(m: &case_party::Model) -> Value {
-    json!({
-        "kind": m.kind,
-        "org_number": m.org_number,
-        "personal_number": m.personal_number,
-        "name": m.name,
-        "roles": m.roles,
-        "email": m.email,
-        "phone": m.phone,
-        "address": m.address,
+/// A party as its events record it.
+pub(crate) fn party_snapshot(m: &case_party::Model) -> ServiceResult<ev::PartySnapshot> {
+    let kind: PartyKind = stored("case_party", m.id, &m.kind)?;
+    let roles = serde_json::from_value(m.roles.clone()).map_err(|e| {
+        ServiceError::Internal(format!("case_party {} is corrupt: roles: {e}", m.id))
+    })?;
+    Ok(ev::PartySnapshot {
+        party_id: m.id,
+        party_kind: kind,
+        party: ev::Party {
+            kind,
+            org_number: m.org_number.clone(),
+            personal_number: m.personal_number.clone(),
+            name: m.name.clone(),
+            roles,
+            email: m.email.clone(),
+            phone: m.phone.clone(),
+            address: m.address.clone(),
+        },
     })
 }
 
-pub(crate) fn premises_json(m: &case_premises::Model) -> Value {
-    json!({
-        "property_designation": m.property_designation,
-        "address": m.address,
-        "sign_name": m.sign_name,
-        "premises_type": m.premises_type,
-        "main": m.main,
+/// Premises as their events record them.
+pub(crate) fn premises_snapshot(m: &case_premises::Model) -> ServiceResult<ev::PremisesSnapshot> {
+    Ok(ev::PremisesSnapshot {
+        premises_id: m.id,
+        premises: ev::Premises {
+            property_designation: m.property_designation.clone(),
+            address: m.address.clone(),
+            sign_name: m.sign_name.clone(),
+            premises_type: stored_opt("case_premises", m.id, m.premises_type.as_deref())?,
+            main: m.main,
+        },
+    })
+}
+
+/// The change of a premises' `main` mark, as its event records it.
+fn main_moved(premises_id: i64, main: bool) -> CaseEvent {
+    let changes = Changes::from([("main".to_string(), Change::new(!main, main))]);
+    CaseEvent::PremisesChanged(ev::PremisesChanged {
+        premises_id,
+        changes,
     })
 }
 
@@ -383,13 +405,8 @@ impl Cases {
         }
         .insert(&tx)
         .await?;
-        let data =
-            json!({"party_id": party.id, "party_kind": party.kind, "party": party_json(&party)});
-        append(
-            &tx,
-            self.event(actor, &case, EventKind::PartyAdded, now, data),
-        )
-        .await?;
+        let added = CaseEvent::PartyAdded(party_snapshot(&party)?);
+        append(&tx, self.event(actor, &case, now, added)).await?;
         tx.commit().await?;
         party_view(party, case.access.sight)
     }
@@ -451,14 +468,14 @@ impl Cases {
                 current: party.version,
             });
         }
-        let mut changes = serde_json::Map::new();
+        let mut changes = Changes::new();
         let mut model: case_party::ActiveModel = party.clone().into();
         if let Some(n) = name.filter(|n| *n != party.name) {
-            changes.insert("name".into(), json!({"from": party.name, "to": n}));
+            changes.insert("name".into(), Change::new(&party.name, &n));
             model.name = Set(n);
         }
         if let Some(r) = roles.map(|r| json!(r)).filter(|r| *r != party.roles) {
-            changes.insert("roles".into(), json!({"from": party.roles, "to": r}));
+            changes.insert("roles".into(), Change::new(&party.roles, &r));
             model.roles = Set(r);
         }
         for (field, new, old, set) in [
@@ -467,7 +484,7 @@ impl Cases {
             ("address", address, &party.address, &mut model.address),
         ] {
             if let Some(new) = new.filter(|n| n != old) {
-                changes.insert(field.into(), json!({"from": old, "to": new}));
+                changes.insert(field.into(), Change::new(old, &new));
                 *set = Set(new);
             }
         }
@@ -478,12 +495,12 @@ impl Cases {
         model.version = Set(party.version + 1);
         model.updated_at = Set(now);
         let updated = model.update(&tx).await?;
-        let data = json!({"party_id": party.id, "party_kind": party.kind, "changes": changes});
-        append(
-            &tx,
-            self.event(actor, &case, EventKind::PartyChanged, now, data),
-        )
-        .await?;
+        let changed = CaseEvent::PartyChanged(ev::PartyChanged {
+            party_id: party.id,
+            party_kind: stored("case_party", party.id, &party.kind)?,
+            changes,
+        });
+        append(&tx, self.event(actor, &case, now, changed)).await?;
         tx.commit().await?;
         party_view(updated, case.access.sight)
     }
@@ -499,13 +516,8 @@ impl Cases {
             .filter(|m| m.case_id == case.id)
             .ok_or(ServiceError::NotFound("party"))?;
         case_party::Entity::delete_by_id(party.id).exec(&tx).await?;
-        let data =
-            json!({"party_id": party.id, "party_kind": party.kind, "party": party_json(&party)});
-        append(
-            &tx,
-            self.event(actor, &case, EventKind::PartyRemoved, now, data),
-        )
-        .await?;
+        let removed = CaseEvent::PartyRemoved(party_snapshot(&party)?);
+        append(&tx, self.event(actor, &case, now, removed)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -583,12 +595,8 @@ impl Cases {
         }
         .insert(&tx)
         .await?;
-        let data = json!({"premises_id": row.id, "premises": premises_json(&row)});
-        append(
-            &tx,
-            self.event(actor, &case, EventKind::PremisesAdded, now, data),
-        )
-        .await?;
+        let added = CaseEvent::PremisesAdded(premises_snapshot(&row)?);
+        append(&tx, self.event(actor, &case, now, added)).await?;
         tx.commit().await?;
         premises_view(row)
     }
@@ -609,11 +617,9 @@ impl Cases {
             m.version = Set(other.version + 1);
             m.updated_at = Set(now);
             m.update(tx).await?;
-            let data =
-                json!({"premises_id": other.id, "changes": {"main": {"from": true, "to": false}}});
             append(
                 tx,
-                self.event(actor, case, EventKind::PremisesChanged, now, data),
+                self.event(actor, case, now, main_moved(other.id, false)),
             )
             .await?;
         }
@@ -685,12 +691,12 @@ impl Cases {
                 current: row.version,
             });
         }
-        let mut changes = serde_json::Map::new();
+        let mut changes = Changes::new();
         let mut model: case_premises::ActiveModel = row.clone().into();
         if let Some(d) = designation.filter(|d| *d != row.property_designation) {
             changes.insert(
                 "property_designation".into(),
-                json!({"from": row.property_designation, "to": d}),
+                Change::new(&row.property_designation, &d),
             );
             model.property_designation = Set(d);
         }
@@ -705,14 +711,14 @@ impl Cases {
             ),
         ] {
             if let Some(new) = new.filter(|n| n != old) {
-                changes.insert(field.into(), json!({"from": old, "to": new}));
+                changes.insert(field.into(), Change::new(old, &new));
                 *set = Set(new);
             }
         }
         if patch.main == Some(true) && !row.main {
             self.unmark_main(&tx, actor, &case, &existing, Some(row.id), now)
                 .await?;
-            changes.insert("main".into(), json!({"from": false, "to": true}));
+            changes.insert("main".into(), Change::new(false, true));
             model.main = Set(true);
         }
         if changes.is_empty() {
@@ -722,12 +728,11 @@ impl Cases {
         model.version = Set(row.version + 1);
         model.updated_at = Set(now);
         let updated = model.update(&tx).await?;
-        let data = json!({"premises_id": row.id, "changes": changes});
-        append(
-            &tx,
-            self.event(actor, &case, EventKind::PremisesChanged, now, data),
-        )
-        .await?;
+        let changed = CaseEvent::PremisesChanged(ev::PremisesChanged {
+            premises_id: row.id,
+            changes,
+        });
+        append(&tx, self.event(actor, &case, now, changed)).await?;
         tx.commit().await?;
         premises_view(updated)
     }
@@ -756,12 +761,8 @@ impl Cases {
         case_premises::Entity::delete_by_id(row.id)
             .exec(&tx)
             .await?;
-        let data = json!({"premises_id": row.id, "premises": premises_json(&row)});
-        append(
-            &tx,
-            self.event(actor, &case, EventKind::PremisesRemoved, now, data),
-        )
-        .await?;
+        let removed = CaseEvent::PremisesRemoved(premises_snapshot(&row)?);
+        append(&tx, self.event(actor, &case, now, removed)).await?;
         if row.main
             && let Some(next) = existing.iter().find(|m| m.id != row.id)
         {
@@ -770,11 +771,9 @@ impl Cases {
             m.version = Set(next.version + 1);
             m.updated_at = Set(now);
             m.update(&tx).await?;
-            let data =
-                json!({"premises_id": next.id, "changes": {"main": {"from": false, "to": true}}});
             append(
                 &tx,
-                self.event(actor, &case, EventKind::PremisesChanged, now, data),
+                self.event(actor, &case, now, main_moved(next.id, true)),
             )
             .await?;
         }
@@ -786,13 +785,15 @@ impl Cases {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::redact_event_data;
+    use serde_json::Value;
 
     #[test]
     fn personal_data_is_masked_and_confidential_content_replaced() {
         let data = json!({"party_id": 1, "party_kind": "person", "party": {"kind": "person",
             "personal_number": "19811218-9876", "name": "Anna Andersson", "email": "anna@example.se",
             "phone": "070-123 45 67", "address": null, "roles": ["agent"]}});
-        let out = redact_event_data(&data, false, Sight::NONE);
+        let out = redact_event_data(data.clone(), false, Sight::NONE);
         let text = out.to_string();
         assert!(
             !text.contains("9876") && !text.contains("Anna") && !text.contains("anna@"),
@@ -805,10 +806,10 @@ mod tests {
             confidential: true,
             personal: true,
         };
-        assert_eq!(redact_event_data(&data, false, owner), data);
+        assert_eq!(redact_event_data(data.clone(), false, owner), data);
 
         let change = json!({"party_id": 1, "party_kind": "person", "changes": {"name": {"from": "A", "to": "B"}, "roles": {"from": [], "to": ["agent"]}}});
-        let out = redact_event_data(&change, false, Sight::NONE);
+        let out = redact_event_data(change.clone(), false, Sight::NONE);
         assert_eq!(
             out["changes"]["name"],
             json!({"from": REDACTED, "to": REDACTED})
@@ -818,7 +819,7 @@ mod tests {
         let note =
             json!({"note_id": 3, "text": "Hemligt", "confidential": "SFS 2009:400 26 kap. 1 §"});
         let out = redact_event_data(
-            &note,
+            note.clone(),
             false,
             Sight {
                 confidential: false,
@@ -827,7 +828,7 @@ mod tests {
         );
         assert_eq!(out["text"], json!(CONFIDENTIAL));
         let created = json!({"title": "Skyddat boende", "reference": "BN 2026/0001"});
-        let out = redact_event_data(&created, true, Sight::NONE);
+        let out = redact_event_data(created.clone(), true, Sight::NONE);
         assert_eq!(out["title"], json!(CONFIDENTIAL));
         assert_eq!(out["reference"], json!("BN 2026/0001"));
     }

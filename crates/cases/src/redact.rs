@@ -3,6 +3,7 @@
 //! receiver outside the municipality); nothing is masked by hand at a call site. What is hidden
 //! from whom is decided in `lots_core::access`; this module only applies it.
 
+use lots_core::CaseEvent;
 use lots_core::OrgNumberKind;
 use lots_core::PartyKind;
 use lots_core::access::CaseAccess;
@@ -77,8 +78,8 @@ pub fn outside_company(
 
 /// An event's data as a receiver outside the municipality may see it: nothing protected, and
 /// no company of a confidential case.
-pub fn outside_event_data(data: &Value, case_confidential: bool) -> Value {
-    let mut out = redact_event_data(data, case_confidential, Sight::NONE);
+pub fn outside_event_data(event: &CaseEvent, case_confidential: bool) -> Value {
+    let mut out = redact_event(event, case_confidential, Sight::NONE);
     if case_confidential {
         hide_company(&mut out);
     }
@@ -175,8 +176,12 @@ const CONTENT_KEYS: [&str; 14] = [
 
 /// An event's data as `sight` allows: personal data masked, and the content of a confidential
 /// case, note or attachment replaced by `[sekretess]`.
-pub fn redact_event_data(data: &Value, case_confidential: bool, sight: Sight) -> Value {
-    let mut data = data.clone();
+pub fn redact_event(event: &CaseEvent, case_confidential: bool, sight: Sight) -> Value {
+    redact_event_data(event.data(), case_confidential, sight)
+}
+
+/// `redact_event` on an event's data as stored.
+pub(crate) fn redact_event_data(mut data: Value, case_confidential: bool, sight: Sight) -> Value {
     let confidential = case_confidential
         || data
             .get("confidential")

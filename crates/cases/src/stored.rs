@@ -5,8 +5,8 @@
 use std::fmt::Display;
 use std::str::FromStr;
 
-use lots_core::{Area, CaseStatus, HandoffKind, HandoffStatus, UnknownVariant};
-use lots_store::entity::{case_record, handoff};
+use lots_core::{Area, CaseEvent, CaseStatus, HandoffKind, HandoffStatus, UnknownVariant};
+use lots_store::entity::{case_event, case_record, handoff};
 
 use crate::error::{ServiceError, ServiceResult};
 
@@ -24,6 +24,11 @@ where
     T: FromStr<Err = UnknownVariant>,
 {
     value.map(|v| stored(table, id, v)).transpose()
+}
+
+/// The event a `case_event` row holds (`lots_store::stored::stored_event`).
+pub fn stored_event(e: &case_event::Model) -> ServiceResult<CaseEvent> {
+    lots_store::stored::stored_event(e).map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
 /// The status of a case row.

@@ -5,6 +5,7 @@ pub mod access;
 pub mod actor;
 pub mod area;
 pub mod calendar;
+pub mod case_event;
 pub mod clock;
 pub mod deadline;
 pub mod e_service;
@@ -24,6 +25,7 @@ pub mod statute;
 
 pub use actor::{Actor, Representative, Role};
 pub use area::Area;
+pub use case_event::CaseEvent;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use event::{EventKind, HandoffKind, HandoffStatus};
 pub use org_number::{OrgNumber, OrgNumberError, OrgNumberKind};

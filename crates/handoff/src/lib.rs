@@ -16,8 +16,9 @@ use lots_cases::view::Lookups;
 use lots_cases::{Cases, FieldError, ServiceError, ServiceResult, save};
 use lots_core::access::{CaseAccess, CaseFacts, HandoffAccess, ListScope, Ties};
 use lots_core::calendar::working_days_between;
+use lots_core::case_event::{Accepted, Closed, Completed, HandoffRef, HandoffStep, Requested};
 use lots_core::{
-    Actor, Area, CaseStatus, Clock, EventKind, HandoffKind, HandoffStatus, TIME_ZONE,
+    Actor, Area, CaseEvent, CaseStatus, Clock, HandoffKind, HandoffStatus, TIME_ZONE,
     UnknownVariant,
 };
 use lots_store::Db;
@@ -28,7 +29,6 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 /// `POST /api/v1/cases/{id}/handoffs`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -236,14 +236,13 @@ impl Handoffs {
         }
         .insert(&tx)
         .await?;
-        self.record(
-            &tx,
-            actor,
-            &case,
-            &h,
-            EventKind::HandoffRequested,
-            json!({"message": h.message, "due_date": h.due_date}),
-        )
+        let step = Requested {
+            message: Some(h.message.clone()),
+            due_date: h.due_date,
+        };
+        self.record(&tx, actor, &case, &h, |handoff| {
+            CaseEvent::HandoffRequested(HandoffStep { handoff, step })
+        })
         .await?;
         tx.commit().await?;
         self.view(actor, h).await
@@ -341,8 +340,13 @@ impl Handoffs {
             .await?
             .ok_or(ServiceError::NotFound("case"))?;
         let mut h = update(&tx, m, &h).await?;
-        self.record(&tx, actor, &case, &h, EventKind::HandoffAccepted, json!({}))
-            .await?;
+        self.record(&tx, actor, &case, &h, |handoff| {
+            CaseEvent::HandoffAccepted(HandoffStep {
+                handoff,
+                step: Accepted {},
+            })
+        })
+        .await?;
         if handoff_kind(&h)? == HandoffKind::Transfer {
             // The receiving department owns the case from now on; the reference stays, and the
             // case waits for one of the new department's officers to take it.
@@ -355,14 +359,13 @@ impl Handoffs {
             m.completed_by = Set(Some(actor.user_id));
             m.completed_at = Set(Some(now));
             h = update(&tx, m, &h).await?;
-            self.record(
-                &tx,
-                actor,
-                &moved,
-                &h,
-                EventKind::HandoffCompleted,
-                json!({"response": null, "ownership_moved": true}),
-            )
+            let step = Completed {
+                response: None,
+                ownership_moved: Some(true),
+            };
+            self.record(&tx, actor, &moved, &h, |handoff| {
+                CaseEvent::HandoffCompleted(HandoffStep { handoff, step })
+            })
             .await?;
         }
         tx.commit().await?;
@@ -412,14 +415,13 @@ impl Handoffs {
             .one(&tx)
             .await?
             .ok_or(ServiceError::NotFound("case"))?;
-        self.record(
-            &tx,
-            actor,
-            &case,
-            &h,
-            EventKind::HandoffCompleted,
-            json!({"response": response}),
-        )
+        let step = Completed {
+            response,
+            ownership_moved: None,
+        };
+        self.record(&tx, actor, &case, &h, |handoff| {
+            CaseEvent::HandoffCompleted(HandoffStep { handoff, step })
+        })
         .await?;
         tx.commit().await?;
         self.view(actor, h).await
@@ -489,18 +491,16 @@ impl Handoffs {
             .one(&tx)
             .await?
             .ok_or(ServiceError::NotFound("case"))?;
-        self.record(
-            &tx,
-            actor,
-            &case,
-            &h,
-            if side == Side::Receiving {
-                EventKind::HandoffDeclined
-            } else {
-                EventKind::HandoffCancelled
-            },
-            json!({"reason": reason}),
-        )
+        self.record(&tx, actor, &case, &h, |handoff| {
+            let step = HandoffStep {
+                handoff,
+                step: Closed { reason },
+            };
+            match side {
+                Side::Receiving => CaseEvent::HandoffDeclined(step),
+                Side::Requesting => CaseEvent::HandoffCancelled(step),
+            }
+        })
         .await?;
         tx.commit().await?;
         self.view(actor, h).await
@@ -676,24 +676,23 @@ impl Handoffs {
         actor: &Actor,
         case: &case_record::Model,
         h: &handoff::Model,
-        kind: EventKind,
-        extra: serde_json::Value,
+        step: impl FnOnce(HandoffRef) -> CaseEvent,
     ) -> ServiceResult<()> {
         let deps = department::Entity::find()
             .filter(department::Column::Id.is_in([h.from_department_id, h.to_department_id]))
             .all(tx)
             .await?;
         let code = |id: i64| deps.iter().find(|d| d.id == id).map(|d| d.code.clone());
-        let mut data = json!({
-            "handoff_id": h.id,
-            "handoff_kind": h.kind,
-            "from_department": code(h.from_department_id),
-            "to_department": code(h.to_department_id),
-        });
-        if let (Some(obj), Some(more)) = (data.as_object_mut(), extra.as_object()) {
-            obj.extend(more.clone());
-        }
-        let mut event = self.cases.event(actor, case, kind, self.clock.now(), data);
+        let handoff = HandoffRef {
+            handoff_id: Some(h.id),
+            handoff_key: None,
+            handoff_kind: handoff_kind(h)?,
+            from_department: code(h.from_department_id),
+            to_department: code(h.to_department_id),
+        };
+        let mut event = self
+            .cases
+            .event(actor, case, self.clock.now(), step(handoff));
         // The step is taken for the department on its side of the handoff.
         if !actor.is_admin() {
             event.department_id = actor.department_id;

@@ -16,13 +16,14 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
 use lots_core::calendar::{add_working_days, working_days_between};
-use lots_core::{CaseStatus, Clock, TIME_ZONE};
+use lots_core::{Area, CaseStatus, Clock, Decision, TIME_ZONE};
 use lots_store::Db;
 use lots_store::entity::{
     case_event, case_record, company, deadline_notice, department, outbox, survey_invitation,
     webhook_attempt, webhook_delivery, webhook_subscription,
 };
 use lots_store::lookup::{department_code, username};
+use lots_store::stored::{CorruptRow, stored, stored_event};
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
@@ -239,8 +240,20 @@ impl Worker {
                 .iter()
                 .filter(|s| s.events.split(',').any(|e| e == "*" || e == row.event_type))
                 .collect();
-            if !wanted.is_empty() {
-                let body = self.body(&tx, row).await?;
+            let body = if wanted.is_empty() {
+                None
+            } else {
+                match self.body(&tx, row).await? {
+                    Ok(body) => Some(body),
+                    Err(corrupt) => {
+                        // Announcing what the row does not hold would be worse than not
+                        // announcing it; the row is passed so that it does not stop the rest.
+                        tracing::error!(outbox_id = row.id, "not announced: {corrupt}");
+                        None
+                    }
+                }
+            };
+            if let Some(body) = body {
                 for sub in wanted {
                     webhook_delivery::ActiveModel {
                         subscription_id: Set(sub.id),
@@ -272,13 +285,30 @@ impl Worker {
         Ok(rows.len())
     }
 
-    /// The webhook body of an outbox row: `{type, timestamp, data}` per Standard Webhooks.
-    async fn body(&self, tx: &DatabaseTransaction, row: &outbox::Model) -> Result<String, DbErr> {
+    /// The webhook body of an outbox row: `{type, timestamp, data}` per Standard Webhooks. Its
+    /// case and event are read as their types (an unknown status or event data that does not
+    /// fit its kind is a corrupt row, returned as such) and pass the one redaction step.
+    async fn body(
+        &self,
+        tx: &DatabaseTransaction,
+        row: &outbox::Model,
+    ) -> Result<Result<String, CorruptRow>, DbErr> {
         let mut data = serde_json::Map::new();
         let mut confidential = false;
         if let Some(case_id) = row.case_id
             && let Some(c) = case_record::Entity::find_by_id(case_id).one(tx).await?
         {
+            let (area, status, decision) = match (
+                stored::<Area>("case_record", c.id, &c.area),
+                stored::<CaseStatus>("case_record", c.id, &c.status),
+                c.decision
+                    .as_deref()
+                    .map(|d| stored::<Decision>("case_record", c.id, d))
+                    .transpose(),
+            ) {
+                (Ok(a), Ok(s), Ok(d)) => (a, s, d),
+                (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => return Ok(Err(e)),
+            };
             let co = company::Entity::find_by_id(c.company_id).one(tx).await?;
             let dep = department::Entity::find_by_id(c.department_id)
                 .one(tx)
@@ -299,11 +329,11 @@ impl Worker {
                     "reference": c.reference,
                     "org_number": org_number,
                     "company_name": company_name,
-                    "area": c.area,
+                    "area": area,
                     "case_type": c.case_type,
                     "department": dep.as_ref().map(|d| &d.code),
-                    "status": c.status,
-                    "decision": c.decision,
+                    "status": status,
+                    "decision": decision,
                     "received_at": c.received_at,
                     "due_date": c.due_date,
                 }),
@@ -316,8 +346,12 @@ impl Worker {
             let dep = department_code(tx, e.department_id).await?;
             // A receiver outside the municipality gets the redacted form: no personal data, and
             // nothing of a confidential case's content.
-            let event_data = lots_cases::redact::outside_event_data(&e.data, confidential);
-            data.insert("event".into(), json!({"id": e.id, "kind": e.kind, "at": e.at, "actor": actor, "department": dep, "data": event_data}));
+            let event = match stored_event(&e) {
+                Ok(event) => event,
+                Err(corrupt) => return Ok(Err(corrupt)),
+            };
+            let event_data = lots_cases::redact::outside_event_data(&event, confidential);
+            data.insert("event".into(), json!({"id": e.id, "kind": event.kind(), "at": e.at, "actor": actor, "department": dep, "data": event_data}));
         }
         if row.event_type == "survey.invited" {
             // The token is filled in when the delivery is sent: it is never stored.
@@ -331,7 +365,7 @@ impl Worker {
             }
         }
         let body = json!({"type": row.event_type, "timestamp": row.created_at, "data": data});
-        Ok(body.to_string())
+        Ok(Ok(body.to_string()))
     }
 
     /// Announces `deadline.approaching` and `deadline.passed`, each once per case and due date.

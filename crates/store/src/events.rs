@@ -2,7 +2,8 @@
 //! deletes a `case_event`.
 
 use chrono::{DateTime, Utc};
-use lots_core::{CaseStatus, EventKind};
+use lots_core::CaseEvent;
+use lots_core::CaseStatus;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 
 use crate::entity::{case_event, outbox};
@@ -12,31 +13,27 @@ use crate::entity::{case_event, outbox};
 pub struct NewEvent {
     pub case_id: i64,
     pub at: DateTime<Utc>,
-    pub kind: EventKind,
     pub actor_id: Option<i64>,
     pub department_id: Option<i64>,
-    pub data: serde_json::Value,
+    /// What happened, with what it carries: its kind and its data.
+    pub event: CaseEvent,
 }
 
 /// The webhook event types a case event announces.
-pub fn announced_types(kind: EventKind, data: &serde_json::Value) -> Vec<&'static str> {
-    let to = data
-        .get("to")
-        .and_then(|v| v.as_str())
-        .and_then(|s| s.parse::<CaseStatus>().ok());
-    match kind {
-        EventKind::Created => vec!["case.created"],
-        EventKind::StatusChanged => {
+pub fn announced_types(event: &CaseEvent) -> Vec<&'static str> {
+    match event {
+        CaseEvent::Created(_) => vec!["case.created"],
+        CaseEvent::StatusChanged(change) => {
             let mut types = vec!["case.status_changed"];
-            match to {
-                Some(CaseStatus::Decided) => types.push("case.decided"),
-                Some(CaseStatus::Closed) => types.push("case.closed"),
+            match change.to {
+                CaseStatus::Decided => types.push("case.decided"),
+                CaseStatus::Closed => types.push("case.closed"),
                 _ => {}
             }
             types
         }
-        EventKind::HandoffRequested => vec!["handoff.requested"],
-        EventKind::HandoffCompleted => vec!["handoff.completed"],
+        CaseEvent::HandoffRequested(_) => vec!["handoff.requested"],
+        CaseEvent::HandoffCompleted(_) => vec!["handoff.completed"],
         _ => Vec::new(),
     }
 }
@@ -60,14 +57,15 @@ pub async fn append_all<C: ConnectionTrait>(
     conn: &C,
     events: Vec<NewEvent>,
 ) -> Result<Vec<case_event::Model>, DbErr> {
-    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    let announced: Vec<Vec<&'static str>> =
+        events.iter().map(|e| announced_types(&e.event)).collect();
     let rows = events.into_iter().map(|e| case_event::ActiveModel {
         case_id: Set(e.case_id),
         at: Set(e.at),
-        kind: Set(e.kind.as_str().to_string()),
+        kind: Set(e.event.kind().as_str().to_string()),
         actor_id: Set(e.actor_id),
         department_id: Set(e.department_id),
-        data: Set(e.data),
+        data: Set(e.event.data()),
         ..Default::default()
     });
     let mut stored = case_event::Entity::insert_many(rows)
@@ -76,25 +74,23 @@ pub async fn append_all<C: ConnectionTrait>(
     // RETURNING comes in the database's order (SQLite's is documented as arbitrary); ids are
     // given in the order of the rows.
     stored.sort_by_key(|e| e.id);
-    if stored.len() != kinds.len() {
+    if stored.len() != announced.len() {
         return Err(DbErr::Custom("not every event was appended".into()));
     }
     let mut touched: Vec<i64> = stored.iter().map(|e| e.case_id).collect();
     touched.sort_unstable();
     touched.dedup();
     crate::touch::touch(conn, &touched).await?;
-    let announcements = stored.iter().zip(kinds).flat_map(|(e, kind)| {
-        announced_types(kind, &e.data)
-            .into_iter()
-            .map(|event_type| {
-                crate::outbox::pending(
-                    event_type,
-                    Some(e.case_id),
-                    Some(e.id),
-                    serde_json::json!({}),
-                    e.at,
-                )
-            })
+    let announcements = stored.iter().zip(announced).flat_map(|(e, types)| {
+        types.into_iter().map(|event_type| {
+            crate::outbox::pending(
+                event_type,
+                Some(e.case_id),
+                Some(e.id),
+                serde_json::json!({}),
+                e.at,
+            )
+        })
     });
     outbox::Entity::insert_many(announcements)
         .exec_without_returning(conn)

@@ -5,16 +5,19 @@
 use std::fmt::Display;
 use std::str::FromStr;
 
-use lots_core::UnknownVariant;
+use lots_core::{CaseEvent, EventKind, UnknownVariant};
 use sea_orm::DbErr;
+
+use crate::entity::case_event;
 
 /// A stored row holds a value its column's type does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{table} {id} is corrupt: {source}")]
+#[error("{table} {id} is corrupt: {reason}")]
 pub struct CorruptRow {
     pub table: String,
     pub id: String,
-    pub source: UnknownVariant,
+    /// What does not fit: an unknown value, or data that does not fit its kind.
+    pub reason: String,
 }
 
 impl From<CorruptRow> for DbErr {
@@ -28,10 +31,21 @@ pub fn stored<T>(table: &str, id: impl Display, value: &str) -> Result<T, Corrup
 where
     T: FromStr<Err = UnknownVariant>,
 {
-    value.parse().map_err(|source| CorruptRow {
+    value.parse().map_err(|source: UnknownVariant| CorruptRow {
         table: table.to_string(),
         id: id.to_string(),
-        source,
+        reason: source.to_string(),
+    })
+}
+
+/// The event a `case_event` row holds: its kind, and its data as that kind's payload. A kind Lots
+/// does not know, or data that does not fit the kind, means the row is corrupt.
+pub fn stored_event(e: &case_event::Model) -> Result<CaseEvent, CorruptRow> {
+    let kind: EventKind = stored("case_event", e.id, &e.kind)?;
+    CaseEvent::from_stored(kind, e.data.clone()).map_err(|err| CorruptRow {
+        table: "case_event".to_string(),
+        id: e.id.to_string(),
+        reason: format!("the data of a `{kind}` event: {err}"),
     })
 }
 

@@ -8,11 +8,13 @@ use std::sync::Arc;
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
-use lots_core::CaseStatus;
+use lots_core::case_event::{
+    self as ev, Accepted, Closed, Completed, HandoffRef, HandoffStep, Requested,
+};
 use lots_core::deadline::DeadlineRules;
+use lots_core::{CaseEvent, CaseStatus, Decision};
 use lots_store::bulk::{Column, Prepared, Table};
 use sea_orm::DbBackend;
-use serde::Serialize;
 
 use super::check::{Checked, Directory, Good, Needs};
 use super::parse::{Event, Line, Survey, parse, target};
@@ -268,14 +270,11 @@ impl Builder {
             actor_id: first_actor,
             actor_dep: Some(first_dep),
         };
-        case.events.push(
-            created,
-            "created",
-            json(&data::Created {
-                imported: true,
-                reference: &c.facts.reference.to_string(),
-            }),
-        );
+        let imported = ev::Created::Imported(ev::Imported {
+            imported: true,
+            reference: c.facts.reference.to_string(),
+        });
+        case.events.push(created, &CaseEvent::Created(imported));
         for (i, e) in l.events.iter().enumerate() {
             case.event(l, i, e)?;
         }
@@ -416,14 +415,14 @@ struct By {
 fn status_changed(
     from: CaseStatus,
     to: CaseStatus,
-    decision: Option<&str>,
+    decision: Option<Decision>,
     reason: Option<&str>,
-) -> String {
-    json(&data::StatusChanged {
-        decision,
+) -> CaseEvent {
+    CaseEvent::StatusChanged(ev::StatusChanged {
         from,
-        reason,
         to,
+        reason: reason.map(str::to_string),
+        decision,
     })
 }
 
@@ -452,17 +451,21 @@ impl<'l> CaseBuild<'_, 'l> {
                 s.clock
                     .push(ClockEvent::DeadlineExtended { weeks: Some(weeks) });
                 let reason = e.reason.as_deref();
-                let data = json(&data::DeadlineExtended { reason, weeks });
-                self.events.push(by, "deadline_extended", data);
+                let extended = CaseEvent::DeadlineExtended(ev::DeadlineExtended {
+                    weeks,
+                    reason: reason.map(str::to_string),
+                    previous_due_date: None,
+                });
+                self.events.push(by, &extended);
             }
             "decision_requested" => {
                 self.state
                     .clock
                     .push(ClockEvent::DecisionRequested { at: e.at });
-                let data = json(&data::DecisionRequested {
-                    note: e.reason.as_deref(),
+                let requested = CaseEvent::DecisionRequested(ev::DecisionRequested {
+                    note: e.reason.as_deref().map(str::to_string),
                 });
-                self.events.push(by, "decision_requested", data);
+                self.events.push(by, &requested);
             }
             t if t.starts_with("handoff_") => self.handoff(l, t, e, by)?,
             _ => {}
@@ -500,14 +503,14 @@ impl<'l> CaseBuild<'_, 'l> {
             at: e.at,
         });
         let message = e.message.as_deref();
-        let data = json(&data::SupplementRequested {
-            message,
+        let requested = CaseEvent::SupplementRequested(ev::SupplementRequested {
             request_id: id,
+            message: message.map(str::to_string),
         });
-        self.events.push(by, "supplement_requested", data);
+        self.events.push(by, &requested);
         let to = CaseStatus::AwaitingSupplement;
-        let data = status_changed(s.status, to, None, e.reason.as_deref());
-        self.events.push(by, "status_changed", data);
+        let changed = status_changed(s.status, to, None, e.reason.as_deref());
+        self.events.push(by, &changed);
         s.status = to;
         Ok(())
     }
@@ -527,12 +530,12 @@ impl<'l> CaseBuild<'_, 'l> {
                 request: id,
                 at: e.at,
             });
-            let data = json(&data::SupplementReceived { request_id: id });
-            self.events.push(by, "supplement_received", data);
+            let received = CaseEvent::SupplementReceived(ev::SupplementReceived { request_id: id });
+            self.events.push(by, &received);
         }
         let to = CaseStatus::InProgress;
-        let data = status_changed(s.status, to, None, e.reason.as_deref());
-        self.events.push(by, "status_changed", data);
+        let changed = status_changed(s.status, to, None, e.reason.as_deref());
+        self.events.push(by, &changed);
         s.status = to;
     }
 
@@ -547,8 +550,12 @@ impl<'l> CaseBuild<'_, 'l> {
         if matches!(to, CaseStatus::Closed | CaseStatus::Withdrawn) {
             s.closed_at = Some(e.at);
         }
-        let data = status_changed(s.status, to, e.decision.as_deref(), e.reason.as_deref());
-        self.events.push(by, "status_changed", data);
+        // The check made sure that a decision names a known outcome.
+        let decision = (to == CaseStatus::Decided)
+            .then(|| e.decision.as_deref().and_then(|d| d.parse().ok()))
+            .flatten();
+        let changed = status_changed(s.status, to, decision, e.reason.as_deref());
+        self.events.push(by, &changed);
         s.status = to;
     }
 
@@ -565,11 +572,13 @@ impl<'l> CaseBuild<'_, 'l> {
             text: e.text.as_deref().unwrap_or_default().to_string(),
             created_at: e.at,
         });
-        let data = json(&data::NoteAdded {
+        let added = CaseEvent::NoteAdded(ev::NoteAdded {
             note_id: id,
-            text: e.text.as_deref(),
+            text: e.text.as_deref().map(str::to_string),
+            visibility: None,
+            confidential: None,
         });
-        self.events.push(by, "note_added", data);
+        self.events.push(by, &added);
         Ok(())
     }
 
@@ -590,24 +599,26 @@ impl<'l> CaseBuild<'_, 'l> {
             return Ok(());
         };
         let (from, to) = (h.from_department_id, h.to_department_id);
-        let codes = self.codes;
-        let handoff_data = |ownership_moved: Option<bool>| {
-            json(&data::Handoff {
-                from_department: codes.get(&from).map(String::as_str),
-                handoff_key: key,
-                handoff_kind: &h.kind,
-                ownership_moved,
-                to_department: codes.get(&to).map(String::as_str),
-            })
+        let handoff = HandoffRef {
+            handoff_id: None,
+            handoff_key: Some(key.to_string()),
+            handoff_kind: h.kind.parse().map_err(|e| {
+                ServiceError::Internal(format!("an imported handoff passed its check: {e}"))
+            })?,
+            from_department: self.codes.get(&from).cloned(),
+            to_department: self.codes.get(&to).cloned(),
         };
-        let plain = handoff_data(None);
-        let t: &'static str = match t {
+        let event = match t {
             "handoff_accepted" => {
-                let moved = (h.kind == "transfer").then(|| handoff_data(Some(true)));
+                let transfer = h.kind == "transfer";
                 h.status = "accepted";
                 h.accepted_at = Some(e.at);
                 h.accepted_by = by.actor_id;
-                if let Some(completed) = moved {
+                let accepted = CaseEvent::HandoffAccepted(HandoffStep {
+                    handoff: handoff.clone(),
+                    step: Accepted {},
+                });
+                if transfer {
                     self.state.owner = to;
                     // As in the live service, an accepted transfer is done: the new department
                     // owns the case. A completion the file gives later is taken instead.
@@ -619,19 +630,32 @@ impl<'l> CaseBuild<'_, 'l> {
                         h.status = "completed";
                         h.completed_at = Some(e.at);
                         h.completed_by = by.actor_id;
-                        self.events.push(by, "handoff_accepted", plain);
-                        self.events.push(by, "handoff_completed", completed);
+                        let completed = CaseEvent::HandoffCompleted(HandoffStep {
+                            handoff,
+                            step: Completed {
+                                response: None,
+                                ownership_moved: Some(true),
+                            },
+                        });
+                        self.events.push(by, &accepted);
+                        self.events.push(by, &completed);
                         return Ok(());
                     }
                 }
-                "handoff_accepted"
+                accepted
             }
             "handoff_completed" => {
                 h.status = "completed";
                 h.completed_at = Some(e.at);
                 h.completed_by = by.actor_id;
                 h.response = e.response.as_deref().map(str::to_string);
-                "handoff_completed"
+                CaseEvent::HandoffCompleted(HandoffStep {
+                    handoff,
+                    step: Completed {
+                        response: h.response.clone(),
+                        ownership_moved: None,
+                    },
+                })
             }
             "handoff_declined" | "handoff_cancelled" => {
                 let declined = t == "handoff_declined";
@@ -639,15 +663,27 @@ impl<'l> CaseBuild<'_, 'l> {
                 h.closed_at = Some(e.at);
                 h.closed_by = by.actor_id;
                 h.decline_reason = e.reason.as_deref().map(str::to_string);
+                let step = HandoffStep {
+                    handoff,
+                    step: Closed {
+                        reason: e.reason.as_deref().map(str::to_string),
+                    },
+                };
                 if declined {
-                    "handoff_declined"
+                    CaseEvent::HandoffDeclined(step)
                 } else {
-                    "handoff_cancelled"
+                    CaseEvent::HandoffCancelled(step)
                 }
             }
-            _ => "handoff_requested",
+            _ => CaseEvent::HandoffRequested(HandoffStep {
+                handoff,
+                step: Requested {
+                    message: Some(h.message.clone()),
+                    due_date: None,
+                },
+            }),
         };
-        self.events.push(by, t, plain);
+        self.events.push(by, &event);
         Ok(())
     }
 
@@ -671,70 +707,6 @@ impl<'l> CaseBuild<'_, 'l> {
             closed_by: None,
             closed_at: None,
         })
-    }
-}
-
-fn json<T: Serialize>(value: &T) -> String {
-    // The data types below are plain structs of strings and numbers: they always serialize.
-    serde_json::to_string(value).unwrap_or_else(|_| "{}".to_string())
-}
-
-/// The data of imported events, as the live service writes them (keys in the order a JSON
-/// object would sort them).
-mod data {
-    use lots_core::CaseStatus;
-    use serde::Serialize;
-
-    #[derive(Serialize)]
-    pub struct Created<'a> {
-        pub imported: bool,
-        pub reference: &'a str,
-    }
-
-    #[derive(Serialize)]
-    pub struct StatusChanged<'a> {
-        pub decision: Option<&'a str>,
-        pub from: CaseStatus,
-        pub reason: Option<&'a str>,
-        pub to: CaseStatus,
-    }
-
-    #[derive(Serialize)]
-    pub struct SupplementRequested<'a> {
-        pub message: Option<&'a str>,
-        pub request_id: Option<i64>,
-    }
-
-    #[derive(Serialize)]
-    pub struct SupplementReceived {
-        pub request_id: i64,
-    }
-
-    #[derive(Serialize)]
-    pub struct NoteAdded<'a> {
-        pub note_id: i64,
-        pub text: Option<&'a str>,
-    }
-
-    #[derive(Serialize)]
-    pub struct DeadlineExtended<'a> {
-        pub reason: Option<&'a str>,
-        pub weeks: u32,
-    }
-
-    #[derive(Serialize)]
-    pub struct DecisionRequested<'a> {
-        pub note: Option<&'a str>,
-    }
-
-    #[derive(Serialize)]
-    pub struct Handoff<'a> {
-        pub from_department: Option<&'a str>,
-        pub handoff_key: &'a str,
-        pub handoff_kind: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub ownership_moved: Option<bool>,
-        pub to_department: Option<&'a str>,
     }
 }
 
@@ -803,14 +775,14 @@ struct EventCase<'a> {
 }
 
 impl EventCase<'_> {
-    fn push(&mut self, by: By, kind: &'static str, data: String) {
+    fn push(&mut self, by: By, event: &CaseEvent) {
         let c = &mut *self.cols;
         c.case_id.push(self.case_id);
         c.at.push(by.at);
-        c.kind.push(self.shared.get(kind));
+        c.kind.push(self.shared.get(event.kind().as_str()));
         c.actor_id.push(by.actor_id);
         c.department_id.push(by.actor_dep);
-        c.data.push(data);
+        c.data.push(event.data_text());
     }
 }
 
