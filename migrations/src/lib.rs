@@ -18,6 +18,7 @@ mod m20261201_000012_company_documents;
 mod m20261205_000013_e_services;
 mod m20261205_000014_kolada;
 mod m20261206_000015_case_search;
+mod m20261206_000016_public_search_document;
 mod parts;
 
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_e_services::Migration),
             Box::new(m20261205_000014_kolada::Migration),
             Box::new(m20261206_000015_case_search::Migration),
+            Box::new(m20261206_000016_public_search_document::Migration),
         ]
     }
 }

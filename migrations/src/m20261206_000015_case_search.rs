@@ -21,14 +21,14 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 pub struct Migration;
 
 /// SQLite: the protected text of the case row `r` (title and labels, space-separated).
-fn sqlite_protected(r: &str) -> String {
+pub(crate) fn sqlite_protected(r: &str) -> String {
     format!(
         "{r}.title || ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each({r}.labels)), '')"
     )
 }
 
 /// SQLite: the public text of the case row `r`.
-fn sqlite_public(r: &str) -> String {
+pub(crate) fn sqlite_public(r: &str) -> String {
     format!(
         "{r}.reference || ' ' || coalesce((SELECT name FROM company WHERE company.id = {r}.company_id), '')"
     )
@@ -44,7 +44,8 @@ fn sqlite_index(r: &str) -> String {
     )
 }
 
-const SQLITE_UNINDEX: &str = "DELETE FROM case_search WHERE rowid IN (OLD.id * 2, OLD.id * 2 + 1);";
+pub(crate) const SQLITE_UNINDEX: &str =
+    "DELETE FROM case_search WHERE rowid IN (OLD.id * 2, OLD.id * 2 + 1);";
 
 async fn up_sqlite<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
     db.execute_unprepared(

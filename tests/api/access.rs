@@ -306,6 +306,48 @@ async fn search_never_matches_content_the_caller_cannot_see() {
     assert!(found(&root, "q=exempel").await);
 }
 
+/// A case marked confidential after it was registered is searched by others through its public
+/// document from then on (diarienummer and company, not its title), and by its title again once
+/// the mark is lifted. The public document is kept only while a case is confidential.
+#[tokio::test]
+async fn marking_a_case_confidential_and_lifting_it_changes_what_others_can_search_at_once() {
+    let (app, [anna, root]) = spawn_app_as(["anna", "root"]).await;
+    let id = app
+        .case_id(&anna, json!({"title": "Tillbyggnad vid Mölnåsen"}))
+        .await;
+    let condition = match app.db.backend() {
+        sea_orm::DbBackend::Sqlite => format!("rowid IN ({}, {})", 2 * id, 2 * id + 1),
+        _ => format!("case_id = {id}"),
+    };
+    let documents = || app.count_where("case_search", &condition);
+    let by_title = "q=M%C3%B6ln%C3%A5sen";
+    assert_eq!(
+        documents().await,
+        1,
+        "an open case has its whole document only"
+    );
+    assert_eq!(crate::helpers::ids(&app, &root, by_title).await, [id]);
+
+    let mark = json!({"confidential": {"statute": "OSL 26 kap. 1 §"}});
+    let r = app.patch_case(&anna, id, mark).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        documents().await,
+        2,
+        "a confidential case has its public one too"
+    );
+    assert!(crate::helpers::ids(&app, &root, by_title).await.is_empty());
+    assert_eq!(crate::helpers::ids(&app, &anna, by_title).await, [id]);
+    assert_eq!(crate::helpers::ids(&app, &root, "q=exempel").await, [id]);
+
+    let r = app
+        .patch_case(&anna, id, json!({"confidential": null}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(documents().await, 1);
+    assert_eq!(crate::helpers::ids(&app, &root, by_title).await, [id]);
+}
+
 /// Finding 8 (bundles): every department's bundles were listed to anyone.
 #[tokio::test]
 async fn bundles_are_seen_only_by_those_tied_to_them() {
