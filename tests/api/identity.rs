@@ -131,3 +131,64 @@ async fn a_cookie_logged_out_through_one_process_is_refused_by_another() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Case types are read from memory on every registration: one deactivated through one process
+/// (or at a SQL prompt) is refused by another at once, on PostgreSQL, and one added is offered.
+#[tokio::test]
+async fn a_case_type_changed_through_one_process_is_seen_by_another_at_once() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    if !on_postgres(&app) {
+        return;
+    }
+    let second = spawn_second(&app, app.config.clone()).await;
+    let anna = app.token("anna").await;
+    let root = app.token("root").await;
+    let register = |case_type: &'static str| {
+        let second = &second;
+        let anna = anna.clone();
+        async move {
+            let body = json!({"org_number": "556012-5790", "company_name": "Exempel AB",
+                "area": "building_permit", "case_type": case_type, "title": "Solceller"});
+            second.post("/api/v1/cases", Some(&anna), &body).await
+        }
+    };
+    // The second process has read the case types (and keeps them).
+    assert_eq!(register("permit").await.status, 201);
+    let t = app
+        .post_expecting(
+            201,
+            "/api/v1/case-types",
+            Some(&root),
+            &json!({"area": "building_permit", "code": "solar_panels", "label": "Solceller"}),
+        )
+        .await;
+    let within = |case_type: &'static str, status: u16| async move {
+        let started = Instant::now();
+        loop {
+            let got = register(case_type).await.status.as_u16();
+            if got == status || started.elapsed() > Duration::from_secs(2) {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    assert_eq!(within("solar_panels", 201).await, 201);
+    let off = app
+        .patch(
+            &format!("/api/v1/case-types/{}", t.body["id"]),
+            Some(&root),
+            &json!({"active": false}),
+            None,
+        )
+        .await;
+    assert_eq!(off.status, 200, "{}", off.text);
+    assert_eq!(within("solar_panels", 422).await, 422);
+    // A change made beside Lots reaches it too.
+    app.db
+        .writer()
+        .execute_unprepared("UPDATE case_type SET active = false WHERE code = 'permit'")
+        .await
+        .unwrap();
+    assert_eq!(within("permit", 422).await, 422);
+}

@@ -2,10 +2,10 @@
 //! deactivated by admins. A deactivated type stays valid on the cases that have it.
 
 use lots_core::{Actor, Area};
+use lots_store::Db;
 use lots_store::entity::case_type;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use lots_store::identity::Change;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
 use crate::cases::Cases;
@@ -53,16 +53,14 @@ fn view(m: case_type::Model) -> ServiceResult<CaseTypeView> {
 }
 
 /// The active case types of `area`, in their order (the first is the default where one is).
-pub async fn active_types<C: ConnectionTrait>(conn: &C, area: Area) -> ServiceResult<Vec<String>> {
-    Ok(case_type::Entity::find()
-        .filter(case_type::Column::Area.eq(area.as_str()))
-        .filter(case_type::Column::Active.eq(true))
-        .order_by_asc(case_type::Column::Position)
-        .order_by_asc(case_type::Column::Id)
-        .all(conn)
+/// Read from memory (`Db::case_types`): every registration asks.
+pub async fn active_types(db: &Db, area: Area) -> ServiceResult<Vec<String>> {
+    Ok(db
+        .case_types()
         .await?
-        .into_iter()
-        .map(|t| t.code)
+        .iter()
+        .filter(|t| t.active && t.area == area.as_str())
+        .map(|t| t.code.clone())
         .collect())
 }
 
@@ -151,6 +149,7 @@ impl Cases {
         .map_err(conflict_if_duplicate(
             "the area already has a case type with this code",
         ))?;
+        self.db.forget(&Change::CaseTypes);
         view(row)
     }
 
@@ -181,6 +180,8 @@ impl Cases {
         if let Some(l) = label {
             m.label = Set(l);
         }
-        view(m.update(self.db.writer()).await?)
+        let row = m.update(self.db.writer()).await?;
+        self.db.forget(&Change::CaseTypes);
+        view(row)
     }
 }

@@ -527,7 +527,7 @@ impl Cases {
         area: Area,
         given: Option<&str>,
     ) -> ServiceResult<Option<Option<String>>> {
-        let types = crate::case_types::active_types(self.db.reader(), area).await?;
+        let types = crate::case_types::active_types(&self.db, area).await?;
         Ok(match (types.as_slice(), given) {
             ([], Some(_)) => {
                 p.add("case_type", format!("the area {area} has no case types"));

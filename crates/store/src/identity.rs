@@ -24,10 +24,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use sea_orm::{ColumnTrait, DbBackend, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::Db;
-use crate::entity::{app_user, department, web_session};
+use crate::entity::{app_user, case_type, department, web_session};
 
 /// The PostgreSQL channel that carries identity changes between processes.
 pub const CHANNEL: &str = "lots_identity";
@@ -53,6 +53,8 @@ pub enum Change {
     Session(String),
     /// A department was added (departments are never changed or removed).
     Departments,
+    /// A case type was added or changed.
+    CaseTypes,
 }
 
 impl Change {
@@ -62,12 +64,15 @@ impl Change {
             Change::User(id) => format!("user:{id}"),
             Change::Session(id) => format!("session:{id}"),
             Change::Departments => "departments".to_string(),
+            Change::CaseTypes => "case_types".to_string(),
         }
     }
 
     fn parse(payload: &str) -> Option<Change> {
-        if payload == "departments" {
-            return Some(Change::Departments);
+        match payload {
+            "departments" => return Some(Change::Departments),
+            "case_types" => return Some(Change::CaseTypes),
+            _ => {}
         }
         match payload.split_once(':')? {
             ("user", id) => id.parse().ok().map(Change::User),
@@ -85,6 +90,8 @@ pub struct IdentityCache {
     users: RwLock<HashMap<i64, Arc<UserRow>>>,
     sessions: RwLock<HashMap<String, Arc<web_session::Model>>>,
     departments: RwLock<Option<Arc<HashMap<i64, department::Model>>>>,
+    /// Every case type (a short list an admin keeps), in the order they are offered.
+    case_types: RwLock<Option<Arc<Vec<case_type::Model>>>>,
 }
 
 impl IdentityCache {
@@ -95,6 +102,7 @@ impl IdentityCache {
             users: RwLock::default(),
             sessions: RwLock::default(),
             departments: RwLock::default(),
+            case_types: RwLock::default(),
         }
     }
 
@@ -109,6 +117,7 @@ impl IdentityCache {
                 write(&self.sessions).remove(id);
             }
             Change::Departments => *write(&self.departments) = None,
+            Change::CaseTypes => *write(&self.case_types) = None,
         }
     }
 
@@ -117,6 +126,7 @@ impl IdentityCache {
         write(&self.users).clear();
         write(&self.sessions).clear();
         *write(&self.departments) = None;
+        *write(&self.case_types) = None;
     }
 
     fn set_trusted(&self, trusted: bool) {
@@ -253,6 +263,32 @@ impl Db {
         Ok(all)
     }
 
+    /// Every case type in the order they are offered (position, then id), from memory when it
+    /// is there.
+    pub async fn case_types(&self) -> Result<Arc<Vec<case_type::Model>>, DbErr> {
+        let cache = self.identities();
+        let generation = cache.reading();
+        if generation.is_some()
+            && let Some(all) = read(&cache.case_types).as_ref()
+        {
+            return Ok(all.clone());
+        }
+        let all = Arc::new(
+            case_type::Entity::find()
+                .order_by_asc(case_type::Column::Position)
+                .order_by_asc(case_type::Column::Id)
+                .all(self.reader())
+                .await?,
+        );
+        if let Some(g) = generation {
+            let mut kept = write(&cache.case_types);
+            if cache.generation.load(Ordering::SeqCst) == g {
+                *kept = Some(all.clone());
+            }
+        }
+        Ok(all)
+    }
+
     /// The department with `code`, from memory when it is there (a code not in memory is read:
     /// another process may just have added it).
     pub async fn department_by_code(&self, code: &str) -> Result<Option<department::Model>, DbErr> {
@@ -340,6 +376,7 @@ mod tests {
             Change::User(42),
             Change::Session("ab12".into()),
             Change::Departments,
+            Change::CaseTypes,
         ] {
             assert_eq!(Change::parse(&change.payload()), Some(change));
         }

@@ -497,7 +497,7 @@ impl Cases {
         for area in Area::ALL {
             types.insert(
                 *area,
-                crate::case_types::active_types(self.db.reader(), *area).await?,
+                crate::case_types::active_types(&self.db, *area).await?,
             );
         }
         Ok(Directory {
