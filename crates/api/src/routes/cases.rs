@@ -10,6 +10,10 @@ use lots_cases::{
 use serde::Serialize;
 
 use super::etag;
+use super::problems::{
+    InvalidFields, InvalidFieldsNamed, MalformedJson, NoSuchCase, NotJson, NotLoggedIn,
+    StaleIfMatch,
+};
 use crate::auth::Authenticated;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id, IfMatch};
@@ -54,12 +58,9 @@ pub struct NoteList {
     responses(
         (status = 201, description = "Registered; `Location` points at it", body = CaseView,
          headers(("Location" = String, description = "The case's URL"), ("ETag" = String, description = "The version"))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        MalformedJson, NotLoggedIn, NotJson, InvalidFieldsNamed,
         (status = 403, description = "Another department, or an assignment only a manager may make", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json")))]
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_case(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -78,7 +79,7 @@ pub async fn create_case(
     params(CaseFilter),
     responses(
         (status = 200, description = "A page of cases", body = CasePage),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 422, description = "An invalid filter, named", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_cases(
     State(state): State<AppState>,
@@ -93,7 +94,7 @@ pub async fn list_cases(
     params(("id" = i64, Path, description = "The case id")),
     responses(
         (status = 200, description = "The case", body = CaseView, headers(("ETag" = String, description = "The version"))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 404, description = "No such case, or not one the caller may see", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_case(
     State(state): State<AppState>,
@@ -111,12 +112,9 @@ pub async fn get_case(
     request_body = CasePatch,
     responses(
         (status = 200, description = "The changed case", body = CaseView, headers(("ETag" = String, description = "The new version"))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NoSuchCase, StaleIfMatch, InvalidFields,
         (status = 403, description = "Reassigning is for managers", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The case is closed, or changed at the same moment", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The case is closed, or changed at the same moment", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_case(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -135,11 +133,8 @@ pub async fn update_case(
     request_body = TransitionInput,
     responses(
         (status = 200, description = "The case in its new status", body = CaseView, headers(("ETag" = String, description = "The new version"))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The lifecycle does not allow this change", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase, StaleIfMatch, InvalidFields,
+        (status = 409, description = "The lifecycle does not allow this change", body = Problem, content_type = "application/problem+json")))]
 pub async fn transition_case(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -157,10 +152,8 @@ pub async fn transition_case(
     request_body = NewNote,
     responses(
         (status = 201, description = "The note", body = NoteView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A confidential note is for the owning department's officers and managers", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase, InvalidFields,
+        (status = 403, description = "A confidential note is for the owning department's officers and managers", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_note(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -178,8 +171,7 @@ pub async fn add_note(
     params(("id" = i64, Path, description = "The case id")),
     responses(
         (status = 200, description = "The notes", body = NoteList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase))]
 pub async fn list_notes(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -195,8 +187,7 @@ pub async fn list_notes(
     params(("id" = i64, Path, description = "The case id")),
     responses(
         (status = 200, description = "The history", body = EventList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase))]
 pub async fn list_events(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use lots_cases::{BundleCaseInput, BundleView, CompanyView, NewBundle};
 use serde::{Deserialize, Serialize};
 
+use super::problems::{InvalidFields, InvalidFilter, NotLoggedIn};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id};
@@ -17,7 +18,7 @@ use crate::state::AppState;
     params(("org_number" = String, Path, description = "Organisationsnummer, with or without hyphen")),
     responses(
         (status = 200, description = "The company and its cases", body = CompanyView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 404, description = "No case has been registered for this company", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid organisationsnummer", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_company(
@@ -44,8 +45,7 @@ pub struct BundleFilter {
     request_body = NewBundle,
     responses(
         (status = 201, description = "Created", body = BundleView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, InvalidFields))]
 pub async fn create_bundle(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -62,8 +62,7 @@ pub async fn create_bundle(
     params(BundleFilter),
     responses(
         (status = 200, description = "Bundles", body = BundleList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, InvalidFilter))]
 pub async fn list_bundles(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -82,7 +81,7 @@ pub async fn list_bundles(
     params(("id" = i64, Path, description = "The bundle id")),
     responses(
         (status = 200, description = "The bundle", body = BundleView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 404, description = "No such bundle", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_bundle(
     State(state): State<AppState>,
@@ -98,7 +97,7 @@ pub async fn get_bundle(
     request_body = BundleCaseInput,
     responses(
         (status = 201, description = "The bundle with the case", body = BundleView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 403, description = "Not the case's department", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such bundle", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already in the bundle", body = Problem, content_type = "application/problem+json"),
@@ -120,7 +119,7 @@ pub async fn add_bundle_case(
     params(("id" = i64, Path, description = "The bundle id"), ("case_id" = i64, Path, description = "The case id")),
     responses(
         (status = 200, description = "The bundle without the case", body = BundleView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 403, description = "Neither the case's department nor the coordinator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such bundle or case in it", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_bundle_case(

@@ -10,6 +10,7 @@ use lots_cases::{
 use serde::Serialize;
 
 use super::etag;
+use super::problems::{NoSuchCase, NotLoggedIn, StaleIfMatch};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, Id, IfMatch};
@@ -28,10 +29,8 @@ pub struct SupplementList {
     request_body = NewSupplementRequest,
     responses(
         (status = 201, description = "The request; the case now waits for the supplement", body = SupplementView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NoSuchCase, StaleIfMatch,
         (status = 409, description = "The case is not in progress, or already waits for a supplement", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No message", body = Problem, content_type = "application/problem+json")))]
 pub async fn request_supplement(
     State(state): State<AppState>,
@@ -56,8 +55,7 @@ pub async fn request_supplement(
     params(("id" = i64, Path, description = "The case id")),
     responses(
         (status = 200, description = "The requests", body = SupplementList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase))]
 pub async fn list_supplements(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -73,7 +71,7 @@ pub async fn list_supplements(
     params(("id" = i64, Path, description = "The case id"), ("rid" = i64, Path, description = "The request id")),
     responses(
         (status = 200, description = "The request, received", body = SupplementView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 404, description = "No such case or request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already received, or the case no longer waits", body = Problem, content_type = "application/problem+json")))]
 pub async fn receive_supplement(
@@ -95,10 +93,8 @@ pub async fn receive_supplement(
     request_body = NewExtension,
     responses(
         (status = 201, description = "The case with its extended deadline", body = CaseView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NoSuchCase, StaleIfMatch,
         (status = 409, description = "Already extended, the deadline has passed, the clock has not started, or the area has no extension", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason, or too many weeks", body = Problem, content_type = "application/problem+json")))]
 pub async fn extend_deadline(
     State(state): State<AppState>,
@@ -121,8 +117,7 @@ pub async fn extend_deadline(
     request_body = NewDecisionRequest,
     responses(
         (status = 201, description = "The case with `deadline.decision_request`", body = CaseView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NoSuchCase,
         (status = 409, description = "The case is decided, younger than six months, or already has a request", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid note", body = Problem, content_type = "application/problem+json")))]
 pub async fn request_decision(

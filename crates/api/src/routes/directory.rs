@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use lots_cases::{DepartmentView, NewDepartment, NewUser, SessionView, UserPatch, UserView};
 
+use super::problems::{InvalidFields, MalformedJson, NoSuchUser, NotAdmin, NotJson, NotLoggedIn};
 use crate::auth::Authenticated;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, Id};
@@ -14,7 +15,7 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/api/v1/departments", tag = "directory",
     responses(
         (status = 200, description = "Every department", body = [DepartmentView]),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn))]
 pub async fn list_departments(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -27,10 +28,8 @@ pub async fn list_departments(
     request_body = NewDepartment,
     responses(
         (status = 201, description = "Created", body = DepartmentView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The code or diary prefix is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin, InvalidFields,
+        (status = 409, description = "The code or diary prefix is taken", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_department(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -46,8 +45,7 @@ pub async fn create_department(
 #[utoipa::path(get, path = "/api/v1/users", tag = "directory",
     responses(
         (status = 200, description = "Every user", body = [UserView]),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin))]
 pub async fn list_users(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -60,10 +58,8 @@ pub async fn list_users(
     request_body = NewUser,
     responses(
         (status = 201, description = "Created", body = UserView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin, InvalidFields,
+        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_user(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -83,11 +79,7 @@ pub async fn create_user(
     request_body = UserPatch,
     responses(
         (status = 200, description = "The user as changed", body = UserView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        MalformedJson, NotLoggedIn, NotAdmin, NoSuchUser, NotJson,
         (status = 422, description = "Invalid fields: a password against the policy, an unknown role or department, an officer or manager without a department, deactivating yourself", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_user(
     State(state): State<AppState>,
@@ -104,9 +96,7 @@ pub async fn update_user(
     params(("id" = i64, Path, description = "The user id")),
     responses(
         (status = 200, description = "The user's live web sessions, newest first", body = [SessionView]),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin, NoSuchUser))]
 pub async fn list_sessions(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -121,9 +111,7 @@ pub async fn list_sessions(
     params(("id" = i64, Path, description = "The user id")),
     responses(
         (status = 204, description = "Every session ended and every token revoked"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin, NoSuchUser))]
 pub async fn end_sessions(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -139,8 +127,7 @@ pub async fn end_sessions(
     params(("id" = i64, Path, description = "The user id"), ("session_id" = String, Path, description = "The session's id as the list shows it")),
     responses(
         (status = 204, description = "That session has ended"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotAdmin,
         (status = 404, description = "No such user, or no live session of theirs has that id", body = Problem, content_type = "application/problem+json")))]
 pub async fn end_session(
     State(state): State<AppState>,

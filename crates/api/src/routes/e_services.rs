@@ -15,6 +15,10 @@ use lots_cases::e_services::{EServiceAdminView, EServiceInput, EServiceView};
 use lots_cases::{FieldError, ServiceError};
 use serde::Serialize;
 
+use super::problems::{
+    DocumentTooLarge, MalformedJson, NotAdmin, NotJson, NotLoggedIn, NotMultipartDocuments,
+    UnreadableMultipart,
+};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiJson;
@@ -44,8 +48,7 @@ pub async fn e_service(
 #[utoipa::path(get, path = "/api/v1/e-services", tag = "company side",
     responses(
         (status = 200, description = "The e-services", body = [EServiceAdminView]),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin))]
 pub async fn list_admin(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -61,10 +64,7 @@ pub async fn list_admin(
     responses(
         (status = 200, description = "Replaced", body = EServiceAdminView),
         (status = 201, description = "Created", body = EServiceAdminView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        MalformedJson, NotLoggedIn, NotAdmin, NotJson,
         (status = 422, description = "A bad slug, area, case type, department or text; a form whose fields are misnamed, doubled, of the wrong type for a field the case takes (`org_number`, `company_name`, `contact_name`, `contact_email` are required), each problem named by its path", body = Problem, content_type = "application/problem+json")))]
 pub async fn put(
     State(state): State<AppState>,
@@ -225,9 +225,7 @@ pub(crate) fn sender_key(
     request_body(content = ApplicationForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Received: the diarienummer and the follow link", body = ApplicationReceipt),
-        (status = 400, description = "The multipart body could not be read", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "A document exceeds the attachment limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not multipart, or a document of no accepted type", body = Problem, content_type = "application/problem+json"),
+        UnreadableMultipart, DocumentTooLarge, NotMultipartDocuments,
         (status = 422, description = "`errors` names each bad field: missing or unknown `e_service`, a required answer missing, an answer of the wrong form, a part that is no field of the form, a document empty, unnamed or not what its name says, too many files, or the `website` trap filled in; nothing is created", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Over ten applications in an hour from this address or person; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 pub async fn apply(

@@ -6,6 +6,9 @@ use axum::http::StatusCode;
 use lots_handoff::{HandoffFilter, HandoffPage, HandoffReply, HandoffView, NewHandoff};
 use serde::Serialize;
 
+use super::problems::{
+    InvalidFields, NoSuchCase, NoSuchHandoff, NotLoggedIn, NotReceivingDepartment,
+};
 use crate::auth::Authenticated;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id, OptionalJson};
@@ -22,11 +25,9 @@ pub struct HandoffList {
     request_body = NewHandoff,
     responses(
         (status = 201, description = "Requested", body = HandoffView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NoSuchCase, InvalidFields,
         (status = 403, description = "The caller may read the case but it is another department's", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The case is closed, or a transfer already waits", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The case is closed, or a transfer already waits", body = Problem, content_type = "application/problem+json")))]
 pub async fn request_handoff(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -44,8 +45,7 @@ pub async fn request_handoff(
     params(("id" = i64, Path, description = "The case id")),
     responses(
         (status = 200, description = "The case's handoffs", body = HandoffList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase))]
 pub async fn case_handoffs(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -62,7 +62,7 @@ pub async fn case_handoffs(
     params(HandoffFilter),
     responses(
         (status = 200, description = "A page of handoffs", body = HandoffPage),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 422, description = "An invalid filter", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_handoffs(
     State(state): State<AppState>,
@@ -77,7 +77,7 @@ pub async fn list_handoffs(
     params(("id" = i64, Path, description = "The handoff id")),
     responses(
         (status = 200, description = "The handoff", body = HandoffView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 404, description = "No such handoff, or not one of the caller's department", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_handoff(
     State(state): State<AppState>,
@@ -93,9 +93,7 @@ pub async fn get_handoff(
     params(("id" = i64, Path, description = "The handoff id")),
     responses(
         (status = 200, description = "Accepted", body = HandoffView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the receiving department", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such handoff", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotReceivingDepartment, NoSuchHandoff,
         (status = 409, description = "Not waiting for an answer", body = Problem, content_type = "application/problem+json")))]
 pub async fn accept_handoff(
     State(state): State<AppState>,
@@ -111,9 +109,7 @@ pub async fn accept_handoff(
     request_body = HandoffReply,
     responses(
         (status = 200, description = "Completed", body = HandoffView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the receiving department", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such handoff", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotReceivingDepartment, NoSuchHandoff,
         (status = 409, description = "Not accepted", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A consultation needs its answer", body = Problem, content_type = "application/problem+json")))]
 pub async fn complete_handoff(
@@ -131,9 +127,7 @@ pub async fn complete_handoff(
     request_body = HandoffReply,
     responses(
         (status = 200, description = "Declined", body = HandoffView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the receiving department", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such handoff", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotReceivingDepartment, NoSuchHandoff,
         (status = 409, description = "Not waiting for an answer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json")))]
 pub async fn decline_handoff(
@@ -151,9 +145,8 @@ pub async fn decline_handoff(
     request_body = HandoffReply,
     responses(
         (status = 200, description = "Cancelled", body = HandoffView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NoSuchHandoff,
         (status = 403, description = "Not the requesting department", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such handoff", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already completed, declined or cancelled", body = Problem, content_type = "application/problem+json")))]
 pub async fn cancel_handoff(
     State(state): State<AppState>,

@@ -8,6 +8,7 @@ use lots_cases::{CaseImportReport, ImportOptions};
 use lots_core::access::Capability;
 use serde::Deserialize;
 
+use super::problems::{NotAdmin, NotLoggedIn};
 use crate::auth::{Authenticated, require};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiQuery;
@@ -30,8 +31,7 @@ pub struct ImportParams {
     request_body(content = String, content_type = "application/x-ndjson"),
     responses(
         (status = 200, description = "Imported", body = CaseImportReport),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotAdmin,
         (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad lines; nothing imported", body = CaseImportReport)))]
 pub async fn import_cases(

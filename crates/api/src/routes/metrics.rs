@@ -9,6 +9,7 @@ use lots_metrics::compute::{self, Bottlenecks, Deadlines, HandlingTimes, Linkage
 use lots_metrics::{GroupBy, MetricFilter};
 use serde::{Deserialize, Serialize};
 
+use super::problems::{InvalidFilter, NotLoggedIn, OfficersHaveNoExports, OfficersHaveNoMetrics};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiQuery;
@@ -59,9 +60,7 @@ async fn records(
 #[utoipa::path(get, path = "/api/v1/metrics/handling-times", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "Per group", body = HandlingTimesReport),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn handling_times(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -82,9 +81,7 @@ pub async fn handling_times(
 #[utoipa::path(get, path = "/api/v1/metrics/channels", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "The channels", body = compute::Channels),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn channels(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -108,9 +105,7 @@ pub struct TimeInStateReport {
 #[utoipa::path(get, path = "/api/v1/metrics/time-in-state", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "Per group and status", body = TimeInStateReport),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn time_in_state(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -129,9 +124,7 @@ pub async fn time_in_state(
 #[utoipa::path(get, path = "/api/v1/metrics/nki", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "Per group", body = NkiReport),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn nki(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -158,9 +151,7 @@ pub async fn nki(
 #[utoipa::path(get, path = "/api/v1/metrics/linkage", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "The linkage", body = Linkage),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn linkage(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -181,9 +172,7 @@ pub async fn linkage(
 #[utoipa::path(get, path = "/api/v1/metrics/bottlenecks", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "Bottlenecks", body = Bottlenecks),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn bottlenecks(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -204,9 +193,7 @@ pub async fn bottlenecks(
 #[utoipa::path(get, path = "/api/v1/metrics/deadlines", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "Deadlines", body = Deadlines),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn deadlines(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -225,9 +212,7 @@ pub async fn deadlines(
 #[utoipa::path(get, path = "/api/v1/export/cases.csv", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "The cases", body = String, content_type = "text/csv"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no exports", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoExports, InvalidFilter))]
 pub async fn cases_csv(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -265,9 +250,7 @@ pub(crate) fn download(
 #[utoipa::path(get, path = "/api/v1/export/xes", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "XES", body = String, content_type = "application/xml"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no exports", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoExports, InvalidFilter))]
 pub async fn xes(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -288,9 +271,7 @@ pub async fn xes(
 #[utoipa::path(get, path = "/api/v1/export/ocel", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "OCEL 2.0 JSON", body = Object),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no exports", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoExports, InvalidFilter))]
 pub async fn ocel(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -332,8 +313,7 @@ pub struct NkiTrendReport {
 #[utoipa::path(get, path = "/api/v1/metrics/nki/trend", tag = "metrics", params(MetricFilter, TrendParams),
     responses(
         (status = 200, description = "Per period, oldest first", body = NkiTrendReport),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OfficersHaveNoMetrics,
         (status = 422, description = "Invalid filter or period", body = Problem, content_type = "application/problem+json")))]
 pub async fn nki_trend(
     State(state): State<AppState>,
@@ -359,8 +339,7 @@ pub async fn nki_trend(
 #[utoipa::path(get, path = "/api/v1/metrics/nki/change", tag = "metrics", params(MetricFilter, ChangeParams),
     responses(
         (status = 200, description = "The change", body = compute::NkiChange),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OfficersHaveNoMetrics,
         (status = 422, description = "`a` or `b` missing, not a year or tertial, or of different kinds; an invalid filter", body = Problem, content_type = "application/problem+json")))]
 pub async fn nki_change(
     State(state): State<AppState>,
@@ -430,8 +409,7 @@ pub struct ComparisonReport {
 #[utoipa::path(get, path = "/api/v1/metrics/comparison", tag = "metrics", params(MetricFilter, ComparisonParams),
     responses(
         (status = 200, description = "Per KPI", body = ComparisonReport),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OfficersHaveNoMetrics,
         (status = 409, description = "No municipality_code is configured", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`year` missing or not a year; an invalid filter", body = Problem, content_type = "application/problem+json")))]
 pub async fn comparison(
@@ -512,7 +490,7 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 #[utoipa::path(get, path = "/api/v1/reports/board.xlsx", tag = "metrics", params(BoardParams),
     responses(
         (status = 200, description = "The workbook", body = Workbook, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 403, description = "Officers have no reports", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`year` is not a year", body = Problem, content_type = "application/problem+json")))]
 pub async fn board_xlsx(

@@ -9,6 +9,7 @@ pub mod e_services;
 pub mod handoffs;
 pub mod import;
 pub mod metrics;
+pub mod problems;
 pub mod public;
 pub mod record;
 pub mod survey_page;

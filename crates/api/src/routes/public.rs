@@ -13,6 +13,11 @@ use lots_cases::messages::{CompanyMessage, MessageView, NewMessage};
 use lots_cases::representatives::LiveRepresentative;
 use serde::Serialize;
 
+use super::problems::{
+    BadMessageText, DocumentTooLarge, MalformedJson, NoSuchCase, NotJson, NotLoggedIn,
+    NotMultipartDocuments, NotSignedInCompany, OtherDepartmentsCase, TooManyCompanyPosts,
+    UnreadableMultipart,
+};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, Id};
@@ -62,7 +67,7 @@ pub async fn my_cases(
     params(("id" = i64, Path, description = "The case id")),
     responses(
         (status = 200, description = "The case", body = CompanyCaseView),
-        (status = 401, description = "Not signed in with e-legitimation", body = Problem, content_type = "application/problem+json"),
+        NotSignedInCompany,
         (status = 404, description = "No such case among theirs", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_case(
     State(state): State<AppState>,
@@ -96,9 +101,7 @@ pub async fn follow(
     params(("id" = i64, Path, description = "The case id")),
     responses(
         (status = 201, description = "Made", body = NewFollowLink),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OtherDepartmentsCase, NoSuchCase))]
 pub async fn create_follow_link(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -118,9 +121,7 @@ pub async fn create_follow_link(
     params(("id" = i64, Path, description = "The case id")),
     responses(
         (status = 200, description = "The links", body = [FollowLinkView]),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OtherDepartmentsCase, NoSuchCase))]
 pub async fn list_follow_links(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -134,8 +135,7 @@ pub async fn list_follow_links(
     params(("id" = i64, Path, description = "The case id"), ("link_id" = i64, Path, description = "The link id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OtherDepartmentsCase,
         (status = 404, description = "No such case or link", body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_follow_link(
     State(state): State<AppState>,
@@ -154,12 +154,8 @@ pub async fn revoke_follow_link(
     request_body = NewMessage,
     responses(
         (status = 201, description = "Sent", body = CompanyMessage),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in with e-legitimation", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case among theirs", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Over 30 messages and answers in an hour from this link or person; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+        MalformedJson, NotSignedInCompany, NotJson, BadMessageText, TooManyCompanyPosts,
+        (status = 404, description = "No such case among theirs", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_case_message(
     State(state): State<AppState>,
     Representative(live): Representative,
@@ -219,11 +215,8 @@ pub const FOLLOW_LINK_SENDER: &str = "via följlänk";
     request_body = NewMessage,
     responses(
         (status = 201, description = "Sent", body = CompanyMessage),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such link, or it was revoked", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Over 30 messages and answers in an hour from this link or person; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+        MalformedJson, NotJson, BadMessageText, TooManyCompanyPosts,
+        (status = 404, description = "No such link, or it was revoked", body = Problem, content_type = "application/problem+json")))]
 pub async fn follow_message(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -244,8 +237,7 @@ pub async fn follow_message(
     params(("id" = i64, Path, description = "The case id")),
     responses(
         (status = 200, description = "The messages", body = [MessageView]),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase))]
 pub async fn list_messages(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -260,12 +252,7 @@ pub async fn list_messages(
     request_body = NewMessage,
     responses(
         (status = 201, description = "Sent", body = MessageView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters", body = Problem, content_type = "application/problem+json")))]
+        MalformedJson, NotLoggedIn, OtherDepartmentsCase, NoSuchCase, NotJson, BadMessageText))]
 pub async fn send_message(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -367,13 +354,10 @@ pub(crate) async fn read_answer(
     request_body(content = SupplementAnswerForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Received", body = CompanySupplement),
-        (status = 400, description = "The multipart body could not be read", body = Problem, content_type = "application/problem+json"),
+        UnreadableMultipart, DocumentTooLarge, NotMultipartDocuments, TooManyCompanyPosts,
         (status = 404, description = "No such link, case or request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The request is already answered, or the case no longer waits for it", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "A document exceeds the attachment limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not multipart, or a document of no accepted type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters; a document empty, unnamed, not what its name or type says, or more than ten; a part other than `text` and `file`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Over 30 messages and answers in an hour from this link or person; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`text` missing, empty or over 10 000 characters; a document empty, unnamed, not what its name or type says, or more than ten; a part other than `text` and `file`", body = Problem, content_type = "application/problem+json")))]
 pub async fn follow_supplement(
     State(state): State<AppState>,
     Path((token, request_id)): Path<(String, String)>,
@@ -405,14 +389,10 @@ pub async fn follow_supplement(
     request_body(content = SupplementAnswerForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Received", body = CompanySupplement),
-        (status = 400, description = "The multipart body could not be read", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in with e-legitimation", body = Problem, content_type = "application/problem+json"),
+        UnreadableMultipart, NotSignedInCompany, DocumentTooLarge, NotMultipartDocuments, TooManyCompanyPosts,
         (status = 404, description = "No such case among theirs, or no such request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The request is already answered, or the case no longer waits for it", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "A document exceeds the attachment limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not multipart, or a document of no accepted type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters; a document empty, unnamed, not what its name or type says, or more than ten; a part other than `text` and `file`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Over 30 messages and answers in an hour from this link or person; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "`text` missing, empty or over 10 000 characters; a document empty, unnamed, not what its name or type says, or more than ten; a part other than `text` and `file`", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_case_supplement(
     State(state): State<AppState>,
     Representative(live): Representative,

@@ -14,6 +14,10 @@ use lots_cases::{
 use serde::{Deserialize, Serialize};
 
 use super::etag;
+use super::problems::{
+    InvalidFields, InvalidFieldsNamed, NoSuchCase, NotAdmin, NotLoggedIn, OtherDepartmentsCase,
+    StaleIfMatch,
+};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id, IfMatch};
@@ -52,8 +56,7 @@ pub struct CaseTypeList {
     params(("id" = i64, Path, description = "The case id")),
     responses(
         (status = 200, description = "The parties", body = PartyList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase))]
 pub async fn list_parties(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -71,10 +74,7 @@ pub async fn list_parties(
     request_body = NewParty,
     responses(
         (status = 201, description = "The party", body = PartyView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OtherDepartmentsCase, NoSuchCase, InvalidFieldsNamed))]
 pub async fn add_party(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -92,11 +92,8 @@ pub async fn add_party(
     request_body = PartyPatch,
     responses(
         (status = 200, description = "The changed party", body = PartyView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case or party", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OtherDepartmentsCase, StaleIfMatch, InvalidFields,
+        (status = 404, description = "No such case or party", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_party(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -117,8 +114,7 @@ pub async fn update_party(
     params(("id" = i64, Path, description = "The case id"), ("party_id" = i64, Path, description = "The party id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OtherDepartmentsCase,
         (status = 404, description = "No such case or party", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_party(
     State(state): State<AppState>,
@@ -135,8 +131,7 @@ pub async fn remove_party(
     params(("id" = i64, Path, description = "The case id")),
     responses(
         (status = 200, description = "The premises", body = PremisesList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase))]
 pub async fn list_premises(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -154,10 +149,7 @@ pub async fn list_premises(
     request_body = NewPremises,
     responses(
         (status = 201, description = "The premises", body = PremisesView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OtherDepartmentsCase, NoSuchCase, InvalidFieldsNamed))]
 pub async fn add_premises(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -175,11 +167,8 @@ pub async fn add_premises(
     request_body = PremisesPatch,
     responses(
         (status = 200, description = "The changed premises", body = PremisesView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case or premises", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OtherDepartmentsCase, StaleIfMatch, InvalidFields,
+        (status = 404, description = "No such case or premises", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_premises(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -200,8 +189,7 @@ pub async fn update_premises(
     params(("id" = i64, Path, description = "The case id"), ("premises_id" = i64, Path, description = "The premises id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OtherDepartmentsCase,
         (status = 404, description = "No such case or premises", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_premises(
     State(state): State<AppState>,
@@ -218,7 +206,7 @@ pub async fn remove_premises(
     params(("id" = i64, Path, description = "The case id")),
     responses(
         (status = 200, description = "The decision", body = DecisionRecord),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 404, description = "No such case, or not decided", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_decision(
     State(state): State<AppState>,
@@ -235,9 +223,7 @@ pub async fn get_decision(
     request_body = DecisionCorrection,
     responses(
         (status = 201, description = "The decision with the correction in force", body = DecisionRecord),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OtherDepartmentsCase, NoSuchCase,
         (status = 409, description = "The case has not been decided", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason, invalid fields, or nothing changes", body = Problem, content_type = "application/problem+json")))]
 pub async fn correct_decision(
@@ -264,7 +250,7 @@ pub struct CaseTypeFilter {
     params(CaseTypeFilter),
     responses(
         (status = 200, description = "The case types", body = CaseTypeList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 422, description = "Unknown area", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_case_types(
     State(state): State<AppState>,
@@ -281,10 +267,8 @@ pub async fn list_case_types(
     request_body = NewCaseType,
     responses(
         (status = 201, description = "The case type", body = CaseTypeView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The area has that code already", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin, InvalidFields,
+        (status = 409, description = "The area has that code already", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_case_type(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -302,10 +286,8 @@ pub async fn add_case_type(
     request_body = CaseTypePatch,
     responses(
         (status = 200, description = "The case type", body = CaseTypeView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin, InvalidFields,
+        (status = 404, description = "No such case type", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_case_type(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -366,9 +348,7 @@ async fn small_text(mut field: axum::extract::multipart::Field<'_>) -> ApiResult
         (status = 201, description = "Attached", body = AttachmentView),
         (status = 200, description = "The same content is already attached to the case: that attachment", body = AttachmentView),
         (status = 400, description = "Not a readable multipart body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OtherDepartmentsCase, NoSuchCase,
         (status = 413, description = "The file exceeds the configured limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not multipart, or the content is no accepted type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No file, an empty file, or content that is not what its type or name says", body = Problem, content_type = "application/problem+json")))]
@@ -451,8 +431,7 @@ pub async fn upload_attachment(
     params(("id" = i64, Path, description = "The case id")),
     responses(
         (status = 200, description = "The attachments", body = AttachmentList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase))]
 pub async fn list_attachments(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -469,7 +448,7 @@ pub async fn list_attachments(
     responses(
         (status = 200, description = "The bytes, as the declared content type", content_type = "*/*",
          headers(("Content-Disposition" = String, description = "attachment; filename=…"), ("ETag" = String, description = "The SHA-256"))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 404, description = "No such case or attachment, or one the caller may not see", body = Problem, content_type = "application/problem+json")))]
 pub async fn download_attachment(
     State(state): State<AppState>,
@@ -535,8 +514,7 @@ pub struct DeleteReason {
     params(("id" = i64, Path, description = "The case id"), ("attachment_id" = i64, Path, description = "The attachment id"), DeleteReason),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OtherDepartmentsCase,
         (status = 404, description = "No such case or attachment", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_attachment(
     State(state): State<AppState>,

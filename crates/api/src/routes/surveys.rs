@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lots_hooks::ImportReport;
 
+use super::problems::{NotAdmin, NotLoggedIn};
 use crate::auth::{Authenticated, require};
 use crate::error::{ApiResult, Problem};
 use crate::extract::{body_rejection, content_type};
@@ -23,8 +24,7 @@ use lots_core::access::Capability;
     request_body(content = String, content_type = "text/csv", description = "CSV or NDJSON"),
     responses(
         (status = 200, description = "Imported", body = ImportReport),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotAdmin,
         (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad rows; nothing imported", body = ImportReport)))]
 pub async fn import_responses(
@@ -55,8 +55,7 @@ pub async fn import_responses(
 #[utoipa::path(get, path = "/api/v1/survey-invitations/pending.csv", tag = "surveys",
     responses(
         (status = 200, description = "reference;org_number;company_name;area;department;decided_at;expires_at;survey_url", body = String, content_type = "text/csv"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin))]
 pub async fn pending_invitations(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
