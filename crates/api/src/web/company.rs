@@ -228,6 +228,14 @@ fn failed(lang: Lang, e: &ServiceError, path: &str) -> Response {
     )
 }
 
+/// The page for what a service answered instead: not found (or not theirs), else failed.
+fn error_page(lang: Lang, e: &ServiceError, path: &str) -> Response {
+    match e {
+        ServiceError::NotFound(_) => not_found(lang, path),
+        e => failed(lang, e, path),
+    }
+}
+
 fn title_of(lang: Lang, s: &CompanyCaseSummary) -> String {
     s.title
         .clone()
@@ -336,8 +344,7 @@ pub async fn one(
             };
             case_page(&view, Some("/mina-arenden"), &form)
         }
-        Err(ServiceError::NotFound(_)) => not_found(lang, &path),
-        Err(e) => failed(lang, &e, &path),
+        Err(e) => error_page(lang, &e, &path),
     }
 }
 
@@ -359,8 +366,7 @@ pub async fn follow(
             };
             case_page(&view, None, &form)
         }
-        Err(ServiceError::NotFound(_)) => not_found(lang, &path),
-        Err(e) => failed(lang, &e, &path),
+        Err(e) => error_page(lang, &e, &path),
     }
 }
 
@@ -589,6 +595,21 @@ fn slowed(state: &AppState, lang: Lang, key: &str, back: &str) -> Option<Respons
     Some(r)
 }
 
+/// The case the follow link `token` opens, counting one thing sent with the link; else the
+/// page to answer with (not found, failed, or wait).
+async fn followed_post(
+    state: &AppState,
+    lang: Lang,
+    token: &str,
+    back: &str,
+) -> Result<lots_store::entity::case_record::Model, Response> {
+    let case = (state.cases.followed(token).await).map_err(|e| error_page(lang, &e, back))?;
+    match slowed(state, lang, &crate::routes::public::link_key(token), back) {
+        Some(r) => Err(r),
+        None => Ok(case),
+    }
+}
+
 /// A result page that only says something: `texts` is its title and text.
 fn notice(lang: Lang, status: StatusCode, (title, text): (&str, &str), back: &str) -> Response {
     result(lang, status, title, html! { p { (text) } }, back)
@@ -650,8 +671,7 @@ pub async fn one_message(
     };
     let case = match state.cases.represented(&live.representative, id).await {
         Ok((case, _)) => case,
-        Err(ServiceError::NotFound(_)) => return not_found(lang, &back),
-        Err(e) => return failed(lang, &e, &back),
+        Err(e) => return error_page(lang, &e, &back),
     };
     if let Some(r) = slowed(
         &state,
@@ -683,19 +703,10 @@ pub async fn follow_message(
         Ok(f) => f,
         Err(r) => return r,
     };
-    let case = match state.cases.followed(&token).await {
+    let case = match followed_post(&state, lang, &token, &back).await {
         Ok(c) => c,
-        Err(ServiceError::NotFound(_)) => return not_found(lang, &back),
-        Err(e) => return failed(lang, &e, &back),
+        Err(r) => return r,
     };
-    if let Some(r) = slowed(
-        &state,
-        lang,
-        &crate::routes::public::link_key(&token),
-        &back,
-    ) {
-        return r;
-    }
     let input = lots_cases::messages::NewMessage { text };
     match state
         .cases
@@ -742,8 +753,7 @@ pub async fn one_supplement(
     }
     let case = match state.cases.represented(&live.representative, id).await {
         Ok((case, _)) => case,
-        Err(ServiceError::NotFound(_)) => return not_found(lang, &back),
-        Err(e) => return failed(lang, &e, &back),
+        Err(e) => return error_page(lang, &e, &back),
     };
     let sender = crate::routes::public::sender_of(&live);
     let r = state
@@ -766,19 +776,10 @@ pub async fn follow_supplement(
     let Ok(rid) = rid.parse::<i64>() else {
         return not_found(lang, &back);
     };
-    let case = match state.cases.followed(&token).await {
+    let case = match followed_post(&state, lang, &token, &back).await {
         Ok(c) => c,
-        Err(ServiceError::NotFound(_)) => return not_found(lang, &back),
-        Err(e) => return failed(lang, &e, &back),
+        Err(r) => return r,
     };
-    if let Some(r) = slowed(
-        &state,
-        lang,
-        &crate::routes::public::link_key(&token),
-        &back,
-    ) {
-        return r;
-    }
     let sent = match crate::routes::public::read_answer(&state, multipart).await {
         Ok(a) => a,
         Err(e) => return refused_answer(lang, &e, &back),
