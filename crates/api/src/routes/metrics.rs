@@ -2,7 +2,8 @@
 //! scope (a manager: their department) and takes `from`, `to`, `department` and `area`.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use lots_metrics::compute::{self, Bottlenecks, Deadlines, HandlingTimes, Linkage, NkiGroup};
@@ -55,6 +56,25 @@ async fn records(
     Ok(state.records.selection(&state.db, actor, filter).await?)
 }
 
+/// What a metric is computed over: the caller's filter and the records in their scope. Taken
+/// in the order the handlers took them: who is logged in (401), the filter (422), then the
+/// records the caller may see (403 for an officer).
+pub struct Scope {
+    pub filter: MetricFilter,
+    pub selection: lots_metrics::cache::Selection,
+}
+
+impl FromRequestParts<AppState> for Scope {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Authenticated(actor) = Authenticated::from_request_parts(parts, state).await?;
+        let ApiQuery(filter) = ApiQuery::from_request_parts(parts, state).await?;
+        let selection = records(state, &actor, &filter).await?;
+        Ok(Self { filter, selection })
+    }
+}
+
 /// Lead time (received → decided) and statutory handling time (complete → decided), in calendar
 /// and working days: n, mean, p50, p90 per group.
 #[utoipa::path(get, path = "/api/v1/metrics/handling-times", tag = "metrics", params(MetricFilter),
@@ -62,12 +82,9 @@ async fn records(
         (status = 200, description = "Per group", body = HandlingTimesReport),
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn handling_times(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
+    Scope { filter, selection }: Scope,
 ) -> ApiResult<Json<HandlingTimesReport>> {
     let (by, name) = group_by(&filter, GroupBy::Department)?;
-    let selection = records(&state, &actor, &filter).await?;
     let records = selection.records();
     Ok(Json(HandlingTimesReport {
         group_by: name,
@@ -84,10 +101,8 @@ pub async fn handling_times(
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn channels(
     State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
+    Scope { selection, .. }: Scope,
 ) -> ApiResult<Json<compute::Channels>> {
-    let selection = records(&state, &actor, &filter).await?;
     Ok(Json(compute::channels(
         &selection.records(),
         state.config.nki_threshold,
@@ -107,12 +122,9 @@ pub struct TimeInStateReport {
         (status = 200, description = "Per group and status", body = TimeInStateReport),
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn time_in_state(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
+    Scope { filter, selection }: Scope,
 ) -> ApiResult<Json<TimeInStateReport>> {
     let (by, name) = group_by(&filter, GroupBy::Department)?;
-    let selection = records(&state, &actor, &filter).await?;
     Ok(Json(TimeInStateReport {
         group_by: name,
         items: compute::time_in_state(&selection.records(), by),
@@ -127,8 +139,7 @@ pub async fn time_in_state(
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn nki(
     State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
+    Scope { filter, selection }: Scope,
 ) -> ApiResult<Json<NkiReport>> {
     let (by, name) = group_by(&filter, GroupBy::Area)?;
     let threshold = if by == GroupBy::Area {
@@ -136,7 +147,6 @@ pub async fn nki(
     } else {
         state.config.nki_threshold
     };
-    let selection = records(&state, &actor, &filter).await?;
     let records = selection.records();
     Ok(Json(NkiReport {
         group_by: name,
@@ -154,10 +164,8 @@ pub async fn nki(
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn linkage(
     State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
+    Scope { selection, .. }: Scope,
 ) -> ApiResult<Json<Linkage>> {
-    let selection = records(&state, &actor, &filter).await?;
     let records = selection.records();
     Ok(Json(compute::linkage(
         &records,
@@ -175,10 +183,8 @@ pub async fn linkage(
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn bottlenecks(
     State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
+    Scope { selection, .. }: Scope,
 ) -> ApiResult<Json<Bottlenecks>> {
-    let selection = records(&state, &actor, &filter).await?;
     let records = selection.records();
     let slope = compute::slope_within_areas(&records, state.config.nki_threshold).map(|r| r.slope);
     Ok(Json(compute::bottlenecks(
@@ -196,10 +202,8 @@ pub async fn bottlenecks(
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn deadlines(
     State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
+    Scope { selection, .. }: Scope,
 ) -> ApiResult<Json<Deadlines>> {
-    let selection = records(&state, &actor, &filter).await?;
     let records = selection.records();
     Ok(Json(compute::deadlines(
         &records,
@@ -213,12 +217,7 @@ pub async fn deadlines(
     responses(
         (status = 200, description = "The cases", body = String, content_type = "text/csv"),
         NotLoggedIn, OfficersHaveNoExports, InvalidFilter))]
-pub async fn cases_csv(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
-) -> ApiResult<Response> {
-    let selection = records(&state, &actor, &filter).await?;
+pub async fn cases_csv(Scope { selection, .. }: Scope) -> ApiResult<Response> {
     let records = selection.records();
     Ok(download(
         lots_metrics::export::cases_csv(&records),
