@@ -15,6 +15,7 @@ use lots_cases::e_services::{EServiceAdminView, EServiceInput, EServiceView};
 use lots_cases::{FieldError, ServiceError};
 use serde::Serialize;
 
+use super::created_or_replaced;
 use super::problems::{
     DocumentTooLarge, MalformedJson, NotAdmin, NotJson, NotLoggedIn, NotMultipartDocuments,
     UnreadableMultipart,
@@ -73,12 +74,7 @@ pub async fn put(
     ApiJson(input): ApiJson<EServiceInput>,
 ) -> ApiResult<(StatusCode, Json<EServiceAdminView>)> {
     let (view, created) = state.cases.put_e_service(&actor, &slug, input).await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(view)))
+    Ok(created_or_replaced(created, view))
 }
 
 /// What an application's intake answers.

@@ -16,7 +16,8 @@ pub mod survey_page;
 pub mod surveys;
 pub mod webhooks;
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::Json;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 
 /// The `ETag` of a resource at `version`.
 pub fn etag(version: i64) -> HeaderMap {
@@ -25,4 +26,15 @@ pub fn etag(version: i64) -> HeaderMap {
         h.insert(header::ETAG, v);
     }
     h
+}
+
+/// 201 with what a request created, or 200 with what was there already and is answered or
+/// replaced (the same upload again, an e-service defined again).
+pub fn created_or_replaced<T>(created: bool, body: T) -> (StatusCode, Json<T>) {
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(body))
 }

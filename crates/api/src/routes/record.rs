@@ -13,6 +13,7 @@ use lots_cases::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::created_or_replaced;
 use super::etag;
 use super::problems::{
     InvalidFields, InvalidFieldsNamed, NoSuchCase, NotAdmin, NotLoggedIn, OtherDepartmentsCase,
@@ -417,12 +418,7 @@ pub async fn upload_attachment(
         .finish(&actor, id, input, upload)
         .await
         .map_err(upload_error)?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(view)))
+    Ok(created_or_replaced(created, view))
 }
 
 /// The case's documents the caller may see (confidential ones only for the owning
