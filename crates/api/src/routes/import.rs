@@ -8,9 +8,9 @@ use lots_cases::{CaseImportReport, ImportOptions};
 use lots_core::access::Capability;
 use serde::Deserialize;
 
-use super::problems::{NotAdmin, NotLoggedIn};
+use super::problems::{NotAdmin, NotLoggedIn, TooLarge};
 use crate::auth::{Authenticated, require};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 
@@ -31,8 +31,7 @@ pub struct ImportParams {
     request_body(content = String, content_type = "application/x-ndjson"),
     responses(
         (status = 200, description = "Imported", body = CaseImportReport),
-        NotLoggedIn, NotAdmin,
-        (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotAdmin, TooLarge,
         (status = 422, description = "Bad lines; nothing imported", body = CaseImportReport)))]
 pub async fn import_cases(
     State(state): State<AppState>,

@@ -53,6 +53,7 @@ problems! {
     NoSuchHandoff = "404", "No such handoff";
     NoSuchUser = "404", "No such user";
     StaleIfMatch = "412", "If-Match names an old version";
+    TooLarge = "413", "Too large";
     DocumentTooLarge = "413", "A document exceeds the attachment limit";
     NotJson = "415", "Not JSON";
     NotMultipartDocuments = "415", "Not multipart, or a document of no accepted type";

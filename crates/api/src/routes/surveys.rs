@@ -7,9 +7,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lots_hooks::ImportReport;
 
-use super::problems::{NotAdmin, NotLoggedIn};
+use super::problems::{NotAdmin, NotLoggedIn, TooLarge};
 use crate::auth::{Authenticated, require};
-use crate::error::{ApiResult, Problem};
+use crate::error::ApiResult;
 use crate::extract::{body_rejection, content_type};
 use crate::routes::metrics::{CSV, download};
 use crate::state::AppState;
@@ -24,8 +24,7 @@ use lots_core::access::Capability;
     request_body(content = String, content_type = "text/csv", description = "CSV or NDJSON"),
     responses(
         (status = 200, description = "Imported", body = ImportReport),
-        NotLoggedIn, NotAdmin,
-        (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotAdmin, TooLarge,
         (status = 422, description = "Bad rows; nothing imported", body = ImportReport)))]
 pub async fn import_responses(
     State(state): State<AppState>,
