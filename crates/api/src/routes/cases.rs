@@ -9,11 +9,11 @@ use lots_cases::{
 };
 use serde::Serialize;
 
-use super::etag;
 use super::problems::{
     InvalidFields, InvalidFieldsNamed, MalformedJson, NoSuchCase, NotJson, NotLoggedIn,
     StaleIfMatch,
 };
+use super::{CaseId, etag};
 use crate::auth::Authenticated;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id, IfMatch};
@@ -91,7 +91,7 @@ pub async fn list_cases(
 
 /// Read a case.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The case", body = CaseView, headers(("ETag" = String, description = "The version"))),
         NotLoggedIn,
@@ -107,7 +107,7 @@ pub async fn get_case(
 
 /// Change a case's title, description or assignee. Send `If-Match` with the ETag you read.
 #[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases",
-    params(("id" = i64, Path, description = "The case id"),
+    params(CaseId,
            ("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one gets 412")),
     request_body = CasePatch,
     responses(
@@ -128,7 +128,7 @@ pub async fn update_case(
 
 /// Move a case to another status. `decided` needs a `decision`.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/transitions", tag = "cases",
-    params(("id" = i64, Path, description = "The case id"),
+    params(CaseId,
            ("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one gets 412")),
     request_body = TransitionInput,
     responses(
@@ -148,7 +148,7 @@ pub async fn transition_case(
 
 /// Add a note to a case.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/notes", tag = "cases",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = NewNote,
     responses(
         (status = 201, description = "The note", body = NoteView),
@@ -168,7 +168,7 @@ pub async fn add_note(
 
 /// A case's notes, oldest first.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/notes", tag = "cases",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The notes", body = NoteList),
         NotLoggedIn, NoSuchCase))]
@@ -184,7 +184,7 @@ pub async fn list_notes(
 
 /// A case's history: every change, oldest first, with who made it and for which department.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/events", tag = "cases",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The history", body = EventList),
         NotLoggedIn, NoSuchCase))]

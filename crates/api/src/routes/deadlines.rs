@@ -9,8 +9,8 @@ use lots_cases::{
 };
 use serde::Serialize;
 
-use super::etag;
 use super::problems::{NoSuchCase, NotLoggedIn, StaleIfMatch};
+use super::{CaseId, etag};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, Id, IfMatch};
@@ -24,7 +24,7 @@ pub struct SupplementList {
 /// Ask the company for a supplement: the case waits (`awaiting_supplement`) until it comes. Made
 /// within three weeks of receipt, it restarts a building case's clock from the day it arrives.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/supplement-requests", tag = "deadlines",
-    params(("id" = i64, Path, description = "The case id"),
+    params(CaseId,
            ("If-Match" = Option<String>, Header, description = "The case's ETag; a stale one gets 412")),
     request_body = NewSupplementRequest,
     responses(
@@ -52,7 +52,7 @@ pub async fn request_supplement(
 
 /// A case's supplement requests, oldest first.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/supplement-requests", tag = "deadlines",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The requests", body = SupplementList),
         NotLoggedIn, NoSuchCase))]
@@ -88,7 +88,7 @@ pub async fn receive_supplement(
 /// Extend a building case's deadline, once, by at most what the law allows (10 weeks for a
 /// permit, 4 for a notification), before it has passed.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/deadline-extensions", tag = "deadlines",
-    params(("id" = i64, Path, description = "The case id"),
+    params(CaseId,
            ("If-Match" = Option<String>, Header, description = "The case's ETag; a stale one gets 412")),
     request_body = NewExtension,
     responses(
@@ -113,7 +113,7 @@ pub async fn extend_deadline(
 /// Register a party's request for a decision (förvaltningslagen 12 §): possible once the case is
 /// six months old; it starts a four-week deadline of its own.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/decision-requests", tag = "deadlines",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = NewDecisionRequest,
     responses(
         (status = 201, description = "The case with `deadline.decision_request`", body = CaseView),

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::problems::{
     InvalidFields, NoSuchCase, NoSuchHandoff, NotLoggedIn, NotReceivingDepartment,
 };
+use super::{CaseId, HandoffId};
 use crate::auth::Authenticated;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id, OptionalJson};
@@ -21,7 +22,7 @@ pub struct HandoffList {
 
 /// Hand a case over, ask another department for an opinion, or inform it.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/handoffs", tag = "handoffs",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = NewHandoff,
     responses(
         (status = 201, description = "Requested", body = HandoffView),
@@ -42,7 +43,7 @@ pub async fn request_handoff(
 
 /// Every handoff of a case, oldest first.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/handoffs", tag = "handoffs",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The case's handoffs", body = HandoffList),
         NotLoggedIn, NoSuchCase))]
@@ -74,7 +75,7 @@ pub async fn list_handoffs(
 
 /// One handoff.
 #[utoipa::path(get, path = "/api/v1/handoffs/{id}", tag = "handoffs",
-    params(("id" = i64, Path, description = "The handoff id")),
+    params(HandoffId),
     responses(
         (status = 200, description = "The handoff", body = HandoffView),
         NotLoggedIn,
@@ -90,7 +91,7 @@ pub async fn get_handoff(
 /// Accept (the receiving department). Accepting a transfer moves the case to the receiving
 /// department and completes the transfer.
 #[utoipa::path(post, path = "/api/v1/handoffs/{id}/accept", tag = "handoffs",
-    params(("id" = i64, Path, description = "The handoff id")),
+    params(HandoffId),
     responses(
         (status = 200, description = "Accepted", body = HandoffView),
         NotLoggedIn, NotReceivingDepartment, NoSuchHandoff,
@@ -105,7 +106,7 @@ pub async fn accept_handoff(
 
 /// Complete (the receiving department), with the answer (required for a consultation).
 #[utoipa::path(post, path = "/api/v1/handoffs/{id}/complete", tag = "handoffs",
-    params(("id" = i64, Path, description = "The handoff id")),
+    params(HandoffId),
     request_body = HandoffReply,
     responses(
         (status = 200, description = "Completed", body = HandoffView),
@@ -123,7 +124,7 @@ pub async fn complete_handoff(
 
 /// Decline (the receiving department), saying why.
 #[utoipa::path(post, path = "/api/v1/handoffs/{id}/decline", tag = "handoffs",
-    params(("id" = i64, Path, description = "The handoff id")),
+    params(HandoffId),
     request_body = HandoffReply,
     responses(
         (status = 200, description = "Declined", body = HandoffView),
@@ -141,7 +142,7 @@ pub async fn decline_handoff(
 
 /// Cancel (the requesting department).
 #[utoipa::path(post, path = "/api/v1/handoffs/{id}/cancel", tag = "handoffs",
-    params(("id" = i64, Path, description = "The handoff id")),
+    params(HandoffId),
     request_body = HandoffReply,
     responses(
         (status = 200, description = "Cancelled", body = HandoffView),

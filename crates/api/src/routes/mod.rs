@@ -19,6 +19,22 @@ pub mod webhooks;
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 
+/// `{id}` in the path of a case's operations, for their `params(...)`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CaseId {
+    /// The case id
+    pub id: i64,
+}
+
+/// `{id}` in the path of a handoff's operations, for their `params(...)`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct HandoffId {
+    /// The handoff id
+    pub id: i64,
+}
+
 /// The `ETag` of a resource at `version`.
 pub fn etag(version: i64) -> HeaderMap {
     let mut h = HeaderMap::new();

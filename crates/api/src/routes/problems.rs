@@ -1,7 +1,7 @@
 //! The problem+json answers that many operations document alike, each named once here for the
 //! `responses(...)` of `#[utoipa::path]`: `responses((status = 200, ...), NotLoggedIn,
-//! NoSuchCase)`. An answer that only one or two operations give, or that says something
-//! particular to the operation, stays a tuple there.
+//! NoSuchCase)`. An answer particular to one operation, or to a few operations on one
+//! resource, stays a tuple there.
 
 use std::collections::BTreeMap;
 
@@ -50,8 +50,11 @@ problems! {
     OfficersHaveNoMetrics = "403", "Officers have no metrics";
     OfficersHaveNoExports = "403", "Officers have no exports";
     NoSuchCase = "404", "No such case";
+    NoSuchCaseOfTheirs = "404", "No such case among theirs";
+    NoSuchLink = "404", "No such link, or it was revoked";
     NoSuchHandoff = "404", "No such handoff";
     NoSuchUser = "404", "No such user";
+    AlreadyAnswered = "409", "The request is already answered, or the case no longer waits for it";
     StaleIfMatch = "412", "If-Match names an old version";
     TooLarge = "413", "Too large";
     DocumentTooLarge = "413", "A document exceeds the attachment limit";
@@ -61,5 +64,6 @@ problems! {
     InvalidFieldsNamed = "422", "Invalid fields, each named";
     InvalidFilter = "422", "Invalid filter";
     BadMessageText = "422", "`text` missing, empty or over 10 000 characters";
+    AnswerRefused = "422", "`text` missing, empty or over 10 000 characters; a document empty, unnamed, not what its name or type says, or more than ten; a part other than `text` and `file`";
     TooManyCompanyPosts = "429", "Over 30 messages and answers in an hour from this link or person; wait (Retry-After)";
 }

@@ -13,10 +13,11 @@ use lots_cases::messages::{CompanyMessage, MessageView, NewMessage};
 use lots_cases::representatives::LiveRepresentative;
 use serde::Serialize;
 
+use super::CaseId;
 use super::problems::{
-    BadMessageText, DocumentTooLarge, MalformedJson, NoSuchCase, NotJson, NotLoggedIn,
-    NotMultipartDocuments, NotSignedInCompany, OtherDepartmentsCase, TooManyCompanyPosts,
-    UnreadableMultipart,
+    AlreadyAnswered, AnswerRefused, BadMessageText, DocumentTooLarge, MalformedJson, NoSuchCase,
+    NoSuchCaseOfTheirs, NoSuchLink, NotJson, NotLoggedIn, NotMultipartDocuments,
+    NotSignedInCompany, OtherDepartmentsCase, TooManyCompanyPosts, UnreadableMultipart,
 };
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -64,11 +65,10 @@ pub async fn my_cases(
 
 /// One case the signed-in representative follows, as the company sees it.
 #[utoipa::path(get, path = "/api/v1/public/my/cases/{id}", tag = "company side", security(()),
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The case", body = CompanyCaseView),
-        NotSignedInCompany,
-        (status = 404, description = "No such case among theirs", body = Problem, content_type = "application/problem+json")))]
+        NotSignedInCompany, NoSuchCaseOfTheirs))]
 pub async fn my_case(
     State(state): State<AppState>,
     Representative(live): Representative,
@@ -87,7 +87,7 @@ pub async fn my_case(
     params(("token" = String, Path, description = "The token of the follow link")),
     responses(
         (status = 200, description = "The case", body = CompanyCaseView),
-        (status = 404, description = "No such link, or it was revoked", body = Problem, content_type = "application/problem+json")))]
+        NoSuchLink))]
 pub async fn follow(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -98,7 +98,7 @@ pub async fn follow(
 /// Make a link that lets whoever holds it follow the case (to send to the company). The token
 /// is in this answer only; Lots keeps its hash.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/follow-links", tag = "company side",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 201, description = "Made", body = NewFollowLink),
         NotLoggedIn, OtherDepartmentsCase, NoSuchCase))]
@@ -118,7 +118,7 @@ pub async fn create_follow_link(
 
 /// The case's follow links, newest first (never their tokens).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/follow-links", tag = "company side",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The links", body = [FollowLinkView]),
         NotLoggedIn, OtherDepartmentsCase, NoSuchCase))]
@@ -150,12 +150,11 @@ pub async fn revoke_follow_link(
 /// Write to the department about a case the signed-in representative follows (JSON only, so
 /// no other site's form can send one).
 #[utoipa::path(post, path = "/api/v1/public/my/cases/{id}/messages", tag = "company side", security(()),
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = NewMessage,
     responses(
         (status = 201, description = "Sent", body = CompanyMessage),
-        MalformedJson, NotSignedInCompany, NotJson, BadMessageText, TooManyCompanyPosts,
-        (status = 404, description = "No such case among theirs", body = Problem, content_type = "application/problem+json")))]
+        MalformedJson, NotSignedInCompany, NoSuchCaseOfTheirs, NotJson, BadMessageText, TooManyCompanyPosts))]
 pub async fn my_case_message(
     State(state): State<AppState>,
     Representative(live): Representative,
@@ -215,8 +214,7 @@ pub const FOLLOW_LINK_SENDER: &str = "via följlänk";
     request_body = NewMessage,
     responses(
         (status = 201, description = "Sent", body = CompanyMessage),
-        MalformedJson, NotJson, BadMessageText, TooManyCompanyPosts,
-        (status = 404, description = "No such link, or it was revoked", body = Problem, content_type = "application/problem+json")))]
+        MalformedJson, NoSuchLink, NotJson, BadMessageText, TooManyCompanyPosts))]
 pub async fn follow_message(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -234,7 +232,7 @@ pub async fn follow_message(
 /// The messages between the department and the company, oldest first. Reading them as the
 /// owning department marks the company's messages read.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/messages", tag = "company side",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The messages", body = [MessageView]),
         NotLoggedIn, NoSuchCase))]
@@ -248,7 +246,7 @@ pub async fn list_messages(
 
 /// Write to the company (the case's department).
 #[utoipa::path(post, path = "/api/v1/cases/{id}/messages", tag = "company side",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = NewMessage,
     responses(
         (status = 201, description = "Sent", body = MessageView),
@@ -354,10 +352,8 @@ pub(crate) async fn read_answer(
     request_body(content = SupplementAnswerForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Received", body = CompanySupplement),
-        UnreadableMultipart, DocumentTooLarge, NotMultipartDocuments, TooManyCompanyPosts,
-        (status = 404, description = "No such link, case or request", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The request is already answered, or the case no longer waits for it", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters; a document empty, unnamed, not what its name or type says, or more than ten; a part other than `text` and `file`", body = Problem, content_type = "application/problem+json")))]
+        UnreadableMultipart, AlreadyAnswered, DocumentTooLarge, NotMultipartDocuments, AnswerRefused, TooManyCompanyPosts,
+        (status = 404, description = "No such link, case or request", body = Problem, content_type = "application/problem+json")))]
 pub async fn follow_supplement(
     State(state): State<AppState>,
     Path((token, request_id)): Path<(String, String)>,
@@ -368,19 +364,7 @@ pub async fn follow_supplement(
         .map_err(|_| ApiError::not_found("no such resource"))?;
     let case = state.cases.followed(&token).await?;
     company_post(&state, &link_key(&token))?;
-    let sent = read_answer(&state, multipart).await?;
-    let answer = state
-        .attachments
-        .answer_supplement(
-            case.id,
-            request_id,
-            FOLLOW_LINK_SENDER,
-            sent.text.as_deref(),
-            sent.documents,
-        )
-        .await
-        .map_err(super::record::upload_error)?;
-    Ok((StatusCode::CREATED, Json(answer)))
+    take_answer(&state, case.id, request_id, FOLLOW_LINK_SENDER, multipart).await
 }
 
 /// The same, for a case the signed-in representative follows.
@@ -389,10 +373,8 @@ pub async fn follow_supplement(
     request_body(content = SupplementAnswerForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Received", body = CompanySupplement),
-        UnreadableMultipart, NotSignedInCompany, DocumentTooLarge, NotMultipartDocuments, TooManyCompanyPosts,
-        (status = 404, description = "No such case among theirs, or no such request", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The request is already answered, or the case no longer waits for it", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters; a document empty, unnamed, not what its name or type says, or more than ten; a part other than `text` and `file`", body = Problem, content_type = "application/problem+json")))]
+        UnreadableMultipart, NotSignedInCompany, AlreadyAnswered, DocumentTooLarge, NotMultipartDocuments, AnswerRefused, TooManyCompanyPosts,
+        (status = 404, description = "No such case among theirs, or no such request", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_case_supplement(
     State(state): State<AppState>,
     Representative(live): Representative,
@@ -402,13 +384,25 @@ pub async fn my_case_supplement(
     let (id, request_id) = super::record::ids(&id, &request_id)?;
     let (case, _) = state.cases.represented(&live.representative, id).await?;
     company_post(&state, &person_key(&live))?;
-    let sent = read_answer(&state, multipart).await?;
+    take_answer(&state, case.id, request_id, &sender_of(&live), multipart).await
+}
+
+/// Reads the answer sent by `sender` to supplement request `request_id` of case `case_id` and
+/// keeps it (the request received, the text a message, the documents attachments).
+async fn take_answer(
+    state: &AppState,
+    case_id: i64,
+    request_id: i64,
+    sender: &str,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<CompanySupplement>)> {
+    let sent = read_answer(state, multipart).await?;
     let answer = state
         .attachments
         .answer_supplement(
-            case.id,
+            case_id,
             request_id,
-            &sender_of(&live),
+            sender,
             sent.text.as_deref(),
             sent.documents,
         )

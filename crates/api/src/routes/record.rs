@@ -13,12 +13,11 @@ use lots_cases::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::created_or_replaced;
-use super::etag;
 use super::problems::{
     InvalidFields, InvalidFieldsNamed, NoSuchCase, NotAdmin, NotLoggedIn, OtherDepartmentsCase,
     StaleIfMatch,
 };
+use super::{CaseId, created_or_replaced, etag};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id, IfMatch};
@@ -54,7 +53,7 @@ pub struct CaseTypeList {
 /// A case's parties (intressenter). Outside the owning department a person's number is masked
 /// and their name and contact details hidden; a confidential case shows none.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/parties", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The parties", body = PartyList),
         NotLoggedIn, NoSuchCase))]
@@ -71,7 +70,7 @@ pub async fn list_parties(
 /// Add a party: an organisation (org number) or a person (personnummer or samordningsnummer),
 /// in one or more roles.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/parties", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = NewParty,
     responses(
         (status = 201, description = "The party", body = PartyView),
@@ -129,7 +128,7 @@ pub async fn remove_party(
 
 /// The premises a case concerns, the main ones first.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/premises", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The premises", body = PremisesList),
         NotLoggedIn, NoSuchCase))]
@@ -146,7 +145,7 @@ pub async fn list_premises(
 /// Add premises: the property designation (fastighetsbeteckning), address, the name on the
 /// sign and the type. The first premises of a case are its main ones.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/premises", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = NewPremises,
     responses(
         (status = 201, description = "The premises", body = PremisesView),
@@ -204,7 +203,7 @@ pub async fn remove_premises(
 
 /// The decision in force and its history (the original and every correction).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/decision", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The decision", body = DecisionRecord),
         NotLoggedIn,
@@ -220,7 +219,7 @@ pub async fn get_decision(
 /// Correct a registered decision. The decision is never edited: the correction is a new
 /// decision naming the one it corrects, with the reason and the fields that change.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/decision/corrections", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = DecisionCorrection,
     responses(
         (status = 201, description = "The decision with the correction in force", body = DecisionRecord),
@@ -343,7 +342,7 @@ async fn small_text(mut field: axum::extract::multipart::Field<'_>) -> ApiResult
 /// (magic numbers); it is kept once per content (SHA-256). The same content on the same case
 /// again answers 200 with the attachment already there.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body(content = AttachmentUpload, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Attached", body = AttachmentView),
@@ -424,7 +423,7 @@ pub async fn upload_attachment(
 /// The case's documents the caller may see (confidential ones only for the owning
 /// department's officers and managers); deleted ones are left out.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/attachments", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The attachments", body = AttachmentList),
         NotLoggedIn, NoSuchCase))]
