@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use axum::Extension;
 use axum::Json;
-use axum::extract::{ConnectInfo, Multipart, Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::NaiveDate;
 use lots_cases::applications::{Answers, MAX_FILES, check_fields, check_parts, field_errors};
@@ -22,7 +22,7 @@ use super::problems::{
 };
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, MultipartBody};
 use crate::state::AppState;
 
 /// The published e-services, in the catalogue's order.
@@ -134,10 +134,7 @@ const MAX_PARTS: usize = 200;
 const MAX_PART_BYTES: usize = 64 * 1024;
 
 /// Reads an application's parts: a part with a file name is a document, any other a text.
-pub(crate) async fn read_sent(
-    state: &AppState,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> ApiResult<Sent> {
+pub(crate) async fn read_sent(state: &AppState, multipart: MultipartBody) -> ApiResult<Sent> {
     let mut multipart = multipart.map_err(|_| {
         ApiError::unsupported_media_type(
             "send the application as multipart/form-data: `e_service`, a part per field, each file as a part named by its field",
@@ -228,7 +225,7 @@ pub async fn apply(
     State(state): State<AppState>,
     headers: HeaderMap,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> ApiResult<(StatusCode, Json<ApplicationReceipt>)> {
     let live = crate::oidc::pages::representative(&headers, &state).await;
     let key = sender_key(live.as_ref(), peer.map(|Extension(ConnectInfo(a))| a));

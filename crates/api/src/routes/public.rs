@@ -3,7 +3,7 @@
 //! links. What is shown is decided by `lots_core::access::CompanyAccess`.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Multipart, Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use lots_cases::company_side::{
@@ -21,7 +21,7 @@ use super::problems::{
 };
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, Id};
+use crate::extract::{ApiJson, Id, MultipartBody};
 use crate::state::AppState;
 
 /// The signed-in company representative behind the request's company cookie.
@@ -272,10 +272,7 @@ pub(crate) struct Answer {
 }
 
 /// Reads the parts of a supplement answer: `text`, and each document as a part `file`.
-pub(crate) async fn read_answer(
-    state: &AppState,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> ApiResult<Answer> {
+pub(crate) async fn read_answer(state: &AppState, multipart: MultipartBody) -> ApiResult<Answer> {
     let mut multipart = multipart.map_err(|_| {
         ApiError::unsupported_media_type(
             "send the answer as multipart/form-data: a `text` part, and each document as a `file` part",
@@ -357,7 +354,7 @@ pub(crate) async fn read_answer(
 pub async fn follow_supplement(
     State(state): State<AppState>,
     Path((token, request_id)): Path<(String, String)>,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> ApiResult<(StatusCode, Json<CompanySupplement>)> {
     let request_id: i64 = request_id
         .parse()
@@ -379,7 +376,7 @@ pub async fn my_case_supplement(
     State(state): State<AppState>,
     Representative(live): Representative,
     Path((id, request_id)): Path<(String, String)>,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> ApiResult<(StatusCode, Json<CompanySupplement>)> {
     let (id, request_id) = super::record::ids(&id, &request_id)?;
     let (case, _) = state.cases.represented(&live.representative, id).await?;
@@ -394,7 +391,7 @@ async fn take_answer(
     case_id: i64,
     request_id: i64,
     sender: &str,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> ApiResult<(StatusCode, Json<CompanySupplement>)> {
     let sent = read_answer(state, multipart).await?;
     let answer = state

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lots_cases::attachments::UploadError;
@@ -20,7 +20,7 @@ use super::problems::{
 use super::{CaseId, created_or_replaced, etag};
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, Id, IfMatch};
+use crate::extract::{ApiJson, ApiQuery, Id, IfMatch, MultipartBody};
 use crate::state::AppState;
 
 pub(crate) fn ids(a: &str, b: &str) -> ApiResult<(i64, i64)> {
@@ -356,7 +356,7 @@ pub async fn upload_attachment(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
     Id(id): Id,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> ApiResult<(StatusCode, Json<AttachmentView>)> {
     let mut multipart = multipart.map_err(|_| {
         ApiError::unsupported_media_type(
