@@ -14,6 +14,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::html::{self, Lang, date_in, time_in};
+use crate::extract::MultipartBody;
 use crate::oidc::pages::representative;
 use crate::state::AppState;
 
@@ -726,7 +727,7 @@ pub async fn one_supplement(
     headers: HeaderMap,
     Path((id, rid)): Path<(String, String)>,
     Query(q): Query<LangQuery>,
-    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> Response {
     let lang = lang_of(&q, &headers);
     let back = format!("/mina-arenden/{id}");
@@ -756,11 +757,7 @@ pub async fn one_supplement(
         Err(e) => return error_page(lang, &e, &back),
     };
     let sender = crate::routes::public::sender_of(&live);
-    let r = state
-        .attachments
-        .answer_supplement(case.id, rid, &sender, sent.text.as_deref(), sent.documents)
-        .await;
-    answered(lang, r, &back)
+    keep_answer(&state, lang, (case.id, rid), &sender, sent, &back).await
 }
 
 /// `POST /folj/{token}/kompletteringar/{rid}`: whoever holds the follow link answers.
@@ -769,7 +766,7 @@ pub async fn follow_supplement(
     headers: HeaderMap,
     Path((token, rid)): Path<(String, String)>,
     Query(q): Query<LangQuery>,
-    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> Response {
     let lang = lang_of(&q, &headers);
     let back = format!("/folj/{token}");
@@ -784,17 +781,25 @@ pub async fn follow_supplement(
         Ok(a) => a,
         Err(e) => return refused_answer(lang, &e, &back),
     };
+    let sender = crate::routes::public::FOLLOW_LINK_SENDER;
+    keep_answer(&state, lang, (case.id, rid), sender, sent, &back).await
+}
+
+/// Keeps the answer `sent` by `sender` to supplement request `(case id, request id)`; the page
+/// that says how it went.
+async fn keep_answer(
+    state: &AppState,
+    lang: Lang,
+    (case_id, rid): (i64, i64),
+    sender: &str,
+    sent: crate::routes::public::Answer,
+    back: &str,
+) -> Response {
     let r = state
         .attachments
-        .answer_supplement(
-            case.id,
-            rid,
-            crate::routes::public::FOLLOW_LINK_SENDER,
-            sent.text.as_deref(),
-            sent.documents,
-        )
+        .answer_supplement(case_id, rid, sender, sent.text.as_deref(), sent.documents)
         .await;
-    answered(lang, r, &back)
+    answered(lang, r, back)
 }
 
 /// The page for an answer whose parts could not be taken (a document of the wrong kind, too
