@@ -205,14 +205,10 @@ fn in_lang<'a>(lang: Lang, sv: &'a str, en: Option<&'a str>) -> &'a str {
     }
 }
 
-fn plain(lang: Lang, status: StatusCode, (title, text): (&str, &str), path: &str) -> Response {
-    html::page_in(
-        lang,
-        status,
-        title,
-        &lang.other(path),
-        html! { h1 { (title) } p { (text) } p { a href=(lang.keep("/e-tjanster")) { (t(lang).catalogue) } } },
-    )
+/// A page that only says something, with the way back to the catalogue.
+fn plain(lang: Lang, status: StatusCode, texts: (&str, &str), path: &str) -> Response {
+    let back = html! { p { a href=(lang.keep("/e-tjanster")) { (t(lang).catalogue) } } };
+    html::plain_in(lang, status, texts, path, back)
 }
 
 fn failed(lang: Lang, e: &dyn std::fmt::Display, path: &str) -> Response {

@@ -205,14 +205,8 @@ fn status_in(lang: Lang, s: CaseStatus) -> &'static str {
     }
 }
 
-fn plain(lang: Lang, status: StatusCode, (title, text): (&str, &str), path: &str) -> Response {
-    html::page_in(
-        lang,
-        status,
-        title,
-        &lang.other(path),
-        html! { h1 { (title) } p { (text) } },
-    )
+fn plain(lang: Lang, status: StatusCode, texts: (&str, &str), path: &str) -> Response {
+    html::plain_in(lang, status, texts, path, html! {})
 }
 
 fn not_found(lang: Lang, path: &str) -> Response {

@@ -192,6 +192,24 @@ fn stylesheet() -> Markup {
     html! { link rel="stylesheet" href=(format!("/assets/lots.css?v={CSS_HASH:016x}")); }
 }
 
+/// A company page in `lang` that only says something: `title`, `text`, then `after` (e.g. a
+/// link onwards).
+pub fn plain_in(
+    lang: Lang,
+    status: StatusCode,
+    (title, text): (&str, &str),
+    path: &str,
+    after: Markup,
+) -> Response {
+    page_in(
+        lang,
+        status,
+        title,
+        &lang.other(path),
+        html! { h1 { (title) } p { (text) } (after) },
+    )
+}
+
 /// A company page in `lang`: no navigation, a link to the same page in the other language
 /// (`other`, the path to link to).
 pub fn page_in(lang: Lang, status: StatusCode, title: &str, other: &str, main: Markup) -> Response {
