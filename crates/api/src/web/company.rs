@@ -605,6 +605,16 @@ async fn followed_post(
     }
 }
 
+/// `slowed` for what a signed-in representative sends: counted per person, whichever login.
+fn person_slowed(
+    state: &AppState,
+    lang: Lang,
+    live: &lots_cases::representatives::LiveRepresentative,
+    back: &str,
+) -> Option<Response> {
+    slowed(state, lang, &crate::routes::public::person_key(live), back)
+}
+
 /// A result page that only says something: `texts` is its title and text.
 fn notice(lang: Lang, status: StatusCode, (title, text): (&str, &str), back: &str) -> Response {
     result(lang, status, title, html! { p { (text) } }, back)
@@ -668,12 +678,7 @@ pub async fn one_message(
         Ok((case, _)) => case,
         Err(e) => return error_page(lang, &e, &back),
     };
-    if let Some(r) = slowed(
-        &state,
-        lang,
-        &crate::routes::public::person_key(&live),
-        &back,
-    ) {
+    if let Some(r) = person_slowed(&state, lang, &live, &back) {
         return r;
     }
     let sender = crate::routes::public::sender_of(&live);
@@ -731,12 +736,7 @@ pub async fn one_supplement(
     let (Ok(id), Ok(rid)) = (id.parse::<i64>(), rid.parse::<i64>()) else {
         return not_found(lang, &back);
     };
-    if let Some(r) = slowed(
-        &state,
-        lang,
-        &crate::routes::public::person_key(&live),
-        &back,
-    ) {
+    if let Some(r) = person_slowed(&state, lang, &live, &back) {
         return r;
     }
     let sent = match crate::routes::public::read_answer(&state, multipart).await {
