@@ -9,7 +9,7 @@ use lots_cases::{PasswordChange, ServiceError, SessionView, UserView};
 use serde::{Deserialize, Serialize};
 
 use super::problems::{MalformedJson, NotAdmin, NotJson, NotLoggedIn};
-use crate::auth::Authenticated;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -98,10 +98,7 @@ pub async fn token(
     responses(
         (status = 200, description = "The caller", body = UserView),
         NotLoggedIn))]
-pub async fn me(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-) -> ApiResult<Json<UserView>> {
+pub async fn me(Caller { state, actor }: Caller) -> ApiResult<Json<UserView>> {
     let user = state
         .directory
         .user(actor.user_id)
@@ -123,8 +120,7 @@ pub async fn me(
         (status = 422, description = "`old_password` is missing or wrong, or `new_password` is missing, too short (under 12 characters), too long (over 1024 bytes), the username, a common password or the current one", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed logins or wrong current passwords for this user; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 pub async fn change_password(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
     if let Err(wait) = state.logins.check(&actor.username) {
@@ -164,10 +160,7 @@ pub async fn password_allowed(state: &AppState, username: &str) -> ApiResult<boo
     responses(
         (status = 200, description = "Your live web sessions, newest first", body = [SessionView]),
         NotLoggedIn))]
-pub async fn my_sessions(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-) -> ApiResult<Json<Vec<SessionView>>> {
+pub async fn my_sessions(Caller { state, actor }: Caller) -> ApiResult<Json<Vec<SessionView>>> {
     Ok(Json(state.sessions.list_own(&actor).await?))
 }
 
@@ -179,8 +172,7 @@ pub async fn my_sessions(
         NotLoggedIn,
         (status = 404, description = "No live session of yours has that id", body = Problem, content_type = "application/problem+json")))]
 pub async fn end_my_session(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     state.sessions.end_own(&actor, &id).await?;
@@ -193,10 +185,7 @@ pub async fn end_my_session(
     responses(
         (status = 200, description = "The policy in force", body = SignInPolicy),
         NotLoggedIn, NotAdmin))]
-pub async fn get_sign_in_policy(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-) -> ApiResult<Json<SignInPolicy>> {
+pub async fn get_sign_in_policy(Caller { state, actor }: Caller) -> ApiResult<Json<SignInPolicy>> {
     crate::auth::require(&actor, lots_core::access::Capability::Administer)?;
     let configured = state
         .oidc
@@ -216,8 +205,7 @@ pub async fn get_sign_in_policy(
         MalformedJson, NotLoggedIn, NotAdmin, NotJson,
         (status = 422, description = "`local_login` missing, or false without an identity provider; `break_glass` missing (when off) or not an active admin with a password", body = Problem, content_type = "application/problem+json")))]
 pub async fn set_sign_in_policy(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<SignInPolicyInput>,
 ) -> ApiResult<Json<SignInPolicy>> {
     crate::auth::require(&actor, lots_core::access::Capability::Administer)?;

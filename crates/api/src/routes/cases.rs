@@ -1,7 +1,6 @@
 //! Cases: register, list, read, edit, move through the lifecycle, notes and history.
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use lots_cases::{
     CaseFilter, CasePatch, CaseView, EventView, ListOrder, NewCase, NewNote, NoteView, Page,
@@ -14,10 +13,9 @@ use super::problems::{
     StaleIfMatch,
 };
 use super::{CaseId, etag};
-use crate::auth::Authenticated;
+use crate::auth::Caller;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id, IfMatch};
-use crate::state::AppState;
 
 /// A page of cases.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -62,8 +60,7 @@ pub struct NoteList {
         (status = 403, description = "Another department, or an assignment only a manager may make", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_case(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewCase>,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<CaseView>)> {
     let case = state.cases.create(&actor, input).await?;
@@ -82,8 +79,7 @@ pub async fn create_case(
         NotLoggedIn,
         (status = 422, description = "An invalid filter, named", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_cases(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<CaseFilter>,
 ) -> ApiResult<Json<CasePage>> {
     Ok(Json(state.cases.list(&actor, filter).await?.into()))
@@ -97,8 +93,7 @@ pub async fn list_cases(
         NotLoggedIn,
         (status = 404, description = "No such case, or not one the caller may see", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_case(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<(HeaderMap, Json<CaseView>)> {
     let case = state.cases.get(&actor, id).await?;
@@ -116,8 +111,7 @@ pub async fn get_case(
         (status = 403, description = "Reassigning is for managers", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The case is closed, or changed at the same moment", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_case(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     IfMatch(version): IfMatch,
     ApiJson(patch): ApiJson<CasePatch>,
@@ -136,8 +130,7 @@ pub async fn update_case(
         NotLoggedIn, NoSuchCase, StaleIfMatch, InvalidFields,
         (status = 409, description = "The lifecycle does not allow this change", body = Problem, content_type = "application/problem+json")))]
 pub async fn transition_case(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     IfMatch(version): IfMatch,
     ApiJson(input): ApiJson<TransitionInput>,
@@ -155,8 +148,7 @@ pub async fn transition_case(
         NotLoggedIn, NoSuchCase, InvalidFields,
         (status = 403, description = "A confidential note is for the owning department's officers and managers", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_note(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<NewNote>,
 ) -> ApiResult<(StatusCode, Json<NoteView>)> {
@@ -172,11 +164,7 @@ pub async fn add_note(
     responses(
         (status = 200, description = "The notes", body = NoteList),
         NotLoggedIn, NoSuchCase))]
-pub async fn list_notes(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    Id(id): Id,
-) -> ApiResult<Json<NoteList>> {
+pub async fn list_notes(Caller { state, actor }: Caller, Id(id): Id) -> ApiResult<Json<NoteList>> {
     Ok(Json(NoteList {
         items: state.cases.notes(&actor, id).await?,
     }))
@@ -189,8 +177,7 @@ pub async fn list_notes(
         (status = 200, description = "The history", body = EventList),
         NotLoggedIn, NoSuchCase))]
 pub async fn list_events(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<EventList>> {
     Ok(Json(EventList {

@@ -1,16 +1,15 @@
 //! The company view and bundles.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use lots_cases::{BundleCaseInput, BundleView, CompanyView, NewBundle};
 use serde::{Deserialize, Serialize};
 
 use super::problems::{InvalidFields, InvalidFilter, NotLoggedIn};
-use crate::auth::Authenticated;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id};
-use crate::state::AppState;
 
 /// A company and all its cases across every department: in full where the caller may open the
 /// case, otherwise only what a coordinator needs.
@@ -22,8 +21,7 @@ use crate::state::AppState;
         (status = 404, description = "No case has been registered for this company", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid organisationsnummer", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_company(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path(org_number): Path<String>,
 ) -> ApiResult<Json<CompanyView>> {
     Ok(Json(state.cases.company(&actor, &org_number).await?))
@@ -47,8 +45,7 @@ pub struct BundleFilter {
         (status = 201, description = "Created", body = BundleView),
         NotLoggedIn, InvalidFields))]
 pub async fn create_bundle(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewBundle>,
 ) -> ApiResult<(StatusCode, Json<BundleView>)> {
     Ok((
@@ -64,8 +61,7 @@ pub async fn create_bundle(
         (status = 200, description = "Bundles", body = BundleList),
         NotLoggedIn, InvalidFilter))]
 pub async fn list_bundles(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<BundleFilter>,
 ) -> ApiResult<Json<BundleList>> {
     Ok(Json(BundleList {
@@ -84,8 +80,7 @@ pub async fn list_bundles(
         NotLoggedIn,
         (status = 404, description = "No such bundle", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_bundle(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<BundleView>> {
     Ok(Json(state.cases.bundle(&actor, id).await?))
@@ -103,8 +98,7 @@ pub async fn get_bundle(
         (status = 409, description = "Already in the bundle", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No such case, or another company's", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_bundle_case(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<BundleCaseInput>,
 ) -> ApiResult<(StatusCode, Json<BundleView>)> {
@@ -123,8 +117,7 @@ pub async fn add_bundle_case(
         (status = 403, description = "Neither the case's department nor the coordinator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such bundle or case in it", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_bundle_case(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, case_id)): Path<(String, String)>,
 ) -> ApiResult<Json<BundleView>> {
     let (Ok(id), Ok(case_id)) = (id.parse(), case_id.parse()) else {

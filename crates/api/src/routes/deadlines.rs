@@ -2,7 +2,7 @@
 //! decision.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use lots_cases::{
     CaseView, NewDecisionRequest, NewExtension, NewSupplementRequest, SupplementView,
@@ -11,10 +11,9 @@ use serde::Serialize;
 
 use super::problems::{NoSuchCase, NotLoggedIn, StaleIfMatch};
 use super::{CaseId, etag};
-use crate::auth::Authenticated;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, Id, IfMatch};
-use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SupplementList {
@@ -33,8 +32,7 @@ pub struct SupplementList {
         (status = 409, description = "The case is not in progress, or already waits for a supplement", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No message", body = Problem, content_type = "application/problem+json")))]
 pub async fn request_supplement(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     IfMatch(version): IfMatch,
     ApiJson(input): ApiJson<NewSupplementRequest>,
@@ -57,8 +55,7 @@ pub async fn request_supplement(
         (status = 200, description = "The requests", body = SupplementList),
         NotLoggedIn, NoSuchCase))]
 pub async fn list_supplements(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<SupplementList>> {
     Ok(Json(SupplementList {
@@ -75,8 +72,7 @@ pub async fn list_supplements(
         (status = 404, description = "No such case or request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already received, or the case no longer waits", body = Problem, content_type = "application/problem+json")))]
 pub async fn receive_supplement(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, rid)): Path<(String, String)>,
 ) -> ApiResult<Json<SupplementView>> {
     let (Ok(id), Ok(rid)) = (id.parse(), rid.parse()) else {
@@ -97,8 +93,7 @@ pub async fn receive_supplement(
         (status = 409, description = "Already extended, the deadline has passed, the clock has not started, or the area has no extension", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason, or too many weeks", body = Problem, content_type = "application/problem+json")))]
 pub async fn extend_deadline(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     IfMatch(version): IfMatch,
     ApiJson(input): ApiJson<NewExtension>,
@@ -121,8 +116,7 @@ pub async fn extend_deadline(
         (status = 409, description = "The case is decided, younger than six months, or already has a request", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid note", body = Problem, content_type = "application/problem+json")))]
 pub async fn request_decision(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<NewDecisionRequest>,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<CaseView>)> {

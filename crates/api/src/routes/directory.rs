@@ -1,15 +1,13 @@
 //! Departments, users, and ending users' sessions.
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use lots_cases::{DepartmentView, NewDepartment, NewUser, SessionView, UserPatch, UserView};
 
 use super::problems::{InvalidFields, MalformedJson, NoSuchUser, NotAdmin, NotJson, NotLoggedIn};
-use crate::auth::Authenticated;
+use crate::auth::Caller;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, Id};
-use crate::state::AppState;
 
 /// All departments.
 #[utoipa::path(get, path = "/api/v1/departments", tag = "directory",
@@ -17,8 +15,7 @@ use crate::state::AppState;
         (status = 200, description = "Every department", body = [DepartmentView]),
         NotLoggedIn))]
 pub async fn list_departments(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
 ) -> ApiResult<Json<Vec<DepartmentView>>> {
     Ok(Json(state.directory.list_departments(&actor).await?))
 }
@@ -31,8 +28,7 @@ pub async fn list_departments(
         NotLoggedIn, NotAdmin, InvalidFields,
         (status = 409, description = "The code or diary prefix is taken", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_department(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewDepartment>,
 ) -> ApiResult<(StatusCode, Json<DepartmentView>)> {
     Ok((
@@ -46,10 +42,7 @@ pub async fn create_department(
     responses(
         (status = 200, description = "Every user", body = [UserView]),
         NotLoggedIn, NotAdmin))]
-pub async fn list_users(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-) -> ApiResult<Json<Vec<UserView>>> {
+pub async fn list_users(Caller { state, actor }: Caller) -> ApiResult<Json<Vec<UserView>>> {
     Ok(Json(state.directory.list_users(&actor).await?))
 }
 
@@ -61,8 +54,7 @@ pub async fn list_users(
         NotLoggedIn, NotAdmin, InvalidFields,
         (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_user(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
     Ok((
@@ -82,8 +74,7 @@ pub async fn create_user(
         MalformedJson, NotLoggedIn, NotAdmin, NoSuchUser, NotJson,
         (status = 422, description = "Invalid fields: a password against the policy, an unknown role or department, an officer or manager without a department, deactivating yourself", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_user(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(patch): ApiJson<UserPatch>,
 ) -> ApiResult<Json<UserView>> {
@@ -98,8 +89,7 @@ pub async fn update_user(
         (status = 200, description = "The user's live web sessions, newest first", body = [SessionView]),
         NotLoggedIn, NotAdmin, NoSuchUser))]
 pub async fn list_sessions(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<Vec<SessionView>>> {
     Ok(Json(state.sessions.list(&actor, id).await?))
@@ -112,11 +102,7 @@ pub async fn list_sessions(
     responses(
         (status = 204, description = "Every session ended and every token revoked"),
         NotLoggedIn, NotAdmin, NoSuchUser))]
-pub async fn end_sessions(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    Id(id): Id,
-) -> ApiResult<StatusCode> {
+pub async fn end_sessions(Caller { state, actor }: Caller, Id(id): Id) -> ApiResult<StatusCode> {
     state.sessions.end_all(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -130,8 +116,7 @@ pub async fn end_sessions(
         NotLoggedIn, NotAdmin,
         (status = 404, description = "No such user, or no live session of theirs has that id", body = Problem, content_type = "application/problem+json")))]
 pub async fn end_session(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     axum::extract::Path((id, session_id)): axum::extract::Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let id: i64 = id

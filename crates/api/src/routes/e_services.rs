@@ -20,7 +20,7 @@ use super::problems::{
     DocumentTooLarge, MalformedJson, NotAdmin, NotJson, NotLoggedIn, NotMultipartDocuments,
     UnreadableMultipart,
 };
-use crate::auth::Authenticated;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, MultipartBody};
 use crate::state::AppState;
@@ -51,8 +51,7 @@ pub async fn e_service(
         (status = 200, description = "The e-services", body = [EServiceAdminView]),
         NotLoggedIn, NotAdmin))]
 pub async fn list_admin(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
 ) -> ApiResult<Json<Vec<EServiceAdminView>>> {
     Ok(Json(state.cases.e_services_admin(&actor).await?))
 }
@@ -68,8 +67,7 @@ pub async fn list_admin(
         MalformedJson, NotLoggedIn, NotAdmin, NotJson,
         (status = 422, description = "A bad slug, area, case type, department or text; a form whose fields are misnamed, doubled, of the wrong type for a field the case takes (`org_number`, `company_name`, `contact_name`, `contact_email` are required), each problem named by its path", body = Problem, content_type = "application/problem+json")))]
 pub async fn put(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path(slug): Path<String>,
     ApiJson(input): ApiJson<EServiceInput>,
 ) -> ApiResult<(StatusCode, Json<EServiceAdminView>)> {

@@ -1,7 +1,6 @@
 //! Handoffs across departments: request one on a case, the inbox, and the steps of its life.
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use lots_handoff::{HandoffFilter, HandoffPage, HandoffReply, HandoffView, NewHandoff};
 use serde::Serialize;
@@ -10,10 +9,9 @@ use super::problems::{
     InvalidFields, NoSuchCase, NoSuchHandoff, NotLoggedIn, NotReceivingDepartment,
 };
 use super::{CaseId, HandoffId};
-use crate::auth::Authenticated;
+use crate::auth::Caller;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id, OptionalJson};
-use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HandoffList {
@@ -30,8 +28,7 @@ pub struct HandoffList {
         (status = 403, description = "The caller may read the case but it is another department's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The case is closed, or a transfer already waits", body = Problem, content_type = "application/problem+json")))]
 pub async fn request_handoff(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<NewHandoff>,
 ) -> ApiResult<(StatusCode, Json<HandoffView>)> {
@@ -48,8 +45,7 @@ pub async fn request_handoff(
         (status = 200, description = "The case's handoffs", body = HandoffList),
         NotLoggedIn, NoSuchCase))]
 pub async fn case_handoffs(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<HandoffList>> {
     Ok(Json(HandoffList {
@@ -66,8 +62,7 @@ pub async fn case_handoffs(
         NotLoggedIn,
         (status = 422, description = "An invalid filter", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_handoffs(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<HandoffFilter>,
 ) -> ApiResult<Json<HandoffPage>> {
     Ok(Json(state.handoffs.list(&actor, filter).await?))
@@ -81,8 +76,7 @@ pub async fn list_handoffs(
         NotLoggedIn,
         (status = 404, description = "No such handoff, or not one of the caller's department", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_handoff(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<HandoffView>> {
     Ok(Json(state.handoffs.get(&actor, id).await?))
@@ -97,8 +91,7 @@ pub async fn get_handoff(
         NotLoggedIn, NotReceivingDepartment, NoSuchHandoff,
         (status = 409, description = "Not waiting for an answer", body = Problem, content_type = "application/problem+json")))]
 pub async fn accept_handoff(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<HandoffView>> {
     Ok(Json(state.handoffs.accept(&actor, id).await?))
@@ -114,8 +107,7 @@ pub async fn accept_handoff(
         (status = 409, description = "Not accepted", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A consultation needs its answer", body = Problem, content_type = "application/problem+json")))]
 pub async fn complete_handoff(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     OptionalJson(input): OptionalJson<HandoffReply>,
 ) -> ApiResult<Json<HandoffView>> {
@@ -132,8 +124,7 @@ pub async fn complete_handoff(
         (status = 409, description = "Not waiting for an answer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json")))]
 pub async fn decline_handoff(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     OptionalJson(input): OptionalJson<HandoffReply>,
 ) -> ApiResult<Json<HandoffView>> {
@@ -150,8 +141,7 @@ pub async fn decline_handoff(
         (status = 403, description = "Not the requesting department", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already completed, declined or cancelled", body = Problem, content_type = "application/problem+json")))]
 pub async fn cancel_handoff(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     OptionalJson(input): OptionalJson<HandoffReply>,
 ) -> ApiResult<Json<HandoffView>> {

@@ -1,7 +1,7 @@
 //! Bulk import of case histories (admins).
 
 use axum::Json;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lots_cases::{CaseImportReport, ImportOptions};
@@ -9,10 +9,9 @@ use lots_core::access::Capability;
 use serde::Deserialize;
 
 use super::problems::{NotAdmin, NotLoggedIn, TooLarge};
-use crate::auth::{Authenticated, require};
+use crate::auth::{Caller, require};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
-use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -34,8 +33,7 @@ pub struct ImportParams {
         NotLoggedIn, NotAdmin, TooLarge,
         (status = 422, description = "Bad lines; nothing imported", body = CaseImportReport)))]
 pub async fn import_cases(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(params): ApiQuery<ImportParams>,
     request: Request,
 ) -> ApiResult<Response> {

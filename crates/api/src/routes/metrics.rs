@@ -11,7 +11,7 @@ use lots_metrics::{GroupBy, MetricFilter};
 use serde::{Deserialize, Serialize};
 
 use super::problems::{InvalidFilter, NotLoggedIn, OfficersHaveNoExports, OfficersHaveNoMetrics};
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, Caller};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
@@ -251,8 +251,7 @@ pub(crate) fn download(
         (status = 200, description = "XES", body = String, content_type = "application/xml"),
         NotLoggedIn, OfficersHaveNoExports, InvalidFilter))]
 pub async fn xes(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Response> {
     // Exports do not group, but a bad `group_by` is still refused rather than ignored.
@@ -272,8 +271,7 @@ pub async fn xes(
         (status = 200, description = "OCEL 2.0 JSON", body = Object),
         NotLoggedIn, OfficersHaveNoExports, InvalidFilter))]
 pub async fn ocel(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<serde_json::Value>> {
     group_by(&filter, GroupBy::Department)?;
@@ -315,8 +313,7 @@ pub struct NkiTrendReport {
         NotLoggedIn, OfficersHaveNoMetrics,
         (status = 422, description = "Invalid filter or period", body = Problem, content_type = "application/problem+json")))]
 pub async fn nki_trend(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<MetricFilter>,
     ApiQuery(params): ApiQuery<TrendParams>,
 ) -> ApiResult<Json<NkiTrendReport>> {
@@ -341,8 +338,7 @@ pub async fn nki_trend(
         NotLoggedIn, OfficersHaveNoMetrics,
         (status = 422, description = "`a` or `b` missing, not a year or tertial, or of different kinds; an invalid filter", body = Problem, content_type = "application/problem+json")))]
 pub async fn nki_change(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<MetricFilter>,
     ApiQuery(params): ApiQuery<ChangeParams>,
 ) -> ApiResult<Json<compute::NkiChange>> {
@@ -412,8 +408,7 @@ pub struct ComparisonReport {
         (status = 409, description = "No municipality_code is configured", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`year` missing or not a year; an invalid filter", body = Problem, content_type = "application/problem+json")))]
 pub async fn comparison(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<MetricFilter>,
     ApiQuery(params): ApiQuery<ComparisonParams>,
 ) -> ApiResult<Json<ComparisonReport>> {
@@ -493,8 +488,7 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
         (status = 403, description = "Officers have no reports", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`year` is not a year", body = Problem, content_type = "application/problem+json")))]
 pub async fn board_xlsx(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(params): ApiQuery<BoardParams>,
 ) -> ApiResult<Response> {
     let year = crate::web::report::report_year(&state, params.year.as_deref())

@@ -19,7 +19,7 @@ use super::problems::{
     NoSuchCaseOfTheirs, NoSuchLink, NotJson, NotLoggedIn, NotMultipartDocuments,
     NotSignedInCompany, OtherDepartmentsCase, TooManyCompanyPosts, UnreadableMultipart,
 };
-use crate::auth::Authenticated;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, Id, MultipartBody};
 use crate::state::AppState;
@@ -103,8 +103,7 @@ pub async fn follow(
         (status = 201, description = "Made", body = NewFollowLink),
         NotLoggedIn, OtherDepartmentsCase, NoSuchCase))]
 pub async fn create_follow_link(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<(StatusCode, Json<NewFollowLink>)> {
     let mut link = state.cases.create_follow_link(&actor, id).await?;
@@ -123,8 +122,7 @@ pub async fn create_follow_link(
         (status = 200, description = "The links", body = [FollowLinkView]),
         NotLoggedIn, OtherDepartmentsCase, NoSuchCase))]
 pub async fn list_follow_links(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<Vec<FollowLinkView>>> {
     Ok(Json(state.cases.follow_links(&actor, id).await?))
@@ -138,8 +136,7 @@ pub async fn list_follow_links(
         NotLoggedIn, OtherDepartmentsCase,
         (status = 404, description = "No such case or link", body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_follow_link(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, link_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (id, link_id) = super::record::ids(&id, &link_id)?;
@@ -237,8 +234,7 @@ pub async fn follow_message(
         (status = 200, description = "The messages", body = [MessageView]),
         NotLoggedIn, NoSuchCase))]
 pub async fn list_messages(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<Vec<MessageView>>> {
     Ok(Json(state.cases.messages(&actor, id).await?))
@@ -252,8 +248,7 @@ pub async fn list_messages(
         (status = 201, description = "Sent", body = MessageView),
         MalformedJson, NotLoggedIn, OtherDepartmentsCase, NoSuchCase, NotJson, BadMessageText))]
 pub async fn send_message(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<NewMessage>,
 ) -> ApiResult<(StatusCode, Json<MessageView>)> {

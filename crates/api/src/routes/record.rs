@@ -18,7 +18,7 @@ use super::problems::{
     StaleIfMatch,
 };
 use super::{CaseId, created_or_replaced, etag};
-use crate::auth::Authenticated;
+use crate::auth::{Authenticated, Caller};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id, IfMatch, MultipartBody};
 use crate::state::AppState;
@@ -58,8 +58,7 @@ pub struct CaseTypeList {
         (status = 200, description = "The parties", body = PartyList),
         NotLoggedIn, NoSuchCase))]
 pub async fn list_parties(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<PartyList>> {
     Ok(Json(PartyList {
@@ -76,8 +75,7 @@ pub async fn list_parties(
         (status = 201, description = "The party", body = PartyView),
         NotLoggedIn, OtherDepartmentsCase, NoSuchCase, InvalidFieldsNamed))]
 pub async fn add_party(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<NewParty>,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<PartyView>)> {
@@ -95,8 +93,7 @@ pub async fn add_party(
         NotLoggedIn, OtherDepartmentsCase, StaleIfMatch, InvalidFields,
         (status = 404, description = "No such case or party", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_party(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, party_id)): Path<(String, String)>,
     IfMatch(version): IfMatch,
     ApiJson(patch): ApiJson<PartyPatch>,
@@ -117,8 +114,7 @@ pub async fn update_party(
         NotLoggedIn, OtherDepartmentsCase,
         (status = 404, description = "No such case or party", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_party(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, party_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (id, party_id) = ids(&id, &party_id)?;
@@ -133,8 +129,7 @@ pub async fn remove_party(
         (status = 200, description = "The premises", body = PremisesList),
         NotLoggedIn, NoSuchCase))]
 pub async fn list_premises(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<PremisesList>> {
     Ok(Json(PremisesList {
@@ -151,8 +146,7 @@ pub async fn list_premises(
         (status = 201, description = "The premises", body = PremisesView),
         NotLoggedIn, OtherDepartmentsCase, NoSuchCase, InvalidFieldsNamed))]
 pub async fn add_premises(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<NewPremises>,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<PremisesView>)> {
@@ -170,8 +164,7 @@ pub async fn add_premises(
         NotLoggedIn, OtherDepartmentsCase, StaleIfMatch, InvalidFields,
         (status = 404, description = "No such case or premises", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_premises(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, premises_id)): Path<(String, String)>,
     IfMatch(version): IfMatch,
     ApiJson(patch): ApiJson<PremisesPatch>,
@@ -192,8 +185,7 @@ pub async fn update_premises(
         NotLoggedIn, OtherDepartmentsCase,
         (status = 404, description = "No such case or premises", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_premises(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, premises_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (id, premises_id) = ids(&id, &premises_id)?;
@@ -209,8 +201,7 @@ pub async fn remove_premises(
         NotLoggedIn,
         (status = 404, description = "No such case, or not decided", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_decision(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<DecisionRecord>> {
     Ok(Json(state.cases.decision(&actor, id).await?))
@@ -227,8 +218,7 @@ pub async fn get_decision(
         (status = 409, description = "The case has not been decided", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason, invalid fields, or nothing changes", body = Problem, content_type = "application/problem+json")))]
 pub async fn correct_decision(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<DecisionCorrection>,
 ) -> ApiResult<(StatusCode, Json<DecisionRecord>)> {
@@ -270,8 +260,7 @@ pub async fn list_case_types(
         NotLoggedIn, NotAdmin, InvalidFields,
         (status = 409, description = "The area has that code already", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_case_type(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewCaseType>,
 ) -> ApiResult<(StatusCode, Json<CaseTypeView>)> {
     Ok((
@@ -289,8 +278,7 @@ pub async fn add_case_type(
         NotLoggedIn, NotAdmin, InvalidFields,
         (status = 404, description = "No such case type", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_case_type(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(patch): ApiJson<CaseTypePatch>,
 ) -> ApiResult<Json<CaseTypeView>> {
@@ -353,8 +341,7 @@ async fn small_text(mut field: axum::extract::multipart::Field<'_>) -> ApiResult
         (status = 415, description = "Not multipart, or the content is no accepted type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No file, an empty file, or content that is not what its type or name says", body = Problem, content_type = "application/problem+json")))]
 pub async fn upload_attachment(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     multipart: MultipartBody,
 ) -> ApiResult<(StatusCode, Json<AttachmentView>)> {
@@ -428,8 +415,7 @@ pub async fn upload_attachment(
         (status = 200, description = "The attachments", body = AttachmentList),
         NotLoggedIn, NoSuchCase))]
 pub async fn list_attachments(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<AttachmentList>> {
     Ok(Json(AttachmentList {
@@ -446,8 +432,7 @@ pub async fn list_attachments(
         NotLoggedIn,
         (status = 404, description = "No such case or attachment, or one the caller may not see", body = Problem, content_type = "application/problem+json")))]
 pub async fn download_attachment(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, attachment_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let (id, attachment_id) = ids(&id, &attachment_id)?;
@@ -512,8 +497,7 @@ pub struct DeleteReason {
         NotLoggedIn, OtherDepartmentsCase,
         (status = 404, description = "No such case or attachment", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_attachment(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, attachment_id)): Path<(String, String)>,
     ApiQuery(q): ApiQuery<DeleteReason>,
 ) -> ApiResult<StatusCode> {

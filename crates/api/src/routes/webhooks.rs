@@ -1,16 +1,15 @@
 //! Webhook subscriptions and their delivery log (admins).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use lots_hooks::{CreatedWebhook, DeliveryFilter, DeliveryView, NewWebhook, WebhookView};
 use serde::Serialize;
 
 use super::problems::{InvalidFilter, NotAdmin, NotLoggedIn};
-use crate::auth::Authenticated;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id};
-use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct WebhookList {
@@ -37,8 +36,7 @@ pub struct DeliveryList {
         NotLoggedIn, NotAdmin,
         (status = 422, description = "Invalid URL (not http or https, with credentials, or leading to a loopback, private, link-local or other non-public address or `localhost`) or event types", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_webhook(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<CreatedWebhook>)> {
     Ok((
@@ -52,10 +50,7 @@ pub async fn create_webhook(
     responses(
         (status = 200, description = "The subscriptions", body = WebhookList),
         NotLoggedIn, NotAdmin))]
-pub async fn list_webhooks(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-) -> ApiResult<Json<WebhookList>> {
+pub async fn list_webhooks(Caller { state, actor }: Caller) -> ApiResult<Json<WebhookList>> {
     Ok(Json(WebhookList {
         items: state.webhooks.list(&actor).await?,
     }))
@@ -69,8 +64,7 @@ pub async fn list_webhooks(
         NotLoggedIn, NotAdmin,
         (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_webhook(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<WebhookView>> {
     Ok(Json(state.webhooks.deactivate(&actor, id).await?))
@@ -84,8 +78,7 @@ pub async fn delete_webhook(
         NotLoggedIn, NotAdmin, InvalidFilter,
         (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_deliveries(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiQuery(filter): ApiQuery<DeliveryFilter>,
 ) -> ApiResult<Json<DeliveryList>> {
@@ -103,8 +96,7 @@ pub async fn list_deliveries(
         (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It succeeded already", body = Problem, content_type = "application/problem+json")))]
 pub async fn retry_delivery(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, delivery_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (Ok(id), Ok(delivery_id)) = (id.parse(), delivery_id.parse()) else {
