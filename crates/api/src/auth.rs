@@ -228,6 +228,25 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
+/// The verified caller with the application's state: what most `/api/v1` handlers take first,
+/// as `State` and `Authenticated` together (rejected as `Authenticated` rejects).
+pub struct Caller {
+    pub state: AppState,
+    pub actor: Actor,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Authenticated(actor) = Authenticated::from_request_parts(parts, state).await?;
+        Ok(Self {
+            state: state.clone(),
+            actor,
+        })
+    }
+}
+
 /// Refuses a caller without `capability` (403), for handlers that must decide before they read
 /// a request body: a body is only read for someone who may send it.
 pub fn require(actor: &Actor, capability: Capability) -> Result<(), ApiError> {

@@ -11,6 +11,11 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// A multipart body, or why axum could not take it: the handler answers that itself (415, or the
+/// page that says so).
+pub type MultipartBody =
+    Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>;
+
 /// A JSON request body.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);

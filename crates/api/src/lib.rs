@@ -46,7 +46,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[openapi(
     info(title = "Lots", description = "Case handling across a Swedish municipality's departments: cases, their history and who may see them.\n\nErrors are RFC 9457 problem+json. Lists page with an opaque `cursor`. Changes take `If-Match`.", license(name = "MIT OR Apache-2.0")),
     modifiers(&BearerAuth),
-    components(schemas(lots_hooks::webhooks::WebhookPayload, lots_hooks::webhooks::WebhookData)),
+    components(schemas(error::Problem, lots_hooks::webhooks::WebhookPayload, lots_hooks::webhooks::WebhookData)),
     security(("bearer" = [])),
     tags(
         (name = "auth", description = "Logging in, and changing your password"),

@@ -8,7 +8,8 @@ use lots_cases::sign_in::{SignInPolicy, SignInPolicyInput};
 use lots_cases::{PasswordChange, ServiceError, SessionView, UserView};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Authenticated;
+use super::problems::{MalformedJson, NotAdmin, NotJson, NotLoggedIn};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -35,11 +36,10 @@ pub struct TokenResponse {
     request_body = TokenRequest,
     responses(
         (status = 200, description = "Logged in", body = TokenResponse),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        MalformedJson, NotJson,
         (status = 401, description = "Wrong username or password (the answer does not say which)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Password sign-in is turned off (`/api/v1/settings/sign-in`) and this is not the break-glass admin", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed logins for this user; wait (Retry-After)", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is missing", body = Problem, content_type = "application/problem+json")))]
 pub async fn token(
     State(state): State<AppState>,
@@ -97,11 +97,8 @@ pub async fn token(
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth",
     responses(
         (status = 200, description = "The caller", body = UserView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json")))]
-pub async fn me(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-) -> ApiResult<Json<UserView>> {
+        NotLoggedIn))]
+pub async fn me(Caller { state, actor }: Caller) -> ApiResult<Json<UserView>> {
     let user = state
         .directory
         .user(actor.user_id)
@@ -118,15 +115,12 @@ pub async fn me(
     request_body = PasswordChange,
     responses(
         (status = 204, description = "Changed; log in again: your tokens and web sessions have ended"),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        MalformedJson, NotLoggedIn, NotJson,
         (status = 409, description = "You sign in through the identity provider and have no password in Lots", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`old_password` is missing or wrong, or `new_password` is missing, too short (under 12 characters), too long (over 1024 bytes), the username, a common password or the current one", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed logins or wrong current passwords for this user; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 pub async fn change_password(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
     if let Err(wait) = state.logins.check(&actor.username) {
@@ -165,11 +159,8 @@ pub async fn password_allowed(state: &AppState, username: &str) -> ApiResult<boo
 #[utoipa::path(get, path = "/api/v1/me/sessions", tag = "auth",
     responses(
         (status = 200, description = "Your live web sessions, newest first", body = [SessionView]),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json")))]
-pub async fn my_sessions(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-) -> ApiResult<Json<Vec<SessionView>>> {
+        NotLoggedIn))]
+pub async fn my_sessions(Caller { state, actor }: Caller) -> ApiResult<Json<Vec<SessionView>>> {
     Ok(Json(state.sessions.list_own(&actor).await?))
 }
 
@@ -178,11 +169,10 @@ pub async fn my_sessions(
     params(("id" = String, Path, description = "The session's id as `GET /api/v1/me/sessions` shows it")),
     responses(
         (status = 204, description = "The session has ended; its cookie no longer works"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 404, description = "No live session of yours has that id", body = Problem, content_type = "application/problem+json")))]
 pub async fn end_my_session(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     state.sessions.end_own(&actor, &id).await?;
@@ -194,12 +184,8 @@ pub async fn end_my_session(
 #[utoipa::path(get, path = "/api/v1/settings/sign-in", tag = "auth",
     responses(
         (status = 200, description = "The policy in force", body = SignInPolicy),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")))]
-pub async fn get_sign_in_policy(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-) -> ApiResult<Json<SignInPolicy>> {
+        NotLoggedIn, NotAdmin))]
+pub async fn get_sign_in_policy(Caller { state, actor }: Caller) -> ApiResult<Json<SignInPolicy>> {
     crate::auth::require(&actor, lots_core::access::Capability::Administer)?;
     let configured = state
         .oidc
@@ -216,14 +202,10 @@ pub async fn get_sign_in_policy(
     request_body = SignInPolicyInput,
     responses(
         (status = 200, description = "The policy now in force", body = SignInPolicy),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        MalformedJson, NotLoggedIn, NotAdmin, NotJson,
         (status = 422, description = "`local_login` missing, or false without an identity provider; `break_glass` missing (when off) or not an active admin with a password", body = Problem, content_type = "application/problem+json")))]
 pub async fn set_sign_in_policy(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<SignInPolicyInput>,
 ) -> ApiResult<Json<SignInPolicy>> {
     crate::auth::require(&actor, lots_core::access::Capability::Administer)?;

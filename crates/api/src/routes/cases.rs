@@ -1,7 +1,6 @@
 //! Cases: register, list, read, edit, move through the lifecycle, notes and history.
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use lots_cases::{
     CaseFilter, CasePatch, CaseView, EventView, ListOrder, NewCase, NewNote, NoteView, Page,
@@ -9,11 +8,14 @@ use lots_cases::{
 };
 use serde::Serialize;
 
-use super::etag;
-use crate::auth::Authenticated;
+use super::problems::{
+    InvalidFields, InvalidFieldsNamed, MalformedJson, NoSuchCase, NotJson, NotLoggedIn,
+    StaleIfMatch,
+};
+use super::{CaseId, etag};
+use crate::auth::Caller;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id, IfMatch};
-use crate::state::AppState;
 
 /// A page of cases.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -54,15 +56,11 @@ pub struct NoteList {
     responses(
         (status = 201, description = "Registered; `Location` points at it", body = CaseView,
          headers(("Location" = String, description = "The case's URL"), ("ETag" = String, description = "The version"))),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        MalformedJson, NotLoggedIn, NotJson, InvalidFieldsNamed,
         (status = 403, description = "Another department, or an assignment only a manager may make", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json")))]
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_case(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewCase>,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<CaseView>)> {
     let case = state.cases.create(&actor, input).await?;
@@ -78,11 +76,10 @@ pub async fn create_case(
     params(CaseFilter),
     responses(
         (status = 200, description = "A page of cases", body = CasePage),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 422, description = "An invalid filter, named", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_cases(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<CaseFilter>,
 ) -> ApiResult<Json<CasePage>> {
     Ok(Json(state.cases.list(&actor, filter).await?.into()))
@@ -90,14 +87,13 @@ pub async fn list_cases(
 
 /// Read a case.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The case", body = CaseView, headers(("ETag" = String, description = "The version"))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 404, description = "No such case, or not one the caller may see", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_case(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<(HeaderMap, Json<CaseView>)> {
     let case = state.cases.get(&actor, id).await?;
@@ -106,20 +102,16 @@ pub async fn get_case(
 
 /// Change a case's title, description or assignee. Send `If-Match` with the ETag you read.
 #[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases",
-    params(("id" = i64, Path, description = "The case id"),
+    params(CaseId,
            ("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one gets 412")),
     request_body = CasePatch,
     responses(
         (status = 200, description = "The changed case", body = CaseView, headers(("ETag" = String, description = "The new version"))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NoSuchCase, StaleIfMatch, InvalidFields,
         (status = 403, description = "Reassigning is for managers", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The case is closed, or changed at the same moment", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The case is closed, or changed at the same moment", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_case(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     IfMatch(version): IfMatch,
     ApiJson(patch): ApiJson<CasePatch>,
@@ -130,19 +122,15 @@ pub async fn update_case(
 
 /// Move a case to another status. `decided` needs a `decision`.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/transitions", tag = "cases",
-    params(("id" = i64, Path, description = "The case id"),
+    params(CaseId,
            ("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one gets 412")),
     request_body = TransitionInput,
     responses(
         (status = 200, description = "The case in its new status", body = CaseView, headers(("ETag" = String, description = "The new version"))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The lifecycle does not allow this change", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase, StaleIfMatch, InvalidFields,
+        (status = 409, description = "The lifecycle does not allow this change", body = Problem, content_type = "application/problem+json")))]
 pub async fn transition_case(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     IfMatch(version): IfMatch,
     ApiJson(input): ApiJson<TransitionInput>,
@@ -153,17 +141,14 @@ pub async fn transition_case(
 
 /// Add a note to a case.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/notes", tag = "cases",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = NewNote,
     responses(
         (status = 201, description = "The note", body = NoteView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A confidential note is for the owning department's officers and managers", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase, InvalidFields,
+        (status = 403, description = "A confidential note is for the owning department's officers and managers", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_note(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<NewNote>,
 ) -> ApiResult<(StatusCode, Json<NoteView>)> {
@@ -175,16 +160,11 @@ pub async fn add_note(
 
 /// A case's notes, oldest first.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/notes", tag = "cases",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The notes", body = NoteList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
-pub async fn list_notes(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    Id(id): Id,
-) -> ApiResult<Json<NoteList>> {
+        NotLoggedIn, NoSuchCase))]
+pub async fn list_notes(Caller { state, actor }: Caller, Id(id): Id) -> ApiResult<Json<NoteList>> {
     Ok(Json(NoteList {
         items: state.cases.notes(&actor, id).await?,
     }))
@@ -192,14 +172,12 @@ pub async fn list_notes(
 
 /// A case's history: every change, oldest first, with who made it and for which department.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/events", tag = "cases",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The history", body = EventList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase))]
 pub async fn list_events(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<EventList>> {
     Ok(Json(EventList {

@@ -1,15 +1,15 @@
 //! The company view and bundles.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use lots_cases::{BundleCaseInput, BundleView, CompanyView, NewBundle};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Authenticated;
+use super::problems::{InvalidFields, InvalidFilter, NotLoggedIn};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id};
-use crate::state::AppState;
 
 /// A company and all its cases across every department: in full where the caller may open the
 /// case, otherwise only what a coordinator needs.
@@ -17,12 +17,11 @@ use crate::state::AppState;
     params(("org_number" = String, Path, description = "Organisationsnummer, with or without hyphen")),
     responses(
         (status = 200, description = "The company and its cases", body = CompanyView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 404, description = "No case has been registered for this company", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid organisationsnummer", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_company(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path(org_number): Path<String>,
 ) -> ApiResult<Json<CompanyView>> {
     Ok(Json(state.cases.company(&actor, &org_number).await?))
@@ -44,11 +43,9 @@ pub struct BundleFilter {
     request_body = NewBundle,
     responses(
         (status = 201, description = "Created", body = BundleView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, InvalidFields))]
 pub async fn create_bundle(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewBundle>,
 ) -> ApiResult<(StatusCode, Json<BundleView>)> {
     Ok((
@@ -62,11 +59,9 @@ pub async fn create_bundle(
     params(BundleFilter),
     responses(
         (status = 200, description = "Bundles", body = BundleList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, InvalidFilter))]
 pub async fn list_bundles(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<BundleFilter>,
 ) -> ApiResult<Json<BundleList>> {
     Ok(Json(BundleList {
@@ -82,11 +77,10 @@ pub async fn list_bundles(
     params(("id" = i64, Path, description = "The bundle id")),
     responses(
         (status = 200, description = "The bundle", body = BundleView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 404, description = "No such bundle", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_bundle(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<BundleView>> {
     Ok(Json(state.cases.bundle(&actor, id).await?))
@@ -98,14 +92,13 @@ pub async fn get_bundle(
     request_body = BundleCaseInput,
     responses(
         (status = 201, description = "The bundle with the case", body = BundleView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 403, description = "Not the case's department", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such bundle", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already in the bundle", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No such case, or another company's", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_bundle_case(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<BundleCaseInput>,
 ) -> ApiResult<(StatusCode, Json<BundleView>)> {
@@ -120,12 +113,11 @@ pub async fn add_bundle_case(
     params(("id" = i64, Path, description = "The bundle id"), ("case_id" = i64, Path, description = "The case id")),
     responses(
         (status = 200, description = "The bundle without the case", body = BundleView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 403, description = "Neither the case's department nor the coordinator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such bundle or case in it", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_bundle_case(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, case_id)): Path<(String, String)>,
 ) -> ApiResult<Json<BundleView>> {
     let (Ok(id), Ok(case_id)) = (id.parse(), case_id.parse()) else {

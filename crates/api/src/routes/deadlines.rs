@@ -2,18 +2,18 @@
 //! decision.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use lots_cases::{
     CaseView, NewDecisionRequest, NewExtension, NewSupplementRequest, SupplementView,
 };
 use serde::Serialize;
 
-use super::etag;
-use crate::auth::Authenticated;
+use super::problems::{NoSuchCase, NotLoggedIn, StaleIfMatch};
+use super::{CaseId, etag};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, Id, IfMatch};
-use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SupplementList {
@@ -23,19 +23,16 @@ pub struct SupplementList {
 /// Ask the company for a supplement: the case waits (`awaiting_supplement`) until it comes. Made
 /// within three weeks of receipt, it restarts a building case's clock from the day it arrives.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/supplement-requests", tag = "deadlines",
-    params(("id" = i64, Path, description = "The case id"),
+    params(CaseId,
            ("If-Match" = Option<String>, Header, description = "The case's ETag; a stale one gets 412")),
     request_body = NewSupplementRequest,
     responses(
         (status = 201, description = "The request; the case now waits for the supplement", body = SupplementView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NoSuchCase, StaleIfMatch,
         (status = 409, description = "The case is not in progress, or already waits for a supplement", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No message", body = Problem, content_type = "application/problem+json")))]
 pub async fn request_supplement(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     IfMatch(version): IfMatch,
     ApiJson(input): ApiJson<NewSupplementRequest>,
@@ -53,14 +50,12 @@ pub async fn request_supplement(
 
 /// A case's supplement requests, oldest first.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/supplement-requests", tag = "deadlines",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The requests", body = SupplementList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase))]
 pub async fn list_supplements(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<SupplementList>> {
     Ok(Json(SupplementList {
@@ -73,12 +68,11 @@ pub async fn list_supplements(
     params(("id" = i64, Path, description = "The case id"), ("rid" = i64, Path, description = "The request id")),
     responses(
         (status = 200, description = "The request, received", body = SupplementView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 404, description = "No such case or request", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already received, or the case no longer waits", body = Problem, content_type = "application/problem+json")))]
 pub async fn receive_supplement(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, rid)): Path<(String, String)>,
 ) -> ApiResult<Json<SupplementView>> {
     let (Ok(id), Ok(rid)) = (id.parse(), rid.parse()) else {
@@ -90,19 +84,16 @@ pub async fn receive_supplement(
 /// Extend a building case's deadline, once, by at most what the law allows (10 weeks for a
 /// permit, 4 for a notification), before it has passed.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/deadline-extensions", tag = "deadlines",
-    params(("id" = i64, Path, description = "The case id"),
+    params(CaseId,
            ("If-Match" = Option<String>, Header, description = "The case's ETag; a stale one gets 412")),
     request_body = NewExtension,
     responses(
         (status = 201, description = "The case with its extended deadline", body = CaseView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NoSuchCase, StaleIfMatch,
         (status = 409, description = "Already extended, the deadline has passed, the clock has not started, or the area has no extension", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason, or too many weeks", body = Problem, content_type = "application/problem+json")))]
 pub async fn extend_deadline(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     IfMatch(version): IfMatch,
     ApiJson(input): ApiJson<NewExtension>,
@@ -117,17 +108,15 @@ pub async fn extend_deadline(
 /// Register a party's request for a decision (förvaltningslagen 12 §): possible once the case is
 /// six months old; it starts a four-week deadline of its own.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/decision-requests", tag = "deadlines",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = NewDecisionRequest,
     responses(
         (status = 201, description = "The case with `deadline.decision_request`", body = CaseView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NoSuchCase,
         (status = 409, description = "The case is decided, younger than six months, or already has a request", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid note", body = Problem, content_type = "application/problem+json")))]
 pub async fn request_decision(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<NewDecisionRequest>,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<CaseView>)> {

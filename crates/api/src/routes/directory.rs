@@ -1,23 +1,21 @@
 //! Departments, users, and ending users' sessions.
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use lots_cases::{DepartmentView, NewDepartment, NewUser, SessionView, UserPatch, UserView};
 
-use crate::auth::Authenticated;
+use super::problems::{InvalidFields, MalformedJson, NoSuchUser, NotAdmin, NotJson, NotLoggedIn};
+use crate::auth::Caller;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, Id};
-use crate::state::AppState;
 
 /// All departments.
 #[utoipa::path(get, path = "/api/v1/departments", tag = "directory",
     responses(
         (status = 200, description = "Every department", body = [DepartmentView]),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn))]
 pub async fn list_departments(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
 ) -> ApiResult<Json<Vec<DepartmentView>>> {
     Ok(Json(state.directory.list_departments(&actor).await?))
 }
@@ -27,13 +25,10 @@ pub async fn list_departments(
     request_body = NewDepartment,
     responses(
         (status = 201, description = "Created", body = DepartmentView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The code or diary prefix is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin, InvalidFields,
+        (status = 409, description = "The code or diary prefix is taken", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_department(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewDepartment>,
 ) -> ApiResult<(StatusCode, Json<DepartmentView>)> {
     Ok((
@@ -46,12 +41,8 @@ pub async fn create_department(
 #[utoipa::path(get, path = "/api/v1/users", tag = "directory",
     responses(
         (status = 200, description = "Every user", body = [UserView]),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")))]
-pub async fn list_users(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-) -> ApiResult<Json<Vec<UserView>>> {
+        NotLoggedIn, NotAdmin))]
+pub async fn list_users(Caller { state, actor }: Caller) -> ApiResult<Json<Vec<UserView>>> {
     Ok(Json(state.directory.list_users(&actor).await?))
 }
 
@@ -60,13 +51,10 @@ pub async fn list_users(
     request_body = NewUser,
     responses(
         (status = 201, description = "Created", body = UserView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin, InvalidFields,
+        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_user(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
     Ok((
@@ -83,15 +71,10 @@ pub async fn create_user(
     request_body = UserPatch,
     responses(
         (status = 200, description = "The user as changed", body = UserView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        MalformedJson, NotLoggedIn, NotAdmin, NoSuchUser, NotJson,
         (status = 422, description = "Invalid fields: a password against the policy, an unknown role or department, an officer or manager without a department, deactivating yourself", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_user(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(patch): ApiJson<UserPatch>,
 ) -> ApiResult<Json<UserView>> {
@@ -104,12 +87,9 @@ pub async fn update_user(
     params(("id" = i64, Path, description = "The user id")),
     responses(
         (status = 200, description = "The user's live web sessions, newest first", body = [SessionView]),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin, NoSuchUser))]
 pub async fn list_sessions(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<Vec<SessionView>>> {
     Ok(Json(state.sessions.list(&actor, id).await?))
@@ -121,14 +101,8 @@ pub async fn list_sessions(
     params(("id" = i64, Path, description = "The user id")),
     responses(
         (status = 204, description = "Every session ended and every token revoked"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json")))]
-pub async fn end_sessions(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    Id(id): Id,
-) -> ApiResult<StatusCode> {
+        NotLoggedIn, NotAdmin, NoSuchUser))]
+pub async fn end_sessions(Caller { state, actor }: Caller, Id(id): Id) -> ApiResult<StatusCode> {
     state.sessions.end_all(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -139,12 +113,10 @@ pub async fn end_sessions(
     params(("id" = i64, Path, description = "The user id"), ("session_id" = String, Path, description = "The session's id as the list shows it")),
     responses(
         (status = 204, description = "That session has ended"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotAdmin,
         (status = 404, description = "No such user, or no live session of theirs has that id", body = Problem, content_type = "application/problem+json")))]
 pub async fn end_session(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     axum::extract::Path((id, session_id)): axum::extract::Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let id: i64 = id

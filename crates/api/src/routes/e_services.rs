@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use axum::Extension;
 use axum::Json;
-use axum::extract::{ConnectInfo, Multipart, Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::NaiveDate;
 use lots_cases::applications::{Answers, MAX_FILES, check_fields, check_parts, field_errors};
@@ -15,9 +15,14 @@ use lots_cases::e_services::{EServiceAdminView, EServiceInput, EServiceView};
 use lots_cases::{FieldError, ServiceError};
 use serde::Serialize;
 
-use crate::auth::Authenticated;
+use super::created_or_replaced;
+use super::problems::{
+    DocumentTooLarge, MalformedJson, NotAdmin, NotJson, NotLoggedIn, NotMultipartDocuments,
+    UnreadableMultipart,
+};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, MultipartBody};
 use crate::state::AppState;
 
 /// The published e-services, in the catalogue's order.
@@ -44,11 +49,9 @@ pub async fn e_service(
 #[utoipa::path(get, path = "/api/v1/e-services", tag = "company side",
     responses(
         (status = 200, description = "The e-services", body = [EServiceAdminView]),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin))]
 pub async fn list_admin(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
 ) -> ApiResult<Json<Vec<EServiceAdminView>>> {
     Ok(Json(state.cases.e_services_admin(&actor).await?))
 }
@@ -61,24 +64,15 @@ pub async fn list_admin(
     responses(
         (status = 200, description = "Replaced", body = EServiceAdminView),
         (status = 201, description = "Created", body = EServiceAdminView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        MalformedJson, NotLoggedIn, NotAdmin, NotJson,
         (status = 422, description = "A bad slug, area, case type, department or text; a form whose fields are misnamed, doubled, of the wrong type for a field the case takes (`org_number`, `company_name`, `contact_name`, `contact_email` are required), each problem named by its path", body = Problem, content_type = "application/problem+json")))]
 pub async fn put(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path(slug): Path<String>,
     ApiJson(input): ApiJson<EServiceInput>,
 ) -> ApiResult<(StatusCode, Json<EServiceAdminView>)> {
     let (view, created) = state.cases.put_e_service(&actor, &slug, input).await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(view)))
+    Ok(created_or_replaced(created, view))
 }
 
 /// What an application's intake answers.
@@ -138,10 +132,7 @@ const MAX_PARTS: usize = 200;
 const MAX_PART_BYTES: usize = 64 * 1024;
 
 /// Reads an application's parts: a part with a file name is a document, any other a text.
-pub(crate) async fn read_sent(
-    state: &AppState,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> ApiResult<Sent> {
+pub(crate) async fn read_sent(state: &AppState, multipart: MultipartBody) -> ApiResult<Sent> {
     let mut multipart = multipart.map_err(|_| {
         ApiError::unsupported_media_type(
             "send the application as multipart/form-data: `e_service`, a part per field, each file as a part named by its field",
@@ -225,16 +216,14 @@ pub(crate) fn sender_key(
     request_body(content = ApplicationForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Received: the diarienummer and the follow link", body = ApplicationReceipt),
-        (status = 400, description = "The multipart body could not be read", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "A document exceeds the attachment limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not multipart, or a document of no accepted type", body = Problem, content_type = "application/problem+json"),
+        UnreadableMultipart, DocumentTooLarge, NotMultipartDocuments,
         (status = 422, description = "`errors` names each bad field: missing or unknown `e_service`, a required answer missing, an answer of the wrong form, a part that is no field of the form, a document empty, unnamed or not what its name says, too many files, or the `website` trap filled in; nothing is created", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Over ten applications in an hour from this address or person; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 pub async fn apply(
     State(state): State<AppState>,
     headers: HeaderMap,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> ApiResult<(StatusCode, Json<ApplicationReceipt>)> {
     let live = crate::oidc::pages::representative(&headers, &state).await;
     let key = sender_key(live.as_ref(), peer.map(|Extension(ConnectInfo(a))| a));

@@ -1,15 +1,17 @@
 //! Handoffs across departments: request one on a case, the inbox, and the steps of its life.
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use lots_handoff::{HandoffFilter, HandoffPage, HandoffReply, HandoffView, NewHandoff};
 use serde::Serialize;
 
-use crate::auth::Authenticated;
+use super::problems::{
+    InvalidFields, NoSuchCase, NoSuchHandoff, NotLoggedIn, NotReceivingDepartment,
+};
+use super::{CaseId, HandoffId};
+use crate::auth::Caller;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id, OptionalJson};
-use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HandoffList {
@@ -18,18 +20,15 @@ pub struct HandoffList {
 
 /// Hand a case over, ask another department for an opinion, or inform it.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/handoffs", tag = "handoffs",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = NewHandoff,
     responses(
         (status = 201, description = "Requested", body = HandoffView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NoSuchCase, InvalidFields,
         (status = 403, description = "The caller may read the case but it is another department's", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The case is closed, or a transfer already waits", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        (status = 409, description = "The case is closed, or a transfer already waits", body = Problem, content_type = "application/problem+json")))]
 pub async fn request_handoff(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<NewHandoff>,
 ) -> ApiResult<(StatusCode, Json<HandoffView>)> {
@@ -41,14 +40,12 @@ pub async fn request_handoff(
 
 /// Every handoff of a case, oldest first.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/handoffs", tag = "handoffs",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The case's handoffs", body = HandoffList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase))]
 pub async fn case_handoffs(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<HandoffList>> {
     Ok(Json(HandoffList {
@@ -62,11 +59,10 @@ pub async fn case_handoffs(
     params(HandoffFilter),
     responses(
         (status = 200, description = "A page of handoffs", body = HandoffPage),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 422, description = "An invalid filter", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_handoffs(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<HandoffFilter>,
 ) -> ApiResult<Json<HandoffPage>> {
     Ok(Json(state.handoffs.list(&actor, filter).await?))
@@ -74,14 +70,13 @@ pub async fn list_handoffs(
 
 /// One handoff.
 #[utoipa::path(get, path = "/api/v1/handoffs/{id}", tag = "handoffs",
-    params(("id" = i64, Path, description = "The handoff id")),
+    params(HandoffId),
     responses(
         (status = 200, description = "The handoff", body = HandoffView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 404, description = "No such handoff, or not one of the caller's department", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_handoff(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<HandoffView>> {
     Ok(Json(state.handoffs.get(&actor, id).await?))
@@ -90,16 +85,13 @@ pub async fn get_handoff(
 /// Accept (the receiving department). Accepting a transfer moves the case to the receiving
 /// department and completes the transfer.
 #[utoipa::path(post, path = "/api/v1/handoffs/{id}/accept", tag = "handoffs",
-    params(("id" = i64, Path, description = "The handoff id")),
+    params(HandoffId),
     responses(
         (status = 200, description = "Accepted", body = HandoffView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the receiving department", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such handoff", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotReceivingDepartment, NoSuchHandoff,
         (status = 409, description = "Not waiting for an answer", body = Problem, content_type = "application/problem+json")))]
 pub async fn accept_handoff(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<HandoffView>> {
     Ok(Json(state.handoffs.accept(&actor, id).await?))
@@ -107,18 +99,15 @@ pub async fn accept_handoff(
 
 /// Complete (the receiving department), with the answer (required for a consultation).
 #[utoipa::path(post, path = "/api/v1/handoffs/{id}/complete", tag = "handoffs",
-    params(("id" = i64, Path, description = "The handoff id")),
+    params(HandoffId),
     request_body = HandoffReply,
     responses(
         (status = 200, description = "Completed", body = HandoffView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the receiving department", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such handoff", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotReceivingDepartment, NoSuchHandoff,
         (status = 409, description = "Not accepted", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A consultation needs its answer", body = Problem, content_type = "application/problem+json")))]
 pub async fn complete_handoff(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     OptionalJson(input): OptionalJson<HandoffReply>,
 ) -> ApiResult<Json<HandoffView>> {
@@ -127,18 +116,15 @@ pub async fn complete_handoff(
 
 /// Decline (the receiving department), saying why.
 #[utoipa::path(post, path = "/api/v1/handoffs/{id}/decline", tag = "handoffs",
-    params(("id" = i64, Path, description = "The handoff id")),
+    params(HandoffId),
     request_body = HandoffReply,
     responses(
         (status = 200, description = "Declined", body = HandoffView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not the receiving department", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such handoff", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotReceivingDepartment, NoSuchHandoff,
         (status = 409, description = "Not waiting for an answer", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json")))]
 pub async fn decline_handoff(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     OptionalJson(input): OptionalJson<HandoffReply>,
 ) -> ApiResult<Json<HandoffView>> {
@@ -147,17 +133,15 @@ pub async fn decline_handoff(
 
 /// Cancel (the requesting department).
 #[utoipa::path(post, path = "/api/v1/handoffs/{id}/cancel", tag = "handoffs",
-    params(("id" = i64, Path, description = "The handoff id")),
+    params(HandoffId),
     request_body = HandoffReply,
     responses(
         (status = 200, description = "Cancelled", body = HandoffView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NoSuchHandoff,
         (status = 403, description = "Not the requesting department", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such handoff", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already completed, declined or cancelled", body = Problem, content_type = "application/problem+json")))]
 pub async fn cancel_handoff(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     OptionalJson(input): OptionalJson<HandoffReply>,
 ) -> ApiResult<Json<HandoffView>> {

@@ -1,17 +1,17 @@
 //! Bulk import of case histories (admins).
 
 use axum::Json;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lots_cases::{CaseImportReport, ImportOptions};
 use lots_core::access::Capability;
 use serde::Deserialize;
 
-use crate::auth::{Authenticated, require};
-use crate::error::{ApiError, ApiResult, Problem};
+use super::problems::{NotAdmin, NotLoggedIn, TooLarge};
+use crate::auth::{Caller, require};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
-use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -30,13 +30,10 @@ pub struct ImportParams {
     request_body(content = String, content_type = "application/x-ndjson"),
     responses(
         (status = 200, description = "Imported", body = CaseImportReport),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotAdmin, TooLarge,
         (status = 422, description = "Bad lines; nothing imported", body = CaseImportReport)))]
 pub async fn import_cases(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(params): ApiQuery<ImportParams>,
     request: Request,
 ) -> ApiResult<Response> {

@@ -2,14 +2,16 @@
 //! scope (a manager: their department) and takes `from`, `to`, `department` and `area`.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use lots_metrics::compute::{self, Bottlenecks, Deadlines, HandlingTimes, Linkage, NkiGroup};
 use lots_metrics::{GroupBy, MetricFilter};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Authenticated;
+use super::problems::{InvalidFilter, NotLoggedIn, OfficersHaveNoExports, OfficersHaveNoMetrics};
+use crate::auth::{Authenticated, Caller};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
@@ -54,21 +56,35 @@ async fn records(
     Ok(state.records.selection(&state.db, actor, filter).await?)
 }
 
+/// What a metric is computed over: the caller's filter and the records in their scope. Taken
+/// in the order the handlers took them: who is logged in (401), the filter (422), then the
+/// records the caller may see (403 for an officer).
+pub struct Scope {
+    pub filter: MetricFilter,
+    pub selection: lots_metrics::cache::Selection,
+}
+
+impl FromRequestParts<AppState> for Scope {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Authenticated(actor) = Authenticated::from_request_parts(parts, state).await?;
+        let ApiQuery(filter) = ApiQuery::from_request_parts(parts, state).await?;
+        let selection = records(state, &actor, &filter).await?;
+        Ok(Self { filter, selection })
+    }
+}
+
 /// Lead time (received → decided) and statutory handling time (complete → decided), in calendar
 /// and working days: n, mean, p50, p90 per group.
 #[utoipa::path(get, path = "/api/v1/metrics/handling-times", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "Per group", body = HandlingTimesReport),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn handling_times(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
+    Scope { filter, selection }: Scope,
 ) -> ApiResult<Json<HandlingTimesReport>> {
     let (by, name) = group_by(&filter, GroupBy::Department)?;
-    let selection = records(&state, &actor, &filter).await?;
     let records = selection.records();
     Ok(Json(HandlingTimesReport {
         group_by: name,
@@ -82,15 +98,11 @@ pub async fn handling_times(
 #[utoipa::path(get, path = "/api/v1/metrics/channels", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "The channels", body = compute::Channels),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn channels(
     State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
+    Scope { selection, .. }: Scope,
 ) -> ApiResult<Json<compute::Channels>> {
-    let selection = records(&state, &actor, &filter).await?;
     Ok(Json(compute::channels(
         &selection.records(),
         state.config.nki_threshold,
@@ -108,16 +120,11 @@ pub struct TimeInStateReport {
 #[utoipa::path(get, path = "/api/v1/metrics/time-in-state", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "Per group and status", body = TimeInStateReport),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn time_in_state(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
+    Scope { filter, selection }: Scope,
 ) -> ApiResult<Json<TimeInStateReport>> {
     let (by, name) = group_by(&filter, GroupBy::Department)?;
-    let selection = records(&state, &actor, &filter).await?;
     Ok(Json(TimeInStateReport {
         group_by: name,
         items: compute::time_in_state(&selection.records(), by),
@@ -129,13 +136,10 @@ pub async fn time_in_state(
 #[utoipa::path(get, path = "/api/v1/metrics/nki", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "Per group", body = NkiReport),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn nki(
     State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
+    Scope { filter, selection }: Scope,
 ) -> ApiResult<Json<NkiReport>> {
     let (by, name) = group_by(&filter, GroupBy::Area)?;
     let threshold = if by == GroupBy::Area {
@@ -143,7 +147,6 @@ pub async fn nki(
     } else {
         state.config.nki_threshold
     };
-    let selection = records(&state, &actor, &filter).await?;
     let records = selection.records();
     Ok(Json(NkiReport {
         group_by: name,
@@ -158,15 +161,11 @@ pub async fn nki(
 #[utoipa::path(get, path = "/api/v1/metrics/linkage", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "The linkage", body = Linkage),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn linkage(
     State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
+    Scope { selection, .. }: Scope,
 ) -> ApiResult<Json<Linkage>> {
-    let selection = records(&state, &actor, &filter).await?;
     let records = selection.records();
     Ok(Json(compute::linkage(
         &records,
@@ -181,15 +180,11 @@ pub async fn linkage(
 #[utoipa::path(get, path = "/api/v1/metrics/bottlenecks", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "Bottlenecks", body = Bottlenecks),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn bottlenecks(
     State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
+    Scope { selection, .. }: Scope,
 ) -> ApiResult<Json<Bottlenecks>> {
-    let selection = records(&state, &actor, &filter).await?;
     let records = selection.records();
     let slope = compute::slope_within_areas(&records, state.config.nki_threshold).map(|r| r.slope);
     Ok(Json(compute::bottlenecks(
@@ -204,15 +199,11 @@ pub async fn bottlenecks(
 #[utoipa::path(get, path = "/api/v1/metrics/deadlines", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "Deadlines", body = Deadlines),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn deadlines(
     State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
+    Scope { selection, .. }: Scope,
 ) -> ApiResult<Json<Deadlines>> {
-    let selection = records(&state, &actor, &filter).await?;
     let records = selection.records();
     Ok(Json(compute::deadlines(
         &records,
@@ -225,15 +216,8 @@ pub async fn deadlines(
 #[utoipa::path(get, path = "/api/v1/export/cases.csv", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "The cases", body = String, content_type = "text/csv"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no exports", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
-pub async fn cases_csv(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
-) -> ApiResult<Response> {
-    let selection = records(&state, &actor, &filter).await?;
+        NotLoggedIn, OfficersHaveNoExports, InvalidFilter))]
+pub async fn cases_csv(Scope { selection, .. }: Scope) -> ApiResult<Response> {
     let records = selection.records();
     Ok(download(
         lots_metrics::export::cases_csv(&records),
@@ -265,12 +249,9 @@ pub(crate) fn download(
 #[utoipa::path(get, path = "/api/v1/export/xes", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "XES", body = String, content_type = "application/xml"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no exports", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoExports, InvalidFilter))]
 pub async fn xes(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Response> {
     // Exports do not group, but a bad `group_by` is still refused rather than ignored.
@@ -288,12 +269,9 @@ pub async fn xes(
 #[utoipa::path(get, path = "/api/v1/export/ocel", tag = "metrics", params(MetricFilter),
     responses(
         (status = 200, description = "OCEL 2.0 JSON", body = Object),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no exports", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OfficersHaveNoExports, InvalidFilter))]
 pub async fn ocel(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<serde_json::Value>> {
     group_by(&filter, GroupBy::Department)?;
@@ -332,12 +310,10 @@ pub struct NkiTrendReport {
 #[utoipa::path(get, path = "/api/v1/metrics/nki/trend", tag = "metrics", params(MetricFilter, TrendParams),
     responses(
         (status = 200, description = "Per period, oldest first", body = NkiTrendReport),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OfficersHaveNoMetrics,
         (status = 422, description = "Invalid filter or period", body = Problem, content_type = "application/problem+json")))]
 pub async fn nki_trend(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<MetricFilter>,
     ApiQuery(params): ApiQuery<TrendParams>,
 ) -> ApiResult<Json<NkiTrendReport>> {
@@ -359,12 +335,10 @@ pub async fn nki_trend(
 #[utoipa::path(get, path = "/api/v1/metrics/nki/change", tag = "metrics", params(MetricFilter, ChangeParams),
     responses(
         (status = 200, description = "The change", body = compute::NkiChange),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OfficersHaveNoMetrics,
         (status = 422, description = "`a` or `b` missing, not a year or tertial, or of different kinds; an invalid filter", body = Problem, content_type = "application/problem+json")))]
 pub async fn nki_change(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<MetricFilter>,
     ApiQuery(params): ApiQuery<ChangeParams>,
 ) -> ApiResult<Json<compute::NkiChange>> {
@@ -430,13 +404,11 @@ pub struct ComparisonReport {
 #[utoipa::path(get, path = "/api/v1/metrics/comparison", tag = "metrics", params(MetricFilter, ComparisonParams),
     responses(
         (status = 200, description = "Per KPI", body = ComparisonReport),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Officers have no metrics", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OfficersHaveNoMetrics,
         (status = 409, description = "No municipality_code is configured", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`year` missing or not a year; an invalid filter", body = Problem, content_type = "application/problem+json")))]
 pub async fn comparison(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(filter): ApiQuery<MetricFilter>,
     ApiQuery(params): ApiQuery<ComparisonParams>,
 ) -> ApiResult<Json<ComparisonReport>> {
@@ -512,12 +484,11 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 #[utoipa::path(get, path = "/api/v1/reports/board.xlsx", tag = "metrics", params(BoardParams),
     responses(
         (status = 200, description = "The workbook", body = Workbook, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 403, description = "Officers have no reports", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`year` is not a year", body = Problem, content_type = "application/problem+json")))]
 pub async fn board_xlsx(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiQuery(params): ApiQuery<BoardParams>,
 ) -> ApiResult<Response> {
     let year = crate::web::report::report_year(&state, params.year.as_deref())

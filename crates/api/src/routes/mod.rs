@@ -9,13 +9,31 @@ pub mod e_services;
 pub mod handoffs;
 pub mod import;
 pub mod metrics;
+pub mod problems;
 pub mod public;
 pub mod record;
 pub mod survey_page;
 pub mod surveys;
 pub mod webhooks;
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::Json;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+
+/// `{id}` in the path of a case's operations, for their `params(...)`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CaseId {
+    /// The case id
+    pub id: i64,
+}
+
+/// `{id}` in the path of a handoff's operations, for their `params(...)`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct HandoffId {
+    /// The handoff id
+    pub id: i64,
+}
 
 /// The `ETag` of a resource at `version`.
 pub fn etag(version: i64) -> HeaderMap {
@@ -24,4 +42,15 @@ pub fn etag(version: i64) -> HeaderMap {
         h.insert(header::ETAG, v);
     }
     h
+}
+
+/// 201 with what a request created, or 200 with what was there already and is answered or
+/// replaced (the same upload again, an e-service defined again).
+pub fn created_or_replaced<T>(created: bool, body: T) -> (StatusCode, Json<T>) {
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(body))
 }

@@ -3,7 +3,7 @@
 //! links. What is shown is decided by `lots_core::access::CompanyAccess`.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Multipart, Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use lots_cases::company_side::{
@@ -13,9 +13,15 @@ use lots_cases::messages::{CompanyMessage, MessageView, NewMessage};
 use lots_cases::representatives::LiveRepresentative;
 use serde::Serialize;
 
-use crate::auth::Authenticated;
+use super::CaseId;
+use super::problems::{
+    AlreadyAnswered, AnswerRefused, BadMessageText, DocumentTooLarge, MalformedJson, NoSuchCase,
+    NoSuchCaseOfTheirs, NoSuchLink, NotJson, NotLoggedIn, NotMultipartDocuments,
+    NotSignedInCompany, OtherDepartmentsCase, TooManyCompanyPosts, UnreadableMultipart,
+};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, Id};
+use crate::extract::{ApiJson, Id, MultipartBody};
 use crate::state::AppState;
 
 /// The signed-in company representative behind the request's company cookie.
@@ -59,11 +65,10 @@ pub async fn my_cases(
 
 /// One case the signed-in representative follows, as the company sees it.
 #[utoipa::path(get, path = "/api/v1/public/my/cases/{id}", tag = "company side", security(()),
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The case", body = CompanyCaseView),
-        (status = 401, description = "Not signed in with e-legitimation", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case among theirs", body = Problem, content_type = "application/problem+json")))]
+        NotSignedInCompany, NoSuchCaseOfTheirs))]
 pub async fn my_case(
     State(state): State<AppState>,
     Representative(live): Representative,
@@ -82,7 +87,7 @@ pub async fn my_case(
     params(("token" = String, Path, description = "The token of the follow link")),
     responses(
         (status = 200, description = "The case", body = CompanyCaseView),
-        (status = 404, description = "No such link, or it was revoked", body = Problem, content_type = "application/problem+json")))]
+        NoSuchLink))]
 pub async fn follow(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -93,15 +98,12 @@ pub async fn follow(
 /// Make a link that lets whoever holds it follow the case (to send to the company). The token
 /// is in this answer only; Lots keeps its hash.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/follow-links", tag = "company side",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 201, description = "Made", body = NewFollowLink),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OtherDepartmentsCase, NoSuchCase))]
 pub async fn create_follow_link(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<(StatusCode, Json<NewFollowLink>)> {
     let mut link = state.cases.create_follow_link(&actor, id).await?;
@@ -115,15 +117,12 @@ pub async fn create_follow_link(
 
 /// The case's follow links, newest first (never their tokens).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/follow-links", tag = "company side",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The links", body = [FollowLinkView]),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OtherDepartmentsCase, NoSuchCase))]
 pub async fn list_follow_links(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<Vec<FollowLinkView>>> {
     Ok(Json(state.cases.follow_links(&actor, id).await?))
@@ -134,12 +133,10 @@ pub async fn list_follow_links(
     params(("id" = i64, Path, description = "The case id"), ("link_id" = i64, Path, description = "The link id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OtherDepartmentsCase,
         (status = 404, description = "No such case or link", body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_follow_link(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, link_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (id, link_id) = super::record::ids(&id, &link_id)?;
@@ -150,16 +147,11 @@ pub async fn revoke_follow_link(
 /// Write to the department about a case the signed-in representative follows (JSON only, so
 /// no other site's form can send one).
 #[utoipa::path(post, path = "/api/v1/public/my/cases/{id}/messages", tag = "company side", security(()),
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = NewMessage,
     responses(
         (status = 201, description = "Sent", body = CompanyMessage),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in with e-legitimation", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case among theirs", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Over 30 messages and answers in an hour from this link or person; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+        MalformedJson, NotSignedInCompany, NoSuchCaseOfTheirs, NotJson, BadMessageText, TooManyCompanyPosts))]
 pub async fn my_case_message(
     State(state): State<AppState>,
     Representative(live): Representative,
@@ -219,11 +211,7 @@ pub const FOLLOW_LINK_SENDER: &str = "via följlänk";
     request_body = NewMessage,
     responses(
         (status = 201, description = "Sent", body = CompanyMessage),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such link, or it was revoked", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Over 30 messages and answers in an hour from this link or person; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+        MalformedJson, NoSuchLink, NotJson, BadMessageText, TooManyCompanyPosts))]
 pub async fn follow_message(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -241,14 +229,12 @@ pub async fn follow_message(
 /// The messages between the department and the company, oldest first. Reading them as the
 /// owning department marks the company's messages read.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/messages", tag = "company side",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The messages", body = [MessageView]),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase))]
 pub async fn list_messages(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<Vec<MessageView>>> {
     Ok(Json(state.cases.messages(&actor, id).await?))
@@ -256,19 +242,13 @@ pub async fn list_messages(
 
 /// Write to the company (the case's department).
 #[utoipa::path(post, path = "/api/v1/cases/{id}/messages", tag = "company side",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = NewMessage,
     responses(
         (status = 201, description = "Sent", body = MessageView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters", body = Problem, content_type = "application/problem+json")))]
+        MalformedJson, NotLoggedIn, OtherDepartmentsCase, NoSuchCase, NotJson, BadMessageText))]
 pub async fn send_message(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<NewMessage>,
 ) -> ApiResult<(StatusCode, Json<MessageView>)> {
@@ -287,10 +267,7 @@ pub(crate) struct Answer {
 }
 
 /// Reads the parts of a supplement answer: `text`, and each document as a part `file`.
-pub(crate) async fn read_answer(
-    state: &AppState,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> ApiResult<Answer> {
+pub(crate) async fn read_answer(state: &AppState, multipart: MultipartBody) -> ApiResult<Answer> {
     let mut multipart = multipart.map_err(|_| {
         ApiError::unsupported_media_type(
             "send the answer as multipart/form-data: a `text` part, and each document as a `file` part",
@@ -367,36 +344,19 @@ pub(crate) async fn read_answer(
     request_body(content = SupplementAnswerForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Received", body = CompanySupplement),
-        (status = 400, description = "The multipart body could not be read", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such link, case or request", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The request is already answered, or the case no longer waits for it", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "A document exceeds the attachment limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not multipart, or a document of no accepted type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters; a document empty, unnamed, not what its name or type says, or more than ten; a part other than `text` and `file`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Over 30 messages and answers in an hour from this link or person; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+        UnreadableMultipart, AlreadyAnswered, DocumentTooLarge, NotMultipartDocuments, AnswerRefused, TooManyCompanyPosts,
+        (status = 404, description = "No such link, case or request", body = Problem, content_type = "application/problem+json")))]
 pub async fn follow_supplement(
     State(state): State<AppState>,
     Path((token, request_id)): Path<(String, String)>,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> ApiResult<(StatusCode, Json<CompanySupplement>)> {
     let request_id: i64 = request_id
         .parse()
         .map_err(|_| ApiError::not_found("no such resource"))?;
     let case = state.cases.followed(&token).await?;
     company_post(&state, &link_key(&token))?;
-    let sent = read_answer(&state, multipart).await?;
-    let answer = state
-        .attachments
-        .answer_supplement(
-            case.id,
-            request_id,
-            FOLLOW_LINK_SENDER,
-            sent.text.as_deref(),
-            sent.documents,
-        )
-        .await
-        .map_err(super::record::upload_error)?;
-    Ok((StatusCode::CREATED, Json(answer)))
+    take_answer(&state, case.id, request_id, FOLLOW_LINK_SENDER, multipart).await
 }
 
 /// The same, for a case the signed-in representative follows.
@@ -405,30 +365,36 @@ pub async fn follow_supplement(
     request_body(content = SupplementAnswerForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Received", body = CompanySupplement),
-        (status = 400, description = "The multipart body could not be read", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in with e-legitimation", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case among theirs, or no such request", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The request is already answered, or the case no longer waits for it", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "A document exceeds the attachment limit", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not multipart, or a document of no accepted type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`text` missing, empty or over 10 000 characters; a document empty, unnamed, not what its name or type says, or more than ten; a part other than `text` and `file`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Over 30 messages and answers in an hour from this link or person; wait (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+        UnreadableMultipart, NotSignedInCompany, AlreadyAnswered, DocumentTooLarge, NotMultipartDocuments, AnswerRefused, TooManyCompanyPosts,
+        (status = 404, description = "No such case among theirs, or no such request", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_case_supplement(
     State(state): State<AppState>,
     Representative(live): Representative,
     Path((id, request_id)): Path<(String, String)>,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> ApiResult<(StatusCode, Json<CompanySupplement>)> {
     let (id, request_id) = super::record::ids(&id, &request_id)?;
     let (case, _) = state.cases.represented(&live.representative, id).await?;
     company_post(&state, &person_key(&live))?;
-    let sent = read_answer(&state, multipart).await?;
+    take_answer(&state, case.id, request_id, &sender_of(&live), multipart).await
+}
+
+/// Reads the answer sent by `sender` to supplement request `request_id` of case `case_id` and
+/// keeps it (the request received, the text a message, the documents attachments).
+async fn take_answer(
+    state: &AppState,
+    case_id: i64,
+    request_id: i64,
+    sender: &str,
+    multipart: MultipartBody,
+) -> ApiResult<(StatusCode, Json<CompanySupplement>)> {
+    let sent = read_answer(state, multipart).await?;
     let answer = state
         .attachments
         .answer_supplement(
-            case.id,
+            case_id,
             request_id,
-            &sender_of(&live),
+            sender,
             sent.text.as_deref(),
             sent.documents,
         )

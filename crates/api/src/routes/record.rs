@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lots_cases::attachments::UploadError;
@@ -13,10 +13,14 @@ use lots_cases::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::etag;
-use crate::auth::Authenticated;
+use super::problems::{
+    InvalidFields, InvalidFieldsNamed, NoSuchCase, NotAdmin, NotLoggedIn, OtherDepartmentsCase,
+    StaleIfMatch,
+};
+use super::{CaseId, created_or_replaced, etag};
+use crate::auth::{Authenticated, Caller};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, Id, IfMatch};
+use crate::extract::{ApiJson, ApiQuery, Id, IfMatch, MultipartBody};
 use crate::state::AppState;
 
 pub(crate) fn ids(a: &str, b: &str) -> ApiResult<(i64, i64)> {
@@ -49,14 +53,12 @@ pub struct CaseTypeList {
 /// A case's parties (intressenter). Outside the owning department a person's number is masked
 /// and their name and contact details hidden; a confidential case shows none.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/parties", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The parties", body = PartyList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase))]
 pub async fn list_parties(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<PartyList>> {
     Ok(Json(PartyList {
@@ -67,17 +69,13 @@ pub async fn list_parties(
 /// Add a party: an organisation (org number) or a person (personnummer or samordningsnummer),
 /// in one or more roles.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/parties", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = NewParty,
     responses(
         (status = 201, description = "The party", body = PartyView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OtherDepartmentsCase, NoSuchCase, InvalidFieldsNamed))]
 pub async fn add_party(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<NewParty>,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<PartyView>)> {
@@ -92,14 +90,10 @@ pub async fn add_party(
     request_body = PartyPatch,
     responses(
         (status = 200, description = "The changed party", body = PartyView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case or party", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OtherDepartmentsCase, StaleIfMatch, InvalidFields,
+        (status = 404, description = "No such case or party", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_party(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, party_id)): Path<(String, String)>,
     IfMatch(version): IfMatch,
     ApiJson(patch): ApiJson<PartyPatch>,
@@ -117,12 +111,10 @@ pub async fn update_party(
     params(("id" = i64, Path, description = "The case id"), ("party_id" = i64, Path, description = "The party id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OtherDepartmentsCase,
         (status = 404, description = "No such case or party", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_party(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, party_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (id, party_id) = ids(&id, &party_id)?;
@@ -132,14 +124,12 @@ pub async fn remove_party(
 
 /// The premises a case concerns, the main ones first.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/premises", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The premises", body = PremisesList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase))]
 pub async fn list_premises(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<PremisesList>> {
     Ok(Json(PremisesList {
@@ -150,17 +140,13 @@ pub async fn list_premises(
 /// Add premises: the property designation (fastighetsbeteckning), address, the name on the
 /// sign and the type. The first premises of a case are its main ones.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/premises", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = NewPremises,
     responses(
         (status = 201, description = "The premises", body = PremisesView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OtherDepartmentsCase, NoSuchCase, InvalidFieldsNamed))]
 pub async fn add_premises(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<NewPremises>,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<PremisesView>)> {
@@ -175,14 +161,10 @@ pub async fn add_premises(
     request_body = PremisesPatch,
     responses(
         (status = 200, description = "The changed premises", body = PremisesView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case or premises", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match names an old version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, OtherDepartmentsCase, StaleIfMatch, InvalidFields,
+        (status = 404, description = "No such case or premises", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_premises(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, premises_id)): Path<(String, String)>,
     IfMatch(version): IfMatch,
     ApiJson(patch): ApiJson<PremisesPatch>,
@@ -200,12 +182,10 @@ pub async fn update_premises(
     params(("id" = i64, Path, description = "The case id"), ("premises_id" = i64, Path, description = "The premises id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OtherDepartmentsCase,
         (status = 404, description = "No such case or premises", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_premises(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, premises_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (id, premises_id) = ids(&id, &premises_id)?;
@@ -215,14 +195,13 @@ pub async fn remove_premises(
 
 /// The decision in force and its history (the original and every correction).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/decision", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The decision", body = DecisionRecord),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 404, description = "No such case, or not decided", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_decision(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<DecisionRecord>> {
     Ok(Json(state.cases.decision(&actor, id).await?))
@@ -231,18 +210,15 @@ pub async fn get_decision(
 /// Correct a registered decision. The decision is never edited: the correction is a new
 /// decision naming the one it corrects, with the reason and the fields that change.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/decision/corrections", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body = DecisionCorrection,
     responses(
         (status = 201, description = "The decision with the correction in force", body = DecisionRecord),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OtherDepartmentsCase, NoSuchCase,
         (status = 409, description = "The case has not been decided", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No reason, invalid fields, or nothing changes", body = Problem, content_type = "application/problem+json")))]
 pub async fn correct_decision(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(input): ApiJson<DecisionCorrection>,
 ) -> ApiResult<(StatusCode, Json<DecisionRecord>)> {
@@ -264,7 +240,7 @@ pub struct CaseTypeFilter {
     params(CaseTypeFilter),
     responses(
         (status = 200, description = "The case types", body = CaseTypeList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 422, description = "Unknown area", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_case_types(
     State(state): State<AppState>,
@@ -281,13 +257,10 @@ pub async fn list_case_types(
     request_body = NewCaseType,
     responses(
         (status = 201, description = "The case type", body = CaseTypeView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The area has that code already", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin, InvalidFields,
+        (status = 409, description = "The area has that code already", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_case_type(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewCaseType>,
 ) -> ApiResult<(StatusCode, Json<CaseTypeView>)> {
     Ok((
@@ -302,13 +275,10 @@ pub async fn add_case_type(
     request_body = CaseTypePatch,
     responses(
         (status = 200, description = "The case type", body = CaseTypeView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin, InvalidFields,
+        (status = 404, description = "No such case type", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_case_type(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiJson(patch): ApiJson<CaseTypePatch>,
 ) -> ApiResult<Json<CaseTypeView>> {
@@ -360,23 +330,20 @@ async fn small_text(mut field: axum::extract::multipart::Field<'_>) -> ApiResult
 /// (magic numbers); it is kept once per content (SHA-256). The same content on the same case
 /// again answers 200 with the attachment already there.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     request_body(content = AttachmentUpload, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Attached", body = AttachmentView),
         (status = 200, description = "The same content is already attached to the case: that attachment", body = AttachmentView),
         (status = 400, description = "Not a readable multipart body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OtherDepartmentsCase, NoSuchCase,
         (status = 413, description = "The file exceeds the configured limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not multipart, or the content is no accepted type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No file, an empty file, or content that is not what its type or name says", body = Problem, content_type = "application/problem+json")))]
 pub async fn upload_attachment(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> ApiResult<(StatusCode, Json<AttachmentView>)> {
     let mut multipart = multipart.map_err(|_| {
         ApiError::unsupported_media_type(
@@ -437,25 +404,18 @@ pub async fn upload_attachment(
         .finish(&actor, id, input, upload)
         .await
         .map_err(upload_error)?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(view)))
+    Ok(created_or_replaced(created, view))
 }
 
 /// The case's documents the caller may see (confidential ones only for the owning
 /// department's officers and managers); deleted ones are left out.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/attachments", tag = "record",
-    params(("id" = i64, Path, description = "The case id")),
+    params(CaseId),
     responses(
         (status = 200, description = "The attachments", body = AttachmentList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such case", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NoSuchCase))]
 pub async fn list_attachments(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<AttachmentList>> {
     Ok(Json(AttachmentList {
@@ -469,11 +429,10 @@ pub async fn list_attachments(
     responses(
         (status = 200, description = "The bytes, as the declared content type", content_type = "*/*",
          headers(("Content-Disposition" = String, description = "attachment; filename=…"), ("ETag" = String, description = "The SHA-256"))),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn,
         (status = 404, description = "No such case or attachment, or one the caller may not see", body = Problem, content_type = "application/problem+json")))]
 pub async fn download_attachment(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, attachment_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let (id, attachment_id) = ids(&id, &attachment_id)?;
@@ -535,12 +494,10 @@ pub struct DeleteReason {
     params(("id" = i64, Path, description = "The case id"), ("attachment_id" = i64, Path, description = "The attachment id"), DeleteReason),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Another department's case", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, OtherDepartmentsCase,
         (status = 404, description = "No such case or attachment", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_attachment(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, attachment_id)): Path<(String, String)>,
     ApiQuery(q): ApiQuery<DeleteReason>,
 ) -> ApiResult<StatusCode> {

@@ -2,16 +2,16 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lots_hooks::ImportReport;
 
-use crate::auth::{Authenticated, require};
-use crate::error::{ApiResult, Problem};
+use super::problems::{NotAdmin, NotLoggedIn, TooLarge};
+use crate::auth::{Caller, require};
+use crate::error::ApiResult;
 use crate::extract::{body_rejection, content_type};
 use crate::routes::metrics::{CSV, download};
-use crate::state::AppState;
 use lots_core::access::Capability;
 
 /// Import answers keyed by diarienummer: CSV (`text/csv`, a header row, `;` or `,`) or NDJSON
@@ -23,13 +23,10 @@ use lots_core::access::Capability;
     request_body(content = String, content_type = "text/csv", description = "CSV or NDJSON"),
     responses(
         (status = 200, description = "Imported", body = ImportReport),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Too large", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotAdmin, TooLarge,
         (status = 422, description = "Bad rows; nothing imported", body = ImportReport)))]
 pub async fn import_responses(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     request: Request,
 ) -> ApiResult<Response> {
     // Decided before the body is read.
@@ -55,12 +52,8 @@ pub async fn import_responses(
 #[utoipa::path(get, path = "/api/v1/survey-invitations/pending.csv", tag = "surveys",
     responses(
         (status = 200, description = "reference;org_number;company_name;area;department;decided_at;expires_at;survey_url", body = String, content_type = "text/csv"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")))]
-pub async fn pending_invitations(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-) -> ApiResult<Response> {
+        NotLoggedIn, NotAdmin))]
+pub async fn pending_invitations(Caller { state, actor }: Caller) -> ApiResult<Response> {
     let csv = state.surveys.pending_csv(&actor, state.clock.now()).await?;
     let mut r = download(csv, CSV, "attachment; filename=\"enkatinbjudningar.csv\"");
     r.headers_mut()

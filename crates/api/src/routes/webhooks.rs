@@ -1,15 +1,15 @@
 //! Webhook subscriptions and their delivery log (admins).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use lots_hooks::{CreatedWebhook, DeliveryFilter, DeliveryView, NewWebhook, WebhookView};
 use serde::Serialize;
 
-use crate::auth::Authenticated;
+use super::problems::{InvalidFilter, NotAdmin, NotLoggedIn};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id};
-use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct WebhookList {
@@ -33,12 +33,10 @@ pub struct DeliveryList {
     request_body = NewWebhook,
     responses(
         (status = 201, description = "Registered; the secret is shown only now", body = CreatedWebhook),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotAdmin,
         (status = 422, description = "Invalid URL (not http or https, with credentials, or leading to a loopback, private, link-local or other non-public address or `localhost`) or event types", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_webhook(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<CreatedWebhook>)> {
     Ok((
@@ -51,12 +49,8 @@ pub async fn create_webhook(
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
     responses(
         (status = 200, description = "The subscriptions", body = WebhookList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json")))]
-pub async fn list_webhooks(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-) -> ApiResult<Json<WebhookList>> {
+        NotLoggedIn, NotAdmin))]
+pub async fn list_webhooks(Caller { state, actor }: Caller) -> ApiResult<Json<WebhookList>> {
     Ok(Json(WebhookList {
         items: state.webhooks.list(&actor).await?,
     }))
@@ -67,12 +61,10 @@ pub async fn list_webhooks(
     params(("id" = i64, Path, description = "The subscription id")),
     responses(
         (status = 200, description = "Deactivated", body = WebhookView),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotAdmin,
         (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_webhook(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<WebhookView>> {
     Ok(Json(state.webhooks.deactivate(&actor, id).await?))
@@ -83,13 +75,10 @@ pub async fn delete_webhook(
     params(("id" = i64, Path, description = "The subscription id"), DeliveryFilter),
     responses(
         (status = 200, description = "Deliveries", body = DeliveryList),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid filter", body = Problem, content_type = "application/problem+json")))]
+        NotLoggedIn, NotAdmin, InvalidFilter,
+        (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_deliveries(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Id(id): Id,
     ApiQuery(filter): ApiQuery<DeliveryFilter>,
 ) -> ApiResult<Json<DeliveryList>> {
@@ -103,13 +92,11 @@ pub async fn list_deliveries(
     params(("id" = i64, Path, description = "The subscription id"), ("delivery_id" = i64, Path, description = "The delivery id")),
     responses(
         (status = 202, description = "Queued for sending"),
-        (status = 401, description = "Not logged in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        NotLoggedIn, NotAdmin,
         (status = 404, description = "No such delivery", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It succeeded already", body = Problem, content_type = "application/problem+json")))]
 pub async fn retry_delivery(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
+    Caller { state, actor }: Caller,
     Path((id, delivery_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (Ok(id), Ok(delivery_id)) = (id.parse(), delivery_id.parse()) else {

@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 
 use axum::Extension;
-use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use lots_cases::applications::{MAX_FILES, MAX_FILES_PER_FIELD, Refusal, check_fields};
@@ -20,6 +20,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::html::{self, Lang, date_in};
+use crate::extract::MultipartBody;
 use crate::oidc::pages::representative;
 use crate::state::AppState;
 
@@ -204,14 +205,10 @@ fn in_lang<'a>(lang: Lang, sv: &'a str, en: Option<&'a str>) -> &'a str {
     }
 }
 
-fn plain(lang: Lang, status: StatusCode, (title, text): (&str, &str), path: &str) -> Response {
-    html::page_in(
-        lang,
-        status,
-        title,
-        &lang.other(path),
-        html! { h1 { (title) } p { (text) } p { a href=(lang.keep("/e-tjanster")) { (t(lang).catalogue) } } },
-    )
+/// A page that only says something, with the way back to the catalogue.
+fn plain(lang: Lang, status: StatusCode, texts: (&str, &str), path: &str) -> Response {
+    let back = html! { p { a href=(lang.keep("/e-tjanster")) { (t(lang).catalogue) } } };
+    html::plain_in(lang, status, texts, path, back)
 }
 
 fn failed(lang: Lang, e: &dyn std::fmt::Display, path: &str) -> Response {
@@ -585,7 +582,7 @@ pub async fn post(
     Path(slug): Path<String>,
     Query(q): Query<StepQuery>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> Response {
     let peer = peer.map(|Extension(ConnectInfo(a))| a);
     let cx = match context(&state, &headers, &slug, q.lang.as_deref()).await {

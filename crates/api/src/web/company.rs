@@ -14,6 +14,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::html::{self, Lang, date_in, time_in};
+use crate::extract::MultipartBody;
 use crate::oidc::pages::representative;
 use crate::state::AppState;
 
@@ -204,14 +205,8 @@ fn status_in(lang: Lang, s: CaseStatus) -> &'static str {
     }
 }
 
-fn plain(lang: Lang, status: StatusCode, (title, text): (&str, &str), path: &str) -> Response {
-    html::page_in(
-        lang,
-        status,
-        title,
-        &lang.other(path),
-        html! { h1 { (title) } p { (text) } },
-    )
+fn plain(lang: Lang, status: StatusCode, texts: (&str, &str), path: &str) -> Response {
+    html::plain_in(lang, status, texts, path, html! {})
 }
 
 fn not_found(lang: Lang, path: &str) -> Response {
@@ -226,6 +221,14 @@ fn failed(lang: Lang, e: &ServiceError, path: &str) -> Response {
         t(lang).failed,
         path,
     )
+}
+
+/// The page for what a service answered instead: not found (or not theirs), else failed.
+fn error_page(lang: Lang, e: &ServiceError, path: &str) -> Response {
+    match e {
+        ServiceError::NotFound(_) => not_found(lang, path),
+        e => failed(lang, e, path),
+    }
 }
 
 fn title_of(lang: Lang, s: &CompanyCaseSummary) -> String {
@@ -336,8 +339,7 @@ pub async fn one(
             };
             case_page(&view, Some("/mina-arenden"), &form)
         }
-        Err(ServiceError::NotFound(_)) => not_found(lang, &path),
-        Err(e) => failed(lang, &e, &path),
+        Err(e) => error_page(lang, &e, &path),
     }
 }
 
@@ -359,8 +361,7 @@ pub async fn follow(
             };
             case_page(&view, None, &form)
         }
-        Err(ServiceError::NotFound(_)) => not_found(lang, &path),
-        Err(e) => failed(lang, &e, &path),
+        Err(e) => error_page(lang, &e, &path),
     }
 }
 
@@ -589,6 +590,31 @@ fn slowed(state: &AppState, lang: Lang, key: &str, back: &str) -> Option<Respons
     Some(r)
 }
 
+/// The case the follow link `token` opens, counting one thing sent with the link; else the
+/// page to answer with (not found, failed, or wait).
+async fn followed_post(
+    state: &AppState,
+    lang: Lang,
+    token: &str,
+    back: &str,
+) -> Result<lots_store::entity::case_record::Model, Response> {
+    let case = (state.cases.followed(token).await).map_err(|e| error_page(lang, &e, back))?;
+    match slowed(state, lang, &crate::routes::public::link_key(token), back) {
+        Some(r) => Err(r),
+        None => Ok(case),
+    }
+}
+
+/// `slowed` for what a signed-in representative sends: counted per person, whichever login.
+fn person_slowed(
+    state: &AppState,
+    lang: Lang,
+    live: &lots_cases::representatives::LiveRepresentative,
+    back: &str,
+) -> Option<Response> {
+    slowed(state, lang, &crate::routes::public::person_key(live), back)
+}
+
 /// A result page that only says something: `texts` is its title and text.
 fn notice(lang: Lang, status: StatusCode, (title, text): (&str, &str), back: &str) -> Response {
     result(lang, status, title, html! { p { (text) } }, back)
@@ -650,15 +676,9 @@ pub async fn one_message(
     };
     let case = match state.cases.represented(&live.representative, id).await {
         Ok((case, _)) => case,
-        Err(ServiceError::NotFound(_)) => return not_found(lang, &back),
-        Err(e) => return failed(lang, &e, &back),
+        Err(e) => return error_page(lang, &e, &back),
     };
-    if let Some(r) = slowed(
-        &state,
-        lang,
-        &crate::routes::public::person_key(&live),
-        &back,
-    ) {
+    if let Some(r) = person_slowed(&state, lang, &live, &back) {
         return r;
     }
     let sender = crate::routes::public::sender_of(&live);
@@ -683,19 +703,10 @@ pub async fn follow_message(
         Ok(f) => f,
         Err(r) => return r,
     };
-    let case = match state.cases.followed(&token).await {
+    let case = match followed_post(&state, lang, &token, &back).await {
         Ok(c) => c,
-        Err(ServiceError::NotFound(_)) => return not_found(lang, &back),
-        Err(e) => return failed(lang, &e, &back),
+        Err(r) => return r,
     };
-    if let Some(r) = slowed(
-        &state,
-        lang,
-        &crate::routes::public::link_key(&token),
-        &back,
-    ) {
-        return r;
-    }
     let input = lots_cases::messages::NewMessage { text };
     match state
         .cases
@@ -715,7 +726,7 @@ pub async fn one_supplement(
     headers: HeaderMap,
     Path((id, rid)): Path<(String, String)>,
     Query(q): Query<LangQuery>,
-    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> Response {
     let lang = lang_of(&q, &headers);
     let back = format!("/mina-arenden/{id}");
@@ -725,12 +736,7 @@ pub async fn one_supplement(
     let (Ok(id), Ok(rid)) = (id.parse::<i64>(), rid.parse::<i64>()) else {
         return not_found(lang, &back);
     };
-    if let Some(r) = slowed(
-        &state,
-        lang,
-        &crate::routes::public::person_key(&live),
-        &back,
-    ) {
+    if let Some(r) = person_slowed(&state, lang, &live, &back) {
         return r;
     }
     let sent = match crate::routes::public::read_answer(&state, multipart).await {
@@ -742,15 +748,10 @@ pub async fn one_supplement(
     }
     let case = match state.cases.represented(&live.representative, id).await {
         Ok((case, _)) => case,
-        Err(ServiceError::NotFound(_)) => return not_found(lang, &back),
-        Err(e) => return failed(lang, &e, &back),
+        Err(e) => return error_page(lang, &e, &back),
     };
     let sender = crate::routes::public::sender_of(&live);
-    let r = state
-        .attachments
-        .answer_supplement(case.id, rid, &sender, sent.text.as_deref(), sent.documents)
-        .await;
-    answered(lang, r, &back)
+    keep_answer(&state, lang, (case.id, rid), &sender, sent, &back).await
 }
 
 /// `POST /folj/{token}/kompletteringar/{rid}`: whoever holds the follow link answers.
@@ -759,41 +760,40 @@ pub async fn follow_supplement(
     headers: HeaderMap,
     Path((token, rid)): Path<(String, String)>,
     Query(q): Query<LangQuery>,
-    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: MultipartBody,
 ) -> Response {
     let lang = lang_of(&q, &headers);
     let back = format!("/folj/{token}");
     let Ok(rid) = rid.parse::<i64>() else {
         return not_found(lang, &back);
     };
-    let case = match state.cases.followed(&token).await {
+    let case = match followed_post(&state, lang, &token, &back).await {
         Ok(c) => c,
-        Err(ServiceError::NotFound(_)) => return not_found(lang, &back),
-        Err(e) => return failed(lang, &e, &back),
+        Err(r) => return r,
     };
-    if let Some(r) = slowed(
-        &state,
-        lang,
-        &crate::routes::public::link_key(&token),
-        &back,
-    ) {
-        return r;
-    }
     let sent = match crate::routes::public::read_answer(&state, multipart).await {
         Ok(a) => a,
         Err(e) => return refused_answer(lang, &e, &back),
     };
+    let sender = crate::routes::public::FOLLOW_LINK_SENDER;
+    keep_answer(&state, lang, (case.id, rid), sender, sent, &back).await
+}
+
+/// Keeps the answer `sent` by `sender` to supplement request `(case id, request id)`; the page
+/// that says how it went.
+async fn keep_answer(
+    state: &AppState,
+    lang: Lang,
+    (case_id, rid): (i64, i64),
+    sender: &str,
+    sent: crate::routes::public::Answer,
+    back: &str,
+) -> Response {
     let r = state
         .attachments
-        .answer_supplement(
-            case.id,
-            rid,
-            crate::routes::public::FOLLOW_LINK_SENDER,
-            sent.text.as_deref(),
-            sent.documents,
-        )
+        .answer_supplement(case_id, rid, sender, sent.text.as_deref(), sent.documents)
         .await;
-    answered(lang, r, &back)
+    answered(lang, r, back)
 }
 
 /// The page for an answer whose parts could not be taken (a document of the wrong kind, too

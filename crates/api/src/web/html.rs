@@ -93,7 +93,7 @@ pub fn page(
 ) -> Response {
     let body = document(
         &format!("{title} – Lots"),
-        html! { link rel="stylesheet" href=(format!("/assets/lots.css?v={CSS_HASH:016x}")); },
+        stylesheet(),
         html! {
             a class="skip" href="#innehall" { "Hoppa till innehållet" }
             header class="top" {
@@ -104,18 +104,7 @@ pub fn page(
             footer { p { "Lots – handläggning av företagsärenden. Tider visas i svensk tid." } }
         },
     );
-    with_headers(
-        (status, Html(body.into_string())).into_response(),
-        &[
-            (header::CACHE_CONTROL, "no-store"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-            ),
-            (header::REFERRER_POLICY, "same-origin"),
-        ],
-    )
+    page_response(status, body, &[])
 }
 
 /// The language of a company page: Swedish, or English (`?lang=en`, or the browser's
@@ -198,6 +187,29 @@ impl Lang {
     }
 }
 
+/// The link to the pages' stylesheet, named by its hash so that it may be cached for good.
+fn stylesheet() -> Markup {
+    html! { link rel="stylesheet" href=(format!("/assets/lots.css?v={CSS_HASH:016x}")); }
+}
+
+/// A company page in `lang` that only says something: `title`, `text`, then `after` (e.g. a
+/// link onwards).
+pub fn plain_in(
+    lang: Lang,
+    status: StatusCode,
+    (title, text): (&str, &str),
+    path: &str,
+    after: Markup,
+) -> Response {
+    page_in(
+        lang,
+        status,
+        title,
+        &lang.other(path),
+        html! { h1 { (title) } p { (text) } (after) },
+    )
+}
+
 /// A company page in `lang`: no navigation, a link to the same page in the other language
 /// (`other`, the path to link to).
 pub fn page_in(lang: Lang, status: StatusCode, title: &str, other: &str, main: Markup) -> Response {
@@ -220,7 +232,7 @@ pub fn page_in(lang: Lang, status: StatusCode, title: &str, other: &str, main: M
     let body = document_in(
         lang.code(),
         &format!("{title} – Lots"),
-        html! { link rel="stylesheet" href=(format!("/assets/lots.css?v={CSS_HASH:016x}")); },
+        stylesheet(),
         html! {
             a class="skip" href="#innehall" { (skip) }
             header class="top" {
@@ -233,7 +245,17 @@ pub fn page_in(lang: Lang, status: StatusCode, title: &str, other: &str, main: M
             footer { p { (footer) } }
         },
     );
-    with_headers(
+    page_response(status, body, &[(header::VARY, "Accept-Language")])
+}
+
+/// A page's answer: `body` with the headers every page carries (never cached or sniffed,
+/// nothing from elsewhere, no Referer beyond the site), then `extra`.
+fn page_response(
+    status: StatusCode,
+    body: Markup,
+    extra: &[(HeaderName, &'static str)],
+) -> Response {
+    let response = with_headers(
         (status, Html(body.into_string())).into_response(),
         &[
             (header::CACHE_CONTROL, "no-store"),
@@ -243,9 +265,9 @@ pub fn page_in(lang: Lang, status: StatusCode, title: &str, other: &str, main: M
                 "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
             ),
             (header::REFERRER_POLICY, "same-origin"),
-            (header::VARY, "Accept-Language"),
         ],
-    )
+    );
+    with_headers(response, extra)
 }
 
 /// An HTML document in Swedish: its `title`, what else its head holds (the styles), its body.
