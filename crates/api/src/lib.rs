@@ -18,7 +18,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, header};
 use axum::response::{IntoResponse, Response};
-use lots_cases::{AttachmentSettings, Attachments, Cases, Directory, Sessions};
+use lots_cases::{
+    AttachmentSettings, Attachments, CaseTypes, Cases, Companies, Directory, Sessions,
+};
 use lots_core::Clock;
 use lots_core::deadline::DeadlineRules;
 use lots_handoff::Handoffs;
@@ -313,6 +315,8 @@ impl AppState {
             sessions: Sessions::new(db.clone(), clock.clone()),
             attachments,
             cases: cases.clone(),
+            companies: Companies::new(cases.clone()),
+            case_types: CaseTypes::new(db.clone(), clock.clone()),
             handoffs: Handoffs::new(db.clone(), clock.clone(), cases),
             surveys,
             webhooks,

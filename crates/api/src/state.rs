@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use lots_cases::{Attachments, Cases, Directory, Sessions};
+use lots_cases::{Attachments, CaseTypes, Cases, Companies, Directory, Sessions};
 use lots_handoff::Handoffs;
 use lots_hooks::{Surveys, Webhooks};
 use lots_store::Db;
@@ -38,6 +38,10 @@ pub struct Services {
     /// The web pages' logins.
     pub sessions: Sessions,
     pub cases: Cases,
+    /// The company view and bundles.
+    pub companies: Companies,
+    /// The case types of each area.
+    pub case_types: CaseTypes,
     pub attachments: Attachments,
     pub handoffs: Handoffs,
     pub surveys: Surveys,

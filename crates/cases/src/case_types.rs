@@ -1,14 +1,15 @@
 //! Case types per area as data: seeded by the migration, listed to everyone, added and
 //! deactivated by admins. A deactivated type stays valid on the cases that have it.
 
-use lots_core::{Actor, Area};
+use std::sync::Arc;
+
+use lots_core::{Actor, Area, Clock};
 use lots_store::Db;
 use lots_store::entity::case_type;
 use lots_store::identity::Change;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
-use crate::cases::Cases;
 use crate::error::{Problems, ServiceError, ServiceResult, conflict_if_duplicate, require_admin};
 use crate::stored::stored;
 
@@ -68,7 +69,18 @@ fn admin(actor: &Actor) -> ServiceResult<()> {
     require_admin(actor, "only an admin manages case types")
 }
 
-impl Cases {
+/// The case types: listed to everyone, added and changed by admins.
+#[derive(Debug, Clone)]
+pub struct CaseTypes {
+    db: Db,
+    clock: Arc<dyn Clock>,
+}
+
+impl CaseTypes {
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
+    }
+
     pub async fn case_types(&self, area: Option<&str>) -> ServiceResult<Vec<CaseTypeView>> {
         let mut q = case_type::Entity::find();
         if let Some(a) = area.map(str::trim).filter(|a| !a.is_empty()) {

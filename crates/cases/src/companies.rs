@@ -123,7 +123,17 @@ pub struct BundleView {
     pub cases: Vec<BundleCase>,
 }
 
-impl Cases {
+/// The company view and bundles: a service of their own over the cases they gather (it asks
+/// `Cases` who may read and change each case).
+#[derive(Debug, Clone)]
+pub struct Companies {
+    cases: Cases,
+}
+
+impl Companies {
+    pub fn new(cases: Cases) -> Self {
+        Self { cases }
+    }
     /// The org number, checked, and the company registered under it if there is one.
     async fn company_by_org_number(
         &self,
@@ -133,7 +143,7 @@ impl Cases {
             .map_err(|e| ServiceError::invalid("org_number", e.to_string()))?;
         let co = company::Entity::find()
             .filter(company::Column::OrgNumber.eq(org.as_str()))
-            .one(self.db.reader())
+            .one(self.cases.db.reader())
             .await?;
         Ok((org, co))
     }
@@ -144,7 +154,7 @@ impl Cases {
         let parties = case_party::Entity::find()
             .filter(case_party::Column::OrgNumber.eq(org.as_str()))
             .order_by_asc(case_party::Column::Id)
-            .all(self.db.reader())
+            .all(self.cases.db.reader())
             .await?;
         let (name, company_id) = match (&co, parties.first()) {
             (Some(c), _) => (c.name.clone(), c.id),
@@ -159,7 +169,7 @@ impl Cases {
                     .add(case_record::Column::Id.is_in(party_cases)),
             )
             .order_by_desc(case_record::Column::Id)
-            .all(self.db.reader())
+            .all(self.cases.db.reader())
             .await?;
         let mut roles: HashMap<i64, Vec<PartyRole>> = HashMap::new();
         for p in &parties {
@@ -197,15 +207,18 @@ impl Cases {
         actor: &Actor,
         rows: Vec<case_record::Model>,
     ) -> ServiceResult<Vec<(i64, CompanyCase)>> {
-        let access = self.access(self.db.reader(), actor, &rows).await?;
-        let lookups = Lookups::for_cases(&self.db, &rows).await?;
+        let access = self
+            .cases
+            .access(self.cases.db.reader(), actor, &rows)
+            .await?;
+        let lookups = Lookups::for_cases(&self.cases.db, &rows).await?;
         rows.into_iter()
             .map(|c| {
                 let id = c.id;
                 // A confidential case is always only summarised here, whoever asks.
                 let readable = access.get(&id).copied().filter(|a| a.read);
                 if let Some(a) = readable.filter(|_| c.confidential_statute.is_none()) {
-                    let deadline = self.deadline_view(&c)?;
+                    let deadline = self.cases.deadline_view(&c)?;
                     let mut case = lookups.case(c, deadline)?;
                     case.redact(&a);
                     Ok((
@@ -231,7 +244,7 @@ impl Cases {
         actor: &Actor,
         input: NewBundle,
     ) -> ServiceResult<BundleView> {
-        let now = self.clock.now();
+        let now = self.cases.clock.now();
         let mut p = Problems::default();
         let org = match input.org_number.as_deref() {
             None => {
@@ -245,7 +258,7 @@ impl Cases {
             Some(o) => {
                 let c = company::Entity::find()
                     .filter(company::Column::OrgNumber.eq(o.as_str()))
-                    .one(self.db.reader())
+                    .one(self.cases.db.reader())
                     .await?;
                 if c.is_none() {
                     p.add("org_number", "no case has been registered for this company");
@@ -262,7 +275,7 @@ impl Cases {
             Some(name) => {
                 let u = app_user::Entity::find()
                     .filter(app_user::Column::Username.eq(name.trim()))
-                    .one(self.db.reader())
+                    .one(self.cases.db.reader())
                     .await?;
                 match u {
                     Some(u) if u.active && u.role != Role::Admin.as_str() => Some(u),
@@ -289,16 +302,18 @@ impl Cases {
             created_at: Set(now),
             ..Default::default()
         }
-        .insert(self.db.writer())
+        .insert(self.cases.db.writer())
         .await?;
         self.bundle(actor, b.id).await
     }
 
     pub async fn bundle(&self, actor: &Actor, id: i64) -> ServiceResult<BundleView> {
-        let b = self.visible_bundle(self.db.reader(), actor, id).await?;
+        let b = self
+            .visible_bundle(self.cases.db.reader(), actor, id)
+            .await?;
         let members = bundle_case::Entity::find()
             .filter(bundle_case::Column::BundleId.eq(b.id))
-            .all(self.db.reader())
+            .all(self.cases.db.reader())
             .await?;
         let case_ids: Vec<i64> = members.iter().map(|m| m.case_id).collect();
         let rows = if case_ids.is_empty() {
@@ -307,7 +322,7 @@ impl Cases {
             case_record::Entity::find()
                 .filter(case_record::Column::Id.is_in(case_ids.clone()))
                 .order_by_asc(case_record::Column::Id)
-                .all(self.db.reader())
+                .all(self.cases.db.reader())
                 .await?
         };
         let open = if case_ids.is_empty() {
@@ -317,12 +332,16 @@ impl Cases {
                 .filter(handoff::Column::CaseId.is_in(case_ids))
                 .filter(handoff::Column::Status.is_in(open_handoff_statuses()))
                 .order_by_asc(handoff::Column::Id)
-                .all(self.db.reader())
+                .all(self.cases.db.reader())
                 .await?
         };
         let cases = self.company_cases(actor, rows).await?;
-        let lookups =
-            Lookups::load(&self.db, [b.company_id], [b.coordinator_id, b.created_by]).await?;
+        let lookups = Lookups::load(
+            &self.cases.db,
+            [b.company_id],
+            [b.coordinator_id, b.created_by],
+        )
+        .await?;
         let dep = |id: i64| {
             lookups
                 .departments
@@ -378,7 +397,7 @@ impl Cases {
             query = query.filter(bundle::Column::CompanyId.eq(co.map_or(-1, |c| c.id)));
         }
         let mut out = Vec::new();
-        for b in query.all(self.db.reader()).await? {
+        for b in query.all(self.cases.db.reader()).await? {
             out.push(self.bundle(actor, b.id).await?);
         }
         Ok(out)
@@ -420,13 +439,13 @@ impl Cases {
         bundle_id: i64,
         input: BundleCaseInput,
     ) -> ServiceResult<BundleView> {
-        let now = self.clock.now();
+        let now = self.cases.clock.now();
         let case_id = input
             .case_id
             .ok_or_else(|| ServiceError::invalid("case_id", "is required"))?;
-        let tx = self.db.begin().await?;
+        let tx = self.cases.db.begin().await?;
         let b = self.visible_bundle(&tx, actor, bundle_id).await?;
-        let case = match self.owned(&tx, actor, case_id).await {
+        let case = match self.cases.owned(&tx, actor, case_id).await {
             Err(ServiceError::NotFound(_)) => {
                 return Err(ServiceError::invalid("case_id", "no such case"));
             }
@@ -457,7 +476,7 @@ impl Cases {
             bundle_id: b.id,
             title: b.title.clone(),
         });
-        append(&tx, self.event(actor, &case, now, added)).await?;
+        append(&tx, self.cases.event(actor, &case, now, added)).await?;
         tx.commit().await?;
         self.bundle(actor, bundle_id).await
     }
@@ -469,8 +488,8 @@ impl Cases {
         bundle_id: i64,
         case_id: i64,
     ) -> ServiceResult<BundleView> {
-        let now = self.clock.now();
-        let tx = self.db.begin().await?;
+        let now = self.cases.clock.now();
+        let tx = self.cases.db.begin().await?;
         let b = self.visible_bundle(&tx, actor, bundle_id).await?;
         let member = bundle_case::Entity::find_by_id((b.id, case_id))
             .one(&tx)
@@ -490,7 +509,7 @@ impl Cases {
             .await?;
         append(
             &tx,
-            self.event(
+            self.cases.event(
                 actor,
                 &case,
                 now,

@@ -31,9 +31,9 @@ pub mod stored;
 pub mod view;
 
 pub use attachments::{AttachmentSettings, AttachmentView, Attachments, NewAttachment};
-pub use case_types::{CaseTypePatch, CaseTypeView, NewCaseType};
+pub use case_types::{CaseTypePatch, CaseTypeView, CaseTypes, NewCaseType};
 pub use cases::{CasePatch, Cases, NewCase, NewNote, TransitionInput};
-pub use companies::{BundleCaseInput, BundleView, CompanyView, NewBundle};
+pub use companies::{BundleCaseInput, BundleView, Companies, CompanyView, NewBundle};
 pub use deadlines::{NewDecisionRequest, NewExtension, NewSupplementRequest, SupplementView};
 pub use decisions::{DecisionCorrection, DecisionRecord, DecisionView, LegalBasisView};
 pub use directory::{

@@ -597,10 +597,11 @@ pub async fn load_with(
 
     // A bundle (samordnat ärende): the company with cases in the most departments, kept
     // together by a coordinator from the licensing unit.
+    let bundles = lots_cases::Companies::new(cases.clone());
     let coordinator = &staff[2].1[1];
     let mut best: Option<(usize, &(String, String))> = None;
     for co in &companies {
-        let view = cases.company(&admin_actor, &co.0).await;
+        let view = bundles.company(&admin_actor, &co.0).await;
         if let Ok(view) = view {
             let mut deps: Vec<String> = view
                 .cases
@@ -621,7 +622,7 @@ pub async fn load_with(
     }
     if let Some((_, (org, name))) = best {
         clock.set(now - Duration::days(20));
-        let bundle = cases
+        let bundle = bundles
             .create_bundle(
                 coordinator,
                 NewBundle {
@@ -632,7 +633,7 @@ pub async fn load_with(
             )
             .await
             .map_err(explain)?;
-        let view = cases.company(&admin_actor, org).await.map_err(explain)?;
+        let view = bundles.company(&admin_actor, org).await.map_err(explain)?;
         let mut seen = Vec::new();
         for c in view.cases {
             if let lots_cases::companies::CompanyCase::Full { case } = c.case {
@@ -645,7 +646,7 @@ pub async fn load_with(
                     .position(|d| d.code == case.department)
                     .map(|i| &staff[i].2);
                 if let Some(manager) = owner {
-                    cases
+                    bundles
                         .add_to_bundle(
                             manager,
                             bundle.id,

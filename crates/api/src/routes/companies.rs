@@ -24,7 +24,7 @@ pub async fn get_company(
     Caller { state, actor }: Caller,
     Path(org_number): Path<String>,
 ) -> ApiResult<Json<CompanyView>> {
-    Ok(Json(state.cases.company(&actor, &org_number).await?))
+    Ok(Json(state.companies.company(&actor, &org_number).await?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -50,7 +50,7 @@ pub async fn create_bundle(
 ) -> ApiResult<(StatusCode, Json<BundleView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.cases.create_bundle(&actor, input).await?),
+        Json(state.companies.create_bundle(&actor, input).await?),
     ))
 }
 
@@ -66,7 +66,7 @@ pub async fn list_bundles(
 ) -> ApiResult<Json<BundleList>> {
     Ok(Json(BundleList {
         items: state
-            .cases
+            .companies
             .bundles(&actor, filter.org_number.as_deref())
             .await?,
     }))
@@ -83,7 +83,7 @@ pub async fn get_bundle(
     Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<BundleView>> {
-    Ok(Json(state.cases.bundle(&actor, id).await?))
+    Ok(Json(state.companies.bundle(&actor, id).await?))
 }
 
 /// Add a case of the same company (its own department or an admin).
@@ -104,7 +104,7 @@ pub async fn add_bundle_case(
 ) -> ApiResult<(StatusCode, Json<BundleView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.cases.add_to_bundle(&actor, id, input).await?),
+        Json(state.companies.add_to_bundle(&actor, id, input).await?),
     ))
 }
 
@@ -124,6 +124,9 @@ pub async fn remove_bundle_case(
         return Err(ApiError::not_found("no such resource"));
     };
     Ok(Json(
-        state.cases.remove_from_bundle(&actor, id, case_id).await?,
+        state
+            .companies
+            .remove_from_bundle(&actor, id, case_id)
+            .await?,
     ))
 }

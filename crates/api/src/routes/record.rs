@@ -248,7 +248,7 @@ pub async fn list_case_types(
     ApiQuery(filter): ApiQuery<CaseTypeFilter>,
 ) -> ApiResult<Json<CaseTypeList>> {
     Ok(Json(CaseTypeList {
-        items: state.cases.case_types(filter.area.as_deref()).await?,
+        items: state.case_types.case_types(filter.area.as_deref()).await?,
     }))
 }
 
@@ -265,7 +265,7 @@ pub async fn add_case_type(
 ) -> ApiResult<(StatusCode, Json<CaseTypeView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.cases.add_case_type(&actor, input).await?),
+        Json(state.case_types.add_case_type(&actor, input).await?),
     ))
 }
 
@@ -282,7 +282,9 @@ pub async fn update_case_type(
     Id(id): Id,
     ApiJson(patch): ApiJson<CaseTypePatch>,
 ) -> ApiResult<Json<CaseTypeView>> {
-    Ok(Json(state.cases.update_case_type(&actor, id, patch).await?))
+    Ok(Json(
+        state.case_types.update_case_type(&actor, id, patch).await?,
+    ))
 }
 
 /// The multipart form of an upload, for the OpenAPI document.

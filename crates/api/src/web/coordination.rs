@@ -295,7 +295,7 @@ pub async fn company(
     let mut result = None;
     let mut errors = Vec::new();
     if !org.trim().is_empty() {
-        match state.cases.company(&user.actor, org.trim()).await {
+        match state.companies.company(&user.actor, org.trim()).await {
             Ok(v) => result = Some(v),
             Err(ServiceError::Validation(e)) => {
                 errors = e
@@ -319,7 +319,7 @@ pub async fn company(
     }
     let bundles = match &result {
         Some(v) => state
-            .cases
+            .companies
             .bundles(&user.actor, Some(v.org_number.as_str()))
             .await
             .unwrap_or_default(),
@@ -415,7 +415,7 @@ fn bundle_list(bundles: &[BundleView]) -> Markup {
 }
 
 pub async fn bundles(State(state): State<AppState>, user: WebUser) -> Response {
-    let list = match state.cases.bundles(&user.actor, None).await {
+    let list = match state.companies.bundles(&user.actor, None).await {
         Ok(l) => l,
         Err(e) => return service_error_page(e, &user.viewer),
     };
@@ -441,11 +441,11 @@ pub async fn create_bundle(State(state): State<AppState>, form: WebForm) -> Resp
         title: form.get("title"),
         coordinator: form.get("coordinator"),
     };
-    match state.cases.create_bundle(&user.actor, input).await {
+    match state.companies.create_bundle(&user.actor, input).await {
         Ok(b) => see_other(&format!("/samordnade/{}", b.id)),
         Err(ServiceError::Validation(errors)) => {
             let list = state
-                .cases
+                .companies
                 .bundles(&user.actor, None)
                 .await
                 .unwrap_or_default();
@@ -483,12 +483,16 @@ async fn bundle_page(
     errors: &[FieldError],
     status: StatusCode,
 ) -> Response {
-    let b = match state.cases.bundle(&user.actor, id).await {
+    let b = match state.companies.bundle(&user.actor, id).await {
         Ok(b) => b,
         Err(e) => return service_error_page(e, &user.viewer),
     };
     // Cases of the company the user may open and that are not in the bundle yet.
-    let company = state.cases.company(&user.actor, &b.org_number).await.ok();
+    let company = state
+        .companies
+        .company(&user.actor, &b.org_number)
+        .await
+        .ok();
     let in_bundle: Vec<&str> = b
         .cases
         .iter()
@@ -610,7 +614,7 @@ pub async fn add_to_bundle(
         .await;
     };
     let r = state
-        .cases
+        .companies
         .add_to_bundle(
             &form.user.actor,
             id,
