@@ -19,7 +19,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, header};
 use axum::response::{IntoResponse, Response};
 use lots_cases::{
-    AttachmentSettings, Attachments, CaseTypes, Cases, Companies, Directory, Sessions,
+    AttachmentSettings, Attachments, CaseTypes, Cases, Companies, Directory, Record, Sessions,
 };
 use lots_core::Clock;
 use lots_core::deadline::DeadlineRules;
@@ -317,6 +317,7 @@ impl AppState {
             cases: cases.clone(),
             companies: Companies::new(cases.clone()),
             case_types: CaseTypes::new(db.clone(), clock.clone()),
+            record: Record::new(cases.clone()),
             handoffs: Handoffs::new(db.clone(), clock.clone(), cases),
             surveys,
             webhooks,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use lots_cases::{Attachments, CaseTypes, Cases, Companies, Directory, Sessions};
+use lots_cases::{Attachments, CaseTypes, Cases, Companies, Directory, Record, Sessions};
 use lots_handoff::Handoffs;
 use lots_hooks::{Surveys, Webhooks};
 use lots_store::Db;
@@ -42,6 +42,8 @@ pub struct Services {
     pub companies: Companies,
     /// The case types of each area.
     pub case_types: CaseTypes,
+    /// Each case's parties and premises.
+    pub record: Record,
     pub attachments: Attachments,
     pub handoffs: Handoffs,
     pub surveys: Surveys,

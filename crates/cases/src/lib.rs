@@ -44,7 +44,7 @@ pub use error::{FieldError, ServiceError, ServiceResult};
 pub use import::{CaseImportReport, ImportOptions};
 pub use record::{
     ConfidentialInput, Confidentiality, NewParty, NewPremises, PartyPatch, PartyView,
-    PremisesPatch, PremisesView,
+    PremisesPatch, PremisesView, Record,
 };
 pub use search::CaseFilter;
 pub use sessions::{LiveSession, NewSession, SessionView, Sessions};

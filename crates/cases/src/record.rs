@@ -308,9 +308,22 @@ fn check_changeable(case: &case_record::Model) -> ServiceResult<()> {
     }
 }
 
-impl Cases {
+/// The case record beyond the case row: its parties and premises, a service of their own over
+/// the cases they belong to (it asks `Cases` who may read and change each case).
+#[derive(Debug, Clone)]
+pub struct Record {
+    cases: Cases,
+}
+
+impl Record {
+    pub fn new(cases: Cases) -> Self {
+        Self { cases }
+    }
     pub async fn parties(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<PartyView>> {
-        let case = self.readable(self.db.reader(), actor, id).await?;
+        let case = self
+            .cases
+            .readable(self.cases.db.reader(), actor, id)
+            .await?;
         self.parties_of(&case).await
     }
 
@@ -323,7 +336,7 @@ impl Cases {
         let rows = case_party::Entity::find()
             .filter(case_party::Column::CaseId.eq(case.id))
             .order_by_asc(case_party::Column::Id)
-            .all(self.db.reader())
+            .all(self.cases.db.reader())
             .await?;
         rows.into_iter().map(|m| party_view(m, sight)).collect()
     }
@@ -334,7 +347,7 @@ impl Cases {
         id: i64,
         input: NewParty,
     ) -> ServiceResult<PartyView> {
-        let now = self.clock.now();
+        let now = self.cases.clock.now();
         let today = crate::deadlines::stockholm_date(now);
         let mut p = Problems::default();
         let kind = match input.kind.as_deref() {
@@ -385,8 +398,8 @@ impl Cases {
         let (Some(kind), Some(name), Some(roles)) = (kind, name, roles) else {
             return Err(ServiceError::Internal("validated fields missing".into()));
         };
-        let tx = self.db.begin().await?;
-        let case = self.owned(&tx, actor, id).await?;
+        let tx = self.cases.db.begin().await?;
+        let case = self.cases.owned(&tx, actor, id).await?;
         check_changeable(&case)?;
         let party = case_party::ActiveModel {
             case_id: Set(case.id),
@@ -406,7 +419,7 @@ impl Cases {
         .insert(&tx)
         .await?;
         let added = CaseEvent::PartyAdded(party_snapshot(&party)?);
-        append(&tx, self.event(actor, &case, now, added)).await?;
+        append(&tx, self.cases.event(actor, &case, now, added)).await?;
         tx.commit().await?;
         party_view(party, case.access.sight)
     }
@@ -419,7 +432,7 @@ impl Cases {
         patch: PartyPatch,
         if_match: Option<i64>,
     ) -> ServiceResult<PartyView> {
-        let now = self.clock.now();
+        let now = self.cases.clock.now();
         let mut p = Problems::default();
         let name = patch
             .name
@@ -453,8 +466,8 @@ impl Cases {
             );
         }
         p.finish()?;
-        let tx = self.db.begin().await?;
-        let case = self.owned(&tx, actor, id).await?;
+        let tx = self.cases.db.begin().await?;
+        let case = self.cases.owned(&tx, actor, id).await?;
         check_changeable(&case)?;
         let party = case_party::Entity::find_by_id(party_id)
             .one(&tx)
@@ -500,15 +513,15 @@ impl Cases {
             party_kind: stored("case_party", party.id, &party.kind)?,
             changes,
         });
-        append(&tx, self.event(actor, &case, now, changed)).await?;
+        append(&tx, self.cases.event(actor, &case, now, changed)).await?;
         tx.commit().await?;
         party_view(updated, case.access.sight)
     }
 
     pub async fn remove_party(&self, actor: &Actor, id: i64, party_id: i64) -> ServiceResult<()> {
-        let now = self.clock.now();
-        let tx = self.db.begin().await?;
-        let case = self.owned(&tx, actor, id).await?;
+        let now = self.cases.clock.now();
+        let tx = self.cases.db.begin().await?;
+        let case = self.cases.owned(&tx, actor, id).await?;
         check_changeable(&case)?;
         let party = case_party::Entity::find_by_id(party_id)
             .one(&tx)
@@ -517,13 +530,16 @@ impl Cases {
             .ok_or(ServiceError::NotFound("party"))?;
         case_party::Entity::delete_by_id(party.id).exec(&tx).await?;
         let removed = CaseEvent::PartyRemoved(party_snapshot(&party)?);
-        append(&tx, self.event(actor, &case, now, removed)).await?;
+        append(&tx, self.cases.event(actor, &case, now, removed)).await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn premises(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<PremisesView>> {
-        let case = self.readable(self.db.reader(), actor, id).await?;
+        let case = self
+            .cases
+            .readable(self.cases.db.reader(), actor, id)
+            .await?;
         self.premises_of(&case).await
     }
 
@@ -536,7 +552,7 @@ impl Cases {
             .filter(case_premises::Column::CaseId.eq(case.id))
             .order_by_desc(case_premises::Column::Main)
             .order_by_asc(case_premises::Column::Id)
-            .all(self.db.reader())
+            .all(self.cases.db.reader())
             .await?;
         rows.into_iter().map(premises_view).collect()
     }
@@ -547,7 +563,7 @@ impl Cases {
         id: i64,
         input: NewPremises,
     ) -> ServiceResult<PremisesView> {
-        let now = self.clock.now();
+        let now = self.cases.clock.now();
         let mut p = Problems::default();
         let designation = match input.property_designation.as_deref() {
             None => {
@@ -569,8 +585,8 @@ impl Cases {
         let Some(designation) = designation else {
             return Err(ServiceError::Internal("validated fields missing".into()));
         };
-        let tx = self.db.begin().await?;
-        let case = self.owned(&tx, actor, id).await?;
+        let tx = self.cases.db.begin().await?;
+        let case = self.cases.owned(&tx, actor, id).await?;
         check_changeable(&case)?;
         let existing = case_premises::Entity::find()
             .filter(case_premises::Column::CaseId.eq(case.id))
@@ -596,7 +612,7 @@ impl Cases {
         .insert(&tx)
         .await?;
         let added = CaseEvent::PremisesAdded(premises_snapshot(&row)?);
-        append(&tx, self.event(actor, &case, now, added)).await?;
+        append(&tx, self.cases.event(actor, &case, now, added)).await?;
         tx.commit().await?;
         premises_view(row)
     }
@@ -619,7 +635,8 @@ impl Cases {
             m.update(tx).await?;
             append(
                 tx,
-                self.event(actor, case, now, main_moved(other.id, false)),
+                self.cases
+                    .event(actor, case, now, main_moved(other.id, false)),
             )
             .await?;
         }
@@ -634,7 +651,7 @@ impl Cases {
         patch: PremisesPatch,
         if_match: Option<i64>,
     ) -> ServiceResult<PremisesView> {
-        let now = self.clock.now();
+        let now = self.cases.clock.now();
         let mut p = Problems::default();
         let designation = patch
             .property_designation
@@ -672,8 +689,8 @@ impl Cases {
             );
         }
         p.finish()?;
-        let tx = self.db.begin().await?;
-        let case = self.owned(&tx, actor, id).await?;
+        let tx = self.cases.db.begin().await?;
+        let case = self.cases.owned(&tx, actor, id).await?;
         check_changeable(&case)?;
         let existing = case_premises::Entity::find()
             .filter(case_premises::Column::CaseId.eq(case.id))
@@ -732,7 +749,7 @@ impl Cases {
             premises_id: row.id,
             changes,
         });
-        append(&tx, self.event(actor, &case, now, changed)).await?;
+        append(&tx, self.cases.event(actor, &case, now, changed)).await?;
         tx.commit().await?;
         premises_view(updated)
     }
@@ -744,9 +761,9 @@ impl Cases {
         id: i64,
         premises_id: i64,
     ) -> ServiceResult<()> {
-        let now = self.clock.now();
-        let tx = self.db.begin().await?;
-        let case = self.owned(&tx, actor, id).await?;
+        let now = self.cases.clock.now();
+        let tx = self.cases.db.begin().await?;
+        let case = self.cases.owned(&tx, actor, id).await?;
         check_changeable(&case)?;
         let existing = case_premises::Entity::find()
             .filter(case_premises::Column::CaseId.eq(case.id))
@@ -762,7 +779,7 @@ impl Cases {
             .exec(&tx)
             .await?;
         let removed = CaseEvent::PremisesRemoved(premises_snapshot(&row)?);
-        append(&tx, self.event(actor, &case, now, removed)).await?;
+        append(&tx, self.cases.event(actor, &case, now, removed)).await?;
         if row.main
             && let Some(next) = existing.iter().find(|m| m.id != row.id)
         {
@@ -773,7 +790,8 @@ impl Cases {
             m.update(&tx).await?;
             append(
                 &tx,
-                self.event(actor, &case, now, main_moved(next.id, true)),
+                self.cases
+                    .event(actor, &case, now, main_moved(next.id, true)),
             )
             .await?;
         }

@@ -860,7 +860,7 @@ async fn record_showcase(
         ),
     ];
     for (kind, org, personal, name, roles, email, phone) in parties {
-        cases
+        lots_cases::Record::new(cases.clone())
             .add_party(
                 officer,
                 case.id,
@@ -878,7 +878,7 @@ async fn record_showcase(
             .await
             .map_err(explain)?;
     }
-    cases
+    lots_cases::Record::new(cases.clone())
         .add_premises(
             officer,
             case.id,
@@ -1259,7 +1259,7 @@ pub async fn company_side(cases: &Cases, db: &Db, base_url: &str) -> anyhow::Res
     else {
         return Ok(Vec::new());
     };
-    cases
+    lots_cases::Record::new(cases.clone())
         .add_party(
             &actor,
             case.id,

@@ -62,7 +62,7 @@ pub async fn list_parties(
     Id(id): Id,
 ) -> ApiResult<Json<PartyList>> {
     Ok(Json(PartyList {
-        items: state.cases.parties(&actor, id).await?,
+        items: state.record.parties(&actor, id).await?,
     }))
 }
 
@@ -79,7 +79,7 @@ pub async fn add_party(
     Id(id): Id,
     ApiJson(input): ApiJson<NewParty>,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<PartyView>)> {
-    let party = state.cases.add_party(&actor, id, input).await?;
+    let party = state.record.add_party(&actor, id, input).await?;
     Ok((StatusCode::CREATED, etag(party.version), Json(party)))
 }
 
@@ -100,7 +100,7 @@ pub async fn update_party(
 ) -> ApiResult<(HeaderMap, Json<PartyView>)> {
     let (id, party_id) = ids(&id, &party_id)?;
     let party = state
-        .cases
+        .record
         .update_party(&actor, id, party_id, patch, version)
         .await?;
     Ok((etag(party.version), Json(party)))
@@ -118,7 +118,7 @@ pub async fn remove_party(
     Path((id, party_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (id, party_id) = ids(&id, &party_id)?;
-    state.cases.remove_party(&actor, id, party_id).await?;
+    state.record.remove_party(&actor, id, party_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -133,7 +133,7 @@ pub async fn list_premises(
     Id(id): Id,
 ) -> ApiResult<Json<PremisesList>> {
     Ok(Json(PremisesList {
-        items: state.cases.premises(&actor, id).await?,
+        items: state.record.premises(&actor, id).await?,
     }))
 }
 
@@ -150,7 +150,7 @@ pub async fn add_premises(
     Id(id): Id,
     ApiJson(input): ApiJson<NewPremises>,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<PremisesView>)> {
-    let p = state.cases.add_premises(&actor, id, input).await?;
+    let p = state.record.add_premises(&actor, id, input).await?;
     Ok((StatusCode::CREATED, etag(p.version), Json(p)))
 }
 
@@ -171,7 +171,7 @@ pub async fn update_premises(
 ) -> ApiResult<(HeaderMap, Json<PremisesView>)> {
     let (id, premises_id) = ids(&id, &premises_id)?;
     let p = state
-        .cases
+        .record
         .update_premises(&actor, id, premises_id, patch, version)
         .await?;
     Ok((etag(p.version), Json(p)))
@@ -189,7 +189,10 @@ pub async fn remove_premises(
     Path((id, premises_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (id, premises_id) = ids(&id, &premises_id)?;
-    state.cases.remove_premises(&actor, id, premises_id).await?;
+    state
+        .record
+        .remove_premises(&actor, id, premises_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
