@@ -3,7 +3,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::parts::{drop_tables, fk};
+use crate::parts::{drop_tables, fk, index, named_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -45,12 +45,7 @@ impl MigrationTrait for Migration {
             ("ix_handoff_to_status", &["to_department_id", "status"]),
             ("ix_handoff_from_status", &["from_department_id", "status"]),
         ] {
-            let mut idx = Index::create();
-            idx.name(name).table("handoff");
-            for c in cols {
-                idx.col(*c);
-            }
-            m.create_index(idx.to_owned()).await?;
+            m.create_index(named_index(name, "handoff", cols)).await?;
         }
 
         m.create_table(
@@ -81,14 +76,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_bundle_case_case_id")
-                .table("bundle_case")
-                .col("case_id")
-                .to_owned(),
-        )
-        .await
+        m.create_index(index("bundle_case", &["case_id"])).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

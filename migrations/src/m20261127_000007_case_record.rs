@@ -3,7 +3,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::parts::{drop_tables, fk_restrict as fk, index};
+use crate::parts::{add_columns, drop_columns, drop_tables, fk_restrict as fk, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -84,43 +84,37 @@ impl MigrationTrait for Migration {
             ],
         )
         .await?;
-        for (t, c) in [
-            ("case_note", "confidential_statute"),
-            ("case_note", "visibility"),
-            ("case_record", "confidential_statute"),
-            ("case_record", "labels"),
-            ("case_record", "priority"),
-        ] {
-            m.alter_table(Table::alter().table(t).drop_column(c).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_columns(m, "case_note", &["confidential_statute", "visibility"]).await?;
+        drop_columns(
+            m,
+            "case_record",
+            &["confidential_statute", "labels", "priority"],
+        )
+        .await
     }
 }
 
 /// The new columns of cases and notes (SQLite adds one column per statement).
 async fn new_columns(m: &SchemaManager<'_>) -> Result<(), DbErr> {
-    for col in [
-        string_len("priority", 16).default("normal").take(),
-        json_binary("labels").default(Expr::val("[]")).take(),
-        string_len_null("confidential_statute", 80).take(),
-    ] {
-        m.alter_table(
-            Table::alter()
-                .table("case_record")
-                .add_column(col)
-                .to_owned(),
-        )
-        .await?;
-    }
-    for col in [
-        string_len("visibility", 16).default("internal").take(),
-        string_len_null("confidential_statute", 80).take(),
-    ] {
-        m.alter_table(Table::alter().table("case_note").add_column(col).to_owned())
-            .await?;
-    }
-    Ok(())
+    add_columns(
+        m,
+        "case_record",
+        [
+            string_len("priority", 16).default("normal").take(),
+            json_binary("labels").default(Expr::val("[]")).take(),
+            string_len_null("confidential_statute", 80).take(),
+        ],
+    )
+    .await?;
+    add_columns(
+        m,
+        "case_note",
+        [
+            string_len("visibility", 16).default("internal").take(),
+            string_len_null("confidential_statute", 80).take(),
+        ],
+    )
+    .await
 }
 
 /// Case types as data, seeded with `CASE_TYPES`.

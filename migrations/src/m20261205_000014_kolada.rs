@@ -4,6 +4,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::parts::{drop_tables, unique_index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -26,23 +28,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_kolada_value_kpi_municipality_period_gender")
-                .table("kolada_value")
-                .col("kpi")
-                .col("municipality")
-                .col("period")
-                .col("gender")
-                .unique()
-                .to_owned(),
-        )
-        .await?;
-        Ok(())
+        m.create_index(unique_index(
+            "kolada_value",
+            &["kpi", "municipality", "period", "gender"],
+        ))
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table("kolada_value").to_owned())
-            .await
+        drop_tables(m, &["kolada_value"]).await
     }
 }
