@@ -3,7 +3,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::parts::{add_columns, drop_columns, drop_index, drop_tables, fk, index};
+use crate::parts::{add_columns, drop_columns, drop_index, drop_tables, fk, id_table, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -25,9 +25,7 @@ impl MigrationTrait for Migration {
         m.create_index(index("case_record", &["due_date"])).await?;
 
         m.create_table(
-            Table::create()
-                .table("supplement_request")
-                .col(big_pk_auto("id"))
+            id_table("supplement_request")
                 .col(big_integer("case_id"))
                 .col(text("message"))
                 .col(timestamp_with_time_zone("requested_at"))

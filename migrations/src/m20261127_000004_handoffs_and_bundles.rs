@@ -3,7 +3,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::parts::{drop_tables, fk, index, named_index};
+use crate::parts::{drop_tables, fk, id_table, index, named_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -12,9 +12,7 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table("handoff")
-                .col(big_pk_auto("id"))
+            id_table("handoff")
                 .col(big_integer("case_id"))
                 .col(string_len("kind", 16))
                 .col(string_len("status", 16))
@@ -49,9 +47,7 @@ impl MigrationTrait for Migration {
         }
 
         m.create_table(
-            Table::create()
-                .table("bundle")
-                .col(big_pk_auto("id"))
+            id_table("bundle")
                 .col(big_integer("company_id"))
                 .col(string_len("title", 200))
                 .col(big_integer("coordinator_id"))

@@ -11,8 +11,8 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::parts::{
-    add_columns, drop_columns, drop_index, drop_tables, drop_unique_index, fk_cascade, index,
-    unique_index,
+    add_columns, drop_columns, drop_index, drop_tables, drop_unique_index, fk_cascade, id_table,
+    index, unique_index,
 };
 
 #[derive(DeriveMigrationName)]
@@ -39,9 +39,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table("case_follow_link")
-                .col(big_pk_auto("id"))
+            id_table("case_follow_link")
                 .col(big_integer("case_id"))
                 // The SHA-256 (hex) of the link's token; the token is only in the link.
                 .col(string_len_uniq("token_hash", 64))
@@ -57,9 +55,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table("case_message")
-                .col(big_pk_auto("id"))
+            id_table("case_message")
                 .col(big_integer("case_id"))
                 // to_company or from_company.
                 .col(string_len("direction", 16))
@@ -76,9 +72,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table("mail_outbox")
-                .col(big_pk_auto("id"))
+            id_table("mail_outbox")
                 .col(string_len("to_address", 320))
                 .col(string_len("subject", 300))
                 .col(text("body"))

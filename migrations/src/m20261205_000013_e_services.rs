@@ -7,7 +7,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::parts::{add_columns, drop_columns, drop_tables, fk, fk_cascade, index};
+use crate::parts::{add_columns, drop_columns, drop_tables, fk, fk_cascade, id_table, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -16,9 +16,7 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table("e_service")
-                .col(big_pk_auto("id"))
+            id_table("e_service")
                 .col(string_len_uniq("slug", 60))
                 .col(string_len("area", 32))
                 .col(string_len_null("case_type", 40))

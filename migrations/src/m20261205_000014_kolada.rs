@@ -4,7 +4,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::parts::{drop_tables, unique_index};
+use crate::parts::{drop_tables, id_table, unique_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -13,9 +13,7 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table("kolada_value")
-                .col(big_pk_auto("id"))
+            id_table("kolada_value")
                 .col(string_len("kpi", 16))
                 .col(string_len("municipality", 8))
                 .col(integer("period"))

@@ -1,7 +1,15 @@
 //! Pieces the migrations share. Each builds the very statement the migrations wrote out before
 //! they shared it, so a database they create has the same schema.
 
-use sea_orm_migration::prelude::*;
+use sea_orm_migration::{prelude::*, schema::big_pk_auto};
+
+/// `CREATE TABLE name` with its first column, `id`, an auto-incremented `bigint` primary key.
+pub(crate) fn id_table(name: &'static str) -> TableCreateStatement {
+    Table::create()
+        .table(name)
+        .col(big_pk_auto("id"))
+        .to_owned()
+}
 
 /// A foreign key named `fk_{table}_{col}` from `table.col` to `to.id`.
 pub(crate) fn fk(
