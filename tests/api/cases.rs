@@ -7,7 +7,7 @@ use lots_store::entity::{case_event, case_record, company, outbox};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_each_query_names, ids, spawn_app_as};
+use crate::helpers::{assert_each_query_names, every_page, ids, spawn_app_as};
 
 #[tokio::test]
 async fn registering_a_case_assigns_a_reference_and_writes_its_event() {
@@ -193,24 +193,14 @@ async fn editing_honours_if_match_and_records_old_and_new_values() {
     let case = app.create_case(&anna, json!({"assignee": "anna"})).await;
     let path = format!("/api/v1/cases/{}", case["id"]);
     let r = app
-        .patch(
-            &path,
-            Some(&anna),
-            &json!({"title": "Nytt namn"}),
-            Some("\"1\""),
-        )
+        .patch_if(&path, &anna, 1, json!({"title": "Nytt namn"}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["title"], "Nytt namn");
     assert_eq!(r.header("etag"), Some("\"2\""));
     // A stale version: 412, nothing changes, no event.
     let stale = app
-        .patch(
-            &path,
-            Some(&anna),
-            &json!({"title": "Förlorad ändring"}),
-            Some("\"1\""),
-        )
+        .patch_if(&path, &anna, 1, json!({"title": "Förlorad ändring"}))
         .await;
     stale.problem(412);
     assert_eq!(stale.header("etag"), Some("\"2\""));
@@ -413,35 +403,16 @@ async fn a_search_too_common_to_rank_comes_newest_first_every_match_a_page_away(
         .case_id(&anna, json!({"title": "Tillbyggnad av kiosk"}))
         .await;
     // Every page newest first, no case twice, all of them in the end.
-    let mut seen = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let r = app
-            .get(
-                &format!("/api/v1/cases?q=tillbyggnad&limit=400{cursor}"),
-                Some(&anna),
-            )
-            .await;
+    let seen = every_page(&app, &anna, "q=tillbyggnad&limit=400", |r| {
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.body["order"], "newest", "{}", r.text);
-        seen.extend(
-            r.body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["id"].as_i64().unwrap()),
-        );
-        match r.body["next_cursor"].as_str() {
-            Some(c) => cursor = format!("&cursor={c}"),
-            None => break,
-        }
-    }
+    })
+    .await;
     assert_eq!(seen.len(), n + 1);
     assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
     assert_eq!(seen[0], kiosk);
     // The officer's search page says why and how to rank.
-    let mut b = crate::web::Browser::new(&app);
-    b.login("anna").await;
+    let mut b = crate::web::Browser::logged_in(&app, "anna").await;
     let page = b.get("/arenden/sok?q=tillbyggnad").await;
     assert!(
         page.body.contains("Fler än 1\u{a0}000 ärenden matchar")

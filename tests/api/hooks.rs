@@ -243,14 +243,9 @@ async fn a_decided_case_gets_one_invitation_and_every_event_arrives_signed() {
             .contains(&token)
     );
     // The link works; the pending export (admins only) carries it.
-    let page = app
-        .client
-        .get(app.url(&format!("/survey/{token}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    let page = app.get(&format!("/survey/{token}"), None).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.headers["referrer-policy"], "no-referrer");
     let text = app
         .get("/api/v1/survey-invitations/pending.csv", Some(&root))
         .await
