@@ -256,24 +256,23 @@ async fn editing_honours_if_match_and_records_old_and_new_values() {
 async fn officers_take_cases_and_managers_reassign_them() {
     let (app, [anna, erik, maria]) = spawn_app_as(["anna", "erik", "maria"]).await;
     let case = app.create_case(&anna, json!({})).await;
-    let path = format!("/api/v1/cases/{}", case["id"]);
+    let id = case["id"].as_i64().unwrap();
+    let path = format!("/api/v1/cases/{id}");
     assert!(case["assignee"].is_null());
     // An officer may not give a case to someone else...
-    app.patch(&path, Some(&anna), &json!({"assignee": "erik"}), None)
+    app.patch_case(&anna, id, json!({"assignee": "erik"}))
         .await
         .problem(403);
     // ...but may take an unassigned one.
-    let taken = app
-        .patch(&path, Some(&erik), &json!({"assignee": "erik"}), None)
-        .await;
+    let taken = app.patch_case(&erik, id, json!({"assignee": "erik"})).await;
     assert_eq!(taken.body["assignee"], "erik");
     // Nor take one that is someone else's.
-    app.patch(&path, Some(&anna), &json!({"assignee": "anna"}), None)
+    app.patch_case(&anna, id, json!({"assignee": "anna"}))
         .await
         .problem(403);
     // A manager reassigns; the event shows from and to.
     let moved = app
-        .patch(&path, Some(&maria), &json!({"assignee": "anna"}), None)
+        .patch_case(&maria, id, json!({"assignee": "anna"}))
         .await;
     assert_eq!(moved.body["assignee"], "anna");
     let events = app.get(&format!("{path}/events"), Some(&maria)).await;
@@ -290,14 +289,12 @@ async fn officers_take_cases_and_managers_reassign_them() {
     assert_eq!(last["actor"], "maria");
     // Not to someone outside the department; and anyone may let go of their own case.
     assert_eq!(
-        app.patch(&path, Some(&maria), &json!({"assignee": "omar"}), None)
+        app.patch_case(&maria, id, json!({"assignee": "omar"}))
             .await
             .invalid_fields(),
         ["assignee"]
     );
-    let released = app
-        .patch(&path, Some(&anna), &json!({"assignee": null}), None)
-        .await;
+    let released = app.patch_case(&anna, id, json!({"assignee": null})).await;
     assert!(released.body["assignee"].is_null(), "{}", released.text);
     // Officers may not register a case for a colleague either.
     let r = app.post("/api/v1/cases", Some(&anna), &json!({"org_number": "556012-5790", "company_name": "A", "area": "other", "title": "t", "assignee": "erik"})).await;

@@ -54,6 +54,18 @@ pub async fn upload(
         body.extend_from_slice(b"\r\n");
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    post_multipart(app, token, id, boundary, body).await
+}
+
+/// Posts `body`, a multipart form whose parts `boundary` separates, to case `id`'s attachments
+/// as `token`'s user.
+async fn post_multipart(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    boundary: &str,
+    body: Vec<u8>,
+) -> Reply {
     let resp = app
         .client
         .post(app.url(&format!("/api/v1/cases/{id}/attachments")))
@@ -979,19 +991,7 @@ async fn an_upload_refused_after_its_file_leaves_no_temporary_file() {
         let mut body = file_part("forsta.pdf");
         body.extend_from_slice(&tail);
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let resp = app
-            .client
-            .post(app.url(&format!("/api/v1/cases/{id}/attachments")))
-            .bearer_auth(&anna)
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let r = read(resp).await;
+        let r = post_multipart(&app, &anna, id, boundary, body).await;
         assert_eq!(r.invalid_fields(), [field]);
         assert_eq!(
             part_files(&app),
