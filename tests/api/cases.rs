@@ -301,6 +301,12 @@ async fn officers_take_cases_and_managers_reassign_them() {
     r.problem(403);
 }
 
+/// The list query that searches for `case`'s diarienummer, its space and slash encoded.
+fn by_reference(case: &Value) -> String {
+    let reference = case["reference"].as_str().unwrap();
+    format!("q={}", reference.replace(' ', "%20").replace('/', "%2F"))
+}
+
 #[tokio::test]
 async fn the_list_filters_by_every_field() {
     let (app, [anna, erik, root]) = spawn_app_as(["anna", "erik", "root"]).await;
@@ -348,16 +354,7 @@ async fn the_list_filters_by_every_field() {
         [0i64; 0],
         "no word, no match"
     );
-    let reference = a["reference"].as_str().unwrap().to_string();
-    assert_eq!(
-        ids(
-            &app,
-            &anna,
-            &format!("q={}", reference.replace(' ', "%20").replace('/', "%2F"))
-        )
-        .await,
-        [id(&a)]
-    );
+    assert_eq!(ids(&app, &anna, &by_reference(&a)).await, [id(&a)]);
     assert_eq!(ids(&app, &root, "department=SBF").await.len(), 3);
     assert_eq!(ids(&app, &root, "department=MHF").await.len(), 0);
     let cases = [
@@ -511,16 +508,7 @@ async fn search_finds_every_word_in_any_order_best_match_first() {
     assert_eq!(second.body["items"][0]["id"], id(&named), "{}", second.text);
     assert!(second.body["next_cursor"].is_null(), "{}", second.text);
     // A diarienummer and an organisation number match exactly, with or without the dash.
-    let reference = named["reference"].as_str().unwrap();
-    assert_eq!(
-        ids(
-            &app,
-            &anna,
-            &format!("q={}", reference.replace(' ', "%20").replace('/', "%2F"))
-        )
-        .await,
-        [id(&named)]
-    );
+    assert_eq!(ids(&app, &anna, &by_reference(&named)).await, [id(&named)]);
     assert_eq!(ids(&app, &anna, "q=556074-7569").await, [id(&named)]);
     assert_eq!(ids(&app, &anna, "q=5560747569").await, [id(&named)]);
     // An edit of the title or the labels is found at once; the old words no longer are.
