@@ -2,7 +2,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::parts::{drop_tables, fk_restrict as fk, index};
+use crate::parts::{drop_tables, fk_restrict as fk, id_table, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -55,9 +55,7 @@ async fn setting(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// The departments, each with its diary prefix.
 async fn department(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("department")
-            .col(big_pk_auto("id"))
+        id_table("department")
             .col(string_len_uniq("code", 16))
             .col(string_len("name", 200))
             .col(string_len_uniq("diary_prefix", 16))
@@ -70,9 +68,7 @@ async fn department(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// The people who log in.
 async fn app_user(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("app_user")
-            .col(big_pk_auto("id"))
+        id_table("app_user")
             .col(string_len_uniq("username", 64))
             .col(string_len("display_name", 200))
             .col(string("password_hash"))
@@ -89,9 +85,7 @@ async fn app_user(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// The companies the cases are about, by org number.
 async fn company(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("company")
-            .col(big_pk_auto("id"))
+        id_table("company")
             .col(string_len_uniq("org_number", 11))
             .col(string_len("name", 200))
             .col(timestamp_with_time_zone("created_at"))
@@ -120,9 +114,7 @@ async fn reference_series(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// The cases, and their indexes.
 async fn case_record(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("case_record")
-            .col(big_pk_auto("id"))
+        id_table("case_record")
             .col(string_len_uniq("reference", 32))
             .col(big_integer("department_id"))
             .col(big_integer("company_id"))
@@ -161,9 +153,7 @@ async fn case_record(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// The event log: appended in the same transaction as every change, never updated.
 async fn case_event(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("case_event")
-            .col(big_pk_auto("id"))
+        id_table("case_event")
             .col(big_integer("case_id"))
             .col(timestamp_with_time_zone("at"))
             .col(string_len("kind", 64))
@@ -183,9 +173,7 @@ async fn case_event(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// Notes on cases.
 async fn case_note(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("case_note")
-            .col(big_pk_auto("id"))
+        id_table("case_note")
             .col(big_integer("case_id"))
             .col(big_integer("author_id"))
             .col(text("text"))

@@ -3,7 +3,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::parts::{drop_tables, fk};
+use crate::parts::{drop_tables, fk, id_table, index, named_index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -12,9 +12,7 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table("handoff")
-                .col(big_pk_auto("id"))
+            id_table("handoff")
                 .col(big_integer("case_id"))
                 .col(string_len("kind", 16))
                 .col(string_len("status", 16))
@@ -45,18 +43,11 @@ impl MigrationTrait for Migration {
             ("ix_handoff_to_status", &["to_department_id", "status"]),
             ("ix_handoff_from_status", &["from_department_id", "status"]),
         ] {
-            let mut idx = Index::create();
-            idx.name(name).table("handoff");
-            for c in cols {
-                idx.col(*c);
-            }
-            m.create_index(idx.to_owned()).await?;
+            m.create_index(named_index(name, "handoff", cols)).await?;
         }
 
         m.create_table(
-            Table::create()
-                .table("bundle")
-                .col(big_pk_auto("id"))
+            id_table("bundle")
                 .col(big_integer("company_id"))
                 .col(string_len("title", 200))
                 .col(big_integer("coordinator_id"))
@@ -81,14 +72,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_bundle_case_case_id")
-                .table("bundle_case")
-                .col("case_id")
-                .to_owned(),
-        )
-        .await
+        m.create_index(index("bundle_case", &["case_id"])).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -3,7 +3,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::parts::{self, drop_tables, fk};
+use crate::parts::{self, drop_tables, fk, id_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -55,9 +55,7 @@ impl MigrationTrait for Migration {
 /// Written in the same transaction as the change it announces; processed exactly once.
 async fn outbox(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("outbox")
-            .col(big_pk_auto("id"))
+        id_table("outbox")
             .col(string_len("event_type", 64))
             .col(big_integer_null("case_id"))
             .col(big_integer_null("case_event_id"))
@@ -73,9 +71,7 @@ async fn outbox(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// Webhook subscriptions: where to send which events, signed with the secret.
 async fn webhook_subscription(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("webhook_subscription")
-            .col(big_pk_auto("id"))
+        id_table("webhook_subscription")
             .col(text("url"))
             .col(text("events"))
             .col(text_null("description"))
@@ -92,9 +88,7 @@ async fn webhook_subscription(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// Deliveries of outbox rows to subscriptions, with their retry state.
 async fn webhook_delivery(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("webhook_delivery")
-            .col(big_pk_auto("id"))
+        id_table("webhook_delivery")
             .col(big_integer("subscription_id"))
             .col(big_integer("outbox_id"))
             .col(string_len_uniq("webhook_id", 64))
@@ -132,9 +126,7 @@ async fn webhook_delivery(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// Every attempt at a delivery.
 async fn webhook_attempt(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("webhook_attempt")
-            .col(big_pk_auto("id"))
+        id_table("webhook_attempt")
             .col(big_integer("delivery_id"))
             .col(timestamp_with_time_zone("attempted_at"))
             .col(integer_null("status_code"))
@@ -154,9 +146,7 @@ async fn webhook_attempt(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// Survey invitations, one a case.
 async fn survey_invitation(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("survey_invitation")
-            .col(big_pk_auto("id"))
+        id_table("survey_invitation")
             .col(big_integer_uniq("case_id"))
             .col(string_len("nonce", 64))
             .col(string_len_uniq("token_hash", 64))
@@ -181,10 +171,8 @@ const FACTORS: [&str; 6] = [
 
 /// Survey answers, one a case, with the scores computed when they came.
 async fn survey_response(m: &SchemaManager<'_>) -> Result<(), DbErr> {
-    let mut response = Table::create();
+    let mut response = id_table("survey_response");
     response
-        .table("survey_response")
-        .col(big_pk_auto("id"))
         .col(big_integer_uniq("case_id"))
         .col(big_integer_null("invitation_id"))
         .col(string_len("source", 16))

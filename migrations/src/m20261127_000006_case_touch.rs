@@ -4,6 +4,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::parts::{drop_tables, named_index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -19,13 +21,11 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("case_touch_touched_ms")
-                .table("case_touch")
-                .col("touched_ms")
-                .to_owned(),
-        )
+        m.create_index(named_index(
+            "case_touch_touched_ms",
+            "case_touch",
+            &["touched_ms"],
+        ))
         .await?;
         // Cases that exist before this migration count as touched now.
         let now = match m.get_database_backend() {
@@ -43,7 +43,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table("case_touch").to_owned())
-            .await
+        drop_tables(m, &["case_touch"]).await
     }
 }

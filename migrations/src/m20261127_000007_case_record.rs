@@ -3,7 +3,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::parts::{drop_tables, fk_restrict as fk, index};
+use crate::parts::{add_columns, drop_columns, drop_tables, fk_restrict as fk, id_table, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -84,51 +84,43 @@ impl MigrationTrait for Migration {
             ],
         )
         .await?;
-        for (t, c) in [
-            ("case_note", "confidential_statute"),
-            ("case_note", "visibility"),
-            ("case_record", "confidential_statute"),
-            ("case_record", "labels"),
-            ("case_record", "priority"),
-        ] {
-            m.alter_table(Table::alter().table(t).drop_column(c).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_columns(m, "case_note", &["confidential_statute", "visibility"]).await?;
+        drop_columns(
+            m,
+            "case_record",
+            &["confidential_statute", "labels", "priority"],
+        )
+        .await
     }
 }
 
 /// The new columns of cases and notes (SQLite adds one column per statement).
 async fn new_columns(m: &SchemaManager<'_>) -> Result<(), DbErr> {
-    for col in [
-        string_len("priority", 16).default("normal").take(),
-        json_binary("labels").default(Expr::val("[]")).take(),
-        string_len_null("confidential_statute", 80).take(),
-    ] {
-        m.alter_table(
-            Table::alter()
-                .table("case_record")
-                .add_column(col)
-                .to_owned(),
-        )
-        .await?;
-    }
-    for col in [
-        string_len("visibility", 16).default("internal").take(),
-        string_len_null("confidential_statute", 80).take(),
-    ] {
-        m.alter_table(Table::alter().table("case_note").add_column(col).to_owned())
-            .await?;
-    }
-    Ok(())
+    add_columns(
+        m,
+        "case_record",
+        [
+            string_len("priority", 16).default("normal").take(),
+            json_binary("labels").default(Expr::val("[]")).take(),
+            string_len_null("confidential_statute", 80).take(),
+        ],
+    )
+    .await?;
+    add_columns(
+        m,
+        "case_note",
+        [
+            string_len("visibility", 16).default("internal").take(),
+            string_len_null("confidential_statute", 80).take(),
+        ],
+    )
+    .await
 }
 
 /// Case types as data, seeded with `CASE_TYPES`.
 async fn case_type(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("case_type")
-            .col(big_pk_auto("id"))
+        id_table("case_type")
             .col(string_len("area", 32))
             .col(string_len("code", 40))
             .col(string_len("label", 200))
@@ -166,9 +158,7 @@ async fn case_type(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// The parties of a case: companies and people, with their roles.
 async fn case_party(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("case_party")
-            .col(big_pk_auto("id"))
+        id_table("case_party")
             .col(big_integer("case_id"))
             .col(string_len("kind", 16))
             .col(string_len_null("org_number", 11))
@@ -192,9 +182,7 @@ async fn case_party(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// The premises a case is about.
 async fn case_premises(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("case_premises")
-            .col(big_pk_auto("id"))
+        id_table("case_premises")
             .col(big_integer("case_id"))
             .col(string_len("property_designation", 120))
             .col(string_len_null("address", 400))
@@ -216,9 +204,7 @@ async fn case_premises(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// Decisions with their legal basis; a correction points at the decision it corrects.
 async fn case_decision(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("case_decision")
-            .col(big_pk_auto("id"))
+        id_table("case_decision")
             .col(big_integer("case_id"))
             .col(string_len("outcome", 16))
             .col(json_binary("legal_basis"))
@@ -242,9 +228,7 @@ async fn case_decision(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 /// Attachments: their content lies outside the database, by its SHA-256.
 async fn case_attachment(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     m.create_table(
-        Table::create()
-            .table("case_attachment")
-            .col(big_pk_auto("id"))
+        id_table("case_attachment")
             .col(big_integer("case_id"))
             .col(string_len("name", 255))
             .col(string_len("category", 32))

@@ -5,17 +5,18 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::parts::{add_columns, drop_columns, drop_tables, fk_cascade, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(
-            Table::alter()
-                .table("app_user")
-                .add_column(big_integer("token_version").default(0))
-                .to_owned(),
+        add_columns(
+            m,
+            "app_user",
+            [big_integer("token_version").default(0).take()],
         )
         .await?;
         m.create_table(
@@ -29,39 +30,18 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone("expires_at"))
                 .col(timestamp_with_time_zone_null("last_seen_at"))
                 .col(string_len_null("user_agent", 200))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_web_session_user_id")
-                        .from("web_session", "user_id")
-                        .to("app_user", "id")
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut fk_cascade("web_session", "user_id", "app_user"))
                 .to_owned(),
         )
         .await?;
         for col in ["user_id", "expires_at"] {
-            m.create_index(
-                Index::create()
-                    .name(format!("ix_web_session_{col}"))
-                    .table("web_session")
-                    .col(col)
-                    .to_owned(),
-            )
-            .await?;
+            m.create_index(index("web_session", &[col])).await?;
         }
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table("web_session").to_owned())
-            .await?;
-        m.alter_table(
-            Table::alter()
-                .table("app_user")
-                .drop_column("token_version")
-                .to_owned(),
-        )
-        .await?;
-        Ok(())
+        drop_tables(m, &["web_session"]).await?;
+        drop_columns(m, "app_user", &["token_version"]).await
     }
 }

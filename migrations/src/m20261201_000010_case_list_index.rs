@@ -7,7 +7,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::parts::index;
+use crate::parts::{drop_index, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -29,13 +29,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for columns in INDEXES {
-            m.drop_index(
-                Index::drop()
-                    .name(format!("ix_{TABLE}_{}", columns.join("_")))
-                    .table(TABLE)
-                    .to_owned(),
-            )
-            .await?;
+            drop_index(m, TABLE, columns).await?;
         }
         Ok(())
     }

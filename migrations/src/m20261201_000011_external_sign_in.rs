@@ -10,28 +10,20 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::parts::{
+    add_columns, drop_columns, drop_index, drop_tables, drop_unique_index, fk_cascade, id_table,
+    index, unique_index,
+};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(
-            Table::alter()
-                .table("app_user")
-                .add_column(string_len_null("external_subject", 600))
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_app_user_external_subject")
-                .table("app_user")
-                .col("external_subject")
-                .unique()
-                .to_owned(),
-        )
-        .await?;
+        add_columns(m, "app_user", [string_len_null("external_subject", 600)]).await?;
+        m.create_index(unique_index("app_user", &["external_subject"]))
+            .await?;
         m.create_table(
             Table::create()
                 .table("company_session")
@@ -47,29 +39,23 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table("case_follow_link")
-                .col(big_pk_auto("id"))
+            id_table("case_follow_link")
                 .col(big_integer("case_id"))
                 // The SHA-256 (hex) of the link's token; the token is only in the link.
                 .col(string_len_uniq("token_hash", 64))
                 .col(big_integer_null("created_by"))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone_null("revoked_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_case_follow_link_case_id")
-                        .from("case_follow_link", "case_id")
-                        .to("case_record", "id")
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut fk_cascade(
+                    "case_follow_link",
+                    "case_id",
+                    "case_record",
+                ))
                 .to_owned(),
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table("case_message")
-                .col(big_pk_auto("id"))
+            id_table("case_message")
                 .col(big_integer("case_id"))
                 // to_company or from_company.
                 .col(string_len("direction", 16))
@@ -81,20 +67,12 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone("created_at"))
                 // When the department first read a message from the company.
                 .col(timestamp_with_time_zone_null("read_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_case_message_case_id")
-                        .from("case_message", "case_id")
-                        .to("case_record", "id")
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut fk_cascade("case_message", "case_id", "case_record"))
                 .to_owned(),
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table("mail_outbox")
-                .col(big_pk_auto("id"))
+            id_table("mail_outbox")
                 .col(string_len("to_address", 320))
                 .col(string_len("subject", 300))
                 .col(text("body"))
@@ -115,57 +93,26 @@ impl MigrationTrait for Migration {
             ("case_message", "case_id"),
             ("case_follow_link", "case_id"),
             ("case_party", "personal_number"),
+            ("company_session", "expires_at"),
         ] {
-            m.create_index(
-                Index::create()
-                    .name(format!("ix_{table}_{col}"))
-                    .table(table)
-                    .col(col)
-                    .to_owned(),
-            )
-            .await?;
+            m.create_index(index(table, &[col])).await?;
         }
-        m.create_index(
-            Index::create()
-                .name("ix_company_session_expires_at")
-                .table("company_session")
-                .col("expires_at")
-                .to_owned(),
-        )
-        .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(
-            Index::drop()
-                .name("ix_case_party_personal_number")
-                .table("case_party")
-                .to_owned(),
+        drop_index(m, "case_party", &["personal_number"]).await?;
+        drop_tables(
+            m,
+            &[
+                "mail_outbox",
+                "case_message",
+                "case_follow_link",
+                "company_session",
+            ],
         )
         .await?;
-        m.drop_table(Table::drop().table("mail_outbox").to_owned())
-            .await?;
-        m.drop_table(Table::drop().table("case_message").to_owned())
-            .await?;
-        m.drop_table(Table::drop().table("case_follow_link").to_owned())
-            .await?;
-        m.drop_table(Table::drop().table("company_session").to_owned())
-            .await?;
-        m.drop_index(
-            Index::drop()
-                .name("ux_app_user_external_subject")
-                .table("app_user")
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table("app_user")
-                .drop_column("external_subject")
-                .to_owned(),
-        )
-        .await?;
-        Ok(())
+        drop_unique_index(m, "app_user", &["external_subject"]).await?;
+        drop_columns(m, "app_user", &["external_subject"]).await
     }
 }

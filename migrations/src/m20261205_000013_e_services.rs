@@ -7,7 +7,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::parts::{fk, index};
+use crate::parts::{add_columns, drop_columns, drop_tables, fk, fk_cascade, id_table, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -16,9 +16,7 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table("e_service")
-                .col(big_pk_auto("id"))
+            id_table("e_service")
                 .col(string_len_uniq("slug", 60))
                 .col(string_len("area", 32))
                 .col(string_len_null("case_type", 40))
@@ -49,38 +47,26 @@ impl MigrationTrait for Migration {
                 .col(integer("step").default(0))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
-                .foreign_key(
-                    &mut fk("application_draft", "e_service_id", "e_service")
-                        .on_delete(ForeignKeyAction::Cascade)
-                        .to_owned(),
-                )
+                .foreign_key(&mut fk_cascade(
+                    "application_draft",
+                    "e_service_id",
+                    "e_service",
+                ))
                 .to_owned(),
         )
         .await?;
         m.create_index(index("application_draft", &["personal_number"]))
             .await?;
-        m.alter_table(
-            Table::alter()
-                .table("case_record")
-                .add_column(string_len("channel", 16).default("officer"))
-                .to_owned(),
+        add_columns(
+            m,
+            "case_record",
+            [string_len("channel", 16).default("officer").take()],
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(
-            Table::alter()
-                .table("case_record")
-                .drop_column("channel")
-                .to_owned(),
-        )
-        .await?;
-        m.drop_table(Table::drop().table("application_draft").to_owned())
-            .await?;
-        m.drop_table(Table::drop().table("e_service").to_owned())
-            .await?;
-        Ok(())
+        drop_columns(m, "case_record", &["channel"]).await?;
+        drop_tables(m, &["application_draft", "e_service"]).await
     }
 }

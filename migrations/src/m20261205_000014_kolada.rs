@@ -4,6 +4,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::parts::{drop_tables, id_table, unique_index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -11,9 +13,7 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table("kolada_value")
-                .col(big_pk_auto("id"))
+            id_table("kolada_value")
                 .col(string_len("kpi", 16))
                 .col(string_len("municipality", 8))
                 .col(integer("period"))
@@ -26,23 +26,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ux_kolada_value_kpi_municipality_period_gender")
-                .table("kolada_value")
-                .col("kpi")
-                .col("municipality")
-                .col("period")
-                .col("gender")
-                .unique()
-                .to_owned(),
-        )
-        .await?;
-        Ok(())
+        m.create_index(unique_index(
+            "kolada_value",
+            &["kpi", "municipality", "period", "gender"],
+        ))
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table("kolada_value").to_owned())
-            .await
+        drop_tables(m, &["kolada_value"]).await
     }
 }

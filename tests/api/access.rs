@@ -89,8 +89,7 @@ async fn a_confidential_cases_handoff_texts_reach_only_its_own_department() {
     assert_eq!(r.body["message"], SECRET);
     assert_eq!(r.body["response"], format!("Svar: {SECRET}"));
     // And the case page shows the consulted department no text either.
-    let mut b = Browser::new(&app);
-    b.login("omar").await;
+    let mut b = Browser::logged_in(&app, "omar").await;
     let page = b.get(&format!("/arenden/{id}")).await;
     assert_eq!(page.status, 200);
     assert!(!page.body.contains("Skyddad adress"), "{}", page.body);
@@ -393,8 +392,7 @@ async fn the_case_page_offers_only_what_the_caller_may_do() {
     let (app, [anna, omar]) = spawn_app_as(["anna", "omar"]).await;
     let id = app.case_id(&anna, json!({})).await;
     handoff(&app, &anna, id, "consultation", "Yttrande önskas").await;
-    let mut b = Browser::new(&app);
-    b.login("omar").await;
+    let mut b = Browser::logged_in(&app, "omar").await;
     let page = b.get(&format!("/arenden/{id}")).await;
     assert_eq!(page.status, 200, "{}", page.body);
     for action in ["/anteckning", "/status", "/overlamning", "/uppgifter"] {
@@ -409,8 +407,7 @@ async fn the_case_page_offers_only_what_the_caller_may_do() {
     // The API agrees: the consulted department may not write notes.
     app.add_note(&omar, id, "x").await.problem(403);
     // The owner gets the forms.
-    let mut b = Browser::new(&app);
-    b.login("anna").await;
+    let mut b = Browser::logged_in(&app, "anna").await;
     let page = b.get(&format!("/arenden/{id}")).await;
     assert!(
         page.body

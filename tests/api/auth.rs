@@ -384,9 +384,8 @@ async fn a_password_change_revokes_earlier_tokens_and_only_the_new_password_logs
     assert!(!row.password_hash.contains(NEW_PASSWORD));
     assert_eq!(app.user_row("erik").await.token_version, 0);
     assert_eq!(
-        app.get("/api/v1/me", Some(&app.token("erik").await))
-            .await
-            .status,
+        app.get_status("/api/v1/me", Some(&app.token("erik").await))
+            .await,
         200
     );
 }

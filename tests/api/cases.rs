@@ -7,7 +7,7 @@ use lots_store::entity::{case_event, case_record, company, outbox};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_each_query_names, ids, spawn_app_as};
+use crate::helpers::{assert_each_query_names, every_page, ids, spawn_app_as};
 
 #[tokio::test]
 async fn registering_a_case_assigns_a_reference_and_writes_its_event() {
@@ -193,24 +193,14 @@ async fn editing_honours_if_match_and_records_old_and_new_values() {
     let case = app.create_case(&anna, json!({"assignee": "anna"})).await;
     let path = format!("/api/v1/cases/{}", case["id"]);
     let r = app
-        .patch(
-            &path,
-            Some(&anna),
-            &json!({"title": "Nytt namn"}),
-            Some("\"1\""),
-        )
+        .patch_if(&path, &anna, 1, json!({"title": "Nytt namn"}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["title"], "Nytt namn");
     assert_eq!(r.header("etag"), Some("\"2\""));
     // A stale version: 412, nothing changes, no event.
     let stale = app
-        .patch(
-            &path,
-            Some(&anna),
-            &json!({"title": "Förlorad ändring"}),
-            Some("\"1\""),
-        )
+        .patch_if(&path, &anna, 1, json!({"title": "Förlorad ändring"}))
         .await;
     stale.problem(412);
     assert_eq!(stale.header("etag"), Some("\"2\""));
@@ -266,24 +256,23 @@ async fn editing_honours_if_match_and_records_old_and_new_values() {
 async fn officers_take_cases_and_managers_reassign_them() {
     let (app, [anna, erik, maria]) = spawn_app_as(["anna", "erik", "maria"]).await;
     let case = app.create_case(&anna, json!({})).await;
-    let path = format!("/api/v1/cases/{}", case["id"]);
+    let id = case["id"].as_i64().unwrap();
+    let path = format!("/api/v1/cases/{id}");
     assert!(case["assignee"].is_null());
     // An officer may not give a case to someone else...
-    app.patch(&path, Some(&anna), &json!({"assignee": "erik"}), None)
+    app.patch_case(&anna, id, json!({"assignee": "erik"}))
         .await
         .problem(403);
     // ...but may take an unassigned one.
-    let taken = app
-        .patch(&path, Some(&erik), &json!({"assignee": "erik"}), None)
-        .await;
+    let taken = app.patch_case(&erik, id, json!({"assignee": "erik"})).await;
     assert_eq!(taken.body["assignee"], "erik");
     // Nor take one that is someone else's.
-    app.patch(&path, Some(&anna), &json!({"assignee": "anna"}), None)
+    app.patch_case(&anna, id, json!({"assignee": "anna"}))
         .await
         .problem(403);
     // A manager reassigns; the event shows from and to.
     let moved = app
-        .patch(&path, Some(&maria), &json!({"assignee": "anna"}), None)
+        .patch_case(&maria, id, json!({"assignee": "anna"}))
         .await;
     assert_eq!(moved.body["assignee"], "anna");
     let events = app.get(&format!("{path}/events"), Some(&maria)).await;
@@ -300,18 +289,22 @@ async fn officers_take_cases_and_managers_reassign_them() {
     assert_eq!(last["actor"], "maria");
     // Not to someone outside the department; and anyone may let go of their own case.
     assert_eq!(
-        app.patch(&path, Some(&maria), &json!({"assignee": "omar"}), None)
+        app.patch_case(&maria, id, json!({"assignee": "omar"}))
             .await
             .invalid_fields(),
         ["assignee"]
     );
-    let released = app
-        .patch(&path, Some(&anna), &json!({"assignee": null}), None)
-        .await;
+    let released = app.patch_case(&anna, id, json!({"assignee": null})).await;
     assert!(released.body["assignee"].is_null(), "{}", released.text);
     // Officers may not register a case for a colleague either.
     let r = app.post("/api/v1/cases", Some(&anna), &json!({"org_number": "556012-5790", "company_name": "A", "area": "other", "title": "t", "assignee": "erik"})).await;
     r.problem(403);
+}
+
+/// The list query that searches for `case`'s diarienummer, its space and slash encoded.
+fn by_reference(case: &Value) -> String {
+    let reference = case["reference"].as_str().unwrap();
+    format!("q={}", reference.replace(' ', "%20").replace('/', "%2F"))
 }
 
 #[tokio::test]
@@ -361,16 +354,7 @@ async fn the_list_filters_by_every_field() {
         [0i64; 0],
         "no word, no match"
     );
-    let reference = a["reference"].as_str().unwrap().to_string();
-    assert_eq!(
-        ids(
-            &app,
-            &anna,
-            &format!("q={}", reference.replace(' ', "%20").replace('/', "%2F"))
-        )
-        .await,
-        [id(&a)]
-    );
+    assert_eq!(ids(&app, &anna, &by_reference(&a)).await, [id(&a)]);
     assert_eq!(ids(&app, &root, "department=SBF").await.len(), 3);
     assert_eq!(ids(&app, &root, "department=MHF").await.len(), 0);
     let cases = [
@@ -413,35 +397,16 @@ async fn a_search_too_common_to_rank_comes_newest_first_every_match_a_page_away(
         .case_id(&anna, json!({"title": "Tillbyggnad av kiosk"}))
         .await;
     // Every page newest first, no case twice, all of them in the end.
-    let mut seen = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let r = app
-            .get(
-                &format!("/api/v1/cases?q=tillbyggnad&limit=400{cursor}"),
-                Some(&anna),
-            )
-            .await;
+    let seen = every_page(&app, &anna, "q=tillbyggnad&limit=400", |r| {
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.body["order"], "newest", "{}", r.text);
-        seen.extend(
-            r.body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["id"].as_i64().unwrap()),
-        );
-        match r.body["next_cursor"].as_str() {
-            Some(c) => cursor = format!("&cursor={c}"),
-            None => break,
-        }
-    }
+    })
+    .await;
     assert_eq!(seen.len(), n + 1);
     assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
     assert_eq!(seen[0], kiosk);
     // The officer's search page says why and how to rank.
-    let mut b = crate::web::Browser::new(&app);
-    b.login("anna").await;
+    let mut b = crate::web::Browser::logged_in(&app, "anna").await;
     let page = b.get("/arenden/sok?q=tillbyggnad").await;
     assert!(
         page.body.contains("Fler än 1\u{a0}000 ärenden matchar")
@@ -543,16 +508,7 @@ async fn search_finds_every_word_in_any_order_best_match_first() {
     assert_eq!(second.body["items"][0]["id"], id(&named), "{}", second.text);
     assert!(second.body["next_cursor"].is_null(), "{}", second.text);
     // A diarienummer and an organisation number match exactly, with or without the dash.
-    let reference = named["reference"].as_str().unwrap();
-    assert_eq!(
-        ids(
-            &app,
-            &anna,
-            &format!("q={}", reference.replace(' ', "%20").replace('/', "%2F"))
-        )
-        .await,
-        [id(&named)]
-    );
+    assert_eq!(ids(&app, &anna, &by_reference(&named)).await, [id(&named)]);
     assert_eq!(ids(&app, &anna, "q=556074-7569").await, [id(&named)]);
     assert_eq!(ids(&app, &anna, "q=5560747569").await, [id(&named)]);
     // An edit of the title or the labels is found at once; the old words no longer are.

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{Reply, TestApp, spawn_app};
 
 /// Kim: contact on Exempel AB's first case. Sara: signatory on Exempel AB's first case, so she
 /// follows all of Exempel AB's cases. Other persons' data must never reach either.
@@ -50,6 +50,27 @@ struct World {
     second: i64,
     other_company: i64,
     secret: i64,
+}
+
+impl World {
+    /// Anna makes a follow link to `case`: the answer.
+    async fn make_link(&self, case: i64) -> Reply {
+        self.app
+            .post(
+                &format!("/api/v1/cases/{case}/follow-links"),
+                Some(&self.anna),
+                &json!({}),
+            )
+            .await
+    }
+
+    /// Anna makes a follow link to `case`: its token.
+    async fn link_token(&self, case: i64) -> String {
+        self.make_link(case).await.body["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
 }
 
 async fn world() -> World {
@@ -218,13 +239,7 @@ async fn a_representative_follows_their_cases_and_sees_only_what_the_company_may
 async fn a_follow_link_opens_one_case_until_it_is_revoked() {
     let w = world().await;
     let app = &w.app;
-    let r = app
-        .post(
-            &format!("/api/v1/cases/{}/follow-links", w.first),
-            Some(&w.anna),
-            &json!({}),
-        )
-        .await;
+    let r = w.make_link(w.first).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let token = r.body["token"].as_str().unwrap().to_string();
     assert!(token.len() >= 43);
@@ -297,14 +312,7 @@ async fn a_follow_link_opens_one_case_until_it_is_revoked() {
     assert_eq!(status, 404);
     assert!(page.contains("återkallats"));
     // A confidential case's link shows status and dates only.
-    let r = app
-        .post(
-            &format!("/api/v1/cases/{}/follow-links", w.secret),
-            Some(&w.anna),
-            &json!({}),
-        )
-        .await;
-    let token = r.body["token"].as_str().unwrap().to_string();
+    let token = w.link_token(w.secret).await;
     let (_, view, text) = get_as(app, &format!("/api/v1/public/follow/{token}"), "").await;
     assert_eq!(view["title"], Value::Null);
     assert!(!text.contains("Skyddad adress") && !text.contains("Offentligt men i skyddat"));
@@ -375,14 +383,7 @@ async fn messages_go_both_ways_and_the_companys_unread_ones_come_first() {
     assert_eq!(status, 404);
     assert_eq!(app.count("case_message").await, 2);
     // Through a follow link too; a revoked one writes nothing.
-    let link = app
-        .post(
-            &format!("/api/v1/cases/{}/follow-links", w.first),
-            Some(&w.anna),
-            &json!({}),
-        )
-        .await;
-    let token = link.body["token"].as_str().unwrap().to_string();
+    let token = w.link_token(w.first).await;
     let (status, _) = post_as(
         app,
         &format!("/api/v1/public/follow/{token}/messages"),
@@ -405,8 +406,7 @@ async fn messages_go_both_ways_and_the_companys_unread_ones_come_first() {
     );
     assert_eq!(app.count("case_message").await, 4);
     // The officer's Mina ärenden puts the case with unread messages first, and says so.
-    let mut b = crate::web::Browser::new(app);
-    b.login("anna").await;
+    let mut b = crate::web::Browser::logged_in(app, "anna").await;
     let page = b.get("/arenden").await;
     assert!(
         page.body
@@ -500,14 +500,7 @@ async fn a_supplement_is_answered_online_and_the_case_goes_back_to_handling() {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let request = r.body["id"].as_i64().unwrap();
-    let link = app
-        .post(
-            &format!("/api/v1/cases/{}/follow-links", w.first),
-            Some(&w.anna),
-            &json!({}),
-        )
-        .await;
-    let token = link.body["token"].as_str().unwrap().to_string();
+    let token = w.link_token(w.first).await;
     let (_, view, _) = get_as(app, &format!("/api/v1/public/follow/{token}"), "").await;
     assert_eq!(view["status"], "awaiting_supplement");
     assert_eq!(
@@ -656,14 +649,7 @@ async fn one_follow_link_cannot_flood_a_case() {
     let app = &w.app;
     let mut tokens = Vec::new();
     for _ in 0..2 {
-        let link = app
-            .post(
-                &format!("/api/v1/cases/{}/follow-links", w.first),
-                Some(&w.anna),
-                &json!({}),
-            )
-            .await;
-        tokens.push(link.body["token"].as_str().unwrap().to_string());
+        tokens.push(w.link_token(w.first).await);
     }
     let path = format!("/api/v1/public/follow/{}/messages", tokens[0]);
     for i in 0..lots_api::COMPANY_POSTS_PER_HOUR {
@@ -705,14 +691,7 @@ async fn one_follow_link_cannot_flood_a_case() {
 async fn the_company_pages_speak_english_when_asked() {
     let w = world().await;
     let app = &w.app;
-    let link = app
-        .post(
-            &format!("/api/v1/cases/{}/follow-links", w.first),
-            Some(&w.anna),
-            &json!({}),
-        )
-        .await;
-    let token = link.body["token"].as_str().unwrap().to_string();
+    let token = w.link_token(w.first).await;
     let (status, _, sv) = get_as(app, &format!("/folj/{token}"), "").await;
     assert_eq!(status, 200);
     assert!(sv.contains("<html lang=\"sv\">") && sv.contains("Vad väntar vi på från er?"));
@@ -772,8 +751,7 @@ async fn the_company_pages_speak_english_when_asked() {
 async fn an_officer_makes_and_revokes_follow_links_on_the_case_page() {
     let w = world().await;
     let app = &w.app;
-    let mut b = crate::web::Browser::new(app);
-    let csrf = b.login("anna").await;
+    let (mut b, csrf) = crate::web::Browser::with_csrf(app, "anna").await;
     let page = b.get(&format!("/arenden/{}", w.first)).await;
     assert!(page.body.contains("Skapa följlänk"), "{}", page.body);
     let made = b
@@ -783,21 +761,12 @@ async fn an_officer_makes_and_revokes_follow_links_on_the_case_page() {
         )
         .await;
     assert_eq!(made.status, 200, "{}", made.body);
-    let url = made
-        .body
-        .split("id=\"follow-url\" readonly value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let url = crate::helpers::value_after(&made.body, "id=\"follow-url\" readonly value=\"");
     let token = url.rsplit('/').next().unwrap().to_string();
     let (status, _, _) = get_as(app, &format!("/folj/{token}"), "").await;
     assert_eq!(status, 200);
     // Another department's officer cannot make one; without the CSRF token nothing happens.
-    let mut omar = crate::web::Browser::new(app);
-    let omar_csrf = omar.login("omar").await;
+    let (mut omar, omar_csrf) = crate::web::Browser::with_csrf(app, "omar").await;
     let r = omar
         .post(
             &format!("/arenden/{}/foljlank", w.first),

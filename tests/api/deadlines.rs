@@ -6,7 +6,8 @@ use lots_core::calendar::{next_working_day, working_days_between};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    STARTED, SUPPLEMENT_ROUND, TestApp, assert_each_query_names, event_kinds, ids, spawn_app_as,
+    STARTED, SUPPLEMENT_ROUND, TestApp, assert_each_query_names, event_kinds, events_body,
+    every_page, ids, spawn_app_as,
 };
 
 fn today() -> NaiveDate {
@@ -107,10 +108,7 @@ async fn a_supplement_requested_within_three_weeks_pauses_and_restarts_the_clock
         .await
         .problem(409);
 
-    let waiting = app
-        .get(&format!("/api/v1/cases/{id}"), Some(&anna))
-        .await
-        .body;
+    let waiting = app.case_body(&anna, id).await;
     assert_eq!(waiting["status"], "awaiting_supplement");
     assert_eq!(waiting["deadline"]["paused"], true);
     assert!(waiting["deadline"]["due_date"].is_null());
@@ -129,10 +127,7 @@ async fn a_supplement_requested_within_three_weeks_pauses_and_restarts_the_clock
         .await
         .problem(404);
 
-    let running = app
-        .get(&format!("/api/v1/cases/{id}"), Some(&anna))
-        .await
-        .body;
+    let running = app.case_body(&anna, id).await;
     assert_eq!(running["status"], "in_progress");
     assert_eq!(running["deadline"]["paused"], false);
     let due = next_working_day(today() + Duration::weeks(10));
@@ -241,10 +236,7 @@ async fn the_deadline_is_extended_once_before_it_passes() {
         .post(&path, Some(&anna), &json!({"reason": "En gång till"}))
         .await;
     again.problem(409);
-    let events = app
-        .get(&format!("/api/v1/cases/{id}/events"), Some(&anna))
-        .await
-        .body;
+    let events = events_body(&app, &anna, id).await;
     let ext = events["items"]
         .as_array()
         .unwrap()
@@ -397,27 +389,7 @@ async fn the_list_filters_overdue_and_due_before_and_sorts_by_due_date() {
         "soonest first, no due date last"
     );
     // Paging in due order gives the same sequence.
-    let mut seen = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let r = app
-            .get(
-                &format!("/api/v1/cases?sort=due_date&limit=2{cursor}"),
-                Some(&anna),
-            )
-            .await;
-        seen.extend(
-            r.body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["id"].as_i64().unwrap()),
-        );
-        match r.body["next_cursor"].as_str() {
-            Some(c) => cursor = format!("&cursor={c}"),
-            None => break,
-        }
-    }
+    let seen = every_page(&app, &anna, "sort=due_date&limit=2", |_| {}).await;
     assert_eq!(
         seen,
         [

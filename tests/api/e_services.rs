@@ -5,7 +5,7 @@ use reqwest::multipart::{Form, Part};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, csrf_of, spawn_app};
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
@@ -27,13 +27,7 @@ async fn publish(app: &TestApp, slug: &str, department: &str) -> Value {
         "title": s["title"], "title_en": s["title_en"], "summary": s["summary"],
         "summary_en": s["summary_en"], "form": s["form"], "position": s["position"]});
     let r = app
-        .send(
-            reqwest::Method::PUT,
-            &format!("/api/v1/e-services/{slug}"),
-            Some(&root),
-            Some(&body),
-            &[],
-        )
+        .put(&format!("/api/v1/e-services/{slug}"), Some(&root), &body)
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["published"], true);
@@ -145,9 +139,8 @@ async fn the_shipped_e_services_are_published_when_an_admin_gives_them_a_departm
     let anna = app.token("anna").await;
     assert_eq!(app.get("/api/v1/e-services", Some(&anna)).await.status, 403);
     assert_eq!(
-        app.get("/api/v1/public/e-services/bygglov", None)
-            .await
-            .status,
+        app.get_status("/api/v1/public/e-services/bygglov", None)
+            .await,
         404
     );
 
@@ -196,13 +189,7 @@ async fn an_admin_changes_a_form_without_a_release_and_a_bad_form_changes_nothin
     let bad =
         json!({"area": "building_permit", "department": "NOPE", "title": "Bygglov", "form": form});
     let r = app
-        .send(
-            reqwest::Method::PUT,
-            "/api/v1/e-services/bygglov",
-            Some(&root),
-            Some(&bad),
-            &[],
-        )
+        .put("/api/v1/e-services/bygglov", Some(&root), &bad)
         .await;
     assert_eq!(r.status, 422, "{}", r.text);
     let fields = fields_of(&r.body);
@@ -231,35 +218,17 @@ async fn an_admin_changes_a_form_without_a_release_and_a_bad_form_changes_nothin
              "options": [{"value": "yes", "label": "Ja"}, {"value": "no", "label": "Nej"}]}]}]}});
     let anna = app.token("anna").await;
     let r = app
-        .send(
-            reqwest::Method::PUT,
-            "/api/v1/e-services/skylt",
-            Some(&anna),
-            Some(&skylt),
-            &[],
-        )
+        .put("/api/v1/e-services/skylt", Some(&anna), &skylt)
         .await;
     assert_eq!(r.status, 403);
     let r = app
-        .send(
-            reqwest::Method::PUT,
-            "/api/v1/e-services/skylt",
-            Some(&root),
-            Some(&skylt),
-            &[],
-        )
+        .put("/api/v1/e-services/skylt", Some(&root), &skylt)
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let public = app.get("/api/v1/public/e-services", None).await;
     assert_eq!(public.body[0]["slug"], "skylt", "ordered by position");
     let r = app
-        .send(
-            reqwest::Method::PUT,
-            "/api/v1/e-services/Bad%20Slug",
-            Some(&root),
-            Some(&skylt),
-            &[],
-        )
+        .put("/api/v1/e-services/Bad%20Slug", Some(&root), &skylt)
         .await;
     assert_eq!(r.status, 422);
     assert_eq!(fields_of(&r.body), ["slug"]);
@@ -762,9 +731,8 @@ async fn managers_see_how_cases_come_in_by_channel() {
     let other = app.get("/api/v1/metrics/channels", Some(&lars)).await;
     assert_eq!(other.body["share"], json!([]));
     assert_eq!(
-        app.get("/api/v1/metrics/channels", Some(&anna))
-            .await
-            .status,
+        app.get_status("/api/v1/metrics/channels", Some(&anna))
+            .await,
         403
     );
     // The other metrics group by channel too.
@@ -781,8 +749,7 @@ async fn managers_see_how_cases_come_in_by_channel() {
     assert_eq!(bad.status, 422);
 
     // The managers' dashboard shows it.
-    let mut b = crate::web::Browser::new(&app);
-    b.login("maria").await;
+    let mut b = crate::web::Browser::logged_in(&app, "maria").await;
     let dash = b.get("/oversikt").await;
     assert!(
         dash.body.contains("Hur ärendena kommer in"),
@@ -791,12 +758,6 @@ async fn managers_see_how_cases_come_in_by_channel() {
     );
     assert!(dash.body.contains("50 %"));
     assert!(dash.body.contains("E-tjänst"));
-}
-
-fn csrf_of(page: &str) -> String {
-    let at =
-        page.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
-    page[at..].split('"').next().unwrap().to_string()
 }
 
 #[tokio::test]

@@ -7,7 +7,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    Reply, TestApp, assert_each_query_names, integers_of, kinds, spawn_app, spawn_app_as,
+    HANDOFF_DONE, Reply, TestApp, assert_each_query_names, events_body, integers_of, kinds,
+    spawn_app, spawn_app_as,
 };
 
 pub async fn handoff(app: &TestApp, token: &str, case: i64, body: Value) -> Reply {
@@ -28,6 +29,55 @@ async fn step(app: &TestApp, token: &str, id: i64, verb: &str, body: Option<Valu
         &[],
     )
     .await
+}
+
+/// A step on a handoff: the body a refused caller sends, and the one that does it sends.
+struct Step {
+    id: i64,
+    verb: &'static str,
+    refused_body: Option<Value>,
+    body: Option<Value>,
+}
+
+impl Step {
+    /// A step without a body.
+    fn bare(id: i64, verb: &'static str) -> Self {
+        Self {
+            id,
+            verb,
+            refused_body: None,
+            body: None,
+        }
+    }
+
+    /// A step whose body is `{key: refused}` from a refused caller, `{key: done}` from the one
+    /// who does it.
+    fn with(id: i64, verb: &'static str, key: &str, refused: &str, done: &str) -> Self {
+        Self {
+            id,
+            verb,
+            refused_body: Some(json!({ key: refused })),
+            body: Some(json!({ key: done })),
+        }
+    }
+
+    /// Asserts that the step is refused to each `(user, status)` of `refused` with that status,
+    /// and that `by` then does it (200).
+    async fn refused_then_done(
+        &self,
+        app: &TestApp,
+        t: &impl Fn(&str) -> String,
+        refused: [(&str, u16); 3],
+        by: &str,
+    ) {
+        for (u, status) in refused {
+            step(app, &t(u), self.id, self.verb, self.refused_body.clone())
+                .await
+                .problem(status);
+        }
+        let done = step(app, &t(by), self.id, self.verb, self.body.clone()).await;
+        assert_eq!(done.status, 200);
+    }
 }
 
 #[tokio::test]
@@ -68,9 +118,8 @@ async fn a_consultation_is_requested_answered_and_recorded_on_the_case() {
     );
     assert_eq!(inbox.body["items"][0]["id"], hid);
     assert_eq!(
-        app.get(&format!("/api/v1/cases/{id}"), Some(&omar))
-            .await
-            .status,
+        app.get_status(&format!("/api/v1/cases/{id}"), Some(&omar))
+            .await,
         200
     );
     app.patch_case(&omar, id, json!({"title": "Kapad"}))
@@ -111,19 +160,8 @@ async fn a_consultation_is_requested_answered_and_recorded_on_the_case() {
     step(&app, &anna, hid, "cancel", None).await.problem(409);
 
     // The history tells it, with actor and both departments.
-    let events = app
-        .get(&format!("/api/v1/cases/{id}/events"), Some(&anna))
-        .await
-        .body;
-    assert_eq!(
-        kinds(&events),
-        [
-            "created",
-            "handoff_requested",
-            "handoff_accepted",
-            "handoff_completed"
-        ]
-    );
+    let events = events_body(&app, &anna, id).await;
+    assert_eq!(kinds(&events), [&["created"][..], &HANDOFF_DONE].concat());
     let items = events["items"].as_array().unwrap();
     assert_eq!(
         (items[1]["actor"].as_str(), items[1]["department"].as_str()),
@@ -146,9 +184,8 @@ async fn a_consultation_is_requested_answered_and_recorded_on_the_case() {
     assert_eq!(items[3]["data"]["response"], "Inga invändningar.");
     // The receiving department still reads the case afterwards.
     assert_eq!(
-        app.get(&format!("/api/v1/cases/{id}"), Some(&omar))
-            .await
-            .status,
+        app.get_status(&format!("/api/v1/cases/{id}"), Some(&omar))
+            .await,
         200
     );
     let of_case = app
@@ -192,9 +229,8 @@ async fn accepting_a_transfer_moves_the_case_and_keeps_its_reference() {
         .await
         .problem(403);
     assert_eq!(
-        app.get(&format!("/api/v1/cases/{id}"), Some(&anna))
-            .await
-            .status,
+        app.get_status(&format!("/api/v1/cases/{id}"), Some(&anna))
+            .await,
         200
     );
     let nils_cases = app.get("/api/v1/cases", Some(&nils)).await;
@@ -206,19 +242,10 @@ async fn accepting_a_transfer_moves_the_case_and_keeps_its_reference() {
             .len(),
         0
     );
-    let events = app
-        .get(&format!("/api/v1/cases/{id}/events"), Some(&nils))
-        .await
-        .body;
+    let events = events_body(&app, &nils, id).await;
     assert_eq!(
         kinds(&events),
-        [
-            "created",
-            "handoff_requested",
-            "handoff_accepted",
-            "handoff_completed",
-            "status_changed"
-        ]
+        [&["created"][..], &HANDOFF_DONE, &["status_changed"]].concat()
     );
     assert_eq!(events["items"][3]["data"]["ownership_moved"], true);
     assert_eq!(events["items"][4]["department"], "RTJ");
@@ -436,27 +463,15 @@ async fn who_sees_and_does_what_role_by_department_by_relation() {
     }
 
     // accept / complete: the receiving side only; the requester 403; the unrelated 404.
-    for (u, status) in [("anna", 403), ("maria", 403), ("nils", 404)] {
-        step(&app, &t(u), h1, "accept", None).await.problem(status);
-    }
-    assert_eq!(step(&app, &t("omar"), h1, "accept", None).await.status, 200);
-    for (u, status) in [("anna", 403), ("maria", 403), ("nils", 404)] {
-        step(&app, &t(u), h1, "complete", Some(json!({"response": "x"})))
-            .await
-            .problem(status);
-    }
-    assert_eq!(
-        step(
-            &app,
-            &t("lars"),
-            h1,
-            "complete",
-            Some(json!({"response": "Klart"}))
-        )
-        .await
-        .status,
-        200
-    );
+    let receiving_only = [("anna", 403), ("maria", 403), ("nils", 404)];
+    let accept = Step::bare(h1, "accept");
+    accept
+        .refused_then_done(&app, &t, receiving_only, "omar")
+        .await;
+    let complete = Step::with(h1, "complete", "response", "x", "Klart");
+    complete
+        .refused_then_done(&app, &t, receiving_only, "lars")
+        .await;
     // cancel: the requesting side only.
     for (u, status) in [("omar", 403), ("lars", 403), ("nils", 404)] {
         step(&app, &t(u), h2, "cancel", None).await.problem(status);
@@ -467,23 +482,10 @@ async fn who_sees_and_does_what_role_by_department_by_relation() {
         "any of the requesting department"
     );
     // decline: the receiving side only; an admin may act for anyone.
-    for (u, status) in [("anna", 403), ("maria", 403), ("nils", 404)] {
-        step(&app, &t(u), h3, "decline", Some(json!({"reason": "x"})))
-            .await
-            .problem(status);
-    }
-    assert_eq!(
-        step(
-            &app,
-            &t("root"),
-            h3,
-            "decline",
-            Some(json!({"reason": "Admin"}))
-        )
-        .await
-        .status,
-        200
-    );
+    let decline = Step::with(h3, "decline", "reason", "x", "Admin");
+    decline
+        .refused_then_done(&app, &t, receiving_only, "root")
+        .await;
     // Refused steps wrote nothing: created, 4 requested (incl. admin's), accepted, completed,
     // cancelled, declined, and the three no-op PATCHes changed nothing.
     assert_eq!(app.count("case_event").await, 1 + 4 + 4);
@@ -605,9 +607,8 @@ async fn a_bundle_lets_its_coordinator_read_every_case_in_it() {
     assert!(cases.iter().all(|c| c["access"] == "full"), "{}", view.text);
     assert_eq!(cases[1]["open_handoffs"][0]["to_department"], "SBF");
     assert_eq!(
-        app.get(&format!("/api/v1/cases/{}", building["id"]), Some(&nils))
-            .await
-            .status,
+        app.get_status(&format!("/api/v1/cases/{}", building["id"]), Some(&nils))
+            .await,
         200
     );
     // ...but only reads it.
@@ -636,9 +637,8 @@ async fn a_bundle_lets_its_coordinator_read_every_case_in_it() {
         .await;
     assert_eq!(removed.status, 200, "{}", removed.text);
     assert_eq!(
-        app.get(&format!("/api/v1/cases/{}", building["id"]), Some(&nils))
-            .await
-            .status,
+        app.get_status(&format!("/api/v1/cases/{}", building["id"]), Some(&nils))
+            .await,
         404
     );
     let events = app

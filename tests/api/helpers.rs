@@ -110,27 +110,28 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
 
 /// As `spawn_app_with`, on an empty database when `seeded` is false.
 pub async fn spawn_app_seeded(configure: impl FnOnce(&mut Config), seeded: bool) -> TestApp {
-    let (url, store) = fresh_database().await;
-    let db = Db::connect(&url).await.expect("connect");
-    Migrator::up(db.writer(), None).await.expect("migrate");
-    if seeded {
-        seed(&db).await;
-    }
+    spawn_app_routed(configure, seeded, axum::Router::new()).await
+}
+
+/// As `spawn_app_seeded`, serving the `extra` routes as well.
+async fn spawn_app_routed(
+    configure: impl FnOnce(&mut Config),
+    seeded: bool,
+    extra: axum::Router<AppState>,
+) -> TestApp {
+    let (url, store, db) = migrated_database(seeded).await;
     let mut config = Config {
         database_url: url,
         attachments_dir: Some(test_files_dir()),
         ..Config::default()
     };
     configure(&mut config);
-    start(config, db, store, axum::Router::new()).await
+    start(config, db, store, extra).await
 }
 
 /// As `spawn_app`, with the server's clock standing still at `now` (a `ManualClock`).
 pub async fn spawn_app_at(now: chrono::DateTime<chrono::Utc>) -> TestApp {
-    let (url, store) = fresh_database().await;
-    let db = Db::connect(&url).await.expect("connect");
-    Migrator::up(db.writer(), None).await.expect("migrate");
-    seed(&db).await;
+    let (url, store, db) = migrated_database(true).await;
     // jsonwebtoken checks `exp` against the system clock, not the app's: a token issued at a
     // `now` in the past must live until the real present.
     let lag = u64::try_from((chrono::Utc::now() - now).num_seconds()).unwrap_or(0);
@@ -139,7 +140,8 @@ pub async fn spawn_app_at(now: chrono::DateTime<chrono::Utc>) -> TestApp {
         token_ttl_seconds: 3600 + lag,
         ..Config::default()
     };
-    start_with_clock(
+    start_on(
+        listener().await,
         config,
         db,
         store,
@@ -164,16 +166,7 @@ pub async fn spawn_second(app: &TestApp, config: Config) -> TestApp {
 }
 
 pub async fn spawn_app_with_routes(extra: axum::Router<AppState>) -> TestApp {
-    let (url, store) = fresh_database().await;
-    let db = Db::connect(&url).await.expect("connect");
-    Migrator::up(db.writer(), None).await.expect("migrate");
-    seed(&db).await;
-    let config = Config {
-        database_url: url,
-        attachments_dir: Some(test_files_dir()),
-        ..Config::default()
-    };
-    start(config, db, store, extra).await
+    spawn_app_routed(|_| {}, true, extra).await
 }
 
 async fn start_client() -> reqwest::Client {
@@ -187,20 +180,15 @@ async fn start(
     store: TestDatabase,
     extra: axum::Router<AppState>,
 ) -> TestApp {
-    start_with_clock(config, db, store, extra, Arc::new(SystemClock)).await
+    let clock = Arc::new(SystemClock);
+    start_on(listener().await, config, db, store, extra, clock).await
 }
 
-async fn start_with_clock(
-    config: Config,
-    db: Db,
-    store: TestDatabase,
-    extra: axum::Router<AppState>,
-    clock: Arc<dyn Clock>,
-) -> TestApp {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+/// A listener on a free port of 127.0.0.1.
+async fn listener() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .expect("bind");
-    start_on(listener, config, db, store, extra, clock).await
+        .expect("bind")
 }
 
 /// A server whose address is taken before it starts, for tests that must name it in advance
@@ -212,19 +200,14 @@ pub struct PendingApp {
 
 impl PendingApp {
     pub async fn bind() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = listener().await;
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         Self { listener, base }
     }
 
     /// Starts it on a fresh seeded database; its public base URL is where it listens.
     pub async fn start(self, configure: impl FnOnce(&mut Config)) -> TestApp {
-        let (url, store) = fresh_database().await;
-        let db = Db::connect(&url).await.expect("connect");
-        Migrator::up(db.writer(), None).await.expect("migrate");
-        seed(&db).await;
+        let (url, store, db) = migrated_database(true).await;
         let mut config = Config {
             database_url: url,
             attachments_dir: Some(test_files_dir()),
@@ -283,6 +266,18 @@ async fn start_on(
 /// A directory of its own for each test's attachments.
 fn test_files_dir() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("lots-test-files-{}", uuid::Uuid::new_v4().simple()))
+}
+
+/// A fresh database, migrated, and seeded when `seeded` is true: its URL, what to drop when the
+/// test ends, and a connection.
+async fn migrated_database(seeded: bool) -> (String, TestDatabase, Db) {
+    let (url, store) = fresh_database().await;
+    let db = Db::connect(&url).await.expect("connect");
+    Migrator::up(db.writer(), None).await.expect("migrate");
+    if seeded {
+        seed(&db).await;
+    }
+    (url, store, db)
 }
 
 async fn fresh_database() -> (String, TestDatabase) {
@@ -439,12 +434,31 @@ impl TestApp {
         read(req.send().await.expect("request")).await
     }
 
+    /// The status `GET path` answers.
+    pub async fn get_status(&self, path: &str, token: Option<&str>) -> StatusCode {
+        self.get(path, token).await.status
+    }
+
+    /// `GET path` as `token`'s user, the response unread (for its bytes).
+    pub async fn get_response(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         self.send(Method::GET, path, token, None, &[]).await
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
         self.send(Method::POST, path, token, Some(body), &[]).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.send(Method::PUT, path, token, Some(body), &[]).await
     }
 
     /// `post`, asserting that the answer has `status` (showing the body when it has not).
@@ -537,6 +551,12 @@ impl TestApp {
         r.body
     }
 
+    /// `PATCH path` with `body` as `token`'s user, if the entity is at `version` (If-Match).
+    pub async fn patch_if(&self, path: &str, token: &str, version: i64, body: Value) -> Reply {
+        let etag = format!("\"{version}\"");
+        self.patch(path, Some(token), &body, Some(&etag)).await
+    }
+
     /// `PATCH /api/v1/cases/{id}` with `body`, without If-Match.
     pub async fn patch_case(&self, token: &str, id: i64, body: Value) -> Reply {
         self.patch(&format!("/api/v1/cases/{id}"), Some(token), &body, None)
@@ -549,10 +569,16 @@ impl TestApp {
             .await
     }
 
+    /// Case `id` as `token`'s user reads it (`GET /api/v1/cases/{id}`): the answer's body.
+    pub async fn case_body(&self, token: &str, id: i64) -> Value {
+        self.get(&format!("/api/v1/cases/{id}"), Some(token))
+            .await
+            .body
+    }
+
     /// Case `id`'s diarienummer, as `token`'s user reads it.
     pub async fn case_reference(&self, token: &str, id: i64) -> String {
-        let r = self.get(&format!("/api/v1/cases/{id}"), Some(token)).await;
-        r.body["reference"]
+        self.case_body(token, id).await["reference"]
             .as_str()
             .expect("a reference")
             .to_string()
@@ -743,6 +769,30 @@ pub async fn ids(app: &TestApp, token: &str, query: &str) -> Vec<i64> {
     integers_of(&r.body["items"], "id")
 }
 
+/// The ids of the cases a list query returns, page after page (`next_cursor`), each page's
+/// answer first given to `check`.
+pub async fn every_page(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    check: impl Fn(&Reply),
+) -> Vec<i64> {
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let r = app
+            .get(&format!("/api/v1/cases?{query}{cursor}"), Some(token))
+            .await;
+        check(&r);
+        seen.extend(integers_of(&r.body["items"], "id"));
+        match r.body["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    seen
+}
+
 /// The events a case writes when it is registered and work on it starts.
 pub const STARTED: [&str; 2] = ["created", "status_changed"];
 
@@ -756,6 +806,13 @@ pub const SUPPLEMENT_ROUND: [&str; 4] = [
 
 /// The events of a handoff that runs its course: requested, accepted, completed.
 pub const HANDOFF_DONE: [&str; 3] = ["handoff_requested", "handoff_accepted", "handoff_completed"];
+
+/// The answer to `GET /api/v1/cases/{id}/events` as `token`'s user: its body.
+pub async fn events_body(app: &TestApp, token: &str, id: i64) -> Value {
+    app.get(&format!("/api/v1/cases/{id}/events"), Some(token))
+        .await
+        .body
+}
 
 /// The kinds of case `id`'s events as `token` reads them, oldest first.
 pub async fn event_kinds(app: &TestApp, token: &str, id: i64) -> Vec<String> {
@@ -805,6 +862,21 @@ pub fn integers_of(list: &Value, key: &str) -> Vec<i64> {
         .iter()
         .map(|item| item[key].as_i64().expect("an integer"))
         .collect()
+}
+
+/// The text from just after the first `marker` in `page` up to the next `"`: the value of the
+/// attribute `marker` opens.
+pub fn value_after(page: &str, marker: &str) -> String {
+    let at = page
+        .find(marker)
+        .unwrap_or_else(|| panic!("no `{marker}` in {page}"))
+        + marker.len();
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+/// The value of a page's CSRF field.
+pub fn csrf_of(page: &str) -> String {
+    value_after(page, r#"name="csrf" value=""#)
 }
 
 /// The object in the array `list` whose `key` is `value`.

@@ -130,6 +130,15 @@ pub async fn subscribe(app: &TestApp, receiver: &Receiver, events: Value) -> Val
     r.body
 }
 
+/// A `fast_app` with a receiver that answers at once, subscribed to `events`: the app, the
+/// receiver and the subscription.
+async fn subscribed(events: Value) -> (TestApp, Receiver, Value) {
+    let app = fast_app().await;
+    let receiver = Receiver::start(0, Duration::ZERO).await;
+    let subscription = subscribe(&app, &receiver, events).await;
+    (app, receiver, subscription)
+}
+
 /// Runs the worker until nothing is pending (or gives up after `rounds`).
 pub async fn settle(app: &TestApp, rounds: usize) {
     let worker = app.state.worker().unwrap();
@@ -166,9 +175,7 @@ async fn decided_case(app: &TestApp, token: &str) -> i64 {
 
 #[tokio::test]
 async fn a_decided_case_gets_one_invitation_and_every_event_arrives_signed() {
-    let app = fast_app().await;
-    let receiver = Receiver::start(0, Duration::ZERO).await;
-    let created = subscribe(&app, &receiver, json!(["*"])).await;
+    let (app, receiver, created) = subscribed(json!(["*"])).await;
     assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
     let root = app.token("root").await;
     let listed = app.get("/api/v1/webhooks", Some(&root)).await;
@@ -243,14 +250,9 @@ async fn a_decided_case_gets_one_invitation_and_every_event_arrives_signed() {
             .contains(&token)
     );
     // The link works; the pending export (admins only) carries it.
-    let page = app
-        .client
-        .get(app.url(&format!("/survey/{token}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    let page = app.get(&format!("/survey/{token}"), None).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.headers["referrer-policy"], "no-referrer");
     let text = app
         .get("/api/v1/survey-invitations/pending.csv", Some(&root))
         .await
@@ -423,14 +425,7 @@ async fn a_hanging_receiver_does_not_hold_up_another_subscription() {
 
 #[tokio::test]
 async fn the_survey_page_takes_one_valid_answer() {
-    let app = fast_app().await;
-    let receiver = Receiver::start(0, Duration::ZERO).await;
-    subscribe(
-        &app,
-        &receiver,
-        json!(["survey.invited", "survey.answered"]),
-    )
-    .await;
+    let (app, receiver, _) = subscribed(json!(["survey.invited", "survey.answered"])).await;
     let anna = app.token("anna").await;
     let case_id = decided_case(&app, &anna).await;
     settle(&app, 5).await;
@@ -656,14 +651,7 @@ async fn imported_answers_are_all_checked_first_and_a_second_import_changes_noth
 
 #[tokio::test]
 async fn deadlines_are_announced_once_each() {
-    let app = fast_app().await;
-    let receiver = Receiver::start(0, Duration::ZERO).await;
-    subscribe(
-        &app,
-        &receiver,
-        json!(["deadline.approaching", "deadline.passed"]),
-    )
-    .await;
+    let (app, receiver, _) = subscribed(json!(["deadline.approaching", "deadline.passed"])).await;
     let anna = app.token("anna").await;
     let late = app
         .create_case(&anna, json!({"received_at": "2026-03-02T08:00:00Z"}))

@@ -31,8 +31,7 @@ async fn answers_within(app: &TestApp, path: &str, token: &str, status: u16) -> 
 #[tokio::test]
 async fn a_name_changed_by_an_admin_shows_on_the_next_page_of_a_cached_session() {
     let app = spawn_app().await;
-    let mut b = Browser::new(&app);
-    b.login("anna").await;
+    let mut b = Browser::logged_in(&app, "anna").await;
     assert!(b.get("/arenden").await.body.contains("anna test"));
     let admin = app.token("root").await;
     let anna = app.user_row("anna").await.id;
@@ -108,8 +107,7 @@ async fn a_cookie_logged_out_through_one_process_is_refused_by_another() {
         return;
     }
     let second = spawn_second(&app, app.config.clone()).await;
-    let mut b = Browser::new(&app);
-    let csrf = b.login("anna").await;
+    let (mut b, csrf) = Browser::with_csrf(&app, "anna").await;
     let cookie = b.cookie().expect("a session cookie");
     // The same cookie opens a page on the second process (which now keeps the session).
     let mut copy = Browser::new(&second);

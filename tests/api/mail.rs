@@ -379,11 +379,6 @@ async fn the_decision_and_the_survey_invitation_are_mailed() {
         .find(|l| l.contains("/survey/"))
         .expect("a survey link");
     let token = url.trim().rsplit('/').next().unwrap();
-    let page = app
-        .client
-        .get(app.url(&format!("/survey/{token}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
+    let page = app.get(&format!("/survey/{token}"), None).await;
+    assert_eq!(page.status, 200);
 }

@@ -52,9 +52,8 @@ async fn managers_see_their_department_and_officers_see_no_metrics() {
             .await
             .problem(403);
         assert_eq!(
-            app.get(&format!("/api/v1/metrics/{path}"), Some(&admin))
-                .await
-                .status,
+            app.get_status(&format!("/api/v1/metrics/{path}"), Some(&admin))
+                .await,
             200,
             "{path}"
         );
@@ -458,11 +457,21 @@ async fn an_nki_trend_or_change_with_bad_periods_is_refused_by_field() {
     );
     let anna = app.token("anna").await;
     assert_eq!(
-        app.get("/api/v1/metrics/nki/trend", Some(&anna))
-            .await
-            .status,
+        app.get_status("/api/v1/metrics/nki/trend", Some(&anna))
+            .await,
         403
     );
+}
+
+/// Runs `lots kolada fetch --from 2023` with `args` on `app`'s database.
+async fn kolada_fetch(app: &TestApp, args: &[&str]) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_lots"))
+        .args(["kolada", "fetch", "--from", "2023"])
+        .args(args)
+        .args(["--database-url", &app.config.database_url])
+        .output()
+        .await
+        .unwrap()
 }
 
 /// An app that is Haninge (0136) with `peers`, holding the oracle's cases (for the own
@@ -663,21 +672,7 @@ async fn kolada_is_fetched_page_by_page_from_its_api() {
 
     let lots = spawn_app().await;
     let base_url = format!("{base}/v2");
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_lots"))
-        .args([
-            "kolada",
-            "fetch",
-            "--from",
-            "2023",
-            "--to",
-            "2024",
-            "--base-url",
-            &base_url,
-        ])
-        .args(["--database-url", &lots.config.database_url])
-        .output()
-        .await
-        .unwrap();
+    let out = kolada_fetch(&lots, &["--to", "2024", "--base-url", &base_url]).await;
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -695,19 +690,7 @@ async fn kolada_is_fetched_page_by_page_from_its_api() {
     assert_eq!(lots.count_where("kolada_value", "value IS NULL").await, 1);
 
     // A server that is not Kolada: a clear failure, nothing imported.
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_lots"))
-        .args([
-            "kolada",
-            "fetch",
-            "--from",
-            "2023",
-            "--base-url",
-            "http://127.0.0.1:9/v2",
-        ])
-        .args(["--database-url", &lots.config.database_url])
-        .output()
-        .await
-        .unwrap();
+    let out = kolada_fetch(&lots, &["--base-url", "http://127.0.0.1:9/v2"]).await;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot fetch"));
     assert_eq!(lots.count("kolada_value").await, 2);
@@ -746,12 +729,8 @@ async fn the_board_report_is_a_workbook_of_the_same_figures_as_the_api() {
     assert!(out.status.success());
 
     let r = app
-        .client
-        .get(app.url("/api/v1/reports/board.xlsx?year=2024"))
-        .bearer_auth(&root)
-        .send()
-        .await
-        .unwrap();
+        .get_response("/api/v1/reports/board.xlsx?year=2024", &root)
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(
         r.headers()["content-type"],
@@ -793,12 +772,8 @@ async fn the_board_report_is_a_workbook_of_the_same_figures_as_the_api() {
     assert!(close(&all[9], &y2024["ci_low"]) && close(&all[10], &y2024["ci_high"]));
     assert_eq!(&all[11..], ["", "", "", "", "", ""], "no answers in 2023");
     let r = app
-        .client
-        .get(app.url("/api/v1/reports/board.xlsx?year=2025"))
-        .bearer_auth(&root)
-        .send()
-        .await
-        .unwrap();
+        .get_response("/api/v1/reports/board.xlsx?year=2025", &root)
+        .await;
     let of_2025 = r.bytes().await.unwrap();
     assert_eq!(
         sheet_rows(&of_2025, "Jämförelse")[0][0],
@@ -875,9 +850,8 @@ async fn the_board_report_is_a_workbook_of_the_same_figures_as_the_api() {
     // Officers have no report; a year must be a year.
     let anna = app.token("anna").await;
     assert_eq!(
-        app.get("/api/v1/reports/board.xlsx?year=2024", Some(&anna))
-            .await
-            .status,
+        app.get_status("/api/v1/reports/board.xlsx?year=2024", Some(&anna))
+            .await,
         403
     );
     let r = app
@@ -885,9 +859,8 @@ async fn the_board_report_is_a_workbook_of_the_same_figures_as_the_api() {
         .await;
     assert_eq!(r.invalid_fields(), ["year"]);
     assert_eq!(
-        app.get("/api/v1/reports/board.xlsx?year=2024", None)
-            .await
-            .status,
+        app.get_status("/api/v1/reports/board.xlsx?year=2024", None)
+            .await,
         401
     );
 }

@@ -378,13 +378,9 @@ async fn me_with_cookie(app: &TestApp, b: &Browser) -> (StatusCode, Value) {
 
 #[tokio::test]
 async fn an_officer_is_created_on_first_sign_in_and_follows_the_mapping_later() {
-    let Some((idp, app)) = provider_with(&[(
-        "sara-sub",
-        json!({"preferred_username": "Sara.Berg", "name": "Sara Berg",
-            "groups": ["lots-sbf-handlaggare"], "email": "sara@kommun.example"}),
-    )])
-    .await
-    else {
+    let claims = json!({"preferred_username": "Sara.Berg", "name": "Sara Berg",
+            "groups": ["lots-sbf-handlaggare"], "email": "sara@kommun.example"});
+    let Some((idp, app)) = provider_with(&[("sara-sub", claims)]).await else {
         return;
     };
     let users_before = app.count("app_user").await;
@@ -458,12 +454,8 @@ async fn an_officer_is_created_on_first_sign_in_and_follows_the_mapping_later() 
 
 #[tokio::test]
 async fn a_person_whose_groups_map_to_nothing_is_refused_and_nothing_is_created() {
-    let Some((_idp, app)) = provider_with(&[(
-        "outsider",
-        json!({"preferred_username": "olle", "name": "Olle", "groups": ["ekonomi"]}),
-    )])
-    .await
-    else {
+    let claims = json!({"preferred_username": "olle", "name": "Olle", "groups": ["ekonomi"]});
+    let Some((_idp, app)) = provider_with(&[("outsider", claims)]).await else {
         return;
     };
     let users = app.count("app_user").await;
@@ -484,12 +476,8 @@ async fn a_person_whose_groups_map_to_nothing_is_refused_and_nothing_is_created(
 
 #[tokio::test]
 async fn every_forged_or_stale_id_token_is_refused() {
-    let Some((idp, app)) = provider_with(&[(
-        "kim",
-        json!({"preferred_username": "kim", "name": "Kim", "groups": ["lots-admin"]}),
-    )])
-    .await
-    else {
+    let claims = json!({"preferred_username": "kim", "name": "Kim", "groups": ["lots-admin"]});
+    let Some((idp, app)) = provider_with(&[("kim", claims)]).await else {
         return;
     };
     let users = app.count("app_user").await;
@@ -525,12 +513,8 @@ async fn every_forged_or_stale_id_token_is_refused() {
 
 #[tokio::test]
 async fn a_rotated_key_is_fetched_and_honoured() {
-    let Some((idp, app)) = provider_with(&[(
-        "sara",
-        json!({"preferred_username": "sara", "groups": ["lots-sbf-handlaggare"]}),
-    )])
-    .await
-    else {
+    let claims = json!({"preferred_username": "sara", "groups": ["lots-sbf-handlaggare"]});
+    let Some((idp, app)) = provider_with(&[("sara", claims)]).await else {
         return;
     };
     let mut b = Browser::new();
@@ -545,12 +529,8 @@ async fn a_rotated_key_is_fetched_and_honoured() {
 
 #[tokio::test]
 async fn a_callback_without_its_state_or_from_another_browser_is_refused() {
-    let Some((_idp, app)) = provider_with(&[(
-        "sara",
-        json!({"preferred_username": "sara", "groups": ["lots-sbf-handlaggare"]}),
-    )])
-    .await
-    else {
+    let claims = json!({"preferred_username": "sara", "groups": ["lots-sbf-handlaggare"]});
+    let Some((_idp, app)) = provider_with(&[("sara", claims)]).await else {
         return;
     };
     // Walk to the callback but do not take it; then take it in another browser (no flow
@@ -682,8 +662,7 @@ async fn a_provider_that_is_down_gives_a_clear_page_and_the_password_still_works
     app.get("/api/v1/me", Some(&token)).await.problem(401);
     // Passwords still work, on the API and on the page.
     app.token("anna").await;
-    let mut b = crate::web::Browser::new(&app);
-    b.login("anna").await;
+    crate::web::Browser::logged_in(&app, "anna").await;
     let _ = PASSWORD;
 }
 
@@ -755,12 +734,8 @@ async fn the_api_accepts_the_providers_access_tokens_and_refuses_forged_ones() {
 
 #[tokio::test]
 async fn a_company_representative_signs_in_with_a_personnummer_and_gets_no_officer_rights() {
-    let Some((idp, app)) = provider_with(&[(
-        "eid-1",
-        json!({"name": "Kim Företagare", "personal_number": "198112189876"}),
-    )])
-    .await
-    else {
+    let claims = json!({"name": "Kim Företagare", "personal_number": "198112189876"});
+    let Some((idp, app)) = provider_with(&[("eid-1", claims)]).await else {
         return;
     };
     let mut b = Browser::new();
@@ -793,15 +768,7 @@ async fn a_company_representative_signs_in_with_a_personnummer_and_gets_no_offic
         .unwrap();
     assert_eq!(r.status(), 401);
     // Logging out ends the login on the server: a copy of the cookie no longer works.
-    let csrf = home
-        .body
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let csrf = crate::helpers::csrf_of(&home.body);
     let r = app
         .client
         .post(app.url("/foretag/logga-ut"))

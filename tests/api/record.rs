@@ -54,6 +54,18 @@ pub async fn upload(
         body.extend_from_slice(b"\r\n");
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    post_multipart(app, token, id, boundary, body).await
+}
+
+/// Posts `body`, a multipart form whose parts `boundary` separates, to case `id`'s attachments
+/// as `token`'s user.
+async fn post_multipart(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    boundary: &str,
+    body: Vec<u8>,
+) -> Reply {
     let resp = app
         .client
         .post(app.url(&format!("/api/v1/cases/{id}/attachments")))
@@ -67,6 +79,56 @@ pub async fn upload(
         .await
         .unwrap();
     read(resp).await
+}
+
+const PDF: &str = "application/pdf";
+
+/// Case `id`'s attachments, as `token`'s user uploads them with `upload`.
+struct Uploads<'a> {
+    app: &'a TestApp,
+    token: &'a str,
+    id: i64,
+}
+
+impl<'a> Uploads<'a> {
+    fn new(app: &'a TestApp, token: &'a str, id: i64) -> Self {
+        Self { app, token, id }
+    }
+
+    /// One file, `name` of `content_type`, and no other part.
+    async fn file(&self, name: &str, content_type: &str, bytes: &[u8]) -> Reply {
+        self.with(&[], name, content_type, bytes).await
+    }
+
+    /// One file with its `category`.
+    async fn in_category(
+        &self,
+        category: &str,
+        name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Reply {
+        self.with(&[("category", category)], name, content_type, bytes)
+            .await
+    }
+
+    /// One file with the text parts `fields`.
+    async fn with(
+        &self,
+        fields: &[(&str, &str)],
+        name: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Reply {
+        upload(
+            self.app,
+            self.token,
+            self.id,
+            Some((name, content_type, bytes)),
+            fields,
+        )
+        .await
+    }
 }
 
 fn pdf(extra: &str) -> Vec<u8> {
@@ -149,24 +211,20 @@ async fn parties_are_added_changed_and_removed_with_their_history() {
 
     // Change: the event holds the old and the new value.
     let agent_id = agent.body["id"].as_i64().unwrap();
+    let agent_path = format!("{parties}/{agent_id}");
     let r = app
-        .patch(
-            &format!("{parties}/{agent_id}"),
-            Some(&anna),
-            &json!({"roles": ["agent"], "phone": null}),
-            Some("\"1\""),
+        .patch_if(
+            &agent_path,
+            &anna,
+            1,
+            json!({"roles": ["agent"], "phone": null}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["phone"], Value::Null);
     assert_eq!(r.body["version"], 2);
     let stale = app
-        .patch(
-            &format!("{parties}/{agent_id}"),
-            Some(&anna),
-            &json!({"name": "P. Persson"}),
-            Some("\"1\""),
-        )
+        .patch_if(&agent_path, &anna, 1, json!({"name": "P. Persson"}))
         .await;
     stale.problem(412);
     let ev = events(&app, &anna, id).await;
@@ -195,12 +253,7 @@ async fn parties_are_added_changed_and_removed_with_their_history() {
     .problem(404);
 
     // Remove: gone from the list, its snapshot kept in the event.
-    assert_eq!(
-        app.delete(&format!("{parties}/{agent_id}"), &anna)
-            .await
-            .status,
-        204
-    );
+    assert_eq!(app.delete(&agent_path, &anna).await.status, 204);
     let list = app.get(&parties, Some(&anna)).await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 2);
     let ev = events(&app, &anna, id).await;
@@ -208,9 +261,7 @@ async fn parties_are_added_changed_and_removed_with_their_history() {
         last_of(&ev, "party_removed")["data"]["party"]["personal_number"],
         PERSON
     );
-    app.delete(&format!("{parties}/{agent_id}"), &anna)
-        .await
-        .problem(404);
+    app.delete(&agent_path, &anna).await.problem(404);
 }
 
 #[tokio::test]
@@ -409,12 +460,7 @@ async fn a_decision_carries_its_legal_basis_and_is_corrected_never_edited() {
     let mut fields = r.invalid_fields();
     fields.sort();
     assert_eq!(fields, ["legal_basis[1]", "legal_basis[2]", "valid_to"]);
-    assert_eq!(
-        app.get(&format!("/api/v1/cases/{id}"), Some(&anna))
-            .await
-            .body["status"],
-        "in_progress"
-    );
+    assert_eq!(app.case_body(&anna, id).await["status"], "in_progress");
     let r = app
         .transition(
             &anna,
@@ -502,12 +548,7 @@ async fn a_decision_carries_its_legal_basis_and_is_corrected_never_edited() {
         &json!({"reason": "Omprövning", "outcome": "rejected", "valid_from": null, "valid_to": null}),
     )
     .await;
-    assert_eq!(
-        app.get(&format!("/api/v1/cases/{id}"), Some(&anna))
-            .await
-            .body["decision"],
-        "rejected"
-    );
+    assert_eq!(app.case_body(&anna, id).await["decision"], "rejected");
     // An open case has nothing to correct.
     let open = app.case_id(&anna, json!({})).await;
     app.post(
@@ -659,15 +700,11 @@ async fn attachments_are_streamed_checked_and_kept_once() {
     let id = app.case_id(&anna, json!({})).await;
     let other = app.case_id(&anna, json!({})).await;
     let drawing = pdf("fasadritning");
+    let to_case = Uploads::new(&app, &anna, id);
 
-    let r = upload(
-        &app,
-        &anna,
-        id,
-        Some(("fasadritning.pdf", "application/pdf", &drawing)),
-        &[("category", "drawing")],
-    )
-    .await;
+    let r = to_case
+        .in_category("drawing", "fasadritning.pdf", PDF, &drawing)
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["size"], drawing.len());
     assert_eq!(r.body["content_type"], "application/pdf");
@@ -681,54 +718,29 @@ async fn attachments_are_streamed_checked_and_kept_once() {
     assert_eq!(std::fs::read(&stored).unwrap(), drawing);
 
     // The same file on the same case again: the attachment already there.
-    let again = upload(
-        &app,
-        &anna,
-        id,
-        Some(("kopia.pdf", "application/pdf", &drawing)),
-        &[],
-    )
-    .await;
+    let again = to_case.file("kopia.pdf", PDF, &drawing).await;
     assert_eq!(again.status, 200, "{}", again.text);
     assert_eq!(again.body["id"], aid);
     // On another case it is a new attachment, but the bytes are kept once.
-    let r = upload(
-        &app,
-        &anna,
-        other,
-        Some(("f.pdf", "application/pdf", &drawing)),
-        &[],
-    )
-    .await;
+    let r = Uploads::new(&app, &anna, other)
+        .file("f.pdf", PDF, &drawing)
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let files: usize = std::fs::read_dir(dir.join(&sha[..2])).unwrap().count();
     assert_eq!(files, 1);
     assert_eq!(app.count("case_attachment").await, 2);
 
     // An Office document is a zip inside; a photo by its magic number.
+    const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
     let docx = b"PK\x03\x04\x14\0\x06\0[Content_Types].xml".to_vec();
-    let r = upload(
-        &app,
-        &anna,
-        id,
-        Some((
-            "yttrande.docx",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            &docx,
-        )),
-        &[("category", "consultation")],
-    )
-    .await;
+    let r = to_case
+        .in_category("consultation", "yttrande.docx", DOCX, &docx)
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let jpeg = b"\xFF\xD8\xFF\xE0\0\x10JFIF\0".to_vec();
-    let r = upload(
-        &app,
-        &anna,
-        id,
-        Some(("foto.jpg", "image/jpeg", &jpeg)),
-        &[("category", "photo")],
-    )
-    .await;
+    let r = to_case
+        .in_category("photo", "foto.jpg", "image/jpeg", &jpeg)
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let listed = app
         .get(&format!("/api/v1/cases/{id}/attachments"), Some(&anna))
@@ -736,38 +748,17 @@ async fn attachments_are_streamed_checked_and_kept_once() {
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 3);
 
     // Empty, too large, mislabelled, unknown, missing.
-    let r = upload(
-        &app,
-        &anna,
-        id,
-        Some(("tom.pdf", "application/pdf", b"")),
-        &[],
-    )
-    .await;
+    let r = to_case.file("tom.pdf", PDF, b"").await;
     assert_eq!(r.invalid_fields(), ["file"]);
     assert!(r.text.contains("empty"), "{}", r.text);
     let big = [pdf("x"), vec![b'a'; 70 * 1024]].concat();
-    let r = upload(
-        &app,
-        &anna,
-        id,
-        Some(("stor.pdf", "application/pdf", &big)),
-        &[],
-    )
-    .await;
+    let r = to_case.file("stor.pdf", PDF, &big).await;
     assert!(
         r.problem_detail(413)
             .contains("the file exceeds the limit of 65536 bytes")
     );
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    let r = upload(
-        &app,
-        &anna,
-        id,
-        Some(("bild.png", "application/pdf", &png)),
-        &[],
-    )
-    .await;
+    let r = to_case.file("bild.png", PDF, &png).await;
     assert_eq!(r.invalid_fields(), ["file"]);
     assert!(
         r.text
@@ -775,36 +766,21 @@ async fn attachments_are_streamed_checked_and_kept_once() {
         "{}",
         r.text
     );
-    let r = upload(
-        &app,
-        &anna,
-        id,
-        Some(("ritning.pdf", "application/octet-stream", &png)),
-        &[],
-    )
-    .await;
+    let r = to_case
+        .file("ritning.pdf", "application/octet-stream", &png)
+        .await;
     assert_eq!(r.invalid_fields(), ["file"]);
     assert!(r.text.contains("named `ritning.pdf`"), "{}", r.text);
     let exe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff".to_vec();
-    let r = upload(
-        &app,
-        &anna,
-        id,
-        Some(("program.exe", "application/octet-stream", &exe)),
-        &[],
-    )
-    .await;
+    let r = to_case
+        .file("program.exe", "application/octet-stream", &exe)
+        .await;
     r.problem(415);
     let r = upload(&app, &anna, id, None, &[("category", "drawing")]).await;
     assert_eq!(r.invalid_fields(), ["file"]);
-    let r = upload(
-        &app,
-        &anna,
-        id,
-        Some(("a.png", "image/png", &png)),
-        &[("category", "blueprint")],
-    )
-    .await;
+    let r = to_case
+        .in_category("blueprint", "a.png", "image/png", &png)
+        .await;
     assert_eq!(r.invalid_fields(), ["category"]);
     let r = app
         .post(
@@ -824,12 +800,11 @@ async fn attachments_are_streamed_checked_and_kept_once() {
 
     // Download: the bytes, their type and name.
     let resp = app
-        .client
-        .get(app.url(&format!("/api/v1/cases/{id}/attachments/{aid}/content")))
-        .bearer_auth(&anna)
-        .send()
-        .await
-        .unwrap();
+        .get_response(
+            &format!("/api/v1/cases/{id}/attachments/{aid}/content"),
+            &anna,
+        )
+        .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "application/pdf");
     assert_eq!(
@@ -1016,19 +991,7 @@ async fn an_upload_refused_after_its_file_leaves_no_temporary_file() {
         let mut body = file_part("forsta.pdf");
         body.extend_from_slice(&tail);
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let resp = app
-            .client
-            .post(app.url(&format!("/api/v1/cases/{id}/attachments")))
-            .bearer_auth(&anna)
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let r = read(resp).await;
+        let r = post_multipart(&app, &anna, id, boundary, body).await;
         assert_eq!(r.invalid_fields(), [field]);
         assert_eq!(
             part_files(&app),
@@ -1103,14 +1066,10 @@ async fn confidential_content_never_leaves_the_owning_department() {
         &json!({"kind": "person", "personal_number": PERSON, "name": "Per Persson", "roles": ["applicant"]}),
     )
     .await;
-    let r = upload(
-        &app,
-        &anna,
-        id,
-        Some(("intyg.pdf", "application/pdf", &pdf(SECRET_NOTE))),
-        &[("category", "supplement")],
-    )
-    .await;
+    let to_case = Uploads::new(&app, &anna, id);
+    let r = to_case
+        .in_category("supplement", "intyg.pdf", PDF, &pdf(SECRET_NOTE))
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let aid = r.body["id"].as_i64().unwrap();
     app.transition(
@@ -1149,14 +1108,10 @@ async fn confidential_content_never_leaves_the_owning_department() {
     )
     .await;
     app.add_note(&anna, open, "Vanlig anteckning").await;
-    let r = upload(
-        &app,
-        &anna,
-        open,
-        Some(("hemlig.pdf", "application/pdf", &pdf("hemlig"))),
-        &[("confidential", "OSL 26 kap. 1 §")],
-    )
-    .await;
+    let confidential = [("confidential", "OSL 26 kap. 1 §")];
+    let r = Uploads::new(&app, &anna, open)
+        .with(&confidential, "hemlig.pdf", PDF, &pdf("hemlig"))
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let open_aid = r.body["id"].as_i64().unwrap();
     consult(&app, &anna, open, "MHF").await;
@@ -1298,14 +1253,10 @@ async fn each_attachment_path_answers_only_its_own_method() {
     let (app, [anna]) = spawn_app_as(["anna"]).await;
     let id = app.case_id(&anna, json!({})).await;
     let drawing = pdf("situationsplan");
-    let r = upload(
-        &app,
-        &anna,
-        id,
-        Some(("plan.pdf", "application/pdf", &drawing)),
-        &[("category", "drawing")],
-    )
-    .await;
+    let to_case = Uploads::new(&app, &anna, id);
+    let r = to_case
+        .in_category("drawing", "plan.pdf", PDF, &drawing)
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let aid = r.body["id"].as_i64().unwrap();
     let content = format!("/api/v1/cases/{id}/attachments/{aid}/content");

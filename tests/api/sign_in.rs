@@ -35,15 +35,9 @@ async fn password_sign_in_can_be_turned_off_for_all_but_the_break_glass_admin() 
     );
     // Only an admin decides.
     let off = json!({"local_login": false, "break_glass": "root"});
-    app.send(
-        reqwest::Method::PUT,
-        "/api/v1/settings/sign-in",
-        Some(&anna),
-        Some(&off),
-        &[],
-    )
-    .await
-    .problem(403);
+    app.put("/api/v1/settings/sign-in", Some(&anna), &off)
+        .await
+        .problem(403);
     app.get("/api/v1/settings/sign-in", Some(&anna))
         .await
         .problem(403);
@@ -61,13 +55,7 @@ async fn password_sign_in_can_be_turned_off_for_all_but_the_break_glass_admin() 
         (json!({"break_glass": "root"}), "local_login"),
     ] {
         let r = app
-            .send(
-                reqwest::Method::PUT,
-                "/api/v1/settings/sign-in",
-                Some(&root),
-                Some(&body),
-                &[],
-            )
+            .put("/api/v1/settings/sign-in", Some(&root), &body)
             .await;
         assert_eq!(r.invalid_fields(), [field], "{body}");
     }
@@ -75,15 +63,7 @@ async fn password_sign_in_can_be_turned_off_for_all_but_the_break_glass_admin() 
         app.count_where("setting", "key = 'sign_in_policy'").await,
         0
     );
-    let r = app
-        .send(
-            reqwest::Method::PUT,
-            "/api/v1/settings/sign-in",
-            Some(&root),
-            Some(&off),
-            &[],
-        )
-        .await;
+    let r = app.put("/api/v1/settings/sign-in", Some(&root), &off).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body, off);
     // Everyone else's password is refused before it is checked; the break-glass admin's works.
@@ -112,25 +92,8 @@ async fn password_sign_in_can_be_turned_off_for_all_but_the_break_glass_admin() 
         "{}",
         page.body
     );
-    let csrf = page
-        .body
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let r = b
-        .post(
-            "/logga-in",
-            &[
-                ("csrf", &csrf),
-                ("username", "anna"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let csrf = crate::helpers::csrf_of(&page.body);
+    let r = b.post_login(&csrf, "anna", PASSWORD).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(
         r.body.contains("Inloggning med lösenord är avstängd"),
@@ -141,15 +104,7 @@ async fn password_sign_in_can_be_turned_off_for_all_but_the_break_glass_admin() 
     b.login("root").await;
     // On again.
     let on = json!({"local_login": true});
-    let r = app
-        .send(
-            reqwest::Method::PUT,
-            "/api/v1/settings/sign-in",
-            Some(&root),
-            Some(&on),
-            &[],
-        )
-        .await;
+    let r = app.put("/api/v1/settings/sign-in", Some(&root), &on).await;
     assert_eq!(r.body, json!({"local_login": true, "break_glass": null}));
     app.token("anna").await;
 }
@@ -159,12 +114,10 @@ async fn without_an_identity_provider_password_sign_in_cannot_be_turned_off() {
     let app = spawn_app().await;
     let root = app.token("root").await;
     let r = app
-        .send(
-            reqwest::Method::PUT,
+        .put(
             "/api/v1/settings/sign-in",
             Some(&root),
-            Some(&json!({"local_login": false, "break_glass": "root"})),
-            &[],
+            &json!({"local_login": false, "break_glass": "root"}),
         )
         .await;
     assert_eq!(r.invalid_fields(), ["local_login"]);
@@ -176,12 +129,9 @@ async fn without_an_identity_provider_password_sign_in_cannot_be_turned_off() {
 #[tokio::test]
 async fn you_can_list_and_end_your_own_sessions_but_not_anyone_elses() {
     let app = spawn_app().await;
-    let mut first = Browser::new(&app);
-    first.login("anna").await;
-    let mut second = Browser::new(&app);
-    second.login("anna").await;
-    let mut eriks = Browser::new(&app);
-    eriks.login("erik").await;
+    let mut first = Browser::logged_in(&app, "anna").await;
+    let mut second = Browser::logged_in(&app, "anna").await;
+    let mut eriks = Browser::logged_in(&app, "erik").await;
     let anna = app.token("anna").await;
     let erik = app.token("erik").await;
     let mine = app.get("/api/v1/me/sessions", Some(&anna)).await;
@@ -220,10 +170,8 @@ async fn you_can_list_and_end_your_own_sessions_but_not_anyone_elses() {
 #[tokio::test]
 async fn an_admin_can_log_one_browser_of_a_user_out() {
     let app = spawn_app().await;
-    let mut first = Browser::new(&app);
-    first.login("anna").await;
-    let mut second = Browser::new(&app);
-    second.login("anna").await;
+    let mut first = Browser::logged_in(&app, "anna").await;
+    let mut second = Browser::logged_in(&app, "anna").await;
     let root = app.token("root").await;
     let anna = app.user_row("anna").await;
     let list = app
@@ -245,9 +193,8 @@ async fn an_admin_can_log_one_browser_of_a_user_out() {
     assert_eq!(first.get("/arenden").await.status, StatusCode::OK);
     // Her tokens go on working: one browser was ended, not the person.
     assert_eq!(
-        app.get("/api/v1/me", Some(&app.token("anna").await))
-            .await
-            .status,
+        app.get_status("/api/v1/me", Some(&app.token("anna").await))
+            .await,
         200
     );
 }

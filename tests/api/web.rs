@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_as};
+use crate::helpers::{PASSWORD, TestApp, csrf_of, spawn_app, spawn_app_as};
 
 const USER_AGENT: &str = "Lots test browser";
 
@@ -35,6 +35,18 @@ impl Browser {
             base: app.base.clone(),
             cookie: None,
         }
+    }
+
+    /// A new browser logged in as `username` through the login form.
+    pub async fn logged_in(app: &TestApp, username: &str) -> Self {
+        Self::with_csrf(app, username).await.0
+    }
+
+    /// A new browser logged in as `username`, and its session's CSRF token.
+    pub async fn with_csrf(app: &TestApp, username: &str) -> (Self, String) {
+        let mut b = Self::new(app);
+        let csrf = b.login(username).await;
+        (b, csrf)
     }
 
     /// The cookie the browser holds now (`name=value`).
@@ -87,31 +99,30 @@ impl Browser {
         self.read(r).await
     }
 
+    /// Posts the login form with these credentials.
+    pub async fn post_login(&mut self, csrf: &str, username: &str, password: &str) -> Page {
+        self.post(
+            "/logga-in",
+            &[
+                ("csrf", csrf),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
     /// Logs in through the login form; returns the session's CSRF token.
     pub async fn login(&mut self, username: &str) -> String {
         let form = self.get("/logga-in").await;
         assert_eq!(form.status, 200);
         let csrf = csrf_of(&form.body);
-        let r = self
-            .post(
-                "/logga-in",
-                &[
-                    ("csrf", &csrf),
-                    ("username", username),
-                    ("password", PASSWORD),
-                ],
-            )
-            .await;
+        let r = self.post_login(&csrf, username, PASSWORD).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let page = self.get("/arenden/sok").await;
         assert_eq!(page.status, 200, "{}", page.body);
         csrf_of(&page.body)
     }
-}
-
-fn csrf_of(body: &str) -> String {
-    let start = body.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
-    body[start..].split('"').next().unwrap().to_string()
 }
 
 #[tokio::test]
@@ -154,27 +165,13 @@ async fn logging_in_sets_an_http_only_strict_cookie_and_the_pages_are_swedish() 
     );
 
     // A wrong password: refused, in Swedish, and no logged-in session.
-    let wrong = b
-        .post(
-            "/logga-in",
-            &[("csrf", &csrf), ("username", "anna"), ("password", "fel")],
-        )
-        .await;
+    let wrong = b.post_login(&csrf, "anna", "fel").await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.body.contains("Fel användarnamn eller lösenord."));
     assert!(wrong.set_cookie.is_empty());
     assert_eq!(b.get("/arenden").await.status, StatusCode::SEE_OTHER);
 
-    let ok = b
-        .post(
-            "/logga-in",
-            &[
-                ("csrf", &csrf),
-                ("username", "anna"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let ok = b.post_login(&csrf, "anna", PASSWORD).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let cookie = ok.set_cookie.first().expect("a session cookie");
     assert!(cookie.starts_with("lots_session="), "{cookie}");
@@ -220,8 +217,7 @@ async fn logging_in_sets_an_http_only_strict_cookie_and_the_pages_are_swedish() 
 async fn a_post_without_the_right_csrf_token_is_refused_and_changes_nothing() {
     let (app, [anna]) = spawn_app_as(["anna"]).await;
     let id = app.case_id(&anna, json!({})).await;
-    let mut b = Browser::new(&app);
-    let csrf = b.login("anna").await;
+    let (mut b, csrf) = Browser::with_csrf(&app, "anna").await;
     let notes_before = app.count("case_note").await;
     let cases_before = app.count("case_record").await;
     let events_before = app.count("case_event").await;
@@ -258,8 +254,7 @@ async fn a_post_without_the_right_csrf_token_is_refused_and_changes_nothing() {
     assert_eq!(app.count("case_event").await, events_before);
 
     // Another user's token is no good either.
-    let mut other = Browser::new(&app);
-    let erik_csrf = other.login("erik").await;
+    let (_other, erik_csrf) = Browser::with_csrf(&app, "erik").await;
     assert_ne!(erik_csrf, csrf);
     let cross = b
         .post(&path, &[("csrf", &erik_csrf), ("text", "eriks token")])
@@ -292,8 +287,7 @@ async fn an_officer_cannot_open_or_change_another_departments_case() {
         .create_case(&anna, json!({"title": "Hemligt för MHF"}))
         .await;
     let id = case["id"].as_i64().unwrap();
-    let mut b = Browser::new(&app);
-    let csrf = b.login("omar").await;
+    let (mut b, csrf) = Browser::with_csrf(&app, "omar").await;
     // The API says 404 for a case the caller may not see; so do the pages.
     let api = app
         .get(
@@ -327,8 +321,7 @@ async fn an_officer_cannot_open_or_change_another_departments_case() {
 #[tokio::test]
 async fn the_register_form_with_bad_input_keeps_the_values_names_the_field_and_creates_nothing() {
     let app = spawn_app().await;
-    let mut b = Browser::new(&app);
-    let csrf = b.login("anna").await;
+    let (mut b, csrf) = Browser::with_csrf(&app, "anna").await;
     let before = app.count("case_record").await;
     let r = b
         .post(
@@ -403,8 +396,7 @@ async fn the_register_form_with_bad_input_keeps_the_values_names_the_field_and_c
 #[tokio::test]
 async fn the_board_report_is_a_page_for_managers_with_its_workbook_behind_a_link() {
     let app = spawn_app().await;
-    let mut b = Browser::new(&app);
-    b.login("maria").await;
+    let mut b = Browser::logged_in(&app, "maria").await;
     let dash = b.get("/oversikt").await;
     assert!(dash.body.contains(r#"href="/oversikt/rapport""#));
     let page = b.get("/oversikt/rapport?year=2025").await;
@@ -426,8 +418,7 @@ async fn the_board_report_is_a_page_for_managers_with_its_workbook_behind_a_link
     let bad = b.get("/oversikt/rapport?year=tjugo").await;
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("Ange ett år"), "{}", bad.body);
-    let mut officer = Browser::new(&app);
-    officer.login("anna").await;
+    let mut officer = Browser::logged_in(&app, "anna").await;
     assert_eq!(
         officer.get("/oversikt/rapport").await.status,
         StatusCode::FORBIDDEN
@@ -437,8 +428,7 @@ async fn the_board_report_is_a_page_for_managers_with_its_workbook_behind_a_link
 #[tokio::test]
 async fn the_session_cookie_opens_exports_but_no_api_change() {
     let app = spawn_app().await;
-    let mut b = Browser::new(&app);
-    b.login("maria").await;
+    let mut b = Browser::logged_in(&app, "maria").await;
     let dash = b.get("/oversikt").await;
     assert_eq!(dash.status, 200, "{}", dash.body);
     for text in [
@@ -483,8 +473,7 @@ async fn the_other_department_accepts_and_completes_a_consultation_from_its_inbo
     let hid = h.body["id"].as_i64().unwrap();
     let omar_token = app.token("omar").await;
 
-    let mut b = Browser::new(&app);
-    let csrf = b.login("omar").await;
+    let (mut b, csrf) = Browser::with_csrf(&app, "omar").await;
     let inbox = b.get("/overlamningar").await;
     assert_eq!(inbox.status, 200);
     assert!(inbox.body.contains("Yttrande om ventilation önskas."));
@@ -578,8 +567,7 @@ async fn a_manager_reassigns_a_case_from_its_page_and_an_officer_may_not() {
         }
     };
 
-    let mut officer = Browser::new(&app);
-    let csrf = officer.login("anna").await;
+    let (mut officer, csrf) = Browser::with_csrf(&app, "anna").await;
     let title = case["title"].as_str().unwrap();
     let r = officer
         .post(
@@ -591,8 +579,7 @@ async fn a_manager_reassigns_a_case_from_its_page_and_an_officer_may_not() {
     assert!(r.body.contains("Du har inte behörighet"));
     assert_eq!(assignee(&app).await, "anna");
 
-    let mut manager = Browser::new(&app);
-    let csrf = manager.login("maria").await;
+    let (mut manager, csrf) = Browser::with_csrf(&app, "maria").await;
     let r = manager
         .post(
             &path,
@@ -644,8 +631,7 @@ async fn the_case_page_shows_parties_and_premises_with_personal_data_masked_outs
         &json!({"property_designation": "Haninge Söderby 1:23", "sign_name": "Söderby Krog", "premises_type": "restaurant"}),
     )
     .await;
-    let mut b = Browser::new(&app);
-    b.login("anna").await;
+    let mut b = Browser::logged_in(&app, "anna").await;
     let page = b.get(&format!("/arenden/{id}")).await;
     assert_eq!(page.status, 200);
     for text in [
@@ -674,8 +660,7 @@ async fn the_case_page_shows_parties_and_premises_with_personal_data_masked_outs
         .post_empty(&format!("/api/v1/handoffs/{hid}/accept"), &omar)
         .await;
     assert_eq!(accepted.status, 200, "{}", accepted.text);
-    let mut other = Browser::new(&app);
-    other.login("omar").await;
+    let mut other = Browser::logged_in(&app, "omar").await;
     let page = other.get(&format!("/arenden/{id}")).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Haninge Söderby 1:23"));
@@ -705,8 +690,7 @@ async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> (StatusCode
 #[tokio::test]
 async fn logging_out_ends_the_session_on_the_server_so_a_copied_cookie_stops_working() {
     let app = spawn_app().await;
-    let mut b = Browser::new(&app);
-    let csrf = b.login("anna").await;
+    let (mut b, csrf) = Browser::with_csrf(&app, "anna").await;
     let copied = b.cookie.clone().expect("a session cookie");
     // The copy works while the session lives: a page and an API read.
     assert_eq!(get_with_cookie(&app, "/arenden", &copied).await.0, 200);
@@ -745,8 +729,7 @@ fn secret_of(cookie: &str) -> String {
 #[tokio::test]
 async fn deactivating_a_user_ends_their_web_session_at_once() {
     let app = spawn_app().await;
-    let mut b = Browser::new(&app);
-    b.login("erik").await;
+    let b = Browser::logged_in(&app, "erik").await;
     let cookie = b.cookie.clone().unwrap();
     assert_eq!(app.web_sessions_of("erik").await, 1);
     let admin = app.token("root").await;
@@ -764,8 +747,7 @@ async fn deactivating_a_user_ends_their_web_session_at_once() {
 #[tokio::test]
 async fn a_password_change_ends_the_web_sessions_too() {
     let app = spawn_app().await;
-    let mut b = Browser::new(&app);
-    b.login("anna").await;
+    let mut b = Browser::logged_in(&app, "anna").await;
     let token = app.token("anna").await;
     app.post_expecting(
         204,
@@ -783,12 +765,9 @@ async fn a_password_change_ends_the_web_sessions_too() {
 #[tokio::test]
 async fn an_admin_lists_a_users_web_sessions_without_their_secrets_and_ends_them_all() {
     let app = spawn_app().await;
-    let mut first = Browser::new(&app);
-    first.login("anna").await;
-    let mut second = Browser::new(&app);
-    second.login("anna").await;
-    let mut other = Browser::new(&app);
-    other.login("erik").await;
+    let mut first = Browser::logged_in(&app, "anna").await;
+    let mut second = Browser::logged_in(&app, "anna").await;
+    let mut other = Browser::logged_in(&app, "erik").await;
     let token = app.token("anna").await;
     let admin = app.token("root").await;
     let id = app.user_row("anna").await.id;
@@ -883,8 +862,7 @@ async fn markup_in_a_title_or_company_name_is_shown_escaped_on_every_page() {
         }
     };
 
-    let mut b = Browser::new(&app);
-    b.login("anna").await;
+    let mut b = Browser::logged_in(&app, "anna").await;
     let page = b.get(&format!("/arenden/{id}")).await;
     assert_eq!(page.status, 200);
     assert_escaped("case page", &page.body, true);
@@ -898,8 +876,7 @@ async fn markup_in_a_title_or_company_name_is_shown_escaped_on_every_page() {
     assert_eq!(company.status, 200);
     assert_escaped("company view", &company.body, true);
 
-    let mut omar = Browser::new(&app);
-    omar.login("omar").await;
+    let mut omar = Browser::logged_in(&app, "omar").await;
     let inbox = omar.get("/overlamningar").await;
     assert_eq!(inbox.status, 200);
     assert_escaped("handoff inbox", &inbox.body, false);
@@ -932,8 +909,7 @@ async fn mina_arenden_comes_a_page_at_a_time_and_counts_every_open_case() {
     // Not anna's.
     app.create_case(&erik, json!({"title": "Eriks", "assignee": "erik"}))
         .await;
-    let mut b = Browser::new(&app);
-    b.login("anna").await;
+    let mut b = Browser::logged_in(&app, "anna").await;
     let rows = |body: &str| -> Vec<String> {
         body.split("<td><a href=\"/arenden/")
             .skip(1)

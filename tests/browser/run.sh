@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 root="$(cd ../.. && pwd)"
+. ../wait_for_server.sh
 
 (cd "$root" && cargo build --bin lots)
 bin="${CARGO_TARGET_DIR:-$root/target}/debug/lots"
@@ -52,19 +53,8 @@ LOTS_CONFIG="$tmp/lots.toml" LOTS_PUBLIC_BASE_URL="$LOTS_BASE_URL" LOTS_DATABASE
   "$bin" serve --demo --addr "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
 server=$!
 
-ready=""
-for _ in $(seq 1 240); do
-  if node -e "fetch(process.env.LOTS_BASE_URL + '/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; then
-    ready=1; break
-  fi
-  if ! kill -0 "$server" 2>/dev/null; then break; fi
-  sleep 0.5
-done
-if [ -z "$ready" ]; then
-  echo "lots did not become ready; its log:" >&2
-  cat "$tmp/server.log" >&2
-  exit 1
-fi
+wait_for_server "$server" "$tmp/server.log" \
+  node -e "fetch(process.env.LOTS_BASE_URL + '/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 
 status=0
 node test.mjs || status=$?

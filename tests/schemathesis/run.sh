@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 root="$(cd ../.. && pwd)"
+. ../wait_for_server.sh
 
 seed="${ST_SEED:-20261201}"
 max_examples="${ST_MAX_EXAMPLES:-25}"
@@ -43,17 +44,8 @@ LOTS_DATABASE_URL="sqlite://$tmp/lots.db?mode=rwc" LOTS_ATTACHMENTS_DIR="$tmp/at
   "$bin" serve --demo --no-worker --addr "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
 server=$!
 
-ready=""
-for _ in $(seq 1 240); do
-  if curl -fsS "$base/healthz" >/dev/null 2>&1; then ready=1; break; fi
-  if ! kill -0 "$server" 2>/dev/null; then break; fi
-  sleep 0.5
-done
-if [ -z "$ready" ]; then
-  echo "lots did not become ready; its log:" >&2
-  cat "$tmp/server.log" >&2
-  exit 1
-fi
+healthy() { curl -fsS "$base/healthz" >/dev/null 2>&1; }
+wait_for_server "$server" "$tmp/server.log" healthy
 
 token() {
   curl -fsS "$base/api/v1/auth/token" -H 'content-type: application/json' \

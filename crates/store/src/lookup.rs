@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PrimaryKeyTrait, QueryFilter};
 
 use crate::entity::{app_user, department};
 
@@ -12,13 +12,7 @@ pub async fn username<C: ConnectionTrait>(
     conn: &C,
     id: Option<i64>,
 ) -> Result<Option<String>, DbErr> {
-    Ok(match id {
-        Some(id) => app_user::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .map(|u| u.username),
-        None => None,
-    })
+    named::<app_user::Entity, C>(conn, id, |u| u.username).await
 }
 
 /// The code of the department `id` names, if it names one that exists.
@@ -26,11 +20,22 @@ pub async fn department_code<C: ConnectionTrait>(
     conn: &C,
     id: Option<i64>,
 ) -> Result<Option<String>, DbErr> {
+    named::<department::Entity, C>(conn, id, |d| d.code).await
+}
+
+/// What `name` makes of the row of `E` whose id is `id`, if `id` names one that exists.
+async fn named<E, C>(
+    conn: &C,
+    id: Option<i64>,
+    name: fn(E::Model) -> String,
+) -> Result<Option<String>, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+    i64: Into<<E::PrimaryKey as PrimaryKeyTrait>::ValueType>,
+{
     Ok(match id {
-        Some(id) => department::Entity::find_by_id(id)
-            .one(conn)
-            .await?
-            .map(|d| d.code),
+        Some(id) => E::find_by_id(id).one(conn).await?.map(name),
         None => None,
     })
 }
