@@ -19,7 +19,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, header};
 use axum::response::{IntoResponse, Response};
 use lots_cases::{
-    AttachmentSettings, Attachments, CaseTypes, Cases, Companies, Directory, Record, Sessions,
+    AttachmentSettings, Attachments, CaseTypes, Cases, Companies, Directory, EServices, Record,
+    Sessions,
 };
 use lots_core::Clock;
 use lots_core::deadline::DeadlineRules;
@@ -261,7 +262,8 @@ impl AppState {
             Arc::new(DeadlineRules::with_overrides(&config.deadlines)),
         )
         .with_base_url(&config.base_url());
-        let added = cases.add_builtin_e_services().await?;
+        let e_services = EServices::new(cases.clone());
+        let added = e_services.add_builtin_e_services().await?;
         if added > 0 {
             tracing::info!(
                 e_services = added,
@@ -318,6 +320,7 @@ impl AppState {
             companies: Companies::new(cases.clone()),
             case_types: CaseTypes::new(db.clone(), clock.clone()),
             record: Record::new(cases.clone()),
+            e_services,
             handoffs: Handoffs::new(db.clone(), clock.clone(), cases),
             surveys,
             webhooks,

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use lots_cases::{Attachments, CaseTypes, Cases, Companies, Directory, Record, Sessions};
+use lots_cases::{
+    Attachments, CaseTypes, Cases, Companies, Directory, EServices, Record, Sessions,
+};
 use lots_handoff::Handoffs;
 use lots_hooks::{Surveys, Webhooks};
 use lots_store::Db;
@@ -44,6 +46,8 @@ pub struct Services {
     pub case_types: CaseTypes,
     /// Each case's parties and premises.
     pub record: Record,
+    /// The e-services companies apply through.
+    pub e_services: EServices,
     pub attachments: Attachments,
     pub handoffs: Handoffs,
     pub surveys: Surveys,

@@ -82,13 +82,23 @@ fn form_of(m: &e_service::Model) -> ServiceResult<Form> {
         .map_err(|e| ServiceError::Internal(format!("e_service {}: stored form: {e}", m.id)))
 }
 
-impl Cases {
+/// The e-services companies apply through: their definitions (an admin's) and the published
+/// forms, a service of their own over the cases the applications become.
+#[derive(Debug, Clone)]
+pub struct EServices {
+    cases: Cases,
+}
+
+impl EServices {
+    pub fn new(cases: Cases) -> Self {
+        Self { cases }
+    }
     /// Writes the shipped e-services this database does not have yet (none is overwritten, so
     /// an admin's changes stay). Returns how many were added.
     pub async fn add_builtin_e_services(&self) -> ServiceResult<usize> {
-        let now = self.clock.now();
+        let now = self.cases.clock.now();
         let have: Vec<String> = e_service::Entity::find()
-            .all(self.db.writer())
+            .all(self.cases.db.writer())
             .await?
             .into_iter()
             .map(|m| m.slug)
@@ -118,7 +128,7 @@ impl Cases {
                 updated_by: Set(None),
                 ..Default::default()
             }
-            .insert(self.db.writer())
+            .insert(self.cases.db.writer())
             .await?;
             added += 1;
         }
@@ -126,7 +136,7 @@ impl Cases {
     }
 
     async fn e_service_view(&self, m: &e_service::Model) -> ServiceResult<EServiceView> {
-        let departments = self.db.departments().await?;
+        let departments = self.cases.db.departments().await?;
         Ok(EServiceView {
             slug: m.slug.clone(),
             area: stored("e_service", m.id, &m.area)?,
@@ -144,7 +154,7 @@ impl Cases {
     }
 
     async fn admin_view(&self, m: &e_service::Model) -> ServiceResult<EServiceAdminView> {
-        let departments = self.db.departments().await?;
+        let departments = self.cases.db.departments().await?;
         Ok(EServiceAdminView {
             service: self.e_service_view(m).await?,
             department: m
@@ -168,7 +178,7 @@ impl Cases {
 
     /// The public catalogue: the published e-services in their order.
     pub async fn e_services(&self) -> ServiceResult<Vec<EServiceView>> {
-        let rows = Self::published_query().all(self.db.reader()).await?;
+        let rows = Self::published_query().all(self.cases.db.reader()).await?;
         let mut out = Vec::with_capacity(rows.len());
         for m in &rows {
             out.push(self.e_service_view(m).await?);
@@ -180,7 +190,7 @@ impl Cases {
     async fn published_row(&self, slug: &str) -> ServiceResult<e_service::Model> {
         Self::published_query()
             .filter(e_service::Column::Slug.eq(slug.trim()))
-            .one(self.db.reader())
+            .one(self.cases.db.reader())
             .await?
             .ok_or(ServiceError::NotFound("e-service"))
     }
@@ -222,7 +232,7 @@ impl Cases {
         let rows = e_service::Entity::find()
             .order_by_asc(e_service::Column::Position)
             .order_by_asc(e_service::Column::Id)
-            .all(self.db.reader())
+            .all(self.cases.db.reader())
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for m in &rows {
@@ -240,7 +250,7 @@ impl Cases {
         input: EServiceInput,
     ) -> ServiceResult<(EServiceAdminView, bool)> {
         require_admin(actor, "only an admin manages e-services")?;
-        let now = self.clock.now();
+        let now = self.cases.clock.now();
         let mut p = Problems::default();
         if !is_slug(slug) {
             p.add(
@@ -257,14 +267,15 @@ impl Cases {
         };
         let case_type = match area {
             Some(a) => {
-                self.check_case_type(&mut p, a, input.case_type.as_deref())
+                self.cases
+                    .check_case_type(&mut p, a, input.case_type.as_deref())
                     .await?
             }
             None => None,
         };
         let department = match input.department.as_deref() {
             None => Some(None),
-            Some(code) => match self.db.department_by_code(code.trim()).await? {
+            Some(code) => match self.cases.db.department_by_code(code.trim()).await? {
                 None => {
                     p.add("department", "no such department");
                     None
@@ -300,7 +311,7 @@ impl Cases {
             .map_err(|e| ServiceError::Internal(format!("form: {e}")))?;
         let existing = e_service::Entity::find()
             .filter(e_service::Column::Slug.eq(slug))
-            .one(self.db.writer())
+            .one(self.cases.db.writer())
             .await?;
         let created = existing.is_none();
         let mut m = match existing {
@@ -323,9 +334,9 @@ impl Cases {
         m.updated_at = Set(now);
         m.updated_by = Set(Some(actor.user_id));
         let row = if created {
-            m.insert(self.db.writer()).await?
+            m.insert(self.cases.db.writer()).await?
         } else {
-            m.update(self.db.writer()).await?
+            m.update(self.cases.db.writer()).await?
         };
         Ok((self.admin_view(&row).await?, created))
     }

@@ -15,6 +15,7 @@ pub mod decisions;
 pub mod directory;
 pub mod drafts;
 pub mod e_services;
+pub use e_services::EServices;
 pub mod error;
 pub mod external;
 pub mod import;

@@ -1350,7 +1350,7 @@ pub async fn e_services(
             active: Some(true),
             position: None,
         };
-        cases
+        lots_cases::EServices::new(cases.clone())
             .put_e_service(&admin, &b.slug, input)
             .await
             .map_err(explain)?;
@@ -1363,7 +1363,7 @@ pub async fn e_services(
             .collect()
     };
     // A building permit with its drawings.
-    let bygglov = cases
+    let bygglov = lots_cases::EServices::new(cases.clone())
         .published_e_service("bygglov")
         .await
         .map_err(explain)?;
@@ -1457,7 +1457,7 @@ pub async fn e_services(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     // A food business, sent without documents.
-    let food = cases
+    let food = lots_cases::EServices::new(cases.clone())
         .published_e_service("livsmedelsanlaggning")
         .await
         .map_err(explain)?;

@@ -29,7 +29,7 @@ use crate::state::AppState;
 #[utoipa::path(get, path = "/api/v1/public/e-services", tag = "company side", security(()),
     responses((status = 200, description = "The catalogue", body = [EServiceView])))]
 pub async fn catalogue(State(state): State<AppState>) -> ApiResult<Json<Vec<EServiceView>>> {
-    Ok(Json(state.cases.e_services().await?))
+    Ok(Json(state.e_services.e_services().await?))
 }
 
 /// One published e-service with its form.
@@ -42,7 +42,7 @@ pub async fn e_service(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<EServiceView>> {
-    Ok(Json(state.cases.e_service(&slug).await?))
+    Ok(Json(state.e_services.e_service(&slug).await?))
 }
 
 /// Every e-service, published or not (admin).
@@ -53,7 +53,7 @@ pub async fn e_service(
 pub async fn list_admin(
     Caller { state, actor }: Caller,
 ) -> ApiResult<Json<Vec<EServiceAdminView>>> {
-    Ok(Json(state.cases.e_services_admin(&actor).await?))
+    Ok(Json(state.e_services.e_services_admin(&actor).await?))
 }
 
 /// Create or replace an e-service and its form (admin). Applications already sent keep the
@@ -71,7 +71,7 @@ pub async fn put(
     Path(slug): Path<String>,
     ApiJson(input): ApiJson<EServiceInput>,
 ) -> ApiResult<(StatusCode, Json<EServiceAdminView>)> {
-    let (view, created) = state.cases.put_e_service(&actor, &slug, input).await?;
+    let (view, created) = state.e_services.put_e_service(&actor, &slug, input).await?;
     Ok(created_or_replaced(created, view))
 }
 
@@ -250,7 +250,7 @@ pub(crate) async fn submit(
     let slug = sent
         .take("e_service")
         .ok_or_else(|| ApiError::invalid("e_service", "is required: the e-service's slug"))?;
-    let service = match state.cases.published_e_service(&slug).await {
+    let service = match state.e_services.published_e_service(&slug).await {
         Err(ServiceError::NotFound(_)) => {
             return Err(ApiError::invalid(
                 "e_service",

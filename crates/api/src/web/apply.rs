@@ -229,7 +229,7 @@ pub async fn catalogue(
 ) -> Response {
     let lang = Lang::of(q.lang.as_deref(), &headers);
     let tx = t(lang);
-    let services = match state.cases.e_services().await {
+    let services = match state.e_services.e_services().await {
         Ok(s) => s,
         Err(e) => return failed(lang, &e, "/e-tjanster"),
     };
@@ -275,7 +275,7 @@ async fn context(
 ) -> Result<Context, Response> {
     let lang = Lang::of(lang, headers);
     let path = format!("/e-tjanster/{slug}");
-    let (service, view) = match state.cases.published_e_service_with_view(slug).await {
+    let (service, view) = match state.e_services.published_e_service_with_view(slug).await {
         Ok(both) => both,
         Err(lots_cases::ServiceError::NotFound(_)) => {
             return Err(plain(
