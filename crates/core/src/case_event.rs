@@ -333,8 +333,16 @@ macro_rules! case_events {
 
             /// The event a stored row holds: its kind and its data, which must fit the kind.
             pub fn from_stored(kind: EventKind, data: Value) -> Result<Self, serde_json::Error> {
+                Self::read(kind, &data)
+            }
+
+            /// `from_stored` from the data as borrowed (nothing of it is copied that the
+            /// payload does not keep).
+            pub fn read(kind: EventKind, data: &Value) -> Result<Self, serde_json::Error> {
                 Ok(match kind {
-                    $(EventKind::$variant => CaseEvent::$variant(serde_json::from_value(data)?)),+
+                    $(EventKind::$variant => {
+                        CaseEvent::$variant(<$payload as Deserialize>::deserialize(data)?)
+                    }),+
                 })
             }
         }

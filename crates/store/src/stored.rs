@@ -42,7 +42,7 @@ where
 /// does not know, or data that does not fit the kind, means the row is corrupt.
 pub fn stored_event(e: &case_event::Model) -> Result<CaseEvent, CorruptRow> {
     let kind: EventKind = stored("case_event", e.id, &e.kind)?;
-    CaseEvent::from_stored(kind, e.data.clone()).map_err(|err| CorruptRow {
+    CaseEvent::read(kind, &e.data).map_err(|err| CorruptRow {
         table: "case_event".to_string(),
         id: e.id.to_string(),
         reason: format!("the data of a `{kind}` event: {err}"),
