@@ -83,11 +83,19 @@ async fn down_sqlite<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
 
 /// PostgreSQL: the trigger functions and the update trigger (`all`: as in migration 15).
 fn postgres_statements(all: bool) -> Vec<String> {
-    let (new_only, columns, secrecy_changed) = if all {
-        ("", "", "")
+    // Which documents of the case row `r` are kept: the whole one, and the public one only for
+    // a confidential case (or for every case, the old rule).
+    let kept = |r: &str| {
+        if all {
+            String::new()
+        } else {
+            format!(" WHERE w.whole OR {r}.confidential_statute IS NOT NULL")
+        }
+    };
+    let (columns, secrecy_changed) = if all {
+        ("", "")
     } else {
         (
-            " WHERE w.whole OR n.confidential_statute IS NOT NULL",
             ", confidential_statute",
             " OR (OLD.confidential_statute IS NULL) IS DISTINCT FROM (NEW.confidential_statute IS NULL)",
         )
@@ -98,8 +106,9 @@ fn postgres_statements(all: bool) -> Vec<String> {
                INSERT INTO case_search (case_id, whole, doc) \
                SELECT n.id, w.whole, case_search_doc(w.whole, n.reference, c.name, n.title, n.labels) \
                FROM new_cases n LEFT JOIN company c ON c.id = n.company_id \
-               CROSS JOIN (VALUES (false), (true)) AS w (whole){new_only}; \
-               RETURN NULL; END $$"
+               CROSS JOIN (VALUES (false), (true)) AS w (whole){}; \
+               RETURN NULL; END $$",
+            kept("n")
         ),
         // A change re-indexes the case: its documents as the rule says it has them now.
         format!(
@@ -110,7 +119,7 @@ fn postgres_statements(all: bool) -> Vec<String> {
                  (SELECT name FROM company WHERE id = NEW.company_id), NEW.title, NEW.labels) \
                FROM (VALUES (false), (true)) AS w (whole){}; \
                RETURN NULL; END $$",
-            new_only.replace("n.confidential_statute", "NEW.confidential_statute")
+            kept("NEW")
         ),
         "DROP TRIGGER IF EXISTS case_search_update ON case_record".to_string(),
         format!(

@@ -17,16 +17,14 @@ impl MigrationTrait for Migration {
             return Ok(());
         }
         let db = m.get_connection();
-        db.execute_unprepared(
+        for sql in [
             "CREATE FUNCTION lots_case_types_changed() RETURNS trigger LANGUAGE plpgsql AS $$ \
              BEGIN PERFORM pg_notify('lots_identity', 'case_types'); RETURN NULL; END $$",
-        )
-        .await?;
-        db.execute_unprepared(
             "CREATE TRIGGER case_type_identity_changed AFTER INSERT OR UPDATE OR DELETE ON case_type \
              FOR EACH STATEMENT EXECUTE FUNCTION lots_case_types_changed()",
-        )
-        .await?;
+        ] {
+            db.execute_unprepared(sql).await?;
+        }
         Ok(())
     }
 
@@ -35,10 +33,12 @@ impl MigrationTrait for Migration {
             return Ok(());
         }
         let db = m.get_connection();
-        db.execute_unprepared("DROP TRIGGER IF EXISTS case_type_identity_changed ON case_type")
-            .await?;
-        db.execute_unprepared("DROP FUNCTION IF EXISTS lots_case_types_changed()")
-            .await?;
+        for sql in [
+            "DROP TRIGGER IF EXISTS case_type_identity_changed ON case_type",
+            "DROP FUNCTION IF EXISTS lots_case_types_changed()",
+        ] {
+            db.execute_unprepared(sql).await?;
+        }
         Ok(())
     }
 }

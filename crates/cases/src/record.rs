@@ -240,9 +240,7 @@ fn check_roles(p: &mut Problems, roles: Option<&Vec<String>>) -> Option<Vec<Part
 /// A party as its events record it.
 pub(crate) fn party_snapshot(m: &case_party::Model) -> ServiceResult<ev::PartySnapshot> {
     let kind: PartyKind = stored("case_party", m.id, &m.kind)?;
-    let roles = serde_json::from_value(m.roles.clone()).map_err(|e| {
-        ServiceError::Internal(format!("case_party {} is corrupt: roles: {e}", m.id))
-    })?;
+    let roles = crate::stored::party_roles(m)?;
     Ok(ev::PartySnapshot {
         party_id: m.id,
         party_kind: kind,

@@ -11,7 +11,7 @@ pub use lots_core::access::Sight;
 use lots_store::entity::case_party;
 use serde_json::{Value, json};
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use crate::record::PartyView;
 use crate::stored::stored;
 use crate::view::CaseView;
@@ -118,9 +118,7 @@ pub fn party_view(m: case_party::Model, sight: Sight) -> ServiceResult<PartyView
             v.map(|_| REDACTED.to_string())
         }
     };
-    let roles = serde_json::from_value(m.roles).map_err(|e| {
-        ServiceError::Internal(format!("case_party {} is corrupt: roles: {e}", m.id))
-    })?;
+    let roles = crate::stored::party_roles(&m)?;
     Ok(PartyView {
         id: m.id,
         kind,

@@ -5,8 +5,11 @@
 use std::fmt::Display;
 use std::str::FromStr;
 
-use lots_core::{Area, CaseEvent, CaseStatus, HandoffKind, HandoffStatus, UnknownVariant};
-use lots_store::entity::{case_event, case_record, handoff};
+use lots_core::{
+    Area, CaseEvent, CaseStatus, HandoffKind, HandoffStatus, PartyRole, UnknownVariant,
+};
+use lots_store::entity::{case_event, case_party, case_record, handoff};
+use serde::Deserialize;
 
 use crate::error::{ServiceError, ServiceResult};
 
@@ -29,6 +32,12 @@ where
 /// The event a `case_event` row holds (`lots_store::stored::stored_event`).
 pub fn stored_event(e: &case_event::Model) -> ServiceResult<CaseEvent> {
     lots_store::stored::stored_event(e).map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
+/// The roles of a party row (a JSON list of `PartyRole`).
+pub fn party_roles(m: &case_party::Model) -> ServiceResult<Vec<PartyRole>> {
+    Vec::<PartyRole>::deserialize(&m.roles)
+        .map_err(|e| ServiceError::Internal(format!("case_party {} is corrupt: roles: {e}", m.id)))
 }
 
 /// The status of a case row.
