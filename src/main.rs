@@ -53,6 +53,11 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// The metrics' rollups in the database.
+    Rollups {
+        #[command(subcommand)]
+        command: RollupsCommand,
+    },
     /// Kolada's Insikt values, for comparing with other municipalities.
     Kolada {
         #[command(subcommand)]
@@ -90,6 +95,23 @@ struct ServeArgs {
     /// Serve the API only; run the worker elsewhere (`lots worker`).
     #[arg(long)]
     no_worker: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum RollupsCommand {
+    /// Recompute every rollup from the stored history (after an import, a rule change or a
+    /// doubt), with a progress bar. Stopped, it goes on where it stopped when run with
+    /// `--resume`; until it finishes, the dashboards answer from the rollups as they stood.
+    Rebuild {
+        /// Go on with a rebuild that was stopped instead of starting one.
+        #[arg(long)]
+        resume: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Compare the rollups with a recomputation from the stored history and report every
+    /// difference (exit status 1 if there is one). Brings the rollups up to date first.
+    Check(DbArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,6 +196,12 @@ async fn main() -> anyhow::Result<()> {
             db,
         } => import(&file, skip_invalid, create_missing, &db).await,
         Command::Export { format, out, db } => export(&format, out.as_deref(), &db).await,
+        Command::Rollups {
+            command: RollupsCommand::Rebuild { resume, db },
+        } => rollups_rebuild(resume, &db).await,
+        Command::Rollups {
+            command: RollupsCommand::Check(db),
+        } => rollups_check(&db).await,
         Command::Kolada {
             command: KoladaCommand::Import { file, db },
         } => kolada_import(&file, &db).await,
@@ -194,6 +222,9 @@ async fn main() -> anyhow::Result<()> {
                 shutdown_signal().await;
                 let _ = stop.send(true);
             });
+            let rollups = state.clone();
+            let stop_rollups = stopped.clone();
+            tokio::spawn(async move { rollups.rollups.run(&rollups.db, wait(stop_rollups)).await });
             state.worker()?.run(wait(stopped)).await;
             Ok(())
         }
@@ -281,6 +312,90 @@ async fn import(
     );
     if !report.errors.is_empty() && !skip_invalid {
         anyhow::bail!("nothing was imported: fix the lines above, or pass --skip-invalid");
+    }
+    catch_up_rollups(&state.db).await
+}
+
+/// Brings the rollups up to date after an import, with a progress bar: a long queue writes the
+/// facts first and every cell once at the end.
+async fn catch_up_rollups(db: &Db) -> anyhow::Result<()> {
+    use lots_metrics::rollup::write;
+    let waiting = write::pending(db.reader()).await?;
+    if waiting == 0 {
+        return Ok(());
+    }
+    let cells = if waiting > 50_000 {
+        write::Cells::UpTo(write::queue_every_cell(db.writer()).await?)
+    } else {
+        write::Cells::Recompute
+    };
+    let bar = progress_bar(waiting, "cases into the rollups");
+    let started = std::time::Instant::now();
+    let done = write::drain(db, u64::MAX, cells, &|n| bar.set_position(n)).await?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "rollups brought up to date: {done} cases in {seconds:.1} s ({:.0} cases/s)",
+        done as f64 / seconds.max(1e-9)
+    );
+    Ok(())
+}
+
+fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} [{{elapsed_precise}}] {{bar:40}} {{pos}}/{{len}} {what} ({{per_sec}})"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// `lots rollups rebuild`: queues every case and drains the queue up to the rebuild's last row.
+async fn rollups_rebuild(resume: bool, db: &DbArgs) -> anyhow::Result<()> {
+    use lots_metrics::rollup::write;
+    let (_, db) = open(db).await?;
+    let last = if resume {
+        write::unfinished_rebuild(db.reader())
+            .await?
+            .context("no rebuild was stopped: nothing to resume")?
+    } else {
+        write::queue_everything(&db).await?
+    };
+    let waiting = write::pending(db.reader()).await?;
+    let bar = progress_bar(waiting, "queued cases");
+    let started = std::time::Instant::now();
+    let done = write::drain(&db, u64::MAX, write::Cells::UpTo(last), &|n| {
+        bar.set_position(n)
+    })
+    .await?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "rollups rebuilt: {done} queued cases in {seconds:.1} s ({:.0} cases/s)",
+        done as f64 / seconds.max(1e-9)
+    );
+    Ok(())
+}
+
+/// `lots rollups check`: the rollups against a recomputation.
+async fn rollups_check(db: &DbArgs) -> anyhow::Result<()> {
+    use lots_metrics::rollup::{check, write};
+    let (_, db) = open(db).await?;
+    write::drain(&db, u64::MAX, write::Cells::Recompute, &|_| {}).await?;
+    let bar = progress_bar(0, "cases");
+    let report = check::check(&db, &|n| bar.set_position(n)).await?;
+    bar.finish_and_clear();
+    for e in &report.examples {
+        eprintln!("{e}");
+    }
+    println!(
+        "{} cases, {} cells: {} facts and {} cells differ from the stored history",
+        report.cases, report.cells, report.facts_differ, report.cells_differ
+    );
+    if !report.is_clean() {
+        anyhow::bail!("the rollups differ from a recomputation: run `lots rollups rebuild`");
     }
     Ok(())
 }
@@ -490,6 +605,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None
     } else {
         let worker = state.worker()?;
+        // The rollups are brought up to date in the background too, so that a dashboard
+        // rarely finds work to do first.
+        let rollups = state.clone();
+        let stop_rollups = stopped.clone();
+        tokio::spawn(async move { rollups.rollups.run(&rollups.db, wait(stop_rollups)).await });
         let stopped = stopped.clone();
         Some(tokio::spawn(async move { worker.run(wait(stopped)).await }))
     };

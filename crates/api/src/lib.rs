@@ -331,6 +331,7 @@ impl AppState {
             metrics: Arc::default(),
             logins: Arc::default(),
             records: Arc::default(),
+            rollups: Arc::default(),
             session,
         }))
     }

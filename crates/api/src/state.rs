@@ -58,6 +58,9 @@ pub struct Services {
     pub logins: Arc<crate::auth::LoginThrottle>,
     /// Every case's metric record, kept current from the store.
     pub records: Arc<lots_metrics::MetricsCache>,
+    /// The rollups in the database that the dashboards read (handling times, NKI), and this
+    /// process's turn at bringing them up to date.
+    pub rollups: Arc<lots_metrics::Rollups>,
     /// Signs the web pages' session cookies.
     pub session: Arc<crate::web::session::SessionKey>,
     /// The identity providers.

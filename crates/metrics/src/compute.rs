@@ -6,23 +6,25 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use lots_core::calendar::working_days_between;
 use lots_core::deadline::fee_reduction_fifths;
-use lots_core::nki::{Band, FACTORS, band};
+use lots_core::nki::Band;
 use lots_core::{HandoffKind, TIME_ZONE};
 use serde::Serialize;
 
 use crate::records::{CaseRecord, SurveyRecord};
+use crate::rollup::fact::{Answer, Fact, Span};
+use crate::rollup::sums::{Answers, Durations, Group};
 use crate::stats::{
-    Correlation, Regression, mean, ols, quantile, spearman, t_interval, welch, within_slope,
+    Correlation, Regression, mean, ols, quantile, spearman, welch_of, within_slope,
 };
 
 const DAY: f64 = 86_400.0;
 
-fn date(t: DateTime<Utc>) -> NaiveDate {
+pub(crate) fn date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&TIME_ZONE).date_naive()
 }
 
 /// The Stockholm month of an instant, `YYYY-MM`.
-fn month(t: DateTime<Utc>) -> String {
+pub(crate) fn month(t: DateTime<Utc>) -> String {
     let d = date(t);
     format!("{:04}-{:02}", d.year(), d.month())
 }
@@ -103,27 +105,48 @@ pub struct HandlingTimes {
 
 /// Lead time and statutory handling time of decided cases, per group.
 pub fn handling_times(records: &[&CaseRecord], by: GroupBy) -> Vec<HandlingTimes> {
-    let mut groups: BTreeMap<Cow<str>, [Vec<f64>; 4]> = BTreeMap::new();
+    let mut groups: BTreeMap<Cow<str>, Group> = BTreeMap::new();
     for c in records {
         let Some(decided) = c.decided_at else {
             continue;
         };
-        let g = groups.entry(by.key(c, decided)).or_default();
-        g[0].push(days(c.received_at, decided));
-        g[1].push(working(c.received_at, decided));
-        if let Some(start) = c.complete_at {
-            g[2].push(days(start, decided).max(0.0));
-            g[3].push(working(start, decided));
-        }
+        groups
+            .entry(by.key(c, decided))
+            .or_default()
+            .add(&Fact::of(c));
     }
     groups
         .into_iter()
-        .map(|(group, v)| HandlingTimes {
-            group: group.into_owned(),
-            lead_time: summary(&v[0], &v[1]),
-            statutory_handling_time: summary(&v[2], &v[3]),
-        })
+        .map(|(group, g)| HandlingTimes::of(group.into_owned(), &g))
         .collect()
+}
+
+/// Handling times per group, from groups of decided cases (the rollups').
+pub fn handling_times_of(groups: &BTreeMap<String, Group>) -> Vec<HandlingTimes> {
+    groups
+        .iter()
+        .filter(|(_, g)| g.lead.n > 0)
+        .map(|(name, g)| HandlingTimes::of(name.clone(), g))
+        .collect()
+}
+
+/// NKI per group of answered cases, from groups of decided cases (the rollups').
+pub fn nki_of(groups: &BTreeMap<String, Group>, threshold: usize) -> Vec<NkiGroup> {
+    groups
+        .iter()
+        .filter(|(_, g)| g.answers.n() > 0)
+        .map(|(name, g)| g.answers.group(name.clone(), threshold))
+        .collect()
+}
+
+impl HandlingTimes {
+    pub fn of(group: String, g: &Group) -> Self {
+        Self {
+            group,
+            lead_time: g.lead.summary(),
+            statutory_handling_time: g.statutory.summary(),
+        }
+    }
 }
 
 /// The share of one area's cases, received in one month, that came through the e-service.
@@ -164,7 +187,7 @@ pub const E_SERVICE: &str = "e-service";
 
 pub fn channels(records: &[&CaseRecord], threshold: usize) -> Channels {
     let mut shares: BTreeMap<(&str, String), (usize, usize)> = BTreeMap::new();
-    let mut times: BTreeMap<&str, [Vec<f64>; 4]> = BTreeMap::new();
+    let mut times: BTreeMap<&str, [Durations; 2]> = BTreeMap::new();
     for c in records {
         let s = shares
             .entry((c.area.as_str(), month(c.received_at)))
@@ -175,12 +198,10 @@ pub fn channels(records: &[&CaseRecord], threshold: usize) -> Channels {
         }
         let t = times.entry(c.channel.as_str()).or_default();
         if let Some(complete) = c.complete_at {
-            t[0].push(days(c.received_at, complete).max(0.0));
-            t[1].push(working(c.received_at, complete));
+            t[0].add(&Span::between(c.received_at, complete));
         }
         if let Some(decided) = c.decided_at {
-            t[2].push(days(c.received_at, decided));
-            t[3].push(working(c.received_at, decided));
+            t[1].add(&Span::between(c.received_at, decided));
         }
     }
     Channels {
@@ -198,8 +219,8 @@ pub fn channels(records: &[&CaseRecord], threshold: usize) -> Channels {
             .into_iter()
             .map(|(channel, v)| ChannelTimes {
                 channel: channel.to_string(),
-                to_complete: summary(&v[0], &v[1]),
-                lead_time: summary(&v[2], &v[3]),
+                to_complete: v[0].summary(),
+                lead_time: v[1].summary(),
             })
             .collect(),
         nki: nki(records, GroupBy::Channel, threshold),
@@ -232,6 +253,16 @@ impl Period {
         }
     }
 
+    /// The period of a Stockholm month, `YYYY-MM`.
+    pub fn of_month(self, m: &str) -> Option<String> {
+        let (y, mo) = m.split_once('-')?;
+        let mo: u32 = mo.parse().ok().filter(|mo| (1..=12).contains(mo))?;
+        Some(match self {
+            Period::Year => y.to_string(),
+            Period::Tertial => format!("{y}-T{}", (mo - 1) / 4 + 1),
+        })
+    }
+
     /// Which kind a period's name is: `2026` a year, `2026-T2` a tertial.
     pub fn named(s: &str) -> Option<Self> {
         let ok_year = |y: &str| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit());
@@ -256,14 +287,32 @@ pub struct TrendPoint {
     pub suppressed: bool,
 }
 
-fn answers_by_period<'a>(
-    records: &[&'a CaseRecord],
-    period: Period,
-) -> BTreeMap<String, Vec<&'a SurveyRecord>> {
-    let mut by: BTreeMap<String, Vec<&SurveyRecord>> = BTreeMap::new();
+/// The answers of the cases decided in each period.
+fn answers_by_period(records: &[&CaseRecord], period: Period) -> BTreeMap<String, Answers> {
+    let mut by: BTreeMap<String, Answers> = BTreeMap::new();
     for c in records {
         if let (Some(decided), Some(s)) = (c.decided_at, c.survey.as_ref()) {
-            by.entry(period.of(decided)).or_default().push(s);
+            by.entry(period.of(decided)).or_default().add(
+                &Answer {
+                    nki: s.nki,
+                    factors: s.factors,
+                },
+                0.0,
+            );
+        }
+    }
+    by
+}
+
+/// The answers of each period, from groups by the month of decision (the rollups').
+pub fn periods_of(months: &BTreeMap<String, Group>, period: Period) -> BTreeMap<String, Answers> {
+    let mut by: BTreeMap<String, Answers> = BTreeMap::new();
+    for (month, g) in months {
+        if g.answers.n() == 0 {
+            continue;
+        }
+        if let Some(p) = period.of_month(month) {
+            by.entry(p).or_default().merge(&g.answers);
         }
     }
     by
@@ -271,12 +320,16 @@ fn answers_by_period<'a>(
 
 /// NKI per period, by the period each answered case was decided in.
 pub fn nki_trend(records: &[&CaseRecord], period: Period, threshold: usize) -> Vec<TrendPoint> {
-    answers_by_period(records, period)
-        .into_iter()
+    trend(&answers_by_period(records, period), threshold)
+}
+
+/// NKI of each period's answers.
+pub fn trend(by: &BTreeMap<String, Answers>, threshold: usize) -> Vec<TrendPoint> {
+    by.iter()
         .map(|(p, answers)| {
-            let g = nki_group(p.clone(), &answers, threshold);
+            let g = answers.group(p.clone(), threshold);
             TrendPoint {
-                period: p,
+                period: p.clone(),
                 n: g.n,
                 nki: g.nki,
                 ci_low: g.ci_low,
@@ -313,28 +366,31 @@ pub fn nki_change(
     threshold: usize,
 ) -> Option<NkiChange> {
     let period = Period::named(a).filter(|p| Period::named(b) == Some(*p))?;
-    let by = answers_by_period(records, period);
-    let values = |p: &str| -> Vec<f64> {
-        by.get(p)
-            .map(|v| v.iter().map(|s| s.nki).collect())
-            .unwrap_or_default()
-    };
-    let (xa, xb) = (values(a), values(b));
-    let suppressed = xa.len() < threshold || xb.len() < threshold;
-    let test = (!suppressed).then(|| welch(&xa, &xb)).flatten();
-    Some(NkiChange {
+    Some(change(&answers_by_period(records, period), a, b, threshold))
+}
+
+/// The change between periods `a` and `b` of the answers per period.
+pub fn change(by: &BTreeMap<String, Answers>, a: &str, b: &str, threshold: usize) -> NkiChange {
+    let none = Answers::default();
+    let (xa, xb) = (by.get(a).unwrap_or(&none), by.get(b).unwrap_or(&none));
+    let suppressed = (xa.n() as usize) < threshold || (xb.n() as usize) < threshold;
+    let (ma, mb) = (xa.moments(), xb.moments());
+    let test = (!suppressed)
+        .then(|| ma.zip(mb).and_then(|(ma, mb)| welch_of(ma, mb)))
+        .flatten();
+    NkiChange {
         a: a.to_string(),
         b: b.to_string(),
-        n_a: xa.len(),
-        n_b: xb.len(),
-        nki_a: (!suppressed).then(|| mean(&xa)).flatten(),
-        nki_b: (!suppressed).then(|| mean(&xb)).flatten(),
+        n_a: xa.n() as usize,
+        n_b: xb.n() as usize,
+        nki_a: ma.filter(|_| !suppressed).map(|m| m.mean),
+        nki_b: mb.filter(|_| !suppressed).map(|m| m.mean),
         difference: test.map(|w| w.difference),
         ci_low: test.map(|w| w.ci_low),
         ci_high: test.map(|w| w.ci_high),
         p_value: test.map(|w| w.p_value),
         suppressed,
-    })
+    }
 }
 
 /// NKI of a group; below the reporting threshold only `n` and `suppressed` are given.
@@ -352,40 +408,17 @@ pub struct NkiGroup {
 }
 
 pub fn nki_group(group: String, answers: &[&SurveyRecord], threshold: usize) -> NkiGroup {
-    let n = answers.len();
-    if n < threshold {
-        return NkiGroup {
-            group,
-            n,
-            suppressed: true,
-            nki: None,
-            ci_low: None,
-            ci_high: None,
-            band: None,
-            factors: None,
-        };
+    let mut sums = Answers::default();
+    for a in answers {
+        sums.add(
+            &Answer {
+                nki: a.nki,
+                factors: a.factors,
+            },
+            0.0,
+        );
     }
-    let nki: Vec<f64> = answers.iter().map(|a| a.nki).collect();
-    let m = mean(&nki);
-    let ci = t_interval(&nki);
-    let factors = FACTORS
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let v: Vec<f64> = answers.iter().filter_map(|a| a.factors[i]).collect();
-            (name.to_string(), mean(&v))
-        })
-        .collect();
-    NkiGroup {
-        group,
-        n,
-        suppressed: false,
-        nki: m,
-        ci_low: ci.map(|c| c.0),
-        ci_high: ci.map(|c| c.1),
-        band: m.map(band),
-        factors: Some(factors),
-    }
+    sums.group(group, threshold)
 }
 
 /// NKI per group of answered cases.

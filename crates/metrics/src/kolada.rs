@@ -3,18 +3,21 @@
 //! among those that report, and its own survey-based NKI for the same year beside the official
 //! one. Definitions: docs/metrics.md.
 
-use chrono::{DateTime, Datelike, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use lots_core::Area;
 use lots_core::kolada::{FACTOR_KPIS, KoladaValue, NKI_KPIS, median, standing};
 use lots_core::nki::FACTORS;
-use lots_core::{Area, TIME_ZONE};
 use lots_store::Db;
 use lots_store::entity::kolada_value;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde::Serialize;
 
-use crate::compute::nki_group;
 use crate::records::CaseRecord;
+use crate::rollup::fact::Fact;
+use crate::rollup::sums::{Answers, Group};
 
 /// Writes `values`, replacing what was there for the same KPI, municipality, year and gender,
 /// in one transaction; returns how many.
@@ -93,10 +96,6 @@ pub struct Comparison {
     pub values: Vec<(String, f64)>,
 }
 
-fn year_of(t: DateTime<Utc>) -> i32 {
-    t.with_timezone(&TIME_ZONE).year()
-}
-
 /// One KPI to compare: its id, its area (none: all areas) and, for a service factor, the
 /// factor's index in the survey's answers.
 #[derive(Clone, Copy)]
@@ -130,14 +129,16 @@ fn kpis(area: Option<Area>) -> Vec<Kpi> {
 }
 
 /// The comparison for `year` of `municipality` with the others and its `peers`, per Insikt
-/// KPI (see `kpis`); `records` give the own survey's figures.
+/// KPI (see `kpis`); `own` gives the own survey's figures: the decided cases grouped by area
+/// and Stockholm month of decision (`[area, "YYYY-MM"]`), from the rollups or from records
+/// (`own_of`).
 pub async fn comparison(
     db: &Db,
     municipality: &str,
     peers: &[String],
     year: i32,
     area: Option<Area>,
-    records: &[&CaseRecord],
+    own: &BTreeMap<Vec<String>, Group>,
     threshold: usize,
 ) -> Result<Vec<Comparison>, DbErr> {
     let kpis = kpis(area);
@@ -149,7 +150,7 @@ pub async fn comparison(
         .await?;
     Ok(kpis
         .into_iter()
-        .map(|kpi| compare(kpi, &rows, municipality, peers, year, records, threshold))
+        .map(|kpi| compare(kpi, &rows, municipality, peers, year, own, threshold))
         .collect())
 }
 
@@ -159,7 +160,7 @@ fn compare(
     municipality: &str,
     peers: &[String],
     year: i32,
-    records: &[&CaseRecord],
+    own: &BTreeMap<Vec<String>, Group>,
     threshold: usize,
 ) -> Comparison {
     let of_kpi: Vec<&kolada_value::Model> = rows
@@ -177,15 +178,20 @@ fn compare(
         .find(|r| r.municipality == municipality)
         .and_then(|r| r.value);
     let standing = value.map(|v| standing(v, &all));
-    let answers: Vec<&crate::records::SurveyRecord> = records
-        .iter()
-        .filter(|c| kpi.area.is_none_or(|a| c.area.as_str() == a.as_str()))
-        .filter(|c| c.decided_at.is_some_and(|d| year_of(d) == year))
-        .filter_map(|c| c.survey.as_ref())
-        .collect();
+    let mut answers = Answers::default();
+    let prefix = format!("{year:04}");
+    for (key, g) in own {
+        let [area, month] = key.as_slice() else {
+            continue;
+        };
+        if kpi.area.is_none_or(|a| area == a.as_str()) && month.get(..4) == Some(prefix.as_str()) {
+            answers.merge(&g.answers);
+        }
+    }
     let own = match kpi.factor {
-        None => nki_group(kpi.id.to_string(), &answers, threshold),
-        Some(i) => factor_group(kpi.id, &answers, i, threshold),
+        None => answers.group(kpi.id.to_string(), threshold),
+        // The factor's own index, as an NKI group over the answers that rated it.
+        Some(i) => answers.factors[i].group(kpi.id.to_string(), threshold),
     };
     let shown = |v: Option<f64>| v.filter(|_| !own.suppressed);
     let agrees = match (value, shown(own.ci_low), shown(own.ci_high)) {
@@ -215,25 +221,19 @@ fn compare(
     }
 }
 
-/// The own index of factor `i`: as an NKI group over the answers that rated the factor, the
-/// factor's value standing in for NKI (same threshold, same interval).
-fn factor_group(
-    kpi: &str,
-    answers: &[&crate::records::SurveyRecord],
-    i: usize,
-    threshold: usize,
-) -> crate::compute::NkiGroup {
-    let rated: Vec<crate::records::SurveyRecord> = answers
-        .iter()
-        .filter_map(|a| {
-            a.factors[i].map(|v| crate::records::SurveyRecord {
-                nki: v,
-                factors: [None; 6],
-            })
-        })
-        .collect();
-    let refs: Vec<&crate::records::SurveyRecord> = rated.iter().collect();
-    nki_group(kpi.to_string(), &refs, threshold)
+/// The decided cases of `records` grouped as `comparison` takes them: by area and Stockholm
+/// month of decision.
+pub fn own_of(records: &[&CaseRecord]) -> BTreeMap<Vec<String>, Group> {
+    let mut out: BTreeMap<Vec<String>, Group> = BTreeMap::new();
+    for c in records {
+        let Some(decided) = c.decided_at else {
+            continue;
+        };
+        out.entry(vec![c.area.to_string(), crate::compute::month(decided)])
+            .or_default()
+            .add(&Fact::of(c));
+    }
+    out
 }
 
 /// The settings key under which a municipality's kommunkod is kept when the configuration does

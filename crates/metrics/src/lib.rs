@@ -9,6 +9,7 @@ pub mod kolada;
 pub mod load;
 pub mod records;
 pub mod report;
+pub mod rollup;
 pub mod stats;
 pub mod workbook;
 
@@ -16,3 +17,4 @@ pub use cache::MetricsCache;
 pub use compute::GroupBy;
 pub use load::MetricFilter;
 pub use records::{CaseRecord, Code, HandoffRecord, SurveyRecord};
+pub use rollup::Rollups;

@@ -11,7 +11,10 @@ use lots_store::Db;
 use lots_store::entity::{case_event, case_record, department, handoff, survey_response};
 use lots_store::stored::{CorruptRow, stored};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde::Deserialize;
 
 use crate::records::{CaseRecord, Code, HandoffRecord, Interner, SurveyRecord};
@@ -150,6 +153,15 @@ pub async fn load(db: &Db, actor: &Actor, filter: &MetricFilter) -> ServiceResul
 /// Reads the records of the cases that meet `cond`, or of the cases `ids` when given, in one
 /// query per table (IN lists in chunks, within the backends' limits).
 pub async fn read(db: &Db, cond: Condition, ids: Option<&[i64]>) -> Result<Vec<CaseRecord>, DbErr> {
+    read_on(db.reader(), cond, ids).await
+}
+
+/// As [`read`], on the connection or transaction given.
+pub async fn read_on<C: ConnectionTrait>(
+    db: &C,
+    cond: Condition,
+    ids: Option<&[i64]>,
+) -> Result<Vec<CaseRecord>, DbErr> {
     if ids.is_some() {
         return read_some(db, cond, ids).await;
     }
@@ -166,7 +178,7 @@ pub async fn read(db: &Db, cond: Condition, ids: Option<&[i64]>) -> Result<Vec<C
             .order_by_asc(case_record::Column::Id)
             .limit(50_000)
             .into_tuple()
-            .all(db.reader())
+            .all(db)
             .await?;
         let Some(&end) = page.last() else { break };
         last = end;
@@ -175,13 +187,13 @@ pub async fn read(db: &Db, cond: Condition, ids: Option<&[i64]>) -> Result<Vec<C
     Ok(out)
 }
 
-async fn read_some(
-    db: &Db,
+async fn read_some<C: ConnectionTrait>(
+    db: &C,
     cond: Condition,
     ids: Option<&[i64]>,
 ) -> Result<Vec<CaseRecord>, DbErr> {
     let deps: HashMap<i64, String> = department::Entity::find()
-        .all(db.reader())
+        .all(db)
         .await?
         .into_iter()
         .map(|d| (d.id, d.code))
@@ -282,7 +294,11 @@ struct Rows {
 }
 
 /// The cases matching `cond` (of `ids`, or all), their handoffs and their survey answers.
-async fn rows(db: &Db, cond: Condition, ids: Option<&[i64]>) -> Result<Rows, DbErr> {
+async fn rows<C: ConnectionTrait>(
+    db: &C,
+    cond: Condition,
+    ids: Option<&[i64]>,
+) -> Result<Rows, DbErr> {
     let mut cases = Vec::new();
     let mut handoffs: HashMap<i64, Vec<handoff::Model>> = HashMap::new();
     let mut surveys: HashMap<i64, survey_response::Model> = HashMap::new();
@@ -293,20 +309,20 @@ async fn rows(db: &Db, cond: Condition, ids: Option<&[i64]>) -> Result<Rows, DbE
                     case_record::Entity::find()
                         .filter(cond.clone())
                         .filter(case_record::Column::Id.is_in(chunk.to_vec()))
-                        .all(db.reader())
+                        .all(db)
                         .await?,
                 );
                 for h in handoff::Entity::find()
                     .filter(handoff::Column::CaseId.is_in(chunk.to_vec()))
                     .order_by_asc(handoff::Column::Id)
-                    .all(db.reader())
+                    .all(db)
                     .await?
                 {
                     handoffs.entry(h.case_id).or_default().push(h);
                 }
                 for s in survey_response::Entity::find()
                     .filter(survey_response::Column::CaseId.is_in(chunk.to_vec()))
-                    .all(db.reader())
+                    .all(db)
                     .await?
                 {
                     surveys.insert(s.case_id, s);
@@ -317,17 +333,17 @@ async fn rows(db: &Db, cond: Condition, ids: Option<&[i64]>) -> Result<Rows, DbE
             cases = case_record::Entity::find()
                 .filter(cond)
                 .order_by_asc(case_record::Column::Id)
-                .all(db.reader())
+                .all(db)
                 .await?;
             // Handoffs and answers of every case: cheaper than IN lists when most are wanted.
             for h in handoff::Entity::find()
                 .order_by_asc(handoff::Column::Id)
-                .all(db.reader())
+                .all(db)
                 .await?
             {
                 handoffs.entry(h.case_id).or_default().push(h);
             }
-            for s in survey_response::Entity::find().all(db.reader()).await? {
+            for s in survey_response::Entity::find().all(db).await? {
                 surveys.insert(s.case_id, s);
             }
         }
@@ -340,12 +356,12 @@ async fn rows(db: &Db, cond: Condition, ids: Option<&[i64]>) -> Result<Rows, DbE
 }
 
 /// Each case's status changes from the event log, in order: when, and to which status.
-async fn status_changes(
-    db: &Db,
+async fn status_changes<C: ConnectionTrait>(
+    db: &C,
     ids: Option<&[i64]>,
     codes: &mut Interner,
 ) -> Result<HashMap<i64, Vec<(DateTime<Utc>, Code)>>, DbErr> {
-    let to = lots_store::dialect::json_text(db.backend(), "data", "to");
+    let to = lots_store::dialect::json_text(db.get_database_backend(), "data", "to");
     let query = || {
         case_event::Entity::find()
             .select_only()
@@ -365,12 +381,12 @@ async fn status_changes(
                     query()
                         .filter(case_event::Column::CaseId.is_in(chunk.to_vec()))
                         .into_tuple()
-                        .all(db.reader())
+                        .all(db)
                         .await?,
                 );
             }
         }
-        None => rows = query().into_tuple().all(db.reader()).await?,
+        None => rows = query().into_tuple().all(db).await?,
     }
     let mut out: HashMap<i64, Vec<(DateTime<Utc>, Code)>> = HashMap::new();
     for (id, case_id, at, to) in rows {

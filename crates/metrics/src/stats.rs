@@ -35,18 +35,55 @@ pub fn quantile(xs: &[f64], p: f64) -> Option<f64> {
     Some(at_lo + (h - lo as f64) * (at_hi - at_lo))
 }
 
+/// A sample's size, mean and sum of squared deviations from it: all that a t-interval or
+/// Welch's test needs, from the values or from running sums (the rollups keep Σx and Σx²).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moments {
+    pub n: f64,
+    pub mean: f64,
+    pub m2: f64,
+}
+
+impl Moments {
+    pub fn of(xs: &[f64]) -> Option<Self> {
+        let m = mean(xs)?;
+        Some(Self {
+            n: xs.len() as f64,
+            mean: m,
+            m2: xs.iter().map(|x| (x - m).powi(2)).sum(),
+        })
+    }
+
+    /// From n, Σx and Σx² (`None` for an empty sample).
+    pub fn from_sums(n: u64, sum: f64, sum2: f64) -> Option<Self> {
+        (n > 0).then(|| {
+            let mean = sum / n as f64;
+            Self {
+                n: n as f64,
+                mean,
+                m2: (sum2 - sum * mean).max(0.0),
+            }
+        })
+    }
+
+    /// The sample standard deviation (n − 1).
+    pub fn std_dev(&self) -> Option<f64> {
+        (self.n > 1.0).then(|| (self.m2 / (self.n - 1.0)).sqrt())
+    }
+
+    /// The 95 % t-interval of the mean.
+    pub fn t_interval(&self) -> Option<(f64, f64)> {
+        let se = self.std_dev()? / self.n.sqrt();
+        let t = StudentsT::new(0.0, 1.0, self.n - 1.0)
+            .ok()?
+            .inverse_cdf(0.975);
+        Some((self.mean - t * se, self.mean + t * se))
+    }
+}
+
 /// The 95 % t-interval of the mean.
 pub fn t_interval(xs: &[f64]) -> Option<(f64, f64)> {
-    let n = xs.len();
-    if n < 2 {
-        return None;
-    }
-    let m = mean(xs)?;
-    let se = std_dev(xs)? / (n as f64).sqrt();
-    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
-        .ok()?
-        .inverse_cdf(0.975);
-    Some((m - t * se, m + t * se))
+    Moments::of(xs)?.t_interval()
 }
 
 /// Ranks from 1, ties given their average rank.
@@ -206,14 +243,19 @@ pub struct Welch {
 }
 
 pub fn welch(a: &[f64], b: &[f64]) -> Option<Welch> {
-    let (na, nb) = (a.len() as f64, b.len() as f64);
-    let va = std_dev(a)?.powi(2) / na;
-    let vb = std_dev(b)?.powi(2) / nb;
+    welch_of(Moments::of(a)?, Moments::of(b)?)
+}
+
+/// Welch's test from each sample's moments.
+pub fn welch_of(a: Moments, b: Moments) -> Option<Welch> {
+    let (na, nb) = (a.n, b.n);
+    let va = a.std_dev()?.powi(2) / na;
+    let vb = b.std_dev()?.powi(2) / nb;
     let se = (va + vb).sqrt();
     if se == 0.0 || !se.is_finite() {
         return None;
     }
-    let difference = mean(b)? - mean(a)?;
+    let difference = b.mean - a.mean;
     let df = (va + vb).powi(2) / (va.powi(2) / (na - 1.0) + vb.powi(2) / (nb - 1.0));
     let t = StudentsT::new(0.0, 1.0, df).ok()?;
     let half = t.inverse_cdf(0.975) * se;

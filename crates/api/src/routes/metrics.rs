@@ -56,6 +56,59 @@ async fn records(
     Ok(state.records.selection(&state.db, actor, filter).await?)
 }
 
+/// The decided cases in the caller's scope that meet the filter, grouped, from the rollups.
+async fn rolled(
+    state: &AppState,
+    actor: &lots_core::Actor,
+    filter: &MetricFilter,
+    by: GroupBy,
+) -> ApiResult<std::collections::BTreeMap<String, lots_metrics::rollup::sums::Group>> {
+    group_by(filter, by)?;
+    Ok(state.rollups.groups(&state.db, actor, filter, by).await?)
+}
+
+/// The grouping a metric takes when none is asked for.
+pub trait DefaultGrouping {
+    const BY: GroupBy;
+}
+
+pub struct ByDepartment;
+impl DefaultGrouping for ByDepartment {
+    const BY: GroupBy = GroupBy::Department;
+}
+
+pub struct ByArea;
+impl DefaultGrouping for ByArea {
+    const BY: GroupBy = GroupBy::Area;
+}
+
+/// What a metric read from the rollups is computed over: the grouping asked (or the metric's
+/// default) and the decided cases in the caller's scope, grouped. Taken in the same order as
+/// `Scope`: who is logged in (401), the filter (422), then the caller's scope (403).
+pub struct Rolled<D> {
+    pub by: GroupBy,
+    pub name: String,
+    pub groups: std::collections::BTreeMap<String, lots_metrics::rollup::sums::Group>,
+    _default: std::marker::PhantomData<D>,
+}
+
+impl<D: DefaultGrouping + Send> FromRequestParts<AppState> for Rolled<D> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Authenticated(actor) = Authenticated::from_request_parts(parts, state).await?;
+        let ApiQuery(filter) = ApiQuery::<MetricFilter>::from_request_parts(parts, state).await?;
+        let (by, name) = group_by(&filter, D::BY)?;
+        let groups = rolled(state, &actor, &filter, by).await?;
+        Ok(Self {
+            by,
+            name,
+            groups,
+            _default: std::marker::PhantomData,
+        })
+    }
+}
+
 /// What a metric is computed over: the caller's filter and the records in their scope. Taken
 /// in the order the handlers took them: who is logged in (401), the filter (422), then the
 /// records the caller may see (403 for an officer).
@@ -82,13 +135,11 @@ impl FromRequestParts<AppState> for Scope {
         (status = 200, description = "Per group", body = HandlingTimesReport),
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn handling_times(
-    Scope { filter, selection }: Scope,
+    Rolled { name, groups, .. }: Rolled<ByDepartment>,
 ) -> ApiResult<Json<HandlingTimesReport>> {
-    let (by, name) = group_by(&filter, GroupBy::Department)?;
-    let records = selection.records();
     Ok(Json(HandlingTimesReport {
         group_by: name,
-        items: compute::handling_times(&records, by),
+        items: compute::handling_times_of(&groups),
     }))
 }
 
@@ -139,19 +190,19 @@ pub async fn time_in_state(
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn nki(
     State(state): State<AppState>,
-    Scope { filter, selection }: Scope,
+    Rolled {
+        by, name, groups, ..
+    }: Rolled<ByArea>,
 ) -> ApiResult<Json<NkiReport>> {
-    let (by, name) = group_by(&filter, GroupBy::Area)?;
     let threshold = if by == GroupBy::Area {
         state.config.nki_area_threshold
     } else {
         state.config.nki_threshold
     };
-    let records = selection.records();
     Ok(Json(NkiReport {
         group_by: name,
         threshold,
-        items: compute::nki(&records, by, threshold),
+        items: compute::nki_of(&groups, threshold),
     }))
 }
 
@@ -320,12 +371,12 @@ pub async fn nki_trend(
     let name = params.period.as_deref().map_or("year", str::trim);
     let period = compute::Period::parse(name)
         .ok_or_else(|| ApiError::invalid("period", "must be year or tertial"))?;
-    let selection = records(&state, &actor, &filter).await?;
+    let months = rolled(&state, &actor, &filter, GroupBy::Month).await?;
     let threshold = state.config.nki_threshold;
     Ok(Json(NkiTrendReport {
         period: name.to_string(),
         threshold,
-        items: compute::nki_trend(&selection.records(), period, threshold),
+        items: compute::trend(&compute::periods_of(&months, period), threshold),
     }))
 }
 
@@ -368,14 +419,19 @@ pub async fn nki_change(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let selection = records(&state, &actor, &filter).await?;
+    let (Some(kind), Some(_)) = (a, b) else {
+        return Err(ApiError::invalid(
+            "b",
+            "must be a period of the same kind as a",
+        ));
+    };
+    let months = rolled(&state, &actor, &filter, GroupBy::Month).await?;
     let (a, b) = (
         params.a.as_deref().unwrap_or_default().trim(),
         params.b.as_deref().unwrap_or_default().trim(),
     );
-    compute::nki_change(&selection.records(), a, b, state.config.nki_threshold)
-        .map(Json)
-        .ok_or_else(|| ApiError::invalid("b", "must be a period of the same kind as a"))
+    let by = compute::periods_of(&months, kind);
+    Ok(Json(compute::change(&by, a, b, state.config.nki_threshold)))
 }
 
 /// `year` and `area` of a comparison with other municipalities.
@@ -422,7 +478,11 @@ pub async fn comparison(
         .map(|a| a.trim().parse::<lots_core::Area>())
         .transpose()
         .map_err(|e| ApiError::invalid("area", e.to_string()))?;
-    let selection = records(&state, &actor, &filter).await?;
+    group_by(&filter, GroupBy::Area)?;
+    let own = state
+        .rollups
+        .groups_by(&state.db, &actor, &filter, &[GroupBy::Area, GroupBy::Month])
+        .await?;
     let code = lots_metrics::kolada::municipality_code(
         &state.db,
         state.config.municipality_code.as_deref(),
@@ -445,7 +505,7 @@ pub async fn comparison(
         &peers,
         year,
         area,
-        &selection.records(),
+        &own,
         state.config.nki_threshold,
     )
     .await

@@ -296,7 +296,7 @@ pub async fn standing(
         &peers,
         year,
         None,
-        records,
+        &kolada::own_of(records),
         state.config.nki_threshold,
     )
     .await?;

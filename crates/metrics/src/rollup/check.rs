@@ -1,0 +1,234 @@
+//! `lots rollups check`: every case's fact recomputed from its stored history and every cell
+//! recomputed from those facts, compared with what the rollups hold.
+
+use std::collections::{BTreeMap, HashMap};
+
+use lots_store::Db;
+use lots_store::entity::case_record;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
+};
+
+use crate::load::read_on;
+use crate::rollup::fact::{Cell, Fact};
+use crate::rollup::read::{add_cell, fact};
+use crate::rollup::sums::{Answers, Group, Sums};
+use crate::rollup::write::{CELL_COLUMNS, CELL_SUM_COLUMNS, FACT_COLUMNS};
+
+/// What a check found.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Report {
+    pub cases: u64,
+    pub cells: u64,
+    /// Cases whose stored fact is missing, left over or not what their history gives.
+    pub facts_differ: u64,
+    /// Cells (sums or histogram) not what their facts give.
+    pub cells_differ: u64,
+    /// A few of the differences, described.
+    pub examples: Vec<String>,
+}
+
+impl Report {
+    pub fn is_clean(&self) -> bool {
+        self.facts_differ == 0 && self.cells_differ == 0
+    }
+
+    fn differs(&mut self, what: String) {
+        if self.examples.len() < 10 {
+            self.examples.push(what);
+        }
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+fn sums_close(a: &Sums, b: &Sums) -> bool {
+    a.n == b.n && close(a.sum, b.sum) && close(a.sum2, b.sum2)
+}
+
+fn answers_close(a: &Answers, b: &Answers) -> bool {
+    sums_close(&a.nki, &b.nki)
+        && [
+            (a.weeks, b.weeks),
+            (a.weeks2, b.weeks2),
+            (a.weeks_nki, b.weeks_nki),
+        ]
+        .iter()
+        .all(|(x, y)| close(*x, *y))
+        && a.factors
+            .iter()
+            .zip(&b.factors)
+            .all(|(x, y)| sums_close(x, y))
+}
+
+fn groups_close(a: &Group, b: &Group) -> bool {
+    a.cases == b.cases
+        && a.lead == b.lead
+        && a.statutory == b.statutory
+        && answers_close(&a.answers, &b.answers)
+}
+
+/// Compares the rollups with a recomputation from the stored history, 20 000 cases at a time.
+pub async fn check(db: &Db, progress: &(dyn Fn(u64) + Sync)) -> Result<Report, DbErr> {
+    let conn = db.reader();
+    let backend = conn.get_database_backend();
+    let mut report = Report::default();
+    let mut expected: BTreeMap<Cell, Group> = BTreeMap::new();
+    let mut last = 0i64;
+    loop {
+        let page: Vec<i64> = case_record::Entity::find()
+            .select_only()
+            .column(case_record::Column::Id)
+            .filter(case_record::Column::Id.gt(last))
+            .order_by_asc(case_record::Column::Id)
+            .limit(20_000)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let Some(&end) = page.last() else {
+            break;
+        };
+        let fresh: Vec<Fact> = read_on(conn, Condition::all(), Some(&page))
+            .await?
+            .iter()
+            .map(Fact::of)
+            .collect();
+        let mut stored: HashMap<i64, Fact> = conn
+            .query_all_raw(Statement::from_string(
+                backend,
+                format!(
+                    "SELECT {} FROM metric_fact WHERE case_id > {last} AND case_id <= {end}",
+                    FACT_COLUMNS.join(", ")
+                ),
+            ))
+            .await?
+            .iter()
+            .map(|r| fact(r).map(|f| (f.case_id, f)))
+            .collect::<Result<_, _>>()?;
+        for f in &fresh {
+            expected.entry(f.cell.clone()).or_default().add(f);
+            match stored.remove(&f.case_id) {
+                Some(s) if facts_close(&s, f) => {}
+                Some(s) => {
+                    report.facts_differ += 1;
+                    report.differs(format!(
+                        "case {}: stored {s:?}, history gives {f:?}",
+                        f.case_id
+                    ));
+                }
+                None => {
+                    report.facts_differ += 1;
+                    report.differs(format!("case {}: no fact stored", f.case_id));
+                }
+            }
+        }
+        for id in stored.keys() {
+            report.facts_differ += 1;
+            report.differs(format!("case {id}: a fact stored for no case"));
+        }
+        report.cases += fresh.len() as u64;
+        progress(report.cases);
+        last = end;
+    }
+    compare_cells(db, &expected, &mut report).await?;
+    Ok(report)
+}
+
+fn facts_close(a: &Fact, b: &Fact) -> bool {
+    let answer = match (&a.answer, &b.answer) {
+        (Some(x), Some(y)) => {
+            close(x.nki, y.nki)
+                && x.factors.iter().zip(&y.factors).all(|p| match p {
+                    (Some(u), Some(v)) => close(*u, *v),
+                    (None, None) => true,
+                    _ => false,
+                })
+        }
+        (None, None) => true,
+        _ => false,
+    };
+    a.case_id == b.case_id
+        && a.cell == b.cell
+        && a.received_ms == b.received_ms
+        && a.lead == b.lead
+        && a.statutory == b.statutory
+        && answer
+}
+
+/// The stored cells and histograms against those recomputed.
+async fn compare_cells(
+    db: &Db,
+    expected: &BTreeMap<Cell, Group>,
+    report: &mut Report,
+) -> Result<(), DbErr> {
+    let conn = db.reader();
+    let backend = conn.get_database_backend();
+    let key = |r: &sea_orm::QueryResult| -> Result<Cell, DbErr> {
+        let s = |i: usize| r.try_get_by_index::<String>(i);
+        Ok(Cell {
+            department: s(0)?,
+            area: s(1)?,
+            channel: s(2)?,
+            received_month: s(3)?,
+            decided_month: s(4)?,
+        })
+    };
+    let mut stored: BTreeMap<Cell, Group> = BTreeMap::new();
+    for r in conn
+        .query_all_raw(Statement::from_string(
+            backend,
+            format!("SELECT {CELL_COLUMNS}, {CELL_SUM_COLUMNS} FROM rollup_cell"),
+        ))
+        .await?
+    {
+        let cell = key(&r)?;
+        let decided = !cell.decided_month.is_empty();
+        add_cell(stored.entry(cell).or_default(), &r, 5, decided)?;
+    }
+    for r in conn
+        .query_all_raw(Statement::from_string(
+            backend,
+            format!("SELECT {CELL_COLUMNS}, CAST(measure AS INTEGER), value, n FROM rollup_hist"),
+        ))
+        .await?
+    {
+        let g = stored.entry(key(&r)?).or_default();
+        let get = |i: usize| r.try_get_by_index::<i64>(i);
+        let (measure, value, n) = (
+            r.try_get_by_index::<i32>(5)?,
+            r.try_get_by_index::<i32>(6)?,
+            get(7)?,
+        );
+        let hist = match measure {
+            0 => &mut g.lead.by_days,
+            1 => &mut g.lead.by_working,
+            2 => &mut g.statutory.by_days,
+            _ => &mut g.statutory.by_working,
+        };
+        hist.insert(i64::from(value), n.max(0) as u64);
+    }
+    report.cells = expected.len() as u64;
+    for (cell, want) in expected {
+        match stored.remove(cell) {
+            Some(got) if groups_close(&got, want) => {}
+            Some(got) => {
+                report.cells_differ += 1;
+                report.differs(format!(
+                    "cell {cell:?}: stored {got:?}, facts give {want:?}"
+                ));
+            }
+            None => {
+                report.cells_differ += 1;
+                report.differs(format!("cell {cell:?}: not stored"));
+            }
+        }
+    }
+    for cell in stored.keys() {
+        report.cells_differ += 1;
+        report.differs(format!("cell {cell:?}: stored for no case"));
+    }
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! Rollups: the metrics' sufficient statistics kept in the database and shared by every process
+//! (migration 18; docs/metrics.md, "Rollups"). `fact` is what one case contributes, `sums` the
+//! statistics of a group and the figures they give, `write` keeps them current from the queue,
+//! `read` answers a request from them, `check` compares them with a recomputation.
+
+pub mod check;
+pub mod fact;
+pub mod read;
+pub mod sums;
+pub mod write;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
+
+use lots_store::Db;
+use sea_orm::DbErr;
+
+/// How many queued rows a dashboard request brings up to date itself before it answers (one
+/// batch), so that a write shows in the next answer; past that (a migration or an import just
+/// queued a million cases) it answers from the rollups as they stand while the worker catches
+/// up.
+pub const REQUEST_BUDGET: u64 = write::BATCH;
+
+/// This process's side of the rollups: one drain at a time (the processes on one PostgreSQL
+/// take turns by an advisory lock besides).
+#[derive(Debug, Default)]
+pub struct Rollups {
+    draining: tokio::sync::Mutex<()>,
+}
+
+impl Rollups {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Brings the rollups up to date, taking at most `budget` queued rows; answers how many it
+    /// took.
+    pub async fn catch_up(&self, db: &Db, budget: u64) -> Result<u64, DbErr> {
+        let _turn = self.draining.lock().await;
+        write::drain(db, budget, write::Cells::Recompute, &|_| {}).await
+    }
+
+    /// Checks the caller and the filters, brings the rollups up to date (within the request's
+    /// budget) and reads the decided cases in the caller's scope that meet the filters, grouped.
+    pub async fn groups(
+        &self,
+        db: &Db,
+        actor: &lots_core::Actor,
+        filter: &crate::MetricFilter,
+        by: crate::GroupBy,
+    ) -> lots_cases::ServiceResult<BTreeMap<String, sums::Group>> {
+        let criteria = crate::load::criteria(db, actor, filter).await?;
+        self.catch_up(db, REQUEST_BUDGET).await?;
+        Ok(read::groups(db.reader(), &criteria, by).await?)
+    }
+
+    /// As `groups`, per combination of several groupings.
+    pub async fn groups_by(
+        &self,
+        db: &Db,
+        actor: &lots_core::Actor,
+        filter: &crate::MetricFilter,
+        by: &[crate::GroupBy],
+    ) -> lots_cases::ServiceResult<BTreeMap<Vec<String>, sums::Group>> {
+        let criteria = crate::load::criteria(db, actor, filter).await?;
+        self.catch_up(db, REQUEST_BUDGET).await?;
+        Ok(read::groups_by(db.reader(), &criteria, by).await?)
+    }
+
+    /// Catches up every second until `stop` resolves: what `lots serve` and `lots worker` run.
+    pub async fn run(&self, db: &Db, stop: impl Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            match self.catch_up(db, u64::MAX).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(cases = n, "rollups brought up to date"),
+                Err(e) => tracing::warn!(error = %e, "rollups not brought up to date"),
+            }
+            tokio::select! {
+                _ = &mut stop => return,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+}

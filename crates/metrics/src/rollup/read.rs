@@ -1,0 +1,382 @@
+//! Reading the rollups for a request: the decided cases that meet the criteria, grouped. Whole
+//! months received within the dates asked come from the cells and their histograms; a month that
+//! the dates cut (at most two) is read from its cases' facts, so the answer is exact for any
+//! dates and its cost depends on the months and groups asked, not on how many cases exist.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use lots_core::TIME_ZONE;
+use lots_store::dialect::placeholder;
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
+
+use crate::compute::{GroupBy, date};
+use crate::load::Criteria;
+use crate::rollup::fact::{Answer, Cell, Fact, Span};
+use crate::rollup::sums::{Group, Sums};
+use crate::rollup::write::CELL_SUM_COLUMNS;
+
+/// The column a grouping reads.
+fn column(by: GroupBy) -> &'static str {
+    match by {
+        GroupBy::Department => "department",
+        GroupBy::Area => "area",
+        GroupBy::Channel => "channel",
+        GroupBy::Month => "decided_month",
+    }
+}
+
+fn month_start(year: i32, month: u32) -> Option<DateTime<Utc>> {
+    let d = NaiveDate::from_ymd_opt(year, month, 1)?;
+    TIME_ZONE
+        .from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The Stockholm month of `t`: its name, its start and the next month's start.
+fn month_of(t: DateTime<Utc>) -> Option<(String, DateTime<Utc>, DateTime<Utc>)> {
+    let d = date(t);
+    let (y, m) = (d.year(), d.month());
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    Some((
+        format!("{y:04}-{m:02}"),
+        month_start(y, m)?,
+        month_start(ny, nm)?,
+    ))
+}
+
+/// Which received months come whole from the cells (`from..until`, names, either end open), and
+/// which instants' ranges come from the facts.
+#[derive(Debug, Default, PartialEq)]
+struct Plan {
+    whole: Option<(Option<String>, Option<String>)>,
+    cut: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+fn plan(from: Option<DateTime<Utc>>, before: Option<DateTime<Utc>>) -> Option<Plan> {
+    let mut p = Plan::default();
+    let mut lo = None;
+    let mut hi = None;
+    if let Some(from) = from {
+        let (name, start, next) = month_of(from)?;
+        if from == start {
+            lo = Some(name);
+        } else {
+            p.cut.push((from, before.map_or(next, |b| b.min(next))));
+            lo = Some(month_of(next)?.0);
+        }
+    }
+    if let Some(before) = before {
+        let (name, start, _) = month_of(before)?;
+        if before != start {
+            let start = from.map_or(start, |f| f.max(start));
+            if p.cut.first().is_none_or(|c| c.0 != start) {
+                p.cut.push((start, before));
+            }
+        }
+        hi = Some(name);
+    }
+    p.cut.retain(|(a, b)| a < b);
+    let empty = matches!((&lo, &hi), (Some(l), Some(h)) if l >= h);
+    if !empty {
+        p.whole = Some((lo, hi));
+    }
+    Some(p)
+}
+
+/// The filters every query shares: decided cases of the department(s) and area asked.
+fn scope(criteria: &Criteria, backend: DbBackend, values: &mut Vec<Value>) -> String {
+    let mut sql = String::from("decided_month <> ''");
+    let mut bind = |sql: &mut String, col: &str, v: &str| {
+        values.push(v.to_string().into());
+        sql.push_str(&format!(
+            " AND {col} = {}",
+            placeholder(backend, values.len())
+        ));
+    };
+    for d in &criteria.departments {
+        bind(&mut sql, "department", d);
+    }
+    if let Some(a) = &criteria.area {
+        bind(&mut sql, "area", a);
+    }
+    sql
+}
+
+/// The decided cases that meet `criteria`, per group.
+pub async fn groups<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+    by: GroupBy,
+) -> Result<BTreeMap<String, Group>, DbErr> {
+    Ok(groups_by(conn, criteria, &[by])
+        .await?
+        .into_iter()
+        .map(|(mut k, g)| (k.swap_remove(0), g))
+        .collect())
+}
+
+/// The decided cases that meet `criteria`, per combination of the groupings (in their order).
+pub async fn groups_by<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+    by: &[GroupBy],
+) -> Result<BTreeMap<Vec<String>, Group>, DbErr> {
+    let mut out: BTreeMap<Vec<String>, Group> = BTreeMap::new();
+    let Some(plan) = plan(criteria.from, criteria.before) else {
+        return Ok(out);
+    };
+    if let Some((lo, hi)) = &plan.whole {
+        cells(conn, criteria, by, lo.as_deref(), hi.as_deref(), &mut out).await?;
+    }
+    for (a, b) in &plan.cut {
+        facts(conn, criteria, by, *a, *b, &mut out).await?;
+    }
+    Ok(out)
+}
+
+fn get<T: sea_orm::TryGetable>(r: &QueryResult, i: usize) -> Result<T, DbErr> {
+    r.try_get_by_index(i)
+}
+
+/// Adds the whole months' cells and histograms.
+async fn cells<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+    by: &[GroupBy],
+    lo: Option<&str>,
+    hi: Option<&str>,
+    out: &mut BTreeMap<Vec<String>, Group>,
+) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    let mut values = Vec::new();
+    let mut filter = scope(criteria, backend, &mut values);
+    for (month, op) in [(lo, ">="), (hi, "<")] {
+        if let Some(m) = month {
+            values.push(m.to_string().into());
+            filter.push_str(&format!(
+                " AND received_month {op} {}",
+                placeholder(backend, values.len())
+            ));
+        }
+    }
+    let g = by.iter().map(|b| column(*b)).collect::<Vec<_>>().join(", ");
+    let k = by.len();
+    let key = |r: &QueryResult| {
+        (0..k)
+            .map(|i| get::<String>(r, i))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let sums: Vec<String> = CELL_SUM_COLUMNS
+        .split(", ")
+        .map(|c| {
+            let c = c.trim();
+            if c.ends_with("_sum") || c.ends_with("_sum2") {
+                format!("SUM({c})")
+            } else {
+                format!("CAST(SUM({c}) AS BIGINT)")
+            }
+        })
+        .collect();
+    let sql = format!(
+        "SELECT {g}, {} FROM rollup_cell WHERE {filter} GROUP BY {g}",
+        sums.join(", ")
+    );
+    for r in conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
+        .await?
+    {
+        let group = out.entry(key(&r)?).or_default();
+        add_cell(group, &r, k, true)?;
+    }
+    let sql = format!(
+        "SELECT {g}, CAST(measure AS INTEGER), value, CAST(SUM(n) AS BIGINT) FROM rollup_hist \
+         WHERE {filter} GROUP BY {g}, measure, value"
+    );
+    for r in conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+    {
+        let group = out.entry(key(&r)?).or_default();
+        let (measure, value, n): (i32, i32, i64) = (get(&r, k)?, get(&r, k + 1)?, get(&r, k + 2)?);
+        let hist = match measure {
+            0 => &mut group.lead.by_days,
+            1 => &mut group.lead.by_working,
+            2 => &mut group.statutory.by_days,
+            3 => &mut group.statutory.by_working,
+            _ => {
+                return Err(DbErr::Custom(format!(
+                    "rollup_hist holds an unknown measure {measure}"
+                )));
+            }
+        };
+        *hist.entry(i64::from(value)).or_default() += n.max(0) as u64;
+    }
+    Ok(())
+}
+
+/// Adds a row of a cell's sums (`CELL_SUM_COLUMNS` from column `first` on) to a group: of
+/// decided cases, or of open ones (which have no lead time).
+pub(crate) fn add_cell(
+    g: &mut Group,
+    r: &QueryResult,
+    first: usize,
+    decided: bool,
+) -> Result<(), DbErr> {
+    let int = |i: usize| -> Result<i64, DbErr> {
+        get::<Option<i64>>(r, first - 1 + i).map(Option::unwrap_or_default)
+    };
+    let real = |i: usize| -> Result<f64, DbErr> {
+        get::<Option<f64>>(r, first - 1 + i).map(Option::unwrap_or_default)
+    };
+    let cases = int(1)?.max(0) as u64;
+    g.cases += cases;
+    if decided {
+        g.lead.n += cases;
+    }
+    g.lead.seconds += int(2)?;
+    g.lead.working += int(3)?;
+    g.statutory.n += int(5)?.max(0) as u64;
+    g.statutory.seconds += int(6)?;
+    g.statutory.working += int(7)?;
+    let a = &mut g.answers;
+    a.nki.merge(&Sums {
+        n: int(9)?.max(0) as u64,
+        sum: real(10)?,
+        sum2: real(11)?,
+    });
+    a.weeks += real(12)?;
+    a.weeks2 += real(13)?;
+    a.weeks_nki += real(14)?;
+    for (f, slot) in a.factors.iter_mut().enumerate() {
+        slot.merge(&Sums {
+            n: int(15 + 3 * f)?.max(0) as u64,
+            sum: real(16 + 3 * f)?,
+            sum2: real(17 + 3 * f)?,
+        });
+    }
+    Ok(())
+}
+
+/// Adds the facts of the cases received in `[a, b)`.
+async fn facts<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+    by: &[GroupBy],
+    a: DateTime<Utc>,
+    b: DateTime<Utc>,
+    out: &mut BTreeMap<Vec<String>, Group>,
+) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    let mut values = Vec::new();
+    let mut filter = scope(criteria, backend, &mut values);
+    for (t, op) in [(a, ">="), (b, "<")] {
+        values.push(t.timestamp_millis().into());
+        filter.push_str(&format!(
+            " AND received_ms {op} {}",
+            placeholder(backend, values.len())
+        ));
+    }
+    let sql = format!(
+        "SELECT {} FROM metric_fact WHERE {filter}",
+        crate::rollup::write::FACT_COLUMNS.join(", ")
+    );
+    for r in conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+    {
+        let f = fact(&r)?;
+        let key = by
+            .iter()
+            .map(|b| match b {
+                GroupBy::Department => f.cell.department.clone(),
+                GroupBy::Area => f.cell.area.clone(),
+                GroupBy::Channel => f.cell.channel.clone(),
+                GroupBy::Month => f.cell.decided_month.clone(),
+            })
+            .collect();
+        out.entry(key).or_default().add(&f);
+    }
+    Ok(())
+}
+
+/// A `metric_fact` row, its columns in `FACT_COLUMNS` order.
+pub(crate) fn fact(r: &QueryResult) -> Result<Fact, DbErr> {
+    let span = |i: usize| -> Result<Option<Span>, DbErr> {
+        let seconds: Option<i64> = get(r, i)?;
+        let working: Option<i32> = get(r, i + 1)?;
+        let days: Option<i32> = get(r, i + 2)?;
+        Ok(match (seconds, working, days) {
+            (Some(s), Some(w), Some(d)) => Some(Span {
+                seconds: s,
+                working: i64::from(w),
+                days: i64::from(d),
+            }),
+            _ => None,
+        })
+    };
+    let nki: Option<f64> = get(r, 13)?;
+    let mut factors = [None; 6];
+    for (i, f) in factors.iter_mut().enumerate() {
+        *f = get(r, 14 + i)?;
+    }
+    Ok(Fact {
+        case_id: get(r, 0)?,
+        cell: Cell {
+            department: get(r, 1)?,
+            area: get(r, 2)?,
+            channel: get(r, 3)?,
+            received_month: get(r, 4)?,
+            decided_month: get(r, 5)?,
+        },
+        received_ms: get(r, 6)?,
+        lead: span(7)?,
+        statutory: span(10)?,
+        answer: nki.map(|nki| Answer { nki, factors }),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().expect("an instant")
+    }
+
+    #[test]
+    fn whole_months_come_from_cells_and_cut_months_from_facts() {
+        // Stockholm midnight on 1 March 2026 is 23:00 UTC the day before.
+        let march = at("2026-02-28T23:00:00Z");
+        let may = at("2026-04-30T22:00:00Z");
+        let p = plan(Some(march), Some(may)).unwrap();
+        assert_eq!(
+            p.whole,
+            Some((Some("2026-03".into()), Some("2026-05".into())))
+        );
+        assert!(p.cut.is_empty());
+        // Cut at both ends: 10 March to 20 April.
+        let (a, b) = (at("2026-03-10T00:00:00Z"), at("2026-04-20T00:00:00Z"));
+        let p = plan(Some(a), Some(b)).unwrap();
+        assert_eq!(p.whole, None, "no whole month between them");
+        assert_eq!(
+            p.cut,
+            vec![
+                (a, at("2026-03-31T22:00:00Z")),
+                (at("2026-03-31T22:00:00Z"), b)
+            ]
+        );
+        // Within one month: one range.
+        let (a, b) = (at("2026-03-10T00:00:00Z"), at("2026-03-20T00:00:00Z"));
+        let p = plan(Some(a), Some(b)).unwrap();
+        assert_eq!(p.cut, vec![(a, b)]);
+        assert_eq!(p.whole, None);
+        // Open at either end.
+        let p = plan(None, None).unwrap();
+        assert_eq!(p.whole, Some((None, None)));
+        let p = plan(Some(a), None).unwrap();
+        assert_eq!(p.whole, Some((Some("2026-04".into()), None)));
+        assert_eq!(p.cut, vec![(a, at("2026-03-31T22:00:00Z"))]);
+    }
+}

@@ -1,0 +1,259 @@
+//! The sufficient statistics of a group of cases, and the figures they give. The same
+//! accumulators fold facts one by one (a month cut by a date filter, the in-memory records) and
+//! add rollup rows, so both routes give the same figures by construction.
+
+use std::collections::BTreeMap;
+
+use lots_core::nki::{FACTORS, band};
+
+use crate::compute::{NkiGroup, Summary};
+use crate::rollup::fact::{Answer, Fact, Span};
+use crate::stats::Moments;
+
+const DAY: f64 = 86_400.0;
+
+/// Durations of a group: their count and sums, and exact histograms of whole days.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Durations {
+    pub n: u64,
+    pub seconds: i64,
+    pub working: i64,
+    /// Whole calendar days → how many.
+    pub by_days: BTreeMap<i64, u64>,
+    /// Working days → how many.
+    pub by_working: BTreeMap<i64, u64>,
+}
+
+impl Durations {
+    pub fn add(&mut self, s: &Span) {
+        self.n += 1;
+        self.seconds += s.seconds;
+        self.working += s.working;
+        *self.by_days.entry(s.days).or_default() += 1;
+        *self.by_working.entry(s.working).or_default() += 1;
+    }
+
+    /// n, the means (calendar days from the exact seconds), p50 and p90 of the whole days.
+    pub fn summary(&self) -> Summary {
+        let n = self.n as f64;
+        let mean = |sum: f64| (self.n > 0).then(|| sum / n);
+        Summary {
+            n: self.n as usize,
+            mean_days: mean(self.seconds as f64 / DAY),
+            p50_days: quantile(&self.by_days, 0.5),
+            p90_days: quantile(&self.by_days, 0.9),
+            mean_working_days: mean(self.working as f64),
+            p50_working_days: quantile(&self.by_working, 0.5),
+            p90_working_days: quantile(&self.by_working, 0.9),
+        }
+    }
+}
+
+/// The `p` quantile of the values a histogram counts, with linear interpolation between order
+/// statistics (numpy's default), exactly as over the values themselves.
+pub fn quantile(hist: &BTreeMap<i64, u64>, p: f64) -> Option<f64> {
+    let total: u64 = hist.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let h = (total - 1) as f64 * p.clamp(0.0, 1.0);
+    let lo = h.floor() as u64;
+    let nth = |k: u64| -> f64 {
+        let mut seen = 0;
+        for (v, n) in hist {
+            seen += n;
+            if k < seen {
+                return *v as f64;
+            }
+        }
+        hist.keys().next_back().map_or(0.0, |v| *v as f64)
+    };
+    let (a, b) = (nth(lo), nth(h.ceil() as u64));
+    Some(a + (h - lo as f64) * (b - a))
+}
+
+/// n, Σx and Σx² of some values: their mean, and with the spread, their t-interval.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sums {
+    pub n: u64,
+    pub sum: f64,
+    pub sum2: f64,
+}
+
+impl Sums {
+    pub fn add(&mut self, x: f64) {
+        self.n += 1;
+        self.sum += x;
+        self.sum2 += x * x;
+    }
+
+    pub fn merge(&mut self, o: &Sums) {
+        self.n += o.n;
+        self.sum += o.sum;
+        self.sum2 += o.sum2;
+    }
+
+    pub fn moments(&self) -> Option<Moments> {
+        Moments::from_sums(self.n, self.sum, self.sum2)
+    }
+
+    /// As an NKI group (the values standing for NKI: an Insikt factor's own index); below the
+    /// reporting threshold only `n` and `suppressed` are given.
+    pub fn group(&self, group: String, threshold: usize) -> NkiGroup {
+        Answers {
+            nki: *self,
+            ..Answers::default()
+        }
+        .group(group, threshold)
+    }
+}
+
+/// Survey answers of a group: NKI's and each factor's sums, and lead time in weeks against NKI
+/// (the linkage's regression sums).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Answers {
+    pub nki: Sums,
+    pub weeks: f64,
+    pub weeks2: f64,
+    pub weeks_nki: f64,
+    pub factors: [Sums; 6],
+}
+
+impl Answers {
+    pub fn add(&mut self, a: &Answer, weeks: f64) {
+        self.nki.add(a.nki);
+        self.weeks += weeks;
+        self.weeks2 += weeks * weeks;
+        self.weeks_nki += weeks * a.nki;
+        for (slot, v) in self.factors.iter_mut().zip(a.factors) {
+            if let Some(v) = v {
+                slot.add(v);
+            }
+        }
+    }
+
+    pub fn merge(&mut self, o: &Answers) {
+        self.nki.merge(&o.nki);
+        self.weeks += o.weeks;
+        self.weeks2 += o.weeks2;
+        self.weeks_nki += o.weeks_nki;
+        for (a, b) in self.factors.iter_mut().zip(&o.factors) {
+            a.merge(b);
+        }
+    }
+
+    pub fn n(&self) -> u64 {
+        self.nki.n
+    }
+
+    pub fn moments(&self) -> Option<Moments> {
+        self.nki.moments()
+    }
+
+    /// NKI of the group; below the reporting threshold only `n` and `suppressed` are given.
+    pub fn group(&self, group: String, threshold: usize) -> NkiGroup {
+        let n = self.nki.n as usize;
+        if n < threshold {
+            return NkiGroup {
+                group,
+                n,
+                suppressed: true,
+                nki: None,
+                ci_low: None,
+                ci_high: None,
+                band: None,
+                factors: None,
+            };
+        }
+        let m = self.moments();
+        let ci = m.and_then(|m| m.t_interval());
+        let factors = FACTORS
+            .iter()
+            .zip(&self.factors)
+            .map(|(name, f)| (name.to_string(), f.moments().map(|m| m.mean)))
+            .collect();
+        NkiGroup {
+            group,
+            n,
+            suppressed: false,
+            nki: m.map(|m| m.mean),
+            ci_low: ci.map(|c| c.0),
+            ci_high: ci.map(|c| c.1),
+            band: m.map(|m| band(m.mean)),
+            factors: Some(factors),
+        }
+    }
+}
+
+/// Everything the rollups keep of a group of cases.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Group {
+    pub cases: u64,
+    pub lead: Durations,
+    pub statutory: Durations,
+    pub answers: Answers,
+}
+
+impl Group {
+    pub fn add(&mut self, f: &Fact) {
+        self.cases += 1;
+        if let Some(s) = &f.lead {
+            self.lead.add(s);
+            if let Some(a) = &f.answer {
+                self.answers.add(a, s.weeks());
+            }
+        }
+        if let Some(s) = &f.statutory {
+            self.statutory.add(s);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_histograms_quantiles_are_the_values_quantiles() {
+        let values = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0, 3.0, 5.0];
+        let mut hist = BTreeMap::new();
+        for v in values {
+            *hist.entry(v as i64).or_default() += 1;
+        }
+        for p in [0.0, 0.1, 0.25, 0.5, 0.9, 0.99, 1.0] {
+            assert_eq!(
+                quantile(&hist, p),
+                crate::stats::quantile(&values, p),
+                "p = {p}"
+            );
+        }
+        assert_eq!(quantile(&BTreeMap::new(), 0.5), None);
+    }
+
+    #[test]
+    fn nki_from_sums_is_nki_from_the_answers() {
+        let nki = [70.0, 55.5, 81.25, 90.0, 66.6, 72.0, 48.0, 77.7];
+        let mut a = Answers::default();
+        for v in nki {
+            a.add(
+                &Answer {
+                    nki: v,
+                    factors: [Some(v), None, None, None, None, None],
+                },
+                1.0,
+            );
+        }
+        let g = a.group("x".into(), 7);
+        let m = crate::stats::mean(&nki).unwrap();
+        let (lo, hi) = crate::stats::t_interval(&nki).unwrap();
+        assert!((g.nki.unwrap() - m).abs() < 1e-9);
+        assert!((g.ci_low.unwrap() - lo).abs() < 1e-9);
+        assert!((g.ci_high.unwrap() - hi).abs() < 1e-9);
+        let f = g.factors.unwrap();
+        assert!((f["information"].unwrap() - m).abs() < 1e-9);
+        assert_eq!(f["accessibility"], None);
+        // Under the threshold: the count only.
+        let s = a.group("x".into(), 9);
+        assert!(s.suppressed && s.nki.is_none() && s.factors.is_none());
+    }
+}

@@ -1,0 +1,420 @@
+//! Keeping the rollups current: the worker takes queued cases, rewrites their facts from their
+//! stored history and recomputes the cells they left and entered, in one transaction that also
+//! deletes exactly the queue rows it took. A change that commits while the worker runs left its
+//! own row, which the next batch takes; a batch that fails or is killed is rolled back whole and
+//! its rows are taken again. A cell is always recomputed from its facts, never adjusted by a
+//! difference, so a case processed twice is counted once. On PostgreSQL an advisory lock makes
+//! the workers of every process take turns.
+
+use std::collections::BTreeSet;
+
+use lots_store::Db;
+use lots_store::dialect::placeholder;
+use sea_orm::{
+    Condition, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement, Value,
+};
+
+use crate::load::read_on;
+use crate::rollup::fact::{Cell, Fact, Span};
+
+/// A queue row whose case id is this asks for every cell to be recomputed from the facts (the
+/// end of a rebuild). Case ids start at 1.
+pub const EVERY_CELL: i64 = 0;
+
+/// The key of the advisory lock the workers take turns on (PostgreSQL).
+const LOCK: i64 = 0x4c6f_7473_526f_6c6c; // "LotsRoll"
+
+/// How many queued rows a batch takes.
+pub const BATCH: u64 = 2_000;
+
+pub(crate) const FACT_COLUMNS: [&str; 20] = [
+    "case_id",
+    "department",
+    "area",
+    "channel",
+    "received_month",
+    "decided_month",
+    "received_ms",
+    "lead_seconds",
+    "lead_working",
+    "lead_days",
+    "stat_seconds",
+    "stat_working",
+    "stat_days",
+    "nki",
+    "factor0",
+    "factor1",
+    "factor2",
+    "factor3",
+    "factor4",
+    "factor5",
+];
+
+pub(crate) const CELL_COLUMNS: &str = "department, area, channel, received_month, decided_month";
+
+/// What a batch does with the cells its cases touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cells {
+    /// Recompute them now (live).
+    Recompute,
+    /// A rebuild: take only rows up to its `EVERY_CELL` row (this id), and leave the cells to
+    /// that row, which recomputes them all at once. Rows queued after it are the live workers'.
+    UpTo(i64),
+}
+
+/// Takes up to `limit` queued rows and brings their cases' facts and cells up to date. Returns
+/// how many rows it took (0: the queue was empty).
+pub async fn batch(db: &Db, limit: u64, cells: Cells) -> Result<u64, DbErr> {
+    // Most requests find the queue empty: a read says so without taking the write lock.
+    let any: Vec<(i64,)> = rows(
+        db.reader(),
+        Statement::from_string(
+            db.backend(),
+            "SELECT id FROM rollup_queue LIMIT 1".to_string(),
+        ),
+    )
+    .await?;
+    if any.is_empty() {
+        return Ok(0);
+    }
+    let tx = db.begin().await?;
+    let backend = tx.get_database_backend();
+    if backend == DbBackend::Postgres {
+        tx.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({LOCK})"))
+            .await?;
+    }
+    let taken: Vec<(i64, i64)> = rows(
+        &tx,
+        Statement::from_string(
+            backend,
+            match cells {
+                Cells::Recompute => {
+                    format!("SELECT id, case_id FROM rollup_queue ORDER BY id LIMIT {limit}")
+                }
+                Cells::UpTo(last) => format!(
+                    "SELECT id, case_id FROM rollup_queue WHERE id <= {last} ORDER BY id LIMIT {limit}"
+                ),
+            },
+        ),
+    )
+    .await?;
+    if taken.is_empty() {
+        tx.commit().await?;
+        return Ok(0);
+    }
+    // A rebuild's last row, or one left by a rebuild that was stopped and is taken live.
+    let every_cell = taken.iter().any(|(_, c)| *c == EVERY_CELL);
+    let ids: Vec<i64> = taken
+        .iter()
+        .map(|(_, c)| *c)
+        .filter(|c| *c != EVERY_CELL)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let facts: Vec<Fact> = read_on(&tx, Condition::all(), Some(&ids))
+        .await?
+        .iter()
+        .map(Fact::of)
+        .collect();
+    let mut dirty = delete_facts(&tx, &ids).await?;
+    insert_facts(&tx, &facts).await?;
+    if every_cell {
+        recompute_every_cell(&tx).await?;
+    } else if cells == Cells::Recompute {
+        dirty.extend(facts.iter().map(|f| f.cell.clone()));
+        recompute(&tx, &dirty.into_iter().collect::<Vec<_>>()).await?;
+    }
+    let queue_ids: Vec<Value> = taken.iter().map(|(id, _)| (*id).into()).collect();
+    for chunk in queue_ids.chunks(5_000) {
+        tx.execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "DELETE FROM rollup_queue WHERE id IN ({})",
+                list(backend, 0, chunk.len())
+            ),
+            chunk.to_vec(),
+        ))
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(taken.len() as u64)
+}
+
+/// How many rows wait in the queue.
+pub async fn pending<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> {
+    let n: Vec<(i64,)> = rows(
+        conn,
+        Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) FROM rollup_queue".to_string(),
+        ),
+    )
+    .await?;
+    Ok(n.first().map_or(0, |r| r.0.max(0) as u64))
+}
+
+/// Queues every case, then a row that recomputes every cell: what `lots rollups rebuild`
+/// drains. One transaction, so a rebuild is either queued whole or not at all. Answers the
+/// id of that last row.
+pub async fn queue_everything(db: &Db) -> Result<i64, DbErr> {
+    let tx = db.begin().await?;
+    tx.execute_unprepared(
+        "INSERT INTO rollup_queue (case_id) SELECT id FROM case_record ORDER BY id",
+    )
+    .await?;
+    let id = queue_every_cell(&tx).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Queues the row that recomputes every cell, after every row queued so far: draining up to it
+/// (`Cells::UpTo`) writes the facts alone and the cells once at the end, the quicker way through
+/// a long queue (an import's). Answers its id.
+pub async fn queue_every_cell<C: ConnectionTrait>(tx: &C) -> Result<i64, DbErr> {
+    let id: Vec<(i64,)> = rows(
+        tx,
+        Statement::from_string(
+            tx.get_database_backend(),
+            format!("INSERT INTO rollup_queue (case_id) VALUES ({EVERY_CELL}) RETURNING id"),
+        ),
+    )
+    .await?;
+    id.first()
+        .map(|r| r.0)
+        .ok_or_else(|| DbErr::Custom("the queue gave no id".into()))
+}
+
+/// The `EVERY_CELL` row of a rebuild that has not finished, if any.
+pub async fn unfinished_rebuild<C: ConnectionTrait>(conn: &C) -> Result<Option<i64>, DbErr> {
+    let id: Vec<(Option<i64>,)> = rows(
+        conn,
+        Statement::from_string(
+            conn.get_database_backend(),
+            format!("SELECT MIN(id) FROM rollup_queue WHERE case_id = {EVERY_CELL}"),
+        ),
+    )
+    .await?;
+    Ok(id.first().and_then(|r| r.0))
+}
+
+async fn rows<C: ConnectionTrait, T: sea_orm::TryGetableMany>(
+    conn: &C,
+    stmt: Statement,
+) -> Result<Vec<T>, DbErr> {
+    conn.query_all_raw(stmt)
+        .await?
+        .iter()
+        .map(|r| T::try_get_many_by_index(r).map_err(DbErr::from))
+        .collect()
+}
+
+/// `n` placeholders after the first `from`, comma-separated.
+fn list(backend: DbBackend, from: usize, n: usize) -> String {
+    (1..=n)
+        .map(|i| placeholder(backend, from + i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Deletes the cases' facts and answers the cells they counted in.
+async fn delete_facts(tx: &DatabaseTransaction, ids: &[i64]) -> Result<BTreeSet<Cell>, DbErr> {
+    let backend = tx.get_database_backend();
+    let mut cells = BTreeSet::new();
+    for chunk in ids.chunks(5_000) {
+        let gone: Vec<(String, String, String, String, String)> = rows(
+            tx,
+            Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "DELETE FROM metric_fact WHERE case_id IN ({}) RETURNING {CELL_COLUMNS}",
+                    list(backend, 0, chunk.len())
+                ),
+                chunk.iter().map(|id| (*id).into()).collect::<Vec<Value>>(),
+            ),
+        )
+        .await?;
+        cells.extend(gone.into_iter().map(|(d, a, c, r, m)| Cell {
+            department: d,
+            area: a,
+            channel: c,
+            received_month: r,
+            decided_month: m,
+        }));
+    }
+    Ok(cells)
+}
+
+fn span_values(s: Option<&Span>) -> [Value; 3] {
+    match s {
+        Some(s) => [
+            s.seconds.into(),
+            Value::Int(i32::try_from(s.working).ok()),
+            Value::Int(i32::try_from(s.days).ok()),
+        ],
+        None => [Value::BigInt(None), Value::Int(None), Value::Int(None)],
+    }
+}
+
+fn fact_values(f: &Fact) -> Vec<Value> {
+    let mut v: Vec<Value> = vec![
+        f.case_id.into(),
+        f.cell.department.clone().into(),
+        f.cell.area.clone().into(),
+        f.cell.channel.clone().into(),
+        f.cell.received_month.clone().into(),
+        f.cell.decided_month.clone().into(),
+        f.received_ms.into(),
+    ];
+    v.extend(span_values(f.lead.as_ref()));
+    v.extend(span_values(f.statutory.as_ref()));
+    v.push(Value::Double(f.answer.map(|a| a.nki)));
+    for i in 0..6 {
+        v.push(Value::Double(f.answer.and_then(|a| a.factors[i])));
+    }
+    v
+}
+
+pub(crate) async fn insert_facts<C: ConnectionTrait>(tx: &C, facts: &[Fact]) -> Result<(), DbErr> {
+    let backend = tx.get_database_backend();
+    let width = FACT_COLUMNS.len();
+    for chunk in facts.chunks(1_000) {
+        let tuples: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", list(backend, i * width, width)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO metric_fact ({}) VALUES {}",
+            FACT_COLUMNS.join(", "),
+            tuples.join(", ")
+        );
+        let values: Vec<Value> = chunk.iter().flat_map(fact_values).collect();
+        tx.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    }
+    Ok(())
+}
+
+/// The sums a cell keeps, as SQL over its facts (`rollup_cell`'s columns after the key).
+pub(crate) const CELL_SUMS: &str = "COUNT(*), \
+    COALESCE(SUM(lead_seconds), 0), COALESCE(SUM(lead_working), 0), COALESCE(SUM(lead_days), 0), \
+    COUNT(stat_seconds), COALESCE(SUM(stat_seconds), 0), COALESCE(SUM(stat_working), 0), \
+    COALESCE(SUM(stat_days), 0), \
+    COUNT(nki), COALESCE(SUM(nki), 0), COALESCE(SUM(nki * nki), 0), \
+    COALESCE(SUM(CASE WHEN nki IS NOT NULL THEN CAST(lead_seconds AS DOUBLE PRECISION) / 604800 END), 0), \
+    COALESCE(SUM(CASE WHEN nki IS NOT NULL THEN (CAST(lead_seconds AS DOUBLE PRECISION) / 604800) * (CAST(lead_seconds AS DOUBLE PRECISION) / 604800) END), 0), \
+    COALESCE(SUM(nki * (CAST(lead_seconds AS DOUBLE PRECISION) / 604800)), 0), \
+    COUNT(factor0), COALESCE(SUM(factor0), 0), COALESCE(SUM(factor0 * factor0), 0), \
+    COUNT(factor1), COALESCE(SUM(factor1), 0), COALESCE(SUM(factor1 * factor1), 0), \
+    COUNT(factor2), COALESCE(SUM(factor2), 0), COALESCE(SUM(factor2 * factor2), 0), \
+    COUNT(factor3), COALESCE(SUM(factor3), 0), COALESCE(SUM(factor3 * factor3), 0), \
+    COUNT(factor4), COALESCE(SUM(factor4), 0), COALESCE(SUM(factor4 * factor4), 0), \
+    COUNT(factor5), COALESCE(SUM(factor5), 0), COALESCE(SUM(factor5 * factor5), 0)";
+
+pub(crate) const CELL_SUM_COLUMNS: &str = "cases, lead_seconds, lead_working, lead_days, \
+    stat_n, stat_seconds, stat_working, stat_days, nki_n, nki_sum, nki_sum2, \
+    weeks_sum, weeks_sum2, weeks_nki_sum, factor0_n, factor0_sum, factor0_sum2, \
+    factor1_n, factor1_sum, factor1_sum2, factor2_n, factor2_sum, factor2_sum2, \
+    factor3_n, factor3_sum, factor3_sum2, factor4_n, factor4_sum, factor4_sum2, \
+    factor5_n, factor5_sum, factor5_sum2";
+
+/// The histogram rows of the facts that `filter` keeps, as SQL: one SELECT per measure.
+fn hist_select(filter: &str) -> String {
+    [
+        (0, "lead_days"),
+        (1, "lead_working"),
+        (2, "stat_days"),
+        (3, "stat_working"),
+    ]
+    .iter()
+    .map(|(measure, col)| {
+        format!(
+            "SELECT {CELL_COLUMNS}, {measure}, {col}, COUNT(*) FROM metric_fact \
+             WHERE {col} IS NOT NULL{filter} GROUP BY {CELL_COLUMNS}, {col}"
+        )
+    })
+    .collect::<Vec<_>>()
+    .join(" UNION ALL ")
+}
+
+/// Recomputes the cells given from their facts (a cell left without facts disappears).
+async fn recompute(tx: &DatabaseTransaction, cells: &[Cell]) -> Result<(), DbErr> {
+    let backend = tx.get_database_backend();
+    for chunk in cells.chunks(1_000) {
+        let tuples: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", list(backend, i * 5, 5)))
+            .collect();
+        let dirty = format!(
+            "WITH dirty ({CELL_COLUMNS}) AS (VALUES {}) ",
+            tuples.join(", ")
+        );
+        let among = format!(" AND ({CELL_COLUMNS}) IN (SELECT {CELL_COLUMNS} FROM dirty)");
+        let values: Vec<Value> = chunk
+            .iter()
+            .flat_map(|c| {
+                [
+                    c.department.clone(),
+                    c.area.clone(),
+                    c.channel.clone(),
+                    c.received_month.clone(),
+                    c.decided_month.clone(),
+                ]
+            })
+            .map(Value::from)
+            .collect();
+        for sql in [
+            format!("{dirty}DELETE FROM rollup_cell WHERE 1 = 1{among}"),
+            format!("{dirty}DELETE FROM rollup_hist WHERE 1 = 1{among}"),
+            format!(
+                "{dirty}INSERT INTO rollup_cell ({CELL_COLUMNS}, {CELL_SUM_COLUMNS}) \
+                 SELECT {CELL_COLUMNS}, {CELL_SUMS} FROM metric_fact WHERE 1 = 1{among} \
+                 GROUP BY {CELL_COLUMNS}"
+            ),
+            format!(
+                "{dirty}INSERT INTO rollup_hist ({CELL_COLUMNS}, measure, value, n) {}",
+                hist_select(&among)
+            ),
+        ] {
+            tx.execute_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Recomputes every cell from the facts, and forgets the facts of cases that no longer exist.
+async fn recompute_every_cell(tx: &DatabaseTransaction) -> Result<(), DbErr> {
+    for sql in [
+        "DELETE FROM metric_fact WHERE case_id NOT IN (SELECT id FROM case_record)".to_string(),
+        "DELETE FROM rollup_cell".to_string(),
+        "DELETE FROM rollup_hist".to_string(),
+        format!(
+            "INSERT INTO rollup_cell ({CELL_COLUMNS}, {CELL_SUM_COLUMNS}) \
+             SELECT {CELL_COLUMNS}, {CELL_SUMS} FROM metric_fact GROUP BY {CELL_COLUMNS}"
+        ),
+        format!(
+            "INSERT INTO rollup_hist ({CELL_COLUMNS}, measure, value, n) {}",
+            hist_select("")
+        ),
+    ] {
+        tx.execute_unprepared(&sql).await?;
+    }
+    Ok(())
+}
+
+/// Runs batches until the queue is empty or `budget` rows were taken; answers how many were.
+pub async fn drain(
+    db: &Db,
+    budget: u64,
+    cells: Cells,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<u64, DbErr> {
+    let mut done = 0;
+    while done < budget {
+        let n = batch(db, BATCH.min(budget - done), cells).await?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+        progress(done);
+    }
+    Ok(done)
+}
