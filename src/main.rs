@@ -106,6 +106,9 @@ enum RollupsCommand {
         /// Go on with a rebuild that was stopped instead of starting one.
         #[arg(long)]
         resume: bool,
+        /// Cases a transaction.
+        #[arg(long, default_value_t = lots_metrics::rollup::write::BATCH, hide = true)]
+        batch: u64,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -197,8 +200,8 @@ async fn main() -> anyhow::Result<()> {
         } => import(&file, skip_invalid, create_missing, &db).await,
         Command::Export { format, out, db } => export(&format, out.as_deref(), &db).await,
         Command::Rollups {
-            command: RollupsCommand::Rebuild { resume, db },
-        } => rollups_rebuild(resume, &db).await,
+            command: RollupsCommand::Rebuild { resume, batch, db },
+        } => rollups_rebuild(resume, batch, &db).await,
         Command::Rollups {
             command: RollupsCommand::Check(db),
         } => rollups_check(&db).await,
@@ -331,7 +334,7 @@ async fn catch_up_rollups(db: &Db) -> anyhow::Result<()> {
     };
     let bar = progress_bar(waiting, "cases into the rollups");
     let started = std::time::Instant::now();
-    let done = write::drain(db, u64::MAX, cells, &|n| bar.set_position(n)).await?;
+    let done = write::drain(db, write::Budget::ALL, cells, &|n| bar.set_position(n)).await?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     println!(
@@ -353,7 +356,7 @@ fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
 }
 
 /// `lots rollups rebuild`: queues every case and drains the queue up to the rebuild's last row.
-async fn rollups_rebuild(resume: bool, db: &DbArgs) -> anyhow::Result<()> {
+async fn rollups_rebuild(resume: bool, batch: u64, db: &DbArgs) -> anyhow::Result<()> {
     use lots_metrics::rollup::write;
     let (_, db) = open(db).await?;
     let last = if resume {
@@ -366,7 +369,11 @@ async fn rollups_rebuild(resume: bool, db: &DbArgs) -> anyhow::Result<()> {
     let waiting = write::pending(db.reader()).await?;
     let bar = progress_bar(waiting, "queued cases");
     let started = std::time::Instant::now();
-    let done = write::drain(&db, u64::MAX, write::Cells::UpTo(last), &|n| {
+    let budget = write::Budget {
+        budget: u64::MAX,
+        batch,
+    };
+    let done = write::drain(&db, budget, write::Cells::UpTo(last), &|n| {
         bar.set_position(n)
     })
     .await?;
@@ -383,7 +390,7 @@ async fn rollups_rebuild(resume: bool, db: &DbArgs) -> anyhow::Result<()> {
 async fn rollups_check(db: &DbArgs) -> anyhow::Result<()> {
     use lots_metrics::rollup::{check, write};
     let (_, db) = open(db).await?;
-    write::drain(&db, u64::MAX, write::Cells::Recompute, &|_| {}).await?;
+    write::drain(&db, write::Budget::ALL, write::Cells::Recompute, &|_| {}).await?;
     let bar = progress_bar(0, "cases");
     let report = check::check(&db, &|n| bar.set_position(n)).await?;
     bar.finish_and_clear();

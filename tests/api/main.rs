@@ -23,5 +23,6 @@ mod oidc;
 mod ops;
 mod oracle;
 mod record;
+mod rollups;
 mod sign_in;
 mod web;

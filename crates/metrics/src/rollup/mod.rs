@@ -38,7 +38,16 @@ impl Rollups {
     /// took.
     pub async fn catch_up(&self, db: &Db, budget: u64) -> Result<u64, DbErr> {
         let _turn = self.draining.lock().await;
-        write::drain(db, budget, write::Cells::Recompute, &|_| {}).await
+        write::drain(
+            db,
+            write::Budget {
+                budget,
+                batch: write::BATCH,
+            },
+            write::Cells::Recompute,
+            &|_| {},
+        )
+        .await
     }
 
     /// Checks the caller and the filters, brings the rollups up to date (within the request's

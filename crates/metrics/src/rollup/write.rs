@@ -184,13 +184,14 @@ pub async fn queue_every_cell<C: ConnectionTrait>(tx: &C) -> Result<i64, DbErr> 
         .ok_or_else(|| DbErr::Custom("the queue gave no id".into()))
 }
 
-/// The `EVERY_CELL` row of a rebuild that has not finished, if any.
+/// The last `EVERY_CELL` row of the rebuilds that have not finished, if any: draining up to it
+/// finishes them all.
 pub async fn unfinished_rebuild<C: ConnectionTrait>(conn: &C) -> Result<Option<i64>, DbErr> {
     let id: Vec<(Option<i64>,)> = rows(
         conn,
         Statement::from_string(
             conn.get_database_backend(),
-            format!("SELECT MIN(id) FROM rollup_queue WHERE case_id = {EVERY_CELL}"),
+            format!("SELECT MAX(id) FROM rollup_queue WHERE case_id = {EVERY_CELL}"),
         ),
     )
     .await?;
@@ -400,16 +401,32 @@ async fn recompute_every_cell(tx: &DatabaseTransaction) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// Runs batches until the queue is empty or `budget` rows were taken; answers how many were.
+/// How much a drain takes: at most `budget` queued rows, `batch` rows a transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub budget: u64,
+    pub batch: u64,
+}
+
+impl Budget {
+    /// Everything queued, in batches of `BATCH`.
+    pub const ALL: Budget = Budget {
+        budget: u64::MAX,
+        batch: BATCH,
+    };
+}
+
+/// Runs batches until the queue is empty or the budget is spent; answers how many rows were
+/// taken.
 pub async fn drain(
     db: &Db,
-    budget: u64,
+    budget: Budget,
     cells: Cells,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<u64, DbErr> {
     let mut done = 0;
-    while done < budget {
-        let n = batch(db, BATCH.min(budget - done), cells).await?;
+    while done < budget.budget {
+        let n = batch(db, budget.batch.max(1).min(budget.budget - done), cells).await?;
         if n == 0 {
             break;
         }

@@ -1,0 +1,265 @@
+//! The rollups (migration 18, docs/metrics.md "Rollups"): a batch is whole or not at all, however
+//! it is stopped; what the worker keeps equals a recomputation from the history; `lots rollups
+//! check` finds a difference and `lots rollups rebuild` repairs it, also after a SIGKILL.
+
+use std::time::Duration;
+
+use lots_metrics::rollup::{check, write};
+use sea_orm::ConnectionTrait;
+
+use crate::helpers::{TestApp, spawn_app};
+
+const ORACLE: &str = include_str!("../fixtures/oracle/cases.ndjson");
+
+async fn with_oracle_cases() -> (TestApp, String) {
+    let app = spawn_app().await;
+    let root = app.token("root").await;
+    let r = app.import_ndjson(&root, ORACLE).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    (app, root)
+}
+
+async fn queued(app: &TestApp) -> u64 {
+    write::pending(app.db.reader()).await.unwrap()
+}
+
+fn lots(app: &TestApp, args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_lots"));
+    c.args(args)
+        .args(["--database-url", &app.config.database_url])
+        .env("LOTS_LOG", "error");
+    c
+}
+
+#[tokio::test]
+async fn a_batch_stopped_anywhere_is_whole_or_not_at_all_and_the_rest_equals_a_recomputation() {
+    let (app, root) = with_oracle_cases().await;
+    // The import touched every case, and each touch queued it; nothing has taken them yet.
+    let waiting = queued(&app).await;
+    assert!(waiting >= 474, "{waiting} queued");
+    assert_eq!(app.count("metric_fact").await, 0);
+    // Stop the worker at many points of its one batch: a future dropped mid-way is a
+    // transaction that never commits, as when the process is killed.
+    for delay_us in [0u64, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000] {
+        let db = app.db.clone();
+        let task = tokio::spawn(async move {
+            write::drain(&db, write::Budget::ALL, write::Cells::Recompute, &|_| {}).await
+        });
+        tokio::time::sleep(Duration::from_micros(delay_us)).await;
+        task.abort();
+        let _ = task.await;
+        let (left, facts) = (queued(&app).await, app.count("metric_fact").await);
+        assert!(
+            (left == waiting && facts == 0) || (left == 0 && facts == 474),
+            "stopped after {delay_us} µs: {left} queued, {facts} facts"
+        );
+        if left == 0 {
+            break;
+        }
+    }
+    write::drain(
+        &app.db,
+        write::Budget::ALL,
+        write::Cells::Recompute,
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(queued(&app).await, 0);
+    let report = check::check(&app.db, &|_| {}).await.unwrap();
+    assert!(report.is_clean(), "{report:#?}");
+    assert_eq!(report.cases, 474);
+    // Taking the same cases again changes nothing: cells are recomputed, never added to.
+    let before = cells_and_hist(&app).await;
+    app.db
+        .writer()
+        .execute_unprepared("INSERT INTO rollup_queue (case_id) SELECT id FROM case_record")
+        .await
+        .unwrap();
+    let r = app
+        .get("/api/v1/metrics/handling-times?group_by=area", Some(&root))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        queued(&app).await,
+        0,
+        "the request brought the rollups up to date"
+    );
+    assert_eq!(cells_and_hist(&app).await, before);
+    // Every decided case is counted once in the answer.
+    let decided: i64 = app
+        .count_where("case_record", "decided_at IS NOT NULL")
+        .await;
+    let counted: i64 = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["lead_time"]["n"].as_i64().unwrap())
+        .sum();
+    assert_eq!(counted, decided);
+}
+
+/// Every cell's count and every histogram row, as text, in order.
+async fn cells_and_hist(app: &TestApp) -> Vec<String> {
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT department, area, channel, received_month, decided_month, cases, lead_seconds, \
+         nki_n FROM rollup_cell ORDER BY 1, 2, 3, 4, 5",
+        "SELECT department, area, channel, received_month, decided_month, measure, value, n \
+         FROM rollup_hist ORDER BY 1, 2, 3, 4, 5, 6, 7",
+    ] {
+        for row in app
+            .db
+            .reader()
+            .query_all_raw(sea_orm::Statement::from_string(app.db.backend(), sql))
+            .await
+            .unwrap()
+        {
+            let text: Vec<String> = (0..8)
+                .map(|i| {
+                    row.try_get_by_index::<String>(i)
+                        .or_else(|_| row.try_get_by_index::<i64>(i).map(|v| v.to_string()))
+                        .or_else(|_| row.try_get_by_index::<i32>(i).map(|v| v.to_string()))
+                        .or_else(|_| row.try_get_by_index::<i16>(i).map(|v| v.to_string()))
+                        .unwrap()
+                })
+                .collect();
+            out.push(text.join("|"));
+        }
+    }
+    assert!(!out.is_empty());
+    out
+}
+
+#[tokio::test]
+async fn the_check_finds_a_difference_and_a_rebuild_killed_on_the_way_still_repairs_it() {
+    let (app, root) = with_oracle_cases().await;
+    // A dashboard request brings the rollups up to date.
+    let r = app.get("/api/v1/metrics/nki", Some(&root)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(queued(&app).await, 0);
+    let out = lots(&app, &["rollups", "check"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("474 cases"));
+    // Damage a cell, a histogram and a fact behind the worker's back.
+    for sql in [
+        "UPDATE rollup_cell SET cases = cases + 1 WHERE decided_month <> ''",
+        "DELETE FROM rollup_hist WHERE measure = 1",
+        "UPDATE metric_fact SET nki = 1 WHERE nki IS NOT NULL",
+    ] {
+        app.db.writer().execute_unprepared(sql).await.unwrap();
+    }
+    let out = lots(&app, &["rollups", "check"]).output().unwrap();
+    assert!(!out.status.success(), "a damaged rollup passes the check");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("stored"), "{stderr}");
+    assert!(stderr.contains("rebuild"), "{stderr}");
+    // A rebuild killed on its way, at several points, then resumed (or started again).
+    let mut stopped_mid_way = 0;
+    for delay_ms in [50u64, 150, 300, 600] {
+        // Five cases a transaction: the rebuild takes long enough to be killed mid-way.
+        let mut child = lots(&app, &["rollups", "rebuild", "--batch", "5"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if write::unfinished_rebuild(app.db.reader())
+            .await
+            .unwrap()
+            .is_some()
+        {
+            stopped_mid_way += 1;
+        }
+    }
+    assert!(stopped_mid_way > 0, "no kill landed within a rebuild");
+    let resumed = lots(&app, &["rollups", "rebuild", "--resume"])
+        .output()
+        .unwrap();
+    if !resumed.status.success() {
+        // Every kill came before a rebuild was queued, or after one finished.
+        assert!(
+            String::from_utf8_lossy(&resumed.stderr).contains("nothing to resume"),
+            "{}",
+            String::from_utf8_lossy(&resumed.stderr)
+        );
+        let out = lots(&app, &["rollups", "rebuild"]).output().unwrap();
+        assert!(out.status.success());
+    }
+    assert_eq!(
+        write::unfinished_rebuild(app.db.reader()).await.unwrap(),
+        None
+    );
+    let out = lots(&app, &["rollups", "check"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = check::check(&app.db, &|_| {}).await.unwrap();
+    assert!(report.is_clean(), "{report:#?}");
+    // And the answers are the oracle's again.
+    let again = app.get("/api/v1/metrics/nki", Some(&root)).await;
+    assert_eq!(again.body, r.body);
+}
+
+#[tokio::test]
+async fn a_case_that_moves_leaves_its_old_cell_and_counts_in_its_new_one() {
+    let (app, root) = with_oracle_cases().await;
+    let by_department = |r: &crate::helpers::Reply| -> Vec<(String, i64)> {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["group"].as_str().unwrap().to_string(),
+                    g["lead_time"]["n"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let path = "/api/v1/metrics/handling-times?group_by=department";
+    let before = by_department(&app.get(path, Some(&root)).await);
+    // A decided case of SBF now owned by another department, as a transfer would leave it:
+    // its touch queues it and the next answer counts it there.
+    let id = app
+        .query_one(
+            "SELECT CAST(c.id AS TEXT) FROM case_record c JOIN department d ON d.id = c.department_id \
+             WHERE d.code = 'SBF' AND c.decided_at IS NOT NULL ORDER BY c.id LIMIT 1",
+        )
+        .await[0]
+        .clone();
+    let other = app
+        .query_one(
+            "SELECT CAST(id AS TEXT) FROM department WHERE code <> 'SBF' ORDER BY id LIMIT 1",
+        )
+        .await[0]
+        .clone();
+    let code = app
+        .query_one(&format!("SELECT code FROM department WHERE id = {other}"))
+        .await[0]
+        .clone();
+    app.db
+        .writer()
+        .execute_unprepared(&format!(
+            "UPDATE case_record SET department_id = {other} WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+    lots_store::touch::touch(app.db.writer(), &[id.parse().unwrap()])
+        .await
+        .unwrap();
+    let after = by_department(&app.get(path, Some(&root)).await);
+    let n = |v: &[(String, i64)], d: &str| v.iter().find(|(g, _)| g == d).map_or(0, |g| g.1);
+    assert_eq!(n(&after, "SBF"), n(&before, "SBF") - 1);
+    assert_eq!(n(&after, &code), n(&before, &code) + 1);
+    let report = check::check(&app.db, &|_| {}).await.unwrap();
+    assert!(report.is_clean(), "{report:#?}");
+}
