@@ -28,7 +28,7 @@ measure() { # name database-url
   local t0 t1
   if [ "${SKIP_IMPORT:-0}" = 0 ]; then
     t0=$(ms)
-    LOTS_LOG=error $LOTS import "$WORK/cases.ndjson" --create-missing --database-url "$url" | tail -1
+    LOTS_LOG=error $LOTS import "$WORK/cases.ndjson" --create-missing --database-url "$url" | tail -2
     t1=$(ms)
     python3 -c "print(f'   import: {($t1-$t0)/1000:.1f} s = {$N/(($t1-$t0)/1000):.0f} cases/s')"
     echo 'bench-password-1' | LOTS_LOG=error $LOTS user add --username bench --role admin --password-stdin --database-url "$url" > /dev/null
@@ -44,7 +44,9 @@ measure() { # name database-url
     -d '{"username": "bench", "password": "bench-password-1"}' | python3 -c 'import sys, json; print(json.load(sys.stdin)["access_token"])')
   for path in metrics/handling-times metrics/nki metrics/linkage metrics/bottlenecks metrics/deadlines \
       metrics/time-in-state "metrics/handling-times?group_by=month" "metrics/nki?department=SBF" \
-      "metrics/linkage?from=2024-01-01&to=2024-12-31" export/cases.csv; do
+      "metrics/linkage?from=2024-01-01&to=2024-12-31" metrics/channels "metrics/nki/trend?period=tertial" \
+      "metrics/handling-times?from=2024-03-15&to=2024-09-10" "metrics/nki?group_by=month&area=building_permit" \
+      export/cases.csv; do
     local times=()
     for _ in 1 2 3 4 5; do
       times+=("$(curl -s -o /dev/null -w '%{time_total}' -H "authorization: Bearer $token" "localhost:18181/api/v1/$path")")

@@ -73,6 +73,10 @@ async fn fact(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     for f in 0..6 {
         t.col(double_null(Alias::new(format!("factor{f}"))));
     }
+    // Received → complete application (any case whose clock started).
+    t.col(big_integer_null("complete_seconds"))
+        .col(integer_null("complete_working"))
+        .col(integer_null("complete_days"));
     primary(&mut t, &["case_id"]);
     m.create_table(t).await?;
     m.create_index(named_index("metric_fact_cell", "metric_fact", &CELL))
@@ -115,6 +119,14 @@ async fn cell(m: &SchemaManager<'_>) -> Result<(), DbErr> {
         t.col(double(Alias::new(format!("factor{f}_sum"))));
         t.col(double(Alias::new(format!("factor{f}_sum2"))));
     }
+    for c in [
+        "complete_n",
+        "complete_seconds",
+        "complete_working",
+        "complete_days",
+    ] {
+        t.col(big_integer(Alias::new(c)));
+    }
     primary(&mut t, &CELL);
     m.create_table(t).await
 }
@@ -122,7 +134,7 @@ async fn cell(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 async fn hist(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     let mut t = keyed("rollup_hist");
     // 0 lead time in calendar days, 1 in working days, 2 statutory time in calendar days,
-    // 3 in working days.
+    // 3 in working days, 4 time to a complete application in calendar days, 5 in working days.
     t.col(small_integer("measure"))
         .col(integer("value"))
         .col(big_integer("n"));

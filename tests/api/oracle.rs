@@ -28,7 +28,7 @@ async fn imported() -> (TestApp, String) {
 /// The first difference between `expected` and `actual`, with its JSON path; `None` if they
 /// agree. Integers, strings, booleans and nulls must be equal; floats agree to 1e-6 (relative
 /// above 1); arrays element by element in order; every key of an expected object must be there.
-fn difference(path: &str, expected: &Value, actual: &Value) -> Option<String> {
+pub(crate) fn difference(path: &str, expected: &Value, actual: &Value) -> Option<String> {
     let differ = || Some(format!("{path}: expected {expected}, got {actual}"));
     match (expected, actual) {
         (Value::Number(e), Value::Number(a)) => {

@@ -11,8 +11,8 @@ use lots_core::{HandoffKind, TIME_ZONE};
 use serde::Serialize;
 
 use crate::records::{CaseRecord, SurveyRecord};
-use crate::rollup::fact::{Answer, Fact, Span};
-use crate::rollup::sums::{Answers, Durations, Group};
+use crate::rollup::fact::{Answer, Fact};
+use crate::rollup::sums::{Answers, Group};
 use crate::stats::{
     Correlation, Regression, mean, ols, quantile, spearman, welch_of, within_slope,
 };
@@ -186,44 +186,59 @@ pub struct Channels {
 pub const E_SERVICE: &str = "e-service";
 
 pub fn channels(records: &[&CaseRecord], threshold: usize) -> Channels {
-    let mut shares: BTreeMap<(&str, String), (usize, usize)> = BTreeMap::new();
-    let mut times: BTreeMap<&str, [Durations; 2]> = BTreeMap::new();
+    let mut groups: BTreeMap<Vec<String>, Group> = BTreeMap::new();
     for c in records {
-        let s = shares
-            .entry((c.area.as_str(), month(c.received_at)))
-            .or_default();
-        s.0 += 1;
-        if c.channel.as_str() == E_SERVICE {
-            s.1 += 1;
+        let f = Fact::of(c);
+        let key = vec![
+            f.cell.area.clone(),
+            f.cell.received_month.clone(),
+            f.cell.channel.clone(),
+        ];
+        groups.entry(key).or_default().add(&f);
+    }
+    channels_of(&groups, threshold)
+}
+
+/// The channels from every case (open or decided) grouped by area, Stockholm month received and
+/// channel (the rollups').
+pub fn channels_of(groups: &BTreeMap<Vec<String>, Group>, threshold: usize) -> Channels {
+    let mut shares: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
+    let mut per_channel: BTreeMap<&str, Group> = BTreeMap::new();
+    for (key, g) in groups {
+        let [area, month, channel] = key.as_slice() else {
+            continue;
+        };
+        let s = shares.entry((area, month)).or_default();
+        s.0 += g.cases as usize;
+        if channel == E_SERVICE {
+            s.1 += g.cases as usize;
         }
-        let t = times.entry(c.channel.as_str()).or_default();
-        if let Some(complete) = c.complete_at {
-            t[0].add(&Span::between(c.received_at, complete));
-        }
-        if let Some(decided) = c.decided_at {
-            t[1].add(&Span::between(c.received_at, decided));
-        }
+        per_channel.entry(channel).or_default().merge(g);
     }
     Channels {
         share: shares
             .into_iter()
             .map(|((area, month), (cases, e_service))| ChannelShare {
                 area: area.to_string(),
-                month,
+                month: month.to_string(),
                 cases,
                 e_service,
-                share: e_service as f64 / cases as f64,
+                share: e_service as f64 / cases.max(1) as f64,
             })
             .collect(),
-        times: times
-            .into_iter()
-            .map(|(channel, v)| ChannelTimes {
+        times: per_channel
+            .iter()
+            .map(|(channel, g)| ChannelTimes {
                 channel: channel.to_string(),
-                to_complete: v[0].summary(),
-                lead_time: v[1].summary(),
+                to_complete: g.to_complete.summary(),
+                lead_time: g.lead.summary(),
             })
             .collect(),
-        nki: nki(records, GroupBy::Channel, threshold),
+        nki: per_channel
+            .iter()
+            .filter(|(_, g)| g.answers.n() > 0)
+            .map(|(channel, g)| g.answers.group(channel.to_string(), threshold))
+            .collect(),
     }
 }
 

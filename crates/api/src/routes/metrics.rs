@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use lots_metrics::compute::{self, Bottlenecks, Deadlines, HandlingTimes, Linkage, NkiGroup};
+use lots_metrics::rollup::read::{Cases, Key};
 use lots_metrics::{GroupBy, MetricFilter};
 use serde::{Deserialize, Serialize};
 
@@ -151,11 +152,22 @@ pub async fn handling_times(
         (status = 200, description = "The channels", body = compute::Channels),
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn channels(
-    State(state): State<AppState>,
-    Scope { selection, .. }: Scope,
+    Caller { state, actor }: Caller,
+    ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<compute::Channels>> {
-    Ok(Json(compute::channels(
-        &selection.records(),
+    group_by(&filter, GroupBy::Department)?;
+    let groups = state
+        .rollups
+        .groups_by(
+            &state.db,
+            &actor,
+            &filter,
+            &[Key::Area, Key::ReceivedMonth, Key::Channel],
+            Cases::All,
+        )
+        .await?;
+    Ok(Json(compute::channels_of(
+        &groups,
         state.config.nki_threshold,
     )))
 }
@@ -481,7 +493,13 @@ pub async fn comparison(
     group_by(&filter, GroupBy::Area)?;
     let own = state
         .rollups
-        .groups_by(&state.db, &actor, &filter, &[GroupBy::Area, GroupBy::Month])
+        .groups_by(
+            &state.db,
+            &actor,
+            &filter,
+            &[Key::Area, Key::DecidedMonth],
+            Cases::Decided,
+        )
         .await?;
     let code = lots_metrics::kolada::municipality_code(
         &state.db,

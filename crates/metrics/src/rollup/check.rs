@@ -68,6 +68,7 @@ fn groups_close(a: &Group, b: &Group) -> bool {
     a.cases == b.cases
         && a.lead == b.lead
         && a.statutory == b.statutory
+        && a.to_complete == b.to_complete
         && answers_close(&a.answers, &b.answers)
 }
 
@@ -155,6 +156,7 @@ fn facts_close(a: &Fact, b: &Fact) -> bool {
         && a.received_ms == b.received_ms
         && a.lead == b.lead
         && a.statutory == b.statutory
+        && a.to_complete == b.to_complete
         && answer
 }
 
@@ -186,7 +188,11 @@ async fn compare_cells(
     {
         let cell = key(&r)?;
         let decided = !cell.decided_month.is_empty();
-        add_cell(stored.entry(cell).or_default(), &r, 5, decided)?;
+        let g = stored.entry(cell).or_default();
+        add_cell(g, &r, 5)?;
+        if decided {
+            g.lead.n += g.cases;
+        }
     }
     for r in conn
         .query_all_raw(Statement::from_string(
@@ -206,7 +212,9 @@ async fn compare_cells(
             0 => &mut g.lead.by_days,
             1 => &mut g.lead.by_working,
             2 => &mut g.statutory.by_days,
-            _ => &mut g.statutory.by_working,
+            3 => &mut g.statutory.by_working,
+            4 => &mut g.to_complete.by_days,
+            _ => &mut g.to_complete.by_working,
         };
         hist.insert(i64::from(value), n.max(0) as u64);
     }

@@ -64,6 +64,8 @@ pub struct Fact {
     pub statutory: Option<Span>,
     /// The answer of a decided case.
     pub answer: Option<Answer>,
+    /// Received → complete application, open or decided.
+    pub to_complete: Option<Span>,
 }
 
 impl Fact {
@@ -87,6 +89,9 @@ impl Fact {
                 nki: s.nki,
                 factors: s.factors,
             }),
+            to_complete: c
+                .complete_at
+                .map(|complete| Span::between(c.received_at, complete)),
         }
     }
 }

@@ -70,11 +70,12 @@ impl Rollups {
         db: &Db,
         actor: &lots_core::Actor,
         filter: &crate::MetricFilter,
-        by: &[crate::GroupBy],
+        by: &[read::Key],
+        cases: read::Cases,
     ) -> lots_cases::ServiceResult<BTreeMap<Vec<String>, sums::Group>> {
         let criteria = crate::load::criteria(db, actor, filter).await?;
         self.catch_up(db, REQUEST_BUDGET).await?;
-        Ok(read::groups_by(db.reader(), &criteria, by).await?)
+        Ok(read::groups_by(db.reader(), &criteria, by, cases).await?)
     }
 
     /// Catches up every second until `stop` resolves: what `lots serve` and `lots worker` run.

@@ -16,14 +16,55 @@ use crate::rollup::fact::{Answer, Cell, Fact, Span};
 use crate::rollup::sums::{Group, Sums};
 use crate::rollup::write::CELL_SUM_COLUMNS;
 
-/// The column a grouping reads.
-fn column(by: GroupBy) -> &'static str {
-    match by {
-        GroupBy::Department => "department",
-        GroupBy::Area => "area",
-        GroupBy::Channel => "channel",
-        GroupBy::Month => "decided_month",
+/// What a group is keyed by: a grouping of the API, or the month received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Department,
+    Area,
+    Channel,
+    DecidedMonth,
+    ReceivedMonth,
+}
+
+impl From<GroupBy> for Key {
+    fn from(by: GroupBy) -> Self {
+        match by {
+            GroupBy::Department => Key::Department,
+            GroupBy::Area => Key::Area,
+            GroupBy::Channel => Key::Channel,
+            GroupBy::Month => Key::DecidedMonth,
+        }
     }
+}
+
+impl Key {
+    fn column(self) -> &'static str {
+        match self {
+            Key::Department => "department",
+            Key::Area => "area",
+            Key::Channel => "channel",
+            Key::DecidedMonth => "decided_month",
+            Key::ReceivedMonth => "received_month",
+        }
+    }
+
+    fn of(self, c: &Cell) -> &str {
+        match self {
+            Key::Department => &c.department,
+            Key::Area => &c.area,
+            Key::Channel => &c.channel,
+            Key::DecidedMonth => &c.decided_month,
+            Key::ReceivedMonth => &c.received_month,
+        }
+    }
+}
+
+/// Which cases a request counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cases {
+    Decided,
+    /// Open ones too.
+    All,
 }
 
 fn month_start(year: i32, month: u32) -> Option<DateTime<Utc>> {
@@ -85,9 +126,12 @@ fn plan(from: Option<DateTime<Utc>>, before: Option<DateTime<Utc>>) -> Option<Pl
     Some(p)
 }
 
-/// The filters every query shares: decided cases of the department(s) and area asked.
-fn scope(criteria: &Criteria, backend: DbBackend, values: &mut Vec<Value>) -> String {
-    let mut sql = String::from("decided_month <> ''");
+/// The filters every query shares: the cases counted, of the department(s) and area asked.
+fn scope(criteria: &Criteria, cases: Cases, backend: DbBackend, values: &mut Vec<Value>) -> String {
+    let mut sql = String::from(match cases {
+        Cases::Decided => "decided_month <> ''",
+        Cases::All => "1 = 1",
+    });
     let mut bind = |sql: &mut String, col: &str, v: &str| {
         values.push(v.to_string().into());
         sql.push_str(&format!(
@@ -110,28 +154,30 @@ pub async fn groups<C: ConnectionTrait>(
     criteria: &Criteria,
     by: GroupBy,
 ) -> Result<BTreeMap<String, Group>, DbErr> {
-    Ok(groups_by(conn, criteria, &[by])
+    Ok(groups_by(conn, criteria, &[by.into()], Cases::Decided)
         .await?
         .into_iter()
         .map(|(mut k, g)| (k.swap_remove(0), g))
         .collect())
 }
 
-/// The decided cases that meet `criteria`, per combination of the groupings (in their order).
+/// The cases that meet `criteria`, per combination of the keys (in their order).
 pub async fn groups_by<C: ConnectionTrait>(
     conn: &C,
     criteria: &Criteria,
-    by: &[GroupBy],
+    by: &[Key],
+    cases: Cases,
 ) -> Result<BTreeMap<Vec<String>, Group>, DbErr> {
     let mut out: BTreeMap<Vec<String>, Group> = BTreeMap::new();
     let Some(plan) = plan(criteria.from, criteria.before) else {
         return Ok(out);
     };
     if let Some((lo, hi)) = &plan.whole {
-        cells(conn, criteria, by, lo.as_deref(), hi.as_deref(), &mut out).await?;
+        let months = (lo.as_deref(), hi.as_deref());
+        cells(conn, criteria, (by, cases), months, &mut out).await?;
     }
-    for (a, b) in &plan.cut {
-        facts(conn, criteria, by, *a, *b, &mut out).await?;
+    for range in &plan.cut {
+        facts(conn, criteria, (by, cases), *range, &mut out).await?;
     }
     Ok(out)
 }
@@ -144,14 +190,13 @@ fn get<T: sea_orm::TryGetable>(r: &QueryResult, i: usize) -> Result<T, DbErr> {
 async fn cells<C: ConnectionTrait>(
     conn: &C,
     criteria: &Criteria,
-    by: &[GroupBy],
-    lo: Option<&str>,
-    hi: Option<&str>,
+    (by, cases): (&[Key], Cases),
+    (lo, hi): (Option<&str>, Option<&str>),
     out: &mut BTreeMap<Vec<String>, Group>,
 ) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
     let mut values = Vec::new();
-    let mut filter = scope(criteria, backend, &mut values);
+    let mut filter = scope(criteria, cases, backend, &mut values);
     for (month, op) in [(lo, ">="), (hi, "<")] {
         if let Some(m) = month {
             values.push(m.to_string().into());
@@ -161,7 +206,7 @@ async fn cells<C: ConnectionTrait>(
             ));
         }
     }
-    let g = by.iter().map(|b| column(*b)).collect::<Vec<_>>().join(", ");
+    let g = by.iter().map(|b| b.column()).collect::<Vec<_>>().join(", ");
     let k = by.len();
     let key = |r: &QueryResult| {
         (0..k)
@@ -179,16 +224,20 @@ async fn cells<C: ConnectionTrait>(
             }
         })
         .collect();
+    // Lead time's n: the cases of the decided cells among those summed.
     let sql = format!(
-        "SELECT {g}, {} FROM rollup_cell WHERE {filter} GROUP BY {g}",
+        "SELECT {g}, {}, CAST(SUM(CASE WHEN decided_month <> '' THEN cases ELSE 0 END) AS BIGINT) \
+         FROM rollup_cell WHERE {filter} GROUP BY {g}",
         sums.join(", ")
     );
+    let decided = k + sums.len();
     for r in conn
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
         .await?
     {
         let group = out.entry(key(&r)?).or_default();
-        add_cell(group, &r, k, true)?;
+        add_cell(group, &r, k)?;
+        group.lead.n += get::<i64>(&r, decided)?.max(0) as u64;
     }
     let sql = format!(
         "SELECT {g}, CAST(measure AS INTEGER), value, CAST(SUM(n) AS BIGINT) FROM rollup_hist \
@@ -205,6 +254,8 @@ async fn cells<C: ConnectionTrait>(
             1 => &mut group.lead.by_working,
             2 => &mut group.statutory.by_days,
             3 => &mut group.statutory.by_working,
+            4 => &mut group.to_complete.by_days,
+            5 => &mut group.to_complete.by_working,
             _ => {
                 return Err(DbErr::Custom(format!(
                     "rollup_hist holds an unknown measure {measure}"
@@ -216,14 +267,9 @@ async fn cells<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Adds a row of a cell's sums (`CELL_SUM_COLUMNS` from column `first` on) to a group: of
-/// decided cases, or of open ones (which have no lead time).
-pub(crate) fn add_cell(
-    g: &mut Group,
-    r: &QueryResult,
-    first: usize,
-    decided: bool,
-) -> Result<(), DbErr> {
+/// Adds a row of a cell's sums (`CELL_SUM_COLUMNS` from column `first` on) to a group, all but
+/// lead time's n (the cases of the decided cells, which the caller knows).
+pub(crate) fn add_cell(g: &mut Group, r: &QueryResult, first: usize) -> Result<(), DbErr> {
     let int = |i: usize| -> Result<i64, DbErr> {
         get::<Option<i64>>(r, first - 1 + i).map(Option::unwrap_or_default)
     };
@@ -232,9 +278,6 @@ pub(crate) fn add_cell(
     };
     let cases = int(1)?.max(0) as u64;
     g.cases += cases;
-    if decided {
-        g.lead.n += cases;
-    }
     g.lead.seconds += int(2)?;
     g.lead.working += int(3)?;
     g.statutory.n += int(5)?.max(0) as u64;
@@ -256,6 +299,9 @@ pub(crate) fn add_cell(
             sum2: real(17 + 3 * f)?,
         });
     }
+    g.to_complete.n += int(33)?.max(0) as u64;
+    g.to_complete.seconds += int(34)?;
+    g.to_complete.working += int(35)?;
     Ok(())
 }
 
@@ -263,14 +309,13 @@ pub(crate) fn add_cell(
 async fn facts<C: ConnectionTrait>(
     conn: &C,
     criteria: &Criteria,
-    by: &[GroupBy],
-    a: DateTime<Utc>,
-    b: DateTime<Utc>,
+    (by, cases): (&[Key], Cases),
+    (a, b): (DateTime<Utc>, DateTime<Utc>),
     out: &mut BTreeMap<Vec<String>, Group>,
 ) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
     let mut values = Vec::new();
-    let mut filter = scope(criteria, backend, &mut values);
+    let mut filter = scope(criteria, cases, backend, &mut values);
     for (t, op) in [(a, ">="), (b, "<")] {
         values.push(t.timestamp_millis().into());
         filter.push_str(&format!(
@@ -287,15 +332,7 @@ async fn facts<C: ConnectionTrait>(
         .await?
     {
         let f = fact(&r)?;
-        let key = by
-            .iter()
-            .map(|b| match b {
-                GroupBy::Department => f.cell.department.clone(),
-                GroupBy::Area => f.cell.area.clone(),
-                GroupBy::Channel => f.cell.channel.clone(),
-                GroupBy::Month => f.cell.decided_month.clone(),
-            })
-            .collect();
+        let key = by.iter().map(|k| k.of(&f.cell).to_string()).collect();
         out.entry(key).or_default().add(&f);
     }
     Ok(())
@@ -334,6 +371,7 @@ pub(crate) fn fact(r: &QueryResult) -> Result<Fact, DbErr> {
         lead: span(7)?,
         statutory: span(10)?,
         answer: nki.map(|nki| Answer { nki, factors }),
+        to_complete: span(20)?,
     })
 }
 

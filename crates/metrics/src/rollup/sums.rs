@@ -33,6 +33,20 @@ impl Durations {
         *self.by_working.entry(s.working).or_default() += 1;
     }
 
+    pub fn merge(&mut self, o: &Durations) {
+        self.n += o.n;
+        self.seconds += o.seconds;
+        self.working += o.working;
+        for (mine, theirs) in [
+            (&mut self.by_days, &o.by_days),
+            (&mut self.by_working, &o.by_working),
+        ] {
+            for (v, n) in theirs {
+                *mine.entry(*v).or_default() += n;
+            }
+        }
+    }
+
     /// n, the means (calendar days from the exact seconds), p50 and p90 of the whole days.
     pub fn summary(&self) -> Summary {
         let n = self.n as f64;
@@ -192,6 +206,8 @@ pub struct Group {
     pub lead: Durations,
     pub statutory: Durations,
     pub answers: Answers,
+    /// Received → complete application, of every case whose clock started.
+    pub to_complete: Durations,
 }
 
 impl Group {
@@ -206,6 +222,17 @@ impl Group {
         if let Some(s) = &f.statutory {
             self.statutory.add(s);
         }
+        if let Some(s) = &f.to_complete {
+            self.to_complete.add(s);
+        }
+    }
+
+    pub fn merge(&mut self, o: &Group) {
+        self.cases += o.cases;
+        self.lead.merge(&o.lead);
+        self.statutory.merge(&o.statutory);
+        self.answers.merge(&o.answers);
+        self.to_complete.merge(&o.to_complete);
     }
 }
 

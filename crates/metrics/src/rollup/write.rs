@@ -27,7 +27,7 @@ const LOCK: i64 = 0x4c6f_7473_526f_6c6c; // "LotsRoll"
 /// How many queued rows a batch takes.
 pub const BATCH: u64 = 2_000;
 
-pub(crate) const FACT_COLUMNS: [&str; 20] = [
+pub(crate) const FACT_COLUMNS: [&str; 23] = [
     "case_id",
     "department",
     "area",
@@ -48,6 +48,9 @@ pub(crate) const FACT_COLUMNS: [&str; 20] = [
     "factor3",
     "factor4",
     "factor5",
+    "complete_seconds",
+    "complete_working",
+    "complete_days",
 ];
 
 pub(crate) const CELL_COLUMNS: &str = "department, area, channel, received_month, decided_month";
@@ -272,13 +275,14 @@ fn fact_values(f: &Fact) -> Vec<Value> {
     for i in 0..6 {
         v.push(Value::Double(f.answer.and_then(|a| a.factors[i])));
     }
+    v.extend(span_values(f.to_complete.as_ref()));
     v
 }
 
 pub(crate) async fn insert_facts<C: ConnectionTrait>(tx: &C, facts: &[Fact]) -> Result<(), DbErr> {
     let backend = tx.get_database_backend();
     let width = FACT_COLUMNS.len();
-    for chunk in facts.chunks(1_000) {
+    for chunk in facts.chunks(800) {
         let tuples: Vec<String> = (0..chunk.len())
             .map(|i| format!("({})", list(backend, i * width, width)))
             .collect();
@@ -308,14 +312,17 @@ pub(crate) const CELL_SUMS: &str = "COUNT(*), \
     COUNT(factor2), COALESCE(SUM(factor2), 0), COALESCE(SUM(factor2 * factor2), 0), \
     COUNT(factor3), COALESCE(SUM(factor3), 0), COALESCE(SUM(factor3 * factor3), 0), \
     COUNT(factor4), COALESCE(SUM(factor4), 0), COALESCE(SUM(factor4 * factor4), 0), \
-    COUNT(factor5), COALESCE(SUM(factor5), 0), COALESCE(SUM(factor5 * factor5), 0)";
+    COUNT(factor5), COALESCE(SUM(factor5), 0), COALESCE(SUM(factor5 * factor5), 0), \
+    COUNT(complete_seconds), COALESCE(SUM(complete_seconds), 0), \
+    COALESCE(SUM(complete_working), 0), COALESCE(SUM(complete_days), 0)";
 
 pub(crate) const CELL_SUM_COLUMNS: &str = "cases, lead_seconds, lead_working, lead_days, \
     stat_n, stat_seconds, stat_working, stat_days, nki_n, nki_sum, nki_sum2, \
     weeks_sum, weeks_sum2, weeks_nki_sum, factor0_n, factor0_sum, factor0_sum2, \
     factor1_n, factor1_sum, factor1_sum2, factor2_n, factor2_sum, factor2_sum2, \
     factor3_n, factor3_sum, factor3_sum2, factor4_n, factor4_sum, factor4_sum2, \
-    factor5_n, factor5_sum, factor5_sum2";
+    factor5_n, factor5_sum, factor5_sum2, complete_n, complete_seconds, complete_working, \
+    complete_days";
 
 /// The histogram rows of the facts that `filter` keeps, as SQL: one SELECT per measure.
 fn hist_select(filter: &str) -> String {
@@ -324,6 +331,8 @@ fn hist_select(filter: &str) -> String {
         (1, "lead_working"),
         (2, "stat_days"),
         (3, "stat_working"),
+        (4, "complete_days"),
+        (5, "complete_working"),
     ]
     .iter()
     .map(|(measure, col)| {
