@@ -76,7 +76,11 @@ async fn fact(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     // Received → complete application (any case whose clock started).
     t.col(big_integer_null("complete_seconds"))
         .col(integer_null("complete_working"))
-        .col(integer_null("complete_days"));
+        .col(integer_null("complete_days"))
+        // The due date, days since 1970-01-01; for a decided case with one, whether it was
+        // decided on or before it (1) or after (0).
+        .col(integer_null("due_day"))
+        .col(small_integer_null("on_time"));
     primary(&mut t, &["case_id"]);
     m.create_table(t).await?;
     m.create_index(named_index("metric_fact_cell", "metric_fact", &CELL))
@@ -85,6 +89,13 @@ async fn fact(m: &SchemaManager<'_>) -> Result<(), DbErr> {
         "metric_fact_received_ms",
         "metric_fact",
         &["received_ms"],
+    ))
+    .await?;
+    // The open cases with a due date and the late decisions: the deadlines' lists.
+    m.create_index(named_index(
+        "metric_fact_deadlines",
+        "metric_fact",
+        &["decided_month", "on_time", "due_day"],
     ))
     .await
 }
@@ -124,6 +135,8 @@ async fn cell(m: &SchemaManager<'_>) -> Result<(), DbErr> {
         "complete_seconds",
         "complete_working",
         "complete_days",
+        "due_n",
+        "on_time_n",
     ] {
         t.col(big_integer(Alias::new(c)));
     }

@@ -160,3 +160,52 @@ async fn instants_compare_and_order_the_same_on_every_backend() {
     assert_eq!(later.len(), expected.iter().filter(|t| **t > pivot).count());
     assert_eq!(later.len(), 3);
 }
+
+/// A transaction abandoned without a rollback (a future dropped at the wrong moment) must not
+/// swallow the next user's statements: the pool closes such a connection instead of reusing it.
+#[tokio::test]
+async fn a_connection_given_back_inside_a_transaction_is_not_reused() {
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sqlx::Connection;
+    let app = crate::helpers::spawn_app().await;
+    match app.db.backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = app.db.writer().get_postgres_connection_pool();
+            let mut c = pool.acquire().await.unwrap();
+            let tx = c.begin().await.unwrap();
+            std::mem::forget(tx);
+            assert!(c.is_in_transaction());
+        }
+        _ => {
+            let pool = app.db.writer().get_sqlite_connection_pool();
+            let mut c = pool.acquire().await.unwrap();
+            let tx = c.begin().await.unwrap();
+            std::mem::forget(tx);
+            assert!(c.is_in_transaction());
+        }
+    }
+    // Given back here; the next write must commit on its own.
+    app.db
+        .writer()
+        .execute_unprepared("INSERT INTO rollup_queue (case_id) VALUES (424242)")
+        .await
+        .unwrap();
+    let other = lots_store::Db::connect(&app.config.database_url)
+        .await
+        .unwrap();
+    let seen = other
+        .reader()
+        .query_one_raw(sea_orm::Statement::from_string(
+            other.backend(),
+            "SELECT COUNT(*) FROM rollup_queue WHERE case_id = 424242",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert_eq!(
+        seen, 1,
+        "the write after an abandoned transaction was not committed"
+    );
+}

@@ -853,10 +853,28 @@ pub struct Deadlines {
 }
 
 pub fn deadlines(records: &[&CaseRecord], now: DateTime<Utc>, near_days: i64) -> Deadlines {
+    let mut groups: BTreeMap<Vec<String>, Group> = BTreeMap::new();
+    for c in records {
+        if let Some(decided) = c.decided_at {
+            groups
+                .entry(vec![c.area.to_string(), month(decided)])
+                .or_default()
+                .add(&Fact::of(c));
+        }
+    }
+    deadlines_of(&groups, records, now, near_days)
+}
+
+/// The deadlines: compliance from decided cases grouped by area and Stockholm month of decision
+/// (the rollups'), the lists from `records` (which must hold at least the open cases with a due
+/// date and the late building decisions in scope).
+pub fn deadlines_of(
+    groups: &BTreeMap<Vec<String>, Group>,
+    records: &[&CaseRecord],
+    now: DateTime<Utc>,
+    near_days: i64,
+) -> Deadlines {
     let today = date(now);
-    // (area, (year, month)) → (decided, on time).
-    type Month<'a> = (&'a str, (i32, u32));
-    let mut compliance: BTreeMap<Month, (usize, usize)> = BTreeMap::new();
     let mut overdue = Vec::new();
     let mut due_soon = Vec::new();
     let mut fee_reductions = Vec::new();
@@ -864,13 +882,6 @@ pub fn deadlines(records: &[&CaseRecord], now: DateTime<Utc>, near_days: i64) ->
         let Some(due) = c.due_date else { continue };
         if let Some(decided) = c.decided_at {
             let d = date(decided);
-            let e = compliance
-                .entry((c.area.as_str(), (d.year(), d.month())))
-                .or_default();
-            e.0 += 1;
-            if d <= due {
-                e.1 += 1;
-            }
             if c.area == "building_permit" && d > due {
                 fee_reductions.push(FeeReduction {
                     id: c.id,
@@ -898,15 +909,20 @@ pub fn deadlines(records: &[&CaseRecord], now: DateTime<Utc>, near_days: i64) ->
     }
     overdue.sort_by_key(|c| (c.due_date, c.id));
     due_soon.sort_by_key(|c| (c.due_date, c.id));
+    fee_reductions.sort_by_key(|f| f.id);
     Deadlines {
-        compliance: compliance
-            .into_iter()
-            .map(|((area, (year, month)), (decided, on_time))| Compliance {
-                area: area.to_string(),
-                month: format!("{year:04}-{month:02}"),
-                decided,
-                on_time,
-                share_on_time: on_time as f64 / decided as f64,
+        compliance: groups
+            .iter()
+            .filter(|(_, g)| g.due > 0)
+            .filter_map(|(key, g)| match key.as_slice() {
+                [area, month] => Some(Compliance {
+                    area: area.clone(),
+                    month: month.clone(),
+                    decided: g.due as usize,
+                    on_time: g.on_time as usize,
+                    share_on_time: g.on_time as f64 / g.due as f64,
+                }),
+                _ => None,
             })
             .collect(),
         overdue,

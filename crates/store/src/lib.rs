@@ -27,6 +27,19 @@ use sea_orm::{
 
 pub use sea_orm;
 
+/// Whether a connection given back to its pool holds no open transaction. A transaction
+/// abandoned without a rollback queued (a future dropped at the wrong moment: a client that hung
+/// up mid-request) would otherwise swallow the next user's statements, which would then never
+/// commit; such a connection is closed instead of reused.
+fn outside_transaction<D: sea_orm::sqlx::Database>(conn: &D::Connection) -> bool {
+    use sea_orm::sqlx::Connection;
+    let open = conn.is_in_transaction();
+    if open {
+        tracing::warn!("a connection came back to the pool inside a transaction: closed");
+    }
+    !open
+}
+
 /// The database: a writer and readers. On SQLite the writer is a single connection, so writes
 /// queue in the pool instead of failing with SQLITE_BUSY, while readers run in parallel (WAL).
 /// On PostgreSQL both are the same pool.
@@ -60,6 +73,11 @@ impl Db {
                     .max_connections(max)
                     .min_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
+                    .after_release(|conn, _| {
+                        Box::pin(
+                            async move { Ok(outside_transaction::<sea_orm::sqlx::Sqlite>(conn)) },
+                        )
+                    })
                     .connect_with(opts)
                     .await
                     .map_err(|e| {
@@ -89,7 +107,14 @@ impl Db {
                 .sqlx_logging(false)
                 // Lots' queries are short; JIT compiling one whose estimate is high (a search
                 // walking cases one by one) took 265 ms of a 430 ms query in the soak.
-                .map_sqlx_postgres_opts(|o| o.options([("jit", "off")]));
+                .map_sqlx_postgres_opts(|o| o.options([("jit", "off")]))
+                .map_sqlx_postgres_pool_opts(|o| {
+                    o.after_release(|conn, _| {
+                        Box::pin(
+                            async move { Ok(outside_transaction::<sea_orm::sqlx::Postgres>(conn)) },
+                        )
+                    })
+                });
             let pool = Database::connect(opts).await?;
             Ok(Self {
                 write: pool.clone(),

@@ -264,12 +264,35 @@ pub async fn bottlenecks(
         (status = 200, description = "Deadlines", body = Deadlines),
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn deadlines(
-    State(state): State<AppState>,
-    Scope { selection, .. }: Scope,
+    Caller { state, actor }: Caller,
+    ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<Deadlines>> {
-    let records = selection.records();
-    Ok(Json(compute::deadlines(
-        &records,
+    group_by(&filter, GroupBy::Department)?;
+    let groups = state
+        .rollups
+        .groups_by(
+            &state.db,
+            &actor,
+            &filter,
+            &[Key::Area, Key::DecidedMonth],
+            Cases::Decided,
+        )
+        .await?;
+    // The open cases with a due date, and the late building decisions.
+    let listed = state
+        .rollups
+        .records_where(
+            &state.db,
+            &actor,
+            &filter,
+            "(decided_month = '' AND due_day IS NOT NULL) \
+             OR (area = 'building_permit' AND on_time = 0)",
+        )
+        .await?;
+    let listed: Vec<&lots_metrics::CaseRecord> = listed.iter().collect();
+    Ok(Json(compute::deadlines_of(
+        &groups,
+        &listed,
         state.clock.now(),
         state.config.deadline_approaching_days,
     )))

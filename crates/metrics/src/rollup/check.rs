@@ -69,6 +69,7 @@ fn groups_close(a: &Group, b: &Group) -> bool {
         && a.lead == b.lead
         && a.statutory == b.statutory
         && a.to_complete == b.to_complete
+        && (a.due, a.on_time) == (b.due, b.on_time)
         && answers_close(&a.answers, &b.answers)
 }
 
@@ -157,6 +158,7 @@ fn facts_close(a: &Fact, b: &Fact) -> bool {
         && a.lead == b.lead
         && a.statutory == b.statutory
         && a.to_complete == b.to_complete
+        && (a.due_date, a.on_time) == (b.due_date, b.on_time)
         && answer
 }
 

@@ -1,7 +1,7 @@
 //! What one case contributes to the rollups (`metric_fact`): the cell it counts in and its
 //! figures, from its metric record.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use lots_core::calendar::working_days_between;
 
 use crate::compute::{date, month};
@@ -66,6 +66,9 @@ pub struct Fact {
     pub answer: Option<Answer>,
     /// Received → complete application, open or decided.
     pub to_complete: Option<Span>,
+    pub due_date: Option<NaiveDate>,
+    /// A decided case with a due date: decided on or before it (the Stockholm date).
+    pub on_time: Option<bool>,
 }
 
 impl Fact {
@@ -92,6 +95,8 @@ impl Fact {
             to_complete: c
                 .complete_at
                 .map(|complete| Span::between(c.received_at, complete)),
+            due_date: c.due_date,
+            on_time: decided.zip(c.due_date).map(|(d, due)| date(d) <= due),
         }
     }
 }

@@ -35,19 +35,25 @@ impl Rollups {
     }
 
     /// Brings the rollups up to date, taking at most `budget` queued rows; answers how many it
-    /// took.
+    /// took. The batches run in a task of their own: a request that is cancelled (its client
+    /// hung up) does not stop a batch half-way, and the next caller finds it done.
     pub async fn catch_up(&self, db: &Db, budget: u64) -> Result<u64, DbErr> {
         let _turn = self.draining.lock().await;
-        write::drain(
-            db,
-            write::Budget {
-                budget,
-                batch: write::BATCH,
-            },
-            write::Cells::Recompute,
-            &|_| {},
-        )
+        let db = db.clone();
+        tokio::spawn(async move {
+            write::drain(
+                &db,
+                write::Budget {
+                    budget,
+                    batch: write::BATCH,
+                },
+                write::Cells::Recompute,
+                &|_| {},
+            )
+            .await
+        })
         .await
+        .map_err(|e| DbErr::Custom(format!("the rollup worker stopped: {e}")))?
     }
 
     /// Checks the caller and the filters, brings the rollups up to date (within the request's
@@ -76,6 +82,21 @@ impl Rollups {
         let criteria = crate::load::criteria(db, actor, filter).await?;
         self.catch_up(db, REQUEST_BUDGET).await?;
         Ok(read::groups_by(db.reader(), &criteria, by, cases).await?)
+    }
+
+    /// The records of the cases in scope whose facts meet `condition` (SQL over `metric_fact`):
+    /// a list's cases, read without reading the others.
+    pub async fn records_where(
+        &self,
+        db: &Db,
+        actor: &lots_core::Actor,
+        filter: &crate::MetricFilter,
+        condition: &str,
+    ) -> lots_cases::ServiceResult<Vec<crate::CaseRecord>> {
+        let criteria = crate::load::criteria(db, actor, filter).await?;
+        self.catch_up(db, REQUEST_BUDGET).await?;
+        let ids = read::case_ids(db.reader(), &criteria, condition).await?;
+        Ok(crate::load::read(db, sea_orm::Condition::all(), Some(&ids)).await?)
     }
 
     /// Catches up every second until `stop` resolves: what `lots serve` and `lots worker` run.

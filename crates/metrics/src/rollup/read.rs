@@ -302,7 +302,38 @@ pub(crate) fn add_cell(g: &mut Group, r: &QueryResult, first: usize) -> Result<(
     g.to_complete.n += int(33)?.max(0) as u64;
     g.to_complete.seconds += int(34)?;
     g.to_complete.working += int(35)?;
+    g.due += int(37)?.max(0) as u64;
+    g.on_time += int(38)?.max(0) as u64;
     Ok(())
+}
+
+/// The ids of the cases in scope whose facts also meet `condition` (SQL over `metric_fact`'s
+/// columns), in id order: what a list of cases reads, bounded by what it lists.
+pub async fn case_ids<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+    condition: &str,
+) -> Result<Vec<i64>, DbErr> {
+    let backend = conn.get_database_backend();
+    let mut values = Vec::new();
+    let mut filter = scope(criteria, Cases::All, backend, &mut values);
+    for (t, op) in [(criteria.from, ">="), (criteria.before, "<")] {
+        if let Some(t) = t {
+            values.push(t.timestamp_millis().into());
+            filter.push_str(&format!(
+                " AND received_ms {op} {}",
+                placeholder(backend, values.len())
+            ));
+        }
+    }
+    let sql = format!(
+        "SELECT case_id FROM metric_fact WHERE {filter} AND ({condition}) ORDER BY case_id"
+    );
+    conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .iter()
+        .map(|r| get::<i64>(r, 0))
+        .collect()
 }
 
 /// Adds the facts of the cases received in `[a, b)`.
@@ -372,6 +403,10 @@ pub(crate) fn fact(r: &QueryResult) -> Result<Fact, DbErr> {
         statutory: span(10)?,
         answer: nki.map(|nki| Answer { nki, factors }),
         to_complete: span(20)?,
+        due_date: get::<Option<i32>>(r, 23)?.and_then(|d| {
+            NaiveDate::default().checked_add_signed(chrono::TimeDelta::days(d.into()))
+        }),
+        on_time: get::<Option<i16>>(r, 24)?.map(|v| v != 0),
     })
 }
 

@@ -208,6 +208,9 @@ pub struct Group {
     pub answers: Answers,
     /// Received → complete application, of every case whose clock started.
     pub to_complete: Durations,
+    /// Decided cases with a due date, and of them those decided on or before it.
+    pub due: u64,
+    pub on_time: u64,
 }
 
 impl Group {
@@ -225,6 +228,10 @@ impl Group {
         if let Some(s) = &f.to_complete {
             self.to_complete.add(s);
         }
+        if let Some(on_time) = f.on_time {
+            self.due += 1;
+            self.on_time += u64::from(on_time);
+        }
     }
 
     pub fn merge(&mut self, o: &Group) {
@@ -233,6 +240,8 @@ impl Group {
         self.statutory.merge(&o.statutory);
         self.answers.merge(&o.answers);
         self.to_complete.merge(&o.to_complete);
+        self.due += o.due;
+        self.on_time += o.on_time;
     }
 }
 

@@ -27,7 +27,7 @@ const LOCK: i64 = 0x4c6f_7473_526f_6c6c; // "LotsRoll"
 /// How many queued rows a batch takes.
 pub const BATCH: u64 = 2_000;
 
-pub(crate) const FACT_COLUMNS: [&str; 23] = [
+pub(crate) const FACT_COLUMNS: [&str; 25] = [
     "case_id",
     "department",
     "area",
@@ -51,6 +51,8 @@ pub(crate) const FACT_COLUMNS: [&str; 23] = [
     "complete_seconds",
     "complete_working",
     "complete_days",
+    "due_day",
+    "on_time",
 ];
 
 pub(crate) const CELL_COLUMNS: &str = "department, area, channel, received_month, decided_month";
@@ -259,6 +261,11 @@ fn span_values(s: Option<&Span>) -> [Value; 3] {
     }
 }
 
+/// A date as days since 1970-01-01.
+pub(crate) fn day_number(d: chrono::NaiveDate) -> i32 {
+    (d - chrono::NaiveDate::default()).num_days() as i32
+}
+
 fn fact_values(f: &Fact) -> Vec<Value> {
     let mut v: Vec<Value> = vec![
         f.case_id.into(),
@@ -276,13 +283,15 @@ fn fact_values(f: &Fact) -> Vec<Value> {
         v.push(Value::Double(f.answer.and_then(|a| a.factors[i])));
     }
     v.extend(span_values(f.to_complete.as_ref()));
+    v.push(Value::Int(f.due_date.map(day_number)));
+    v.push(Value::SmallInt(f.on_time.map(i16::from)));
     v
 }
 
 pub(crate) async fn insert_facts<C: ConnectionTrait>(tx: &C, facts: &[Fact]) -> Result<(), DbErr> {
     let backend = tx.get_database_backend();
     let width = FACT_COLUMNS.len();
-    for chunk in facts.chunks(800) {
+    for chunk in facts.chunks(600) {
         let tuples: Vec<String> = (0..chunk.len())
             .map(|i| format!("({})", list(backend, i * width, width)))
             .collect();
@@ -314,7 +323,8 @@ pub(crate) const CELL_SUMS: &str = "COUNT(*), \
     COUNT(factor4), COALESCE(SUM(factor4), 0), COALESCE(SUM(factor4 * factor4), 0), \
     COUNT(factor5), COALESCE(SUM(factor5), 0), COALESCE(SUM(factor5 * factor5), 0), \
     COUNT(complete_seconds), COALESCE(SUM(complete_seconds), 0), \
-    COALESCE(SUM(complete_working), 0), COALESCE(SUM(complete_days), 0)";
+    COALESCE(SUM(complete_working), 0), COALESCE(SUM(complete_days), 0), \
+    COUNT(on_time), COALESCE(SUM(on_time), 0)";
 
 pub(crate) const CELL_SUM_COLUMNS: &str = "cases, lead_seconds, lead_working, lead_days, \
     stat_n, stat_seconds, stat_working, stat_days, nki_n, nki_sum, nki_sum2, \
@@ -322,7 +332,7 @@ pub(crate) const CELL_SUM_COLUMNS: &str = "cases, lead_seconds, lead_working, le
     factor1_n, factor1_sum, factor1_sum2, factor2_n, factor2_sum, factor2_sum2, \
     factor3_n, factor3_sum, factor3_sum2, factor4_n, factor4_sum, factor4_sum2, \
     factor5_n, factor5_sum, factor5_sum2, complete_n, complete_seconds, complete_working, \
-    complete_days";
+    complete_days, due_n, on_time_n";
 
 /// The histogram rows of the facts that `filter` keeps, as SQL: one SELECT per measure.
 fn hist_select(filter: &str) -> String {
