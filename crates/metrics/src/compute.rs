@@ -187,6 +187,7 @@ pub const E_SERVICE: &str = "e-service";
 
 pub fn channels(records: &[&CaseRecord], threshold: usize) -> Channels {
     let mut groups: BTreeMap<Vec<String>, Group> = BTreeMap::new();
+    let mut times: BTreeMap<Vec<String>, Group> = BTreeMap::new();
     for c in records {
         let f = Fact::of(c);
         let key = vec![
@@ -195,13 +196,21 @@ pub fn channels(records: &[&CaseRecord], threshold: usize) -> Channels {
             f.cell.channel.clone(),
         ];
         groups.entry(key).or_default().add(&f);
+        times
+            .entry(vec![f.cell.channel.clone()])
+            .or_default()
+            .add(&f);
     }
-    channels_of(&groups, threshold)
+    channels_of(&groups, &times, threshold)
 }
 
-/// The channels from every case (open or decided) grouped by area, Stockholm month received and
-/// channel (the rollups').
-pub fn channels_of(groups: &BTreeMap<Vec<String>, Group>, threshold: usize) -> Channels {
+/// The channels from every case (open or decided): its counts and answers grouped by area,
+/// Stockholm month received and channel, its durations' histograms by channel (the rollups').
+pub fn channels_of(
+    groups: &BTreeMap<Vec<String>, Group>,
+    times: &BTreeMap<Vec<String>, Group>,
+    threshold: usize,
+) -> Channels {
     let mut shares: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
     let mut per_channel: BTreeMap<&str, Group> = BTreeMap::new();
     for (key, g) in groups {
@@ -215,6 +224,10 @@ pub fn channels_of(groups: &BTreeMap<Vec<String>, Group>, threshold: usize) -> C
         }
         per_channel.entry(channel).or_default().merge(g);
     }
+    let per_channel_times: BTreeMap<&str, &Group> = times
+        .iter()
+        .filter_map(|(key, g)| key.first().map(|c| (c.as_str(), g)))
+        .collect();
     Channels {
         share: shares
             .into_iter()
@@ -226,7 +239,7 @@ pub fn channels_of(groups: &BTreeMap<Vec<String>, Group>, threshold: usize) -> C
                 share: e_service as f64 / cases.max(1) as f64,
             })
             .collect(),
-        times: per_channel
+        times: per_channel_times
             .iter()
             .map(|(channel, g)| ChannelTimes {
                 channel: channel.to_string(),

@@ -187,6 +187,49 @@ pub async fn read_on<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// The cases `ids` as records of their own row alone: no owners, handoffs, answer or status
+/// changes (what a list of cases shows: the deadlines').
+pub async fn read_rows<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<CaseRecord>, DbErr> {
+    let deps: HashMap<i64, String> = department::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.code))
+        .collect();
+    let mut codes = Interner::default();
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(10_000) {
+        for c in case_record::Entity::find()
+            .filter(case_record::Column::Id.is_in(chunk.to_vec()))
+            .order_by_asc(case_record::Column::Id)
+            .all(db)
+            .await?
+        {
+            let area: Area = stored("case_record", c.id, &c.area)?;
+            let status: CaseStatus = stored("case_record", c.id, &c.status)?;
+            let department = codes.code(deps.get(&c.department_id).map_or("", String::as_str));
+            out.push(CaseRecord {
+                id: c.id,
+                reference: c.reference,
+                area: codes.code(area.as_str()),
+                case_type: c.case_type.as_deref().map(|t| codes.code(t)),
+                department: department.clone(),
+                channel: codes.code(&c.channel),
+                status: codes.code(status.as_str()),
+                received_at: c.received_at,
+                complete_at: c.complete_at,
+                decided_at: c.decided_at,
+                due_date: c.due_date,
+                owners: vec![(department, c.received_at)],
+                handoffs: Vec::new(),
+                survey: None,
+                status_changes: Vec::new(),
+            });
+        }
+    }
+    Ok(out)
+}
+
 async fn read_some<C: ConnectionTrait>(
     db: &C,
     cond: Condition,

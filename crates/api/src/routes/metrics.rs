@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use lots_metrics::compute::{self, Bottlenecks, Deadlines, HandlingTimes, Linkage, NkiGroup};
-use lots_metrics::rollup::read::{Cases, Key};
+use lots_metrics::rollup::read::{Ask, Key};
 use lots_metrics::{GroupBy, MetricFilter};
 use serde::{Deserialize, Serialize};
 
@@ -63,24 +63,34 @@ async fn rolled(
     actor: &lots_core::Actor,
     filter: &MetricFilter,
     by: GroupBy,
+    ask: Ask,
 ) -> ApiResult<std::collections::BTreeMap<String, lots_metrics::rollup::sums::Group>> {
     group_by(filter, by)?;
-    Ok(state.rollups.groups(&state.db, actor, filter, by).await?)
+    Ok(state
+        .rollups
+        .groups(&state.db, actor, filter, by, ask)
+        .await?)
 }
 
-/// The grouping a metric takes when none is asked for.
-pub trait DefaultGrouping {
+/// A metric read from the rollups: the grouping it takes when none is asked for, and what it
+/// reads.
+pub trait RolledMetric {
     const BY: GroupBy;
+    const ASK: Ask;
 }
 
-pub struct ByDepartment;
-impl DefaultGrouping for ByDepartment {
+/// Handling times: by department; the durations' histograms.
+pub struct Handling;
+impl RolledMetric for Handling {
     const BY: GroupBy = GroupBy::Department;
+    const ASK: Ask = Ask::HANDLING;
 }
 
-pub struct ByArea;
-impl DefaultGrouping for ByArea {
+/// NKI: by area; sums only.
+pub struct Nki;
+impl RolledMetric for Nki {
     const BY: GroupBy = GroupBy::Area;
+    const ASK: Ask = Ask::DECIDED;
 }
 
 /// What a metric read from the rollups is computed over: the grouping asked (or the metric's
@@ -93,14 +103,14 @@ pub struct Rolled<D> {
     _default: std::marker::PhantomData<D>,
 }
 
-impl<D: DefaultGrouping + Send> FromRequestParts<AppState> for Rolled<D> {
+impl<D: RolledMetric + Send> FromRequestParts<AppState> for Rolled<D> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Authenticated(actor) = Authenticated::from_request_parts(parts, state).await?;
         let ApiQuery(filter) = ApiQuery::<MetricFilter>::from_request_parts(parts, state).await?;
         let (by, name) = group_by(&filter, D::BY)?;
-        let groups = rolled(state, &actor, &filter, by).await?;
+        let groups = rolled(state, &actor, &filter, by, D::ASK).await?;
         Ok(Self {
             by,
             name,
@@ -136,7 +146,7 @@ impl FromRequestParts<AppState> for Scope {
         (status = 200, description = "Per group", body = HandlingTimesReport),
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn handling_times(
-    Rolled { name, groups, .. }: Rolled<ByDepartment>,
+    Rolled { name, groups, .. }: Rolled<Handling>,
 ) -> ApiResult<Json<HandlingTimesReport>> {
     Ok(Json(HandlingTimesReport {
         group_by: name,
@@ -156,18 +166,22 @@ pub async fn channels(
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<compute::Channels>> {
     group_by(&filter, GroupBy::Department)?;
-    let groups = state
-        .rollups
+    let rollups = &state.rollups;
+    let shares = rollups
         .groups_by(
             &state.db,
             &actor,
             &filter,
             &[Key::Area, Key::ReceivedMonth, Key::Channel],
-            Cases::All,
+            Ask::ALL,
         )
         .await?;
+    let times = rollups
+        .groups_by(&state.db, &actor, &filter, &[Key::Channel], Ask::ALL_TIMES)
+        .await?;
     Ok(Json(compute::channels_of(
-        &groups,
+        &shares,
+        &times,
         state.config.nki_threshold,
     )))
 }
@@ -204,7 +218,7 @@ pub async fn nki(
     State(state): State<AppState>,
     Rolled {
         by, name, groups, ..
-    }: Rolled<ByArea>,
+    }: Rolled<Nki>,
 ) -> ApiResult<Json<NkiReport>> {
     let threshold = if by == GroupBy::Area {
         state.config.nki_area_threshold
@@ -275,7 +289,7 @@ pub async fn deadlines(
             &actor,
             &filter,
             &[Key::Area, Key::DecidedMonth],
-            Cases::Decided,
+            Ask::DECIDED,
         )
         .await?;
     // The open cases with a due date, and the late building decisions.
@@ -406,7 +420,7 @@ pub async fn nki_trend(
     let name = params.period.as_deref().map_or("year", str::trim);
     let period = compute::Period::parse(name)
         .ok_or_else(|| ApiError::invalid("period", "must be year or tertial"))?;
-    let months = rolled(&state, &actor, &filter, GroupBy::Month).await?;
+    let months = rolled(&state, &actor, &filter, GroupBy::Month, Ask::DECIDED).await?;
     let threshold = state.config.nki_threshold;
     Ok(Json(NkiTrendReport {
         period: name.to_string(),
@@ -460,7 +474,7 @@ pub async fn nki_change(
             "must be a period of the same kind as a",
         ));
     };
-    let months = rolled(&state, &actor, &filter, GroupBy::Month).await?;
+    let months = rolled(&state, &actor, &filter, GroupBy::Month, Ask::DECIDED).await?;
     let (a, b) = (
         params.a.as_deref().unwrap_or_default().trim(),
         params.b.as_deref().unwrap_or_default().trim(),
@@ -521,7 +535,7 @@ pub async fn comparison(
             &actor,
             &filter,
             &[Key::Area, Key::DecidedMonth],
-            Cases::Decided,
+            Ask::DECIDED,
         )
         .await?;
     let code = lots_metrics::kolada::municipality_code(

@@ -64,10 +64,11 @@ impl Rollups {
         actor: &lots_core::Actor,
         filter: &crate::MetricFilter,
         by: crate::GroupBy,
+        ask: read::Ask,
     ) -> lots_cases::ServiceResult<BTreeMap<String, sums::Group>> {
         let criteria = crate::load::criteria(db, actor, filter).await?;
         self.catch_up(db, REQUEST_BUDGET).await?;
-        Ok(read::groups(db.reader(), &criteria, by).await?)
+        Ok(read::groups(db.reader(), &criteria, by, ask).await?)
     }
 
     /// As `groups`, per combination of several groupings.
@@ -77,15 +78,15 @@ impl Rollups {
         actor: &lots_core::Actor,
         filter: &crate::MetricFilter,
         by: &[read::Key],
-        cases: read::Cases,
+        ask: read::Ask,
     ) -> lots_cases::ServiceResult<BTreeMap<Vec<String>, sums::Group>> {
         let criteria = crate::load::criteria(db, actor, filter).await?;
         self.catch_up(db, REQUEST_BUDGET).await?;
-        Ok(read::groups_by(db.reader(), &criteria, by, cases).await?)
+        Ok(read::groups_by(db.reader(), &criteria, by, ask).await?)
     }
 
-    /// The records of the cases in scope whose facts meet `condition` (SQL over `metric_fact`):
-    /// a list's cases, read without reading the others.
+    /// The cases in scope whose facts meet `condition` (SQL over `metric_fact`), as records of
+    /// their own row alone (`load::read_rows`): a list's cases, read without reading the others.
     pub async fn records_where(
         &self,
         db: &Db,
@@ -96,7 +97,7 @@ impl Rollups {
         let criteria = crate::load::criteria(db, actor, filter).await?;
         self.catch_up(db, REQUEST_BUDGET).await?;
         let ids = read::case_ids(db.reader(), &criteria, condition).await?;
-        Ok(crate::load::read(db, sea_orm::Condition::all(), Some(&ids)).await?)
+        Ok(crate::load::read_rows(db.reader(), &ids).await?)
     }
 
     /// Catches up every second until `stop` resolves: what `lots serve` and `lots worker` run.

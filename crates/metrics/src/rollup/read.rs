@@ -67,6 +67,37 @@ pub enum Cases {
     All,
 }
 
+/// What a request reads: which cases, and the histograms of which durations (the measures of
+/// `rollup_hist`; none for a metric of counts and sums, which then reads the cells alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ask {
+    pub cases: Cases,
+    pub days: &'static [i16],
+}
+
+impl Ask {
+    /// Decided cases' counts and sums (NKI, compliance).
+    pub const DECIDED: Ask = Ask {
+        cases: Cases::Decided,
+        days: &[],
+    };
+    /// Decided cases with lead time's and the statutory time's histograms.
+    pub const HANDLING: Ask = Ask {
+        cases: Cases::Decided,
+        days: &[0, 1, 2, 3],
+    };
+    /// Every case's counts and sums.
+    pub const ALL: Ask = Ask {
+        cases: Cases::All,
+        days: &[],
+    };
+    /// Every case with lead time's and the time to a complete application's histograms.
+    pub const ALL_TIMES: Ask = Ask {
+        cases: Cases::All,
+        days: &[0, 1, 4, 5],
+    };
+}
+
 fn month_start(year: i32, month: u32) -> Option<DateTime<Utc>> {
     let d = NaiveDate::from_ymd_opt(year, month, 1)?;
     TIME_ZONE
@@ -153,8 +184,9 @@ pub async fn groups<C: ConnectionTrait>(
     conn: &C,
     criteria: &Criteria,
     by: GroupBy,
+    ask: Ask,
 ) -> Result<BTreeMap<String, Group>, DbErr> {
-    Ok(groups_by(conn, criteria, &[by.into()], Cases::Decided)
+    Ok(groups_by(conn, criteria, &[by.into()], ask)
         .await?
         .into_iter()
         .map(|(mut k, g)| (k.swap_remove(0), g))
@@ -166,7 +198,7 @@ pub async fn groups_by<C: ConnectionTrait>(
     conn: &C,
     criteria: &Criteria,
     by: &[Key],
-    cases: Cases,
+    ask: Ask,
 ) -> Result<BTreeMap<Vec<String>, Group>, DbErr> {
     let mut out: BTreeMap<Vec<String>, Group> = BTreeMap::new();
     let Some(plan) = plan(criteria.from, criteria.before) else {
@@ -174,10 +206,10 @@ pub async fn groups_by<C: ConnectionTrait>(
     };
     if let Some((lo, hi)) = &plan.whole {
         let months = (lo.as_deref(), hi.as_deref());
-        cells(conn, criteria, (by, cases), months, &mut out).await?;
+        cells(conn, criteria, (by, ask), months, &mut out).await?;
     }
     for range in &plan.cut {
-        facts(conn, criteria, (by, cases), *range, &mut out).await?;
+        facts(conn, criteria, (by, ask.cases), *range, &mut out).await?;
     }
     Ok(out)
 }
@@ -190,13 +222,13 @@ fn get<T: sea_orm::TryGetable>(r: &QueryResult, i: usize) -> Result<T, DbErr> {
 async fn cells<C: ConnectionTrait>(
     conn: &C,
     criteria: &Criteria,
-    (by, cases): (&[Key], Cases),
+    (by, ask): (&[Key], Ask),
     (lo, hi): (Option<&str>, Option<&str>),
     out: &mut BTreeMap<Vec<String>, Group>,
 ) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
     let mut values = Vec::new();
-    let mut filter = scope(criteria, cases, backend, &mut values);
+    let mut filter = scope(criteria, ask.cases, backend, &mut values);
     for (month, op) in [(lo, ">="), (hi, "<")] {
         if let Some(m) = month {
             values.push(m.to_string().into());
@@ -239,9 +271,14 @@ async fn cells<C: ConnectionTrait>(
         add_cell(group, &r, k)?;
         group.lead.n += get::<i64>(&r, decided)?.max(0) as u64;
     }
+    if ask.days.is_empty() {
+        return Ok(());
+    }
+    let measures: Vec<String> = ask.days.iter().map(i16::to_string).collect();
     let sql = format!(
         "SELECT {g}, CAST(measure AS INTEGER), value, CAST(SUM(n) AS BIGINT) FROM rollup_hist \
-         WHERE {filter} GROUP BY {g}, measure, value"
+         WHERE {filter} AND measure IN ({}) GROUP BY {g}, measure, value",
+        measures.join(", ")
     );
     for r in conn
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
