@@ -622,13 +622,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     // On a SQLite file, the write-ahead log is emptied whenever it grows long.
     tokio::spawn(state.db.clone().keep_wal_short(wait(stopped.clone())));
-    // On PostgreSQL, the event log's monthly partitions are made ahead, now and every hour.
-    tokio::spawn(
-        state
-            .db
-            .clone()
-            .keep_event_partitions_ahead(wait(stopped.clone())),
-    );
     // Read every case's metric record once now, so that the first dashboard does not wait.
     let warm = state.clone();
     tokio::spawn(async move {

@@ -11,7 +11,6 @@ mod deadlines;
 mod demo;
 mod e_services;
 mod errors;
-mod event_log;
 mod handoffs;
 mod helpers;
 mod hooks;

@@ -9,7 +9,6 @@ pub mod identity;
 pub mod lookup;
 pub mod mail;
 pub mod outbox;
-pub mod partitions;
 pub mod settings;
 pub mod stored;
 pub mod touch;

@@ -81,8 +81,6 @@ pub(super) struct Good {
     pub(super) supplements: usize,
     pub(super) notes: usize,
     pub(super) received_at: DateTime<Utc>,
-    /// When its last event happened (`received_at` if it has none): its events lie between.
-    pub(super) last_at: DateTime<Utc>,
     /// Where the line lies in the file.
     pub(super) span: Range<usize>,
 }
@@ -211,7 +209,6 @@ fn survey_part(
                     supplements: count("supplement_requested"),
                     notes: count("note"),
                     received_at: line.received_at,
-                    last_at: line.events.last().map_or(line.received_at, |e| e.at),
                     span,
                 });
             }

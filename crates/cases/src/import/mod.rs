@@ -105,12 +105,6 @@ impl Cases {
             .map_err(|_| ServiceError::Internal("the import's directory is still shared".into()))?;
         self.create_missing(&mut dir, &mut plan, &first.prefixes)
             .await?;
-        // On PostgreSQL each month of the history gets its partition of the event log before
-        // its events arrive. Should that wait too long for its lock, the events wait in the
-        // DEFAULT partition instead, until the server's next round moves them to their months.
-        if let Err(e) = self.db.ensure_event_partitions_in(&plan.months).await {
-            tracing::warn!(error = %e, "import: the event log's months not made beforehand");
-        }
         self.write_import(body, Arc::new(dir), plan, started, &mut report, progress)
             .await?;
         // The tables changed wholesale: the planner's statistics are stale.

@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use lots_core::case_event::{
     self as ev, Accepted, Closed, Completed, HandoffRef, HandoffStep, Requested,
@@ -37,8 +37,6 @@ pub(super) struct Plan {
     pub(super) cases: usize,
     pub(super) supplements: usize,
     pub(super) notes: usize,
-    /// The months (their first days, in UTC) that the events of the lines to write lie in.
-    pub(super) months: BTreeSet<NaiveDate>,
 }
 
 impl Plan {
@@ -55,7 +53,6 @@ impl Plan {
         // The companies of the lines to import: the last name in the file wins.
         let mut companies: HashMap<String, String> = HashMap::new();
         let (mut cases, mut supplements, mut notes) = (0, 0, 0);
-        let mut months = BTreeSet::new();
         for g in good {
             if existing.contains(&g.reference) {
                 errors.push(LineError {
@@ -72,7 +69,6 @@ impl Plan {
                 cases += 1;
                 supplements += g.supplements;
                 notes += g.notes;
-                months.extend(months_between(g.received_at, g.last_at));
                 order.push((g.received_at, g.line, g.span, g.org));
             }
         }
@@ -90,19 +86,8 @@ impl Plan {
             cases,
             supplements,
             notes,
-            months,
         }
     }
-}
-
-/// The first days of the months (in UTC) from `first`'s to `last`'s.
-fn months_between(first: DateTime<Utc>, last: DateTime<Utc>) -> impl Iterator<Item = NaiveDate> {
-    let month = |at: DateTime<Utc>| at.date_naive().with_day(1);
-    let last = month(last);
-    std::iter::successors(month(first), move |m| {
-        m.checked_add_months(chrono::Months::new(1))
-            .filter(|next| Some(*next) <= last)
-    })
 }
 
 /// The second pass: a thread parses and builds the next batch (of the lines in `order`) while
@@ -847,30 +832,4 @@ pub(super) struct SurveyRow {
     pub(super) nki: f64,
     pub(super) indices: [Option<f64>; 6],
     pub(super) answered_at: DateTime<Utc>,
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-
-    use super::*;
-
-    #[test]
-    fn a_history_covers_each_month_from_its_receipt_to_its_last_event() {
-        let at = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 23, 30, 0).unwrap();
-        let first = |y, m| NaiveDate::from_ymd_opt(y, m, 1).unwrap();
-        assert_eq!(
-            months_between(at(2024, 11, 30), at(2025, 2, 1)).collect::<Vec<_>>(),
-            [
-                first(2024, 11),
-                first(2024, 12),
-                first(2025, 1),
-                first(2025, 2)
-            ]
-        );
-        assert_eq!(
-            months_between(at(2024, 3, 1), at(2024, 3, 31)).collect::<Vec<_>>(),
-            [first(2024, 3)]
-        );
-    }
 }
