@@ -154,7 +154,33 @@ async fn hist(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     let mut key = CELL.to_vec();
     key.extend(["measure", "value"]);
     primary(&mut t, &key);
-    m.create_table(t).await
+    m.create_table(t).await?;
+    // The same histograms summed over the months received (`rollup_hist_decided`) and over every
+    // month (`rollup_hist_all`): what a request without dates reads, whose rows are bounded by the
+    // range of durations, not by how many months of history there are.
+    for (table, months) in [
+        ("rollup_hist_decided", &["decided_month"][..]),
+        ("rollup_hist_all", &[][..]),
+    ] {
+        let mut t = Table::create()
+            .table(table)
+            .col(string_len("department", 64))
+            .col(string_len("area", 64))
+            .col(string_len("channel", 32))
+            .to_owned();
+        for c in months {
+            t.col(string_len(*c, 7));
+        }
+        t.col(small_integer("measure"))
+            .col(integer("value"))
+            .col(big_integer("n"));
+        let mut key = vec!["department", "area", "channel"];
+        key.extend(months);
+        key.extend(["measure", "value"]);
+        primary(&mut t, &key);
+        m.create_table(t).await?;
+    }
+    Ok(())
 }
 
 #[async_trait::async_trait]
@@ -212,7 +238,14 @@ impl MigrationTrait for Migration {
         }
         drop_tables(
             m,
-            &["rollup_queue", "rollup_hist", "rollup_cell", "metric_fact"],
+            &[
+                "rollup_queue",
+                "rollup_hist_all",
+                "rollup_hist_decided",
+                "rollup_hist",
+                "rollup_cell",
+                "metric_fact",
+            ],
         )
         .await
     }

@@ -240,5 +240,19 @@ async fn compare_cells(
         report.cells_differ += 1;
         report.differs(format!("cell {cell:?}: stored for no case"));
     }
+    for coarse in &crate::rollup::write::COARSE {
+        let row = conn
+            .query_one_raw(Statement::from_string(backend, coarse.differences()))
+            .await?
+            .ok_or_else(|| DbErr::Custom("no count".into()))?;
+        let n: i64 = row.try_get_by_index(0)?;
+        if n > 0 {
+            report.cells_differ += n.max(0) as u64;
+            report.differs(format!(
+                "{}: {n} rows differ from rollup_hist summed",
+                coarse.table
+            ));
+        }
+    }
     Ok(())
 }

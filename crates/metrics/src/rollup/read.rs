@@ -274,9 +274,35 @@ async fn cells<C: ConnectionTrait>(
     if ask.days.is_empty() {
         return Ok(());
     }
+    // Without dates, the coarsest histogram that holds the keys asked: its rows are bounded by
+    // the range of durations, not by the months of history. (The measures of decided cases have
+    // rows for decided cases only, so no condition on the month decided is needed there.)
+    let (table, filter, values) = match (lo, hi) {
+        (None, None) => {
+            let coarse = if by
+                .iter()
+                .all(|k| *k != Key::DecidedMonth && *k != Key::ReceivedMonth)
+            {
+                Some("rollup_hist_all")
+            } else if by.iter().all(|k| *k != Key::ReceivedMonth) {
+                Some("rollup_hist_decided")
+            } else {
+                None
+            };
+            match coarse {
+                Some(t) => {
+                    let mut values = Vec::new();
+                    let filter = scope(criteria, Cases::All, backend, &mut values);
+                    (t, filter, values)
+                }
+                None => ("rollup_hist", filter, values),
+            }
+        }
+        _ => ("rollup_hist", filter, values),
+    };
     let measures: Vec<String> = ask.days.iter().map(i16::to_string).collect();
     let sql = format!(
-        "SELECT {g}, CAST(measure AS INTEGER), value, CAST(SUM(n) AS BIGINT) FROM rollup_hist \
+        "SELECT {g}, CAST(measure AS INTEGER), value, CAST(SUM(n) AS BIGINT) FROM {table} \
          WHERE {filter} AND measure IN ({}) GROUP BY {g}, measure, value",
         measures.join(", ")
     );

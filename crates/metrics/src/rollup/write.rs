@@ -380,8 +380,11 @@ async fn recompute(tx: &DatabaseTransaction, cells: &[Cell]) -> Result<(), DbErr
             })
             .map(Value::from)
             .collect();
-        for sql in [
-            format!("{dirty}DELETE FROM rollup_cell WHERE 1 = 1{among}"),
+        let mut statements = vec![format!("{dirty}DELETE FROM rollup_cell WHERE 1 = 1{among}")];
+        // The coarser histograms lose the cells' old rows, and gain their new ones below:
+        // counts, so the difference is exact.
+        statements.extend(COARSE.iter().map(|c| c.add(&dirty, &among, "-")));
+        statements.extend([
             format!("{dirty}DELETE FROM rollup_hist WHERE 1 = 1{among}"),
             format!(
                 "{dirty}INSERT INTO rollup_cell ({CELL_COLUMNS}, {CELL_SUM_COLUMNS}) \
@@ -392,12 +395,80 @@ async fn recompute(tx: &DatabaseTransaction, cells: &[Cell]) -> Result<(), DbErr
                 "{dirty}INSERT INTO rollup_hist ({CELL_COLUMNS}, measure, value, n) {}",
                 hist_select(&among)
             ),
-        ] {
+        ]);
+        statements.extend(COARSE.iter().map(|c| c.add(&dirty, &among, "")));
+        statements.extend(COARSE.iter().map(|c| c.forget_zeros(&dirty)));
+        for sql in statements {
             tx.execute_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
                 .await?;
         }
     }
     Ok(())
+}
+
+/// A histogram summed over some of the cell's months (`rollup_hist_decided`, `rollup_hist_all`).
+pub(crate) struct Coarse {
+    pub table: &'static str,
+    /// Its key columns before `measure, value`.
+    pub keys: &'static str,
+}
+
+pub(crate) const COARSE: [Coarse; 2] = [
+    Coarse {
+        table: "rollup_hist_decided",
+        keys: "department, area, channel, decided_month",
+    },
+    Coarse {
+        table: "rollup_hist_all",
+        keys: "department, area, channel",
+    },
+];
+
+impl Coarse {
+    /// Adds (`sign` "") or takes away ("-") the dirty cells' histogram rows.
+    fn add(&self, dirty: &str, among: &str, sign: &str) -> String {
+        let (t, k) = (self.table, self.keys);
+        format!(
+            "{dirty}INSERT INTO {t} ({k}, measure, value, n) \
+             SELECT {k}, measure, value, CAST({sign}SUM(n) AS BIGINT) FROM rollup_hist \
+             WHERE 1 = 1{among} GROUP BY {k}, measure, value \
+             ON CONFLICT ({k}, measure, value) DO UPDATE SET n = {t}.n + excluded.n"
+        )
+    }
+
+    fn forget_zeros(&self, dirty: &str) -> String {
+        format!(
+            "{dirty}DELETE FROM {} WHERE n = 0 AND (department, area, channel) IN \
+             (SELECT department, area, channel FROM dirty)",
+            self.table
+        )
+    }
+
+    /// The whole table from `rollup_hist`.
+    fn rebuild(&self) -> [String; 2] {
+        let (t, k) = (self.table, self.keys);
+        [
+            format!("DELETE FROM {t}"),
+            format!(
+                "INSERT INTO {t} ({k}, measure, value, n) SELECT {k}, measure, value, \
+                 CAST(SUM(n) AS BIGINT) FROM rollup_hist GROUP BY {k}, measure, value"
+            ),
+        ]
+    }
+
+    /// Rows that differ from `rollup_hist` summed (both ways), as one count.
+    pub(crate) fn differences(&self) -> String {
+        let (t, k) = (self.table, self.keys);
+        let summed = format!(
+            "SELECT {k}, measure, value, CAST(SUM(n) AS BIGINT) FROM rollup_hist \
+             GROUP BY {k}, measure, value"
+        );
+        let stored = format!("SELECT {k}, measure, value, n FROM {t}");
+        format!(
+            "SELECT (SELECT COUNT(*) FROM ({summed} EXCEPT {stored}) a) + \
+             (SELECT COUNT(*) FROM ({stored} EXCEPT {summed}) b)"
+        )
+    }
 }
 
 /// Recomputes every cell from the facts, and forgets the facts of cases that no longer exist.
@@ -414,7 +485,10 @@ async fn recompute_every_cell(tx: &DatabaseTransaction) -> Result<(), DbErr> {
             "INSERT INTO rollup_hist ({CELL_COLUMNS}, measure, value, n) {}",
             hist_select("")
         ),
-    ] {
+    ]
+    .into_iter()
+    .chain(COARSE.iter().flat_map(Coarse::rebuild))
+    {
         tx.execute_unprepared(&sql).await?;
     }
     Ok(())
