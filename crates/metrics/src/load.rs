@@ -190,12 +190,7 @@ pub async fn read_on<C: ConnectionTrait>(
 /// The cases `ids` as records of their own row alone: no owners, handoffs, answer or status
 /// changes (what a list of cases shows: the deadlines').
 pub async fn read_rows<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<CaseRecord>, DbErr> {
-    let deps: HashMap<i64, String> = department::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d.code))
-        .collect();
+    let deps = department_codes(db).await?;
     let mut codes = Interner::default();
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(10_000) {
@@ -205,29 +200,48 @@ pub async fn read_rows<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<Ca
             .all(db)
             .await?
         {
-            let area: Area = stored("case_record", c.id, &c.area)?;
-            let status: CaseStatus = stored("case_record", c.id, &c.status)?;
             let department = codes.code(deps.get(&c.department_id).map_or("", String::as_str));
-            out.push(CaseRecord {
-                id: c.id,
-                reference: c.reference,
-                area: codes.code(area.as_str()),
-                case_type: c.case_type.as_deref().map(|t| codes.code(t)),
-                department: department.clone(),
-                channel: codes.code(&c.channel),
-                status: codes.code(status.as_str()),
-                received_at: c.received_at,
-                complete_at: c.complete_at,
-                decided_at: c.decided_at,
-                due_date: c.due_date,
-                owners: vec![(department, c.received_at)],
-                handoffs: Vec::new(),
-                survey: None,
-                status_changes: Vec::new(),
-            });
+            out.push(plain_record(c, &mut codes, department)?);
         }
     }
     Ok(out)
+}
+
+/// Every department's code by id.
+async fn department_codes<C: ConnectionTrait>(db: &C) -> Result<HashMap<i64, String>, DbErr> {
+    Ok(department::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.code))
+        .collect())
+}
+
+/// A case's record from its own row alone, owned by `department` since receipt.
+fn plain_record(
+    c: case_record::Model,
+    codes: &mut Interner,
+    department: Code,
+) -> Result<CaseRecord, DbErr> {
+    let area: Area = stored("case_record", c.id, &c.area)?;
+    let status: CaseStatus = stored("case_record", c.id, &c.status)?;
+    Ok(CaseRecord {
+        id: c.id,
+        reference: c.reference,
+        area: codes.code(area.as_str()),
+        case_type: c.case_type.as_deref().map(|t| codes.code(t)),
+        department: department.clone(),
+        channel: codes.code(&c.channel),
+        status: codes.code(status.as_str()),
+        received_at: c.received_at,
+        complete_at: c.complete_at,
+        decided_at: c.decided_at,
+        due_date: c.due_date,
+        owners: vec![(department, c.received_at)],
+        handoffs: Vec::new(),
+        survey: None,
+        status_changes: Vec::new(),
+    })
 }
 
 async fn read_some<C: ConnectionTrait>(
@@ -235,12 +249,7 @@ async fn read_some<C: ConnectionTrait>(
     cond: Condition,
     ids: Option<&[i64]>,
 ) -> Result<Vec<CaseRecord>, DbErr> {
-    let deps: HashMap<i64, String> = department::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d.code))
-        .collect();
+    let deps = department_codes(db).await?;
     let Rows {
         mut cases,
         mut handoffs,
@@ -268,6 +277,7 @@ async fn read_some<C: ConnectionTrait>(
                     Ok((kind, status, h))
                 })
                 .collect::<Result<Vec<_>, CorruptRow>>()?;
+            let c_department = c.department_id;
             // Owners: the first department from receipt, then each accepted transfer.
             let mut owners: Vec<(Code, DateTime<Utc>)> = Vec::new();
             let transfers: Vec<&handoff::Model> = hs
@@ -284,20 +294,9 @@ async fn read_some<C: ConnectionTrait>(
                     owners.push((code(t.to_department_id), at));
                 }
             }
-            let area: Area = stored("case_record", c.id, &c.area)?;
-            let status: CaseStatus = stored("case_record", c.id, &c.status)?;
+            let id = c.id;
+            let base = plain_record(c, &mut codes, code(c_department))?;
             Ok(CaseRecord {
-                id: c.id,
-                reference: c.reference,
-                area: codes.code(area.as_str()),
-                case_type: c.case_type.as_deref().map(|t| codes.code(t)),
-                department: code(c.department_id),
-                channel: codes.code(&c.channel),
-                status: codes.code(status.as_str()),
-                received_at: c.received_at,
-                complete_at: c.complete_at,
-                decided_at: c.decided_at,
-                due_date: c.due_date,
                 owners,
                 handoffs: hs
                     .into_iter()
@@ -312,8 +311,8 @@ async fn read_some<C: ConnectionTrait>(
                         closed_at: h.closed_at,
                     })
                     .collect(),
-                status_changes: changes.remove(&c.id).unwrap_or_default(),
-                survey: surveys.remove(&c.id).map(|s| SurveyRecord {
+                status_changes: changes.remove(&id).unwrap_or_default(),
+                survey: surveys.remove(&id).map(|s| SurveyRecord {
                     nki: s.nki,
                     factors: [
                         s.i_information,
@@ -324,6 +323,7 @@ async fn read_some<C: ConnectionTrait>(
                         s.i_efficiency,
                     ],
                 }),
+                ..base
             })
         })
         .collect()

@@ -72,6 +72,25 @@ async fn rolled(
         .await?)
 }
 
+/// The decided cases in scope by area and Stockholm month of decision: what compliance and the
+/// comparison's own NKI are made of.
+async fn by_area_and_month(
+    state: &AppState,
+    actor: &lots_core::Actor,
+    filter: &MetricFilter,
+) -> ApiResult<std::collections::BTreeMap<Vec<String>, lots_metrics::rollup::sums::Group>> {
+    Ok(state
+        .rollups
+        .groups_by(
+            &state.db,
+            actor,
+            filter,
+            &[Key::Area, Key::DecidedMonth],
+            Ask::DECIDED,
+        )
+        .await?)
+}
+
 /// A metric read from the rollups: the grouping it takes when none is asked for, and what it
 /// reads.
 pub trait RolledMetric {
@@ -282,16 +301,7 @@ pub async fn deadlines(
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<Deadlines>> {
     group_by(&filter, GroupBy::Department)?;
-    let groups = state
-        .rollups
-        .groups_by(
-            &state.db,
-            &actor,
-            &filter,
-            &[Key::Area, Key::DecidedMonth],
-            Ask::DECIDED,
-        )
-        .await?;
+    let groups = by_area_and_month(&state, &actor, &filter).await?;
     // The open cases with a due date, and the late building decisions.
     let listed = state
         .rollups
@@ -528,16 +538,7 @@ pub async fn comparison(
         .transpose()
         .map_err(|e| ApiError::invalid("area", e.to_string()))?;
     group_by(&filter, GroupBy::Area)?;
-    let own = state
-        .rollups
-        .groups_by(
-            &state.db,
-            &actor,
-            &filter,
-            &[Key::Area, Key::DecidedMonth],
-            Ask::DECIDED,
-        )
-        .await?;
+    let own = by_area_and_month(&state, &actor, &filter).await?;
     let code = lots_metrics::kolada::municipality_code(
         &state.db,
         state.config.municipality_code.as_deref(),

@@ -210,14 +210,9 @@ async fn compare_cells(
             r.try_get_by_index::<i32>(6)?,
             get(7)?,
         );
-        let hist = match measure {
-            0 => &mut g.lead.by_days,
-            1 => &mut g.lead.by_working,
-            2 => &mut g.statutory.by_days,
-            3 => &mut g.statutory.by_working,
-            4 => &mut g.to_complete.by_days,
-            _ => &mut g.to_complete.by_working,
-        };
+        let hist = g.hist_mut(measure).ok_or_else(|| {
+            DbErr::Custom(format!("rollup_hist holds an unknown measure {measure}"))
+        })?;
         hist.insert(i64::from(value), n.max(0) as u64);
     }
     report.cells = expected.len() as u64;

@@ -66,9 +66,20 @@ impl Rollups {
         by: crate::GroupBy,
         ask: read::Ask,
     ) -> lots_cases::ServiceResult<BTreeMap<String, sums::Group>> {
+        let criteria = self.ready(db, actor, filter).await?;
+        Ok(read::groups(db.reader(), &criteria, by, ask).await?)
+    }
+
+    /// Checks the caller and the filters, then brings the rollups up to date for the request.
+    async fn ready(
+        &self,
+        db: &Db,
+        actor: &lots_core::Actor,
+        filter: &crate::MetricFilter,
+    ) -> lots_cases::ServiceResult<crate::load::Criteria> {
         let criteria = crate::load::criteria(db, actor, filter).await?;
         self.catch_up(db, REQUEST_BUDGET).await?;
-        Ok(read::groups(db.reader(), &criteria, by, ask).await?)
+        Ok(criteria)
     }
 
     /// As `groups`, per combination of several groupings.
@@ -80,8 +91,7 @@ impl Rollups {
         by: &[read::Key],
         ask: read::Ask,
     ) -> lots_cases::ServiceResult<BTreeMap<Vec<String>, sums::Group>> {
-        let criteria = crate::load::criteria(db, actor, filter).await?;
-        self.catch_up(db, REQUEST_BUDGET).await?;
+        let criteria = self.ready(db, actor, filter).await?;
         Ok(read::groups_by(db.reader(), &criteria, by, ask).await?)
     }
 
@@ -94,8 +104,7 @@ impl Rollups {
         filter: &crate::MetricFilter,
         condition: &str,
     ) -> lots_cases::ServiceResult<Vec<crate::CaseRecord>> {
-        let criteria = crate::load::criteria(db, actor, filter).await?;
-        self.catch_up(db, REQUEST_BUDGET).await?;
+        let criteria = self.ready(db, actor, filter).await?;
         let ids = read::case_ids(db.reader(), &criteria, condition).await?;
         Ok(crate::load::read_rows(db.reader(), &ids).await?)
     }

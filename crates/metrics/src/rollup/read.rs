@@ -179,6 +179,24 @@ fn scope(criteria: &Criteria, cases: Cases, backend: DbBackend, values: &mut Vec
     sql
 }
 
+/// Adds to `filter` the facts received in `[from, before)`, either end open.
+fn received_within(
+    filter: &mut String,
+    (from, before): (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    backend: DbBackend,
+    values: &mut Vec<Value>,
+) {
+    for (t, op) in [(from, ">="), (before, "<")] {
+        if let Some(t) = t {
+            values.push(t.timestamp_millis().into());
+            filter.push_str(&format!(
+                " AND received_ms {op} {}",
+                placeholder(backend, values.len())
+            ));
+        }
+    }
+}
+
 /// The decided cases that meet `criteria`, per group.
 pub async fn groups<C: ConnectionTrait>(
     conn: &C,
@@ -312,19 +330,9 @@ async fn cells<C: ConnectionTrait>(
     {
         let group = out.entry(key(&r)?).or_default();
         let (measure, value, n): (i32, i32, i64) = (get(&r, k)?, get(&r, k + 1)?, get(&r, k + 2)?);
-        let hist = match measure {
-            0 => &mut group.lead.by_days,
-            1 => &mut group.lead.by_working,
-            2 => &mut group.statutory.by_days,
-            3 => &mut group.statutory.by_working,
-            4 => &mut group.to_complete.by_days,
-            5 => &mut group.to_complete.by_working,
-            _ => {
-                return Err(DbErr::Custom(format!(
-                    "rollup_hist holds an unknown measure {measure}"
-                )));
-            }
-        };
+        let hist = group.hist_mut(measure).ok_or_else(|| {
+            DbErr::Custom(format!("rollup_hist holds an unknown measure {measure}"))
+        })?;
         *hist.entry(i64::from(value)).or_default() += n.max(0) as u64;
     }
     Ok(())
@@ -380,15 +388,12 @@ pub async fn case_ids<C: ConnectionTrait>(
     let backend = conn.get_database_backend();
     let mut values = Vec::new();
     let mut filter = scope(criteria, Cases::All, backend, &mut values);
-    for (t, op) in [(criteria.from, ">="), (criteria.before, "<")] {
-        if let Some(t) = t {
-            values.push(t.timestamp_millis().into());
-            filter.push_str(&format!(
-                " AND received_ms {op} {}",
-                placeholder(backend, values.len())
-            ));
-        }
-    }
+    received_within(
+        &mut filter,
+        (criteria.from, criteria.before),
+        backend,
+        &mut values,
+    );
     let sql = format!(
         "SELECT case_id FROM metric_fact WHERE {filter} AND ({condition}) ORDER BY case_id"
     );
@@ -410,13 +415,7 @@ async fn facts<C: ConnectionTrait>(
     let backend = conn.get_database_backend();
     let mut values = Vec::new();
     let mut filter = scope(criteria, cases, backend, &mut values);
-    for (t, op) in [(a, ">="), (b, "<")] {
-        values.push(t.timestamp_millis().into());
-        filter.push_str(&format!(
-            " AND received_ms {op} {}",
-            placeholder(backend, values.len())
-        ));
-    }
+    received_within(&mut filter, (Some(a), Some(b)), backend, &mut values);
     let sql = format!(
         "SELECT {} FROM metric_fact WHERE {filter}",
         crate::rollup::write::FACT_COLUMNS.join(", ")

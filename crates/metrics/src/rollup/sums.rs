@@ -234,6 +234,20 @@ impl Group {
         }
     }
 
+    /// The histogram a `rollup_hist` measure counts into: 0 lead time in calendar days, 1 in
+    /// working days, 2 and 3 the statutory time, 4 and 5 the time to a complete application.
+    pub fn hist_mut(&mut self, measure: i32) -> Option<&mut BTreeMap<i64, u64>> {
+        Some(match measure {
+            0 => &mut self.lead.by_days,
+            1 => &mut self.lead.by_working,
+            2 => &mut self.statutory.by_days,
+            3 => &mut self.statutory.by_working,
+            4 => &mut self.to_complete.by_days,
+            5 => &mut self.to_complete.by_working,
+            _ => return None,
+        })
+    }
+
     pub fn merge(&mut self, o: &Group) {
         self.cases += o.cases;
         self.lead.merge(&o.lead);
