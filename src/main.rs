@@ -398,8 +398,8 @@ async fn rollups_check(db: &DbArgs) -> anyhow::Result<()> {
         eprintln!("{e}");
     }
     println!(
-        "{} cases, {} cells: {} facts and {} cells differ from the stored history",
-        report.cases, report.cells, report.facts_differ, report.cells_differ
+        "{} cases, {} cells: {} facts, {} cells and {} spans differ from the stored history",
+        report.cases, report.cells, report.facts_differ, report.cells_differ, report.spans_differ
     );
     if !report.is_clean() {
         anyhow::bail!("the rollups differ from a recomputation: run `lots rollups rebuild`");

@@ -21,6 +21,7 @@ mod m20261206_000015_case_search;
 mod m20261206_000016_public_search_document;
 mod m20261206_000017_case_types_notify;
 mod m20261207_000018_rollups;
+mod m20261208_000019_spans;
 mod parts;
 
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_public_search_document::Migration),
             Box::new(m20261206_000017_case_types_notify::Migration),
             Box::new(m20261207_000018_rollups::Migration),
+            Box::new(m20261208_000019_spans::Migration),
         ]
     }
 }

@@ -20,7 +20,7 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::parts::{drop_tables, id_table, named_index};
+use crate::parts::{drop_tables, id_table, named_index, primary};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -45,14 +45,6 @@ fn keyed(table: &'static str) -> TableCreateStatement {
         // `YYYY-MM` in Stockholm, `''` while the case is open.
         .col(string_len("decided_month", 7))
         .to_owned()
-}
-
-fn primary(table: &mut TableCreateStatement, cols: &[&str]) {
-    let mut key = Index::create();
-    for c in cols {
-        key.col(Alias::new(*c));
-    }
-    table.primary_key(&mut key);
 }
 
 async fn fact(m: &SchemaManager<'_>) -> Result<(), DbErr> {

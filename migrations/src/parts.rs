@@ -145,3 +145,12 @@ pub(crate) async fn drop_tables(
     }
     Ok(())
 }
+
+/// Makes `cols` the table's primary key.
+pub(crate) fn primary(table: &mut TableCreateStatement, cols: &[&str]) {
+    let mut key = Index::create();
+    for c in cols {
+        key.col(Alias::new(*c));
+    }
+    table.primary_key(&mut key);
+}

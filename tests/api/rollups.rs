@@ -317,3 +317,71 @@ async fn the_channels_from_the_rollups_are_the_channels_from_every_record() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_check_finds_each_damaged_span_and_a_rebuild_repairs_them() {
+    let (app, root) = with_oracle_cases().await;
+    let r = app.get("/api/v1/metrics/time-in-state", Some(&root)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(app.count("metric_span").await > 474);
+    let report = check::check(&app.db, &|_| {}).await.unwrap();
+    assert!(report.is_clean(), "{report:#?}");
+    // Each damage alone is found: a span's length, a span in another cell than its case, a
+    // span rollup's sum, a histogram row, a span left over from no case.
+    for (damage, repair) in [
+        (
+            "UPDATE metric_span SET seconds = seconds + 1 WHERE seq = 0 AND seconds IS NOT NULL",
+            "UPDATE metric_span SET seconds = seconds - 1 WHERE seq = 0 AND seconds IS NOT NULL",
+        ),
+        (
+            "UPDATE metric_span SET area = 'x' WHERE kind = 3",
+            "UPDATE metric_span SET area = (SELECT f.area FROM metric_fact f \
+             WHERE f.case_id = metric_span.case_id) WHERE kind = 3",
+        ),
+        (
+            "UPDATE rollup_span SET working = working + 1 WHERE kind = 1",
+            "UPDATE rollup_span SET working = working - 1 WHERE kind = 1",
+        ),
+        (
+            "UPDATE rollup_span_hist SET n = n + 1 WHERE measure = 1 AND kind = 0",
+            "UPDATE rollup_span_hist SET n = n - 1 WHERE measure = 1 AND kind = 0",
+        ),
+        (
+            "INSERT INTO metric_span (department, area, channel, received_month, decided_month, \
+             case_id, seq, received_ms, kind, status, from_department, to_department, \
+             handoff_kind, since_ms) VALUES ('SBF', 'food_control', 'officer', '2025-01', '', \
+             999999, 0, 0, 3, '', '', '', '', 0)",
+            "DELETE FROM metric_span WHERE case_id = 999999",
+        ),
+    ] {
+        app.db.writer().execute_unprepared(damage).await.unwrap();
+        let report = check::check(&app.db, &|_| {}).await.unwrap();
+        assert!(report.spans_differ > 0, "not found: {damage}");
+        assert_eq!(
+            (report.facts_differ, report.cells_differ),
+            (0, 0),
+            "{damage}"
+        );
+        app.db.writer().execute_unprepared(repair).await.unwrap();
+        let report = check::check(&app.db, &|_| {}).await.unwrap();
+        assert!(report.is_clean(), "{repair}: {report:#?}");
+    }
+    // All at once, repaired by a rebuild.
+    for sql in [
+        "DELETE FROM metric_span WHERE kind = 2",
+        "DELETE FROM rollup_span_hist WHERE kind = 0",
+    ] {
+        app.db.writer().execute_unprepared(sql).await.unwrap();
+    }
+    assert!(!check::check(&app.db, &|_| {}).await.unwrap().is_clean());
+    let out = lots(&app, &["rollups", "rebuild"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = check::check(&app.db, &|_| {}).await.unwrap();
+    assert!(report.is_clean(), "{report:#?}");
+    let again = app.get("/api/v1/metrics/time-in-state", Some(&root)).await;
+    assert_eq!(again.body, r.body);
+}

@@ -403,15 +403,19 @@ def bottlenecks(slope):
             by_edge.setdefault((h["from"], h["to"], h["kind"]), []).append(h)
     edges = []
     for (f, t, k), hs in sorted(by_edge.items()):
-        queue, work = [], []
+        queue, work, queue_whole, work_whole = [], [], [], []
         for h in hs:
             acc, comp, closed = h["accepted_at"], h["completed_at"], h["closed_at"]
             queue.append(max(0.0, days(h["requested_at"], acc or closed or NOW)))
+            queue_whole.append(whole_days(h["requested_at"], acc or closed or NOW))
             if acc:
                 work.append(max(0.0, days(acc, comp or closed or NOW)))
+                work_whole.append(whole_days(acc, comp or closed or NOW))
         total = float(sum(queue) + sum(work))
-        edges.append({"from": f, "to": t, "kind": k, "count": len(queue), "queue_p50_days": q(queue, 0.5),
-                      "queue_p90_days": q(queue, 0.9), "work_p50_days": q(work, 0.5), "work_p90_days": q(work, 0.9),
+        # Percentiles of whole calendar days (docs/metrics.md), the delay exact.
+        edges.append({"from": f, "to": t, "kind": k, "count": len(queue), "queue_p50_days": q(queue_whole, 0.5),
+                      "queue_p90_days": q(queue_whole, 0.9), "work_p50_days": q(work_whole, 0.5),
+                      "work_p90_days": q(work_whole, 0.9),
                       "total_delay_days": total,
                       "nki_cost_per_case": None if slope is None else -slope * total / len(queue) / 7})
     edges.sort(key=lambda e: -e["total_delay_days"])
@@ -457,10 +461,12 @@ def time_in_state(by):
     for c in CASES:
         g = key(c, by, c["decided"] or c["received"])  # month: of the decision, else of receipt
         for status, a, b in c["stays"]:
-            e = groups.setdefault((g, status), ([], []))
+            e = groups.setdefault((g, status), ([], [], []))
             e[0].append(max(0.0, days(a, b)))
             e[1].append(float(max(0, working_days_between(sdate(a), sdate(b)))))
-    return {"group_by": by, "items": [{"group": g, "status": s, **summary(*groups[(g, s)])}
+            e[2].append(whole_days(a, b))
+    # The mean of elapsed days, percentiles of whole calendar days (docs/metrics.md).
+    return {"group_by": by, "items": [{"group": g, "status": s, **summary_whole(*groups[(g, s)])}
                                       for g, s in sorted(groups)]}
 
 

@@ -12,10 +12,10 @@ use serde::Serialize;
 
 use crate::records::{CaseRecord, SurveyRecord};
 use crate::rollup::fact::{Answer, Fact};
-use crate::rollup::sums::{Answers, Group};
-use crate::stats::{
-    Correlation, Regression, mean, ols, quantile, spearman, welch_of, within_slope,
-};
+use crate::rollup::span::{Kind, Length, spans_of};
+use crate::rollup::span_db::Held;
+use crate::rollup::sums::{Answers, Durations, Group, quantile as whole_quantile};
+use crate::stats::{Correlation, Regression, ols, quantile, spearman, welch_of, within_slope};
 
 const DAY: f64 = 86_400.0;
 
@@ -80,18 +80,6 @@ pub struct Summary {
     pub mean_working_days: Option<f64>,
     pub p50_working_days: Option<f64>,
     pub p90_working_days: Option<f64>,
-}
-
-fn summary(calendar: &[f64], working: &[f64]) -> Summary {
-    Summary {
-        n: calendar.len(),
-        mean_days: mean(calendar),
-        p50_days: quantile(calendar, 0.5),
-        p90_days: quantile(calendar, 0.9),
-        mean_working_days: mean(working),
-        p50_working_days: quantile(working, 0.5),
-        p90_working_days: quantile(working, 0.9),
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -729,19 +717,55 @@ pub struct Bottlenecks {
     pub nki_points_per_week: Option<f64>,
 }
 
+/// The bottlenecks from the cases' records, as `bottlenecks_of` from their spans.
 pub fn bottlenecks(
     records: &[&CaseRecord],
     slope_per_week: Option<f64>,
     now: DateTime<Utc>,
 ) -> Bottlenecks {
+    let mut held = Vec::new();
+    let mut edges = Edges::default();
+    for c in records {
+        for s in spans_of(c) {
+            let m = &s.measured;
+            let key = || vec![m.from.clone(), m.to.clone(), m.handoff_kind.clone()];
+            match (m.kind, s.length) {
+                (Kind::Queue, length) => edges.queue.entry(key()).or_default().add(&length.at(now)),
+                (Kind::Work, length) => edges.work.entry(key()).or_default().add(&length.at(now)),
+                (Kind::Held, Length::Running(since)) => held.push(Held {
+                    department: c.department.to_string(),
+                    since,
+                    received: c.received_at,
+                }),
+                _ => {}
+            }
+        }
+    }
+    bottlenecks_of(&held, &edges, slope_per_week, now)
+}
+
+/// The handoffs' time in queue and at work per edge (from, to, kind), up to now.
+#[derive(Debug, Default)]
+pub struct Edges {
+    pub queue: BTreeMap<Vec<String>, Durations>,
+    pub work: BTreeMap<Vec<String>, Durations>,
+}
+
+/// Where cases wait: the open cases as held by their owners, and the handoffs per edge; the
+/// edges' percentiles are of whole calendar days, their delay exact.
+pub fn bottlenecks_of(
+    held: &[Held],
+    edges: &Edges,
+    slope_per_week: Option<f64>,
+    now: DateTime<Utc>,
+) -> Bottlenecks {
     let mut deps: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     let mut ages = [0usize; 5];
-    for c in records.iter().filter(|c| c.is_open()) {
-        let since = c.owners.last().map_or(c.received_at, |(_, t)| *t);
-        let e = deps.entry(c.department.as_str()).or_default();
-        e.0.push(days(since, now).max(0.0));
-        e.1.push(working(since, now));
-        let age = days(c.received_at, now);
+    for h in held {
+        let e = deps.entry(h.department.as_str()).or_default();
+        e.0.push(days(h.since, now).max(0.0));
+        e.1.push(working(h.since, now));
+        let age = days(h.received, now);
         let band = match age {
             a if a < 14.0 => 0,
             a if a < 42.0 => 1,
@@ -768,37 +792,29 @@ pub fn bottlenecks(
             .total_cmp(&a.holding_p90_days.unwrap_or(0.0))
     });
 
-    // (from, to, kind) → (queue times, work times), in days.
-    type EdgeKey<'a> = (&'a str, &'a str, &'a str);
-    let mut edges: BTreeMap<EdgeKey, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-    for h in records.iter().flat_map(|c| &c.handoffs) {
-        let e = edges
-            .entry((h.from.as_str(), h.to.as_str(), h.kind.as_str()))
-            .or_default();
-        let queue_end = h.accepted_at.or(h.closed_at).unwrap_or(now);
-        e.0.push(days(h.requested_at, queue_end).max(0.0));
-        if let Some(a) = h.accepted_at {
-            let end = h.completed_at.or(h.closed_at).unwrap_or(now);
-            e.1.push(days(a, end).max(0.0));
-        }
-    }
+    let none = Durations::default();
     let mut edges: Vec<Edge> = edges
-        .into_iter()
-        .map(|((from, to, kind), (queue, work))| {
-            let total = queue.iter().sum::<f64>() + work.iter().sum::<f64>();
-            let mean_delay_weeks = total / queue.len().max(1) as f64 / 7.0;
-            Edge {
-                count: queue.len(),
-                queue_p50_days: quantile(&queue, 0.5),
-                queue_p90_days: quantile(&queue, 0.9),
-                work_p50_days: quantile(&work, 0.5),
-                work_p90_days: quantile(&work, 0.9),
+        .queue
+        .iter()
+        .filter_map(|(key, queue)| {
+            let [from, to, kind] = key.as_slice() else {
+                return None;
+            };
+            let work = edges.work.get(key).unwrap_or(&none);
+            let total = (queue.seconds + work.seconds) as f64 / DAY;
+            let mean_delay_weeks = total / queue.n.max(1) as f64 / 7.0;
+            Some(Edge {
+                count: queue.n as usize,
+                queue_p50_days: whole_quantile(&queue.by_days, 0.5),
+                queue_p90_days: whole_quantile(&queue.by_days, 0.9),
+                work_p50_days: whole_quantile(&work.by_days, 0.5),
+                work_p90_days: whole_quantile(&work.by_days, 0.9),
                 total_delay_days: total,
                 nki_cost_per_case: slope_per_week.map(|s| -s * mean_delay_weeks),
-                from: from.to_string(),
-                to: to.to_string(),
-                kind: kind.to_string(),
-            }
+                from: from.clone(),
+                to: to.clone(),
+                kind: kind.clone(),
+            })
         })
         .collect();
     edges.sort_by(|a, b| b.total_delay_days.total_cmp(&a.total_delay_days));
@@ -956,29 +972,33 @@ pub struct StateTime {
 /// Time in each status, from the history: every stay in a status that has ended (the case moved
 /// on), per group of the case and status.
 pub fn time_in_state(records: &[&CaseRecord], by: GroupBy) -> Vec<StateTime> {
-    // (group, status) → (calendar days, working days) of each stay.
-    type Stay<'a> = (Cow<'a, str>, &'a str);
-    let mut groups: BTreeMap<Stay, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-    for c in records.iter().filter(|c| !c.status_changes.is_empty()) {
+    let mut groups: BTreeMap<Vec<String>, Durations> = BTreeMap::new();
+    for c in records {
         let key = by.key(c, c.decided_at.unwrap_or(c.received_at));
-        let (mut status, mut since) = ("received", c.received_at);
-        let mut since_day = date(since);
-        for (at, to) in &c.status_changes {
-            let day = date(*at);
-            let g = groups.entry((key.clone(), status)).or_default();
-            g.0.push(days(since, *at).max(0.0));
-            g.1.push(working_days_between(since_day, day).max(0) as f64);
-            status = to;
-            since = *at;
-            since_day = day;
+        for s in spans_of(c) {
+            if let (Kind::Stay, Length::Ended(span)) = (s.measured.kind, s.length) {
+                groups
+                    .entry(vec![key.to_string(), s.measured.status])
+                    .or_default()
+                    .add(&span);
+            }
         }
     }
+    time_in_state_of(&groups)
+}
+
+/// Time in each status from the stays' durations keyed [group, status]: n and means exact,
+/// percentiles of whole calendar days and of working days.
+pub fn time_in_state_of(groups: &BTreeMap<Vec<String>, Durations>) -> Vec<StateTime> {
     groups
-        .into_iter()
-        .map(|((group, status), (cal, wd))| StateTime {
-            group: group.into_owned(),
-            status: status.to_string(),
-            summary: summary(&cal, &wd),
+        .iter()
+        .filter_map(|(key, d)| match key.as_slice() {
+            [group, status] => Some(StateTime {
+                group: group.clone(),
+                status: status.clone(),
+                summary: d.summary(),
+            }),
+            _ => None,
         })
         .collect()
 }

@@ -217,17 +217,26 @@ pub fn within_slope(groups: &[(Vec<f64>, Vec<f64>)]) -> Option<Regression> {
     }
     let slope = x.iter().zip(&y).map(|(a, b)| a * b).sum::<f64>() / sxx;
     let sse: f64 = x.iter().zip(&y).map(|(a, b)| (b - slope * a).powi(2)).sum();
-    let df = (n - k - 1) as f64;
-    let std_error = (sse / df / sxx).sqrt();
-    let t = StudentsT::new(0.0, 1.0, df).ok()?.inverse_cdf(0.975);
-    Some(Regression {
-        n,
-        slope,
-        intercept: 0.0,
-        std_error,
-        ci_low: slope - t * std_error,
-        ci_high: slope + t * std_error,
-    })
+    Regression::within(n, k, slope, sse, sxx)
+}
+
+impl Regression {
+    /// The within-groups fit of `slope` over `n` points in `k` groups, with its residual sum of
+    /// squares and the centred Σx²: its standard error and 95 % interval on n − k − 1 degrees
+    /// of freedom.
+    pub fn within(n: usize, k: usize, slope: f64, sse: f64, sxx: f64) -> Option<Regression> {
+        let df = (n - k - 1) as f64;
+        let std_error = (sse / df / sxx).sqrt();
+        let t = StudentsT::new(0.0, 1.0, df).ok()?.inverse_cdf(0.975);
+        Some(Regression {
+            n,
+            slope,
+            intercept: 0.0,
+            std_error,
+            ci_low: slope - t * std_error,
+            ci_high: slope + t * std_error,
+        })
+    }
 }
 
 /// Welch's t-test of the difference of two means: the difference (`b − a`), its 95 % interval

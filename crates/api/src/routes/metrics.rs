@@ -218,12 +218,17 @@ pub struct TimeInStateReport {
         (status = 200, description = "Per group and status", body = TimeInStateReport),
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn time_in_state(
-    Scope { filter, selection }: Scope,
+    Caller { state, actor }: Caller,
+    ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<TimeInStateReport>> {
     let (by, name) = group_by(&filter, GroupBy::Department)?;
+    let items = state
+        .rollups
+        .time_in_state(&state.db, &actor, &filter, by, state.clock.now())
+        .await?;
     Ok(Json(TimeInStateReport {
         group_by: name,
-        items: compute::time_in_state(&selection.records(), by),
+        items,
     }))
 }
 
@@ -278,16 +283,22 @@ pub async fn linkage(
         (status = 200, description = "Bottlenecks", body = Bottlenecks),
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn bottlenecks(
-    State(state): State<AppState>,
-    Scope { selection, .. }: Scope,
+    Caller { state, actor }: Caller,
+    ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<Bottlenecks>> {
-    let records = selection.records();
-    let slope = compute::slope_within_areas(&records, state.config.nki_threshold).map(|r| r.slope);
-    Ok(Json(compute::bottlenecks(
-        &records,
-        slope,
-        state.clock.now(),
-    )))
+    group_by(&filter, GroupBy::Department)?;
+    Ok(Json(
+        state
+            .rollups
+            .bottlenecks(
+                &state.db,
+                &actor,
+                &filter,
+                state.config.nki_threshold,
+                state.clock.now(),
+            )
+            .await?,
+    ))
 }
 
 /// Deadline compliance per area and month, open cases past or near their due date, and the fee

@@ -13,6 +13,8 @@ use sea_orm::{
 use crate::load::read_on;
 use crate::rollup::fact::{Cell, Fact};
 use crate::rollup::read::{add_cell, fact};
+use crate::rollup::span::spans_of;
+use crate::rollup::span_db::{self, SPAN_ROW_COLUMNS, SpanRow, rows_of};
 use crate::rollup::sums::{Answers, Group, Sums};
 use crate::rollup::write::{CELL_COLUMNS, CELL_SUM_COLUMNS, FACT_COLUMNS};
 
@@ -25,13 +27,16 @@ pub struct Report {
     pub facts_differ: u64,
     /// Cells (sums or histogram) not what their facts give.
     pub cells_differ: u64,
+    /// Cases whose stored spans are not what their history gives (or not in their fact's
+    /// cell), and span rollup rows not what the spans give.
+    pub spans_differ: u64,
     /// A few of the differences, described.
     pub examples: Vec<String>,
 }
 
 impl Report {
     pub fn is_clean(&self) -> bool {
-        self.facts_differ == 0 && self.cells_differ == 0
+        self.facts_differ == 0 && self.cells_differ == 0 && self.spans_differ == 0
     }
 
     fn differs(&mut self, what: String) {
@@ -93,11 +98,9 @@ pub async fn check(db: &Db, progress: &(dyn Fn(u64) + Sync)) -> Result<Report, D
         let Some(&end) = page.last() else {
             break;
         };
-        let fresh: Vec<Fact> = read_on(conn, Condition::all(), Some(&page))
-            .await?
-            .iter()
-            .map(Fact::of)
-            .collect();
+        let records = read_on(conn, Condition::all(), Some(&page)).await?;
+        let fresh: Vec<Fact> = records.iter().map(Fact::of).collect();
+        compare_spans(conn, &records, (last, end), &mut report).await?;
         let mut stored: HashMap<i64, Fact> = conn
             .query_all_raw(Statement::from_string(
                 backend,
@@ -137,6 +140,47 @@ pub async fn check(db: &Db, progress: &(dyn Fn(u64) + Sync)) -> Result<Report, D
     }
     compare_cells(db, &expected, &mut report).await?;
     Ok(report)
+}
+
+/// The stored spans of the cases in `(last, end]` against those their history gives.
+async fn compare_spans<C: ConnectionTrait>(
+    conn: &C,
+    records: &[crate::CaseRecord],
+    (last, end): (i64, i64),
+    report: &mut Report,
+) -> Result<(), DbErr> {
+    let stored: Vec<SpanRow> = conn
+        .query_all_raw(Statement::from_string(
+            conn.get_database_backend(),
+            format!(
+                "SELECT {SPAN_ROW_COLUMNS} FROM metric_span WHERE case_id > {last} \
+                 AND case_id <= {end} ORDER BY case_id, seq"
+            ),
+        ))
+        .await?
+        .iter()
+        .map(|r| sea_orm::TryGetableMany::try_get_many_by_index(r).map_err(DbErr::from))
+        .collect::<Result<_, _>>()?;
+    let mut stored_by_case: BTreeMap<i64, Vec<SpanRow>> = BTreeMap::new();
+    for row in stored {
+        stored_by_case.entry(row.0).or_default().push(row);
+    }
+    for c in records {
+        let want = rows_of(c.id, &spans_of(c));
+        let got = stored_by_case.remove(&c.id).unwrap_or_default();
+        if got != want {
+            report.spans_differ += 1;
+            report.differs(format!(
+                "case {}: spans stored {got:?}, history gives {want:?}",
+                c.id
+            ));
+        }
+    }
+    for id in stored_by_case.keys() {
+        report.spans_differ += 1;
+        report.differs(format!("case {id}: spans stored for no case"));
+    }
+    Ok(())
 }
 
 fn facts_close(a: &Fact, b: &Fact) -> bool {
@@ -234,6 +278,33 @@ async fn compare_cells(
     for cell in stored.keys() {
         report.cells_differ += 1;
         report.differs(format!("cell {cell:?}: stored for no case"));
+    }
+    // Spans in another cell than their case's fact, or of a case without one.
+    let astray = format!(
+        "SELECT COUNT(*) FROM metric_span s LEFT JOIN metric_fact f ON f.case_id = s.case_id \
+         WHERE f.case_id IS NULL OR s.received_ms <> f.received_ms OR {}",
+        CELL_COLUMNS
+            .split(", ")
+            .map(|c| format!("s.{c} <> f.{c}"))
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    );
+    for (what, sql) in [
+        ("metric_span", astray),
+        ("rollup_span", span_db::differences()[0].clone()),
+        ("rollup_span_hist", span_db::differences()[1].clone()),
+    ] {
+        let row = conn
+            .query_one_raw(Statement::from_string(backend, sql))
+            .await?
+            .ok_or_else(|| DbErr::Custom("no count".into()))?;
+        let n: i64 = row.try_get_by_index(0)?;
+        if n > 0 {
+            report.spans_differ += n.max(0) as u64;
+            report.differs(format!(
+                "{what}: {n} rows not in their case's cell or not what the spans give"
+            ));
+        }
     }
     for coarse in &crate::rollup::write::COARSE {
         let row = conn

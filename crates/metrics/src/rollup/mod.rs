@@ -6,6 +6,8 @@
 pub mod check;
 pub mod fact;
 pub mod read;
+pub mod span;
+pub mod span_db;
 pub mod sums;
 pub mod write;
 
@@ -107,6 +109,59 @@ impl Rollups {
         let criteria = self.ready(db, actor, filter).await?;
         let ids = read::case_ids(db.reader(), &criteria, condition).await?;
         Ok(crate::load::read_rows(db.reader(), &ids).await?)
+    }
+
+    /// Time in each status of the cases in scope, per group (`by`) and status.
+    pub async fn time_in_state(
+        &self,
+        db: &Db,
+        actor: &lots_core::Actor,
+        filter: &crate::MetricFilter,
+        by: crate::GroupBy,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> lots_cases::ServiceResult<Vec<crate::compute::StateTime>> {
+        let criteria = self.ready(db, actor, filter).await?;
+        let stays = span_db::durations(
+            db.reader(),
+            &criteria,
+            span::Kind::Stay,
+            &[span_db::SpanKey::of(by), span_db::SpanKey::STATUS],
+            now,
+        )
+        .await?;
+        Ok(crate::compute::time_in_state_of(&stays))
+    }
+
+    /// Where the cases in scope wait: their owners' holding, their handoffs per edge, priced by
+    /// the within-area slope of NKI on lead time (suppressed under `threshold` answers).
+    pub async fn bottlenecks(
+        &self,
+        db: &Db,
+        actor: &lots_core::Actor,
+        filter: &crate::MetricFilter,
+        threshold: usize,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> lots_cases::ServiceResult<crate::compute::Bottlenecks> {
+        let criteria = self.ready(db, actor, filter).await?;
+        let conn = db.reader();
+        let edge = [
+            span_db::SpanKey::FROM,
+            span_db::SpanKey::TO,
+            span_db::SpanKey::HANDOFF_KIND,
+        ];
+        let edges = crate::compute::Edges {
+            queue: span_db::durations(conn, &criteria, span::Kind::Queue, &edge, now).await?,
+            work: span_db::durations(conn, &criteria, span::Kind::Work, &edge, now).await?,
+        };
+        let held = span_db::held(conn, &criteria).await?;
+        let areas = read::groups(conn, &criteria, crate::GroupBy::Area, read::Ask::DECIDED).await?;
+        let answers: Vec<&sums::Answers> = areas.values().map(|g| &g.answers).collect();
+        let answered: u64 = answers.iter().map(|a| a.n()).sum();
+        let slope = (answered >= threshold as u64)
+            .then(|| sums::within_slope(&answers))
+            .flatten()
+            .map(|r| r.slope);
+        Ok(crate::compute::bottlenecks_of(&held, &edges, slope, now))
     }
 
     /// Catches up every second until `stop` resolves: what `lots serve` and `lots worker` run.

@@ -121,12 +121,12 @@ fn month_of(t: DateTime<Utc>) -> Option<(String, DateTime<Utc>, DateTime<Utc>)> 
 /// Which received months come whole from the cells (`from..until`, names, either end open), and
 /// which instants' ranges come from the facts.
 #[derive(Debug, Default, PartialEq)]
-struct Plan {
-    whole: Option<(Option<String>, Option<String>)>,
-    cut: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+pub(crate) struct Plan {
+    pub whole: Option<(Option<String>, Option<String>)>,
+    pub cut: Vec<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
-fn plan(from: Option<DateTime<Utc>>, before: Option<DateTime<Utc>>) -> Option<Plan> {
+pub(crate) fn plan(from: Option<DateTime<Utc>>, before: Option<DateTime<Utc>>) -> Option<Plan> {
     let mut p = Plan::default();
     let mut lo = None;
     let mut hi = None;
@@ -158,7 +158,12 @@ fn plan(from: Option<DateTime<Utc>>, before: Option<DateTime<Utc>>) -> Option<Pl
 }
 
 /// The filters every query shares: the cases counted, of the department(s) and area asked.
-fn scope(criteria: &Criteria, cases: Cases, backend: DbBackend, values: &mut Vec<Value>) -> String {
+pub(crate) fn scope(
+    criteria: &Criteria,
+    cases: Cases,
+    backend: DbBackend,
+    values: &mut Vec<Value>,
+) -> String {
     let mut sql = String::from(match cases {
         Cases::Decided => "decided_month <> ''",
         Cases::All => "1 = 1",
@@ -180,7 +185,7 @@ fn scope(criteria: &Criteria, cases: Cases, backend: DbBackend, values: &mut Vec
 }
 
 /// Adds to `filter` the facts received in `[from, before)`, either end open.
-fn received_within(
+pub(crate) fn received_within(
     filter: &mut String,
     (from, before): (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
     backend: DbBackend,
@@ -191,6 +196,24 @@ fn received_within(
             values.push(t.timestamp_millis().into());
             filter.push_str(&format!(
                 " AND received_ms {op} {}",
+                placeholder(backend, values.len())
+            ));
+        }
+    }
+}
+
+/// Adds to `filter` the cells received in the months `[lo, hi)` (names), either end open.
+pub(crate) fn received_months(
+    filter: &mut String,
+    (lo, hi): (Option<&str>, Option<&str>),
+    backend: DbBackend,
+    values: &mut Vec<Value>,
+) {
+    for (month, op) in [(lo, ">="), (hi, "<")] {
+        if let Some(m) = month {
+            values.push(m.to_string().into());
+            filter.push_str(&format!(
+                " AND received_month {op} {}",
                 placeholder(backend, values.len())
             ));
         }
@@ -247,15 +270,7 @@ async fn cells<C: ConnectionTrait>(
     let backend = conn.get_database_backend();
     let mut values = Vec::new();
     let mut filter = scope(criteria, ask.cases, backend, &mut values);
-    for (month, op) in [(lo, ">="), (hi, "<")] {
-        if let Some(m) = month {
-            values.push(m.to_string().into());
-            filter.push_str(&format!(
-                " AND received_month {op} {}",
-                placeholder(backend, values.len())
-            ));
-        }
-    }
+    received_months(&mut filter, (lo, hi), backend, &mut values);
     let g = by.iter().map(|b| b.column()).collect::<Vec<_>>().join(", ");
     let k = by.len();
     let key = |r: &QueryResult| {

@@ -8,7 +8,7 @@ use lots_core::nki::{FACTORS, band};
 
 use crate::compute::{NkiGroup, Summary};
 use crate::rollup::fact::{Answer, Fact, Span};
-use crate::stats::Moments;
+use crate::stats::{Moments, Regression};
 
 const DAY: f64 = 86_400.0;
 
@@ -199,6 +199,27 @@ impl Answers {
     }
 }
 
+/// The OLS slope of NKI on lead time in weeks within groups (each group centred on its own
+/// means), from each group's sums: `stats::within_slope` over the values, without them.
+pub fn within_slope(groups: &[&Answers]) -> Option<Regression> {
+    let (mut n, mut k) = (0u64, 0usize);
+    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+    for g in groups.iter().filter(|g| g.n() > 0) {
+        let m = g.n() as f64;
+        sxx += g.weeks2 - g.weeks * g.weeks / m;
+        sxy += g.weeks_nki - g.weeks * g.nki.sum / m;
+        syy += g.nki.sum2 - g.nki.sum * g.nki.sum / m;
+        n += g.n();
+        k += 1;
+    }
+    let n = n as usize;
+    if k == 0 || n < k + 2 || sxx <= 0.0 {
+        return None;
+    }
+    let slope = sxy / sxx;
+    Regression::within(n, k, slope, (syy - slope * sxy).max(0.0), sxx)
+}
+
 /// Everything the rollups keep of a group of cases.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Group {
@@ -278,6 +299,43 @@ mod tests {
             );
         }
         assert_eq!(quantile(&BTreeMap::new(), 0.5), None);
+    }
+
+    #[test]
+    fn the_within_slope_from_sums_is_the_slope_from_the_values() {
+        let groups: Vec<(Vec<f64>, Vec<f64>)> = vec![
+            (vec![1.0, 2.5, 4.0, 7.0], vec![80.0, 71.0, 66.0, 52.0]),
+            (vec![0.5, 3.0, 3.5], vec![90.0, 70.0, 75.0]),
+            (vec![2.0], vec![60.0]),
+        ];
+        let sums: Vec<Answers> = groups
+            .iter()
+            .map(|(x, y)| {
+                let mut a = Answers::default();
+                for (w, v) in x.iter().zip(y) {
+                    a.add(
+                        &Answer {
+                            nki: *v,
+                            factors: [None; 6],
+                        },
+                        *w,
+                    );
+                }
+                a
+            })
+            .collect();
+        let from_sums = within_slope(&sums.iter().collect::<Vec<_>>()).unwrap();
+        let from_values = crate::stats::within_slope(&groups).unwrap();
+        assert_eq!(from_sums.n, from_values.n);
+        for (a, b) in [
+            (from_sums.slope, from_values.slope),
+            (from_sums.std_error, from_values.std_error),
+            (from_sums.ci_low, from_values.ci_low),
+            (from_sums.ci_high, from_values.ci_high),
+        ] {
+            assert!((a - b).abs() < 1e-9, "{a} against {b}");
+        }
+        assert_eq!(within_slope(&[]), None);
     }
 
     #[test]

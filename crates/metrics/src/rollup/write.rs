@@ -16,6 +16,8 @@ use sea_orm::{
 
 use crate::load::read_on;
 use crate::rollup::fact::{Cell, Fact, Span};
+use crate::rollup::span::{CaseSpan, spans_of};
+use crate::rollup::span_db;
 
 /// A queue row whose case id is this asks for every cell to be recomputed from the facts (the
 /// end of a rebuild). Case ids start at 1.
@@ -116,13 +118,17 @@ pub async fn batch(db: &Db, limit: u64, cells: Cells) -> Result<u64, DbErr> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let facts: Vec<Fact> = read_on(&tx, Condition::all(), Some(&ids))
-        .await?
-        .iter()
-        .map(Fact::of)
-        .collect();
+    let records = read_on(&tx, Condition::all(), Some(&ids)).await?;
+    let facts: Vec<Fact> = records.iter().map(Fact::of).collect();
     let mut dirty = delete_facts(&tx, &ids).await?;
     insert_facts(&tx, &facts).await?;
+    // A case's spans are in its fact's cell: the cells dirtied are the facts' old and new ones.
+    let spans: Vec<(&Fact, Vec<CaseSpan>)> = facts
+        .iter()
+        .zip(&records)
+        .map(|(f, c)| (f, spans_of(c)))
+        .collect();
+    span_db::replace(&tx, &ids, &spans).await?;
     if every_cell {
         recompute_every_cell(&tx).await?;
     } else if cells == Cells::Recompute {
@@ -215,7 +221,7 @@ async fn rows<C: ConnectionTrait, T: sea_orm::TryGetableMany>(
 }
 
 /// `n` placeholders after the first `from`, comma-separated.
-fn list(backend: DbBackend, from: usize, n: usize) -> String {
+pub(crate) fn list(backend: DbBackend, from: usize, n: usize) -> String {
     (1..=n)
         .map(|i| placeholder(backend, from + i))
         .collect::<Vec<_>>()
@@ -398,6 +404,7 @@ async fn recompute(tx: &DatabaseTransaction, cells: &[Cell]) -> Result<(), DbErr
         ]);
         statements.extend(COARSE.iter().map(|c| c.add(&dirty, &among, "")));
         statements.extend(COARSE.iter().map(|c| c.forget_zeros(&dirty)));
+        statements.extend(span_db::recompute(&dirty, &among));
         for sql in statements {
             tx.execute_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
                 .await?;
@@ -475,6 +482,7 @@ impl Coarse {
 async fn recompute_every_cell(tx: &DatabaseTransaction) -> Result<(), DbErr> {
     for sql in [
         "DELETE FROM metric_fact WHERE case_id NOT IN (SELECT id FROM case_record)".to_string(),
+        "DELETE FROM metric_span WHERE case_id NOT IN (SELECT id FROM case_record)".to_string(),
         "DELETE FROM rollup_cell".to_string(),
         "DELETE FROM rollup_hist".to_string(),
         format!(
@@ -488,6 +496,7 @@ async fn recompute_every_cell(tx: &DatabaseTransaction) -> Result<(), DbErr> {
     ]
     .into_iter()
     .chain(COARSE.iter().flat_map(Coarse::rebuild))
+    .chain(span_db::recompute("", ""))
     {
         tx.execute_unprepared(&sql).await?;
     }

@@ -1,0 +1,386 @@
+//! The spans in the database: written with their case's fact (`metric_span`), rolled up per cell
+//! and what is measured (`rollup_span`, `rollup_span_hist`) by the same recomputation as the
+//! cells, and read for a request: the ended spans of whole months from the rollups, of cut months
+//! from their rows, and the running ones from their rows (there are as many as there is work in
+//! progress, not as much as history).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement, Value};
+
+use crate::load::Criteria;
+use crate::rollup::fact::{Fact, Span};
+use crate::rollup::read::{Cases, plan, received_months, received_within, scope};
+use crate::rollup::span::{CaseSpan, Kind, Length};
+use crate::rollup::sums::Durations;
+use crate::rollup::write::{CELL_COLUMNS, list};
+
+/// What a span's rollup row is keyed by after the cell.
+pub(crate) const MEASURED_COLUMNS: &str =
+    "kind, status, from_department, to_department, handoff_kind";
+
+const SPAN_COLUMNS: [&str; 17] = [
+    "department",
+    "area",
+    "channel",
+    "received_month",
+    "decided_month",
+    "case_id",
+    "seq",
+    "received_ms",
+    "kind",
+    "status",
+    "from_department",
+    "to_department",
+    "handoff_kind",
+    "seconds",
+    "working",
+    "days",
+    "since_ms",
+];
+
+fn span_values(f: &Fact, seq: usize, s: &CaseSpan) -> Vec<Value> {
+    let m = &s.measured;
+    let (ended, since) = match s.length {
+        Length::Ended(s) => (Some(s), None),
+        Length::Running(t) => (None, Some(t.timestamp_millis())),
+    };
+    vec![
+        f.cell.department.clone().into(),
+        f.cell.area.clone().into(),
+        f.cell.channel.clone().into(),
+        f.cell.received_month.clone().into(),
+        f.cell.decided_month.clone().into(),
+        f.case_id.into(),
+        Value::Int(i32::try_from(seq).ok()),
+        f.received_ms.into(),
+        Value::SmallInt(Some(m.kind.code())),
+        m.status.clone().into(),
+        m.from.clone().into(),
+        m.to.clone().into(),
+        m.handoff_kind.clone().into(),
+        Value::BigInt(ended.map(|s| s.seconds)),
+        Value::Int(ended.and_then(|s| i32::try_from(s.working).ok())),
+        Value::Int(ended.and_then(|s| i32::try_from(s.days).ok())),
+        Value::BigInt(since),
+    ]
+}
+
+/// Replaces the spans of the cases `ids` with `spans` (each with its case's fact).
+pub(crate) async fn replace<C: ConnectionTrait>(
+    tx: &C,
+    ids: &[i64],
+    spans: &[(&Fact, Vec<CaseSpan>)],
+) -> Result<(), DbErr> {
+    let backend = tx.get_database_backend();
+    for chunk in ids.chunks(5_000) {
+        tx.execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "DELETE FROM metric_span WHERE case_id IN ({})",
+                list(backend, 0, chunk.len())
+            ),
+            chunk.iter().map(|id| (*id).into()).collect::<Vec<Value>>(),
+        ))
+        .await?;
+    }
+    let rows: Vec<Vec<Value>> = spans
+        .iter()
+        .flat_map(|(f, s)| s.iter().enumerate().map(|(i, s)| span_values(f, i, s)))
+        .collect();
+    let width = SPAN_COLUMNS.len();
+    for chunk in rows.chunks(1_000) {
+        let tuples: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({})", list(backend, i * width, width)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO metric_span ({}) VALUES {}",
+            SPAN_COLUMNS.join(", "),
+            tuples.join(", ")
+        );
+        tx.execute_raw(Statement::from_sql_and_values(backend, sql, chunk.concat()))
+            .await?;
+    }
+    Ok(())
+}
+
+/// The statements that recompute the span rollups of the cells that `among` keeps (`""`: every
+/// cell), after `with` (the dirty cells' `WITH`, or `""`).
+pub(crate) fn recompute(with: &str, among: &str) -> [String; 4] {
+    let key = format!("{CELL_COLUMNS}, {MEASURED_COLUMNS}");
+    let ended = format!("FROM metric_span WHERE seconds IS NOT NULL{among}");
+    [
+        format!("{with}DELETE FROM rollup_span WHERE 1 = 1{among}"),
+        format!("{with}DELETE FROM rollup_span_hist WHERE 1 = 1{among}"),
+        format!(
+            "{with}INSERT INTO rollup_span ({key}, n, seconds, working) \
+             SELECT {key}, COUNT(*), SUM(seconds), SUM(working) {ended} GROUP BY {key}"
+        ),
+        format!(
+            "{with}INSERT INTO rollup_span_hist ({key}, measure, value, n) \
+             SELECT {key}, 0, days, COUNT(*) {ended} GROUP BY {key}, days \
+             UNION ALL SELECT {key}, 1, working, COUNT(*) {ended} GROUP BY {key}, working"
+        ),
+    ]
+}
+
+/// What a request groups spans by: SQL over the cell's and the span's columns (all text).
+#[derive(Debug, Clone, Copy)]
+pub struct SpanKey(pub &'static str);
+
+impl SpanKey {
+    pub const DEPARTMENT: SpanKey = SpanKey("department");
+    pub const AREA: SpanKey = SpanKey("area");
+    pub const CHANNEL: SpanKey = SpanKey("channel");
+    /// The month of the decision, or of receipt while the case is open.
+    pub const MONTH: SpanKey =
+        SpanKey("CASE WHEN decided_month <> '' THEN decided_month ELSE received_month END");
+    pub const STATUS: SpanKey = SpanKey("status");
+    pub const FROM: SpanKey = SpanKey("from_department");
+    pub const TO: SpanKey = SpanKey("to_department");
+    pub const HANDOFF_KIND: SpanKey = SpanKey("handoff_kind");
+
+    pub fn of(by: crate::GroupBy) -> SpanKey {
+        match by {
+            crate::GroupBy::Department => SpanKey::DEPARTMENT,
+            crate::GroupBy::Area => SpanKey::AREA,
+            crate::GroupBy::Channel => SpanKey::CHANNEL,
+            crate::GroupBy::Month => SpanKey::MONTH,
+        }
+    }
+}
+
+fn get<T: sea_orm::TryGetable>(r: &QueryResult, i: usize) -> Result<T, DbErr> {
+    r.try_get_by_index(i)
+}
+
+fn key_of(r: &QueryResult, k: usize) -> Result<Vec<String>, DbErr> {
+    (0..k).map(|i| get::<String>(r, i)).collect()
+}
+
+/// The spans of `kind` of the cases that meet `criteria`, grouped by `by`: the ended ones, and
+/// the running ones measured up to `now`.
+pub async fn durations<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+    kind: Kind,
+    by: &[SpanKey],
+    now: DateTime<Utc>,
+) -> Result<BTreeMap<Vec<String>, Durations>, DbErr> {
+    let mut out: BTreeMap<Vec<String>, Durations> = BTreeMap::new();
+    let Some(plan) = plan(criteria.from, criteria.before) else {
+        return Ok(out);
+    };
+    let backend = conn.get_database_backend();
+    let g = by.iter().map(|k| k.0).collect::<Vec<_>>().join(", ");
+    let k = by.len();
+    let filter = |values: &mut Vec<Value>| {
+        let mut f = scope(criteria, Cases::All, backend, values);
+        f.push_str(&format!(" AND kind = {}", kind.code()));
+        f
+    };
+    if let Some((lo, hi)) = &plan.whole {
+        let mut values = Vec::new();
+        let mut f = filter(&mut values);
+        received_months(&mut f, (lo.as_deref(), hi.as_deref()), backend, &mut values);
+        let sql = format!(
+            "SELECT {g}, CAST(SUM(n) AS BIGINT), CAST(SUM(seconds) AS BIGINT), \
+             CAST(SUM(working) AS BIGINT) FROM rollup_span WHERE {f} GROUP BY {g}"
+        );
+        for r in conn
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
+            .await?
+        {
+            let d = out.entry(key_of(&r, k)?).or_default();
+            d.n += get::<i64>(&r, k)?.max(0) as u64;
+            d.seconds += get::<i64>(&r, k + 1)?;
+            d.working += get::<i64>(&r, k + 2)?;
+        }
+        let sql = format!(
+            "SELECT {g}, CAST(measure AS INTEGER), value, CAST(SUM(n) AS BIGINT) \
+             FROM rollup_span_hist WHERE {f} GROUP BY {g}, measure, value"
+        );
+        for r in conn
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?
+        {
+            let d = out.entry(key_of(&r, k)?).or_default();
+            let (measure, value, n): (i32, i32, i64) =
+                (get(&r, k)?, get(&r, k + 1)?, get(&r, k + 2)?);
+            let hist = match measure {
+                0 => &mut d.by_days,
+                1 => &mut d.by_working,
+                m => {
+                    return Err(DbErr::Custom(format!(
+                        "rollup_span_hist holds an unknown measure {m}"
+                    )));
+                }
+            };
+            *hist.entry(i64::from(value)).or_default() += n.max(0) as u64;
+        }
+    }
+    // The ended spans of the months cut by the dates, and every running span in scope.
+    let rows = |range: (Option<DateTime<Utc>>, Option<DateTime<Utc>>), running: bool| {
+        let mut values = Vec::new();
+        let mut f = filter(&mut values);
+        received_within(&mut f, range, backend, &mut values);
+        let which = if running {
+            "since_ms IS NOT NULL"
+        } else {
+            "seconds IS NOT NULL"
+        };
+        Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT {g}, seconds, working, days, since_ms FROM metric_span \
+                 WHERE {f} AND {which}"
+            ),
+            values,
+        )
+    };
+    let mut statements: Vec<Statement> = plan
+        .cut
+        .iter()
+        .map(|(a, b)| rows((Some(*a), Some(*b)), false))
+        .collect();
+    statements.push(rows((criteria.from, criteria.before), true));
+    for stmt in statements {
+        for r in conn.query_all_raw(stmt).await? {
+            let span = match get::<Option<i64>>(&r, k + 3)? {
+                Some(since) => Utc
+                    .timestamp_millis_opt(since)
+                    .single()
+                    .map(|t| Span::between(t, now))
+                    .ok_or_else(|| DbErr::Custom(format!("metric_span: bad instant {since}")))?,
+                None => Span {
+                    seconds: get::<Option<i64>>(&r, k)?.unwrap_or_default(),
+                    working: get::<Option<i32>>(&r, k + 1)?.unwrap_or_default().into(),
+                    days: get::<Option<i32>>(&r, k + 2)?.unwrap_or_default().into(),
+                },
+            };
+            out.entry(key_of(&r, k)?).or_default().add(&span);
+        }
+    }
+    Ok(out)
+}
+
+/// An open case held by its owner: the owner, since when, and when the case was received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Held {
+    pub department: String,
+    pub since: DateTime<Utc>,
+    pub received: DateTime<Utc>,
+}
+
+/// The open cases that meet `criteria`, as held by their owners.
+pub async fn held<C: ConnectionTrait>(conn: &C, criteria: &Criteria) -> Result<Vec<Held>, DbErr> {
+    let backend = conn.get_database_backend();
+    let mut values = Vec::new();
+    let mut f = scope(criteria, Cases::All, backend, &mut values);
+    received_within(
+        &mut f,
+        (criteria.from, criteria.before),
+        backend,
+        &mut values,
+    );
+    let sql = format!(
+        "SELECT department, since_ms, received_ms FROM metric_span WHERE {f} AND kind = {} \
+         ORDER BY case_id",
+        Kind::Held.code()
+    );
+    let instant = |ms: i64| {
+        Utc.timestamp_millis_opt(ms)
+            .single()
+            .ok_or_else(|| DbErr::Custom(format!("metric_span: bad instant {ms}")))
+    };
+    conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Held {
+                department: get(r, 0)?,
+                since: instant(get::<Option<i64>>(r, 1)?.unwrap_or_default())?,
+                received: instant(get(r, 2)?)?,
+            })
+        })
+        .collect()
+}
+
+/// Rows that differ between the span rollups and `metric_span` summed (both ways), as one count.
+pub(crate) fn differences() -> [String; 2] {
+    let key = format!("{CELL_COLUMNS}, {MEASURED_COLUMNS}");
+    let ended = "FROM metric_span WHERE seconds IS NOT NULL";
+    let both = |summed: String, stored: String| {
+        format!(
+            "SELECT (SELECT COUNT(*) FROM ({summed} EXCEPT {stored}) a) + \
+             (SELECT COUNT(*) FROM ({stored} EXCEPT {summed}) b)"
+        )
+    };
+    [
+        both(
+            format!(
+                "SELECT {key}, CAST(COUNT(*) AS BIGINT), CAST(SUM(seconds) AS BIGINT), \
+                 CAST(SUM(working) AS BIGINT) {ended} GROUP BY {key}"
+            ),
+            format!("SELECT {key}, n, seconds, working FROM rollup_span"),
+        ),
+        both(
+            // One query, so that `EXCEPT` applies to the union as a whole.
+            format!(
+                "SELECT * FROM (SELECT {key}, CAST(0 AS SMALLINT), days, \
+                 CAST(COUNT(*) AS BIGINT) {ended} GROUP BY {key}, days UNION ALL \
+                 SELECT {key}, CAST(1 AS SMALLINT), working, CAST(COUNT(*) AS BIGINT) {ended} \
+                 GROUP BY {key}, working) u"
+            ),
+            format!("SELECT {key}, measure, value, n FROM rollup_span_hist"),
+        ),
+    ]
+}
+
+/// A stored span row's measured part and length, to compare with a recomputation: (case, seq,
+/// kind, status, from, to, handoff kind, seconds, working, days, since).
+pub(crate) type SpanRow = (
+    i64,
+    i32,
+    i16,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i32>,
+    Option<i32>,
+    Option<i64>,
+);
+
+pub(crate) const SPAN_ROW_COLUMNS: &str = "case_id, seq, kind, status, from_department, \
+    to_department, handoff_kind, seconds, working, days, since_ms";
+
+/// The rows a case's spans are stored as (with `SPAN_ROW_COLUMNS`).
+pub(crate) fn rows_of(case_id: i64, spans: &[CaseSpan]) -> Vec<SpanRow> {
+    spans
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let m = &s.measured;
+            let (ended, since) = match s.length {
+                Length::Ended(s) => (Some(s), None),
+                Length::Running(t) => (None, Some(t.timestamp_millis())),
+            };
+            (
+                case_id,
+                i as i32,
+                m.kind.code(),
+                m.status.clone(),
+                m.from.clone(),
+                m.to.clone(),
+                m.handoff_kind.clone(),
+                ended.map(|s| s.seconds),
+                ended.map(|s| s.working as i32),
+                ended.map(|s| s.days as i32),
+                since,
+            )
+        })
+        .collect()
+}
