@@ -4,10 +4,10 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use lots_core::TIME_ZONE;
 use lots_core::calendar::working_days_between;
 use lots_core::deadline::fee_reduction_fifths;
 use lots_core::nki::Band;
-use lots_core::{HandoffKind, TIME_ZONE};
 use serde::Serialize;
 
 use crate::records::{CaseRecord, SurveyRecord};
@@ -537,13 +537,62 @@ pub fn slope_within_areas(records: &[&CaseRecord], threshold: usize) -> Option<R
     within_slope(&groups)
 }
 
-/// How lead time, departments and handoffs relate to NKI. `threshold` suppresses small groups;
-/// `area_threshold` the rows of `by_area`, which compare areas (docs/metrics.md, suppression).
+/// An answered, decided case as the linkage sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnsweredCase {
+    pub area: String,
+    /// Lead time in seconds.
+    pub lead_seconds: i64,
+    pub survey: SurveyRecord,
+    /// How many handoffs it had.
+    pub handoffs: usize,
+    /// Each department it passed through, with the seconds spent there (`Kind::Passage`).
+    pub passages: BTreeMap<String, i64>,
+}
+
+impl AnsweredCase {
+    /// The case as the linkage sees it, if it is decided and answered.
+    pub fn of(c: &CaseRecord) -> Option<Self> {
+        let decided = c.decided_at?;
+        let survey = c.survey.clone()?;
+        let mut passages: BTreeMap<String, i64> = BTreeMap::new();
+        for s in spans_of(c) {
+            if let (Kind::Passage, Length::Ended(span)) = (s.measured.kind, s.length) {
+                *passages.entry(s.measured.to).or_default() += span.seconds;
+            }
+        }
+        Some(Self {
+            area: c.area.to_string(),
+            lead_seconds: (decided - c.received_at).num_seconds(),
+            survey,
+            handoffs: c.handoffs.len(),
+            passages,
+        })
+    }
+
+    fn weeks(&self) -> f64 {
+        self.lead_seconds as f64 / DAY / 7.0
+    }
+}
+
+/// How lead time, departments and handoffs relate to NKI, from the cases' records.
 pub fn linkage(records: &[&CaseRecord], threshold: usize, area_threshold: usize) -> Linkage {
-    let answered: Vec<(&CaseRecord, f64, f64)> = answered(records).collect();
-    let x: Vec<f64> = answered.iter().map(|a| a.1).collect();
-    let y: Vec<f64> = answered.iter().map(|a| a.2).collect();
-    let by_area = points_by_area(answered.iter().copied());
+    let cases: Vec<AnsweredCase> = records.iter().filter_map(|c| AnsweredCase::of(c)).collect();
+    linkage_of(&cases, threshold, area_threshold)
+}
+
+/// How lead time, departments and handoffs relate to NKI over the answered, decided cases.
+/// `threshold` suppresses small groups; `area_threshold` the rows of `by_area`, which compare
+/// areas (docs/metrics.md, suppression).
+pub fn linkage_of(cases: &[AnsweredCase], threshold: usize, area_threshold: usize) -> Linkage {
+    let x: Vec<f64> = cases.iter().map(AnsweredCase::weeks).collect();
+    let y: Vec<f64> = cases.iter().map(|c| c.survey.nki).collect();
+    let mut by_area: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for (c, (w, n)) in cases.iter().zip(x.iter().zip(&y)) {
+        let e = by_area.entry(c.area.as_str()).or_default();
+        e.0.push(*w);
+        e.1.push(*n);
+    }
     let groups: Vec<(Vec<f64>, Vec<f64>)> = by_area.values().cloned().collect();
     let area_rows = by_area
         .iter()
@@ -560,14 +609,12 @@ pub fn linkage(records: &[&CaseRecord], threshold: usize, area_threshold: usize)
     // Quartiles of lead time (numpy's linear quantiles as cut points; upper bounds inclusive).
     let cuts = [quantile(&x, 0.25), quantile(&x, 0.5), quantile(&x, 0.75)];
     let mut quartiles: Vec<Vec<(f64, &SurveyRecord)>> = vec![Vec::new(); 4];
-    for (c, w, _) in &answered {
+    for (c, w) in cases.iter().zip(&x) {
         let q = cuts
             .iter()
             .take_while(|cut| cut.is_some_and(|cut| *w > cut))
             .count();
-        if let Some(s) = &c.survey {
-            quartiles[q].push((*w, s));
-        }
+        quartiles[q].push((*w, &c.survey));
     }
     let by_lead_time_quartile = quartiles
         .iter()
@@ -583,12 +630,10 @@ pub fn linkage(records: &[&CaseRecord], threshold: usize, area_threshold: usize)
             }
         })
         .collect();
-    let bucketed = |key: &dyn Fn(&CaseRecord) -> usize| {
+    let bucketed = |key: &dyn Fn(&AnsweredCase) -> usize| {
         let mut m: BTreeMap<usize, Vec<&SurveyRecord>> = BTreeMap::new();
-        for (c, _, _) in &answered {
-            if let Some(s) = &c.survey {
-                m.entry(key(c)).or_default().push(s);
-            }
+        for c in cases {
+            m.entry(key(c)).or_default().push(&c.survey);
         }
         m.into_iter()
             .map(|(k, a)| Bucket {
@@ -599,23 +644,17 @@ pub fn linkage(records: &[&CaseRecord], threshold: usize, area_threshold: usize)
             })
             .collect::<Vec<_>>()
     };
-    let by_departments_involved = bucketed(&|c| c.department_codes().len());
-    let by_handoffs = bucketed(&|c| c.handoffs.len());
+    let by_departments_involved = bucketed(&|c| c.passages.len());
+    let by_handoffs = bucketed(&|c| c.handoffs);
 
     // Attribution: the cases through each department, and the share of their lead time there.
     let mut through: BTreeMap<&str, (Vec<&SurveyRecord>, f64, f64)> = BTreeMap::new();
-    for (c, _, _) in &answered {
-        let Some(decided) = c.decided_at else {
-            continue;
-        };
-        let lead = days(c.received_at, decided);
-        for d in c.department_codes() {
-            let spent = time_in_department(c, d, decided);
-            let e = through.entry(d).or_default();
-            if let Some(s) = &c.survey {
-                e.0.push(s);
-            }
-            e.1 += spent;
+    for c in cases {
+        let lead = c.lead_seconds as f64 / DAY;
+        for (d, spent) in &c.passages {
+            let e = through.entry(d.as_str()).or_default();
+            e.0.push(&c.survey);
+            e.1 += *spent as f64 / DAY;
             e.2 += lead;
         }
     }
@@ -632,9 +671,9 @@ pub fn linkage(records: &[&CaseRecord], threshold: usize, area_threshold: usize)
             }
         })
         .collect();
-    let suppressed = answered.len() < threshold;
+    let suppressed = cases.len() < threshold;
     Linkage {
-        n: answered.len(),
+        n: cases.len(),
         spearman: if suppressed { None } else { spearman(&x, &y) },
         slope: if suppressed { None } else { ols(&x, &y) },
         slope_within_areas: if suppressed {
@@ -648,27 +687,6 @@ pub fn linkage(records: &[&CaseRecord], threshold: usize, area_threshold: usize)
         by_handoffs,
         attribution,
     }
-}
-
-/// Calendar days of a case's life (up to `until`) that department `d` held it or had one of its
-/// handoffs open.
-fn time_in_department(c: &CaseRecord, d: &str, until: DateTime<Utc>) -> f64 {
-    let mut total = 0.0;
-    for (i, (owner, from)) in c.owners.iter().enumerate() {
-        if owner == d {
-            let to = c.owners.get(i + 1).map_or(until, |(_, t)| *t).min(until);
-            total += days(*from, to).max(0.0);
-        }
-    }
-    for h in c
-        .handoffs
-        .iter()
-        .filter(|h| h.to == d && h.kind != HandoffKind::Transfer.as_str())
-    {
-        let end = h.completed_at.or(h.closed_at).unwrap_or(until).min(until);
-        total += days(h.requested_at, end).max(0.0);
-    }
-    total
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]

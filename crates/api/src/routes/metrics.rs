@@ -264,15 +264,17 @@ pub async fn nki(
         (status = 200, description = "The linkage", body = Linkage),
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn linkage(
-    State(state): State<AppState>,
-    Scope { selection, .. }: Scope,
+    Caller { state, actor }: Caller,
+    ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<Linkage>> {
-    let records = selection.records();
-    Ok(Json(compute::linkage(
-        &records,
-        state.config.nki_threshold,
-        state.config.nki_area_threshold,
-    )))
+    group_by(&filter, GroupBy::Department)?;
+    let thresholds = (state.config.nki_threshold, state.config.nki_area_threshold);
+    Ok(Json(
+        state
+            .rollups
+            .linkage(&state.db, &actor, &filter, thresholds)
+            .await?,
+    ))
 }
 
 /// Where cases wait: per department open cases and holding time; per handoff edge the queue and

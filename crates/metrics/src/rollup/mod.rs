@@ -164,6 +164,23 @@ impl Rollups {
         Ok(crate::compute::bottlenecks_of(&held, &edges, slope, now))
     }
 
+    /// How lead time, departments and handoffs relate to NKI over the answered cases in scope.
+    pub async fn linkage(
+        &self,
+        db: &Db,
+        actor: &lots_core::Actor,
+        filter: &crate::MetricFilter,
+        (threshold, area_threshold): (usize, usize),
+    ) -> lots_cases::ServiceResult<crate::compute::Linkage> {
+        let criteria = self.ready(db, actor, filter).await?;
+        let cases = span_db::answered(db.reader(), &criteria).await?;
+        Ok(crate::compute::linkage_of(
+            &cases,
+            threshold,
+            area_threshold,
+        ))
+    }
+
     /// Catches up every second until `stop` resolves: what `lots serve` and `lots worker` run.
     pub async fn run(&self, db: &Db, stop: impl Future<Output = ()>) {
         tokio::pin!(stop);

@@ -21,10 +21,20 @@ pub enum Kind {
     /// An open case held by the department that owns it, since receipt or the transfer that
     /// gave it the case.
     Held = 3,
+    /// A decided case's time with one department (`to`): an interval it owned the case, or had
+    /// a consultation or contact about it open, up to the decision. Every department the case
+    /// passed through has at least one (the linkage's attribution).
+    Passage = 4,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Stay, Kind::Queue, Kind::Work, Kind::Held];
+    pub const ALL: [Kind; 5] = [
+        Kind::Stay,
+        Kind::Queue,
+        Kind::Work,
+        Kind::Held,
+        Kind::Passage,
+    ];
 
     pub fn code(self) -> i16 {
         self as i16
@@ -55,6 +65,16 @@ impl Measured {
             status: status.to_string(),
             from: String::new(),
             to: String::new(),
+            handoff_kind: String::new(),
+        }
+    }
+
+    fn passage(department: &str) -> Self {
+        Self {
+            kind: Kind::Passage,
+            status: String::new(),
+            from: String::new(),
+            to: department.to_string(),
             handoff_kind: String::new(),
         }
     }
@@ -126,6 +146,9 @@ pub fn spans_of(c: &CaseRecord) -> Vec<CaseSpan> {
             });
         }
     }
+    if let Some(decided) = c.decided_at {
+        out.extend(passages(c, decided));
+    }
     if c.is_open() {
         let since = c.owners.last().map_or(c.received_at, |(_, t)| *t);
         out.push(CaseSpan {
@@ -140,6 +163,40 @@ pub fn spans_of(c: &CaseRecord) -> Vec<CaseSpan> {
         });
     }
     out
+}
+
+/// A decided case's time with each department it passed through (its owners, every department
+/// that accepted a handoff about it, its owner now): the intervals that department owned it, and
+/// its consultations and contacts about it (whatever became of them) until they ended, each cut
+/// at the decision; a department with none has one of no length.
+fn passages(c: &CaseRecord, decided: DateTime<Utc>) -> Vec<CaseSpan> {
+    let mut out = Vec::new();
+    for d in c.department_codes() {
+        let before = out.len();
+        for (i, (owner, from)) in c.owners.iter().enumerate() {
+            if owner == d {
+                let to = c.owners.get(i + 1).map_or(decided, |(_, t)| *t);
+                out.push((d, Span::between(*from, to.min(decided))));
+            }
+        }
+        for h in c
+            .handoffs
+            .iter()
+            .filter(|h| h.to == d && h.kind != lots_core::HandoffKind::Transfer.as_str())
+        {
+            let end = h.completed_at.or(h.closed_at).unwrap_or(decided);
+            out.push((d, Span::between(h.requested_at, end.min(decided))));
+        }
+        if out.len() == before {
+            out.push((d, Span::between(decided, decided)));
+        }
+    }
+    out.into_iter()
+        .map(|(d, span)| CaseSpan {
+            measured: Measured::passage(d),
+            length: Length::Ended(span),
+        })
+        .collect()
 }
 
 #[cfg(test)]

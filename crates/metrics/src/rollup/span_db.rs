@@ -384,3 +384,70 @@ pub(crate) fn rows_of(case_id: i64, spans: &[CaseSpan]) -> Vec<SpanRow> {
         })
         .collect()
 }
+
+/// The answered, decided cases that meet `criteria`, as the linkage sees them: their facts, their
+/// handoffs counted and their passages summed per department. As many rows as there are answers
+/// (and their spans) in scope.
+pub async fn answered<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+) -> Result<Vec<crate::compute::AnsweredCase>, DbErr> {
+    let backend = conn.get_database_backend();
+    let mut values = Vec::new();
+    let mut f = scope(criteria, Cases::Decided, backend, &mut values);
+    received_within(
+        &mut f,
+        (criteria.from, criteria.before),
+        backend,
+        &mut values,
+    );
+    f.push_str(" AND nki IS NOT NULL");
+    let sql = format!(
+        "SELECT case_id, area, lead_seconds, nki, factor0, factor1, factor2, factor3, factor4, \
+         factor5 FROM metric_fact WHERE {f} ORDER BY case_id"
+    );
+    let mut cases: BTreeMap<i64, crate::compute::AnsweredCase> = BTreeMap::new();
+    for r in conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
+        .await?
+    {
+        let mut factors = [None; 6];
+        for (i, slot) in factors.iter_mut().enumerate() {
+            *slot = get(&r, 4 + i)?;
+        }
+        cases.insert(
+            get(&r, 0)?,
+            crate::compute::AnsweredCase {
+                area: get(&r, 1)?,
+                lead_seconds: get::<Option<i64>>(&r, 2)?.unwrap_or_default(),
+                survey: crate::records::SurveyRecord {
+                    nki: get(&r, 3)?,
+                    factors,
+                },
+                handoffs: 0,
+                passages: BTreeMap::new(),
+            },
+        );
+    }
+    let sql = format!(
+        "SELECT case_id, kind, to_department, seconds FROM metric_span WHERE kind IN ({}, {}) \
+         AND case_id IN (SELECT case_id FROM metric_fact WHERE {f})",
+        Kind::Queue.code(),
+        Kind::Passage.code()
+    );
+    for r in conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+    {
+        let Some(c) = cases.get_mut(&get::<i64>(&r, 0)?) else {
+            continue;
+        };
+        if get::<i16>(&r, 1)? == Kind::Queue.code() {
+            c.handoffs += 1;
+        } else {
+            *c.passages.entry(get(&r, 2)?).or_default() +=
+                get::<Option<i64>>(&r, 3)?.unwrap_or_default();
+        }
+    }
+    Ok(cases.into_values().collect())
+}
