@@ -11,7 +11,7 @@
 //!   with the case's fact, in the same transaction.
 //! - `rollup_span`: per cell and what is measured, the ended spans' count and sums.
 //! - `rollup_span_hist`: the same, as exact histograms of whole calendar days (measure 0) and
-//!   working days (1).
+//!   working days (1); `rollup_span_hist_all` those summed over the months.
 //!
 //! Every existing case is queued, so the first worker writes its spans.
 
@@ -98,6 +98,31 @@ impl MigrationTrait for Migration {
         primary(&mut hist, &key);
         m.create_table(hist).await?;
 
+        // The same histograms summed over the months (received and decided): what a request
+        // without dates reads, its rows bounded by the range of durations, not by history.
+        let mut all = Table::create()
+            .table("rollup_span_hist_all")
+            .col(string_len("department", 64))
+            .col(string_len("area", 64))
+            .col(string_len("channel", 32))
+            .col(small_integer("kind"))
+            .col(string_len("status", 32))
+            .col(string_len("from_department", 64))
+            .col(string_len("to_department", 64))
+            .col(string_len("handoff_kind", 32))
+            .col(small_integer("measure"))
+            .col(integer("value"))
+            .col(big_integer("n"))
+            .to_owned();
+        let mut key: Vec<&str> = KEY
+            .iter()
+            .filter(|c| !c.ends_with("_month"))
+            .copied()
+            .collect();
+        key.extend(["measure", "value"]);
+        primary(&mut all, &key);
+        m.create_table(all).await?;
+
         m.get_connection()
             .execute_unprepared(
                 "INSERT INTO rollup_queue (case_id) SELECT id FROM case_record ORDER BY id",
@@ -107,6 +132,15 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        drop_tables(m, &["rollup_span_hist", "rollup_span", "metric_span"]).await
+        drop_tables(
+            m,
+            &[
+                "rollup_span_hist_all",
+                "rollup_span_hist",
+                "rollup_span",
+                "metric_span",
+            ],
+        )
+        .await
     }
 }

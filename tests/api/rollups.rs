@@ -347,6 +347,10 @@ async fn the_check_finds_each_damaged_span_and_a_rebuild_repairs_them() {
             "UPDATE rollup_span_hist SET n = n - 1 WHERE measure = 1 AND kind = 0",
         ),
         (
+            "UPDATE rollup_span_hist_all SET n = n + 1 WHERE kind = 1",
+            "UPDATE rollup_span_hist_all SET n = n - 1 WHERE kind = 1",
+        ),
+        (
             "INSERT INTO metric_span (department, area, channel, received_month, decided_month, \
              case_id, seq, received_ms, kind, status, from_department, to_department, \
              handoff_kind, since_ms) VALUES ('SBF', 'food_control', 'officer', '2025-01', '', \

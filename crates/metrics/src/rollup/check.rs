@@ -313,10 +313,15 @@ async fn compare_cells(
             .ok_or_else(|| DbErr::Custom("no count".into()))?;
         let n: i64 = row.try_get_by_index(0)?;
         if n > 0 {
-            report.cells_differ += n.max(0) as u64;
+            let counter = if coarse.source == "rollup_span_hist" {
+                &mut report.spans_differ
+            } else {
+                &mut report.cells_differ
+            };
+            *counter += n.max(0) as u64;
             report.differs(format!(
-                "{}: {n} rows differ from rollup_hist summed",
-                coarse.table
+                "{}: {n} rows differ from {} summed",
+                coarse.table, coarse.source
             ));
         }
     }

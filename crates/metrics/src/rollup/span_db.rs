@@ -197,9 +197,19 @@ pub async fn durations<C: ConnectionTrait>(
             d.seconds += get::<i64>(&r, k + 1)?;
             d.working += get::<i64>(&r, k + 2)?;
         }
+        // Without dates and months, the histograms summed over the months: their rows are
+        // bounded by the range of durations, not by the months of history.
+        let coarse = lo.is_none() && hi.is_none() && by.iter().all(|k| !k.0.contains("_month"));
+        let (table, f, values) = if coarse {
+            let mut values = Vec::new();
+            let f = filter(&mut values);
+            ("rollup_span_hist_all", f, values)
+        } else {
+            ("rollup_span_hist", f, values)
+        };
         let sql = format!(
             "SELECT {g}, CAST(measure AS INTEGER), value, CAST(SUM(n) AS BIGINT) \
-             FROM rollup_span_hist WHERE {f} GROUP BY {g}, measure, value"
+             FROM {table} WHERE {f} GROUP BY {g}, measure, value"
         );
         for r in conn
             .query_all_raw(Statement::from_sql_and_values(backend, sql, values))

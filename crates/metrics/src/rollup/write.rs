@@ -402,9 +402,9 @@ async fn recompute(tx: &DatabaseTransaction, cells: &[Cell]) -> Result<(), DbErr
                 hist_select(&among)
             ),
         ]);
+        statements.extend(span_db::recompute(&dirty, &among));
         statements.extend(COARSE.iter().map(|c| c.add(&dirty, &among, "")));
         statements.extend(COARSE.iter().map(|c| c.forget_zeros(&dirty)));
-        statements.extend(span_db::recompute(&dirty, &among));
         for sql in statements {
             tx.execute_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
                 .await?;
@@ -413,31 +413,42 @@ async fn recompute(tx: &DatabaseTransaction, cells: &[Cell]) -> Result<(), DbErr
     Ok(())
 }
 
-/// A histogram summed over some of the cell's months (`rollup_hist_decided`, `rollup_hist_all`).
+/// A histogram summed over some of the cell's months (`rollup_hist_decided`, `rollup_hist_all`
+/// from `rollup_hist`; `rollup_span_hist_all` from `rollup_span_hist`).
 pub(crate) struct Coarse {
     pub table: &'static str,
+    /// The histogram it sums.
+    pub source: &'static str,
     /// Its key columns before `measure, value`.
     pub keys: &'static str,
 }
 
-pub(crate) const COARSE: [Coarse; 2] = [
+pub(crate) const COARSE: [Coarse; 3] = [
     Coarse {
         table: "rollup_hist_decided",
+        source: "rollup_hist",
         keys: "department, area, channel, decided_month",
     },
     Coarse {
         table: "rollup_hist_all",
+        source: "rollup_hist",
         keys: "department, area, channel",
+    },
+    Coarse {
+        table: "rollup_span_hist_all",
+        source: "rollup_span_hist",
+        keys: "department, area, channel, kind, status, from_department, to_department, \
+               handoff_kind",
     },
 ];
 
 impl Coarse {
     /// Adds (`sign` "") or takes away ("-") the dirty cells' histogram rows.
     fn add(&self, dirty: &str, among: &str, sign: &str) -> String {
-        let (t, k) = (self.table, self.keys);
+        let (t, k, source) = (self.table, self.keys, self.source);
         format!(
             "{dirty}INSERT INTO {t} ({k}, measure, value, n) \
-             SELECT {k}, measure, value, CAST({sign}SUM(n) AS BIGINT) FROM rollup_hist \
+             SELECT {k}, measure, value, CAST({sign}SUM(n) AS BIGINT) FROM {source} \
              WHERE 1 = 1{among} GROUP BY {k}, measure, value \
              ON CONFLICT ({k}, measure, value) DO UPDATE SET n = {t}.n + excluded.n"
         )
@@ -451,23 +462,23 @@ impl Coarse {
         )
     }
 
-    /// The whole table from `rollup_hist`.
+    /// The whole table from its source.
     fn rebuild(&self) -> [String; 2] {
-        let (t, k) = (self.table, self.keys);
+        let (t, k, source) = (self.table, self.keys, self.source);
         [
             format!("DELETE FROM {t}"),
             format!(
                 "INSERT INTO {t} ({k}, measure, value, n) SELECT {k}, measure, value, \
-                 CAST(SUM(n) AS BIGINT) FROM rollup_hist GROUP BY {k}, measure, value"
+                 CAST(SUM(n) AS BIGINT) FROM {source} GROUP BY {k}, measure, value"
             ),
         ]
     }
 
-    /// Rows that differ from `rollup_hist` summed (both ways), as one count.
+    /// Rows that differ from its source summed (both ways), as one count.
     pub(crate) fn differences(&self) -> String {
-        let (t, k) = (self.table, self.keys);
+        let (t, k, source) = (self.table, self.keys, self.source);
         let summed = format!(
-            "SELECT {k}, measure, value, CAST(SUM(n) AS BIGINT) FROM rollup_hist \
+            "SELECT {k}, measure, value, CAST(SUM(n) AS BIGINT) FROM {source} \
              GROUP BY {k}, measure, value"
         );
         let stored = format!("SELECT {k}, measure, value, n FROM {t}");
@@ -495,8 +506,8 @@ async fn recompute_every_cell(tx: &DatabaseTransaction) -> Result<(), DbErr> {
         ),
     ]
     .into_iter()
-    .chain(COARSE.iter().flat_map(Coarse::rebuild))
     .chain(span_db::recompute("", ""))
+    .chain(COARSE.iter().flat_map(Coarse::rebuild))
     {
         tx.execute_unprepared(&sql).await?;
     }
