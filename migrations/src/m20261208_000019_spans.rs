@@ -73,11 +73,11 @@ impl MigrationTrait for Migration {
         m.create_table(span).await?;
         m.create_index(named_index("metric_span_cell", "metric_span", &KEY[..5]))
             .await?;
-        // The running spans: what a request measures up to now.
+        // The running spans of a kind: what a request measures up to now.
         m.create_index(named_index(
             "metric_span_running",
             "metric_span",
-            &["since_ms"],
+            &["kind", "since_ms"],
         ))
         .await?;
 

@@ -296,7 +296,7 @@ pub async fn held<C: ConnectionTrait>(conn: &C, criteria: &Criteria) -> Result<V
     );
     let sql = format!(
         "SELECT department, since_ms, received_ms FROM metric_span WHERE {f} AND kind = {} \
-         ORDER BY case_id",
+         AND since_ms IS NOT NULL",
         Kind::Held.code()
     );
     let instant = |ms: i64| {
