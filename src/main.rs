@@ -622,19 +622,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     // On a SQLite file, the write-ahead log is emptied whenever it grows long.
     tokio::spawn(state.db.clone().keep_wal_short(wait(stopped.clone())));
-    // Read every case's metric record once now, so that the first dashboard does not wait.
-    let warm = state.clone();
-    tokio::spawn(async move {
-        let started = std::time::Instant::now();
-        match warm.records.snapshot(&warm.db).await {
-            Ok(s) => tracing::info!(
-                cases = s.len(),
-                ms = started.elapsed().as_millis() as u64,
-                "metric records loaded"
-            ),
-            Err(e) => tracing::warn!(error = %e, "metric records not loaded"),
-        }
-    });
     tracing::info!(%addr, "Lots is serving; API docs at http://{addr}/api/docs");
     println!("Lots is listening on http://{addr}  (API docs: http://{addr}/api/docs)");
     tokio::spawn(async move {

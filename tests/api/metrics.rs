@@ -356,8 +356,8 @@ async fn metrics_follow_every_write_at_once_in_every_process() {
     assert_eq!(decided(&elsewhere), 2, "{}", elsewhere.text);
 }
 
-/// A transaction that touched a case before the cache's last look but committed after it leaves
-/// a touch among those already applied, not after them: the cache must still find it.
+/// A transaction that touched a case with an earlier clock reading than a case touched and read
+/// before it committed: the rollups' queue (not a clock cursor) must still take it.
 #[tokio::test]
 async fn a_write_that_commits_late_among_applied_touches_is_still_seen() {
     use sea_orm::ConnectionTrait;

@@ -125,6 +125,15 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The reporting thresholds and the "due soon" horizon the metrics are computed with.
+    pub fn metric_settings(&self) -> lots_metrics::rollup::figures::Settings {
+        lots_metrics::rollup::figures::Settings {
+            nki_threshold: self.nki_threshold,
+            nki_area_threshold: self.nki_area_threshold,
+            near_days: self.deadline_approaching_days,
+        }
+    }
+
     /// Loads the configuration from the file named by `LOTS_CONFIG` and the environment.
     pub fn load() -> anyhow::Result<Self> {
         Self::load_from(|k| std::env::var(k).ok())

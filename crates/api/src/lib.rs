@@ -330,7 +330,6 @@ impl AppState {
             jwt,
             metrics: Arc::default(),
             logins: Arc::default(),
-            records: Arc::default(),
             rollups: Arc::default(),
             session,
         }))

@@ -56,9 +56,7 @@ pub struct Services {
     pub jwt: Arc<JwtKeys>,
     pub metrics: Arc<HttpMetrics>,
     pub logins: Arc<crate::auth::LoginThrottle>,
-    /// Every case's metric record, kept current from the store.
-    pub records: Arc<lots_metrics::MetricsCache>,
-    /// The rollups in the database that the dashboards read (handling times, NKI), and this
+    /// The rollups in the database that every metric and the dashboards read, and this
     /// process's turn at bringing them up to date.
     pub rollups: Arc<lots_metrics::Rollups>,
     /// Signs the web pages' session cookies.

@@ -15,7 +15,7 @@ use lots_store::lookup::all_by;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::load::{MetricFilter, load};
+use crate::load::{Criteria, MetricFilter, load};
 use crate::records::CaseRecord;
 
 /// One event of a case's history, with its actor's username and department code.
@@ -234,9 +234,55 @@ pub fn ocel(log: &Log) -> Value {
 
 /// The cases for Swedish Excel: `;`-separated, UTF-8 with a BOM, decimal commas.
 pub fn cases_csv(records: &[&CaseRecord]) -> String {
-    let mut out = String::from(
-        "\u{feff}diarienummer;område;ärendetyp;förvaltning;status;inkom;komplett;beslutad;förfallodag;ledtid_dagar;ledtid_arbetsdagar;överlämningar;förvaltningar\r\n",
-    );
+    let mut out = String::from(CSV_HEADER);
+    out.push_str(&csv_lines(records));
+    out
+}
+
+/// The first line of the case export, after the byte-order mark Swedish Excel reads UTF-8 by.
+pub const CSV_HEADER: &str = "\u{feff}diarienummer;område;ärendetyp;förvaltning;status;inkom;komplett;beslutad;förfallodag;ledtid_dagar;ledtid_arbetsdagar;överlämningar;förvaltningar\r\n";
+
+/// How many cases a page of the streamed export reads at once.
+const CSV_PAGE: u64 = 2_000;
+
+/// The export's lines of the next page of cases after the case `after` (in id order) that meet
+/// `criteria`, and the last id read; `None` past the last case. A page at a time, so that an
+/// export of any size holds one page in memory.
+pub async fn csv_page(
+    db: &Db,
+    criteria: &Criteria,
+    after: i64,
+) -> Result<Option<(String, i64)>, sea_orm::DbErr> {
+    use lots_store::entity::case_record;
+    use sea_orm::QuerySelect;
+    let mut page = case_record::Entity::find()
+        .select_only()
+        .column(case_record::Column::Id)
+        .filter(case_record::Column::Id.gt(after));
+    if let Some(from) = criteria.from {
+        page = page.filter(case_record::Column::ReceivedAt.gte(from));
+    }
+    if let Some(before) = criteria.before {
+        page = page.filter(case_record::Column::ReceivedAt.lt(before));
+    }
+    let ids: Vec<i64> = page
+        .order_by_asc(case_record::Column::Id)
+        .limit(CSV_PAGE)
+        .into_tuple()
+        .all(db.reader())
+        .await?;
+    let Some(&last) = ids.last() else {
+        return Ok(None);
+    };
+    let records = crate::load::read(db, sea_orm::Condition::all(), Some(&ids)).await?;
+    let mut mine: Vec<&CaseRecord> = records.iter().filter(|c| criteria.matches(c)).collect();
+    mine.sort_by_key(|c| c.id);
+    Ok(Some((csv_lines(&mine), last)))
+}
+
+/// The export's lines of `records`.
+fn csv_lines(records: &[&CaseRecord]) -> String {
+    let mut out = String::new();
     let comma = |v: f64| format!("{v:.2}").replace('.', ",");
     for c in records {
         let lead = c

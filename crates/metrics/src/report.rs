@@ -7,14 +7,18 @@
 //! the same figures. Years are Stockholm calendar years of the decision (of receipt for
 //! "received").
 
-use chrono::{DateTime, Datelike, Utc};
-use lots_core::{Area, TIME_ZONE};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use lots_core::Area;
 use serde::Serialize;
 
-use crate::compute::{self, Compliance, Edge, NkiChange, Period, TrendPoint};
+use crate::compute::{self, Compliance, Edge, Edges, NkiChange, Period, TrendPoint};
 use crate::kolada::Comparison;
 use crate::records::CaseRecord;
-use crate::stats::quantile;
+use crate::rollup::fact::Fact;
+use crate::rollup::span::{Kind, spans_of};
+use crate::rollup::sums::Group;
 
 /// One area's year (or all areas', `area` null).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -66,40 +70,87 @@ pub struct BoardReport {
     pub standing: Option<Standing>,
 }
 
-fn year_of(t: DateTime<Utc>) -> i32 {
-    t.with_timezone(&TIME_ZONE).year()
+/// What the board's report is computed from: every case by area and Stockholm month received,
+/// the decided ones by area and month of decision (with the lead times' histograms), and the
+/// handoff edges of the cases decided in the report's year.
+#[derive(Debug, Default)]
+pub struct BoardInputs {
+    pub received: BTreeMap<Vec<String>, Group>,
+    pub decided: BTreeMap<Vec<String>, Group>,
+    pub edges: Edges,
 }
 
-fn in_area(c: &CaseRecord, area: Option<Area>) -> bool {
-    area.is_none_or(|a| c.area.as_str() == a.as_str())
-}
-
-fn area_year(records: &[&CaseRecord], area: Option<Area>, year: i32, threshold: usize) -> AreaYear {
-    let mine: Vec<&CaseRecord> = records
-        .iter()
-        .copied()
-        .filter(|c| in_area(c, area))
-        .collect();
-    let decided: Vec<&CaseRecord> = mine
-        .iter()
-        .copied()
-        .filter(|c| c.decided_at.is_some_and(|d| year_of(d) == year))
-        .collect();
-    let mut with_deadline = 0;
-    let mut on_time = 0;
-    let mut lead = Vec::with_capacity(decided.len());
-    for c in &decided {
-        let Some(d) = c.decided_at else { continue };
-        lead.push((d - c.received_at).num_seconds() as f64 / 86_400.0);
-        if let Some(due) = c.due_date {
-            with_deadline += 1;
-            if d.with_timezone(&TIME_ZONE).date_naive() <= due {
-                on_time += 1;
+impl BoardInputs {
+    /// From the cases' records, for the report of `year`.
+    pub fn of(records: &[&CaseRecord], year: i32, now: DateTime<Utc>) -> Self {
+        let mut inputs = Self::default();
+        for c in records {
+            let f = Fact::of(c);
+            let area = f.cell.area.clone();
+            inputs
+                .received
+                .entry(vec![area.clone(), f.cell.received_month.clone()])
+                .or_default()
+                .add(&f);
+            if f.cell.decided_month.is_empty() {
+                continue;
+            }
+            inputs
+                .decided
+                .entry(vec![area, f.cell.decided_month.clone()])
+                .or_default()
+                .add(&f);
+            if year_of_month(&f.cell.decided_month) != Some(year) {
+                continue;
+            }
+            for s in spans_of(c) {
+                let m = &s.measured;
+                let key = vec![m.from.clone(), m.to.clone(), m.handoff_kind.clone()];
+                let edges = match m.kind {
+                    Kind::Queue => &mut inputs.edges.queue,
+                    Kind::Work => &mut inputs.edges.work,
+                    _ => continue,
+                };
+                edges.entry(key).or_default().add(&s.length.at(now));
             }
         }
+        inputs
     }
+}
+
+/// The year of a month's name (`YYYY-MM`).
+pub fn year_of_month(month: &str) -> Option<i32> {
+    month.get(..4)?.parse().ok()
+}
+
+/// The groups of `area` (all areas: `None`) whose month lies in `years`, merged per month.
+fn months_of(
+    groups: &BTreeMap<Vec<String>, Group>,
+    area: Option<Area>,
+    years: std::ops::RangeInclusive<i32>,
+) -> BTreeMap<String, Group> {
+    let mut out: BTreeMap<String, Group> = BTreeMap::new();
+    for (key, g) in groups {
+        let [a, month] = key.as_slice() else { continue };
+        let in_area = area.is_none_or(|x| x.as_str() == a);
+        if in_area && year_of_month(month).is_some_and(|y| years.contains(&y)) {
+            out.entry(month.clone()).or_default().merge(g);
+        }
+    }
+    out
+}
+
+fn area_year(inputs: &BoardInputs, area: Option<Area>, year: i32, threshold: usize) -> AreaYear {
+    let mut decided = Group::default();
+    for g in months_of(&inputs.decided, area, year..=year).values() {
+        decided.merge(g);
+    }
+    let by_year = compute::periods_of(
+        &months_of(&inputs.decided, area, year - 1..=year),
+        Period::Year,
+    );
     let this = year.to_string();
-    let nki = compute::nki_trend(&decided, Period::Year, threshold)
+    let nki = compute::trend(&by_year, threshold)
         .into_iter()
         .find(|p| p.period == this)
         .unwrap_or(TrendPoint {
@@ -110,28 +161,34 @@ fn area_year(records: &[&CaseRecord], area: Option<Area>, year: i32, threshold: 
             ci_high: None,
             suppressed: true,
         });
-    let change = compute::nki_change(&mine, &(year - 1).to_string(), &this, threshold)
-        .filter(|c| c.n_a + c.n_b > 0);
+    let change = Some(compute::change(
+        &by_year,
+        &(year - 1).to_string(),
+        &this,
+        threshold,
+    ))
+    .filter(|c| c.n_a + c.n_b > 0);
+    let received: u64 = months_of(&inputs.received, area, year..=year)
+        .values()
+        .map(|g| g.cases)
+        .sum();
     AreaYear {
         area,
-        received: mine
-            .iter()
-            .filter(|c| year_of(c.received_at) == year)
-            .count(),
-        decided: decided.len(),
-        with_deadline,
-        on_time,
-        share_on_time: (with_deadline > 0).then(|| on_time as f64 / with_deadline as f64),
-        lead_time_p50_days: quantile(&lead, 0.5),
+        received: received as usize,
+        decided: decided.lead.n as usize,
+        with_deadline: decided.due as usize,
+        on_time: decided.on_time as usize,
+        share_on_time: (decided.due > 0).then(|| decided.on_time as f64 / decided.due as f64),
+        lead_time_p50_days: decided.lead.summary().p50_days,
         nki,
         change,
     }
 }
 
-/// The board's report of `year` over `records` (already scoped to the reader), with
-/// `standing` from Kolada when known. `now` places the open cases of the bottlenecks.
+/// The board's report of `year` from `inputs` (already scoped to the reader), with `standing`
+/// from Kolada when known. `now` places the handoffs still running.
 pub fn board(
-    records: &[&CaseRecord],
+    inputs: &BoardInputs,
     year: i32,
     threshold: usize,
     standing: Option<Standing>,
@@ -142,43 +199,40 @@ pub fn board(
             Area::ALL
                 .iter()
                 .copied()
-                .filter(|a| records.iter().any(|c| c.area.as_str() == a.as_str()))
+                .filter(|a| {
+                    inputs
+                        .received
+                        .keys()
+                        .any(|k| k.first().is_some_and(|x| x == a.as_str()))
+                })
                 .map(Some),
         )
         .collect();
     let areas = scopes
         .iter()
-        .map(|&a| area_year(records, a, year, threshold))
-        .collect();
-    let three_years: Vec<&CaseRecord> = records
-        .iter()
-        .copied()
-        .filter(|c| {
-            c.decided_at
-                .is_some_and(|d| (year - 2..=year).contains(&year_of(d)))
-        })
+        .map(|&a| area_year(inputs, a, year, threshold))
         .collect();
     let trends = scopes
         .iter()
-        .map(|&a| {
-            let mine: Vec<&CaseRecord> = three_years
-                .iter()
-                .copied()
-                .filter(|c| in_area(c, a))
-                .collect();
-            AreaTrend {
-                area: a,
-                points: compute::nki_trend(&mine, Period::Tertial, threshold),
-            }
+        .map(|&a| AreaTrend {
+            area: a,
+            points: compute::trend(
+                &compute::periods_of(
+                    &months_of(&inputs.decided, a, year - 2..=year),
+                    Period::Tertial,
+                ),
+                threshold,
+            ),
         })
         .collect();
-    let decided: Vec<&CaseRecord> = records
+    let this_year: BTreeMap<Vec<String>, Group> = inputs
+        .decided
         .iter()
-        .copied()
-        .filter(|c| c.decided_at.is_some_and(|d| year_of(d) == year))
+        .filter(|(k, _)| k.get(1).and_then(|m| year_of_month(m)) == Some(year))
+        .map(|(k, g)| (k.clone(), g.clone()))
         .collect();
-    let compliance = compute::deadlines(&decided, now, 0).compliance;
-    let mut bottlenecks = compute::bottlenecks(&decided, None, now).edges;
+    let compliance = compute::deadlines_of(&this_year, &[], now, 0).compliance;
+    let mut bottlenecks = compute::bottlenecks_of(&[], &inputs.edges, None, now).edges;
     bottlenecks.truncate(10);
     BoardReport {
         year,
@@ -258,7 +312,7 @@ mod tests {
         cases.push(case(200, "food_control", (2026, 5, 4), None, None));
         let refs: Vec<&CaseRecord> = cases.iter().collect();
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
-        let r = board(&refs, 2026, 7, None, now);
+        let r = board(&BoardInputs::of(&refs, 2026, now), 2026, 7, None, now);
         let all = &r.areas[0];
         assert_eq!(all.area, None);
         assert_eq!(

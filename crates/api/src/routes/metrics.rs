@@ -47,16 +47,6 @@ fn group_by(filter: &MetricFilter, default: GroupBy) -> ApiResult<(GroupBy, Stri
     }
 }
 
-/// The records in scope, from the metrics cache (brought up to date first).
-async fn records(
-    state: &AppState,
-    actor: &lots_core::Actor,
-    filter: &MetricFilter,
-) -> ApiResult<lots_metrics::cache::Selection> {
-    group_by(filter, GroupBy::Department)?;
-    Ok(state.records.selection(&state.db, actor, filter).await?)
-}
-
 /// The decided cases in the caller's scope that meet the filter, grouped, from the rollups.
 async fn rolled(
     state: &AppState,
@@ -114,7 +104,7 @@ impl RolledMetric for Nki {
 
 /// What a metric read from the rollups is computed over: the grouping asked (or the metric's
 /// default) and the decided cases in the caller's scope, grouped. Taken in the same order as
-/// `Scope`: who is logged in (401), the filter (422), then the caller's scope (403).
+/// the other metrics: who is logged in (401), the filter (422), then the caller's scope (403).
 pub struct Rolled<D> {
     pub by: GroupBy,
     pub name: String,
@@ -136,25 +126,6 @@ impl<D: RolledMetric + Send> FromRequestParts<AppState> for Rolled<D> {
             groups,
             _default: std::marker::PhantomData,
         })
-    }
-}
-
-/// What a metric is computed over: the caller's filter and the records in their scope. Taken
-/// in the order the handlers took them: who is logged in (401), the filter (422), then the
-/// records the caller may see (403 for an officer).
-pub struct Scope {
-    pub filter: MetricFilter,
-    pub selection: lots_metrics::cache::Selection,
-}
-
-impl FromRequestParts<AppState> for Scope {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Authenticated(actor) = Authenticated::from_request_parts(parts, state).await?;
-        let ApiQuery(filter) = ApiQuery::from_request_parts(parts, state).await?;
-        let selection = records(state, &actor, &filter).await?;
-        Ok(Self { filter, selection })
     }
 }
 
@@ -185,24 +156,13 @@ pub async fn channels(
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<compute::Channels>> {
     group_by(&filter, GroupBy::Department)?;
-    let rollups = &state.rollups;
-    let shares = rollups
-        .groups_by(
-            &state.db,
-            &actor,
-            &filter,
-            &[Key::Area, Key::ReceivedMonth, Key::Channel],
-            Ask::ALL,
-        )
-        .await?;
-    let times = rollups
-        .groups_by(&state.db, &actor, &filter, &[Key::Channel], Ask::ALL_TIMES)
-        .await?;
-    Ok(Json(compute::channels_of(
-        &shares,
-        &times,
-        state.config.nki_threshold,
-    )))
+    let threshold = state.config.nki_threshold;
+    Ok(Json(
+        state
+            .rollups
+            .channels(&state.db, &actor, &filter, threshold)
+            .await?,
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -268,11 +228,11 @@ pub async fn linkage(
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<Linkage>> {
     group_by(&filter, GroupBy::Department)?;
-    let thresholds = (state.config.nki_threshold, state.config.nki_area_threshold);
+    let settings = state.config.metric_settings();
     Ok(Json(
         state
             .rollups
-            .linkage(&state.db, &actor, &filter, thresholds)
+            .linkage(&state.db, &actor, &filter, settings)
             .await?,
     ))
 }
@@ -314,25 +274,13 @@ pub async fn deadlines(
     ApiQuery(filter): ApiQuery<MetricFilter>,
 ) -> ApiResult<Json<Deadlines>> {
     group_by(&filter, GroupBy::Department)?;
-    let groups = by_area_and_month(&state, &actor, &filter).await?;
-    // The open cases with a due date, and the late building decisions.
-    let listed = state
-        .rollups
-        .records_where(
-            &state.db,
-            &actor,
-            &filter,
-            "(decided_month = '' AND due_day IS NOT NULL) \
-             OR (area = 'building_permit' AND on_time = 0)",
-        )
-        .await?;
-    let listed: Vec<&lots_metrics::CaseRecord> = listed.iter().collect();
-    Ok(Json(compute::deadlines_of(
-        &groups,
-        &listed,
-        state.clock.now(),
-        state.config.deadline_approaching_days,
-    )))
+    let near_days = state.config.deadline_approaching_days;
+    Ok(Json(
+        state
+            .rollups
+            .deadlines(&state.db, &actor, &filter, state.clock.now(), near_days)
+            .await?,
+    ))
 }
 
 /// The cases as CSV for Swedish Excel: `;`-separated, UTF-8 with a BOM, decimal commas.
@@ -340,10 +288,34 @@ pub async fn deadlines(
     responses(
         (status = 200, description = "The cases", body = String, content_type = "text/csv"),
         NotLoggedIn, OfficersHaveNoExports, InvalidFilter))]
-pub async fn cases_csv(Scope { selection, .. }: Scope) -> ApiResult<Response> {
-    let records = selection.records();
+pub async fn cases_csv(
+    Caller { state, actor }: Caller,
+    ApiQuery(filter): ApiQuery<MetricFilter>,
+) -> ApiResult<Response> {
+    use futures::StreamExt;
+    use lots_metrics::export::{CSV_HEADER, csv_page};
+    group_by(&filter, GroupBy::Department)?;
+    let criteria = lots_metrics::load::criteria(&state.db, &actor, &filter).await?;
+    let db = state.db.clone();
+    // Streamed a page of cases at a time: the first bytes leave at once, and an export of any
+    // size holds one page in memory.
+    let rows = futures::stream::try_unfold(Some(0i64), move |after| {
+        let (db, criteria) = (db.clone(), criteria.clone());
+        async move {
+            let Some(after) = after else {
+                return Ok(None);
+            };
+            Ok::<_, sea_orm::DbErr>(
+                csv_page(&db, &criteria, after)
+                    .await?
+                    .map(|(text, last)| (bytes::Bytes::from(text), Some(last))),
+            )
+        }
+    });
+    let header =
+        futures::stream::once(async { Ok(bytes::Bytes::from_static(CSV_HEADER.as_bytes())) });
     Ok(download(
-        lots_metrics::export::cases_csv(&records),
+        axum::body::Body::from_stream(header.chain(rows)),
         CSV,
         "attachment; filename=\"arenden.csv\"",
     ))

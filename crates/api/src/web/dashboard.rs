@@ -8,9 +8,9 @@ use axum::response::Response;
 use lots_cases::ServiceError;
 use lots_core::Area;
 use lots_core::nki::Band;
-use lots_metrics::CaseRecord;
 use lots_metrics::MetricFilter;
 use lots_metrics::compute::{self, NkiGroup};
+use lots_metrics::rollup::figures::Figures;
 
 use maud::{Markup, html};
 
@@ -463,18 +463,7 @@ fn channels_section(ch: &compute::Channels, threshold: usize) -> Markup {
     }
 }
 
-fn lead_time_section(records: &[&CaseRecord], linkage: &compute::Linkage) -> Markup {
-    let points: Vec<(f64, f64)> = records
-        .iter()
-        .filter_map(|r| {
-            let s = r.survey.as_ref()?;
-            let d = r.decided_at?;
-            Some((
-                (d - r.received_at).num_seconds() as f64 / 86400.0 / 7.0,
-                s.nki,
-            ))
-        })
-        .collect();
+fn lead_time_section(points: &[(f64, f64)], linkage: &compute::Linkage) -> Markup {
     html! {
         section aria-labelledby="lt-h" {
             h2 id="lt-h" { "NKI och ledtid" }
@@ -493,7 +482,7 @@ fn lead_time_section(records: &[&CaseRecord], linkage: &compute::Linkage) -> Mar
             @if points.is_empty() {
                 p { "Inga besvarade ärenden i urvalet." }
             } @else {
-                (scatter(&points))
+                (scatter(points))
             }
             @if !linkage.by_lead_time_quartile.is_empty() {
                 table {
@@ -657,36 +646,23 @@ fn age_section(bottlenecks: &compute::Bottlenecks) -> Markup {
     }
 }
 
-/// The figures of a selection of case records, section by section.
-fn sections(state: &AppState, records: &[&CaseRecord]) -> Markup {
-    let now = state.clock.now();
-    let linkage = compute::linkage(
-        records,
-        state.config.nki_threshold,
-        state.config.nki_area_threshold,
-    );
-    let slope = linkage.slope_within_areas.as_ref().map(|r| r.slope);
-    let bottlenecks = compute::bottlenecks(records, slope, now);
-    let nki = compute::nki(
-        records,
-        lots_metrics::GroupBy::Area,
-        state.config.nki_area_threshold,
-    );
-    let deadlines = compute::deadlines(records, now, state.config.deadline_approaching_days);
-    let open = records.iter().filter(|r| r.is_open()).count();
+/// The figures of a selection, section by section.
+fn sections(state: &AppState, f: &Figures) -> Markup {
+    let slope = f.linkage.slope_within_areas.as_ref().map(|r| r.slope);
+    let threshold = state.config.nki_threshold;
     html! {
         p {
-            "Urvalet har " (int(records.len())) " ärenden, varav " (int(open)) " öppna och "
-            (int(linkage.n)) " med enkätsvar."
+            "Urvalet har " (int(f.cases as usize)) " ärenden, varav " (int(f.open)) " öppna och "
+            (int(f.linkage.n)) " med enkätsvar."
         }
-        (super::key_figures::section(records, &deadlines, &bottlenecks, state.config.nki_threshold))
-        (bottlenecks_section(&bottlenecks, slope))
-        (nki_section(&nki, state.config.nki_area_threshold))
-        (super::key_figures::area_trends(records, state.config.nki_threshold))
-        (lead_time_section(records, &linkage))
-        (deadlines_section(&deadlines, state.config.deadline_approaching_days))
-        (channels_section(&compute::channels(records, state.config.nki_threshold), state.config.nki_threshold))
-        (age_section(&bottlenecks))
+        (super::key_figures::section(f, threshold))
+        (bottlenecks_section(&f.bottlenecks, slope))
+        (nki_section(&f.nki_by_area, state.config.nki_area_threshold))
+        (super::key_figures::area_trends(&f.area_tertials))
+        (lead_time_section(&f.points, &f.linkage))
+        (deadlines_section(&f.deadlines, state.config.deadline_approaching_days))
+        (channels_section(&f.channels, threshold))
+        (age_section(&f.bottlenecks))
     }
 }
 
@@ -708,31 +684,39 @@ pub async fn dashboard(
         .await
         .unwrap_or_default();
     let loaded = state
-        .records
-        .selection(&state.db, &user.actor, &filter)
+        .rollups
+        .figures(
+            &state.db,
+            &user.actor,
+            &filter,
+            state.config.metric_settings(),
+            state.clock.now(),
+        )
         .await;
-    let (selection, errors) = match loaded {
-        Ok(s) => (Some(s), Vec::new()),
+    let (figures, errors) = match loaded {
+        Ok(f) => (Some(f), Vec::new()),
         Err(ServiceError::Validation(e)) => (None, e),
         Err(e) => return service_error_page(e, &user.viewer),
     };
-    let records: Vec<&CaseRecord> = selection.as_ref().map(|s| s.records()).unwrap_or_default();
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let standing = match super::key_figures::standing(&state, &records, None).await {
-        Ok(s) => s,
-        Err(e) => return service_error_page(e.into(), &user.viewer),
+    let standing = match &figures {
+        Some(f) => match super::key_figures::standing(&state, &f.own, None).await {
+            Ok(s) => s,
+            Err(e) => return service_error_page(e.into(), &user.viewer),
+        },
+        None => None,
     };
     let main = html! {
         h1 { "Översikt" }
         p { a href="/oversikt/rapport" { "Rapport till nämnden" } " – årets siffror för utskrift och som Excel-fil." }
         (error_summary(&errors, "d-", filter_label))
         (filter_form(&q, &departments, &errors))
-        @if errors.is_empty() {
-            (sections(&state, &records))
+        @if let Some(f) = &figures {
+            (sections(&state, f))
             @if let Some(s) = &standing { (super::key_figures::standing_section(s)) }
         }
     };

@@ -5,10 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use lots_metrics::CaseRecord;
-use lots_metrics::compute::{self, Bottlenecks, Deadlines, Period};
+use lots_metrics::compute::{self, Bottlenecks, Deadlines, TrendPoint};
 use lots_metrics::kolada::Comparison;
-use lots_metrics::stats::quantile;
+use lots_metrics::rollup::figures::Figures;
 use maud::{Markup, html};
 
 use super::html::{self, num};
@@ -75,10 +74,10 @@ pub(crate) fn sparkline(id: &str, title: &str, points: &[Point], unit: &str) -> 
 
 /// NKI now (the latest year with enough answers), its change since the year before and
 /// whether it is significant, with NKI per tertial as the line.
-fn nki_figure(records: &[&CaseRecord], threshold: usize) -> Markup {
-    let years = compute::nki_trend(records, Period::Year, threshold);
-    let tertials = compute::nki_trend(records, Period::Tertial, threshold);
-    let line: Vec<Point> = tertials
+fn nki_figure(f: &Figures, threshold: usize) -> Markup {
+    let years = compute::trend(&f.by_year, threshold);
+    let line: Vec<Point> = f
+        .tertials
         .iter()
         .map(|t| (t.period.clone(), t.nki.filter(|_| !t.suppressed)))
         .collect();
@@ -91,7 +90,7 @@ fn nki_figure(records: &[&CaseRecord], threshold: usize) -> Markup {
         years.iter().find(|y| y.period == (year - 1).to_string())
     });
     let change = match (before, now) {
-        (Some(b), Some(n)) => compute::nki_change(records, &b.period, &n.period, threshold),
+        (Some(b), Some(n)) => Some(compute::change(&f.by_year, &b.period, &n.period, threshold)),
         _ => None,
     };
     html! {
@@ -156,29 +155,25 @@ fn compliance_figure(deadlines: &Deadlines) -> Markup {
     }
 }
 
-/// The median lead time (received → decided) of the selection, with the median per month of
-/// the decision.
-fn lead_time_figure(records: &[&CaseRecord]) -> Markup {
-    let days = |c: &CaseRecord| {
-        c.decided_at
-            .map(|d| (d - c.received_at).num_seconds() as f64 / 86_400.0)
-    };
-    let all: Vec<f64> = records.iter().filter_map(|c| days(c)).collect();
-    let per_month = compute::handling_times(records, compute::GroupBy::Month);
-    let line: Vec<Point> = per_month
+/// The median lead time (received → decided, whole calendar days) of the selection, with the
+/// median per month of the decision.
+fn lead_time_figure(f: &Figures) -> Markup {
+    let line: Vec<Point> = f
+        .lead_by_month
         .iter()
         .rev()
         .take(12)
         .rev()
         .map(|h| (h.group.clone(), h.lead_time.p50_days))
         .collect();
+    let all = f.lead.summary();
     html! {
         div class="figure-card" {
             h3 { "Handläggningstid" }
-            @match quantile(&all, 0.5) {
+            @match all.p50_days {
                 Some(m) => {
                     p class="big" { (num(m, 0)) " dagar" }
-                    p class="hint" { "median från inkommet till beslut, " (html::int(all.len())) " beslut" }
+                    p class="hint" { "median från inkommet till beslut, " (html::int(all.n)) " beslut" }
                 },
                 None => p { "Inga beslutade ärenden i urvalet." },
             }
@@ -214,20 +209,15 @@ fn bottleneck_figure(bottlenecks: &Bottlenecks) -> Markup {
 }
 
 /// The first screen: the key figures side by side.
-pub fn section(
-    records: &[&CaseRecord],
-    deadlines: &Deadlines,
-    bottlenecks: &Bottlenecks,
-    threshold: usize,
-) -> Markup {
+pub fn section(f: &Figures, threshold: usize) -> Markup {
     html! {
         section aria-labelledby="key-h" {
             h2 id="key-h" { "Nyckeltal" }
             div class="figures" {
-                (nki_figure(records, threshold))
-                (compliance_figure(deadlines))
-                (lead_time_figure(records))
-                (bottleneck_figure(bottlenecks))
+                (nki_figure(f, threshold))
+                (compliance_figure(&f.deadlines))
+                (lead_time_figure(f))
+                (bottleneck_figure(&f.bottlenecks))
             }
         }
     }
@@ -235,23 +225,15 @@ pub fn section(
 
 /// NKI over time in each area: a line per area of NKI per tertial (suppressed tertials left
 /// out), its numbers behind a disclosure.
-pub fn area_trends(records: &[&CaseRecord], threshold: usize) -> Markup {
-    let mut areas: Vec<&str> = records.iter().map(|c| c.area.as_str()).collect();
-    areas.sort_unstable();
-    areas.dedup();
-    let lines: Vec<(&str, Vec<Point>)> = areas
-        .into_iter()
-        .map(|a| {
-            let mine: Vec<&CaseRecord> = records
+pub fn area_trends(area_tertials: &[(String, Vec<TrendPoint>)]) -> Markup {
+    let lines: Vec<(&str, Vec<Point>)> = area_tertials
+        .iter()
+        .map(|(a, trend)| {
+            let points = trend
                 .iter()
-                .copied()
-                .filter(|c| c.area.as_str() == a)
+                .map(|t| (t.period.clone(), t.nki.filter(|_| !t.suppressed)))
                 .collect();
-            let points = compute::nki_trend(&mine, Period::Tertial, threshold)
-                .into_iter()
-                .map(|t| (t.period, t.nki.filter(|_| !t.suppressed)))
-                .collect();
-            (a, points)
+            (a.as_str(), points)
         })
         .filter(|(_, p): &(&str, Vec<Point>)| p.iter().any(|(_, v)| v.is_some()))
         .collect();
@@ -276,7 +258,7 @@ pub use lots_metrics::report::Standing;
 /// imported: of the latest year with its total NKI (up to `year`, when given).
 pub async fn standing(
     state: &crate::state::AppState,
-    records: &[&CaseRecord],
+    own: &BTreeMap<Vec<String>, lots_metrics::rollup::sums::Group>,
     year: Option<i32>,
 ) -> Result<Option<Standing>, sea_orm::DbErr> {
     use lots_metrics::kolada;
@@ -296,7 +278,7 @@ pub async fn standing(
         &peers,
         year,
         None,
-        &kolada::own_of(records),
+        own,
         state.config.nki_threshold,
     )
     .await?;

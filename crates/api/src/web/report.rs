@@ -10,7 +10,6 @@ use chrono::Datelike;
 use lots_cases::ServiceResult;
 use lots_core::{Actor, Area, TIME_ZONE};
 use lots_metrics::report::{AreaTrend, AreaYear, BoardReport};
-use lots_metrics::{CaseRecord, MetricFilter};
 use maud::{Markup, html};
 
 use super::html::{self, int, num, opt_num};
@@ -43,14 +42,14 @@ pub async fn board_report(
     actor: &Actor,
     year: i32,
 ) -> ServiceResult<BoardReport> {
-    let selection = state
-        .records
-        .selection(&state.db, actor, &MetricFilter::default())
+    let now = state.clock.now();
+    let inputs = state
+        .rollups
+        .board_inputs(&state.db, actor, year, now)
         .await?;
-    let records: Vec<&CaseRecord> = selection.records();
-    let standing = super::key_figures::standing(state, &records, Some(year)).await?;
+    let standing = super::key_figures::standing(state, &inputs.decided, Some(year)).await?;
     Ok(lots_metrics::report::board(
-        &records,
+        &inputs,
         year,
         state.config.nki_threshold,
         standing,

@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod fact;
+pub mod figures;
 pub mod read;
 pub mod span;
 pub mod span_db;
@@ -97,20 +98,6 @@ impl Rollups {
         Ok(read::groups_by(db.reader(), &criteria, by, ask).await?)
     }
 
-    /// The cases in scope whose facts meet `condition` (SQL over `metric_fact`), as records of
-    /// their own row alone (`load::read_rows`): a list's cases, read without reading the others.
-    pub async fn records_where(
-        &self,
-        db: &Db,
-        actor: &lots_core::Actor,
-        filter: &crate::MetricFilter,
-        condition: &str,
-    ) -> lots_cases::ServiceResult<Vec<crate::CaseRecord>> {
-        let criteria = self.ready(db, actor, filter).await?;
-        let ids = read::case_ids(db.reader(), &criteria, condition).await?;
-        Ok(crate::load::read_rows(db.reader(), &ids).await?)
-    }
-
     /// Time in each status of the cases in scope, per group (`by`) and status.
     pub async fn time_in_state(
         &self,
@@ -121,15 +108,7 @@ impl Rollups {
         now: chrono::DateTime<chrono::Utc>,
     ) -> lots_cases::ServiceResult<Vec<crate::compute::StateTime>> {
         let criteria = self.ready(db, actor, filter).await?;
-        let stays = span_db::durations(
-            db.reader(),
-            &criteria,
-            span::Kind::Stay,
-            &[span_db::SpanKey::of(by), span_db::SpanKey::STATUS],
-            now,
-        )
-        .await?;
-        Ok(crate::compute::time_in_state_of(&stays))
+        Ok(figures::time_in_state(db.reader(), &criteria, by, now).await?)
     }
 
     /// Where the cases in scope wait: their owners' holding, their handoffs per edge, priced by
@@ -143,25 +122,7 @@ impl Rollups {
         now: chrono::DateTime<chrono::Utc>,
     ) -> lots_cases::ServiceResult<crate::compute::Bottlenecks> {
         let criteria = self.ready(db, actor, filter).await?;
-        let conn = db.reader();
-        let edge = [
-            span_db::SpanKey::FROM,
-            span_db::SpanKey::TO,
-            span_db::SpanKey::HANDOFF_KIND,
-        ];
-        let edges = crate::compute::Edges {
-            queue: span_db::durations(conn, &criteria, span::Kind::Queue, &edge, now).await?,
-            work: span_db::durations(conn, &criteria, span::Kind::Work, &edge, now).await?,
-        };
-        let held = span_db::held(conn, &criteria).await?;
-        let areas = read::groups(conn, &criteria, crate::GroupBy::Area, read::Ask::DECIDED).await?;
-        let answers: Vec<&sums::Answers> = areas.values().map(|g| &g.answers).collect();
-        let answered: u64 = answers.iter().map(|a| a.n()).sum();
-        let slope = (answered >= threshold as u64)
-            .then(|| sums::within_slope(&answers))
-            .flatten()
-            .map(|r| r.slope);
-        Ok(crate::compute::bottlenecks_of(&held, &edges, slope, now))
+        Ok(figures::bottlenecks(db.reader(), &criteria, threshold, now).await?)
     }
 
     /// How lead time, departments and handoffs relate to NKI over the answered cases in scope.
@@ -170,15 +131,65 @@ impl Rollups {
         db: &Db,
         actor: &lots_core::Actor,
         filter: &crate::MetricFilter,
-        (threshold, area_threshold): (usize, usize),
+        settings: figures::Settings,
     ) -> lots_cases::ServiceResult<crate::compute::Linkage> {
         let criteria = self.ready(db, actor, filter).await?;
-        let cases = span_db::answered(db.reader(), &criteria).await?;
-        Ok(crate::compute::linkage_of(
-            &cases,
-            threshold,
-            area_threshold,
-        ))
+        Ok(figures::linkage(db.reader(), &criteria, settings).await?.0)
+    }
+
+    /// Deadline compliance per area and month of decision, the open cases past or near their
+    /// due date and the fee reductions owed, in scope.
+    pub async fn deadlines(
+        &self,
+        db: &Db,
+        actor: &lots_core::Actor,
+        filter: &crate::MetricFilter,
+        now: chrono::DateTime<chrono::Utc>,
+        near_days: i64,
+    ) -> lots_cases::ServiceResult<crate::compute::Deadlines> {
+        let criteria = self.ready(db, actor, filter).await?;
+        let conn = db.reader();
+        let groups = figures::by_area_and_month(conn, &criteria).await?;
+        Ok(figures::deadlines(conn, &criteria, &groups, now, near_days).await?)
+    }
+
+    /// How the cases in scope came in.
+    pub async fn channels(
+        &self,
+        db: &Db,
+        actor: &lots_core::Actor,
+        filter: &crate::MetricFilter,
+        threshold: usize,
+    ) -> lots_cases::ServiceResult<crate::compute::Channels> {
+        let criteria = self.ready(db, actor, filter).await?;
+        Ok(figures::channels(db.reader(), &criteria, threshold).await?)
+    }
+
+    /// What the board's report of `year` over the cases in scope is computed from.
+    pub async fn board_inputs(
+        &self,
+        db: &Db,
+        actor: &lots_core::Actor,
+        year: i32,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> lots_cases::ServiceResult<crate::report::BoardInputs> {
+        let criteria = self
+            .ready(db, actor, &crate::MetricFilter::default())
+            .await?;
+        Ok(figures::board_inputs(db.reader(), &criteria, year, now).await?)
+    }
+
+    /// Everything the managers' dashboard shows of the cases in scope.
+    pub async fn figures(
+        &self,
+        db: &Db,
+        actor: &lots_core::Actor,
+        filter: &crate::MetricFilter,
+        settings: figures::Settings,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> lots_cases::ServiceResult<figures::Figures> {
+        let criteria = self.ready(db, actor, filter).await?;
+        Ok(figures::figures(db.reader(), &criteria, settings, now).await?)
     }
 
     /// Catches up every second until `stop` resolves: what `lots serve` and `lots worker` run.

@@ -168,6 +168,18 @@ pub async fn durations<C: ConnectionTrait>(
     by: &[SpanKey],
     now: DateTime<Utc>,
 ) -> Result<BTreeMap<Vec<String>, Durations>, DbErr> {
+    durations_decided(conn, criteria, kind, by, now, None).await
+}
+
+/// As `durations`, of the cases decided in the months `[first, last]` (names) when given.
+pub async fn durations_decided<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+    kind: Kind,
+    by: &[SpanKey],
+    now: DateTime<Utc>,
+    decided: Option<(&str, &str)>,
+) -> Result<BTreeMap<Vec<String>, Durations>, DbErr> {
     let mut out: BTreeMap<Vec<String>, Durations> = BTreeMap::new();
     let Some(plan) = plan(criteria.from, criteria.before) else {
         return Ok(out);
@@ -178,6 +190,15 @@ pub async fn durations<C: ConnectionTrait>(
     let filter = |values: &mut Vec<Value>| {
         let mut f = scope(criteria, Cases::All, backend, values);
         f.push_str(&format!(" AND kind = {}", kind.code()));
+        if let Some((first, last)) = decided {
+            for (month, op) in [(first, ">="), (last, "<=")] {
+                values.push(month.to_string().into());
+                f.push_str(&format!(
+                    " AND decided_month <> '' AND decided_month {op} {}",
+                    lots_store::dialect::placeholder(backend, values.len())
+                ));
+            }
+        }
         f
     };
     if let Some((lo, hi)) = &plan.whole {
@@ -199,7 +220,10 @@ pub async fn durations<C: ConnectionTrait>(
         }
         // Without dates and months, the histograms summed over the months: their rows are
         // bounded by the range of durations, not by the months of history.
-        let coarse = lo.is_none() && hi.is_none() && by.iter().all(|k| !k.0.contains("_month"));
+        let coarse = lo.is_none()
+            && hi.is_none()
+            && decided.is_none()
+            && by.iter().all(|k| !k.0.contains("_month"));
         let (table, f, values) = if coarse {
             let mut values = Vec::new();
             let f = filter(&mut values);
