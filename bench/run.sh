@@ -60,6 +60,8 @@ measure() { # name database-url
     "$(curl -s -o /dev/null -w '%{time_total}' -H "authorization: Bearer $token" localhost:18181/api/v1/metrics/nki)"
   curl -s -H "authorization: Bearer $token" localhost:18181/api/v1/metrics/handling-times > "$WORK/handling-times.json"
   curl -s -H "authorization: Bearer $token" localhost:18181/api/v1/export/cases.csv > "$WORK/cases.csv"
+  python3 bench/pages.py http://localhost:18181 bench bench-password-1 /oversikt \
+    "/oversikt?from=2024-01-01&to=2024-12-31" "/oversikt/rapport?year=2024"
   printf '   %-44s %6.0f MB\n' "resident memory of lots serve after these" "$(($(ps -o rss= -p $pid) / 1024))"
   kill $pid; wait $pid 2>/dev/null || true
 }
