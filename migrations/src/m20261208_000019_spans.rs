@@ -6,7 +6,8 @@
 //! - `metric_span`: one row per duration of a case, in the case's cell (its columns repeated, so
 //!   that a cell's spans are found without a join): what it measures (`kind`: 0 a stay in
 //!   `status`, 1 a handoff's queue and 2 its work, from `from_department` to `to_department`, of
-//!   `handoff_kind`; 3 an open case held by its owner), and either its length (ended) or the
+//!   `handoff_kind`; 3 an open case held by its owner; 4 an answered, decided case's time with
+//!   `to_department`, summed), and either its length (ended) or the
 //!   instant it started (`since_ms`, still running: the reader measures it up to now). Rewritten
 //!   with the case's fact, in the same transaction.
 //! - `rollup_span`: per cell and what is measured, the ended spans' count and sums.

@@ -21,9 +21,9 @@ pub enum Kind {
     /// An open case held by the department that owns it, since receipt or the transfer that
     /// gave it the case.
     Held = 3,
-    /// A decided case's time with one department (`to`): an interval it owned the case, or had
-    /// a consultation or contact about it open, up to the decision. Every department the case
-    /// passed through has at least one (the linkage's attribution).
+    /// An answered, decided case's time with one department (`to`): the intervals it owned the
+    /// case or had a consultation or contact about it open, up to the decision, summed. One per
+    /// department the case passed through (the linkage's attribution and departments involved).
     Passage = 4,
 }
 
@@ -146,7 +146,7 @@ pub fn spans_of(c: &CaseRecord) -> Vec<CaseSpan> {
             });
         }
     }
-    if let Some(decided) = c.decided_at {
+    if let (Some(decided), Some(_)) = (c.decided_at, &c.survey) {
         out.extend(passages(c, decided));
     }
     if c.is_open() {
@@ -168,33 +168,42 @@ pub fn spans_of(c: &CaseRecord) -> Vec<CaseSpan> {
 /// A decided case's time with each department it passed through (its owners, every department
 /// that accepted a handoff about it, its owner now): the intervals that department owned it, and
 /// its consultations and contacts about it (whatever became of them) until they ended, each cut
-/// at the decision; a department with none has one of no length.
+/// at the decision, summed; a department with none has a span of no length.
 fn passages(c: &CaseRecord, decided: DateTime<Utc>) -> Vec<CaseSpan> {
-    let mut out = Vec::new();
-    for d in c.department_codes() {
-        let before = out.len();
-        for (i, (owner, from)) in c.owners.iter().enumerate() {
-            if owner == d {
-                let to = c.owners.get(i + 1).map_or(decided, |(_, t)| *t);
-                out.push((d, Span::between(*from, to.min(decided))));
+    c.department_codes()
+        .into_iter()
+        .map(|d| {
+            let mut spans: Vec<Span> = Vec::new();
+            for (i, (owner, from)) in c.owners.iter().enumerate() {
+                if owner == d {
+                    let to = c.owners.get(i + 1).map_or(decided, |(_, t)| *t);
+                    spans.push(Span::between(*from, to.min(decided)));
+                }
             }
-        }
-        for h in c
-            .handoffs
-            .iter()
-            .filter(|h| h.to == d && h.kind != lots_core::HandoffKind::Transfer.as_str())
-        {
-            let end = h.completed_at.or(h.closed_at).unwrap_or(decided);
-            out.push((d, Span::between(h.requested_at, end.min(decided))));
-        }
-        if out.len() == before {
-            out.push((d, Span::between(decided, decided)));
-        }
-    }
-    out.into_iter()
-        .map(|(d, span)| CaseSpan {
-            measured: Measured::passage(d),
-            length: Length::Ended(span),
+            for h in c
+                .handoffs
+                .iter()
+                .filter(|h| h.to == d && h.kind != lots_core::HandoffKind::Transfer.as_str())
+            {
+                let end = h.completed_at.or(h.closed_at).unwrap_or(decided);
+                spans.push(Span::between(h.requested_at, end.min(decided)));
+            }
+            let total = spans.iter().fold(
+                Span {
+                    seconds: 0,
+                    working: 0,
+                    days: 0,
+                },
+                |a, s| Span {
+                    seconds: a.seconds + s.seconds,
+                    working: a.working + s.working,
+                    days: a.days + s.days,
+                },
+            );
+            CaseSpan {
+                measured: Measured::passage(d),
+                length: Length::Ended(total),
+            }
         })
         .collect()
 }
@@ -207,6 +216,62 @@ mod tests {
 
     fn t(d: u32, h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, d, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn an_answered_decided_case_has_one_passage_per_department_it_passed_through() {
+        let handoff =
+            |kind: &str, to: &str, from: DateTime<Utc>, end: Option<DateTime<Utc>>| HandoffRecord {
+                kind: kind.into(),
+                from: "SBF".into(),
+                to: to.into(),
+                status: "completed".into(),
+                requested_at: from,
+                accepted_at: Some(from),
+                completed_at: end,
+                closed_at: None,
+            };
+        let mut c = CaseRecord {
+            id: 2,
+            reference: "BN 2026/0002".into(),
+            area: "building_permit".into(),
+            case_type: None,
+            department: "SBF".into(),
+            channel: "officer".into(),
+            status: "decided".into(),
+            received_at: t(2, 9),
+            complete_at: None,
+            decided_at: Some(t(20, 9)),
+            due_date: None,
+            owners: vec![("SBF".into(), t(2, 9))],
+            // Two consultations of MF (one still open at the decision: cut there).
+            handoffs: vec![
+                handoff("consultation", "MF", t(3, 9), Some(t(5, 9))),
+                handoff("consultation", "MF", t(18, 9), None),
+            ],
+            survey: None,
+            status_changes: Vec::new(),
+        };
+        // Not answered: no passages.
+        assert!(
+            spans_of(&c)
+                .iter()
+                .all(|s| s.measured.kind != Kind::Passage)
+        );
+        c.survey = Some(crate::records::SurveyRecord {
+            nki: 70.0,
+            factors: [None; 6],
+        });
+        let passages: Vec<(String, i64)> = spans_of(&c)
+            .into_iter()
+            .filter(|s| s.measured.kind == Kind::Passage)
+            .map(|s| (s.measured.to, s.length.at(t(30, 9)).seconds))
+            .collect();
+        let day = 86_400;
+        assert_eq!(
+            passages,
+            [("MF".to_string(), 4 * day), ("SBF".to_string(), 18 * day)]
+        );
     }
 
     #[test]
