@@ -546,40 +546,28 @@ pub struct AnsweredCase {
     pub survey: SurveyRecord,
     /// How many handoffs it had.
     pub handoffs: usize,
-    /// How many departments it passed through.
-    pub departments: usize,
-}
-
-/// The answered cases that passed through one department: their answers, and the sums of the
-/// time they spent there and of their lead times (seconds): the linkage's attribution.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Through {
-    pub answers: Answers,
-    pub spent_seconds: i64,
-    pub lead_seconds: i64,
+    /// Each department it passed through, with the seconds spent there (`Kind::Passage`).
+    pub passages: BTreeMap<String, i64>,
 }
 
 impl AnsweredCase {
-    /// The case as the linkage sees it, if it is decided and answered, and the seconds it spent
-    /// with each department it passed through (`Kind::Passage`).
-    pub fn of(c: &CaseRecord) -> Option<(Self, Vec<(String, i64)>)> {
+    /// The case as the linkage sees it, if it is decided and answered.
+    pub fn of(c: &CaseRecord) -> Option<Self> {
         let decided = c.decided_at?;
         let survey = c.survey.clone()?;
-        let passages: Vec<(String, i64)> = spans_of(c)
-            .into_iter()
-            .filter_map(|s| match (s.measured.kind, s.length) {
-                (Kind::Passage, Length::Ended(span)) => Some((s.measured.to, span.seconds)),
-                _ => None,
-            })
-            .collect();
-        let case = Self {
+        let mut passages: BTreeMap<String, i64> = BTreeMap::new();
+        for s in spans_of(c) {
+            if let (Kind::Passage, Length::Ended(span)) = (s.measured.kind, s.length) {
+                *passages.entry(s.measured.to).or_default() += span.seconds;
+            }
+        }
+        Some(Self {
             area: c.area.to_string(),
             lead_seconds: (decided - c.received_at).num_seconds(),
             survey,
             handoffs: c.handoffs.len(),
-            departments: passages.len(),
-        };
-        Some((case, passages))
+            passages,
+        })
     }
 
     fn weeks(&self) -> f64 {
@@ -589,35 +577,14 @@ impl AnsweredCase {
 
 /// How lead time, departments and handoffs relate to NKI, from the cases' records.
 pub fn linkage(records: &[&CaseRecord], threshold: usize, area_threshold: usize) -> Linkage {
-    let mut cases = Vec::new();
-    let mut through: BTreeMap<String, Through> = BTreeMap::new();
-    for (case, passages) in records.iter().filter_map(|c| AnsweredCase::of(c)) {
-        for (d, spent) in passages {
-            let t = through.entry(d).or_default();
-            t.answers.add(
-                &Answer {
-                    nki: case.survey.nki,
-                    factors: case.survey.factors,
-                },
-                0.0,
-            );
-            t.spent_seconds += spent;
-            t.lead_seconds += case.lead_seconds;
-        }
-        cases.push(case);
-    }
-    linkage_of(&cases, &through, threshold, area_threshold)
+    let cases: Vec<AnsweredCase> = records.iter().filter_map(|c| AnsweredCase::of(c)).collect();
+    linkage_of(&cases, threshold, area_threshold)
 }
 
 /// How lead time, departments and handoffs relate to NKI over the answered, decided cases.
 /// `threshold` suppresses small groups; `area_threshold` the rows of `by_area`, which compare
 /// areas (docs/metrics.md, suppression).
-pub fn linkage_of(
-    cases: &[AnsweredCase],
-    through: &BTreeMap<String, Through>,
-    threshold: usize,
-    area_threshold: usize,
-) -> Linkage {
+pub fn linkage_of(cases: &[AnsweredCase], threshold: usize, area_threshold: usize) -> Linkage {
     let x: Vec<f64> = cases.iter().map(AnsweredCase::weeks).collect();
     let y: Vec<f64> = cases.iter().map(|c| c.survey.nki).collect();
     let mut by_area: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
@@ -677,18 +644,28 @@ pub fn linkage_of(
             })
             .collect::<Vec<_>>()
     };
-    let by_departments_involved = bucketed(&|c| c.departments);
+    let by_departments_involved = bucketed(&|c| c.passages.len());
     let by_handoffs = bucketed(&|c| c.handoffs);
 
     // Attribution: the cases through each department, and the share of their lead time there.
+    let mut through: BTreeMap<&str, (Vec<&SurveyRecord>, f64, f64)> = BTreeMap::new();
+    for c in cases {
+        let lead = c.lead_seconds as f64 / DAY;
+        for (d, spent) in &c.passages {
+            let e = through.entry(d.as_str()).or_default();
+            e.0.push(&c.survey);
+            e.1 += *spent as f64 / DAY;
+            e.2 += lead;
+        }
+    }
     let attribution = through
-        .iter()
-        .map(|(department, t)| {
-            let nki = t.answers.group(department.clone(), threshold);
-            let share = (!nki.suppressed && t.lead_seconds > 0)
-                .then(|| (t.spent_seconds as f64 / t.lead_seconds as f64).min(1.0));
+        .into_iter()
+        .map(|(department, (answers, spent, lead))| {
+            let department = department.to_string();
+            let nki = nki_group(department.clone(), &answers, threshold);
+            let share = (!nki.suppressed && lead > 0.0).then(|| (spent / lead).min(1.0));
             Attribution {
-                department: department.clone(),
+                department,
                 nki,
                 share_of_lead_time: share,
             }

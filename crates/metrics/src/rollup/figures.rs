@@ -72,17 +72,12 @@ pub async fn linkage<C: ConnectionTrait>(
     criteria: &Criteria,
     settings: Settings,
 ) -> Result<(Linkage, Vec<(f64, f64)>), DbErr> {
-    let (cases, through) = span_db::answered(conn, criteria).await?;
+    let cases = span_db::answered(conn, criteria).await?;
     let points = cases
         .iter()
         .map(|c| (c.lead_seconds as f64 / 86_400.0 / 7.0, c.survey.nki))
         .collect();
-    let linkage = compute::linkage_of(
-        &cases,
-        &through,
-        settings.nki_threshold,
-        settings.nki_area_threshold,
-    );
+    let linkage = compute::linkage_of(&cases, settings.nki_threshold, settings.nki_area_threshold);
     Ok((linkage, points))
 }
 

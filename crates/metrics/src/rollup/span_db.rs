@@ -419,20 +419,13 @@ pub(crate) fn rows_of(case_id: i64, spans: &[CaseSpan]) -> Vec<SpanRow> {
         .collect()
 }
 
-/// The answered, decided cases that meet `criteria`, as the linkage sees them (their facts, their
-/// handoffs and departments counted), and per department the answered cases through it (their
-/// answers' sums, Σ time there and Σ lead time), summed by the database: as many rows as answers
-/// in scope, and one per department.
+/// The answered, decided cases that meet `criteria`, as the linkage sees them: their facts, their
+/// handoffs counted and their passages summed per department. As many rows as there are answers
+/// (and their spans) in scope.
 pub async fn answered<C: ConnectionTrait>(
     conn: &C,
     criteria: &Criteria,
-) -> Result<
-    (
-        Vec<crate::compute::AnsweredCase>,
-        BTreeMap<String, crate::compute::Through>,
-    ),
-    DbErr,
-> {
+) -> Result<Vec<crate::compute::AnsweredCase>, DbErr> {
     let backend = conn.get_database_backend();
     let mut values = Vec::new();
     let mut f = scope(criteria, Cases::Decided, backend, &mut values);
@@ -443,84 +436,52 @@ pub async fn answered<C: ConnectionTrait>(
         &mut values,
     );
     f.push_str(" AND nki IS NOT NULL");
-    let count = |kind: Kind| {
-        format!(
-            "(SELECT COUNT(*) FROM metric_span s WHERE s.case_id = metric_fact.case_id \
-             AND s.kind = {})",
-            kind.code()
-        )
-    };
     let sql = format!(
-        "SELECT area, lead_seconds, nki, factor0, factor1, factor2, factor3, factor4, factor5, \
-         {}, {} FROM metric_fact WHERE {f}",
-        count(Kind::Queue),
-        count(Kind::Passage)
+        "SELECT case_id, area, lead_seconds, nki, factor0, factor1, factor2, factor3, factor4, \
+         factor5 FROM metric_fact WHERE {f} ORDER BY case_id"
     );
-    let mut cases = Vec::new();
+    let mut cases: BTreeMap<i64, crate::compute::AnsweredCase> = BTreeMap::new();
     for r in conn
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
         .await?
     {
         let mut factors = [None; 6];
         for (i, slot) in factors.iter_mut().enumerate() {
-            *slot = get(&r, 3 + i)?;
+            *slot = get(&r, 4 + i)?;
         }
-        cases.push(crate::compute::AnsweredCase {
-            area: get(&r, 0)?,
-            lead_seconds: get::<Option<i64>>(&r, 1)?.unwrap_or_default(),
-            survey: crate::records::SurveyRecord {
-                nki: get(&r, 2)?,
-                factors,
+        cases.insert(
+            get(&r, 0)?,
+            crate::compute::AnsweredCase {
+                area: get(&r, 1)?,
+                lead_seconds: get::<Option<i64>>(&r, 2)?.unwrap_or_default(),
+                survey: crate::records::SurveyRecord {
+                    nki: get(&r, 3)?,
+                    factors,
+                },
+                handoffs: 0,
+                passages: BTreeMap::new(),
             },
-            handoffs: get::<i64>(&r, 9)?.max(0) as usize,
-            departments: get::<i64>(&r, 10)?.max(0) as usize,
-        });
+        );
     }
-    // Per department: the answered cases' NKI and factor sums, Σ time there, Σ lead time.
-    let factor_sums: Vec<String> = (0..6)
-        .map(|i| {
-            format!(
-                "COUNT(a.factor{i}), COALESCE(SUM(a.factor{i}), 0), \
-                 COALESCE(SUM(a.factor{i} * a.factor{i}), 0)"
-            )
-        })
-        .collect();
     let sql = format!(
-        "SELECT s.to_department, COUNT(*), SUM(a.nki), SUM(a.nki * a.nki), {}, \
-         CAST(SUM(s.seconds) AS BIGINT), CAST(SUM(a.lead_seconds) AS BIGINT) \
-         FROM metric_span s JOIN (SELECT case_id, nki, lead_seconds, factor0, factor1, factor2, \
-         factor3, factor4, factor5 FROM metric_fact WHERE {f}) a ON a.case_id = s.case_id \
-         WHERE s.kind = {} GROUP BY s.to_department",
-        factor_sums.join(", "),
+        "SELECT case_id, kind, to_department, seconds FROM metric_span WHERE kind IN ({}, {}) \
+         AND case_id IN (SELECT case_id FROM metric_fact WHERE {f})",
+        Kind::Queue.code(),
         Kind::Passage.code()
     );
-    let mut through = BTreeMap::new();
     for r in conn
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?
     {
-        let sums = |i: usize| -> Result<crate::rollup::sums::Sums, DbErr> {
-            Ok(crate::rollup::sums::Sums {
-                n: get::<i64>(&r, i)?.max(0) as u64,
-                sum: get::<Option<f64>>(&r, i + 1)?.unwrap_or_default(),
-                sum2: get::<Option<f64>>(&r, i + 2)?.unwrap_or_default(),
-            })
+        let Some(c) = cases.get_mut(&get::<i64>(&r, 0)?) else {
+            continue;
         };
-        let mut answers = crate::rollup::sums::Answers {
-            nki: sums(1)?,
-            ..Default::default()
-        };
-        for (i, slot) in answers.factors.iter_mut().enumerate() {
-            *slot = sums(4 + 3 * i)?;
+        if get::<i16>(&r, 1)? == Kind::Queue.code() {
+            c.handoffs += 1;
+        } else {
+            *c.passages.entry(get(&r, 2)?).or_default() +=
+                get::<Option<i64>>(&r, 3)?.unwrap_or_default();
         }
-        through.insert(
-            get::<String>(&r, 0)?,
-            crate::compute::Through {
-                answers,
-                spent_seconds: get::<Option<i64>>(&r, 22)?.unwrap_or_default(),
-                lead_seconds: get::<Option<i64>>(&r, 23)?.unwrap_or_default(),
-            },
-        );
     }
-    Ok((cases, through))
+    Ok(cases.into_values().collect())
 }
