@@ -155,6 +155,13 @@ fn get<T: sea_orm::TryGetable>(r: &QueryResult, i: usize) -> Result<T, DbErr> {
     r.try_get_by_index(i)
 }
 
+/// A stored instant (milliseconds since the Unix epoch).
+fn instant(ms: i64) -> Result<DateTime<Utc>, DbErr> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .ok_or_else(|| DbErr::Custom(format!("metric_span: bad instant {ms}")))
+}
+
 fn key_of(r: &QueryResult, k: usize) -> Result<Vec<String>, DbErr> {
     (0..k).map(|i| get::<String>(r, i)).collect()
 }
@@ -282,11 +289,7 @@ pub async fn durations_decided<C: ConnectionTrait>(
     for stmt in statements {
         for r in conn.query_all_raw(stmt).await? {
             let span = match get::<Option<i64>>(&r, k + 3)? {
-                Some(since) => Utc
-                    .timestamp_millis_opt(since)
-                    .single()
-                    .map(|t| Span::between(t, now))
-                    .ok_or_else(|| DbErr::Custom(format!("metric_span: bad instant {since}")))?,
+                Some(since) => Span::between(instant(since)?, now),
                 None => Span {
                     seconds: get::<Option<i64>>(&r, k)?.unwrap_or_default(),
                     working: get::<Option<i32>>(&r, k + 1)?.unwrap_or_default().into(),
@@ -323,11 +326,6 @@ pub async fn held<C: ConnectionTrait>(conn: &C, criteria: &Criteria) -> Result<V
          AND since_ms IS NOT NULL",
         Kind::Held.code()
     );
-    let instant = |ms: i64| {
-        Utc.timestamp_millis_opt(ms)
-            .single()
-            .ok_or_else(|| DbErr::Custom(format!("metric_span: bad instant {ms}")))
-    };
     conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?
         .iter()
