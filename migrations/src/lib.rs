@@ -22,6 +22,7 @@ mod m20261206_000016_public_search_document;
 mod m20261206_000017_case_types_notify;
 mod m20261207_000018_rollups;
 mod m20261208_000019_spans;
+mod m20261209_000020_linkage;
 mod parts;
 
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_case_types_notify::Migration),
             Box::new(m20261207_000018_rollups::Migration),
             Box::new(m20261208_000019_spans::Migration),
+            Box::new(m20261209_000020_linkage::Migration),
         ]
     }
 }

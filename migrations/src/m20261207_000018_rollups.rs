@@ -20,7 +20,7 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::parts::{drop_tables, id_table, named_index, primary};
+use crate::parts::{drop_tables, id_table, named_index, primary, rollup_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -154,12 +154,7 @@ async fn hist(m: &SchemaManager<'_>) -> Result<(), DbErr> {
         ("rollup_hist_decided", &["decided_month"][..]),
         ("rollup_hist_all", &[][..]),
     ] {
-        let mut t = Table::create()
-            .table(table)
-            .col(string_len("department", 64))
-            .col(string_len("area", 64))
-            .col(string_len("channel", 32))
-            .to_owned();
+        let mut t = rollup_table(table);
         for c in months {
             t.col(string_len(*c, 7));
         }

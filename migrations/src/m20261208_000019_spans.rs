@@ -19,7 +19,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use crate::parts::{drop_tables, named_index, primary};
+use crate::parts::{drop_tables, named_index, primary, queue_every_case, rollup_table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -39,11 +39,7 @@ const KEY: [&str; 10] = [
 ];
 
 fn keyed(table: &'static str) -> TableCreateStatement {
-    Table::create()
-        .table(table)
-        .col(string_len("department", 64))
-        .col(string_len("area", 64))
-        .col(string_len("channel", 32))
+    rollup_table(table)
         .col(string_len("received_month", 7))
         .col(string_len("decided_month", 7))
         .col(small_integer("kind"))
@@ -101,11 +97,7 @@ impl MigrationTrait for Migration {
 
         // The same histograms summed over the months (received and decided): what a request
         // without dates reads, its rows bounded by the range of durations, not by history.
-        let mut all = Table::create()
-            .table("rollup_span_hist_all")
-            .col(string_len("department", 64))
-            .col(string_len("area", 64))
-            .col(string_len("channel", 32))
+        let mut all = rollup_table("rollup_span_hist_all")
             .col(small_integer("kind"))
             .col(string_len("status", 32))
             .col(string_len("from_department", 64))
@@ -124,12 +116,7 @@ impl MigrationTrait for Migration {
         primary(&mut all, &key);
         m.create_table(all).await?;
 
-        m.get_connection()
-            .execute_unprepared(
-                "INSERT INTO rollup_queue (case_id) SELECT id FROM case_record ORDER BY id",
-            )
-            .await?;
-        Ok(())
+        queue_every_case(m).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -154,3 +154,25 @@ pub(crate) fn primary(table: &mut TableCreateStatement, cols: &[&str]) {
     }
     table.primary_key(&mut key);
 }
+
+/// Queues every existing case for the rollup worker: what a migration that adds to the rollups
+/// does, so that an existing database's fill in the background.
+pub(crate) async fn queue_every_case(m: &SchemaManager<'_>) -> Result<(), DbErr> {
+    m.get_connection()
+        .execute_unprepared(
+            "INSERT INTO rollup_queue (case_id) SELECT id FROM case_record ORDER BY id",
+        )
+        .await
+        .map(|_| ())
+}
+
+/// `CREATE TABLE name` with a rollup's first key columns: department, area, channel.
+pub(crate) fn rollup_table(name: &'static str) -> TableCreateStatement {
+    use sea_orm_migration::schema::string_len;
+    Table::create()
+        .table(name)
+        .col(string_len("department", 64))
+        .col(string_len("area", 64))
+        .col(string_len("channel", 32))
+        .to_owned()
+}

@@ -358,27 +358,187 @@ async fn the_check_finds_each_damaged_span_and_a_rebuild_repairs_them() {
             "DELETE FROM metric_span WHERE case_id = 999999",
         ),
     ] {
-        app.db.writer().execute_unprepared(damage).await.unwrap();
-        let report = check::check(&app.db, &|_| {}).await.unwrap();
-        assert!(report.spans_differ > 0, "not found: {damage}");
-        assert_eq!(
-            (report.facts_differ, report.cells_differ),
-            (0, 0),
-            "{damage}"
-        );
-        app.db.writer().execute_unprepared(repair).await.unwrap();
-        let report = check::check(&app.db, &|_| {}).await.unwrap();
-        assert!(report.is_clean(), "{repair}: {report:#?}");
+        found_and_repaired(&app, (damage, repair), |r| {
+            r.spans_differ > 0 && (r.facts_differ, r.cells_differ) == (0, 0)
+        })
+        .await;
     }
     // All at once, repaired by a rebuild.
-    for sql in [
-        "DELETE FROM metric_span WHERE kind = 2",
-        "DELETE FROM rollup_span_hist WHERE kind = 0",
+    damaged_then_rebuilt(
+        &app,
+        &[
+            "DELETE FROM metric_span WHERE kind = 2",
+            "DELETE FROM rollup_span_hist WHERE kind = 0",
+        ],
+    )
+    .await;
+    let again = app.get("/api/v1/metrics/time-in-state", Some(&root)).await;
+    assert_eq!(again.body, r.body);
+}
+
+#[tokio::test]
+async fn the_check_finds_each_damaged_linkage_rollup_and_a_rebuild_repairs_them() {
+    let (app, root) = with_oracle_cases().await;
+    let r = app.get("/api/v1/metrics/linkage", Some(&root)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(app.count("rollup_link").await > 0);
+    assert!(app.count("rollup_attr_all").await > 0);
+    let report = check::check(&app.db, &|_| {}).await.unwrap();
+    assert!(report.is_clean(), "{report:#?}");
+    // Each damage alone is found: a bucket's NKI sum, a department's seconds, the coarse
+    // tables' count and lead, and a fact's counts and place in the sample.
+    for (damage, repair, fact) in [
+        (
+            "UPDATE rollup_link SET nki = nki + 1 WHERE measure = 2",
+            "UPDATE rollup_link SET nki = nki - 1 WHERE measure = 2",
+            false,
+        ),
+        (
+            "UPDATE rollup_attr SET spent = spent + 1",
+            "UPDATE rollup_attr SET spent = spent - 1",
+            false,
+        ),
+        (
+            "UPDATE rollup_link_all SET n = n + 1 WHERE measure = 0",
+            "UPDATE rollup_link_all SET n = n - 1 WHERE measure = 0",
+            false,
+        ),
+        (
+            "UPDATE rollup_attr_all SET lead = lead + 1",
+            "UPDATE rollup_attr_all SET lead = lead - 1",
+            false,
+        ),
+        (
+            "UPDATE metric_fact SET departments = departments + 1 WHERE departments IS NOT NULL",
+            "UPDATE metric_fact SET departments = departments - 1 WHERE departments IS NOT NULL",
+            true,
+        ),
+        (
+            "UPDATE metric_fact SET sample = sample + 1",
+            "UPDATE metric_fact SET sample = sample - 1",
+            true,
+        ),
     ] {
+        found_and_repaired(&app, (damage, repair), |r| {
+            if fact {
+                r.facts_differ > 0
+            } else {
+                r.cells_differ > 0 && r.facts_differ == 0
+            }
+        })
+        .await;
+    }
+    // All at once, repaired by a rebuild: the same linkage again.
+    damaged_then_rebuilt(
+        &app,
+        &[
+            "DELETE FROM rollup_link",
+            "DELETE FROM rollup_attr_all",
+            "UPDATE metric_fact SET handoffs = NULL",
+        ],
+    )
+    .await;
+    let again = app.get("/api/v1/metrics/linkage", Some(&root)).await;
+    assert_eq!(again.body, r.body);
+}
+
+#[tokio::test]
+async fn spearman_past_the_sample_reads_the_first_answers_in_the_sample_order() {
+    use lots_metrics::compute::linkage_from;
+    use lots_metrics::load::Criteria;
+    use lots_metrics::rollup::link;
+
+    let (app, root) = with_oracle_cases().await;
+    let r = app.get("/api/v1/metrics/linkage", Some(&root)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let answered = r.body["n"].as_u64().unwrap();
+    // The whole population: the API's answer, exact.
+    let all = link::inputs(app.db.reader(), &Criteria::default(), link::SAMPLE)
+        .await
+        .unwrap();
+    let exact = linkage_from(&all, 7, 10);
+    assert_eq!(exact.n as u64, answered);
+    let rho = exact.spearman.unwrap();
+    assert_eq!((rho.n as u64, rho.population as u64), (answered, answered));
+    assert!((rho.rho - r.body["spearman"]["rho"].as_f64().unwrap()).abs() < 1e-12);
+    // Twenty a area: each area's sample is its twenty answered cases first in the order, and
+    // the pooled one the twenty first of all, standing for every answer.
+    let small = link::inputs(app.db.reader(), &Criteria::default(), 20)
+        .await
+        .unwrap();
+    for (area, points) in &small.sample {
+        let first = samples(
+            &app,
+            &format!(
+                "SELECT sample FROM metric_fact WHERE area = '{area}' AND nki IS NOT NULL \
+                 ORDER BY sample LIMIT 20"
+            ),
+        )
+        .await;
+        let got: Vec<i64> = points.iter().map(|p| p.0).collect();
+        assert_eq!(got, first, "{area}");
+    }
+    let pooled = samples(
+        &app,
+        "SELECT sample FROM metric_fact WHERE nki IS NOT NULL ORDER BY sample LIMIT 20",
+    )
+    .await;
+    let got: Vec<i64> = small.pooled_sample().iter().map(|p| p.0).collect();
+    assert_eq!(got, pooled);
+    let sampled = linkage_from(&small, 7, 10);
+    let rho = sampled.spearman.unwrap();
+    assert_eq!((rho.n, rho.population as u64), (20, answered));
+    // Everything but ρ is the same: it comes from sums.
+    assert_eq!(sampled.slope, exact.slope);
+    assert_eq!(sampled.by_lead_time_quartile, exact.by_lead_time_quartile);
+    assert_eq!(sampled.attribution, exact.attribution);
+    for (s, e) in sampled.by_area.iter().zip(&exact.by_area) {
+        assert_eq!((s.n, &s.slope), (e.n, &e.slope));
+        if let Some(c) = &s.spearman {
+            assert_eq!((c.n.min(20), c.population), (c.n, e.n));
+        }
+    }
+}
+
+async fn samples(app: &TestApp, sql: &str) -> Vec<i64> {
+    let db = app.db.reader();
+    db.query_all_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        sql.to_string(),
+    ))
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get_by_index::<i64>(0).unwrap())
+    .collect()
+}
+
+/// Damages the database, checks that the check finds it as `found` says, repairs it and checks
+/// that the check finds nothing.
+async fn found_and_repaired(
+    app: &TestApp,
+    (damage, repair): (&str, &str),
+    found: impl Fn(&check::Report) -> bool,
+) {
+    app.db.writer().execute_unprepared(damage).await.unwrap();
+    let report = check::check(&app.db, &|_| {}).await.unwrap();
+    assert!(
+        found(&report),
+        "not found as it should be: {damage}: {report:#?}"
+    );
+    app.db.writer().execute_unprepared(repair).await.unwrap();
+    let report = check::check(&app.db, &|_| {}).await.unwrap();
+    assert!(report.is_clean(), "{repair}: {report:#?}");
+}
+
+/// Damages the database in every way given at once, checks that the check finds it, and that a
+/// rebuild leaves nothing for it to find.
+async fn damaged_then_rebuilt(app: &TestApp, damage: &[&str]) {
+    for sql in damage {
         app.db.writer().execute_unprepared(sql).await.unwrap();
     }
     assert!(!check::check(&app.db, &|_| {}).await.unwrap().is_clean());
-    let out = lots(&app, &["rollups", "rebuild"]).output().unwrap();
+    let out = lots(app, &["rollups", "rebuild"]).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -386,6 +546,4 @@ async fn the_check_finds_each_damaged_span_and_a_rebuild_repairs_them() {
     );
     let report = check::check(&app.db, &|_| {}).await.unwrap();
     assert!(report.is_clean(), "{report:#?}");
-    let again = app.get("/api/v1/metrics/time-in-state", Some(&root)).await;
-    assert_eq!(again.body, r.body);
 }

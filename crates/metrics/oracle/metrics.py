@@ -217,7 +217,7 @@ def spearman(x, y):
     rho = float(st.spearmanr(x, y).statistic)
     half = st.norm.ppf(0.975) / math.sqrt(n - 3)
     z = math.atanh(rho)
-    return {"n": n, "rho": rho, "ci_low": math.tanh(z - half), "ci_high": math.tanh(z + half)}
+    return {"n": n, "population": n, "rho": rho, "ci_low": math.tanh(z - half), "ci_high": math.tanh(z + half)}
 
 
 def ols(x, y):
@@ -338,16 +338,18 @@ def linkage():
         small = len(d) < AREA_THRESHOLD  # a comparison of areas: the area threshold (see the report)
         by_area.append({"area": a, "n": len(d), "spearman": None if small else spearman(list(d["weeks"]), list(d["nki"])),
                         "slope": None if small else ols(list(d["weeks"]), list(d["nki"]))})
-    cuts = np.quantile(df["weeks"], [0.25, 0.5, 0.75])
+    # Quartiles of lead time in whole calendar days (Stockholm dates), as the rollups keep it.
+    lead_days = [whole_days(c["received"], c["decided"]) for c in ans]
+    cuts = np.quantile(lead_days, [0.25, 0.5, 0.75])
     quart = []
     for i in range(4):
         lo = -np.inf if i == 0 else cuts[i - 1]
         hi = np.inf if i == 3 else cuts[i]
-        members = [c for c, w in zip(ans, df["weeks"]) if lo < w <= hi]
-        ws = [w for w in df["weeks"] if lo < w <= hi]
+        members = [c for c, d in zip(ans, lead_days) if lo < d <= hi]
+        ds = [d for d in lead_days if lo < d <= hi]
         g = nki_group(f"Q{i + 1}", [c["survey"] for c in members], THRESHOLD)
-        quart.append({"label": f"Q{i + 1}", "weeks_from": min(ws) if ws else None,
-                      "weeks_to": max(ws) if ws else None, **g})
+        quart.append({"label": f"Q{i + 1}", "weeks_from": min(ds) / 7 if ds else None,
+                      "weeks_to": max(ds) / 7 if ds else None, **g})
 
     def buckets(f):
         m = {}

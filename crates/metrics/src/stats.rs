@@ -118,7 +118,11 @@ fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
 /// Fisher transformation, `tanh(atanh(ρ) ± 1.96 / √(n − 3))`.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Correlation {
+    /// The pairs ρ is computed on.
     pub n: usize,
+    /// The answered cases they stand for: more than `n` when ρ is computed on a sample (of the
+    /// first answered cases in a fixed pseudo-random order), else `n`.
+    pub population: usize,
     pub rho: f64,
     pub ci_low: f64,
     pub ci_high: f64,
@@ -138,6 +142,7 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Option<Correlation> {
     let half = q / ((n - 3) as f64).sqrt();
     Some(Correlation {
         n,
+        population: n,
         rho,
         ci_low: (z - half).tanh(),
         ci_high: (z + half).tanh(),
@@ -175,18 +180,7 @@ pub fn ols(x: &[f64], y: &[f64]) -> Option<Regression> {
         .zip(y)
         .map(|(a, b)| (b - intercept - slope * a).powi(2))
         .sum();
-    let std_error = (sse / (n - 2) as f64 / sxx).sqrt();
-    let t = StudentsT::new(0.0, 1.0, (n - 2) as f64)
-        .ok()?
-        .inverse_cdf(0.975);
-    Some(Regression {
-        n,
-        slope,
-        intercept,
-        std_error,
-        ci_low: slope - t * std_error,
-        ci_high: slope + t * std_error,
-    })
+    Regression::fitted(n, (n - 2) as f64, (slope, intercept), sse, sxx)
 }
 
 /// The OLS slope of `y` on `x` within groups: each group's values centred on its own means
@@ -225,13 +219,24 @@ impl Regression {
     /// squares and the centred Σx²: its standard error and 95 % interval on n − k − 1 degrees
     /// of freedom.
     pub fn within(n: usize, k: usize, slope: f64, sse: f64, sxx: f64) -> Option<Regression> {
-        let df = (n - k - 1) as f64;
+        Regression::fitted(n, (n - k - 1) as f64, (slope, 0.0), sse, sxx)
+    }
+
+    /// A line fitted over `n` points with `df` residual degrees of freedom, its residual sum of
+    /// squares and the centred Σx²: its standard error and 95 % t-interval.
+    pub fn fitted(
+        n: usize,
+        df: f64,
+        (slope, intercept): (f64, f64),
+        sse: f64,
+        sxx: f64,
+    ) -> Option<Regression> {
         let std_error = (sse / df / sxx).sqrt();
         let t = StudentsT::new(0.0, 1.0, df).ok()?.inverse_cdf(0.975);
         Some(Regression {
             n,
             slope,
-            intercept: 0.0,
+            intercept,
             std_error,
             ci_low: slope - t * std_error,
             ci_high: slope + t * std_error,

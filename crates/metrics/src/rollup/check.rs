@@ -203,6 +203,7 @@ fn facts_close(a: &Fact, b: &Fact) -> bool {
         && a.statutory == b.statutory
         && a.to_complete == b.to_complete
         && (a.due_date, a.on_time) == (b.due_date, b.on_time)
+        && (a.handoffs, a.departments, a.sample) == (b.handoffs, b.departments, b.sample)
         && answer
 }
 
@@ -289,10 +290,14 @@ async fn compare_cells(
             .collect::<Vec<_>>()
             .join(" OR ")
     );
-    for (what, sql) in [
-        ("metric_span", astray),
-        ("rollup_span", span_db::differences()[0].clone()),
-        ("rollup_span_hist", span_db::differences()[1].clone()),
+    let [span_sums, span_hist] = span_db::differences();
+    let [link, attr] = crate::rollup::link::differences();
+    for (what, sql, of) in [
+        ("metric_span", astray, "the spans"),
+        ("rollup_span", span_sums, "the spans"),
+        ("rollup_span_hist", span_hist, "the spans"),
+        ("rollup_link", link, "the facts"),
+        ("rollup_attr", attr, "the facts and passages"),
     ] {
         let row = conn
             .query_one_raw(Statement::from_string(backend, sql))
@@ -300,9 +305,14 @@ async fn compare_cells(
             .ok_or_else(|| DbErr::Custom("no count".into()))?;
         let n: i64 = row.try_get_by_index(0)?;
         if n > 0 {
-            report.spans_differ += n.max(0) as u64;
+            let counter = if what.starts_with("rollup_link") || what == "rollup_attr" {
+                &mut report.cells_differ
+            } else {
+                &mut report.spans_differ
+            };
+            *counter += n.max(0) as u64;
             report.differs(format!(
-                "{what}: {n} rows not in their case's cell or not what the spans give"
+                "{what}: {n} rows not in their case's cell or not what {of} give"
             ));
         }
     }

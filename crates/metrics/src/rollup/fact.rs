@@ -6,6 +6,7 @@ use lots_core::calendar::working_days_between;
 
 use crate::compute::{date, month};
 use crate::records::CaseRecord;
+use crate::rollup::span::{CaseSpan, Kind, spans_of};
 
 /// A rollup cell: department (the case's owner now) × area × channel × the Stockholm months the
 /// case was received and decided (`""` while it is open).
@@ -69,11 +70,39 @@ pub struct Fact {
     pub due_date: Option<NaiveDate>,
     /// A decided case with a due date: decided on or before it (the Stockholm date).
     pub on_time: Option<bool>,
+    /// An answered, decided case: how many handoffs it had and how many departments it passed
+    /// through (its spans of kind `Queue` and `Passage`), the linkage's buckets.
+    pub handoffs: Option<i64>,
+    pub departments: Option<i64>,
+    /// The case's place in a fixed pseudo-random order: the linkage's bounded sample is the
+    /// first answered cases of each area in it.
+    pub sample: i64,
+}
+
+/// A case id's place in the sample order: SplitMix64's finaliser of the id, as a non-negative
+/// number (so that both databases order it alike).
+pub fn sample_of(case_id: i64) -> i64 {
+    let mut z = (case_id as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    ((z ^ (z >> 31)) >> 1) as i64
 }
 
 impl Fact {
     pub fn of(c: &CaseRecord) -> Self {
+        Self::with_spans(c, &spans_of(c))
+    }
+
+    /// The fact of `c`, whose spans are `spans`.
+    pub fn with_spans(c: &CaseRecord, spans: &[CaseSpan]) -> Self {
         let decided = c.decided_at;
+        let answer = decided.and(c.survey.as_ref()).map(|s| Answer {
+            nki: s.nki,
+            factors: s.factors,
+        });
+        let count = |kind: Kind| {
+            answer.map(|_| spans.iter().filter(|s| s.measured.kind == kind).count() as i64)
+        };
         Self {
             case_id: c.id,
             cell: Cell {
@@ -88,15 +117,15 @@ impl Fact {
             statutory: decided
                 .zip(c.complete_at)
                 .map(|(d, start)| Span::between(start, d)),
-            answer: decided.and(c.survey.as_ref()).map(|s| Answer {
-                nki: s.nki,
-                factors: s.factors,
-            }),
+            answer,
             to_complete: c
                 .complete_at
                 .map(|complete| Span::between(c.received_at, complete)),
             due_date: c.due_date,
             on_time: decided.zip(c.due_date).map(|(d, due)| date(d) <= due),
+            handoffs: count(Kind::Queue),
+            departments: count(Kind::Passage),
+            sample: sample_of(c.id),
         }
     }
 }
@@ -117,5 +146,17 @@ mod tests {
         assert_eq!(s.working, 1);
         // Backwards is nothing, not negative.
         assert_eq!(Span::between(to, from).seconds, 0);
+    }
+
+    #[test]
+    fn the_sample_order_is_fixed_non_negative_and_scrambled() {
+        let keys: Vec<i64> = (1..=1_000).map(sample_of).collect();
+        assert!(keys.iter().all(|k| *k >= 0));
+        assert_eq!(sample_of(1), keys[0]);
+        // Not the ids' order: about half of neighbours are out of order.
+        let descents = keys.windows(2).filter(|w| w[0] > w[1]).count();
+        assert!((400..600).contains(&descents), "{descents}");
+        let distinct: std::collections::BTreeSet<_> = keys.iter().collect();
+        assert_eq!(distinct.len(), keys.len());
     }
 }

@@ -13,6 +13,7 @@ use crate::compute::{
     StateTime, TrendPoint,
 };
 use crate::load::Criteria;
+use crate::rollup::link;
 use crate::rollup::read::{self, Ask, Key};
 use crate::rollup::span::Kind;
 use crate::rollup::span_db::{self, SpanKey};
@@ -65,19 +66,21 @@ pub async fn bottlenecks<C: ConnectionTrait>(
     Ok(compute::bottlenecks_of(&held, &edges, slope, now))
 }
 
-/// The linkage over the answered cases that meet `criteria`, and each one's (lead time in
-/// weeks, NKI).
+/// The linkage over the answered cases that meet `criteria`, and the (lead time in weeks, NKI)
+/// of its sample (the scatter plot's points: at most `link::SAMPLE`).
 pub async fn linkage<C: ConnectionTrait>(
     conn: &C,
     criteria: &Criteria,
     settings: Settings,
 ) -> Result<(Linkage, Vec<(f64, f64)>), DbErr> {
-    let cases = span_db::answered(conn, criteria).await?;
-    let points = cases
+    let inputs = link::inputs(conn, criteria, link::SAMPLE).await?;
+    let points = inputs
+        .pooled_sample()
         .iter()
-        .map(|c| (c.lead_seconds as f64 / 86_400.0 / 7.0, c.survey.nki))
+        .map(|(_, weeks, nki)| (*weeks, *nki))
         .collect();
-    let linkage = compute::linkage_of(&cases, settings.nki_threshold, settings.nki_area_threshold);
+    let linkage =
+        compute::linkage_from(&inputs, settings.nki_threshold, settings.nki_area_threshold);
     Ok((linkage, points))
 }
 

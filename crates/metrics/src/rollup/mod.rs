@@ -6,6 +6,7 @@
 pub mod check;
 pub mod fact;
 pub mod figures;
+pub mod link;
 pub mod read;
 pub mod span;
 pub mod span_db;

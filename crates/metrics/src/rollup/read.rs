@@ -484,6 +484,9 @@ pub(crate) fn fact(r: &QueryResult) -> Result<Fact, DbErr> {
             NaiveDate::default().checked_add_signed(chrono::TimeDelta::days(d.into()))
         }),
         on_time: get::<Option<i16>>(r, 24)?.map(|v| v != 0),
+        handoffs: get::<Option<i32>>(r, 25)?.map(i64::from),
+        departments: get::<Option<i32>>(r, 26)?.map(i64::from),
+        sample: get(r, 27)?,
     })
 }
 

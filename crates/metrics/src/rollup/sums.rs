@@ -220,6 +220,32 @@ pub fn within_slope(groups: &[&Answers]) -> Option<Regression> {
     Regression::within(n, k, slope, (syy - slope * sxy).max(0.0), sxx)
 }
 
+/// The OLS line of NKI on lead time in weeks over a group, from its sums: `stats::ols` over the
+/// values, without them.
+pub fn ols(a: &Answers) -> Option<Regression> {
+    let n = a.n();
+    if n < 3 {
+        return None;
+    }
+    let m = n as f64;
+    let sxx = a.weeks2 - a.weeks * a.weeks / m;
+    // Equal lead times leave only rounding in Σx² − (Σx)²/n.
+    if sxx <= 1e-12 * a.weeks2.max(1.0) {
+        return None;
+    }
+    let sxy = a.weeks_nki - a.weeks * a.nki.sum / m;
+    let syy = a.nki.sum2 - a.nki.sum * a.nki.sum / m;
+    let slope = sxy / sxx;
+    let intercept = (a.nki.sum - slope * a.weeks) / m;
+    Regression::fitted(
+        n as usize,
+        m - 2.0,
+        (slope, intercept),
+        (syy - slope * sxy).max(0.0),
+        sxx,
+    )
+}
+
 /// Everything the rollups keep of a group of cases.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Group {
@@ -336,6 +362,45 @@ mod tests {
             assert!((a - b).abs() < 1e-9, "{a} against {b}");
         }
         assert_eq!(within_slope(&[]), None);
+    }
+
+    #[test]
+    fn the_line_from_sums_is_the_line_from_the_values() {
+        let x = [1.0, 2.5, 4.0, 7.0, 0.5, 3.0, 3.5];
+        let y = [80.0, 71.0, 66.0, 52.0, 90.0, 70.0, 75.0];
+        let mut a = Answers::default();
+        for (w, v) in x.iter().zip(&y) {
+            a.add(
+                &Answer {
+                    nki: *v,
+                    factors: [None; 6],
+                },
+                *w,
+            );
+        }
+        let (s, v) = (ols(&a).unwrap(), crate::stats::ols(&x, &y).unwrap());
+        assert_eq!(s.n, v.n);
+        for (p, q) in [
+            (s.slope, v.slope),
+            (s.intercept, v.intercept),
+            (s.std_error, v.std_error),
+            (s.ci_low, v.ci_low),
+            (s.ci_high, v.ci_high),
+        ] {
+            assert!((p - q).abs() < 1e-9, "{p} against {q}");
+        }
+        // Equal lead times fit no line.
+        let mut flat = Answers::default();
+        for v in y {
+            flat.add(
+                &Answer {
+                    nki: v,
+                    factors: [None; 6],
+                },
+                2.0,
+            );
+        }
+        assert_eq!(ols(&flat), None);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use sea_orm::{
 use crate::load::read_on;
 use crate::rollup::fact::{Cell, Fact, Span};
 use crate::rollup::span::{CaseSpan, spans_of};
-use crate::rollup::span_db;
+use crate::rollup::{link, span_db};
 
 /// A queue row whose case id is this asks for every cell to be recomputed from the facts (the
 /// end of a rebuild). Case ids start at 1.
@@ -29,7 +29,7 @@ const LOCK: i64 = 0x4c6f_7473_526f_6c6c; // "LotsRoll"
 /// How many queued rows a batch takes.
 pub const BATCH: u64 = 2_000;
 
-pub(crate) const FACT_COLUMNS: [&str; 25] = [
+pub(crate) const FACT_COLUMNS: [&str; 28] = [
     "case_id",
     "department",
     "area",
@@ -55,6 +55,9 @@ pub(crate) const FACT_COLUMNS: [&str; 25] = [
     "complete_days",
     "due_day",
     "on_time",
+    "handoffs",
+    "departments",
+    "sample",
 ];
 
 pub(crate) const CELL_COLUMNS: &str = "department, area, channel, received_month, decided_month";
@@ -119,15 +122,17 @@ pub async fn batch(db: &Db, limit: u64, cells: Cells) -> Result<u64, DbErr> {
         .into_iter()
         .collect();
     let records = read_on(&tx, Condition::all(), Some(&ids)).await?;
-    let facts: Vec<Fact> = records.iter().map(Fact::of).collect();
+    let (facts, spans): (Vec<Fact>, Vec<Vec<CaseSpan>>) = records
+        .iter()
+        .map(|c| {
+            let spans = spans_of(c);
+            (Fact::with_spans(c, &spans), spans)
+        })
+        .unzip();
     let mut dirty = delete_facts(&tx, &ids).await?;
     insert_facts(&tx, &facts).await?;
     // A case's spans are in its fact's cell: the cells dirtied are the facts' old and new ones.
-    let spans: Vec<(&Fact, Vec<CaseSpan>)> = facts
-        .iter()
-        .zip(&records)
-        .map(|(f, c)| (f, spans_of(c)))
-        .collect();
+    let spans: Vec<(&Fact, Vec<CaseSpan>)> = facts.iter().zip(spans).collect();
     span_db::replace(&tx, &ids, &spans).await?;
     if every_cell {
         recompute_every_cell(&tx).await?;
@@ -291,6 +296,10 @@ fn fact_values(f: &Fact) -> Vec<Value> {
     v.extend(span_values(f.to_complete.as_ref()));
     v.push(Value::Int(f.due_date.map(day_number)));
     v.push(Value::SmallInt(f.on_time.map(i16::from)));
+    for n in [f.handoffs, f.departments] {
+        v.push(Value::Int(n.and_then(|n| i32::try_from(n).ok())));
+    }
+    v.push(f.sample.into());
     v
 }
 
@@ -403,6 +412,7 @@ async fn recompute(tx: &DatabaseTransaction, cells: &[Cell]) -> Result<(), DbErr
             ),
         ]);
         statements.extend(span_db::recompute(&dirty, &among));
+        statements.extend(link::recompute(&dirty, &among));
         statements.extend(COARSE.iter().map(|c| c.add(&dirty, &among, "")));
         statements.extend(COARSE.iter().map(|c| c.forget_zeros(&dirty)));
         for sql in statements {
@@ -413,44 +423,85 @@ async fn recompute(tx: &DatabaseTransaction, cells: &[Cell]) -> Result<(), DbErr
     Ok(())
 }
 
-/// A histogram summed over some of the cell's months (`rollup_hist_decided`, `rollup_hist_all`
-/// from `rollup_hist`; `rollup_span_hist_all` from `rollup_span_hist`).
+/// A rollup summed over some of the cell's months (`rollup_hist_decided`, `rollup_hist_all`
+/// from `rollup_hist`; `rollup_span_hist_all` from `rollup_span_hist`; `rollup_link_all` and
+/// `rollup_attr_all` from `rollup_link` and `rollup_attr`), kept by exact integer differences.
 pub(crate) struct Coarse {
     pub table: &'static str,
-    /// The histogram it sums.
+    /// The rollup it sums.
     pub source: &'static str,
-    /// Its key columns before `measure, value`.
+    /// Its key columns.
     pub keys: &'static str,
+    /// The columns it sums (integers; the first is the count, `n`).
+    pub sums: &'static str,
 }
 
-pub(crate) const COARSE: [Coarse; 3] = [
+pub(crate) const COARSE: [Coarse; 5] = [
     Coarse {
         table: "rollup_hist_decided",
         source: "rollup_hist",
-        keys: "department, area, channel, decided_month",
+        keys: "department, area, channel, decided_month, measure, value",
+        sums: "n",
     },
     Coarse {
         table: "rollup_hist_all",
         source: "rollup_hist",
-        keys: "department, area, channel",
+        keys: "department, area, channel, measure, value",
+        sums: "n",
     },
     Coarse {
         table: "rollup_span_hist_all",
         source: "rollup_span_hist",
         keys: "department, area, channel, kind, status, from_department, to_department, \
-               handoff_kind",
+               handoff_kind, measure, value",
+        sums: "n",
+    },
+    Coarse {
+        table: "rollup_link_all",
+        source: "rollup_link",
+        keys: "department, area, channel, measure, value",
+        sums: link::ANSWER_COLUMNS,
+    },
+    Coarse {
+        table: "rollup_attr_all",
+        source: "rollup_attr",
+        keys: "department, area, channel, through",
+        sums: link::ATTR_SUMS,
     },
 ];
 
 impl Coarse {
-    /// Adds (`sign` "") or takes away ("-") the dirty cells' histogram rows.
-    fn add(&self, dirty: &str, among: &str, sign: &str) -> String {
-        let (t, k, source) = (self.table, self.keys, self.source);
+    fn columns(&self) -> impl Iterator<Item = &'static str> {
+        self.sums.split(',').map(str::trim)
+    }
+
+    /// Its source summed (`sign` "-": negated) over the rows that `among` keeps, grouped by its
+    /// keys.
+    fn summed(&self, among: &str, sign: &str) -> String {
+        let sums: Vec<String> = self
+            .columns()
+            .map(|c| format!("CAST({sign}SUM({c}) AS BIGINT)"))
+            .collect();
         format!(
-            "{dirty}INSERT INTO {t} ({k}, measure, value, n) \
-             SELECT {k}, measure, value, CAST({sign}SUM(n) AS BIGINT) FROM {source} \
-             WHERE 1 = 1{among} GROUP BY {k}, measure, value \
-             ON CONFLICT ({k}, measure, value) DO UPDATE SET n = {t}.n + excluded.n"
+            "SELECT {k}, {} FROM {} WHERE 1 = 1{among} GROUP BY {k}",
+            sums.join(", "),
+            self.source,
+            k = self.keys
+        )
+    }
+
+    /// Adds (`sign` "") or takes away ("-") the dirty cells' rows.
+    fn add(&self, dirty: &str, among: &str, sign: &str) -> String {
+        let (t, k) = (self.table, self.keys);
+        let set: Vec<String> = self
+            .columns()
+            .map(|c| format!("{c} = {t}.{c} + excluded.{c}"))
+            .collect();
+        format!(
+            "{dirty}INSERT INTO {t} ({k}, {}) {} ON CONFLICT ({k}) DO UPDATE SET {}",
+            self.sums,
+            self.summed(among, sign),
+            set.join(", ")
         )
     }
 
@@ -464,24 +515,22 @@ impl Coarse {
 
     /// The whole table from its source.
     fn rebuild(&self) -> [String; 2] {
-        let (t, k, source) = (self.table, self.keys, self.source);
+        let t = self.table;
         [
             format!("DELETE FROM {t}"),
             format!(
-                "INSERT INTO {t} ({k}, measure, value, n) SELECT {k}, measure, value, \
-                 CAST(SUM(n) AS BIGINT) FROM {source} GROUP BY {k}, measure, value"
+                "INSERT INTO {t} ({}, {}) {}",
+                self.keys,
+                self.sums,
+                self.summed("", "")
             ),
         ]
     }
 
     /// Rows that differ from its source summed (both ways), as one count.
     pub(crate) fn differences(&self) -> String {
-        let (t, k, source) = (self.table, self.keys, self.source);
-        let summed = format!(
-            "SELECT {k}, measure, value, CAST(SUM(n) AS BIGINT) FROM {source} \
-             GROUP BY {k}, measure, value"
-        );
-        let stored = format!("SELECT {k}, measure, value, n FROM {t}");
+        let summed = self.summed("", "");
+        let stored = format!("SELECT {}, {} FROM {}", self.keys, self.sums, self.table);
         format!(
             "SELECT (SELECT COUNT(*) FROM ({summed} EXCEPT {stored}) a) + \
              (SELECT COUNT(*) FROM ({stored} EXCEPT {summed}) b)"
@@ -507,6 +556,7 @@ async fn recompute_every_cell(tx: &DatabaseTransaction) -> Result<(), DbErr> {
     ]
     .into_iter()
     .chain(span_db::recompute("", ""))
+    .chain(link::recompute("", ""))
     .chain(COARSE.iter().flat_map(Coarse::rebuild))
     {
         tx.execute_unprepared(&sql).await?;

@@ -1,0 +1,369 @@
+//! The linkage's rollups (migration 20): the answered, decided cases' answers bucketed by lead
+//! time in whole days, by departments passed through and by handoffs (`rollup_link`), and per
+//! department passed through (`rollup_attr`), recomputed with the cells; and what the linkage
+//! reads for a request: those sums, the areas' regression sums from the cells, and a bounded
+//! sample per area for Spearman's ρ. Its cost is the buckets' and the sample's, not the answers'.
+//!
+//! The answers' sums are kept in millionths, as integers, so that the tables summed over the
+//! months (`rollup_link_all`, `rollup_attr_all`) are kept by exact differences like the other
+//! coarse histograms (`write::Coarse`).
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement};
+
+use crate::compute::{LinkageInputs, Through};
+use crate::load::Criteria;
+use crate::rollup::fact::Answer;
+use crate::rollup::read::{self, Ask, Cases, Key, plan, received_months, received_within, scope};
+use crate::rollup::span::Kind;
+use crate::rollup::sums::{Answers, Sums};
+use crate::rollup::write::CELL_COLUMNS;
+
+/// How many answered cases of each area the sample holds (docs/metrics.md, "Linkage").
+pub const SAMPLE: usize = 5_000;
+
+macro_rules! answer_columns {
+    () => {
+        "n, nki, nki2, factor0_n, factor0, factor02, factor1_n, factor1, factor12, \
+         factor2_n, factor2, factor22, factor3_n, factor3, factor32, factor4_n, factor4, \
+         factor42, factor5_n, factor5, factor52"
+    };
+}
+
+/// The answers' sums a row of `rollup_link` or `rollup_attr` keeps, in column order.
+pub(crate) const ANSWER_COLUMNS: &str = answer_columns!();
+
+/// What a row of `rollup_attr` sums: the answers', then the seconds spent and lead seconds.
+pub(crate) const ATTR_SUMS: &str = concat!(answer_columns!(), ", spent, lead");
+
+/// A value in millionths, as an integer.
+fn micro(e: &str) -> String {
+    format!("CAST(ROUND(({e}) * 1000000) AS BIGINT)")
+}
+
+/// `ANSWER_COLUMNS` as SQL over rows with `nki` and `factor0`…`factor5`.
+fn answer_sums() -> String {
+    let mut out = vec![
+        "CAST(COUNT(*) AS BIGINT)".to_string(),
+        format!("CAST(SUM({}) AS BIGINT)", micro("nki")),
+        format!("CAST(SUM({}) AS BIGINT)", micro("nki * nki")),
+    ];
+    for f in 0..6 {
+        let c = format!("factor{f}");
+        out.push(format!("CAST(COUNT({c}) AS BIGINT)"));
+        out.push(format!("CAST(COALESCE(SUM({}), 0) AS BIGINT)", micro(&c)));
+        out.push(format!(
+            "CAST(COALESCE(SUM({}), 0) AS BIGINT)",
+            micro(&format!("{c} * {c}"))
+        ));
+    }
+    out.join(", ")
+}
+
+const FACTORS: &str = "nki, factor0, factor1, factor2, factor3, factor4, factor5";
+
+/// Every answered, decided case's passage through a department, with its cell, its answer and
+/// its lead time: what `rollup_attr` sums.
+fn passages() -> String {
+    let f: Vec<String> = FACTORS.split(", ").map(|c| format!("f.{c}")).collect();
+    format!(
+        "SELECT s.department, s.area, s.channel, s.received_month, s.decided_month, \
+         s.received_ms, s.to_department AS through, s.seconds AS spent, f.lead_seconds, {} \
+         FROM metric_span s JOIN metric_fact f ON f.case_id = s.case_id \
+         WHERE s.kind = {} AND s.seconds IS NOT NULL AND f.nki IS NOT NULL",
+        f.join(", "),
+        Kind::Passage.code()
+    )
+}
+
+/// The buckets of `rollup_link`: its measure and the fact's column it counts by.
+const MEASURES: [(i16, &str); 3] = [(0, "lead_days"), (1, "departments"), (2, "handoffs")];
+
+/// `rollup_link`'s rows of the facts that `among` keeps, as SQL: one SELECT per measure.
+fn link_select(among: &str) -> String {
+    let sums = answer_sums();
+    MEASURES
+        .iter()
+        .map(|(m, col)| {
+            format!(
+                "SELECT {CELL_COLUMNS}, {m}, {col}, {sums} FROM metric_fact \
+                 WHERE nki IS NOT NULL AND decided_month <> '' AND {col} IS NOT NULL{among} \
+                 GROUP BY {CELL_COLUMNS}, {col}"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
+}
+
+fn attr_select(among: &str) -> String {
+    format!(
+        "SELECT {CELL_COLUMNS}, through, {}, CAST(SUM(spent) AS BIGINT), \
+         CAST(SUM(lead_seconds) AS BIGINT) FROM ({}) p WHERE 1 = 1{among} \
+         GROUP BY {CELL_COLUMNS}, through",
+        answer_sums(),
+        passages()
+    )
+}
+
+/// The statements that recompute the linkage's rollups of the cells that `among` keeps (`""`:
+/// every cell), after `with` (the dirty cells' `WITH`, or `""`).
+pub(crate) fn recompute(with: &str, among: &str) -> [String; 4] {
+    [
+        format!("{with}DELETE FROM rollup_link WHERE 1 = 1{among}"),
+        format!("{with}DELETE FROM rollup_attr WHERE 1 = 1{among}"),
+        format!(
+            "{with}INSERT INTO rollup_link ({CELL_COLUMNS}, measure, value, {ANSWER_COLUMNS}) {}",
+            link_select(among)
+        ),
+        format!(
+            "{with}INSERT INTO rollup_attr ({CELL_COLUMNS}, through, {ATTR_SUMS}) {}",
+            attr_select(among)
+        ),
+    ]
+}
+
+/// Rows that differ between the linkage's rollups and the facts and spans summed (both ways),
+/// as one count each.
+pub(crate) fn differences() -> [String; 2] {
+    let both = |summed: String, stored: String| {
+        format!(
+            "SELECT (SELECT COUNT(*) FROM ({summed} EXCEPT {stored}) a) + \
+             (SELECT COUNT(*) FROM ({stored} EXCEPT {summed}) b)"
+        )
+    };
+    [
+        both(
+            format!("SELECT * FROM ({}) u", link_select("")),
+            format!("SELECT {CELL_COLUMNS}, measure, value, {ANSWER_COLUMNS} FROM rollup_link"),
+        ),
+        both(
+            attr_select(""),
+            format!("SELECT {CELL_COLUMNS}, through, {ATTR_SUMS} FROM rollup_attr"),
+        ),
+    ]
+}
+
+fn get<T: sea_orm::TryGetable>(r: &QueryResult, i: usize) -> Result<T, DbErr> {
+    r.try_get_by_index(i)
+}
+
+/// The answers' sums of a row, from its column `first` on (`ANSWER_COLUMNS`, summed).
+fn answers_at(r: &QueryResult, first: usize) -> Result<Answers, DbErr> {
+    let sums = |i: usize| -> Result<Sums, DbErr> {
+        Ok(Sums {
+            n: get::<i64>(r, i)?.max(0) as u64,
+            sum: get::<i64>(r, i + 1)? as f64 / 1e6,
+            sum2: get::<i64>(r, i + 2)? as f64 / 1e6,
+        })
+    };
+    let mut a = Answers {
+        nki: sums(first)?,
+        ..Answers::default()
+    };
+    for (f, slot) in a.factors.iter_mut().enumerate() {
+        *slot = sums(first + 3 + 3 * f)?;
+    }
+    Ok(a)
+}
+
+/// `ANSWER_COLUMNS` summed, as SQL.
+fn summed(extra: &[&str]) -> String {
+    ANSWER_COLUMNS
+        .split(", ")
+        .chain(extra.iter().copied())
+        .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An answer of a fact or passage row, from its column `first` on (`FACTORS`).
+fn answer_at(r: &QueryResult, first: usize) -> Result<Answer, DbErr> {
+    let mut factors = [None; 6];
+    for (i, slot) in factors.iter_mut().enumerate() {
+        *slot = get(r, first + 1 + i)?;
+    }
+    Ok(Answer {
+        nki: get(r, first)?,
+        factors,
+    })
+}
+
+/// What the linkage over the answered, decided cases that meet `criteria` is computed from.
+pub async fn inputs<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+    sample: usize,
+) -> Result<LinkageInputs, DbErr> {
+    let mut out = LinkageInputs {
+        sample_size: sample,
+        ..LinkageInputs::default()
+    };
+    let Some(plan) = plan(criteria.from, criteria.before) else {
+        return Ok(out);
+    };
+    for (key, g) in read::groups_by(conn, criteria, &[Key::Area], Ask::DECIDED).await? {
+        if g.answers.n() > 0
+            && let Some(area) = key.into_iter().next()
+        {
+            out.areas.insert(area, g.answers);
+        }
+    }
+    if let Some((lo, hi)) = &plan.whole {
+        whole_months(conn, criteria, (lo.as_deref(), hi.as_deref()), &mut out).await?;
+    }
+    for range in &plan.cut {
+        cut_month(conn, criteria, *range, &mut out).await?;
+    }
+    let areas: Vec<String> = out.areas.keys().cloned().collect();
+    for area in areas {
+        out.sample.insert(
+            area.clone(),
+            sample_of(conn, criteria, &area, sample).await?,
+        );
+    }
+    Ok(out)
+}
+
+/// Adds the buckets and passages of the whole months received in `[lo, hi)` (either end open;
+/// both open: the tables summed over the months).
+async fn whole_months<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+    (lo, hi): (Option<&str>, Option<&str>),
+    out: &mut LinkageInputs,
+) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    let mut values = Vec::new();
+    // Only answered, decided cases have rows: no condition on the month decided is needed.
+    let mut f = scope(criteria, Cases::All, backend, &mut values);
+    let coarse = lo.is_none() && hi.is_none();
+    if !coarse {
+        received_months(&mut f, (lo, hi), backend, &mut values);
+    }
+    let (link, attr) = if coarse {
+        ("rollup_link_all", "rollup_attr_all")
+    } else {
+        ("rollup_link", "rollup_attr")
+    };
+    let sql = format!(
+        "SELECT CAST(measure AS INTEGER), value, {} FROM {link} WHERE {f} \
+         GROUP BY measure, value",
+        summed(&[])
+    );
+    for r in conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
+        .await?
+    {
+        let (measure, value): (i32, i32) = (get(&r, 0)?, get(&r, 1)?);
+        bucket(out, measure, value.into())?.merge(&answers_at(&r, 2)?);
+    }
+    let sql = format!(
+        "SELECT through, {} FROM {attr} WHERE {f} GROUP BY through",
+        summed(&["spent", "lead"])
+    );
+    let spent = 1 + ANSWER_COLUMNS.split(", ").count();
+    for r in conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+    {
+        let t = out.through.entry(get(&r, 0)?).or_default();
+        t.answers.merge(&answers_at(&r, 1)?);
+        t.spent += get::<i64>(&r, spent)?;
+        t.lead += get::<i64>(&r, spent + 1)?;
+    }
+    Ok(())
+}
+
+fn bucket(out: &mut LinkageInputs, measure: i32, value: i64) -> Result<&mut Answers, DbErr> {
+    let map = match measure {
+        0 => &mut out.by_lead_days,
+        1 => &mut out.by_departments,
+        2 => &mut out.by_handoffs,
+        m => {
+            return Err(DbErr::Custom(format!(
+                "rollup_link holds an unknown measure {m}"
+            )));
+        }
+    };
+    Ok(map.entry(value).or_default())
+}
+
+/// Adds the answered cases received in `[from, before)`, a month cut by the dates, from their
+/// facts and passages.
+async fn cut_month<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+    range: (DateTime<Utc>, DateTime<Utc>),
+    out: &mut LinkageInputs,
+) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    let mut values = Vec::new();
+    let mut f = scope(criteria, Cases::Decided, backend, &mut values);
+    received_within(&mut f, (Some(range.0), Some(range.1)), backend, &mut values);
+    let sql = format!(
+        "SELECT lead_days, departments, handoffs, {FACTORS} FROM metric_fact \
+         WHERE {f} AND nki IS NOT NULL"
+    );
+    for r in conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
+        .await?
+    {
+        let a = answer_at(&r, 3)?;
+        for (i, (measure, _)) in MEASURES.iter().enumerate() {
+            if let Some(v) = get::<Option<i32>>(&r, i)? {
+                bucket(out, (*measure).into(), v.into())?.add(&a, 0.0);
+            }
+        }
+    }
+    let sql = format!(
+        "SELECT through, spent, lead_seconds, {FACTORS} FROM ({}) p WHERE {f}",
+        passages()
+    );
+    for r in conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+    {
+        let t: &mut Through = out.through.entry(get(&r, 0)?).or_default();
+        t.answers.add(&answer_at(&r, 3)?, 0.0);
+        t.spent += get::<i64>(&r, 1)?;
+        t.lead += get::<Option<i64>>(&r, 2)?.unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// The first `n` answered, decided cases of `area` that meet `criteria`, in the sample order:
+/// (place, lead time in weeks, NKI).
+async fn sample_of<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+    area: &str,
+    n: usize,
+) -> Result<Vec<(i64, f64, f64)>, DbErr> {
+    let backend = conn.get_database_backend();
+    let mut values = Vec::new();
+    let mut f = scope(criteria, Cases::Decided, backend, &mut values);
+    received_within(
+        &mut f,
+        (criteria.from, criteria.before),
+        backend,
+        &mut values,
+    );
+    values.push(area.to_string().into());
+    let sql = format!(
+        "SELECT sample, lead_seconds, nki FROM metric_fact WHERE {f} AND area = {} \
+         AND nki IS NOT NULL ORDER BY sample LIMIT {n}",
+        lots_store::dialect::placeholder(backend, values.len())
+    );
+    conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .iter()
+        .map(|r| {
+            let lead: Option<i64> = get(r, 1)?;
+            Ok((
+                get(r, 0)?,
+                lead.unwrap_or_default() as f64 / (7.0 * 86_400.0),
+                get(r, 2)?,
+            ))
+        })
+        .collect()
+}
