@@ -547,3 +547,54 @@ async fn damaged_then_rebuilt(app: &TestApp, damage: &[&str]) {
     let report = check::check(&app.db, &|_| {}).await.unwrap();
     assert!(report.is_clean(), "{report:#?}");
 }
+
+#[tokio::test]
+async fn a_list_from_the_facts_is_its_first_cases_in_order_and_counts_them_all() {
+    use lots_metrics::load::Criteria;
+    use lots_metrics::rollup::read::listed;
+
+    let (app, root) = with_oracle_cases().await;
+    // A metric request brings the rollups up to date first.
+    let r = app.get("/api/v1/metrics/deadlines", Some(&root)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let condition = "decided_month = '' AND due_day IS NOT NULL AND status <> 'withdrawn'";
+    let all = samples(
+        &app,
+        &format!(
+            "SELECT f.case_id FROM metric_fact f JOIN case_record c ON c.id = f.case_id \
+             WHERE {} ORDER BY f.due_day DESC, f.case_id",
+            condition.replace("status", "c.status")
+        ),
+    )
+    .await;
+    assert!(all.len() > 5, "{}", all.len());
+    let order = ("due_day DESC, case_id", 5);
+    let (first, total) = listed(app.db.reader(), &Criteria::default(), condition, order)
+        .await
+        .unwrap();
+    assert_eq!((first.as_slice(), total), (&all[..5], all.len() as u64));
+    // Fewer than the limit: all of them, counted without a second query's help.
+    let order = ("due_day DESC, case_id", all.len() + 1);
+    let (every, total) = listed(app.db.reader(), &Criteria::default(), condition, order)
+        .await
+        .unwrap();
+    assert_eq!((every, total), (all.clone(), all.len() as u64));
+    // The department filter applies to the facts' owner.
+    let sbf = Criteria {
+        departments: vec!["SBF".into()],
+        ..Criteria::default()
+    };
+    let (_, total) = listed(app.db.reader(), &sbf, condition, ("case_id", 1))
+        .await
+        .unwrap();
+    let expected = app
+        .count_where(
+            "metric_fact f JOIN case_record c ON c.id = f.case_id",
+            &format!(
+                "f.department = 'SBF' AND {}",
+                condition.replace("status", "c.status")
+            ),
+        )
+        .await;
+    assert_eq!(total as i64, expected);
+}

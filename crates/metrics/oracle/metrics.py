@@ -431,6 +431,9 @@ def fifths(due, decided_on):
     return 0 if late <= 0 else min(5, -(-late // 7))
 
 
+LIST = 200  # a deadline list's cases at most
+
+
 def deadlines():
     today = sdate(NOW)
     comp, overdue, soon, fees = {}, [], [], []
@@ -443,8 +446,8 @@ def deadlines():
             e[0] += 1
             e[1] += d <= c["due"]
             if c["area"] == "building_permit" and d > c["due"]:
-                fees.append({"id": c["id"], "reference": c["reference"], "due_date": c["due"].isoformat(),
-                             "decided_on": d.isoformat(), "fifths": fifths(c["due"], d)})
+                fees.append((c["decided"], {"id": c["id"], "reference": c["reference"], "due_date": c["due"].isoformat(),
+                             "decided_on": d.isoformat(), "fifths": fifths(c["due"], d)}))
         elif c["status"] in OPEN:
             item = {"id": c["id"], "reference": c["reference"], "area": c["area"], "department": c["department"],
                     "due_date": c["due"].isoformat(), "days_left": working_days_between(today, c["due"])}
@@ -455,7 +458,11 @@ def deadlines():
     order = lambda i: (i["due_date"], i["id"])  # noqa: E731
     return {"compliance": [{"area": a, "month": m, "decided": n, "on_time": k, "share_on_time": k / n}
                            for (a, m), (n, k) in sorted(comp.items())],
-            "overdue": sorted(overdue, key=order), "due_soon": sorted(soon, key=order), "fee_reductions": fees}
+            "overdue": sorted(overdue, key=order)[:LIST], "overdue_total": len(overdue),
+            "due_soon": sorted(soon, key=order)[:LIST], "due_soon_total": len(soon),
+            # The latest decision first.
+            "fee_reductions": [f for _, f in sorted(fees, key=lambda x: (x[0], x[1]["id"]), reverse=True)][:LIST],
+            "fee_reductions_total": len(fees)}
 
 
 def time_in_state(by):

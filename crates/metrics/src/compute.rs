@@ -991,14 +991,22 @@ pub struct FeeReduction {
     pub fifths: u8,
 }
 
+/// How many cases each list of the deadlines holds at most; its total is counted.
+pub const DEADLINE_LIST: usize = 200;
+
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Deadlines {
     pub compliance: Vec<Compliance>,
-    /// Open cases past their due date, most overdue first.
+    /// Open cases past their due date, most overdue first (at most 200: `overdue_total` counts
+    /// them all).
     pub overdue: Vec<DeadlineCase>,
-    /// Open cases due within `near_days` working days.
+    pub overdue_total: usize,
+    /// Open cases due within `near_days` working days, soonest first (at most 200).
     pub due_soon: Vec<DeadlineCase>,
+    pub due_soon_total: usize,
+    /// Building permits decided after their due date, the latest decision first (at most 200).
     pub fee_reductions: Vec<FeeReduction>,
+    pub fee_reductions_total: usize,
 }
 
 pub fn deadlines(records: &[&CaseRecord], now: DateTime<Utc>, near_days: i64) -> Deadlines {
@@ -1032,13 +1040,14 @@ pub fn deadlines_of(
         if let Some(decided) = c.decided_at {
             let d = date(decided);
             if c.area == "building_permit" && d > due {
-                fee_reductions.push(FeeReduction {
+                let fee = FeeReduction {
                     id: c.id,
                     reference: c.reference.clone(),
                     due_date: due,
                     decided_on: d,
                     fifths: fee_reduction_fifths(due, d),
-                });
+                };
+                fee_reductions.push((decided, fee));
             }
         } else if c.is_open() {
             let item = DeadlineCase {
@@ -1058,7 +1067,11 @@ pub fn deadlines_of(
     }
     overdue.sort_by_key(|c| (c.due_date, c.id));
     due_soon.sort_by_key(|c| (c.due_date, c.id));
-    fee_reductions.sort_by_key(|f| f.id);
+    fee_reductions.sort_by_key(|(decided, f)| std::cmp::Reverse((*decided, f.id)));
+    let totals = (overdue.len(), due_soon.len(), fee_reductions.len());
+    overdue.truncate(DEADLINE_LIST);
+    due_soon.truncate(DEADLINE_LIST);
+    fee_reductions.truncate(DEADLINE_LIST);
     Deadlines {
         compliance: groups
             .iter()
@@ -1075,9 +1088,25 @@ pub fn deadlines_of(
             })
             .collect(),
         overdue,
+        overdue_total: totals.0,
         due_soon,
-        fee_reductions,
+        due_soon_total: totals.1,
+        fee_reductions: fee_reductions.into_iter().map(|(_, f)| f).collect(),
+        fee_reductions_total: totals.2,
     }
+}
+
+/// The last date whose working days from `today` are at most `near_days`: an open case due from
+/// today up to it is due soon.
+pub fn due_soon_until(today: NaiveDate, near_days: i64) -> NaiveDate {
+    let mut last = today;
+    while let Some(next) = last.succ_opt() {
+        if working_days_between(today, next) > near_days {
+            break;
+        }
+        last = next;
+    }
+    last
 }
 
 /// Time spent in one status, over the stays that have ended.
@@ -1435,5 +1464,37 @@ mod tests {
         assert_eq!(d.fee_reductions[0].fifths, 2);
         assert_eq!(d.due_soon[0].days_left, 1);
         assert!(d.overdue.is_empty());
+    }
+
+    #[test]
+    fn a_deadline_list_shows_the_first_two_hundred_and_counts_them_all() {
+        let now = t("2026-11-27T10:00:00Z");
+        let records: Vec<CaseRecord> = (1..=205)
+            .map(|i| {
+                let mut c = case(i, "food_control", "MHF", "2026-01-05T07:00:00Z", None, None);
+                // Due dates from 2026-03-01, one a day, in reverse id order.
+                c.due_date = "2026-03-01"
+                    .parse::<NaiveDate>()
+                    .unwrap()
+                    .checked_add_days(chrono::Days::new(205 - i as u64));
+                c
+            })
+            .collect();
+        let refs: Vec<&CaseRecord> = records.iter().collect();
+        let d = deadlines(&refs, now, 5);
+        assert_eq!((d.overdue.len(), d.overdue_total), (DEADLINE_LIST, 205));
+        // Most overdue first: the latest ids have the earliest due dates.
+        assert_eq!(d.overdue[0].id, 205);
+        assert_eq!(d.overdue[DEADLINE_LIST - 1].id, 6);
+        assert_eq!((d.due_soon.len(), d.due_soon_total), (0, 0));
+    }
+
+    #[test]
+    fn due_soon_ends_at_the_last_date_within_the_working_days() {
+        // Friday 2026-11-27: five working days ahead end on Friday 2026-12-04 (the weekend
+        // after it adds none).
+        let friday: NaiveDate = "2026-11-27".parse().unwrap();
+        assert_eq!(due_soon_until(friday, 5), "2026-12-06".parse().unwrap());
+        assert_eq!(due_soon_until(friday, 0), "2026-11-29".parse().unwrap());
     }
 }

@@ -591,14 +591,19 @@ fn deadlines_section(
                 }
             }
             p {
-                (int(deadlines.overdue.len())) " öppna ärenden har passerat sin frist och "
-                (int(deadlines.due_soon.len())) " har den inom " (maud::display(approaching_days))
-                " arbetsdagar. " (int(deadlines.fee_reductions.len()))
+                (int(deadlines.overdue_total)) " öppna ärenden har passerat sin frist och "
+                (int(deadlines.due_soon_total)) " har den inom " (maud::display(approaching_days))
+                " arbetsdagar. " (int(deadlines.fee_reductions_total))
                 " beslut ger avgiftsreduktion (PBL 12 kap. 8 a §)."
             }
             @if !deadlines.overdue.is_empty() {
                 table {
-                    caption { "Försenade öppna ärenden" }
+                    caption {
+                        "Försenade öppna ärenden"
+                        @if deadlines.overdue_total > 50 {
+                            " – de 50 äldsta fristerna av " (int(deadlines.overdue_total))
+                        }
+                    }
                     (html::numeric_head_row(&[("Diarienummer", false), ("Område", false), ("Förvaltning", false), ("Frist", false), ("Arbetsdagar", true)]))
                     tbody {
                         @for c in deadlines.overdue.iter().take(50) {

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::GroupBy;
+use crate::compute::DEADLINE_LIST;
 use crate::compute::{
     self, Bottlenecks, Channels, Deadlines, Edges, HandlingTimes, Linkage, NkiGroup, Period,
     StateTime, TrendPoint,
@@ -18,6 +19,8 @@ use crate::rollup::read::{self, Ask, Key};
 use crate::rollup::span::Kind;
 use crate::rollup::span_db::{self, SpanKey};
 use crate::rollup::sums::{self, Answers, Durations, Group};
+use crate::rollup::write::day_number;
+use lots_core::CaseStatus;
 
 /// The reporting thresholds and the horizon of "due soon" a figure is computed with.
 #[derive(Debug, Clone, Copy)]
@@ -108,16 +111,41 @@ pub async fn deadlines<C: ConnectionTrait>(
     now: DateTime<Utc>,
     near_days: i64,
 ) -> Result<Deadlines, DbErr> {
-    let ids = read::case_ids(
-        conn,
-        criteria,
-        "(decided_month = '' AND due_day IS NOT NULL) \
-         OR (area = 'building_permit' AND on_time = 0)",
-    )
-    .await?;
+    let today = compute::date(now);
+    let (t, until) = (
+        day_number(today),
+        day_number(compute::due_soon_until(today, near_days)),
+    );
+    let open: Vec<String> = CaseStatus::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    let open = format!("decided_month = '' AND status IN ({})", open.join(", "));
+    let by_due = ("due_day, case_id", DEADLINE_LIST);
+    let lists = [
+        (format!("{open} AND due_day < {t}"), by_due),
+        (
+            format!("{open} AND due_day >= {t} AND due_day <= {until}"),
+            by_due,
+        ),
+        (
+            "area = 'building_permit' AND on_time = 0".to_string(),
+            ("decided_at DESC, case_id DESC", DEADLINE_LIST),
+        ),
+    ];
+    let mut ids = Vec::new();
+    let mut totals = Vec::new();
+    for (condition, order) in &lists {
+        let (some, total) = read::listed(conn, criteria, condition, *order).await?;
+        ids.extend(some);
+        totals.push(total as usize);
+    }
     let listed = crate::load::read_rows(conn, &ids).await?;
     let listed: Vec<&crate::CaseRecord> = listed.iter().collect();
-    Ok(compute::deadlines_of(groups, &listed, now, near_days))
+    let mut d = compute::deadlines_of(groups, &listed, now, near_days);
+    (d.overdue_total, d.due_soon_total, d.fee_reductions_total) = (totals[0], totals[1], totals[2]);
+    Ok(d)
 }
 
 /// How the cases that meet `criteria` came in.

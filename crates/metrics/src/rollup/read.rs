@@ -393,13 +393,14 @@ pub(crate) fn add_cell(g: &mut Group, r: &QueryResult, first: usize) -> Result<(
     Ok(())
 }
 
-/// The ids of the cases in scope whose facts also meet `condition` (SQL over `metric_fact`'s
-/// columns), in id order: what a list of cases reads, bounded by what it lists.
-pub async fn case_ids<C: ConnectionTrait>(
+/// The first `limit` cases in `order` that meet `criteria` and `condition` (SQL over the facts'
+/// columns and the case's `status` and `decided_at`), and how many there are in all.
+pub async fn listed<C: ConnectionTrait>(
     conn: &C,
     criteria: &Criteria,
     condition: &str,
-) -> Result<Vec<i64>, DbErr> {
+    (order, limit): (&str, usize),
+) -> Result<(Vec<i64>, u64), DbErr> {
     let backend = conn.get_database_backend();
     let mut values = Vec::new();
     let mut filter = scope(criteria, Cases::All, backend, &mut values);
@@ -409,14 +410,34 @@ pub async fn case_ids<C: ConnectionTrait>(
         backend,
         &mut values,
     );
-    let sql = format!(
-        "SELECT case_id FROM metric_fact WHERE {filter} AND ({condition}) ORDER BY case_id"
+    let from = format!(
+        "FROM (SELECT f.*, c.status, c.decided_at FROM metric_fact f \
+         JOIN case_record c ON c.id = f.case_id) x WHERE {filter} AND ({condition})"
     );
-    conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+    let ids = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!("SELECT case_id {from} ORDER BY {order} LIMIT {limit}"),
+            values.clone(),
+        ))
         .await?
         .iter()
         .map(|r| get::<i64>(r, 0))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = if ids.len() < limit {
+        ids.len() as u64
+    } else {
+        let row = conn
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                format!("SELECT COUNT(*) {from}"),
+                values,
+            ))
+            .await?
+            .ok_or_else(|| DbErr::Custom("no count".into()))?;
+        get::<i64>(&row, 0)?.max(0) as u64
+    };
+    Ok((ids, total))
 }
 
 /// Adds the facts of the cases received in `[a, b)`.
