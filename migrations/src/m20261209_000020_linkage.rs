@@ -4,7 +4,10 @@
 //! - `metric_fact` gains, per case, how many handoffs it had and how many departments an
 //!   answered, decided case passed through (`handoffs`, `departments`), and `sample`: a fixed
 //!   pseudo-random order of the cases (a hash of the id), in which Spearman's ρ and the scatter
-//!   plot read a bounded sample per area (index `metric_fact_sample`).
+//!   plot read a bounded sample per area (index `metric_fact_sample`, covering what it reads);
+//!   and for the deadlines' lists, the instant of the decision (`decided_ms`) and whether the
+//!   case is open (`is_open`), so that each list is read in its order from an index and stops
+//!   at its limit.
 //! - `rollup_link`: per cell, the answered, decided cases bucketed three ways (`measure` 0: lead
 //!   time in whole calendar days, 1: departments passed through, 2: handoffs; `value`), with
 //!   their NKI's and each factor's count, Σ and Σ² in millionths (integers, so that the coarser
@@ -65,6 +68,8 @@ impl MigrationTrait for Migration {
             integer_null("handoffs"),
             integer_null("departments"),
             big_integer("sample").default(0).to_owned(),
+            big_integer_null("decided_ms"),
+            small_integer("is_open").default(0).to_owned(),
         ] {
             m.alter_table(
                 Table::alter()
@@ -74,10 +79,20 @@ impl MigrationTrait for Migration {
             )
             .await?;
         }
+        // The sample's rows, in order, for each area: covering what the linkage reads of them
+        // and filters them by, so that reading them touches no table row.
+        m.get_connection()
+            .execute_unprepared(
+                "CREATE INDEX metric_fact_sample ON metric_fact \
+                 (area, sample, department, received_ms, lead_seconds, nki) \
+                 WHERE nki IS NOT NULL",
+            )
+            .await?;
+        // The late decisions, the latest first (the fee reductions owed).
         m.create_index(named_index(
-            "metric_fact_sample",
+            "metric_fact_late",
             "metric_fact",
-            &["area", "sample"],
+            &["area", "on_time", "decided_ms"],
         ))
         .await?;
         for (table, months) in [("rollup_link", true), ("rollup_link_all", false)] {
@@ -107,14 +122,11 @@ impl MigrationTrait for Migration {
             ],
         )
         .await?;
-        m.drop_index(
-            Index::drop()
-                .name("metric_fact_sample")
-                .table("metric_fact")
-                .to_owned(),
-        )
-        .await?;
-        for col in ["sample", "departments", "handoffs"] {
+        for index in ["metric_fact_late", "metric_fact_sample"] {
+            m.drop_index(Index::drop().name(index).table("metric_fact").to_owned())
+                .await?;
+        }
+        for col in ["is_open", "decided_ms", "sample", "departments", "handoffs"] {
             m.alter_table(
                 Table::alter()
                     .table("metric_fact")

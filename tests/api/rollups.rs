@@ -418,6 +418,16 @@ async fn the_check_finds_each_damaged_linkage_rollup_and_a_rebuild_repairs_them(
             "UPDATE metric_fact SET sample = sample - 1",
             true,
         ),
+        (
+            "UPDATE metric_fact SET is_open = 1 - is_open",
+            "UPDATE metric_fact SET is_open = 1 - is_open",
+            true,
+        ),
+        (
+            "UPDATE metric_fact SET decided_ms = decided_ms + 1",
+            "UPDATE metric_fact SET decided_ms = decided_ms - 1",
+            true,
+        ),
     ] {
         found_and_repaired(&app, (damage, repair), |r| {
             if fact {
@@ -438,8 +448,10 @@ async fn the_check_finds_each_damaged_linkage_rollup_and_a_rebuild_repairs_them(
         ],
     )
     .await;
+    // The same linkage again (the cells' floating sums to rounding: summed in another order).
     let again = app.get("/api/v1/metrics/linkage", Some(&root)).await;
-    assert_eq!(again.body, r.body);
+    let differ = crate::oracle::difference("linkage", &r.body, &again.body);
+    assert!(differ.is_none(), "{differ:?}");
 }
 
 #[tokio::test]
@@ -557,13 +569,11 @@ async fn a_list_from_the_facts_is_its_first_cases_in_order_and_counts_them_all()
     // A metric request brings the rollups up to date first.
     let r = app.get("/api/v1/metrics/deadlines", Some(&root)).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let condition = "decided_month = '' AND due_day IS NOT NULL AND status <> 'withdrawn'";
+    let condition = "decided_month = '' AND due_day IS NOT NULL AND is_open = 1";
     let all = samples(
         &app,
         &format!(
-            "SELECT f.case_id FROM metric_fact f JOIN case_record c ON c.id = f.case_id \
-             WHERE {} ORDER BY f.due_day DESC, f.case_id",
-            condition.replace("status", "c.status")
+            "SELECT case_id FROM metric_fact WHERE {condition} ORDER BY due_day DESC, case_id"
         ),
     )
     .await;
@@ -589,11 +599,8 @@ async fn a_list_from_the_facts_is_its_first_cases_in_order_and_counts_them_all()
         .unwrap();
     let expected = app
         .count_where(
-            "metric_fact f JOIN case_record c ON c.id = f.case_id",
-            &format!(
-                "f.department = 'SBF' AND {}",
-                condition.replace("status", "c.status")
-            ),
+            "metric_fact",
+            &format!("department = 'SBF' AND {condition}"),
         )
         .await;
     assert_eq!(total as i64, expected);

@@ -204,6 +204,7 @@ fn facts_close(a: &Fact, b: &Fact) -> bool {
         && a.to_complete == b.to_complete
         && (a.due_date, a.on_time) == (b.due_date, b.on_time)
         && (a.handoffs, a.departments, a.sample) == (b.handoffs, b.departments, b.sample)
+        && (a.decided_ms, a.open) == (b.decided_ms, b.open)
         && answer
 }
 

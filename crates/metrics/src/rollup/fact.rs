@@ -77,6 +77,10 @@ pub struct Fact {
     /// The case's place in a fixed pseudo-random order: the linkage's bounded sample is the
     /// first answered cases of each area in it.
     pub sample: i64,
+    /// The decision, in milliseconds since the Unix epoch.
+    pub decided_ms: Option<i64>,
+    /// Still being handled (received, in progress or awaiting a supplement).
+    pub open: bool,
 }
 
 /// A case id's place in the sample order: SplitMix64's finaliser of the id, as a non-negative
@@ -126,6 +130,8 @@ impl Fact {
             handoffs: count(Kind::Queue),
             departments: count(Kind::Passage),
             sample: sample_of(c.id),
+            decided_ms: decided.map(|d| d.timestamp_millis()),
+            open: c.is_open(),
         }
     }
 }

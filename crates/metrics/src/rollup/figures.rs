@@ -20,7 +20,6 @@ use crate::rollup::span::Kind;
 use crate::rollup::span_db::{self, SpanKey};
 use crate::rollup::sums::{self, Answers, Durations, Group};
 use crate::rollup::write::day_number;
-use lots_core::CaseStatus;
 
 /// The reporting thresholds and the horizon of "due soon" a figure is computed with.
 #[derive(Debug, Clone, Copy)]
@@ -116,12 +115,9 @@ pub async fn deadlines<C: ConnectionTrait>(
         day_number(today),
         day_number(compute::due_soon_until(today, near_days)),
     );
-    let open: Vec<String> = CaseStatus::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect();
-    let open = format!("decided_month = '' AND status IN ({})", open.join(", "));
+    // Open cases have no decision (`on_time` is null): said, so that the index on month
+    // decided, on time and due date gives them in due date order.
+    let open = "decided_month = '' AND on_time IS NULL AND is_open = 1";
     let by_due = ("due_day, case_id", DEADLINE_LIST);
     let lists = [
         (format!("{open} AND due_day < {t}"), by_due),
@@ -131,7 +127,7 @@ pub async fn deadlines<C: ConnectionTrait>(
         ),
         (
             "area = 'building_permit' AND on_time = 0".to_string(),
-            ("decided_at DESC, case_id DESC", DEADLINE_LIST),
+            ("decided_ms DESC, case_id DESC", DEADLINE_LIST),
         ),
     ];
     let mut ids = Vec::new();

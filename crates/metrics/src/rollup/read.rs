@@ -394,7 +394,7 @@ pub(crate) fn add_cell(g: &mut Group, r: &QueryResult, first: usize) -> Result<(
 }
 
 /// The first `limit` cases in `order` that meet `criteria` and `condition` (SQL over the facts'
-/// columns and the case's `status` and `decided_at`), and how many there are in all.
+/// columns), and how many there are in all.
 pub async fn listed<C: ConnectionTrait>(
     conn: &C,
     criteria: &Criteria,
@@ -410,10 +410,7 @@ pub async fn listed<C: ConnectionTrait>(
         backend,
         &mut values,
     );
-    let from = format!(
-        "FROM (SELECT f.*, c.status, c.decided_at FROM metric_fact f \
-         JOIN case_record c ON c.id = f.case_id) x WHERE {filter} AND ({condition})"
-    );
+    let from = format!("FROM metric_fact WHERE {filter} AND ({condition})");
     let ids = conn
         .query_all_raw(Statement::from_sql_and_values(
             backend,
@@ -508,6 +505,8 @@ pub(crate) fn fact(r: &QueryResult) -> Result<Fact, DbErr> {
         handoffs: get::<Option<i32>>(r, 25)?.map(i64::from),
         departments: get::<Option<i32>>(r, 26)?.map(i64::from),
         sample: get(r, 27)?,
+        decided_ms: get(r, 28)?,
+        open: get::<i16>(r, 29)? != 0,
     })
 }
 

@@ -29,7 +29,7 @@ const LOCK: i64 = 0x4c6f_7473_526f_6c6c; // "LotsRoll"
 /// How many queued rows a batch takes.
 pub const BATCH: u64 = 2_000;
 
-pub(crate) const FACT_COLUMNS: [&str; 28] = [
+pub(crate) const FACT_COLUMNS: [&str; 30] = [
     "case_id",
     "department",
     "area",
@@ -58,6 +58,8 @@ pub(crate) const FACT_COLUMNS: [&str; 28] = [
     "handoffs",
     "departments",
     "sample",
+    "decided_ms",
+    "is_open",
 ];
 
 pub(crate) const CELL_COLUMNS: &str = "department, area, channel, received_month, decided_month";
@@ -300,6 +302,8 @@ fn fact_values(f: &Fact) -> Vec<Value> {
         v.push(Value::Int(n.and_then(|n| i32::try_from(n).ok())));
     }
     v.push(f.sample.into());
+    v.push(Value::BigInt(f.decided_ms));
+    v.push(Value::SmallInt(Some(i16::from(f.open))));
     v
 }
 
