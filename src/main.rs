@@ -336,6 +336,11 @@ async fn catch_up_rollups(db: &Db) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let done = write::drain(db, write::Budget::ALL, cells, &|n| bar.set_position(n)).await?;
     bar.finish_and_clear();
+    if matches!(cells, write::Cells::UpTo(_)) {
+        // The facts and rollups were written wholesale: their statistics now, or the planner
+        // takes a million facts for the few it saw at the import's ANALYZE.
+        db.optimize_after_bulk().await?;
+    }
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "rollups brought up to date: {done} cases in {seconds:.1} s ({:.0} cases/s)",
@@ -378,6 +383,7 @@ async fn rollups_rebuild(resume: bool, batch: u64, db: &DbArgs) -> anyhow::Resul
     })
     .await?;
     bar.finish_and_clear();
+    db.optimize_after_bulk().await?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "rollups rebuilt: {done} queued cases in {seconds:.1} s ({:.0} cases/s)",
