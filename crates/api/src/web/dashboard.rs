@@ -470,7 +470,11 @@ fn lead_time_section(points: &[(f64, f64)], linkage: &compute::Linkage) -> Marku
             @if let Some(c) = &linkage.spearman {
                 p {
                     "Rangkorrelation (Spearman) mellan ledtid och NKI: " (num(c.rho, 2)) " (95 % KI "
-                    (num(c.ci_low, 2)) " till " (num(c.ci_high, 2)) ", n = " (int(c.n)) ")."
+                    (num(c.ci_low, 2)) " till " (num(c.ci_high, 2)) ", n = " (int(c.n))
+                    @if c.population > c.n {
+                        ", ett fast slumpurval ur " (int(c.population)) " besvarade ärenden"
+                    }
+                    ")."
                 }
             }
             @if let Some(r) = &linkage.slope {
@@ -483,6 +487,10 @@ fn lead_time_section(points: &[(f64, f64)], linkage: &compute::Linkage) -> Marku
                 p { "Inga besvarade ärenden i urvalet." }
             } @else {
                 (scatter(points))
+                @if points.len() < linkage.n {
+                    p { "Diagrammet visar " (int(points.len())) " av " (int(linkage.n))
+                        " besvarade ärenden, ett fast slumpurval." }
+                }
             }
             @if !linkage.by_lead_time_quartile.is_empty() {
                 table {
@@ -726,4 +734,47 @@ pub async fn dashboard(
         }
     };
     html::page(status, "Översikt", Some(&user.viewer), "oversikt", main)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lots_metrics::stats::Correlation;
+
+    fn linkage(n: usize, rho_n: usize) -> compute::Linkage {
+        compute::Linkage {
+            n,
+            spearman: Some(Correlation {
+                n: rho_n,
+                population: n,
+                rho: -0.5,
+                ci_low: -0.6,
+                ci_high: -0.4,
+            }),
+            slope: None,
+            slope_within_areas: None,
+            by_area: Vec::new(),
+            by_lead_time_quartile: Vec::new(),
+            by_departments_involved: Vec::new(),
+            by_handoffs: Vec::new(),
+            attribution: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_sampled_correlation_and_plot_say_of_how_many() {
+        let points = vec![(1.0, 70.0), (2.0, 60.0), (3.0, 65.0)];
+        let whole = lead_time_section(&points, &linkage(3, 3)).into_string();
+        assert!(!whole.contains("slumpurval"), "{whole}");
+        let sampled = lead_time_section(&points, &linkage(12_000, 3)).into_string();
+        let many = int(12_000);
+        assert!(
+            sampled.contains(&format!("n = 3, ett fast slumpurval ur {many} besvarade")),
+            "{sampled}"
+        );
+        assert!(
+            sampled.contains(&format!("visar 3 av {many} besvarade")),
+            "{sampled}"
+        );
+    }
 }
