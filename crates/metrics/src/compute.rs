@@ -15,7 +15,7 @@ use crate::rollup::fact::{Answer, Fact};
 use crate::rollup::span::{Kind, Length, spans_of};
 use crate::rollup::span_db::Held;
 use crate::rollup::sums::{self, Answers, Durations, Group, quantile as whole_quantile};
-use crate::stats::{Correlation, Regression, quantile, spearman, welch_of, within_slope};
+use crate::stats::{Correlation, Regression, quantile, spearman, welch_of};
 
 const DAY: f64 = 86_400.0;
 
@@ -303,23 +303,6 @@ pub struct TrendPoint {
     pub suppressed: bool,
 }
 
-/// The answers of the cases decided in each period.
-fn answers_by_period(records: &[&CaseRecord], period: Period) -> BTreeMap<String, Answers> {
-    let mut by: BTreeMap<String, Answers> = BTreeMap::new();
-    for c in records {
-        if let (Some(decided), Some(s)) = (c.decided_at, c.survey.as_ref()) {
-            by.entry(period.of(decided)).or_default().add(
-                &Answer {
-                    nki: s.nki,
-                    factors: s.factors,
-                },
-                0.0,
-            );
-        }
-    }
-    by
-}
-
 /// The answers of each period, from groups by the month of decision (the rollups').
 pub fn periods_of(months: &BTreeMap<String, Group>, period: Period) -> BTreeMap<String, Answers> {
     let mut by: BTreeMap<String, Answers> = BTreeMap::new();
@@ -332,11 +315,6 @@ pub fn periods_of(months: &BTreeMap<String, Group>, period: Period) -> BTreeMap<
         }
     }
     by
-}
-
-/// NKI per period, by the period each answered case was decided in.
-pub fn nki_trend(records: &[&CaseRecord], period: Period, threshold: usize) -> Vec<TrendPoint> {
-    trend(&answers_by_period(records, period), threshold)
 }
 
 /// NKI of each period's answers.
@@ -373,16 +351,6 @@ pub struct NkiChange {
     pub p_value: Option<f64>,
     /// Fewer answers than the threshold in either period.
     pub suppressed: bool,
-}
-
-pub fn nki_change(
-    records: &[&CaseRecord],
-    a: &str,
-    b: &str,
-    threshold: usize,
-) -> Option<NkiChange> {
-    let period = Period::named(a).filter(|p| Period::named(b) == Some(*p))?;
-    Some(change(&answers_by_period(records, period), a, b, threshold))
 }
 
 /// The change between periods `a` and `b` of the answers per period.
@@ -497,44 +465,6 @@ pub struct Linkage {
     pub by_departments_involved: Vec<Bucket>,
     pub by_handoffs: Vec<Bucket>,
     pub attribution: Vec<Attribution>,
-}
-
-fn lead_weeks(c: &CaseRecord) -> Option<f64> {
-    c.decided_at.map(|d| days(c.received_at, d) / 7.0)
-}
-
-/// Answered, decided cases' (lead time in weeks, NKI), per area.
-type AreaPoints<'a> = BTreeMap<&'a str, (Vec<f64>, Vec<f64>)>;
-
-fn points_by_area<'a>(
-    answered: impl Iterator<Item = (&'a CaseRecord, f64, f64)>,
-) -> AreaPoints<'a> {
-    let mut by_area: AreaPoints = BTreeMap::new();
-    for (c, w, n) in answered {
-        let e = by_area.entry(c.area.as_str()).or_default();
-        e.0.push(w);
-        e.1.push(n);
-    }
-    by_area
-}
-
-fn answered<'a>(
-    records: &'a [&'a CaseRecord],
-) -> impl Iterator<Item = (&'a CaseRecord, f64, f64)> + 'a {
-    records
-        .iter()
-        .filter_map(|c| Some((*c, lead_weeks(c)?, c.survey.as_ref()?.nki)))
-}
-
-/// The within-area slope of NKI on lead time alone, as `linkage` gives it (what the bottlenecks
-/// price their delays with), without the rest of the linkage.
-pub fn slope_within_areas(records: &[&CaseRecord], threshold: usize) -> Option<Regression> {
-    let by_area = points_by_area(answered(records));
-    if by_area.values().map(|(x, _)| x.len()).sum::<usize>() < threshold {
-        return None;
-    }
-    let groups: Vec<(Vec<f64>, Vec<f64>)> = by_area.into_values().collect();
-    within_slope(&groups)
 }
 
 /// An answered, decided case as the linkage sees it.
@@ -1308,34 +1238,6 @@ mod tests {
             by_month[0].group, "2026-11",
             "decided on 1 November in Stockholm"
         );
-    }
-
-    #[test]
-    fn the_bottlenecks_slope_is_the_linkages_within_area_slope() {
-        let records: Vec<CaseRecord> = (0..24)
-            .map(|i| {
-                let area = if i % 3 == 0 { "a" } else { "b" };
-                let decided = format!("2026-{:02}-{:02}T10:00:00Z", 3 + i % 6, 1 + i);
-                let nki =
-                    90.0 - f64::from(i as i32 % 6) * 4.0 - if area == "a" { 20.0 } else { 0.0 };
-                case(
-                    i,
-                    area,
-                    "D",
-                    "2026-02-01T08:00:00Z",
-                    Some(&decided),
-                    Some(nki),
-                )
-            })
-            .collect();
-        let refs: Vec<&CaseRecord> = records.iter().collect();
-        // The linkage fits from sums, the bottlenecks from the values: equal but for rounding.
-        let full = linkage(&refs, 7, 10).slope_within_areas.unwrap();
-        let alone = slope_within_areas(&refs, 7).unwrap();
-        assert_eq!(alone.n, full.n);
-        assert!((alone.slope - full.slope).abs() < 1e-9);
-        assert!((alone.std_error - full.std_error).abs() < 1e-9);
-        assert_eq!(slope_within_areas(&refs[..5], 7), None);
     }
 
     #[test]
