@@ -94,6 +94,11 @@ pub async fn batch(db: &Db, limit: u64, cells: Cells) -> Result<u64, DbErr> {
     if backend == DbBackend::Postgres {
         tx.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({LOCK})"))
             .await?;
+        // The batch's statements name thousands of ids (`IN ($1, …)`): after five runs
+        // PostgreSQL would plan them once for any ids, and that generic plan compares every row
+        // of the table with every id (1.9 s a batch for the queue's delete at 100 000 cases).
+        tx.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await?;
     }
     let taken: Vec<(i64, i64)> = rows(
         &tx,
@@ -123,7 +128,9 @@ pub async fn batch(db: &Db, limit: u64, cells: Cells) -> Result<u64, DbErr> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    let started = std::time::Instant::now();
     let records = read_on(&tx, Condition::all(), Some(&ids)).await?;
+    let read = started.elapsed();
     let (facts, spans): (Vec<Fact>, Vec<Vec<CaseSpan>>) = records
         .iter()
         .map(|c| {
@@ -131,11 +138,14 @@ pub async fn batch(db: &Db, limit: u64, cells: Cells) -> Result<u64, DbErr> {
             (Fact::with_spans(c, &spans), spans)
         })
         .unzip();
+    let computed = started.elapsed();
     let mut dirty = delete_facts(&tx, &ids).await?;
     insert_facts(&tx, &facts).await?;
+    let facts_written = started.elapsed();
     // A case's spans are in its fact's cell: the cells dirtied are the facts' old and new ones.
     let spans: Vec<(&Fact, Vec<CaseSpan>)> = facts.iter().zip(spans).collect();
     span_db::replace(&tx, &ids, &spans).await?;
+    let spans_written = started.elapsed();
     if every_cell {
         recompute_every_cell(&tx).await?;
     } else if cells == Cells::Recompute {
@@ -155,6 +165,15 @@ pub async fn batch(db: &Db, limit: u64, cells: Cells) -> Result<u64, DbErr> {
         .await?;
     }
     tx.commit().await?;
+    tracing::debug!(
+        cases = ids.len(),
+        read_ms = read.as_millis() as u64,
+        computed_ms = (computed - read).as_millis() as u64,
+        facts_ms = (facts_written - computed).as_millis() as u64,
+        spans_ms = (spans_written - facts_written).as_millis() as u64,
+        cells_and_commit_ms = (started.elapsed() - spans_written).as_millis() as u64,
+        "rollup batch"
+    );
     Ok(taken.len() as u64)
 }
 
@@ -544,6 +563,12 @@ impl Coarse {
 
 /// Recomputes every cell from the facts, and forgets the facts of cases that no longer exist.
 async fn recompute_every_cell(tx: &DatabaseTransaction) -> Result<(), DbErr> {
+    if tx.get_database_backend() == DbBackend::Postgres {
+        // Every rollup grouped at once: memory enough to hash the groups rather than sort
+        // every span by its ten text keys on disk, for this transaction alone.
+        tx.execute_unprepared("SET LOCAL work_mem = '256MB'")
+            .await?;
+    }
     for sql in [
         // `NOT EXISTS`, an anti-join on both databases: PostgreSQL runs `NOT IN (subquery)` as
         // a scan of the subquery per row once the ids no longer fit in `work_mem` (a million
@@ -570,7 +595,13 @@ async fn recompute_every_cell(tx: &DatabaseTransaction) -> Result<(), DbErr> {
     .chain(link::recompute("", ""))
     .chain(COARSE.iter().flat_map(Coarse::rebuild))
     {
+        let started = std::time::Instant::now();
         tx.execute_unprepared(&sql).await?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            statement = %sql.chars().take(60).collect::<String>(),
+            "every cell recomputed: a step"
+        );
     }
     Ok(())
 }
