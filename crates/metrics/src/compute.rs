@@ -497,7 +497,7 @@ impl AnsweredCase {
         let lead = crate::rollup::fact::Span::between(c.received_at, decided);
         Some(Self {
             area: c.area.to_string(),
-            lead_seconds: (decided - c.received_at).num_seconds(),
+            lead_seconds: lead.seconds,
             lead_days: lead.days,
             survey,
             handoffs: c.handoffs.len(),

@@ -131,16 +131,16 @@ pub async fn deadlines<C: ConnectionTrait>(
         ),
     ];
     let mut ids = Vec::new();
-    let mut totals = Vec::new();
-    for (condition, order) in &lists {
-        let (some, total) = read::listed(conn, criteria, condition, *order).await?;
+    let mut totals = [0usize; 3];
+    for ((condition, order), total) in lists.iter().zip(&mut totals) {
+        let (some, n) = read::listed(conn, criteria, condition, *order).await?;
         ids.extend(some);
-        totals.push(total as usize);
+        *total = n as usize;
     }
     let listed = crate::load::read_rows(conn, &ids).await?;
     let listed: Vec<&crate::CaseRecord> = listed.iter().collect();
     let mut d = compute::deadlines_of(groups, &listed, now, near_days);
-    (d.overdue_total, d.due_soon_total, d.fee_reductions_total) = (totals[0], totals[1], totals[2]);
+    [d.overdue_total, d.due_soon_total, d.fee_reductions_total] = totals;
     Ok(d)
 }
 

@@ -14,7 +14,7 @@ use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement};
 use crate::compute::{LinkageInputs, Through};
 use crate::load::Criteria;
 use crate::rollup::fact::Answer;
-use crate::rollup::read::{self, Ask, Cases, Key, plan, received_months, received_within, scope};
+use crate::rollup::read::{self, Ask, Cases, Key, plan, received_months, scope, scope_received};
 use crate::rollup::span::Kind;
 use crate::rollup::sums::{Answers, Sums};
 use crate::rollup::write::CELL_COLUMNS;
@@ -298,8 +298,13 @@ async fn cut_month<C: ConnectionTrait>(
 ) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
     let mut values = Vec::new();
-    let mut f = scope(criteria, Cases::Decided, backend, &mut values);
-    received_within(&mut f, (Some(range.0), Some(range.1)), backend, &mut values);
+    let f = scope_received(
+        criteria,
+        Cases::Decided,
+        (Some(range.0), Some(range.1)),
+        backend,
+        &mut values,
+    );
     let sql = format!(
         "SELECT lead_days, departments, handoffs, {FACTORS} FROM metric_fact \
          WHERE {f} AND nki IS NOT NULL"
@@ -343,9 +348,9 @@ async fn sample_of<C: ConnectionTrait>(
     let mut values = Vec::new();
     // An answer is a decided case's: no condition on the month decided, so that the index
     // `metric_fact_sample` covers the query.
-    let mut f = scope(criteria, Cases::All, backend, &mut values);
-    received_within(
-        &mut f,
+    let f = scope_received(
+        criteria,
+        Cases::All,
         (criteria.from, criteria.before),
         backend,
         &mut values,

@@ -184,6 +184,19 @@ pub(crate) fn scope(
     sql
 }
 
+/// `scope`, and received in `[from, before)` (either end open): the filter of a request's rows.
+pub(crate) fn scope_received(
+    criteria: &Criteria,
+    cases: Cases,
+    range: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    backend: DbBackend,
+    values: &mut Vec<Value>,
+) -> String {
+    let mut filter = scope(criteria, cases, backend, values);
+    received_within(&mut filter, range, backend, values);
+    filter
+}
+
 /// Adds to `filter` the facts received in `[from, before)`, either end open.
 pub(crate) fn received_within(
     filter: &mut String,
@@ -403,9 +416,9 @@ pub async fn listed<C: ConnectionTrait>(
 ) -> Result<(Vec<i64>, u64), DbErr> {
     let backend = conn.get_database_backend();
     let mut values = Vec::new();
-    let mut filter = scope(criteria, Cases::All, backend, &mut values);
-    received_within(
-        &mut filter,
+    let filter = scope_received(
+        criteria,
+        Cases::All,
         (criteria.from, criteria.before),
         backend,
         &mut values,
@@ -447,8 +460,7 @@ async fn facts<C: ConnectionTrait>(
 ) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
     let mut values = Vec::new();
-    let mut filter = scope(criteria, cases, backend, &mut values);
-    received_within(&mut filter, (Some(a), Some(b)), backend, &mut values);
+    let filter = scope_received(criteria, cases, (Some(a), Some(b)), backend, &mut values);
     let sql = format!(
         "SELECT {} FROM metric_fact WHERE {filter}",
         crate::rollup::write::FACT_COLUMNS.join(", ")

@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement, Value};
 
 use crate::load::Criteria;
 use crate::rollup::fact::{Fact, Span};
-use crate::rollup::read::{Cases, plan, received_months, received_within, scope};
+use crate::rollup::read::{Cases, plan, received_months, received_within, scope, scope_received};
 use crate::rollup::span::{CaseSpan, Kind, Length};
 use crate::rollup::sums::Durations;
 use crate::rollup::write::{CELL_COLUMNS, list};
@@ -314,9 +314,9 @@ pub struct Held {
 pub async fn held<C: ConnectionTrait>(conn: &C, criteria: &Criteria) -> Result<Vec<Held>, DbErr> {
     let backend = conn.get_database_backend();
     let mut values = Vec::new();
-    let mut f = scope(criteria, Cases::All, backend, &mut values);
-    received_within(
-        &mut f,
+    let f = scope_received(
+        criteria,
+        Cases::All,
         (criteria.from, criteria.before),
         backend,
         &mut values,
