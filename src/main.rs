@@ -628,6 +628,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     // On a SQLite file, the write-ahead log is emptied whenever it grows long.
     tokio::spawn(state.db.clone().keep_wal_short(wait(stopped.clone())));
+    // On PostgreSQL, the event log's partitions are made ahead, now and every hour.
+    tokio::spawn(
+        state
+            .db
+            .clone()
+            .keep_event_partitions_ahead(wait(stopped.clone())),
+    );
     tracing::info!(%addr, "Lots is serving; API docs at http://{addr}/api/docs");
     println!("Lots is listening on http://{addr}  (API docs: http://{addr}/api/docs)");
     tokio::spawn(async move {

@@ -23,6 +23,7 @@ mod m20261206_000017_case_types_notify;
 mod m20261207_000018_rollups;
 mod m20261208_000019_spans;
 mod m20261209_000020_linkage;
+mod m20261210_000021_event_log_by_case;
 mod parts;
 
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_rollups::Migration),
             Box::new(m20261208_000019_spans::Migration),
             Box::new(m20261209_000020_linkage::Migration),
+            Box::new(m20261210_000021_event_log_by_case::Migration),
         ]
     }
 }

@@ -5,7 +5,8 @@
 //! migration 9). SQLite is one process's database: nothing to do there.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
+
+use crate::parts::on_postgres;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -13,32 +14,26 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        if m.get_database_backend() != DbBackend::Postgres {
-            return Ok(());
-        }
-        let db = m.get_connection();
-        for sql in [
-            "CREATE FUNCTION lots_case_types_changed() RETURNS trigger LANGUAGE plpgsql AS $$ \
-             BEGIN PERFORM pg_notify('lots_identity', 'case_types'); RETURN NULL; END $$",
-            "CREATE TRIGGER case_type_identity_changed AFTER INSERT OR UPDATE OR DELETE ON case_type \
-             FOR EACH STATEMENT EXECUTE FUNCTION lots_case_types_changed()",
-        ] {
-            db.execute_unprepared(sql).await?;
-        }
-        Ok(())
+        on_postgres(
+            m,
+            &[
+                "CREATE FUNCTION lots_case_types_changed() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN PERFORM pg_notify('lots_identity', 'case_types'); RETURN NULL; END $$",
+                "CREATE TRIGGER case_type_identity_changed AFTER INSERT OR UPDATE OR DELETE ON case_type \
+                 FOR EACH STATEMENT EXECUTE FUNCTION lots_case_types_changed()",
+            ],
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        if m.get_database_backend() != DbBackend::Postgres {
-            return Ok(());
-        }
-        let db = m.get_connection();
-        for sql in [
-            "DROP TRIGGER IF EXISTS case_type_identity_changed ON case_type",
-            "DROP FUNCTION IF EXISTS lots_case_types_changed()",
-        ] {
-            db.execute_unprepared(sql).await?;
-        }
-        Ok(())
+        on_postgres(
+            m,
+            &[
+                "DROP TRIGGER IF EXISTS case_type_identity_changed ON case_type",
+                "DROP FUNCTION IF EXISTS lots_case_types_changed()",
+            ],
+        )
+        .await
     }
 }

@@ -176,3 +176,16 @@ pub(crate) fn rollup_table(name: &'static str) -> TableCreateStatement {
         .col(string_len("channel", 32))
         .to_owned()
 }
+
+/// Runs `statements` in order on PostgreSQL; nothing on SQLite (for what only PostgreSQL has:
+/// notifications, partitions).
+pub(crate) async fn on_postgres(m: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
+    if m.get_database_backend() != sea_orm_migration::sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    let db = m.get_connection();
+    for sql in statements {
+        db.execute_unprepared(sql).await?;
+    }
+    Ok(())
+}

@@ -11,6 +11,7 @@ mod deadlines;
 mod demo;
 mod e_services;
 mod errors;
+mod event_log;
 mod handoffs;
 mod helpers;
 mod hooks;

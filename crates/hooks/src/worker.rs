@@ -27,7 +27,7 @@ use lots_store::stored::{CorruptRow, stored, stored_event};
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
 };
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
@@ -340,7 +340,13 @@ impl Worker {
             );
         }
         if let Some(event_id) = row.case_event_id
-            && let Some(e) = case_event::Entity::find_by_id(event_id).one(tx).await?
+            && let Some(e) = case_event::Entity::find_by_id(event_id)
+                // Its case too, where known: the log is partitioned by case on PostgreSQL.
+                .apply_if(row.case_id, |q, case| {
+                    q.filter(case_event::Column::CaseId.eq(case))
+                })
+                .one(tx)
+                .await?
         {
             let actor = username(tx, e.actor_id).await?;
             let dep = department_code(tx, e.department_id).await?;

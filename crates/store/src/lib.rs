@@ -9,6 +9,7 @@ pub mod identity;
 pub mod lookup;
 pub mod mail;
 pub mod outbox;
+pub mod partitions;
 pub mod settings;
 pub mod stored;
 pub mod touch;
@@ -191,5 +192,24 @@ impl Db {
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.read.ping().await?;
         self.write.ping().await
+    }
+}
+
+/// Runs `round` now and then every `period` until `stop` resolves; a round that overran delays
+/// the next rather than bunching them (the housekeeping of `wal` and `partitions`).
+pub(crate) async fn every<F, Fut>(period: Duration, stop: impl Future<Output = ()>, mut round: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    tokio::pin!(stop);
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tick.tick() => {}
+        }
+        round().await;
     }
 }

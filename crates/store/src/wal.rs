@@ -88,14 +88,7 @@ impl Db {
         if self.wal_path().is_none() {
             return;
         }
-        tokio::pin!(stop);
-        let mut tick = tokio::time::interval(EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = &mut stop => return,
-                _ = tick.tick() => {}
-            }
+        crate::every(EVERY, stop, || async {
             match self.empty_wal_past(WAL_LIMIT).await {
                 Ok(Some(e)) => tracing::info!(
                     before = e.before,
@@ -106,7 +99,8 @@ impl Db {
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "write-ahead log not emptied"),
             }
-        }
+        })
+        .await;
     }
 }
 

@@ -159,8 +159,10 @@ impl Cases {
             dir.now,
         )
         .await?;
+        let case_ids = tx.reserve_ids("case_record", plan.cases).await?;
+        let blocks = (case_ids.first().copied(), case_ids.last().copied());
         let ids = ReservedIds {
-            cases: tx.reserve_ids("case_record", plan.cases).await?.into_iter(),
+            cases: case_ids.into_iter(),
             supplements: tx
                 .reserve_ids("supplement_request", plan.supplements)
                 .await?
@@ -169,6 +171,14 @@ impl Cases {
         };
         let pg_types = tx.pg_types().await?;
         tx.commit().await?;
+        // On PostgreSQL the event log's partitions of the reserved cases are made before their
+        // events arrive. Should that wait too long for its lock, the events wait in the DEFAULT
+        // partition instead, until the server's next round moves them to their blocks.
+        if let (Some(first), Some(last)) = blocks
+            && let Err(e) = self.db.ensure_event_partitions_for(first, last).await
+        {
+            tracing::warn!(error = %e, "import: the event log's partitions not made beforehand");
+        }
         Ok(Builder {
             codes: dir.deps.values().map(|d| (d.id, d.code.clone())).collect(),
             dir,
