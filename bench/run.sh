@@ -50,8 +50,10 @@ measure() { # name database-url
       "metrics/deadlines?from=2024-01-01&to=2024-12-31" export/cases.csv; do
     local times=() runs=5
     [ "$path" != export/cases.csv ] || runs=${CSV_RUNS:-5}
+    local out=/dev/null
+    [ "$path" != export/cases.csv ] || out="$WORK/cases.csv"
     for _ in $(seq 1 "$runs"); do
-      times+=("$(curl -s -o /dev/null -w '%{time_total}' -H "authorization: Bearer $token" "localhost:18181/api/v1/$path")")
+      times+=("$(curl -s -o "$out" -w '%{time_total}' -H "authorization: Bearer $token" "localhost:18181/api/v1/$path")")
     done
     python3 -c "import sys, statistics as s; v=sorted(map(float, sys.argv[2:])); print(f'   {sys.argv[1]:<44} median {s.median(v):6.3f} s  max {v[-1]:6.3f} s')" "$path" "${times[@]}"
   done
@@ -60,8 +62,26 @@ measure() { # name database-url
     localhost:18181/api/v1/cases -d '{"org_number": "556036-0793", "company_name": "Exempel AB", "area": "fire_safety", "department": "RTJ", "title": "Brandskydd"}'
   printf '   %-44s %6.3f s\n' "metrics/nki right after a write" \
     "$(curl -s -o /dev/null -w '%{time_total}' -H "authorization: Bearer $token" localhost:18181/api/v1/metrics/nki)"
+  # A second process on the same database, started after the write: it must serve at once and
+  # answer as the first does.
+  t0=$(ms)
+  LOTS_LOG=info LOTS_JWT_SECRET=bench-secret-bench-secret-bench-secret-00 $LOTS serve --no-worker --addr 127.0.0.1:18182 --database-url "$url" > "$WORK/serve2.log" 2>&1 &
+  local pid2=$!
+  for _ in $(seq 1 1200); do curl -sf -o /dev/null localhost:18182/healthz && break; sleep 0.1; done
+  t1=$(ms)
+  python3 -c "print(f'   a second process, until serving: {($t1-$t0)/1000:.1f} s')"
+  local same=0 differ=0
+  for path in metrics/nki metrics/handling-times metrics/deadlines metrics/linkage metrics/bottlenecks; do
+    if cmp -s <(curl -s -H "authorization: Bearer $token" "localhost:18181/api/v1/$path") \
+        <(curl -s -H "authorization: Bearer $token" "localhost:18182/api/v1/$path"); then
+      same=$((same + 1))
+    else
+      differ=$((differ + 1)); echo "   DIFFERENT between the two processes: $path"
+    fi
+  done
+  echo "   two processes after a write: $same endpoints answer the same, $differ differ"
+  kill $pid2; wait $pid2 2>/dev/null || true
   curl -s -H "authorization: Bearer $token" localhost:18181/api/v1/metrics/handling-times > "$WORK/handling-times.json"
-  curl -s -H "authorization: Bearer $token" localhost:18181/api/v1/export/cases.csv > "$WORK/cases.csv"
   python3 bench/pages.py http://localhost:18181 bench bench-password-1 /oversikt \
     "/oversikt?from=2024-01-01&to=2024-12-31" "/oversikt/rapport?year=2024"
   printf '   %-44s %6.0f MB\n' "resident memory of lots serve after these" "$(($(ps -o rss= -p $pid) / 1024))"
@@ -86,5 +106,9 @@ fi
 if [ -n "${PG_URL:-}" ]; then
   [ "${SKIP_IMPORT:-0}" != 0 ] || psql "$PG_URL" -qc 'drop database if exists lots_bench with (force)' -c 'create database lots_bench'
   measure PostgreSQL "${PG_URL%/*}/lots_bench"
+  if [ "${SQLITE:-1}" = 0 ]; then
+    echo "== side by side (PostgreSQL's exports)"
+    python3 bench/compare.py "$WORK/cases.csv" "$WORK/handling-times.json"
+  fi
 fi
 [ -n "${BENCH_DIR:-}" ] || rm -rf "$WORK"
