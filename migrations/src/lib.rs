@@ -24,6 +24,7 @@ mod m20261207_000018_rollups;
 mod m20261208_000019_spans;
 mod m20261209_000020_linkage;
 mod m20261210_000021_event_log_by_case;
+mod m20261211_000022_running_spans;
 mod parts;
 
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000019_spans::Migration),
             Box::new(m20261209_000020_linkage::Migration),
             Box::new(m20261210_000021_event_log_by_case::Migration),
+            Box::new(m20261211_000022_running_spans::Migration),
         ]
     }
 }

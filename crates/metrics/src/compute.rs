@@ -15,7 +15,7 @@ use crate::rollup::fact::{Answer, Fact};
 use crate::rollup::span::{Kind, Length, spans_of};
 use crate::rollup::span_db::Held;
 use crate::rollup::sums::{self, Answers, Durations, Group, quantile as whole_quantile};
-use crate::stats::{Correlation, Regression, quantile, spearman, welch_of};
+use crate::stats::{Correlation, Regression, quantile_sorted, spearman, welch_of};
 
 const DAY: f64 = 86_400.0;
 
@@ -791,7 +791,7 @@ pub fn bottlenecks(
             }
         }
     }
-    bottlenecks_of(&held, &edges, slope_per_week, now)
+    bottlenecks_of(holding_of(&held, now), &edges, slope_per_week)
 }
 
 /// The handoffs' time in queue and at work per edge (from, to, kind), up to now.
@@ -801,41 +801,72 @@ pub struct Edges {
     pub work: BTreeMap<Vec<String>, Durations>,
 }
 
-/// Where cases wait: the open cases as held by their owners, and the handoffs per edge; the
-/// edges' percentiles are of whole calendar days, their delay exact.
-pub fn bottlenecks_of(
-    held: &[Held],
-    edges: &Edges,
-    slope_per_week: Option<f64>,
-    now: DateTime<Utc>,
-) -> Bottlenecks {
-    let mut deps: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+/// The open cases as held by their owners: each department's load (in no order) and how many
+/// open cases there are in each band of age (`AGE_BANDS`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Holding {
+    pub departments: Vec<DepartmentLoad>,
+    pub ages: [usize; 5],
+}
+
+/// The upper bounds, in days since receipt, of the open cases' age bands but the last.
+pub const AGE_BANDS: [i64; 4] = [14, 42, 91, 182];
+
+/// The band of an open case received `age` days ago.
+fn age_band(age: f64) -> usize {
+    AGE_BANDS
+        .iter()
+        .position(|&bound| age < bound as f64)
+        .unwrap_or(AGE_BANDS.len())
+}
+
+/// The holding of the open cases held as `held` says.
+pub fn holding_of(held: &[Held], now: DateTime<Utc>) -> Holding {
+    let mut deps: BTreeMap<&str, Vec<DateTime<Utc>>> = BTreeMap::new();
     let mut ages = [0usize; 5];
     for h in held {
-        let e = deps.entry(h.department.as_str()).or_default();
-        e.0.push(days(h.since, now).max(0.0));
-        e.1.push(working(h.since, now));
-        let age = days(h.received, now);
-        let band = match age {
-            a if a < 14.0 => 0,
-            a if a < 42.0 => 1,
-            a if a < 91.0 => 2,
-            a if a < 182.0 => 3,
-            _ => 4,
-        };
-        ages[band] += 1;
+        deps.entry(h.department.as_str()).or_default().push(h.since);
+        ages[age_band(days(h.received, now))] += 1;
     }
-    let mut departments: Vec<DepartmentLoad> = deps
+    let departments = deps
         .into_iter()
-        .map(|(department, (cal, wd))| DepartmentLoad {
-            department: department.to_string(),
-            open_cases: cal.len(),
-            holding_p50_days: quantile(&cal, 0.5),
-            holding_p90_days: quantile(&cal, 0.9),
-            holding_p50_working_days: quantile(&wd, 0.5),
-            holding_p90_working_days: quantile(&wd, 0.9),
+        .map(|(department, mut since)| {
+            // Longest held last: the holding times in ascending order.
+            since.sort_by(|a, b| b.cmp(a));
+            department_load(department.to_string(), since.len(), |i| since[i], now)
         })
         .collect();
+    Holding { departments, ages }
+}
+
+/// A department's load: the `n` open cases it holds, `since(i)` when it took the one it has
+/// held the `i`-th shortest (0-based). Only the order statistics of its quantiles are asked for.
+pub fn department_load(
+    department: String,
+    n: usize,
+    since: impl Fn(usize) -> DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DepartmentLoad {
+    // Both measures fall as `since` grows: one order serves both.
+    let cal = |i: usize| days(since(i), now).max(0.0);
+    let wd = |i: usize| working(since(i), now);
+    DepartmentLoad {
+        department,
+        open_cases: n,
+        holding_p50_days: quantile_sorted(n, 0.5, cal),
+        holding_p90_days: quantile_sorted(n, 0.9, cal),
+        holding_p50_working_days: quantile_sorted(n, 0.5, wd),
+        holding_p90_working_days: quantile_sorted(n, 0.9, wd),
+    }
+}
+
+/// Where cases wait: the open cases as held by their owners, and the handoffs per edge; the
+/// edges' percentiles are of whole calendar days, their delay exact.
+pub fn bottlenecks_of(holding: Holding, edges: &Edges, slope_per_week: Option<f64>) -> Bottlenecks {
+    let Holding {
+        mut departments,
+        ages,
+    } = holding;
     departments.sort_by(|a, b| {
         b.holding_p90_days
             .unwrap_or(0.0)

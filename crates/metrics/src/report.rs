@@ -232,7 +232,8 @@ pub fn board(
         .map(|(k, g)| (k.clone(), g.clone()))
         .collect();
     let compliance = compute::deadlines_of(&this_year, &[], now, 0).compliance;
-    let mut bottlenecks = compute::bottlenecks_of(&[], &inputs.edges, None, now).edges;
+    let mut bottlenecks =
+        compute::bottlenecks_of(compute::Holding::default(), &inputs.edges, None).edges;
     bottlenecks.truncate(10);
     BoardReport {
         year,

@@ -22,9 +22,7 @@ pub fn quantile(xs: &[f64], p: f64) -> Option<f64> {
     }
     // The two order statistics by selection, not a sort: linear in n, the same values.
     let mut v = xs.to_vec();
-    let h = (v.len() - 1) as f64 * p.clamp(0.0, 1.0);
-    let lo = h.floor() as usize;
-    let hi = h.ceil() as usize;
+    let (lo, hi, frac) = positions(v.len(), p);
     let (_, at_lo, above) = v.select_nth_unstable_by(lo, f64::total_cmp);
     let at_lo = *at_lo;
     let at_hi = if hi == lo {
@@ -32,7 +30,26 @@ pub fn quantile(xs: &[f64], p: f64) -> Option<f64> {
     } else {
         above.iter().copied().min_by(f64::total_cmp)?
     };
-    Some(at_lo + (h - lo as f64) * (at_hi - at_lo))
+    Some(at_lo + frac * (at_hi - at_lo))
+}
+
+/// As `quantile`, of `n` values given in ascending order by `at(i)`: only the two order
+/// statistics it needs are asked for.
+pub fn quantile_sorted(n: usize, p: f64, at: impl Fn(usize) -> f64) -> Option<f64> {
+    if n == 0 {
+        return None;
+    }
+    let (lo, hi, frac) = positions(n, p);
+    let at_lo = at(lo);
+    let at_hi = if hi == lo { at_lo } else { at(hi) };
+    Some(at_lo + frac * (at_hi - at_lo))
+}
+
+/// The 0-based positions of the order statistics the `p` quantile of `n` values lies between,
+/// and how far between.
+pub fn positions(n: usize, p: f64) -> (usize, usize, f64) {
+    let h = (n.max(1) - 1) as f64 * p.clamp(0.0, 1.0);
+    (h.floor() as usize, h.ceil() as usize, h - h.floor())
 }
 
 /// A sample's size, mean and sum of squared deviations from it: all that a t-interval or
@@ -353,8 +370,17 @@ mod tests {
                 let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
                 let expected = s[lo] + (h - lo as f64) * (s[hi] - s[lo]);
                 assert_eq!(quantile(&xs[..n], p), Some(expected), "n {n}, p {p}");
+                // Asked for the two order statistics alone, the same figure.
+                let asked = std::cell::RefCell::new(Vec::new());
+                let sorted = quantile_sorted(n, p, |i| {
+                    asked.borrow_mut().push(i);
+                    s[i]
+                });
+                assert_eq!(sorted, Some(expected), "n {n}, p {p}");
+                assert!(asked.borrow().iter().all(|&i| i == lo || i == hi));
             }
         }
+        assert_eq!(quantile_sorted(0, 0.5, |_| unreachable!()), None);
     }
 
     #[test]

@@ -188,6 +188,29 @@ impl Db {
         self.optimize().await
     }
 
+    /// Refreshes the planner's statistics of `tables` (names of ours) on PostgreSQL; SQLite's
+    /// planner needs none of this.
+    pub async fn analyze(&self, tables: &[&str]) -> Result<(), DbErr> {
+        self.on_postgres_tables("ANALYZE", tables).await
+    }
+
+    /// On PostgreSQL, vacuums `tables` (names of ours): the rows a bulk drain deleted are
+    /// then gone for every scan, whether autovacuum runs or not. SQLite frees them at once.
+    pub async fn vacuum(&self, tables: &[&str]) -> Result<(), DbErr> {
+        self.on_postgres_tables("VACUUM", tables).await
+    }
+
+    /// `command` over `tables` on PostgreSQL, outside any transaction; nothing on SQLite.
+    async fn on_postgres_tables(&self, command: &str, tables: &[&str]) -> Result<(), DbErr> {
+        if self.backend() == DbBackend::Postgres && !tables.is_empty() {
+            use sea_orm::ConnectionTrait;
+            self.write
+                .execute_unprepared(&format!("{command} {}", tables.join(", ")))
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Answers whether the database is reachable (for `/readyz`).
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.read.ping().await?;

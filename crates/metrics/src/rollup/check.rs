@@ -208,12 +208,39 @@ fn facts_close(a: &Fact, b: &Fact) -> bool {
         && answer
 }
 
-/// The stored cells and histograms against those recomputed.
+/// The stored cells and histograms against those recomputed, then the tables derived from the
+/// facts and spans against theirs.
 async fn compare_cells(
     db: &Db,
     expected: &BTreeMap<Cell, Group>,
     report: &mut Report,
 ) -> Result<(), DbErr> {
+    let mut stored = stored_cells(db).await?;
+    report.cells = expected.len() as u64;
+    for (cell, want) in expected {
+        match stored.remove(cell) {
+            Some(got) if groups_close(&got, want) => {}
+            Some(got) => {
+                report.cells_differ += 1;
+                report.differs(format!(
+                    "cell {cell:?}: stored {got:?}, facts give {want:?}"
+                ));
+            }
+            None => {
+                report.cells_differ += 1;
+                report.differs(format!("cell {cell:?}: not stored"));
+            }
+        }
+    }
+    for cell in stored.keys() {
+        report.cells_differ += 1;
+        report.differs(format!("cell {cell:?}: stored for no case"));
+    }
+    compare_derived(db, report).await
+}
+
+/// The cells and their histograms as stored.
+async fn stored_cells(db: &Db) -> Result<BTreeMap<Cell, Group>, DbErr> {
     let conn = db.reader();
     let backend = conn.get_database_backend();
     let key = |r: &sea_orm::QueryResult| -> Result<Cell, DbErr> {
@@ -261,26 +288,14 @@ async fn compare_cells(
         })?;
         hist.insert(i64::from(value), n.max(0) as u64);
     }
-    report.cells = expected.len() as u64;
-    for (cell, want) in expected {
-        match stored.remove(cell) {
-            Some(got) if groups_close(&got, want) => {}
-            Some(got) => {
-                report.cells_differ += 1;
-                report.differs(format!(
-                    "cell {cell:?}: stored {got:?}, facts give {want:?}"
-                ));
-            }
-            None => {
-                report.cells_differ += 1;
-                report.differs(format!("cell {cell:?}: not stored"));
-            }
-        }
-    }
-    for cell in stored.keys() {
-        report.cells_differ += 1;
-        report.differs(format!("cell {cell:?}: stored for no case"));
-    }
+    Ok(stored)
+}
+
+/// The spans, the linkage's rollups and the coarse tables against what the facts, passages
+/// and finer tables give: each a count of the rows that differ.
+async fn compare_derived(db: &Db, report: &mut Report) -> Result<(), DbErr> {
+    let conn = db.reader();
+    let backend = conn.get_database_backend();
     // Spans in another cell than their case's fact, or of a case without one.
     let astray = format!(
         "SELECT COUNT(*) FROM metric_span s LEFT JOIN metric_fact f ON f.case_id = s.case_id \

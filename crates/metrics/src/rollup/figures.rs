@@ -57,7 +57,7 @@ pub async fn bottlenecks<C: ConnectionTrait>(
         queue: span_db::durations(conn, criteria, Kind::Queue, &edge, now).await?,
         work: span_db::durations(conn, criteria, Kind::Work, &edge, now).await?,
     };
-    let held = span_db::held(conn, criteria).await?;
+    let holding = span_db::holding(conn, criteria, now).await?;
     let areas = read::groups(conn, criteria, GroupBy::Area, Ask::DECIDED).await?;
     let answers: Vec<&Answers> = areas.values().map(|g| &g.answers).collect();
     let answered: u64 = answers.iter().map(|a| a.n()).sum();
@@ -65,7 +65,7 @@ pub async fn bottlenecks<C: ConnectionTrait>(
         .then(|| sums::within_slope(&answers))
         .flatten()
         .map(|r| r.slope);
-    Ok(compute::bottlenecks_of(&held, &edges, slope, now))
+    Ok(compute::bottlenecks_of(holding, &edges, slope))
 }
 
 /// The linkage over the answered cases that meet `criteria`, and the (lead time in weeks, NKI)

@@ -4,17 +4,19 @@
 //! from their rows, and the running ones from their rows (there are as many as there is work in
 //! progress, not as much as history).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement, Value};
 
+use crate::compute::{AGE_BANDS, Holding, department_load};
 use crate::load::Criteria;
 use crate::rollup::fact::{Fact, Span};
 use crate::rollup::read::{Cases, plan, received_months, received_within, scope, scope_received};
 use crate::rollup::span::{CaseSpan, Kind, Length};
 use crate::rollup::sums::Durations;
 use crate::rollup::write::{CELL_COLUMNS, list};
+use crate::stats::positions;
 
 /// What a span's rollup row is keyed by after the cell.
 pub(crate) const MEASURED_COLUMNS: &str =
@@ -162,6 +164,9 @@ fn instant(ms: i64) -> Result<DateTime<Utc>, DbErr> {
         .ok_or_else(|| DbErr::Custom(format!("metric_span: bad instant {ms}")))
 }
 
+/// An hour in milliseconds: running spans are read counted by the hour they began in.
+const HOUR_MS: i64 = 3_600_000;
+
 fn key_of(r: &QueryResult, k: usize) -> Result<Vec<String>, DbErr> {
     (0..k).map(|i| get::<String>(r, i)).collect()
 }
@@ -246,60 +251,83 @@ pub async fn durations_decided<C: ConnectionTrait>(
             .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?
         {
-            let d = out.entry(key_of(&r, k)?).or_default();
-            let (measure, value, n): (i32, i32, i64) =
-                (get(&r, k)?, get(&r, k + 1)?, get(&r, k + 2)?);
-            let hist = match measure {
-                0 => &mut d.by_days,
-                1 => &mut d.by_working,
-                m => {
-                    return Err(DbErr::Custom(format!(
-                        "rollup_span_hist holds an unknown measure {m}"
-                    )));
-                }
-            };
-            *hist.entry(i64::from(value)).or_default() += n.max(0) as u64;
+            add_hist_row(&mut out, &r, k)?;
         }
     }
-    // The ended spans of the months cut by the dates, and every running span in scope.
-    let rows = |range: (Option<DateTime<Utc>>, Option<DateTime<Utc>>), running: bool| {
+    // The ended spans of the months cut by the dates.
+    for (a, b) in &plan.cut {
         let mut values = Vec::new();
         let mut f = filter(&mut values);
-        received_within(&mut f, range, backend, &mut values);
-        let which = if running {
-            "since_ms IS NOT NULL"
-        } else {
-            "seconds IS NOT NULL"
-        };
-        Statement::from_sql_and_values(
-            backend,
-            format!(
-                "SELECT {g}, seconds, working, days, since_ms FROM metric_span \
-                 WHERE {f} AND {which}"
-            ),
-            values,
-        )
-    };
-    let mut statements: Vec<Statement> = plan
-        .cut
-        .iter()
-        .map(|(a, b)| rows((Some(*a), Some(*b)), false))
-        .collect();
-    statements.push(rows((criteria.from, criteria.before), true));
-    for stmt in statements {
-        for r in conn.query_all_raw(stmt).await? {
-            let span = match get::<Option<i64>>(&r, k + 3)? {
-                Some(since) => Span::between(instant(since)?, now),
-                None => Span {
-                    seconds: get::<Option<i64>>(&r, k)?.unwrap_or_default(),
-                    working: get::<Option<i32>>(&r, k + 1)?.unwrap_or_default().into(),
-                    days: get::<Option<i32>>(&r, k + 2)?.unwrap_or_default().into(),
-                },
+        received_within(&mut f, (Some(*a), Some(*b)), backend, &mut values);
+        let sql = format!(
+            "SELECT {g}, seconds, working, days FROM metric_span \
+             WHERE {f} AND seconds IS NOT NULL"
+        );
+        for r in conn
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?
+        {
+            let span = Span {
+                seconds: get::<Option<i64>>(&r, k)?.unwrap_or_default(),
+                working: get::<Option<i32>>(&r, k + 1)?.unwrap_or_default().into(),
+                days: get::<Option<i32>>(&r, k + 2)?.unwrap_or_default().into(),
             };
             out.entry(key_of(&r, k)?).or_default().add(&span);
         }
     }
+    // Every running span in scope, measured up to `now`, counted by the hour it began in: every
+    // instant of an hour (UTC) has the same Stockholm date, so the spans of an hour are alike in
+    // whole days and working days, and the database sums their seconds exactly. A request reads
+    // a row per group and hour, not per open case.
+    let mut values = Vec::new();
+    let mut f = filter(&mut values);
+    received_within(
+        &mut f,
+        (criteria.from, criteria.before),
+        backend,
+        &mut values,
+    );
+    // `now` written out (a number of ours): SQLite numbers its `?` in the order they stand.
+    let now_ms = now.timestamp_millis();
+    let sql = format!(
+        "SELECT {g}, since_ms / {HOUR_MS}, CAST(COUNT(*) AS BIGINT), \
+         CAST(SUM(CASE WHEN since_ms < {now_ms} THEN ({now_ms} - since_ms) / 1000 ELSE 0 END) \
+         AS BIGINT) FROM metric_span WHERE {f} AND since_ms IS NOT NULL \
+         GROUP BY {g}, since_ms / {HOUR_MS}"
+    );
+    for r in conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+    {
+        let hour: i64 = get(&r, k)?;
+        let like = Span::between(instant(hour * HOUR_MS)?, now);
+        let (n, seconds): (i64, i64) = (get(&r, k + 1)?, get(&r, k + 2)?);
+        out.entry(key_of(&r, k)?)
+            .or_default()
+            .add_alike(&like, n.max(0) as u64, seconds);
+    }
     Ok(out)
+}
+
+/// Adds a histogram row (the `k` key columns, then measure, value, n) to its key's durations.
+fn add_hist_row(
+    out: &mut BTreeMap<Vec<String>, Durations>,
+    r: &QueryResult,
+    k: usize,
+) -> Result<(), DbErr> {
+    let d = out.entry(key_of(r, k)?).or_default();
+    let (measure, value, n): (i32, i32, i64) = (get(r, k)?, get(r, k + 1)?, get(r, k + 2)?);
+    let hist = match measure {
+        0 => &mut d.by_days,
+        1 => &mut d.by_working,
+        m => {
+            return Err(DbErr::Custom(format!(
+                "rollup_span_hist holds an unknown measure {m}"
+            )));
+        }
+    };
+    *hist.entry(i64::from(value)).or_default() += n.max(0) as u64;
+    Ok(())
 }
 
 /// An open case held by its owner: the owner, since when, and when the case was received.
@@ -310,33 +338,110 @@ pub struct Held {
     pub received: DateTime<Utc>,
 }
 
-/// The open cases that meet `criteria`, as held by their owners.
-pub async fn held<C: ConnectionTrait>(conn: &C, criteria: &Criteria) -> Result<Vec<Held>, DbErr> {
+/// The open cases that meet `criteria` as held by their owners, counted in the database: per
+/// department how many, and when it took those at the order statistics of its quantiles; and
+/// how many came in within each age band. A request reads a row per department and position,
+/// not per open case.
+pub async fn holding<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+    now: DateTime<Utc>,
+) -> Result<Holding, DbErr> {
     let backend = conn.get_database_backend();
+    let held = |values: &mut Vec<Value>| {
+        let f = scope_received(
+            criteria,
+            Cases::All,
+            (criteria.from, criteria.before),
+            backend,
+            values,
+        );
+        format!(
+            "{f} AND kind = {} AND since_ms IS NOT NULL",
+            Kind::Held.code()
+        )
+    };
     let mut values = Vec::new();
-    let f = scope_received(
-        criteria,
-        Cases::All,
-        (criteria.from, criteria.before),
-        backend,
-        &mut values,
-    );
-    let sql = format!(
-        "SELECT department, since_ms, received_ms FROM metric_span WHERE {f} AND kind = {} \
-         AND since_ms IS NOT NULL",
-        Kind::Held.code()
-    );
-    conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?
+    let f = held(&mut values);
+    // Received less than a band's bound ago: after `now` less the bound (as `days` counts).
+    // The bounds written out (numbers of ours): SQLite numbers its `?` in the order they stand.
+    let within: Vec<String> = AGE_BANDS
         .iter()
-        .map(|r| {
-            Ok(Held {
-                department: get(r, 0)?,
-                since: instant(get::<Option<i64>>(r, 1)?.unwrap_or_default())?,
-                received: instant(get(r, 2)?)?,
+        .map(|bound| {
+            format!(
+                "CAST(SUM(CASE WHEN received_ms > {} THEN 1 ELSE 0 END) AS BIGINT)",
+                now.timestamp_millis() - bound * 86_400_000
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT department, CAST(COUNT(*) AS BIGINT), {} FROM metric_span WHERE {f} \
+         GROUP BY department",
+        within.join(", ")
+    );
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut ages = [0usize; 5];
+    for r in conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+    {
+        let n = get::<i64>(&r, 1)?.max(0) as usize;
+        counts.insert(get(&r, 0)?, n);
+        // Cumulative counts: each band is what its bound adds to the one before.
+        let mut upto = Vec::with_capacity(ages.len());
+        for i in 0..AGE_BANDS.len() {
+            upto.push(get::<i64>(&r, 2 + i)?.max(0) as usize);
+        }
+        upto.push(n);
+        let mut before = 0;
+        for (band, u) in ages.iter_mut().zip(upto) {
+            *band += u.saturating_sub(before);
+            before = u;
+        }
+    }
+    // Each department's order statistics: positions in ascending holding time, that is in
+    // descending `since`.
+    let wanted: BTreeSet<usize> = counts
+        .values()
+        .flat_map(|&n| {
+            [0.5, 0.9].into_iter().flat_map(move |p| {
+                let (lo, hi, _) = positions(n, p);
+                [lo, hi]
             })
         })
-        .collect()
+        .collect();
+    let mut since: BTreeMap<(String, usize), DateTime<Utc>> = BTreeMap::new();
+    if !wanted.is_empty() {
+        let mut values = Vec::new();
+        let f = held(&mut values);
+        let list = wanted
+            .iter()
+            .map(|p| (p + 1).to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT department, CAST(pos AS BIGINT), since_ms FROM (SELECT department, since_ms, \
+             ROW_NUMBER() OVER (PARTITION BY department ORDER BY since_ms DESC) AS pos \
+             FROM metric_span WHERE {f}) ranked WHERE pos IN ({list})"
+        );
+        for r in conn
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?
+        {
+            let pos = get::<i64>(&r, 1)?.max(1) as usize - 1;
+            since.insert((get(&r, 0)?, pos), instant(get(&r, 2)?)?);
+        }
+    }
+    let departments = counts
+        .into_iter()
+        .map(|(department, n)| {
+            // A position is missing only if the spans changed between the two reads (a drain
+            // in between): that order statistic then counts as taken now.
+            let at = |i: usize| since.get(&(department.clone(), i)).copied().unwrap_or(now);
+            department_load(department.clone(), n, at, now)
+        })
+        .collect();
+    Ok(Holding { departments, ages })
 }
 
 /// Rows that differ between the span rollups and `metric_span` summed (both ways), as one count.

@@ -33,6 +33,16 @@ impl Durations {
         *self.by_working.entry(s.working).or_default() += 1;
     }
 
+    /// Adds `n` durations as long as `like` in whole days and working days, whose seconds sum
+    /// to `seconds` (running spans that began in the same hour: `span_db::durations`).
+    pub fn add_alike(&mut self, like: &Span, n: u64, seconds: i64) {
+        self.n += n;
+        self.seconds += seconds;
+        self.working += like.working * n as i64;
+        *self.by_days.entry(like.days).or_default() += n;
+        *self.by_working.entry(like.working).or_default() += n;
+    }
+
     pub fn merge(&mut self, o: &Durations) {
         self.n += o.n;
         self.seconds += o.seconds;
