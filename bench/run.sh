@@ -24,6 +24,18 @@ print(f'   {n} cases, {e} events ({e/n:.1f} a case), {__import__(\"os\").path.ge
 
 ms() { python3 -c 'import time; print(int(time.time()*1000))'; }
 
+served=
+serve_on() { # port database-url log label: starts lots serve, prints how long until it answers;
+  # its pid in $served
+  local t0 t1
+  t0=$(ms)
+  LOTS_LOG=info LOTS_JWT_SECRET=bench-secret-bench-secret-bench-secret-00 $LOTS serve --no-worker --addr "127.0.0.1:$1" --database-url "$2" > "$3" 2>&1 &
+  served=$!
+  for _ in $(seq 1 1200); do curl -sf -o /dev/null "localhost:$1/healthz" && break; sleep 0.1; done
+  t1=$(ms)
+  python3 -c "print(f'   $4: {($t1-$t0)/1000:.1f} s')"
+}
+
 measure() { # name database-url
   local name=$1 url=$2
   echo "== $name, $N cases"
@@ -35,12 +47,8 @@ measure() { # name database-url
     python3 -c "print(f'   import: {($t1-$t0)/1000:.1f} s = {$N/(($t1-$t0)/1000):.0f} cases/s')"
     echo 'bench-password-1' | LOTS_LOG=error $LOTS user add --username bench --role admin --password-stdin --database-url "$url" > /dev/null
   fi
-  t0=$(ms)
-  LOTS_LOG=info LOTS_JWT_SECRET=bench-secret-bench-secret-bench-secret-00 $LOTS serve --no-worker --addr 127.0.0.1:18181 --database-url "$url" > "$WORK/serve.log" 2>&1 &
-  local pid=$!
-  for _ in $(seq 1 1200); do curl -sf -o /dev/null localhost:18181/healthz && break; sleep 0.1; done
-  t1=$(ms)
-  python3 -c "print(f'   start-up until serving (GET /healthz answers): {($t1-$t0)/1000:.1f} s')"
+  serve_on 18181 "$url" "$WORK/serve.log" "start-up until serving (GET /healthz answers)"
+  local pid=$served
   local token
   token=$(curl -s localhost:18181/api/v1/auth/token -H 'content-type: application/json' \
     -d '{"username": "bench", "password": "bench-password-1"}' | python3 -c 'import sys, json; print(json.load(sys.stdin)["access_token"])')
@@ -66,12 +74,8 @@ measure() { # name database-url
     "$(curl -s -o /dev/null -w '%{time_total}' -H "authorization: Bearer $token" localhost:18181/api/v1/metrics/nki)"
   # A second process on the same database, started after the write: it must serve at once and
   # answer as the first does.
-  t0=$(ms)
-  LOTS_LOG=info LOTS_JWT_SECRET=bench-secret-bench-secret-bench-secret-00 $LOTS serve --no-worker --addr 127.0.0.1:18182 --database-url "$url" > "$WORK/serve2.log" 2>&1 &
-  local pid2=$!
-  for _ in $(seq 1 1200); do curl -sf -o /dev/null localhost:18182/healthz && break; sleep 0.1; done
-  t1=$(ms)
-  python3 -c "print(f'   a second process, until serving: {($t1-$t0)/1000:.1f} s')"
+  serve_on 18182 "$url" "$WORK/serve2.log" "a second process, until serving"
+  local pid2=$served
   local same=0 differ=0
   for path in metrics/nki metrics/handling-times metrics/deadlines metrics/linkage metrics/bottlenecks; do
     if cmp -s <(curl -s -H "authorization: Bearer $token" "localhost:18181/api/v1/$path") \
