@@ -25,6 +25,7 @@ mod m20261208_000019_spans;
 mod m20261209_000020_linkage;
 mod m20261210_000021_event_log_by_case;
 mod m20261211_000022_running_spans;
+mod m20261212_000023_dated_reads;
 mod parts;
 
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000020_linkage::Migration),
             Box::new(m20261210_000021_event_log_by_case::Migration),
             Box::new(m20261211_000022_running_spans::Migration),
+            Box::new(m20261212_000023_dated_reads::Migration),
         ]
     }
 }

@@ -41,6 +41,32 @@ fn outside_transaction<D: sea_orm::sqlx::Database>(conn: &D::Connection) -> bool
     !open
 }
 
+/// How Lots connects to PostgreSQL: `max` connections (at least `min` kept open), JIT off, and
+/// the server settings given.
+fn postgres_options(
+    url: &str,
+    max: u32,
+    min: u32,
+    settings: &[(&'static str, &'static str)],
+) -> ConnectOptions {
+    let mut options = vec![("jit", "off")];
+    options.extend_from_slice(settings);
+    let mut opts = ConnectOptions::new(url);
+    opts.max_connections(max)
+        .min_connections(min)
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false)
+        // Lots' queries are short; JIT compiling one whose estimate is high (a search
+        // walking cases one by one) took 265 ms of a 430 ms query in the soak.
+        .map_sqlx_postgres_opts(move |o| o.options(options.iter().copied()))
+        .map_sqlx_postgres_pool_opts(|o| {
+            o.after_release(|conn, _| {
+                Box::pin(async move { Ok(outside_transaction::<sea_orm::sqlx::Postgres>(conn)) })
+            })
+        });
+    opts
+}
+
 /// The database: a writer and readers. On SQLite the writer is a single connection, so writes
 /// queue in the pool instead of failing with SQLITE_BUSY, while readers run in parallel (WAL).
 /// On PostgreSQL both are the same pool.
@@ -48,6 +74,8 @@ fn outside_transaction<D: sea_orm::sqlx::Database>(conn: &D::Connection) -> bool
 pub struct Db {
     write: DatabaseConnection,
     read: DatabaseConnection,
+    /// The metrics' reads (`Db::analytics`).
+    analytics: DatabaseConnection,
     /// How the writer connects, for a SQLite file (bulk imports open a connection of their own).
     /// Behind an `Arc`: every service holds a `Db` and every request clones the services, and
     /// the options (a map of pragmas) cost an allocation per entry to clone.
@@ -94,32 +122,29 @@ impl Db {
             let write = connect(1, writer_options.clone()).await?;
             let read = connect(4, options.read_only(true)).await?;
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let read = SqlxSqliteConnector::from_sqlx_sqlite_pool(read);
             Ok(Self {
                 write: SqlxSqliteConnector::from_sqlx_sqlite_pool(write),
-                read: SqlxSqliteConnector::from_sqlx_sqlite_pool(read),
+                analytics: read.clone(),
+                read,
                 sqlite_file: (!in_memory).then(|| std::sync::Arc::new(writer_options)),
                 identities: std::sync::Arc::new(identity::IdentityCache::new(true)),
             })
         } else {
-            let mut opts = ConnectOptions::new(url);
-            opts.max_connections(16)
-                .min_connections(1)
-                .acquire_timeout(Duration::from_secs(30))
-                .sqlx_logging(false)
-                // Lots' queries are short; JIT compiling one whose estimate is high (a search
-                // walking cases one by one) took 265 ms of a 430 ms query in the soak.
-                .map_sqlx_postgres_opts(|o| o.options([("jit", "off")]))
-                .map_sqlx_postgres_pool_opts(|o| {
-                    o.after_release(|conn, _| {
-                        Box::pin(
-                            async move { Ok(outside_transaction::<sea_orm::sqlx::Postgres>(conn)) },
-                        )
-                    })
-                });
-            let pool = Database::connect(opts).await?;
+            let pool = Database::connect(postgres_options(url, 16, 1, &[])).await?;
+            // Plans made for each query's values: a generic plan, made once for any dates and
+            // area, walked a year's facts by date to find an area's sample (67 ms instead of 4).
+            let analytics = Database::connect(postgres_options(
+                url,
+                4,
+                0,
+                &[("plan_cache_mode", "force_custom_plan")],
+            ))
+            .await?;
             Ok(Self {
                 write: pool.clone(),
                 read: pool,
+                analytics,
                 sqlite_file: None,
                 // Trusted once `identity::listen` hears other processes' changes.
                 identities: std::sync::Arc::new(identity::IdentityCache::new(false)),
@@ -130,6 +155,15 @@ impl Db {
     /// The connection for reads outside a transaction.
     pub fn reader(&self) -> &DatabaseConnection {
         &self.read
+    }
+
+    /// The connection for the metrics' reads outside a transaction. On PostgreSQL a pool of its
+    /// own whose statements are planned for the values they are given each time: how many rows
+    /// a date range or an area keeps varies by orders of magnitude, and a plan cached for one
+    /// choice is slow for another. The everyday requests keep their cached plans. On SQLite,
+    /// the readers.
+    pub fn analytics(&self) -> &DatabaseConnection {
+        &self.analytics
     }
 
     /// The connection for schema changes and one-off writes (migrations).

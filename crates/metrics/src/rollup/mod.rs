@@ -71,7 +71,7 @@ impl Rollups {
         ask: read::Ask,
     ) -> lots_cases::ServiceResult<BTreeMap<String, sums::Group>> {
         let criteria = self.ready(db, actor, filter).await?;
-        Ok(read::groups(db.reader(), &criteria, by, ask).await?)
+        Ok(read::groups(db.analytics(), &criteria, by, ask).await?)
     }
 
     /// Checks the caller and the filters, then brings the rollups up to date for the request.
@@ -96,7 +96,7 @@ impl Rollups {
         ask: read::Ask,
     ) -> lots_cases::ServiceResult<BTreeMap<Vec<String>, sums::Group>> {
         let criteria = self.ready(db, actor, filter).await?;
-        Ok(read::groups_by(db.reader(), &criteria, by, ask).await?)
+        Ok(read::groups_by(db.analytics(), &criteria, by, ask).await?)
     }
 
     /// Time in each status of the cases in scope, per group (`by`) and status.
@@ -109,7 +109,7 @@ impl Rollups {
         now: chrono::DateTime<chrono::Utc>,
     ) -> lots_cases::ServiceResult<Vec<crate::compute::StateTime>> {
         let criteria = self.ready(db, actor, filter).await?;
-        Ok(figures::time_in_state(db.reader(), &criteria, by, now).await?)
+        Ok(figures::time_in_state(db.analytics(), &criteria, by, now).await?)
     }
 
     /// Where the cases in scope wait: their owners' holding, their handoffs per edge, priced by
@@ -123,7 +123,7 @@ impl Rollups {
         now: chrono::DateTime<chrono::Utc>,
     ) -> lots_cases::ServiceResult<crate::compute::Bottlenecks> {
         let criteria = self.ready(db, actor, filter).await?;
-        Ok(figures::bottlenecks(db.reader(), &criteria, threshold, now).await?)
+        Ok(figures::bottlenecks(db.analytics(), &criteria, threshold, now).await?)
     }
 
     /// How lead time, departments and handoffs relate to NKI over the answered cases in scope.
@@ -135,7 +135,9 @@ impl Rollups {
         settings: figures::Settings,
     ) -> lots_cases::ServiceResult<crate::compute::Linkage> {
         let criteria = self.ready(db, actor, filter).await?;
-        Ok(figures::linkage(db.reader(), &criteria, settings).await?.0)
+        Ok(figures::linkage(db.analytics(), &criteria, settings)
+            .await?
+            .0)
     }
 
     /// Deadline compliance per area and month of decision, the open cases past or near their
@@ -149,7 +151,7 @@ impl Rollups {
         near_days: i64,
     ) -> lots_cases::ServiceResult<crate::compute::Deadlines> {
         let criteria = self.ready(db, actor, filter).await?;
-        let conn = db.reader();
+        let conn = db.analytics();
         let groups = figures::by_area_and_month(conn, &criteria).await?;
         Ok(figures::deadlines(conn, &criteria, &groups, now, near_days).await?)
     }
@@ -163,7 +165,7 @@ impl Rollups {
         threshold: usize,
     ) -> lots_cases::ServiceResult<crate::compute::Channels> {
         let criteria = self.ready(db, actor, filter).await?;
-        Ok(figures::channels(db.reader(), &criteria, threshold).await?)
+        Ok(figures::channels(db.analytics(), &criteria, threshold).await?)
     }
 
     /// What the board's report of `year` over the cases in scope is computed from.
@@ -177,7 +179,7 @@ impl Rollups {
         let criteria = self
             .ready(db, actor, &crate::MetricFilter::default())
             .await?;
-        Ok(figures::board_inputs(db.reader(), &criteria, year, now).await?)
+        Ok(figures::board_inputs(db.analytics(), &criteria, year, now).await?)
     }
 
     /// Everything the managers' dashboard shows of the cases in scope.
@@ -190,7 +192,7 @@ impl Rollups {
         now: chrono::DateTime<chrono::Utc>,
     ) -> lots_cases::ServiceResult<figures::Figures> {
         let criteria = self.ready(db, actor, filter).await?;
-        Ok(figures::figures(db.reader(), &criteria, settings, now).await?)
+        Ok(figures::figures(db.analytics(), &criteria, settings, now).await?)
     }
 
     /// Catches up every second until `stop` resolves: what `lots serve` and `lots worker` run.

@@ -14,7 +14,7 @@ use crate::compute::{GroupBy, date};
 use crate::load::Criteria;
 use crate::rollup::fact::{Answer, Cell, Fact, Span};
 use crate::rollup::sums::{Group, Sums};
-use crate::rollup::write::CELL_SUM_COLUMNS;
+use crate::rollup::write::{CELL_COLUMNS, CELL_SUM_COLUMNS, CELL_SUMS, HIST_MEASURES};
 
 /// What a group is keyed by: a grouping of the API, or the month received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,16 +45,6 @@ impl Key {
             Key::Channel => "channel",
             Key::DecidedMonth => "decided_month",
             Key::ReceivedMonth => "received_month",
-        }
-    }
-
-    fn of(self, c: &Cell) -> &str {
-        match self {
-            Key::Department => &c.department,
-            Key::Area => &c.area,
-            Key::Channel => &c.channel,
-            Key::DecidedMonth => &c.decided_month,
-            Key::ReceivedMonth => &c.received_month,
         }
     }
 }
@@ -259,11 +249,18 @@ pub async fn groups_by<C: ConnectionTrait>(
         return Ok(out);
     };
     if let Some((lo, hi)) = &plan.whole {
-        let months = (lo.as_deref(), hi.as_deref());
-        cells(conn, criteria, (by, ask), months, &mut out).await?;
+        let months = Source::Months(lo.as_deref(), hi.as_deref());
+        add_source(conn, criteria, (by, ask), months, &mut out).await?;
     }
-    for range in &plan.cut {
-        facts(conn, criteria, (by, ask.cases), *range, &mut out).await?;
+    for (a, b) in &plan.cut {
+        add_source(
+            conn,
+            criteria,
+            (by, ask),
+            Source::Received(*a, *b),
+            &mut out,
+        )
+        .await?;
     }
     Ok(out)
 }
@@ -272,18 +269,26 @@ fn get<T: sea_orm::TryGetable>(r: &QueryResult, i: usize) -> Result<T, DbErr> {
     r.try_get_by_index(i)
 }
 
-/// Adds the whole months' cells and histograms.
-async fn cells<C: ConnectionTrait>(
+/// Where a request's sums and histograms are read from.
+#[derive(Debug, Clone, Copy)]
+enum Source<'a> {
+    /// The cells and histograms of the whole months received in `[lo, hi)` (names, either end
+    /// open).
+    Months(Option<&'a str>, Option<&'a str>),
+    /// The facts of the cases received in `[a, b)` (a month the dates cut), summed by the
+    /// database as a cell is: its cost is the facts it reads, not rows sent and added here.
+    Received(DateTime<Utc>, DateTime<Utc>),
+}
+
+/// Adds the sums and the histograms asked of `source`, per group.
+async fn add_source<C: ConnectionTrait>(
     conn: &C,
     criteria: &Criteria,
     (by, ask): (&[Key], Ask),
-    (lo, hi): (Option<&str>, Option<&str>),
+    source: Source<'_>,
     out: &mut BTreeMap<Vec<String>, Group>,
 ) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
-    let mut values = Vec::new();
-    let mut filter = scope(criteria, ask.cases, backend, &mut values);
-    received_months(&mut filter, (lo, hi), backend, &mut values);
     let g = by.iter().map(|b| b.column()).collect::<Vec<_>>().join(", ");
     let k = by.len();
     let key = |r: &QueryResult| {
@@ -295,17 +300,38 @@ async fn cells<C: ConnectionTrait>(
         .split(", ")
         .map(|c| {
             let c = c.trim();
+            // Real whatever a row holds: SQLite keeps a sum of none, `COALESCE(SUM(x), 0)`
+            // in `cut`, as the integer 0 where no column's type makes it real.
             if c.ends_with("_sum") || c.ends_with("_sum2") {
-                format!("SUM({c})")
+                format!("CAST(SUM({c}) AS DOUBLE PRECISION)")
             } else {
                 format!("CAST(SUM({c}) AS BIGINT)")
             }
         })
         .collect();
+    let received_in = |(a, b): (DateTime<Utc>, DateTime<Utc>), values: &mut Vec<Value>| {
+        scope_received(criteria, ask.cases, (Some(a), Some(b)), backend, values)
+    };
+    let mut values = Vec::new();
+    let (with, table, filter) = match source {
+        Source::Months(lo, hi) => {
+            let mut filter = scope(criteria, ask.cases, backend, &mut values);
+            received_months(&mut filter, (lo, hi), backend, &mut values);
+            (String::new(), "rollup_cell", filter)
+        }
+        Source::Received(a, b) => {
+            let f = received_in((a, b), &mut values);
+            let with = format!(
+                "WITH cut ({CELL_COLUMNS}, {CELL_SUM_COLUMNS}) AS (SELECT {CELL_COLUMNS}, \
+                 {CELL_SUMS} FROM metric_fact WHERE {f} GROUP BY {CELL_COLUMNS}) "
+            );
+            (with, "cut", "1 = 1".to_string())
+        }
+    };
     // Lead time's n: the cases of the decided cells among those summed.
     let sql = format!(
-        "SELECT {g}, {}, CAST(SUM(CASE WHEN decided_month <> '' THEN cases ELSE 0 END) AS BIGINT) \
-         FROM rollup_cell WHERE {filter} GROUP BY {g}",
+        "{with}SELECT {g}, {}, CAST(SUM(CASE WHEN decided_month <> '' THEN cases ELSE 0 END) AS BIGINT) \
+         FROM {table} WHERE {filter} GROUP BY {g}",
         sums.join(", ")
     );
     let decided = k + sums.len();
@@ -320,42 +346,39 @@ async fn cells<C: ConnectionTrait>(
     if ask.days.is_empty() {
         return Ok(());
     }
-    // Without dates, the coarsest histogram that holds the keys asked: its rows are bounded by
-    // the range of durations, not by the months of history. (The measures of decided cases have
-    // rows for decided cases only, so no condition on the month decided is needed there.)
-    let (table, filter, values) = match (lo, hi) {
-        (None, None) => {
-            let coarse = if by
-                .iter()
-                .all(|k| *k != Key::DecidedMonth && *k != Key::ReceivedMonth)
-            {
-                Some("rollup_hist_all")
-            } else if by.iter().all(|k| *k != Key::ReceivedMonth) {
-                Some("rollup_hist_decided")
-            } else {
-                None
-            };
-            match coarse {
-                Some(t) => {
-                    let mut values = Vec::new();
-                    let filter = scope(criteria, Cases::All, backend, &mut values);
-                    (t, filter, values)
-                }
-                None => ("rollup_hist", filter, values),
-            }
+    let sql = match source {
+        Source::Months(lo, hi) => {
+            let (table, filter, values) =
+                hist_table(criteria, by, (lo, hi), (filter, values), backend);
+            let measures: Vec<String> = ask.days.iter().map(i16::to_string).collect();
+            Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "SELECT {g}, CAST(measure AS INTEGER), value, CAST(SUM(n) AS BIGINT) FROM {table} \
+                     WHERE {filter} AND measure IN ({}) GROUP BY {g}, measure, value",
+                    measures.join(", ")
+                ),
+                values,
+            )
         }
-        _ => ("rollup_hist", filter, values),
+        Source::Received(a, b) => {
+            // A SELECT per measure, each with its own parameters (SQLite's are positional).
+            let mut values = Vec::new();
+            let selects: Vec<String> = HIST_MEASURES
+                .iter()
+                .filter(|(m, _)| ask.days.contains(m))
+                .map(|(m, col)| {
+                    let f = received_in((a, b), &mut values);
+                    format!(
+                        "SELECT {g}, {m}, CAST({col} AS INTEGER), CAST(COUNT(*) AS BIGINT) \
+                         FROM metric_fact WHERE {col} IS NOT NULL AND {f} GROUP BY {g}, {col}"
+                    )
+                })
+                .collect();
+            Statement::from_sql_and_values(backend, selects.join(" UNION ALL "), values)
+        }
     };
-    let measures: Vec<String> = ask.days.iter().map(i16::to_string).collect();
-    let sql = format!(
-        "SELECT {g}, CAST(measure AS INTEGER), value, CAST(SUM(n) AS BIGINT) FROM {table} \
-         WHERE {filter} AND measure IN ({}) GROUP BY {g}, measure, value",
-        measures.join(", ")
-    );
-    for r in conn
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?
-    {
+    for r in conn.query_all_raw(sql).await? {
         let group = out.entry(key(&r)?).or_default();
         let (measure, value, n): (i32, i32, i64) = (get(&r, k)?, get(&r, k + 1)?, get(&r, k + 2)?);
         let hist = group.hist_mut(measure).ok_or_else(|| {
@@ -364,6 +387,30 @@ async fn cells<C: ConnectionTrait>(
         *hist.entry(i64::from(value)).or_default() += n.max(0) as u64;
     }
     Ok(())
+}
+
+/// The histogram table whole months are read from, with its filter and values: without dates,
+/// the coarsest that holds the keys asked (its rows are bounded by the range of durations, not
+/// by the months of history; the measures of decided cases have rows for decided cases only, so
+/// no condition on the month decided is needed there), else the months' own.
+fn hist_table(
+    criteria: &Criteria,
+    by: &[Key],
+    (lo, hi): (Option<&str>, Option<&str>),
+    (filter, values): (String, Vec<Value>),
+    backend: DbBackend,
+) -> (&'static str, String, Vec<Value>) {
+    if lo.is_some() || hi.is_some() || by.contains(&Key::ReceivedMonth) {
+        return ("rollup_hist", filter, values);
+    }
+    let table = if by.contains(&Key::DecidedMonth) {
+        "rollup_hist_decided"
+    } else {
+        "rollup_hist_all"
+    };
+    let mut values = Vec::new();
+    let filter = scope(criteria, Cases::All, backend, &mut values);
+    (table, filter, values)
 }
 
 /// Adds a row of a cell's sums (`CELL_SUM_COLUMNS` from column `first` on) to a group, all but
@@ -448,32 +495,6 @@ pub async fn listed<C: ConnectionTrait>(
         get::<i64>(&row, 0)?.max(0) as u64
     };
     Ok((ids, total))
-}
-
-/// Adds the facts of the cases received in `[a, b)`.
-async fn facts<C: ConnectionTrait>(
-    conn: &C,
-    criteria: &Criteria,
-    (by, cases): (&[Key], Cases),
-    (a, b): (DateTime<Utc>, DateTime<Utc>),
-    out: &mut BTreeMap<Vec<String>, Group>,
-) -> Result<(), DbErr> {
-    let backend = conn.get_database_backend();
-    let mut values = Vec::new();
-    let filter = scope_received(criteria, cases, (Some(a), Some(b)), backend, &mut values);
-    let sql = format!(
-        "SELECT {} FROM metric_fact WHERE {filter}",
-        crate::rollup::write::FACT_COLUMNS.join(", ")
-    );
-    for r in conn
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?
-    {
-        let f = fact(&r)?;
-        let key = by.iter().map(|k| k.of(&f.cell).to_string()).collect();
-        out.entry(key).or_default().add(&f);
-    }
-    Ok(())
 }
 
 /// A `metric_fact` row, its columns in `FACT_COLUMNS` order.

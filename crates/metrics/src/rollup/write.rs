@@ -376,25 +376,28 @@ pub(crate) const CELL_SUM_COLUMNS: &str = "cases, lead_seconds, lead_working, le
     factor5_n, factor5_sum, factor5_sum2, complete_n, complete_seconds, complete_working, \
     complete_days, due_n, on_time_n";
 
+/// The measures of `rollup_hist` and the column of `metric_fact` each counts.
+pub(crate) const HIST_MEASURES: [(i16, &str); 6] = [
+    (0, "lead_days"),
+    (1, "lead_working"),
+    (2, "stat_days"),
+    (3, "stat_working"),
+    (4, "complete_days"),
+    (5, "complete_working"),
+];
+
 /// The histogram rows of the facts that `filter` keeps, as SQL: one SELECT per measure.
 fn hist_select(filter: &str) -> String {
-    [
-        (0, "lead_days"),
-        (1, "lead_working"),
-        (2, "stat_days"),
-        (3, "stat_working"),
-        (4, "complete_days"),
-        (5, "complete_working"),
-    ]
-    .iter()
-    .map(|(measure, col)| {
-        format!(
-            "SELECT {CELL_COLUMNS}, {measure}, {col}, COUNT(*) FROM metric_fact \
+    HIST_MEASURES
+        .iter()
+        .map(|(measure, col)| {
+            format!(
+                "SELECT {CELL_COLUMNS}, {measure}, {col}, COUNT(*) FROM metric_fact \
              WHERE {col} IS NOT NULL{filter} GROUP BY {CELL_COLUMNS}, {col}"
-        )
-    })
-    .collect::<Vec<_>>()
-    .join(" UNION ALL ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ")
 }
 
 /// Recomputes the cells given from their facts (a cell left without facts disappears).
