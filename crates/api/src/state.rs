@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use lots_cases::{
-    Attachments, CaseTypes, Cases, Companies, Directory, EServices, Record, Sessions,
+    Attachments, CaseTypes, Cases, Companies, CompanySide, Directory, Drafts, EServices, Messages,
+    Record, Sessions, Supplements,
 };
 use lots_handoff::Handoffs;
 use lots_hooks::{Surveys, Webhooks};
@@ -39,7 +40,16 @@ pub struct Services {
     pub directory: Directory,
     /// The web pages' logins.
     pub sessions: Sessions,
+    /// Registration, the lifecycle, notes, the history and the lists.
     pub cases: Cases,
+    /// Supplement requests, extensions and requests for a decision: the statutory clock.
+    pub supplements: Supplements,
+    /// Messages between the officers and the company of a case.
+    pub messages: Messages,
+    /// The drafts of applications made through the e-services.
+    pub drafts: Drafts,
+    /// What companies see of their cases, and the follow links.
+    pub company_side: CompanySide,
     /// The company view and bundles.
     pub companies: Companies,
     /// The case types of each area.

@@ -597,8 +597,7 @@ impl Attachments {
     ) -> Result<crate::company_side::CompanySupplement, UploadError> {
         let now = self.cases.clock.now();
         let tx = self.cases.db.begin().await?;
-        let (answer, case) = self
-            .cases
+        let (answer, case) = crate::company_side::CompanySide::new(self.cases.clone())
             .answer_supplement_in(&tx, case_id, request_id, sender, text, now)
             .await?;
         for d in documents {
@@ -799,7 +798,9 @@ impl Attachments {
     /// Forgets the drafts untouched for 30 days, and the bytes of the documents that only they
     /// held; returns how many documents' bytes went.
     pub async fn forget_old_drafts(&self) -> ServiceResult<usize> {
-        let shas = self.cases.forget_old_drafts().await?;
+        let shas = crate::drafts::Drafts::new(self.cases.clone())
+            .forget_old_drafts()
+            .await?;
         self.drop_unheld(shas).await
     }
 
@@ -811,7 +812,9 @@ impl Attachments {
         if shas.is_empty() {
             return Ok(0);
         }
-        let drafted = self.cases.drafted_documents().await?;
+        let drafted = crate::drafts::Drafts::new(self.cases.clone())
+            .drafted_documents()
+            .await?;
         let mut dropped = 0;
         for sha in shas {
             let on_a_case = case_attachment::Entity::find()

@@ -242,6 +242,41 @@ fn sent_by_company(category: AttachmentCategory) -> bool {
 }
 
 impl Cases {
+    /// A follow link made by Lots itself (for a mail), in `tx`; returns its token.
+    pub(crate) async fn system_follow_link(
+        &self,
+        tx: &sea_orm::DatabaseTransaction,
+        case_id: i64,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<String> {
+        let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        case_follow_link::ActiveModel {
+            case_id: Set(case_id),
+            token_hash: Set(token_hash(&token)),
+            created_by: Set(None),
+            created_at: Set(now),
+            revoked_at: Set(None),
+            ..Default::default()
+        }
+        .insert(tx)
+        .await?;
+        Ok(token)
+    }
+}
+
+/// The company's side of its cases: what a representative's login or a follow link shows of
+/// them (`lots_core::access::CompanyAccess` decides how much), the follow links officers hand
+/// out and revoke, and the company's answers to supplement requests.
+#[derive(Debug, Clone)]
+pub struct CompanySide {
+    cases: Cases,
+}
+
+impl CompanySide {
+    pub fn new(cases: Cases) -> Self {
+        Self { cases }
+    }
+
     /// The cases `who` follows, newest first.
     pub async fn representative_cases(
         &self,
@@ -257,7 +292,7 @@ impl Cases {
             .order_by_desc(case_record::Column::ReceivedAt)
             .order_by_desc(case_record::Column::Id)
             .limit(500)
-            .all(self.db.reader())
+            .all(self.cases.db.reader())
             .await?;
         cases
             .retain(|c| CompanyAccess::representative(facts(c), ties(c, &direct, &companies)).read);
@@ -290,7 +325,7 @@ impl Cases {
     ) -> ServiceResult<(case_record::Model, CompanyAccess)> {
         let (direct, companies) = self.representative_ties(who).await?;
         let case = case_record::Entity::find_by_id(id)
-            .one(self.db.reader())
+            .one(self.cases.db.reader())
             .await?
             .ok_or(ServiceError::NotFound("case"))?;
         let access = CompanyAccess::representative(facts(&case), ties(&case, &direct, &companies));
@@ -314,12 +349,12 @@ impl Cases {
         }
         let link = case_follow_link::Entity::find()
             .filter(case_follow_link::Column::TokenHash.eq(token_hash(token)))
-            .one(self.db.reader())
+            .one(self.cases.db.reader())
             .await?
             .filter(|l| l.revoked_at.is_none())
             .ok_or(ServiceError::NotFound("case"))?;
         case_record::Entity::find_by_id(link.case_id)
-            .one(self.db.reader())
+            .one(self.cases.db.reader())
             .await?
             .ok_or(ServiceError::NotFound("case"))
     }
@@ -327,9 +362,9 @@ impl Cases {
     /// Makes a follow link for case `id` (its department's officers and managers, or an
     /// admin); the token is in the answer only.
     pub async fn create_follow_link(&self, actor: &Actor, id: i64) -> ServiceResult<NewFollowLink> {
-        let case = self.owned(self.db.reader(), actor, id).await?;
+        let case = self.cases.owned(self.cases.db.reader(), actor, id).await?;
         let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-        let now = self.clock.now();
+        let now = self.cases.clock.now();
         let row = case_follow_link::ActiveModel {
             case_id: Set(case.id),
             token_hash: Set(token_hash(&token)),
@@ -338,7 +373,7 @@ impl Cases {
             revoked_at: Set(None),
             ..Default::default()
         }
-        .insert(self.db.writer())
+        .insert(self.cases.db.writer())
         .await?;
         Ok(NewFollowLink {
             id: row.id,
@@ -348,30 +383,9 @@ impl Cases {
         })
     }
 
-    /// A follow link made by Lots itself (for a mail), in `tx`; returns its token.
-    pub(crate) async fn system_follow_link(
-        &self,
-        tx: &sea_orm::DatabaseTransaction,
-        case_id: i64,
-        now: DateTime<Utc>,
-    ) -> ServiceResult<String> {
-        let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-        case_follow_link::ActiveModel {
-            case_id: Set(case_id),
-            token_hash: Set(token_hash(&token)),
-            created_by: Set(None),
-            created_at: Set(now),
-            revoked_at: Set(None),
-            ..Default::default()
-        }
-        .insert(tx)
-        .await?;
-        Ok(token)
-    }
-
     /// The follow links of case `id`, newest first, without their tokens.
     pub async fn follow_links(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<FollowLinkView>> {
-        let case = self.owned(self.db.reader(), actor, id).await?;
+        let case = self.cases.owned(self.cases.db.reader(), actor, id).await?;
         self.follow_links_of(&case).await
     }
 
@@ -381,7 +395,7 @@ impl Cases {
         Ok(case_follow_link::Entity::find()
             .filter(case_follow_link::Column::CaseId.eq(case.id))
             .order_by_desc(case_follow_link::Column::Id)
-            .all(self.db.reader())
+            .all(self.cases.db.reader())
             .await?
             .into_iter()
             .map(|l| FollowLinkView {
@@ -395,19 +409,19 @@ impl Cases {
 
     /// Revokes follow link `link` of case `id`: it opens nothing from now on.
     pub async fn revoke_follow_link(&self, actor: &Actor, id: i64, link: i64) -> ServiceResult<()> {
-        let case = self.owned(self.db.reader(), actor, id).await?;
+        let case = self.cases.owned(self.cases.db.reader(), actor, id).await?;
         let row = case_follow_link::Entity::find_by_id(link)
-            .one(self.db.reader())
+            .one(self.cases.db.reader())
             .await?
             .filter(|l| l.case_id == case.id)
             .ok_or(ServiceError::NotFound("follow link"))?;
         if row.revoked_at.is_none() {
             case_follow_link::ActiveModel {
                 id: Set(row.id),
-                revoked_at: Set(Some(self.clock.now())),
+                revoked_at: Set(Some(self.cases.clock.now())),
                 ..Default::default()
             }
-            .update(self.db.writer())
+            .update(self.cases.db.writer())
             .await?;
         }
         Ok(())
@@ -420,7 +434,7 @@ impl Cases {
     ) -> ServiceResult<(HashSet<i64>, HashSet<i64>)> {
         let parties = case_party::Entity::find()
             .filter(case_party::Column::PersonalNumber.eq(who.personal_number.as_str()))
-            .all(self.db.reader())
+            .all(self.cases.db.reader())
             .await?;
         let mut direct = HashSet::new();
         let mut signs = BTreeSet::new();
@@ -448,7 +462,7 @@ impl Cases {
         } else {
             case_record::Entity::find()
                 .filter(case_record::Column::Id.is_in(signs))
-                .all(self.db.reader())
+                .all(self.cases.db.reader())
                 .await?
                 .into_iter()
                 .map(|c| c.company_id)
@@ -462,7 +476,7 @@ impl Cases {
         case: case_record::Model,
         access: CompanyAccess,
     ) -> ServiceResult<CompanyCaseView> {
-        let db = self.db.reader();
+        let db = self.cases.db.reader();
         let supplements = supplement_request::Entity::find()
             .filter(supplement_request::Column::CaseId.eq(case.id))
             .order_by_asc(supplement_request::Column::Id)
@@ -558,7 +572,9 @@ impl Cases {
             notes: shown_notes,
             decision,
             documents: shown_documents,
-            messages: self.company_messages(case.id).await?,
+            messages: crate::messages::Messages::new(self.cases.clone())
+                .company_messages(case.id)
+                .await?,
             summary: summary(&case, access)?,
         })
     }
@@ -585,7 +601,7 @@ fn summary(case: &case_record::Model, access: CompanyAccess) -> ServiceResult<Co
     })
 }
 
-impl Cases {
+impl CompanySide {
     /// The company's answer to supplement request `request_id` of case `case_id` (which the
     /// caller has found them allowed to follow): its text is kept as a message from the company,
     /// the request is marked received and the case goes back to in progress, the clock as the
@@ -597,8 +613,8 @@ impl Cases {
         sender: &str,
         text: Option<&str>,
     ) -> ServiceResult<CompanySupplement> {
-        let now = self.clock.now();
-        let tx = self.db.begin().await?;
+        let now = self.cases.clock.now();
+        let tx = self.cases.db.begin().await?;
         let (answer, _) = self
             .answer_supplement_in(&tx, case_id, request_id, sender, text, now)
             .await?;
@@ -649,15 +665,16 @@ impl Cases {
             now,
         )
         .await?;
-        self.change_status_by(
-            tx,
-            crate::cases::Who::Company,
-            case.clone(),
-            CaseStatus::InProgress,
-            Some("Kompletteringen har kommit in från företaget".into()),
-            None,
-        )
-        .await?;
+        self.cases
+            .change_status_by(
+                tx,
+                crate::cases::Who::Company,
+                case.clone(),
+                CaseStatus::InProgress,
+                Some("Kompletteringen har kommit in från företaget".into()),
+                None,
+            )
+            .await?;
         Ok((
             CompanySupplement {
                 id: request.id,

@@ -148,128 +148,6 @@ impl Cases {
         Ok(model.update(tx).await?)
     }
 
-    pub async fn request_supplement(
-        &self,
-        actor: &Actor,
-        id: i64,
-        input: NewSupplementRequest,
-        if_match: Option<i64>,
-    ) -> ServiceResult<SupplementView> {
-        let mut p = Problems::default();
-        let message = p.text("message", input.message.as_deref(), 1, 5000);
-        p.finish()?;
-        let tx = self.db.begin().await?;
-        let case = self.owned(&tx, actor, id).await?;
-        check_version(&case, if_match)?;
-        match case_status(&case)? {
-            CaseStatus::InProgress => {}
-            CaseStatus::AwaitingSupplement => {
-                return Err(ServiceError::Conflict(
-                    "a supplement request is already open; mark it received first".into(),
-                ));
-            }
-            _ => {
-                return Err(ServiceError::Conflict(format!(
-                    "supplements are requested while a case is in_progress; this one is {}",
-                    case.status
-                )));
-            }
-        }
-        let (_, request) = self
-            .change_status(
-                &tx,
-                actor,
-                case.case,
-                CaseStatus::AwaitingSupplement,
-                message,
-                None,
-            )
-            .await?;
-        tx.commit().await?;
-        let request = request
-            .ok_or_else(|| ServiceError::Internal("no supplement request written".into()))?;
-        self.supplement_view(request).await
-    }
-
-    pub async fn receive_supplement(
-        &self,
-        actor: &Actor,
-        id: i64,
-        request_id: i64,
-    ) -> ServiceResult<SupplementView> {
-        let tx = self.db.begin().await?;
-        let case = self.owned(&tx, actor, id).await?;
-        let request = supplement_request::Entity::find_by_id(request_id)
-            .one(&tx)
-            .await?
-            .filter(|r| r.case_id == case.id)
-            .ok_or(ServiceError::NotFound("supplement request"))?;
-        if request.received_at.is_some() {
-            return Err(ServiceError::Conflict(
-                "this supplement has already been received".into(),
-            ));
-        }
-        if case_status(&case)? != CaseStatus::AwaitingSupplement {
-            return Err(ServiceError::Conflict(format!(
-                "the case no longer waits for a supplement; it is {}",
-                case.status
-            )));
-        }
-        self.change_status(
-            &tx,
-            actor,
-            case.case,
-            CaseStatus::InProgress,
-            Some("Kompletteringen har kommit in".into()),
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        let request = supplement_request::Entity::find_by_id(request_id)
-            .one(self.db.reader())
-            .await?
-            .ok_or(ServiceError::NotFound("supplement request"))?;
-        self.supplement_view(request).await
-    }
-
-    pub async fn supplements(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<SupplementView>> {
-        let case = self.readable(self.db.reader(), actor, id).await?;
-        self.supplements_of(&case).await
-    }
-
-    /// `supplements` of a case the request has already read, with the caller's access to it.
-    pub async fn supplements_of(&self, case: &Granted) -> ServiceResult<Vec<SupplementView>> {
-        let rows = supplement_request::Entity::find()
-            .filter(supplement_request::Column::CaseId.eq(case.id))
-            .order_by_asc(supplement_request::Column::Id)
-            .all(self.db.reader())
-            .await?;
-        let mut users: Vec<i64> = rows.iter().map(|r| r.requested_by).collect();
-        users.extend(rows.iter().filter_map(|r| r.received_by));
-        let lookups = Lookups::load(&self.db, [], users).await?;
-        let hide = case.access.hides_content();
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let mut v = supplement(&lookups, r);
-                if hide {
-                    v.message = crate::record::CONFIDENTIAL.to_string();
-                }
-                v
-            })
-            .collect())
-    }
-
-    async fn supplement_view(&self, r: supplement_request::Model) -> ServiceResult<SupplementView> {
-        let lookups = Lookups::load(
-            &self.db,
-            [],
-            [Some(r.requested_by), r.received_by].into_iter().flatten(),
-        )
-        .await?;
-        Ok(supplement(&lookups, r))
-    }
-
     /// Writes what a status change means for supplements: moving to `awaiting_supplement` opens
     /// a request; leaving it for `in_progress` marks the open request received.
     pub(crate) async fn supplement_side_effects(
@@ -326,6 +204,147 @@ impl Cases {
         }
         Ok(None)
     }
+}
+
+/// What moves a case's statutory clock by an officer's act: supplement requests and their
+/// answers, extensions of the deadline and the applicant's request for a decision (the clock
+/// itself, `rule_for` and `refresh_deadline`, stays with the lifecycle that every change runs).
+#[derive(Debug, Clone)]
+pub struct Supplements {
+    cases: Cases,
+}
+
+impl Supplements {
+    pub fn new(cases: Cases) -> Self {
+        Self { cases }
+    }
+
+    pub async fn request_supplement(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: NewSupplementRequest,
+        if_match: Option<i64>,
+    ) -> ServiceResult<SupplementView> {
+        let mut p = Problems::default();
+        let message = p.text("message", input.message.as_deref(), 1, 5000);
+        p.finish()?;
+        let tx = self.cases.db.begin().await?;
+        let case = self.cases.owned(&tx, actor, id).await?;
+        check_version(&case, if_match)?;
+        match case_status(&case)? {
+            CaseStatus::InProgress => {}
+            CaseStatus::AwaitingSupplement => {
+                return Err(ServiceError::Conflict(
+                    "a supplement request is already open; mark it received first".into(),
+                ));
+            }
+            _ => {
+                return Err(ServiceError::Conflict(format!(
+                    "supplements are requested while a case is in_progress; this one is {}",
+                    case.status
+                )));
+            }
+        }
+        let (_, request) = self
+            .cases
+            .change_status(
+                &tx,
+                actor,
+                case.case,
+                CaseStatus::AwaitingSupplement,
+                message,
+                None,
+            )
+            .await?;
+        tx.commit().await?;
+        let request = request
+            .ok_or_else(|| ServiceError::Internal("no supplement request written".into()))?;
+        self.supplement_view(request).await
+    }
+
+    pub async fn receive_supplement(
+        &self,
+        actor: &Actor,
+        id: i64,
+        request_id: i64,
+    ) -> ServiceResult<SupplementView> {
+        let tx = self.cases.db.begin().await?;
+        let case = self.cases.owned(&tx, actor, id).await?;
+        let request = supplement_request::Entity::find_by_id(request_id)
+            .one(&tx)
+            .await?
+            .filter(|r| r.case_id == case.id)
+            .ok_or(ServiceError::NotFound("supplement request"))?;
+        if request.received_at.is_some() {
+            return Err(ServiceError::Conflict(
+                "this supplement has already been received".into(),
+            ));
+        }
+        if case_status(&case)? != CaseStatus::AwaitingSupplement {
+            return Err(ServiceError::Conflict(format!(
+                "the case no longer waits for a supplement; it is {}",
+                case.status
+            )));
+        }
+        self.cases
+            .change_status(
+                &tx,
+                actor,
+                case.case,
+                CaseStatus::InProgress,
+                Some("Kompletteringen har kommit in".into()),
+                None,
+            )
+            .await?;
+        tx.commit().await?;
+        let request = supplement_request::Entity::find_by_id(request_id)
+            .one(self.cases.db.reader())
+            .await?
+            .ok_or(ServiceError::NotFound("supplement request"))?;
+        self.supplement_view(request).await
+    }
+
+    pub async fn supplements(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<SupplementView>> {
+        let case = self
+            .cases
+            .readable(self.cases.db.reader(), actor, id)
+            .await?;
+        self.supplements_of(&case).await
+    }
+
+    /// `supplements` of a case the request has already read, with the caller's access to it.
+    pub async fn supplements_of(&self, case: &Granted) -> ServiceResult<Vec<SupplementView>> {
+        let rows = supplement_request::Entity::find()
+            .filter(supplement_request::Column::CaseId.eq(case.id))
+            .order_by_asc(supplement_request::Column::Id)
+            .all(self.cases.db.reader())
+            .await?;
+        let mut users: Vec<i64> = rows.iter().map(|r| r.requested_by).collect();
+        users.extend(rows.iter().filter_map(|r| r.received_by));
+        let lookups = Lookups::load(&self.cases.db, [], users).await?;
+        let hide = case.access.hides_content();
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let mut v = supplement(&lookups, r);
+                if hide {
+                    v.message = crate::record::CONFIDENTIAL.to_string();
+                }
+                v
+            })
+            .collect())
+    }
+
+    async fn supplement_view(&self, r: supplement_request::Model) -> ServiceResult<SupplementView> {
+        let lookups = Lookups::load(
+            &self.cases.db,
+            [],
+            [Some(r.requested_by), r.received_by].into_iter().flatten(),
+        )
+        .await?;
+        Ok(supplement(&lookups, r))
+    }
 
     pub async fn extend_deadline(
         &self,
@@ -334,14 +353,15 @@ impl Cases {
         input: NewExtension,
         if_match: Option<i64>,
     ) -> ServiceResult<CaseView> {
-        let now = self.clock.now();
+        let now = self.cases.clock.now();
         let mut p = Problems::default();
         let reason = p.text("reason", input.reason.as_deref(), 1, 2000);
         p.finish()?;
-        let tx = self.db.begin().await?;
-        let case = self.owned(&tx, actor, id).await?;
+        let tx = self.cases.db.begin().await?;
+        let case = self.cases.owned(&tx, actor, id).await?;
         check_version(&case, if_match)?;
         let rule = self
+            .cases
             .rule_for(&case)?
             .filter(|r| r.max_extension_weeks > 0)
             .cloned()
@@ -378,11 +398,11 @@ impl Cases {
             reason,
             previous_due_date: Some(due),
         });
-        append(&tx, self.event(actor, &case, now, extended)).await?;
-        let refreshed = self.refresh_deadline(&tx, case.case.clone()).await?;
+        append(&tx, self.cases.event(actor, &case, now, extended)).await?;
+        let refreshed = self.cases.refresh_deadline(&tx, case.case.clone()).await?;
         let saved = save(&tx, refreshed.into(), &case, now).await?;
         tx.commit().await?;
-        self.view_owned(actor, saved).await
+        self.cases.view_owned(actor, saved).await
     }
 
     pub async fn request_decision(
@@ -391,15 +411,15 @@ impl Cases {
         id: i64,
         input: NewDecisionRequest,
     ) -> ServiceResult<CaseView> {
-        let now = self.clock.now();
+        let now = self.cases.clock.now();
         let mut p = Problems::default();
         let note = input
             .note
             .as_deref()
             .and_then(|n| p.text("note", Some(n), 0, 2000));
         p.finish()?;
-        let tx = self.db.begin().await?;
-        let case = self.owned(&tx, actor, id).await?;
+        let tx = self.cases.db.begin().await?;
+        let case = self.cases.owned(&tx, actor, id).await?;
         require_open(&case, "there is nothing left to decide")?;
         let received_on = stockholm_date(case.received_at);
         if !deadline::is_six_months_old(received_on, stockholm_date(now)) {
@@ -414,7 +434,7 @@ impl Cases {
         }
         append(
             &tx,
-            self.event(
+            self.cases.event(
                 actor,
                 &case,
                 now,
@@ -422,10 +442,10 @@ impl Cases {
             ),
         )
         .await?;
-        let refreshed = self.refresh_deadline(&tx, case.case.clone()).await?;
+        let refreshed = self.cases.refresh_deadline(&tx, case.case.clone()).await?;
         let saved = save(&tx, refreshed.into(), &case, now).await?;
         tx.commit().await?;
-        self.view_owned(actor, saved).await
+        self.cases.view_owned(actor, saved).await
     }
 }
 

@@ -58,7 +58,18 @@ fn draft_of(m: application_draft::Model) -> Draft {
     }
 }
 
-impl Cases {
+/// The drafts of applications: what an applicant has answered of an e-service's form, kept
+/// between visits under a token only the applicant holds, until it is sent or forgotten.
+#[derive(Debug, Clone)]
+pub struct Drafts {
+    cases: Cases,
+}
+
+impl Drafts {
+    pub fn new(cases: Cases) -> Self {
+        Self { cases }
+    }
+
     /// The draft of e-service `service_id` that `token` (the applicant's cookie) or the
     /// signed-in `person` has; a new one when neither has one, with its new token.
     pub async fn open_draft(
@@ -70,7 +81,7 @@ impl Cases {
         if let Some(d) = self.find_draft(service_id, token, person).await? {
             return Ok((d, None));
         }
-        let now = self.clock.now();
+        let now = self.cases.clock.now();
         let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
         let m = application_draft::ActiveModel {
             id: Set(session_id(&token)),
@@ -82,7 +93,7 @@ impl Cases {
             created_at: Set(now),
             updated_at: Set(now),
         }
-        .insert(self.db.writer())
+        .insert(self.cases.db.writer())
         .await?;
         Ok((draft_of(m), Some(token)))
     }
@@ -94,7 +105,7 @@ impl Cases {
         token: Option<&str>,
         person: Option<&PersonalNumber>,
     ) -> ServiceResult<Option<Draft>> {
-        let now = self.clock.now();
+        let now = self.cases.clock.now();
         let fresh = now - Duration::days(DRAFT_DAYS);
         let base = || {
             application_draft::Entity::find()
@@ -112,7 +123,7 @@ impl Cases {
                 ),
                 None => q.filter(application_draft::Column::PersonalNumber.is_null()),
             };
-            if let Some(m) = q.one(self.db.writer()).await? {
+            if let Some(m) = q.one(self.cases.db.writer()).await? {
                 return Ok(Some(draft_of(m)));
             }
         }
@@ -122,7 +133,7 @@ impl Cases {
         Ok(base()
             .filter(application_draft::Column::PersonalNumber.eq(p.as_str()))
             .order_by_desc(application_draft::Column::UpdatedAt)
-            .one(self.db.writer())
+            .one(self.cases.db.writer())
             .await?
             .map(draft_of))
     }
@@ -134,7 +145,7 @@ impl Cases {
         person: Option<&PersonalNumber>,
     ) -> ServiceResult<()> {
         let Some(m) = application_draft::Entity::find_by_id(draft.id.clone())
-            .one(self.db.writer())
+            .one(self.cases.db.writer())
             .await?
         else {
             return Err(ServiceError::NotFound("draft"));
@@ -145,15 +156,15 @@ impl Cases {
         if let Some(p) = person {
             m.personal_number = Set(Some(p.as_str().to_string()));
         }
-        m.updated_at = Set(self.clock.now());
-        m.update(self.db.writer()).await?;
+        m.updated_at = Set(self.cases.clock.now());
+        m.update(self.cases.db.writer()).await?;
         Ok(())
     }
 
     /// Forgets a draft (after it was sent).
     pub async fn delete_draft(&self, id: &str) -> ServiceResult<()> {
         application_draft::Entity::delete_by_id(id.to_string())
-            .exec(self.db.writer())
+            .exec(self.cases.db.writer())
             .await?;
         Ok(())
     }
@@ -161,10 +172,10 @@ impl Cases {
     /// Forgets the drafts untouched for `DRAFT_DAYS` days; returns the SHA-256 of each document
     /// they held (for `Attachments::forget_old_drafts` to drop the bytes no one else holds).
     pub(crate) async fn forget_old_drafts(&self) -> ServiceResult<Vec<String>> {
-        let before = self.clock.now() - Duration::days(DRAFT_DAYS);
+        let before = self.cases.clock.now() - Duration::days(DRAFT_DAYS);
         let old = application_draft::Entity::find()
             .filter(application_draft::Column::UpdatedAt.lt(before))
-            .all(self.db.writer())
+            .all(self.cases.db.writer())
             .await?;
         let shas = old
             .iter()
@@ -173,7 +184,7 @@ impl Cases {
             .collect();
         application_draft::Entity::delete_many()
             .filter(application_draft::Column::UpdatedAt.lt(before))
-            .exec(self.db.writer())
+            .exec(self.cases.db.writer())
             .await?;
         Ok(shas)
     }
@@ -181,7 +192,7 @@ impl Cases {
     /// The SHA-256 of every document some draft holds.
     pub(crate) async fn drafted_documents(&self) -> ServiceResult<Vec<String>> {
         Ok(application_draft::Entity::find()
-            .all(self.db.writer())
+            .all(self.cases.db.writer())
             .await?
             .into_iter()
             .flat_map(|m| draft_of(m).files)

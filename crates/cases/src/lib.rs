@@ -1,5 +1,15 @@
-//! lots-cases: the case service. Departments and users, registration with a gap-free
+//! lots-cases: the case services. Departments and users, registration with a gap-free
 //! diarienummer, the lifecycle, notes and the history.
+//!
+//! A service per aggregate, each a thin value the API holds: `Cases` (registration, the
+//! lifecycle with its statutory clock, notes, the history, the lists and who may do what:
+//! `access`), and over it `Supplements` (supplement requests, extensions, requests for a
+//! decision), `Messages`, `Drafts`, `CompanySide` (what a company sees and the follow links),
+//! `Record` (parties and premises), `Companies` (and bundles), `Attachments` and `EServices`.
+//! They share the leaf modules `access`, `redact`, `view`, `stored` and `error`, and reach the
+//! lifecycle through `Cases`' methods; the few that build on another say so where they do
+//! (`CompanySide` shows `Messages`, `Attachments` answers through `CompanySide` and keeps
+//! `Drafts`' documents).
 
 pub mod access;
 pub mod applications;
@@ -35,14 +45,19 @@ pub use attachments::{AttachmentSettings, AttachmentView, Attachments, NewAttach
 pub use case_types::{CaseTypePatch, CaseTypeView, CaseTypes, NewCaseType};
 pub use cases::{CasePatch, Cases, NewCase, NewNote, TransitionInput};
 pub use companies::{BundleCaseInput, BundleView, Companies, CompanyView, NewBundle};
-pub use deadlines::{NewDecisionRequest, NewExtension, NewSupplementRequest, SupplementView};
+pub use company_side::CompanySide;
+pub use deadlines::{
+    NewDecisionRequest, NewExtension, NewSupplementRequest, SupplementView, Supplements,
+};
 pub use decisions::{DecisionCorrection, DecisionRecord, DecisionView, LegalBasisView};
 pub use directory::{
     DepartmentView, Directory, LoggedIn, NewDepartment, NewUser, PasswordChange, UserPatch,
     UserView,
 };
+pub use drafts::Drafts;
 pub use error::{FieldError, ServiceError, ServiceResult};
 pub use import::{CaseImportReport, ImportOptions};
+pub use messages::Messages;
 pub use record::{
     ConfidentialInput, Confidentiality, NewParty, NewPremises, PartyPatch, PartyView,
     PremisesPatch, PremisesView, Record,

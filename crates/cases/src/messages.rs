@@ -108,7 +108,18 @@ pub(crate) async fn record_company_message(
     Ok(m)
 }
 
-impl Cases {
+/// The messages between a case's officers and its company: sent by mail from the case, received
+/// from the company's side (a follow link or a representative's login), read on the case.
+#[derive(Debug, Clone)]
+pub struct Messages {
+    cases: Cases,
+}
+
+impl Messages {
+    pub fn new(cases: Cases) -> Self {
+        Self { cases }
+    }
+
     /// Writes to the company of case `id` (its department's officers and managers).
     pub async fn send_message(
         &self,
@@ -117,9 +128,9 @@ impl Cases {
         input: NewMessage,
     ) -> ServiceResult<MessageView> {
         let text = checked_text(&input)?;
-        let now = self.clock.now();
-        let tx = self.db.begin().await?;
-        let case = self.owned(&tx, actor, id).await?;
+        let now = self.cases.clock.now();
+        let tx = self.cases.db.begin().await?;
+        let case = self.cases.owned(&tx, actor, id).await?;
         let m = case_message::ActiveModel {
             case_id: Set(case.id),
             direction: Set(Direction::ToCompany.as_str().into()),
@@ -134,7 +145,7 @@ impl Cases {
         .await?;
         append(
             &tx,
-            self.event(
+            self.cases.event(
                 actor,
                 &case,
                 now,
@@ -145,7 +156,8 @@ impl Cases {
             ),
         )
         .await?;
-        self.mail_company(&tx, &case, crate::company_mail::About::Message(&text), now)
+        self.cases
+            .mail_company(&tx, &case, crate::company_mail::About::Message(&text), now)
             .await?;
         tx.commit().await?;
         Ok(MessageView {
@@ -162,7 +174,10 @@ impl Cases {
     /// The messages of case `id`, oldest first, for anyone who may read the case; when the
     /// reader is of the owning department, the company's unread messages are marked read.
     pub async fn messages(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<MessageView>> {
-        let case = self.readable(self.db.reader(), actor, id).await?;
+        let case = self
+            .cases
+            .readable(self.cases.db.reader(), actor, id)
+            .await?;
         self.messages_of(&case).await
     }
 
@@ -171,7 +186,7 @@ impl Cases {
         let mut rows = case_message::Entity::find()
             .filter(case_message::Column::CaseId.eq(case.id))
             .order_by_asc(case_message::Column::Id)
-            .all(self.db.reader())
+            .all(self.cases.db.reader())
             .await?;
         // Read by the department it was written to: the owning department, not an admin's
         // technical access nor a department tied by a handoff. Only when there is something
@@ -181,18 +196,19 @@ impl Cases {
         let shown: Vec<i64> = rows.iter().filter(|m| unread(m)).map(|m| m.id).collect();
         if case.access.relation == lots_core::access::Relation::Owner && !shown.is_empty() {
             // Exactly those shown: one that arrives meanwhile stays unread.
-            let now = self.clock.now();
+            let now = self.cases.clock.now();
             case_message::Entity::update_many()
                 .col_expr(case_message::Column::ReadAt, Expr::value(now))
                 .filter(case_message::Column::Id.is_in(shown))
                 .filter(case_message::Column::ReadAt.is_null())
-                .exec(self.db.writer())
+                .exec(self.cases.db.writer())
                 .await?;
             for m in rows.iter_mut().filter(|m| unread(m)) {
                 m.read_at = Some(now);
             }
         }
-        let users = Lookups::load(&self.db, [], rows.iter().filter_map(|m| m.author_id)).await?;
+        let users =
+            Lookups::load(&self.cases.db, [], rows.iter().filter_map(|m| m.author_id)).await?;
         rows.into_iter()
             .map(|m| {
                 Ok(MessageView {
@@ -217,8 +233,8 @@ impl Cases {
         input: NewMessage,
     ) -> ServiceResult<CompanyMessage> {
         let text = checked_text(&input)?;
-        let now = self.clock.now();
-        let tx = self.db.begin().await?;
+        let now = self.cases.clock.now();
+        let tx = self.cases.db.begin().await?;
         let m = record_company_message(&tx, case, sender, &text, now).await?;
         tx.commit().await?;
         Ok(CompanyMessage {
@@ -236,7 +252,7 @@ impl Cases {
         case_message::Entity::find()
             .filter(case_message::Column::CaseId.eq(case_id))
             .order_by_asc(case_message::Column::Id)
-            .all(self.db.reader())
+            .all(self.cases.db.reader())
             .await?
             .into_iter()
             .map(|m| {

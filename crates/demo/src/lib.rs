@@ -730,7 +730,7 @@ pub async fn load_with(
                     let input = NewSupplementRequest {
                         message: Some("Komplettera med fasadritningar i skala 1:100.".into()),
                     };
-                    cases
+                    lots_cases::Supplements::new(cases.clone())
                         .request_supplement(officer, case.id, input, None)
                         .await
                         .map_err(explain)?;
@@ -740,7 +740,7 @@ pub async fn load_with(
                         reason: Some("Ärendet kräver samråd med länsstyrelsen.".into()),
                         weeks: None,
                     };
-                    cases
+                    lots_cases::Supplements::new(cases.clone())
                         .extend_deadline(officer, case.id, input, None)
                         .await
                         .map_err(explain)?;
@@ -749,7 +749,7 @@ pub async fn load_with(
                     let input = NewDecisionRequest {
                         note: Some("Sökanden begärde skriftligen att ärendet avgörs.".into()),
                     };
-                    cases
+                    lots_cases::Supplements::new(cases.clone())
                         .request_decision(officer, case.id, input)
                         .await
                         .map_err(explain)?;
@@ -1273,7 +1273,7 @@ pub async fn company_side(cases: &Cases, db: &Db, base_url: &str) -> anyhow::Res
             },
         )
         .await?;
-    cases
+    lots_cases::Messages::new(cases.clone())
         .send_message(
             &actor,
             case.id,
@@ -1282,7 +1282,7 @@ pub async fn company_side(cases: &Cases, db: &Db, base_url: &str) -> anyhow::Res
             },
         )
         .await?;
-    cases
+    lots_cases::Messages::new(cases.clone())
         .receive_message(
             &case,
             "Kim Kontaktsson (e-legitimation)",
@@ -1291,7 +1291,9 @@ pub async fn company_side(cases: &Cases, db: &Db, base_url: &str) -> anyhow::Res
             },
         )
         .await?;
-    let link = cases.create_follow_link(&actor, case.id).await?;
+    let link = lots_cases::CompanySide::new(cases.clone())
+        .create_follow_link(&actor, case.id)
+        .await?;
     Ok(vec![
         format!(
             "The company side: {} has messages with the company (anna's Mina ärenden shows the unread answer first; the mail is in the mail folder).",
@@ -1435,7 +1437,7 @@ pub async fn e_services(
         )
         .await
         .map_err(explain)?;
-    let request = cases
+    let request = lots_cases::Supplements::new(cases.clone())
         .request_supplement(
             &anna,
             building.case_id,

@@ -41,7 +41,7 @@ pub async fn request_supplement(
         StatusCode::CREATED,
         Json(
             state
-                .cases
+                .supplements
                 .request_supplement(&actor, id, input, version)
                 .await?,
         ),
@@ -59,7 +59,7 @@ pub async fn list_supplements(
     Id(id): Id,
 ) -> ApiResult<Json<SupplementList>> {
     Ok(Json(SupplementList {
-        items: state.cases.supplements(&actor, id).await?,
+        items: state.supplements.supplements(&actor, id).await?,
     }))
 }
 
@@ -78,7 +78,12 @@ pub async fn receive_supplement(
     let (Ok(id), Ok(rid)) = (id.parse(), rid.parse()) else {
         return Err(ApiError::not_found("no such resource"));
     };
-    Ok(Json(state.cases.receive_supplement(&actor, id, rid).await?))
+    Ok(Json(
+        state
+            .supplements
+            .receive_supplement(&actor, id, rid)
+            .await?,
+    ))
 }
 
 /// Extend a building case's deadline, once, by at most what the law allows (10 weeks for a
@@ -99,7 +104,7 @@ pub async fn extend_deadline(
     ApiJson(input): ApiJson<NewExtension>,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<CaseView>)> {
     let case = state
-        .cases
+        .supplements
         .extend_deadline(&actor, id, input, version)
         .await?;
     Ok((StatusCode::CREATED, etag(case.version), Json(case)))
@@ -120,6 +125,9 @@ pub async fn request_decision(
     Id(id): Id,
     ApiJson(input): ApiJson<NewDecisionRequest>,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<CaseView>)> {
-    let case = state.cases.request_decision(&actor, id, input).await?;
+    let case = state
+        .supplements
+        .request_decision(&actor, id, input)
+        .await?;
     Ok((StatusCode::CREATED, etag(case.version), Json(case)))
 }

@@ -57,7 +57,7 @@ pub async fn my_cases(
 ) -> ApiResult<Json<CompanyCaseList>> {
     Ok(Json(CompanyCaseList {
         items: state
-            .cases
+            .company_side
             .representative_cases(&live.representative)
             .await?,
     }))
@@ -76,7 +76,7 @@ pub async fn my_case(
 ) -> ApiResult<Json<CompanyCaseView>> {
     Ok(Json(
         state
-            .cases
+            .company_side
             .representative_case(&live.representative, id)
             .await?,
     ))
@@ -92,7 +92,7 @@ pub async fn follow(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> ApiResult<Json<CompanyCaseView>> {
-    Ok(Json(state.cases.followed_case(&token).await?))
+    Ok(Json(state.company_side.followed_case(&token).await?))
 }
 
 /// Make a link that lets whoever holds it follow the case (to send to the company). The token
@@ -106,7 +106,7 @@ pub async fn create_follow_link(
     Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<(StatusCode, Json<NewFollowLink>)> {
-    let mut link = state.cases.create_follow_link(&actor, id).await?;
+    let mut link = state.company_side.create_follow_link(&actor, id).await?;
     link.path = format!(
         "{}{}",
         state.config.base_url().trim_end_matches('/'),
@@ -125,7 +125,7 @@ pub async fn list_follow_links(
     Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<Vec<FollowLinkView>>> {
-    Ok(Json(state.cases.follow_links(&actor, id).await?))
+    Ok(Json(state.company_side.follow_links(&actor, id).await?))
 }
 
 /// Revoke a follow link: it opens nothing from now on.
@@ -140,7 +140,10 @@ pub async fn revoke_follow_link(
     Path((id, link_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (id, link_id) = super::record::ids(&id, &link_id)?;
-    state.cases.revoke_follow_link(&actor, id, link_id).await?;
+    state
+        .company_side
+        .revoke_follow_link(&actor, id, link_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -158,10 +161,16 @@ pub async fn my_case_message(
     Id(id): Id,
     ApiJson(input): ApiJson<NewMessage>,
 ) -> ApiResult<(StatusCode, Json<CompanyMessage>)> {
-    let (case, _) = state.cases.represented(&live.representative, id).await?;
+    let (case, _) = state
+        .company_side
+        .represented(&live.representative, id)
+        .await?;
     company_post(&state, &person_key(&live))?;
     let sender = sender_of(&live);
-    let m = state.cases.receive_message(&case, &sender, input).await?;
+    let m = state
+        .messages
+        .receive_message(&case, &sender, input)
+        .await?;
     Ok((StatusCode::CREATED, Json(m)))
 }
 
@@ -217,10 +226,10 @@ pub async fn follow_message(
     Path(token): Path<String>,
     ApiJson(input): ApiJson<NewMessage>,
 ) -> ApiResult<(StatusCode, Json<CompanyMessage>)> {
-    let case = state.cases.followed(&token).await?;
+    let case = state.company_side.followed(&token).await?;
     company_post(&state, &link_key(&token))?;
     let m = state
-        .cases
+        .messages
         .receive_message(&case, FOLLOW_LINK_SENDER, input)
         .await?;
     Ok((StatusCode::CREATED, Json(m)))
@@ -237,7 +246,7 @@ pub async fn list_messages(
     Caller { state, actor }: Caller,
     Id(id): Id,
 ) -> ApiResult<Json<Vec<MessageView>>> {
-    Ok(Json(state.cases.messages(&actor, id).await?))
+    Ok(Json(state.messages.messages(&actor, id).await?))
 }
 
 /// Write to the company (the case's department).
@@ -252,7 +261,7 @@ pub async fn send_message(
     Id(id): Id,
     ApiJson(input): ApiJson<NewMessage>,
 ) -> ApiResult<(StatusCode, Json<MessageView>)> {
-    let m = state.cases.send_message(&actor, id, input).await?;
+    let m = state.messages.send_message(&actor, id, input).await?;
     Ok((StatusCode::CREATED, Json(m)))
 }
 
@@ -354,7 +363,7 @@ pub async fn follow_supplement(
     let request_id: i64 = request_id
         .parse()
         .map_err(|_| ApiError::not_found("no such resource"))?;
-    let case = state.cases.followed(&token).await?;
+    let case = state.company_side.followed(&token).await?;
     company_post(&state, &link_key(&token))?;
     take_answer(&state, case.id, request_id, FOLLOW_LINK_SENDER, multipart).await
 }
@@ -374,7 +383,10 @@ pub async fn my_case_supplement(
     multipart: MultipartBody,
 ) -> ApiResult<(StatusCode, Json<CompanySupplement>)> {
     let (id, request_id) = super::record::ids(&id, &request_id)?;
-    let (case, _) = state.cases.represented(&live.representative, id).await?;
+    let (case, _) = state
+        .company_side
+        .represented(&live.representative, id)
+        .await?;
     company_post(&state, &person_key(&live))?;
     take_answer(&state, case.id, request_id, &sender_of(&live), multipart).await
 }

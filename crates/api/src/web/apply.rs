@@ -313,7 +313,10 @@ async fn open_draft(
 ) -> lots_cases::ServiceResult<(Draft, Option<HeaderValue>)> {
     let token = super::session::named_cookie(headers, DRAFT_COOKIE);
     let person = cx.live.as_ref().map(|l| &l.representative.personal_number);
-    let (draft, new) = state.cases.open_draft(cx.service.id, token, person).await?;
+    let (draft, new) = state
+        .drafts
+        .open_draft(cx.service.id, token, person)
+        .await?;
     let cookie = new.map(|t| draft_cookie(state, &cx.path, &t, DRAFT_DAYS * 24 * 3600));
     Ok((draft, cookie))
 }
@@ -339,7 +342,7 @@ pub async fn form(
     // Reading a step makes no draft: the first answers sent do.
     let token = super::session::named_cookie(&headers, DRAFT_COOKIE);
     let person = cx.live.as_ref().map(|l| &l.representative.personal_number);
-    let draft = match state.cases.find_draft(cx.service.id, token, person).await {
+    let draft = match state.drafts.find_draft(cx.service.id, token, person).await {
         Ok(d) => d.unwrap_or_default(),
         Err(e) => return failed(cx.lang, &e, &cx.path),
     };
@@ -688,7 +691,7 @@ async fn step_posted(
         }
     }
     let person = cx.live.as_ref().map(|l| &l.representative.personal_number);
-    if let Err(e) = state.cases.save_draft(draft, person).await {
+    if let Err(e) = state.drafts.save_draft(draft, person).await {
         return failed(lang, &e, &cx.path);
     }
     // The bytes of a document taken off go, unless a case or another draft holds them too.
@@ -775,7 +778,7 @@ async fn send(
         Ok(r) => r,
         Err(e) => return failed(lang, &e, &cx.path),
     };
-    if let Err(e) = state.cases.delete_draft(&draft.id).await {
+    if let Err(e) = state.drafts.delete_draft(&draft.id).await {
         tracing::warn!(error = %e, "a sent application's draft could not be removed");
     }
     let follow = lang.keep(&format!("/folj/{}", receipt.follow_token));

@@ -531,7 +531,7 @@ pub async fn case_page(
     let owner = access.change;
     let follow_links = async {
         match owner {
-            true => state.cases.follow_links_of(&granted).await.map(Some),
+            true => state.company_side.follow_links_of(&granted).await.map(Some),
             false => Ok(None),
         }
     };
@@ -546,9 +546,9 @@ pub async fn case_page(
     let loaded = tokio::try_join!(
         state.cases.events_of(&granted),
         state.handoffs.of_granted(actor, &granted),
-        state.cases.supplements_of(&granted),
+        state.supplements.supplements_of(&granted),
         state.directory.list_departments(actor),
-        state.cases.messages_of(&granted),
+        state.messages.messages_of(&granted),
         state.record.parties_of(&granted),
         state.record.premises_of(&granted),
         state.attachments.list_of(&granted),

@@ -595,7 +595,7 @@ pub async fn request_supplement(
         message: form.get("message"),
     };
     let r = state
-        .cases
+        .supplements
         .request_supplement(&form.user.actor, id, input, None)
         .await;
     after(&state, &form, id, "supp", "komplettering", r).await
@@ -607,7 +607,7 @@ pub async fn receive_supplement(
     form: WebForm,
 ) -> Response {
     let r = state
-        .cases
+        .supplements
         .receive_supplement(&form.user.actor, id, rid)
         .await;
     after(&state, &form, id, "supp", "inkommen", r).await
@@ -619,7 +619,7 @@ pub async fn extend(State(state): State<AppState>, WebId(id): WebId, form: WebFo
         weeks: None,
     };
     let r = state
-        .cases
+        .supplements
         .extend_deadline(&form.user.actor, id, input, None)
         .await;
     after(&state, &form, id, "ext", "forlangning", r).await
@@ -638,7 +638,10 @@ pub async fn message(State(state): State<AppState>, WebId(id): WebId, form: WebF
     let input = lots_cases::messages::NewMessage {
         text: form.get("text"),
     };
-    let r = state.cases.send_message(&form.user.actor, id, input).await;
+    let r = state
+        .messages
+        .send_message(&form.user.actor, id, input)
+        .await;
     after(&state, &form, id, "msg", "meddelande", r).await
 }
 
@@ -670,7 +673,11 @@ pub async fn create_follow_link(
     WebId(id): WebId,
     form: WebForm,
 ) -> Response {
-    match state.cases.create_follow_link(&form.user.actor, id).await {
+    match state
+        .company_side
+        .create_follow_link(&form.user.actor, id)
+        .await
+    {
         Ok(link) => {
             let url = format!(
                 "{}{}",
@@ -705,7 +712,7 @@ pub async fn revoke_follow_link(
         return service_error_page(ServiceError::NotFound("follow link"), &form.user.viewer);
     };
     match state
-        .cases
+        .company_side
         .revoke_follow_link(&form.user.actor, id, link)
         .await
     {
@@ -723,7 +730,7 @@ pub async fn request_decision(
         note: form.get("note"),
     };
     let r = state
-        .cases
+        .supplements
         .request_decision(&form.user.actor, id, input)
         .await;
     after(&state, &form, id, "fl12", "avgorande", r).await

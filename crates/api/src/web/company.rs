@@ -266,7 +266,11 @@ pub async fn mine(
     let Some(live) = representative(&headers, &state).await else {
         return login_page(&state, lang);
     };
-    let cases = match state.cases.representative_cases(&live.representative).await {
+    let cases = match state
+        .company_side
+        .representative_cases(&live.representative)
+        .await
+    {
         Ok(c) => c,
         Err(e) => return failed(lang, &e, "/mina-arenden"),
     };
@@ -327,7 +331,7 @@ pub async fn one(
         return not_found(lang, &path);
     };
     match state
-        .cases
+        .company_side
         .representative_case(&live.representative, id)
         .await
     {
@@ -352,7 +356,7 @@ pub async fn follow(
 ) -> Response {
     let lang = lang_of(&q, &headers);
     let path = format!("/folj/{token}");
-    match state.cases.followed_case(&token).await {
+    match state.company_side.followed_case(&token).await {
         Ok(view) => {
             let form = MessageForm {
                 base: path,
@@ -598,7 +602,8 @@ async fn followed_post(
     token: &str,
     back: &str,
 ) -> Result<lots_store::entity::case_record::Model, Response> {
-    let case = (state.cases.followed(token).await).map_err(|e| error_page(lang, &e, back))?;
+    let case =
+        (state.company_side.followed(token).await).map_err(|e| error_page(lang, &e, back))?;
     match slowed(state, lang, &crate::routes::public::link_key(token), back) {
         Some(r) => Err(r),
         None => Ok(case),
@@ -674,7 +679,11 @@ pub async fn one_message(
     let Ok(id) = id.parse::<i64>() else {
         return not_found(lang, &back);
     };
-    let case = match state.cases.represented(&live.representative, id).await {
+    let case = match state
+        .company_side
+        .represented(&live.representative, id)
+        .await
+    {
         Ok((case, _)) => case,
         Err(e) => return error_page(lang, &e, &back),
     };
@@ -683,7 +692,7 @@ pub async fn one_message(
     }
     let sender = crate::routes::public::sender_of(&live);
     let input = lots_cases::messages::NewMessage { text };
-    match state.cases.receive_message(&case, &sender, input).await {
+    match state.messages.receive_message(&case, &sender, input).await {
         Ok(_) => sent(lang, &back),
         Err(ServiceError::Validation(_)) => message_refused(lang, &back),
         Err(e) => failed(lang, &e, &back),
@@ -709,7 +718,7 @@ pub async fn follow_message(
     };
     let input = lots_cases::messages::NewMessage { text };
     match state
-        .cases
+        .messages
         .receive_message(&case, crate::routes::public::FOLLOW_LINK_SENDER, input)
         .await
     {
@@ -746,7 +755,11 @@ pub async fn one_supplement(
     if !crate::web::csrf_matches(sent.csrf.as_deref(), &live.csrf) {
         return expired(lang, &back);
     }
-    let case = match state.cases.represented(&live.representative, id).await {
+    let case = match state
+        .company_side
+        .represented(&live.representative, id)
+        .await
+    {
         Ok((case, _)) => case,
         Err(e) => return error_page(lang, &e, &back),
     };
