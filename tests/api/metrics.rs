@@ -174,6 +174,37 @@ async fn the_case_export_is_for_swedish_excel_and_carries_no_answers() {
     assert!(text.starts_with("\u{feff}diarienummer;område;"));
     assert!(!text.contains("nki"));
     assert!(text.lines().count() > 300);
+    // Each case's handoffs and departments as its whole history counts them (the export reads
+    // no events): the records of every case, read with their status changes.
+    let root = lots_core::Actor {
+        user_id: 0,
+        username: "root".into(),
+        role: lots_core::Role::Admin,
+        department_id: None,
+    };
+    let records = lots_metrics::load::load(&app.db, &root, &Default::default())
+        .await
+        .unwrap();
+    let counts: std::collections::HashMap<String, (String, String)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(';').collect();
+            (f[0].to_string(), (f[11].to_string(), f[12].to_string()))
+        })
+        .collect();
+    assert_eq!(counts.len(), records.len());
+    for r in &records {
+        let expected = (
+            r.handoffs.len().to_string(),
+            r.department_codes().len().to_string(),
+        );
+        assert_eq!(counts[&r.reference], expected, "{}", r.reference);
+    }
+    assert!(
+        records.iter().any(|r| r.department_codes().len() > 1),
+        "the demo has cases across departments"
+    );
     let mine = app.get("/api/v1/export/cases.csv", Some(&maria)).await.text;
     assert!(
         mine.lines().skip(1).all(|l| l.contains(";SBF;")),

@@ -274,7 +274,7 @@ pub async fn csv_page(
     let Some(&last) = ids.last() else {
         return Ok(None);
     };
-    let records = crate::load::read(db, sea_orm::Condition::all(), Some(&ids)).await?;
+    let records = crate::load::read_without_status_changes(db, &ids).await?;
     let mut mine: Vec<&CaseRecord> = records.iter().filter(|c| criteria.matches(c)).collect();
     mine.sort_by_key(|c| c.id);
     Ok(Some((csv_lines(&mine), last)))

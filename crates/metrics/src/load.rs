@@ -163,7 +163,7 @@ pub async fn read_on<C: ConnectionTrait>(
     ids: Option<&[i64]>,
 ) -> Result<Vec<CaseRecord>, DbErr> {
     if ids.is_some() {
-        return read_some(db, cond, ids).await;
+        return read_some(db, cond, ids, Parts::Whole).await;
     }
     // Every case, a page of ids at a time: the rows read to build a page are freed before the
     // next, so that reading a million cases does not hold them all at once.
@@ -182,7 +182,7 @@ pub async fn read_on<C: ConnectionTrait>(
             .await?;
         let Some(&end) = page.last() else { break };
         last = end;
-        out.extend(read_some(db, Condition::all(), Some(&page)).await?);
+        out.extend(read_some(db, Condition::all(), Some(&page), Parts::Whole).await?);
     }
     Ok(out)
 }
@@ -244,10 +244,31 @@ fn plain_record(
     })
 }
 
+/// What of a case's history a record is read with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parts {
+    Whole,
+    /// Without its status changes (events of the log): the rows, handoffs and answer alone.
+    WithoutStatusChanges,
+}
+
+/// The cases `ids` as records without their status changes: what the case export shows (its
+/// owners, handoffs and departments come from the handoffs), read without the event log.
+pub async fn read_without_status_changes(db: &Db, ids: &[i64]) -> Result<Vec<CaseRecord>, DbErr> {
+    read_some(
+        db.reader(),
+        Condition::all(),
+        Some(ids),
+        Parts::WithoutStatusChanges,
+    )
+    .await
+}
+
 async fn read_some<C: ConnectionTrait>(
     db: &C,
     cond: Condition,
     ids: Option<&[i64]>,
+    parts: Parts,
 ) -> Result<Vec<CaseRecord>, DbErr> {
     let deps = department_codes(db).await?;
     let Rows {
@@ -257,7 +278,10 @@ async fn read_some<C: ConnectionTrait>(
     } = rows(db, cond, ids).await?;
     cases.sort_by_key(|c| c.id);
     let mut codes = Interner::default();
-    let mut changes = status_changes(db, ids, &mut codes).await?;
+    let mut changes = match parts {
+        Parts::Whole => status_changes(db, ids, &mut codes).await?,
+        Parts::WithoutStatusChanges => HashMap::new(),
+    };
     let deps: HashMap<i64, Code> = deps
         .into_iter()
         .map(|(id, c)| (id, codes.code(&c)))
