@@ -114,6 +114,11 @@ impl Cases {
         self.grant_read(conn, actor, case).await
     }
 
+    /// `readable` outside a transaction: what a read of something on the case starts with.
+    pub async fn granted(&self, actor: &Actor, id: i64) -> ServiceResult<Granted> {
+        self.readable(self.db.reader(), actor, id).await
+    }
+
     /// `readable`, with the case's company read in the same query: what a view of the case
     /// needs, in one round trip to the database where there were two.
     pub async fn readable_with_company(

@@ -358,10 +358,7 @@ impl Attachments {
 
     /// The attachments the caller may see, oldest first.
     pub async fn list(&self, actor: &Actor, case_id: i64) -> ServiceResult<Vec<AttachmentView>> {
-        let case = self
-            .cases
-            .readable(self.cases.db.reader(), actor, case_id)
-            .await?;
+        let case = self.cases.granted(actor, case_id).await?;
         self.list_of(&case).await
     }
 
@@ -409,10 +406,7 @@ impl Attachments {
         case_id: i64,
         attachment_id: i64,
     ) -> ServiceResult<(case_record::Model, case_attachment::Model)> {
-        let case = self
-            .cases
-            .readable(self.cases.db.reader(), actor, case_id)
-            .await?;
+        let case = self.cases.granted(actor, case_id).await?;
         let sight = case.access.sight;
         let row = case_attachment::Entity::find_by_id(attachment_id)
             .one(self.cases.db.reader())

@@ -958,7 +958,7 @@ impl Cases {
     }
 
     pub async fn notes(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<NoteView>> {
-        let case = self.readable(self.db.reader(), actor, id).await?;
+        let case = self.granted(actor, id).await?;
         let sight = case.access.sight;
         if case.confidential_statute.is_some() && !sight.confidential {
             return Ok(Vec::new());
@@ -977,7 +977,7 @@ impl Cases {
 
     /// The case's history, oldest first.
     pub async fn events(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<EventView>> {
-        let case = self.readable(self.db.reader(), actor, id).await?;
+        let case = self.granted(actor, id).await?;
         self.events_of(&case).await
     }
 

@@ -306,10 +306,7 @@ impl Supplements {
     }
 
     pub async fn supplements(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<SupplementView>> {
-        let case = self
-            .cases
-            .readable(self.cases.db.reader(), actor, id)
-            .await?;
+        let case = self.cases.granted(actor, id).await?;
         self.supplements_of(&case).await
     }
 

@@ -229,7 +229,7 @@ impl Cases {
     }
 
     pub async fn decision(&self, actor: &Actor, id: i64) -> ServiceResult<DecisionRecord> {
-        let case = self.readable(self.db.reader(), actor, id).await?;
+        let case = self.granted(actor, id).await?;
         self.decision_of(&case).await
     }
 

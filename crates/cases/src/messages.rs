@@ -174,10 +174,7 @@ impl Messages {
     /// The messages of case `id`, oldest first, for anyone who may read the case; when the
     /// reader is of the owning department, the company's unread messages are marked read.
     pub async fn messages(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<MessageView>> {
-        let case = self
-            .cases
-            .readable(self.cases.db.reader(), actor, id)
-            .await?;
+        let case = self.cases.granted(actor, id).await?;
         self.messages_of(&case).await
     }
 

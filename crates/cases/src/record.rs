@@ -318,10 +318,7 @@ impl Record {
         Self { cases }
     }
     pub async fn parties(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<PartyView>> {
-        let case = self
-            .cases
-            .readable(self.cases.db.reader(), actor, id)
-            .await?;
+        let case = self.cases.granted(actor, id).await?;
         self.parties_of(&case).await
     }
 
@@ -534,10 +531,7 @@ impl Record {
     }
 
     pub async fn premises(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<PremisesView>> {
-        let case = self
-            .cases
-            .readable(self.cases.db.reader(), actor, id)
-            .await?;
+        let case = self.cases.granted(actor, id).await?;
         self.premises_of(&case).await
     }
 
