@@ -362,20 +362,32 @@ async fn add_source<C: ConnectionTrait>(
             )
         }
         Source::Received(a, b) => {
-            // A SELECT per measure, each with its own parameters (SQLite's are positional).
+            // The facts' durations read once, then counted per measure.
             let mut values = Vec::new();
-            let selects: Vec<String> = HIST_MEASURES
+            let f = received_in((a, b), &mut values);
+            let asked: Vec<&(i16, &str)> = HIST_MEASURES
                 .iter()
                 .filter(|(m, _)| ask.days.contains(m))
+                .collect();
+            let columns: Vec<&str> = asked.iter().map(|(_, c)| *c).collect();
+            let selects: Vec<String> = asked
+                .iter()
                 .map(|(m, col)| {
-                    let f = received_in((a, b), &mut values);
                     format!(
                         "SELECT {g}, {m}, CAST({col} AS INTEGER), CAST(COUNT(*) AS BIGINT) \
-                         FROM metric_fact WHERE {col} IS NOT NULL AND {f} GROUP BY {g}, {col}"
+                         FROM cut WHERE {col} IS NOT NULL GROUP BY {g}, {col}"
                     )
                 })
                 .collect();
-            Statement::from_sql_and_values(backend, selects.join(" UNION ALL "), values)
+            Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "WITH cut AS MATERIALIZED (SELECT {g}, {} FROM metric_fact WHERE {f}) {}",
+                    columns.join(", "),
+                    selects.join(" UNION ALL ")
+                ),
+                values,
+            )
         }
     };
     for r in conn.query_all_raw(sql).await? {
