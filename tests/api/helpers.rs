@@ -824,6 +824,16 @@ pub async fn event_kinds(app: &TestApp, token: &str, id: i64) -> Vec<String> {
 }
 
 /// The kinds of the events in a `GET /api/v1/cases/{id}/events` answer, in order.
+/// An admin outside any department, as the metrics' own loading is called with in tests.
+pub fn root_actor() -> lots_core::Actor {
+    lots_core::Actor {
+        user_id: 0,
+        username: "root".into(),
+        role: lots_core::Role::Admin,
+        department_id: None,
+    }
+}
+
 pub fn kinds(events: &Value) -> Vec<String> {
     strings_of(&events["items"], "kind")
 }

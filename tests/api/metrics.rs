@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, assert_each_query_names, find_item, spawn_app, spawn_app_as, spawn_app_seeded,
-    spawn_second, strings_of,
+    TestApp, assert_each_query_names, find_item, root_actor, spawn_app, spawn_app_as,
+    spawn_app_seeded, spawn_second, strings_of,
 };
 
 /// Decided cases counted in a handling-times reply, over its groups.
@@ -176,13 +176,7 @@ async fn the_case_export_is_for_swedish_excel_and_carries_no_answers() {
     assert!(text.lines().count() > 300);
     // Each case's handoffs and departments as its whole history counts them (the export reads
     // no events): the records of every case, read with their status changes.
-    let root = lots_core::Actor {
-        user_id: 0,
-        username: "root".into(),
-        role: lots_core::Role::Admin,
-        department_id: None,
-    };
-    let records = lots_metrics::load::load(&app.db, &root, &Default::default())
+    let records = lots_metrics::load::load(&app.db, &root_actor(), &Default::default())
         .await
         .unwrap();
     let counts: std::collections::HashMap<String, (String, String)> = text

@@ -8,7 +8,7 @@ use lots_metrics::rollup::{check, write};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, root_actor, spawn_app};
 
 const ORACLE: &str = include_str!("../fixtures/oracle/cases.ndjson");
 
@@ -21,15 +21,6 @@ async fn with_oracle_cases() -> (TestApp, String) {
 }
 
 /// An admin, as the records are read for the figures to compare with.
-fn root_actor() -> lots_core::Actor {
-    lots_core::Actor {
-        user_id: 0,
-        username: "root".into(),
-        role: lots_core::Role::Admin,
-        department_id: None,
-    }
-}
-
 async fn queued(app: &TestApp) -> u64 {
     write::pending(app.db.reader()).await.unwrap()
 }
