@@ -665,3 +665,104 @@ async fn running_spans_counted_by_hour_give_what_every_record_gives() {
         panic!("{d}\nexpected {expected}\ngot {}", got.body);
     }
 }
+
+/// The board's report of a year reads the lead times' histograms of that year's decisions
+/// alone, and the dashboard those of its latest months alone: both still give what every record
+/// gives, with and without dates that cut a month.
+#[tokio::test]
+async fn a_years_report_and_the_latest_months_read_their_own_histograms_and_give_every_records_figures()
+ {
+    use lots_metrics::report::{BoardInputs, board};
+    use lots_metrics::rollup::figures;
+    let (app, root) = with_oracle_cases().await;
+    // A year of decisions before the oracle's, a case a month: more months than the dashboard
+    // shows.
+    let earlier: Vec<String> = (0..12)
+        .map(|i| {
+            let (y, m) = (2022 + (5 + i) / 12, (5 + i) % 12 + 1);
+            json!({
+                "reference": format!("BN {y}/{:04}", 900 + i), "org_number": "556036-0793",
+                "company_name": "Exempel AB", "area": "building_permit", "department": "SBF",
+                "title": "Nybyggnad", "assignee": "anna",
+                "received_at": format!("{y}-{m:02}-02T07:00:00Z"),
+                "events": [
+                    {"at": format!("{y}-{m:02}-03T08:00:00Z"), "type": "status_changed", "actor": "anna", "to": "in_progress"},
+                    {"at": format!("{y}-{m:02}-{:02}T09:00:00Z", 10 + i), "type": "decided", "actor": "anna", "decision": "approved"},
+                ],
+            })
+            .to_string()
+        })
+        .collect();
+    let r = app.import_ndjson(&root, earlier.join("\n")).await;
+    assert_eq!(r.body["imported"], 12, "{}", r.text);
+    // A request brings the rollups up to date.
+    let r = app.get("/api/v1/metrics/nki", Some(&root)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(queued(&app).await, 0);
+    let now = chrono::Utc::now();
+    let threshold = app.config.nki_threshold;
+    let all = lots_metrics::MetricFilter::default();
+    let criteria = lots_metrics::load::criteria(&app.db, &root_actor(), &all)
+        .await
+        .unwrap();
+    let records = lots_metrics::load::load(&app.db, &root_actor(), &all)
+        .await
+        .unwrap();
+    let refs: Vec<&lots_metrics::CaseRecord> = records.iter().collect();
+    for year in [2024, 2025] {
+        let inputs = figures::board_inputs(app.db.analytics(), &criteria, year, now)
+            .await
+            .unwrap();
+        let expected = board(
+            &BoardInputs::of(&refs, year, now),
+            year,
+            threshold,
+            None,
+            now,
+        );
+        assert!(expected.areas[0].lead_time_p50_days.is_some(), "{year}");
+        let got = board(&inputs, year, threshold, None, now);
+        let (expected, got) = (
+            serde_json::to_value(&expected).unwrap(),
+            serde_json::to_value(&got).unwrap(),
+        );
+        if let Some(d) = crate::oracle::difference("report", &expected, &got) {
+            panic!("{year}: {d}");
+        }
+    }
+    let cut = lots_metrics::MetricFilter {
+        from: Some("2024-03-15".into()),
+        to: Some("2025-02-10".into()),
+        ..Default::default()
+    };
+    for (filter, months) in [(all, 24), (cut, figures::LATEST_MONTHS)] {
+        let criteria = lots_metrics::load::criteria(&app.db, &root_actor(), &filter)
+            .await
+            .unwrap();
+        let records = lots_metrics::load::load(&app.db, &root_actor(), &filter)
+            .await
+            .unwrap();
+        let refs: Vec<&lots_metrics::CaseRecord> = records.iter().collect();
+        let f = figures::figures(
+            app.db.analytics(),
+            &criteria,
+            app.config.metric_settings(),
+            now,
+        )
+        .await
+        .unwrap();
+        let by_month = lots_metrics::compute::handling_times(&refs, lots_metrics::GroupBy::Month);
+        assert!(by_month.len() >= months, "{}", by_month.len());
+        let latest = &by_month[by_month.len() - figures::LATEST_MONTHS..];
+        let everything = lots_metrics::compute::handling_times(&refs, lots_metrics::GroupBy::Area);
+        let decided: u64 = everything.iter().map(|h| h.lead_time.n as u64).sum();
+        assert_eq!(f.lead.summary().n as u64, decided, "{filter:?}");
+        let (expected, got) = (
+            serde_json::to_value(latest).unwrap(),
+            serde_json::to_value(&f.lead_by_month).unwrap(),
+        );
+        if let Some(d) = crate::oracle::difference("lead_by_month", &expected, &got) {
+            panic!("{filter:?}: {d}");
+        }
+    }
+}

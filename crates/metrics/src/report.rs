@@ -71,8 +71,8 @@ pub struct BoardReport {
 }
 
 /// What the board's report is computed from: every case by area and Stockholm month received,
-/// the decided ones by area and month of decision (with the lead times' histograms), and the
-/// handoff edges of the cases decided in the report's year.
+/// the decided ones by area and month of decision (with the lead times' histograms of the
+/// report's year), and the handoff edges of the cases decided in the report's year.
 #[derive(Debug, Default)]
 pub struct BoardInputs {
     pub received: BTreeMap<Vec<String>, Group>,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use lots_metrics::compute::{self, Bottlenecks, Deadlines, TrendPoint};
 use lots_metrics::kolada::Comparison;
-use lots_metrics::rollup::figures::Figures;
+use lots_metrics::rollup::figures::{Figures, LATEST_MONTHS};
 use maud::{Markup, html};
 
 use super::html::{self, num};
@@ -132,7 +132,7 @@ fn compliance_figure(deadlines: &Deadlines) -> Markup {
     let line: Vec<Point> = by
         .iter()
         .rev()
-        .take(12)
+        .take(LATEST_MONTHS)
         .rev()
         .map(|(m, (d, o))| {
             (
@@ -161,9 +161,6 @@ fn lead_time_figure(f: &Figures) -> Markup {
     let line: Vec<Point> = f
         .lead_by_month
         .iter()
-        .rev()
-        .take(12)
-        .rev()
         .map(|h| (h.group.clone(), h.lead_time.p50_days))
         .collect();
     let all = f.lead.summary();

@@ -53,12 +53,13 @@ pub async fn bottlenecks<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<Bottlenecks, DbErr> {
     let edge = [SpanKey::FROM, SpanKey::TO, SpanKey::HANDOFF_KIND];
-    let edges = Edges {
-        queue: span_db::durations(conn, criteria, Kind::Queue, &edge, now).await?,
-        work: span_db::durations(conn, criteria, Kind::Work, &edge, now).await?,
-    };
-    let holding = span_db::holding(conn, criteria, now).await?;
-    let areas = read::groups(conn, criteria, GroupBy::Area, Ask::DECIDED).await?;
+    let (queue, work, holding, areas) = tokio::try_join!(
+        span_db::durations(conn, criteria, Kind::Queue, &edge, now),
+        span_db::durations(conn, criteria, Kind::Work, &edge, now),
+        span_db::holding(conn, criteria, now),
+        read::groups(conn, criteria, GroupBy::Area, Ask::DECIDED),
+    )?;
+    let edges = Edges { queue, work };
     let answers: Vec<&Answers> = areas.values().map(|g| &g.answers).collect();
     let answered: u64 = answers.iter().map(|a| a.n()).sum();
     let slope = (answered >= threshold as u64)
@@ -110,6 +111,39 @@ pub async fn deadlines<C: ConnectionTrait>(
     now: DateTime<Utc>,
     near_days: i64,
 ) -> Result<Deadlines, DbErr> {
+    let lists = deadline_lists(conn, criteria, now, near_days).await?;
+    Ok(lists.with_compliance(groups, now, near_days))
+}
+
+/// The open cases past or near their due date and the late building decisions that meet
+/// `criteria`: the first of each list read whole, and how many there are.
+pub struct DeadlineLists {
+    listed: Vec<crate::CaseRecord>,
+    totals: [usize; 3],
+}
+
+impl DeadlineLists {
+    /// The deadlines' figures, with compliance from `groups` (by area and month of decision).
+    pub fn with_compliance(
+        self,
+        groups: &BTreeMap<Vec<String>, Group>,
+        now: DateTime<Utc>,
+        near_days: i64,
+    ) -> Deadlines {
+        let listed: Vec<&crate::CaseRecord> = self.listed.iter().collect();
+        let mut d = compute::deadlines_of(groups, &listed, now, near_days);
+        [d.overdue_total, d.due_soon_total, d.fee_reductions_total] = self.totals;
+        d
+    }
+}
+
+/// The deadlines' lists of the cases that meet `criteria` (see `DeadlineLists`).
+pub async fn deadline_lists<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+    now: DateTime<Utc>,
+    near_days: i64,
+) -> Result<DeadlineLists, DbErr> {
     let today = compute::date(now);
     let (t, until) = (
         day_number(today),
@@ -137,11 +171,10 @@ pub async fn deadlines<C: ConnectionTrait>(
         ids.extend(some);
         *total = n as usize;
     }
-    let listed = crate::load::read_rows(conn, &ids).await?;
-    let listed: Vec<&crate::CaseRecord> = listed.iter().collect();
-    let mut d = compute::deadlines_of(groups, &listed, now, near_days);
-    [d.overdue_total, d.due_soon_total, d.fee_reductions_total] = totals;
-    Ok(d)
+    Ok(DeadlineLists {
+        listed: crate::load::read_rows(conn, &ids).await?,
+        totals,
+    })
 }
 
 /// How the cases that meet `criteria` came in.
@@ -181,7 +214,7 @@ pub struct Figures {
     pub tertials: Vec<TrendPoint>,
     /// Per area, NKI per tertial.
     pub area_tertials: Vec<(String, Vec<TrendPoint>)>,
-    /// Lead time of every decided case, and per month of decision.
+    /// Lead time of every decided case, and per month of decision (the `LATEST_MONTHS` latest).
     pub lead: Durations,
     pub lead_by_month: Vec<HandlingTimes>,
     /// By area and month of decision: the comparison's own NKI.
@@ -195,7 +228,19 @@ pub async fn figures<C: ConnectionTrait>(
     settings: Settings,
     now: DateTime<Utc>,
 ) -> Result<Figures, DbErr> {
-    let own = by_area_and_month(conn, criteria).await?;
+    // The reads are independent: on a pool each takes a connection of its own, so that the
+    // database works on them side by side (in a transaction they take turns).
+    let threshold = settings.nki_threshold;
+    let (own, handling, all, (linkage, points), bottlenecks, lists, channels) = tokio::try_join!(
+        by_area_and_month(conn, criteria),
+        // Lead time over every month: the histograms summed over the months where there are.
+        read::groups(conn, criteria, GroupBy::Area, Ask::HANDLING),
+        read::groups(conn, criteria, GroupBy::Area, Ask::ALL),
+        linkage(conn, criteria, settings),
+        bottlenecks(conn, criteria, threshold, now),
+        deadline_lists(conn, criteria, now, settings.near_days),
+        channels(conn, criteria, threshold),
+    )?;
     let mut months: BTreeMap<String, Group> = BTreeMap::new();
     let mut areas: BTreeMap<String, Group> = BTreeMap::new();
     let mut area_months: BTreeMap<String, BTreeMap<String, Group>> = BTreeMap::new();
@@ -211,7 +256,6 @@ pub async fn figures<C: ConnectionTrait>(
                 .merge(g);
         }
     }
-    let threshold = settings.nki_threshold;
     let tertials = compute::trend(&compute::periods_of(&months, Period::Tertial), threshold);
     let area_tertials = area_months
         .iter()
@@ -220,30 +264,61 @@ pub async fn figures<C: ConnectionTrait>(
             (area.clone(), t)
         })
         .collect();
-    let handling = read::groups(conn, criteria, GroupBy::Month, Ask::HANDLING).await?;
     let mut lead = Durations::default();
     for g in handling.values() {
         lead.merge(&g.lead);
     }
-    let all = read::groups(conn, criteria, GroupBy::Area, Ask::ALL).await?;
-    let (linkage, points) = linkage(conn, criteria, settings).await?;
-    let bottlenecks = bottlenecks(conn, criteria, threshold, now).await?;
+    let lead_by_month = latest_months(conn, criteria, &months).await?;
     Ok(Figures {
         cases: all.values().map(|g| g.cases).sum(),
         open: bottlenecks.departments.iter().map(|d| d.open_cases).sum(),
         linkage,
         points,
         nki_by_area: compute::nki_of(&areas, settings.nki_area_threshold),
-        deadlines: deadlines(conn, criteria, &own, now, settings.near_days).await?,
-        channels: channels(conn, criteria, threshold).await?,
+        deadlines: lists.with_compliance(&own, now, settings.near_days),
+        channels,
         by_year: compute::periods_of(&months, Period::Year),
         tertials,
         area_tertials,
         lead,
-        lead_by_month: compute::handling_times_of(&handling),
+        lead_by_month,
         bottlenecks,
         own,
     })
+}
+
+/// How many months of decisions the dashboard shows handling times of.
+pub const LATEST_MONTHS: usize = 12;
+
+/// The handling times per month of decision of the `LATEST_MONTHS` latest months with decisions
+/// among `months` (the selection's decided cases by month of decision): their histograms alone
+/// are read, so the cost is a year's, whatever the history.
+async fn latest_months<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+    months: &BTreeMap<String, Group>,
+) -> Result<Vec<HandlingTimes>, DbErr> {
+    let latest: Vec<&String> = months
+        .iter()
+        .filter(|(_, g)| g.lead.n > 0)
+        .map(|(m, _)| m)
+        .rev()
+        .take(LATEST_MONTHS)
+        .collect();
+    let parts = |m: &str| -> Option<(i32, u32)> {
+        let (y, m) = m.split_once('-')?;
+        Some((y.parse().ok()?, m.parse().ok()?))
+    };
+    let (Some(first), Some(last)) = (
+        latest.last().and_then(|m| parts(m)),
+        latest.first().and_then(|m| parts(m)),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let ask = Ask::HANDLING.days_decided_in(first, last);
+    let mut groups = read::groups(conn, criteria, GroupBy::Month, ask).await?;
+    groups.retain(|m, _| latest.contains(&m));
+    Ok(compute::handling_times_of(&groups))
 }
 
 /// What the board's report of `year` is computed from, for the cases that meet `criteria`.
@@ -253,25 +328,25 @@ pub async fn board_inputs<C: ConnectionTrait>(
     year: i32,
     now: DateTime<Utc>,
 ) -> Result<crate::report::BoardInputs, DbErr> {
-    let received = read::groups_by(conn, criteria, &[Key::Area, Key::ReceivedMonth], Ask::ALL);
-    let received = received.await?;
-    let decided = read::groups_by(
-        conn,
-        criteria,
-        &[Key::Area, Key::DecidedMonth],
-        Ask::HANDLING,
-    )
-    .await?;
     let (first, last) = (format!("{year:04}-01"), format!("{year:04}-12"));
     let window = Some((first.as_str(), last.as_str()));
     let edge = [SpanKey::FROM, SpanKey::TO, SpanKey::HANDOFF_KIND];
-    let edges = Edges {
-        queue: span_db::durations_decided(conn, criteria, Kind::Queue, &edge, now, window).await?,
-        work: span_db::durations_decided(conn, criteria, Kind::Work, &edge, now, window).await?,
-    };
+    // Independent reads, side by side as in `figures`.
+    let (received, decided, queue, work) = tokio::try_join!(
+        read::groups_by(conn, criteria, &[Key::Area, Key::ReceivedMonth], Ask::ALL),
+        // The report's percentiles are of its year; its other years count and answer.
+        read::groups_by(
+            conn,
+            criteria,
+            &[Key::Area, Key::DecidedMonth],
+            Ask::HANDLING.days_decided_in((year, 1), (year, 12)),
+        ),
+        span_db::durations_decided(conn, criteria, Kind::Queue, &edge, now, window),
+        span_db::durations_decided(conn, criteria, Kind::Work, &edge, now, window),
+    )?;
     Ok(crate::report::BoardInputs {
         received,
         decided,
-        edges,
+        edges: Edges { queue, work },
     })
 }

@@ -63,6 +63,10 @@ pub enum Cases {
 pub struct Ask {
     pub cases: Cases,
     pub days: &'static [i16],
+    /// The histograms of the cases decided in these months only (first and last, as year and
+    /// month), the sums of every month still: what a figure of a year or of the latest months
+    /// reads, whose other months count cases and answers but have no percentiles.
+    pub days_decided_in: Option<((i32, u32), (i32, u32))>,
 }
 
 impl Ask {
@@ -70,22 +74,46 @@ impl Ask {
     pub const DECIDED: Ask = Ask {
         cases: Cases::Decided,
         days: &[],
+        days_decided_in: None,
     };
     /// Decided cases with lead time's and the statutory time's histograms.
     pub const HANDLING: Ask = Ask {
         cases: Cases::Decided,
         days: &[0, 1, 2, 3],
+        days_decided_in: None,
     };
     /// Every case's counts and sums.
     pub const ALL: Ask = Ask {
         cases: Cases::All,
         days: &[],
+        days_decided_in: None,
     };
     /// Every case with lead time's and the time to a complete application's histograms.
     pub const ALL_TIMES: Ask = Ask {
         cases: Cases::All,
         days: &[0, 1, 4, 5],
+        days_decided_in: None,
     };
+
+    /// The same, with the histograms of the cases decided in the months `[first, last]` only.
+    pub const fn days_decided_in(self, first: (i32, u32), last: (i32, u32)) -> Ask {
+        Ask {
+            days_decided_in: Some((first, last)),
+            ..self
+        }
+    }
+
+    /// The condition on the month decided that the histograms are read with (`""`: none); the
+    /// months are written out (numbers of ours).
+    fn days_condition(&self) -> String {
+        self.days_decided_in
+            .map(|((y0, m0), (y1, m1))| {
+                format!(
+                    " AND decided_month >= '{y0:04}-{m0:02}' AND decided_month <= '{y1:04}-{m1:02}'"
+                )
+            })
+            .unwrap_or_default()
+    }
 }
 
 fn month_start(year: i32, month: u32) -> Option<DateTime<Utc>> {
@@ -346,6 +374,7 @@ async fn add_source<C: ConnectionTrait>(
     if ask.days.is_empty() {
         return Ok(());
     }
+    let decided_in = ask.days_condition();
     let sql = match source {
         Source::Months(lo, hi) => {
             let (table, filter, values) =
@@ -355,7 +384,7 @@ async fn add_source<C: ConnectionTrait>(
                 backend,
                 format!(
                     "SELECT {g}, CAST(measure AS INTEGER), value, CAST(SUM(n) AS BIGINT) FROM {table} \
-                     WHERE {filter} AND measure IN ({}) GROUP BY {g}, measure, value",
+                     WHERE {filter}{decided_in} AND measure IN ({}) GROUP BY {g}, measure, value",
                     measures.join(", ")
                 ),
                 values,
@@ -364,7 +393,7 @@ async fn add_source<C: ConnectionTrait>(
         Source::Received(a, b) => {
             // The facts' durations read once, then counted per measure.
             let mut values = Vec::new();
-            let f = received_in((a, b), &mut values);
+            let f = received_in((a, b), &mut values) + &decided_in;
             let asked: Vec<&(i16, &str)> = HIST_MEASURES
                 .iter()
                 .filter(|(m, _)| ask.days.contains(m))
