@@ -10,6 +10,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::parts::run_all;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -33,24 +35,19 @@ const DROP: [&str; 3] = [
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let db = m.get_connection();
-        db.execute_unprepared("DROP INDEX metric_fact_late").await?;
-        for sql in CREATE {
-            db.execute_unprepared(sql).await?;
-        }
-        Ok(())
+        run_all(m, &["DROP INDEX metric_fact_late"]).await?;
+        run_all(m, &CREATE).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let db = m.get_connection();
-        for sql in DROP {
-            db.execute_unprepared(sql).await?;
-        }
-        db.execute_unprepared("DROP INDEX metric_fact_late").await?;
-        db.execute_unprepared(
-            "CREATE INDEX metric_fact_late ON metric_fact (area, on_time, decided_ms)",
+        run_all(m, &DROP).await?;
+        run_all(
+            m,
+            &[
+                "DROP INDEX metric_fact_late",
+                "CREATE INDEX metric_fact_late ON metric_fact (area, on_time, decided_ms)",
+            ],
         )
-        .await?;
-        Ok(())
+        .await
     }
 }

@@ -11,6 +11,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::parts::run_all;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -32,18 +34,10 @@ const DROP: [&str; 3] = [
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let db = m.get_connection();
-        for sql in CREATE {
-            db.execute_unprepared(sql).await?;
-        }
-        Ok(())
+        run_all(m, &CREATE).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let db = m.get_connection();
-        for sql in DROP {
-            db.execute_unprepared(sql).await?;
-        }
-        Ok(())
+        run_all(m, &DROP).await
     }
 }

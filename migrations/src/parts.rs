@@ -183,6 +183,11 @@ pub(crate) async fn on_postgres(m: &SchemaManager<'_>, statements: &[&str]) -> R
     if m.get_database_backend() != sea_orm_migration::sea_orm::DbBackend::Postgres {
         return Ok(());
     }
+    run_all(m, statements).await
+}
+
+/// Runs `statements` in order, on either engine (SQL both understand).
+pub(crate) async fn run_all(m: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
     let db = m.get_connection();
     for sql in statements {
         db.execute_unprepared(sql).await?;

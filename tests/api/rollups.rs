@@ -702,12 +702,7 @@ async fn a_years_report_and_the_latest_months_read_their_own_histograms_and_give
     let now = chrono::Utc::now();
     let threshold = app.config.nki_threshold;
     let all = lots_metrics::MetricFilter::default();
-    let criteria = lots_metrics::load::criteria(&app.db, &root_actor(), &all)
-        .await
-        .unwrap();
-    let records = lots_metrics::load::load(&app.db, &root_actor(), &all)
-        .await
-        .unwrap();
+    let (criteria, records) = selection(&app, &all).await;
     let refs: Vec<&lots_metrics::CaseRecord> = records.iter().collect();
     for year in [2024, 2025] {
         let inputs = figures::board_inputs(app.db.analytics(), &criteria, year, now)
@@ -736,12 +731,7 @@ async fn a_years_report_and_the_latest_months_read_their_own_histograms_and_give
         ..Default::default()
     };
     for (filter, months) in [(all, 24), (cut, figures::LATEST_MONTHS)] {
-        let criteria = lots_metrics::load::criteria(&app.db, &root_actor(), &filter)
-            .await
-            .unwrap();
-        let records = lots_metrics::load::load(&app.db, &root_actor(), &filter)
-            .await
-            .unwrap();
+        let (criteria, records) = selection(&app, &filter).await;
         let refs: Vec<&lots_metrics::CaseRecord> = records.iter().collect();
         let f = figures::figures(
             app.db.analytics(),
@@ -765,4 +755,18 @@ async fn a_years_report_and_the_latest_months_read_their_own_histograms_and_give
             panic!("{filter:?}: {d}");
         }
     }
+}
+
+/// What an admin's `filter` selects: as the rollups are read for it, and every record of it.
+async fn selection(
+    app: &TestApp,
+    filter: &lots_metrics::MetricFilter,
+) -> (lots_metrics::load::Criteria, Vec<lots_metrics::CaseRecord>) {
+    let criteria = lots_metrics::load::criteria(&app.db, &root_actor(), filter)
+        .await
+        .unwrap();
+    let records = lots_metrics::load::load(&app.db, &root_actor(), filter)
+        .await
+        .unwrap();
+    (criteria, records)
 }
