@@ -44,6 +44,8 @@ pub struct Criteria {
     /// Department codes the case's current owner must have (the scope and the filter).
     pub departments: Vec<String>,
     pub area: Option<String>,
+    /// The cut months' cells as this request reads them, read once (`rollup::read::CutCells`).
+    pub cut_cells: std::sync::Arc<crate::rollup::read::CutCells>,
 }
 
 impl Criteria {

@@ -4,11 +4,13 @@
 //! dates and its cost depends on the months and groups asked, not on how many cases exist.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use lots_core::TIME_ZONE;
 use lots_store::dialect::placeholder;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
+use tokio::sync::OnceCell;
 
 use crate::compute::{GroupBy, date};
 use crate::load::Criteria;
@@ -38,6 +40,17 @@ impl From<GroupBy> for Key {
 }
 
 impl Key {
+    /// Its place among a cell's columns (`CELL_COLUMNS`).
+    fn cell_index(self) -> usize {
+        match self {
+            Key::Department => 0,
+            Key::Area => 1,
+            Key::Channel => 2,
+            Key::ReceivedMonth => 3,
+            Key::DecidedMonth => 4,
+        }
+    }
+
     fn column(self) -> &'static str {
         match self {
             Key::Department => "department",
@@ -324,52 +337,30 @@ async fn add_source<C: ConnectionTrait>(
             .map(|i| get::<String>(r, i))
             .collect::<Result<Vec<_>, _>>()
     };
-    let sums: Vec<String> = CELL_SUM_COLUMNS
-        .split(", ")
-        .map(|c| {
-            let c = c.trim();
-            // Real whatever a row holds: SQLite keeps a sum of none, `COALESCE(SUM(x), 0)`
-            // in `cut`, as the integer 0 where no column's type makes it real.
-            if c.ends_with("_sum") || c.ends_with("_sum2") {
-                format!("CAST(SUM({c}) AS DOUBLE PRECISION)")
-            } else {
-                format!("CAST(SUM({c}) AS BIGINT)")
-            }
-        })
-        .collect();
     let received_in = |(a, b): (DateTime<Utc>, DateTime<Utc>), values: &mut Vec<Value>| {
         scope_received(criteria, ask.cases, (Some(a), Some(b)), backend, values)
     };
     let mut values = Vec::new();
-    let (with, table, filter) = match source {
+    match source {
         Source::Months(lo, hi) => {
             let mut filter = scope(criteria, ask.cases, backend, &mut values);
             received_months(&mut filter, (lo, hi), backend, &mut values);
-            (String::new(), "rollup_cell", filter)
+            let sql = sums_sql("", "rollup_cell", &filter, &g);
+            for (key, group) in summed(conn, sql, values.clone(), k).await? {
+                out.entry(key).or_default().merge(&group);
+            }
         }
         Source::Received(a, b) => {
-            let f = received_in((a, b), &mut values);
-            let with = format!(
-                "WITH cut ({CELL_COLUMNS}, {CELL_SUM_COLUMNS}) AS (SELECT {CELL_COLUMNS}, \
-                 {CELL_SUMS} FROM metric_fact WHERE {f} GROUP BY {CELL_COLUMNS}) "
-            );
-            (with, "cut", "1 = 1".to_string())
+            // Every read of the request groups the same cut cells by its own keys.
+            let cells = criteria.cut_cells.of(conn, criteria, (a, b)).await?;
+            for (cell, group) in cells.iter() {
+                if ask.cases == Cases::Decided && cell[Key::DecidedMonth.cell_index()].is_empty() {
+                    continue;
+                }
+                let key = by.iter().map(|b| cell[b.cell_index()].clone()).collect();
+                out.entry(key).or_default().merge(group);
+            }
         }
-    };
-    // Lead time's n: the cases of the decided cells among those summed.
-    let sql = format!(
-        "{with}SELECT {g}, {}, CAST(SUM(CASE WHEN decided_month <> '' THEN cases ELSE 0 END) AS BIGINT) \
-         FROM {table} WHERE {filter} GROUP BY {g}",
-        sums.join(", ")
-    );
-    let decided = k + sums.len();
-    for r in conn
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
-        .await?
-    {
-        let group = out.entry(key(&r)?).or_default();
-        add_cell(group, &r, k)?;
-        group.lead.n += get::<i64>(&r, decided)?.max(0) as u64;
     }
     if ask.days.is_empty() {
         return Ok(());
@@ -377,6 +368,9 @@ async fn add_source<C: ConnectionTrait>(
     let decided_in = ask.days_condition();
     let sql = match source {
         Source::Months(lo, hi) => {
+            let mut values = Vec::new();
+            let mut filter = scope(criteria, ask.cases, backend, &mut values);
+            received_months(&mut filter, (lo, hi), backend, &mut values);
             let (table, filter, values) =
                 hist_table(criteria, by, (lo, hi), (filter, values), backend);
             let measures: Vec<String> = ask.days.iter().map(i16::to_string).collect();
@@ -428,6 +422,109 @@ async fn add_source<C: ConnectionTrait>(
         *hist.entry(i64::from(value)).or_default() += n.max(0) as u64;
     }
     Ok(())
+}
+
+/// The sums of `table`'s rows that meet `filter`, per group `g` (after `with`), with lead
+/// time's n: the cases of the decided cells among those summed.
+fn sums_sql(with: &str, table: &str, filter: &str, g: &str) -> String {
+    let sums: Vec<String> = CELL_SUM_COLUMNS
+        .split(", ")
+        .map(|c| {
+            let c = c.trim();
+            // Real whatever a row holds: SQLite keeps a sum of none, `COALESCE(SUM(x), 0)`
+            // in `cut`, as the integer 0 where no column's type makes it real.
+            if c.ends_with("_sum") || c.ends_with("_sum2") {
+                format!("CAST(SUM({c}) AS DOUBLE PRECISION)")
+            } else {
+                format!("CAST(SUM({c}) AS BIGINT)")
+            }
+        })
+        .collect();
+    format!(
+        "{with}SELECT {g}, {}, CAST(SUM(CASE WHEN decided_month <> '' THEN cases ELSE 0 END) \
+         AS BIGINT) FROM {table} WHERE {filter} GROUP BY {g}",
+        sums.join(", ")
+    )
+}
+
+/// The rows of a `sums_sql` statement with `k` key columns, each its key's group.
+async fn summed<C: ConnectionTrait>(
+    conn: &C,
+    sql: String,
+    values: Vec<Value>,
+    k: usize,
+) -> Result<Vec<(Vec<String>, Group)>, DbErr> {
+    let backend = conn.get_database_backend();
+    let decided = k + CELL_SUM_COLUMNS.split(", ").count();
+    let mut out = Vec::new();
+    for r in conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+    {
+        let key = (0..k)
+            .map(|i| get::<String>(&r, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut group = Group::default();
+        add_cell(&mut group, &r, k)?;
+        group.lead.n += get::<i64>(&r, decided)?.max(0) as u64;
+        out.push((key, group));
+    }
+    Ok(out)
+}
+
+/// The cut months' cells, each its sums, as a request reads them (every case in its scope:
+/// a read of decided cases keeps the decided cells).
+type CutRows = Arc<Vec<(Vec<String>, Group)>>;
+
+/// The sums of the cells of the months that dates cut, read from their facts once for a
+/// request (its `Criteria`) and shared by its reads, which group the same cells by their own
+/// keys: the dashboard makes about ten such reads of each cut month.
+#[derive(Debug, Default)]
+pub struct CutCells(std::sync::Mutex<BTreeMap<CutRange, Arc<OnceCell<CutRows>>>>);
+
+/// A cut month's part by its bounds (milliseconds since the epoch).
+type CutRange = (i64, i64);
+
+impl CutCells {
+    /// The cells of the cases that meet `criteria` received in `[a, b)`, read by the first
+    /// caller (the others wait for it).
+    async fn of<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        criteria: &Criteria,
+        (a, b): (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<CutRows, DbErr> {
+        let once = {
+            let mut m = self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            m.entry((a.timestamp_millis(), b.timestamp_millis()))
+                .or_default()
+                .clone()
+        };
+        let rows = once
+            .get_or_try_init(|| async {
+                let backend = conn.get_database_backend();
+                let mut values = Vec::new();
+                let f = scope_received(
+                    criteria,
+                    Cases::All,
+                    (Some(a), Some(b)),
+                    backend,
+                    &mut values,
+                );
+                let with = format!(
+                    "WITH cut ({CELL_COLUMNS}, {CELL_SUM_COLUMNS}) AS (SELECT {CELL_COLUMNS}, \
+                     {CELL_SUMS} FROM metric_fact WHERE {f} GROUP BY {CELL_COLUMNS}) "
+                );
+                let sql = sums_sql(&with, "cut", "1 = 1", CELL_COLUMNS);
+                let k = CELL_COLUMNS.split(", ").count();
+                Ok::<_, DbErr>(Arc::new(summed(conn, sql, values, k).await?))
+            })
+            .await?;
+        Ok(rows.clone())
+    }
 }
 
 /// The histogram table whole months are read from, with its filter and values: without dates,
