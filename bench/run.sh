@@ -56,7 +56,8 @@ measure() { # name database-url
       metrics/time-in-state "metrics/handling-times?group_by=month" "metrics/nki?department=SBF" \
       "metrics/linkage?from=2024-01-01&to=2024-12-31" metrics/channels "metrics/nki/trend?period=tertial" \
       "metrics/handling-times?from=2024-03-15&to=2024-09-10" "metrics/nki?group_by=month&area=building_permit" \
-      "metrics/deadlines?from=2024-01-01&to=2024-12-31" export/cases.csv; do
+      "metrics/deadlines?from=2024-01-01&to=2024-12-31" "metrics/bottlenecks?from=2024-03-15&to=2024-09-10" \
+      export/cases.csv; do
     local times=() runs=5
     [ "$path" != export/cases.csv ] || runs=${CSV_RUNS:-5}
     [ "$runs" -gt 0 ] || continue  # CSV_RUNS=0: the export measured before, its file kept
@@ -89,7 +90,8 @@ measure() { # name database-url
   kill $pid2; wait $pid2 2>/dev/null || true
   curl -s -H "authorization: Bearer $token" localhost:18181/api/v1/metrics/handling-times > "$WORK/handling-times.json"
   python3 bench/pages.py http://localhost:18181 bench bench-password-1 /oversikt \
-    "/oversikt?from=2024-01-01&to=2024-12-31" "/oversikt/rapport?year=2024"
+    "/oversikt?from=2024-01-01&to=2024-12-31" "/oversikt?from=2024-03-15&to=2024-09-10" \
+    "/oversikt/rapport?year=2024"
   printf '   %-44s %6.0f MB\n' "resident memory of lots serve after these" "$(($(ps -o rss= -p $pid) / 1024))"
   kill $pid; wait $pid 2>/dev/null || true
 }
