@@ -1145,10 +1145,13 @@ fn check_may_assign(
 }
 
 pub(crate) fn check_version(case: &case_record::Model, if_match: Option<i64>) -> ServiceResult<()> {
+    check_if_match(if_match, case.version)
+}
+
+/// Refuses a change whose `If-Match` names a version other than `current`; none means any.
+pub(crate) fn check_if_match(if_match: Option<i64>, current: i64) -> ServiceResult<()> {
     match if_match {
-        Some(v) if v != case.version => Err(ServiceError::PreconditionFailed {
-            current: case.version,
-        }),
+        Some(v) if v != current => Err(ServiceError::PreconditionFailed { current }),
         _ => Ok(()),
     }
 }

@@ -10,12 +10,14 @@ use lots_core::{
 };
 use lots_store::entity::{case_party, case_premises, case_record};
 use lots_store::events::append;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::access::Granted;
-use crate::cases::{Cases, present};
+use crate::cases::{Cases, check_if_match, present};
 use crate::error::{Problems, ServiceError, ServiceResult};
 pub use crate::redact::{CONFIDENTIAL, REDACTED, Sight, party_view, redact_event};
 use crate::stored::{stored, stored_opt};
@@ -306,6 +308,43 @@ fn check_changeable(case: &case_record::Model) -> ServiceResult<()> {
     }
 }
 
+/// The party `party_id` of `case`; a party of another case is not found.
+async fn party_of(
+    tx: &DatabaseTransaction,
+    case: &case_record::Model,
+    party_id: i64,
+) -> ServiceResult<case_party::Model> {
+    case_party::Entity::find_by_id(party_id)
+        .one(tx)
+        .await?
+        .filter(|m| m.case_id == case.id)
+        .ok_or(ServiceError::NotFound("party"))
+}
+
+/// The premises of case `case_id`, oldest first.
+async fn premises_rows(
+    tx: &DatabaseTransaction,
+    case_id: i64,
+) -> ServiceResult<Vec<case_premises::Model>> {
+    Ok(case_premises::Entity::find()
+        .filter(case_premises::Column::CaseId.eq(case_id))
+        .order_by_asc(case_premises::Column::Id)
+        .all(tx)
+        .await?)
+}
+
+/// The premises `premises_id` among a case's `premises`.
+fn one_of(
+    premises: &[case_premises::Model],
+    premises_id: i64,
+) -> ServiceResult<case_premises::Model> {
+    premises
+        .iter()
+        .find(|m| m.id == premises_id)
+        .cloned()
+        .ok_or(ServiceError::NotFound("premises"))
+}
+
 /// The case record beyond the case row: its parties and premises, a service of their own over
 /// the cases they belong to (it asks `Cases` who may read and change each case).
 #[derive(Debug, Clone)]
@@ -317,6 +356,19 @@ impl Record {
     pub fn new(cases: Cases) -> Self {
         Self { cases }
     }
+
+    /// The case `id` if the caller may change it and its record is still open to change.
+    async fn changeable(
+        &self,
+        tx: &DatabaseTransaction,
+        actor: &Actor,
+        id: i64,
+    ) -> ServiceResult<Granted> {
+        let case = self.cases.owned(tx, actor, id).await?;
+        check_changeable(&case)?;
+        Ok(case)
+    }
+
     pub async fn parties(&self, actor: &Actor, id: i64) -> ServiceResult<Vec<PartyView>> {
         let case = self.cases.granted(actor, id).await?;
         self.parties_of(&case).await
@@ -394,8 +446,7 @@ impl Record {
             return Err(ServiceError::Internal("validated fields missing".into()));
         };
         let tx = self.cases.db.begin().await?;
-        let case = self.cases.owned(&tx, actor, id).await?;
-        check_changeable(&case)?;
+        let case = self.changeable(&tx, actor, id).await?;
         let party = case_party::ActiveModel {
             case_id: Set(case.id),
             kind: Set(kind.as_str().to_string()),
@@ -462,20 +513,9 @@ impl Record {
         }
         p.finish()?;
         let tx = self.cases.db.begin().await?;
-        let case = self.cases.owned(&tx, actor, id).await?;
-        check_changeable(&case)?;
-        let party = case_party::Entity::find_by_id(party_id)
-            .one(&tx)
-            .await?
-            .filter(|m| m.case_id == case.id)
-            .ok_or(ServiceError::NotFound("party"))?;
-        if let Some(v) = if_match
-            && v != party.version
-        {
-            return Err(ServiceError::PreconditionFailed {
-                current: party.version,
-            });
-        }
+        let case = self.changeable(&tx, actor, id).await?;
+        let party = party_of(&tx, &case, party_id).await?;
+        check_if_match(if_match, party.version)?;
         let mut changes = Changes::new();
         let mut model: case_party::ActiveModel = party.clone().into();
         if let Some(n) = name.filter(|n| *n != party.name) {
@@ -516,13 +556,8 @@ impl Record {
     pub async fn remove_party(&self, actor: &Actor, id: i64, party_id: i64) -> ServiceResult<()> {
         let now = self.cases.clock.now();
         let tx = self.cases.db.begin().await?;
-        let case = self.cases.owned(&tx, actor, id).await?;
-        check_changeable(&case)?;
-        let party = case_party::Entity::find_by_id(party_id)
-            .one(&tx)
-            .await?
-            .filter(|m| m.case_id == case.id)
-            .ok_or(ServiceError::NotFound("party"))?;
+        let case = self.changeable(&tx, actor, id).await?;
+        let party = party_of(&tx, &case, party_id).await?;
         case_party::Entity::delete_by_id(party.id).exec(&tx).await?;
         let removed = CaseEvent::PartyRemoved(party_snapshot(&party)?);
         append(&tx, self.cases.event(actor, &case, now, removed)).await?;
@@ -578,12 +613,8 @@ impl Record {
             return Err(ServiceError::Internal("validated fields missing".into()));
         };
         let tx = self.cases.db.begin().await?;
-        let case = self.cases.owned(&tx, actor, id).await?;
-        check_changeable(&case)?;
-        let existing = case_premises::Entity::find()
-            .filter(case_premises::Column::CaseId.eq(case.id))
-            .all(&tx)
-            .await?;
+        let case = self.changeable(&tx, actor, id).await?;
+        let existing = premises_rows(&tx, case.id).await?;
         let main = input.main.unwrap_or(existing.is_empty()) || existing.is_empty();
         if main {
             self.unmark_main(&tx, actor, &case, &existing, None, now)
@@ -612,7 +643,7 @@ impl Record {
     /// Unmarks the main premises other than `keep`, each with its event.
     async fn unmark_main(
         &self,
-        tx: &sea_orm::DatabaseTransaction,
+        tx: &DatabaseTransaction,
         actor: &Actor,
         case: &case_record::Model,
         existing: &[case_premises::Model],
@@ -682,24 +713,10 @@ impl Record {
         }
         p.finish()?;
         let tx = self.cases.db.begin().await?;
-        let case = self.cases.owned(&tx, actor, id).await?;
-        check_changeable(&case)?;
-        let existing = case_premises::Entity::find()
-            .filter(case_premises::Column::CaseId.eq(case.id))
-            .all(&tx)
-            .await?;
-        let row = existing
-            .iter()
-            .find(|m| m.id == premises_id)
-            .cloned()
-            .ok_or(ServiceError::NotFound("premises"))?;
-        if let Some(v) = if_match
-            && v != row.version
-        {
-            return Err(ServiceError::PreconditionFailed {
-                current: row.version,
-            });
-        }
+        let case = self.changeable(&tx, actor, id).await?;
+        let existing = premises_rows(&tx, case.id).await?;
+        let row = one_of(&existing, premises_id)?;
+        check_if_match(if_match, row.version)?;
         let mut changes = Changes::new();
         let mut model: case_premises::ActiveModel = row.clone().into();
         if let Some(d) = designation.filter(|d| *d != row.property_designation) {
@@ -755,18 +772,9 @@ impl Record {
     ) -> ServiceResult<()> {
         let now = self.cases.clock.now();
         let tx = self.cases.db.begin().await?;
-        let case = self.cases.owned(&tx, actor, id).await?;
-        check_changeable(&case)?;
-        let existing = case_premises::Entity::find()
-            .filter(case_premises::Column::CaseId.eq(case.id))
-            .order_by_asc(case_premises::Column::Id)
-            .all(&tx)
-            .await?;
-        let row = existing
-            .iter()
-            .find(|m| m.id == premises_id)
-            .cloned()
-            .ok_or(ServiceError::NotFound("premises"))?;
+        let case = self.changeable(&tx, actor, id).await?;
+        let existing = premises_rows(&tx, case.id).await?;
+        let row = one_of(&existing, premises_id)?;
         case_premises::Entity::delete_by_id(row.id)
             .exec(&tx)
             .await?;
