@@ -12,7 +12,7 @@ use super::problems::{
     InvalidFields, InvalidFieldsNamed, MalformedJson, NoSuchCase, NotJson, NotLoggedIn,
     StaleIfMatch,
 };
-use super::{CaseId, etag};
+use super::{CaseId, created, etag};
 use crate::auth::Caller;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id, IfMatch};
@@ -152,10 +152,7 @@ pub async fn add_note(
     Id(id): Id,
     ApiJson(input): ApiJson<NewNote>,
 ) -> ApiResult<(StatusCode, Json<NoteView>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(state.cases.add_note(&actor, id, input).await?),
-    ))
+    Ok(created(state.cases.add_note(&actor, id, input).await?))
 }
 
 /// A case's notes, oldest first.

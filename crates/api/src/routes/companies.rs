@@ -6,9 +6,10 @@ use axum::http::StatusCode;
 use lots_cases::{BundleCaseInput, BundleView, CompanyView, NewBundle};
 use serde::{Deserialize, Serialize};
 
+use super::created;
 use super::problems::{InvalidFields, InvalidFilter, NotLoggedIn};
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id};
 
 /// A company and all its cases across every department: in full where the caller may open the
@@ -48,10 +49,7 @@ pub async fn create_bundle(
     Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewBundle>,
 ) -> ApiResult<(StatusCode, Json<BundleView>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(state.companies.create_bundle(&actor, input).await?),
-    ))
+    Ok(created(state.companies.create_bundle(&actor, input).await?))
 }
 
 /// Bundles, newest first, optionally of one company.
@@ -102,9 +100,8 @@ pub async fn add_bundle_case(
     Id(id): Id,
     ApiJson(input): ApiJson<BundleCaseInput>,
 ) -> ApiResult<(StatusCode, Json<BundleView>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(state.companies.add_to_bundle(&actor, id, input).await?),
+    Ok(created(
+        state.companies.add_to_bundle(&actor, id, input).await?,
     ))
 }
 
@@ -120,9 +117,7 @@ pub async fn remove_bundle_case(
     Caller { state, actor }: Caller,
     Path((id, case_id)): Path<(String, String)>,
 ) -> ApiResult<Json<BundleView>> {
-    let (Ok(id), Ok(case_id)) = (id.parse(), case_id.parse()) else {
-        return Err(ApiError::not_found("no such resource"));
-    };
+    let (id, case_id) = super::ids(&id, &case_id)?;
     Ok(Json(
         state
             .companies

@@ -10,9 +10,9 @@ use lots_cases::{
 use serde::Serialize;
 
 use super::problems::{NoSuchCase, NotLoggedIn, StaleIfMatch};
-use super::{CaseId, etag};
+use super::{CaseId, created, etag};
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, Id, IfMatch};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -37,14 +37,11 @@ pub async fn request_supplement(
     IfMatch(version): IfMatch,
     ApiJson(input): ApiJson<NewSupplementRequest>,
 ) -> ApiResult<(StatusCode, Json<SupplementView>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            state
-                .supplements
-                .request_supplement(&actor, id, input, version)
-                .await?,
-        ),
+    Ok(created(
+        state
+            .supplements
+            .request_supplement(&actor, id, input, version)
+            .await?,
     ))
 }
 
@@ -75,9 +72,7 @@ pub async fn receive_supplement(
     Caller { state, actor }: Caller,
     Path((id, rid)): Path<(String, String)>,
 ) -> ApiResult<Json<SupplementView>> {
-    let (Ok(id), Ok(rid)) = (id.parse(), rid.parse()) else {
-        return Err(ApiError::not_found("no such resource"));
-    };
+    let (id, rid) = super::ids(&id, &rid)?;
     Ok(Json(
         state
             .supplements

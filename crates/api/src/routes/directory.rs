@@ -4,6 +4,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use lots_cases::{DepartmentView, NewDepartment, NewUser, SessionView, UserPatch, UserView};
 
+use super::created;
 use super::problems::{InvalidFields, MalformedJson, NoSuchUser, NotAdmin, NotJson, NotLoggedIn};
 use crate::auth::Caller;
 use crate::error::{ApiResult, Problem};
@@ -31,9 +32,8 @@ pub async fn create_department(
     Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewDepartment>,
 ) -> ApiResult<(StatusCode, Json<DepartmentView>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(state.directory.create_department(&actor, input).await?),
+    Ok(created(
+        state.directory.create_department(&actor, input).await?,
     ))
 }
 
@@ -57,10 +57,7 @@ pub async fn create_user(
     Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(state.directory.create_user(&actor, input).await?),
-    ))
+    Ok(created(state.directory.create_user(&actor, input).await?))
 }
 
 /// Change a user (admin): display name, password, active, role, department. A new password,

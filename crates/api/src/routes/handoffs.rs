@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::problems::{
     InvalidFields, NoSuchCase, NoSuchHandoff, NotLoggedIn, NotReceivingDepartment,
 };
-use super::{CaseId, HandoffId};
+use super::{CaseId, HandoffId, created};
 use crate::auth::Caller;
 use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id, OptionalJson};
@@ -32,10 +32,7 @@ pub async fn request_handoff(
     Id(id): Id,
     ApiJson(input): ApiJson<NewHandoff>,
 ) -> ApiResult<(StatusCode, Json<HandoffView>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(state.handoffs.request(&actor, id, input).await?),
-    ))
+    Ok(created(state.handoffs.request(&actor, id, input).await?))
 }
 
 /// Every handoff of a case, oldest first.

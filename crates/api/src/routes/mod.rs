@@ -19,6 +19,8 @@ pub mod webhooks;
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 
+use crate::error::{ApiError, ApiResult};
+
 /// `{id}` in the path of a case's operations, for their `params(...)`.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -35,6 +37,15 @@ pub struct HandoffId {
     pub id: i64,
 }
 
+/// The two numeric ids of a path such as `/cases/{id}/parties/{party_id}`; anything else names
+/// no resource (404).
+pub(crate) fn ids(a: &str, b: &str) -> ApiResult<(i64, i64)> {
+    match (a.parse(), b.parse()) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        _ => Err(ApiError::not_found("no such resource")),
+    }
+}
+
 /// The `ETag` of a resource at `version`.
 pub fn etag(version: i64) -> HeaderMap {
     let mut h = HeaderMap::new();
@@ -42,6 +53,11 @@ pub fn etag(version: i64) -> HeaderMap {
         h.insert(header::ETAG, v);
     }
     h
+}
+
+/// 201 with what a request created.
+pub fn created<T>(body: T) -> (StatusCode, Json<T>) {
+    (StatusCode::CREATED, Json(body))
 }
 
 /// 201 with what a request created, or 200 with what was there already and is answered or

@@ -139,7 +139,7 @@ pub async fn revoke_follow_link(
     Caller { state, actor }: Caller,
     Path((id, link_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let (id, link_id) = super::record::ids(&id, &link_id)?;
+    let (id, link_id) = super::ids(&id, &link_id)?;
     state
         .company_side
         .revoke_follow_link(&actor, id, link_id)
@@ -382,7 +382,7 @@ pub async fn my_case_supplement(
     Path((id, request_id)): Path<(String, String)>,
     multipart: MultipartBody,
 ) -> ApiResult<(StatusCode, Json<CompanySupplement>)> {
-    let (id, request_id) = super::record::ids(&id, &request_id)?;
+    let (id, request_id) = super::ids(&id, &request_id)?;
     let (case, _) = state
         .company_side
         .represented(&live.representative, id)

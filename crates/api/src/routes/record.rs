@@ -17,18 +17,11 @@ use super::problems::{
     InvalidFields, InvalidFieldsNamed, NoSuchCase, NotAdmin, NotLoggedIn, OtherDepartmentsCase,
     StaleIfMatch,
 };
-use super::{CaseId, created_or_replaced, etag};
+use super::{CaseId, created, created_or_replaced, etag, ids};
 use crate::auth::{Authenticated, Caller};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id, IfMatch, MultipartBody};
 use crate::state::AppState;
-
-pub(crate) fn ids(a: &str, b: &str) -> ApiResult<(i64, i64)> {
-    match (a.parse(), b.parse()) {
-        (Ok(a), Ok(b)) => Ok((a, b)),
-        _ => Err(ApiError::not_found("no such resource")),
-    }
-}
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PartyList {
@@ -225,9 +218,8 @@ pub async fn correct_decision(
     Id(id): Id,
     ApiJson(input): ApiJson<DecisionCorrection>,
 ) -> ApiResult<(StatusCode, Json<DecisionRecord>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(state.cases.correct_decision(&actor, id, input).await?),
+    Ok(created(
+        state.cases.correct_decision(&actor, id, input).await?,
     ))
 }
 
@@ -266,9 +258,8 @@ pub async fn add_case_type(
     Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewCaseType>,
 ) -> ApiResult<(StatusCode, Json<CaseTypeView>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(state.case_types.add_case_type(&actor, input).await?),
+    Ok(created(
+        state.case_types.add_case_type(&actor, input).await?,
     ))
 }
 

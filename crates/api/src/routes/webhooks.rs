@@ -6,9 +6,10 @@ use axum::http::StatusCode;
 use lots_hooks::{CreatedWebhook, DeliveryFilter, DeliveryView, NewWebhook, WebhookView};
 use serde::Serialize;
 
+use super::created;
 use super::problems::{InvalidFilter, NotAdmin, NotLoggedIn};
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, Id};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -39,10 +40,7 @@ pub async fn create_webhook(
     Caller { state, actor }: Caller,
     ApiJson(input): ApiJson<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<CreatedWebhook>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(state.webhooks.create(&actor, input).await?),
-    ))
+    Ok(created(state.webhooks.create(&actor, input).await?))
 }
 
 /// Every webhook subscription (without secrets).
@@ -99,9 +97,7 @@ pub async fn retry_delivery(
     Caller { state, actor }: Caller,
     Path((id, delivery_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let (Ok(id), Ok(delivery_id)) = (id.parse(), delivery_id.parse()) else {
-        return Err(ApiError::not_found("no such resource"));
-    };
+    let (id, delivery_id) = super::ids(&id, &delivery_id)?;
     state.webhooks.retry(&actor, id, delivery_id).await?;
     Ok(StatusCode::ACCEPTED)
 }
