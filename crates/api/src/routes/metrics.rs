@@ -81,6 +81,32 @@ async fn by_area_and_month(
         .await?)
 }
 
+/// What every metric takes first, in the same order: who is logged in (401), then the filter
+/// (422). The caller's scope (403) is checked where the metric is read.
+async fn metric_request(
+    parts: &mut Parts,
+    state: &AppState,
+) -> ApiResult<(lots_core::Actor, MetricFilter)> {
+    let Authenticated(actor) = Authenticated::from_request_parts(parts, state).await?;
+    let ApiQuery(filter) = ApiQuery::<MetricFilter>::from_request_parts(parts, state).await?;
+    Ok((actor, filter))
+}
+
+/// The state, the caller and the filter of a metric or an export that does not name its
+/// grouping, the filter's `group_by` checked all the same: a bad one is refused rather than
+/// ignored.
+pub struct Filtered(pub AppState, pub lots_core::Actor, pub MetricFilter);
+
+impl FromRequestParts<AppState> for Filtered {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (actor, filter) = metric_request(parts, state).await?;
+        group_by(&filter, GroupBy::Department)?;
+        Ok(Self(state.clone(), actor, filter))
+    }
+}
+
 /// A metric read from the rollups: the grouping it takes when none is asked for, and what it
 /// reads.
 pub trait RolledMetric {
@@ -116,8 +142,7 @@ impl<D: RolledMetric + Send> FromRequestParts<AppState> for Rolled<D> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Authenticated(actor) = Authenticated::from_request_parts(parts, state).await?;
-        let ApiQuery(filter) = ApiQuery::<MetricFilter>::from_request_parts(parts, state).await?;
+        let (actor, filter) = metric_request(parts, state).await?;
         let (by, name) = group_by(&filter, D::BY)?;
         let groups = rolled(state, &actor, &filter, by, D::ASK).await?;
         Ok(Self {
@@ -152,10 +177,8 @@ pub async fn handling_times(
         (status = 200, description = "The channels", body = compute::Channels),
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
 pub async fn channels(
-    Caller { state, actor }: Caller,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
+    Filtered(state, actor, filter): Filtered,
 ) -> ApiResult<Json<compute::Channels>> {
-    group_by(&filter, GroupBy::Department)?;
     let threshold = state.config.nki_threshold;
     Ok(Json(
         state
@@ -223,11 +246,7 @@ pub async fn nki(
     responses(
         (status = 200, description = "The linkage", body = Linkage),
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
-pub async fn linkage(
-    Caller { state, actor }: Caller,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
-) -> ApiResult<Json<Linkage>> {
-    group_by(&filter, GroupBy::Department)?;
+pub async fn linkage(Filtered(state, actor, filter): Filtered) -> ApiResult<Json<Linkage>> {
     let settings = state.config.metric_settings();
     Ok(Json(
         state
@@ -244,11 +263,7 @@ pub async fn linkage(
     responses(
         (status = 200, description = "Bottlenecks", body = Bottlenecks),
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
-pub async fn bottlenecks(
-    Caller { state, actor }: Caller,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
-) -> ApiResult<Json<Bottlenecks>> {
-    group_by(&filter, GroupBy::Department)?;
+pub async fn bottlenecks(Filtered(state, actor, filter): Filtered) -> ApiResult<Json<Bottlenecks>> {
     Ok(Json(
         state
             .rollups
@@ -269,11 +284,7 @@ pub async fn bottlenecks(
     responses(
         (status = 200, description = "Deadlines", body = Deadlines),
         NotLoggedIn, OfficersHaveNoMetrics, InvalidFilter))]
-pub async fn deadlines(
-    Caller { state, actor }: Caller,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
-) -> ApiResult<Json<Deadlines>> {
-    group_by(&filter, GroupBy::Department)?;
+pub async fn deadlines(Filtered(state, actor, filter): Filtered) -> ApiResult<Json<Deadlines>> {
     let near_days = state.config.deadline_approaching_days;
     Ok(Json(
         state
@@ -288,13 +299,9 @@ pub async fn deadlines(
     responses(
         (status = 200, description = "The cases", body = String, content_type = "text/csv"),
         NotLoggedIn, OfficersHaveNoExports, InvalidFilter))]
-pub async fn cases_csv(
-    Caller { state, actor }: Caller,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
-) -> ApiResult<Response> {
+pub async fn cases_csv(Filtered(state, actor, filter): Filtered) -> ApiResult<Response> {
     use futures::StreamExt;
     use lots_metrics::export::{CSV_HEADER, csv_page};
-    group_by(&filter, GroupBy::Department)?;
     let criteria = lots_metrics::load::criteria(&state.db, &actor, &filter).await?;
     let db = state.db.clone();
     // Streamed a page of cases at a time: the first bytes leave at once, and an export of any
@@ -345,12 +352,7 @@ pub(crate) fn download(
     responses(
         (status = 200, description = "XES", body = String, content_type = "application/xml"),
         NotLoggedIn, OfficersHaveNoExports, InvalidFilter))]
-pub async fn xes(
-    Caller { state, actor }: Caller,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
-) -> ApiResult<Response> {
-    // Exports do not group, but a bad `group_by` is still refused rather than ignored.
-    group_by(&filter, GroupBy::Department)?;
+pub async fn xes(Filtered(state, actor, filter): Filtered) -> ApiResult<Response> {
     let log = lots_metrics::export::load_log(&state.db, &actor, &filter).await?;
     Ok(download(
         lots_metrics::export::xes(&log),
@@ -365,11 +367,7 @@ pub async fn xes(
     responses(
         (status = 200, description = "OCEL 2.0 JSON", body = Object),
         NotLoggedIn, OfficersHaveNoExports, InvalidFilter))]
-pub async fn ocel(
-    Caller { state, actor }: Caller,
-    ApiQuery(filter): ApiQuery<MetricFilter>,
-) -> ApiResult<Json<serde_json::Value>> {
-    group_by(&filter, GroupBy::Department)?;
+pub async fn ocel(Filtered(state, actor, filter): Filtered) -> ApiResult<Json<serde_json::Value>> {
     let log = lots_metrics::export::load_log(&state.db, &actor, &filter).await?;
     Ok(Json(lots_metrics::export::ocel(&log)))
 }
