@@ -610,6 +610,24 @@ async fn followed_post(
     }
 }
 
+/// The case `id` as the signed-in representative may see it, or the page that says why not.
+async fn represented_case(
+    state: &AppState,
+    lang: Lang,
+    live: &lots_cases::representatives::LiveRepresentative,
+    id: i64,
+    back: &str,
+) -> Result<lots_store::entity::case_record::Model, Response> {
+    match state
+        .company_side
+        .represented(&live.representative, id)
+        .await
+    {
+        Ok((case, _)) => Ok(case),
+        Err(e) => Err(error_page(lang, &e, back)),
+    }
+}
+
 /// `slowed` for what a signed-in representative sends: counted per person, whichever login.
 fn person_slowed(
     state: &AppState,
@@ -679,24 +697,15 @@ pub async fn one_message(
     let Ok(id) = id.parse::<i64>() else {
         return not_found(lang, &back);
     };
-    let case = match state
-        .company_side
-        .represented(&live.representative, id)
-        .await
-    {
-        Ok((case, _)) => case,
-        Err(e) => return error_page(lang, &e, &back),
+    let case = match represented_case(&state, lang, &live, id, &back).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
     if let Some(r) = person_slowed(&state, lang, &live, &back) {
         return r;
     }
     let sender = crate::routes::public::sender_of(&live);
-    let input = lots_cases::messages::NewMessage { text };
-    match state.messages.receive_message(&case, &sender, input).await {
-        Ok(_) => sent(lang, &back),
-        Err(ServiceError::Validation(_)) => message_refused(lang, &back),
-        Err(e) => failed(lang, &e, &back),
-    }
+    keep_message(&state, lang, &case, &sender, text, &back).await
 }
 
 /// `POST /folj/{token}/meddelanden`: whoever holds the follow link writes to the department.
@@ -716,15 +725,24 @@ pub async fn follow_message(
         Ok(c) => c,
         Err(r) => return r,
     };
+    let sender = crate::routes::public::FOLLOW_LINK_SENDER;
+    keep_message(&state, lang, &case, sender, text, &back).await
+}
+
+/// Keeps the message `text` by `sender` on `case`; the page that says how it went.
+async fn keep_message(
+    state: &AppState,
+    lang: Lang,
+    case: &lots_store::entity::case_record::Model,
+    sender: &str,
+    text: Option<String>,
+    back: &str,
+) -> Response {
     let input = lots_cases::messages::NewMessage { text };
-    match state
-        .messages
-        .receive_message(&case, crate::routes::public::FOLLOW_LINK_SENDER, input)
-        .await
-    {
-        Ok(_) => sent(lang, &back),
-        Err(ServiceError::Validation(_)) => message_refused(lang, &back),
-        Err(e) => failed(lang, &e, &back),
+    match state.messages.receive_message(case, sender, input).await {
+        Ok(_) => sent(lang, back),
+        Err(ServiceError::Validation(_)) => message_refused(lang, back),
+        Err(e) => failed(lang, &e, back),
     }
 }
 
@@ -755,13 +773,9 @@ pub async fn one_supplement(
     if !crate::web::csrf_matches(sent.csrf.as_deref(), &live.csrf) {
         return expired(lang, &back);
     }
-    let case = match state
-        .company_side
-        .represented(&live.representative, id)
-        .await
-    {
-        Ok((case, _)) => case,
-        Err(e) => return error_page(lang, &e, &back),
+    let case = match represented_case(&state, lang, &live, id, &back).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
     let sender = crate::routes::public::sender_of(&live);
     keep_answer(&state, lang, (case.id, rid), &sender, sent, &back).await
