@@ -154,6 +154,19 @@ impl IdentityCache {
             map.insert(key, value);
         }
     }
+
+    /// What a whole list's `slot` holds, when the cache may be read (`generation` is some).
+    fn held<T>(&self, slot: &RwLock<Option<Arc<T>>>, generation: Option<u64>) -> Option<Arc<T>> {
+        generation.and_then(|_| read(slot).clone())
+    }
+
+    /// Keeps a whole list read under `generation` unless something was forgotten since.
+    fn keep_all<T>(&self, slot: &RwLock<Option<Arc<T>>>, generation: u64, all: Arc<T>) {
+        let mut kept = write(slot);
+        if self.generation.load(Ordering::SeqCst) == generation {
+            *kept = Some(all);
+        }
+    }
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -246,19 +259,14 @@ impl Db {
     pub async fn departments(&self) -> Result<Arc<HashMap<i64, department::Model>>, DbErr> {
         let cache = self.identities();
         let generation = cache.reading();
-        if generation.is_some()
-            && let Some(all) = read(&cache.departments).as_ref()
-        {
-            return Ok(all.clone());
+        if let Some(all) = cache.held(&cache.departments, generation) {
+            return Ok(all);
         }
         let all = Arc::new(
             crate::lookup::all_by::<department::Entity, _, _>(self.reader(), |d| (d.id, d)).await?,
         );
         if let Some(g) = generation {
-            let mut kept = write(&cache.departments);
-            if cache.generation.load(Ordering::SeqCst) == g {
-                *kept = Some(all.clone());
-            }
+            cache.keep_all(&cache.departments, g, all.clone());
         }
         Ok(all)
     }
@@ -268,10 +276,8 @@ impl Db {
     pub async fn case_types(&self) -> Result<Arc<Vec<case_type::Model>>, DbErr> {
         let cache = self.identities();
         let generation = cache.reading();
-        if generation.is_some()
-            && let Some(all) = read(&cache.case_types).as_ref()
-        {
-            return Ok(all.clone());
+        if let Some(all) = cache.held(&cache.case_types, generation) {
+            return Ok(all);
         }
         let all = Arc::new(
             case_type::Entity::find()
@@ -281,10 +287,7 @@ impl Db {
                 .await?,
         );
         if let Some(g) = generation {
-            let mut kept = write(&cache.case_types);
-            if cache.generation.load(Ordering::SeqCst) == g {
-                *kept = Some(all.clone());
-            }
+            cache.keep_all(&cache.case_types, g, all.clone());
         }
         Ok(all)
     }
