@@ -369,6 +369,28 @@ mod tests {
             .clone()
     }
 
+    /// A supplement requested on one day and, if it has come in, received on another.
+    fn supplement(requested: &str, received: Option<&str>) -> Supplement {
+        Supplement {
+            requested_on: d(requested),
+            received_on: received.map(d),
+        }
+    }
+
+    /// The view on `today` of a case received on `received` and still open.
+    fn open_on(
+        rule: &DeadlineRule,
+        s: &DeadlineState,
+        received: &str,
+        today: &str,
+    ) -> DeadlineView {
+        let dates = CaseDates {
+            received_on: d(received),
+            ended_on: None,
+        };
+        view(rule, s, dates, d(today))
+    }
+
     fn facts(received: &str) -> DeadlineFacts {
         DeadlineFacts {
             received_on: d(received),
@@ -431,18 +453,12 @@ mod tests {
     #[test]
     fn example_supplement_within_three_weeks_restarts_the_clock() {
         let mut f = facts("2025-12-01");
-        f.supplements.push(Supplement {
-            requested_on: d("2025-12-15"),
-            received_on: None,
-        });
+        f.supplements.push(supplement("2025-12-15", None));
         let waiting = compute(&permit(), &f);
         assert!(waiting.paused);
         assert_eq!(waiting.due_date, None);
         f.supplements[0].received_on = Some(d("2026-01-22"));
-        f.supplements.push(Supplement {
-            requested_on: d("2026-02-09"),
-            received_on: None,
-        });
+        f.supplements.push(supplement("2026-02-09", None));
         let s = compute(&permit(), &f);
         assert!(!s.paused);
         assert_eq!(s.started_on, Some(d("2026-01-22")));
@@ -453,10 +469,8 @@ mod tests {
     #[test]
     fn example_late_supplement_request_does_not_move_the_clock() {
         let mut f = facts("2026-03-02");
-        f.supplements.push(Supplement {
-            requested_on: d("2026-03-24"),
-            received_on: Some(d("2026-04-20")),
-        });
+        f.supplements
+            .push(supplement("2026-03-24", Some("2026-04-20")));
         assert_eq!(compute(&permit(), &f).due_date, Some(d("2026-05-11")));
         f.supplements[0].requested_on = d("2026-03-23");
         // Day 21 still counts: the clock now runs from 20 April; ten weeks → 29 June 2026.
@@ -517,17 +531,7 @@ mod tests {
         f.decision_requested_on = Some(d("2026-09-07"));
         let s = compute(&permit(), &f);
         assert_eq!(s.decision_due_date, Some(d("2026-10-05")));
-        let open = |today| {
-            view(
-                &permit(),
-                &s,
-                CaseDates {
-                    received_on: d("2026-03-02"),
-                    ended_on: None,
-                },
-                d(today),
-            )
-        };
+        let open = |today| open_on(&permit(), &s, "2026-03-02", today);
         assert!(!open("2026-09-01").older_than_six_months);
         assert!(open("2026-09-02").older_than_six_months);
         let v = open("2026-09-28");
@@ -540,17 +544,7 @@ mod tests {
     #[test]
     fn days_left_counts_working_days_and_goes_negative() {
         let s = compute(&permit(), &facts("2026-03-02"));
-        let at = |today| {
-            view(
-                &permit(),
-                &s,
-                CaseDates {
-                    received_on: d("2026-03-02"),
-                    ended_on: None,
-                },
-                d(today),
-            )
-        };
+        let at = |today| open_on(&permit(), &s, "2026-03-02", today);
         assert_eq!(at("2026-05-04").days_left, Some(5));
         assert_eq!(at("2026-05-11").days_left, Some(0));
         assert!(!at("2026-05-11").overdue, "the due date itself is in time");
@@ -567,20 +561,10 @@ mod tests {
             .clone();
         let mut f = facts("2026-11-02");
         assert_eq!(compute(&rule, &f).due_date, Some(d("2026-11-16")));
-        f.supplements.push(Supplement {
-            requested_on: d("2026-11-04"),
-            received_on: Some(d("2026-11-11")),
-        });
+        f.supplements
+            .push(supplement("2026-11-04", Some("2026-11-11")));
         assert_eq!(compute(&rule, &f).due_date, Some(d("2026-11-23")));
-        let v = view(
-            &rule,
-            &compute(&rule, &f),
-            CaseDates {
-                received_on: d("2026-11-02"),
-                ended_on: None,
-            },
-            d("2026-11-20"),
-        );
+        let v = open_on(&rule, &compute(&rule, &f), "2026-11-02", "2026-11-20");
         assert_eq!(v.fee_reduction_fifths, None);
         assert_eq!(v.kind, DeadlineKind::Target);
     }

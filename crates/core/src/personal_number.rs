@@ -110,6 +110,19 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
     }
 
+    /// The digits of `body` followed by `check`, as text.
+    fn digits(body: &[u32], check: u32) -> String {
+        body.iter()
+            .chain(std::iter::once(&check))
+            .map(|d| char::from_digit(*d, 10).unwrap())
+            .collect()
+    }
+
+    /// `body` with its right check digit.
+    fn with_check_digit(body: &[u32]) -> String {
+        digits(body, luhn_check_digit(body))
+    }
+
     #[test]
     fn accepts_ten_and_twelve_digits_and_normalises_to_twelve() {
         for input in ["811218-9876", "8112189876", "19811218-9876", "198112189876"] {
@@ -140,23 +153,13 @@ mod tests {
             Err(PersonalNumberError::CheckDigit)
         );
         // 13th month, valid check digit
-        let body = [8, 1, 1, 3, 1, 8, 9, 8, 7];
-        let s: String = body
-            .iter()
-            .chain(std::iter::once(&luhn_check_digit(&body)))
-            .map(|d| char::from_digit(*d, 10).unwrap())
-            .collect();
+        let s = with_check_digit(&[8, 1, 1, 3, 1, 8, 9, 8, 7]);
         assert_eq!(
             PersonalNumber::parse_on(&s, t),
             Err(PersonalNumberError::Date)
         );
         // 30 February
-        let body = [8, 1, 0, 2, 3, 0, 9, 8, 7];
-        let s: String = body
-            .iter()
-            .chain(std::iter::once(&luhn_check_digit(&body)))
-            .map(|d| char::from_digit(*d, 10).unwrap())
-            .collect();
+        let s = with_check_digit(&[8, 1, 0, 2, 3, 0, 9, 8, 7]);
         assert_eq!(
             PersonalNumber::parse_on(&s, t),
             Err(PersonalNumberError::Date)
@@ -191,8 +194,7 @@ mod tests {
 
         #[test]
         fn a_wrong_check_digit_is_always_refused(body in proptest::collection::vec(0u32..10, 9)) {
-            let wrong = (luhn_check_digit(&body) + 1) % 10;
-            let s: String = body.iter().chain(std::iter::once(&wrong)).map(|d| char::from_digit(*d, 10).unwrap()).collect();
+            let s = digits(&body, (luhn_check_digit(&body) + 1) % 10);
             prop_assert!(PersonalNumber::parse_on(&s, today()).is_err());
         }
 
