@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_as};
+use crate::helpers::{PASSWORD, TestApp, assert_contains, spawn_app, spawn_app_as};
 use crate::hooks::{Receiver, fast_app, settle, subscribe};
 use crate::web::Browser;
 
@@ -375,10 +375,10 @@ async fn bundles_are_seen_only_by_those_tied_to_them() {
     app.create_case(&omar, json!({"area": "food_control"}))
         .await;
     let r = app.get("/api/v1/bundles", Some(&omar)).await;
-    assert!(r.text.contains("Hemlig etablering"), "{}", r.text);
+    assert_contains(&r.text, "Hemlig etablering");
     for token in [&anna, &root, &app.token("erik").await] {
         let r = app.get("/api/v1/bundles", Some(token)).await;
-        assert!(r.text.contains("Hemlig etablering"), "{}", r.text);
+        assert_contains(&r.text, "Hemlig etablering");
         let r = app
             .get(&format!("/api/v1/bundles/{bundle}"), Some(token))
             .await;

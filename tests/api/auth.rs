@@ -6,7 +6,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, Reply, TEST_SECRET, TestApp, spawn_app, spawn_app_as, spawn_app_with, spawn_second,
+    PASSWORD, Reply, TEST_SECRET, TestApp, assert_contains, spawn_app, spawn_app_as,
+    spawn_app_with, spawn_second,
 };
 
 fn claims_of(token: &str) -> Value {
@@ -82,84 +83,32 @@ async fn expired_tampered_unsigned_and_foreign_tokens_are_refused() {
         forged(&app, hs256.clone(), claims.clone(), TEST_SECRET).await,
         200
     );
+    let mut missing_exp = claims.clone();
+    missing_exp.as_object_mut().unwrap().remove("exp");
+    let (app_ref, header) = (&app, &hs256);
+    let signed = move |claims: Value| forged(app_ref, header.clone(), claims, TEST_SECRET);
+    for (why, claims) in [
+        ("expired", with("exp", json!(now - 120))),
+        ("audience", with("aud", json!("someone-else"))),
+        ("issuer", with("iss", json!("evil"))),
+        ("issued in the future", with("iat", json!(now + 3600))),
+        // A token for a role the user does not have (signed correctly) is refused too.
+        ("role changed", with("role", json!("admin"))),
+        ("no exp", missing_exp),
+    ] {
+        assert_eq!(signed(claims).await, 401, "{why}");
+    }
+    let other_key = "another-secret-that-is-long-enough-000";
     assert_eq!(
-        forged(
-            &app,
-            hs256.clone(),
-            with("exp", json!(now - 120)),
-            TEST_SECRET
-        )
-        .await,
-        401,
-        "expired"
-    );
-    assert_eq!(
-        forged(
-            &app,
-            hs256.clone(),
-            with("aud", json!("someone-else")),
-            TEST_SECRET
-        )
-        .await,
-        401,
-        "audience"
-    );
-    assert_eq!(
-        forged(&app, hs256.clone(), with("iss", json!("evil")), TEST_SECRET).await,
-        401,
-        "issuer"
-    );
-    assert_eq!(
-        forged(
-            &app,
-            hs256.clone(),
-            with("iat", json!(now + 3600)),
-            TEST_SECRET
-        )
-        .await,
-        401,
-        "issued in the future"
-    );
-    assert_eq!(
-        forged(
-            &app,
-            hs256.clone(),
-            claims.clone(),
-            "another-secret-that-is-long-enough-000"
-        )
-        .await,
+        forged(&app, hs256.clone(), claims.clone(), other_key).await,
         401,
         "wrong key"
     );
+    let hs512 = Header::new(Algorithm::HS512);
     assert_eq!(
-        forged(
-            &app,
-            Header::new(Algorithm::HS512),
-            claims.clone(),
-            TEST_SECRET
-        )
-        .await,
+        forged(&app, hs512, claims.clone(), TEST_SECRET).await,
         401,
         "wrong algorithm"
-    );
-    // A token for a role the user does not have (signed correctly) is refused too.
-    assert_eq!(
-        forged(
-            &app,
-            hs256.clone(),
-            with("role", json!("admin")),
-            TEST_SECRET
-        )
-        .await,
-        401,
-        "role changed"
-    );
-    let mut missing_exp = claims.clone();
-    missing_exp.as_object_mut().unwrap().remove("exp");
-    assert_eq!(
-        forged(&app, hs256, missing_exp, TEST_SECRET).await,
-        401,
-        "no exp"
     );
 
     // Tampered: the payload says admin, the signature is the original one.
@@ -193,14 +142,7 @@ async fn a_deactivated_users_token_stops_working() {
     assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, 200);
     let erik = app.user_row("erik").await.id;
     let admin = app.token("root").await;
-    let off = app
-        .patch(
-            &format!("/api/v1/users/{erik}"),
-            Some(&admin),
-            &json!({"active": false}),
-            None,
-        )
-        .await;
+    let off = app.patch_user(&admin, erik, json!({"active": false})).await;
     assert_eq!(off.status, 200, "{}", off.text);
     app.get("/api/v1/me", Some(&token)).await.problem(401);
     let login = app.login("erik", crate::helpers::PASSWORD).await;
@@ -284,18 +226,16 @@ async fn only_admins_create_departments_and_users() {
         .await
         .problem(409);
     let bad = app
-        .post(
-            "/api/v1/users",
-            Some(&admin),
-            &json!({"username": "X", "password": "short", "role": "boss"}),
+        .post_user(
+            &admin,
+            json!({"username": "X", "password": "short", "role": "boss"}),
         )
         .await;
     assert_eq!(bad.invalid_fields(), ["username", "password", "role"]);
     let no_dep = app
-        .post(
-            "/api/v1/users",
-            Some(&admin),
-            &json!({"username": "lisa", "password": "long-enough-pw", "role": "manager"}),
+        .post_user(
+            &admin,
+            json!({"username": "lisa", "password": "long-enough-pw", "role": "manager"}),
         )
         .await;
     assert_eq!(no_dep.invalid_fields(), ["department"]);
@@ -439,7 +379,7 @@ async fn a_wrong_current_password_changes_nothing_and_counts_as_a_failed_login()
     assert_eq!(missing.invalid_fields(), ["old_password", "new_password"]);
     let same = change_password(&app, &token, PASSWORD, PASSWORD).await;
     assert_eq!(same.invalid_fields(), ["new_password"]);
-    assert!(same.text.contains("must differ"), "{}", same.text);
+    assert_contains(&same.text, "must differ");
     let row = app.user_row("erik").await;
     assert_eq!((row.password_hash, row.token_version), (hash_before, 0));
     assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, 200);
@@ -473,10 +413,9 @@ async fn the_password_policy_refuses_short_long_common_and_username_passwords_ev
     ];
     for (pw, reason) in refused {
         let create = app
-            .post(
-                "/api/v1/users",
-                Some(&admin),
-                &json!({"username": "kim", "password": pw, "role": "admin"}),
+            .post_user(
+                &admin,
+                json!({"username": "kim", "password": pw, "role": "admin"}),
             )
             .await;
         assert_eq!(create.invalid_fields(), ["password"], "{pw}");
@@ -486,17 +425,16 @@ async fn the_password_policy_refuses_short_long_common_and_username_passwords_ev
             .patch_user(&admin, anna_id, json!({"password": pw}))
             .await;
         assert_eq!(patch.invalid_fields(), ["password"], "{pw}");
-        assert!(patch.text.contains(reason), "{}", patch.text);
+        assert_contains(&patch.text, reason);
         let own = change_password(&app, &anna, PASSWORD, pw).await;
         assert_eq!(own.invalid_fields(), ["new_password"], "{pw}");
-        assert!(own.text.contains(reason), "{}", own.text);
+        assert_contains(&own.text, reason);
     }
     // The username, in any case, on every path.
     let as_name = app
-        .post(
-            "/api/v1/users",
-            Some(&admin),
-            &json!({"username": "lindqvist.anna", "password": "Lindqvist.Anna", "role": "admin"}),
+        .post_user(
+            &admin,
+            json!({"username": "lindqvist.anna", "password": "Lindqvist.Anna", "role": "admin"}),
         )
         .await;
     assert_eq!(as_name.invalid_fields(), ["password"]);

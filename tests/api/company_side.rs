@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, TestApp, spawn_app};
+use crate::helpers::{Reply, TestApp, assert_contains, spawn_app, strings_of};
 
 /// Kim: contact on Exempel AB's first case. Sara: signatory on Exempel AB's first case, so she
 /// follows all of Exempel AB's cases. Other persons' data must never reach either.
@@ -168,12 +168,7 @@ async fn a_representative_follows_their_cases_and_sees_only_what_the_company_may
     assert_eq!(view["title"], "Uteservering på torget");
     assert_eq!(view["status"], "received");
     assert_eq!(view["company"]["org_number"], "556012-5790");
-    let notes: Vec<&str> = view["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["text"].as_str().unwrap())
-        .collect();
+    let notes = strings_of(&view["notes"], "text");
     assert_eq!(notes, ["Vi har tagit emot er ansökan."]);
     for never in [
         "Internt",
@@ -408,12 +403,7 @@ async fn messages_go_both_ways_and_the_companys_unread_ones_come_first() {
     // The officer's Mina ärenden puts the case with unread messages first, and says so.
     let mut b = crate::web::Browser::logged_in(app, "anna").await;
     let page = b.get("/arenden").await;
-    assert!(
-        page.body
-            .contains("Olästa meddelanden från företag (1 ärende)"),
-        "{}",
-        page.body
-    );
+    assert_contains(&page.body, "Olästa meddelanden från företag (1 ärende)");
     // Another department cannot read them; reading them as the department marks them read.
     let omar = app.token("omar").await;
     app.get(&format!("/api/v1/cases/{}/messages", w.first), Some(&omar))
@@ -753,7 +743,7 @@ async fn an_officer_makes_and_revokes_follow_links_on_the_case_page() {
     let app = &w.app;
     let (mut b, csrf) = crate::web::Browser::with_csrf(app, "anna").await;
     let page = b.get(&format!("/arenden/{}", w.first)).await;
-    assert!(page.body.contains("Skapa följlänk"), "{}", page.body);
+    assert_contains(&page.body, "Skapa följlänk");
     let made = b
         .post(
             &format!("/arenden/{}/foljlank", w.first),

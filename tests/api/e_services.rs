@@ -5,7 +5,7 @@ use reqwest::multipart::{Form, Part};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, csrf_of, spawn_app};
+use crate::helpers::{TestApp, assert_contains, csrf_of, spawn_app, strings_of};
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
@@ -112,13 +112,7 @@ async fn the_shipped_e_services_are_published_when_an_admin_gives_them_a_departm
     assert_eq!(public.body, json!([]), "none published yet");
     let root = app.token("root").await;
     let all = app.get("/api/v1/e-services", Some(&root)).await;
-    let slugs: Vec<&str> = all
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["slug"].as_str().unwrap())
-        .collect();
+    let slugs = strings_of(&all.body, "slug");
     assert_eq!(
         slugs,
         [
@@ -496,12 +490,7 @@ async fn a_signed_in_representative_applies_and_finds_the_case_among_theirs() {
         .await
         .unwrap();
     let mine: Value = mine.json().await.unwrap();
-    let refs: Vec<&str> = mine["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["reference"].as_str().unwrap())
-        .collect();
+    let refs = strings_of(&mine["items"], "reference");
     assert_eq!(refs, [body["reference"].as_str().unwrap()]);
     let stored = app
         .query_one("SELECT personal_number, name FROM case_party WHERE kind = 'person'")
@@ -719,12 +708,7 @@ async fn managers_see_how_cases_come_in_by_channel() {
     assert_eq!(share[0]["cases"], 2);
     assert_eq!(share[0]["e_service"], 1);
     assert_eq!(share[0]["share"], 0.5);
-    let channels: Vec<&str> = r.body["times"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["channel"].as_str().unwrap())
-        .collect();
+    let channels = strings_of(&r.body["times"], "channel");
     assert_eq!(channels, ["e-service", "officer"]);
     // Another department's manager sees none of SBF's cases; an officer has no metrics.
     let lars = app.token("lars").await;
@@ -751,11 +735,7 @@ async fn managers_see_how_cases_come_in_by_channel() {
     // The managers' dashboard shows it.
     let mut b = crate::web::Browser::logged_in(&app, "maria").await;
     let dash = b.get("/oversikt").await;
-    assert!(
-        dash.body.contains("Hur ärendena kommer in"),
-        "{}",
-        dash.body
-    );
+    assert_contains(&dash.body, "Hur ärendena kommer in");
     assert!(dash.body.contains("50 %"));
     assert!(dash.body.contains("E-tjänst"));
 }

@@ -563,6 +563,18 @@ impl TestApp {
             .await
     }
 
+    /// Adds the building case type `solar_panels` ("Solceller") as `admin`; the answer (201).
+    pub async fn add_solar_panels_type(&self, admin: &str) -> Reply {
+        let body = serde_json::json!({"area": "building_permit", "code": "solar_panels", "label": "Solceller"});
+        self.post_expecting(201, "/api/v1/case-types", Some(admin), &body)
+            .await
+    }
+
+    /// `POST /api/v1/users` with `body` (an admin adding a user).
+    pub async fn post_user(&self, token: &str, body: Value) -> Reply {
+        self.post("/api/v1/users", Some(token), &body).await
+    }
+
     /// `PATCH /api/v1/users/{id}` with `body` (an admin's change to a user).
     pub async fn patch_user(&self, token: &str, id: i64, body: Value) -> Reply {
         self.patch(&format!("/api/v1/users/{id}"), Some(token), &body, None)
@@ -882,6 +894,12 @@ pub fn value_after(page: &str, marker: &str) -> String {
         .unwrap_or_else(|| panic!("no `{marker}` in {page}"))
         + marker.len();
     page[at..].split('"').next().unwrap().to_string()
+}
+
+/// Asserts that `text` contains `part`, showing the whole text when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "{text}");
 }
 
 /// The value of a page's CSRF field.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_second};
+use crate::helpers::{PASSWORD, TestApp, assert_contains, spawn_app, spawn_second};
 use crate::web::Browser;
 
 const NEW_PASSWORD: &str = "en helt ny och lång lösenfras";
@@ -36,18 +36,13 @@ async fn a_name_changed_by_an_admin_shows_on_the_next_page_of_a_cached_session()
     let admin = app.token("root").await;
     let anna = app.user_row("anna").await.id;
     let r = app
-        .patch(
-            &format!("/api/v1/users/{anna}"),
-            Some(&admin),
-            &json!({"display_name": "Anna Berg"}),
-            None,
-        )
+        .patch_user(&admin, anna, json!({"display_name": "Anna Berg"}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     // The name is not a reason to end the session; the page shows the new one at once.
     let page = b.get("/arenden").await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("Anna Berg"), "{}", page.body);
+    assert_contains(&page.body, "Anna Berg");
 }
 
 #[tokio::test]
@@ -153,14 +148,7 @@ async fn a_case_type_changed_through_one_process_is_seen_by_another_at_once() {
     };
     // The second process has read the case types (and keeps them).
     assert_eq!(register("permit").await.status, 201);
-    let t = app
-        .post_expecting(
-            201,
-            "/api/v1/case-types",
-            Some(&root),
-            &json!({"area": "building_permit", "code": "solar_panels", "label": "Solceller"}),
-        )
-        .await;
+    let t = app.add_solar_panels_type(&root).await;
     let within = |case_type: &'static str, status: u16| async move {
         let started = Instant::now();
         loop {

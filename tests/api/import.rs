@@ -5,8 +5,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::helpers::{
-    HANDOFF_DONE, Reply, STARTED, SUPPLEMENT_ROUND, TestApp, event_kinds, ids, integers_of, kinds,
-    spawn_app, spawn_app_as,
+    HANDOFF_DONE, Reply, STARTED, SUPPLEMENT_ROUND, TestApp, assert_contains, event_kinds, ids,
+    integers_of, kinds, spawn_app, spawn_app_as,
 };
 
 const FIXTURE: &str = include_str!("../fixtures/history.ndjson");
@@ -138,7 +138,7 @@ async fn a_history_imports_with_its_events_handoffs_and_answer() {
     let again = import(&app, &root, &padded, "").await;
     assert_eq!(again.status, 422);
     assert_eq!(again.body["errors"].as_array().unwrap().len(), 2);
-    assert!(again.text.contains("diarienummer exists"), "{}", again.text);
+    assert_contains(&again.text, "diarienummer exists");
     assert_eq!(app.count("case_record").await, 3);
 }
 
@@ -224,7 +224,7 @@ async fn imported_case_types_are_checked_against_the_case_type_table() {
         "",
     )
     .await;
-    assert!(r.text.contains("case_type"), "{}", r.text);
+    assert_contains(&r.text, "case_type");
     assert_eq!(app.count("case_record").await, 2);
 }
 

@@ -15,7 +15,7 @@ use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::helpers::{PASSWORD, PendingApp, TestApp, spawn_app_with};
+use crate::helpers::{PASSWORD, PendingApp, TestApp, assert_contains, spawn_app_with};
 
 /// The test provider, ended when dropped.
 pub struct Idp {
@@ -387,12 +387,8 @@ async fn an_officer_is_created_on_first_sign_in_and_follows_the_mapping_later() 
     let mut b = Browser::new();
     let landing = officer_sign_in(&mut b, &app, "sara-sub").await;
     assert_eq!(landing.status, 200, "{}", landing.body);
-    assert!(
-        landing.url.contains("/logga-in/oidc/callback"),
-        "{}",
-        landing.url
-    );
-    assert!(landing.body.contains("Du är inloggad"), "{}", landing.body);
+    assert_contains(&landing.url, "/logga-in/oidc/callback");
+    assert_contains(&landing.body, "Du är inloggad");
     // The sign-in in progress is forgotten.
     assert_eq!(b.cookie(&app.base, "lots_oidc"), None);
     let (status, me) = me_with_cookie(&app, &b).await;
@@ -448,7 +444,7 @@ async fn an_officer_is_created_on_first_sign_in_and_follows_the_mapping_later() 
     let mut b3 = Browser::new();
     let landing = officer_sign_in(&mut b3, &app, "sara-sub").await;
     assert_eq!(landing.status, 403);
-    assert!(landing.body.contains("avstängt"), "{}", landing.body);
+    assert_contains(&landing.body, "avstängt");
     assert_eq!(b3.cookie(&app.base, "lots_session"), None);
 }
 
@@ -463,11 +459,7 @@ async fn a_person_whose_groups_map_to_nothing_is_refused_and_nothing_is_created(
     let landing = officer_sign_in(&mut b, &app, "outsider").await;
     assert_eq!(landing.status, 403, "{}", landing.body);
     assert!(landing.body.contains("<html lang=\"sv\">"));
-    assert!(
-        landing.body.contains("ingen behörighet i Lots"),
-        "{}",
-        landing.body
-    );
+    assert_contains(&landing.body, "ingen behörighet i Lots");
     assert!(landing.body.contains("Inget konto har skapats"));
     assert_eq!(app.count("app_user").await, users);
     assert_eq!(app.count("web_session").await, 0);
@@ -744,8 +736,8 @@ async fn a_company_representative_signs_in_with_a_personnummer_and_gets_no_offic
     assert!(landing.url.contains("/foretag/logga-in/callback"));
     let home = b.get(&app.url("/mina-arenden")).await;
     assert_eq!(home.status, 200);
-    assert!(home.body.contains("Kim Företagare"), "{}", home.body);
-    assert!(home.body.contains("19811218-****"), "{}", home.body);
+    assert_contains(&home.body, "Kim Företagare");
+    assert_contains(&home.body, "19811218-****");
     assert!(
         !home.body.contains("9876"),
         "the whole number is never shown"

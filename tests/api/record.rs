@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Reply, TestApp, ids, read, spawn_app_as, spawn_app_with, strings_of};
+use crate::helpers::{
+    Reply, TestApp, assert_contains, ids, read, spawn_app_as, spawn_app_with, strings_of,
+};
 use crate::hooks::{Receiver, settle, subscribe};
 
 /// A real personnummer shape with a valid check digit (the Tax Agency's test series).
@@ -298,7 +300,7 @@ async fn personal_data_is_masked_outside_the_owning_department() {
     let r = app
         .get(&format!("/api/v1/cases/{id}/events"), Some(&anna))
         .await;
-    assert!(r.text.contains(PERSON), "{}", r.text);
+    assert_contains(&r.text, PERSON);
 }
 
 #[tokio::test]
@@ -583,14 +585,7 @@ async fn notes_priority_labels_and_case_types() {
     )
     .await
     .problem(403);
-    let t = app
-        .post_expecting(
-            201,
-            "/api/v1/case-types",
-            Some(&root),
-            &json!({"area": "building_permit", "code": "solar_panels", "label": "Solceller"}),
-        )
-        .await;
+    let t = app.add_solar_panels_type(&root).await;
     app.post(
         "/api/v1/case-types",
         Some(&root),
@@ -750,7 +745,7 @@ async fn attachments_are_streamed_checked_and_kept_once() {
     // Empty, too large, mislabelled, unknown, missing.
     let r = to_case.file("tom.pdf", PDF, b"").await;
     assert_eq!(r.invalid_fields(), ["file"]);
-    assert!(r.text.contains("empty"), "{}", r.text);
+    assert_contains(&r.text, "empty");
     let big = [pdf("x"), vec![b'a'; 70 * 1024]].concat();
     let r = to_case.file("stor.pdf", PDF, &big).await;
     assert!(
@@ -760,17 +755,15 @@ async fn attachments_are_streamed_checked_and_kept_once() {
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     let r = to_case.file("bild.png", PDF, &png).await;
     assert_eq!(r.invalid_fields(), ["file"]);
-    assert!(
-        r.text
-            .contains("declared as application/pdf but its content is image/png"),
-        "{}",
-        r.text
+    assert_contains(
+        &r.text,
+        "declared as application/pdf but its content is image/png",
     );
     let r = to_case
         .file("ritning.pdf", "application/octet-stream", &png)
         .await;
     assert_eq!(r.invalid_fields(), ["file"]);
-    assert!(r.text.contains("named `ritning.pdf`"), "{}", r.text);
+    assert_contains(&r.text, "named `ritning.pdf`");
     let exe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff".to_vec();
     let r = to_case
         .file("program.exe", "application/octet-stream", &exe)
@@ -1166,7 +1159,7 @@ async fn confidential_content_never_leaves_the_owning_department() {
             .get(&format!("/api/v1/cases/{open}/notes"), Some(token))
             .await;
         leaks(&format!("{who} notes"), &r.text);
-        assert!(r.text.contains("Vanlig anteckning"), "{}", r.text);
+        assert_contains(&r.text, "Vanlig anteckning");
         let r = app
             .get(&format!("/api/v1/cases/{open}/events"), Some(token))
             .await;

@@ -8,7 +8,7 @@ use lots_metrics::rollup::{check, write};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::helpers::{TestApp, root_actor, spawn_app};
+use crate::helpers::{TestApp, assert_contains, root_actor, spawn_app};
 
 const ORACLE: &str = include_str!("../fixtures/oracle/cases.ndjson");
 
@@ -185,10 +185,9 @@ async fn the_check_finds_a_difference_and_a_rebuild_killed_on_the_way_still_repa
         .unwrap();
     if !resumed.status.success() {
         // Every kill came before a rebuild was queued, or after one finished.
-        assert!(
-            String::from_utf8_lossy(&resumed.stderr).contains("nothing to resume"),
-            "{}",
-            String::from_utf8_lossy(&resumed.stderr)
+        assert_contains(
+            &String::from_utf8_lossy(&resumed.stderr),
+            "nothing to resume",
         );
         let out = lots(&app, &["rollups", "rebuild"]).output().unwrap();
         assert!(out.status.success());

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, assert_contains, spawn_app, spawn_app_with};
 use crate::web::Browser;
 
 fn with_provider(c: &mut lots_api::Config) {
@@ -82,24 +82,12 @@ async fn password_sign_in_can_be_turned_off_for_all_but_the_break_glass_admin() 
     // The page: the provider's button first, the form folded away for the break-glass admin.
     let mut b = Browser::new(&app);
     let page = b.get("/logga-in").await;
-    assert!(
-        page.body.contains("Logga in med kommunens konto"),
-        "{}",
-        page.body
-    );
-    assert!(
-        page.body.contains("Reservinloggning för administratör"),
-        "{}",
-        page.body
-    );
+    assert_contains(&page.body, "Logga in med kommunens konto");
+    assert_contains(&page.body, "Reservinloggning för administratör");
     let csrf = crate::helpers::csrf_of(&page.body);
     let r = b.post_login(&csrf, "anna", PASSWORD).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(
-        r.body.contains("Inloggning med lösenord är avstängd"),
-        "{}",
-        r.body
-    );
+    assert_contains(&r.body, "Inloggning med lösenord är avstängd");
     assert_eq!(app.web_sessions_of("anna").await, 0);
     b.login("root").await;
     // On again.

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, csrf_of, spawn_app, spawn_app_as};
+use crate::helpers::{PASSWORD, TestApp, assert_contains, csrf_of, spawn_app, spawn_app_as};
 
 const USER_AGENT: &str = "Lots test browser";
 
@@ -82,16 +82,17 @@ impl Browser {
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
-        let mut req = self.client.get(format!("{}{path}", self.base));
-        if let Some(c) = &self.cookie {
-            req = req.header("cookie", c);
-        }
-        let r = req.send().await.unwrap();
-        self.read(r).await
+        let req = self.client.get(format!("{}{path}", self.base));
+        self.send(req).await
     }
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let mut req = self.client.post(format!("{}{path}", self.base)).form(form);
+        let req = self.client.post(format!("{}{path}", self.base)).form(form);
+        self.send(req).await
+    }
+
+    /// Sends `req` with the browser's cookie, and reads the page.
+    async fn send(&mut self, mut req: reqwest::RequestBuilder) -> Page {
         if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
         }
@@ -417,7 +418,7 @@ async fn the_board_report_is_a_page_for_managers_with_its_workbook_behind_a_link
     assert_eq!(xlsx.status, 200, "the session cookie opens the download");
     let bad = b.get("/oversikt/rapport?year=tjugo").await;
     assert_eq!(bad.status, 422);
-    assert!(bad.body.contains("Ange ett år"), "{}", bad.body);
+    assert_contains(&bad.body, "Ange ett år");
     let mut officer = Browser::logged_in(&app, "anna").await;
     assert_eq!(
         officer.get("/oversikt/rapport").await.status,
@@ -924,12 +925,7 @@ async fn mina_arenden_comes_a_page_at_a_time_and_counts_every_open_case() {
     let mut seen = Vec::new();
     let mut page = b.get("/arenden").await;
     assert_eq!(page.status, 200);
-    assert!(
-        page.body
-            .contains("Du har 120 öppna ärenden, varav 8 försenade"),
-        "{}",
-        page.body
-    );
+    assert_contains(&page.body, "Du har 120 öppna ärenden, varav 8 försenade");
     // Soonest due first: the overdue ones open the first page.
     let mut first: Vec<String> = rows(&page.body)[..8].to_vec();
     first.sort();
