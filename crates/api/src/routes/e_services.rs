@@ -15,11 +15,11 @@ use lots_cases::e_services::{EServiceAdminView, EServiceInput, EServiceView};
 use lots_cases::{FieldError, ServiceError};
 use serde::Serialize;
 
-use super::created_or_replaced;
 use super::problems::{
     DocumentTooLarge, MalformedJson, NotAdmin, NotJson, NotLoggedIn, NotMultipartDocuments,
     UnreadableMultipart,
 };
+use super::{created, created_or_replaced};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, MultipartBody};
@@ -235,7 +235,7 @@ pub async fn apply(
     })?;
     let mut sent = read_sent(&state, multipart).await?;
     let receipt = submit(&state, live.as_ref(), &mut sent).await?;
-    Ok((StatusCode::CREATED, Json(receipt)))
+    Ok(created(receipt))
 }
 
 /// Checks and sends an application as read; `Err` names every problem and creates nothing.

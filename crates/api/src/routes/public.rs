@@ -13,12 +13,12 @@ use lots_cases::messages::{CompanyMessage, MessageView, NewMessage};
 use lots_cases::representatives::LiveRepresentative;
 use serde::Serialize;
 
-use super::CaseId;
 use super::problems::{
     AlreadyAnswered, AnswerRefused, BadMessageText, DocumentTooLarge, MalformedJson, NoSuchCase,
     NoSuchCaseOfTheirs, NoSuchLink, NotJson, NotLoggedIn, NotMultipartDocuments,
     NotSignedInCompany, OtherDepartmentsCase, TooManyCompanyPosts, UnreadableMultipart,
 };
+use super::{CaseId, created};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, Id, MultipartBody};
@@ -112,7 +112,7 @@ pub async fn create_follow_link(
         state.config.base_url().trim_end_matches('/'),
         link.path
     );
-    Ok((StatusCode::CREATED, Json(link)))
+    Ok(created(link))
 }
 
 /// The case's follow links, newest first (never their tokens).
@@ -171,7 +171,7 @@ pub async fn my_case_message(
         .messages
         .receive_message(&case, &sender, input)
         .await?;
-    Ok((StatusCode::CREATED, Json(m)))
+    Ok(created(m))
 }
 
 /// The rate-limit key of a follow link (its hash: the token itself is not kept).
@@ -232,7 +232,7 @@ pub async fn follow_message(
         .messages
         .receive_message(&case, FOLLOW_LINK_SENDER, input)
         .await?;
-    Ok((StatusCode::CREATED, Json(m)))
+    Ok(created(m))
 }
 
 /// The messages between the department and the company, oldest first. Reading them as the
@@ -262,7 +262,7 @@ pub async fn send_message(
     ApiJson(input): ApiJson<NewMessage>,
 ) -> ApiResult<(StatusCode, Json<MessageView>)> {
     let m = state.messages.send_message(&actor, id, input).await?;
-    Ok((StatusCode::CREATED, Json(m)))
+    Ok(created(m))
 }
 
 /// An answer to a supplement request as sent: its text and its documents, each already
@@ -412,7 +412,7 @@ async fn take_answer(
         )
         .await
         .map_err(super::record::upload_error)?;
-    Ok((StatusCode::CREATED, Json(answer)))
+    Ok(created(answer))
 }
 
 /// The parts of a supplement answer; no others.
