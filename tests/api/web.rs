@@ -480,33 +480,25 @@ async fn the_other_department_accepts_and_completes_a_consultation_from_its_inbo
     assert!(inbox.body.contains("Yttrande om ventilation önskas."));
     assert!(inbox.body.contains(case["reference"].as_str().unwrap()));
 
-    let r = b
-        .post(
-            &format!("/overlamningar/{hid}/acceptera"),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let r = act(&mut b, &csrf, hid, "acceptera", &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(handoff(&app, &omar_token, hid).await["status"], "accepted");
 
     // A consultation is completed with an answer: without one, the inbox says so and nothing changes.
-    let r = b
-        .post(
-            &format!("/overlamningar/{hid}/slutfor"),
-            &[("csrf", &csrf), ("response", " ")],
-        )
-        .await;
+    let r = act(&mut b, &csrf, hid, "slutfor", &[("response", " ")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("Inget har ändrats."));
     assert!(r.body.contains("En remiss slutförs med ett svar."));
     assert_eq!(handoff(&app, &omar_token, hid).await["status"], "accepted");
 
-    let r = b
-        .post(
-            &format!("/overlamningar/{hid}/slutfor"),
-            &[("csrf", &csrf), ("response", "Inga synpunkter.")],
-        )
-        .await;
+    let r = act(
+        &mut b,
+        &csrf,
+        hid,
+        "slutfor",
+        &[("response", "Inga synpunkter.")],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let done = handoff(&app, &omar_token, hid).await;
     assert_eq!(done["status"], "completed");
@@ -516,12 +508,7 @@ async fn the_other_department_accepts_and_completes_a_consultation_from_its_inbo
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Överlämning slutförd"));
     // Accepting twice is refused without a change.
-    let again = b
-        .post(
-            &format!("/overlamningar/{hid}/acceptera"),
-            &[("csrf", &csrf)],
-        )
-        .await;
+    let again = act(&mut b, &csrf, hid, "acceptera", &[]).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
 }
 
@@ -536,6 +523,14 @@ async fn the_cookie_is_secure_when_the_public_base_url_is_https() {
     let cookie = form.set_cookie.first().expect("the login form's session");
     assert!(cookie.contains("; Secure"), "{cookie}");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+}
+
+/// Posts the inbox's form for `action` on handoff `hid`: the CSRF token and `fields`.
+async fn act(b: &mut Browser, csrf: &str, hid: i64, action: &str, fields: &[(&str, &str)]) -> Page {
+    let mut form = vec![("csrf", csrf)];
+    form.extend_from_slice(fields);
+    b.post(&format!("/overlamningar/{hid}/{action}"), &form)
+        .await
 }
 
 async fn handoff(app: &TestApp, token: &str, id: i64) -> serde_json::Value {
