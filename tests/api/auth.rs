@@ -467,11 +467,10 @@ async fn the_password_policy_refuses_short_long_common_and_username_passwords_ev
     assert_eq!(own.invalid_fields(), ["new_password"]);
     assert!(own.text.contains("must not be the username"));
     let by_admin = app
-        .patch(
-            &format!("/api/v1/users/{}", made.body["id"]),
-            Some(&admin),
-            &json!({"password": "lindqvist.anna"}),
-            None,
+        .patch_user(
+            &admin,
+            made.body["id"].as_i64().unwrap(),
+            json!({"password": "lindqvist.anna"}),
         )
         .await;
     assert_eq!(by_admin.invalid_fields(), ["password"]);
@@ -521,15 +520,9 @@ async fn only_admins_change_users_and_end_their_sessions() {
 async fn an_admin_patch_changes_a_user_and_ends_their_logins_when_it_must() {
     let (app, [admin, erik]) = spawn_app_as(["root", "erik"]).await;
     let id = app.user_row("erik").await.id;
-    let path = format!("/api/v1/users/{id}");
     // A new display name ends nothing.
     let r = app
-        .patch(
-            &path,
-            Some(&admin),
-            &json!({"display_name": "Erik Ek"}),
-            None,
-        )
+        .patch_user(&admin, id, json!({"display_name": "Erik Ek"}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["display_name"], "Erik Ek");
@@ -541,9 +534,7 @@ async fn an_admin_patch_changes_a_user_and_ends_their_logins_when_it_must() {
     assert_eq!(app.user_row("erik").await.token_version, 0);
 
     // Deactivating ends his token at once, and he cannot log in.
-    let r = app
-        .patch(&path, Some(&admin), &json!({"active": false}), None)
-        .await;
+    let r = app.patch_user(&admin, id, json!({"active": false})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["active"], false);
     app.get("/api/v1/me", Some(&erik)).await.problem(401);
@@ -552,13 +543,11 @@ async fn an_admin_patch_changes_a_user_and_ends_their_logins_when_it_must() {
     assert_eq!((row.active, row.token_version), (false, 1));
 
     // Reactivated, he logs in again; a move to another department ends that token too.
-    let r = app
-        .patch(&path, Some(&admin), &json!({"active": true}), None)
-        .await;
+    let r = app.patch_user(&admin, id, json!({"active": true})).await;
     assert_eq!(r.body["active"], true);
     let erik = app.token("erik").await;
     let r = app
-        .patch(&path, Some(&admin), &json!({"department": "MHF"}), None)
+        .patch_user(&admin, id, json!({"department": "MHF"}))
         .await;
     assert_eq!(r.body["department"], "MHF", "{}", r.text);
     app.get("/api/v1/me", Some(&erik)).await.problem(401);
@@ -566,12 +555,7 @@ async fn an_admin_patch_changes_a_user_and_ends_their_logins_when_it_must() {
 
     // A new password from the admin: the old one stops working, the new one logs in.
     let r = app
-        .patch(
-            &path,
-            Some(&admin),
-            &json!({"password": NEW_PASSWORD}),
-            None,
-        )
+        .patch_user(&admin, id, json!({"password": NEW_PASSWORD}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(!r.text.contains(NEW_PASSWORD) && !r.text.contains("argon2"));
@@ -587,16 +571,11 @@ async fn an_admin_patch_changes_a_user_and_ends_their_logins_when_it_must() {
 
     // Invalid changes name their field and change nothing.
     let r = app
-        .patch(&path, Some(&admin), &json!({"department": null}), None)
+        .patch_user(&admin, id, json!({"department": null}))
         .await;
     assert_eq!(r.invalid_fields(), ["department"]);
     let r = app
-        .patch(
-            &path,
-            Some(&admin),
-            &json!({"role": "boss", "department": "XYZ"}),
-            None,
-        )
+        .patch_user(&admin, id, json!({"role": "boss", "department": "XYZ"}))
         .await;
     assert_eq!(r.invalid_fields(), ["role", "department"]);
     // An admin cannot deactivate themselves (and so lock everyone out).

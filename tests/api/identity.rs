@@ -15,6 +15,17 @@ fn on_postgres(app: &TestApp) -> bool {
     app.config.database_url.starts_with("postgres")
 }
 
+/// Two `lots` processes on one database; none on SQLite, where a database file has one
+/// `lots serve` (README) and there is nothing to tell another process.
+async fn two_processes() -> Option<(TestApp, TestApp)> {
+    let app = spawn_app().await;
+    if !on_postgres(&app) {
+        return None;
+    }
+    let second = spawn_second(&app, app.config.clone()).await;
+    Some((app, second))
+}
+
 /// Waits up to two seconds for `path` to answer `status` to `token` on `app` (another process
 /// hears of a change when PostgreSQL delivers its notification, a moment after the commit).
 async fn answers_within(app: &TestApp, path: &str, token: &str, status: u16) -> u16 {
@@ -52,15 +63,10 @@ async fn a_user_reactivated_by_an_admin_logs_in_again_at_once() {
     let anna = app.user_row("anna").await.id;
     let token = app.token("anna").await;
     assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, 200);
-    let path = format!("/api/v1/users/{anna}");
-    let off = app
-        .patch(&path, Some(&admin), &json!({"active": false}), None)
-        .await;
+    let off = app.patch_user(&admin, anna, json!({"active": false})).await;
     assert_eq!(off.status, 200, "{}", off.text);
     app.get("/api/v1/me", Some(&token)).await.problem(401);
-    let on = app
-        .patch(&path, Some(&admin), &json!({"active": true}), None)
-        .await;
+    let on = app.patch_user(&admin, anna, json!({"active": true})).await;
     assert_eq!(on.status, 200, "{}", on.text);
     // The old token stays refused (deactivating revoked it); a new login works at once.
     app.get("/api/v1/me", Some(&token)).await.problem(401);
@@ -70,12 +76,9 @@ async fn a_user_reactivated_by_an_admin_logs_in_again_at_once() {
 
 #[tokio::test]
 async fn a_password_changed_through_one_process_refuses_the_token_in_another() {
-    let app = spawn_app().await;
-    if !on_postgres(&app) {
-        // SQLite is one `lots serve` per database file (README): nothing to tell another process.
+    let Some((app, second)) = two_processes().await else {
         return;
-    }
-    let second = spawn_second(&app, app.config.clone()).await;
+    };
     let token = app.token("anna").await;
     // The second process has checked (and keeps) anna's row.
     for _ in 0..3 {
@@ -97,11 +100,9 @@ async fn a_password_changed_through_one_process_refuses_the_token_in_another() {
 
 #[tokio::test]
 async fn a_cookie_logged_out_through_one_process_is_refused_by_another() {
-    let app = spawn_app().await;
-    if !on_postgres(&app) {
+    let Some((app, second)) = two_processes().await else {
         return;
-    }
-    let second = spawn_second(&app, app.config.clone()).await;
+    };
     let (mut b, csrf) = Browser::with_csrf(&app, "anna").await;
     let cookie = b.cookie().expect("a session cookie");
     // The same cookie opens a page on the second process (which now keeps the session).
@@ -130,11 +131,9 @@ async fn a_cookie_logged_out_through_one_process_is_refused_by_another() {
 #[tokio::test]
 async fn a_case_type_changed_through_one_process_is_seen_by_another_at_once() {
     use sea_orm::ConnectionTrait;
-    let app = spawn_app().await;
-    if !on_postgres(&app) {
+    let Some((app, second)) = two_processes().await else {
         return;
-    }
-    let second = spawn_second(&app, app.config.clone()).await;
+    };
     let anna = app.token("anna").await;
     let root = app.token("root").await;
     let register = |case_type: &'static str| {
