@@ -208,19 +208,21 @@ pub async fn inputs<C: ConnectionTrait>(
             out.areas.insert(area, g.answers);
         }
     }
-    if let Some((lo, hi)) = &plan.whole {
-        whole_months(conn, criteria, (lo.as_deref(), hi.as_deref()), &mut out).await?;
-    }
-    for range in &plan.cut {
-        cut_month(conn, criteria, *range, &mut out).await?;
-    }
+    // The areas' samples are read side by side, and beside the buckets and passages.
     let areas: Vec<String> = out.areas.keys().cloned().collect();
-    for area in areas {
-        out.sample.insert(
-            area.clone(),
-            sample_of(conn, criteria, &area, sample).await?,
-        );
-    }
+    let samples =
+        futures::future::try_join_all(areas.iter().map(|a| sample_of(conn, criteria, a, sample)));
+    let buckets = async {
+        if let Some((lo, hi)) = &plan.whole {
+            whole_months(conn, criteria, (lo.as_deref(), hi.as_deref()), &mut out).await?;
+        }
+        for range in &plan.cut {
+            cut_month(conn, criteria, *range, &mut out).await?;
+        }
+        Ok::<_, DbErr>(())
+    };
+    let ((), samples) = tokio::try_join!(buckets, samples)?;
+    out.sample = areas.into_iter().zip(samples).collect();
     Ok(out)
 }
 
