@@ -102,17 +102,19 @@ pub async fn by_area_and_month<C: ConnectionTrait>(
     .await
 }
 
-/// Compliance from `groups` (by area and month of decision), and the open cases past or near
-/// their due date and the late building decisions that meet `criteria`.
+/// Compliance of the decided cases that meet `criteria` (by area and month of decision), and
+/// the open cases past or near their due date and the late building decisions among them.
 pub async fn deadlines<C: ConnectionTrait>(
     conn: &C,
     criteria: &Criteria,
-    groups: &BTreeMap<Vec<String>, Group>,
     now: DateTime<Utc>,
     near_days: i64,
 ) -> Result<Deadlines, DbErr> {
-    let lists = deadline_lists(conn, criteria, now, near_days).await?;
-    Ok(lists.with_compliance(groups, now, near_days))
+    let (groups, lists) = tokio::try_join!(
+        by_area_and_month(conn, criteria),
+        deadline_lists(conn, criteria, now, near_days),
+    )?;
+    Ok(lists.with_compliance(&groups, now, near_days))
 }
 
 /// The open cases past or near their due date and the late building decisions that meet
@@ -164,10 +166,16 @@ pub async fn deadline_lists<C: ConnectionTrait>(
             ("decided_ms DESC, case_id DESC", DEADLINE_LIST),
         ),
     ];
+    // The three lists side by side, each with its count.
+    let read = futures::future::try_join_all(
+        lists
+            .iter()
+            .map(|(condition, order)| read::listed(conn, criteria, condition, *order)),
+    )
+    .await?;
     let mut ids = Vec::new();
     let mut totals = [0usize; 3];
-    for ((condition, order), total) in lists.iter().zip(&mut totals) {
-        let (some, n) = read::listed(conn, criteria, condition, *order).await?;
+    for ((some, n), total) in read.into_iter().zip(&mut totals) {
         ids.extend(some);
         *total = n as usize;
     }

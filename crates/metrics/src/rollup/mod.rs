@@ -151,9 +151,7 @@ impl Rollups {
         near_days: i64,
     ) -> lots_cases::ServiceResult<crate::compute::Deadlines> {
         let criteria = self.ready(db, actor, filter).await?;
-        let conn = db.analytics();
-        let groups = figures::by_area_and_month(conn, &criteria).await?;
-        Ok(figures::deadlines(conn, &criteria, &groups, now, near_days).await?)
+        Ok(figures::deadlines(db.analytics(), &criteria, now, near_days).await?)
     }
 
     /// How the cases in scope came in.
