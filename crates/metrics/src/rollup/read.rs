@@ -310,6 +310,11 @@ fn get<T: sea_orm::TryGetable>(r: &QueryResult, i: usize) -> Result<T, DbErr> {
     r.try_get_by_index(i)
 }
 
+/// A row's group: its first `k` columns.
+pub(crate) fn key_of(r: &QueryResult, k: usize) -> Result<Vec<String>, DbErr> {
+    (0..k).map(|i| get::<String>(r, i)).collect()
+}
+
 /// Where a request's sums and histograms are read from.
 #[derive(Debug, Clone, Copy)]
 enum Source<'a> {
@@ -332,21 +337,18 @@ async fn add_source<C: ConnectionTrait>(
     let backend = conn.get_database_backend();
     let g = by.iter().map(|b| b.column()).collect::<Vec<_>>().join(", ");
     let k = by.len();
-    let key = |r: &QueryResult| {
-        (0..k)
-            .map(|i| get::<String>(r, i))
-            .collect::<Result<Vec<_>, _>>()
+    // The cells' and their histograms' condition for whole months.
+    let months = |lo, hi| {
+        let mut values = Vec::new();
+        let mut filter = scope(criteria, ask.cases, backend, &mut values);
+        received_months(&mut filter, (lo, hi), backend, &mut values);
+        (filter, values)
     };
-    let received_in = |(a, b): (DateTime<Utc>, DateTime<Utc>), values: &mut Vec<Value>| {
-        scope_received(criteria, ask.cases, (Some(a), Some(b)), backend, values)
-    };
-    let mut values = Vec::new();
     match source {
         Source::Months(lo, hi) => {
-            let mut filter = scope(criteria, ask.cases, backend, &mut values);
-            received_months(&mut filter, (lo, hi), backend, &mut values);
+            let (filter, values) = months(lo, hi);
             let sql = sums_sql("", "rollup_cell", &filter, &g);
-            for (key, group) in summed(conn, sql, values.clone(), k).await? {
+            for (key, group) in summed(conn, sql, values, k).await? {
                 out.entry(key).or_default().merge(&group);
             }
         }
@@ -368,11 +370,8 @@ async fn add_source<C: ConnectionTrait>(
     let decided_in = ask.days_condition();
     let sql = match source {
         Source::Months(lo, hi) => {
-            let mut values = Vec::new();
-            let mut filter = scope(criteria, ask.cases, backend, &mut values);
-            received_months(&mut filter, (lo, hi), backend, &mut values);
             let (table, filter, values) =
-                hist_table(criteria, by, (lo, hi), (filter, values), backend);
+                hist_table(criteria, by, (lo, hi), months(lo, hi), backend);
             let measures: Vec<String> = ask.days.iter().map(i16::to_string).collect();
             Statement::from_sql_and_values(
                 backend,
@@ -387,7 +386,13 @@ async fn add_source<C: ConnectionTrait>(
         Source::Received(a, b) => {
             // The facts' durations read once, then counted per measure.
             let mut values = Vec::new();
-            let f = received_in((a, b), &mut values) + &decided_in;
+            let f = scope_received(
+                criteria,
+                ask.cases,
+                (Some(a), Some(b)),
+                backend,
+                &mut values,
+            ) + &decided_in;
             let asked: Vec<&(i16, &str)> = HIST_MEASURES
                 .iter()
                 .filter(|(m, _)| ask.days.contains(m))
@@ -414,7 +419,7 @@ async fn add_source<C: ConnectionTrait>(
         }
     };
     for r in conn.query_all_raw(sql).await? {
-        let group = out.entry(key(&r)?).or_default();
+        let group = out.entry(key_of(&r, k)?).or_default();
         let (measure, value, n): (i32, i32, i64) = (get(&r, k)?, get(&r, k + 1)?, get(&r, k + 2)?);
         let hist = group.hist_mut(measure).ok_or_else(|| {
             DbErr::Custom(format!("rollup_hist holds an unknown measure {measure}"))
@@ -461,9 +466,7 @@ async fn summed<C: ConnectionTrait>(
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?
     {
-        let key = (0..k)
-            .map(|i| get::<String>(&r, i))
-            .collect::<Result<Vec<_>, _>>()?;
+        let key = key_of(&r, k)?;
         let mut group = Group::default();
         add_cell(&mut group, &r, k)?;
         group.lead.n += get::<i64>(&r, decided)?.max(0) as u64;

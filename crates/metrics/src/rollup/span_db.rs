@@ -12,7 +12,9 @@ use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement, Value};
 use crate::compute::{AGE_BANDS, Holding, department_load};
 use crate::load::Criteria;
 use crate::rollup::fact::{Fact, Span};
-use crate::rollup::read::{Cases, plan, received_months, received_within, scope, scope_received};
+use crate::rollup::read::{
+    Cases, key_of, plan, received_months, received_within, scope, scope_received,
+};
 use crate::rollup::span::{CaseSpan, Kind, Length};
 use crate::rollup::sums::Durations;
 use crate::rollup::write::{CELL_COLUMNS, list};
@@ -166,10 +168,6 @@ fn instant(ms: i64) -> Result<DateTime<Utc>, DbErr> {
 
 /// An hour in milliseconds: running spans are read counted by the hour they began in.
 const HOUR_MS: i64 = 3_600_000;
-
-fn key_of(r: &QueryResult, k: usize) -> Result<Vec<String>, DbErr> {
-    (0..k).map(|i| get::<String>(r, i)).collect()
-}
 
 /// The spans of `kind` of the cases that meet `criteria`, grouped by `by`: the ended ones, and
 /// the running ones measured up to `now`.
