@@ -271,11 +271,10 @@ impl Period {
 
     /// The period of a Stockholm month, `YYYY-MM`.
     pub fn of_month(self, m: &str) -> Option<String> {
-        let (y, mo) = m.split_once('-')?;
-        let mo: u32 = mo.parse().ok().filter(|mo| (1..=12).contains(mo))?;
+        let (y, mo) = month_parts(m)?;
         Some(match self {
-            Period::Year => y.to_string(),
-            Period::Tertial => format!("{y}-T{}", (mo - 1) / 4 + 1),
+            Period::Year => format!("{y:04}"),
+            Period::Tertial => format!("{y:04}-T{}", (mo - 1) / 4 + 1),
         })
     }
 
@@ -288,6 +287,13 @@ impl Period {
             _ => None,
         }
     }
+}
+
+/// A Stockholm month's name, `YYYY-MM`, as its year and month (1–12).
+pub fn month_parts(m: &str) -> Option<(i32, u32)> {
+    let (y, mo) = m.split_once('-')?;
+    let mo: u32 = mo.parse().ok().filter(|mo| (1..=12).contains(mo))?;
+    Some((y.parse().ok()?, mo))
 }
 
 /// NKI in one period (of the cases decided in it).

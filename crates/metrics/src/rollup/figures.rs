@@ -313,13 +313,9 @@ async fn latest_months<C: ConnectionTrait>(
         .rev()
         .take(LATEST_MONTHS)
         .collect();
-    let parts = |m: &str| -> Option<(i32, u32)> {
-        let (y, m) = m.split_once('-')?;
-        Some((y.parse().ok()?, m.parse().ok()?))
-    };
     let (Some(first), Some(last)) = (
-        latest.last().and_then(|m| parts(m)),
-        latest.first().and_then(|m| parts(m)),
+        latest.last().and_then(|m| compute::month_parts(m)),
+        latest.first().and_then(|m| compute::month_parts(m)),
     ) else {
         return Ok(Vec::new());
     };
