@@ -40,6 +40,11 @@ enum Command {
         /// Create departments and actors that do not exist.
         #[arg(long)]
         create_missing: bool,
+        /// How much of the file is held in memory at a time, in bytes (a part ends at a line
+        /// end; a longer line makes its part longer).
+        #[arg(long, default_value_t = lots_cases::import::PART_BYTES as u64,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        part_bytes: u64,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -196,8 +201,15 @@ async fn main() -> anyhow::Result<()> {
             file,
             skip_invalid,
             create_missing,
+            part_bytes,
             db,
-        } => import(&file, skip_invalid, create_missing, &db).await,
+        } => {
+            let source = lots_cases::ImportSource::File {
+                path: file,
+                part_bytes: usize::try_from(part_bytes).unwrap_or(usize::MAX),
+            };
+            import(source, skip_invalid, create_missing, &db).await
+        }
         Command::Export { format, out, db } => export(&format, out.as_deref(), &db).await,
         Command::Rollups {
             command: RollupsCommand::Rebuild { resume, batch, db },
@@ -251,7 +263,7 @@ async fn main() -> anyhow::Result<()> {
 
 /// `lots import`: checks every line, then imports, with a progress bar.
 async fn import(
-    file: &std::path::Path,
+    source: lots_cases::ImportSource,
     skip_invalid: bool,
     create_missing: bool,
     db: &DbArgs,
@@ -259,7 +271,6 @@ async fn import(
     let (config, db) = open(db).await?;
     let instrument = config.nki.clone();
     let state = AppState::new(config, db, Arc::new(SystemClock)).await?;
-    let body = read_file(file).with_context(|| format!("cannot read {}", file.display()))?;
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -282,7 +293,7 @@ async fn import(
     let started = std::time::Instant::now();
     let report = state
         .cases
-        .import_cases(&system, body.into(), &options, &|done, total| {
+        .import_cases(&system, source, &options, &|done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         })
@@ -682,41 +693,6 @@ async fn load_demo(state: &AppState) -> anyhow::Result<()> {
         println!("{line}");
     }
     Ok(())
-}
-
-/// Reads a whole file with a thread a core, each its own part: reading a large file is mostly
-/// the kernel faulting in and filling fresh pages, which one thread does at about 300 MB/s.
-fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileExt;
-        let file = std::fs::File::open(path)?;
-        let len = usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        let mut body = vec![0u8; len];
-        let part = len.div_ceil(threads).max(1 << 20);
-        std::thread::scope(|scope| {
-            let readers: Vec<_> = body
-                .chunks_mut(part)
-                .enumerate()
-                .map(|(i, chunk)| {
-                    let file = &file;
-                    scope.spawn(move || file.read_exact_at(chunk, (i * part) as u64))
-                })
-                .collect();
-            readers.into_iter().try_for_each(|r| {
-                r.join()
-                    .unwrap_or_else(|_| Err(std::io::Error::other("a reader failed")))
-            })
-        })?;
-        // The file grew while it was read: read it whole.
-        if file.metadata()?.len() != len as u64 {
-            return std::fs::read(path);
-        }
-        Ok(body)
-    }
-    #[cfg(not(unix))]
-    std::fs::read(path)
 }
 
 fn describe(e: lots_cases::ServiceError) -> anyhow::Error {

@@ -915,3 +915,15 @@ pub fn find_item<'a>(list: &'a Value, key: &str, value: &str) -> &'a Value {
         .find(|item| item[key] == value)
         .unwrap_or_else(|| panic!("no item with {key} = {value} in {list}"))
 }
+
+/// A command's standard output, once it is known to have succeeded (its output and errors are
+/// the failure's message otherwise).
+pub fn succeeded(out: &std::process::Output) -> String {
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    said
+}

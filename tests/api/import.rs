@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::helpers::{
     HANDOFF_DONE, Reply, STARTED, SUPPLEMENT_ROUND, TestApp, assert_contains, event_kinds, ids,
-    integers_of, kinds, spawn_app, spawn_app_as,
+    integers_of, kinds, spawn_app, spawn_app_as, succeeded,
 };
 
 const FIXTURE: &str = include_str!("../fixtures/history.ndjson");
@@ -43,6 +43,11 @@ async fn handoff_of(app: &TestApp, case_id: i64) -> handoff::Model {
 
 /// Runs `lots import FILE` against the app's database.
 fn cli_import(app: &TestApp, path: &std::path::Path) -> std::process::Output {
+    cli_import_with(app, path, &[])
+}
+
+/// Runs `lots import FILE` with more arguments.
+fn cli_import_with(app: &TestApp, path: &std::path::Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_lots"))
         .args([
             "import",
@@ -50,6 +55,7 @@ fn cli_import(app: &TestApp, path: &std::path::Path) -> std::process::Output {
             "--database-url",
             &app.config.database_url,
         ])
+        .args(args)
         .env("LOTS_LOG", "error")
         .output()
         .unwrap()
@@ -182,13 +188,8 @@ async fn the_cli_imports_a_file_with_a_progress_bar() {
     let app = spawn_app().await;
     let path = std::env::temp_dir().join(format!("lots-import-{}.ndjson", uuid::Uuid::new_v4()));
     std::fs::write(&path, FIXTURE).unwrap();
-    let out = cli_import(&app, &path);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("2 of 2 cases imported"));
+    let said = succeeded(&cli_import(&app, &path));
+    assert!(said.contains("2 of 2 cases imported"), "{said}");
     let again = cli_import(&app, &path);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("line 1 (BN 2024/0001)"));
@@ -349,6 +350,60 @@ async fn a_large_file_is_checked_whole_then_written_in_batches_with_every_refere
     )
     .await;
     assert_eq!(app.count("case_note").await, n + 1);
+}
+
+/// `lots import` holds its file a part at a time (`--part-bytes`), however large the file: lines
+/// are numbered across parts, a repeat in a later part is found, a line longer than a part makes
+/// its part longer, and a batch that spans parts writes every line of each.
+#[tokio::test]
+async fn the_cli_reads_a_large_file_a_part_at_a_time() {
+    let app = spawn_app().await;
+    const N: usize = 12_500;
+    let mut lines: Vec<String> = (1..=N).map(numbered_line).collect();
+    lines.insert(6_000, String::new());
+    lines.push(numbered_line(2));
+    let path = std::env::temp_dir().join(format!("lots-import-{}.ndjson", uuid::Uuid::new_v4()));
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    // Every line is longer than a part of 500 bytes: a part a line.
+    let out = cli_import_with(&app, &path, &["--part-bytes", "500"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "line {} (BN 2023/2): reference: appears twice in the file",
+            N + 2
+        )),
+        "{stderr}"
+    );
+    assert_eq!(app.count("case_record").await, 0);
+
+    // Without the repeat, in parts of about a megabyte (about 900 lines each): the batches of
+    // 10 000 lines span parts.
+    lines.pop();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let stdout = succeeded(&cli_import_with(&app, &path, &["--part-bytes", "1000000"]));
+    assert!(
+        stdout.contains(&format!("{N} of {N} cases imported")),
+        "{stdout}"
+    );
+    let n = N as i64;
+    assert_eq!(app.count("case_record").await, n);
+    assert_eq!(app.count("case_event").await, n * 11);
+    assert_eq!(app.count("case_note").await, n);
+    assert_eq!(app.count("case_touch").await, n);
+    // Each line went in once, whole: every serial is there with its own note.
+    assert_eq!(
+        app.count_where(
+            "case_note",
+            "NOT EXISTS (SELECT 1 FROM case_record c WHERE c.id = case_note.case_id \
+             AND c.title = replace(case_note.text, 'Anteckning', 'Ärende'))"
+        )
+        .await,
+        0
+    );
+    let last = case_by_reference(&app, format!("BN 2023/{N}")).await;
+    assert_eq!(last.title, format!("Ärende {N}"));
+    let _ = std::fs::remove_file(path);
 }
 
 /// On PostgreSQL the import copies its rows in binary and checks what they point at once per

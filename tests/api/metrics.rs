@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     TestApp, assert_each_query_names, find_item, root_actor, spawn_app, spawn_app_as,
-    spawn_app_seeded, spawn_second, strings_of,
+    spawn_app_seeded, spawn_second, strings_of, succeeded,
 };
 
 /// Decided cases counted in a handling-times reply, over its groups.
@@ -524,12 +524,7 @@ async fn oracle_and_kolada(peers: &[&str]) -> (TestApp, String, std::process::Ou
 #[tokio::test]
 async fn the_municipality_stands_against_the_others_from_an_imported_kolada_file() {
     let (app, root, out) = oracle_and_kolada(&["0138", "0160", "0123"]).await;
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{said} {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = succeeded(&out);
     assert!(
         said.contains("imported 21 values of 3 KPIs for 7 municipalities (1 missing"),
         "{said}"
@@ -698,12 +693,7 @@ async fn kolada_is_fetched_page_by_page_from_its_api() {
     let lots = spawn_app().await;
     let base_url = format!("{base}/v2");
     let out = kolada_fetch(&lots, &["--to", "2024", "--base-url", &base_url]).await;
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{said} {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = succeeded(&out);
     assert!(said.contains("imported 2 values"), "{said}");
     let asked = asked.lock().unwrap().clone();
     assert_eq!(asked.len(), 1);

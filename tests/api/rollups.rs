@@ -8,7 +8,7 @@ use lots_metrics::rollup::{check, write};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use crate::helpers::{TestApp, assert_contains, root_actor, spawn_app};
+use crate::helpers::{TestApp, assert_contains, root_actor, spawn_app, succeeded};
 
 const ORACLE: &str = include_str!("../fixtures/oracle/cases.ndjson");
 
@@ -140,13 +140,8 @@ async fn the_check_finds_a_difference_and_a_rebuild_killed_on_the_way_still_repa
     let r = app.get("/api/v1/metrics/nki", Some(&root)).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(queued(&app).await, 0);
-    let out = lots(&app, &["rollups", "check"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("474 cases"));
+    let said = succeeded(&lots(&app, &["rollups", "check"]).output().unwrap());
+    assert!(said.contains("474 cases"), "{said}");
     // Damage a cell, a histogram and a fact behind the worker's back.
     for sql in [
         "UPDATE rollup_cell SET cases = cases + 1 WHERE decided_month <> ''",
@@ -196,13 +191,7 @@ async fn the_check_finds_a_difference_and_a_rebuild_killed_on_the_way_still_repa
         write::unfinished_rebuild(app.db.reader()).await.unwrap(),
         None
     );
-    let out = lots(&app, &["rollups", "check"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&lots(&app, &["rollups", "check"]).output().unwrap());
     let report = check::check(&app.db, &|_| {}).await.unwrap();
     assert!(report.is_clean(), "{report:#?}");
     // And the answers are what they were (to floating-point rounding: the sums are added in
@@ -545,12 +534,7 @@ async fn damaged_then_rebuilt(app: &TestApp, damage: &[&str]) {
         app.db.writer().execute_unprepared(sql).await.unwrap();
     }
     assert!(!check::check(&app.db, &|_| {}).await.unwrap().is_clean());
-    let out = lots(app, &["rollups", "rebuild"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&lots(app, &["rollups", "rebuild"]).output().unwrap());
     let report = check::check(&app.db, &|_| {}).await.unwrap();
     assert!(report.is_clean(), "{report:#?}");
 }

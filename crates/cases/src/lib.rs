@@ -56,7 +56,7 @@ pub use directory::{
 };
 pub use drafts::Drafts;
 pub use error::{FieldError, ServiceError, ServiceResult};
-pub use import::{CaseImportReport, ImportOptions};
+pub use import::{CaseImportReport, ImportOptions, ImportSource};
 pub use messages::Messages;
 pub use record::{
     ConfidentialInput, Confidentiality, NewParty, NewPremises, PartyPatch, PartyView,

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use lots_cases::{CaseImportReport, ImportOptions};
+use lots_cases::{CaseImportReport, ImportOptions, ImportSource};
 use lots_core::access::Capability;
 use serde::Deserialize;
 
@@ -52,7 +52,7 @@ pub async fn import_cases(
     };
     let report = state
         .cases
-        .import_cases(&actor, bytes, &options, &|_, _| {})
+        .import_cases(&actor, ImportSource::Body(bytes), &options, &|_, _| {})
         .await?;
     let status = if report.errors.is_empty() || (options.skip_invalid && report.imported > 0) {
         StatusCode::OK

@@ -11,9 +11,10 @@ use lots_store::entity::{app_user, case_record, department};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::parse::{Event, Line, Survey, lines, parse, target};
+use super::source::{ImportSource, Layout, Part};
 use super::{ImportOptions, LineError};
 use crate::cases::Cases;
-use crate::error::ServiceResult;
+use crate::error::{ServiceError, ServiceResult};
 
 /// What the checks derived from a line that passed them.
 pub(super) struct Facts {
@@ -81,19 +82,43 @@ pub(super) struct Good {
     pub(super) supplements: usize,
     pub(super) notes: usize,
     pub(super) received_at: DateTime<Utc>,
-    /// Where the line lies in the file.
+    /// Which part of the source holds the line, and where the line lies in the source.
+    pub(super) part: usize,
     pub(super) span: Range<usize>,
 }
 
-/// The first pass: every line parsed and checked, nothing kept but what the second pass and the
-/// report need. References that exist in the database are looked up afterwards.
-pub(super) fn survey(body: &[u8], dir: &Directory) -> FirstPass {
-    // The file is cut at line ends into a part a core, checked side by side.
-    let parts = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let mut cuts = vec![(0usize, 0usize)]; // (byte offset, lines before it)
-    for k in 1..parts {
+/// The first pass: every line parsed and checked, a part of the source at a time, nothing kept
+/// but what the second pass and the report need, and where each part lay. References that exist
+/// in the database are looked up afterwards.
+pub(super) fn survey(source: &ImportSource, dir: &Directory) -> ServiceResult<(FirstPass, Layout)> {
+    let unreadable =
+        |e: std::io::Error| ServiceError::invalid("file", format!("cannot be read: {e}"));
+    let mut merged = Merged::default();
+    let mut layout = Layout::default();
+    for part in source.parts().map_err(unreadable)? {
+        let part = part.map_err(unreadable)?;
+        if std::str::from_utf8(&part.bytes).is_err() {
+            return Err(ServiceError::invalid("body", "must be UTF-8 NDJSON"));
+        }
+        layout.push(&part);
+        for (pieces, refs) in survey_part(&part, dir) {
+            merged.add(pieces, refs, &part);
+        }
+    }
+    let mut out = merged.out;
+    out.errors.sort_by_key(|e| e.line);
+    Ok((out, layout))
+}
+
+/// Checks a part of the source, cut at line ends into a piece a core, side by side; answers
+/// each piece's findings, in order.
+fn survey_part(part: &Part, dir: &Directory) -> Vec<(FirstPass, Vec<(usize, String)>)> {
+    let body = &part.bytes[..];
+    let pieces = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let mut cuts = vec![(0usize, part.lines_before)]; // (byte offset, lines before it)
+    for k in 1..pieces {
         let (from, before) = *cuts.last().unwrap_or(&(0, 0));
-        let target = (body.len() * k / parts).max(from);
+        let target = (body.len() * k / pieces).max(from);
         let Some(nl) = body[target..].iter().position(|b| *b == b'\n') else {
             break;
         };
@@ -102,49 +127,59 @@ pub(super) fn survey(body: &[u8], dir: &Directory) -> FirstPass {
         cuts.push((at, before + newlines));
     }
     cuts.push((body.len(), 0));
-    let results: Vec<(FirstPass, Vec<(usize, String)>)> = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = cuts
             .windows(2)
             .map(|w| {
                 let ((from, before), (to, _)) = (w[0], w[1]);
-                scope.spawn(move || survey_part(body, from..to, before, dir))
+                scope.spawn(move || survey_piece(part, from..to, before, dir))
             })
             .collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_default())
             .collect()
-    });
-    // A reference an earlier part holds makes the line a repeat, as one pass would have found.
-    let mut out = FirstPass::default();
-    let mut earlier: HashSet<String> = HashSet::new();
-    for (part, refs) in results {
-        let good_refs = part.good.iter().map(|g| (g.line, &g.reference));
+    })
+}
+
+/// The findings of every piece so far, in order, and the references they hold.
+#[derive(Default)]
+struct Merged {
+    out: FirstPass,
+    earlier: HashSet<String>,
+}
+
+impl Merged {
+    /// Adds a piece's findings: a reference an earlier piece holds makes the line a repeat, as
+    /// one pass over the whole source would have found.
+    fn add(&mut self, piece: FirstPass, refs: Vec<(usize, String)>, part: &Part) {
+        let good_refs = piece.good.iter().map(|g| (g.line, &g.reference));
         let repeats: HashSet<usize> = refs
             .iter()
             .map(|(line, r)| (*line, r))
             .chain(good_refs.clone())
-            .filter(|(_, r)| earlier.contains(*r))
+            .filter(|(_, r)| self.earlier.contains(*r))
             .map(|(line, _)| line)
             .collect();
         let all: Vec<String> = good_refs.map(|(_, r)| r.clone()).collect();
-        earlier.extend(all);
-        earlier.extend(refs.into_iter().map(|(_, r)| r));
-        for (department, prefix) in part.prefixes {
+        self.earlier.extend(all);
+        self.earlier.extend(refs.into_iter().map(|(_, r)| r));
+        let out = &mut self.out;
+        for (department, prefix) in piece.prefixes {
             out.prefixes.entry(department).or_insert(prefix);
         }
-        out.lines += part.lines;
-        for mut e in part.errors {
+        out.lines += piece.lines;
+        for mut e in piece.errors {
             if repeats.contains(&e.line) {
                 e.message = REPEATED.into();
             }
             out.errors.push(e);
         }
-        for g in part.good {
+        for g in piece.good {
             if repeats.contains(&g.line) {
                 // Rare: the reference as the file gives it is read again from the line.
-                let raw =
-                    parse(&body[g.span.clone()]).map_or(g.reference, |l| l.reference.into_owned());
+                let raw = parse(&part.bytes[g.span.start - part.base..g.span.end - part.base])
+                    .map_or(g.reference, |l| l.reference.into_owned());
                 out.errors.push(LineError {
                     line: g.line,
                     reference: Some(raw),
@@ -155,26 +190,25 @@ pub(super) fn survey(body: &[u8], dir: &Directory) -> FirstPass {
             }
         }
     }
-    out.errors.sort_by_key(|e| e.line);
-    out
 }
 
 pub(super) const REPEATED: &str = "reference: appears twice in the file";
 
-/// Checks the lines of one part of a file (whose first line follows `before` lines), and
-/// answers the reference as stored of each bad line that has one, for the checks across parts
+/// Checks the lines of one piece of a part (whose first line follows `before` lines), and
+/// answers the reference as stored of each bad line that has one, for the checks across pieces
 /// (a good line's is in its `Good`).
-fn survey_part(
-    body: &[u8],
-    part: Range<usize>,
+fn survey_piece(
+    part: &Part,
+    piece: Range<usize>,
     before: usize,
     dir: &Directory,
 ) -> (FirstPass, Vec<(usize, String)>) {
+    let body = &part.bytes[..];
     let mut out = FirstPass::default();
     let mut refs = Vec::new();
     let mut seen = HashSet::new();
-    let from = part.start;
-    for (line_no, span) in lines(&body[part]) {
+    let from = piece.start;
+    for (line_no, span) in lines(&body[piece]) {
         let line_no = line_no + before;
         let span = span.start + from..span.end + from;
         out.lines += 1;
@@ -209,7 +243,8 @@ fn survey_part(
                     supplements: count("supplement_requested"),
                     notes: count("note"),
                     received_at: line.received_at,
-                    span,
+                    part: part.index,
+                    span: span.start + part.base..span.end + part.base,
                 });
             }
             Err(message) => {

@@ -12,11 +12,13 @@
 mod check;
 mod parse;
 mod plan;
+mod source;
 mod write;
+
+pub use source::{ImportSource, PART_BYTES};
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use lots_core::Actor;
 use serde::Serialize;
 
@@ -53,15 +55,16 @@ pub struct LineError {
 const BATCH: usize = 10_000;
 
 impl Cases {
-    /// Imports case histories (see the module's documentation). The file is read twice: first
-    /// every line is checked and nothing written; then, unless that found a bad line, a thread
-    /// parses the lines again batch by batch while this task writes the batch before.
+    /// Imports case histories (see the module's documentation). The source is read twice, a
+    /// part at a time (`ImportSource`): first every line is checked and nothing written; then,
+    /// unless that found a bad line, a thread parses the lines again batch by batch while this
+    /// task writes the batch before.
     /// `progress` hears (cases written, cases to write) once the check passed and after each
     /// batch.
     pub async fn import_cases(
         &self,
         actor: &Actor,
-        body: Bytes,
+        source: ImportSource,
         options: &ImportOptions,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> ServiceResult<CaseImportReport> {
@@ -70,17 +73,14 @@ impl Cases {
                 "only an admin imports case histories".into(),
             ));
         }
-        if std::str::from_utf8(&body).is_err() {
-            return Err(ServiceError::invalid("body", "must be UTF-8 NDJSON"));
-        }
         let dir = Arc::new(self.import_directory(options).await?);
 
         let started = std::time::Instant::now();
-        let first = {
-            let (body, dir) = (body.clone(), dir.clone());
-            tokio::task::spawn_blocking(move || check::survey(&body, &dir))
+        let (first, layout) = {
+            let (source, dir) = (source.clone(), dir.clone());
+            tokio::task::spawn_blocking(move || check::survey(&source, &dir))
                 .await
-                .map_err(|e| ServiceError::Internal(format!("the import's check failed: {e}")))?
+                .map_err(|e| ServiceError::Internal(format!("the import's check failed: {e}")))??
         };
         let mut report = CaseImportReport {
             lines: first.lines,
@@ -105,7 +105,8 @@ impl Cases {
             .map_err(|_| ServiceError::Internal("the import's directory is still shared".into()))?;
         self.create_missing(&mut dir, &mut plan, &first.prefixes)
             .await?;
-        self.write_import(body, Arc::new(dir), plan, started, &mut report, progress)
+        let read = (source, layout);
+        self.write_import(read, Arc::new(dir), plan, started, &mut report, progress)
             .await?;
         // The tables changed wholesale: the planner's statistics are stale.
         self.db.optimize_after_bulk().await?;

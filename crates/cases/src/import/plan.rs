@@ -18,6 +18,7 @@ use sea_orm::DbBackend;
 
 use super::check::{Checked, Directory, Good, Needs};
 use super::parse::{Event, Line, Survey, parse, target};
+use super::source::{ImportSource, Layout};
 use super::write::{handoff_table, note_table, supplement_table, survey_table};
 use super::{BATCH, LineError};
 use crate::deadlines::{ClockEvent, clock as clock_of};
@@ -25,9 +26,10 @@ use crate::error::{ServiceError, ServiceResult};
 
 /// What the import writes, once the first pass found the good lines.
 pub(super) struct Plan {
-    /// The lines to write, in the order the cases were received: ids follow it, and the
-    /// indexes on received and due dates grow at their ends instead of everywhere at once.
-    pub(super) order: Vec<(DateTime<Utc>, usize, Range<usize>, String)>,
+    /// The lines to write, a part of the source at a time and in each in the order the cases
+    /// were received: ids follow it, and the indexes on received and due dates grow at their
+    /// ends instead of everywhere at once.
+    pub(super) order: Vec<Planned>,
     pub(super) missing_deps: BTreeSet<String>,
     pub(super) missing_users: BTreeSet<String>,
     /// The companies of the lines to import (org number, the file's last name for it), in
@@ -47,7 +49,7 @@ impl Plan {
         existing: &HashSet<String>,
         errors: &mut Vec<LineError>,
     ) -> Plan {
-        let mut order: Vec<(DateTime<Utc>, usize, Range<usize>, String)> = Vec::new();
+        let mut order: Vec<(Planned, String)> = Vec::new();
         let mut missing_deps: BTreeSet<String> = BTreeSet::new();
         let mut missing_users: BTreeSet<String> = BTreeSet::new();
         // The companies of the lines to import: the last name in the file wins.
@@ -69,15 +71,22 @@ impl Plan {
                 cases += 1;
                 supplements += g.supplements;
                 notes += g.notes;
-                order.push((g.received_at, g.line, g.span, g.org));
+                let planned = Planned {
+                    part: g.part,
+                    received_at: g.received_at,
+                    line: g.line,
+                    span: g.span,
+                };
+                order.push((planned, g.org));
             }
         }
-        order.sort_unstable_by_key(|o| (o.0, o.1));
+        order.sort_unstable_by_key(|(o, _)| (o.part, o.received_at, o.line));
         // Companies take their ids in the order of their first case, like the cases.
         let companies: Vec<(String, String)> = order
             .iter()
-            .filter_map(|(.., org)| companies.remove_entry(org))
+            .filter_map(|(_, org)| companies.remove_entry(org))
             .collect();
+        let order = order.into_iter().map(|(o, _)| o).collect();
         Plan {
             order,
             missing_deps,
@@ -90,22 +99,52 @@ impl Plan {
     }
 }
 
+/// A line to write: which part of the source holds it, when its case was received, its number
+/// and where it lies in the source.
+pub(super) struct Planned {
+    part: usize,
+    received_at: DateTime<Utc>,
+    line: usize,
+    span: Range<usize>,
+}
+
 /// The second pass: a thread parses and builds the next batch (of the lines in `order`) while
-/// the writer writes the one before.
+/// the writer writes the one before. It reads the parts of the source again as it comes to
+/// them (each checked to be as the first pass found it), and holds only those of one batch.
 pub(super) fn produce(
-    body: Bytes,
-    order: Vec<(DateTime<Utc>, usize, Range<usize>, String)>,
+    source: ImportSource,
+    layout: Layout,
+    order: Vec<Planned>,
     mut builder: Builder,
     send: tokio::sync::mpsc::Sender<ServiceResult<Batch>>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::task::spawn_blocking(move || {
         let mut seen = HashSet::new();
-        let mut checked = Vec::with_capacity(BATCH);
+        // The parts the batch being built reads (a part is far larger than a batch: one or two).
+        let mut held: Vec<(usize, Bytes)> = Vec::new();
         for chunk in order.chunks(BATCH) {
-            checked.clear();
-            for (_, _, span, _) in chunk {
+            held.retain(|(index, _)| *index >= chunk[0].part);
+            for planned in chunk {
+                if held.iter().all(|(index, _)| *index != planned.part) {
+                    match source.part_again(&layout, planned.part) {
+                        Ok(bytes) => held.push((planned.part, bytes)),
+                        Err(e) => {
+                            let e = ServiceError::Conflict(format!("file: {e}"));
+                            let _ = send.blocking_send(Err(e));
+                            return;
+                        }
+                    }
+                }
+            }
+            let mut checked = Vec::with_capacity(chunk.len());
+            for planned in chunk {
+                let Some((_, bytes)) = held.iter().find(|(index, _)| *index == planned.part) else {
+                    continue;
+                };
+                let base = layout.base(planned.part);
+                let raw = &bytes[planned.span.start - base..planned.span.end - base];
                 // The first pass took this line: it parses and checks the same way again.
-                let Ok(line) = parse(&body[span.clone()]) else {
+                let Ok(line) = parse(raw) else {
                     continue;
                 };
                 let Ok(facts) = builder.dir.check(&line, &mut seen, &mut Needs::default()) else {

@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use foldhash::{HashMap, HashMapExt};
 use lots_core::Role;
@@ -18,6 +17,7 @@ use super::plan::{
     Batch, Builder, CaseCols, EventCols, HandoffRow, Interner, NoteRow, Plan, ReservedIds,
     SupplementRow, SurveyRow, next_id, produce,
 };
+use super::source::{ImportSource, Layout};
 use crate::cases::Cases;
 use crate::error::{ServiceError, ServiceResult};
 
@@ -84,7 +84,7 @@ impl Cases {
     /// from the file while the batch before is written.
     pub(super) async fn write_import(
         &self,
-        body: Bytes,
+        (source, layout): (ImportSource, Layout),
         dir: Arc<Directory>,
         mut plan: Plan,
         started: std::time::Instant,
@@ -108,7 +108,7 @@ impl Cases {
         }
         let writers = idle.len();
         let (send, mut batches) = tokio::sync::mpsc::channel::<ServiceResult<Batch>>(writers + 1);
-        let producer = produce(body, plan.order, builder, send);
+        let producer = produce(source, layout, plan.order, builder, send);
         let mut writing = tokio::task::JoinSet::new();
         while let Some(batch) = batches.recv().await {
             let batch = batch?;
