@@ -82,7 +82,7 @@ pub(super) struct Good {
     pub(super) supplements: usize,
     pub(super) notes: usize,
     pub(super) received_at: DateTime<Utc>,
-    /// Which part of the source holds the line, and where the line lies in the source.
+    /// Which part of the source holds the line, and where the line lies in that part.
     pub(super) part: usize,
     pub(super) span: Range<usize>,
 }
@@ -178,7 +178,7 @@ impl Merged {
         for g in piece.good {
             if repeats.contains(&g.line) {
                 // Rare: the reference as the file gives it is read again from the line.
-                let raw = parse(&part.bytes[g.span.start - part.base..g.span.end - part.base])
+                let raw = parse(&part.bytes[g.span.clone()])
                     .map_or(g.reference, |l| l.reference.into_owned());
                 out.errors.push(LineError {
                     line: g.line,
@@ -244,7 +244,7 @@ fn survey_piece(
                     notes: count("note"),
                     received_at: line.received_at,
                     part: part.index,
-                    span: span.start + part.base..span.end + part.base,
+                    span,
                 });
             }
             Err(message) => {

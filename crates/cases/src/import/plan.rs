@@ -100,7 +100,7 @@ impl Plan {
 }
 
 /// A line to write: which part of the source holds it, when its case was received, its number
-/// and where it lies in the source.
+/// and where it lies in its part.
 pub(super) struct Planned {
     part: usize,
     received_at: DateTime<Utc>,
@@ -141,8 +141,7 @@ pub(super) fn produce(
                 let Some((_, bytes)) = held.iter().find(|(index, _)| *index == planned.part) else {
                     continue;
                 };
-                let base = layout.base(planned.part);
-                let raw = &bytes[planned.span.start - base..planned.span.end - base];
+                let raw = &bytes[planned.span.clone()];
                 // The first pass took this line: it parses and checks the same way again.
                 let Ok(line) = parse(raw) else {
                     continue;

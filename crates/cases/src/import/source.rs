@@ -44,11 +44,6 @@ impl Layout {
         self.0
             .push((part.base..part.base + part.bytes.len(), hash(&part.bytes)));
     }
-
-    /// Where the part at `index` begins in the source.
-    pub(super) fn base(&self, index: usize) -> usize {
-        self.0.get(index).map_or(0, |(range, _)| range.start)
-    }
 }
 
 fn hash(bytes: &[u8]) -> u64 {
