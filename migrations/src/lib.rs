@@ -27,6 +27,7 @@ mod m20261210_000021_event_log_by_case;
 mod m20261211_000022_running_spans;
 mod m20261212_000023_dated_reads;
 mod m20261213_000024_cut_and_year_reads;
+mod m20261214_000025_cells_by_day;
 mod parts;
 
 pub struct Migrator;
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000022_running_spans::Migration),
             Box::new(m20261212_000023_dated_reads::Migration),
             Box::new(m20261213_000024_cut_and_year_reads::Migration),
+            Box::new(m20261214_000025_cells_by_day::Migration),
         ]
     }
 }

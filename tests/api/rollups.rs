@@ -557,23 +557,29 @@ async fn a_list_from_the_facts_is_its_first_cases_in_order_and_counts_them_all()
     )
     .await;
     assert!(all.len() > 5, "{}", all.len());
-    let order = ("due_day DESC, case_id", 5);
-    let (first, total) = listed(app.db.reader(), &Criteria::default(), condition, order)
-        .await
-        .unwrap();
-    assert_eq!((first.as_slice(), total), (&all[..5], all.len() as u64));
+    let everyone = Criteria::default();
+    let first = |limit: usize, counted: bool| {
+        listed(
+            app.db.reader(),
+            &everyone,
+            condition,
+            ("due_day DESC, case_id", limit),
+            counted,
+        )
+    };
+    let (some, total) = first(5, true).await.unwrap();
+    assert_eq!((some.as_slice(), total), (&all[..5], all.len() as u64));
+    // Not counted: how many were listed.
+    assert_eq!(first(5, false).await.unwrap(), (some, 5));
     // Fewer than the limit: all of them, counted without a second query's help.
-    let order = ("due_day DESC, case_id", all.len() + 1);
-    let (every, total) = listed(app.db.reader(), &Criteria::default(), condition, order)
-        .await
-        .unwrap();
+    let (every, total) = first(all.len() + 1, true).await.unwrap();
     assert_eq!((every, total), (all.clone(), all.len() as u64));
     // The department filter applies to the facts' owner.
     let sbf = Criteria {
         departments: vec!["SBF".into()],
         ..Criteria::default()
     };
-    let (_, total) = listed(app.db.reader(), &sbf, condition, ("case_id", 1))
+    let (_, total) = listed(app.db.reader(), &sbf, condition, ("case_id", 1), true)
         .await
         .unwrap();
     let expected = app
@@ -752,4 +758,196 @@ async fn selection(
         .await
         .unwrap();
     (criteria, records)
+}
+
+/// A month the dates cut has its sums from the day cells of its whole days and from the facts of
+/// the hour at each end that no such day holds (in winter a Stockholm midnight is an hour into a
+/// day of `rollup_cell_day`), and the deadlines' count of late building decisions from the
+/// cells: every figure equals every record's, for cases received on either side of midnight.
+#[tokio::test]
+async fn a_cut_month_reads_its_whole_days_from_the_day_cells_and_its_ends_from_the_facts() {
+    let now: chrono::DateTime<chrono::Utc> = "2025-09-30T10:00:00Z".parse().unwrap();
+    let app = crate::helpers::spawn_app_at(now).await;
+    let root = app.token("root").await;
+    // Around winter's midnights (23:00 UTC), in the hour a day of UTC+2 begins before them
+    // (22:00–23:00 UTC), and around summer's (22:00 UTC).
+    let hours = [
+        "21:59:59", "22:00:00", "22:30:00", "22:59:59", "23:00:00", "12:00:00",
+    ];
+    let day = chrono::Duration::days(1);
+    let lines: Vec<String> = (0..420i64)
+        .map(|i| {
+            let first = if i % 5 == 4 { "2025-05-01" } else { "2025-01-05" };
+            let received = format!("{first}T{}Z", hours[(i % 6) as usize])
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap()
+                + day * (i % 47) as i32;
+            let at = |d: i64, h: i64| {
+                (received + chrono::Duration::days(d) + chrono::Duration::hours(h))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            };
+            let mut events = vec![
+                json!({"at": at(0, 1), "type": "status_changed", "actor": "anna", "to": "in_progress"}),
+            ];
+            if i % 4 == 0 {
+                events.extend([
+                    json!({"at": at(1, 0), "type": "handoff_requested", "actor": "anna", "handoff": "h1", "to_department": "MHF", "kind": "consultation", "message": "Remiss"}),
+                    json!({"at": at(2 + i % 9, 0), "type": "handoff_accepted", "actor": "omar", "handoff": "h1"}),
+                    json!({"at": at(12 + i % 5, 0), "type": "handoff_completed", "actor": "omar", "handoff": "h1", "response": "Yttrande"}),
+                ]);
+            }
+            // Most decided late (past ten weeks), some in time, some still open.
+            match i % 7 {
+                0 => {}
+                1 => events.push(json!({"at": at(20 + i % 11, 3), "type": "decided", "actor": "anna", "decision": "approved"})),
+                _ => events.push(json!({"at": at(80 + i % 23, 3), "type": "decided", "actor": "anna", "decision": "approved"})),
+            }
+            json!({
+                "reference": format!("BN 2025/{:04}", i + 1), "org_number": "556036-0793",
+                "company_name": "Exempel AB", "area": "building_permit", "case_type": "permit",
+                "department": "SBF", "title": "Nybyggnad", "assignee": "anna",
+                "received_at": at(0, 0), "events": events,
+            })
+            .to_string()
+        })
+        .collect();
+    let r = app.import_ndjson(&root, lines.join("\n")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["imported"], 420, "{}", r.text);
+    let r = app.get("/api/v1/metrics/nki", Some(&root)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(queued(&app).await, 0);
+    assert!(app.count("rollup_cell_day").await > 40);
+    let report = check::check(&app.db, &|_| {}).await.unwrap();
+    assert!(report.is_clean(), "{report:#?}");
+    let settings = app.config.metric_settings();
+    let mut late_counted_from_cells = false;
+    for (from, to) in [
+        ("2025-01-15", "2025-02-10"),
+        ("2025-01-06", "2025-05-20"),
+        ("2025-05-15", "2025-06-09"),
+        ("2025-01-21", "2025-01-21"),
+    ] {
+        let filter = lots_metrics::MetricFilter {
+            from: Some(from.into()),
+            to: Some(to.into()),
+            ..Default::default()
+        };
+        let (_, records) = selection(&app, &filter).await;
+        assert!(!records.is_empty(), "{from}–{to}");
+        let refs: Vec<&lots_metrics::CaseRecord> = records.iter().collect();
+        let deadlines = lots_metrics::compute::deadlines(&refs, now, settings.near_days);
+        late_counted_from_cells |= deadlines.fee_reductions_total > 200;
+        for (path, expected) in [
+            (
+                "handling-times?group_by=month",
+                serde_json::to_value(lots_metrics::compute::handling_times(
+                    &refs,
+                    lots_metrics::GroupBy::Month,
+                ))
+                .unwrap(),
+            ),
+            (
+                "time-in-state?group_by=department",
+                serde_json::to_value(lots_metrics::compute::time_in_state(
+                    &refs,
+                    lots_metrics::GroupBy::Department,
+                ))
+                .unwrap(),
+            ),
+            (
+                "bottlenecks?",
+                serde_json::to_value(lots_metrics::compute::bottlenecks(&refs, None, now)).unwrap(),
+            ),
+            ("deadlines?", serde_json::to_value(&deadlines).unwrap()),
+        ] {
+            let got = app
+                .get(
+                    &format!("/api/v1/metrics/{path}&from={from}&to={to}"),
+                    Some(&root),
+                )
+                .await;
+            assert_eq!(got.status, 200, "{path}: {}", got.text);
+            // A list of groups comes as the `items` of the answer.
+            let got = if expected.is_array() {
+                got.body["items"].clone()
+            } else {
+                got.body
+            };
+            if let Some(d) = crate::oracle::difference(path, &expected, &got) {
+                panic!("{path} {from}–{to}: {d}\nexpected {expected}\ngot {got}");
+            }
+        }
+    }
+    assert!(
+        late_counted_from_cells,
+        "more late decisions than a list holds"
+    );
+}
+
+/// The day cells are checked against the facts: a sum, a count and a day moved are each found,
+/// and a rebuild restores days deleted.
+#[tokio::test]
+async fn the_check_finds_each_damaged_day_cell_and_a_rebuild_repairs_them() {
+    let (app, root) = with_oracle_cases().await;
+    let r = app.get("/api/v1/metrics/nki", Some(&root)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(app.count("rollup_cell_day").await > app.count("rollup_cell").await);
+    let report = check::check(&app.db, &|_| {}).await.unwrap();
+    assert!(report.is_clean(), "{report:#?}");
+    for (damage, repair) in [
+        (
+            "UPDATE rollup_cell_day SET nki_sum = nki_sum + 1 WHERE nki_n > 0",
+            "UPDATE rollup_cell_day SET nki_sum = nki_sum - 1 WHERE nki_n > 0",
+        ),
+        (
+            "UPDATE rollup_cell_day SET due_n = due_n + 1",
+            "UPDATE rollup_cell_day SET due_n = due_n - 1",
+        ),
+        (
+            "UPDATE rollup_cell_day SET received_day = received_day + 100000",
+            "UPDATE rollup_cell_day SET received_day = received_day - 100000",
+        ),
+    ] {
+        found_and_repaired(&app, (damage, repair), |r| {
+            r.cells_differ > 0 && r.facts_differ == 0
+        })
+        .await;
+    }
+    damaged_then_rebuilt(
+        &app,
+        &["DELETE FROM rollup_cell_day WHERE received_day % 3 = 0"],
+    )
+    .await;
+}
+
+/// Migration 25 on a database that already has its rollups fills the day cells from the facts
+/// at once, as the worker would have.
+#[tokio::test]
+async fn the_day_cells_migration_fills_them_from_an_existing_databases_facts() {
+    use lots_migrations::{Migrator, MigratorTrait};
+    let (app, root) = with_oracle_cases().await;
+    let r = app.get("/api/v1/metrics/nki", Some(&root)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let days = app.count("rollup_cell_day").await;
+    assert!(days > 0);
+    let migrations = Migrator::migrations();
+    let at = migrations
+        .iter()
+        .position(|m| m.name() == "m20261214_000025_cells_by_day")
+        .expect("the migration is listed");
+    let steps = u32::try_from(migrations.len() - at).unwrap();
+    Migrator::down(app.db.writer(), Some(steps)).await.unwrap();
+    assert!(
+        app.db
+            .reader()
+            .execute_unprepared("SELECT 1 FROM rollup_cell_day")
+            .await
+            .is_err(),
+        "the table is gone"
+    );
+    Migrator::up(app.db.writer(), None).await.unwrap();
+    assert_eq!(app.count("rollup_cell_day").await, days);
+    let report = check::check(&app.db, &|_| {}).await.unwrap();
+    assert!(report.is_clean(), "{report:#?}");
 }

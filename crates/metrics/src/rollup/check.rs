@@ -12,11 +12,11 @@ use sea_orm::{
 
 use crate::load::read_on;
 use crate::rollup::fact::{Cell, Fact};
-use crate::rollup::read::{add_cell, fact};
+use crate::rollup::read::{add_cell, fact, summed, sums_sql};
 use crate::rollup::span::spans_of;
 use crate::rollup::span_db::{self, SPAN_ROW_COLUMNS, SpanRow, rows_of};
 use crate::rollup::sums::{Answers, Group, Sums};
-use crate::rollup::write::{CELL_COLUMNS, CELL_SUM_COLUMNS, FACT_COLUMNS};
+use crate::rollup::write::{CELL_COLUMNS, CELL_SUM_COLUMNS, FACT_COLUMNS, RECEIVED_DAY};
 
 /// What a check found.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -236,7 +236,81 @@ async fn compare_cells(
         report.cells_differ += 1;
         report.differs(format!("cell {cell:?}: stored for no case"));
     }
+    compare_days(db, expected, report).await?;
     compare_derived(db, report).await
+}
+
+/// The day cells: each cell's days summed against the cell its facts give, and each day's count
+/// against the facts received on it.
+async fn compare_days(
+    db: &Db,
+    expected: &BTreeMap<Cell, Group>,
+    report: &mut Report,
+) -> Result<(), DbErr> {
+    let conn = db.reader();
+    let backend = conn.get_database_backend();
+    let k = CELL_COLUMNS.split(", ").count();
+    let sql = sums_sql("", "rollup_cell_day", "1 = 1", CELL_COLUMNS);
+    let mut stored: BTreeMap<Vec<String>, Group> = summed(conn, sql, Vec::new(), k)
+        .await?
+        .into_iter()
+        .collect();
+    for (cell, want) in expected {
+        let key = vec![
+            cell.department.clone(),
+            cell.area.clone(),
+            cell.channel.clone(),
+            cell.received_month.clone(),
+            cell.decided_month.clone(),
+        ];
+        // The days keep sums, not histograms.
+        let mut want = want.clone();
+        for m in 0..6 {
+            if let Some(h) = want.hist_mut(m) {
+                h.clear();
+            }
+        }
+        match stored.remove(&key) {
+            Some(got) if groups_close(&got, &want) => {}
+            Some(got) => {
+                report.cells_differ += 1;
+                report.differs(format!(
+                    "the days of cell {cell:?}: stored {got:?}, facts give {want:?}"
+                ));
+            }
+            None => {
+                report.cells_differ += 1;
+                report.differs(format!("the days of cell {cell:?}: not stored"));
+            }
+        }
+    }
+    for key in stored.keys() {
+        report.cells_differ += 1;
+        report.differs(format!("days of cell {key:?}: stored for no case"));
+    }
+    let counted = format!(
+        "SELECT {CELL_COLUMNS}, {RECEIVED_DAY}, COUNT(*) FROM metric_fact \
+         GROUP BY {CELL_COLUMNS}, {RECEIVED_DAY}"
+    );
+    let stored = format!("SELECT {CELL_COLUMNS}, received_day, cases FROM rollup_cell_day");
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            backend,
+            format!(
+                "SELECT (SELECT COUNT(*) FROM ({counted} EXCEPT {stored}) a) + \
+                 (SELECT COUNT(*) FROM ({stored} EXCEPT {counted}) b)"
+            ),
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("no count".into()))?;
+    let n: i64 = row.try_get_by_index(0)?;
+    if n > 0 {
+        report.cells_differ += n.max(0) as u64;
+        report.differs(format!(
+            "rollup_cell_day: {n} days whose count is not their facts'"
+        ));
+    }
+    Ok(())
 }
 
 /// The cells and their histograms as stored.

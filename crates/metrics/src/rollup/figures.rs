@@ -121,7 +121,10 @@ pub async fn deadlines<C: ConnectionTrait>(
 /// `criteria`: the first of each list read whole, and how many there are.
 pub struct DeadlineLists {
     listed: Vec<crate::CaseRecord>,
-    totals: [usize; 3],
+    /// How many open cases are past and near their due dates.
+    totals: [usize; 2],
+    /// How many late building decisions were listed (the total, when fewer than a list holds).
+    late_listed: usize,
 }
 
 impl DeadlineLists {
@@ -134,7 +137,18 @@ impl DeadlineLists {
     ) -> Deadlines {
         let listed: Vec<&crate::CaseRecord> = self.listed.iter().collect();
         let mut d = compute::deadlines_of(groups, &listed, now, near_days);
-        [d.overdue_total, d.due_soon_total, d.fee_reductions_total] = self.totals;
+        [d.overdue_total, d.due_soon_total] = self.totals;
+        // Every late building decision in scope: the decided cases with a due date, less those
+        // decided on or before it, of the cells (a count of the facts grows with the history).
+        if self.late_listed < DEADLINE_LIST {
+            d.fee_reductions_total = self.late_listed;
+        } else {
+            d.fee_reductions_total = groups
+                .iter()
+                .filter(|(key, _)| key.first().is_some_and(|a| a == "building_permit"))
+                .map(|(_, g)| g.due.saturating_sub(g.on_time) as usize)
+                .sum();
+        }
         d
     }
 }
@@ -155,23 +169,25 @@ pub async fn deadline_lists<C: ConnectionTrait>(
     // decided, on time and due date gives them in due date order.
     let open = "decided_month = '' AND on_time IS NULL AND is_open = 1";
     let by_due = ("due_day, case_id", DEADLINE_LIST);
+    // The open cases' lists counted from the index of the work in progress; the late
+    // decisions' total comes from the cells (`DeadlineLists::with_compliance`).
     let lists = [
-        (format!("{open} AND due_day < {t}"), by_due),
+        (format!("{open} AND due_day < {t}"), by_due, true),
         (
             format!("{open} AND due_day >= {t} AND due_day <= {until}"),
             by_due,
+            true,
         ),
         (
             "area = 'building_permit' AND on_time = 0".to_string(),
             ("decided_ms DESC, case_id DESC", DEADLINE_LIST),
+            false,
         ),
     ];
-    // The three lists side by side, each with its count.
-    let read = futures::future::try_join_all(
-        lists
-            .iter()
-            .map(|(condition, order)| read::listed(conn, criteria, condition, *order)),
-    )
+    // The three lists side by side.
+    let read = futures::future::try_join_all(lists.iter().map(|(condition, order, counted)| {
+        read::listed(conn, criteria, condition, *order, *counted)
+    }))
     .await?;
     let mut ids = Vec::new();
     let mut totals = [0usize; 3];
@@ -181,7 +197,8 @@ pub async fn deadline_lists<C: ConnectionTrait>(
     }
     Ok(DeadlineLists {
         listed: crate::load::read_rows(conn, &ids).await?,
-        totals,
+        totals: [totals[0], totals[1]],
+        late_listed: totals[2],
     })
 }
 

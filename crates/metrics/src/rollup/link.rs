@@ -13,7 +13,6 @@ use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement};
 
 use crate::compute::{LinkageInputs, Through};
 use crate::load::Criteria;
-use crate::rollup::fact::Answer;
 use crate::rollup::read::{self, Ask, Cases, Key, plan, received_months, scope, scope_received};
 use crate::rollup::span::Kind;
 use crate::rollup::sums::{Answers, Sums};
@@ -81,14 +80,21 @@ const MEASURES: [(i16, &str); 3] = [(0, "lead_days"), (1, "departments"), (2, "h
 
 /// `rollup_link`'s rows of the facts that `among` keeps, as SQL: one SELECT per measure.
 fn link_select(among: &str) -> String {
+    link_rows(&format!("{CELL_COLUMNS}, "), "metric_fact", among)
+}
+
+/// The buckets of the answered, decided facts of `table` (`metric_fact`, or rows of its
+/// columns) that `among` keeps, per `keys` (each followed by a comma; `""`: all together),
+/// measure and value.
+fn link_rows(keys: &str, table: &str, among: &str) -> String {
     let sums = answer_sums();
     MEASURES
         .iter()
         .map(|(m, col)| {
             format!(
-                "SELECT {CELL_COLUMNS}, {m}, {col}, {sums} FROM metric_fact \
+                "SELECT {keys}{m}, {col}, {sums} FROM {table} \
                  WHERE nki IS NOT NULL AND decided_month <> '' AND {col} IS NOT NULL{among} \
-                 GROUP BY {CELL_COLUMNS}, {col}"
+                 GROUP BY {keys}{col}"
             )
         })
         .collect::<Vec<_>>()
@@ -96,10 +102,16 @@ fn link_select(among: &str) -> String {
 }
 
 fn attr_select(among: &str) -> String {
+    attr_rows(&format!("{CELL_COLUMNS}, "), among)
+}
+
+/// The passages that `among` keeps summed per `keys` (as `link_rows`) and department passed
+/// through.
+fn attr_rows(keys: &str, among: &str) -> String {
     format!(
-        "SELECT {CELL_COLUMNS}, through, {}, CAST(SUM(spent) AS BIGINT), \
+        "SELECT {keys}through, {}, CAST(SUM(spent) AS BIGINT), \
          CAST(SUM(lead_seconds) AS BIGINT) FROM ({}) p WHERE 1 = 1{among} \
-         GROUP BY {CELL_COLUMNS}, through",
+         GROUP BY {keys}through",
         answer_sums(),
         passages()
     )
@@ -174,18 +186,6 @@ fn summed(extra: &[&str]) -> String {
         .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// An answer of a fact or passage row, from its column `first` on (`FACTORS`).
-fn answer_at(r: &QueryResult, first: usize) -> Result<Answer, DbErr> {
-    let mut factors = [None; 6];
-    for (i, slot) in factors.iter_mut().enumerate() {
-        *slot = get(r, first + 1 + i)?;
-    }
-    Ok(Answer {
-        nki: get(r, first)?,
-        factors,
-    })
 }
 
 /// What the linkage over the answered, decided cases that meet `criteria` is computed from.
@@ -291,7 +291,8 @@ fn bucket(out: &mut LinkageInputs, measure: i32, value: i64) -> Result<&mut Answ
 }
 
 /// Adds the answered cases received in `[from, before)`, a month cut by the dates, from their
-/// facts and passages.
+/// facts and passages, summed by the database as the rollups sum them (a row per bucket and per
+/// department passed through, not per answer).
 async fn cut_month<C: ConnectionTrait>(
     conn: &C,
     criteria: &Criteria,
@@ -307,33 +308,38 @@ async fn cut_month<C: ConnectionTrait>(
         backend,
         &mut values,
     );
-    let sql = format!(
-        "SELECT lead_days, departments, handoffs, {FACTORS} FROM metric_fact \
-         WHERE {f} AND nki IS NOT NULL"
+    // The cut month's answers read once (the placeholders stand once), then bucketed per
+    // measure.
+    let buckets = format!(
+        "WITH cut AS MATERIALIZED (SELECT decided_month, {}, {FACTORS} FROM metric_fact \
+         WHERE {f} AND nki IS NOT NULL) {}",
+        MEASURES.map(|(_, c)| c).join(", "),
+        link_rows("", "cut", "")
     );
     for r in conn
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            buckets,
+            values.clone(),
+        ))
         .await?
     {
-        let a = answer_at(&r, 3)?;
-        for (i, (measure, _)) in MEASURES.iter().enumerate() {
-            if let Some(v) = get::<Option<i32>>(&r, i)? {
-                bucket(out, (*measure).into(), v.into())?.add(&a, 0.0);
-            }
-        }
+        let (measure, value): (i32, i32) = (get(&r, 0)?, get(&r, 1)?);
+        bucket(out, measure, value.into())?.merge(&answers_at(&r, 2)?);
     }
-    let sql = format!(
-        "SELECT through, spent, lead_seconds, {FACTORS} FROM ({}) p WHERE {f}",
-        passages()
-    );
+    let spent = 1 + ANSWER_COLUMNS.split(", ").count();
     for r in conn
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            attr_rows("", &format!(" AND {f}")),
+            values,
+        ))
         .await?
     {
         let t: &mut Through = out.through.entry(get(&r, 0)?).or_default();
-        t.answers.add(&answer_at(&r, 3)?, 0.0);
-        t.spent += get::<i64>(&r, 1)?;
-        t.lead += get::<Option<i64>>(&r, 2)?.unwrap_or_default();
+        t.answers.merge(&answers_at(&r, 1)?);
+        t.spent += get::<Option<i64>>(&r, spent)?.unwrap_or_default();
+        t.lead += get::<Option<i64>>(&r, spent + 1)?.unwrap_or_default();
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Reading the rollups for a request: the decided cases that meet the criteria, grouped. Whole
 //! months received within the dates asked come from the cells and their histograms; a month that
-//! the dates cut (at most two) is read from its cases' facts, so the answer is exact for any
-//! dates and its cost depends on the months and groups asked, not on how many cases exist.
+//! the dates cut (at most two) has its sums from the cells of its whole days and the facts of at
+//! most an hour at each end, and its histograms from its cases' facts, so the answer is exact for
+//! any dates and its cost depends on the months and groups asked, not on how many cases exist.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,7 +17,9 @@ use crate::compute::{GroupBy, date};
 use crate::load::Criteria;
 use crate::rollup::fact::{Answer, Cell, Fact, Span};
 use crate::rollup::sums::{Group, Sums};
-use crate::rollup::write::{CELL_COLUMNS, CELL_SUM_COLUMNS, CELL_SUMS, HIST_MEASURES};
+use crate::rollup::write::{
+    CELL_COLUMNS, CELL_SUM_COLUMNS, CELL_SUMS, DAY_MS, DAY_SHIFT_MS, HIST_MEASURES,
+};
 
 /// What a group is keyed by: a grouping of the API, or the month received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -431,7 +434,7 @@ async fn add_source<C: ConnectionTrait>(
 
 /// The sums of `table`'s rows that meet `filter`, per group `g` (after `with`), with lead
 /// time's n: the cases of the decided cells among those summed.
-fn sums_sql(with: &str, table: &str, filter: &str, g: &str) -> String {
+pub(crate) fn sums_sql(with: &str, table: &str, filter: &str, g: &str) -> String {
     let sums: Vec<String> = CELL_SUM_COLUMNS
         .split(", ")
         .map(|c| {
@@ -453,7 +456,7 @@ fn sums_sql(with: &str, table: &str, filter: &str, g: &str) -> String {
 }
 
 /// The rows of a `sums_sql` statement with `k` key columns, each its key's group.
-async fn summed<C: ConnectionTrait>(
+pub(crate) async fn summed<C: ConnectionTrait>(
     conn: &C,
     sql: String,
     values: Vec<Value>,
@@ -509,25 +512,77 @@ impl CutCells {
         let rows = once
             .get_or_try_init(|| async {
                 let backend = conn.get_database_backend();
-                let mut values = Vec::new();
-                let f = scope_received(
-                    criteria,
-                    Cases::All,
-                    (Some(a), Some(b)),
-                    backend,
-                    &mut values,
-                );
-                let with = format!(
-                    "WITH cut ({CELL_COLUMNS}, {CELL_SUM_COLUMNS}) AS (SELECT {CELL_COLUMNS}, \
-                     {CELL_SUMS} FROM metric_fact WHERE {f} GROUP BY {CELL_COLUMNS}) "
-                );
-                let sql = sums_sql(&with, "cut", "1 = 1", CELL_COLUMNS);
                 let k = CELL_COLUMNS.split(", ").count();
-                Ok::<_, DbErr>(Arc::new(summed(conn, sql, values, k).await?))
+                let (days, ends) = day_parts(a, b);
+                let mut cells: BTreeMap<Vec<String>, Group> = BTreeMap::new();
+                // The whole days from their cells.
+                if let Some((first, end)) = days {
+                    let mut values = Vec::new();
+                    let mut f = scope(criteria, Cases::All, backend, &mut values);
+                    for (day, op) in [(first, ">="), (end, "<")] {
+                        values.push(day.into());
+                        f.push_str(&format!(
+                            " AND received_day {op} {}",
+                            placeholder(backend, values.len())
+                        ));
+                    }
+                    let sql = sums_sql("", "rollup_cell_day", &f, CELL_COLUMNS);
+                    for (key, g) in summed(conn, sql, values, k).await? {
+                        cells.entry(key).or_default().merge(&g);
+                    }
+                }
+                // The hours at either end that no whole day holds from their facts.
+                for (x, y) in ends {
+                    let mut values = Vec::new();
+                    let f = scope_received(
+                        criteria,
+                        Cases::All,
+                        (Some(x), Some(y)),
+                        backend,
+                        &mut values,
+                    );
+                    let with = format!(
+                        "WITH cut ({CELL_COLUMNS}, {CELL_SUM_COLUMNS}) AS (SELECT {CELL_COLUMNS}, \
+                         {CELL_SUMS} FROM metric_fact WHERE {f} GROUP BY {CELL_COLUMNS}) "
+                    );
+                    let sql = sums_sql(&with, "cut", "1 = 1", CELL_COLUMNS);
+                    for (key, g) in summed(conn, sql, values, k).await? {
+                        cells.entry(key).or_default().merge(&g);
+                    }
+                }
+                Ok::<_, DbErr>(Arc::new(cells.into_iter().collect()))
             })
             .await?;
         Ok(rows.clone())
     }
+}
+
+/// Instants `[from, before)`.
+pub(crate) type Range = (DateTime<Utc>, DateTime<Utc>);
+
+/// `[a, b)` as the whole days of `rollup_cell_day` it holds (`[first, end)`, if any) and the
+/// instants' ranges at either end outside them (the rest of the range when no day is whole).
+/// The dates of a request are Stockholm midnights, which lie on a day's start or an hour after
+/// it: an end is at most an hour (at night) of facts.
+pub(crate) fn day_parts(a: DateTime<Utc>, b: DateTime<Utc>) -> (Option<(i64, i64)>, Vec<Range>) {
+    let (a_ms, b_ms) = (a.timestamp_millis(), b.timestamp_millis());
+    let first = (a_ms + DAY_SHIFT_MS + DAY_MS - 1).div_euclid(DAY_MS);
+    let end = (b_ms + DAY_SHIFT_MS).div_euclid(DAY_MS);
+    let start_of = |day: i64| {
+        Utc.timestamp_millis_opt(day * DAY_MS - DAY_SHIFT_MS)
+            .single()
+    };
+    let (Some(x), Some(y)) = (start_of(first), start_of(end)) else {
+        return (None, vec![(a, b)]);
+    };
+    if first >= end {
+        return (None, if a < b { vec![(a, b)] } else { vec![] });
+    }
+    let ends = [(a, x), (y, b)]
+        .into_iter()
+        .filter(|(p, q)| p < q)
+        .collect();
+    (Some((first, end)), ends)
 }
 
 /// The histogram table whole months are read from, with its filter and values: without dates,
@@ -595,12 +650,13 @@ pub(crate) fn add_cell(g: &mut Group, r: &QueryResult, first: usize) -> Result<(
 }
 
 /// The first `limit` cases in `order` that meet `criteria` and `condition` (SQL over the facts'
-/// columns), and how many there are in all.
+/// columns), and how many there are in all (when `counted`; else how many were listed).
 pub async fn listed<C: ConnectionTrait>(
     conn: &C,
     criteria: &Criteria,
     condition: &str,
     (order, limit): (&str, usize),
+    counted: bool,
 ) -> Result<(Vec<i64>, u64), DbErr> {
     let backend = conn.get_database_backend();
     let mut values = Vec::new();
@@ -622,7 +678,7 @@ pub async fn listed<C: ConnectionTrait>(
         .iter()
         .map(|r| get::<i64>(r, 0))
         .collect::<Result<Vec<_>, _>>()?;
-    let total = if ids.len() < limit {
+    let total = if ids.len() < limit || !counted {
         ids.len() as u64
     } else {
         let row = conn
@@ -725,5 +781,60 @@ mod tests {
         let p = plan(Some(a), None).unwrap();
         assert_eq!(p.whole, Some((Some("2026-04".into()), None)));
         assert_eq!(p.cut, vec![(a, at("2026-03-31T22:00:00Z"))]);
+    }
+
+    #[test]
+    fn a_cut_month_is_its_whole_days_and_at_most_an_hour_at_each_end() {
+        let day = |t: &str| (at(t).timestamp_millis() + DAY_SHIFT_MS).div_euclid(DAY_MS);
+        // Summer: Stockholm's midnights are the days' starts (22:00 UTC).
+        let (a, b) = (at("2026-06-14T22:00:00Z"), at("2026-06-30T22:00:00Z"));
+        let (days, ends) = day_parts(a, b);
+        assert_eq!(
+            days,
+            Some((day("2026-06-15T12:00:00Z"), day("2026-07-01T12:00:00Z")))
+        );
+        assert_eq!(days.map(|(f, e)| e - f), Some(16));
+        assert!(ends.is_empty());
+        // Winter: a Stockholm midnight (23:00 UTC) is an hour into a day.
+        let (a, b) = (at("2026-01-14T23:00:00Z"), at("2026-01-31T23:00:00Z"));
+        let (days, ends) = day_parts(a, b);
+        assert_eq!(
+            days,
+            Some((day("2026-01-16T12:00:00Z"), day("2026-02-01T12:00:00Z")))
+        );
+        assert_eq!(
+            ends,
+            vec![
+                (a, at("2026-01-15T22:00:00Z")),
+                (at("2026-01-31T22:00:00Z"), b)
+            ]
+        );
+        // Less than a day: the facts alone.
+        let (a, b) = (at("2026-01-14T23:00:00Z"), at("2026-01-15T20:00:00Z"));
+        assert_eq!(day_parts(a, b), (None, vec![(a, b)]));
+        // The days and ends together are the range, without gaps or overlaps, for any instants.
+        for (x, y) in [
+            ("2026-03-01T00:30:00Z", "2026-03-29T05:00:00Z"),
+            ("2026-10-24T22:00:00Z", "2026-11-02T23:00:00Z"),
+            ("2026-03-28T23:00:00Z", "2026-03-30T22:00:00Z"),
+        ] {
+            let (a, b) = (at(x), at(y));
+            let (days, ends) = day_parts(a, b);
+            let (first, end) = days.expect("whole days");
+            let start = |d: i64| d * DAY_MS - DAY_SHIFT_MS;
+            let mut covered: Vec<(i64, i64)> = ends
+                .iter()
+                .map(|(p, q)| (p.timestamp_millis(), q.timestamp_millis()))
+                .collect();
+            covered.push((start(first), start(end)));
+            covered.sort();
+            assert_eq!(covered[0].0, a.timestamp_millis());
+            assert_eq!(covered.last().unwrap().1, b.timestamp_millis());
+            assert!(covered.windows(2).all(|w| w[0].1 == w[1].0), "{covered:?}");
+            assert!(
+                ends.iter()
+                    .all(|(p, q)| q.timestamp_millis() - p.timestamp_millis() < DAY_MS)
+            );
+        }
     }
 }

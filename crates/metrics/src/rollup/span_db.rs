@@ -252,25 +252,31 @@ pub async fn durations_decided<C: ConnectionTrait>(
             add_hist_row(&mut out, &r, k)?;
         }
     }
-    // The ended spans of the months cut by the dates.
+    // The ended spans of the months cut by the dates, counted by the database per whole days
+    // and working days (a row per group and pair of values, not per span).
     for (a, b) in &plan.cut {
         let mut values = Vec::new();
         let mut f = filter(&mut values);
         received_within(&mut f, (Some(*a), Some(*b)), backend, &mut values);
         let sql = format!(
-            "SELECT {g}, seconds, working, days FROM metric_span \
-             WHERE {f} AND seconds IS NOT NULL"
+            "SELECT {g}, days, working, CAST(COUNT(*) AS BIGINT), CAST(SUM(seconds) AS BIGINT) \
+             FROM metric_span WHERE {f} AND seconds IS NOT NULL GROUP BY {g}, days, working"
         );
         for r in conn
             .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
             .await?
         {
-            let span = Span {
-                seconds: get::<Option<i64>>(&r, k)?.unwrap_or_default(),
+            let like = Span {
+                seconds: 0,
+                days: get::<Option<i32>>(&r, k)?.unwrap_or_default().into(),
                 working: get::<Option<i32>>(&r, k + 1)?.unwrap_or_default().into(),
-                days: get::<Option<i32>>(&r, k + 2)?.unwrap_or_default().into(),
             };
-            out.entry(key_of(&r, k)?).or_default().add(&span);
+            let (n, seconds): (i64, Option<i64>) = (get(&r, k + 2)?, get(&r, k + 3)?);
+            out.entry(key_of(&r, k)?).or_default().add_alike(
+                &like,
+                n.max(0) as u64,
+                seconds.unwrap_or_default(),
+            );
         }
     }
     // Every running span in scope, measured up to `now`, counted by the hour it began in: every

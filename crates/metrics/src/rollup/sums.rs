@@ -34,7 +34,8 @@ impl Durations {
     }
 
     /// Adds `n` durations as long as `like` in whole days and working days, whose seconds sum
-    /// to `seconds` (running spans that began in the same hour: `span_db::durations`).
+    /// to `seconds` (`span_db::durations`: running spans that began in the same hour, ended
+    /// spans counted per whole days and working days).
     pub fn add_alike(&mut self, like: &Span, n: u64, seconds: i64) {
         self.n += n;
         self.seconds += seconds;

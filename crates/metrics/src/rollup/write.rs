@@ -64,6 +64,28 @@ pub(crate) const FACT_COLUMNS: [&str; 30] = [
 
 pub(crate) const CELL_COLUMNS: &str = "department, area, channel, received_month, decided_month";
 
+/// The day a fact was received, as `rollup_cell_day` keys it: a day of UTC+2 (Stockholm's in
+/// summer; in winter from 23:00 Stockholm time the evening before), so that it is integer
+/// arithmetic on both databases. `day_bounds` says which instants a day holds.
+pub(crate) const RECEIVED_DAY: &str = "(received_ms + 7200000) / 86400000";
+
+/// A day of `RECEIVED_DAY`'s: its length and the shift of its start from UTC midnight.
+pub(crate) const DAY_MS: i64 = 86_400_000;
+pub(crate) const DAY_SHIFT_MS: i64 = 7_200_000;
+
+/// The statements that recompute the day cells of the cells that `among` keeps (`""`: every
+/// cell), after `with`.
+fn recompute_days(with: &str, among: &str) -> [String; 2] {
+    [
+        format!("{with}DELETE FROM rollup_cell_day WHERE 1 = 1{among}"),
+        format!(
+            "{with}INSERT INTO rollup_cell_day ({CELL_COLUMNS}, received_day, {CELL_SUM_COLUMNS}) \
+             SELECT {CELL_COLUMNS}, {RECEIVED_DAY}, {CELL_SUMS} FROM metric_fact WHERE 1 = 1{among} \
+             GROUP BY {CELL_COLUMNS}, {RECEIVED_DAY}"
+        ),
+    ]
+}
+
 /// What a batch does with the cells its cases touch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cells {
@@ -441,6 +463,7 @@ async fn recompute(tx: &DatabaseTransaction, cells: &[Cell]) -> Result<(), DbErr
                 hist_select(&among)
             ),
         ]);
+        statements.extend(recompute_days(&dirty, &among));
         statements.extend(span_db::recompute(&dirty, &among));
         statements.extend(link::recompute(&dirty, &among));
         statements.extend(COARSE.iter().map(|c| c.add(&dirty, &among, "")));
@@ -598,6 +621,7 @@ async fn recompute_every_cell(tx: &DatabaseTransaction) -> Result<(), DbErr> {
         ),
     ]
     .into_iter()
+    .chain(recompute_days("", ""))
     .chain(span_db::recompute("", ""))
     .chain(link::recompute("", ""))
     .chain(COARSE.iter().flat_map(Coarse::rebuild))
