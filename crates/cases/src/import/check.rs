@@ -70,17 +70,20 @@ pub(super) struct FirstPass {
     pub(super) prefixes: HashMap<String, String>,
 }
 
-/// What the second pass needs to know of a good line before it starts.
+/// What the second pass needs to know of a good line before it starts: kept for every line of
+/// the file between the passes, so kept small (boxed text, no room to grow; what a line seldom
+/// has boxed apart).
 pub(super) struct Good {
     pub(super) line: usize,
     /// As stored.
-    pub(super) reference: String,
-    pub(super) needs: Needs,
-    pub(super) org: String,
-    pub(super) company: String,
+    pub(super) reference: Box<str>,
+    /// What it names that does not exist yet, if anything.
+    pub(super) needs: Option<Box<Needs>>,
+    pub(super) org: Box<str>,
+    pub(super) company: Box<str>,
     /// Supplement requests and notes, which take ids of their own.
-    pub(super) supplements: usize,
-    pub(super) notes: usize,
+    pub(super) supplements: u32,
+    pub(super) notes: u32,
     pub(super) received_at: DateTime<Utc>,
     /// Which part of the source holds the line, and where the line lies in that part.
     pub(super) part: usize,
@@ -146,24 +149,25 @@ fn survey_part(part: &Part, dir: &Directory) -> Vec<(FirstPass, Vec<(usize, Stri
 #[derive(Default)]
 struct Merged {
     out: FirstPass,
-    earlier: HashSet<String>,
+    earlier: HashSet<Box<str>>,
 }
 
 impl Merged {
     /// Adds a piece's findings: a reference an earlier piece holds makes the line a repeat, as
     /// one pass over the whole source would have found.
     fn add(&mut self, piece: FirstPass, refs: Vec<(usize, String)>, part: &Part) {
-        let good_refs = piece.good.iter().map(|g| (g.line, &g.reference));
+        let good_refs = piece.good.iter().map(|g| (g.line, &*g.reference));
         let repeats: HashSet<usize> = refs
             .iter()
-            .map(|(line, r)| (*line, r))
+            .map(|(line, r)| (*line, r.as_str()))
             .chain(good_refs.clone())
             .filter(|(_, r)| self.earlier.contains(*r))
             .map(|(line, _)| line)
             .collect();
-        let all: Vec<String> = good_refs.map(|(_, r)| r.clone()).collect();
+        let all: Vec<Box<str>> = good_refs.map(|(_, r)| Box::from(r)).collect();
         self.earlier.extend(all);
-        self.earlier.extend(refs.into_iter().map(|(_, r)| r));
+        self.earlier
+            .extend(refs.into_iter().map(|(_, r)| r.into_boxed_str()));
         let out = &mut self.out;
         for (department, prefix) in piece.prefixes {
             out.prefixes.entry(department).or_insert(prefix);
@@ -179,7 +183,7 @@ impl Merged {
             if repeats.contains(&g.line) {
                 // Rare: the reference as the file gives it is read again from the line.
                 let raw = parse(&part.bytes[g.span.clone()])
-                    .map_or(g.reference, |l| l.reference.into_owned());
+                    .map_or(g.reference.into(), |l| l.reference.into_owned());
                 out.errors.push(LineError {
                     line: g.line,
                     reference: Some(raw),
@@ -232,14 +236,18 @@ fn survey_piece(
                         facts.reference.prefix().to_string(),
                     );
                 }
-                let count =
-                    |kind: &str| line.events.iter().filter(|e| e.event_type == kind).count();
+                let count = |kind: &str| {
+                    let n = line.events.iter().filter(|e| e.event_type == kind).count();
+                    u32::try_from(n).unwrap_or(u32::MAX)
+                };
+                let needs = (!needs.deps.is_empty() || !needs.users.is_empty())
+                    .then(|| Box::new(needs));
                 out.good.push(Good {
                     line: line_no,
-                    reference: facts.reference.to_string(),
+                    reference: facts.reference.to_string().into_boxed_str(),
                     needs,
-                    org: facts.org.as_str().to_string(),
-                    company: line.company_name.trim().to_string(),
+                    org: facts.org.as_str().into(),
+                    company: line.company_name.trim().into(),
                     supplements: count("supplement_requested"),
                     notes: count("note"),
                     received_at: line.received_at,
@@ -554,7 +562,7 @@ impl Cases {
         let mut existing: HashSet<String> = HashSet::new();
         let any = case_record::Entity::find().one(self.db.reader()).await?;
         for chunk in good.chunks(5000).filter(|_| any.is_some()) {
-            let refs: Vec<&str> = chunk.iter().map(|g| g.reference.as_str()).collect();
+            let refs: Vec<&str> = chunk.iter().map(|g| &*g.reference).collect();
             existing.extend(
                 case_record::Entity::find()
                     .select_only()

@@ -49,28 +49,30 @@ impl Plan {
         existing: &HashSet<String>,
         errors: &mut Vec<LineError>,
     ) -> Plan {
-        let mut order: Vec<(Planned, String)> = Vec::new();
+        let mut order: Vec<(Planned, Box<str>)> = Vec::new();
         let mut missing_deps: BTreeSet<String> = BTreeSet::new();
         let mut missing_users: BTreeSet<String> = BTreeSet::new();
         // The companies of the lines to import: the last name in the file wins.
-        let mut companies: HashMap<String, String> = HashMap::new();
+        let mut companies: HashMap<Box<str>, Box<str>> = HashMap::new();
         let (mut cases, mut supplements, mut notes) = (0, 0, 0);
         for g in good {
-            if existing.contains(&g.reference) {
+            if existing.contains(&*g.reference) {
                 errors.push(LineError {
                     line: g.line,
-                    reference: Some(g.reference),
+                    reference: Some(g.reference.into()),
                     message:
                         "reference: a case with this diarienummer exists; re-importing is refused"
                             .into(),
                 });
             } else {
-                missing_deps.extend(g.needs.deps);
-                missing_users.extend(g.needs.users);
+                if let Some(needs) = g.needs {
+                    missing_deps.extend(needs.deps);
+                    missing_users.extend(needs.users);
+                }
                 companies.insert(g.org.clone(), g.company);
                 cases += 1;
-                supplements += g.supplements;
-                notes += g.notes;
+                supplements += g.supplements as usize;
+                notes += g.notes as usize;
                 let planned = Planned {
                     part: g.part,
                     received_at: g.received_at,
@@ -85,6 +87,7 @@ impl Plan {
         let companies: Vec<(String, String)> = order
             .iter()
             .filter_map(|(_, org)| companies.remove_entry(org))
+            .map(|(org, name)| (org.into(), name.into()))
             .collect();
         let order = order.into_iter().map(|(o, _)| o).collect();
         Plan {
@@ -119,7 +122,6 @@ pub(super) fn produce(
     send: tokio::sync::mpsc::Sender<ServiceResult<Batch>>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::task::spawn_blocking(move || {
-        let mut seen = HashSet::new();
         // The parts the batch being built reads (a part is far larger than a batch: one or two).
         let mut held: Vec<(usize, Bytes)> = Vec::new();
         for chunk in order.chunks(BATCH) {
@@ -137,6 +139,9 @@ pub(super) fn produce(
                 }
             }
             let mut checked = Vec::with_capacity(chunk.len());
+            // The first pass refused every repeat: the references of a batch are all that a
+            // line is checked against again (the whole file's would hold every reference).
+            let mut seen = HashSet::new();
             for planned in chunk {
                 let Some((_, bytes)) = held.iter().find(|(index, _)| *index == planned.part) else {
                     continue;
