@@ -240,8 +240,8 @@ fn survey_piece(
                     let n = line.events.iter().filter(|e| e.event_type == kind).count();
                     u32::try_from(n).unwrap_or(u32::MAX)
                 };
-                let needs = (!needs.deps.is_empty() || !needs.users.is_empty())
-                    .then(|| Box::new(needs));
+                let needs =
+                    (!needs.deps.is_empty() || !needs.users.is_empty()).then(|| Box::new(needs));
                 out.good.push(Good {
                     line: line_no,
                     reference: facts.reference.to_string().into_boxed_str(),
