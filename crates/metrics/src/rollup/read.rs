@@ -292,19 +292,22 @@ pub async fn groups_by<C: ConnectionTrait>(
     let Some(plan) = plan(criteria.from, criteria.before) else {
         return Ok(out);
     };
-    if let Some((lo, hi)) = &plan.whole {
-        let months = Source::Months(lo.as_deref(), hi.as_deref());
-        add_source(conn, criteria, (by, ask), months, &mut out).await?;
-    }
-    for (a, b) in &plan.cut {
-        add_source(
-            conn,
-            criteria,
-            (by, ask),
-            Source::Received(*a, *b),
-            &mut out,
-        )
-        .await?;
+    // The whole months and each cut month side by side (on a pool, each on a connection).
+    let sources = plan
+        .whole
+        .iter()
+        .map(|(lo, hi)| Source::Months(lo.as_deref(), hi.as_deref()))
+        .chain(plan.cut.iter().map(|(a, b)| Source::Received(*a, *b)));
+    let parts = futures::future::try_join_all(sources.map(|source| async move {
+        let mut part = BTreeMap::new();
+        add_source(conn, criteria, (by, ask), source, &mut part).await?;
+        Ok::<_, DbErr>(part)
+    }))
+    .await?;
+    for part in parts {
+        for (key, group) in part {
+            out.entry(key).or_default().merge(&group);
+        }
     }
     Ok(out)
 }
@@ -370,57 +373,24 @@ async fn add_source<C: ConnectionTrait>(
     if ask.days.is_empty() {
         return Ok(());
     }
-    let decided_in = ask.days_condition();
-    let sql = match source {
-        Source::Months(lo, hi) => {
-            let (table, filter, values) =
-                hist_table(criteria, by, (lo, hi), months(lo, hi), backend);
-            let measures: Vec<String> = ask.days.iter().map(i16::to_string).collect();
-            Statement::from_sql_and_values(
-                backend,
-                format!(
-                    "SELECT {g}, CAST(measure AS INTEGER), value, CAST(SUM(n) AS BIGINT) FROM {table} \
-                     WHERE {filter}{decided_in} AND measure IN ({}) GROUP BY {g}, measure, value",
-                    measures.join(", ")
-                ),
-                values,
-            )
-        }
+    let (lo, hi) = match source {
+        Source::Months(lo, hi) => (lo, hi),
         Source::Received(a, b) => {
-            // The facts' durations read once, then counted per measure.
-            let mut values = Vec::new();
-            let f = scope_received(
-                criteria,
-                ask.cases,
-                (Some(a), Some(b)),
-                backend,
-                &mut values,
-            ) + &decided_in;
-            let asked: Vec<&(i16, &str)> = HIST_MEASURES
-                .iter()
-                .filter(|(m, _)| ask.days.contains(m))
-                .collect();
-            let columns: Vec<&str> = asked.iter().map(|(_, c)| *c).collect();
-            let selects: Vec<String> = asked
-                .iter()
-                .map(|(m, col)| {
-                    format!(
-                        "SELECT {g}, {m}, CAST({col} AS INTEGER), CAST(COUNT(*) AS BIGINT) \
-                         FROM cut WHERE {col} IS NOT NULL GROUP BY {g}, {col}"
-                    )
-                })
-                .collect();
-            Statement::from_sql_and_values(
-                backend,
-                format!(
-                    "WITH cut AS MATERIALIZED (SELECT {g}, {} FROM metric_fact WHERE {f}) {}",
-                    columns.join(", "),
-                    selects.join(" UNION ALL ")
-                ),
-                values,
-            )
+            return add_cut_hists(conn, criteria, (by, ask), (a, b), out).await;
         }
     };
+    let decided_in = ask.days_condition();
+    let (table, filter, values) = hist_table(criteria, by, (lo, hi), months(lo, hi), backend);
+    let measures: Vec<String> = ask.days.iter().map(i16::to_string).collect();
+    let sql = Statement::from_sql_and_values(
+        backend,
+        format!(
+            "SELECT {g}, CAST(measure AS INTEGER), value, CAST(SUM(n) AS BIGINT) FROM {table} \
+             WHERE {filter}{decided_in} AND measure IN ({}) GROUP BY {g}, measure, value",
+            measures.join(", ")
+        ),
+        values,
+    );
     for r in conn.query_all_raw(sql).await? {
         let group = out.entry(key_of(&r, k)?).or_default();
         let (measure, value, n): (i32, i32, i64) = (get(&r, k)?, get(&r, k + 1)?, get(&r, k + 2)?);
@@ -428,6 +398,44 @@ async fn add_source<C: ConnectionTrait>(
             DbErr::Custom(format!("rollup_hist holds an unknown measure {measure}"))
         })?;
         *hist.entry(i64::from(value)).or_default() += n.max(0) as u64;
+    }
+    Ok(())
+}
+
+/// Adds the histograms asked of the cut month `[a, b)`, from its cells' histograms read once for
+/// the request (`CutCells::hists_of`): each read keeps the cells of the cases it counts and sums
+/// them by its own keys.
+async fn add_cut_hists<C: ConnectionTrait>(
+    conn: &C,
+    criteria: &Criteria,
+    (by, ask): (&[Key], Ask),
+    (a, b): (DateTime<Utc>, DateTime<Utc>),
+    out: &mut BTreeMap<Vec<String>, Group>,
+) -> Result<(), DbErr> {
+    // Every read of the request counts the same cut cells' histograms by its own keys.
+    let hists = criteria.cut_cells.hists_of(conn, criteria, (a, b)).await?;
+    let decided_in = ask
+        .days_decided_in
+        .map(|((y0, m0), (y1, m1))| (format!("{y0:04}-{m0:02}"), format!("{y1:04}-{m1:02}")));
+    for (cell, h) in hists.iter() {
+        let decided = &cell[Key::DecidedMonth.cell_index()];
+        if (ask.cases == Cases::Decided && decided.is_empty())
+            || decided_in
+                .as_ref()
+                .is_some_and(|(first, last)| decided < first || decided > last)
+        {
+            continue;
+        }
+        let key = by.iter().map(|b| cell[b.cell_index()].clone()).collect();
+        let group = out.entry(key).or_default();
+        for &m in ask.days {
+            let (Some(from), Some(into)) = (h.hist(m.into()), group.hist_mut(m.into())) else {
+                continue;
+            };
+            for (value, n) in from {
+                *into.entry(*value).or_default() += n;
+            }
+        }
     }
     Ok(())
 }
@@ -486,7 +494,24 @@ type CutRows = Arc<Vec<(Vec<String>, Group)>>;
 /// request (its `Criteria`) and shared by its reads, which group the same cells by their own
 /// keys: the dashboard makes about ten such reads of each cut month.
 #[derive(Debug, Default)]
-pub struct CutCells(std::sync::Mutex<BTreeMap<CutRange, Arc<OnceCell<CutRows>>>>);
+pub struct CutCells {
+    sums: std::sync::Mutex<BTreeMap<CutRange, Arc<OnceCell<CutRows>>>>,
+    /// The same cells' histograms of every measure (their sums left at zero): the dashboard
+    /// counts them by area, by channel and by month decided from one read of the facts.
+    hists: std::sync::Mutex<BTreeMap<CutRange, Arc<OnceCell<CutRows>>>>,
+}
+
+/// The cell (once per range) that `map` keeps for `[a, b)`.
+fn once_for(
+    map: &std::sync::Mutex<BTreeMap<CutRange, Arc<OnceCell<CutRows>>>>,
+    (a, b): (DateTime<Utc>, DateTime<Utc>),
+) -> Arc<OnceCell<CutRows>> {
+    map.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry((a.timestamp_millis(), b.timestamp_millis()))
+        .or_default()
+        .clone()
+}
 
 /// A cut month's part by its bounds (milliseconds since the epoch).
 type CutRange = (i64, i64);
@@ -500,15 +525,7 @@ impl CutCells {
         criteria: &Criteria,
         (a, b): (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<CutRows, DbErr> {
-        let once = {
-            let mut m = self
-                .0
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            m.entry((a.timestamp_millis(), b.timestamp_millis()))
-                .or_default()
-                .clone()
-        };
+        let once = once_for(&self.sums, (a, b));
         let rows = once
             .get_or_try_init(|| async {
                 let backend = conn.get_database_backend();
@@ -549,6 +566,63 @@ impl CutCells {
                     for (key, g) in summed(conn, sql, values, k).await? {
                         cells.entry(key).or_default().merge(&g);
                     }
+                }
+                Ok::<_, DbErr>(Arc::new(cells.into_iter().collect()))
+            })
+            .await?;
+        Ok(rows.clone())
+    }
+
+    /// The histograms of every measure of the cells of the cases that meet `criteria` received
+    /// in `[a, b)`: the facts read once, counted per cell, measure and value by the database.
+    async fn hists_of<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        criteria: &Criteria,
+        (a, b): (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<CutRows, DbErr> {
+        let once = once_for(&self.hists, (a, b));
+        let rows = once
+            .get_or_try_init(|| async {
+                let backend = conn.get_database_backend();
+                let mut values = Vec::new();
+                let f = scope_received(
+                    criteria,
+                    Cases::All,
+                    (Some(a), Some(b)),
+                    backend,
+                    &mut values,
+                );
+                let columns: Vec<&str> = HIST_MEASURES.iter().map(|(_, c)| *c).collect();
+                let selects: Vec<String> = HIST_MEASURES
+                    .iter()
+                    .map(|(m, col)| {
+                        format!(
+                            "SELECT {CELL_COLUMNS}, {m}, CAST({col} AS INTEGER), \
+                             CAST(COUNT(*) AS BIGINT) FROM cut WHERE {col} IS NOT NULL \
+                             GROUP BY {CELL_COLUMNS}, {col}"
+                        )
+                    })
+                    .collect();
+                let sql = format!(
+                    "WITH cut AS MATERIALIZED (SELECT {CELL_COLUMNS}, {} FROM metric_fact \
+                     WHERE {f}) {}",
+                    columns.join(", "),
+                    selects.join(" UNION ALL ")
+                );
+                let k = CELL_COLUMNS.split(", ").count();
+                let mut cells: BTreeMap<Vec<String>, Group> = BTreeMap::new();
+                for r in conn
+                    .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+                    .await?
+                {
+                    let group = cells.entry(key_of(&r, k)?).or_default();
+                    let (measure, value, n): (i32, i32, i64) =
+                        (get(&r, k)?, get(&r, k + 1)?, get(&r, k + 2)?);
+                    let hist = group
+                        .hist_mut(measure)
+                        .ok_or_else(|| DbErr::Custom(format!("an unknown measure {measure}")))?;
+                    *hist.entry(i64::from(value)).or_default() += n.max(0) as u64;
                 }
                 Ok::<_, DbErr>(Arc::new(cells.into_iter().collect()))
             })

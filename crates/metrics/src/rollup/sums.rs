@@ -292,6 +292,19 @@ impl Group {
         }
     }
 
+    /// The histogram of a `rollup_hist` measure (as `hist_mut`).
+    pub fn hist(&self, measure: i32) -> Option<&BTreeMap<i64, u64>> {
+        Some(match measure {
+            0 => &self.lead.by_days,
+            1 => &self.lead.by_working,
+            2 => &self.statutory.by_days,
+            3 => &self.statutory.by_working,
+            4 => &self.to_complete.by_days,
+            5 => &self.to_complete.by_working,
+            _ => return None,
+        })
+    }
+
     /// The histogram a `rollup_hist` measure counts into: 0 lead time in calendar days, 1 in
     /// working days, 2 and 3 the statutory time, 4 and 5 the time to a complete application.
     pub fn hist_mut(&mut self, measure: i32) -> Option<&mut BTreeMap<i64, u64>> {
