@@ -9,6 +9,7 @@
 //! coarse histograms (`write::Coarse`).
 
 use chrono::{DateTime, Utc};
+use futures::FutureExt;
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement};
 
 use crate::compute::{LinkageInputs, Through};
@@ -212,16 +213,42 @@ pub async fn inputs<C: ConnectionTrait>(
     let areas: Vec<String> = out.areas.keys().cloned().collect();
     let samples =
         futures::future::try_join_all(areas.iter().map(|a| sample_of(conn, criteria, a, sample)));
-    let buckets = async {
-        if let Some((lo, hi)) = &plan.whole {
-            whole_months(conn, criteria, (lo.as_deref(), hi.as_deref()), &mut out).await?;
+    // The whole months and each cut month side by side too, each into buckets of its own.
+    let whole = plan.whole.iter().map(|(lo, hi)| {
+        let mut part = LinkageInputs::default();
+        async move {
+            whole_months(conn, criteria, (lo.as_deref(), hi.as_deref()), &mut part).await?;
+            Ok::<_, DbErr>(part)
         }
-        for range in &plan.cut {
-            cut_month(conn, criteria, *range, &mut out).await?;
+        .boxed()
+    });
+    let cut = plan.cut.iter().map(|range| {
+        let mut part = LinkageInputs::default();
+        async move {
+            cut_month(conn, criteria, *range, &mut part).await?;
+            Ok::<_, DbErr>(part)
         }
-        Ok::<_, DbErr>(())
-    };
-    let ((), samples) = tokio::try_join!(buckets, samples)?;
+        .boxed()
+    });
+    let buckets = futures::future::try_join_all(whole.chain(cut));
+    let (parts, samples) = tokio::try_join!(buckets, samples)?;
+    for part in parts {
+        for (mine, theirs) in [
+            (&mut out.by_lead_days, part.by_lead_days),
+            (&mut out.by_departments, part.by_departments),
+            (&mut out.by_handoffs, part.by_handoffs),
+        ] {
+            for (value, answers) in theirs {
+                mine.entry(value).or_default().merge(&answers);
+            }
+        }
+        for (department, t) in part.through {
+            let mine = out.through.entry(department).or_default();
+            mine.answers.merge(&t.answers);
+            mine.spent += t.spent;
+            mine.lead += t.lead;
+        }
+    }
     out.sample = areas.into_iter().zip(samples).collect();
     Ok(out)
 }
