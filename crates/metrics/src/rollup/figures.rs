@@ -123,8 +123,6 @@ pub struct DeadlineLists {
     listed: Vec<crate::CaseRecord>,
     /// How many open cases are past and near their due dates.
     totals: [usize; 2],
-    /// How many late building decisions were listed (the total, when fewer than a list holds).
-    late_listed: usize,
 }
 
 impl DeadlineLists {
@@ -140,15 +138,11 @@ impl DeadlineLists {
         [d.overdue_total, d.due_soon_total] = self.totals;
         // Every late building decision in scope: the decided cases with a due date, less those
         // decided on or before it, of the cells (a count of the facts grows with the history).
-        if self.late_listed < DEADLINE_LIST {
-            d.fee_reductions_total = self.late_listed;
-        } else {
-            d.fee_reductions_total = groups
-                .iter()
-                .filter(|(key, _)| key.first().is_some_and(|a| a == "building_permit"))
-                .map(|(_, g)| g.due.saturating_sub(g.on_time) as usize)
-                .sum();
-        }
+        d.fee_reductions_total = groups
+            .iter()
+            .filter(|(key, _)| key.first().is_some_and(|a| a == "building_permit"))
+            .map(|(_, g)| g.due.saturating_sub(g.on_time) as usize)
+            .sum();
         d
     }
 }
@@ -198,7 +192,6 @@ pub async fn deadline_lists<C: ConnectionTrait>(
     Ok(DeadlineLists {
         listed: crate::load::read_rows(conn, &ids).await?,
         totals: [totals[0], totals[1]],
-        late_listed: totals[2],
     })
 }
 

@@ -531,8 +531,9 @@ impl CutCells {
                 let backend = conn.get_database_backend();
                 let k = CELL_COLUMNS.split(", ").count();
                 let (days, ends) = day_parts(a, b);
-                let mut cells: BTreeMap<Vec<String>, Group> = BTreeMap::new();
-                // The whole days from their cells.
+                // The whole days from their cells, and the hours at either end that no whole
+                // day holds from their facts, summed alike.
+                let mut reads: Vec<(String, Vec<Value>)> = Vec::new();
                 if let Some((first, end)) = days {
                     let mut values = Vec::new();
                     let mut f = scope(criteria, Cases::All, backend, &mut values);
@@ -543,12 +544,8 @@ impl CutCells {
                             placeholder(backend, values.len())
                         ));
                     }
-                    let sql = sums_sql("", "rollup_cell_day", &f, CELL_COLUMNS);
-                    for (key, g) in summed(conn, sql, values, k).await? {
-                        cells.entry(key).or_default().merge(&g);
-                    }
+                    reads.push((sums_sql("", "rollup_cell_day", &f, CELL_COLUMNS), values));
                 }
-                // The hours at either end that no whole day holds from their facts.
                 for (x, y) in ends {
                     let mut values = Vec::new();
                     let f = scope_received(
@@ -562,7 +559,10 @@ impl CutCells {
                         "WITH cut ({CELL_COLUMNS}, {CELL_SUM_COLUMNS}) AS (SELECT {CELL_COLUMNS}, \
                          {CELL_SUMS} FROM metric_fact WHERE {f} GROUP BY {CELL_COLUMNS}) "
                     );
-                    let sql = sums_sql(&with, "cut", "1 = 1", CELL_COLUMNS);
+                    reads.push((sums_sql(&with, "cut", "1 = 1", CELL_COLUMNS), values));
+                }
+                let mut cells: BTreeMap<Vec<String>, Group> = BTreeMap::new();
+                for (sql, values) in reads {
                     for (key, g) in summed(conn, sql, values, k).await? {
                         cells.entry(key).or_default().merge(&g);
                     }
