@@ -951,3 +951,39 @@ async fn the_day_cells_migration_fills_them_from_an_existing_databases_facts() {
     let report = check::check(&app.db, &|_| {}).await.unwrap();
     assert!(report.is_clean(), "{report:#?}");
 }
+
+#[tokio::test]
+async fn a_request_waits_for_one_batch_of_the_workers_catch_up_not_for_all_of_it() {
+    use lots_metrics::rollup::{REQUEST_BUDGET, Rollups};
+
+    let (app, _root) = with_oracle_cases().await;
+    // The cases queued again and again, as an import's million would be: more than four batches.
+    while queued(&app).await <= 4 * write::BATCH {
+        app.db
+            .writer()
+            .execute_unprepared("INSERT INTO rollup_queue (case_id) SELECT id FROM case_record")
+            .await
+            .unwrap();
+    }
+    let waiting = queued(&app).await;
+    let rollups = std::sync::Arc::new(Rollups::new());
+    let worker = {
+        let (rollups, db) = (rollups.clone(), app.db.clone());
+        tokio::spawn(async move { rollups.catch_up(&db, u64::MAX).await })
+    };
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // A dashboard request of the same process meanwhile: it takes its turn after the worker's
+    // batch, takes one batch itself and answers, while the worker has batches left.
+    let took = rollups.catch_up(&app.db, REQUEST_BUDGET).await.unwrap();
+    assert_eq!(took, write::BATCH);
+    let left = queued(&app).await;
+    assert!(
+        left > 0,
+        "the request waited for the worker's whole catch-up ({waiting} rows)"
+    );
+    let by_worker = worker.await.unwrap().unwrap();
+    assert_eq!(by_worker + took, waiting);
+    assert_eq!(queued(&app).await, 0);
+    let report = check::check(&app.db, &|_| {}).await.unwrap();
+    assert!(report.is_clean(), "{report:#?}");
+}

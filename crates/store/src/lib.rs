@@ -241,6 +241,11 @@ impl Db {
         self.on_postgres_tables("VACUUM", tables).await
     }
 
+    /// On PostgreSQL, vacuums `tables` and refreshes their statistics.
+    pub async fn vacuum_analyze(&self, tables: &[&str]) -> Result<(), DbErr> {
+        self.on_postgres_tables("VACUUM (ANALYZE)", tables).await
+    }
+
     /// `command` over `tables` on PostgreSQL, outside any transaction; nothing on SQLite.
     async fn on_postgres_tables(&self, command: &str, tables: &[&str]) -> Result<(), DbErr> {
         if self.backend() == DbBackend::Postgres && !tables.is_empty() {

@@ -39,16 +39,33 @@ impl Rollups {
     }
 
     /// Brings the rollups up to date, taking at most `budget` queued rows; answers how many it
-    /// took. The batches run in a task of their own: a request that is cancelled (its client
-    /// hung up) does not stop a batch half-way, and the next caller finds it done.
+    /// took. It takes its turns a batch at a time: the worker and the requests of this process
+    /// queue for each batch (the lock is fair), so a request waits for at most one batch of the
+    /// worker's, never for a whole catch-up of an import's million cases.
     pub async fn catch_up(&self, db: &Db, budget: u64) -> Result<u64, DbErr> {
+        let mut done = 0;
+        while done < budget {
+            let rows = (budget - done).min(write::BATCH);
+            let n = self.turn(db, rows).await?;
+            done += n;
+            if n < rows {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    /// One batch of at most `rows` queued rows, run in a task of its own: a request that is
+    /// cancelled (its client hung up) does not stop a batch half-way, and the next caller finds
+    /// it done.
+    async fn turn(&self, db: &Db, rows: u64) -> Result<u64, DbErr> {
         let _turn = self.draining.lock().await;
         let db = db.clone();
         tokio::spawn(async move {
             write::drain(
                 &db,
                 write::Budget {
-                    budget,
+                    budget: rows,
                     batch: write::BATCH,
                 },
                 write::Cells::Recompute,
@@ -199,7 +216,18 @@ impl Rollups {
         loop {
             match self.catch_up(db, u64::MAX).await {
                 Ok(0) => {}
-                Ok(n) => tracing::debug!(cases = n, "rollups brought up to date"),
+                Ok(n) => {
+                    tracing::debug!(cases = n, "rollups brought up to date");
+                    if n >= write::FIRST_REFRESH {
+                        // A catch-up of that size (after an import or a migration) rewrote
+                        // most rollup rows: their dead versions are cleared and the
+                        // statistics refreshed now, as after a bulk drain, for autovacuum
+                        // may be off or late, and until then every read scans them.
+                        if let Err(e) = db.vacuum_analyze(&write::REWRITTEN).await {
+                            tracing::warn!(error = %e, "rollups not vacuumed");
+                        }
+                    }
+                }
                 Err(e) => tracing::warn!(error = %e, "rollups not brought up to date"),
             }
             tokio::select! {

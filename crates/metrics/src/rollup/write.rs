@@ -688,8 +688,29 @@ pub async fn drain(
     Ok(done)
 }
 
-/// Cases a bulk drain takes before it first refreshes the statistics of `GROWING`.
-const FIRST_REFRESH: u64 = 50_000;
+/// Cases a bulk drain takes before it first refreshes the statistics of `GROWING`; a live
+/// catch-up of as many vacuums what it rewrote (`REWRITTEN`).
+pub const FIRST_REFRESH: u64 = 50_000;
+
+/// The tables a live batch rewrites rows of: the facts and spans of its cases and every rollup
+/// of their cells.
+pub const REWRITTEN: [&str; 15] = [
+    "rollup_queue",
+    "metric_fact",
+    "metric_span",
+    "rollup_cell",
+    "rollup_cell_day",
+    "rollup_hist",
+    "rollup_hist_decided",
+    "rollup_hist_all",
+    "rollup_span",
+    "rollup_span_hist",
+    "rollup_span_hist_all",
+    "rollup_link",
+    "rollup_link_all",
+    "rollup_attr",
+    "rollup_attr_all",
+];
 
 /// The tables a bulk drain fills.
 const GROWING: [&str; 3] = ["metric_fact", "metric_span", "rollup_queue"];
