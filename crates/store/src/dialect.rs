@@ -20,6 +20,62 @@ pub fn placeholder(backend: DbBackend, n: usize) -> String {
     }
 }
 
+/// A histogram of each measure column of the rows `from` (`table WHERE …`), per `keys` (each
+/// followed by a comma; `""`: all together), as SQL answering rows of the keys, the measure's
+/// number, its value (an integer) and `aggregates`; a measure's `NULL`s are left out. PostgreSQL
+/// reads the rows once and counts every measure in the same pass (`GROUPING SETS`); SQLite, which
+/// has none, reads them once into a materialized `WITH` (which keeps `columns`: the keys', the
+/// measures' and those `aggregates` reads) and groups it once a measure.
+pub fn histograms(
+    backend: DbBackend,
+    (keys, columns): (&str, &str),
+    measures: &[(i16, &str)],
+    aggregates: &str,
+    from: &str,
+) -> String {
+    match backend {
+        DbBackend::Postgres => {
+            let which: Vec<String> = measures
+                .iter()
+                .map(|(m, c)| format!("WHEN GROUPING({c}) = 0 THEN {m}"))
+                .collect();
+            let value = format!(
+                "COALESCE({})",
+                measures
+                    .iter()
+                    .map(|(_, c)| *c)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let sets: Vec<String> = measures
+                .iter()
+                .map(|(_, c)| format!("({keys}{c})"))
+                .collect();
+            format!(
+                "SELECT {keys}CAST(CASE {} END AS INTEGER), CAST({value} AS INTEGER), {aggregates} \
+                 FROM {from} GROUP BY GROUPING SETS ({}) HAVING {value} IS NOT NULL",
+                which.join(" "),
+                sets.join(", ")
+            )
+        }
+        _ => {
+            let each: Vec<String> = measures
+                .iter()
+                .map(|(m, c)| {
+                    format!(
+                        "SELECT {keys}{m}, CAST({c} AS INTEGER), {aggregates} FROM cut \
+                         WHERE {c} IS NOT NULL GROUP BY {keys}{c}"
+                    )
+                })
+                .collect();
+            format!(
+                "WITH cut AS MATERIALIZED (SELECT {columns} FROM {from}) {}",
+                each.join(" UNION ALL ")
+            )
+        }
+    }
+}
+
 /// A text field of a JSON column, as an SQL expression: `data->>'to'`.
 pub fn json_text(backend: DbBackend, column: &str, key: &str) -> String {
     match backend {

@@ -63,13 +63,13 @@ fn answer_sums() -> String {
 const FACTORS: &str = "nki, factor0, factor1, factor2, factor3, factor4, factor5";
 
 /// Every answered, decided case's passage through a department, with its cell, its answer and
-/// its lead time: what `rollup_attr` sums.
-fn passages() -> String {
+/// its lead time: what `rollup_attr` sums; `facts` narrows the facts joined (`""`: all).
+fn passages(facts: &str) -> String {
     let f: Vec<String> = FACTORS.split(", ").map(|c| format!("f.{c}")).collect();
     format!(
         "SELECT s.department, s.area, s.channel, s.received_month, s.decided_month, \
          s.received_ms, s.to_department AS through, s.seconds AS spent, f.lead_seconds, {} \
-         FROM metric_span s JOIN metric_fact f ON f.case_id = s.case_id \
+         FROM metric_span s JOIN metric_fact f ON f.case_id = s.case_id{facts} \
          WHERE s.kind = {} AND s.seconds IS NOT NULL AND f.nki IS NOT NULL",
         f.join(", "),
         Kind::Passage.code()
@@ -103,18 +103,18 @@ fn link_rows(keys: &str, table: &str, among: &str) -> String {
 }
 
 fn attr_select(among: &str) -> String {
-    attr_rows(&format!("{CELL_COLUMNS}, "), among)
+    attr_rows(&format!("{CELL_COLUMNS}, "), among, "")
 }
 
 /// The passages that `among` keeps summed per `keys` (as `link_rows`) and department passed
-/// through.
-fn attr_rows(keys: &str, among: &str) -> String {
+/// through (of the facts that `facts` keeps, as `passages`).
+fn attr_rows(keys: &str, among: &str, facts: &str) -> String {
     format!(
         "SELECT {keys}through, {}, CAST(SUM(spent) AS BIGINT), \
          CAST(SUM(lead_seconds) AS BIGINT) FROM ({}) p WHERE 1 = 1{among} \
          GROUP BY {keys}through",
         answer_sums(),
-        passages()
+        passages(facts)
     )
 }
 
@@ -335,13 +335,16 @@ async fn cut_month<C: ConnectionTrait>(
         backend,
         &mut values,
     );
-    // The cut month's answers read once (the placeholders stand once), then bucketed per
-    // measure.
-    let buckets = format!(
-        "WITH cut AS MATERIALIZED (SELECT decided_month, {}, {FACTORS} FROM metric_fact \
-         WHERE {f} AND nki IS NOT NULL) {}",
-        MEASURES.map(|(_, c)| c).join(", "),
-        link_rows("", "cut", "")
+    // The cut month's answers read once (the placeholders stand once), bucketed per measure.
+    let buckets = lots_store::dialect::histograms(
+        backend,
+        (
+            "",
+            &format!("{}, {FACTORS}", MEASURES.map(|(_, c)| c).join(", ")),
+        ),
+        &MEASURES,
+        &answer_sums(),
+        &format!("metric_fact WHERE {f} AND nki IS NOT NULL AND decided_month <> ''"),
     );
     for r in conn
         .query_all_raw(Statement::from_sql_and_values(
@@ -355,10 +358,18 @@ async fn cut_month<C: ConnectionTrait>(
         bucket(out, measure, value.into())?.merge(&answers_at(&r, 2)?);
     }
     let spent = 1 + ANSWER_COLUMNS.split(", ").count();
+    // The facts of the passages' cases are those received in the range too: said of them as
+    // well, PostgreSQL joins the two ranges by hashing instead of looking up each passage's
+    // fact (the numbers are ours, written out: SQLite numbers its `?` in the order they stand).
+    let facts = format!(
+        " AND f.received_ms >= {} AND f.received_ms < {}",
+        range.0.timestamp_millis(),
+        range.1.timestamp_millis()
+    );
     for r in conn
         .query_all_raw(Statement::from_sql_and_values(
             backend,
-            attr_rows("", &format!(" AND {f}")),
+            attr_rows("", &format!(" AND {f}"), &facts),
             values,
         ))
         .await?

@@ -594,21 +594,15 @@ impl CutCells {
                     &mut values,
                 );
                 let columns: Vec<&str> = HIST_MEASURES.iter().map(|(_, c)| *c).collect();
-                let selects: Vec<String> = HIST_MEASURES
-                    .iter()
-                    .map(|(m, col)| {
-                        format!(
-                            "SELECT {CELL_COLUMNS}, {m}, CAST({col} AS INTEGER), \
-                             CAST(COUNT(*) AS BIGINT) FROM cut WHERE {col} IS NOT NULL \
-                             GROUP BY {CELL_COLUMNS}, {col}"
-                        )
-                    })
-                    .collect();
-                let sql = format!(
-                    "WITH cut AS MATERIALIZED (SELECT {CELL_COLUMNS}, {} FROM metric_fact \
-                     WHERE {f}) {}",
-                    columns.join(", "),
-                    selects.join(" UNION ALL ")
+                let sql = lots_store::dialect::histograms(
+                    backend,
+                    (
+                        &format!("{CELL_COLUMNS}, "),
+                        &format!("{CELL_COLUMNS}, {}", columns.join(", ")),
+                    ),
+                    &HIST_MEASURES,
+                    "CAST(COUNT(*) AS BIGINT)",
+                    &format!("metric_fact WHERE {f}"),
                 );
                 let k = CELL_COLUMNS.split(", ").count();
                 let mut cells: BTreeMap<Vec<String>, Group> = BTreeMap::new();
