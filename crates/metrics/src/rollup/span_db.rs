@@ -194,33 +194,81 @@ pub async fn durations_decided<C: ConnectionTrait>(
     let Some(plan) = plan(criteria.from, criteria.before) else {
         return Ok(out);
     };
-    let backend = conn.get_database_backend();
-    let g = by.iter().map(|k| k.0).collect::<Vec<_>>().join(", ");
-    let k = by.len();
-    let filter = |values: &mut Vec<Value>| {
-        let mut f = scope(criteria, Cases::All, backend, values);
-        f.push_str(&format!(" AND kind = {}", kind.code()));
-        if let Some((first, last)) = decided {
+    let read = SpanRead {
+        criteria,
+        kind,
+        by,
+        decided,
+        backend: conn.get_database_backend(),
+    };
+    if let Some((lo, hi)) = &plan.whole {
+        read.whole_months(conn, (lo.as_deref(), hi.as_deref()), &mut out)
+            .await?;
+    }
+    for range in &plan.cut {
+        read.cut_month(conn, *range, &mut out).await?;
+    }
+    read.running(conn, now, &mut out).await?;
+    Ok(out)
+}
+
+/// What a read of spans asks: of which kind, grouped by what, of which cases.
+struct SpanRead<'a> {
+    criteria: &'a Criteria,
+    kind: Kind,
+    by: &'a [SpanKey],
+    /// The months decided in, `[first, last]` (names), when asked.
+    decided: Option<(&'a str, &'a str)>,
+    backend: sea_orm::DbBackend,
+}
+
+type ByKey = BTreeMap<Vec<String>, Durations>;
+
+impl SpanRead<'_> {
+    /// The grouping's columns, and how many.
+    fn grouping(&self) -> (String, usize) {
+        let g = self.by.iter().map(|k| k.0).collect::<Vec<_>>().join(", ");
+        (g, self.by.len())
+    }
+
+    /// The condition on the caller's scope, the kind and the months decided in.
+    fn filter(&self, values: &mut Vec<Value>) -> String {
+        let mut f = scope(self.criteria, Cases::All, self.backend, values);
+        f.push_str(&format!(" AND kind = {}", self.kind.code()));
+        if let Some((first, last)) = self.decided {
             for (month, op) in [(first, ">="), (last, "<=")] {
                 values.push(month.to_string().into());
                 f.push_str(&format!(
                     " AND decided_month <> '' AND decided_month {op} {}",
-                    lots_store::dialect::placeholder(backend, values.len())
+                    lots_store::dialect::placeholder(self.backend, values.len())
                 ));
             }
         }
         f
-    };
-    if let Some((lo, hi)) = &plan.whole {
+    }
+
+    /// The ended spans of the whole months received in `[lo, hi)` (names; `None`: open), from
+    /// the rollups: their sums, and their histograms.
+    async fn whole_months<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        (lo, hi): (Option<&str>, Option<&str>),
+        out: &mut ByKey,
+    ) -> Result<(), DbErr> {
+        let (g, k) = self.grouping();
         let mut values = Vec::new();
-        let mut f = filter(&mut values);
-        received_months(&mut f, (lo.as_deref(), hi.as_deref()), backend, &mut values);
+        let mut f = self.filter(&mut values);
+        received_months(&mut f, (lo, hi), self.backend, &mut values);
         let sql = format!(
             "SELECT {g}, CAST(SUM(n) AS BIGINT), CAST(SUM(seconds) AS BIGINT), \
              CAST(SUM(working) AS BIGINT) FROM rollup_span WHERE {f} GROUP BY {g}"
         );
         for r in conn
-            .query_all_raw(Statement::from_sql_and_values(backend, sql, values.clone()))
+            .query_all_raw(Statement::from_sql_and_values(
+                self.backend,
+                sql,
+                values.clone(),
+            ))
             .await?
         {
             let d = out.entry(key_of(&r, k)?).or_default();
@@ -232,11 +280,11 @@ pub async fn durations_decided<C: ConnectionTrait>(
         // bounded by the range of durations, not by the months of history.
         let coarse = lo.is_none()
             && hi.is_none()
-            && decided.is_none()
-            && by.iter().all(|k| !k.0.contains("_month"));
+            && self.decided.is_none()
+            && self.by.iter().all(|k| !k.0.contains("_month"));
         let (table, f, values) = if coarse {
             let mut values = Vec::new();
-            let f = filter(&mut values);
+            let f = self.filter(&mut values);
             ("rollup_span_hist_all", f, values)
         } else {
             ("rollup_span_hist", f, values)
@@ -246,24 +294,32 @@ pub async fn durations_decided<C: ConnectionTrait>(
              FROM {table} WHERE {f} GROUP BY {g}, measure, value"
         );
         for r in conn
-            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .query_all_raw(Statement::from_sql_and_values(self.backend, sql, values))
             .await?
         {
-            add_hist_row(&mut out, &r, k)?;
+            add_hist_row(out, &r, k)?;
         }
+        Ok(())
     }
-    // The ended spans of the months cut by the dates, counted by the database per whole days
-    // and working days (a row per group and pair of values, not per span).
-    for (a, b) in &plan.cut {
+
+    /// The ended spans of a month cut by the dates (`[a, b)`), counted by the database per whole
+    /// days and working days (a row per group and pair of values, not per span).
+    async fn cut_month<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        (a, b): (DateTime<Utc>, DateTime<Utc>),
+        out: &mut ByKey,
+    ) -> Result<(), DbErr> {
+        let (g, k) = self.grouping();
         let mut values = Vec::new();
-        let mut f = filter(&mut values);
-        received_within(&mut f, (Some(*a), Some(*b)), backend, &mut values);
+        let mut f = self.filter(&mut values);
+        received_within(&mut f, (Some(a), Some(b)), self.backend, &mut values);
         let sql = format!(
             "SELECT {g}, days, working, CAST(COUNT(*) AS BIGINT), CAST(SUM(seconds) AS BIGINT) \
              FROM metric_span WHERE {f} AND seconds IS NOT NULL GROUP BY {g}, days, working"
         );
         for r in conn
-            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .query_all_raw(Statement::from_sql_and_values(self.backend, sql, values))
             .await?
         {
             let like = Span {
@@ -278,39 +334,49 @@ pub async fn durations_decided<C: ConnectionTrait>(
                 seconds.unwrap_or_default(),
             );
         }
+        Ok(())
     }
-    // Every running span in scope, measured up to `now`, counted by the hour it began in: every
-    // instant of an hour (UTC) has the same Stockholm date, so the spans of an hour are alike in
-    // whole days and working days, and the database sums their seconds exactly. A request reads
-    // a row per group and hour, not per open case.
-    let mut values = Vec::new();
-    let mut f = filter(&mut values);
-    received_within(
-        &mut f,
-        (criteria.from, criteria.before),
-        backend,
-        &mut values,
-    );
-    // `now` written out (a number of ours): SQLite numbers its `?` in the order they stand.
-    let now_ms = now.timestamp_millis();
-    let sql = format!(
-        "SELECT {g}, since_ms / {HOUR_MS}, CAST(COUNT(*) AS BIGINT), \
-         CAST(SUM(CASE WHEN since_ms < {now_ms} THEN ({now_ms} - since_ms) / 1000 ELSE 0 END) \
-         AS BIGINT) FROM metric_span WHERE {f} AND since_ms IS NOT NULL \
-         GROUP BY {g}, since_ms / {HOUR_MS}"
-    );
-    for r in conn
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?
-    {
-        let hour: i64 = get(&r, k)?;
-        let like = Span::between(instant(hour * HOUR_MS)?, now);
-        let (n, seconds): (i64, i64) = (get(&r, k + 1)?, get(&r, k + 2)?);
-        out.entry(key_of(&r, k)?)
-            .or_default()
-            .add_alike(&like, n.max(0) as u64, seconds);
+
+    /// Every running span in scope, measured up to `now`, counted by the hour it began in: every
+    /// instant of an hour (UTC) has the same Stockholm date, so the spans of an hour are alike
+    /// in whole days and working days, and the database sums their seconds exactly. A request
+    /// reads a row per group and hour, not per open case.
+    async fn running<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        now: DateTime<Utc>,
+        out: &mut ByKey,
+    ) -> Result<(), DbErr> {
+        let (g, k) = self.grouping();
+        let mut values = Vec::new();
+        let mut f = self.filter(&mut values);
+        received_within(
+            &mut f,
+            (self.criteria.from, self.criteria.before),
+            self.backend,
+            &mut values,
+        );
+        // `now` written out (a number of ours): SQLite numbers its `?` in the order they stand.
+        let now_ms = now.timestamp_millis();
+        let sql = format!(
+            "SELECT {g}, since_ms / {HOUR_MS}, CAST(COUNT(*) AS BIGINT), \
+             CAST(SUM(CASE WHEN since_ms < {now_ms} THEN ({now_ms} - since_ms) / 1000 ELSE 0 END) \
+             AS BIGINT) FROM metric_span WHERE {f} AND since_ms IS NOT NULL \
+             GROUP BY {g}, since_ms / {HOUR_MS}"
+        );
+        for r in conn
+            .query_all_raw(Statement::from_sql_and_values(self.backend, sql, values))
+            .await?
+        {
+            let hour: i64 = get(&r, k)?;
+            let like = Span::between(instant(hour * HOUR_MS)?, now);
+            let (n, seconds): (i64, i64) = (get(&r, k + 1)?, get(&r, k + 2)?);
+            out.entry(key_of(&r, k)?)
+                .or_default()
+                .add_alike(&like, n.max(0) as u64, seconds);
+        }
+        Ok(())
     }
-    Ok(out)
 }
 
 /// Adds a histogram row (the `k` key columns, then measure, value, n) to its key's durations.
