@@ -680,10 +680,10 @@ pub async fn drain(
     }
     if matches!(cells, Cells::UpTo(_)) && done >= FIRST_REFRESH {
         // Every row it took is a deleted row of the queue, which each request looks into; and
-        // the facts' and spans' pages are marked all-visible, without which an index-only scan
-        // (the deadlines' counts) fetches every row it counts from the table.
-        db.vacuum(&["rollup_queue", "metric_fact", "metric_span"])
-            .await?;
+        // the pages of the facts, the spans and the rollups are marked all-visible, without
+        // which an index-only scan (the deadlines' counts, a month's histograms) fetches every
+        // row it counts from the table.
+        db.vacuum(&REWRITTEN).await?;
     }
     Ok(done)
 }
