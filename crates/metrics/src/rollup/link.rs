@@ -79,23 +79,17 @@ fn passages(facts: &str) -> String {
 /// The buckets of `rollup_link`: its measure and the fact's column it counts by.
 const MEASURES: [(i16, &str); 3] = [(0, "lead_days"), (1, "departments"), (2, "handoffs")];
 
-/// `rollup_link`'s rows of the facts that `among` keeps, as SQL: one SELECT per measure.
+/// `rollup_link`'s rows of the answered, decided facts that `among` keeps, per cell, measure and
+/// value, as SQL: one SELECT per measure.
 fn link_select(among: &str) -> String {
-    link_rows(&format!("{CELL_COLUMNS}, "), "metric_fact", among)
-}
-
-/// The buckets of the answered, decided facts of `table` (`metric_fact`, or rows of its
-/// columns) that `among` keeps, per `keys` (each followed by a comma; `""`: all together),
-/// measure and value.
-fn link_rows(keys: &str, table: &str, among: &str) -> String {
     let sums = answer_sums();
     MEASURES
         .iter()
         .map(|(m, col)| {
             format!(
-                "SELECT {keys}{m}, {col}, {sums} FROM {table} \
+                "SELECT {CELL_COLUMNS}, {m}, {col}, {sums} FROM metric_fact \
                  WHERE nki IS NOT NULL AND decided_month <> '' AND {col} IS NOT NULL{among} \
-                 GROUP BY {keys}{col}"
+                 GROUP BY {CELL_COLUMNS}, {col}"
             )
         })
         .collect::<Vec<_>>()
@@ -106,7 +100,7 @@ fn attr_select(among: &str) -> String {
     attr_rows(&format!("{CELL_COLUMNS}, "), among, "")
 }
 
-/// The passages that `among` keeps summed per `keys` (as `link_rows`) and department passed
+/// The passages that `among` keeps summed per `keys` (each followed by a comma; `""`: all together) and department passed
 /// through (of the facts that `facts` keeps, as `passages`).
 fn attr_rows(keys: &str, among: &str, facts: &str) -> String {
     format!(
