@@ -408,21 +408,8 @@ pub(crate) const HIST_MEASURES: [(i16, &str); 6] = [
     (5, "complete_working"),
 ];
 
-/// The histogram rows of the facts that `filter` keeps, as SQL: on PostgreSQL one pass for every
-/// measure, on SQLite one SELECT per measure.
-fn hist_select(backend: DbBackend, filter: &str) -> String {
-    if backend == DbBackend::Postgres {
-        // Every measure counted in one pass over the cells' facts.
-        let columns: Vec<&str> = HIST_MEASURES.iter().map(|(_, c)| *c).collect();
-        return lots_store::dialect::histograms(
-            backend,
-            (&format!("{CELL_COLUMNS}, "), &columns.join(", ")),
-            &HIST_MEASURES,
-            "COUNT(*)",
-            &format!("metric_fact WHERE 1 = 1{filter}"),
-        );
-    }
-    // SQLite has no `GROUPING SETS`, and a `WITH` of its own would follow the statement's.
+/// The histogram rows of the facts that `filter` keeps, as SQL: one SELECT per measure.
+fn hist_select(filter: &str) -> String {
     HIST_MEASURES
         .iter()
         .map(|(measure, col)| {
@@ -473,7 +460,7 @@ async fn recompute(tx: &DatabaseTransaction, cells: &[Cell]) -> Result<(), DbErr
             ),
             format!(
                 "{dirty}INSERT INTO rollup_hist ({CELL_COLUMNS}, measure, value, n) {}",
-                hist_select(backend, &among)
+                hist_select(&among)
             ),
         ]);
         statements.extend(recompute_days(&dirty, &among));
@@ -630,7 +617,7 @@ async fn recompute_every_cell(tx: &DatabaseTransaction) -> Result<(), DbErr> {
         ),
         format!(
             "INSERT INTO rollup_hist ({CELL_COLUMNS}, measure, value, n) {}",
-            hist_select(tx.get_database_backend(), "")
+            hist_select("")
         ),
     ]
     .into_iter()
