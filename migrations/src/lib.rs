@@ -28,6 +28,7 @@ mod m20261211_000022_running_spans;
 mod m20261212_000023_dated_reads;
 mod m20261213_000024_cut_and_year_reads;
 mod m20261214_000025_cells_by_day;
+mod m20261215_000026_lighter_bulk_writes;
 mod parts;
 
 pub struct Migrator;
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000023_dated_reads::Migration),
             Box::new(m20261213_000024_cut_and_year_reads::Migration),
             Box::new(m20261214_000025_cells_by_day::Migration),
+            Box::new(m20261215_000026_lighter_bulk_writes::Migration),
         ]
     }
 }
