@@ -462,6 +462,96 @@ async fn a_bulk_copy_that_points_at_a_missing_row_fails_and_writes_nothing() {
     bulk.close().await.unwrap();
 }
 
+/// Within one bulk transaction on PostgreSQL, rows that point at a row the same transaction
+/// copied are not checked again (it is there, and no one else can see it yet); a row that
+/// points at nothing among them still fails the transaction.
+#[tokio::test]
+async fn a_bulk_copy_trusts_the_rows_its_own_transaction_wrote_and_no_others() {
+    use chrono::Utc;
+    use lots_store::bulk::{BulkWriter, Column, Table};
+    let app = spawn_app().await;
+    let anna = app.user_row("anna").await.id;
+    let case = app
+        .case_id(&app.token("anna").await, json!({"title": "Bygglov"}))
+        .await;
+    let row = app
+        .query_one(&format!(
+            "SELECT CAST(department_id AS TEXT), CAST(company_id AS TEXT) FROM case_record WHERE id = {case}"
+        ))
+        .await;
+    let (department, company): (i64, i64) = (row[0].parse().unwrap(), row[1].parse().unwrap());
+    let mut bulk = BulkWriter::open(&app.db).await.unwrap();
+    let mut attempt = async |missing: bool| {
+        let mut tx = bulk.begin().await.unwrap();
+        let Some(types) = tx.pg_types().await.unwrap() else {
+            return None; // SQLite: no COPY.
+        };
+        let id = tx.reserve_ids("case_record", 1).await.unwrap()[0];
+        let now = Utc::now();
+        let case = Table::new("case_record")
+            .column("id", Column::Int(vec![id]))
+            .column("reference", Column::Text(vec![format!("BULK {id}")]))
+            .column("department_id", Column::Int(vec![department]))
+            .column("company_id", Column::Int(vec![company]))
+            .column("area", Column::Code(vec!["building_permit".into()]))
+            .column("title", Column::Text(vec!["Kopierat".into()]))
+            .column("description", Column::Text(vec![String::new()]))
+            .column("status", Column::Code(vec!["received".into()]))
+            .column("received_at", Column::Time(vec![now]))
+            .column("version", Column::Int(vec![1]))
+            .column("created_at", Column::Time(vec![now]))
+            .column("updated_at", Column::Time(vec![now]));
+        let to = if missing {
+            vec![id, id + 1000]
+        } else {
+            vec![id, id]
+        };
+        let notes = Table::new("case_note")
+            .column("case_id", Column::Int(to))
+            .column("author_id", Column::Int(vec![anna, anna]))
+            .column("text", Column::Text(vec!["a".into(), "b".into()]))
+            .column("created_at", Column::Time(vec![now, now]))
+            .column(
+                "visibility",
+                Column::Code(vec!["internal".into(), "internal".into()]),
+            );
+        let mut outcome = Ok(());
+        for table in [case, notes] {
+            for s in table.prepare_copy(&types).unwrap() {
+                if outcome.is_ok() {
+                    outcome = tx.execute(s).await;
+                }
+            }
+        }
+        match outcome {
+            Ok(()) => Some(tx.commit().await.map_err(|e| e.to_string())),
+            Err(e) => Some(Err(e.to_string())),
+        }
+    };
+    let Some(failed) = attempt(true).await else {
+        return;
+    };
+    let failed = failed.expect_err("a note pointing at a missing case fails");
+    assert!(
+        failed.contains("case_id refers to a row of case_record"),
+        "{failed}"
+    );
+    assert_eq!(app.count("case_note").await, 0, "nothing of it written");
+    assert_eq!(
+        app.count_where("case_record", "reference LIKE 'BULK %'")
+            .await,
+        0
+    );
+    attempt(false).await.unwrap().unwrap();
+    assert_eq!(app.count("case_note").await, 2);
+    assert_eq!(
+        app.count_where("case_record", "reference LIKE 'BULK %'")
+            .await,
+        1
+    );
+    bulk.close().await.unwrap();
+}
+
 /// The ids an import reserves are its own: notes added meanwhile (on PostgreSQL while the block
 /// is taken; on SQLite they wait for the import's writer) take ids outside the block, and after
 /// it the table's ids go on one at a time past it.

@@ -8,6 +8,7 @@
 //! four fifths of an import's time, SQLite the rest (see BENCHMARKS.md). Values are bound with the
 //! same driver types the ORM binds, so what is stored reads back through the entities unchanged.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -347,7 +348,13 @@ impl BulkWriter {
             }
             Self::Shared(db) if db.backend() == DbBackend::Postgres => {
                 let pool = db.writer().get_postgres_connection_pool();
-                BulkTx::Postgres(pool.begin().await.map_err(exec_err)?, pool.clone())
+                BulkTx::Postgres(
+                    pool.begin().await.map_err(exec_err)?,
+                    PgSide {
+                        pool: pool.clone(),
+                        written: HashMap::new(),
+                    },
+                )
             }
             Self::Shared(db) => BulkTx::Sqlite(
                 db.writer()
@@ -494,8 +501,17 @@ pub struct Committed<'c> {
 pub enum BulkTx<'c> {
     /// With the checkpointer to wake after the commit, if the writer has one.
     Sqlite(Transaction<'c, Sqlite>, Option<Committed<'c>>),
-    /// With the pool, for what must not wait for the transaction (a block of ids).
-    Postgres(Transaction<'c, Postgres>, sqlx::PgPool),
+    /// With the pool, for what must not wait for the transaction (a block of ids), and the
+    /// keys its `COPY`s wrote.
+    Postgres(Transaction<'c, Postgres>, PgSide),
+}
+
+/// What a PostgreSQL bulk transaction keeps beside the transaction itself.
+pub struct PgSide {
+    pool: sqlx::PgPool,
+    /// The `id`s each table's `COPY`s wrote in this transaction: a reference to one of them
+    /// needs no check (the row is there, and no other transaction can see it to delete it).
+    written: HashMap<&'static str, HashSet<i64>>,
 }
 
 impl BulkTx<'_> {
@@ -527,7 +543,7 @@ impl BulkTx<'_> {
         debug_assert!(table.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
         let count = i64::try_from(n).map_err(|_| DbErr::Custom("too many ids".into()))?;
         match self {
-            Self::Postgres(_, pool) => {
+            Self::Postgres(_, PgSide { pool, .. }) => {
                 // A block at once, in a moment of its own (ids are not given back by a rollback
                 // anyway): `ALTER SEQUENCE` (here changing nothing) holds the sequence until
                 // commit, so no `nextval` elsewhere comes between reading where it stands and
@@ -625,7 +641,13 @@ impl BulkTx<'_> {
 
     /// Inserts every row of the table.
     pub async fn insert(&mut self, table: Table) -> Result<(), DbErr> {
-        for statement in table.prepare(self.backend(), None)? {
+        self.write(table, None).await
+    }
+
+    /// Writes every row of the table: by `COPY` where `types` are known (see
+    /// [`Table::prepare_with`]), by inserts otherwise.
+    pub async fn write(&mut self, table: Table, types: Option<&PgTypes>) -> Result<(), DbErr> {
+        for statement in table.prepare_with(self.backend(), types)? {
             self.execute(statement).await?;
         }
         Ok(())
@@ -677,7 +699,9 @@ impl BulkTx<'_> {
                     .await
                     .map(drop)
             }
-            (Self::Postgres(tx, _), Prepared::PgCopy(copy)) => return copy_in(tx, copy).await,
+            (Self::Postgres(tx, side), Prepared::PgCopy(copy)) => {
+                return copy_in(tx, &mut side.written, copy).await;
+            }
             _ => return Err(mismatch()),
         }
         .map_err(exec_err)
@@ -751,7 +775,11 @@ impl BulkTx<'_> {
 /// triggers are off for this statement only (`SET LOCAL session_replication_role = replica`,
 /// back to `origin` right after), and the rows pointed at are checked and locked once each,
 /// as the triggers would: a missing one fails the statement and so the transaction.
-async fn copy_in(tx: &mut Transaction<'_, Postgres>, copy: Copy) -> Result<(), DbErr> {
+async fn copy_in(
+    tx: &mut Transaction<'_, Postgres>,
+    written: &mut HashMap<&'static str, HashSet<i64>>,
+    copy: Copy,
+) -> Result<(), DbErr> {
     let unchecked = copy.references.is_some();
     if unchecked {
         sqlx::query("SET LOCAL session_replication_role = replica")
@@ -772,7 +800,15 @@ async fn copy_in(tx: &mut Transaction<'_, Postgres>, copy: Copy) -> Result<(), D
             .await
             .map_err(exec_err)?;
     }
-    for r in copy.references.into_iter().flatten() {
+    if let Some((table, ids)) = copy.keys {
+        written.entry(table).or_default().extend(ids);
+    }
+    for mut r in copy.references.into_iter().flatten() {
+        if r.key == "id"
+            && let Some(ours) = written.get(r.table.as_str())
+        {
+            r.ids.retain(|id| !ours.contains(id));
+        }
         if r.ids.is_empty() {
             continue;
         }
@@ -805,6 +841,19 @@ pub enum Prepared {
 }
 
 impl Table {
+    /// The statements that write every row: with `types` (PostgreSQL's, from
+    /// [`BulkTx::pg_types`]) the `COPY`s of `prepare_copy`, without them `prepare`'s inserts.
+    pub fn prepare_with(
+        self,
+        backend: DbBackend,
+        types: Option<&PgTypes>,
+    ) -> Result<Vec<Prepared>, DbErr> {
+        match types {
+            Some(types) => self.prepare_copy(types),
+            None => self.prepare(backend, None),
+        }
+    }
+
     /// On PostgreSQL, the binary `COPY`s that write every row (a statement per `PG_ROWS`),
     /// or the inserts of `prepare` when the table cannot be copied (see `copy`).
     pub fn prepare_copy(self, types: &PgTypes) -> Result<Vec<Prepared>, DbErr> {

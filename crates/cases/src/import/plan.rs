@@ -253,10 +253,7 @@ impl Builder {
             survey_table(rows.surveys, now),
             series,
         ] {
-            statements.extend(match &self.pg_types {
-                Some(types) => table.prepare_copy(types)?,
-                None => table.prepare(self.backend, None)?,
-            });
+            statements.extend(table.prepare_with(self.backend, self.pg_types.as_ref())?);
         }
         Ok(Batch {
             cases: batch.len(),

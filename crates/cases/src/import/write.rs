@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use foldhash::{HashMap, HashMapExt};
 use lots_core::Role;
-use lots_store::bulk::{BulkTx, BulkWriter, Column, Table};
+use lots_store::bulk::{BulkTx, BulkWriter, Column, PgTypes, Table};
 use lots_store::entity::{app_user, company, department};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
@@ -152,9 +152,10 @@ impl Cases {
         plan: &mut Plan,
     ) -> ServiceResult<Builder> {
         let mut tx = bulk.begin().await?;
+        let pg_types = tx.pg_types().await?;
         let companies = write_companies(
             &self.db,
-            &mut tx,
+            (&mut tx, pg_types.as_ref()),
             std::mem::take(&mut plan.companies),
             dir.now,
         )
@@ -169,7 +170,6 @@ impl Cases {
                 .into_iter(),
             notes: tx.reserve_ids("case_note", plan.notes).await?.into_iter(),
         };
-        let pg_types = tx.pg_types().await?;
         tx.commit().await?;
         // On PostgreSQL the event log's partitions of the reserved cases are made before their
         // events arrive. Should that wait too long for its lock, the events wait in the DEFAULT
@@ -434,7 +434,7 @@ pub(super) fn survey_table(rows: Vec<SurveyRow>, now: DateTime<Utc>) -> Table {
 /// grows at its end like the cases themselves.
 async fn write_companies(
     db: &lots_store::Db,
-    tx: &mut BulkTx<'_>,
+    (tx, types): (&mut BulkTx<'_>, Option<&PgTypes>),
     companies: Vec<(String, String)>,
     now: DateTime<Utc>,
 ) -> ServiceResult<HashMap<String, i64>> {
@@ -472,7 +472,7 @@ async fn write_companies(
             }
         }
     }
-    tx.insert(new.table(now)).await?;
+    tx.write(new.table(now), types).await?;
     tx.insert(renamed.table(now).on_conflict(
         "ON CONFLICT (org_number) DO UPDATE SET name = excluded.name, \
          updated_at = excluded.updated_at",

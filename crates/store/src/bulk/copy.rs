@@ -234,6 +234,8 @@ pub struct Copy {
     pub sql: String,
     pub data: Vec<u8>,
     pub references: Option<Vec<Reference>>,
+    /// The table and the `id`s its rows are written with, where they are given.
+    pub keys: Option<(&'static str, Vec<i64>)>,
 }
 
 impl Table {
@@ -281,6 +283,10 @@ impl Table {
             ),
             data: out,
             references: self.references(types, start, end),
+            keys: self.columns.iter().find_map(|(name, column)| match column {
+                Column::Int(ids) if *name == "id" => Some((self.name, ids[start..end].to_vec())),
+                _ => None,
+            }),
         }))
     }
 
