@@ -11,15 +11,21 @@ const ON_CONFLICT: &str = "ON CONFLICT (case_id) DO UPDATE SET touched_ms = CASE
      WHEN excluded.touched_ms > case_touch.touched_ms THEN excluded.touched_ms \
      ELSE case_touch.touched_ms + 1 END";
 
-/// Marks the cases as changed now, in a bulk transaction (one reading of the clock for all).
-pub async fn touch_bulk(tx: &mut crate::bulk::BulkTx<'_>, case_ids: Vec<i64>) -> Result<(), DbErr> {
+/// Marks cases this bulk transaction wrote as changed now (one reading of the clock for all).
+/// No touch of them can exist yet, so the rows are plainly added: by `COPY` where `types` are
+/// known, which the trigger on `case_touch` sees as one statement.
+pub async fn touch_new_bulk(
+    tx: &mut crate::bulk::BulkTx<'_>,
+    case_ids: Vec<i64>,
+    types: Option<&crate::bulk::PgTypes>,
+) -> Result<(), DbErr> {
     let now = tx.now_ms().await?;
     let n = case_ids.len();
-    tx.insert(
+    tx.write(
         crate::bulk::Table::new("case_touch")
             .column("case_id", crate::bulk::Column::Int(case_ids))
-            .column("touched_ms", crate::bulk::Column::Int(vec![now; n]))
-            .on_conflict(ON_CONFLICT),
+            .column("touched_ms", crate::bulk::Column::Int(vec![now; n])),
+        types,
     )
     .await
 }

@@ -94,6 +94,7 @@ impl Cases {
         let mut bulk = BulkWriter::open(&self.db).await?;
         let cases = plan.cases;
         let builder = self.prepare_import(&mut bulk, dir, &mut plan).await?;
+        let types = builder.pg_types.clone().map(Arc::new);
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
             "import: companies written, ids reserved"
@@ -121,7 +122,7 @@ impl Cases {
                     writer
                 }
             };
-            writing.spawn(write_batch(writer, batch));
+            writing.spawn(write_batch(writer, batch, types.clone()));
         }
         while let Some(done) = writing.join_next().await {
             let (writer, written) = joined(Some(done))?;
@@ -193,9 +194,13 @@ impl Cases {
 }
 
 /// Writes one batch in a transaction of its own; answers the writer and the batch's cases.
-async fn write_batch(mut writer: BulkWriter, batch: Batch) -> ServiceResult<(BulkWriter, usize)> {
+async fn write_batch(
+    mut writer: BulkWriter,
+    batch: Batch,
+    types: Option<Arc<PgTypes>>,
+) -> ServiceResult<(BulkWriter, usize)> {
     let mut tx = writer.begin().await?;
-    lots_store::touch::touch_bulk(&mut tx, batch.case_ids).await?;
+    lots_store::touch::touch_new_bulk(&mut tx, batch.case_ids, types.as_deref()).await?;
     for statement in batch.statements {
         tx.execute(statement).await?;
     }
