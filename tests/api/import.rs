@@ -411,8 +411,7 @@ async fn the_cli_reads_a_large_file_a_part_at_a_time() {
 /// and the transaction writes nothing.
 #[tokio::test]
 async fn a_bulk_copy_that_points_at_a_missing_row_fails_and_writes_nothing() {
-    use chrono::Utc;
-    use lots_store::bulk::{BulkWriter, Column, Prepared, Table};
+    use lots_store::bulk::{BulkWriter, Prepared};
     let app = spawn_app().await;
     let anna = app.user_row("anna").await.id;
     let case = app
@@ -423,17 +422,7 @@ async fn a_bulk_copy_that_points_at_a_missing_row_fails_and_writes_nothing() {
     let Some(types) = tx.pg_types().await.unwrap() else {
         return; // SQLite: no COPY.
     };
-    let notes = |case_id: i64| {
-        Table::new("case_note")
-            .column("case_id", Column::Int(vec![case_id, case_id]))
-            .column("author_id", Column::Int(vec![anna, anna]))
-            .column("text", Column::Text(vec!["a".into(), "b".into()]))
-            .column("created_at", Column::Time(vec![Utc::now(), Utc::now()]))
-            .column(
-                "visibility",
-                Column::Code(vec!["internal".into(), "internal".into()]),
-            )
-    };
+    let notes = |case_id: i64| two_notes([case_id, case_id], anna);
     // The test's role is a superuser: the copy runs without the triggers, its rows checked.
     let statements = notes(case).prepare_copy(&types).unwrap();
     assert!(
@@ -460,6 +449,21 @@ async fn a_bulk_copy_that_points_at_a_missing_row_fails_and_writes_nothing() {
     );
     assert_eq!(app.count("case_note").await, 2, "nothing of it written");
     bulk.close().await.unwrap();
+}
+
+/// Two internal notes by `author`, on the cases `to`, as rows for a bulk write.
+fn two_notes(to: [i64; 2], author: i64) -> lots_store::bulk::Table {
+    use lots_store::bulk::{Column, Table};
+    let now = chrono::Utc::now();
+    Table::new("case_note")
+        .column("case_id", Column::Int(to.to_vec()))
+        .column("author_id", Column::Int(vec![author, author]))
+        .column("text", Column::Text(vec!["a".into(), "b".into()]))
+        .column("created_at", Column::Time(vec![now, now]))
+        .column(
+            "visibility",
+            Column::Code(vec!["internal".into(), "internal".into()]),
+        )
 }
 
 /// Within one bulk transaction on PostgreSQL, rows that point at a row the same transaction
@@ -501,20 +505,8 @@ async fn a_bulk_copy_trusts_the_rows_its_own_transaction_wrote_and_no_others() {
             .column("version", Column::Int(vec![1]))
             .column("created_at", Column::Time(vec![now]))
             .column("updated_at", Column::Time(vec![now]));
-        let to = if missing {
-            vec![id, id + 1000]
-        } else {
-            vec![id, id]
-        };
-        let notes = Table::new("case_note")
-            .column("case_id", Column::Int(to))
-            .column("author_id", Column::Int(vec![anna, anna]))
-            .column("text", Column::Text(vec!["a".into(), "b".into()]))
-            .column("created_at", Column::Time(vec![now, now]))
-            .column(
-                "visibility",
-                Column::Code(vec!["internal".into(), "internal".into()]),
-            );
+        let to = if missing { [id, id + 1000] } else { [id, id] };
+        let notes = two_notes(to, anna);
         let mut outcome = Ok(());
         for table in [case, notes] {
             for s in table.prepare_copy(&types).unwrap() {
