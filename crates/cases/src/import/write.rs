@@ -156,7 +156,8 @@ impl Cases {
         let pg_types = tx.pg_types().await?;
         let companies = write_companies(
             &self.db,
-            (&mut tx, pg_types.as_ref()),
+            &mut tx,
+            pg_types.as_ref(),
             std::mem::take(&mut plan.companies),
             dir.now,
         )
@@ -439,7 +440,8 @@ pub(super) fn survey_table(rows: Vec<SurveyRow>, now: DateTime<Utc>) -> Table {
 /// grows at its end like the cases themselves.
 async fn write_companies(
     db: &lots_store::Db,
-    (tx, types): (&mut BulkTx<'_>, Option<&PgTypes>),
+    tx: &mut BulkTx<'_>,
+    types: Option<&PgTypes>,
     companies: Vec<(String, String)>,
     now: DateTime<Utc>,
 ) -> ServiceResult<HashMap<String, i64>> {

@@ -100,8 +100,8 @@ fn attr_select(among: &str) -> String {
     attr_rows(&format!("{CELL_COLUMNS}, "), among, "")
 }
 
-/// The passages that `among` keeps summed per `keys` (each followed by a comma; `""`: all together) and department passed
-/// through (of the facts that `facts` keeps, as `passages`).
+/// The passages that `among` keeps summed per `keys` (each followed by a comma; `""`: all
+/// together) and department passed through (of the facts that `facts` keeps, as `passages`).
 fn attr_rows(keys: &str, among: &str, facts: &str) -> String {
     format!(
         "SELECT {keys}through, {}, CAST(SUM(spent) AS BIGINT), \
