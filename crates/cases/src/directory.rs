@@ -14,7 +14,6 @@ use lots_core::{Actor, Clock, Role};
 use lots_store::Db;
 use lots_store::entity::{app_user, department};
 use lots_store::identity::Change;
-use lots_store::lookup::all_by;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
@@ -156,9 +155,10 @@ impl Directory {
         })
     }
 
-    /// All departments by id; a small table, read whole.
+    /// All departments by id, from the store's memory (a change forgets them there, in every
+    /// process).
     pub async fn departments(&self) -> ServiceResult<HashMap<i64, department::Model>> {
-        Ok(all_by::<department::Entity, _, _>(self.db.reader(), |d| (d.id, d)).await?)
+        Ok(self.db.departments().await?.as_ref().clone())
     }
 
     pub async fn department_by_code(&self, code: &str) -> ServiceResult<Option<department::Model>> {
