@@ -439,6 +439,8 @@ async fn messages_go_both_ways_and_the_companys_unread_ones_come_first() {
     let kinds = crate::helpers::event_kinds(app, &w.anna, w.first).await;
     assert_eq!(kinds.iter().filter(|k| *k == "message_sent").count(), 1);
     assert_eq!(kinds.iter().filter(|k| *k == "message_received").count(), 3);
+    // What the case page reads of these rows, read both ways.
+    assert!(crate::helpers::assert_direct_reads_agree(&w.app.db).await > 1);
 }
 
 async fn multipart_post(
@@ -631,6 +633,8 @@ async fn a_supplement_is_answered_online_and_the_case_goes_back_to_handling() {
     assert_eq!(status, 404);
     let (status, _) = text_post(app, &mine, "", "text", "x").await;
     assert_eq!(status, 401);
+    // What the case page reads of these rows, read both ways.
+    assert!(crate::helpers::assert_direct_reads_agree(&w.app.db).await > 1);
 }
 
 #[tokio::test]
@@ -790,4 +794,6 @@ async fn an_officer_makes_and_revokes_follow_links_on_the_case_page() {
     assert_eq!(r.status, 303);
     let (status, _, _) = get_as(app, &format!("/folj/{token}"), "").await;
     assert_eq!(status, 404);
+    // What the case page reads of these rows, read both ways.
+    assert!(crate::helpers::assert_direct_reads_agree(&w.app.db).await > 1);
 }

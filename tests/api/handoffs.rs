@@ -192,6 +192,8 @@ async fn a_consultation_is_requested_answered_and_recorded_on_the_case() {
         .get(&format!("/api/v1/cases/{id}/handoffs"), Some(&anna))
         .await;
     assert_eq!(of_case.body["items"][0]["status"], "completed");
+    // What the case page reads of these rows, read both ways.
+    assert!(crate::helpers::assert_direct_reads_agree(&app.db).await > 1);
 }
 
 #[tokio::test]

@@ -927,3 +927,55 @@ pub fn succeeded(out: &std::process::Output) -> String {
     );
     said
 }
+
+/// The reads `Db::read_all` and `Db::read_one_also` make on the calling thread (on a SQLite
+/// file: `lots_store::direct`) give the models sea-orm's own reads give, row for row, for every
+/// table they serve; how many rows were compared. Called at the end of tests that wrote those
+/// tables through the API, so that what the server really stores (its dates and times, JSON,
+/// nulls) is decoded both ways.
+pub async fn assert_direct_reads_agree(db: &Db) -> usize {
+    use lots_store::entity::{
+        case_attachment, case_decision, case_event, case_follow_link, case_message, case_party,
+        case_premises, case_record, company, handoff, supplement_request,
+    };
+    use sea_orm::{EntityTrait, QuerySelect, TryIntoModel};
+
+    async fn same<E: EntityTrait>(db: &Db) -> usize
+    where
+        E::Model: PartialEq + std::fmt::Debug,
+        E::ActiveModel: TryIntoModel<E::Model>,
+    {
+        let direct = db.read_all(E::find()).await.expect("a direct read");
+        let sqlx = E::find().all(db.reader()).await.expect("a read");
+        assert_eq!(direct, sqlx, "{}", E::default().table_name());
+        direct.len()
+    }
+    let mut rows = same::<case_event::Entity>(db).await
+        + same::<handoff::Entity>(db).await
+        + same::<supplement_request::Entity>(db).await
+        + same::<case_message::Entity>(db).await
+        + same::<case_party::Entity>(db).await
+        + same::<case_premises::Entity>(db).await
+        + same::<case_attachment::Entity>(db).await
+        + same::<case_decision::Entity>(db).await
+        + same::<case_follow_link::Entity>(db).await;
+    let cases = case_record::Entity::find().all(db.reader()).await.unwrap();
+    for case in cases {
+        let pair = || {
+            case_record::Entity::find_by_id(case.id)
+                .select_also(company::Entity)
+                .join(
+                    sea_orm::JoinType::LeftJoin,
+                    case_record::Entity::belongs_to(company::Entity)
+                        .from(case_record::Column::CompanyId)
+                        .to(company::Column::Id)
+                        .into(),
+                )
+        };
+        let direct = db.read_one_also(pair()).await.expect("a direct read");
+        let sqlx = pair().one(db.reader()).await.expect("a read");
+        assert_eq!(direct, sqlx, "case {}", case.id);
+        rows += 1;
+    }
+    rows
+}

@@ -264,6 +264,8 @@ async fn parties_are_added_changed_and_removed_with_their_history() {
         PERSON
     );
     app.delete(&agent_path, &anna).await.problem(404);
+    // What the case page reads of these rows, read both ways.
+    assert!(crate::helpers::assert_direct_reads_agree(&app.db).await > 1);
 }
 
 #[tokio::test]
@@ -440,6 +442,8 @@ async fn premises_have_one_main_and_cases_list_by_property() {
     let list = app.get(&premises, Some(&anna)).await;
     assert_eq!(list.body["items"][0]["main"], true);
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+    // What the case page reads of these rows, read both ways.
+    assert!(crate::helpers::assert_direct_reads_agree(&app.db).await > 1);
 }
 
 #[tokio::test]
@@ -563,6 +567,8 @@ async fn a_decision_carries_its_legal_basis_and_is_corrected_never_edited() {
     app.get(&format!("/api/v1/cases/{open}/decision"), Some(&anna))
         .await
         .problem(404);
+    // What the case page reads of these rows, read both ways.
+    assert!(crate::helpers::assert_direct_reads_agree(&app.db).await > 1);
 }
 
 #[tokio::test]
@@ -858,6 +864,8 @@ async fn attachments_are_streamed_checked_and_kept_once() {
         .map(|e| e["data"]["name"].as_str().unwrap())
         .collect();
     assert_eq!(added, ["fasadritning.pdf", "yttrande.docx", "foto.jpg"]);
+    // What the case page reads of these rows, read both ways.
+    assert!(crate::helpers::assert_direct_reads_agree(&app.db).await > 1);
 }
 
 /// Starts an upload over a raw connection and stops half-way: the request head, the `file`

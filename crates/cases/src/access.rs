@@ -127,16 +127,19 @@ impl Cases {
         id: i64,
     ) -> ServiceResult<(Granted, Option<company::Model>)> {
         let conn = self.db.reader();
-        let row = case_record::Entity::find_by_id(id)
-            .select_also(company::Entity)
-            .join(
-                JoinType::LeftJoin,
-                case_record::Entity::belongs_to(company::Entity)
-                    .from(case_record::Column::CompanyId)
-                    .to(company::Column::Id)
-                    .into(),
+        let row = self
+            .db
+            .read_one_also(
+                case_record::Entity::find_by_id(id)
+                    .select_also(company::Entity)
+                    .join(
+                        JoinType::LeftJoin,
+                        case_record::Entity::belongs_to(company::Entity)
+                            .from(case_record::Column::CompanyId)
+                            .to(company::Column::Id)
+                            .into(),
+                    ),
             )
-            .one(conn)
             .await?;
         let (case, company) = row.map_or((None, None), |(c, co)| (Some(c), co));
         Ok((self.grant_read(conn, actor, case).await?, company))

@@ -368,11 +368,15 @@ impl Attachments {
         if case.confidential_statute.is_some() && !sight.confidential {
             return Ok(Vec::new());
         }
-        let rows = case_attachment::Entity::find()
-            .filter(case_attachment::Column::CaseId.eq(case.id))
-            .filter(case_attachment::Column::DeletedAt.is_null())
-            .order_by_asc(case_attachment::Column::Id)
-            .all(self.cases.db.reader())
+        let rows = self
+            .cases
+            .db
+            .read_all(
+                case_attachment::Entity::find()
+                    .filter(case_attachment::Column::CaseId.eq(case.id))
+                    .filter(case_attachment::Column::DeletedAt.is_null())
+                    .order_by_asc(case_attachment::Column::Id),
+            )
             .await?;
         let mut out = Vec::new();
         for r in rows

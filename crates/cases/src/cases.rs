@@ -985,10 +985,9 @@ impl Cases {
     pub async fn events_of(&self, case: &Granted) -> ServiceResult<Vec<EventView>> {
         let sight = case.access.sight;
         let confidential = case.confidential_statute.is_some();
-        let events = case_event::Entity::find()
-            .filter(case_event::Column::CaseId.eq(case.id))
-            .order_by_asc(case_event::Column::Id)
-            .all(self.db.reader())
+        let events = self
+            .db
+            .case_rows::<case_event::Entity>(case_event::Column::CaseId, case.id)
             .await?;
         let lookups = Lookups::load(&self.db, [], events.iter().filter_map(|e| e.actor_id)).await?;
         events

@@ -392,10 +392,14 @@ impl CompanySide {
     /// `follow_links` of a case the request has already read: only for those who may change it.
     pub async fn follow_links_of(&self, case: &Granted) -> ServiceResult<Vec<FollowLinkView>> {
         case.changeable()?;
-        Ok(case_follow_link::Entity::find()
-            .filter(case_follow_link::Column::CaseId.eq(case.id))
-            .order_by_desc(case_follow_link::Column::Id)
-            .all(self.cases.db.reader())
+        Ok(self
+            .cases
+            .db
+            .read_all(
+                case_follow_link::Entity::find()
+                    .filter(case_follow_link::Column::CaseId.eq(case.id))
+                    .order_by_desc(case_follow_link::Column::Id),
+            )
             .await?
             .into_iter()
             .map(|l| FollowLinkView {

@@ -312,10 +312,10 @@ impl Supplements {
 
     /// `supplements` of a case the request has already read, with the caller's access to it.
     pub async fn supplements_of(&self, case: &Granted) -> ServiceResult<Vec<SupplementView>> {
-        let rows = supplement_request::Entity::find()
-            .filter(supplement_request::Column::CaseId.eq(case.id))
-            .order_by_asc(supplement_request::Column::Id)
-            .all(self.cases.db.reader())
+        let rows = self
+            .cases
+            .db
+            .case_rows::<supplement_request::Entity>(supplement_request::Column::CaseId, case.id)
             .await?;
         let mut users: Vec<i64> = rows.iter().map(|r| r.requested_by).collect();
         users.extend(rows.iter().filter_map(|r| r.received_by));

@@ -235,10 +235,9 @@ impl Cases {
 
     /// `decision` of a case the request has already read, with the caller's access to it.
     pub async fn decision_of(&self, case: &Granted) -> ServiceResult<DecisionRecord> {
-        let rows = case_decision::Entity::find()
-            .filter(case_decision::Column::CaseId.eq(case.id))
-            .order_by_asc(case_decision::Column::Id)
-            .all(self.db.reader())
+        let rows = self
+            .db
+            .case_rows::<case_decision::Entity>(case_decision::Column::CaseId, case.id)
             .await?;
         let users =
             crate::view::Lookups::load(&self.db, [], rows.iter().map(|r| r.decided_by)).await?;

@@ -380,10 +380,10 @@ impl Record {
         if case.confidential_statute.is_some() && !sight.confidential {
             return Ok(Vec::new());
         }
-        let rows = case_party::Entity::find()
-            .filter(case_party::Column::CaseId.eq(case.id))
-            .order_by_asc(case_party::Column::Id)
-            .all(self.cases.db.reader())
+        let rows = self
+            .cases
+            .db
+            .case_rows::<case_party::Entity>(case_party::Column::CaseId, case.id)
             .await?;
         rows.into_iter().map(|m| party_view(m, sight)).collect()
     }
@@ -575,11 +575,15 @@ impl Record {
         if case.confidential_statute.is_some() && !case.access.sight.confidential {
             return Ok(Vec::new());
         }
-        let rows = case_premises::Entity::find()
-            .filter(case_premises::Column::CaseId.eq(case.id))
-            .order_by_desc(case_premises::Column::Main)
-            .order_by_asc(case_premises::Column::Id)
-            .all(self.cases.db.reader())
+        let rows = self
+            .cases
+            .db
+            .read_all(
+                case_premises::Entity::find()
+                    .filter(case_premises::Column::CaseId.eq(case.id))
+                    .order_by_desc(case_premises::Column::Main)
+                    .order_by_asc(case_premises::Column::Id),
+            )
             .await?;
         rows.into_iter().map(premises_view).collect()
     }

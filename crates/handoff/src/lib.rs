@@ -521,10 +521,9 @@ impl Handoffs {
         actor: &Actor,
         case: &lots_cases::access::Granted,
     ) -> ServiceResult<Vec<HandoffView>> {
-        let rows = handoff::Entity::find()
-            .filter(handoff::Column::CaseId.eq(case.id))
-            .order_by_asc(handoff::Column::Id)
-            .all(self.db.reader())
+        let rows = self
+            .db
+            .case_rows::<handoff::Entity>(handoff::Column::CaseId, case.id)
             .await?;
         self.views(actor, rows).await
     }

@@ -3,6 +3,7 @@
 
 pub mod bulk;
 pub mod dialect;
+pub mod direct;
 pub mod entity;
 pub mod events;
 pub mod identity;
@@ -23,7 +24,8 @@ use sea_orm::sqlx::sqlite::{
 };
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+    EntityTrait, QuerySelect, QueryTrait, Select, SelectTwo, SqliteTransactionMode,
+    SqlxSqliteConnector, TransactionOptions, TransactionTrait,
 };
 
 pub use sea_orm;
@@ -80,6 +82,8 @@ pub struct Db {
     /// Behind an `Arc`: every service holds a `Db` and every request clones the services, and
     /// the options (a map of pragmas) cost an allocation per entry to clone.
     sqlite_file: Option<std::sync::Arc<SqliteConnectOptions>>,
+    /// Reads of a few rows on the calling thread, for a SQLite file (`direct`).
+    direct: Option<std::sync::Arc<direct::DirectReads>>,
     /// The users and web sessions that requests check, kept in memory (`identity`).
     identities: std::sync::Arc<identity::IdentityCache>,
 }
@@ -127,6 +131,9 @@ impl Db {
                 write: SqlxSqliteConnector::from_sqlx_sqlite_pool(write),
                 analytics: read.clone(),
                 read,
+                direct: (!in_memory).then(|| {
+                    std::sync::Arc::new(direct::DirectReads::new(writer_options.get_filename()))
+                }),
                 sqlite_file: (!in_memory).then(|| std::sync::Arc::new(writer_options)),
                 identities: std::sync::Arc::new(identity::IdentityCache::new(true)),
             })
@@ -153,6 +160,7 @@ impl Db {
                 read: pool,
                 analytics,
                 sqlite_file: None,
+                direct: None,
                 // Trusted once `identity::listen` hears other processes' changes.
                 identities: std::sync::Arc::new(identity::IdentityCache::new(false)),
             })
@@ -162,6 +170,71 @@ impl Db {
     /// The connection for reads outside a transaction.
     pub fn reader(&self) -> &DatabaseConnection {
         &self.read
+    }
+
+    /// Every row `select` reads, outside a transaction. On a SQLite file read on the calling
+    /// thread (`direct`): for statements that read a few rows by key, as a page's parts do.
+    pub async fn read_all<E: EntityTrait>(&self, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
+    where
+        E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
+    {
+        match &self.direct {
+            Some(d) => d.all::<E>(&select.build(DbBackend::Sqlite)),
+            None => select.all(self.reader()).await,
+        }
+    }
+
+    /// The rows of `E` whose column `case` is `id`, in the order of `E`'s key (oldest first),
+    /// read as `read_all` reads: what a case page shows of each of its parts.
+    pub async fn case_rows<E: EntityTrait>(
+        &self,
+        case: E::Column,
+        id: i64,
+    ) -> Result<Vec<E::Model>, DbErr>
+    where
+        E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
+    {
+        use sea_orm::{ColumnTrait, Iterable, PrimaryKeyToColumn, QueryFilter, QueryOrder};
+        let mut select = E::find().filter(case.eq(id));
+        for key in E::PrimaryKey::iter() {
+            select = select.order_by_asc(key.into_column());
+        }
+        self.read_all(select).await
+    }
+
+    /// The first row `select` reads, as `read_all` reads.
+    pub async fn read_one<E: EntityTrait>(
+        &self,
+        select: Select<E>,
+    ) -> Result<Option<E::Model>, DbErr>
+    where
+        E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
+    {
+        match &self.direct {
+            Some(d) => Ok(d
+                .all::<E>(&select.limit(1).build(DbBackend::Sqlite))?
+                .into_iter()
+                .next()),
+            None => select.one(self.reader()).await,
+        }
+    }
+
+    /// The first pair a `SelectTwo` reads, as `read_all` reads.
+    pub async fn read_one_also<E: EntityTrait, F: EntityTrait>(
+        &self,
+        select: SelectTwo<E, F>,
+    ) -> Result<Option<direct::Pair<E, F>>, DbErr>
+    where
+        E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
+        F::ActiveModel: sea_orm::TryIntoModel<F::Model>,
+    {
+        match &self.direct {
+            Some(d) => Ok(d
+                .all_also::<E, F>(&select.limit(1).build(DbBackend::Sqlite))?
+                .into_iter()
+                .next()),
+            None => select.one(self.reader()).await,
+        }
     }
 
     /// The connection for the metrics' reads outside a transaction. On PostgreSQL a pool of its
