@@ -958,7 +958,8 @@ pub async fn assert_direct_reads_agree(db: &Db) -> usize {
         + same::<case_premises::Entity>(db).await
         + same::<case_attachment::Entity>(db).await
         + same::<case_decision::Entity>(db).await
-        + same::<case_follow_link::Entity>(db).await;
+        + same::<case_follow_link::Entity>(db).await
+        + same::<company::Entity>(db).await;
     let cases = case_record::Entity::find().all(db.reader()).await.unwrap();
     for case in cases {
         let pair = || {

@@ -8,7 +8,7 @@ use lots_core::deadline::DeadlineView;
 use lots_core::{Area, CaseStatus, Decision, EventKind, NoteVisibility, Priority};
 use lots_store::Db;
 use lots_store::entity::{app_user, case_event, case_note, case_record, company, department};
-use lots_store::lookup::by_ids;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
 use crate::error::ServiceResult;
@@ -129,11 +129,20 @@ impl Lookups {
         company_ids: impl IntoIterator<Item = i64>,
         user_ids: impl IntoIterator<Item = i64>,
     ) -> ServiceResult<Self> {
-        let company_ids: HashSet<i64> = company_ids.into_iter().collect();
-        let companies =
-            by_ids::<company::Entity, _>(db.reader(), company::Column::Id, company_ids, |c| c.id)
-                .await?;
-        Self::load_with_companies(db, companies.into_values(), user_ids).await
+        let company_ids: Vec<i64> = company_ids
+            .into_iter()
+            .collect::<HashSet<i64>>()
+            .into_iter()
+            .collect();
+        // By key, a page's worth at most: read on the calling thread on SQLite.
+        let companies = match company_ids.is_empty() {
+            true => Vec::new(),
+            false => {
+                db.read_all(company::Entity::find().filter(company::Column::Id.is_in(company_ids)))
+                    .await?
+            }
+        };
+        Self::load_with_companies(db, companies, user_ids).await
     }
 
     /// The same, with the companies already read.
