@@ -237,3 +237,33 @@ async fn the_bundled_sqlite_keeps_each_statements_plan() {
         assert_eq!(used, 1, "SQLite was built without SQLITE_{option}");
     }
 }
+
+/// A read made on the request's own thread (SQLite) that outgrows its budget of SQLite's work is
+/// stopped and made again on the readers: the caller gets every row all the same.
+#[tokio::test]
+async fn a_read_too_long_for_the_requests_thread_is_read_on_the_readers() {
+    use lots_store::entity::department;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{EntityTrait, QueryFilter};
+    let app = spawn_app().await;
+    let all = department::Entity::find()
+        .all(app.db.reader())
+        .await
+        .unwrap();
+    assert!(!all.is_empty());
+    let quick = app.db.read_all(department::Entity::find()).await.unwrap();
+    assert_eq!(quick, all);
+    let before = app.db.direct_reads_stopped();
+    // A condition that counts to a million for each department before it holds.
+    let slow = department::Entity::find().filter(Expr::cust(
+        "(WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000000) \
+         SELECT COUNT(*) FROM n) > 0",
+    ));
+    let read = app.db.read_all(slow).await.unwrap();
+    assert_eq!(read, all, "every row, though the read was stopped");
+    match (before, app.db.direct_reads_stopped()) {
+        (Some(before), Some(after)) => assert_eq!(after, before + 1, "not stopped"),
+        (None, None) => assert_ne!(app.db.backend(), sea_orm::DbBackend::Sqlite),
+        other => panic!("{other:?}"),
+    }
+}

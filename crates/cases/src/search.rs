@@ -164,15 +164,9 @@ impl Cases {
                 .all(self.db.reader())
                 .await?
         } else {
-            let page = query.limit(paging.limit + 1);
-            // One officer's cases without free text (*Mina ärenden*) are a few hundred found by
-            // the assignee's index: read on the calling thread on SQLite. Any other list may
-            // walk many cases, and stays on the readers.
-            let cases = match words.is_none() && non_empty(&filter.assignee).is_some() {
-                true => self.db.read_all(page).await?,
-                false => page.all(self.db.reader()).await?,
-            };
-            cases
+            self.db
+                .read_all(query.limit(paging.limit + 1))
+                .await?
                 .into_iter()
                 .map(|case| Ranked { case, score: 0.0 })
                 .collect()
@@ -237,12 +231,15 @@ impl Cases {
         let (cond, words) = self.filtered(actor, filter, &mut p).await?;
         p.finish()?;
         let unread = case_record::Column::Id.in_subquery(crate::messages::unread_from_company());
-        let rows = matching(actor, self.db.backend(), cond.add(unread), words.as_deref())
-            .order_by_asc(Expr::col(case_record::Column::DueDate).is_null())
-            .order_by_asc(case_record::Column::DueDate)
-            .order_by_asc(case_record::Column::Id)
-            .limit(MAX_PAGE)
-            .all(self.db.reader())
+        let rows = self
+            .db
+            .read_all(
+                matching(actor, self.db.backend(), cond.add(unread), words.as_deref())
+                    .order_by_asc(Expr::col(case_record::Column::DueDate).is_null())
+                    .order_by_asc(case_record::Column::DueDate)
+                    .order_by_asc(case_record::Column::Id)
+                    .limit(MAX_PAGE),
+            )
             .await?;
         self.listed_views(actor, rows).await
     }

@@ -8,14 +8,16 @@
 //! connection of a small pool kept for this process (read-only, `query_only`, the WAL lets them
 //! read beside the writer), on the thread that asks; each row becomes the entity's model through
 //! sea-orm's own `ActiveModel::try_set` (which refuses a value of the wrong type), the values typed by the entity's column definitions and
-//! decoded as sqlx decodes them. Meant for statements that read a few rows by key: a long scan
-//! belongs on the readers, where it does not hold a runtime thread.
+//! decoded as sqlx decodes them. Each read has a budget of SQLite's work (a millisecond or two):
+//! one that outgrows it (a list whose filter walks many cases) is stopped and read again on the
+//! readers, so that no request holds a runtime thread for long.
 //!
 //! `Db::read_all`, `Db::read_one` and `Db::read_one_also` choose: this on a SQLite file, the
 //! readers everywhere else (PostgreSQL, an in-memory database).
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{
@@ -33,6 +35,12 @@ use sea_orm::{
 const KEPT: usize = 8;
 /// Statements each connection keeps prepared.
 const PREPARED: usize = 128;
+/// SQLite's virtual machine steps between two looks at a read's budget, and how many looks it
+/// gets: about 200 000 steps, a millisecond or two. A read that needs more (a list whose filter
+/// walks many cases) is stopped and read again by the readers, so that no request holds a
+/// runtime thread for long.
+const STEPS_PER_LOOK: i32 = 1_000;
+const LOOKS: u32 = 200;
 
 /// A row of a `SelectTwo`: the model of `E`, and of `F` unless the join found none.
 pub type Pair<E, F> = (<E as EntityTrait>::Model, Option<<F as EntityTrait>::Model>);
@@ -42,6 +50,8 @@ pub type Pair<E, F> = (<E as EntityTrait>::Model, Option<<F as EntityTrait>::Mod
 pub struct DirectReads {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// Reads stopped for their budget since the start.
+    stopped: AtomicU64,
 }
 
 /// How a column's stored value becomes a sea-query value: the column's type in the entity.
@@ -266,7 +276,13 @@ impl DirectReads {
         Self {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
+            stopped: AtomicU64::new(0),
         }
+    }
+
+    /// How many reads were stopped for their budget (and read on the readers) since the start.
+    pub fn stopped(&self) -> u64 {
+        self.stopped.load(Ordering::Relaxed)
     }
 
     fn open(&self) -> Result<Connection, DbErr> {
@@ -300,35 +316,64 @@ impl DirectReads {
         result
     }
 
-    /// Runs `stmt` and gives each row to `each`, with the result's column names first.
+    /// Runs `stmt` and gives each row to `each`, with the result's column names first; `false`
+    /// when the read outgrew its budget and was stopped (what `each` was given is then partial).
     fn query<R>(
         &self,
         stmt: &Statement,
         prepare: impl FnOnce(&[&str]) -> Result<R, DbErr>,
         mut each: impl FnMut(&R, &rusqlite::Row<'_>) -> Result<(), DbErr>,
-    ) -> Result<(), DbErr> {
+    ) -> Result<bool, DbErr> {
         let values = stmt.values.as_ref().map(|v| v.0.as_slice()).unwrap_or(&[]);
         let bound = values.iter().map(bind).collect::<Result<Vec<_>, _>>()?;
         self.with(|conn| {
-            let mut st = conn.prepare_cached(&stmt.sql).map_err(sqlite_err)?;
-            let plan = prepare(&st.column_names())?;
-            let mut rows = st
-                .query(rusqlite::params_from_iter(bound.iter()))
+            let stopped = Arc::new(AtomicBool::new(false));
+            let mut looks = 0u32;
+            let flag = stopped.clone();
+            conn.progress_handler(
+                STEPS_PER_LOOK,
+                Some(move || {
+                    looks += 1;
+                    let stop = looks > LOOKS;
+                    flag.store(stop, Ordering::Relaxed);
+                    stop
+                }),
+            )
+            .map_err(sqlite_err)?;
+            let read = (|| {
+                let mut st = conn.prepare_cached(&stmt.sql).map_err(sqlite_err)?;
+                let plan = prepare(&st.column_names())?;
+                let mut rows = st
+                    .query(rusqlite::params_from_iter(bound.iter()))
+                    .map_err(sqlite_err)?;
+                while let Some(row) = rows.next().map_err(sqlite_err)? {
+                    each(&plan, row)?;
+                }
+                Ok(())
+            })();
+            conn.progress_handler(0, None::<fn() -> bool>)
                 .map_err(sqlite_err)?;
-            while let Some(row) = rows.next().map_err(sqlite_err)? {
-                each(&plan, row)?;
+            match read {
+                Err(_) if stopped.load(Ordering::Relaxed) => {
+                    self.stopped.fetch_add(1, Ordering::Relaxed);
+                    Ok(false)
+                }
+                other => other.map(|()| true),
             }
-            Ok(())
         })
     }
 
-    /// Every model `stmt` (a `SELECT` of `E`'s columns) reads.
-    pub(crate) fn all<E: EntityTrait>(&self, stmt: &Statement) -> Result<Vec<E::Model>, DbErr>
+    /// Every model `stmt` (a `SELECT` of `E`'s columns) reads; `None` when that outgrew the
+    /// budget (read it on the readers).
+    pub(crate) fn all<E: EntityTrait>(
+        &self,
+        stmt: &Statement,
+    ) -> Result<Option<Vec<E::Model>>, DbErr>
     where
         E::ActiveModel: TryIntoModel<E::Model>,
     {
         let mut out = Vec::new();
-        self.query(
+        let whole = self.query(
             stmt,
             |names| slots::<E>("", names),
             |slots, row| {
@@ -336,20 +381,20 @@ impl DirectReads {
                 Ok(())
             },
         )?;
-        Ok(out)
+        Ok(whole.then_some(out))
     }
 
     /// The pairs a `SelectTwo` of `E` and `F` reads (`F` absent where its columns are null).
     pub(crate) fn all_also<E: EntityTrait, F: EntityTrait>(
         &self,
         stmt: &Statement,
-    ) -> Result<Vec<Pair<E, F>>, DbErr>
+    ) -> Result<Option<Vec<Pair<E, F>>>, DbErr>
     where
         E::ActiveModel: TryIntoModel<E::Model>,
         F::ActiveModel: TryIntoModel<F::Model>,
     {
         let mut out = Vec::new();
-        self.query(
+        let whole = self.query(
             stmt,
             |names| Ok((slots::<E>("A_", names)?, slots::<F>("B_", names)?)),
             |(a, b), row| {
@@ -359,6 +404,6 @@ impl DirectReads {
                 Ok(())
             },
         )?;
-        Ok(out)
+        Ok(whole.then_some(out))
     }
 }

@@ -173,15 +173,24 @@ impl Db {
     }
 
     /// Every row `select` reads, outside a transaction. On a SQLite file read on the calling
-    /// thread (`direct`): for statements that read a few rows by key, as a page's parts do.
+    /// thread (`direct`), unless that outgrows a millisecond or two of SQLite's work: then on
+    /// the readers.
     pub async fn read_all<E: EntityTrait>(&self, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
     where
         E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
     {
-        match &self.direct {
-            Some(d) => d.all::<E>(&select.build(DbBackend::Sqlite)),
-            None => select.all(self.reader()).await,
+        if let Some(d) = &self.direct
+            && let Some(rows) = d.all::<E>(&select.build(DbBackend::Sqlite))?
+        {
+            return Ok(rows);
         }
+        select.all(self.reader()).await
+    }
+
+    /// How many reads on the calling thread outgrew their budget and were read on the readers
+    /// (`direct`); `None` where reads are not made on the calling thread.
+    pub fn direct_reads_stopped(&self) -> Option<u64> {
+        self.direct.as_ref().map(|d| d.stopped())
     }
 
     /// The rows of `E` whose column `case` is `id`, in the order of `E`'s key (oldest first),
@@ -210,13 +219,13 @@ impl Db {
     where
         E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
     {
-        match &self.direct {
-            Some(d) => Ok(d
-                .all::<E>(&select.limit(1).build(DbBackend::Sqlite))?
-                .into_iter()
-                .next()),
-            None => select.one(self.reader()).await,
+        let select = select.limit(1);
+        if let Some(d) = &self.direct
+            && let Some(rows) = d.all::<E>(&select.build(DbBackend::Sqlite))?
+        {
+            return Ok(rows.into_iter().next());
         }
+        select.one(self.reader()).await
     }
 
     /// The first pair a `SelectTwo` reads, as `read_all` reads.
@@ -228,13 +237,13 @@ impl Db {
         E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
         F::ActiveModel: sea_orm::TryIntoModel<F::Model>,
     {
-        match &self.direct {
-            Some(d) => Ok(d
-                .all_also::<E, F>(&select.limit(1).build(DbBackend::Sqlite))?
-                .into_iter()
-                .next()),
-            None => select.one(self.reader()).await,
+        let select = select.limit(1);
+        if let Some(d) = &self.direct
+            && let Some(rows) = d.all_also::<E, F>(&select.build(DbBackend::Sqlite))?
+        {
+            return Ok(rows.into_iter().next());
         }
+        select.one(self.reader()).await
     }
 
     /// The connection for the metrics' reads outside a transaction. On PostgreSQL a pool of its
