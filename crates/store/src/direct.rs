@@ -16,7 +16,7 @@
 //! readers everywhere else (PostgreSQL, an in-memory database).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -49,9 +49,22 @@ pub type Pair<E, F> = (<E as EntityTrait>::Model, Option<<F as EntityTrait>::Mod
 #[derive(Debug)]
 pub struct DirectReads {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Reader>>,
     /// Reads stopped for their budget since the start.
     stopped: AtomicU64,
+}
+
+/// A connection, and the looks its current read has had at its budget (its progress handler,
+/// set once when it is opened, counts them and stops the read past [`LOOKS`]).
+struct Reader {
+    conn: Connection,
+    looks: Arc<AtomicU32>,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reader")
+    }
 }
 
 /// How a column's stored value becomes a sea-query value: the column's type in the entity.
@@ -285,7 +298,7 @@ impl DirectReads {
         self.stopped.load(Ordering::Relaxed)
     }
 
-    fn open(&self) -> Result<Connection, DbErr> {
+    fn open(&self) -> Result<Reader, DbErr> {
         let conn = Connection::open_with_flags(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -298,20 +311,27 @@ impl DirectReads {
         conn.pragma_update(None, "query_only", true)
             .map_err(sqlite_err)?;
         conn.set_prepared_statement_cache_capacity(PREPARED);
-        Ok(conn)
+        let looks = Arc::new(AtomicU32::new(0));
+        let seen = looks.clone();
+        conn.progress_handler(
+            STEPS_PER_LOOK,
+            Some(move || seen.fetch_add(1, Ordering::Relaxed) >= LOOKS),
+        )
+        .map_err(sqlite_err)?;
+        Ok(Reader { conn, looks })
     }
 
     /// Runs `f` on an idle connection (or a new one), and keeps the connection for the next.
-    fn with<R>(&self, f: impl FnOnce(&Connection) -> Result<R, DbErr>) -> Result<R, DbErr> {
+    fn with<R>(&self, f: impl FnOnce(&Reader) -> Result<R, DbErr>) -> Result<R, DbErr> {
         let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let conn = match idle {
-            Some(c) => c,
+        let reader = match idle {
+            Some(r) => r,
             None => self.open()?,
         };
-        let result = f(&conn);
+        let result = f(&reader);
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < KEPT {
-            idle.push(conn);
+            idle.push(reader);
         }
         result
     }
@@ -326,22 +346,10 @@ impl DirectReads {
     ) -> Result<bool, DbErr> {
         let values = stmt.values.as_ref().map(|v| v.0.as_slice()).unwrap_or(&[]);
         let bound = values.iter().map(bind).collect::<Result<Vec<_>, _>>()?;
-        self.with(|conn| {
-            let stopped = Arc::new(AtomicBool::new(false));
-            let mut looks = 0u32;
-            let flag = stopped.clone();
-            conn.progress_handler(
-                STEPS_PER_LOOK,
-                Some(move || {
-                    looks += 1;
-                    let stop = looks > LOOKS;
-                    flag.store(stop, Ordering::Relaxed);
-                    stop
-                }),
-            )
-            .map_err(sqlite_err)?;
+        self.with(|reader| {
+            reader.looks.store(0, Ordering::Relaxed);
             let read = (|| {
-                let mut st = conn.prepare_cached(&stmt.sql).map_err(sqlite_err)?;
+                let mut st = reader.conn.prepare_cached(&stmt.sql).map_err(sqlite_err)?;
                 let plan = prepare(&st.column_names())?;
                 let mut rows = st
                     .query(rusqlite::params_from_iter(bound.iter()))
@@ -351,10 +359,8 @@ impl DirectReads {
                 }
                 Ok(())
             })();
-            conn.progress_handler(0, None::<fn() -> bool>)
-                .map_err(sqlite_err)?;
             match read {
-                Err(_) if stopped.load(Ordering::Relaxed) => {
+                Err(_) if reader.looks.load(Ordering::Relaxed) > LOOKS => {
                     self.stopped.fetch_add(1, Ordering::Relaxed);
                     Ok(false)
                 }
