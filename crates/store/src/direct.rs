@@ -7,13 +7,14 @@
 //! time (BENCHMARKS.md). Here the same statements, built by sea-query for SQLite, run on a
 //! connection of a small pool kept for this process (read-only, `query_only`, the WAL lets them
 //! read beside the writer), on the thread that asks; each row becomes the entity's model through
-//! sea-orm's own `ActiveModel::try_set` (which refuses a value of the wrong type), the values typed by the entity's column definitions and
-//! decoded as sqlx decodes them. Each read has a budget of SQLite's work (a millisecond or two):
-//! one that outgrows it (a list whose filter walks many cases) is stopped and read again on the
-//! readers, so that no request holds a runtime thread for long.
+//! sea-orm's own `ActiveModel::try_set` (which refuses a value of the wrong type), the values
+//! typed by the entity's column definitions and decoded as sqlx decodes them. Each read has a
+//! budget of SQLite's work (a millisecond or two): one that outgrows it (a list whose filter
+//! walks many cases) is stopped and read again on the readers, so that no request holds a
+//! runtime thread for long.
 //!
-//! `Db::read_all`, `Db::read_one` and `Db::read_one_also` choose: this on a SQLite file, the
-//! readers everywhere else (PostgreSQL, an in-memory database).
+//! `Db::read_all`, `Db::read_one`, `Db::read_one_also` and `Db::case_rows` choose: this on a
+//! SQLite file, the readers everywhere else (PostgreSQL, an in-memory database).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
