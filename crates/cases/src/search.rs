@@ -204,19 +204,20 @@ impl Cases {
         let (cond, words) = self.filtered(actor, filter, &mut p).await?;
         p.finish()?;
         let overdue = Expr::case(self.overdue(), 1).finally(0);
-        let (cases, overdue): (i64, Option<i64>) =
-            matching(actor, self.db.backend(), cond, words.as_deref())
-                .select_only()
-                .expr(Expr::cust("COUNT(*)"))
-                .expr(Func::sum(Into::<Expr>::into(overdue)))
-                .into_tuple()
-                .one(self.db.reader())
-                .await?
-                .unwrap_or_default();
-        let count = |n: i64| u64::try_from(n).unwrap_or_default();
+        let [cases, overdue] = self
+            .db
+            .read_integers::<2, _>(
+                matching(actor, self.db.backend(), cond, words.as_deref())
+                    .select_only()
+                    .expr(Expr::cust("COUNT(*)"))
+                    .expr(Func::sum(Into::<Expr>::into(overdue))),
+            )
+            .await?
+            .unwrap_or_default();
+        let count = |n: Option<i64>| u64::try_from(n.unwrap_or_default()).unwrap_or_default();
         Ok(CaseCount {
             cases: count(cases),
-            overdue: count(overdue.unwrap_or_default()),
+            overdue: count(overdue),
         })
     }
 

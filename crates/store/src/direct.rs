@@ -391,6 +391,34 @@ impl DirectReads {
         Ok(whole.then_some(out))
     }
 
+    /// The integers (or nulls) of the first row `stmt` reads, `Some(None)` when it reads none;
+    /// `None` when that outgrew the budget.
+    pub(crate) fn first_integers(
+        &self,
+        stmt: &Statement,
+    ) -> Result<Option<Option<Vec<Option<i64>>>>, DbErr> {
+        let mut first = None;
+        let whole = self.query(
+            stmt,
+            |names| Ok(names.len()),
+            |columns, row| {
+                if first.is_none() {
+                    let mut values = Vec::with_capacity(*columns);
+                    for i in 0..*columns {
+                        values.push(match row.get_ref(i).map_err(sqlite_err)? {
+                            ValueRef::Null => None,
+                            ValueRef::Integer(n) => Some(n),
+                            other => return Err(type_error(&i.to_string(), Kind::BigInt, other)),
+                        });
+                    }
+                    first = Some(values);
+                }
+                Ok(())
+            },
+        )?;
+        Ok(whole.then_some(first))
+    }
+
     /// The pairs a `SelectTwo` of `E` and `F` reads (`F` absent where its columns are null).
     pub(crate) fn all_also<E: EntityTrait, F: EntityTrait>(
         &self,

@@ -228,6 +228,35 @@ impl Db {
         select.one(self.reader()).await
     }
 
+    /// The `N` integer columns of the first row `select` reads (counts, sums; null as `None`),
+    /// as `read_all` reads; `None` when it reads no row.
+    pub async fn read_integers<const N: usize, Q: QueryTrait + QuerySelect>(
+        &self,
+        select: Q,
+    ) -> Result<Option<[Option<i64>; N]>, DbErr> {
+        let stmt = select.limit(1).build(self.backend());
+        if let Some(d) = &self.direct
+            && let Some(first) = d.first_integers(&stmt)?
+        {
+            return first
+                .map(|row| {
+                    <[Option<i64>; N]>::try_from(row).map_err(|row| {
+                        DbErr::Type(format!("{} columns read, {N} expected", row.len()))
+                    })
+                })
+                .transpose();
+        }
+        use sea_orm::ConnectionTrait;
+        let Some(row) = self.reader().query_one_raw(stmt).await? else {
+            return Ok(None);
+        };
+        let mut values = [None; N];
+        for (i, v) in values.iter_mut().enumerate() {
+            *v = row.try_get_by_index::<Option<i64>>(i)?;
+        }
+        Ok(Some(values))
+    }
+
     /// The first pair a `SelectTwo` reads, as `read_all` reads.
     pub async fn read_one_also<E: EntityTrait, F: EntityTrait>(
         &self,
