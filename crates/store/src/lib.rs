@@ -82,7 +82,8 @@ pub struct Db {
     /// Behind an `Arc`: every service holds a `Db` and every request clones the services, and
     /// the options (a map of pragmas) cost an allocation per entry to clone.
     sqlite_file: Option<std::sync::Arc<SqliteConnectOptions>>,
-    /// Reads of a few rows on the calling thread, for a SQLite file (`direct`).
+    /// Reads on the calling thread, within a budget of SQLite's work, for a SQLite file
+    /// (`direct`).
     direct: Option<std::sync::Arc<direct::DirectReads>>,
     /// The users and web sessions that requests check, kept in memory (`identity`).
     identities: std::sync::Arc<identity::IdentityCache>,
@@ -209,23 +210,6 @@ impl Db {
             select = select.order_by_asc(key.into_column());
         }
         self.read_all(select).await
-    }
-
-    /// The first row `select` reads, as `read_all` reads.
-    pub async fn read_one<E: EntityTrait>(
-        &self,
-        select: Select<E>,
-    ) -> Result<Option<E::Model>, DbErr>
-    where
-        E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
-    {
-        let select = select.limit(1);
-        if let Some(d) = &self.direct
-            && let Some(rows) = d.all::<E>(&select.build(DbBackend::Sqlite))?
-        {
-            return Ok(rows.into_iter().next());
-        }
-        select.one(self.reader()).await
     }
 
     /// The `N` integer columns of the first row `select` reads (counts, sums; null as `None`),
