@@ -70,7 +70,7 @@ impl std::fmt::Debug for Reader {
 
 /// How a column's stored value becomes a sea-query value: the column's type in the entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     BigInt,
     Int,
     SmallInt,
@@ -83,7 +83,7 @@ enum Kind {
 }
 
 impl Kind {
-    fn of(column_type: &ColumnType) -> Option<Kind> {
+    pub(crate) fn of(column_type: &ColumnType) -> Option<Kind> {
         Some(match column_type {
             ColumnType::BigInteger => Kind::BigInt,
             ColumnType::Integer => Kind::Int,
@@ -98,7 +98,7 @@ impl Kind {
         })
     }
 
-    fn null(self) -> Value {
+    pub(crate) fn null(self) -> Value {
         match self {
             Kind::BigInt => Value::BigInt(None),
             Kind::Int => Value::Int(None),
@@ -244,6 +244,17 @@ fn slots<E: EntityTrait>(
     names: &[&str],
 ) -> Result<Vec<Option<Slot<E::Column>>>, DbErr> {
     let mut slots: Vec<Option<Slot<E::Column>>> = names.iter().map(|_| None).collect();
+    let named = |i: usize, c: &E::Column| {
+        names
+            .get(i)
+            .is_some_and(|n| n.strip_prefix(prefix) == Some(c.as_str()))
+    };
+    // sea-orm selects an entity's columns in their order, so the next result column is
+    // looked at first; the others only where that is not the one.
+    let mut next = names
+        .iter()
+        .position(|n| n.starts_with(prefix))
+        .unwrap_or(0);
     for c in E::Column::iter() {
         let kind = Kind::of(c.def().get_column_type()).ok_or_else(|| {
             DbErr::Type(format!(
@@ -252,11 +263,14 @@ fn slots<E: EntityTrait>(
                 c.as_str()
             ))
         })?;
-        let i = names
-            .iter()
-            .position(|n| n.strip_prefix(prefix) == Some(c.as_str()))
-            .ok_or_else(|| DbErr::Type(format!("column {prefix}{} not read", c.as_str())))?;
+        let i = match named(next, &c) {
+            true => next,
+            false => (0..names.len())
+                .find(|&i| named(i, &c))
+                .ok_or_else(|| DbErr::Type(format!("column {prefix}{} not read", c.as_str())))?,
+        };
         slots[i] = Some(Slot { column: c, kind });
+        next = i + 1;
     }
     Ok(slots)
 }
