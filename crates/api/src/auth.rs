@@ -48,7 +48,14 @@ pub struct JwtKeys {
     issuer: String,
     audience: String,
     ttl_seconds: i64,
+    /// Tokens whose signature and claims were checked, with their claims: a token seen again
+    /// (an integration's, a page's, on every request) needs only its expiry checked again.
+    /// Keyed by the whole token, signature included; emptied when full.
+    verified: std::sync::Mutex<std::collections::HashMap<Box<str>, Claims>>,
 }
+
+/// Verified tokens kept at most (about half a kilobyte each).
+const VERIFIED_KEPT: usize = 10_000;
 
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -73,6 +80,7 @@ impl JwtKeys {
             issuer: config.token_issuer.clone(),
             audience: config.token_audience.clone(),
             ttl_seconds: i64::try_from(config.token_ttl_seconds).unwrap_or(3600),
+            verified: std::sync::Mutex::default(),
         }
     }
 
@@ -103,8 +111,30 @@ impl JwtKeys {
         })
     }
 
-    /// Checks signature, algorithm, `exp`, `iss`, `aud` and that `iat` is not in the future.
+    /// Checks signature, algorithm, `exp`, `iss`, `aud` and that `iat` is not in the future;
+    /// of a token checked before, only `exp` again (as `jsonwebtoken` checks it: by the system's
+    /// clock, with the same leeway).
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, ApiError> {
+        let verified = || self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(claims) = verified().get(token) {
+            let expired = u64::try_from(claims.exp).map_or(true, |exp| {
+                exp < jsonwebtoken::get_current_timestamp().saturating_sub(self.validation.leeway)
+            });
+            if !expired {
+                return Ok(claims.clone());
+            }
+        }
+        let claims = self.check(token, now)?;
+        let mut kept = verified();
+        if kept.len() >= VERIFIED_KEPT {
+            kept.clear();
+        }
+        kept.insert(token.into(), claims.clone());
+        Ok(claims)
+    }
+
+    /// Every check of `verify`, made.
+    fn check(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, ApiError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
@@ -363,5 +393,68 @@ mod rate_limit_tests {
         let wait = r.hit("a").unwrap_err();
         assert!((1..=60).contains(&wait));
         assert!(r.hit("b").is_ok());
+    }
+}
+
+#[cfg(test)]
+mod verified_token_tests {
+    use super::{Claims, JwtKeys};
+    use crate::config::Config;
+    use chrono::Utc;
+    use lots_core::Secret;
+
+    fn keys() -> JwtKeys {
+        JwtKeys::new(
+            &Secret::new("a-test-secret-a-test-secret-a-test-secret"),
+            &Config::default(),
+        )
+    }
+
+    fn claims(keys: &JwtKeys, exp: i64) -> Claims {
+        Claims {
+            sub: "7".into(),
+            role: lots_core::Role::Officer,
+            department: Some("SBF".into()),
+            ver: 0,
+            iat: Utc::now().timestamp() - 7200,
+            exp,
+            iss: keys.issuer.clone(),
+            aud: keys.audience.clone(),
+        }
+    }
+
+    fn sign(keys: &JwtKeys, claims: &Claims) -> String {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            claims,
+            &keys.encoding,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_token_checked_once_is_known_again_until_it_expires() {
+        let keys = keys();
+        let now = Utc::now();
+        let valid = claims(&keys, now.timestamp() + 600);
+        let token = sign(&keys, &valid);
+        assert_eq!(keys.verify(&token, now).unwrap(), valid);
+        assert_eq!(keys.verified.lock().unwrap().len(), 1);
+        assert_eq!(keys.verify(&token, now).unwrap(), valid);
+
+        // A token that expired after it was checked (kept as if checked an hour ago): refused.
+        let old = claims(&keys, now.timestamp() - 60);
+        let expired = sign(&keys, &old);
+        keys.verified
+            .lock()
+            .unwrap()
+            .insert(expired.as_str().into(), old);
+        assert!(keys.verify(&expired, now).is_err());
+
+        // Another signature over the same claims is checked, not taken for the known token.
+        let at = token.len() - 8;
+        let other = if &token[at..=at] == "x" { "y" } else { "x" };
+        let forged = format!("{}{other}{}", &token[..at], &token[at + 1..]);
+        assert!(keys.verify(&forged, now).is_err());
     }
 }
