@@ -929,7 +929,8 @@ pub fn succeeded(out: &std::process::Output) -> String {
 }
 
 /// The reads `Db::read_all` and `Db::read_one_also` make on the calling thread (on a SQLite
-/// file: `lots_store::direct`) give the models sea-orm's own reads give, row for row, for every
+/// file: `lots_store::direct`), and a case's parts read at once (on PostgreSQL:
+/// `lots_store::prefetch`), give the models sea-orm's own reads give, row for row, for every
 /// table they serve; how many rows were compared. Called at the end of tests that wrote those
 /// tables through the API, so that what the server really stores (its dates and times, JSON,
 /// nulls) is decoded both ways.
@@ -976,7 +977,58 @@ pub async fn assert_direct_reads_agree(db: &Db) -> usize {
         let direct = db.read_one_also(pair()).await.expect("a direct read");
         let sqlx = pair().one(db.reader()).await.expect("a read");
         assert_eq!(direct, sqlx, "case {}", case.id);
-        rows += 1;
+        rows += 1 + same_at_once(db, case.id).await;
     }
     rows
+}
+
+/// A case's parts read at once agree with each part read on its own; how many rows.
+async fn same_at_once(db: &Db, case_id: i64) -> usize {
+    use lots_store::entity::{
+        case_attachment, case_decision, case_event, case_follow_link, case_message, case_party,
+        case_premises, handoff, supplement_request,
+    };
+    use lots_store::prefetch::{CaseRows, Part};
+    use sea_orm::{EntityTrait, TryIntoModel};
+
+    // Where parts are read at once (PostgreSQL), `case_rows` reads through sea-orm.
+    async fn same<E: EntityTrait>(db: &Db, read: &CaseRows, case: E::Column, id: i64) -> usize
+    where
+        E::Model: PartialEq + std::fmt::Debug,
+        E::ActiveModel: TryIntoModel<E::Model>,
+    {
+        let at_once = read.of::<E>(case, id).expect("read").expect("decoded");
+        let sqlx = db.case_rows::<E>(case, id).await.expect("a read");
+        assert_eq!(at_once, sqlx, "{} of case {id}", E::default().table_name());
+        at_once.len()
+    }
+    let parts = [
+        Part::of::<case_event::Entity>(case_event::Column::CaseId),
+        Part::of::<handoff::Entity>(handoff::Column::CaseId),
+        Part::of::<supplement_request::Entity>(supplement_request::Column::CaseId),
+        Part::of::<case_message::Entity>(case_message::Column::CaseId),
+        Part::of::<case_party::Entity>(case_party::Column::CaseId),
+        Part::of::<case_premises::Entity>(case_premises::Column::CaseId),
+        Part::of::<case_attachment::Entity>(case_attachment::Column::CaseId),
+        Part::of::<case_decision::Entity>(case_decision::Column::CaseId),
+        Part::of::<case_follow_link::Entity>(case_follow_link::Column::CaseId),
+    ];
+    let Some(read) = db
+        .case_rows_at_once(case_id, &parts)
+        .await
+        .expect("read at once")
+    else {
+        return 0;
+    };
+    same::<case_event::Entity>(db, &read, case_event::Column::CaseId, case_id).await
+        + same::<handoff::Entity>(db, &read, handoff::Column::CaseId, case_id).await
+        + same::<supplement_request::Entity>(db, &read, supplement_request::Column::CaseId, case_id)
+            .await
+        + same::<case_message::Entity>(db, &read, case_message::Column::CaseId, case_id).await
+        + same::<case_party::Entity>(db, &read, case_party::Column::CaseId, case_id).await
+        + same::<case_premises::Entity>(db, &read, case_premises::Column::CaseId, case_id).await
+        + same::<case_attachment::Entity>(db, &read, case_attachment::Column::CaseId, case_id).await
+        + same::<case_decision::Entity>(db, &read, case_decision::Column::CaseId, case_id).await
+        + same::<case_follow_link::Entity>(db, &read, case_follow_link::Column::CaseId, case_id)
+            .await
 }

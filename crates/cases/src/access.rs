@@ -9,7 +9,9 @@ use std::ops::Deref;
 
 use lots_core::Actor;
 use lots_core::access::{CaseAccess, CaseFacts, ListScope, Ties};
+use lots_store::Db;
 use lots_store::entity::{bundle, bundle_case, case_record, company, handoff};
+use lots_store::prefetch::{CaseRows, Part};
 use sea_orm::sea_query::{JoinType, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
@@ -21,9 +23,42 @@ use crate::error::{ServiceError, ServiceResult};
 pub struct Granted {
     pub case: case_record::Model,
     pub access: CaseAccess,
+    /// Rows of the case's parts read with it (`with_rows`), for those who show them.
+    rows: Option<std::sync::Arc<CaseRows>>,
 }
 
 impl Granted {
+    /// The case's rows of `E` (whose column `case` holds the case's id), oldest first: those
+    /// read with the case (`with_rows`) where they were, else read now.
+    pub async fn rows<E: EntityTrait>(
+        &self,
+        db: &Db,
+        case: E::Column,
+    ) -> ServiceResult<Vec<E::Model>>
+    where
+        E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
+    {
+        if let Some(read) = self
+            .rows
+            .as_ref()
+            .and_then(|r| r.of::<E>(case, self.case.id))
+        {
+            return Ok(read?);
+        }
+        Ok(db.case_rows::<E>(case, self.case.id).await?)
+    }
+
+    /// The case with the rows of `parts` read at once, in one statement where that is cheaper
+    /// than one each (PostgreSQL: one round trip where a case page made nine); unchanged
+    /// elsewhere, where each part is read when it is asked for.
+    pub async fn with_rows(mut self, db: &Db, parts: &[Part]) -> ServiceResult<Self> {
+        self.rows = db
+            .case_rows_at_once(self.case.id, parts)
+            .await?
+            .map(std::sync::Arc::new);
+        Ok(self)
+    }
+
     /// `Forbidden` unless the caller may change the case (it is their department's).
     pub fn changeable(&self) -> ServiceResult<()> {
         if self.access.change {
@@ -129,17 +164,7 @@ impl Cases {
         let conn = self.db.reader();
         let row = self
             .db
-            .read_one_also(
-                case_record::Entity::find_by_id(id)
-                    .select_also(company::Entity)
-                    .join(
-                        JoinType::LeftJoin,
-                        case_record::Entity::belongs_to(company::Entity)
-                            .from(case_record::Column::CompanyId)
-                            .to(company::Column::Id)
-                            .into(),
-                    ),
-            )
+            .read_one_also(with_company(case_record::Entity::find_by_id(id)))
             .await?;
         let (case, company) = row.map_or((None, None), |(c, co)| (Some(c), co));
         Ok((self.grant_read(conn, actor, case).await?, company))
@@ -159,7 +184,11 @@ impl Cases {
             .access(conn, actor, std::slice::from_ref(&case))
             .await?;
         match access.get(&case.id).copied() {
-            Some(access) if access.read => Ok(Granted { case, access }),
+            Some(access) if access.read => Ok(Granted {
+                case,
+                access,
+                rows: None,
+            }),
             _ => Err(ServiceError::NotFound("case")),
         }
     }
@@ -247,4 +276,17 @@ impl Cases {
         }
         Ok(ties)
     }
+}
+
+/// `select`'s cases with each one's company, in one statement.
+pub(crate) fn with_company(
+    select: sea_orm::Select<case_record::Entity>,
+) -> sea_orm::SelectTwo<case_record::Entity, company::Entity> {
+    select.select_also(company::Entity).join(
+        JoinType::LeftJoin,
+        case_record::Entity::belongs_to(company::Entity)
+            .from(case_record::Column::CompanyId)
+            .to(company::Column::Id)
+            .into(),
+    )
 }

@@ -13,7 +13,7 @@ use lots_core::record::{content_matches, normalise_content_type, sniff, type_of_
 use lots_core::{Actor, AttachmentCategory, CaseEvent};
 use lots_store::entity::{case_attachment, case_record};
 use lots_store::events::append;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
@@ -368,21 +368,13 @@ impl Attachments {
         if case.confidential_statute.is_some() && !sight.confidential {
             return Ok(Vec::new());
         }
-        let rows = self
-            .cases
-            .db
-            .read_all(
-                case_attachment::Entity::find()
-                    .filter(case_attachment::Column::CaseId.eq(case.id))
-                    .filter(case_attachment::Column::DeletedAt.is_null())
-                    .order_by_asc(case_attachment::Column::Id),
-            )
+        let rows = case
+            .rows::<case_attachment::Entity>(&self.cases.db, case_attachment::Column::CaseId)
             .await?;
         let mut out = Vec::new();
-        for r in rows
-            .into_iter()
-            .filter(|r| sight.confidential || r.confidential_statute.is_none())
-        {
+        for r in rows.into_iter().filter(|r| {
+            r.deleted_at.is_none() && (sight.confidential || r.confidential_statute.is_none())
+        }) {
             out.push(self.view(r).await?);
         }
         Ok(out)

@@ -392,16 +392,12 @@ impl CompanySide {
     /// `follow_links` of a case the request has already read: only for those who may change it.
     pub async fn follow_links_of(&self, case: &Granted) -> ServiceResult<Vec<FollowLinkView>> {
         case.changeable()?;
-        Ok(self
-            .cases
-            .db
-            .read_all(
-                case_follow_link::Entity::find()
-                    .filter(case_follow_link::Column::CaseId.eq(case.id))
-                    .order_by_desc(case_follow_link::Column::Id),
-            )
+        Ok(case
+            .rows::<case_follow_link::Entity>(&self.cases.db, case_follow_link::Column::CaseId)
             .await?
             .into_iter()
+            // The newest first.
+            .rev()
             .map(|l| FollowLinkView {
                 id: l.id,
                 created_at: l.created_at,

@@ -312,10 +312,8 @@ impl Supplements {
 
     /// `supplements` of a case the request has already read, with the caller's access to it.
     pub async fn supplements_of(&self, case: &Granted) -> ServiceResult<Vec<SupplementView>> {
-        let rows = self
-            .cases
-            .db
-            .case_rows::<supplement_request::Entity>(supplement_request::Column::CaseId, case.id)
+        let rows = case
+            .rows::<supplement_request::Entity>(&self.cases.db, supplement_request::Column::CaseId)
             .await?;
         let mut users: Vec<i64> = rows.iter().map(|r| r.requested_by).collect();
         users.extend(rows.iter().filter_map(|r| r.received_by));

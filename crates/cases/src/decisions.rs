@@ -235,9 +235,8 @@ impl Cases {
 
     /// `decision` of a case the request has already read, with the caller's access to it.
     pub async fn decision_of(&self, case: &Granted) -> ServiceResult<DecisionRecord> {
-        let rows = self
-            .db
-            .case_rows::<case_decision::Entity>(case_decision::Column::CaseId, case.id)
+        let rows = case
+            .rows::<case_decision::Entity>(&self.db, case_decision::Column::CaseId)
             .await?;
         let users =
             crate::view::Lookups::load(&self.db, [], rows.iter().map(|r| r.decided_by)).await?;

@@ -180,10 +180,8 @@ impl Messages {
 
     /// `messages` of a case the request has already read, with the caller's access to it.
     pub async fn messages_of(&self, case: &Granted) -> ServiceResult<Vec<MessageView>> {
-        let mut rows = self
-            .cases
-            .db
-            .case_rows::<case_message::Entity>(case_message::Column::CaseId, case.id)
+        let mut rows = case
+            .rows::<case_message::Entity>(&self.cases.db, case_message::Column::CaseId)
             .await?;
         // Read by the department it was written to: the owning department, not an admin's
         // technical access nor a department tied by a handoff. Only when there is something

@@ -380,10 +380,8 @@ impl Record {
         if case.confidential_statute.is_some() && !sight.confidential {
             return Ok(Vec::new());
         }
-        let rows = self
-            .cases
-            .db
-            .case_rows::<case_party::Entity>(case_party::Column::CaseId, case.id)
+        let rows = case
+            .rows::<case_party::Entity>(&self.cases.db, case_party::Column::CaseId)
             .await?;
         rows.into_iter().map(|m| party_view(m, sight)).collect()
     }
@@ -575,16 +573,11 @@ impl Record {
         if case.confidential_statute.is_some() && !case.access.sight.confidential {
             return Ok(Vec::new());
         }
-        let rows = self
-            .cases
-            .db
-            .read_all(
-                case_premises::Entity::find()
-                    .filter(case_premises::Column::CaseId.eq(case.id))
-                    .order_by_desc(case_premises::Column::Main)
-                    .order_by_asc(case_premises::Column::Id),
-            )
+        let mut rows = case
+            .rows::<case_premises::Entity>(&self.cases.db, case_premises::Column::CaseId)
             .await?;
+        // The main premises first, then the oldest first (a stable sort of rows in key order).
+        rows.sort_by_key(|r| !r.main);
         rows.into_iter().map(premises_view).collect()
     }
 

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use serde::Deserialize;
 
-use crate::access::{content_searchable, list_condition, on_visible_content};
+use crate::access::{content_searchable, list_condition, on_visible_content, with_company};
 use crate::cases::{Cases, DEFAULT_PAGE, MAX_PAGE};
 use crate::error::{Problems, ServiceResult, text_len};
 use crate::view::{CaseView, ListOrder, Lookups, Page};
@@ -152,6 +152,8 @@ impl Cases {
             }
             Order::Newest => query.order_by_desc(case_record::Column::Id),
         };
+        // The companies come with the cases where they can (one statement, not two).
+        let mut companies = None;
         let mut rows: Vec<Ranked> = if let Some(rows) = nearby {
             rows.into_iter()
                 .map(|case| Ranked { case, score: 0.0 })
@@ -164,12 +166,15 @@ impl Cases {
                 .all(self.db.reader())
                 .await?
         } else {
-            self.db
-                .read_all(query.limit(paging.limit + 1))
+            let (rows, with) = self
+                .db
+                .read_all_also(with_company(query.limit(paging.limit + 1)))
                 .await?
                 .into_iter()
-                .map(|case| Ranked { case, score: 0.0 })
-                .collect()
+                .map(|(case, company)| (Ranked { case, score: 0.0 }, company))
+                .unzip::<_, _, Vec<_>, Vec<_>>();
+            companies = Some(with.into_iter().flatten().collect());
+            rows
         };
         let next_cursor = if rows.len() as u64 > paging.limit {
             rows.truncate(paging.limit as usize);
@@ -187,7 +192,7 @@ impl Cases {
         };
         let rows: Vec<case_record::Model> = rows.into_iter().map(|r| r.case).collect();
         Ok(Page {
-            items: self.listed_views(actor, rows).await?,
+            items: self.listed_views(actor, rows, companies).await?,
             next_cursor,
             order: match paging.order {
                 Order::Newest => ListOrder::Newest,
@@ -232,17 +237,20 @@ impl Cases {
         let (cond, words) = self.filtered(actor, filter, &mut p).await?;
         p.finish()?;
         let unread = case_record::Column::Id.in_subquery(crate::messages::unread_from_company());
-        let rows = self
+        let (rows, companies): (Vec<_>, Vec<_>) = self
             .db
-            .read_all(
+            .read_all_also(with_company(
                 matching(actor, self.db.backend(), cond.add(unread), words.as_deref())
                     .order_by_asc(Expr::col(case_record::Column::DueDate).is_null())
                     .order_by_asc(case_record::Column::DueDate)
                     .order_by_asc(case_record::Column::Id)
                     .limit(MAX_PAGE),
-            )
-            .await?;
-        self.listed_views(actor, rows).await
+            ))
+            .await?
+            .into_iter()
+            .unzip();
+        let companies = companies.into_iter().flatten().collect();
+        self.listed_views(actor, rows, Some(companies)).await
     }
 
     /// What `filter` asks of the cases (every filter but paging), within what `actor` may
@@ -263,12 +271,20 @@ impl Cases {
     }
 
     /// The views of listed cases, each redacted as its listing allows.
+    /// The views of listed cases; their companies are read unless `companies` holds them.
     async fn listed_views(
         &self,
         actor: &Actor,
         rows: Vec<case_record::Model>,
+        companies: Option<Vec<company::Model>>,
     ) -> ServiceResult<Vec<CaseView>> {
-        let lookups = Lookups::for_cases(&self.db, &rows).await?;
+        let lookups = match companies {
+            Some(companies) => {
+                let assignees = rows.iter().filter_map(|c| c.assignee_id);
+                Lookups::load_with_companies(&self.db, companies, assignees).await?
+            }
+            None => Lookups::for_cases(&self.db, &rows).await?,
+        };
         rows.into_iter()
             .map(|c| self.listed_view(actor, &lookups, c))
             .collect()

@@ -521,9 +521,8 @@ impl Handoffs {
         actor: &Actor,
         case: &lots_cases::access::Granted,
     ) -> ServiceResult<Vec<HandoffView>> {
-        let rows = self
-            .db
-            .case_rows::<handoff::Entity>(handoff::Column::CaseId, case.id)
+        let rows = case
+            .rows::<handoff::Entity>(&self.db, handoff::Column::CaseId)
             .await?;
         self.views(actor, rows).await
     }

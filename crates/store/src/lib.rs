@@ -11,6 +11,7 @@ pub mod lookup;
 pub mod mail;
 pub mod outbox;
 pub mod partitions;
+pub mod prefetch;
 pub mod settings;
 pub mod stored;
 pub mod touch;
@@ -250,13 +251,29 @@ impl Db {
         E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
         F::ActiveModel: sea_orm::TryIntoModel<F::Model>,
     {
-        let select = select.limit(1);
+        Ok(self
+            .read_all_also(select.limit(1))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Every pair a `SelectTwo` reads (`F` absent where its columns are null), as `read_all`
+    /// reads: one statement for both, where two would be one more round trip.
+    pub async fn read_all_also<E: EntityTrait, F: EntityTrait>(
+        &self,
+        select: SelectTwo<E, F>,
+    ) -> Result<Vec<direct::Pair<E, F>>, DbErr>
+    where
+        E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
+        F::ActiveModel: sea_orm::TryIntoModel<F::Model>,
+    {
         if let Some(d) = &self.direct
             && let Some(rows) = d.all_also::<E, F>(&select.build(DbBackend::Sqlite))?
         {
-            return Ok(rows.into_iter().next());
+            return Ok(rows);
         }
-        select.one(self.reader()).await
+        select.all(self.reader()).await
     }
 
     /// The connection for the metrics' reads outside a transaction. On PostgreSQL a pool of its

@@ -523,7 +523,7 @@ pub async fn case_page(
     let actor = &user.actor;
     // The case is read (and the caller's access decided) once; each part below reads only
     // its own rows.
-    let (case, granted) = match state.cases.open(actor, id).await {
+    let (case, granted) = match state.cases.open_page(actor, id).await {
         Ok(c) => c,
         Err(e) => return service_error_page(e, &user.viewer),
     };
