@@ -232,14 +232,14 @@ fn sqlite_err(e: rusqlite::Error) -> DbErr {
 }
 
 /// Where each column of a result goes: the entity's column and how its value is decoded.
-struct Slot<C> {
-    column: C,
-    kind: Kind,
+pub(crate) struct Slot<C> {
+    pub(crate) column: C,
+    pub(crate) kind: Kind,
 }
 
 /// The slots of `E`'s columns named `prefix` + name in `names` (the result's columns), in
 /// their order; `None` for a result column of the other entity of a pair.
-fn slots<E: EntityTrait>(
+pub(crate) fn slots<E: EntityTrait>(
     prefix: &str,
     names: &[&str],
 ) -> Result<Vec<Option<Slot<E::Column>>>, DbErr> {

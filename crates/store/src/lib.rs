@@ -2,6 +2,7 @@
 //! transactions, and appending to the event log.
 
 pub mod bulk;
+mod by_index;
 pub mod dialect;
 pub mod direct;
 pub mod entity;
@@ -186,7 +187,10 @@ impl Db {
         {
             return Ok(rows);
         }
-        select.all(self.reader()).await
+        let rows =
+            sea_orm::ConnectionTrait::query_all_raw(self.reader(), select.build(self.backend()))
+                .await?;
+        by_index::models::<E>(&rows)
     }
 
     /// How many reads on the calling thread outgrew their budget and were read on the readers
@@ -273,7 +277,10 @@ impl Db {
         {
             return Ok(rows);
         }
-        select.all(self.reader()).await
+        let rows =
+            sea_orm::ConnectionTrait::query_all_raw(self.reader(), select.build(self.backend()))
+                .await?;
+        by_index::pairs::<E, F>(&rows)
     }
 
     /// The connection for the metrics' reads outside a transaction. On PostgreSQL a pool of its
