@@ -988,7 +988,7 @@ async fn same_at_once(db: &Db, case_id: i64) -> usize {
         case_attachment, case_decision, case_event, case_follow_link, case_message, case_party,
         case_premises, handoff, supplement_request,
     };
-    use lots_store::prefetch::{CaseRows, Part};
+    use lots_store::prefetch::CaseRows;
     use sea_orm::{EntityTrait, TryIntoModel};
 
     // Where parts are read at once (PostgreSQL), `case_rows` reads through sea-orm.
@@ -1002,17 +1002,7 @@ async fn same_at_once(db: &Db, case_id: i64) -> usize {
         assert_eq!(at_once, sqlx, "{} of case {id}", E::default().table_name());
         at_once.len()
     }
-    let parts = [
-        Part::of::<case_event::Entity>(case_event::Column::CaseId),
-        Part::of::<handoff::Entity>(handoff::Column::CaseId),
-        Part::of::<supplement_request::Entity>(supplement_request::Column::CaseId),
-        Part::of::<case_message::Entity>(case_message::Column::CaseId),
-        Part::of::<case_party::Entity>(case_party::Column::CaseId),
-        Part::of::<case_premises::Entity>(case_premises::Column::CaseId),
-        Part::of::<case_attachment::Entity>(case_attachment::Column::CaseId),
-        Part::of::<case_decision::Entity>(case_decision::Column::CaseId),
-        Part::of::<case_follow_link::Entity>(case_follow_link::Column::CaseId),
-    ];
+    let parts = lots_cases::cases::page_parts();
     let Some(read) = db
         .case_rows_at_once(case_id, &parts)
         .await

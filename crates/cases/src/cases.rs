@@ -604,23 +604,8 @@ impl Cases {
     /// one statement (each part was a round trip); on SQLite each is read when it is asked for,
     /// on the request's thread.
     pub async fn open_page(&self, actor: &Actor, id: i64) -> ServiceResult<(CaseView, Granted)> {
-        use lots_store::entity::{
-            case_attachment, case_decision, case_follow_link, case_message, case_party,
-            case_premises, handoff, supplement_request,
-        };
         let (v, case) = self.open(actor, id).await?;
-        let parts = [
-            Part::of::<case_event::Entity>(case_event::Column::CaseId),
-            Part::of::<handoff::Entity>(handoff::Column::CaseId),
-            Part::of::<supplement_request::Entity>(supplement_request::Column::CaseId),
-            Part::of::<case_message::Entity>(case_message::Column::CaseId),
-            Part::of::<case_party::Entity>(case_party::Column::CaseId),
-            Part::of::<case_premises::Entity>(case_premises::Column::CaseId),
-            Part::of::<case_attachment::Entity>(case_attachment::Column::CaseId),
-            Part::of::<case_decision::Entity>(case_decision::Column::CaseId),
-            Part::of::<case_follow_link::Entity>(case_follow_link::Column::CaseId),
-        ];
-        Ok((v, case.with_rows(&self.db, &parts).await?))
+        Ok((v, case.with_rows(&self.db, &page_parts()).await?))
     }
 
     pub async fn update(
@@ -1348,6 +1333,25 @@ pub fn parse_instant(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Strin
         return Err("must not lie before 1990".into());
     }
     Ok(at)
+}
+
+/// The parts of a case that its page shows, each a table of rows that hold the case's id.
+pub fn page_parts() -> [Part; 9] {
+    use lots_store::entity::{
+        case_attachment, case_decision, case_follow_link, case_message, case_party, case_premises,
+        handoff, supplement_request,
+    };
+    [
+        Part::of::<case_event::Entity>(case_event::Column::CaseId),
+        Part::of::<handoff::Entity>(handoff::Column::CaseId),
+        Part::of::<supplement_request::Entity>(supplement_request::Column::CaseId),
+        Part::of::<case_message::Entity>(case_message::Column::CaseId),
+        Part::of::<case_party::Entity>(case_party::Column::CaseId),
+        Part::of::<case_premises::Entity>(case_premises::Column::CaseId),
+        Part::of::<case_attachment::Entity>(case_attachment::Column::CaseId),
+        Part::of::<case_decision::Entity>(case_decision::Column::CaseId),
+        Part::of::<case_follow_link::Entity>(case_follow_link::Column::CaseId),
+    ]
 }
 
 #[cfg(test)]

@@ -10,9 +10,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Value;
-use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, QueryResult, TryIntoModel};
+use sea_orm::{DbErr, EntityTrait, QueryResult, TryIntoModel};
 
-use crate::direct::{Kind, Pair, Slot, slots};
+use crate::direct::{Kind, Pair, Slot, model_of, slots};
 
 /// The value at `i` as the column's Rust type.
 fn value(row: &QueryResult, i: usize, kind: Kind) -> Result<Value, DbErr> {
@@ -34,8 +34,7 @@ fn value(row: &QueryResult, i: usize, kind: Kind) -> Result<Value, DbErr> {
     })
 }
 
-/// The model `row` holds in `slots`, or `None` where `optional` and every one of them is null
-/// (the absent side of a left join).
+/// The model `row` holds in `slots` (`direct::model_of`).
 fn model<E: EntityTrait>(
     row: &QueryResult,
     slots: &[Option<Slot<E::Column>>],
@@ -44,35 +43,10 @@ fn model<E: EntityTrait>(
 where
     E::ActiveModel: TryIntoModel<E::Model>,
 {
-    let mut am = <E::ActiveModel as ActiveModelTrait>::default();
-    let mut all_null = true;
-    for (i, slot) in slots.iter().enumerate() {
-        let Some(slot) = slot else { continue };
-        let v = value(row, i, slot.kind)?;
-        all_null &= !is_set(&v);
-        am.try_set(slot.column, v)?;
-    }
-    if optional && all_null {
-        return Ok(None);
-    }
-    am.try_into_model().map(Some)
+    model_of::<E>(slots, optional, |i, slot| value(row, i, slot.kind))
 }
 
-fn is_set(v: &Value) -> bool {
-    !matches!(
-        v,
-        Value::BigInt(None)
-            | Value::Int(None)
-            | Value::SmallInt(None)
-            | Value::Double(None)
-            | Value::Bool(None)
-            | Value::String(None)
-            | Value::ChronoDateTimeUtc(None)
-            | Value::ChronoDate(None)
-            | Value::Json(None)
-    )
-}
-
+/// The result's column names (those of its first row: every row has the same).
 fn names(rows: &[QueryResult]) -> Vec<String> {
     rows.first()
         .map(QueryResult::column_names)

@@ -275,12 +275,12 @@ pub(crate) fn slots<E: EntityTrait>(
     Ok(slots)
 }
 
-/// The model a row holds in `slots`, or `None` where `optional` and every one of them is null
-/// (the absent side of a left join).
-fn model<E: EntityTrait>(
-    row: &rusqlite::Row<'_>,
+/// The model a row holds in `slots` (`value` gives the one at an index, as its column's type),
+/// or `None` where `optional` and every one of them is null (the absent side of a left join).
+pub(crate) fn model_of<E: EntityTrait>(
     slots: &[Option<Slot<E::Column>>],
     optional: bool,
+    mut value: impl FnMut(usize, &Slot<E::Column>) -> Result<Value, DbErr>,
 ) -> Result<Option<E::Model>, DbErr>
 where
     E::ActiveModel: TryIntoModel<E::Model>,
@@ -289,14 +289,45 @@ where
     let mut all_null = true;
     for (i, slot) in slots.iter().enumerate() {
         let Some(slot) = slot else { continue };
-        let v = row.get_ref(i).map_err(sqlite_err)?;
-        all_null &= matches!(v, ValueRef::Null);
-        am.try_set(slot.column, slot.kind.decode(slot.column.as_str(), v)?)?;
+        let v = value(i, slot)?;
+        all_null &= is_null(&v);
+        am.try_set(slot.column, v)?;
     }
     if optional && all_null {
         return Ok(None);
     }
     am.try_into_model().map(Some)
+}
+
+/// Whether `v` is a null of one of the kinds read.
+fn is_null(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::BigInt(None)
+            | Value::Int(None)
+            | Value::SmallInt(None)
+            | Value::Double(None)
+            | Value::Bool(None)
+            | Value::String(None)
+            | Value::ChronoDateTimeUtc(None)
+            | Value::ChronoDate(None)
+            | Value::Json(None)
+    )
+}
+
+/// The model a SQLite row holds in `slots` (`model_of`).
+fn model<E: EntityTrait>(
+    row: &rusqlite::Row<'_>,
+    slots: &[Option<Slot<E::Column>>],
+    optional: bool,
+) -> Result<Option<E::Model>, DbErr>
+where
+    E::ActiveModel: TryIntoModel<E::Model>,
+{
+    model_of::<E>(slots, optional, |i, slot| {
+        let v = row.get_ref(i).map_err(sqlite_err)?;
+        slot.kind.decode(slot.column.as_str(), v)
+    })
 }
 
 impl DirectReads {
