@@ -5,7 +5,8 @@ Called by bench/load.sh (which builds the release binaries). For each database (
 N generated cases imported with `lots import`; on SQLite, and on PostgreSQL when PG_URL is set)
 it starts `lots serve`, signs in as an officer (bearer token and page cookie), drives each request
 with wrk at each connection count and prints one table: requests/s, p50, p99, errors, and the
-ratio to the hello-world's /healthz measured at the same connection count.
+ratio to the hello-world's /healthz at the same connection count, measured just before and just
+after that database's requests (the mean of the two; the table shows both).
 
 Environment: LOTS (binary), HELLO (binary), WORK (folder), PG_URL, N (cases, default 100000),
 DURATION (wrk seconds, default 10), CONNS (default "1 16 64"), ONLY (comma-separated request
@@ -233,42 +234,67 @@ def fresh(name, url):
 def main():
     if not port_free(HELLO_PORT):
         raise SystemExit(f"port {HELLO_PORT} is taken: stop what listens there first")
+    # The yardstick is measured before each database's requests and once more after the last
+    # ones, and each request's ratio is to the mean of the measurements on either side of its
+    # block: on a machine whose speed drifts (a shared host), one measurement at the start was
+    # off by half for the last database.
     hello = subprocess.Popen([HELLO, f"127.0.0.1:{HELLO_PORT}"], stdout=subprocess.DEVNULL)
     try:
         wait_ready(f"http://127.0.0.1:{HELLO_PORT}/healthz", hello)
-        yardstick = {c: wrk(f"http://127.0.0.1:{HELLO_PORT}/healthz", c) for c in CONNS}
+
+        def yardstick(when):
+            measured = {c: wrk(f"http://127.0.0.1:{HELLO_PORT}/healthz", c) for c in CONNS}
+            for c, r in measured.items():
+                log(f"   hello-world {when:<40} c={c:<3} {r['rps']:>9.0f}/s")
+            return measured
+
+        rows = []
+        before = yardstick("at the start")
+        for name, url, demo in databases():
+            fresh(name, url)
+            prepare(name, url, demo)
+            measured = []
+            proc = lots_server(name, url, demo)
+            try:
+                base = f"http://127.0.0.1:{PORT}"
+                if not demo:
+                    officer_for_generated(base)
+                tok = token(base, "anna")
+                cookie = page_cookie(base, "anna")
+                _, _, body = http("GET", f"{base}/api/v1/cases?limit=1&assignee=anna",
+                                  headers={"authorization": f"Bearer {tok}"})
+                case_id = json.loads(body)["items"][0]["id"]
+                for label, url_, script, headers in requests_for(base, tok, cookie, case_id):
+                    if ONLY and label not in ONLY:
+                        continue
+                    for c in CONNS:
+                        r = wrk(url_, c, script, headers)
+                        measured.append((label, c, r))
+                        log(f"   {name:<14} {label:<46} c={c:<3} {r['rps']:>9.0f}/s "
+                            f"p50 {r['p50']:7.2f} ms p99 {r['p99']:8.2f} ms errors {r['errors']}")
+            finally:
+                proc.terminate()
+                proc.wait()
+            after = yardstick(f"after {name}")
+            mean = {c: (before[c]["rps"] + after[c]["rps"]) / 2 for c in CONNS}
+            for c in CONNS:
+                spread = {"rps": mean[c], "p50": before[c]["p50"], "p99": before[c]["p99"],
+                          "errors": before[c]["errors"] + after[c]["errors"],
+                          "low": min(before[c]["rps"], after[c]["rps"]),
+                          "high": max(before[c]["rps"], after[c]["rps"])}
+                rows.append(("hello-world", f"GET /healthz (around {name})", c, spread, 1.0))
+            rows += [(name, label, c, r, r["rps"] / mean[c]) for label, c, r in measured]
+            before = after
     finally:
         hello.terminate()
-    rows = [("hello-world", "GET /healthz", c, r, 1.0) for c, r in yardstick.items()]
-    for name, url, demo in databases():
-        fresh(name, url)
-        prepare(name, url, demo)
-        proc = lots_server(name, url, demo)
-        try:
-            base = f"http://127.0.0.1:{PORT}"
-            if not demo:
-                officer_for_generated(base)
-            tok = token(base, "anna")
-            cookie = page_cookie(base, "anna")
-            _, _, body = http("GET", f"{base}/api/v1/cases?limit=1&assignee=anna",
-                              headers={"authorization": f"Bearer {tok}"})
-            case_id = json.loads(body)["items"][0]["id"]
-            for label, url_, script, headers in requests_for(base, tok, cookie, case_id):
-                if ONLY and label not in ONLY:
-                    continue
-                for c in CONNS:
-                    r = wrk(url_, c, script, headers)
-                    rows.append((name, label, c, r, r["rps"] / yardstick[c]["rps"]))
-                    log(f"   {name:<14} {label:<46} c={c:<3} {r['rps']:>9.0f}/s "
-                        f"p50 {r['p50']:7.2f} ms p99 {r['p99']:8.2f} ms errors {r['errors']}")
-        finally:
-            proc.terminate()
-            proc.wait()
     print()
     print("| database | request | conns | req/s | p50 ms | p99 ms | errors | × hello-world |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for name, label, c, r, ratio in rows:
-        print(f"| {name} | {label} | {c} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} "
+        rps = f"{r['rps']:.0f}"
+        if "low" in r:
+            rps += f" ({r['low']:.0f}–{r['high']:.0f})"
+        print(f"| {name} | {label} | {c} | {rps} | {r['p50']:.2f} | {r['p99']:.2f} "
               f"| {r['errors']} | {ratio * 100:.1f} % |")
 
 
