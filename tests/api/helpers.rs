@@ -928,7 +928,7 @@ pub fn succeeded(out: &std::process::Output) -> String {
     said
 }
 
-/// The reads `Db::read_all` and `Db::read_one_also` make on the calling thread (on a SQLite
+/// The reads `Db::read_all` and `Db::read_all_also` make on the calling thread (on a SQLite
 /// file: `lots_store::direct`), and a case's parts read at once (on PostgreSQL:
 /// `lots_store::prefetch`), give the models sea-orm's own reads give, row for row, for every
 /// table they serve; how many rows were compared. Called at the end of tests that wrote those
@@ -974,7 +974,11 @@ pub async fn assert_direct_reads_agree(db: &Db) -> usize {
                         .into(),
                 )
         };
-        let direct = db.read_one_also(pair()).await.expect("a direct read");
+        let direct = db
+            .read_all_also(pair().limit(1))
+            .await
+            .expect("a direct read")
+            .pop();
         let sqlx = pair().one(db.reader()).await.expect("a read");
         assert_eq!(direct, sqlx, "case {}", case.id);
         rows += 1 + same_at_once(db, case.id).await;

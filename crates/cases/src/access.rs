@@ -164,8 +164,9 @@ impl Cases {
         let conn = self.db.reader();
         let row = self
             .db
-            .read_one_also(with_company(case_record::Entity::find_by_id(id)))
-            .await?;
+            .read_all_also(with_company(case_record::Entity::find_by_id(id)).limit(1))
+            .await?
+            .pop();
         let (case, company) = row.map_or((None, None), |(c, co)| (Some(c), co));
         Ok((self.grant_read(conn, actor, case).await?, company))
     }

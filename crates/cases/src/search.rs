@@ -270,8 +270,8 @@ impl Cases {
         Ok((cond, words))
     }
 
-    /// The views of listed cases, each redacted as its listing allows.
-    /// The views of listed cases; their companies are read unless `companies` holds them.
+    /// The views of listed cases, each redacted as its listing allows; their companies are read
+    /// unless `companies` holds them.
     async fn listed_views(
         &self,
         actor: &Actor,

@@ -13,7 +13,7 @@
 //! walks many cases) is stopped and read again on the readers, so that no request holds a
 //! runtime thread for long.
 //!
-//! `Db::read_all`, `Db::read_all_also` (and `read_one_also`), `Db::case_rows` and
+//! `Db::read_all`, `Db::read_all_also`, `Db::case_rows` and
 //! `Db::read_integers` choose: this on a SQLite file, the readers everywhere else (PostgreSQL, an
 //! in-memory database), whose rows are made models by index (`by_index`).
 

@@ -246,22 +246,6 @@ impl Db {
         Ok(Some(values))
     }
 
-    /// The first pair a `SelectTwo` reads, as `read_all` reads.
-    pub async fn read_one_also<E: EntityTrait, F: EntityTrait>(
-        &self,
-        select: SelectTwo<E, F>,
-    ) -> Result<Option<direct::Pair<E, F>>, DbErr>
-    where
-        E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
-        F::ActiveModel: sea_orm::TryIntoModel<F::Model>,
-    {
-        Ok(self
-            .read_all_also(select.limit(1))
-            .await?
-            .into_iter()
-            .next())
-    }
-
     /// Every pair a `SelectTwo` reads (`F` absent where its columns are null), as `read_all`
     /// reads: one statement for both, where two would be one more round trip.
     pub async fn read_all_also<E: EntityTrait, F: EntityTrait>(

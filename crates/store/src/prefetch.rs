@@ -14,12 +14,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Value;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbBackend, DbErr, EntityTrait, IdenStatic, Iterable,
-    PrimaryKeyToColumn, Statement, TryIntoModel,
+    DbBackend, DbErr, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn, Statement,
+    TryIntoModel,
 };
 
 use crate::Db;
-use crate::direct::Kind;
+use crate::direct::{Kind, model_of, slots};
 
 /// What to read of one table: its rows whose `case` column holds the case's id, in the order
 /// of its key.
@@ -137,7 +137,8 @@ impl Db {
     }
 }
 
-/// The models of a JSON array of `E`'s rows.
+/// The models of a JSON array of `E`'s rows (`direct::model_of`, the columns in the entity's
+/// order).
 fn models<E: EntityTrait>(rows: &serde_json::Value) -> Result<Vec<E::Model>, DbErr>
 where
     E::ActiveModel: TryIntoModel<E::Model>,
@@ -146,25 +147,20 @@ where
     let rows = rows
         .as_array()
         .ok_or_else(|| DbErr::Type(format!("{table}: the rows read are not an array")))?;
+    let names: Vec<&str> = E::Column::iter().map(|c| c.as_str()).collect();
+    let slots = slots::<E>("", &names)?;
     rows.iter()
         .map(|row| {
-            let mut am = <E::ActiveModel as ActiveModelTrait>::default();
-            for c in E::Column::iter() {
-                let name = c.as_str();
-                let kind = Kind::of(c.def().get_column_type()).ok_or_else(|| {
-                    DbErr::Type(format!("{table}.{name}: a column type not decoded here"))
-                })?;
+            model_of::<E>(&slots, false, |_, slot| {
+                let name = slot.column.as_str();
                 let v = row
                     .get(name)
                     .ok_or_else(|| DbErr::Type(format!("{table}.{name}: not read")))?;
-                am.try_set(
-                    c,
-                    decode(kind, v).ok_or_else(|| {
-                        DbErr::Type(format!("{table}.{name}: {v} is not a {kind:?}"))
-                    })?,
-                )?;
-            }
-            am.try_into_model()
+                decode(slot.kind, v).ok_or_else(|| {
+                    DbErr::Type(format!("{table}.{name}: {v} is not a {:?}", slot.kind))
+                })
+            })?
+            .ok_or_else(|| DbErr::Type(format!("{table}: an empty row")))
         })
         .collect()
 }
