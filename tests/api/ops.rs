@@ -267,3 +267,49 @@ async fn a_read_too_long_for_the_requests_thread_is_read_on_the_readers() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A pooled PostgreSQL connection is checked before use only once it has lain idle
+/// (`PING_WHEN_IDLE_FOR`), not on every request. Connections the server closed while they lay
+/// idle (a restart, a proxy's timeout) must still never reach a request: each is found dead
+/// and replaced, and the requests after it are answered.
+#[tokio::test]
+async fn connections_the_server_closed_while_idle_are_replaced_before_a_request_uses_them() {
+    use sea_orm::ConnectionTrait;
+    let (app, [token]) = spawn_app_as(["erik"]).await;
+    let id = app.case_id(&token, json!({"title": "Bygglov"})).await;
+    let path = format!("/api/v1/cases/{id}");
+    // Requests at once, so that the pool holds several connections.
+    let at_once = futures::future::join_all((0..12).map(|_| app.get(&path, Some(&token)))).await;
+    assert!(at_once.iter().all(|r| r.status == 200));
+    if app.db.backend() != sea_orm::DbBackend::Postgres {
+        return;
+    }
+    let admin = sea_orm::Database::connect(&app.config.database_url)
+        .await
+        .unwrap();
+    let closed = admin
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT COUNT(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND backend_type = 'client backend'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert!(
+        closed >= 4,
+        "the server closed {closed} of Lots' connections"
+    );
+    tokio::time::sleep(lots_store::PING_WHEN_IDLE_FOR + std::time::Duration::from_millis(300))
+        .await;
+    for _ in 0..20 {
+        let read = app.get(&path, Some(&token)).await;
+        assert_eq!(read.status, 200, "{:?}", read.body);
+        assert_eq!(read.body["title"], "Bygglov");
+    }
+    let written = app.add_note(&token, id, "Efter omstart").await;
+    assert_eq!(written.status, 201, "{:?}", written.body);
+}
