@@ -682,7 +682,7 @@ impl TestApp {
     }
 
     /// The single integer a SQL query answers, straight from the database.
-    async fn scalar(&self, sql: String) -> i64 {
+    pub async fn scalar(&self, sql: String) -> i64 {
         let row = self
             .db
             .reader()

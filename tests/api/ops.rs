@@ -274,7 +274,6 @@ async fn a_read_too_long_for_the_requests_thread_is_read_on_the_readers() {
 /// and replaced, and the requests after it are answered.
 #[tokio::test]
 async fn connections_the_server_closed_while_idle_are_replaced_before_a_request_uses_them() {
-    use sea_orm::ConnectionTrait;
     let (app, [token]) = spawn_app_as(["erik"]).await;
     let id = app.case_id(&token, json!({"title": "Bygglov"})).await;
     let path = format!("/api/v1/cases/{id}");
@@ -284,21 +283,14 @@ async fn connections_the_server_closed_while_idle_are_replaced_before_a_request_
     if app.db.backend() != sea_orm::DbBackend::Postgres {
         return;
     }
-    let admin = sea_orm::Database::connect(&app.config.database_url)
-        .await
-        .unwrap();
-    let closed = admin
-        .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Postgres,
+    let closed = app
+        .scalar(
             "SELECT COUNT(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
              WHERE datname = current_database() AND pid <> pg_backend_pid() \
-             AND backend_type = 'client backend'",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get_by_index::<i64>(0)
-        .unwrap();
+             AND backend_type = 'client backend'"
+                .into(),
+        )
+        .await;
     assert!(
         closed >= 4,
         "the server closed {closed} of Lots' connections"
