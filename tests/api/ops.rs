@@ -304,4 +304,13 @@ async fn connections_the_server_closed_while_idle_are_replaced_before_a_request_
     }
     let written = app.add_note(&token, id, "Efter omstart").await;
     assert_eq!(written.status, 201, "{:?}", written.body);
+    assert_eq!(
+        app.count_where(
+            "case_note",
+            &format!("case_id = {id} AND text = 'Efter omstart'")
+        )
+        .await,
+        1,
+        "the note written after the restart is stored"
+    );
 }
