@@ -883,24 +883,123 @@ async fn markup_in_a_title_or_company_name_is_shown_escaped_on_every_page() {
     );
 }
 
+/// `n` open cases assigned to anna, titled `{title} {i}`; those for which `overdue(i)` holds
+/// are received in March (due in May: overdue now). Their ids, in order.
+async fn annas_open_cases(
+    app: &TestApp,
+    anna: &str,
+    n: usize,
+    title: &str,
+    overdue: impl Fn(usize) -> bool,
+) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let mut case = json!({"title": format!("{title} {i}"), "assignee": "anna"});
+        if overdue(i) {
+            case["received_at"] = json!("2026-03-02T08:00:00Z");
+        }
+        ids.push(app.case_id(anna, case).await);
+    }
+    ids
+}
+
+/// The link to the next page of *Mina ärenden*, where the page has one.
+fn next_page(body: &str) -> Option<String> {
+    body.split("<a href=\"/arenden?cursor=")
+        .nth(1)
+        .map(|s| format!("/arenden?cursor={}", s.split('"').next().unwrap()))
+        .map(|link| link.replace("&amp;", "&"))
+}
+
+/// *Mina ärenden* names every open case of the officer's that holds a message from the company
+/// nobody has read, on every page: the one on the first page, one that only a later page lists,
+/// and with a cursor past the last case; the counts hold on each; another officer's case with an
+/// unread message is not among them.
+#[tokio::test]
+async fn mina_arenden_names_every_case_with_an_unread_message_wherever_it_is_listed() {
+    let (app, [anna, erik]) = spawn_app_as(["anna", "erik"]).await;
+    // The first is overdue: it opens the first page.
+    let ids = annas_open_cases(&app, &anna, 60, "Olast", |i| i == 0).await;
+    let eriks = app
+        .case_id(&erik, json!({"title": "Eriks", "assignee": "erik"}))
+        .await;
+    let (first, last) = (ids[0], ids[59]);
+    for (case, token) in [(first, &anna), (last, &anna), (eriks, &erik)] {
+        let link = app
+            .post(
+                &format!("/api/v1/cases/{case}/follow-links"),
+                Some(token),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(link.status, 201, "{:?}", link.body);
+        let sent = app
+            .post(
+                &format!(
+                    "/api/v1/public/follow/{}/messages",
+                    link.body["token"].as_str().unwrap()
+                ),
+                None,
+                &json!({"text": "Har ni fått ritningen?"}),
+            )
+            .await;
+        assert_eq!(sent.status, 201, "{:?}", sent.body);
+    }
+    let mut b = Browser::logged_in(&app, "anna").await;
+    let banner = |body: &str| -> Vec<String> {
+        let text = body
+            .split("Olästa meddelanden från företag")
+            .nth(1)
+            .unwrap_or_default()
+            .split("</p>")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        text.split("<a href=\"/arenden/")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    let expected = vec![format!("{first}#messages-h"), format!("{last}#messages-h")];
+    let page = b.get("/arenden").await;
+    assert_eq!(page.status, 200);
+    assert_contains(&page.body, "Du har 60 öppna ärenden, varav 1 försenade");
+    assert_contains(&page.body, "Olästa meddelanden från företag (2 ärenden)");
+    assert_eq!(banner(&page.body), expected, "soonest due first");
+    // The first page's table of them holds the last case too, which its list does not.
+    let waiting = page
+        .body
+        .split("Ärenden med olästa meddelanden")
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap();
+    assert!(waiting.contains(&format!("href=\"/arenden/{last}\"")));
+    assert!(waiting.contains(&format!("href=\"/arenden/{first}\"")));
+    assert!(!page.body.contains("Eriks"));
+    let next = next_page(&page.body).expect("a second page");
+    let second = b.get(&next).await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_contains(&second.body, "Du har 60 öppna ärenden, varav 1 försenade");
+    assert_eq!(banner(&second.body), expected);
+    assert!(!second.body.contains("Ärenden med olästa meddelanden"));
+    // A cursor past the last case (d1:-:999999999): no case listed, the counts still right.
+    let past = b.get("/arenden?cursor=ZDE6LTo5OTk5OTk5OTk").await;
+    assert_eq!(past.status, 200, "{}", past.body);
+    assert_contains(&past.body, "Du har 60 öppna ärenden, varav 1 försenade");
+    assert_eq!(banner(&past.body), expected);
+    assert!(!past.body.contains("Olast 1<"));
+}
+
 /// *Mina ärenden* shows the officer's open cases 50 at a time, soonest due first, with the count
 /// of them all; the next page continues where the last ended, every case once, and a cursor that
 /// is not one of ours starts over.
 #[tokio::test]
 async fn mina_arenden_comes_a_page_at_a_time_and_counts_every_open_case() {
     let (app, [anna, erik]) = spawn_app_as(["anna", "erik"]).await;
-    let mut overdue = Vec::new();
-    for i in 0..120 {
-        let mut case = json!({"title": format!("Sida {i}"), "assignee": "anna"});
-        // Eight permits received in March: due in May, overdue now.
-        if i % 17 == 0 {
-            case["received_at"] = json!("2026-03-02T08:00:00Z");
-        }
-        let created = app.create_case(&anna, case).await;
-        if i % 17 == 0 {
-            overdue.push(created["id"].to_string());
-        }
-    }
+    let ids = annas_open_cases(&app, &anna, 120, "Sida", |i| i % 17 == 0).await;
+    let mut overdue: Vec<String> = ids.iter().step_by(17).map(i64::to_string).collect();
     assert_eq!(overdue.len(), 8);
     // Not anna's.
     app.create_case(&erik, json!({"title": "Eriks", "assignee": "erik"}))
@@ -911,11 +1010,6 @@ async fn mina_arenden_comes_a_page_at_a_time_and_counts_every_open_case() {
             .skip(1)
             .map(|s| s.split('"').next().unwrap().to_string())
             .collect()
-    };
-    let next = |body: &str| -> Option<String> {
-        body.split("<a href=\"/arenden?cursor=")
-            .nth(1)
-            .map(|s| format!("/arenden?cursor={}", s.split('"').next().unwrap()))
     };
     let mut seen = Vec::new();
     let mut page = b.get("/arenden").await;
@@ -930,10 +1024,10 @@ async fn mina_arenden_comes_a_page_at_a_time_and_counts_every_open_case() {
         let ids = rows(&page.body);
         assert_eq!(ids.len(), expected, "{}", page.body);
         seen.extend(ids);
-        match next(&page.body) {
+        match next_page(&page.body) {
             Some(link) => {
                 assert!(page.body.contains("Nästa 50 ärenden"));
-                page = b.get(&link.replace("&amp;", "&")).await;
+                page = b.get(&link).await;
                 assert_eq!(page.status, 200, "{}", page.body);
                 assert!(page.body.contains("Till första sidan"));
             }

@@ -9,7 +9,7 @@ use lots_core::case_event::Message;
 use lots_core::{Actor, CaseEvent};
 use lots_store::entity::{case_message, case_record};
 use lots_store::events::{NewEvent, append};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
@@ -269,4 +269,17 @@ pub(crate) fn unread_from_company() -> sea_orm::sea_query::SelectStatement {
         .and_where(case_message::Column::ReadAt.is_null())
         .and_where(case_message::Column::Direction.eq(Direction::FromCompany.as_str()))
         .to_owned()
+}
+
+/// Whether the case of the enclosing statement's `case_record` row holds a message from the
+/// company that nobody has read yet (one look at its messages by the case's index).
+pub(crate) fn has_unread_from_company() -> sea_orm::sea_query::SimpleExpr {
+    Expr::exists(
+        unread_from_company()
+            .and_where(
+                Expr::col((case_message::Entity, case_message::Column::CaseId))
+                    .equals((case_record::Entity, case_record::Column::Id)),
+            )
+            .to_owned(),
+    )
 }

@@ -93,6 +93,16 @@ enum Order {
     Rank,
 }
 
+impl Order {
+    fn listed(self) -> ListOrder {
+        match self {
+            Order::Newest => ListOrder::Newest,
+            Order::Due => ListOrder::DueDate,
+            Order::Rank => ListOrder::Relevance,
+        }
+    }
+}
+
 impl Cases {
     /// The cases the caller may list that match `filter`, a page at a time. With words in `q`,
     /// the best matches come first (then the newest), unless `sort=due_date` asks otherwise or
@@ -135,23 +145,7 @@ impl Cases {
             // The cursor's bound in the search index's own order too, where it can seek.
             query = query.filter(dialect::search_before_case(backend, MATCHES, id));
         }
-        query = match paging.order {
-            // Soonest due first, cases without a due date last, then by id: a total order, so
-            // keyset pages never repeat or skip a case.
-            Order::Due => query
-                .order_by_asc(Expr::col(case_record::Column::DueDate).is_null())
-                .order_by_asc(case_record::Column::DueDate)
-                .order_by_asc(case_record::Column::Id),
-            // Best match first, then newest.
-            Order::Rank => query
-                .order_by_desc(Expr::col((MATCHES, "score")))
-                .order_by_desc(case_record::Column::Id),
-            // Newest first, by id: of a search, in the order its index keeps the matches.
-            Order::Newest if words.is_some() => {
-                query.order_by_desc(dialect::search_newest_first(backend, MATCHES))
-            }
-            Order::Newest => query.order_by_desc(case_record::Column::Id),
-        };
+        query = in_order(query, paging.order, words.is_some(), backend);
         // The companies come with the cases where they can (one statement, not two).
         let mut companies = None;
         let mut rows: Vec<Ranked> = if let Some(rows) = nearby {
@@ -178,15 +172,8 @@ impl Cases {
         };
         let next_cursor = if rows.len() as u64 > paging.limit {
             rows.truncate(paging.limit as usize);
-            rows.last().map(|r| {
-                let c = &r.case;
-                match paging.order {
-                    Order::Due => Cursor::Due(c.due_date, c.id),
-                    Order::Rank => Cursor::Rank(r.score, c.id),
-                    Order::Newest => Cursor::Newest(c.id),
-                }
-                .encode()
-            })
+            rows.last()
+                .map(|r| cursor_at(paging.order, &r.case, r.score))
         } else {
             None
         };
@@ -194,11 +181,7 @@ impl Cases {
         Ok(Page {
             items: self.listed_views(actor, rows, companies).await?,
             next_cursor,
-            order: match paging.order {
-                Order::Newest => ListOrder::Newest,
-                Order::Due => ListOrder::DueDate,
-                Order::Rank => ListOrder::Relevance,
-            },
+            order: paging.order.listed(),
         })
     }
 
@@ -219,10 +202,9 @@ impl Cases {
             )
             .await?
             .unwrap_or_default();
-        let count = |n: Option<i64>| u64::try_from(n.unwrap_or_default()).unwrap_or_default();
         Ok(CaseCount {
-            cases: count(cases),
-            overdue: count(overdue),
+            cases: whole(cases),
+            overdue: whole(overdue),
         })
     }
 
@@ -237,20 +219,143 @@ impl Cases {
         let (cond, words) = self.filtered(actor, filter, &mut p).await?;
         p.finish()?;
         let unread = case_record::Column::Id.in_subquery(crate::messages::unread_from_company());
+        let backend = self.db.backend();
         let (rows, companies): (Vec<_>, Vec<_>) = self
             .db
             .read_all_also(with_company(
-                matching(actor, self.db.backend(), cond.add(unread), words.as_deref())
-                    .order_by_asc(Expr::col(case_record::Column::DueDate).is_null())
-                    .order_by_asc(case_record::Column::DueDate)
-                    .order_by_asc(case_record::Column::Id)
-                    .limit(MAX_PAGE),
+                in_order(
+                    matching(actor, backend, cond.add(unread), words.as_deref()),
+                    Order::Due,
+                    words.is_some(),
+                    backend,
+                )
+                .limit(MAX_PAGE),
             ))
             .await?
             .into_iter()
             .unzip();
         let companies = companies.into_iter().flatten().collect();
         self.listed_views(actor, rows, Some(companies)).await
+    }
+
+    /// *Mina ärenden*: a page of the caller's open cases, soonest due first ([`MINE_PAGE`] a
+    /// page, from `cursor`), how many they have and how many of those are overdue, and those
+    /// holding a message from the company that nobody has read (soonest due first, at most
+    /// [`MAX_PAGE`]). One statement in the common case: the counts come with the page, each
+    /// case of it says whether it holds unread messages, and when every such case is among
+    /// them no other statement is needed.
+    pub async fn my_open_cases(
+        &self,
+        actor: &Actor,
+        cursor: Option<String>,
+    ) -> ServiceResult<MyOpenCases> {
+        let filter = CaseFilter {
+            assignee: Some("me".into()),
+            status: Some("received,in_progress,awaiting_supplement".into()),
+            sort: Some("due_date".into()),
+            limit: Some(MINE_PAGE.to_string()),
+            cursor,
+            ..Default::default()
+        };
+        let mut p = Problems::default();
+        let backend = self.db.backend();
+        let (cond, _) = self.filtered(actor, &filter, &mut p).await?;
+        let (paging, after) = paging(&filter, false, &mut p);
+        p.finish()?;
+        let [n, overdue, unread] = self.open_totals(&cond);
+        let mut query = with_company(
+            in_order(
+                matching(actor, backend, cond.add(after), None),
+                paging.order,
+                false,
+                backend,
+            )
+            .limit(paging.limit + 1),
+        );
+        let unread_here = crate::messages::has_unread_from_company();
+        QueryTrait::query(&mut query)
+            .expr_as(
+                Expr::case(unread_here, Expr::val(1i64)).finally(Expr::val(0i64)),
+                "X_unread",
+            )
+            .expr_as(n, "X_n")
+            .expr_as(overdue, "X_overdue")
+            .expr_as(unread, "X_unread_all");
+        let rows = self.db.read_all_also_with::<_, _, 4>(query).await?;
+        let Some(&(_, [_, n, overdue, unread_all])) = rows.first() else {
+            // Past the last case (a cursor from before some were closed): no row carries the
+            // counts.
+            let (count, unread) = tokio::try_join!(
+                self.count(actor, &filter),
+                self.with_unread_from_company(actor, &filter)
+            )?;
+            let page = Page {
+                items: Vec::new(),
+                next_cursor: None,
+                order: ListOrder::DueDate,
+            };
+            return Ok(MyOpenCases {
+                page,
+                count,
+                unread,
+            });
+        };
+        let unread_all = whole(unread_all);
+        let next_cursor = (rows.len() as u64 > paging.limit)
+            .then(|| cursor_at(paging.order, &rows[paging.limit as usize - 1].0.0, 0.0));
+        let flagged: Vec<bool> = rows
+            .iter()
+            .map(|(_, [here, ..])| *here == Some(1))
+            .collect();
+        let (rows, companies): (Vec<_>, Vec<_>) = rows.into_iter().map(|(pair, _)| pair).unzip();
+        let mut views = self
+            .listed_views(actor, rows, Some(companies.into_iter().flatten().collect()))
+            .await?;
+        let on_page: Vec<CaseView> = views
+            .iter()
+            .zip(&flagged)
+            .filter(|(_, here)| **here)
+            .map(|(v, _)| v.clone())
+            .collect();
+        let unread = if on_page.len() as u64 == unread_all && unread_all <= MAX_PAGE {
+            on_page
+        } else {
+            self.with_unread_from_company(actor, &filter).await?
+        };
+        views.truncate(paging.limit as usize);
+        Ok(MyOpenCases {
+            page: Page {
+                items: views,
+                next_cursor,
+                order: paging.order.listed(),
+            },
+            count: CaseCount {
+                cases: whole(n),
+                overdue: whole(overdue),
+            },
+            unread,
+        })
+    }
+
+    /// How many cases `cond` finds, how many of them are overdue and how many hold a message
+    /// from the company nobody has read: each a subquery of its own, which PostgreSQL reads
+    /// once a statement (a joined one-row table of all three was read again for every case of
+    /// a page).
+    fn open_totals(&self, cond: &Condition) -> [Expr; 3] {
+        let total = |e: Expr| -> Expr {
+            case_record::Entity::find()
+                .filter(cond.clone())
+                .select_only()
+                .expr(e)
+                .into_query()
+                .into()
+        };
+        let flag = |e: Expr| Func::sum(Into::<Expr>::into(Expr::case(e, 1).finally(0))).into();
+        [
+            total(Expr::cust("COUNT(*)")),
+            total(flag(self.overdue().into())),
+            total(flag(crate::messages::has_unread_from_company())),
+        ]
     }
 
     /// What `filter` asks of the cases (every filter but paging), within what `actor` may
@@ -454,6 +559,19 @@ impl Cases {
     }
 }
 
+/// Cases a page of *Mina ärenden* shows.
+pub const MINE_PAGE: u64 = 50;
+
+/// What *Mina ärenden* shows (`Cases::my_open_cases`).
+#[derive(Debug, Clone)]
+pub struct MyOpenCases {
+    pub page: Page<CaseView>,
+    /// All of the caller's open cases, and the overdue among them.
+    pub count: CaseCount,
+    /// Those holding a message from the company that nobody has read, soonest due first.
+    pub unread: Vec<CaseView>,
+}
+
 /// How many cases a filter finds, and how many of them are overdue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CaseCount {
@@ -518,6 +636,41 @@ fn matching(
         join_matches(&mut query, actor, backend, words);
     }
     query
+}
+
+/// `query` in `order`: a total order, so keyset pages never repeat or skip a case.
+fn in_order(
+    query: sea_orm::Select<case_record::Entity>,
+    order: Order,
+    searched: bool,
+    backend: sea_orm::DbBackend,
+) -> sea_orm::Select<case_record::Entity> {
+    match order {
+        // Soonest due first, cases without a due date last, then by id.
+        Order::Due => query
+            .order_by_asc(Expr::col(case_record::Column::DueDate).is_null())
+            .order_by_asc(case_record::Column::DueDate)
+            .order_by_asc(case_record::Column::Id),
+        // Best match first, then newest.
+        Order::Rank => query
+            .order_by_desc(Expr::col((MATCHES, "score")))
+            .order_by_desc(case_record::Column::Id),
+        // Newest first, by id: of a search, in the order its index keeps the matches.
+        Order::Newest if searched => {
+            query.order_by_desc(dialect::search_newest_first(backend, MATCHES))
+        }
+        Order::Newest => query.order_by_desc(case_record::Column::Id),
+    }
+}
+
+/// The cursor of a page that ends with `case` (of relevance `score` in a ranked search).
+fn cursor_at(order: Order, case: &case_record::Model, score: f64) -> String {
+    match order {
+        Order::Due => Cursor::Due(case.due_date, case.id),
+        Order::Rank => Cursor::Rank(score, case.id),
+        Order::Newest => Cursor::Newest(case.id),
+    }
+    .encode()
 }
 
 /// `matches(whole)` of the one search document of each case the caller searches: the whole
@@ -672,6 +825,11 @@ fn paging(filter: &CaseFilter, searched: bool, p: &mut Problems) -> (Paging, Con
         },
         after,
     )
+}
+
+/// A count read from the database (null, or below zero, as none).
+fn whole(n: Option<i64>) -> u64 {
+    u64::try_from(n.unwrap_or_default()).unwrap_or_default()
 }
 
 fn non_empty(s: &Option<String>) -> Option<&str> {

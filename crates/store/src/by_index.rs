@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Value;
 use sea_orm::{DbErr, EntityTrait, QueryResult, TryIntoModel};
 
-use crate::direct::{Kind, Pair, Slot, model_of, slots};
+use crate::direct::{Kind, PairWith, Slot, model_of, slots, trailing};
 
 /// The value at `i` as the column's Rust type.
 fn value(row: &QueryResult, i: usize, kind: Kind) -> Result<Value, DbErr> {
@@ -69,10 +69,11 @@ where
         .collect()
 }
 
-/// The pairs that `rows` (a `SelectTwo` of `E` and `F`) hold.
-pub(crate) fn pairs<E: EntityTrait, F: EntityTrait>(
+/// The pairs that `rows` (a `SelectTwo` of `E` and `F`) hold, each with the integers of the
+/// last `N` columns (null as `None`).
+pub(crate) fn pairs<E: EntityTrait, F: EntityTrait, const N: usize>(
     rows: &[QueryResult],
-) -> Result<Vec<Pair<E, F>>, DbErr>
+) -> Result<Vec<PairWith<E, F, N>>, DbErr>
 where
     E::ActiveModel: TryIntoModel<E::Model>,
     F::ActiveModel: TryIntoModel<F::Model>,
@@ -81,12 +82,17 @@ where
         return Ok(Vec::new());
     }
     let names = names(rows);
+    let extra = trailing::<N>(names.len())?;
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let (a, b) = (slots::<E>("A_", &names)?, slots::<F>("B_", &names)?);
     rows.iter()
         .map(|r| {
             let e = model::<E>(r, &a, false)?.ok_or_else(|| DbErr::Type("an empty row".into()))?;
-            Ok((e, model::<F>(r, &b, true)?))
+            let mut ints = [None; N];
+            for (v, i) in ints.iter_mut().zip(extra.clone()) {
+                *v = r.try_get_by_index::<Option<i64>>(i)?;
+            }
+            Ok(((e, model::<F>(r, &b, true)?), ints))
         })
         .collect()
 }

@@ -47,6 +47,9 @@ const LOOKS: u32 = 200;
 /// A row of a `SelectTwo`: the model of `E`, and of `F` unless the join found none.
 pub type Pair<E, F> = (<E as EntityTrait>::Model, Option<<F as EntityTrait>::Model>);
 
+/// A pair with the integers of `N` columns read after it.
+pub type PairWith<E, F, const N: usize> = (Pair<E, F>, [Option<i64>; N]);
+
 /// A pool of read-only connections to one SQLite file.
 #[derive(Debug)]
 pub struct DirectReads {
@@ -449,15 +452,7 @@ impl DirectReads {
             |names| Ok(names.len()),
             |columns, row| {
                 if first.is_none() {
-                    let mut values = Vec::with_capacity(*columns);
-                    for i in 0..*columns {
-                        values.push(match row.get_ref(i).map_err(sqlite_err)? {
-                            ValueRef::Null => None,
-                            ValueRef::Integer(n) => Some(n),
-                            other => return Err(type_error(&i.to_string(), Kind::BigInt, other)),
-                        });
-                    }
-                    first = Some(values);
+                    first = Some(integers(row, 0..*columns)?);
                 }
                 Ok(())
             },
@@ -466,10 +461,10 @@ impl DirectReads {
     }
 
     /// The pairs a `SelectTwo` of `E` and `F` reads (`F` absent where its columns are null).
-    pub(crate) fn all_also<E: EntityTrait, F: EntityTrait>(
+    pub(crate) fn all_also<E: EntityTrait, F: EntityTrait, const N: usize>(
         &self,
         stmt: &Statement,
-    ) -> Result<Option<Vec<Pair<E, F>>>, DbErr>
+    ) -> Result<Option<Vec<PairWith<E, F, N>>>, DbErr>
     where
         E::ActiveModel: TryIntoModel<E::Model>,
         F::ActiveModel: TryIntoModel<F::Model>,
@@ -477,14 +472,43 @@ impl DirectReads {
         let mut out = Vec::new();
         let whole = self.query(
             stmt,
-            |names| Ok((slots::<E>("A_", names)?, slots::<F>("B_", names)?)),
-            |(a, b), row| {
+            |names| {
+                let extra = trailing::<N>(names.len())?;
+                Ok((slots::<E>("A_", names)?, slots::<F>("B_", names)?, extra))
+            },
+            |(a, b, extra), row| {
                 let e =
                     model::<E>(row, a, false)?.ok_or_else(|| DbErr::Type("an empty row".into()))?;
-                out.push((e, model::<F>(row, b, true)?));
+                let f = model::<F>(row, b, true)?;
+                let ints = integers(row, extra.clone())?;
+                let ints = <[Option<i64>; N]>::try_from(ints)
+                    .map_err(|v| DbErr::Type(format!("{} columns read, {N} expected", v.len())))?;
+                out.push(((e, f), ints));
                 Ok(())
             },
         )?;
         Ok(whole.then_some(out))
     }
+}
+
+/// The integer columns of `row` at `columns` (null as `None`).
+fn integers(
+    row: &rusqlite::Row<'_>,
+    columns: std::ops::Range<usize>,
+) -> Result<Vec<Option<i64>>, DbErr> {
+    columns
+        .map(|i| match row.get_ref(i).map_err(sqlite_err)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(n) => Ok(Some(n)),
+            other => Err(type_error(&i.to_string(), Kind::BigInt, other)),
+        })
+        .collect()
+}
+
+/// The indexes of the last `N` of `columns` columns.
+pub(crate) fn trailing<const N: usize>(columns: usize) -> Result<std::ops::Range<usize>, DbErr> {
+    columns
+        .checked_sub(N)
+        .map(|first| first..columns)
+        .ok_or_else(|| DbErr::Type(format!("{columns} columns read, {N} more expected")))
 }

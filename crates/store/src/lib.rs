@@ -268,15 +268,29 @@ impl Db {
         E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
         F::ActiveModel: sea_orm::TryIntoModel<F::Model>,
     {
+        let rows = self.read_all_also_with::<E, F, 0>(select).await?;
+        Ok(rows.into_iter().map(|(pair, [])| pair).collect())
+    }
+
+    /// Every pair a `SelectTwo` reads, as `read_all_also`, each with the integers of the `N`
+    /// columns the statement selects after the pair's (counts, flags; null as `None`).
+    pub async fn read_all_also_with<E: EntityTrait, F: EntityTrait, const N: usize>(
+        &self,
+        select: SelectTwo<E, F>,
+    ) -> Result<Vec<direct::PairWith<E, F, N>>, DbErr>
+    where
+        E::ActiveModel: sea_orm::TryIntoModel<E::Model>,
+        F::ActiveModel: sea_orm::TryIntoModel<F::Model>,
+    {
         if let Some(d) = &self.direct
-            && let Some(rows) = d.all_also::<E, F>(&select.build(DbBackend::Sqlite))?
+            && let Some(rows) = d.all_also::<E, F, N>(&select.build(DbBackend::Sqlite))?
         {
             return Ok(rows);
         }
         let rows =
             sea_orm::ConnectionTrait::query_all_raw(self.reader(), select.build(self.backend()))
                 .await?;
-        by_index::pairs::<E, F>(&rows)
+        by_index::pairs::<E, F, N>(&rows)
     }
 
     /// The connection for the metrics' reads outside a transaction. On PostgreSQL a pool of its

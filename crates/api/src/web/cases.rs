@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{NaiveDate, TimeZone};
+use lots_cases::search::{MINE_PAGE, MyOpenCases};
 use lots_cases::{
     CaseFilter, CasePatch, CaseView, FieldError, ListOrder, NewCase, NewDecisionRequest,
     NewExtension, NewNote, NewSupplementRequest, ServiceError, TransitionInput,
@@ -79,9 +80,6 @@ pub fn case_table(caption: &str, cases: &[CaseView]) -> Markup {
     }
 }
 
-/// Cases a page of *Mina ärenden* shows.
-const MINE_PAGE: usize = 50;
-
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct MineQuery {
     /// `next_cursor` of the page before.
@@ -95,25 +93,13 @@ pub async fn mine(
     user: WebUser,
     Query(q): Query<MineQuery>,
 ) -> Response {
-    let open = CaseFilter {
-        assignee: Some("me".into()),
-        status: Some("received,in_progress,awaiting_supplement".into()),
-        sort: Some("due_date".into()),
-        ..Default::default()
-    };
-    let page_filter = CaseFilter {
-        limit: Some(MINE_PAGE.to_string()),
-        cursor: q.cursor.clone().filter(|c| !c.is_empty()),
-        ..open.clone()
-    };
-    let first_page = page_filter.cursor.is_none();
-    let cases = &state.cases;
-    let loaded = tokio::try_join!(
-        cases.list(&user.actor, page_filter),
-        cases.count(&user.actor, &open),
-        cases.with_unread_from_company(&user.actor, &open),
-    );
-    let (page, count, waiting) = match loaded {
+    let cursor = q.cursor.filter(|c| !c.is_empty());
+    let first_page = cursor.is_none();
+    let MyOpenCases {
+        page,
+        count,
+        unread: waiting,
+    } = match state.cases.my_open_cases(&user.actor, cursor).await {
         Ok(loaded) => loaded,
         // A cursor that is not one of ours: start over rather than show an error.
         Err(ServiceError::Validation(_)) if !first_page => return see_other("/arenden"),
