@@ -262,10 +262,9 @@ impl Cases {
         let (cond, _) = self.filtered(actor, &filter, &mut p).await?;
         let (paging, after) = paging(&filter, false, &mut p);
         p.finish()?;
-        let [n, overdue, unread] = self.open_totals(&cond);
         let mut query = with_company(
             in_order(
-                matching(actor, backend, cond.add(after), None),
+                matching(actor, backend, cond.clone().add(after), None),
                 paging.order,
                 false,
                 backend,
@@ -273,14 +272,12 @@ impl Cases {
             .limit(paging.limit + 1),
         );
         let unread_here = crate::messages::has_unread_from_company();
-        QueryTrait::query(&mut query)
-            .expr_as(
-                Expr::case(unread_here, Expr::val(1i64)).finally(Expr::val(0i64)),
-                "X_unread",
-            )
-            .expr_as(n, "X_n")
-            .expr_as(overdue, "X_overdue")
-            .expr_as(unread, "X_unread_all");
+        let select = QueryTrait::query(&mut query).expr_as(
+            Expr::case(unread_here, Expr::val(1i64)).finally(Expr::val(0i64)),
+            "X_unread",
+        );
+        let names = ["X_n", "X_overdue", "X_unread_all"];
+        with_totals(select, backend, &cond, self.open_totals(), names);
         let rows = self.db.read_all_also_with::<_, _, 4>(query).await?;
         let Some(&(_, [_, n, overdue, unread_all])) = rows.first() else {
             // Past the last case (a cursor from before some were closed): no row carries the
@@ -337,24 +334,14 @@ impl Cases {
         })
     }
 
-    /// How many cases `cond` finds, how many of them are overdue and how many hold a message
-    /// from the company nobody has read: each a subquery of its own, which PostgreSQL reads
-    /// once a statement (a joined one-row table of all three was read again for every case of
-    /// a page).
-    fn open_totals(&self, cond: &Condition) -> [Expr; 3] {
-        let total = |e: Expr| -> Expr {
-            case_record::Entity::find()
-                .filter(cond.clone())
-                .select_only()
-                .expr(e)
-                .into_query()
-                .into()
-        };
+    /// How many cases there are, how many of them are overdue and how many hold a message
+    /// from the company nobody has read: the aggregates.
+    fn open_totals(&self) -> [Expr; 3] {
         let flag = |e: Expr| Func::sum(Into::<Expr>::into(Expr::case(e, 1).finally(0))).into();
         [
-            total(Expr::cust("COUNT(*)")),
-            total(flag(self.overdue().into())),
-            total(flag(crate::messages::has_unread_from_company())),
+            Expr::cust("COUNT(*)"),
+            flag(self.overdue().into()),
+            flag(crate::messages::has_unread_from_company()),
         ]
     }
 
@@ -636,6 +623,43 @@ fn matching(
         join_matches(&mut query, actor, backend, words);
     }
     query
+}
+
+/// Selects into `select` as `names` each of `aggregates` over the cases `cond` finds, the same
+/// on every row. SQLite reads a joined one-row table of them once a statement; PostgreSQL, which
+/// expects a page of few cases, read such a table again for each case of it (tried), but reads
+/// each scalar subquery once.
+fn with_totals(
+    select: &mut sea_orm::sea_query::SelectStatement,
+    backend: sea_orm::DbBackend,
+    cond: &Condition,
+    aggregates: [Expr; 3],
+    names: [&'static str; 3],
+) {
+    let over = || {
+        case_record::Entity::find()
+            .filter(cond.clone())
+            .select_only()
+    };
+    if backend == sea_orm::DbBackend::Sqlite {
+        let mut totals = over();
+        for (i, e) in aggregates.into_iter().enumerate() {
+            totals = totals.expr_as(e, format!("t{i}"));
+        }
+        for (i, name) in names.into_iter().enumerate() {
+            select.expr_as(Expr::col(("totals", format!("t{i}"))), name);
+        }
+        select.join_subquery(
+            JoinType::InnerJoin,
+            totals.into_query(),
+            "totals",
+            Expr::cust("TRUE"),
+        );
+    } else {
+        for (e, name) in aggregates.into_iter().zip(names) {
+            select.expr_as(Expr::from(over().expr(e).into_query()), name);
+        }
+    }
 }
 
 /// `query` in `order`: a total order, so keyset pages never repeat or skip a case.
