@@ -277,7 +277,16 @@ impl Cases {
             "X_unread",
         );
         let names = ["X_n", "X_overdue", "X_unread_all"];
-        with_totals(select, backend, &cond, self.open_totals(), names);
+        let over = case_record::Entity::find()
+            .filter(cond.clone())
+            .select_only();
+        dialect::select_aggregates(
+            select,
+            backend,
+            over.into_query(),
+            self.open_totals(),
+            names,
+        );
         let rows = self.db.read_all_also_with::<_, _, 4>(query).await?;
         let Some(&(_, [_, n, overdue, unread_all])) = rows.first() else {
             // Past the last case (a cursor from before some were closed): no row carries the
@@ -623,43 +632,6 @@ fn matching(
         join_matches(&mut query, actor, backend, words);
     }
     query
-}
-
-/// Selects into `select` as `names` each of `aggregates` over the cases `cond` finds, the same
-/// on every row. SQLite reads a joined one-row table of them once a statement; PostgreSQL, which
-/// expects a page of few cases, read such a table again for each case of it (tried), but reads
-/// each scalar subquery once.
-fn with_totals(
-    select: &mut sea_orm::sea_query::SelectStatement,
-    backend: sea_orm::DbBackend,
-    cond: &Condition,
-    aggregates: [Expr; 3],
-    names: [&'static str; 3],
-) {
-    let over = || {
-        case_record::Entity::find()
-            .filter(cond.clone())
-            .select_only()
-    };
-    if backend == sea_orm::DbBackend::Sqlite {
-        let mut totals = over();
-        for (i, e) in aggregates.into_iter().enumerate() {
-            totals = totals.expr_as(e, format!("t{i}"));
-        }
-        for (i, name) in names.into_iter().enumerate() {
-            select.expr_as(Expr::col(("totals", format!("t{i}"))), name);
-        }
-        select.join_subquery(
-            JoinType::InnerJoin,
-            totals.into_query(),
-            "totals",
-            Expr::cust("TRUE"),
-        );
-    } else {
-        for (e, name) in aggregates.into_iter().zip(names) {
-            select.expr_as(Expr::from(over().expr(e).into_query()), name);
-        }
-    }
 }
 
 /// `query` in `order`: a total order, so keyset pages never repeat or skip a case.

@@ -20,6 +20,40 @@ pub fn placeholder(backend: DbBackend, n: usize) -> String {
     }
 }
 
+/// Selects into `select`, as `names`, each of `aggregates` over the rows `over` reads (a
+/// `SELECT` of no columns yet), the same on every row. SQLite reads a joined one-row table of
+/// them once a statement. PostgreSQL, which expects few rows of `select`, would read such a table
+/// again for each row of it (a nested loop: measured on *Mina ärenden*, BENCHMARKS.md), but reads
+/// each scalar subquery once; SQLite may scan again for each scalar subquery.
+pub fn select_aggregates<const N: usize>(
+    select: &mut SelectStatement,
+    backend: DbBackend,
+    over: SelectStatement,
+    aggregates: [Expr; N],
+    names: [&'static str; N],
+) {
+    if backend == DbBackend::Postgres {
+        for (e, name) in aggregates.into_iter().zip(names) {
+            select.expr_as(Expr::from(over.clone().expr(e).to_owned()), name);
+        }
+        return;
+    }
+    let mut totals = over;
+    for (i, (e, name)) in aggregates.into_iter().zip(names).enumerate() {
+        totals.expr_as(e, Alias::new(format!("a{i}")));
+        select.expr_as(
+            Expr::col((Alias::new("aggregates"), Alias::new(format!("a{i}")))),
+            name,
+        );
+    }
+    select.join_subquery(
+        sea_orm::sea_query::JoinType::InnerJoin,
+        totals,
+        Alias::new("aggregates"),
+        Expr::cust("TRUE"),
+    );
+}
+
 /// A histogram of each measure column of the rows `from` (`table WHERE …`), per `keys` (each
 /// followed by a comma; `""`: all together), as SQL answering rows of the keys, the measure's
 /// number, its value (an integer) and `aggregates`; a measure's `NULL`s are left out. PostgreSQL
