@@ -251,7 +251,7 @@ impl Cases {
     ) -> ServiceResult<MyOpenCases> {
         let filter = CaseFilter {
             assignee: Some("me".into()),
-            status: Some("received,in_progress,awaiting_supplement".into()),
+            status: Some(open_statuses().join(",")),
             sort: Some("due_date".into()),
             limit: Some(MINE_PAGE.to_string()),
             cursor,
@@ -271,6 +271,8 @@ impl Cases {
             )
             .limit(paging.limit + 1),
         );
+        // 0 or 1 as a 64-bit integer, which PostgreSQL answers as `bigint` (the sums of 32-bit
+        // flags in `open_totals` are `bigint` already).
         let unread_here = crate::messages::has_unread_from_company();
         let select = QueryTrait::query(&mut query).expr_as(
             Expr::case(unread_here, Expr::val(1i64)).finally(Expr::val(0i64)),
@@ -525,13 +527,8 @@ impl Cases {
     /// Open cases past their due date (Swedish time).
     fn overdue(&self) -> Condition {
         let today = crate::deadlines::stockholm_date(self.clock.now());
-        let open: Vec<&str> = CaseStatus::ALL
-            .iter()
-            .filter(|s| s.is_open())
-            .map(|s| s.as_str())
-            .collect();
         Condition::all()
-            .add(case_record::Column::Status.is_in(open))
+            .add(case_record::Column::Status.is_in(open_statuses()))
             .add(case_record::Column::DueDate.is_not_null())
             .add(case_record::Column::DueDate.lt(today))
     }
@@ -821,6 +818,15 @@ fn paging(filter: &CaseFilter, searched: bool, p: &mut Problems) -> (Paging, Con
         },
         after,
     )
+}
+
+/// The statuses of open cases (`CaseStatus::is_open`), as stored.
+fn open_statuses() -> Vec<&'static str> {
+    CaseStatus::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect()
 }
 
 /// A count read from the database (null, or below zero, as none).

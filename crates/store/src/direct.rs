@@ -452,7 +452,11 @@ impl DirectReads {
             |names| Ok(names.len()),
             |columns, row| {
                 if first.is_none() {
-                    first = Some(integers(row, 0..*columns)?);
+                    first = Some(
+                        (0..*columns)
+                            .map(|i| integer(row, i))
+                            .collect::<Result<_, _>>()?,
+                    );
                 }
                 Ok(())
             },
@@ -479,11 +483,11 @@ impl DirectReads {
             |(a, b, extra), row| {
                 let e =
                     model::<E>(row, a, false)?.ok_or_else(|| DbErr::Type("an empty row".into()))?;
-                let f = model::<F>(row, b, true)?;
-                let ints = integers(row, extra.clone())?;
-                let ints = <[Option<i64>; N]>::try_from(ints)
-                    .map_err(|v| DbErr::Type(format!("{} columns read, {N} expected", v.len())))?;
-                out.push(((e, f), ints));
+                let mut ints = [None; N];
+                for (v, i) in ints.iter_mut().zip(extra.clone()) {
+                    *v = integer(row, i)?;
+                }
+                out.push(((e, model::<F>(row, b, true)?), ints));
                 Ok(())
             },
         )?;
@@ -491,18 +495,13 @@ impl DirectReads {
     }
 }
 
-/// The integer columns of `row` at `columns` (null as `None`).
-fn integers(
-    row: &rusqlite::Row<'_>,
-    columns: std::ops::Range<usize>,
-) -> Result<Vec<Option<i64>>, DbErr> {
-    columns
-        .map(|i| match row.get_ref(i).map_err(sqlite_err)? {
-            ValueRef::Null => Ok(None),
-            ValueRef::Integer(n) => Ok(Some(n)),
-            other => Err(type_error(&i.to_string(), Kind::BigInt, other)),
-        })
-        .collect()
+/// The integer in `row`'s column `i` (null as `None`).
+fn integer(row: &rusqlite::Row<'_>, i: usize) -> Result<Option<i64>, DbErr> {
+    match row.get_ref(i).map_err(sqlite_err)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(n) => Ok(Some(n)),
+        other => Err(type_error(&i.to_string(), Kind::BigInt, other)),
+    }
 }
 
 /// The indexes of the last `N` of `columns` columns.
